@@ -1,0 +1,183 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Analysis;
+
+/// <summary>Budget status of one model (what the cost report lists).</summary>
+internal sealed record BudgetStatus(string Metric, double Value, double Limit)
+{
+    public bool Over => Limit > 0 && Value > Limit;
+}
+
+/// <summary>
+/// Compares a model's costs with its budget (the model's own, else the project's) and gives the advice
+/// diagnostics; every message carries the numbers.
+/// </summary>
+internal static class BudgetAnalyzer
+{
+    /// <summary>The compute-optimal training length (Hoffmann et al. 2022): about 20 tokens per parameter.</summary>
+    public const double TokensPerParameter = 20;
+
+    public static List<BudgetStatus> Status(ModelSpec spec, ModelCosts costs, BudgetSpec budget)
+    {
+        var list = new List<BudgetStatus>();
+        if (budget.MaxParameters > 0)
+        {
+            list.Add(new BudgetStatus("parameters", costs.Parameters, budget.MaxParameters));
+        }
+
+        if (budget.MaxForwardFlopsPerToken > 0)
+        {
+            list.Add(new BudgetStatus("forward_flops_per_token", costs.ForwardFlopsPerToken, budget.MaxForwardFlopsPerToken));
+        }
+
+        if (budget.MaxTrainingFlops > 0 && budget.TrainingTokens > 0)
+        {
+            list.Add(new BudgetStatus("training_flops", (double)costs.TrainingFlopsPerToken * budget.TrainingTokens, budget.MaxTrainingFlops));
+        }
+
+        if (budget.MaxWeightBytes > 0)
+        {
+            list.Add(new BudgetStatus("weight_bytes_fp32", costs.WeightBytesFp32, budget.MaxWeightBytes));
+        }
+
+        if (budget.MaxKvCacheBytes > 0)
+        {
+            list.Add(new BudgetStatus("kv_cache_bytes_bf16", costs.KvCacheBytesPerSequenceBf16, budget.MaxKvCacheBytes));
+        }
+
+        return list;
+    }
+
+    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelCosts costs, BudgetSpec budget)
+    {
+        var name = spec.ClassName;
+        var where = spec.Declaration;
+        LocationInfo? At(string setting) => spec.Has(setting) ? spec.Where(setting) : where;
+
+        if (budget.MaxParameters > 0 && costs.Parameters > budget.MaxParameters)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.OverParameters, where, name, Formatting.Count(costs.Parameters),
+                Formatting.Ratio((double)costs.Parameters / budget.MaxParameters), Formatting.Count(budget.MaxParameters),
+                Largest(costs, c => c.Parameters, "of them are in"));
+        }
+
+        if (budget.MaxForwardFlopsPerToken > 0 && costs.ForwardFlopsPerToken > budget.MaxForwardFlopsPerToken)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.OverForwardFlops, where, name, Formatting.Count(costs.ForwardFlopsPerToken),
+                Formatting.Ratio((double)costs.ForwardFlopsPerToken / budget.MaxForwardFlopsPerToken), Formatting.Count(budget.MaxForwardFlopsPerToken),
+                Largest(costs, c => c.ForwardFlopsPerToken, "of them are in"));
+        }
+
+        if (budget.MaxTrainingFlops > 0 && budget.TrainingTokens <= 0)
+        {
+            yield return DiagnosticInfo.Create(DiagnosticDescriptors.TrainingBudgetWithoutTokens, At(SpecKeys.Budgets("max_training_flops")), name);
+        }
+        else if (budget.MaxTrainingFlops > 0)
+        {
+            var total = (decimal)costs.TrainingFlopsPerToken * budget.TrainingTokens;
+            if ((double)total > budget.MaxTrainingFlops)
+            {
+                yield return DiagnosticInfo.Create(
+                    DiagnosticDescriptors.OverTrainingFlops, where, name, Formatting.Count(total), Formatting.Count(budget.TrainingTokens),
+                    Formatting.Ratio((double)total / budget.MaxTrainingFlops), Formatting.Flops(budget.MaxTrainingFlops),
+                    Largest(costs, c => c.TrainingFlopsPerToken, "of them are in"));
+            }
+        }
+
+        if (budget.MaxWeightBytes > 0 && costs.WeightBytesFp32 > budget.MaxWeightBytes)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.OverWeightBytes, where, name, Formatting.Count(costs.WeightBytesFp32),
+                Formatting.Ratio((double)costs.WeightBytesFp32 / budget.MaxWeightBytes), Formatting.Count(budget.MaxWeightBytes),
+                Largest(costs, c => c.Parameters, "of the weights are in"));
+        }
+
+        if (budget.MaxKvCacheBytes > 0 && costs.KvCacheBytesPerSequenceBf16 > budget.MaxKvCacheBytes)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.OverKvCache, where, name, Formatting.Count(costs.Context), Formatting.Count(costs.KvCacheBytesPerSequenceBf16),
+                Formatting.Ratio((double)costs.KvCacheBytesPerSequenceBf16 / budget.MaxKvCacheBytes), Formatting.Count(budget.MaxKvCacheBytes),
+                "shorten the context, narrow the model or use fewer layers");
+        }
+
+        // Advice.
+        var total_ = costs.Parameters;
+        var embeddingAndHead = costs.ParametersOfKind("embedding") + costs.ParametersOfKind("head");
+        if (total_ > 0 && embeddingAndHead * 2 > total_)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.EmbeddingHeavy, where, name, Formatting.Count(embeddingAndHead), Formatting.Count(total_),
+                Formatting.Percent((double)embeddingAndHead / total_));
+        }
+
+        if (costs.PredictsEveryPosition && costs.ForwardFlopsPerToken > 0 && costs.AttentionScoreFlopsPerToken * 2 > costs.ForwardFlopsPerToken)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.AttentionDominates, where, name,
+                Formatting.Percent((double)costs.AttentionScoreFlopsPerToken / costs.ForwardFlopsPerToken), Formatting.Count(costs.Context));
+        }
+
+        if (budget.TrainingTokens > 0 && total_ > 0)
+        {
+            var ratio = (double)budget.TrainingTokens / total_;
+            if (ratio < TokensPerParameter / 4 || ratio > TokensPerParameter * 4)
+            {
+                yield return DiagnosticInfo.Create(
+                    DiagnosticDescriptors.TokensPerParameter, At(SpecKeys.Budgets("training_tokens")), name,
+                    Formatting.Count(budget.TrainingTokens), Formatting.Count(total_), ratio.ToString(ratio < 10 ? "0.00" : "0", System.Globalization.CultureInfo.InvariantCulture),
+                    Formatting.Short(TokensPerParameter * total_));
+            }
+        }
+
+        foreach (var stack in spec.Layers.OfType<TransformerSpec>().Where(s => s.EffectiveRepeat > 1))
+        {
+            var stackCosts = costs.Components.Where(c => c.Name.StartsWith(CostModel.StackName(spec, Ordinal(spec, stack)) + ".", StringComparison.Ordinal)).ToList();
+            var bytes = stackCosts.Sum(c => c.Parameters) * 2;
+            var flops = stackCosts.Sum(c => c.ForwardFlopsPerToken);
+            if (bytes > 0 && (double)flops / bytes >= 4 * stack.EffectiveRepeat)
+            {
+                yield return DiagnosticInfo.Create(
+                    DiagnosticDescriptors.SharedBlockCompute, spec.Where(stack.Key + ".repeat"), name, spec.Display(stack.Key),
+                    stack.EffectiveRepeat, Formatting.Ratio((double)flops / bytes));
+            }
+        }
+    }
+
+    private static int Ordinal(ModelSpec spec, TransformerSpec stack) =>
+        spec.Layers.OfType<TransformerSpec>().TakeWhile(s => !ReferenceEquals(s, stack)).Count() + 1;
+
+    /// <summary>"73% of them are in the transformer MLPs" — the component kind that costs most.</summary>
+    private static string Largest(ModelCosts costs, Func<ComponentCosts, long> measure, string phrase)
+    {
+        var total = costs.Components.Sum(measure);
+        if (total <= 0)
+        {
+            return "nothing dominates";
+        }
+
+        var top = costs.Components
+            .GroupBy(c => Describe(c))
+            .Select(g => (What: g.Key, Amount: g.Sum(measure)))
+            .OrderByDescending(x => x.Amount)
+            .First();
+        return $"{Formatting.Percent((double)top.Amount / total)} {phrase} {top.What}";
+    }
+
+    private static string Describe(ComponentCosts c) => c.Kind switch
+    {
+        "embedding" => "the token embedding",
+        "positions" => "the position table",
+        "attention" => "the attention layers",
+        "mlp" when c.Name.StartsWith("dense", StringComparison.Ordinal) => "the dense layers",
+        "mlp" => "the transformer MLPs",
+        "norm" => "the norms",
+        "head" => "the LM head",
+        _ => c.Kind,
+    };
+}

@@ -1,0 +1,44 @@
+using System.Linq;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Analysis;
+
+/// <summary>What one component costs (mirrors SlmGen.ComponentCost, which the emitted code constructs).</summary>
+internal sealed record ComponentCosts(
+    string Name,
+    string Kind,
+    string Description,
+    long Parameters,
+    long ForwardFlopsPerToken,
+    long TrainingFlopsPerToken,
+    long AttentionScoreFlopsPerToken,
+    long ActivationElementsPerSequence,
+    long KvCacheElementsPerToken);
+
+/// <summary>The costs of one model, by component; totals are checked sums (the cost model verified they fit).</summary>
+internal sealed record ModelCosts(int Vocab, int Context, int Width, bool PredictsEveryPosition, EquatableArray<ComponentCosts> Components)
+{
+    public long Parameters => Components.Sum(c => c.Parameters);
+
+    public long ForwardFlopsPerToken => Components.Sum(c => c.ForwardFlopsPerToken);
+
+    public long TrainingFlopsPerToken => Components.Sum(c => c.TrainingFlopsPerToken);
+
+    public long AttentionScoreFlopsPerToken => Components.Sum(c => c.AttentionScoreFlopsPerToken);
+
+    public long KvCacheElementsPerToken => Components.Sum(c => c.KvCacheElementsPerToken);
+
+    public long ActivationElementsPerSequence => Components.Sum(c => c.ActivationElementsPerSequence);
+
+    public long WeightBytesFp32 => Parameters * 4;
+
+    public long WeightBytesBf16 => Parameters * 2;
+
+    public long AdamWStateBytes => Parameters * 8;
+
+    public long KvCacheBytesPerSequenceBf16 => KvCacheElementsPerToken * 2 * Context;
+
+    public int PositionsPerWindow => PredictsEveryPosition ? Context : 1;
+
+    public long ParametersOfKind(string kind) => Components.Where(c => c.Kind == kind).Sum(c => c.Parameters);
+}

@@ -1,0 +1,305 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Analysis;
+
+/// <summary>
+/// Shape and consistency checks on a spec, before any cost is computed: every error is located at the
+/// attribute argument or YAML node that caused it.
+/// </summary>
+internal static class SpecValidator
+{
+    /// <summary>Largest size accepted for any one dimension (vocabulary, width, context, units).</summary>
+    public const int MaxDimension = 1 << 24;
+
+    public static List<DiagnosticInfo> Validate(ModelSpec spec)
+    {
+        var v = new Checks(spec);
+
+        v.Required(SpecKeys.Vocab, spec.Vocab, "the vocabulary size", 2, MaxDimension);
+        v.Required(SpecKeys.Context, spec.Context, "the context length in tokens", 1, MaxDimension);
+        v.Required(SpecKeys.Width, spec.Width, "the embedding width (d_model)", 1, MaxDimension);
+        v.Probability(SpecKeys.Dropout, spec.Dropout);
+
+        // Positions.
+        var p = spec.Positions;
+        if (p.Kind == PositionKind.Learned && spec.Positions.Length > 0 && spec.Context > 0 && spec.Positions.Length < spec.Context)
+        {
+            v.Add(DiagnosticDescriptors.PositionTableTooShort, SpecKeys.PositionsLength, spec.Context, spec.Positions.Length);
+        }
+
+        if (p.Kind != PositionKind.Learned && spec.Has(SpecKeys.PositionsLength))
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.PositionsLength, "A position table length only applies to learned positions");
+        }
+
+        if (p.Length < 0 || p.Length > MaxDimension)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.PositionsLength, spec.Display(SpecKeys.PositionsLength), p.Length, $"between 1 and {MaxDimension:N0}");
+        }
+
+        if (spec.Has(SpecKeys.RopeBase) && p.Kind != PositionKind.Rope)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.RopeBase, "A RoPE base only applies to rotary positions");
+        }
+
+        if (spec.Has(SpecKeys.RopeBase) && !(p.RopeBase > 1 && p.RopeBase < 1e12))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.RopeBase, spec.Display(SpecKeys.RopeBase), Format(p.RopeBase), "greater than 1 (usually 10000)");
+        }
+
+        // The stack.
+        long width = spec.Width;
+        var flattened = false;
+        var attention = false;
+        foreach (var layer in spec.Layers)
+        {
+            switch (layer)
+            {
+                case FlattenSpec flatten:
+                    if (flattened)
+                    {
+                        v.Add(DiagnosticDescriptors.InvalidStack, layer.Key, "A model can flatten its window only once");
+                    }
+
+                    if (flatten.Window < 0 || flatten.Window > MaxDimension)
+                    {
+                        v.Add(DiagnosticDescriptors.OutOfRange, layer.Key + ".window", spec.Display(layer.Key + ".window"), flatten.Window, "a positive number of tokens");
+                    }
+                    else if (spec.Context > 0 && flatten.Window > spec.Context)
+                    {
+                        v.Add(DiagnosticDescriptors.WindowTooWide, layer.Key + ".window", flatten.Window, spec.Context);
+                    }
+
+                    flattened = true;
+                    width = Math.Max(1, flatten.EffectiveWindow(spec.Context)) * width;
+                    break;
+
+                case DenseSpec dense:
+                    v.Range(layer.Key + ".units", dense.Units, 1, MaxDimension);
+                    v.OptionalProbability(layer.Key + ".dropout", dense.Dropout);
+                    if (dense.Activation == Act.SwiGlu)
+                    {
+                        v.Add(DiagnosticDescriptors.Conflict, layer.Key + ".activation", "SwiGLU is an FFN activation (it needs a gate matrix); a dense layer takes relu, gelu, silu, tanh or identity");
+                    }
+
+                    width = dense.Units;
+                    break;
+
+                case TransformerSpec stack:
+                    attention = true;
+                    ValidateTransformer(v, spec, stack, width, flattened);
+                    break;
+            }
+        }
+
+        if (p.Kind == PositionKind.Rope && !attention)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.Positions, "Rotary positions act inside attention, but the model has no transformer blocks; use learned or sinusoidal positions");
+        }
+
+        // Head.
+        var head = spec.Head;
+        if (head.Tied && head.Bias)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadBias, "A head tied to the embedding has no weights of its own, so it takes no bias; untie it or drop the bias");
+        }
+
+        if (head.Tied && head.Rank > 0)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadRank, "A head tied to the embedding cannot also be factorised; choose one");
+        }
+
+        if (head.Rank < 0 || head.Rank > MaxDimension)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.HeadRank, spec.Display(SpecKeys.HeadRank), head.Rank, "0 (a full matrix) or a positive bottleneck width");
+        }
+
+        if (head.Tied && spec.Width > 0 && width != spec.Width)
+        {
+            v.Add(DiagnosticDescriptors.TiedWidthMismatch, SpecKeys.HeadTied, spec.Width, width);
+        }
+
+        // Budgets.
+        var b = spec.Budget;
+        v.NonNegative(SpecKeys.Budgets("max_parameters"), b.MaxParameters);
+        v.NonNegative(SpecKeys.Budgets("max_forward_flops_per_token"), b.MaxForwardFlopsPerToken);
+        v.NonNegative(SpecKeys.Budgets("training_tokens"), b.TrainingTokens);
+        v.NonNegative(SpecKeys.Budgets("max_weight_bytes"), b.MaxWeightBytes);
+        v.NonNegative(SpecKeys.Budgets("max_kv_cache_bytes"), b.MaxKvCacheBytes);
+        if (b.MaxTrainingFlops < 0 || double.IsNaN(b.MaxTrainingFlops) || double.IsInfinity(b.MaxTrainingFlops))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets("max_training_flops"), spec.Display(SpecKeys.Budgets("max_training_flops")), Format(b.MaxTrainingFlops), "a positive number");
+        }
+
+        return v.Diagnostics;
+    }
+
+    private static void ValidateTransformer(Checks v, ModelSpec spec, TransformerSpec stack, long width, bool flattened)
+    {
+        var key = stack.Key;
+        if (flattened)
+        {
+            v.Add(DiagnosticDescriptors.InvalidStack, key, "Transformer blocks need a sequence, but an earlier flatten turned the window into one vector; put the blocks before the flatten or drop it");
+        }
+
+        v.Required(key + ".layers", stack.Layers, "the number of blocks", 1, 100_000);
+        v.Required(key + ".heads", stack.Heads, "the number of attention heads", 1, MaxDimension);
+        if (spec.Has(key + ".repeat"))
+        {
+            v.Range(key + ".repeat", stack.Repeat, 1, 100_000);
+        }
+
+        v.OptionalProbability(key + ".dropout", stack.Dropout);
+
+        if (stack.Heads > 0 && width > 0 && width % stack.Heads != 0)
+        {
+            v.Add(DiagnosticDescriptors.HeadsDoNotDivide, key + ".heads", stack.Heads, width, Format((double)width / stack.Heads), SuggestHeads(width, stack.Heads));
+        }
+        else if (stack.Heads > 0 && width > 0 && spec.Positions.Kind == PositionKind.Rope && (width / stack.Heads) % 2 != 0)
+        {
+            v.Add(DiagnosticDescriptors.OddRopeHeadDim, key + ".heads", width / stack.Heads, width, stack.Heads);
+        }
+
+        if (spec.Has(key + ".ffn_hidden") && spec.Has(key + ".ffn_multiplier"))
+        {
+            v.Add(DiagnosticDescriptors.Conflict, key + ".ffn_multiplier", "Give the FFN width either as a hidden size or as a multiplier, not both");
+        }
+
+        if (spec.Has(key + ".ffn_hidden"))
+        {
+            v.Range(key + ".ffn_hidden", stack.FfnHidden, 1, MaxDimension);
+        }
+
+        if (spec.Has(key + ".ffn_multiplier"))
+        {
+            var m = stack.FfnMultiplier;
+            if (!(m > 0 && m <= 1024))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, key + ".ffn_multiplier", spec.Display(key + ".ffn_multiplier"), Format(m), "a positive multiple of the width (usually 4)");
+            }
+            else if (width > 0 && Math.Abs((m * width) - Math.Round(m * width)) > 1e-6)
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, key + ".ffn_multiplier", spec.Display(key + ".ffn_multiplier"), Format(m),
+                    $"a multiplier that gives a whole FFN width ({Format(m)} × {width} = {Format(m * width)})");
+            }
+            else if (width > 0 && Math.Round(m * width) > MaxDimension)
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, key + ".ffn_multiplier", spec.Display(key + ".ffn_multiplier"), Format(m), $"at most {MaxDimension:N0} / width");
+            }
+        }
+    }
+
+    private static string SuggestHeads(long width, int heads)
+    {
+        // The divisor of the width closest to the requested head count.
+        long best = 1;
+        for (long h = 1; h <= Math.Min(width, 4L * heads + 8); h++)
+        {
+            if (width % h == 0 && Math.Abs(h - heads) < Math.Abs(best - heads))
+            {
+                best = h;
+            }
+        }
+
+        return best.ToString(CultureInfo.InvariantCulture);
+    }
+
+    internal static string Format(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
+
+    /// <summary>Collects diagnostics located through the spec's settings.</summary>
+    private sealed class Checks
+    {
+        private readonly ModelSpec spec;
+
+        public Checks(ModelSpec spec) => this.spec = spec;
+
+        public List<DiagnosticInfo> Diagnostics { get; } = new();
+
+        public void Add(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, string key, params object?[] args) =>
+            Diagnostics.Add(DiagnosticInfo.Create(descriptor, spec.Where(key), args));
+
+        public void Required(string key, long value, string what, long min, long max)
+        {
+            if (!spec.Has(key) && value == 0)
+            {
+                var owner = Owner(key);
+                Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Missing, spec.Where(key), owner, Setting(key), what));
+                return;
+            }
+
+            Range(key, value, min, max);
+        }
+
+        public void Range(string key, long value, long min, long max)
+        {
+            if (value < min || value > max)
+            {
+                Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), value, $"between {min:N0} and {max:N0}");
+            }
+        }
+
+        public void NonNegative(string key, long value)
+        {
+            if (value < 0)
+            {
+                Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), value, "a positive number (0 means no budget)");
+            }
+        }
+
+        public void Probability(string key, double value)
+        {
+            if (!(value >= 0 && value < 1))
+            {
+                Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), Format(value), "a probability in [0, 1)");
+            }
+        }
+
+        public void OptionalProbability(string key, double value)
+        {
+            if (value != -1 && !(value >= 0 && value < 1))
+            {
+                Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), Format(value), "a probability in [0, 1)");
+            }
+        }
+
+        private string Owner(string key)
+        {
+            var dot = key.LastIndexOf('.');
+            return dot < 0 ? $"Model '{spec.ClassName}'" : spec.Display(key.Substring(0, dot));
+        }
+
+        private string Setting(string key)
+        {
+            if (spec.Source == SpecSource.Yaml)
+            {
+                return "'" + key.Substring(key.LastIndexOf('.') + 1) + "'";
+            }
+
+            return key switch
+            {
+                SpecKeys.Vocab => "Vocab (in [Model])",
+                SpecKeys.Context => "Context (in [Model])",
+                SpecKeys.Width => "[TokenEmbedding(Dim = ...)]",
+                _ => ToPascal(key.Substring(key.LastIndexOf('.') + 1)),
+            };
+        }
+
+        private static string ToPascal(string snake)
+        {
+            var parts = snake.Split('_');
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (parts[i].Length > 0)
+                {
+                    parts[i] = char.ToUpperInvariant(parts[i][0]) + parts[i].Substring(1);
+                }
+            }
+
+            return string.Join(string.Empty, parts);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.CodeAnalysis;
+
+namespace SlmGen.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic SlmGen reports. The catalog with examples and fixes is docs/diagnostics.md; new IDs go
+/// into AnalyzerReleases.Unshipped.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Spec = "SlmGen.Spec";
+    private const string Yaml = "SlmGen.Yaml";
+    private const string Budget = "SlmGen.Budget";
+    private const string Advice = "SlmGen.Advice";
+
+    // --- The declaration -------------------------------------------------------------------------------
+
+    public static readonly DiagnosticDescriptor ClassShape = Error(
+        "SLM0001", Spec, "A model class must be a top-level, non-generic partial class",
+        "'{0}' cannot be a generated model: {1}");
+
+    public static readonly DiagnosticDescriptor Missing = Error(
+        "SLM0002", Spec, "A required setting is missing",
+        "{0} is missing {1}: {2}");
+
+    public static readonly DiagnosticDescriptor OutOfRange = Error(
+        "SLM0003", Spec, "A setting is out of range",
+        "{0} is {1}; it must be {2}");
+
+    public static readonly DiagnosticDescriptor HeadsDoNotDivide = Error(
+        "SLM0004", Spec, "The heads do not divide the model width",
+        "{0} heads do not divide the model width {1} (head dimension {2}); use a head count that divides {1}, for example {3}");
+
+    public static readonly DiagnosticDescriptor OddRopeHeadDim = Error(
+        "SLM0005", Spec, "RoPE needs an even head dimension",
+        "RoPE rotates pairs of features, but the head dimension is {0} (width {1} / {2} heads); choose heads so that width / heads is even");
+
+    public static readonly DiagnosticDescriptor PositionTableTooShort = Error(
+        "SLM0006", Spec, "The context is longer than the learned position table",
+        "The context is {0} tokens but the learned position table has {1} rows; make the table at least as long as the context");
+
+    public static readonly DiagnosticDescriptor TiedWidthMismatch = Error(
+        "SLM0007", Spec, "A tied LM head must see the embedding's width",
+        "The LM head is tied to the token embedding ({0} wide) but its input is {1} wide; untie the head or end the stack at width {0}");
+
+    public static readonly DiagnosticDescriptor WindowTooWide = Error(
+        "SLM0008", Spec, "The flatten window is wider than the context",
+        "The flatten window is {0} tokens but the context is {1}; a window can span at most the context");
+
+    public static readonly DiagnosticDescriptor CostOverflow = Error(
+        "SLM0009", Spec, "The model's costs overflow 64-bit arithmetic",
+        "{0}'s {1} overflows a 64-bit count: the model is too large for SlmGen to count exactly");
+
+    public static readonly DiagnosticDescriptor InvalidStack = Error(
+        "SLM0010", Spec, "The layer stack is not valid",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor DuplicateModel = Error(
+        "SLM0011", Spec, "Two specs declare the same model",
+        "A model named '{0}' is already declared in {1}; give one of them another name or namespace");
+
+    public static readonly DiagnosticDescriptor Conflict = Error(
+        "SLM0012", Spec, "Settings contradict each other",
+        "{0}");
+
+    // --- YAML -------------------------------------------------------------------------------------------
+
+    public static readonly DiagnosticDescriptor YamlSyntax = Error(
+        "SLM0020", Yaml, "The YAML spec is malformed",
+        "The YAML spec cannot be read: {0}");
+
+    public static readonly DiagnosticDescriptor YamlUnknownKey = Error(
+        "SLM0021", Yaml, "Unknown key in a YAML spec",
+        "Unknown key '{0}' in {1}; expected one of: {2}");
+
+    public static readonly DiagnosticDescriptor YamlWrongType = Error(
+        "SLM0022", Yaml, "A YAML value has the wrong type",
+        "'{0}' expects {1}, not {2}");
+
+    public static readonly DiagnosticDescriptor YamlUnknownValue = Error(
+        "SLM0023", Yaml, "Unknown name in a YAML spec",
+        "Unknown {0} '{1}'; expected one of: {2}");
+
+    public static readonly DiagnosticDescriptor InvalidName = Error(
+        "SLM0024", Yaml, "A model or namespace name is not a C# identifier",
+        "'{0}' is not a valid C# {1} name{2}");
+
+    // --- Budgets (warnings) ----------------------------------------------------------------------------
+
+    public static readonly DiagnosticDescriptor OverParameters = Warning(
+        "SLM0100", Budget, "The model has more parameters than its budget",
+        "{0} has {1} parameters, {2}x its budget of {3}; {4}");
+
+    public static readonly DiagnosticDescriptor OverForwardFlops = Warning(
+        "SLM0101", Budget, "The model needs more forward FLOPs per token than its budget",
+        "{0} needs {1} forward FLOPs per token, {2}x its budget of {3}; {4}");
+
+    public static readonly DiagnosticDescriptor OverTrainingFlops = Warning(
+        "SLM0102", Budget, "Training the model costs more FLOPs than its budget",
+        "{0} needs {1} FLOPs to train on {2} tokens, {3}x its budget of {4}; {5}");
+
+    public static readonly DiagnosticDescriptor OverWeightBytes = Warning(
+        "SLM0103", Budget, "The model's weights are larger than their budget",
+        "{0}'s weights take {1} bytes in fp32, {2}x the budget of {3}; {4}");
+
+    public static readonly DiagnosticDescriptor OverKvCache = Warning(
+        "SLM0104", Budget, "The model's KV cache is larger than its budget",
+        "{0}'s KV cache for a full context of {1} tokens takes {2} bytes in bf16, {3}x the budget of {4}; {5}");
+
+    public static readonly DiagnosticDescriptor BadProjectBudget = Warning(
+        "SLM0105", Budget, "An MSBuild budget property is not a number",
+        "The MSBuild property {0} is '{1}', which is not a positive number (examples: 12000000, 12M, 1e15); it is ignored");
+
+    public static readonly DiagnosticDescriptor TrainingBudgetWithoutTokens = Warning(
+        "SLM0106", Budget, "A training-FLOP budget needs the training length",
+        "{0} has a training-FLOP budget but no training length in tokens, so it cannot be checked; set the training tokens");
+
+    // --- Advice (info) ---------------------------------------------------------------------------------
+
+    public static readonly DiagnosticDescriptor EmbeddingHeavy = Info(
+        "SLM0200", Advice, "Embedding and LM head hold most of the parameters",
+        "{0}: the token embedding and LM head hold {1} of {2} parameters ({3}); tie the head to the embedding or factorise it (LMHead Rank) to spend them on the layers");
+
+    public static readonly DiagnosticDescriptor AttentionDominates = Info(
+        "SLM0201", Advice, "Attention scores dominate the forward pass",
+        "{0}: the T×T attention products take {1} of the forward FLOPs at context {2}; the sequence length, not the width, is the bottleneck");
+
+    public static readonly DiagnosticDescriptor TokensPerParameter = Info(
+        "SLM0202", Advice, "Training length is far from ~20 tokens per parameter",
+        "{0}: {1} training tokens for {2} parameters is {3} tokens per parameter, far from the compute-optimal ~20 (about {4} tokens)");
+
+    public static readonly DiagnosticDescriptor SharedBlockCompute = Info(
+        "SLM0203", Advice, "A shared block does much compute per stored byte",
+        "{0}: the shared stack at {1} runs {2}x per forward pass, {3} FLOPs per token for every stored weight byte; reuse trades memory for compute");
+
+    private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Warning(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Info(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+}

@@ -1,0 +1,61 @@
+using System.Linq;
+using System.Text;
+using SlmGen.Generator.Analysis;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Emit;
+
+/// <summary>The XML doc comment of a generated model: what it is, and its cost table (shown on hover).</summary>
+internal static class CostDoc
+{
+    public static void Write(IndentedWriter w, ModelSpec spec, ModelCosts costs)
+    {
+        w.Line("/// <summary>");
+        w.Line($"/// {Literals.Xml(Summary(spec, costs))}");
+        w.Line("/// </summary>");
+        w.Line("/// <remarks>");
+        w.Line(costs.PredictsEveryPosition
+            ? $"/// Compile-time costs. FLOPs as PyTorch's FlopCounterMode counts them, per token at a full context of {spec.Context} with logits at every position:"
+            : "/// Compile-time costs. FLOPs as PyTorch's FlopCounterMode counts them, per prediction (one per window):");
+        w.Line("/// <code>");
+        foreach (var row in Table(costs))
+        {
+            w.Line("/// " + Literals.Xml(row).TrimEnd());
+        }
+
+        w.Line("/// </code>");
+        w.Line($"/// Memory: weights {Formatting.Short(costs.WeightBytesFp32)}B in fp32, {Formatting.Short(costs.WeightBytesBf16)}B in bf16; " +
+               $"AdamW state {Formatting.Short(costs.AdamWStateBytes)}B; KV cache {Formatting.Count(costs.KvCacheElementsPerToken * 2)} B per token in bf16 " +
+               $"({Formatting.Short(costs.KvCacheBytesPerSequenceBf16)}B per full context); activations about {Formatting.Short(costs.ActivationElementsPerSequence * 4.0)}B per sequence in fp32.");
+        w.Line($"/// Approximations: 6·N = {Formatting.Count(6 * costs.Parameters)} training FLOPs per token; 2·N = {Formatting.Count(2 * costs.Parameters)} (forward, attention left out).");
+        w.Line("/// </remarks>");
+    }
+
+    private static string Summary(ModelSpec spec, ModelCosts costs)
+    {
+        var sb = new StringBuilder(spec.ClassName).Append(": ");
+        var parts = spec.Layers.Select(l => l switch
+        {
+            FlattenSpec f => $"flatten of the last {f.EffectiveWindow(spec.Context)} tokens",
+            DenseSpec d => $"dense {d.Units} {Names.Of(d.Activation)}",
+            TransformerSpec t => $"{t.Layers} transformer blocks ({t.Heads} heads, {(t.PreNorm ? "pre" : "post")}-{Names.Of(t.Norm)}{(t.EffectiveRepeat > 1 ? $", applied {t.EffectiveRepeat}×" : string.Empty)})",
+            _ => l.KindName,
+        }).ToList();
+        sb.Append(parts.Count == 0 ? "embedding straight into the head" : string.Join(", ", parts));
+        sb.Append($"; width {spec.Width}, {Names.Of(spec.Positions.Kind)} positions, context {spec.Context}, vocabulary {spec.Vocab}");
+        sb.Append($"; {Formatting.Count(costs.Parameters)} parameters.");
+        return sb.ToString();
+    }
+
+    /// <summary>The cost table as fixed-width rows.</summary>
+    public static string[] Table(ModelCosts costs)
+    {
+        var rows = costs.Components
+            .Select(c => new[] { c.Name, c.Kind, Formatting.Count(c.Parameters), Formatting.Count(c.ForwardFlopsPerToken), Formatting.Count(c.TrainingFlopsPerToken) })
+            .ToList();
+        rows.Insert(0, new[] { "component", "kind", "parameters", "fwd FLOPs", "train FLOPs" });
+        rows.Add(new[] { "total", string.Empty, Formatting.Count(costs.Parameters), Formatting.Count(costs.ForwardFlopsPerToken), Formatting.Count(costs.TrainingFlopsPerToken) });
+        var widths = Enumerable.Range(0, 5).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        return rows.Select(r => string.Join("  ", r.Select((cell, i) => i < 2 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i])))).ToArray();
+    }
+}

@@ -1,0 +1,205 @@
+using System;
+using System.Linq;
+
+namespace SlmGen.Generator.Model;
+
+/// <summary>
+/// One model as declared: the single spec model both front-ends (attributes and YAML) produce. From here
+/// on there is one path: validation, the cost model, budgets and emission.
+/// </summary>
+/// <remarks>
+/// Numbers that were not given are 0 (or -1 where 0 is meaningful); <see cref="Settings"/> records which
+/// settings were written and where, under the same keys for both front-ends (<c>vocab</c>,
+/// <c>layers[2].heads</c>, ...), so that diagnostics point at the right attribute argument or YAML node.
+/// </remarks>
+internal sealed record ModelSpec(
+    string Namespace,
+    string ClassName,
+    SpecSource Source,
+    string SourcePath,
+    int Vocab,
+    int Context,
+    double Dropout,
+    InitScheme Init,
+    int Width,
+    PositionSpec Positions,
+    EquatableArray<LayerSpec> Layers,
+    NormSpec FinalNorm,
+    HeadSpec Head,
+    BudgetSpec Budget,
+    EquatableArray<SettingLocation> Settings)
+{
+    public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
+
+    /// <summary>True when the setting under <paramref name="key"/> was written.</summary>
+    public bool Has(string key) => Settings.Any(s => s.Key == key);
+
+    /// <summary>Where the setting <paramref name="key"/> was written, else the closest enclosing setting, else the declaration.</summary>
+    public LocationInfo? Where(string key)
+    {
+        for (var k = key; k.Length > 0; k = Parent(k))
+        {
+            foreach (var s in Settings)
+            {
+                if (s.Key == k)
+                {
+                    return s.Location;
+                }
+            }
+        }
+
+        return Declaration;
+    }
+
+    /// <summary>How the user wrote the setting (<c>TransformerBlocks.Heads</c> or <c>layers[1].transformer.heads</c>).</summary>
+    public string Display(string key)
+    {
+        foreach (var s in Settings)
+        {
+            if (s.Key == key)
+            {
+                return s.Display;
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>The declaration: the [Model] attribute or the YAML document.</summary>
+    public LocationInfo? Declaration => Settings.FirstOrDefault(s => s.Key == SpecKeys.Declaration)?.Location;
+
+    /// <summary>True when a setting under <paramref name="prefix"/> (itself or a child) was written.</summary>
+    public bool HasAny(string prefix) => Settings.Any(s => s.Key == prefix || s.Key.StartsWith(prefix + ".", StringComparison.Ordinal));
+
+    private static string Parent(string key)
+    {
+        var dot = key.LastIndexOf('.');
+        return dot < 0 ? string.Empty : key.Substring(0, dot);
+    }
+}
+
+/// <summary>Where one setting was written and how (for messages).</summary>
+internal sealed record SettingLocation(string Key, string Display, LocationInfo? Location);
+
+/// <summary>Keys of settings, shared by both front-ends.</summary>
+internal static class SpecKeys
+{
+    public const string Declaration = "model";
+    public const string Vocab = "vocab";
+    public const string Context = "context";
+    public const string Dropout = "dropout";
+    public const string Init = "init";
+    public const string Embedding = "embedding";
+    public const string Width = "embedding.dim";
+    public const string Positions = "positions";
+    public const string PositionsLength = "positions.length";
+    public const string RopeBase = "positions.base";
+    public const string FinalNorm = "final_norm";
+    public const string Head = "head";
+    public const string HeadTied = "head.tied";
+    public const string HeadBias = "head.bias";
+    public const string HeadRank = "head.rank";
+    public const string Budget = "budget";
+
+    public static string Layer(int index) => "layers[" + index + "]";
+
+    public static string Layer(int index, string setting) => Layer(index) + "." + setting;
+
+    public static string Budgets(string setting) => Budget + "." + setting;
+}
+
+/// <summary>Position information.</summary>
+/// <param name="Length">Rows of a learned table (0 = the context length).</param>
+/// <param name="RopeBase">RoPE frequency base (0 = 10000).</param>
+internal sealed record PositionSpec(PositionKind Kind, int Length, double RopeBase)
+{
+    public static readonly PositionSpec None = new(PositionKind.None, 0, 0);
+
+    public double EffectiveRopeBase => RopeBase > 0 ? RopeBase : 10000.0;
+}
+
+/// <summary>A norm (Kind None = absent).</summary>
+internal sealed record NormSpec(NormKind Kind, bool Bias)
+{
+    public static readonly NormSpec None = new(NormKind.None, true);
+}
+
+/// <summary>The LM head.</summary>
+/// <param name="Rank">Bottleneck width of a factorised head (0 = a full matrix).</param>
+internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
+{
+    public static readonly HeadSpec Default = new(false, false, 0);
+}
+
+/// <summary>Budgets (0 = none).</summary>
+internal sealed record BudgetSpec(
+    long MaxParameters,
+    long MaxForwardFlopsPerToken,
+    double MaxTrainingFlops,
+    long TrainingTokens,
+    long MaxWeightBytes,
+    long MaxKvCacheBytes)
+{
+    public static readonly BudgetSpec None = new(0, 0, 0, 0, 0, 0);
+
+    /// <summary>This budget, with every unset figure taken from <paramref name="fallback"/> (the project's).</summary>
+    public BudgetSpec Over(BudgetSpec fallback) => new(
+        MaxParameters > 0 ? MaxParameters : fallback.MaxParameters,
+        MaxForwardFlopsPerToken > 0 ? MaxForwardFlopsPerToken : fallback.MaxForwardFlopsPerToken,
+        MaxTrainingFlops > 0 ? MaxTrainingFlops : fallback.MaxTrainingFlops,
+        TrainingTokens > 0 ? TrainingTokens : fallback.TrainingTokens,
+        MaxWeightBytes > 0 ? MaxWeightBytes : fallback.MaxWeightBytes,
+        MaxKvCacheBytes > 0 ? MaxKvCacheBytes : fallback.MaxKvCacheBytes);
+}
+
+/// <summary>A layer in the stack, in forward order.</summary>
+internal abstract record LayerSpec(int Index)
+{
+    public string Key => SpecKeys.Layer(Index);
+
+    public abstract string KindName { get; }
+}
+
+/// <summary>Concatenate the last <paramref name="Window"/> positions (0 = the whole context).</summary>
+internal sealed record FlattenSpec(int Index, int Window) : LayerSpec(Index)
+{
+    public override string KindName => "flatten";
+
+    public int EffectiveWindow(int context) => Window > 0 ? Window : context;
+}
+
+/// <summary>A dense layer.</summary>
+/// <param name="Dropout">-1 = the model's default.</param>
+internal sealed record DenseSpec(int Index, int Units, Act Activation, bool Bias, double Dropout) : LayerSpec(Index)
+{
+    public override string KindName => "dense";
+}
+
+/// <summary>A stack of transformer blocks.</summary>
+/// <param name="Repeat">Applications of the whole stack with shared weights (0 or 1 = once).</param>
+/// <param name="FfnHidden">0 = from <paramref name="FfnMultiplier"/>, else 4 × width.</param>
+/// <param name="Dropout">-1 = the model's default.</param>
+internal sealed record TransformerSpec(
+    int Index,
+    int Layers,
+    int Repeat,
+    int Heads,
+    int FfnHidden,
+    double FfnMultiplier,
+    Act Activation,
+    NormKind Norm,
+    bool NormBias,
+    bool PreNorm,
+    bool PackedQkv,
+    bool AttentionBias,
+    bool FfnBias,
+    double Dropout) : LayerSpec(Index)
+{
+    public override string KindName => "transformer";
+
+    public int EffectiveRepeat => Repeat > 1 ? Repeat : 1;
+
+    /// <summary>The FFN width: given, or multiplier × width, or 4 × width (validation checks it is whole).</summary>
+    public long EffectiveFfnHidden(int width) =>
+        FfnHidden > 0 ? FfnHidden : (long)Math.Round((FfnMultiplier > 0 ? FfnMultiplier : 4.0) * width);
+}

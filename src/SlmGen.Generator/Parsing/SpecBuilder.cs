@@ -1,0 +1,77 @@
+using System.Collections.Generic;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Parsing;
+
+/// <summary>Collects a spec's values and where each was written; both front-ends fill one.</summary>
+internal sealed class SpecBuilder
+{
+    private readonly List<SettingLocation> settings = new();
+
+    public SpecBuilder(string ns, string className, SpecSource source, string sourcePath)
+    {
+        Namespace = ns;
+        ClassName = className;
+        Source = source;
+        SourcePath = sourcePath;
+    }
+
+    public string Namespace { get; set; }
+
+    public string ClassName { get; set; }
+
+    public SpecSource Source { get; }
+
+    public string SourcePath { get; }
+
+    public int Vocab { get; set; }
+
+    public int Context { get; set; }
+
+    public double Dropout { get; set; }
+
+    public InitScheme Init { get; set; }
+
+    public int Width { get; set; }
+
+    public PositionSpec Positions { get; set; } = PositionSpec.None;
+
+    public List<LayerSpec> Layers { get; } = new();
+
+    public NormSpec FinalNorm { get; set; } = NormSpec.None;
+
+    public HeadSpec Head { get; set; } = HeadSpec.Default;
+
+    public BudgetSpec Budget { get; set; } = BudgetSpec.None;
+
+    /// <summary>Records that <paramref name="key"/> was written at <paramref name="location"/>.</summary>
+    public void Set(string key, string display, LocationInfo? location) => settings.Add(new SettingLocation(key, display, location));
+
+    /// <summary>True when <paramref name="key"/> was written.</summary>
+    public bool Has(string key) => settings.Exists(s => s.Key == key);
+
+    /// <summary>Registers the next layer's location and returns its key.</summary>
+    public string NextLayer(string display, LocationInfo? location)
+    {
+        var key = SpecKeys.Layer(Layers.Count);
+        Set(key, display, location);
+        return key;
+    }
+
+    public ModelSpec Build() => new(
+        Namespace,
+        ClassName,
+        Source,
+        SourcePath,
+        Vocab,
+        Context,
+        Dropout,
+        Init,
+        Width,
+        Positions,
+        Layers.ToEquatableArray(),
+        FinalNorm,
+        Head,
+        Budget,
+        settings.ToEquatableArray());
+}

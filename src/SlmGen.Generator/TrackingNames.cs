@@ -1,0 +1,12 @@
+namespace SlmGen.Generator;
+
+/// <summary>Names of the tracked pipeline steps (the incremental-caching tests look them up).</summary>
+internal static class TrackingNames
+{
+    public const string AttributeSpecs = nameof(AttributeSpecs);
+    public const string YamlSpecs = nameof(YamlSpecs);
+    public const string ProjectSettings = nameof(ProjectSettings);
+    public const string AllSpecs = nameof(AllSpecs);
+    public const string Analyzed = nameof(Analyzed);
+    public const string Catalog = nameof(Catalog);
+}

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace SlmGen;
+
+/// <summary>What one component of a model costs (figures computed by the generator at build time).</summary>
+/// <param name="Name">The component as it appears in the generated module (for example <c>blocks</c>).</param>
+/// <param name="Kind">embedding, positions, attention, mlp, norm, head.</param>
+/// <param name="Description">What the component is, in words (for cost tables).</param>
+/// <param name="Parameters">Trainable parameters owned by the component (tied weights counted once, at their owner).</param>
+/// <param name="ForwardFlopsPerToken">Forward FLOPs per token (per prediction for flatten models).</param>
+/// <param name="TrainingFlopsPerToken">Forward plus backward FLOPs per token.</param>
+/// <param name="AttentionScoreFlopsPerToken">The part of <paramref name="ForwardFlopsPerToken"/> spent on the T×T attention products.</param>
+/// <param name="ActivationElementsPerSequence">Elements of the layer outputs one sequence keeps for backward (an estimate, see docs/costs.md).</param>
+/// <param name="KvCacheElementsPerToken">Key and value elements cached per token for generation.</param>
+public sealed record ComponentCost(
+    string Name,
+    string Kind,
+    string Description,
+    long Parameters,
+    long ForwardFlopsPerToken,
+    long TrainingFlopsPerToken,
+    long AttentionScoreFlopsPerToken,
+    long ActivationElementsPerSequence,
+    long KvCacheElementsPerToken)
+{
+    /// <summary>The LM head: with the study's objective it runs on the last position only.</summary>
+    public bool IsHead => Kind == "head";
+}
+
+/// <summary>
+/// The compile-time cost of a generated model. FLOPs follow PyTorch's <c>FlopCounterMode</c>: a matmul is
+/// 2·m·n·k, attention is counted over the full T×T (causal mask ignored) and its backward at 2.5× the forward,
+/// a linear layer's backward at 2× its forward, and elementwise ops, norms, softmax and embedding lookups at 0.
+/// Per-token figures are for a full window of <see cref="Context"/> tokens with logits at every position;
+/// for models that make one prediction per window (flatten baselines) they are per prediction.
+/// </summary>
+public sealed record ModelCost(
+    string Model,
+    int Vocab,
+    int Context,
+    int Width,
+    bool PredictsEveryPosition,
+    IReadOnlyList<ComponentCost> Components)
+{
+    /// <summary>Trainable parameters (tied weights counted once).</summary>
+    public long Parameters => Components.Sum(c => c.Parameters);
+
+    /// <summary>Forward FLOPs per token.</summary>
+    public long ForwardFlopsPerToken => Components.Sum(c => c.ForwardFlopsPerToken);
+
+    /// <summary>Forward plus backward FLOPs per token.</summary>
+    public long TrainingFlopsPerToken => Components.Sum(c => c.TrainingFlopsPerToken);
+
+    /// <summary>Positions that take part in one forward pass over a window.</summary>
+    public int PositionsPerWindow => PredictsEveryPosition ? Context : 1;
+
+    /// <summary>
+    /// Forward FLOPs for one window. With <paramref name="lastPositionOnly"/> the LM head runs on the last
+    /// position alone (the study's objective); the body still runs on every position.
+    /// </summary>
+    public long ForwardFlopsPerWindow(bool lastPositionOnly = false) =>
+        PerWindow(c => c.ForwardFlopsPerToken, lastPositionOnly);
+
+    /// <summary>Forward plus backward FLOPs for one window (see <see cref="ForwardFlopsPerWindow"/>).</summary>
+    public long TrainingFlopsPerWindow(bool lastPositionOnly = false) =>
+        PerWindow(c => c.TrainingFlopsPerToken, lastPositionOnly);
+
+    /// <summary>Weights in fp32, bytes.</summary>
+    public long WeightBytesFp32 => Parameters * 4;
+
+    /// <summary>Weights in bf16, bytes.</summary>
+    public long WeightBytesBf16 => Parameters * 2;
+
+    /// <summary>AdamW state (two fp32 moments per parameter), bytes.</summary>
+    public long AdamWStateBytes => Parameters * 8;
+
+    /// <summary>KV cache per token in bf16, bytes.</summary>
+    public long KvCacheBytesPerTokenBf16 => Components.Sum(c => c.KvCacheElementsPerToken) * 2;
+
+    /// <summary>KV cache for a full context in bf16, bytes.</summary>
+    public long KvCacheBytesPerSequenceBf16 => KvCacheBytesPerTokenBf16 * Context;
+
+    /// <summary>Activations kept for backward per sequence in fp32, bytes (estimate).</summary>
+    public long ActivationBytesPerSequenceFp32 => Components.Sum(c => c.ActivationElementsPerSequence) * 4;
+
+    /// <summary>The usual 6·N training FLOPs per token (N = parameters).</summary>
+    public long SixNFlopsPerToken => 6 * Parameters;
+
+    /// <summary>The study's 2·N FLOPs per token (forward only, attention not counted).</summary>
+    public long TwoNFlopsPerToken => 2 * Parameters;
+
+    /// <summary>Parameters by component kind (embedding, positions, attention, mlp, norm, head).</summary>
+    public IReadOnlyDictionary<string, long> ParametersByKind =>
+        Components.GroupBy(c => c.Kind).ToDictionary(g => g.Key, g => g.Sum(c => c.Parameters));
+
+    private long PerWindow(Func<ComponentCost, long> flops, bool lastPositionOnly)
+    {
+        if (!PredictsEveryPosition)
+        {
+            return Components.Sum(flops);
+        }
+
+        long total = 0;
+        foreach (var c in Components)
+        {
+            total += flops(c) * (c.IsHead && lastPositionOnly ? 1 : Context);
+        }
+
+        return total;
+    }
+}

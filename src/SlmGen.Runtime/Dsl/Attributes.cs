@@ -1,0 +1,182 @@
+using System;
+
+namespace SlmGen;
+
+// The attribute DSL. Put [Model] and the layer attributes on a `partial class`; the SlmGen generator
+// writes the TorchSharp module and its compile-time costs into the other part. Layer attributes are read
+// in the order they are written: that order is the order of the layers in the forward pass.
+// Every numeric setting left at its default (0 or -1) means "not given" and takes the documented default.
+
+/// <summary>Declares a generated model: vocabulary, context length and model-wide defaults.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ModelAttribute : Attribute
+{
+    /// <summary>Vocabulary size (rows of the token embedding, columns of the LM head). Required.</summary>
+    public int Vocab { get; set; }
+
+    /// <summary>Context length in tokens: the window the model reads. Required.</summary>
+    public int Context { get; set; }
+
+    /// <summary>Default dropout probability for every layer that has dropout (0 = none).</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>Weight initialisation (default <see cref="InitScheme.TorchDefault"/>).</summary>
+    public InitScheme Init { get; set; }
+}
+
+/// <summary>The token embedding table (<c>Vocab × Dim</c>). Required; <c>Dim</c> is the model width.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class TokenEmbeddingAttribute : Attribute
+{
+    /// <summary>Embedding width (d_model).</summary>
+    public int Dim { get; set; }
+}
+
+/// <summary>Position information (default when absent: <see cref="PositionKind.None"/>).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class PositionsAttribute : Attribute
+{
+    /// <summary>Declares the kind of positions.</summary>
+    public PositionsAttribute(PositionKind kind) => Kind = kind;
+
+    /// <summary>The kind of positions.</summary>
+    public PositionKind Kind { get; }
+
+    /// <summary>RoPE frequency base (default 10000).</summary>
+    public double RopeBase { get; set; }
+
+    /// <summary>Rows of a learned position table (default: the context length).</summary>
+    public int Length { get; set; }
+}
+
+/// <summary>
+/// Concatenates the embeddings of the last <c>Window</c> tokens into one vector (the linear and MLP
+/// baselines): the model then makes one prediction per window.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ContextFlattenAttribute : Attribute
+{
+    /// <summary>How many of the latest positions to concatenate (default: the whole context).</summary>
+    public int Window { get; set; }
+}
+
+/// <summary>A dense layer: Linear, activation, dropout. Repeat the attribute for a stack.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DenseAttribute : Attribute
+{
+    /// <summary>Declares a dense layer of <paramref name="units"/> outputs.</summary>
+    public DenseAttribute(int units) => Units = units;
+
+    /// <summary>Output width.</summary>
+    public int Units { get; }
+
+    /// <summary>Activation (default <see cref="Act.Relu"/>).</summary>
+    public Act Activation { get; set; } = Act.Relu;
+
+    /// <summary>Whether the layer has a bias (default true).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Dropout after the activation (-1 = the model's default).</summary>
+    public double Dropout { get; set; } = -1;
+}
+
+/// <summary>
+/// A stack of transformer blocks: causal multi-head self-attention and a feed-forward network, each with
+/// a residual connection and a norm (pre- or post-). Attention runs through scaled_dot_product_attention.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class TransformerBlocksAttribute : Attribute
+{
+    /// <summary>Number of distinct blocks (each with its own weights). Required.</summary>
+    public int Layers { get; set; }
+
+    /// <summary>How many times the whole stack is applied, reusing the same weights (default 1: no sharing).</summary>
+    public int Repeat { get; set; }
+
+    /// <summary>Attention heads. Required; must divide the model width.</summary>
+    public int Heads { get; set; }
+
+    /// <summary>FFN hidden width (give this or <see cref="FfnMultiplier"/>; default 4 × width).</summary>
+    public int FfnHidden { get; set; }
+
+    /// <summary>FFN hidden width as a multiple of the model width.</summary>
+    public double FfnMultiplier { get; set; }
+
+    /// <summary>FFN activation (default <see cref="Act.Gelu"/>).</summary>
+    public Act Activation { get; set; } = Act.Gelu;
+
+    /// <summary>Norm (default <see cref="NormKind.LayerNorm"/>).</summary>
+    public NormKind Norm { get; set; } = NormKind.LayerNorm;
+
+    /// <summary>Whether LayerNorms have a bias (default true).</summary>
+    public bool NormBias { get; set; } = true;
+
+    /// <summary>Pre-norm (x + f(norm(x)), default) or post-norm (norm(x + f(x))).</summary>
+    public bool PreNorm { get; set; } = true;
+
+    /// <summary>One packed q/k/v projection (default, as nn.MultiheadAttention) or three separate ones.</summary>
+    public bool PackedQkv { get; set; } = true;
+
+    /// <summary>Bias in the attention projections (default true).</summary>
+    public bool AttentionBias { get; set; } = true;
+
+    /// <summary>Bias in the FFN layers (default true).</summary>
+    public bool FfnBias { get; set; } = true;
+
+    /// <summary>Dropout on attention probabilities and residual branches (-1 = the model's default).</summary>
+    public double Dropout { get; set; } = -1;
+}
+
+/// <summary>A norm after the last layer, before the LM head.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class FinalNormAttribute : Attribute
+{
+    /// <summary>Declares the final norm.</summary>
+    public FinalNormAttribute(NormKind kind) => Kind = kind;
+
+    /// <summary>The norm.</summary>
+    public NormKind Kind { get; }
+
+    /// <summary>Whether a LayerNorm has a bias (default true).</summary>
+    public bool Bias { get; set; } = true;
+}
+
+/// <summary>The LM head (default when absent: own weights, no bias).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class LMHeadAttribute : Attribute
+{
+    /// <summary>Reuse the token embedding as the output matrix (no parameters of its own).</summary>
+    public bool TiedToEmbedding { get; set; }
+
+    /// <summary>Whether the head has a bias (own weights only).</summary>
+    public bool Bias { get; set; }
+
+    /// <summary>Factorise the head through a bottleneck of this width (0 = a full matrix).</summary>
+    public int Rank { get; set; }
+}
+
+/// <summary>
+/// Cost budgets for one model. A model over budget gets warning SLM0100 at its declaration. Unset
+/// budgets fall back to the project's MSBuild properties (SlmGenMaxParameters, ...).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class BudgetAttribute : Attribute
+{
+    /// <summary>Largest parameter count (tied weights counted once).</summary>
+    public long MaxParameters { get; set; }
+
+    /// <summary>Largest forward FLOPs per token (at a full context).</summary>
+    public long MaxForwardFlopsPerToken { get; set; }
+
+    /// <summary>Largest training FLOPs for <see cref="TrainingTokens"/> tokens.</summary>
+    public double MaxTrainingFlops { get; set; }
+
+    /// <summary>The planned training length in tokens (predictions, for flatten models).</summary>
+    public long TrainingTokens { get; set; }
+
+    /// <summary>Largest weight size in bytes (fp32).</summary>
+    public long MaxWeightBytes { get; set; }
+
+    /// <summary>Largest KV cache for a full context, in bytes (bf16).</summary>
+    public long MaxKvCacheBytes { get; set; }
+}

@@ -1,0 +1,54 @@
+namespace SlmGen;
+
+// The numeric values are part of the contract with the generator (which reads them from attribute
+// arguments); a test checks that the generator's mirror of each enum matches.
+
+/// <summary>How token positions are made known to the model.</summary>
+public enum PositionKind
+{
+    /// <summary>No position information (a flatten window or a causal mask alone carries order).</summary>
+    None = 0,
+    /// <summary>A learned table of <c>Context × Dim</c> vectors added to the token embedding.</summary>
+    Learned = 1,
+    /// <summary>Fixed sine/cosine vectors (Vaswani et al.) added to the token embedding; no parameters.</summary>
+    Sinusoidal = 2,
+    /// <summary>Rotary embeddings (rotate-half) applied to queries and keys in every attention layer; no parameters.</summary>
+    Rope = 3,
+}
+
+/// <summary>Activation functions.</summary>
+public enum Act
+{
+    /// <summary>max(0, x).</summary>
+    Relu = 0,
+    /// <summary>Gaussian error linear unit (exact, erf).</summary>
+    Gelu = 1,
+    /// <summary>x · sigmoid(x).</summary>
+    Silu = 2,
+    /// <summary>Gated: SiLU(x W₁) ⊙ (x W₃), then W₂. Three matrices instead of two (FFNs only).</summary>
+    SwiGlu = 3,
+    /// <summary>tanh(x).</summary>
+    Tanh = 4,
+    /// <summary>No activation.</summary>
+    Identity = 5,
+}
+
+/// <summary>Normalisation layers.</summary>
+public enum NormKind
+{
+    /// <summary>No normalisation.</summary>
+    None = 0,
+    /// <summary>LayerNorm (scale, and a bias unless switched off).</summary>
+    LayerNorm = 1,
+    /// <summary>RMSNorm (scale only).</summary>
+    RmsNorm = 2,
+}
+
+/// <summary>Weight initialisation.</summary>
+public enum InitScheme
+{
+    /// <summary>PyTorch's defaults for each layer (nn.Linear, nn.Embedding, nn.MultiheadAttention for packed q/k/v).</summary>
+    TorchDefault = 0,
+    /// <summary>GPT-2 / nanoGPT: N(0, 0.02) for matrices and embeddings, zero biases, residual projections scaled by 1/√(2·layers).</summary>
+    Gpt2 = 1,
+}

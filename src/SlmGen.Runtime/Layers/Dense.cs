@@ -1,0 +1,25 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SlmGen.Layers;
+
+/// <summary>A dense layer: <c>dropout(act(x W + b))</c>.</summary>
+public sealed class Dense : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+    private readonly Dropout drop;
+    private readonly Act activation;
+
+    /// <summary>Creates a dense layer from <paramref name="inFeatures"/> to <paramref name="outFeatures"/>.</summary>
+    public Dense(long inFeatures, long outFeatures, Act activation, bool bias, double dropout) : base(nameof(Dense))
+    {
+        fc = nn.Linear(inFeatures, outFeatures, hasBias: bias);
+        drop = nn.Dropout(dropout);
+        this.activation = activation;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => drop.call(Activations.Apply(activation, fc.call(x)));
+}

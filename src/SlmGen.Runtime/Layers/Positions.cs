@@ -1,0 +1,73 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Layers;
+
+/// <summary>Fixed sine/cosine position vectors (Vaswani et al. 2017), added to the token embedding.</summary>
+public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
+{
+    private readonly Tensor table;
+
+    /// <summary>Creates the table for <paramref name="context"/> positions of width <paramref name="dim"/>.</summary>
+    public SinusoidalPositions(int context, long dim) : base(nameof(SinusoidalPositions))
+    {
+        using var scope = NewDisposeScope();
+        var pos = arange(context, dtype: ScalarType.Float32).unsqueeze(1);
+        var div = exp(arange(0, dim, 2, dtype: ScalarType.Float32) * (-Math.Log(10000.0) / dim));
+        var t = zeros(context, dim);
+        t[TensorIndex.Colon, TensorIndex.Slice(0, null, 2)] = sin(pos * div);
+        t[TensorIndex.Colon, TensorIndex.Slice(1, null, 2)] = cos(pos * div).narrow(1, 0, dim / 2);
+        table = t.MoveToOuterDisposeScope();
+        register_buffer(nameof(table), table, persistent: false);
+    }
+
+    /// <summary>Returns the vectors of the first <c>T</c> positions for input (B, T, ...).</summary>
+    public override Tensor forward(Tensor x) => table.narrow(0, 0, x.shape[1]).to(x.dtype);
+}
+
+/// <summary>Rotary position embedding (rotate-half form, as in GPT-NeoX and LLaMA) for (B, H, T, head_dim) tensors.</summary>
+public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
+{
+    private readonly Tensor cos_cached;
+    private readonly Tensor sin_cached;
+
+    /// <summary>Creates the rotation tables for <paramref name="context"/> positions.</summary>
+    public RotaryEmbedding(int context, long headDim, double theta = 10000.0) : base(nameof(RotaryEmbedding))
+    {
+        if (headDim % 2 != 0)
+        {
+            throw new ArgumentException($"RoPE needs an even head dimension, got {headDim}.", nameof(headDim));
+        }
+
+        using var scope = NewDisposeScope();
+        var invFreq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
+        var angles = outer(arange(context, dtype: ScalarType.Float64), invFreq); // (T, hd/2)
+        var full = cat(new[] { angles, angles }, 1);                                // (T, hd)
+        cos_cached = full.cos().to(ScalarType.Float32).MoveToOuterDisposeScope();
+        sin_cached = full.sin().to(ScalarType.Float32).MoveToOuterDisposeScope();
+        register_buffer(nameof(cos_cached), cos_cached, persistent: false);
+        register_buffer(nameof(sin_cached), sin_cached, persistent: false);
+    }
+
+    /// <summary>Rotates queries or keys of shape (B, H, T, head_dim).</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var t = x.shape[2];
+        var half = x.shape[3] / 2;
+        var cos = cos_cached.narrow(0, 0, t).to(x.dtype);
+        var sin = sin_cached.narrow(0, 0, t).to(x.dtype);
+        var x1 = x.narrow(3, 0, half);
+        var x2 = x.narrow(3, half, half);
+        var rotated = cat(new[] { -x2, x1 }, 3);
+        return scope.MoveToOuter(x * cos + rotated * sin);
+    }
+}
+
+/// <summary>The indices 0..T-1 of a batch of token ids (B, T), for a learned position table.</summary>
+public static class PositionIds
+{
+    /// <summary>arange(T) on the device of <paramref name="idx"/>.</summary>
+    public static Tensor Of(Tensor idx) => arange(idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
+}

@@ -1,0 +1,73 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SlmGen.Layers;
+
+/// <summary>
+/// One transformer block. Pre-norm: <c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.
+/// Post-norm (the original Transformer, nn.TransformerEncoderLayer's default):
+/// <c>ln_1(x + attn(x))</c>, then <c>ln_2(x + mlp(x))</c>. Dropout on both residual branches.
+/// </summary>
+public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> ln_1;
+    private readonly CausalSelfAttention attn;
+    private readonly nn.Module<Tensor, Tensor> ln_2;
+    private readonly FeedForward mlp;
+    private readonly Dropout drop_attn;
+    private readonly Dropout drop_mlp;
+    private readonly bool preNorm;
+
+    /// <summary>Creates a block.</summary>
+    public TransformerBlock(
+        long dModel,
+        int heads,
+        long ffnHidden,
+        Act activation,
+        NormKind norm,
+        bool normBias,
+        bool preNorm,
+        bool packedQkv,
+        bool attentionBias,
+        bool ffnBias,
+        double dropout,
+        int context,
+        bool rope,
+        double ropeBase = 10000.0)
+        : base(nameof(TransformerBlock))
+    {
+        ln_1 = Norms.Create(norm, dModel, normBias);
+        attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase);
+        ln_2 = Norms.Create(norm, dModel, normBias);
+        mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias);
+        drop_attn = nn.Dropout(dropout);
+        drop_mlp = nn.Dropout(dropout);
+        this.preNorm = preNorm;
+        RegisterComponents();
+    }
+
+    /// <summary>The attention layer.</summary>
+    public CausalSelfAttention Attention => attn;
+
+    /// <summary>The feed-forward network.</summary>
+    public FeedForward Mlp => mlp;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        if (preNorm)
+        {
+            x = x + drop_attn.call(attn.call(ln_1.call(x)));
+            x = x + drop_mlp.call(mlp.call(ln_2.call(x)));
+        }
+        else
+        {
+            x = ln_1.call(x + drop_attn.call(attn.call(x)));
+            x = ln_2.call(x + drop_mlp.call(mlp.call(x)));
+        }
+
+        return scope.MoveToOuter(x);
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using SlmGen.Layers;
+using static TorchSharp.torch;
+
+namespace SlmGen;
+
+/// <summary>
+/// Base class of every generated model: a TorchSharp module from token ids (B, T) to logits, with its
+/// compile-time costs attached.
+/// </summary>
+public abstract class SlmModel : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the module.</summary>
+    protected SlmModel(string name) : base(name)
+    {
+    }
+
+    /// <summary>The compile-time costs of this architecture.</summary>
+    public abstract ModelCost Cost { get; }
+
+    /// <summary>A hash of the normalised spec: checkpoints remember it and refuse another architecture.</summary>
+    public abstract string Fingerprint { get; }
+
+    /// <summary>Context length (tokens per window).</summary>
+    public int Context => Cost.Context;
+
+    /// <summary>Vocabulary size.</summary>
+    public int Vocab => Cost.Vocab;
+
+    /// <summary>False for models that make one prediction per window (the flatten baselines).</summary>
+    public bool PredictsEveryPosition => Cost.PredictsEveryPosition;
+
+    /// <summary>Logits at every position, (B, T, V); (B, V) for one-prediction-per-window models.</summary>
+    public override Tensor forward(Tensor idx) => Logits(idx, lastPositionOnly: false);
+
+    /// <summary>
+    /// Logits for a batch of token ids (B, T): (B, T, V) at every position, or (B, V) for the last position
+    /// only (then the LM head runs on that position alone). One-prediction-per-window models always give (B, V).
+    /// </summary>
+    public abstract Tensor Logits(Tensor idx, bool lastPositionOnly);
+
+    /// <summary>Number of distinct trainable parameter elements the module holds.</summary>
+    public long CountParameters() => parameters().Distinct().Sum(p => p.numel());
+
+    /// <summary>Initialises the weights by <paramref name="scheme"/>.</summary>
+    /// <param name="scheme">The scheme.</param>
+    /// <param name="residualLayers">Block applications in the forward pass (GPT-2 scales residual projections by 1/√(2·this)).</param>
+    protected void InitializeWeights(InitScheme scheme, int residualLayers)
+    {
+        using var noGrad = no_grad();
+        if (scheme == InitScheme.Gpt2)
+        {
+            var residualStd = 0.02 / Math.Sqrt(2.0 * Math.Max(1, residualLayers));
+            var residual = modules().OfType<CausalSelfAttention>().Select(a => a.OutputProjection)
+                .Concat(modules().OfType<FeedForward>().Select(f => f.OutputProjection))
+                .Select(l => l.weight!.Handle).ToHashSet();
+            foreach (var (name, p) in named_parameters())
+            {
+                if (p.dim() < 2)
+                {
+                    if (name.EndsWith("bias", StringComparison.Ordinal))
+                    {
+                        nn.init.zeros_(p);
+                    }
+                }
+                else
+                {
+                    nn.init.normal_(p, 0.0, residual.Contains(p.Handle) ? residualStd : 0.02);
+                }
+            }
+
+            return;
+        }
+
+        // PyTorch defaults are what the layers start with; nn.MultiheadAttention (packed q/k/v) differs:
+        // xavier_uniform_ in-projection and zero biases.
+        foreach (var attention in modules().OfType<CausalSelfAttention>().Where(a => a.PackedQkv))
+        {
+            foreach (var (name, p) in attention.named_parameters())
+            {
+                if (name == "qkv.weight")
+                {
+                    nn.init.xavier_uniform_(p);
+                }
+                else if (name.EndsWith("bias", StringComparison.Ordinal))
+                {
+                    nn.init.zeros_(p);
+                }
+            }
+        }
+    }
+}
