@@ -75,23 +75,22 @@ public sealed class ModelGenerator : IIncrementalGenerator
         });
 
         // Diagnostics go out with the compilation at hand, so that those in C# files get source locations
-        // (#pragma and per-file .editorconfig severities then apply).
-        var diagnostics = analyzed.Select(static (m, _) => m.Diagnostics).Collect()
-            .Combine(settings.Select(static (s, _) => s.Diagnostics));
-        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
+        // (#pragma and per-file .editorconfig severities then apply). Only when there are any: an edit to a
+        // project without diagnostics re-runs nothing.
+        var diagnostics = analyzed.SelectMany(static (m, _) => m.Diagnostics)
+            .Collect()
+            .Combine(settings.Select(static (s, _) => s.Diagnostics))
+            .Select(static (pair, _) => pair.Left.Concat(pair.Right).ToEquatableArray())
+            .WithTrackingName(TrackingNames.Diagnostics)
+            .Combine(context.CompilationProvider)
+            .SelectMany(static (pair, _) => pair.Left.Count == 0
+                ? ImmutableArray<(EquatableArray<DiagnosticInfo>, Compilation)>.Empty
+                : ImmutableArray.Create(pair));
+        context.RegisterSourceOutput(diagnostics, static (spc, pair) =>
         {
-            var compilation = pair.Right;
-            foreach (var d in pair.Left.Right)
+            foreach (var d in pair.Item1)
             {
-                spc.ReportDiagnostic(d.ToDiagnostic(compilation));
-            }
-
-            foreach (var list in pair.Left.Left)
-            {
-                foreach (var d in list)
-                {
-                    spc.ReportDiagnostic(d.ToDiagnostic(compilation));
-                }
+                spc.ReportDiagnostic(d.ToDiagnostic(pair.Item2));
             }
         });
     }

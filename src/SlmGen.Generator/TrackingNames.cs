@@ -9,4 +9,5 @@ internal static class TrackingNames
     public const string AllSpecs = nameof(AllSpecs);
     public const string Analyzed = nameof(Analyzed);
     public const string Catalog = nameof(Catalog);
+    public const string Diagnostics = nameof(Diagnostics);
 }

@@ -269,7 +269,7 @@ internal static class SpecValidator
         private string Owner(string key)
         {
             var dot = key.LastIndexOf('.');
-            return dot < 0 ? $"Model '{spec.ClassName}'" : spec.Display(key.Substring(0, dot));
+            return dot < 0 || !spec.Has(key.Substring(0, dot)) ? $"Model '{spec.ClassName}'" : spec.Display(key.Substring(0, dot));
         }
 
         private string Setting(string key)

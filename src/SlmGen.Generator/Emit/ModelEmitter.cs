@@ -213,7 +213,7 @@ internal static class ModelEmitter
                         var rope = spec.Positions.Kind == PositionKind.Rope;
                         p.BlockApplications += stack.Layers * stack.EffectiveRepeat;
                         p.Add("ModuleList<TransformerBlock>", field,
-                            $"{stack.Layers} blocks: {stack.Heads} heads, FFN {hidden} {Names.Of(stack.Activation)}, {(stack.PreNorm ? "pre" : "post")}-{Names.Of(stack.Norm)}",
+                            $"{stack.Layers} block{(stack.Layers == 1 ? string.Empty : "s")}: {stack.Heads} heads, FFN {hidden} {Names.Of(stack.Activation)}, {(stack.PreNorm ? "pre" : "post")}-{Names.Of(stack.Norm)}",
                             null);
                         p.Constructor.Add($"{field} = nn.ModuleList(Enumerable.Range(0, {stack.Layers}).Select(_ => new TransformerBlock(");
                         p.Constructor.Add($"    dModel: {width}, heads: {stack.Heads}, ffnHidden: {hidden}, activation: Act.{stack.Activation},");

@@ -1,3 +1,4 @@
+#nullable enable
 // MSBuild inline task (see SlmGen.targets): copies the cost report that the SlmGen generator put into
 // the compiled assembly (the constant SlmGen.Generated.SlmGenCostReport.Json) into a JSON file, so that
 // CI can diff the cost of a change. The assembly is read as metadata only: nothing of it runs.

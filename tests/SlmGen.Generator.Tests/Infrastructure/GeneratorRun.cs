@@ -1,0 +1,127 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace SlmGen.Generator.Tests.Infrastructure;
+
+/// <summary>An in-memory additional file.</summary>
+internal sealed class InMemoryText : AdditionalText
+{
+    private readonly SourceText text;
+
+    public InMemoryText(string path, string content)
+    {
+        Path = path;
+        text = SourceText.From(content);
+    }
+
+    public override string Path { get; }
+
+    public override SourceText GetText(CancellationToken cancellationToken = default) => text;
+}
+
+/// <summary>Options as MSBuild would hand them to the generator: global properties and per-file metadata.</summary>
+internal sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
+{
+    private readonly Options global;
+    private readonly Dictionary<string, Options> files;
+
+    public TestOptionsProvider(IDictionary<string, string> global, IDictionary<string, IDictionary<string, string>>? files = null)
+    {
+        this.global = new Options(global);
+        this.files = (files ?? new Dictionary<string, IDictionary<string, string>>()).ToDictionary(f => f.Key, f => new Options(f.Value));
+    }
+
+    public override AnalyzerConfigOptions GlobalOptions => global;
+
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+        files.TryGetValue(textFile.Path, out var o) ? o : Options.Empty;
+
+    private sealed class Options : AnalyzerConfigOptions
+    {
+        public static readonly Options Empty = new(new Dictionary<string, string>());
+        private readonly IDictionary<string, string> values;
+
+        public Options(IDictionary<string, string> values) => this.values = values;
+
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
+}
+
+/// <summary>Runs the generator on sources and YAML specs, the way a build does, and compiles the result.</summary>
+internal sealed record GeneratorRun(Compilation Input, Compilation Output, GeneratorDriverRunResult Result, ImmutableArray<Diagnostic> Diagnostics)
+{
+    public static GeneratorRun Of(
+        IEnumerable<(string Path, string Source)> sources,
+        IEnumerable<(string Path, string Yaml)>? specs = null,
+        IDictionary<string, string>? properties = null)
+    {
+        var specList = (specs ?? Enumerable.Empty<(string, string)>()).ToList();
+        var compilation = CreateCompilation(sources);
+        var driver = CreateDriver(compilation, specList, properties);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        return new GeneratorRun(compilation, output, driver.GetRunResult(), diagnostics);
+    }
+
+    /// <summary>A driver set up as a build would set it up, with step tracking on.</summary>
+    public static GeneratorDriver CreateDriver(
+        Compilation compilation,
+        IReadOnlyList<(string Path, string Yaml)> specs,
+        IDictionary<string, string>? properties = null)
+    {
+        var props = new Dictionary<string, string> { ["build_property.RootNamespace"] = "Test.Models" };
+        foreach (var p in properties ?? new Dictionary<string, string>())
+        {
+            props["build_property." + p.Key] = p.Value;
+        }
+
+        var fileOptions = specs.ToDictionary(
+            s => s.Path,
+            _ => (IDictionary<string, string>)new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
+        return CSharpGeneratorDriver.Create(
+            new[] { new ModelGenerator().AsSourceGenerator() },
+            specs.Select(s => (AdditionalText)new InMemoryText(s.Path, s.Yaml)),
+            (CSharpParseOptions)compilation.SyntaxTrees.First().Options,
+            new TestOptionsProvider(props, fileOptions),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
+
+    public static CSharpCompilation CreateCompilation(IEnumerable<(string Path, string Source)> sources)
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Latest);
+        var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Source, parse, s.Path)).ToList();
+        if (trees.Count == 0)
+        {
+            trees.Add(CSharpSyntaxTree.ParseText(string.Empty, parse, "/0/Empty.cs"));
+        }
+
+        return CSharpCompilation.Create(
+            "Test",
+            trees,
+            References.ForGeneratedCode,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    /// <summary>The generated source whose hint name ends with <paramref name="hintSuffix"/>.</summary>
+    public string Generated(string hintSuffix) =>
+        Result.Results.SelectMany(r => r.GeneratedSources).Single(s => s.HintName.EndsWith(hintSuffix, System.StringComparison.Ordinal)).SourceText.ToString();
+
+    public IEnumerable<string> HintNames => Result.Results.SelectMany(r => r.GeneratedSources).Select(s => s.HintName);
+
+    /// <summary>Diagnostics the generator reported.</summary>
+    public ImmutableArray<Diagnostic> GeneratorDiagnostics => Result.Diagnostics;
+
+    /// <summary>Errors of the compilation that includes the generated code.</summary>
+    public IReadOnlyList<Diagnostic> CompileErrors =>
+        Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+
+    /// <summary>Exceptions the generator threw (reported as CS8784/CS8785).</summary>
+    public IEnumerable<System.Exception> Exceptions => Result.Results.Where(r => r.Exception is not null).Select(r => r.Exception!);
+}

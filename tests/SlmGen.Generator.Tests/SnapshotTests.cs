@@ -1,0 +1,45 @@
+using System.IO;
+using System.Linq;
+using SlmGen.Generator.Tests.Infrastructure;
+
+namespace SlmGen.Generator.Tests;
+
+/// <summary>The generated code of the sample models, compared with approved files (Snapshots/).</summary>
+public class SnapshotTests
+{
+    public static TheoryData<string> DeclaredModels() => new()
+    {
+        "LinearPredictor", "MlpPredictor", "SingleAttention", "ThreeLayerTransformer", "BabyGpt",
+    };
+
+    [Theory]
+    [MemberData(nameof(DeclaredModels))]
+    public void Generated_module_matches_the_approved_snapshot(string model)
+    {
+        var run = RunOnDeclaredSamples();
+        Snapshot.Match(model + ".g.cs", run.Generated($".{model}.g.cs"));
+    }
+
+    [Fact]
+    public void Catalog_matches_the_approved_snapshot()
+    {
+        var run = RunOnDeclaredSamples();
+        Snapshot.Match("SlmGen.Catalog.g.cs", run.Generated("SlmGen.Catalog.g.cs"));
+    }
+
+    [Fact]
+    public void Sample_declarations_generate_without_diagnostics_and_compile()
+    {
+        var run = RunOnDeclaredSamples();
+        Assert.Empty(run.Exceptions);
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning));
+        Assert.Empty(run.CompileErrors);
+    }
+
+    internal static GeneratorRun RunOnDeclaredSamples()
+    {
+        var dir = Repo.Path("samples", "Models", "Declared");
+        var sources = Directory.GetFiles(dir, "*.cs").OrderBy(f => f).Select(f => (f, File.ReadAllText(f)));
+        return GeneratorRun.Of(sources);
+    }
+}

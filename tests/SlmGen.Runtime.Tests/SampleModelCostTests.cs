@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using System.Linq;
+using SlmGen.Samples.Declared;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>
+/// For every sample model: the compile-time constants equal what the instantiated TorchSharp module holds
+/// (parameters) and what an independent runtime counter measures on a real forward pass (FLOPs).
+/// </summary>
+public class SampleModelCostTests
+{
+    public static IEnumerable<object[]> SampleModels() =>
+        ModelCatalog.For(typeof(BabyGpt).Assembly).Select(m => new object[] { m.FullName });
+
+    [Fact]
+    public void The_catalog_lists_the_declared_sample_models()
+    {
+        var names = ModelCatalog.For(typeof(BabyGpt).Assembly).Select(m => m.Name).ToList();
+        Assert.Contains("BabyGpt", names);
+        Assert.Contains("LinearPredictor", names);
+        Assert.Contains("MlpPredictor", names);
+        Assert.Contains("SingleAttention", names);
+        Assert.Contains("ThreeLayerTransformer", names);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleModels))]
+    public void Parameter_count_equals_the_instantiated_module(string fullName)
+    {
+        var descriptor = ModelCatalog.Find(typeof(BabyGpt).Assembly, fullName);
+        using var model = descriptor.Create();
+        Assert.Equal(descriptor.Cost.Parameters, model.CountParameters());
+        Assert.Equal(descriptor.Cost.Parameters, model.parameters().Sum(p => p.numel()));
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleModels))]
+    public void Flop_constants_equal_a_runtime_count_of_a_real_forward_pass(string fullName)
+    {
+        var descriptor = ModelCatalog.Find(typeof(BabyGpt).Assembly, fullName);
+        using var model = descriptor.Create();
+        var measured = CostProbe.Measure(model, batch: 2);
+        Assert.Equal(descriptor.Cost.ForwardFlopsPerToken, measured.ForwardFlopsPerPrediction);
+        Assert.Equal(descriptor.Cost.TrainingFlopsPerToken, measured.TrainingFlopsPerPrediction);
+        Assert.Equal(2L * descriptor.Cost.PositionsPerWindow, measured.Predictions);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleModels))]
+    public void Last_position_flops_equal_a_runtime_count(string fullName)
+    {
+        var descriptor = ModelCatalog.Find(typeof(BabyGpt).Assembly, fullName);
+        using var model = descriptor.Create();
+        var measured = CostProbe.Measure(model, batch: 3, lastPositionOnly: true);
+        Assert.Equal(3 * descriptor.Cost.ForwardFlopsPerWindow(lastPositionOnly: true), measured.ForwardFlops);
+        Assert.Equal(3 * descriptor.Cost.TrainingFlopsPerWindow(lastPositionOnly: true), measured.TrainingFlops);
+    }
+
+    [Fact]
+    public void The_study_models_and_baby_gpt_have_the_published_parameter_counts()
+    {
+        Assert.Equal(1_073_345, LinearPredictor.ParameterCount);
+        Assert.Equal(4_285_377, MlpPredictor.ParameterCount);
+        Assert.Equal(231_617, SingleAttention.ParameterCount);
+        Assert.Equal(430_785, ThreeLayerTransformer.ParameterCount);
+        Assert.Equal(10_770_816, BabyGpt.ParameterCount);
+    }
+
+    [Fact]
+    public void Baby_gpt_flops_match_pytorch_flop_counter_mode()
+    {
+        // PyTorch FlopCounterMode on nanoGPT's baby GPT, batch 64 x 256 (../shared/bench/README.md).
+        const long tokens = 64 * 256;
+        Assert.Equal(387_364_945_920, BabyGpt.ForwardFlopsPerToken * tokens);
+        Assert.Equal(1_181_422_190_592, BabyGpt.TrainingFlopsPerToken * tokens);
+        Assert.Equal(23_642_880, BabyGpt.ForwardFlopsPerToken);
+        Assert.Equal(72_108_288, BabyGpt.TrainingFlopsPerToken);
+    }
+}
