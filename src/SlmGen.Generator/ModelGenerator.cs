@@ -38,8 +38,9 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Where(static pair => ProjectSettings.IsSpec(pair.Right.GetOptions(pair.Left)))
             .Select(static (pair, _) => pair.Left)
-            .Combine(settings.Select(static (s, _) => s.RootNamespace))
-            .Select(static (pair, ct) => YamlSpecReader.Read(pair.Left.Path, pair.Left.GetText(ct), DefaultNamespace(pair.Right), ct))
+            .Combine(settings.Select(static (s, _) => (s.RootNamespace, s.ProjectDirectory)))
+            .Select(static (pair, ct) => YamlSpecReader.Read(
+                pair.Left.Path, DisplayPath(pair.Left.Path, pair.Right.ProjectDirectory), pair.Left.GetText(ct), DefaultNamespace(pair.Right.RootNamespace), ct))
             .WithTrackingName(TrackingNames.YamlSpecs);
 
         var all = fromAttributes.Collect()
@@ -96,6 +97,30 @@ public sealed class ModelGenerator : IIncrementalGenerator
     }
 
     private static string DefaultNamespace(string rootNamespace) => rootNamespace.Length > 0 ? rootNamespace : "SlmGen.Models";
+
+    /// <summary>The spec's path relative to the project (so that reports do not depend on the machine), with '/' separators.</summary>
+    private static string DisplayPath(string path, string projectDirectory)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (projectDirectory.Length > 0)
+        {
+            var root = System.IO.Path.GetFullPath(projectDirectory).TrimEnd('/', '\\') + System.IO.Path.DirectorySeparatorChar;
+            var relative = MakeRelative(root, full);
+            if (relative is not null)
+            {
+                return relative.Replace('\\', '/');
+            }
+        }
+
+        return full.Replace('\\', '/');
+    }
+
+    private static string? MakeRelative(string root, string full)
+    {
+        var rootUri = new System.Uri(root);
+        var fullUri = new System.Uri(full);
+        return rootUri.Scheme != fullUri.Scheme ? null : System.Uri.UnescapeDataString(rootUri.MakeRelativeUri(fullUri).ToString());
+    }
 
     private static string HintName(ModelSpec spec, string suffix) => spec.FullName + suffix + ".g.cs";
 

@@ -51,9 +51,11 @@ internal static class YamlSpecReader
         ("torch", InitScheme.TorchDefault), ("pytorch", InitScheme.TorchDefault), ("default", InitScheme.TorchDefault), ("gpt2", InitScheme.Gpt2), ("nanogpt", InitScheme.Gpt2),
     };
 
-    public static ParsedSpec Read(string path, SourceText? text, string defaultNamespace, CancellationToken ct)
+    /// <param name="path">The file's path (diagnostics point there).</param>
+    /// <param name="displayPath">The path reports and generated comments show (relative to the project).</param>
+    public static ParsedSpec Read(string path, string displayPath, SourceText? text, string defaultNamespace, CancellationToken ct)
     {
-        var reader = new Reader(path, defaultNamespace);
+        var reader = new Reader(path, displayPath, defaultNamespace);
         try
         {
             return reader.Read(text?.ToString(), ct);
@@ -88,11 +90,13 @@ internal static class YamlSpecReader
     private sealed class Reader
     {
         private readonly string path;
+        private readonly string displayPath;
         private readonly string defaultNamespace;
 
-        public Reader(string path, string defaultNamespace)
+        public Reader(string path, string displayPath, string defaultNamespace)
         {
             this.path = path;
+            this.displayPath = displayPath;
             this.defaultNamespace = defaultNamespace;
         }
 
@@ -113,13 +117,22 @@ internal static class YamlSpecReader
             }
             catch (YamlException ex)
             {
-                var message = (ex.InnerException?.Message ?? ex.Message).Replace("\r", string.Empty).Replace("\n", " ");
-                if (text.IndexOf('\t') >= 0 && message.IndexOf("cannot start any token", StringComparison.OrdinalIgnoreCase) >= 0)
+                var inner = ex;
+                while (inner.InnerException is YamlException deeper)
                 {
+                    inner = deeper;
+                }
+
+                var message = inner.Message.Replace("\r", string.Empty).Replace("\n", " ");
+                var location = Location(inner.Start, inner.End);
+                var tab = FirstIndentingTab(text);
+                if (tab is not null && message.IndexOf("tab", StringComparison.OrdinalIgnoreCase) >= 0)
+                {
+                    location = tab;
                     message += " (YAML does not allow tabs for indentation; use spaces)";
                 }
 
-                Report(DiagnosticDescriptors.YamlSyntax, Location(ex.Start, ex.End), message);
+                Report(DiagnosticDescriptors.YamlSyntax, location, message);
                 return Done(null);
             }
 
@@ -141,7 +154,7 @@ internal static class YamlSpecReader
                 return Done(null);
             }
 
-            var builder = new SpecBuilder(defaultNamespace, ClassNameFromFile(path), SpecSource.Yaml, path);
+            var builder = new SpecBuilder(defaultNamespace, ClassNameFromFile(path), SpecSource.Yaml, displayPath);
             builder.Set(SpecKeys.Declaration, "the spec", Location(root));
             ReadRoot(root, builder);
             return Done(Diagnostics.Count == 0 ? builder.Build() : null);
@@ -670,6 +683,33 @@ internal static class YamlSpecReader
 
         public void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params object?[] args) =>
             Diagnostics.Add(DiagnosticInfo.Create(descriptor, location ?? FileStart(), args));
+
+        /// <summary>The first tab in a line's leading white space, where YAML refuses it.</summary>
+        private LocationInfo? FirstIndentingTab(string text)
+        {
+            var line = 0;
+            var lineStart = 0;
+            for (var i = 0; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (c == '\n')
+                {
+                    line++;
+                    lineStart = i + 1;
+                }
+                else if (c == '\t')
+                {
+                    var prefix = text.Substring(lineStart, i - lineStart);
+                    if (prefix.Trim().Length == 0 || prefix.TrimEnd().EndsWith("-", StringComparison.Ordinal))
+                    {
+                        var pos = new LinePosition(line, i - lineStart);
+                        return new LocationInfo(path, new TextSpan(i, 1), new LinePositionSpan(pos, new LinePosition(line, pos.Character + 1)));
+                    }
+                }
+            }
+
+            return null;
+        }
 
         private LocationInfo FileStart() => new(path, new TextSpan(0, 0), new LinePositionSpan(LinePosition.Zero, LinePosition.Zero));
 
