@@ -1,0 +1,231 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+
+namespace SlmGen.Build.Tests;
+
+/// <summary>
+/// Builds and runs consumer projects outside the repository: one that references SlmGen as projects and
+/// one that restores the packed package from a local folder. Each declares a model with attributes and one
+/// with a YAML spec, so the generator (and YamlDotNet inside the compiler) must work in both set-ups, and
+/// TorchSharp must load (the native patch). The repository's src/ is copied to a scratch folder first, so
+/// the builds here never touch the outputs of the build that runs the tests.
+/// </summary>
+[Collection("consumer builds")]
+public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Workspace>
+{
+    private readonly Workspace workspace;
+
+    public ConsumerBuildTests(Workspace workspace) => this.workspace = workspace;
+
+    [Fact]
+    public void A_consumer_referencing_SlmGen_as_projects_builds_and_gets_its_models()
+    {
+        var dir = workspace.NewConsumer("ByProject", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{workspace.Copy}/build/SlmGen.ProjectReference.props" />
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <RootNamespace>Consumer</RootNamespace>
+              </PropertyGroup>
+              <Import Project="{workspace.Copy}/build/SlmGen.ProjectReference.targets" />
+            </Project>
+            """);
+        AssertBuildsAndRuns(dir);
+    }
+
+    [Fact]
+    public void A_consumer_restoring_the_packed_package_builds_and_gets_its_models()
+    {
+        var dir = workspace.NewConsumer("ByPackage", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <RootNamespace>Consumer</RootNamespace>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="SlmGen" Version="{workspace.PackageVersion}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="slmgen-local" value="{workspace.Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        AssertBuildsAndRuns(dir);
+    }
+
+    private static void AssertBuildsAndRuns(string dir)
+    {
+        var build = Workspace.Run("dotnet", "build -c Release -nologo", dir);
+        Assert.True(build.Code == 0, "build failed:\n" + build.Output);
+        Assert.DoesNotContain("CS8785", build.Output);
+        Assert.DoesNotContain("CS8784", build.Output);
+        Assert.DoesNotContain("CS9057", build.Output);
+
+        // The cost report of both models was written next to the assembly.
+        var report = Directory.GetFiles(Path.Combine(dir, "bin"), "slmgen-costs.json", SearchOption.AllDirectories).Single();
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var models = json.RootElement.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("parameters").GetInt64());
+        Assert.Equal(2, models.Count);
+
+        // The program instantiates every model with TorchSharp and checks its costs.
+        var run = Workspace.Run("dotnet", "run -c Release --no-build", dir);
+        Assert.True(run.Code == 0, "run failed:\n" + run.Output);
+        Assert.Contains($"Declared {models["Declared"]} ok", run.Output);
+        Assert.Contains($"FromYaml {models["FromYaml"]} ok", run.Output);
+    }
+
+    /// <summary>A scratch copy of the repository's src/ and build/, packed once, and consumer folders beside it.</summary>
+    public sealed class Workspace : IDisposable
+    {
+        public Workspace()
+        {
+            Root = Path.Combine(Path.GetTempPath(), "slmgen-consumers-" + Guid.NewGuid().ToString("N")[..8]);
+            Copy = Path.Combine(Root, "repo");
+            Feed = Path.Combine(Root, "feed");
+            PackageVersion = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+            var repo = FindRepo();
+            foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json" })
+            {
+                CopyFile(Path.Combine(repo, file), Path.Combine(Copy, file));
+            }
+
+            CopyTree(Path.Combine(repo, "src"), Path.Combine(Copy, "src"));
+            CopyTree(Path.Combine(repo, "build"), Path.Combine(Copy, "build"));
+            var pack = Run("dotnet", $"pack src/SlmGen.Runtime/SlmGen.Runtime.csproj -c Release -o \"{Feed}\" -p:Version={PackageVersion} -nologo", Copy);
+            if (pack.Code != 0)
+            {
+                throw new InvalidOperationException("pack failed:\n" + pack.Output);
+            }
+        }
+
+        public string Root { get; }
+
+        public string Copy { get; }
+
+        public string Feed { get; }
+
+        public string PackageVersion { get; }
+
+        public string NewConsumer(string name, string csproj)
+        {
+            var dir = Path.Combine(Root, name);
+            Directory.CreateDirectory(Path.Combine(dir, "specs"));
+            File.WriteAllText(Path.Combine(dir, name + ".csproj"), csproj);
+            File.WriteAllText(Path.Combine(dir, "specs", "from-yaml.yaml"), """
+                # A consumer's YAML spec.
+                vocab: 50
+                context: 16
+                embedding: 32
+                positions: rope
+                layers:
+                  - transformer: { layers: 2, heads: 4, ffn: 2x, activation: swiglu, norm: rmsnorm }
+                final_norm: rmsnorm
+                head: tied
+                """);
+            File.WriteAllText(Path.Combine(dir, "Declared.cs"), """
+                using SlmGen;
+                namespace Consumer;
+                [Model(Vocab = 50, Context = 16, Dropout = 0.1)]
+                [TokenEmbedding(Dim = 24)]
+                [ContextFlatten(Window = 8)]
+                [Dense(64, Activation = Act.Gelu)]
+                [LMHead(Bias = true)]
+                public partial class Declared { }
+                """);
+            File.WriteAllText(Path.Combine(dir, "Program.cs"), """
+                using System;
+                using SlmGen;
+                foreach (var m in ModelCatalog.For(typeof(Consumer.Declared).Assembly))
+                {
+                    using var model = m.Create();
+                    var measured = CostProbe.Measure(model);
+                    var ok = model.CountParameters() == m.Cost.Parameters && measured.ForwardFlopsPerPrediction == m.Cost.ForwardFlopsPerToken;
+                    Console.WriteLine($"{m.Name} {m.Cost.Parameters} {(ok ? "ok" : "MISMATCH")}");
+                    if (!ok) return 1;
+                }
+                return 0;
+                """);
+            return dir;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+                var cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                                          ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "slmgen", PackageVersion);
+                if (Directory.Exists(cached))
+                {
+                    Directory.Delete(cached, recursive: true);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        internal static (int Code, string Output) Run(string file, string args, string dir)
+        {
+            var psi = new ProcessStartInfo(file, args)
+            {
+                WorkingDirectory = dir,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+            using var process = Process.Start(psi)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.WaitForExit();
+            return (process.ExitCode, stdout.Result + stderr.Result);
+        }
+
+        private static string FindRepo()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "SlmGen.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("SlmGen.sln not found");
+        }
+
+        private static void CopyTree(string from, string to)
+        {
+            foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(from, file);
+                var parts = relative.Split(Path.DirectorySeparatorChar);
+                if (parts.Any(p => p is "bin" or "obj"))
+                {
+                    continue;
+                }
+
+                CopyFile(file, Path.Combine(to, relative));
+            }
+        }
+
+        private static void CopyFile(string from, string to)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(from, to, overwrite: true);
+        }
+    }
+}
