@@ -1,0 +1,71 @@
+using System;
+
+namespace SlmGen.Data;
+
+/// <summary>How Tiny Shakespeare is split.</summary>
+public enum CharSplit
+{
+    /// <summary>
+    /// The study's 80/10/10: cut at the last blank line before 80% and 90% of the text, dropping the
+    /// newline at each cut (892,117 / 111,669 / 111,606 characters).
+    /// </summary>
+    Study,
+    /// <summary>nanoGPT's 90/10 (1,003,854 / 111,540 characters); the test split is the validation split.</summary>
+    NanoGpt,
+}
+
+/// <summary>Which word vocabulary to build.</summary>
+public enum WordVocabulary
+{
+    /// <summary>The study's: a whitespace split of the training text, no end-of-line token (PTB 9,999, WikiText-2 33,277 types).</summary>
+    StudyWhitespace,
+    /// <summary>The standard one: an &lt;eos&gt; token after every line (PTB 10,000, WikiText-2 33,278 types).</summary>
+    StandardEndOfLine,
+}
+
+/// <summary>Loaders of the data sets in data/.</summary>
+public static class Corpora
+{
+    /// <summary>Tiny Shakespeare as characters; the vocabulary is the 65 characters of the whole text.</summary>
+    public static TokenDataset TinyShakespeare(CharSplit split = CharSplit.Study, string? dataRoot = null)
+    {
+        var text = DataFiles.ReadVerified("tinyshakespeare/input.txt", dataRoot);
+        var tokenizer = new CharTokenizer(text);
+        string train, validation, test;
+        if (split == CharSplit.Study)
+        {
+            var a = text.LastIndexOf("\n\n", (int)(0.8 * text.Length) - 1, StringComparison.Ordinal);
+            var b = text.LastIndexOf("\n\n", (int)(0.9 * text.Length) - 1, StringComparison.Ordinal);
+            train = text[..(a + 1)];
+            validation = text[(a + 2)..(b + 1)];
+            test = text[(b + 2)..];
+        }
+        else
+        {
+            var n = (int)(0.9 * text.Length);
+            train = text[..n];
+            validation = text[n..];
+            test = validation;
+        }
+
+        return new TokenDataset("tinyshakespeare-" + split.ToString().ToLowerInvariant(), tokenizer, tokenizer.Encode(train), tokenizer.Encode(validation), tokenizer.Encode(test));
+    }
+
+    /// <summary>Penn Treebank (Mikolov's word-level version).</summary>
+    public static TokenDataset PennTreebank(WordVocabulary vocabulary = WordVocabulary.StandardEndOfLine, string? dataRoot = null) =>
+        Words("ptb", vocabulary, dataRoot);
+
+    /// <summary>WikiText-2 (v1, tokenised).</summary>
+    public static TokenDataset WikiText2(WordVocabulary vocabulary = WordVocabulary.StandardEndOfLine, string? dataRoot = null) =>
+        Words("wikitext-2", vocabulary, dataRoot);
+
+    private static TokenDataset Words(string folder, WordVocabulary vocabulary, string? dataRoot)
+    {
+        var train = DataFiles.ReadVerified(folder + "/train.txt", dataRoot);
+        var valid = DataFiles.ReadVerified(folder + "/valid.txt", dataRoot);
+        var test = DataFiles.ReadVerified(folder + "/test.txt", dataRoot);
+        var tokenizer = new WordTokenizer(train, endOfLine: vocabulary == WordVocabulary.StandardEndOfLine);
+        var name = folder + (vocabulary == WordVocabulary.StudyWhitespace ? "-whitespace" : "-eos");
+        return new TokenDataset(name, tokenizer, tokenizer.Encode(train), tokenizer.Encode(valid), tokenizer.Encode(test));
+    }
+}

@@ -1,0 +1,47 @@
+namespace SlmGen.Training;
+
+/// <summary>How a split is evaluated.</summary>
+public enum EvalKind
+{
+    /// <summary>Non-overlapping windows covering the split (every position scored; models with one prediction per window score every window, stride 1).</summary>
+    Sequential,
+    /// <summary>The first N windows, stride 1, scoring the token after each window (the study: 10,000 windows).</summary>
+    FirstWindows,
+    /// <summary>N random batches of the training objective (nanoGPT's quick estimate).</summary>
+    RandomBatches,
+}
+
+/// <summary>An evaluation protocol.</summary>
+/// <param name="Kind">What is scored.</param>
+/// <param name="Count">Windows (<see cref="EvalKind.FirstWindows"/>), batches (<see cref="EvalKind.RandomBatches"/>) or a token cap (<see cref="EvalKind.Sequential"/>, 0 = all).</param>
+public sealed record EvalProtocol(EvalKind Kind, int Count)
+{
+    /// <summary>The whole split in non-overlapping windows.</summary>
+    public static EvalProtocol Sequential(int maxTokens = 0) => new(EvalKind.Sequential, maxTokens);
+
+    /// <summary>The study's protocol: the first <paramref name="windows"/> windows, next token after each.</summary>
+    public static EvalProtocol FirstWindows(int windows = 10_000) => new(EvalKind.FirstWindows, windows);
+
+    /// <summary>A quick estimate from <paramref name="batches"/> random batches.</summary>
+    public static EvalProtocol RandomBatches(int batches = 20) => new(EvalKind.RandomBatches, batches);
+
+    /// <inheritdoc />
+    public override string ToString() => Kind switch
+    {
+        EvalKind.Sequential => Count > 0 ? $"sequential (first {Count:N0} tokens)" : "sequential (whole split)",
+        EvalKind.FirstWindows => $"first {Count:N0} windows, next token",
+        _ => $"{Count} random batches",
+    };
+}
+
+/// <summary>An evaluation result.</summary>
+/// <param name="Nll">Mean negative log-likelihood, nats per token.</param>
+/// <param name="Tokens">Tokens scored.</param>
+public sealed record EvalResult(double Nll, long Tokens)
+{
+    /// <summary>Perplexity, exp(NLL).</summary>
+    public double Perplexity => System.Math.Exp(Nll);
+
+    /// <summary>Bits per token (per character for character models).</summary>
+    public double BitsPerToken => Nll / System.Math.Log(2);
+}

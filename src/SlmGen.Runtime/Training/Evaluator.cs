@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using SlmGen.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Training;
+
+/// <summary>Measures a model's NLL on a split under an <see cref="EvalProtocol"/>.</summary>
+public static class Evaluator
+{
+    /// <summary>Evaluates in eval mode (no dropout) without gradients; one host synchronisation at the end.</summary>
+    public static EvalResult Evaluate(SlmModel model, int[] tokens, EvalProtocol protocol, Objective objective, int batchSize, Device device, SplitMix64? rng = null)
+    {
+        var context = model.Context;
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var total = zeros(1, dtype: ScalarType.Float64, device: device);
+            long scored = 0;
+            foreach (var (starts, obj) in Plan(model, tokens.Length, protocol, objective, batchSize, rng))
+            {
+                using var scope = NewDisposeScope();
+                using var batch = Windows.Make(tokens, starts, context, obj, device);
+                var logits = model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition);
+                var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.Sum);
+                total.add_(loss.to(ScalarType.Float64));
+                scored += batch.Targets.numel();
+            }
+
+            if (scored == 0)
+            {
+                throw new ArgumentException($"The split ({tokens.Length:N0} tokens) is too short to evaluate with a context of {context}.");
+            }
+
+            return new EvalResult(total.item<double>() / scored, scored);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    private static IEnumerable<(long[] Starts, Objective Objective)> Plan(SlmModel model, int length, EvalProtocol protocol, Objective objective, int batchSize, SplitMix64? rng)
+    {
+        var context = model.Context;
+        var windows = Windows.Count(length, context);
+        var perWindow = model.PredictsEveryPosition ? objective : Objective.LastPosition;
+        switch (protocol.Kind)
+        {
+            case EvalKind.FirstWindows:
+            {
+                var n = Math.Min(protocol.Count, windows);
+                for (long s = 0; s < n; s += batchSize)
+                {
+                    yield return (Range(s, 1, Math.Min(batchSize, n - s)), Objective.LastPosition);
+                }
+
+                break;
+            }
+
+            case EvalKind.Sequential when model.PredictsEveryPosition:
+            {
+                // Non-overlapping windows; every position scored.
+                var limit = protocol.Count > 0 ? Math.Min(protocol.Count, length) : length;
+                var starts = new List<long>();
+                for (long s = 0; s + context < limit; s += context)
+                {
+                    starts.Add(s);
+                }
+
+                for (var i = 0; i < starts.Count; i += batchSize)
+                {
+                    yield return (starts.GetRange(i, Math.Min(batchSize, starts.Count - i)).ToArray(), Objective.EveryPosition);
+                }
+
+                break;
+            }
+
+            case EvalKind.Sequential:
+            {
+                // One prediction per window: every window, stride 1, so that every token after the first window is scored.
+                var limit = protocol.Count > 0 ? Math.Min(protocol.Count, length) : length;
+                var n = Windows.Count(limit, context);
+                for (long s = 0; s < n; s += batchSize)
+                {
+                    yield return (Range(s, 1, Math.Min(batchSize, n - s)), Objective.LastPosition);
+                }
+
+                break;
+            }
+
+            default:
+            {
+                var r = rng ?? new SplitMix64(12345);
+                for (var b = 0; b < protocol.Count; b++)
+                {
+                    yield return (Windows.RandomStarts(r, length, context, batchSize), perWindow);
+                }
+
+                break;
+            }
+        }
+    }
+
+    private static long[] Range(long start, long step, long count)
+    {
+        var result = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            result[i] = start + (i * step);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,191 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SlmGen.Training;
+
+/// <summary>AdamW settings.</summary>
+/// <param name="Beta1">First-moment decay.</param>
+/// <param name="Beta2">Second-moment decay.</param>
+/// <param name="Epsilon">Denominator guard.</param>
+/// <param name="WeightDecay">Decoupled weight decay, applied to matrices only (embeddings included; biases and norm scales excluded).</param>
+/// <param name="GradientClip">Largest global gradient norm (0 = no clipping).</param>
+public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, double Epsilon = 1e-8, double WeightDecay = 0.1, double GradientClip = 1.0);
+
+/// <summary>
+/// AdamW over one flat buffer. Every parameter of the model becomes a view into one flat weight buffer and
+/// its gradient a view into one flat gradient buffer, so a step is a dozen whole-buffer kernels whatever
+/// the number of parameter tensors (TorchSharp's AdamW loops over the tensors, ~10 launches each). The
+/// master weights and both moments are fp32. With a bf16 compute type the model's parameters are bf16
+/// views of a bf16 copy that each step refreshes from the fp32 master (mixed precision without autocast,
+/// which TorchSharp 0.107 lacks). Gradient clipping and the bias corrections need no host synchronisation.
+/// </summary>
+public sealed class FlatAdamW : IDisposable
+{
+    private readonly List<(string Name, Parameter Parameter, long Offset, long[] Shape)> layout = new();
+    private readonly Tensor master;
+    private readonly Tensor? weights16;
+    private readonly Tensor grads;
+    private readonly Tensor? grads32;
+    private readonly Tensor m;
+    private readonly Tensor v;
+    private readonly Tensor denom;
+    private readonly Tensor oneMinusBeta1;
+    private readonly long decayed;
+    private readonly AdamWSettings settings;
+
+    /// <summary>Re-seats the parameters of <paramref name="model"/> onto flat buffers on its device.</summary>
+    /// <param name="model">The model, already on its device, in fp32.</param>
+    /// <param name="settings">AdamW settings.</param>
+    /// <param name="computeType">Float32, or BFloat16 for mixed precision (then the model is converted here).</param>
+    public FlatAdamW(nn.Module model, AdamWSettings settings, ScalarType computeType = ScalarType.Float32)
+    {
+        this.settings = settings;
+        ComputeType = computeType;
+        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var device = named.Count > 0 ? named[0].parameter.device : CPU;
+
+        // Matrices (decayed) first, so that decay is one kernel over a prefix of the buffer.
+        var ordered = named.Where(p => p.parameter.dim() >= 2).Concat(named.Where(p => p.parameter.dim() < 2)).ToList();
+        decayed = ordered.Where(p => p.parameter.dim() >= 2).Sum(p => p.parameter.numel());
+        Count = ordered.Sum(p => p.parameter.numel());
+
+        master = zeros(Count, dtype: ScalarType.Float32, device: device);
+        using (no_grad())
+        {
+            long offset = 0;
+            foreach (var (name, p) in ordered)
+            {
+                master.narrow(0, offset, p.numel()).copy_(p.detach().reshape(-1));
+                layout.Add((name, p, offset, p.shape));
+                offset += p.numel();
+            }
+
+            if (computeType != ScalarType.Float32)
+            {
+                model.to(computeType);
+                var converted = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+                for (var i = 0; i < layout.Count; i++)
+                {
+                    layout[i] = (layout[i].Name, converted[layout[i].Name], layout[i].Offset, layout[i].Shape);
+                }
+
+                weights16 = master.to(computeType);
+            }
+
+            var weights = weights16 ?? master;
+            grads = zeros(Count, dtype: computeType, device: device);
+            foreach (var (_, p, at, shape) in layout)
+            {
+                p.set_(weights.narrow(0, at, p.numel()).view(shape));
+                p.grad = grads.narrow(0, at, p.numel()).view(shape);
+            }
+        }
+
+        grads32 = computeType == ScalarType.Float32 ? null : zeros(Count, dtype: ScalarType.Float32, device: device);
+        m = zeros(Count, dtype: ScalarType.Float32, device: device);
+        v = zeros(Count, dtype: ScalarType.Float32, device: device);
+        denom = zeros(Count, dtype: ScalarType.Float32, device: device);
+        oneMinusBeta1 = tensor(1 - settings.Beta1, dtype: ScalarType.Float32, device: device);
+    }
+
+    /// <summary>Elements under optimisation.</summary>
+    public long Count { get; }
+
+    /// <summary>The compute type of the model's parameters.</summary>
+    public ScalarType ComputeType { get; }
+
+    /// <summary>Steps taken.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Names and offsets of the parameters in the flat buffers.</summary>
+    public IReadOnlyList<(string Name, long Offset, long[] Shape)> Layout => layout.Select(l => (l.Name, l.Offset, l.Shape)).ToList();
+
+    /// <summary>The fp32 master weights (flat).</summary>
+    public Tensor Master => master;
+
+    /// <summary>First moments (flat).</summary>
+    public Tensor FirstMoment => m;
+
+    /// <summary>Second moments (flat).</summary>
+    public Tensor SecondMoment => v;
+
+    /// <summary>The gradient buffer (flat, in the compute type): the backward pass accumulates into it.</summary>
+    public Tensor Gradients => grads;
+
+    /// <summary>Clears the gradients (one kernel).</summary>
+    public void ZeroGrad() => grads.zero_();
+
+    /// <summary>Takes one step at learning rate <paramref name="lr"/>. Returns the pre-clip gradient norm as a device tensor (no sync).</summary>
+    public Tensor Step(double lr)
+    {
+        using var noGrad = no_grad();
+        StepCount++;
+        var g = grads;
+        if (grads32 is not null)
+        {
+            grads32.copy_(grads);
+            g = grads32;
+        }
+
+        var norm = g.norm();
+        if (settings.GradientClip > 0)
+        {
+            using var coef = (settings.GradientClip / (norm + 1e-6)).clamp_(max: 1.0);
+            g.mul_(coef);
+        }
+
+        m.lerp_(g, oneMinusBeta1);
+        v.mul_(settings.Beta2).addcmul_(g, g, value: 1 - settings.Beta2);
+        var bc1 = 1 - Math.Pow(settings.Beta1, StepCount);
+        var bc2 = 1 - Math.Pow(settings.Beta2, StepCount);
+        denom.copy_(v).sqrt_().div_(Math.Sqrt(bc2)).add_(settings.Epsilon);
+        if (settings.WeightDecay > 0 && decayed > 0)
+        {
+            master.narrow(0, 0, decayed).mul_(1 - (lr * settings.WeightDecay));
+        }
+
+        master.addcdiv_(m, denom, value: -lr / bc1);
+        weights16?.copy_(master);
+        return norm;
+    }
+
+    /// <summary>Restores the state saved from another instance with the same layout.</summary>
+    public void Restore(Tensor savedMaster, Tensor savedM, Tensor savedV, long stepCount)
+    {
+        using var noGrad = no_grad();
+        if (savedMaster.numel() != Count)
+        {
+            throw new InvalidOperationException($"The saved optimizer holds {savedMaster.numel()} elements; this model has {Count}.");
+        }
+
+        master.copy_(savedMaster);
+        m.copy_(savedM);
+        v.copy_(savedV);
+        weights16?.copy_(master);
+        StepCount = stepCount;
+    }
+
+    /// <summary>Copies the master weights into the model (after they were changed outside a step).</summary>
+    public void SyncWeights()
+    {
+        using var noGrad = no_grad();
+        weights16?.copy_(master);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        master.Dispose();
+        weights16?.Dispose();
+        grads.Dispose();
+        grads32?.Dispose();
+        m.Dispose();
+        v.Dispose();
+        denom.Dispose();
+        oneMinusBeta1.Dispose();
+    }
+}

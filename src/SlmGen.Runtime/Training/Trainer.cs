@@ -1,0 +1,346 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SlmGen.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Training;
+
+/// <summary>
+/// Trains a generated model: random windows, AdamW over flat buffers (<see cref="FlatAdamW"/>), warm-up and
+/// cosine schedule, clipping, periodic evaluation with the best weights kept, early stopping, atomic
+/// resumable checkpoints, metrics (JSONL, TensorBoard) and a progress line. The same code runs on CPU and
+/// CUDA; on CUDA with <see cref="TrainingOptions.Bf16"/> the model computes in bf16 over fp32 master weights.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly SlmModel model;
+    private readonly TokenDataset data;
+    private readonly TrainingOptions options;
+    private readonly Device device;
+    private readonly TextWriter log;
+    private readonly FlatAdamW optimizer;
+    private readonly WindowSampler sampler;
+    private readonly List<CurvePoint> curve = new();
+    private readonly List<ValidationPoint> validation = new();
+    private Tensor? bestMaster;
+    private double bestValidation = double.NaN;
+    private long bestStep;
+    private int evalsSinceBest;
+
+    /// <summary>Prepares training: moves the model to the device and re-seats its parameters on flat buffers.</summary>
+    public Trainer(SlmModel model, TokenDataset data, TrainingOptions options, Device? device = null, TextWriter? log = null)
+    {
+        this.model = model;
+        this.data = data;
+        this.options = options;
+        this.device = device ?? Devices.Resolve("auto");
+        this.log = log ?? TextWriter.Null;
+        if (model.Vocab != data.VocabSize)
+        {
+            throw new ArgumentException($"{model.GetName()} has a vocabulary of {model.Vocab:N0} but the data set {data.Name} has {data.VocabSize:N0} tokens.");
+        }
+
+        if (!model.PredictsEveryPosition && options.Objective == Objective.EveryPosition)
+        {
+            throw new ArgumentException($"{model.GetName()} makes one prediction per window (it flattens its context); train it with Objective.LastPosition.");
+        }
+
+        model.to(this.device);
+        model.train();
+        ComputeType = options.Bf16 && this.device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        optimizer = new FlatAdamW(model, options.Optimizer, ComputeType);
+        sampler = new WindowSampler(data.Train.Length, model.Context, options.Sampling, options.Seed);
+    }
+
+    /// <summary>The compute type (bf16 on CUDA when asked, else fp32).</summary>
+    public ScalarType ComputeType { get; }
+
+    /// <summary>Completed steps.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>The optimizer.</summary>
+    public FlatAdamW Optimizer => optimizer;
+
+    /// <summary>Path of the resumable checkpoint in the run directory.</summary>
+    public string? LastCheckpointPath => options.RunDirectory is null ? null : Path.Combine(options.RunDirectory, "last.ckpt");
+
+    /// <summary>Path of the best-validation checkpoint in the run directory.</summary>
+    public string? BestCheckpointPath => options.RunDirectory is null ? null : Path.Combine(options.RunDirectory, "best.ckpt");
+
+    /// <summary>The learning rate for the step after <paramref name="completed"/> steps.</summary>
+    public double LearningRate(long completed)
+    {
+        if (options.Schedule == Schedule.Constant)
+        {
+            return options.LearningRate;
+        }
+
+        if (completed < options.WarmupSteps)
+        {
+            return options.LearningRate * (completed + 1) / options.WarmupSteps;
+        }
+
+        var span = Math.Max(1, options.Steps - options.WarmupSteps);
+        var progress = Math.Clamp((double)(completed - options.WarmupSteps) / span, 0, 1);
+        return options.MinLearningRate + (0.5 * (1 + Math.Cos(Math.PI * progress)) * (options.LearningRate - options.MinLearningRate));
+    }
+
+    /// <summary>
+    /// Trains until <see cref="TrainingOptions.Steps"/> (or <paramref name="maxSteps"/> more steps, or
+    /// cancellation, or early stopping), then restores the best weights if asked.
+    /// </summary>
+    public TrainingResult Train(long? maxSteps = null, CancellationToken cancellation = default)
+    {
+        using var runLog = new RunLog(options.RunDirectory, options.TensorBoard);
+        var progress = options.Progress ? new ProgressLine(log, options.Steps) : null;
+        var lastOnly = options.Objective == Objective.LastPosition;
+        var context = model.Context;
+        var batch = options.BatchSize;
+        var start = Step;
+        var clock = Stopwatch.StartNew();
+        double evalSeconds = 0;
+        var stoppedEarly = false;
+        using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
+        var lossCount = 0;
+        var tokensSinceLog = 0L;
+        var lastLogTime = 0.0;
+        double? lastValidation = validation.Count > 0 ? validation[^1].Nll : null;
+
+        while (Step < options.Steps && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
+        {
+            var lr = LearningRate(Step);
+            using (var scope = NewDisposeScope())
+            {
+                var starts = sampler.Next(batch);
+                using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
+                var logits = model.Logits(b.Inputs, lastOnly);
+                var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), b.Targets.reshape(-1));
+                loss.backward();
+                lossSum.add_(loss.detach());
+                optimizer.Step(lr);
+                optimizer.ZeroGrad();
+            }
+
+            Step++;
+            lossCount++;
+            tokensSinceLog += (long)batch * context;
+
+            if (Step % options.LogEvery == 0 || Step == options.Steps)
+            {
+                var mean = lossSum.item<float>() / lossCount;
+                lossSum.zero_();
+                lossCount = 0;
+                var now = clock.Elapsed.TotalSeconds;
+                var rate = tokensSinceLog / Math.Max(1e-9, now - lastLogTime);
+                tokensSinceLog = 0;
+                lastLogTime = now;
+                curve.Add(new CurvePoint(Step, mean, lr, now));
+                runLog.Write("train", Step, ("loss", mean), ("lr", lr), ("tokens_per_second", rate));
+                progress?.Show(Step, mean, lastValidation, rate, clock.Elapsed);
+                if (!double.IsFinite(mean))
+                {
+                    progress?.Break();
+                    throw new InvalidOperationException($"The training loss became {mean} at step {Step}; lower the learning rate or check the data. The last checkpoint is intact.");
+                }
+            }
+
+            var evalNow = Step % options.EvalEvery == 0 || Step == options.Steps;
+            if (evalNow)
+            {
+                var t0 = clock.Elapsed.TotalSeconds;
+                var val = Evaluate(Split.Validation, options.Validation);
+                evalSeconds += clock.Elapsed.TotalSeconds - t0;
+                lastValidation = val.Nll;
+                validation.Add(new ValidationPoint(Step, val.Nll, clock.Elapsed.TotalSeconds));
+                runLog.Write("validation", Step, ("nll", val.Nll), ("perplexity", val.Perplexity), ("bits_per_token", val.BitsPerToken));
+                if (double.IsNaN(bestValidation) || val.Nll < bestValidation)
+                {
+                    bestValidation = val.Nll;
+                    bestStep = Step;
+                    evalsSinceBest = 0;
+                    bestMaster?.Dispose();
+                    bestMaster = optimizer.Master.clone();
+                    if (BestCheckpointPath is not null)
+                    {
+                        SaveCheckpoint(BestCheckpointPath);
+                    }
+                }
+                else
+                {
+                    evalsSinceBest++;
+                }
+
+                if (options.EarlyStopPatience > 0 && evalsSinceBest >= options.EarlyStopPatience)
+                {
+                    stoppedEarly = true;
+                }
+            }
+
+            if (LastCheckpointPath is not null && (options.CheckpointEvery > 0 ? Step % options.CheckpointEvery == 0 : evalNow))
+            {
+                SaveCheckpoint(LastCheckpointPath);
+            }
+
+            if (stoppedEarly)
+            {
+                break;
+            }
+        }
+
+        progress?.Break();
+        if (cancellation.IsCancellationRequested && LastCheckpointPath is not null)
+        {
+            SaveCheckpoint(LastCheckpointPath);
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (options.RestoreBest && bestMaster is not null)
+        {
+            using var noGrad = no_grad();
+            optimizer.Master.copy_(bestMaster);
+            optimizer.SyncWeights();
+        }
+
+        var steps = Step - start;
+        var windows = steps * batch;
+        var cost = model.Cost;
+        return new TrainingResult
+        {
+            Steps = steps,
+            Windows = windows,
+            PredictedTokens = windows * (lastOnly || !model.PredictsEveryPosition ? 1 : context),
+            InputTokens = windows * context,
+            Seconds = seconds,
+            EvalSeconds = evalSeconds,
+            ExactTrainingFlops = (double)windows * cost.TrainingFlopsPerWindow(lastOnly),
+            SixNFlops = 6.0 * cost.Parameters * windows * context,
+            TwoNFlops = 2.0 * cost.Parameters * windows * context,
+            Best = double.IsNaN(bestValidation) ? null : new ValidationPoint(bestStep, bestValidation, 0),
+            Curve = curve.ToList(),
+            Validation = validation.ToList(),
+            StoppedEarly = stoppedEarly,
+        };
+    }
+
+    /// <summary>Evaluates the model on a split.</summary>
+    public EvalResult Evaluate(Split split, EvalProtocol protocol)
+    {
+        var rng = new SplitMix64(unchecked((ulong)options.Seed ^ 0xE7A1UL ^ (ulong)split));
+        return Evaluator.Evaluate(model, data[split], protocol, options.Objective, options.BatchSize, device, rng);
+    }
+
+    /// <summary>Writes a resumable checkpoint (weights, optimizer, step, RNG states, spec fingerprint) atomically.</summary>
+    public void SaveCheckpoint(string path)
+    {
+        var sampled = sampler.State;
+        var header = new CheckpointHeader
+        {
+            Model = model.GetName(),
+            Fingerprint = model.Fingerprint,
+            Dataset = $"{data.Name} (vocabulary {data.VocabSize})",
+            Step = Step,
+            BestValidation = bestValidation,
+            BestStep = bestStep,
+            EvalsSinceBest = evalsSinceBest,
+            SamplerRng = sampled.Rng,
+            SamplerEpochSeed = sampled.EpochSeed,
+            SamplerPosition = sampled.Position,
+            SamplerInEpoch = sampled.InEpoch,
+            TorchRngState = Convert.ToBase64String(RngState()),
+            Parameters = optimizer.Layout.Select(l => new ParameterSlot(l.Name, l.Offset, l.Shape)).ToList(),
+        };
+        var tensors = new List<(string, Tensor)>
+        {
+            ("master", optimizer.Master),
+            ("adam.m", optimizer.FirstMoment),
+            ("adam.v", optimizer.SecondMoment),
+        };
+        if (bestMaster is not null)
+        {
+            tensors.Add(("best", bestMaster));
+        }
+
+        Checkpoint.Save(path, header, tensors);
+    }
+
+    /// <summary>Continues from a checkpoint written by <see cref="SaveCheckpoint"/> for the same architecture.</summary>
+    public void Resume(string path)
+    {
+        var header = Checkpoint.ReadHeader(path);
+        Checkpoint.EnsureCompatible(header, model, path);
+        var (_, tensors) = Checkpoint.Load(path);
+        try
+        {
+            optimizer.Restore(tensors["master"].to(device), tensors["adam.m"].to(device), tensors["adam.v"].to(device), header.Step);
+            Step = header.Step;
+            bestValidation = header.BestValidation;
+            bestStep = header.BestStep;
+            evalsSinceBest = header.EvalsSinceBest;
+            bestMaster?.Dispose();
+            bestMaster = tensors.TryGetValue("best", out var best) ? best.to(device) : null;
+            sampler.Restore((header.SamplerRng, header.SamplerEpochSeed, header.SamplerPosition, header.SamplerInEpoch));
+            if (header.TorchRngState.Length > 0)
+            {
+                using var state = tensor(Convert.FromBase64String(header.TorchRngState), ScalarType.Byte);
+                set_rng_state(state);
+            }
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Loads only the weights of a checkpoint into <paramref name="model"/> (for evaluation or sampling).</summary>
+    public static CheckpointHeader LoadWeights(SlmModel model, string path, string tensorName = "master")
+    {
+        var header = Checkpoint.ReadHeader(path);
+        Checkpoint.EnsureCompatible(header, model, path);
+        var (_, tensors) = Checkpoint.Load(path);
+        try
+        {
+            var flat = tensors.TryGetValue(tensorName, out var chosen) ? chosen : tensors["master"];
+            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            using var noGrad = no_grad();
+            foreach (var slot in header.Parameters)
+            {
+                if (!parameters.TryGetValue(slot.Name, out var p))
+                {
+                    throw new InvalidOperationException($"Checkpoint {path} has a parameter '{slot.Name}' that {model.GetName()} lacks.");
+                }
+
+                p.copy_(flat.narrow(0, slot.Offset, p.numel()).view(slot.Shape).to(p.dtype).to(p.device));
+            }
+
+            return header;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    private static byte[] RngState()
+    {
+        using var state = get_rng_state();
+        return state.bytes.ToArray();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        bestMaster?.Dispose();
+    }
+}

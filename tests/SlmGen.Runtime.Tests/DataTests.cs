@@ -1,0 +1,94 @@
+using System;
+using System.IO;
+using System.Linq;
+using SlmGen.Data;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>The loaders reproduce the splits and vocabularies people compare against.</summary>
+public class DataTests
+{
+    [Fact]
+    public void Tiny_shakespeare_study_split_matches_the_study()
+    {
+        var d = Corpora.TinyShakespeare(CharSplit.Study);
+        Assert.Equal(65, d.VocabSize);
+        Assert.Equal((892_117, 111_669, 111_606), (d.Train.Length, d.Validation.Length, d.Test.Length));
+    }
+
+    [Fact]
+    public void Tiny_shakespeare_nanogpt_split_is_90_10()
+    {
+        var d = Corpora.TinyShakespeare(CharSplit.NanoGpt);
+        Assert.Equal(65, d.VocabSize);
+        Assert.Equal((1_003_854, 111_540), (d.Train.Length, d.Validation.Length));
+        Assert.Equal("First Citizen", d.Tokenizer.Decode(d.Train.Take(13)));
+    }
+
+    [Fact]
+    public void Penn_treebank_standard_vocabulary_and_token_counts()
+    {
+        var d = Corpora.PennTreebank(WordVocabulary.StandardEndOfLine);
+        Assert.Equal(10_000, d.VocabSize);
+        Assert.Equal((929_589, 73_760, 82_430), (d.Train.Length, d.Validation.Length, d.Test.Length));
+    }
+
+    [Fact]
+    public void Wikitext2_standard_vocabulary_and_token_counts()
+    {
+        var d = Corpora.WikiText2(WordVocabulary.StandardEndOfLine);
+        Assert.Equal(33_278, d.VocabSize);
+        Assert.Equal((2_088_628, 217_646, 245_569), (d.Train.Length, d.Validation.Length, d.Test.Length));
+    }
+
+    [Fact]
+    public void The_study_word_vocabularies_are_a_whitespace_split_without_end_of_line()
+    {
+        var ptb = Corpora.PennTreebank(WordVocabulary.StudyWhitespace);
+        var wt2 = Corpora.WikiText2(WordVocabulary.StudyWhitespace);
+        Assert.Equal(9_999, ptb.VocabSize);
+        Assert.Equal(33_277, wt2.VocabSize);
+        Assert.Equal(929_589 - 42_068, ptb.Train.Length);
+        Assert.DoesNotContain(WordTokenizer.EndOfLine, ((WordTokenizer)ptb.Tokenizer).Decode(ptb.Train.Take(100)).Split(' '));
+    }
+
+    [Fact]
+    public void A_missing_data_file_names_the_file_and_the_expected_checksum()
+    {
+        var root = Directory.CreateTempSubdirectory("slmgen-data-").FullName;
+        var ex = Assert.Throws<InvalidDataException>(() => Corpora.TinyShakespeare(CharSplit.Study, root));
+        Assert.Contains(Path.Combine(root, "tinyshakespeare/input.txt"), ex.Message);
+        Assert.Contains("86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", ex.Message);
+        Assert.Contains("missing", ex.Message);
+    }
+
+    [Fact]
+    public void A_corrupted_data_file_is_refused_with_both_checksums()
+    {
+        var root = Directory.CreateTempSubdirectory("slmgen-data-").FullName;
+        Directory.CreateDirectory(Path.Combine(root, "tinyshakespeare"));
+        var original = File.ReadAllText(Path.Combine(DataFiles.Root(), "tinyshakespeare", "input.txt"));
+        File.WriteAllText(Path.Combine(root, "tinyshakespeare", "input.txt"), original.Replace("Citizen", "Citizne"));
+        var ex = Assert.Throws<InvalidDataException>(() => Corpora.TinyShakespeare(CharSplit.Study, root));
+        Assert.Contains("corrupted", ex.Message);
+        Assert.Contains("expected 86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", ex.Message);
+    }
+
+    [Fact]
+    public void Word_tokenizer_round_trips_and_maps_unknown_words()
+    {
+        var t = new WordTokenizer("the cat sat\n<unk> the mat\n", endOfLine: true);
+        Assert.Equal(6, t.VocabSize); // the cat sat <eos> <unk> mat
+        var ids = t.Encode("the dog sat\n");
+        Assert.Equal("the <unk> sat\n", t.Decode(ids));
+    }
+
+    [Fact]
+    public void A_user_tokenizer_plugs_into_a_dataset()
+    {
+        ITokenizer tokenizer = new CharTokenizer("abcab");
+        var dataset = new TokenDataset("mine", tokenizer, tokenizer.Encode("abcabcabc"), tokenizer.Encode("abc"), tokenizer.Encode("cab"));
+        Assert.Equal(3, dataset.VocabSize);
+        Assert.Equal("cab", tokenizer.Decode(dataset[Split.Test]));
+    }
+}

@@ -1,0 +1,195 @@
+using System;
+using System.IO;
+using System.Linq;
+using SlmGen.Data;
+using SlmGen.Samples.Declared;
+using SlmGen.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>The trainer on CPU: exact resume, checkpoints, memory, the optimizer's numerics.</summary>
+public class TrainingTests
+{
+    private static readonly Lazy<TokenDataset> Shakespeare = new(() => Corpora.TinyShakespeare(CharSplit.Study));
+
+    private static TrainingOptions Options(string? runDir, long steps = 12) => new()
+    {
+        Objective = Objective.EveryPosition,
+        BatchSize = 4,
+        Steps = steps,
+        LearningRate = 3e-3,
+        WarmupSteps = 3,
+        EvalEvery = 6,
+        Validation = EvalProtocol.RandomBatches(2),
+        LogEvery = 1,
+        Seed = 11,
+        RunDirectory = runDir,
+        Progress = false,
+        TensorBoard = false,
+        RestoreBest = false,
+    };
+
+    private static string TempDir() => Directory.CreateTempSubdirectory("slmgen-run-").FullName;
+
+    [Fact]
+    public void An_interrupted_and_resumed_run_matches_an_uninterrupted_one_step_for_step()
+    {
+        Devices.Seed(5);
+        using var straightModel = new SingleAttention();
+        using var straight = new Trainer(straightModel, Shakespeare.Value, Options(TempDir()), CPU);
+        var full = straight.Train();
+
+        var dir = TempDir();
+        Devices.Seed(5);
+        using (var firstModel = new SingleAttention())
+        using (var first = new Trainer(firstModel, Shakespeare.Value, Options(dir), CPU))
+        {
+            first.Train(maxSteps: 6); // stops after the evaluation and checkpoint at step 6
+        }
+
+        Devices.Seed(99); // a different start: everything must come from the checkpoint
+        using var resumedModel = new SingleAttention();
+        using var resumed = new Trainer(resumedModel, Shakespeare.Value, Options(dir), CPU);
+        resumed.Resume(Path.Combine(dir, "last.ckpt"));
+        Assert.Equal(6, resumed.Step);
+        var rest = resumed.Train();
+
+        var expected = full.Curve.Where(p => p.Step > 6).Select(p => p.TrainLoss).ToArray();
+        var actual = rest.Curve.Select(p => p.TrainLoss).ToArray();
+        Assert.Equal(6, actual.Length);
+        Assert.Equal(expected, actual);
+        Assert.True(straight.Optimizer.Master.allclose(resumed.Optimizer.Master, 0, 0), "final weights differ");
+        Assert.Equal(full.Validation[^1].Nll, rest.Validation[^1].Nll);
+    }
+
+    [Fact]
+    public void A_checkpoint_is_refused_by_another_architecture_with_a_clear_message()
+    {
+        var dir = TempDir();
+        Devices.Seed(1);
+        using (var model = new SingleAttention())
+        using (var trainer = new Trainer(model, Shakespeare.Value, Options(dir, steps: 6), CPU))
+        {
+            trainer.Train();
+        }
+
+        using var other = new ThreeLayerTransformer();
+        using var otherTrainer = new Trainer(other, Shakespeare.Value, Options(null), CPU);
+        var ex = Assert.Throws<InvalidOperationException>(() => otherTrainer.Resume(Path.Combine(dir, "last.ckpt")));
+        Assert.Contains("SingleAttention", ex.Message);
+        Assert.Contains("ThreeLayerTransformer", ex.Message);
+        Assert.Contains(other.Fingerprint, ex.Message);
+    }
+
+    [Fact]
+    public void A_crash_while_writing_leaves_the_previous_checkpoint_intact()
+    {
+        var dir = TempDir();
+        var path = Path.Combine(dir, "last.ckpt");
+        Devices.Seed(1);
+        using var model = new SingleAttention();
+        using var trainer = new Trainer(model, Shakespeare.Value, Options(dir, steps: 6), CPU);
+        trainer.Train();
+        var before = File.ReadAllBytes(path);
+
+        Assert.Throws<IOException>(() => AtomicFile.Write(path, stream =>
+        {
+            stream.Write(before, 0, before.Length / 2);
+            throw new IOException("disk full (simulated)");
+        }));
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "best.ckpt", "last.ckpt" }, Directory.GetFiles(dir, "*ckpt*").Select(Path.GetFileName).Order());
+        Assert.Equal(6, Checkpoint.ReadHeader(path).Step);
+    }
+
+    [Fact]
+    public void A_torn_checkpoint_is_detected_at_load()
+    {
+        var dir = TempDir();
+        Devices.Seed(1);
+        using var model = new SingleAttention();
+        using var trainer = new Trainer(model, Shakespeare.Value, Options(dir, steps: 6), CPU);
+        trainer.Train();
+        var path = Path.Combine(dir, "last.ckpt");
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length - 1000)]);
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        bytes[^10] ^= 0xFF;
+        File.WriteAllBytes(path, bytes);
+        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains("corrupted", ex.Message);
+    }
+
+    [Fact]
+    public void Memory_does_not_grow_over_many_steps()
+    {
+        Devices.Seed(1);
+        using var model = new SingleAttention();
+        var options = Options(null, steps: 60) with { EvalEvery = 20, LogEvery = 5 };
+        using var trainer = new Trainer(model, Shakespeare.Value, options, CPU);
+        trainer.Train(maxSteps: 10);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var live = torch.Tensor.TotalCount;
+        trainer.Train(maxSteps: 50);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(60, trainer.Step);
+        Assert.InRange(torch.Tensor.TotalCount, 0, live + 2);
+    }
+
+    [Fact]
+    public void Flat_adamw_matches_torch_adamw()
+    {
+        static (nn.Module<Tensor, Tensor> Model, Tensor X, Tensor Y) Make()
+        {
+            manual_seed(3);
+            var model = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 4));
+            return (model, randn(32, 8), randint(0, 4, new long[] { 32 }));
+        }
+
+        var (a, x, y) = Make();
+        var (b, _, _) = Make();
+        var flat = new FlatAdamW(a, new AdamWSettings(0.9, 0.99, 1e-8, WeightDecay: 0, GradientClip: 0));
+        var reference = optim.AdamW(b.parameters(), lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0);
+        for (var step = 0; step < 5; step++)
+        {
+            nn.functional.cross_entropy(a.call(x), y).backward();
+            flat.Step(1e-2);
+            flat.ZeroGrad();
+            reference.zero_grad();
+            nn.functional.cross_entropy(b.call(x), y).backward();
+            reference.step();
+        }
+
+        foreach (var ((_, pa), (_, pb)) in a.named_parameters().Zip(b.named_parameters()))
+        {
+            Assert.True(pa.allclose(pb, rtol: 1e-5, atol: 1e-6), "parameters diverged from torch's AdamW");
+        }
+    }
+
+    [Fact]
+    public void Flat_adamw_decays_matrices_only_and_clips_the_global_norm()
+    {
+        manual_seed(3);
+        var model = nn.Linear(4, 3);
+        var w0 = model.weight!.detach().clone();
+        var b0 = model.bias!.detach().clone();
+        var flat = new FlatAdamW(model, new AdamWSettings(WeightDecay: 0.5, GradientClip: 1.0));
+        flat.Gradients.fill_(0); // a step with zero gradients moves weights by decay alone
+        var norm = flat.Step(0.1);
+        Assert.Equal(0.0, norm.item<float>());
+        Assert.True(model.weight!.allclose(w0 * (1 - 0.05)), "matrices decay by lr·wd");
+        Assert.True(model.bias!.allclose(b0, 0, 0), "biases do not decay");
+
+        flat.Gradients.fill_(10);
+        var before = flat.Master.clone();
+        flat.Step(0.1);
+        // With clipping, Adam's first step moves each weight by about lr (the update is m/√v ≈ ±1).
+        var moved = (flat.Master - before).abs().max().item<float>();
+        Assert.InRange(moved, 0.05, 0.2);
+    }
+}
