@@ -21,6 +21,12 @@ internal static class BudgetAnalyzer
     /// <summary>The compute-optimal training length (Hoffmann et al. 2022): about 20 tokens per parameter.</summary>
     public const double TokensPerParameter = 20;
 
+    /// <summary>
+    /// Forward FLOPs per token per stored bf16 weight byte above which a shared stack earns advice. Weights
+    /// used once do about 1 (2 FLOPs per parameter, 2 bytes per parameter); a stack applied r times does about r.
+    /// </summary>
+    public const double SharedComputePerByte = 8;
+
     public static List<BudgetStatus> Status(ModelSpec spec, ModelCosts costs, BudgetSpec budget)
     {
         var list = new List<BudgetStatus>();
@@ -140,7 +146,7 @@ internal static class BudgetAnalyzer
             var stackCosts = costs.Components.Where(c => c.Name.StartsWith(CostModel.StackName(spec, Ordinal(spec, stack)) + ".", StringComparison.Ordinal)).ToList();
             var bytes = stackCosts.Sum(c => c.Parameters) * 2;
             var flops = stackCosts.Sum(c => c.ForwardFlopsPerToken);
-            if (bytes > 0 && (double)flops / bytes >= 4 * stack.EffectiveRepeat)
+            if (bytes > 0 && (double)flops / bytes >= SharedComputePerByte)
             {
                 yield return DiagnosticInfo.Create(
                     DiagnosticDescriptors.SharedBlockCompute, spec.Where(stack.Key + ".repeat"), name, spec.Display(stack.Key),
