@@ -65,6 +65,91 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         AssertBuildsAndRuns(dir);
     }
 
+    [Fact]
+    public void Budget_warnings_fail_the_build_as_errors_and_can_be_suppressed()
+    {
+        var dir = workspace.NewConsumer("Budgets", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{workspace.Copy}/build/SlmGen.ProjectReference.props" />
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <RootNamespace>Consumer</RootNamespace>
+                <SlmGenMaxParameters>40k</SlmGenMaxParameters>
+              </PropertyGroup>
+              <Import Project="{workspace.Copy}/build/SlmGen.ProjectReference.targets" />
+            </Project>
+            """);
+        File.Delete(Path.Combine(dir, "Program.cs"));
+        File.WriteAllText(Path.Combine(dir, "Declared.cs"), """
+            using SlmGen;
+            namespace Consumer;
+            [Model(Vocab = 50, Context = 16)]
+            [TokenEmbedding(Dim = 24)]
+            [ContextFlatten(Window = 8)]
+            [Dense(256, Activation = Act.Gelu)]
+            [LMHead(Bias = true)]
+            public partial class Declared { }
+            """);
+        File.WriteAllText(Path.Combine(dir, "specs", "from-yaml.yaml"), """
+            vocab: 65
+            context: 64
+            embedding: 64
+            layers:
+              - transformer: { layers: 2, heads: 4 }
+            head: tied
+            budget:
+              max_parameters: 50k
+            """);
+
+        // 1. Over budget: a warning at each declaration with the figure, the budget, the ratio and the largest component.
+        var plain = Workspace.Run("dotnet", "build -nologo -v:q -p:EnforceCodeStyleInBuild=false", dir);
+        Assert.True(plain.Code == 0, plain.Output);
+        AssertMatches(@"Declared\.cs\(3,2\): warning SLM0100: Declared has 63,458 parameters, 1\.59x its budget of 40,000; 78% of them are in the dense layers", plain.Output);
+        AssertMatches(@"from-yaml\.yaml\(1,1\): warning SLM0100: FromYaml has 104,128 parameters, 2\.08x its budget of 50,000; 64% of them are in the transformer MLPs", plain.Output);
+
+        // Each build below changes only properties or config files: touch the source so the compiler runs again.
+        void Touch() => File.SetLastWriteTimeUtc(Path.Combine(dir, "Declared.cs"), DateTime.UtcNow);
+
+        // 2. TreatWarningsAsErrors turns an over-budget design into a failed build.
+        Touch();
+        var strict = Workspace.Run("dotnet", "build -nologo -v:q -p:TreatWarningsAsErrors=true -p:WarningsNotAsErrors=NU1603", dir);
+        Assert.NotEqual(0, strict.Code);
+        Assert.Contains("error SLM0100", strict.Output);
+
+        // 3. NoWarn suppresses it for both front-ends.
+        Touch();
+        var noWarn = Workspace.Run("dotnet", "build -nologo -v:q -p:TreatWarningsAsErrors=true -p:WarningsNotAsErrors=NU1603 -p:NoWarn=SLM0100%3BNU1603%3BCS1591", dir);
+        Assert.True(noWarn.Code == 0, noWarn.Output);
+        Assert.DoesNotContain("SLM0100", noWarn.Output);
+
+        // 4. A global analyzer config sets the severity for both front-ends.
+        File.WriteAllText(Path.Combine(dir, ".globalconfig"), "is_global = true\ndotnet_diagnostic.SLM0100.severity = none\n");
+        Touch();
+        var global = Workspace.Run("dotnet", "build -nologo -v:q -p:TreatWarningsAsErrors=true -p:WarningsNotAsErrors=NU1603", dir);
+        Assert.True(global.Code == 0, global.Output);
+        Assert.DoesNotContain("SLM0100", global.Output);
+        File.Delete(Path.Combine(dir, ".globalconfig"));
+
+        // 5. #pragma in the C# file and a [*.cs] .editorconfig section act on the attribute model only.
+        var declared = Path.Combine(dir, "Declared.cs");
+        File.WriteAllText(declared, "#pragma warning disable SLM0100\n" + File.ReadAllText(declared));
+        Touch();
+        var pragma = Workspace.Run("dotnet", "build -nologo -v:q", dir);
+        Assert.True(pragma.Code == 0, pragma.Output);
+        Assert.DoesNotContain("Declared has", pragma.Output);
+        Assert.Contains("FromYaml has 104,128 parameters", pragma.Output);
+        File.WriteAllText(declared, File.ReadAllText(declared).Replace("#pragma warning disable SLM0100\n", string.Empty));
+        File.WriteAllText(Path.Combine(dir, ".editorconfig"), "root = true\n[*.cs]\ndotnet_diagnostic.SLM0100.severity = none\n");
+        Touch();
+        var editorconfig = Workspace.Run("dotnet", "build -nologo -v:q", dir);
+        Assert.True(editorconfig.Code == 0, editorconfig.Output);
+        Assert.DoesNotContain("Declared has", editorconfig.Output);
+        Assert.Contains("FromYaml has 104,128 parameters", editorconfig.Output);
+    }
+
+    private static void AssertMatches(string pattern, string output) =>
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, pattern), $"/{pattern}/ not found in:\n{output}");
+
     private static void AssertBuildsAndRuns(string dir)
     {
         var build = Workspace.Run("dotnet", "build -c Release -nologo", dir);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Model;
 
@@ -23,6 +24,9 @@ internal static class SpecValidator
         v.Required(SpecKeys.Context, spec.Context, "the context length in tokens", 1, MaxDimension);
         v.Required(SpecKeys.Width, spec.Width, "the embedding width (d_model)", 1, MaxDimension);
         v.Probability(SpecKeys.Dropout, spec.Dropout);
+        v.Defined(SpecKeys.Init, spec.Init);
+        v.Defined(SpecKeys.Positions, spec.Positions.Kind);
+        v.Defined(SpecKeys.FinalNorm, spec.FinalNorm.Kind);
 
         // Positions.
         var p = spec.Positions;
@@ -80,6 +84,7 @@ internal static class SpecValidator
 
                 case DenseSpec dense:
                     v.Range(layer.Key + ".units", dense.Units, 1, MaxDimension);
+                    v.Defined(layer.Key + ".activation", dense.Activation);
                     v.OptionalProbability(layer.Key + ".dropout", dense.Dropout);
                     if (dense.Activation == Act.SwiGlu)
                     {
@@ -154,6 +159,8 @@ internal static class SpecValidator
         }
 
         v.OptionalProbability(key + ".dropout", stack.Dropout);
+        v.Defined(key + ".activation", stack.Activation);
+        v.Defined(key + ".norm", stack.Norm);
 
         if (stack.Heads > 0 && width > 0 && width % stack.Heads != 0)
         {
@@ -239,6 +246,16 @@ internal static class SpecValidator
             if (value < min || value > max)
             {
                 Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), value, $"between {min:N0} and {max:N0}");
+            }
+        }
+
+        public void Defined<TEnum>(string key, TEnum value)
+            where TEnum : struct, Enum
+        {
+            if (!Enum.IsDefined(typeof(TEnum), value))
+            {
+                Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), Convert.ToInt32(value, CultureInfo.InvariantCulture),
+                    "one of " + string.Join(", ", Enum.GetNames(typeof(TEnum)).Select(n => typeof(TEnum).Name + "." + n)));
             }
         }
 
