@@ -192,4 +192,34 @@ public class TrainingTests
         var moved = (flat.Master - before).abs().max().item<float>();
         Assert.InRange(moved, 0.05, 0.2);
     }
+
+    [Fact]
+    public void Bf16_compute_keeps_fp32_master_weights_and_bf16_views()
+    {
+        manual_seed(3);
+        var model = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 4));
+        var x = randn(32, 8).to(ScalarType.BFloat16);
+        var y = randint(0, 4, new long[] { 32 });
+        using var flat = new FlatAdamW(model, new AdamWSettings(), ScalarType.BFloat16);
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+        Assert.Equal(ScalarType.Float32, flat.Master.dtype);
+        var before = flat.Master.clone();
+        var losses = new System.Collections.Generic.List<float>();
+        for (var i = 0; i < 20; i++)
+        {
+            var loss = nn.functional.cross_entropy(model.call(x).to(ScalarType.Float32), y);
+            losses.Add(loss.item<float>());
+            loss.backward();
+            Assert.True(flat.Gradients.abs().sum().to(ScalarType.Float32).item<float>() > 0, "the backward pass must accumulate into the flat gradient buffer");
+            flat.Step(1e-2);
+            flat.ZeroGrad();
+        }
+
+        Assert.False(flat.Master.allclose(before), "the master weights moved");
+        var first = model.parameters().First();
+        Assert.True(first.to(ScalarType.Float32).reshape(-1).allclose(flat.Master.narrow(0, 0, first.numel()).to(ScalarType.BFloat16).to(ScalarType.Float32), 0, 0),
+            "the bf16 weights are the rounded master weights");
+        Assert.True(losses[^1] < losses[0], $"the loss went from {losses[0]} to {losses[^1]}");
+    }
 }
+

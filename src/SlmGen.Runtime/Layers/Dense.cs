@@ -8,18 +8,22 @@ namespace SlmGen.Layers;
 public sealed class Dense : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc;
-    private readonly Dropout drop;
+    private readonly Dropout? drop;
     private readonly Act activation;
 
     /// <summary>Creates a dense layer from <paramref name="inFeatures"/> to <paramref name="outFeatures"/>.</summary>
     public Dense(long inFeatures, long outFeatures, Act activation, bool bias, double dropout) : base(nameof(Dense))
     {
         fc = nn.Linear(inFeatures, outFeatures, hasBias: bias);
-        drop = nn.Dropout(dropout);
+        drop = dropout > 0 ? nn.Dropout(dropout) : null;
         this.activation = activation;
         RegisterComponents();
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => drop.call(Activations.Apply(activation, fc.call(x)));
+    public override Tensor forward(Tensor x)
+    {
+        var y = Activations.Apply(activation, fc.call(x));
+        return drop is null ? y : drop.call(y);
+    }
 }

@@ -15,8 +15,8 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly CausalSelfAttention attn;
     private readonly nn.Module<Tensor, Tensor> ln_2;
     private readonly FeedForward mlp;
-    private readonly Dropout drop_attn;
-    private readonly Dropout drop_mlp;
+    private readonly Dropout? drop_attn;
+    private readonly Dropout? drop_mlp;
     private readonly bool preNorm;
 
     /// <summary>Creates a block.</summary>
@@ -41,8 +41,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase);
         ln_2 = Norms.Create(norm, dModel, normBias);
         mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias);
-        drop_attn = nn.Dropout(dropout);
-        drop_mlp = nn.Dropout(dropout);
+        // No dropout module at p = 0: a dropout call still launches kernels in training mode.
+        drop_attn = dropout > 0 ? nn.Dropout(dropout) : null;
+        drop_mlp = dropout > 0 ? nn.Dropout(dropout) : null;
         this.preNorm = preNorm;
         RegisterComponents();
     }
@@ -59,15 +60,17 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         if (preNorm)
         {
-            x = x + drop_attn.call(attn.call(ln_1.call(x)));
-            x = x + drop_mlp.call(mlp.call(ln_2.call(x)));
+            x = x + Drop(drop_attn, attn.call(ln_1.call(x)));
+            x = x + Drop(drop_mlp, mlp.call(ln_2.call(x)));
         }
         else
         {
-            x = ln_1.call(x + drop_attn.call(attn.call(x)));
-            x = ln_2.call(x + drop_mlp.call(mlp.call(x)));
+            x = ln_1.call(x + Drop(drop_attn, attn.call(x)));
+            x = ln_2.call(x + Drop(drop_mlp, mlp.call(x)));
         }
 
         return scope.MoveToOuter(x);
     }
+
+    private static Tensor Drop(Dropout? dropout, Tensor x) => dropout is null ? x : dropout.call(x);
 }

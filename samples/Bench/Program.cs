@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using SlmGen;
+using SlmGen.Samples;
+using SlmGen.Samples.Bench;
+using SlmGen.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Training-step benchmark. Each mode builds a fresh BenchGpt, warms up, then times several runs of N steps
+// (forward, backward, optimizer step, zero grad) on one fixed random batch, synchronising only at the ends
+// of a run; it reports the median. MFU = SlmGen's exact training FLOPs per step over the bf16 matmul rate
+// measured in this process (8192³, random data).
+var cli = new CommandLine(args);
+var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
+var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-torchadamw (all = every mode for the device)");
+var batch = cli.Int("batch", 64, "sequences per step");
+var warm = cli.Int("warm", 10, "warm-up steps per mode");
+var iters = cli.Int("iters", 50, "steps per timed run");
+var runs = cli.Int("runs", 5, "timed runs per mode (the median is reported)");
+var output = cli.Optional("json", "also write the results to this JSON file");
+if (cli.WantsHelp)
+{
+    Console.WriteLine("Bench: time training steps of a generated baby GPT.\n" + cli.Usage);
+    return 0;
+}
+
+cli.EnsureAllKnown();
+var device = Devices.Resolve(deviceName);
+var isCuda = device.type == DeviceType.CUDA;
+var chosen = modes == "all"
+    ? (isCuda ? new[] { "fp32", "tf32", "bf16-torchadamw", "bf16" } : new[] { "fp32", "fp32-torchadamw" })
+    : modes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+var tokens = (long)batch * BenchGpt.ContextLength;
+var flopsPerStep = (double)BenchGpt.TrainingFlopsPerToken * tokens;
+Console.WriteLine($"SlmGen bench | {Describe(device)} | BenchGpt {BenchGpt.ParameterCount:N0} parameters | batch {batch} x {BenchGpt.ContextLength} = {tokens:N0} tokens/step");
+Console.WriteLine($"exact training FLOPs/step (FlopCounterMode convention): {flopsPerStep:N0} ({flopsPerStep / 1e12:0.0000} TFLOP)");
+var peak = isCuda ? PeakBf16(device) : double.NaN;
+if (isCuda)
+{
+    Console.WriteLine($"bf16 matmul 8192^3: {peak / 1e12:0.0} TFLOP/s (MFU peak)");
+}
+
+var results = new List<(string Mode, double Ms, double Spread, double TokensPerSecond, double Mfu, float FirstLoss, float LastLoss)>();
+foreach (var mode in chosen)
+{
+    results.Add(RunMode(mode));
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"mode",-18} {"ms/step",9} {"spread",7} {"tokens/s",12} {"TFLOP/s",8} {"MFU",6}  loss");
+foreach (var r in results)
+{
+    Console.WriteLine($"{r.Mode,-18} {r.Ms,9:0.00} {r.Spread,6:0.0}% {r.TokensPerSecond,12:N0} {flopsPerStep / (r.Ms / 1e3) / 1e12,8:0.0} {(double.IsNaN(r.Mfu) ? "-" : (100 * r.Mfu).ToString("0.0", CultureInfo.InvariantCulture) + "%"),6}  {r.FirstLoss:0.000}->{r.LastLoss:0.000}");
+}
+
+if (output is not null)
+{
+    var lines = results.Select(r => $"    {{ \"mode\": \"{r.Mode}\", \"ms_per_step\": {r.Ms.ToString("0.000", CultureInfo.InvariantCulture)}, \"spread_percent\": {r.Spread.ToString("0.0", CultureInfo.InvariantCulture)}, \"tokens_per_second\": {r.TokensPerSecond.ToString("0", CultureInfo.InvariantCulture)}, \"mfu\": {(double.IsNaN(r.Mfu) ? "null" : r.Mfu.ToString("0.0000", CultureInfo.InvariantCulture))} }}");
+    File.WriteAllText(output, $"{{\n  \"device\": \"{Describe(device)}\",\n  \"batch\": {batch},\n  \"flops_per_step\": {flopsPerStep.ToString("0", CultureInfo.InvariantCulture)},\n  \"peak_bf16_flops\": {(double.IsNaN(peak) ? "null" : peak.ToString("0", CultureInfo.InvariantCulture))},\n  \"results\": [\n{string.Join(",\n", lines)}\n  ]\n}}\n");
+}
+
+return 0;
+
+(string, double, double, double, double, float, float) RunMode(string mode)
+{
+    var bf16 = mode.StartsWith("bf16", StringComparison.Ordinal);
+    var torchAdam = mode.EndsWith("torchadamw", StringComparison.Ordinal);
+    if (isCuda)
+    {
+        backends.cuda.matmul.allow_tf32 = mode != "fp32";
+    }
+
+    manual_seed(1337);
+    using var model = new BenchGpt();
+    model.to(device);
+    model.train();
+    var settings = new AdamWSettings(0.9, 0.99, 1e-8, WeightDecay: 0.1, GradientClip: 0);
+    FlatAdamW? flat = null;
+    optim.Optimizer? reference = null;
+    if (torchAdam)
+    {
+        if (bf16)
+        {
+            model.to(ScalarType.BFloat16);
+        }
+
+        reference = optim.AdamW(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0.1);
+    }
+    else
+    {
+        flat = new FlatAdamW(model, settings, bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+    }
+
+    manual_seed(0);
+    using var data = randint(0, BenchGpt.VocabularySize, new long[] { batch, BenchGpt.ContextLength + 1 }, dtype: ScalarType.Int64, device: device);
+    using var x = data.narrow(1, 0, BenchGpt.ContextLength).contiguous();
+    using var y = data.narrow(1, 1, BenchGpt.ContextLength).contiguous();
+    using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
+
+    void Step()
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.Logits(x, lastPositionOnly: false);
+        var loss = nn.functional.cross_entropy(logits.reshape(-1, BenchGpt.VocabularySize).to(ScalarType.Float32), y.reshape(-1));
+        loss.backward();
+        lossSum.copy_(loss.detach());
+        if (flat is not null)
+        {
+            flat.Step(1e-3);
+            flat.ZeroGrad();
+        }
+        else
+        {
+            reference!.step();
+            reference.zero_grad();
+        }
+    }
+
+    Step();
+    var first = lossSum.item<float>();
+    for (var i = 1; i < warm; i++)
+    {
+        Step();
+    }
+
+    Sync();
+    var times = new List<double>();
+    for (var r = 0; r < runs; r++)
+    {
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < iters; i++)
+        {
+            Step();
+        }
+
+        Sync();
+        times.Add(clock.Elapsed.TotalMilliseconds / iters);
+    }
+
+    var last = lossSum.item<float>();
+    times.Sort();
+    var median = times[times.Count / 2];
+    var spread = 100 * (times[^1] - times[0]) / median;
+    flat?.Dispose();
+    reference?.Dispose();
+    var tps = tokens / (median / 1e3);
+    var mfu = isCuda ? flopsPerStep / (median / 1e3) / peak : double.NaN;
+    Console.WriteLine($"{mode,-18} {median,8:0.00} ms/step (runs {string.Join(" ", times.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))}) {tps,11:N0} tok/s loss {first:0.000}->{last:0.000}");
+    return (mode, median, spread, tps, mfu, first, last);
+}
+
+void Sync()
+{
+    if (isCuda)
+    {
+        cuda.synchronize();
+    }
+}
+
+static double PeakBf16(Device device)
+{
+    const int n = 8192;
+    using var scope = NewDisposeScope();
+    var a = randn(new long[] { n, n }, dtype: ScalarType.BFloat16, device: device);
+    var b = randn(new long[] { n, n }, dtype: ScalarType.BFloat16, device: device);
+    for (var i = 0; i < 3; i++)
+    {
+        a.matmul(b).Dispose();
+    }
+
+    cuda.synchronize();
+    var clock = Stopwatch.StartNew();
+    const int reps = 10;
+    for (var i = 0; i < reps; i++)
+    {
+        a.matmul(b).Dispose();
+    }
+
+    cuda.synchronize();
+    return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds;
+}
+
+static string Describe(Device device) =>
+    device.type == DeviceType.CUDA ? $"cuda ({Environment.GetEnvironmentVariable("SLMGEN_DEVICE_NAME") ?? "GPU"})" : $"cpu ({get_num_threads()} threads)";

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Packs the samples that run on the GPU machine (Study, Bench, TinyShakespeare) into one self-contained
+# publish, without libtorch (the machine's PyTorch provides a CUDA libtorch), as .device/app.tar.xz, and
+# writes .device/run.sh APP ARGS... (see ../shared/device/pack.sh, which does the same for one project).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.device
+rm -rf "$out/pub" && mkdir -p "$out"
+grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
+for app in samples/Study/Study.csproj samples/Bench/Bench.csproj samples/TinyShakespeare/TinyShakespeare.csproj; do
+  dotnet publish "$app" -c Release -r linux-x64 --self-contained true -o "$out/pub" -p:SlmGenBackend=system -nologo -v:q
+done
+if ls "$out/pub" | grep -q '^libtorch_cpu.so'; then
+  echo "pack-device.sh: libtorch_cpu.so is in the publish; SlmGenBackend=system should have left it out" >&2
+  exit 2
+fi
+git rev-parse HEAD > "$out/pub/COMMIT" 2>/dev/null || echo unknown > "$out/pub/COMMIT"
+tar -C "$out/pub" -cf - . | xz -T0 -6 > "$out/app.tar.xz"
+rm -rf "$out/pub"
+cat > "$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs on the GPU machine: unpacks once per machine, points TorchSharp at PyTorch's CUDA libtorch, runs APP.
+set -euo pipefail
+app_dir=/tmp/slmgen-app
+if [ ! -f "$app_dir/COMMIT" ] || ! cmp -s <(xz -dc "$(dirname "$0")/app.tar.xz" | tar -xOf - ./COMMIT) "$app_dir/COMMIT"; then
+  rm -rf "$app_dir" && mkdir -p "$app_dir"
+  tar -xJf "$(dirname "$0")/app.tar.xz" -C "$app_dir"
+fi
+torchlib="$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+export LD_LIBRARY_PATH="$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export DOTNET_gcServer=0 DOTNET_TieredPGO=1
+export SLMGEN_COMMIT="$(cat "$app_dir/COMMIT")"
+export SLMGEN_DEVICE_NAME="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || echo cuda)"
+app="$1"; shift
+exec "$app_dir/$app" "$@"
+RUN
+chmod +x "$out/run.sh"
+echo "packed: $out/app.tar.xz ($(du -m "$out/app.tar.xz" | cut -f1) MiB)"
