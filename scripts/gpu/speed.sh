@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One GPU-machine call (device tool): the device, PyTorch's reference timings (torch_gpt.py, carried in
+# .device/), SlmGen's bench of the same model, both again in reverse order, the main sample on CUDA, and
+# nanoGPT's baby GPT trained to validation NLL 1.47. Everything lands in $OUT.
+#   run: carry [".device"], command: bash scripts/gpu/speed.sh
+set -uo pipefail
+OUT=${OUT:-/tmp/slmgen-out}; mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+  nproc; date -u
+} 2>&1 | tee "$OUT/device.txt"
+modes='bf16-pure,bf16-ac+compile+fused,bf16-ac+compile(ro)+fused'
+WARM=10 ITERS=50 timeout 240 python3 .device/torch_gpt.py "$modes" 2>&1 | tee "$OUT/torch_gpt.txt"
+timeout 200 bash .device/run.sh Bench --device cuda --runs 5 --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.txt"
+WARM=10 ITERS=50 timeout 120 python3 .device/torch_gpt.py bf16-pure 2>&1 | tee -a "$OUT/torch_gpt.txt"
+timeout 120 bash .device/run.sh Bench --device cuda --modes bf16 --runs 5 2>&1 | tee -a "$OUT/bench.txt"
