@@ -17,7 +17,7 @@ using static TorchSharp.torch;
 // measured in this process (8192³, random data).
 var cli = new CommandLine(args);
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
-var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-torchadamw (all = every mode for the device)");
+var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only); all = the usual set");
 var batch = cli.Int("batch", 64, "sequences per step");
 var warm = cli.Int("warm", 10, "warm-up steps per mode");
 var iters = cli.Int("iters", 50, "steps per timed run");
@@ -46,6 +46,7 @@ if (isCuda)
     Console.WriteLine($"bf16 matmul 8192^3: {peak / 1e12:0.0} TFLOP/s (MFU peak)");
 }
 
+System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
 var results = new List<(string Mode, double Ms, double Spread, double TokensPerSecond, double Mfu, float FirstLoss, float LastLoss)>();
 foreach (var mode in chosen)
 {
@@ -71,6 +72,8 @@ return 0;
 {
     var bf16 = mode.StartsWith("bf16", StringComparison.Ordinal);
     var torchAdam = mode.EndsWith("torchadamw", StringComparison.Ordinal);
+    var noOptimizer = mode.EndsWith("-fwdbwd", StringComparison.Ordinal);
+    var forwardOnly = mode.EndsWith("-fwd", StringComparison.Ordinal);
     if (isCuda)
     {
         backends.cuda.matmul.allow_tf32 = mode != "fp32";
@@ -106,11 +109,22 @@ return 0;
     void Step()
     {
         using var scope = NewDisposeScope();
+        if (forwardOnly)
+        {
+            using var noGrad = no_grad();
+            lossSum.copy_(nn.functional.cross_entropy(model.Logits(x, lastPositionOnly: false).reshape(-1, BenchGpt.VocabularySize).to(ScalarType.Float32), y.reshape(-1)));
+            return;
+        }
+
         var logits = model.Logits(x, lastPositionOnly: false);
         var loss = nn.functional.cross_entropy(logits.reshape(-1, BenchGpt.VocabularySize).to(ScalarType.Float32), y.reshape(-1));
         loss.backward();
         lossSum.copy_(loss.detach());
-        if (flat is not null)
+        if (noOptimizer)
+        {
+            flat!.ZeroGrad();
+        }
+        else if (flat is not null)
         {
             flat.Step(1e-3);
             flat.ZeroGrad();
@@ -131,6 +145,7 @@ return 0;
 
     Sync();
     var times = new List<double>();
+    var gen0 = GC.CollectionCount(0);
     for (var r = 0; r < runs; r++)
     {
         var clock = Stopwatch.StartNew();
@@ -144,6 +159,7 @@ return 0;
     }
 
     var last = lossSum.item<float>();
+    var collections = GC.CollectionCount(0) - gen0;
     times.Sort();
     var median = times[times.Count / 2];
     var spread = 100 * (times[^1] - times[0]) / median;
@@ -151,7 +167,7 @@ return 0;
     reference?.Dispose();
     var tps = tokens / (median / 1e3);
     var mfu = isCuda ? flopsPerStep / (median / 1e3) / peak : double.NaN;
-    Console.WriteLine($"{mode,-18} {median,8:0.00} ms/step (runs {string.Join(" ", times.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))}) {tps,11:N0} tok/s loss {first:0.000}->{last:0.000}");
+    Console.WriteLine($"{mode,-18} {median,8:0.00} ms/step (runs {string.Join(" ", times.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))}) {tps,11:N0} tok/s loss {first:0.000}->{last:0.000}, {collections} gen0 GCs in {runs * iters} steps");
     return (mode, median, spread, tps, mfu, first, last);
 }
 

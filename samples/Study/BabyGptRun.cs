@@ -41,7 +41,7 @@ public static class BabyGptRun
 
         Devices.Seed(options.Seed);
         using var model = descriptor.Create();
-        CostCheck.Verify(model, log, device);
+        CostCheck.Verify(model.to(device), log);
         using var trainer = new Trainer(model, data, options, device, log);
         var result = trainer.Train();
         var reached = result.Validation.FirstOrDefault(v => v.Nll <= target);

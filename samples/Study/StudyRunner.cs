@@ -99,7 +99,7 @@ public sealed class StudyRunner
         log.WriteLine($"[{experiment.Name}] {entry.Model} seed {seed}: {descriptor.Cost.Parameters:N0} parameters, {steps:N0} steps of {batch} ({objective}), eval {protocol}");
         Devices.Seed(seed);
         using var model = descriptor.Create();
-        CostCheck.Verify(model, TextWriter.Null, device);
+        CostCheck.Verify(model.to(device), TextWriter.Null);
         using var trainer = new Trainer(model, dataset, options, device, log);
         var result = trainer.Train();
         var test = trainer.Evaluate(Split.Test, protocol);

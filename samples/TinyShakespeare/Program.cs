@@ -44,7 +44,7 @@ Console.WriteLine($"Data: {data.Name}, vocabulary {data.VocabSize}, {data.Train.
 
 Devices.Seed(seed);
 using var model = new ShakespeareGpt();
-CostCheck.Verify(model, Console.Out, device);
+CostCheck.Verify(model.to(device), Console.Out);
 
 var options = new TrainingOptions
 {

@@ -181,7 +181,7 @@ public class TrainingTests
         var flat = new FlatAdamW(model, new AdamWSettings(WeightDecay: 0.5, GradientClip: 1.0));
         flat.Gradients.fill_(0); // a step with zero gradients moves weights by decay alone
         var norm = flat.Step(0.1);
-        Assert.Equal(0.0, norm.item<float>());
+        Assert.Equal(0.0, norm!.item<float>());
         Assert.True(model.weight!.allclose(w0 * (1 - 0.05)), "matrices decay by lr·wd");
         Assert.True(model.bias!.allclose(b0, 0, 0), "biases do not decay");
 

@@ -32,9 +32,10 @@ public sealed record MeasuredCost(long Parameters, long ForwardFlops, long Train
 /// </summary>
 public static class CostProbe
 {
-    /// <summary>Measures one forward pass on random ids of shape (<paramref name="batch"/>, context).</summary>
-    public static MeasuredCost Measure(SlmModel model, int batch = 2, bool lastPositionOnly = false, Device? device = null)
+    /// <summary>Measures one forward pass on random ids of shape (<paramref name="batch"/>, context), on the model's device.</summary>
+    public static MeasuredCost Measure(SlmModel model, int batch = 2, bool lastPositionOnly = false)
     {
+        var device = model.parameters().First().device;
         long linear = 0, attention = 0;
         var removers = new List<Action>();
         foreach (var module in model.modules())

@@ -63,22 +63,22 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
+        // Tensors made here belong to the caller's dispose scope (the generated Logits opens one per pass).
         long b = x.shape[0], t = x.shape[1], c = x.shape[2], hd = c / Heads;
         Tensor q, k, v;
         if (qkv is not null)
         {
-            var parts = qkv.call(x).split(c, 2);
+            // One view and one permute give (3, B, H, T, hd); unbind yields q, k and v without copies.
+            var parts = qkv.call(x).view(b, t, 3, Heads, hd).permute(2, 0, 3, 1, 4).unbind(0);
             (q, k, v) = (parts[0], parts[1], parts[2]);
         }
         else
         {
-            (q, k, v) = (q_proj!.call(x), k_proj!.call(x), v_proj!.call(x));
+            q = q_proj!.call(x).view(b, t, Heads, hd).transpose(1, 2); // (B, H, T, hd)
+            k = k_proj!.call(x).view(b, t, Heads, hd).transpose(1, 2);
+            v = v_proj!.call(x).view(b, t, Heads, hd).transpose(1, 2);
         }
 
-        q = q.view(b, t, Heads, hd).transpose(1, 2); // (B, H, T, hd)
-        k = k.view(b, t, Heads, hd).transpose(1, 2);
-        v = v.view(b, t, Heads, hd).transpose(1, 2);
         if (rope is not null)
         {
             q = rope.call(q);
@@ -87,7 +87,6 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 
         var p = training ? attentionDropout : 0.0;
         var y = nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: true);
-        y = y.transpose(1, 2).contiguous().view(b, t, c);
-        return scope.MoveToOuter(proj.call(y));
+        return proj.call(y.transpose(1, 2).reshape(b, t, c));
     }
 }

@@ -31,10 +31,9 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var h = gate is null
             ? Activations.Apply(activation, fc.call(x))
             : nn.functional.silu(gate.call(x)) * fc.call(x);
-        return scope.MoveToOuter(proj.call(h));
+        return proj.call(h);
     }
 }

@@ -21,10 +21,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var xf = x.to(ScalarType.Float32);
         var normed = xf * (xf.pow(2).mean(new long[] { -1 }, keepdim: true) + eps).rsqrt();
-        return scope.MoveToOuter(normed.to(x.dtype) * weight);
+        return normed.to(x.dtype) * weight;
     }
 }
 

@@ -53,7 +53,6 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>Rotates queries or keys of shape (B, H, T, head_dim).</summary>
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var t = x.shape[2];
         var half = x.shape[3] / 2;
         var cos = cos_cached.narrow(0, 0, t).to(x.dtype);
@@ -61,7 +60,7 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
         var rotated = cat(new[] { -x2, x1 }, 3);
-        return scope.MoveToOuter(x * cos + rotated * sin);
+        return (x * cos) + (rotated * sin);
     }
 }
 

@@ -57,7 +57,6 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         if (preNorm)
         {
             x = x + Drop(drop_attn, attn.call(ln_1.call(x)));
@@ -69,7 +68,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
             x = ln_2.call(x + Drop(drop_mlp, mlp.call(x)));
         }
 
-        return scope.MoveToOuter(x);
+        return x;
     }
 
     private static Tensor Drop(Dropout? dropout, Tensor x) => dropout is null ? x : dropout.call(x);

@@ -12,11 +12,11 @@ namespace SlmGen.Training;
 /// </summary>
 public static class CostCheck
 {
-    /// <summary>Prints the table to <paramref name="log"/> and throws on a mismatch.</summary>
-    public static MeasuredCost Verify(SlmModel model, TextWriter log, torch.Device? device = null)
+    /// <summary>Prints the table to <paramref name="log"/> and throws on a mismatch. Runs on the model's device.</summary>
+    public static MeasuredCost Verify(SlmModel model, TextWriter log)
     {
         var cost = model.Cost;
-        var measured = CostProbe.Measure(model, batch: 2, device: device);
+        var measured = CostProbe.Measure(model, batch: 2);
         var rows = new[]
         {
             ("parameters", cost.Parameters, measured.Parameters),

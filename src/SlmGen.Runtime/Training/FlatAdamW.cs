@@ -119,8 +119,11 @@ public sealed class FlatAdamW : IDisposable
     /// <summary>Clears the gradients (one kernel).</summary>
     public void ZeroGrad() => grads.zero_();
 
-    /// <summary>Takes one step at learning rate <paramref name="lr"/>. Returns the pre-clip gradient norm as a device tensor (no sync).</summary>
-    public Tensor Step(double lr)
+    /// <summary>
+    /// Takes one step at learning rate <paramref name="lr"/>. Returns the pre-clip gradient norm as a device
+    /// tensor (no sync), or null when clipping is off (the norm is then not computed).
+    /// </summary>
+    public Tensor? Step(double lr)
     {
         using var noGrad = no_grad();
         StepCount++;
@@ -131,9 +134,10 @@ public sealed class FlatAdamW : IDisposable
             g = grads32;
         }
 
-        var norm = g.norm();
+        Tensor? norm = null;
         if (settings.GradientClip > 0)
         {
+            norm = g.norm();
             using var coef = (settings.GradientClip / (norm + 1e-6)).clamp_(max: 1.0);
             g.mul_(coef);
         }
@@ -142,13 +146,14 @@ public sealed class FlatAdamW : IDisposable
         v.mul_(settings.Beta2).addcmul_(g, g, value: 1 - settings.Beta2);
         var bc1 = 1 - Math.Pow(settings.Beta1, StepCount);
         var bc2 = 1 - Math.Pow(settings.Beta2, StepCount);
-        denom.copy_(v).sqrt_().div_(Math.Sqrt(bc2)).add_(settings.Epsilon);
+        // m̂ / (√v̂ + ε) = (m / bc1) / (√v / √bc2 + ε) = (√bc2 / bc1) · m / (√v + ε·√bc2): two kernels for the denominator.
+        denom.copy_(v).sqrt_().add_(settings.Epsilon * Math.Sqrt(bc2));
         if (settings.WeightDecay > 0 && decayed > 0)
         {
             master.narrow(0, 0, decayed).mul_(1 - (lr * settings.WeightDecay));
         }
 
-        master.addcdiv_(m, denom, value: -lr / bc1);
+        master.addcdiv_(m, denom, value: -lr * Math.Sqrt(bc2) / bc1);
         weights16?.copy_(master);
         return norm;
     }

@@ -97,6 +97,20 @@ public sealed class Trainer : IDisposable
     public TrainingResult Train(long? maxSteps = null, CancellationToken cancellation = default)
     {
         using var runLog = new RunLog(options.RunDirectory, options.TensorBoard);
+        var latency = System.Runtime.GCSettings.LatencyMode;
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
+        try
+        {
+            return TrainLoop(runLog, maxSteps, cancellation);
+        }
+        finally
+        {
+            System.Runtime.GCSettings.LatencyMode = latency;
+        }
+    }
+
+    private TrainingResult TrainLoop(RunLog runLog, long? maxSteps, CancellationToken cancellation)
+    {
         var progress = options.Progress ? new ProgressLine(log, options.Steps) : null;
         var lastOnly = options.Objective == Objective.LastPosition;
         var context = model.Context;
