@@ -17,7 +17,7 @@ using static TorchSharp.torch;
 // measured in this process (8192³, random data).
 var cli = new CommandLine(args);
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
-var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only); all = the usual set");
+var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-views (gradients as views of the flat buffer), bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only); all = the usual set");
 var batch = cli.Int("batch", 64, "sequences per step");
 var warm = cli.Int("warm", 10, "warm-up steps per mode");
 var iters = cli.Int("iters", 50, "steps per timed run");
@@ -73,6 +73,7 @@ return 0;
     var bf16 = mode.StartsWith("bf16", StringComparison.Ordinal);
     var torchAdam = mode.EndsWith("torchadamw", StringComparison.Ordinal);
     var noOptimizer = mode.EndsWith("-fwdbwd", StringComparison.Ordinal);
+    var views = mode.EndsWith("-views", StringComparison.Ordinal);
     var forwardOnly = mode.EndsWith("-fwd", StringComparison.Ordinal);
     if (isCuda)
     {
@@ -83,7 +84,7 @@ return 0;
     using var model = new BenchGpt();
     model.to(device);
     model.train();
-    var settings = new AdamWSettings(0.9, 0.99, 1e-8, WeightDecay: 0.1, GradientClip: 0);
+    var settings = new AdamWSettings(0.9, 0.99, 1e-8, WeightDecay: 0.1, GradientClip: 0, GatherGradients: !views);
     FlatAdamW? flat = null;
     optim.Optimizer? reference = null;
     if (torchAdam)

@@ -11,7 +11,8 @@ namespace SlmGen.Samples.Study;
 /// <summary>
 /// nanoGPT's baby GPT with nanoGPT's recipe (config/train_shakespeare_char.py): batch 64 × 256, 5,000 steps,
 /// AdamW lr 1e-3 (β₂ 0.99, weight decay 0.1), 100 warm-up steps then cosine to 1e-4, clipping at 1.0,
-/// dropout 0.2; validation every 250 steps on 200 random batches of the 90/10 split, as nanoGPT estimates it.
+/// dropout 0.2, on the 90/10 split. Validation every 250 steps scores the whole validation split (exact, and
+/// cheaper than nanoGPT's estimate from 200 random batches, which is also reported for the best weights).
 /// The record says when validation first reached the target (nanoGPT reports 1.4697).
 /// </summary>
 public static class BabyGptRun
@@ -31,7 +32,7 @@ public static class BabyGptRun
             Schedule = Schedule.WarmupCosine,
             Optimizer = new AdamWSettings(0.9, 0.99, 1e-8, WeightDecay: 0.1, GradientClip: 1.0),
             EvalEvery = (int)Math.Max(1, Math.Min(250, steps)),
-            Validation = EvalProtocol.RandomBatches(evalBatches),
+            Validation = EvalProtocol.Sequential(),
             Seed = 1337,
             Bf16 = true,
             LogEvery = 50,
@@ -46,7 +47,8 @@ public static class BabyGptRun
         var result = trainer.Train();
         var reached = result.Validation.FirstOrDefault(v => v.Nll <= target);
         var full = trainer.Evaluate(Split.Validation, EvalProtocol.Sequential());
-        log.WriteLine($"baby GPT: best validation {result.Best?.Nll:0.0000} (200 random batches) at step {result.Best?.Step}; whole validation split {full.Nll:0.0000}; " +
+        var estimate = trainer.Evaluate(Split.Validation, EvalProtocol.RandomBatches(evalBatches));
+        log.WriteLine($"baby GPT: best validation {result.Best?.Nll:0.0000} (whole split) at step {result.Best?.Step}; restored best: whole split {full.Nll:0.0000}, nanoGPT-style estimate ({evalBatches} random batches) {estimate.Nll:0.0000}; " +
                       (reached is null ? $"target {target} not reached" : $"reached {target} at step {reached.Step} after {reached.Elapsed:0.0} s") +
                       $"; {result.Seconds:0.0} s in all, {result.TokensPerSecond:N0} tok/s, {result.FlopsPerSecond / 1e12:0.0} TFLOP/s (exact count)");
         return new RunRecord
@@ -65,7 +67,7 @@ public static class BabyGptRun
             ExactTrainingFlops = result.ExactTrainingFlops,
             StudyFlops = result.TwoNFlops,
             SixNFlops = result.SixNFlops,
-            TestNll = full.Nll,
+            TestNll = estimate.Nll,
             BestValidationNll = result.Best?.Nll ?? double.NaN,
             BestStep = result.Best?.Step ?? 0,
             StudyNll = 1.4697,

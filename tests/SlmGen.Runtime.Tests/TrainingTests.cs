@@ -221,5 +221,29 @@ public class TrainingTests
             "the bf16 weights are the rounded master weights");
         Assert.True(losses[^1] < losses[0], $"the loss went from {losses[0]} to {losses[^1]}");
     }
+
+    [Fact]
+    public void Gathered_gradients_and_gradient_views_train_identically()
+    {
+        Tensor Train(bool gather)
+        {
+            manual_seed(7);
+            var model = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 4));
+            manual_seed(8);
+            var x = randn(32, 8);
+            var y = randint(0, 4, new long[] { 32 });
+            var flat = new FlatAdamW(model, new AdamWSettings(GatherGradients: gather));
+            for (var i = 0; i < 5; i++)
+            {
+                nn.functional.cross_entropy(model.call(x), y).backward();
+                flat.Step(1e-2);
+                flat.ZeroGrad();
+            }
+
+            return flat.Master.clone();
+        }
+
+        Assert.True(Train(gather: true).allclose(Train(gather: false), 0, 0));
+    }
 }
 

@@ -22,7 +22,8 @@ public static class TextGenerator
 
         device ??= model.parameters().First().device;
         var tokens = new List<int>(prompt.Count == 0 ? new[] { 0 } : prompt);
-        var generator = new torch.Generator((ulong)seed, device);
+        // Sampling draws on the CPU generator: it is seeded here and does not touch the device's streams.
+        var generator = new torch.Generator((ulong)seed, CPU);
         var wasTraining = model.training;
         model.eval();
         try
@@ -46,7 +47,7 @@ public static class TextGenerator
                     logits = logits.masked_fill(logits < threshold, double.NegativeInfinity);
                 }
 
-                var probs = nn.functional.softmax(logits, 0);
+                var probs = nn.functional.softmax(logits, 0).cpu();
                 var next = probs.multinomial(1, replacement: false, generator: generator);
                 tokens.Add((int)next.item<long>());
             }

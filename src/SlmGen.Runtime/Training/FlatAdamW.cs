@@ -13,7 +13,12 @@ namespace SlmGen.Training;
 /// <param name="Epsilon">Denominator guard.</param>
 /// <param name="WeightDecay">Decoupled weight decay, applied to matrices only (embeddings included; biases and norm scales excluded).</param>
 /// <param name="GradientClip">Largest global gradient norm (0 = no clipping).</param>
-public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, double Epsilon = 1e-8, double WeightDecay = 0.1, double GradientClip = 1.0);
+/// <param name="GatherGradients">
+/// Let autograd allocate each gradient and gather them into one buffer with a single concatenation after the
+/// backward pass (default), instead of making every gradient a view of the flat buffer, which costs one
+/// accumulate kernel per parameter tensor in every backward pass.
+/// </param>
+public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, double Epsilon = 1e-8, double WeightDecay = 0.1, double GradientClip = 1.0, bool GatherGradients = true);
 
 /// <summary>
 /// AdamW over one flat buffer. Every parameter of the model becomes a view into one flat weight buffer and
@@ -36,6 +41,7 @@ public sealed class FlatAdamW : IDisposable
     private readonly Tensor oneMinusBeta1;
     private readonly long decayed;
     private readonly AdamWSettings settings;
+    private Tensor? collected;
 
     /// <summary>Re-seats the parameters of <paramref name="model"/> onto flat buffers on its device.</summary>
     /// <param name="model">The model, already on its device, in fp32.</param>
@@ -81,7 +87,10 @@ public sealed class FlatAdamW : IDisposable
             foreach (var (_, p, at, shape) in layout)
             {
                 p.set_(weights.narrow(0, at, p.numel()).view(shape));
-                p.grad = grads.narrow(0, at, p.numel()).view(shape);
+                if (!settings.GatherGradients)
+                {
+                    p.grad = grads.narrow(0, at, p.numel()).view(shape);
+                }
             }
         }
 
@@ -113,11 +122,26 @@ public sealed class FlatAdamW : IDisposable
     /// <summary>Second moments (flat).</summary>
     public Tensor SecondMoment => v;
 
-    /// <summary>The gradient buffer (flat, in the compute type): the backward pass accumulates into it.</summary>
-    public Tensor Gradients => grads;
+    /// <summary>The gradients as one flat buffer in the compute type (gathered first when autograd allocated them).</summary>
+    public Tensor Gradients => Gather();
 
-    /// <summary>Clears the gradients (one kernel).</summary>
-    public void ZeroGrad() => grads.zero_();
+    /// <summary>Clears the gradients: one kernel over the flat buffer, or (gathering) dropping autograd's tensors.</summary>
+    public void ZeroGrad()
+    {
+        if (!settings.GatherGradients)
+        {
+            grads.zero_();
+            return;
+        }
+
+        foreach (var (_, p, _, _) in layout)
+        {
+            p.grad = null;
+        }
+
+        collected?.Dispose();
+        collected = null;
+    }
 
     /// <summary>
     /// Takes one step at learning rate <paramref name="lr"/>. Returns the pre-clip gradient norm as a device
@@ -127,10 +151,10 @@ public sealed class FlatAdamW : IDisposable
     {
         using var noGrad = no_grad();
         StepCount++;
-        var g = grads;
+        var g = Gather();
         if (grads32 is not null)
         {
-            grads32.copy_(grads);
+            grads32.copy_(g);
             g = grads32;
         }
 
@@ -156,6 +180,40 @@ public sealed class FlatAdamW : IDisposable
         master.addcdiv_(m, denom, value: -lr * Math.Sqrt(bc2) / bc1);
         weights16?.copy_(master);
         return norm;
+    }
+
+    // The flat gradients: the view buffer, or autograd's per-parameter gradients concatenated in one kernel
+    // (parameters that got no gradient contribute zeros).
+    private Tensor Gather()
+    {
+        if (!settings.GatherGradients)
+        {
+            return grads;
+        }
+
+        if (collected is not null)
+        {
+            return collected;
+        }
+
+        using var noGrad = no_grad();
+        var pieces = new List<Tensor>(layout.Count);
+        var handles = new List<Tensor>(layout.Count * 2);
+        foreach (var (_, p, _, _) in layout)
+        {
+            // p.grad hands out a new wrapper on every call: keep it to dispose it.
+            var g = p.grad ?? zeros(p.numel(), dtype: ComputeType, device: grads.device);
+            handles.Add(g);
+            pieces.Add(g.view(-1));
+        }
+
+        collected = cat(pieces, 0).DetachFromDisposeScope();
+        foreach (var t in pieces.Concat(handles))
+        {
+            t.Dispose();
+        }
+
+        return collected;
     }
 
     /// <summary>Restores the state saved from another instance with the same layout.</summary>
@@ -188,6 +246,7 @@ public sealed class FlatAdamW : IDisposable
         weights16?.Dispose();
         grads.Dispose();
         grads32?.Dispose();
+        collected?.Dispose();
         m.Dispose();
         v.Dispose();
         denom.Dispose();
