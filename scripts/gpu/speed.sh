@@ -15,5 +15,5 @@ WARM=10 ITERS=50 timeout 150 python3 .device/torch_gpt.py "$modes" 2>&1 | tee "$
 timeout 150 bash .device/run.sh Bench --device cuda --modes tf32,bf16-torchadamw,bf16-views,bf16-fwd,bf16-fwdbwd,bf16 --runs 5 --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.txt"
 for round in 1 2; do
   WARM=10 ITERS=50 timeout 60 python3 .device/torch_gpt.py bf16-pure 2>&1 | grep -E '^bf16-pure' | tee -a "$OUT/torch_gpt.txt"
-  timeout 60 bash .device/run.sh Bench --device cuda --modes bf16 --runs 5 2>&1 | grep -E '^bf16 ' | head -1 | tee -a "$OUT/bench.txt"
+  timeout 60 bash .device/run.sh Bench --device cuda --modes bf16 --runs 5 2>&1 | grep -E '^bf16 +[0-9]' | head -1 | tee -a "$OUT/bench.txt"
 done

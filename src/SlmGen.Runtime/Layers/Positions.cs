@@ -7,7 +7,7 @@ namespace SlmGen.Layers;
 /// <summary>Fixed sine/cosine position vectors (Vaswani et al. 2017), added to the token embedding.</summary>
 public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
 {
-    private readonly Tensor table;
+    private Tensor table;
 
     /// <summary>Creates the table for <paramref name="context"/> positions of width <paramref name="dim"/>.</summary>
     public SinusoidalPositions(int context, long dim) : base(nameof(SinusoidalPositions))
@@ -23,14 +23,18 @@ public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Returns the vectors of the first <c>T</c> positions for input (B, T, ...).</summary>
-    public override Tensor forward(Tensor x) => table.narrow(0, 0, x.shape[1]).to(x.dtype);
+    public override Tensor forward(Tensor x)
+    {
+        table = FixedTables.OnDeviceOf(table, x);
+        return table.narrow(0, 0, x.shape[1]).to(x.dtype);
+    }
 }
 
 /// <summary>Rotary position embedding (rotate-half form, as in GPT-NeoX and LLaMA) for (B, H, T, head_dim) tensors.</summary>
 public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
 {
-    private readonly Tensor cos_cached;
-    private readonly Tensor sin_cached;
+    private Tensor cos_cached;
+    private Tensor sin_cached;
 
     /// <summary>Creates the rotation tables for <paramref name="context"/> positions.</summary>
     public RotaryEmbedding(int context, long headDim, double theta = 10000.0) : base(nameof(RotaryEmbedding))
@@ -53,6 +57,8 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>Rotates queries or keys of shape (B, H, T, head_dim).</summary>
     public override Tensor forward(Tensor x)
     {
+        cos_cached = FixedTables.OnDeviceOf(cos_cached, x);
+        sin_cached = FixedTables.OnDeviceOf(sin_cached, x);
         var t = x.shape[2];
         var half = x.shape[3] / 2;
         var cos = cos_cached.narrow(0, 0, t).to(x.dtype);
@@ -61,6 +67,25 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         var x2 = x.narrow(3, half, half);
         var rotated = cat(new[] { -x2, x1 }, 3);
         return (x * cos) + (rotated * sin);
+    }
+}
+
+/// <summary>
+/// Fixed (non-trainable) tables follow their input's device on first use: TorchSharp's Module.to moves
+/// registered buffers but not the fields that refer to them.
+/// </summary>
+internal static class FixedTables
+{
+    public static Tensor OnDeviceOf(Tensor table, Tensor x)
+    {
+        if (table.device_type == x.device_type && table.device_index == x.device_index)
+        {
+            return table;
+        }
+
+        var moved = table.to(x.device).DetachFromDisposeScope();
+        table.Dispose();
+        return moved;
     }
 }
 
