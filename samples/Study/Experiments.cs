@@ -88,7 +88,7 @@ public static class Experiments
         new("every-position", "The ladder's attention and transformer models with the next-token loss at every position, at the exact training FLOPs of their study runs",
             Ladder4 with { Objective = Objective.EveryPosition },
             new[] { new Entry("CharAttention", "single attention", double.NaN), new Entry("CharTransformer", "3-layer transformer", double.NaN) }),
-        new("equal-flops", "The whole ladder at one exact training-FLOP budget (the 3-layer transformer's study run), best objective for each",
+        new("equal-flops", "The whole ladder at one exact training-FLOP budget (1e13 FLOPs), every-position loss where the model allows it",
             Ladder4 with { Objective = Objective.EveryPosition },
             new[] { new Entry("CharLinear", "linear", double.NaN), new Entry("CharMlp", "MLP", double.NaN), new Entry("CharAttention", "single attention", double.NaN), new Entry("CharTransformer", "3-layer transformer", double.NaN) }),
     };

@@ -136,9 +136,12 @@ public sealed class StudyRunner
         };
     }
 
+    /// <summary>The budget of the equal-FLOP comparison: 10 TFLOP of training by SlmGen's exact count.</summary>
+    public const double EqualFlopBudget = 1e13;
+
     /// <summary>
     /// The exact training-FLOP budget of an experiment that fixes one: the study run of the same model
-    /// (every-position) or of the 3-layer transformer (equal-flops), by SlmGen's count.
+    /// (every-position) or <see cref="EqualFlopBudget"/> (equal-flops), by SlmGen's count.
     /// </summary>
     public static double Budget(Experiment experiment, ModelDescriptor model)
     {
@@ -146,7 +149,7 @@ public sealed class StudyRunner
         return experiment.Name switch
         {
             "every-position" => StudyRun(model, 4),
-            "equal-flops" => StudyRun(Model("CharTransformer"), 4),
+            "equal-flops" => EqualFlopBudget,
             _ => 0,
         };
     }
