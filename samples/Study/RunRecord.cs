@@ -43,10 +43,13 @@ public sealed record RunRecord
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
+    /// <summary>Writes the record through a temporary file and a rename (never a torn record).</summary>
     public void Save(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        SlmGen.Training.AtomicFile.Write(path, s => JsonSerializer.Serialize(s, this, Json));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
+        File.Move(temp, path, overwrite: true);
     }
 
     public static RunRecord Load(string path) => JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path), Json)!;
