@@ -17,7 +17,7 @@ using static TorchSharp.torch;
 // measured in this process (8192³, random data).
 var cli = new CommandLine(args);
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
-var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-views (gradients as views of the flat buffer), bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only); all = the usual set");
+var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-views (gradients as views of the flat buffer), bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only), opt-flat and opt-torch (an AdamW step alone, fp32); all = the usual set");
 var batch = cli.Int("batch", 64, "sequences per step");
 var warm = cli.Int("warm", 10, "warm-up steps per mode");
 var iters = cli.Int("iters", 50, "steps per timed run");
@@ -73,7 +73,9 @@ return 0;
     var bf16 = mode.StartsWith("bf16", StringComparison.Ordinal);
     var torchAdam = mode.EndsWith("torchadamw", StringComparison.Ordinal);
     var noOptimizer = mode.EndsWith("-fwdbwd", StringComparison.Ordinal);
-    var views = mode.EndsWith("-views", StringComparison.Ordinal);
+    var views = mode.EndsWith("-views", StringComparison.Ordinal) || mode == "opt-flat";
+    var optimizerOnly = mode.StartsWith("opt-", StringComparison.Ordinal);
+    torchAdam |= mode == "opt-torch";
     var forwardOnly = mode.EndsWith("-fwd", StringComparison.Ordinal);
     if (isCuda)
     {
@@ -106,10 +108,42 @@ return 0;
     using var x = data.narrow(1, 0, BenchGpt.ContextLength).contiguous();
     using var y = data.narrow(1, 1, BenchGpt.ContextLength).contiguous();
     using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
+    if (optimizerOnly)
+    {
+        // The optimizer alone: gradients are filled once and every step reuses them.
+        using (no_grad())
+        {
+            if (flat is not null)
+            {
+                flat.Gradients.normal_(0, 1e-3);
+            }
+            else
+            {
+                foreach (var p in model.parameters())
+                {
+                    p.grad = randn_like(p) * 1e-3;
+                }
+            }
+        }
+    }
 
     void Step()
     {
         using var scope = NewDisposeScope();
+        if (optimizerOnly)
+        {
+            if (flat is not null)
+            {
+                flat.Step(1e-3);
+            }
+            else
+            {
+                reference!.step();
+            }
+
+            return;
+        }
+
         if (forwardOnly)
         {
             using var noGrad = no_grad();
