@@ -67,6 +67,19 @@ public class YamlTests
     }
 
     [Fact]
+    public void The_documented_complete_example_generates_and_compiles()
+    {
+        var doc = System.IO.File.ReadAllText(Repo.Path("docs", "yaml-schema.md"));
+        var section = doc[doc.IndexOf("## A complete example", System.StringComparison.Ordinal)..];
+        var start = section.IndexOf("```yaml\n", System.StringComparison.Ordinal) + "```yaml\n".Length;
+        var yaml = section[start..section.IndexOf("```", start, System.StringComparison.Ordinal)];
+        var run = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/small-rope.yaml", yaml) });
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains("MyApp.Models.SmallRope.g.cs", run.HintNames);
+        Assert.Empty(run.CompileErrors);
+    }
+
+    [Fact]
     public void A_yaml_spec_without_a_name_takes_its_class_name_from_the_file_and_the_root_namespace()
     {
         var run = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[]

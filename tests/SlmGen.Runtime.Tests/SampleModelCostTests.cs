@@ -10,8 +10,19 @@ namespace SlmGen.Runtime.Tests;
 /// </summary>
 public class SampleModelCostTests
 {
+    /// <summary>Every assembly of the samples that declares models.</summary>
+    private static readonly System.Reflection.Assembly[] SampleAssemblies =
+    {
+        typeof(BabyGpt).Assembly,                                          // samples/Models: attributes and specs/
+        typeof(SlmGen.Samples.TinyShakespeare.ShakespeareGpt).Assembly,    // the main sample
+        typeof(SlmGen.Samples.Bench.BenchGpt).Assembly,                    // the benchmark
+    };
+
     public static IEnumerable<object[]> SampleModels() =>
-        ModelCatalog.For(typeof(BabyGpt).Assembly).Select(m => new object[] { m.FullName });
+        SampleAssemblies.SelectMany(ModelCatalog.For).Select(m => new object[] { m.FullName });
+
+    private static ModelDescriptor Find(string fullName) =>
+        SampleAssemblies.SelectMany(ModelCatalog.For).Single(m => m.FullName == fullName);
 
     [Fact]
     public void The_catalog_lists_the_declared_sample_models()
@@ -22,13 +33,14 @@ public class SampleModelCostTests
         Assert.Contains("MlpPredictor", names);
         Assert.Contains("SingleAttention", names);
         Assert.Contains("ThreeLayerTransformer", names);
+        Assert.True(SampleModels().Count() >= 24, "every declared and YAML sample model is covered (5 + 17 in samples/Models, 1 each in TinyShakespeare and Bench)");
     }
 
     [Theory]
     [MemberData(nameof(SampleModels))]
     public void Parameter_count_equals_the_instantiated_module(string fullName)
     {
-        var descriptor = ModelCatalog.Find(typeof(BabyGpt).Assembly, fullName);
+        var descriptor = Find(fullName);
         using var model = descriptor.Create();
         Assert.Equal(descriptor.Cost.Parameters, model.CountParameters());
         Assert.Equal(descriptor.Cost.Parameters, model.parameters().Sum(p => p.numel()));
@@ -38,7 +50,7 @@ public class SampleModelCostTests
     [MemberData(nameof(SampleModels))]
     public void Flop_constants_equal_a_runtime_count_of_a_real_forward_pass(string fullName)
     {
-        var descriptor = ModelCatalog.Find(typeof(BabyGpt).Assembly, fullName);
+        var descriptor = Find(fullName);
         using var model = descriptor.Create();
         var measured = CostProbe.Measure(model, batch: 2);
         Assert.Equal(descriptor.Cost.ForwardFlopsPerToken, measured.ForwardFlopsPerPrediction);
@@ -50,7 +62,7 @@ public class SampleModelCostTests
     [MemberData(nameof(SampleModels))]
     public void Last_position_flops_equal_a_runtime_count(string fullName)
     {
-        var descriptor = ModelCatalog.Find(typeof(BabyGpt).Assembly, fullName);
+        var descriptor = Find(fullName);
         using var model = descriptor.Create();
         var measured = CostProbe.Measure(model, batch: 3, lastPositionOnly: true);
         Assert.Equal(3 * descriptor.Cost.ForwardFlopsPerWindow(lastPositionOnly: true), measured.ForwardFlops);

@@ -245,5 +245,36 @@ public class TrainingTests
 
         Assert.True(Train(gather: true).allclose(Train(gather: false), 0, 0));
     }
+
+    [Fact]
+    public void Early_stopping_ends_the_run_after_the_patience_runs_out()
+    {
+        Devices.Seed(1);
+        using var model = new SingleAttention();
+        var options = Options(null, steps: 40) with { LearningRate = 0, Schedule = Schedule.Constant, EvalEvery = 4, EarlyStopPatience = 2 };
+        using var trainer = new Trainer(model, Shakespeare.Value, options, CPU);
+        var result = trainer.Train();
+        Assert.True(result.StoppedEarly);
+        Assert.Equal(12, trainer.Step); // best at the first evaluation (4), then two without improvement (8, 12)
+        Assert.Equal(3, result.Validation.Count);
+    }
+
+    [Fact]
+    public void A_run_directory_gets_checkpoints_metrics_and_tensorboard_events()
+    {
+        var dir = TempDir();
+        Devices.Seed(1);
+        using var model = new SingleAttention();
+        using var trainer = new Trainer(model, Shakespeare.Value, Options(dir, steps: 6) with { TensorBoard = true }, CPU);
+        var result = trainer.Train();
+        Assert.True(File.Exists(Path.Combine(dir, "last.ckpt")));
+        Assert.True(File.Exists(Path.Combine(dir, "best.ckpt")));
+        var metrics = File.ReadAllLines(Path.Combine(dir, "metrics.jsonl"));
+        Assert.Equal(6 + 1, metrics.Length); // a train record per step (LogEvery = 1) and one validation
+        Assert.Contains(metrics, l => l.Contains("\"kind\":\"validation\"") && l.Contains("\"nll\":"));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*"));
+        Assert.True(result.ExactTrainingFlops == 6.0 * 4 * model.Cost.TrainingFlopsPerWindow());
+        Assert.Equal(6.0 * 4 * 128 * 6 * model.Cost.Parameters, result.SixNFlops);
+    }
 }
 
