@@ -51,7 +51,7 @@ public static class BabyGptRun
         log.WriteLine($"baby GPT: best validation {result.Best?.Nll:0.0000} (whole split) at step {result.Best?.Step}; restored best: whole split {full.Nll:0.0000}, nanoGPT-style estimate ({evalBatches} random batches) {estimate.Nll:0.0000}; " +
                       (reached is null ? $"target {target} not reached" : $"reached {target} at step {reached.Step} after {reached.Elapsed:0.0} s") +
                       $"; {result.Seconds:0.0} s in all, {result.TokensPerSecond:N0} tok/s, {result.FlopsPerSecond / 1e12:0.0} TFLOP/s (exact count)");
-        return new RunRecord
+        return StudyRunner.FromTraining(result, descriptor, options.BatchSize, deviceName, command, commit) with
         {
             Experiment = "babygpt",
             Model = "BabyGpt",
@@ -59,26 +59,9 @@ public static class BabyGptRun
             Seed = options.Seed,
             Objective = options.Objective.ToString(),
             Corpus = data.Name,
-            Parameters = descriptor.Cost.Parameters,
-            Context = descriptor.Cost.Context,
-            BatchSize = options.BatchSize,
-            Steps = result.Steps,
-            Windows = result.Windows,
-            ExactTrainingFlops = result.ExactTrainingFlops,
-            StudyFlops = result.TwoNFlops,
-            SixNFlops = result.SixNFlops,
             TestNll = estimate.Nll,
-            BestValidationNll = result.Best?.Nll ?? double.NaN,
-            BestStep = result.Best?.Step ?? 0,
             StudyNll = 1.4697,
             Seconds = reached?.Elapsed ?? double.NaN,
-            TokensPerSecond = result.TokensPerSecond,
-            Device = deviceName,
-            Command = command,
-            Commit = commit,
-            Timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            Validation = result.Validation.Select(v => new[] { v.Step, v.Nll, v.Elapsed }).ToList(),
-            TrainCurve = result.Curve.Select(c => new[] { c.Step, c.TrainLoss, c.Elapsed }).ToList(),
         };
     }
 }

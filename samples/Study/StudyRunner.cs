@@ -104,7 +104,7 @@ public sealed class StudyRunner
         var result = trainer.Train();
         var test = trainer.Evaluate(Split.Test, protocol);
         log.WriteLine($"[{experiment.Name}] {entry.Model} seed {seed}: test NLL {test.Nll:0.0000} (study {entry.StudyNll:0.0000}), best validation {result.Best?.Nll:0.0000} at step {result.Best?.Step:N0}, {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tok/s");
-        return new RunRecord
+        return FromTraining(result, descriptor, batch, DeviceName, Command, Commit) with
         {
             Experiment = experiment.Name,
             Model = entry.Model,
@@ -113,28 +113,33 @@ public sealed class StudyRunner
             Scale = scale.ToString().ToLowerInvariant(),
             Objective = objective.ToString(),
             Corpus = recipe.Corpus.ToString(),
-            Parameters = descriptor.Cost.Parameters,
-            Context = descriptor.Cost.Context,
-            BatchSize = batch,
-            Steps = result.Steps,
-            Windows = result.Windows,
-            ExactTrainingFlops = result.ExactTrainingFlops,
-            StudyFlops = result.TwoNFlops,
-            SixNFlops = result.SixNFlops,
             TestNll = test.Nll,
-            BestValidationNll = result.Best?.Nll ?? double.NaN,
-            BestStep = result.Best?.Step ?? 0,
             StudyNll = entry.StudyNll,
-            Seconds = result.Seconds,
-            TokensPerSecond = result.TokensPerSecond,
-            Device = DeviceName,
-            Command = Command,
-            Commit = Commit,
-            Timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            Validation = result.Validation.Select(v => new[] { v.Step, v.Nll, v.Elapsed }).ToList(),
-            TrainCurve = result.Curve.Select(c => new[] { c.Step, c.TrainLoss, c.Elapsed }).ToList(),
         };
     }
+
+    /// <summary>The fields of a record that come from the training run itself.</summary>
+    internal static RunRecord FromTraining(TrainingResult result, ModelDescriptor descriptor, int batch, string device, string command, string commit) => new()
+    {
+        Parameters = descriptor.Cost.Parameters,
+        Context = descriptor.Cost.Context,
+        BatchSize = batch,
+        Steps = result.Steps,
+        Windows = result.Windows,
+        ExactTrainingFlops = result.ExactTrainingFlops,
+        StudyFlops = result.TwoNFlops,
+        SixNFlops = result.SixNFlops,
+        BestValidationNll = result.Best?.Nll ?? double.NaN,
+        BestStep = result.Best?.Step ?? 0,
+        Seconds = result.Seconds,
+        TokensPerSecond = result.TokensPerSecond,
+        Device = device,
+        Command = command,
+        Commit = commit,
+        Timestamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        Validation = result.Validation.Select(v => new[] { v.Step, v.Nll, v.Elapsed }).ToList(),
+        TrainCurve = result.Curve.Select(c => new[] { c.Step, c.TrainLoss, c.Elapsed }).ToList(),
+    };
 
     /// <summary>The budget of the equal-FLOP comparison: 10 TFLOP of training by SlmGen's exact count.</summary>
     public const double EqualFlopBudget = 1e13;
