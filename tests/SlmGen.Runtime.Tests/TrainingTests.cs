@@ -12,6 +12,10 @@ namespace SlmGen.Runtime.Tests;
 /// <summary>The trainer on CPU: exact resume, checkpoints, memory, the optimizer's numerics.</summary>
 public class TrainingTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
+
+    public TrainingTests(Xunit.Abstractions.ITestOutputHelper output) => this.output = output;
+
     private static readonly Lazy<TokenDataset> Shakespeare = new(() => Corpora.TinyShakespeare(CharSplit.Study));
 
     private static TrainingOptions Options(string? runDir, long steps = 12) => new()
@@ -275,6 +279,63 @@ public class TrainingTests
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*"));
         Assert.True(result.ExactTrainingFlops == 6.0 * 4 * model.Cost.TrainingFlopsPerWindow());
         Assert.Equal(6.0 * 4 * 128 * 6 * model.Cost.Parameters, result.SixNFlops);
+    }
+
+    [Fact]
+    public void The_fast_path_reaches_the_plain_paths_validation_nll_on_a_short_shakespeare_run()
+    {
+        // The same model, batches and seed trained 60 steps three ways: TorchSharp's AdamW on per-tensor
+        // gradients (the plain path), the flat AdamW in fp32, and the flat AdamW with bf16 compute over fp32
+        // master weights (the GPU path, here on the CPU).
+        double Run(string path)
+        {
+            Devices.Seed(21);
+            using var model = new SingleAttention();
+            var data = Shakespeare.Value;
+            FlatAdamW? flat = null;
+            optim.Optimizer? plain = null;
+            if (path == "plain")
+            {
+                plain = optim.Adam(model.parameters(), lr: 3e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8);
+            }
+            else
+            {
+                flat = new FlatAdamW(model, new AdamWSettings(0.9, 0.99, 1e-8, WeightDecay: 0, GradientClip: 0),
+                    path == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32);
+            }
+
+            var sampler = new WindowSampler(data.Train.Length, model.Context, Sampling.Random, seed: 5);
+            for (var step = 0; step < 60; step++)
+            {
+                using var scope = NewDisposeScope();
+                using var batch = Windows.Make(data.Train, sampler.Next(8), model.Context, Objective.EveryPosition);
+                var logits = model.Logits(batch.Inputs, lastPositionOnly: false);
+                nn.functional.cross_entropy(logits.reshape(-1, 65).to(ScalarType.Float32), batch.Targets.reshape(-1)).backward();
+                if (plain is not null)
+                {
+                    plain.step();
+                    plain.zero_grad();
+                }
+                else
+                {
+                    flat!.Step(3e-3);
+                    flat.ZeroGrad();
+                }
+            }
+
+            var nll = Evaluator.Evaluate(model, data.Validation, EvalProtocol.Sequential(20_000), Objective.EveryPosition, 16, CPU).Nll;
+            flat?.Dispose();
+            plain?.Dispose();
+            return nll;
+        }
+
+        var plainNll = Run("plain");
+        var flatNll = Run("flat");
+        var bf16Nll = Run("bf16");
+        output.WriteLine($"validation NLL after 60 steps: plain {plainNll:0.0000}, flat fp32 {flatNll:0.0000}, flat bf16 {bf16Nll:0.0000}");
+        Assert.InRange(plainNll, 2.0, 3.2);
+        Assert.True(Math.Abs(flatNll - plainNll) < 1e-3, $"flat {flatNll} vs plain {plainNll}");
+        Assert.True(Math.Abs(bf16Nll - plainNll) < 0.05, $"bf16 {bf16Nll} vs plain {plainNll}");
     }
 }
 
