@@ -22,8 +22,10 @@ public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, doub
 
 /// <summary>
 /// AdamW over one flat buffer. Every parameter of the model becomes a view into one flat weight buffer and
-/// its gradient a view into one flat gradient buffer, so a step is a dozen whole-buffer kernels whatever
-/// the number of parameter tensors (TorchSharp's AdamW loops over the tensors, ~10 launches each). The
+/// the gradients are gathered into one flat buffer by a single concatenation after the backward pass (or, with
+/// <see cref="AdamWSettings.GatherGradients"/> off, are views of it), so a step is a dozen whole-buffer
+/// kernels whatever the number of parameter tensors (TorchSharp's AdamW loops over the tensors, ~10 launches
+/// each). The
 /// master weights and both moments are fp32. With a bf16 compute type the model's parameters are bf16
 /// views of a bf16 copy that each step refreshes from the fp32 master (mixed precision without autocast,
 /// which TorchSharp 0.107 lacks). Gradient clipping and the bias corrections need no host synchronisation.
@@ -33,8 +35,9 @@ public sealed class FlatAdamW : IDisposable
     private readonly List<(string Name, Parameter Parameter, long Offset, long[] Shape)> layout = new();
     private readonly Tensor master;
     private readonly Tensor? weights16;
-    private readonly Tensor grads;
+    private readonly Tensor? gradViews;
     private readonly Tensor? grads32;
+    private readonly Device device;
     private readonly Tensor m;
     private readonly Tensor v;
     private readonly Tensor denom;
@@ -52,7 +55,7 @@ public sealed class FlatAdamW : IDisposable
         this.settings = settings;
         ComputeType = computeType;
         var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        var device = named.Count > 0 ? named[0].parameter.device : CPU;
+        device = named.Count > 0 ? named[0].parameter.device : CPU;
 
         // Matrices (decayed) first, so that decay is one kernel over a prefix of the buffer.
         var ordered = named.Where(p => p.parameter.dim() >= 2).Concat(named.Where(p => p.parameter.dim() < 2)).ToList();
@@ -83,13 +86,13 @@ public sealed class FlatAdamW : IDisposable
             }
 
             var weights = weights16 ?? master;
-            grads = zeros(Count, dtype: computeType, device: device);
+            gradViews = settings.GatherGradients ? null : zeros(Count, dtype: computeType, device: device);
             foreach (var (_, p, at, shape) in layout)
             {
                 p.set_(weights.narrow(0, at, p.numel()).view(shape));
-                if (!settings.GatherGradients)
+                if (gradViews is not null)
                 {
-                    p.grad = grads.narrow(0, at, p.numel()).view(shape);
+                    p.grad = gradViews.narrow(0, at, p.numel()).view(shape);
                 }
             }
         }
@@ -128,9 +131,9 @@ public sealed class FlatAdamW : IDisposable
     /// <summary>Clears the gradients: one kernel over the flat buffer, or (gathering) dropping autograd's tensors.</summary>
     public void ZeroGrad()
     {
-        if (!settings.GatherGradients)
+        if (gradViews is not null)
         {
-            grads.zero_();
+            gradViews.zero_();
             return;
         }
 
@@ -186,9 +189,9 @@ public sealed class FlatAdamW : IDisposable
     // (parameters that got no gradient contribute zeros).
     private Tensor Gather()
     {
-        if (!settings.GatherGradients)
+        if (gradViews is not null)
         {
-            return grads;
+            return gradViews;
         }
 
         if (collected is not null)
@@ -202,7 +205,7 @@ public sealed class FlatAdamW : IDisposable
         foreach (var (_, p, _, _) in layout)
         {
             // p.grad hands out a new wrapper on every call: keep it to dispose it.
-            var g = p.grad ?? zeros(p.numel(), dtype: ComputeType, device: grads.device);
+            var g = p.grad ?? zeros(p.numel(), dtype: ComputeType, device: device);
             handles.Add(g);
             pieces.Add(g.view(-1));
         }
@@ -244,7 +247,7 @@ public sealed class FlatAdamW : IDisposable
     {
         master.Dispose();
         weights16?.Dispose();
-        grads.Dispose();
+        gradViews?.Dispose();
         grads32?.Dispose();
         collected?.Dispose();
         m.Dispose();
