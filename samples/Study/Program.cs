@@ -15,6 +15,7 @@ using TorchSharp;
 var cli = new CommandLine(args);
 var outDir = cli.String("out", Path.Combine("results", "runs"), "where run records are written");
 var seeds = cli.Int("seeds", 1, "seeds per model (689, 690, ...)");
+var firstSeed = cli.Long("first-seed", Experiments.StudySeed, "the first seed (689 = the study's); with --seeds 1, one seed per process");
 var scaleName = cli.String("scale", "full", "full (the study's protocol) or ci (a few steps, for tests)");
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
 var minutes = cli.Double("max-minutes", 0, "stop starting new runs after this many minutes (0 = no limit)");
@@ -77,7 +78,7 @@ foreach (var experiment in experiments)
     {
         for (var s = 0; s < seeds; s++)
         {
-            var seed = Experiments.StudySeed + s;
+            var seed = firstSeed + s;
             var path = Path.Combine(outDir, experiment.Name, $"{entry.Model}.seed{seed}.{scaleName}.json");
             if (File.Exists(path))
             {

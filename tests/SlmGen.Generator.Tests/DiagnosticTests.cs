@@ -75,6 +75,11 @@ public class DiagnosticTests
         var dropout = Single(Attributes(Base + "\n[Dense(8, Dropout = 1.5)]"), "SLM0003");
         Assert.Equal("Dropout = 1.5", At(dropout));
         None(Attributes("[Model(Vocab = 65, Context = 4)]\n[TokenEmbedding(Dim = 64)]\n[Dense(8, Dropout = 0.5)]"), "SLM0003");
+        var embedding = Single(Attributes("[Model(Vocab = 65, Context = 4, EmbeddingDropout = 1.0)]\n[TokenEmbedding(Dim = 64)]"), "SLM0003");
+        Assert.Equal("EmbeddingDropout = 1.0", At(embedding));
+        var ffn = Single(Attributes(Base + "\n[TransformerBlocks(Layers = 1, Heads = 4, FfnDropout = 2)]"), "SLM0003");
+        Assert.Equal("FfnDropout = 2", At(ffn));
+        None(Attributes(Base + "\n[TransformerBlocks(Layers = 1, Heads = 4, FfnDropout = 0.1)]"), "SLM0003");
     }
 
     [Fact]

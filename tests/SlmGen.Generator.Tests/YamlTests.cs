@@ -52,6 +52,48 @@ public class YamlTests
     }
 
     [Fact]
+    public void Dropout_placement_is_the_same_from_yaml_and_attributes_and_reaches_the_generated_code()
+    {
+        const string attributes = """
+            using SlmGen;
+            namespace Same;
+            [Model(Vocab = 65, Context = 32, Dropout = 0.1, EmbeddingDropout = 0)]
+            [TokenEmbedding(Dim = 32)]
+            [Positions(PositionKind.Learned)]
+            [TransformerBlocks(Layers = 2, Heads = 4, FfnHidden = 64, Activation = Act.Relu, PreNorm = false, FfnDropout = 0.2)]
+            [FinalNorm(NormKind.LayerNorm)]
+            public partial class Placed { }
+            """;
+        const string yaml = """
+            name: Placed
+            namespace: Same
+            vocab: 65
+            context: 32
+            dropout: 0.1
+            embedding_dropout: 0
+            embedding: 32
+            positions: learned
+            layers:
+              - transformer: { layers: 2, heads: 4, ffn: 64, activation: relu, pre_norm: false, ffn_dropout: 0.2 }
+            final_norm: layernorm
+            """;
+        var a = GeneratorRun.Of(new[] { ("/0/Placed.cs", attributes) }).Generated("Same.Placed.g.cs");
+        var y = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/placed.yaml", yaml) });
+        Assert.Equal(a, y.Generated("Same.Placed.g.cs"));
+        Assert.Empty(y.CompileErrors);
+        Assert.DoesNotContain("drop = nn.Dropout", a);                    // no dropout on the embeddings
+        Assert.Contains("dropout: 0.1, ffnDropout: 0.2, context: 32", a); // blocks: 0.1 on branches, 0.2 in the FFN
+
+        // Left out, the embedding dropout is the model's, and there is no FFN dropout.
+        var plain = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[]
+        {
+            ("/specs/placed.yaml", yaml.Replace("embedding_dropout: 0\n", string.Empty).Replace(", ffn_dropout: 0.2", string.Empty)),
+        }).Generated("Same.Placed.g.cs");
+        Assert.Contains("drop = nn.Dropout(0.1);", plain);
+        Assert.DoesNotContain("ffnDropout", plain);
+    }
+
+    [Fact]
     public void The_repository_specs_all_generate_and_compile()
     {
         var specs = System.IO.Directory.GetFiles(Repo.Path("specs"), "*.yaml", System.IO.SearchOption.AllDirectories)
@@ -127,6 +169,8 @@ public class YamlTests
         { "negative number", "vocab: 65\ncontext: -64\nembedding: 32\n", "SLM0003", 2, 10 },
         { "huge number", "vocab: 65\ncontext: 1e30\nembedding: 32\n", "SLM0003", 2, 10 },
         { "number out of range", "vocab: 65\ncontext: 64\nembedding: 32\ndropout: 1.5\n", "SLM0003", 4, 10 },
+        { "embedding dropout out of range", "vocab: 65\ncontext: 64\nembedding: 32\nembedding_dropout: 1\n", "SLM0003", 4, 20 },
+        { "FFN dropout out of range", "vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - transformer: { layers: 2, heads: 4, ffn_dropout: -0.5 }\n", "SLM0003", 5, 54 },
         { "tab indentation", "vocab: 65\nlayers:\n\t- dense: { units: 4 }\n", "SLM0020", 3, 1 },
         { "truncated file", "vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - transformer: { layers: 2, heads:", "SLM0020", 6, 1 },
         { "unknown activation", "vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - dense: { units: 4, activation: mish }\n", "SLM0023", 5, 36 },

@@ -24,6 +24,7 @@ internal static class SpecValidator
         v.Required(SpecKeys.Context, spec.Context, "the context length in tokens", 1, MaxDimension);
         v.Required(SpecKeys.Width, spec.Width, "the embedding width (d_model)", 1, MaxDimension);
         v.Probability(SpecKeys.Dropout, spec.Dropout);
+        v.OptionalProbability(SpecKeys.EmbeddingDropout, spec.EmbeddingDropout);
         v.Defined(SpecKeys.Init, spec.Init);
         v.Defined(SpecKeys.Positions, spec.Positions.Kind);
         v.Defined(SpecKeys.FinalNorm, spec.FinalNorm.Kind);
@@ -159,6 +160,7 @@ internal static class SpecValidator
         }
 
         v.OptionalProbability(key + ".dropout", stack.Dropout);
+        v.Probability(key + ".ffn_dropout", stack.FfnDropout);
         v.Defined(key + ".activation", stack.Activation);
         v.Defined(key + ".norm", stack.Norm);
 

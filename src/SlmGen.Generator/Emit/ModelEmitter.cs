@@ -172,9 +172,9 @@ internal static class ModelEmitter
                     break;
             }
 
-            if (spec.Dropout > 0)
+            if (spec.EffectiveEmbeddingDropout > 0)
             {
-                p.Add("Dropout", "drop", string.Empty, $"nn.Dropout({Literals.Double(spec.Dropout)})");
+                p.Add("Dropout", "drop", string.Empty, $"nn.Dropout({Literals.Double(spec.EffectiveEmbeddingDropout)})");
                 p.Forward.Add("x = drop.call(x);");
             }
 
@@ -209,7 +209,7 @@ internal static class ModelEmitter
                         stacks++;
                         var field = CostModel.StackName(spec, stacks);
                         var hidden = stack.EffectiveFfnHidden((int)width);
-                        var stackDropout = stack.Dropout >= 0 ? stack.Dropout : spec.Dropout;
+                        var stackDropout = stack.EffectiveDropout(spec.Dropout);
                         var rope = spec.Positions.Kind == PositionKind.Rope;
                         p.BlockApplications += stack.Layers * stack.EffectiveRepeat;
                         p.Add("ModuleList<TransformerBlock>", field,
@@ -219,7 +219,9 @@ internal static class ModelEmitter
                         p.Constructor.Add($"    dModel: {width}, heads: {stack.Heads}, ffnHidden: {hidden}, activation: Act.{stack.Activation},");
                         p.Constructor.Add($"    norm: NormKind.{stack.Norm}, normBias: {Literals.Bool(stack.NormBias)}, preNorm: {Literals.Bool(stack.PreNorm)},");
                         p.Constructor.Add($"    packedQkv: {Literals.Bool(stack.PackedQkv)}, attentionBias: {Literals.Bool(stack.AttentionBias)}, ffnBias: {Literals.Bool(stack.FfnBias)},");
-                        p.Constructor.Add($"    dropout: {Literals.Double(stackDropout)}, context: {t}, rope: {Literals.Bool(rope)}" +
+                        p.Constructor.Add($"    dropout: {Literals.Double(stackDropout)}" +
+                                          (stack.FfnDropout > 0 ? $", ffnDropout: {Literals.Double(stack.FfnDropout)}" : string.Empty) +
+                                          $", context: {t}, rope: {Literals.Bool(rope)}" +
                                           (rope ? $", ropeBase: {Literals.Double(spec.Positions.EffectiveRopeBase)}" : string.Empty) + ")).ToArray());");
                         if (stack.EffectiveRepeat > 1)
                         {

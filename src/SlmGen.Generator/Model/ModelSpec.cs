@@ -20,6 +20,7 @@ internal sealed record ModelSpec(
     int Vocab,
     int Context,
     double Dropout,
+    double EmbeddingDropout,
     InitScheme Init,
     int Width,
     PositionSpec Positions,
@@ -30,6 +31,9 @@ internal sealed record ModelSpec(
     EquatableArray<SettingLocation> Settings)
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
+
+    /// <summary>Dropout on the embedding output (token plus positions): given, or the model's dropout.</summary>
+    public double EffectiveEmbeddingDropout => EmbeddingDropout >= 0 ? EmbeddingDropout : Dropout;
 
     /// <summary>True when the setting under <paramref name="key"/> was written.</summary>
     public bool Has(string key) => Settings.Any(s => s.Key == key);
@@ -88,6 +92,7 @@ internal static class SpecKeys
     public const string Vocab = "vocab";
     public const string Context = "context";
     public const string Dropout = "dropout";
+    public const string EmbeddingDropout = "embedding_dropout";
     public const string Init = "init";
     public const string Embedding = "embedding";
     public const string Width = "embedding.dim";
@@ -179,6 +184,7 @@ internal sealed record DenseSpec(int Index, int Units, Act Activation, bool Bias
 /// <param name="Repeat">Applications of the whole stack with shared weights (0 or 1 = once).</param>
 /// <param name="FfnHidden">0 = from <paramref name="FfnMultiplier"/>, else 4 × width.</param>
 /// <param name="Dropout">-1 = the model's default.</param>
+/// <param name="FfnDropout">Dropout inside the FFN, after its activation (nn.TransformerEncoderLayer's); 0 = none.</param>
 internal sealed record TransformerSpec(
     int Index,
     int Layers,
@@ -193,11 +199,15 @@ internal sealed record TransformerSpec(
     bool PackedQkv,
     bool AttentionBias,
     bool FfnBias,
-    double Dropout) : LayerSpec(Index)
+    double Dropout,
+    double FfnDropout = 0) : LayerSpec(Index)
 {
     public override string KindName => "transformer";
 
     public int EffectiveRepeat => Repeat > 1 ? Repeat : 1;
+
+    /// <summary>Dropout on attention probabilities and residual branches: given, or the model's.</summary>
+    public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;
 
     /// <summary>The FFN width: given, or multiplier × width, or 4 × width (validation checks it is whole).</summary>
     public long EffectiveFfnHidden(int width) =>

@@ -64,6 +64,7 @@ internal static class AttributeReader
                     builder.Vocab = args.Int("Vocab", SpecKeys.Vocab, builder);
                     builder.Context = args.Int("Context", SpecKeys.Context, builder);
                     builder.Dropout = args.Double("Dropout", SpecKeys.Dropout, builder, 0);
+                    builder.EmbeddingDropout = args.Double("EmbeddingDropout", SpecKeys.EmbeddingDropout, builder, -1);
                     builder.Init = (InitScheme)args.Int("Init", SpecKeys.Init, builder);
                     break;
 
@@ -116,7 +117,8 @@ internal static class AttributeReader
                         args.Bool("PackedQkv", key + ".packed_qkv", builder, true),
                         args.Bool("AttentionBias", key + ".attention_bias", builder, true),
                         args.Bool("FfnBias", key + ".ffn_bias", builder, true),
-                        args.Double("Dropout", key + ".dropout", builder, -1)));
+                        args.Double("Dropout", key + ".dropout", builder, -1),
+                        args.Double("FfnDropout", key + ".ffn_dropout", builder, 0)));
                     break;
                 }
 

@@ -30,6 +30,9 @@ internal sealed class SpecBuilder
 
     public double Dropout { get; set; }
 
+    /// <summary>-1 = the model's dropout.</summary>
+    public double EmbeddingDropout { get; set; } = -1;
+
     public InitScheme Init { get; set; }
 
     public int Width { get; set; }
@@ -66,6 +69,7 @@ internal sealed class SpecBuilder
         Vocab,
         Context,
         Dropout,
+        EmbeddingDropout,
         Init,
         Width,
         Positions,

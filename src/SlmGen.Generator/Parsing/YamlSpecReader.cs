@@ -20,12 +20,12 @@ namespace SlmGen.Generator.Parsing;
 /// </summary>
 internal static class YamlSpecReader
 {
-    private static readonly string[] RootKeys = { "name", "namespace", "vocab", "context", "dropout", "init", "embedding", "positions", "layers", "final_norm", "head", "budget" };
+    private static readonly string[] RootKeys = { "name", "namespace", "vocab", "context", "dropout", "embedding_dropout", "init", "embedding", "positions", "layers", "final_norm", "head", "budget" };
     private static readonly string[] EmbeddingKeys = { "dim" };
     private static readonly string[] PositionKeys = { "kind", "length", "base" };
     private static readonly string[] FlattenKeys = { "window" };
     private static readonly string[] DenseKeys = { "units", "activation", "bias", "dropout" };
-    private static readonly string[] TransformerKeys = { "layers", "repeat", "heads", "ffn", "ffn_hidden", "ffn_multiplier", "activation", "norm", "norm_bias", "pre_norm", "packed_qkv", "attention_bias", "ffn_bias", "dropout" };
+    private static readonly string[] TransformerKeys = { "layers", "repeat", "heads", "ffn", "ffn_hidden", "ffn_multiplier", "activation", "norm", "norm_bias", "pre_norm", "packed_qkv", "attention_bias", "ffn_bias", "dropout", "ffn_dropout" };
     private static readonly string[] NormKeys = { "kind", "bias" };
     private static readonly string[] HeadKeys = { "tied", "bias", "rank" };
     private static readonly string[] BudgetKeys = { "max_parameters", "max_forward_flops_per_token", "max_training_flops", "training_tokens", "max_weight_bytes", "max_kv_cache_bytes" };
@@ -204,6 +204,9 @@ internal static class YamlSpecReader
                         break;
                     case "dropout":
                         b.Dropout = Double(value, key, b, SpecKeys.Dropout);
+                        break;
+                    case "embedding_dropout":
+                        b.EmbeddingDropout = Double(value, key, b, SpecKeys.EmbeddingDropout);
                         break;
                     case "init":
                         b.Init = Enum(value, key, "initialisation", InitNames, b, SpecKeys.Init);
@@ -391,7 +394,7 @@ internal static class YamlSpecReader
         private TransformerSpec ReadTransformer(YamlNode? body, YamlNode item, int index, string key, string display, SpecBuilder b)
         {
             int layers = 0, repeat = 0, heads = 0, ffnHidden = 0;
-            double ffnMultiplier = 0, dropout = -1;
+            double ffnMultiplier = 0, dropout = -1, ffnDropout = 0;
             var act = Act.Gelu;
             var norm = NormKind.LayerNorm;
             bool normBias = true, preNorm = true, packed = true, attnBias = true, ffnBias = true;
@@ -430,6 +433,7 @@ internal static class YamlSpecReader
                         case "attention_bias": attnBias = Bool(v, where, b, key + ".attention_bias"); break;
                         case "ffn_bias": ffnBias = Bool(v, where, b, key + ".ffn_bias"); break;
                         case "dropout": dropout = Double(v, where, b, key + ".dropout"); break;
+                        case "ffn_dropout": ffnDropout = Double(v, where, b, key + ".ffn_dropout"); break;
                     }
                 }
             }
@@ -438,7 +442,7 @@ internal static class YamlSpecReader
                 Report(DiagnosticDescriptors.YamlWrongType, Location(body ?? item), display, "the block settings (layers, heads, ...)", body is null ? "nothing" : Describe(body));
             }
 
-            return new TransformerSpec(index, layers, repeat, heads, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout);
+            return new TransformerSpec(index, layers, repeat, heads, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout, ffnDropout);
         }
 
         private void ReadFinalNorm(YamlNode value, SpecBuilder b)

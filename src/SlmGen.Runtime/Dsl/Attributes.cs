@@ -20,6 +20,12 @@ public sealed class ModelAttribute : Attribute
     /// <summary>Default dropout probability for every layer that has dropout (0 = none).</summary>
     public double Dropout { get; set; }
 
+    /// <summary>
+    /// Dropout on the embedding output (token plus positions; for flatten models, the embedded window) (-1 = the
+    /// model's <see cref="Dropout"/>; 0 = none, as nn.TransformerEncoder-based models have).
+    /// </summary>
+    public double EmbeddingDropout { get; set; } = -1;
+
     /// <summary>Weight initialisation (default <see cref="InitScheme.TorchDefault"/>).</summary>
     public InitScheme Init { get; set; }
 }
@@ -125,6 +131,12 @@ public sealed class TransformerBlocksAttribute : Attribute
 
     /// <summary>Dropout on attention probabilities and residual branches (-1 = the model's default).</summary>
     public double Dropout { get; set; } = -1;
+
+    /// <summary>
+    /// Dropout inside the FFN, after its activation (0 = none, as in nanoGPT; nn.TransformerEncoderLayer uses its
+    /// dropout here too).
+    /// </summary>
+    public double FfnDropout { get; set; }
 }
 
 /// <summary>A norm after the last layer, before the LM head.</summary>

@@ -7,7 +7,8 @@ namespace SlmGen.Layers;
 /// <summary>
 /// One transformer block. Pre-norm: <c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.
 /// Post-norm (the original Transformer, nn.TransformerEncoderLayer's default):
-/// <c>ln_1(x + attn(x))</c>, then <c>ln_2(x + mlp(x))</c>. Dropout on both residual branches.
+/// <c>ln_1(x + attn(x))</c>, then <c>ln_2(x + mlp(x))</c>. Dropout on both residual branches (and, with
+/// <c>ffnDropout</c>, inside the FFN after its activation, as nn.TransformerEncoderLayer does).
 /// </summary>
 public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
@@ -34,13 +35,14 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         double dropout,
         int context,
         bool rope,
-        double ropeBase = 10000.0)
+        double ropeBase = 10000.0,
+        double ffnDropout = 0.0)
         : base(nameof(TransformerBlock))
     {
         ln_1 = Norms.Create(norm, dModel, normBias);
         attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase);
         ln_2 = Norms.Create(norm, dModel, normBias);
-        mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias);
+        mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias, ffnDropout);
         // No dropout module at p = 0: a dropout call still launches kernels in training mode.
         drop_attn = dropout > 0 ? nn.Dropout(dropout) : null;
         drop_mlp = dropout > 0 ? nn.Dropout(dropout) : null;

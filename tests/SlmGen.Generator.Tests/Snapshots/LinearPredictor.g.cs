@@ -66,7 +66,6 @@ namespace SlmGen.Samples.Declared
         public override string Fingerprint => SpecFingerprint;
 
         private readonly Embedding wte; // token embedding 65 × 128
-        private readonly Dropout drop;
         private readonly ContextFlatten flatten; // the last 128 positions side by side
         private readonly Linear lm_head;
 
@@ -74,7 +73,6 @@ namespace SlmGen.Samples.Declared
         public LinearPredictor() : base(nameof(LinearPredictor))
         {
             wte = nn.Embedding(65, 128);
-            drop = nn.Dropout(0.1);
             flatten = new ContextFlatten(window: 128);
             lm_head = nn.Linear(16384, 65, hasBias: true);
             RegisterComponents();
@@ -86,7 +84,6 @@ namespace SlmGen.Samples.Declared
         {
             using var scope = NewDisposeScope();
             var x = wte.call(idx); // (B, T, 128)
-            x = drop.call(x);
             x = flatten.call(x); // (B, 16384)
             return scope.MoveToOuter(lm_head.call(x)); // (B, 65): one prediction per window
         }

@@ -70,7 +70,6 @@ namespace SlmGen.Samples.Declared
         public override string Fingerprint => SpecFingerprint;
 
         private readonly Embedding wte; // token embedding 65 × 128
-        private readonly Dropout drop;
         private readonly ContextFlatten flatten; // the last 128 positions side by side
         private readonly Dense dense1;
         private readonly Dense dense2;
@@ -80,7 +79,6 @@ namespace SlmGen.Samples.Declared
         public MlpPredictor() : base(nameof(MlpPredictor))
         {
             wte = nn.Embedding(65, 128);
-            drop = nn.Dropout(0.1);
             flatten = new ContextFlatten(window: 128);
             dense1 = new Dense(16384, 256, Act.Relu, bias: true, dropout: 0.1);
             dense2 = new Dense(256, 256, Act.Relu, bias: true, dropout: 0.1);
@@ -94,7 +92,6 @@ namespace SlmGen.Samples.Declared
         {
             using var scope = NewDisposeScope();
             var x = wte.call(idx); // (B, T, 128)
-            x = drop.call(x);
             x = flatten.call(x); // (B, 16384)
             x = dense1.call(x); // 16384 → 256, relu
             x = dense2.call(x); // 256 → 256, relu

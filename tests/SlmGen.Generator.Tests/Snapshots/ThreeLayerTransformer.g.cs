@@ -77,7 +77,6 @@ namespace SlmGen.Samples.Declared
 
         private readonly Embedding wte; // token embedding 65 × 128
         private readonly Embedding wpe; // learned positions 128 × 128
-        private readonly Dropout drop;
         private readonly ModuleList<TransformerBlock> blocks; // 3 blocks: 4 heads, FFN 256 relu, post-layernorm
         private readonly LayerNorm ln_f;
         private readonly Linear lm_head;
@@ -87,12 +86,11 @@ namespace SlmGen.Samples.Declared
         {
             wte = nn.Embedding(65, 128);
             wpe = nn.Embedding(128, 128);
-            drop = nn.Dropout(0.1);
             blocks = nn.ModuleList(Enumerable.Range(0, 3).Select(_ => new TransformerBlock(
                 dModel: 128, heads: 4, ffnHidden: 256, activation: Act.Relu,
                 norm: NormKind.LayerNorm, normBias: true, preNorm: false,
                 packedQkv: true, attentionBias: true, ffnBias: true,
-                dropout: 0.1, context: 128, rope: false)).ToArray());
+                dropout: 0.1, ffnDropout: 0.1, context: 128, rope: false)).ToArray());
             ln_f = nn.LayerNorm(128);
             lm_head = nn.Linear(128, 65, hasBias: true);
             RegisterComponents();
@@ -104,7 +102,6 @@ namespace SlmGen.Samples.Declared
         {
             using var scope = NewDisposeScope();
             var x = wte.call(idx) + wpe.call(PositionIds.Of(idx)); // (B, T, 128)
-            x = drop.call(x);
             foreach (var block in blocks) x = block.call(x);
             x = ln_f.call(x);
             if (lastPositionOnly) x = x.select(1, -1); // (B, 128)
