@@ -10,7 +10,7 @@ export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
 for job in "$@"; do
   read -r target first count <<< "$job"
   timeout $((minutes * 60 + 45)) bash .device/run.sh Study run "$target" --first-seed "$first" --seeds "${count:-1}" \
-    --max-minutes "$minutes" --out results/runs > "logs/$target.$first.log" 2>&1 &
+    --max-minutes "$minutes" --out results/runs > "logs/${target%%,*}$([[ $target == *,* ]] && echo +).$first.log" 2>&1 &
 done
 wait
 tar czf "$OUT/runs.tgz" results/runs

@@ -89,4 +89,42 @@ public class SampleModelCostTests
         Assert.Equal(23_642_880, BabyGpt.ForwardFlopsPerToken);
         Assert.Equal(72_108_288, BabyGpt.TrainingFlopsPerToken);
     }
+
+    /// <summary>
+    /// PyTorch's FlopCounterMode on the study's models as scripts/gpu/study_torch.py builds them, recorded on the GPU
+    /// machine (results/torch-reference/*/flops.jsonl): one training step of the study's objective, per window.
+    /// </summary>
+    public static IEnumerable<object[]> PyTorchFlopCounts()
+    {
+        var root = System.IO.Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;
+        var dir = System.IO.Path.Combine(root, "results", "torch-reference");
+        return System.IO.Directory.GetFiles(dir, "flops.jsonl", System.IO.SearchOption.AllDirectories)
+            .SelectMany(System.IO.File.ReadLines)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Select(e => new object[]
+            {
+                e.GetProperty("model").GetString()!, e.GetProperty("params").GetInt64(),
+                e.GetProperty("flops_fwd_per_window").GetInt64(), e.GetProperty("flops_train_per_window").GetInt64(),
+            })
+            .GroupBy(row => (string)row[0]).Select(g => g.Last());
+    }
+
+    [Fact]
+    public void PyTorch_flop_counts_cover_every_study_model_but_the_rope_and_pre_norm_twins()
+    {
+        var counted = PyTorchFlopCounts().Select(row => (string)row[0]).ToHashSet();
+        Assert.Equal(14, counted.Count);
+        Assert.Contains("CharTransformer", counted);
+        Assert.Contains("WordTransformerWikiText2", counted);
+    }
+
+    [Theory]
+    [MemberData(nameof(PyTorchFlopCounts))]
+    public void Study_model_costs_equal_pytorchs_count_of_the_same_model(string model, long parameters, long forwardPerWindow, long trainingPerWindow)
+    {
+        var descriptor = Find("SlmGen.Samples." + model);
+        Assert.Equal(parameters, descriptor.Cost.Parameters);
+        Assert.Equal(forwardPerWindow, descriptor.Cost.ForwardFlopsPerWindow(lastPositionOnly: true));
+        Assert.Equal(trainingPerWindow, descriptor.Cost.TrainingFlopsPerWindow(lastPositionOnly: true));
+    }
 }
