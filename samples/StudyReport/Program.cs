@@ -9,6 +9,7 @@ using SlmGen.Samples.StudyReport;
 
 // Regenerates results/README.md and results/plots/*.png from results/runs/**/*.json.
 //   dotnet run --project samples/StudyReport -c Release [-- --runs results/runs --out results]
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture; // the same tables on every machine
 var argsList = args.ToList();
 string Arg(string name, string fallback)
 {
@@ -22,6 +23,7 @@ var outDir = Arg("out", Path.Combine(root, "results"));
 var scale = Arg("scale", "full");
 var earlierDir = Arg("earlier", Path.Combine(root, "results", "readings-embedding-dropout"));
 var torchDir = Arg("torch", Path.Combine(root, "results", "torch-reference"));
+var soloDir = Arg("solo", Path.Combine(root, "results", "solo"));
 var records = Directory.GetFiles(runsDir, "*.json", SearchOption.AllDirectories)
     .Select(RunRecord.Load)
     .Where(r => r.Scale == scale)
@@ -38,6 +40,10 @@ var earlier = (Directory.Exists(earlierDir) ? Directory.GetFiles(earlierDir, "*.
     .Select(RunRecord.Load).Where(r => r.Scale == scale)
     .GroupBy(r => (r.Experiment, r.Model)).ToDictionary(g => g.Key, g => g.OrderBy(r => r.Seed).ToList());
 var torchLines = TorchLine.LoadAll(torchDir).ToList();
+// Timings: runs made alone on the GPU, one after the other (the runs above shared it with up to nine others).
+var solo = (Directory.Exists(soloDir) ? Directory.GetFiles(soloDir, "*.json", SearchOption.AllDirectories) : Array.Empty<string>())
+    .Select(RunRecord.Load).Where(r => r.Scale == scale)
+    .GroupBy(r => (r.Experiment, r.Model)).ToDictionary(g => g.Key, g => g.First());
 var inv = CultureInfo.InvariantCulture;
 string F(double v, string f = "0.0000") => double.IsNaN(v) ? "–" : v.ToString(f, inv);
 string Sci(double v) => v.ToString("0.00e0", inv);
@@ -54,8 +60,9 @@ md.AppendLine();
 md.AppendLine($"- Device: {string.Join(", ", devices)}. Commits: {string.Join(", ", commits)}. Runs: {records.Count}.");
 md.AppendLine("- Commands: `bash scripts/gpu/study-parallel.sh MINUTES \"TARGET FIRST-SEED\" ...` on the GPU machine, which runs " +
               "`Study run TARGET --first-seed SEED --out results/runs` once per job, the jobs as parallel processes (see `samples/Study/README.md`); " +
-              "every record also stores its exact command and commit. Up to ten runs shared the GPU at a time, so *wall time* and *tokens/s* below " +
-              "are not speed measurements (those are in [speed.md](speed.md)).");
+              "every record also stores its exact command and commit. Up to ten runs shared the GPU at a time, so *wall time* and *tokens/s* come from " +
+              "a separate run of each model alone on the GPU, one after the other (`Study run study --seeds 1 --out results/solo`; seed 689; its test NLLs " +
+              $"match the shared runs' seed 689 to {SoloAgreement():0.0000} nats at most). Speed against PyTorch is in [speed.md](speed.md).");
 md.AppendLine("- Protocol (the study's notebook): d_model 128, dropout 0.1 inside the blocks and their FFN and after the MLP's hidden layers (none on the embeddings), " +
               "Adam lr 3e-4 (no schedule, no weight decay, no clipping), loss on the token after each window, best-validation weights restored before the test; " +
               $"seeds from 689 ({string.Join(", ", records.Where(r => r.Experiment != "babygpt").Select(r => r.Seed).Distinct().OrderBy(s => s))}).");
@@ -66,7 +73,7 @@ md.AppendLine();
 // --- The study's experiments -------------------------------------------------------------------------
 md.AppendLine("## The study's experiments");
 md.AppendLine();
-md.AppendLine("| experiment | model | parameters | study NLL | our test NLL (mean ± sd, n) | vs study | exact training FLOPs | study's FLOPs | exact / study | wall time (s) | tokens/s |");
+md.AppendLine("| experiment | model | parameters | study NLL | our test NLL (mean ± sd, n) | vs study | exact training FLOPs | study's FLOPs | exact / study | wall time alone (s) | tokens/s alone |");
 md.AppendLine("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
 var studyOrder = new[] { "ladder-linear", "ladder-mlp", "ladder-attention", "ladder-transformer", "sweep-linear-context", "sweep-mlp-hidden", "sweep-attention-heads", "sweep-transformer-layers", "rope", "words-ptb", "words-wikitext2" };
 foreach (var experiment in studyOrder)
@@ -76,7 +83,8 @@ foreach (var experiment in studyOrder)
         var s = Stat(runs.Select(r => r.TestNll));
         var r0 = runs[0];
         md.AppendLine($"| {experiment} | {r0.Model} ({r0.Label}) | {r0.Parameters:N0} | {F(r0.StudyNll)} | {F(s.Mean)} ± {F(s.Sd)} ({s.N}) | {Verdict(s, r0.StudyNll)} | " +
-                      $"{Sci(r0.ExactTrainingFlops)} | {Sci(r0.StudyFlops)} | {F(r0.ExactTrainingFlops / r0.StudyFlops, "0.000")} | {F(runs.Average(r => r.Seconds), "0.0")} | {runs.Average(r => r.TokensPerSecond):N0} |");
+                      $"{Sci(r0.ExactTrainingFlops)} | {Sci(r0.StudyFlops)} | {F(r0.ExactTrainingFlops / r0.StudyFlops, "0.000")} | " +
+                      (solo.TryGetValue((experiment, r0.Model), out var alone) ? $"{F(alone.Seconds, "0.0")} | {alone.TokensPerSecond:N0} |" : "– | – |"));
     }
 }
 
@@ -225,6 +233,10 @@ foreach (var (name, exact, label) in new[]
 
 Console.WriteLine($"Wrote {Path.Combine(outDir, "README.md")} and 4 plots from {records.Count} run records.");
 return 0;
+
+double SoloAgreement() =>
+    solo.Values.Select(s => groups.TryGetValue((s.Experiment, s.Model), out var g) ? g.Where(r => r.Seed == s.Seed).Select(r => Math.Abs(r.TestNll - s.TestNll)).DefaultIfEmpty(0).Max() : 0)
+        .DefaultIfEmpty(0).Max();
 
 static (double Mean, double Sd, int N) Stat(IEnumerable<double> xs)
 {

@@ -47,6 +47,24 @@ public class StudyPipelineTests
     }
 
     [Fact]
+    public void The_committed_results_readme_is_what_the_report_makes_of_the_committed_records()
+    {
+        var root = Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;
+        var dir = Directory.CreateTempSubdirectory("slmgen-report-").FullName;
+        var report = Path.Combine(AppContext.BaseDirectory, "StudyReport.dll");
+        var psi = new ProcessStartInfo("dotnet", $"\"{report}\" --out \"{dir}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, output);
+        var regenerated = File.ReadAllText(Path.Combine(dir, "README.md")).ReplaceLineEndings("\n");
+        var committed = File.ReadAllText(Path.Combine(root, "results", "README.md")).ReplaceLineEndings("\n");
+        Assert.True(committed == regenerated, "results/README.md is stale: run `dotnet run --project samples/StudyReport -c Release` and commit it");
+        Assert.Contains("| CharTransformer | 430,785 | 430,785 | 390,120,192 | 390,120,192 | 125,845,760 | yes |", committed);
+        Assert.DoesNotContain("| **no** |", committed);
+    }
+
+    [Fact]
     public void The_study_models_have_the_studys_parameter_counts()
     {
         Assert.Equal(1_073_345, StudyRunner.Model("CharLinear").Cost.Parameters);
