@@ -45,7 +45,7 @@ var solo = (Directory.Exists(soloDir) ? Directory.GetFiles(soloDir, "*.json", Se
     .Select(RunRecord.Load).Where(r => r.Scale == scale)
     .GroupBy(r => (r.Experiment, r.Model)).ToDictionary(g => g.Key, g => g.First());
 var inv = CultureInfo.InvariantCulture;
-string F(double v, string f = "0.0000") => double.IsNaN(v) ? "–" : v.ToString(f, inv);
+string F(double v, string f = "0.0000") => Stats.F(v, f);
 string Sci(double v) => v.ToString("0.00e0", inv);
 
 var md = new StringBuilder();
@@ -238,13 +238,7 @@ double SoloAgreement() =>
     solo.Values.Select(s => groups.TryGetValue((s.Experiment, s.Model), out var g) ? g.Where(r => r.Seed == s.Seed).Select(r => Math.Abs(r.TestNll - s.TestNll)).DefaultIfEmpty(0).Max() : 0)
         .DefaultIfEmpty(0).Max();
 
-static (double Mean, double Sd, int N) Stat(IEnumerable<double> xs)
-{
-    var list = xs.ToList();
-    var mean = list.Average();
-    var sd = list.Count > 1 ? Math.Sqrt(list.Sum(x => (x - mean) * (x - mean)) / (list.Count - 1)) : double.NaN;
-    return (mean, sd, list.Count);
-}
+static (double Mean, double Sd, int N) Stat(IEnumerable<double> xs) => Stats.Of(xs);
 
 static string Verdict((double Mean, double Sd, int N) s, double study)
 {

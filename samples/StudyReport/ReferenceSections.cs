@@ -47,19 +47,9 @@ internal static class ReferenceSections
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private static string F(double v, string f = "0.0000") => double.IsNaN(v) ? "–" : v.ToString(f, Inv);
+    private static string F(double v, string f = "0.0000") => Stats.F(v, f);
 
-    private static string MeanSd(IReadOnlyCollection<double> xs)
-    {
-        if (xs.Count == 0)
-        {
-            return "–";
-        }
-
-        var mean = xs.Average();
-        var sd = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : double.NaN;
-        return $"{F(mean)} ± {F(sd)} ({xs.Count})";
-    }
+    private static string MeanSd(IReadOnlyCollection<double> xs) => Stats.MeanSd(xs);
 
     /// <summary>SlmGen against the same protocol written in PyTorch, under the current and the earlier dropout reading.</summary>
     public static void PyTorchComparison(

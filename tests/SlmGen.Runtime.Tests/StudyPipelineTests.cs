@@ -33,12 +33,7 @@ public class StudyPipelineTests
 
         Assert.Equal(Experiments.All.Sum(e => e.Entries.Count), Directory.GetFiles(runs, "*.json", SearchOption.AllDirectories).Length);
 
-        var report = Path.Combine(AppContext.BaseDirectory, "StudyReport.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{report}\" --runs \"{runs}\" --out \"{dir}\" --scale ci") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(psi)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, output);
+        RunReport($"--runs \"{runs}\" --out \"{dir}\" --scale ci");
         var table = File.ReadAllText(Path.Combine(dir, "README.md"));
         Assert.Contains("| ladder-transformer | CharTransformer", table);
         Assert.Contains("| words-wikitext2 | WordTransformerWikiText2", table);
@@ -51,17 +46,23 @@ public class StudyPipelineTests
     {
         var root = Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;
         var dir = Directory.CreateTempSubdirectory("slmgen-report-").FullName;
-        var report = Path.Combine(AppContext.BaseDirectory, "StudyReport.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{report}\" --out \"{dir}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(psi)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, output);
+        RunReport($"--out \"{dir}\"");
         var regenerated = File.ReadAllText(Path.Combine(dir, "README.md")).ReplaceLineEndings("\n");
         var committed = File.ReadAllText(Path.Combine(root, "results", "README.md")).ReplaceLineEndings("\n");
         Assert.True(committed == regenerated, "results/README.md is stale: run `dotnet run --project samples/StudyReport -c Release` and commit it");
         Assert.Contains("| CharTransformer | 430,785 | 430,785 | 390,120,192 | 390,120,192 | 125,845,760 | yes |", committed);
         Assert.DoesNotContain("| **no** |", committed);
+    }
+
+    /// <summary>Runs samples/StudyReport (copied beside the tests) and asserts it succeeded.</summary>
+    private static void RunReport(string arguments)
+    {
+        var report = Path.Combine(AppContext.BaseDirectory, "StudyReport.dll");
+        var psi = new ProcessStartInfo("dotnet", $"\"{report}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, output);
     }
 
     [Fact]
