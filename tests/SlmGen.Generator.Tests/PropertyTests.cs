@@ -80,7 +80,7 @@ public class PropertyTests
 
         if (rng.Next(15) > 0)
         {
-            sb.Append($"[Model(Vocab = {Int(65)}, Context = {Int(64)}{(rng.Next(3) == 0 ? ", Dropout = " + Real() : "")}{(rng.Next(3) == 0 ? ", Init = " + Enum("InitScheme", 2) : "")})]\n");
+            sb.Append($"[Model(Vocab = {Int(65)}, Context = {Int(64)}{(rng.Next(3) == 0 ? ", Dropout = " + Real() : "")}{(rng.Next(4) == 0 ? ", EmbeddingDropout = " + Real() : "")}{(rng.Next(3) == 0 ? ", Init = " + Enum("InitScheme", 2) : "")})]\n");
         }
         else
         {
@@ -117,6 +117,7 @@ public class PropertyTests
                     if (rng.Next(3) == 0) sb.Append(", PreNorm = false");
                     if (rng.Next(3) == 0) sb.Append(", PackedQkv = false");
                     if (rng.Next(4) == 0) sb.Append($", Repeat = {Int(2)}");
+                    if (rng.Next(4) == 0) sb.Append($", FfnDropout = {Real()}");
                     sb.Append(")]\n");
                     break;
             }
@@ -161,6 +162,7 @@ public class PropertyTests
         if (rng.Next(10) > 0) sb.Append("vocab: ").Append(Num(65)).Append('\n');
         if (rng.Next(10) > 0) sb.Append("context: ").Append(Num(32)).Append('\n');
         if (rng.Next(10) > 0) sb.Append("embedding: ").Append(rng.Next(3) == 0 ? "{ dim: " + Num(32) + " }" : Num(32)).Append('\n');
+        if (rng.Next(5) == 0) sb.Append("embedding_dropout: ").Append(Pick("0", "0.1", "1", "-0.5", "x")).Append('\n');
         if (rng.Next(2) == 0) sb.Append("positions: ").Append(Pick("learned", "rope", "sinusoidal", "none", "spiral", "{ kind: rope, base: 500 }", "{ length: 8 }")).Append('\n');
         if (rng.Next(4) > 0)
         {
@@ -172,7 +174,7 @@ public class PropertyTests
                     $"  - flatten: {{ window: {Num(16)} }}\n",
                     $"  - dense: {{ units: {Num(32)}, activation: {Pick("relu", "gelu", "swiglu", "mish")} }}\n",
                     $"  - dense: {Num(32)}\n",
-                    $"  - transformer: {{ layers: {Num(2)}, heads: {Num(4)}, ffn: {Pick("4x", "2.5x", "64", "0x", "-1")}, norm: {Pick("layernorm", "rmsnorm", "none", "batchnorm")}, pre_norm: {Pick("true", "no", "maybe")} }}\n",
+                    $"  - transformer: {{ layers: {Num(2)}, heads: {Num(4)}, ffn: {Pick("4x", "2.5x", "64", "0x", "-1")}, norm: {Pick("layernorm", "rmsnorm", "none", "batchnorm")}, pre_norm: {Pick("true", "no", "maybe")}, ffn_dropout: {Pick("0", "0.1", "2", "-1")} }}\n",
                     "  - transformer\n",
                     "  - { conv: 3 }\n",
                     "  - [1, 2]\n"));

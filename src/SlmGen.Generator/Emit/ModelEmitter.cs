@@ -198,7 +198,7 @@ internal static class ModelEmitter
                     case DenseSpec layerSpec:
                         dense++;
                         var name = "dense" + dense;
-                        var dropout = layerSpec.Dropout >= 0 ? layerSpec.Dropout : spec.Dropout;
+                        var dropout = layerSpec.EffectiveDropout(spec.Dropout);
                         p.Add("Dense", name, string.Empty,
                             $"new Dense({width}, {layerSpec.Units}, Act.{layerSpec.Activation}, bias: {Literals.Bool(layerSpec.Bias)}, dropout: {Literals.Double(dropout)})");
                         p.Forward.Add($"x = {name}.call(x);{Comment($"{width} → {layerSpec.Units}, {Names.Of(layerSpec.Activation)}")}");

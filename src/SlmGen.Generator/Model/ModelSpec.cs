@@ -178,6 +178,9 @@ internal sealed record FlattenSpec(int Index, int Window) : LayerSpec(Index)
 internal sealed record DenseSpec(int Index, int Units, Act Activation, bool Bias, double Dropout) : LayerSpec(Index)
 {
     public override string KindName => "dense";
+
+    /// <summary>Dropout after the activation: given, or the model's.</summary>
+    public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;
 }
 
 /// <summary>A stack of transformer blocks.</summary>
@@ -200,7 +203,7 @@ internal sealed record TransformerSpec(
     bool AttentionBias,
     bool FfnBias,
     double Dropout,
-    double FfnDropout = 0) : LayerSpec(Index)
+    double FfnDropout) : LayerSpec(Index)
 {
     public override string KindName => "transformer";
 
