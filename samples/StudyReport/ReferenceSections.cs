@@ -93,10 +93,11 @@ internal static class ReferenceSections
         md.AppendLine();
 
         // The readings tried on one seed.
-        var probe = runs.Where(t => t.Seed == 689).GroupBy(t => t.Variant).Where(g => g.Select(t => t.Experiment).Distinct().Count() >= 3).ToList();
+        var columns = new[] { ("ladder-mlp", "CharMlp"), ("ladder-transformer", "CharTransformer"), ("sweep-attention-heads", "CharAttention"), ("sweep-transformer-layers", "CharTransformer") };
+        var probe = runs.Where(t => t.Seed == 689).GroupBy(t => t.Variant)
+            .Where(g => columns.Count(c => g.Any(t => t.Experiment == c.Item1 && t.Model == c.Item2)) >= 3).ToList();
         if (probe.Count > 1)
         {
-            var columns = new[] { ("ladder-mlp", "CharMlp"), ("ladder-transformer", "CharTransformer"), ("sweep-attention-heads", "CharAttention"), ("sweep-transformer-layers", "CharTransformer") };
             md.AppendLine("Readings of the study's description tried in PyTorch on seed 689 (test NLL):");
             md.AppendLine();
             md.AppendLine("| variant | causal mask | embedding dropout | FFN dropout | layers start | precision | " + string.Join(" | ", columns.Select(c => $"{c.Item1} {c.Item2}")) + " |");

@@ -158,11 +158,14 @@ def windows(data, starts, T):
 
 
 @torch.no_grad()
-def evaluate(model, data, count, amp, device, T, batch=1000):
+def evaluate(model, data, count, amp, device, T, batch=1000, starts_all=None):
+    """Mean NLL of the next token after windows: the first `count` (stride 1), or the windows at `starts_all`."""
     model.eval()
+    if starts_all is None:
+        starts_all = torch.arange(count)
     total, n = 0.0, 0
-    for s in range(0, count, batch):
-        starts = torch.arange(s, min(s + batch, count))
+    for s in range(0, len(starts_all), batch):
+        starts = starts_all[s : s + batch]
         x, y = windows(data, starts, T)
         x, y = x.to(device), y.to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
@@ -238,13 +241,20 @@ def run(name, seed, args, vocab, splits, device):
     seconds = time.time() - t0
     model.load_state_dict(best_state)
     test_nll = evaluate(model, test, eval_windows, amp, device, T)
+    extra = {}
+    if args.extra_evals:
+        # How much the figure depends on which test windows are read: every window of the test split, and as many
+        # random windows as the protocol's (seeded, the same for every run).
+        extra["test_nll_every_window"] = round(evaluate(model, test, len(test) - T, amp, device, T), 4)
+        random_starts = torch.randint(0, len(test) - T, (eval_windows,), generator=torch.Generator().manual_seed(0))
+        extra["test_nll_random_windows"] = round(evaluate(model, test, 0, amp, device, T, starts_all=random_starts), 4)
     experiment, _ = name.split("/")
     return dict(kind="run", variant=args.variant, experiment=experiment, model=model_name, seed=seed,
                 test_nll=round(test_nll, 4), best_val=round(best, 4), val_curve=curve, study_nll=study, params=params,
                 steps=steps, flops_fwd_per_window=fwd_flops, flops_train_per_window=train_flops,
                 seconds=round(seconds, 1), causal=args.causal, emb_dropout=args.emb_dropout,
                 ffn_dropout=args.ffn_dropout, clone_init=args.clone_init, amp=args.amp, torch=torch.__version__,
-                device=torch.cuda.get_device_name() if device == "cuda" else "cpu")
+                device=torch.cuda.get_device_name() if device == "cuda" else "cpu", **extra)
 
 
 def main():
@@ -252,6 +262,7 @@ def main():
     p.add_argument("--variant", required=True)
     p.add_argument("--runs", default="all", help="comma-separated experiment/model names, or prefixes of them; all = every run")
     p.add_argument("--flops-only", action="store_true", help="print FlopCounterMode's count of every model and stop")
+    p.add_argument("--extra-evals", action="store_true", help="also test on every test window and on random test windows")
     p.add_argument("--seeds", default="689,690,691")
     p.add_argument("--causal", type=int, default=1)
     p.add_argument("--emb-dropout", type=int, default=0)
