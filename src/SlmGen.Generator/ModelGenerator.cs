@@ -8,6 +8,7 @@ using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Emit;
 using SlmGen.Generator.Model;
 using SlmGen.Generator.Parsing;
+using SlmGen.Generator.Parsing.Yaml;
 
 namespace SlmGen.Generator;
 
@@ -29,10 +30,20 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var fromAttributes = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 AttributeReader.ModelAttribute,
-                static (node, _) => node is ClassDeclarationSyntax,
+                static (node, _) => node is TypeDeclarationSyntax,
                 AttributeReader.Read)
             .Where(static p => p.Spec is not null || p.Diagnostics.Count > 0)
             .WithTrackingName(TrackingNames.AttributeSpecs);
+
+        // Layer attributes on a class without [Model]: one provider per attribute, errors only.
+        var stray = AttributeReader.LayerAttributes
+            .Select(name => context.SyntaxProvider
+                .ForAttributeWithMetadataName(name, static (node, _) => node is TypeDeclarationSyntax, AttributeReader.StrayAttributes)
+                .Where(static d => d.Count > 0)
+                .Collect())
+            .Aggregate((a, b) => a.Combine(b).Select(static (pair, _) => pair.Left.AddRange(pair.Right)))
+            .Select(static (all, _) => all.SelectMany(d => d).ToEquatableArray())
+            .WithTrackingName(TrackingNames.StrayAttributes);
 
         var fromYaml = context.AdditionalTextsProvider
             .Combine(context.AnalyzerConfigOptionsProvider)
@@ -50,28 +61,33 @@ public sealed class ModelGenerator : IIncrementalGenerator
 
         var analyzed = all
             .SelectMany(static (specs, _) => specs)
-            .Combine(settings.Select(static (s, _) => s.Budget))
-            .Select(static (pair, _) => ModelAnalysis.Analyze(pair.Left, pair.Right))
+            .Combine(settings.Select(static (s, _) => (s.Budget, NamespaceProblem: DefaultNamespaceProblem(s.RootNamespace))))
+            .Select(static (pair, _) => ModelAnalysis.Analyze(pair.Left, pair.Right.Budget, pair.Right.NamespaceProblem))
             .WithTrackingName(TrackingNames.Analyzed);
 
-        context.RegisterSourceOutput(analyzed.Where(static m => m.CanEmit), static (spc, model) =>
+        // The source branch sees location-free outputs only: moving a declaration changes the analysis
+        // (its diagnostics' locations) but not these, so nothing is re-added.
+        var outputs = analyzed
+            .Where(static m => m.Output is not null)
+            .Select(static (m, _) => m.Output!)
+            .WithTrackingName(TrackingNames.ModelOutputs);
+
+        context.RegisterSourceOutput(outputs, static (spc, output) =>
         {
-            var spec = model.Spec!;
-            spc.AddSource(HintName(spec, string.Empty), ModelEmitter.Emit(spec, model.Costs!, model.Fingerprint));
-            if (spec.Source == SpecSource.Yaml)
+            foreach (var file in output.Files)
             {
-                spc.AddSource(HintName(spec, ".Declaration"), YamlDeclaration(spec));
+                spc.AddSource(file.HintName, file.Text);
             }
         });
 
-        var catalog = analyzed.Where(static m => m.CanEmit).Collect()
-            .Select(static (models, _) => models.OrderBy(m => m.Spec!.FullName, System.StringComparer.Ordinal).ToEquatableArray())
+        var catalog = outputs.Select(static (o, _) => o.Entry).Collect()
+            .Select(static (entries, _) => entries.OrderBy(e => e.FullName, System.StringComparer.Ordinal).ToEquatableArray())
             .WithTrackingName(TrackingNames.Catalog);
-        context.RegisterSourceOutput(catalog, static (spc, models) =>
+        context.RegisterSourceOutput(catalog, static (spc, entries) =>
         {
-            if (models.Count > 0)
+            if (entries.Count > 0)
             {
-                spc.AddSource("SlmGen.Catalog.g.cs", CatalogEmitter.Emit(models));
+                spc.AddSource(CatalogHintName, CatalogEmitter.Emit(entries));
             }
         });
 
@@ -81,7 +97,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var diagnostics = analyzed.SelectMany(static (m, _) => m.Diagnostics)
             .Collect()
             .Combine(settings.Select(static (s, _) => s.Diagnostics))
-            .Select(static (pair, _) => pair.Left.Concat(pair.Right).ToEquatableArray())
+            .Combine(stray)
+            .Select(static (pair, _) => pair.Left.Left.Concat(pair.Left.Right).Concat(pair.Right).ToEquatableArray())
             .WithTrackingName(TrackingNames.Diagnostics)
             .Combine(context.CompilationProvider)
             .SelectMany(static (pair, _) => pair.Left.Count == 0
@@ -96,7 +113,14 @@ public sealed class ModelGenerator : IIncrementalGenerator
         });
     }
 
-    private static string DefaultNamespace(string rootNamespace) => rootNamespace.Length > 0 ? rootNamespace : "SlmGen.Models";
+    /// <summary>The hint name of the catalog: no model's file can take it (theirs end in a 16-digit hash and a kind).</summary>
+    private const string CatalogHintName = "SlmGen.Catalog.g.cs";
+
+    private static string DefaultNamespace(string rootNamespace) => rootNamespace.Length > 0 ? Identifiers.Unescape(rootNamespace) : "SlmGen.Models";
+
+    /// <summary>Why the project's RootNamespace cannot be a namespace ("" when it can, or when it is empty).</summary>
+    private static string DefaultNamespaceProblem(string rootNamespace) =>
+        rootNamespace.Length == 0 ? string.Empty : Identifiers.NamespaceProblem(rootNamespace) ?? string.Empty;
 
     /// <summary>The spec's path relative to the project (so that reports do not depend on the machine), with '/' separators.</summary>
     private static string DisplayPath(string path, string projectDirectory)
@@ -120,31 +144,6 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var rootUri = new System.Uri(root);
         var fullUri = new System.Uri(full);
         return rootUri.Scheme != fullUri.Scheme ? null : System.Uri.UnescapeDataString(rootUri.MakeRelativeUri(fullUri).ToString());
-    }
-
-    private static string HintName(ModelSpec spec, string suffix) => spec.FullName + suffix + ".g.cs";
-
-    private static string YamlDeclaration(ModelSpec spec)
-    {
-        var w = new IndentedWriter();
-        w.Line("// <auto-generated/>");
-        w.Line($"// SlmGen {ModelEmitter.Version}: {spec.ClassName} is declared by the YAML spec {spec.SourcePath}.");
-        w.Line("#nullable enable");
-        w.Line();
-        if (spec.Namespace.Length > 0)
-        {
-            w.Open($"namespace {spec.Namespace}");
-        }
-
-        w.Line("public sealed partial class " + spec.ClassName);
-        w.Line("{");
-        w.Line("}");
-        if (spec.Namespace.Length > 0)
-        {
-            w.Close();
-        }
-
-        return w.ToString();
     }
 
     /// <summary>

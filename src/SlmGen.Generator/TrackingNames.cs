@@ -8,6 +8,8 @@ internal static class TrackingNames
     public const string ProjectSettings = nameof(ProjectSettings);
     public const string AllSpecs = nameof(AllSpecs);
     public const string Analyzed = nameof(Analyzed);
+    public const string ModelOutputs = nameof(ModelOutputs);
+    public const string StrayAttributes = nameof(StrayAttributes);
     public const string Catalog = nameof(Catalog);
     public const string Diagnostics = nameof(Diagnostics);
 }

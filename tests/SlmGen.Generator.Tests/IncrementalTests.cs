@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using SlmGen.Generator.Model;
 using SlmGen.Generator.Tests.Infrastructure;
 
 namespace SlmGen.Generator.Tests;
@@ -57,8 +58,8 @@ public class IncrementalTests
             Assert.True(first.Results[0].TrackedSteps.ContainsKey(step), $"step {step} did not run");
         }
 
-        Assert.Contains(first.Results[0].GeneratedSources, s => s.HintName == "Demo.Small.g.cs");
-        Assert.Contains(first.Results[0].GeneratedSources, s => s.HintName == "Test.Models.YamlSmall.g.cs");
+        Assert.Contains(first.Results[0].GeneratedSources, s => s.HintName == Identifiers.HintName("Demo.Small", string.Empty));
+        Assert.Contains(first.Results[0].GeneratedSources, s => s.HintName == Identifiers.HintName("Test.Models.YamlSmall", string.Empty));
 
         // Edit an unrelated file.
         var oldTree = compilation.SyntaxTrees.Single(t => t.FilePath == "/0/Other.cs");
@@ -98,7 +99,7 @@ public class IncrementalTests
         var analyzed = result.TrackedSteps[TrackingNames.Analyzed].SelectMany(r => r.Outputs).ToList();
         Assert.Contains(analyzed, o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.Contains(analyzed, o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
-        Assert.Contains("ParameterCount = ", result.GeneratedSources.Single(s => s.HintName == "Demo.Small.g.cs").SourceText.ToString());
+        Assert.Contains("ParameterCount = ", result.GeneratedSources.Single(s => s.HintName == Identifiers.HintName("Demo.Small", "Costs")).SourceText.ToString());
     }
 
     [Fact]

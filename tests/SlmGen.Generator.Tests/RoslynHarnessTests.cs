@@ -1,6 +1,7 @@
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
+using SlmGen.Generator.Model;
 using SlmGen.Generator.Tests.Infrastructure;
 
 namespace SlmGen.Generator.Tests;
@@ -63,20 +64,21 @@ public class RoslynHarnessTests
             namespace Demo;
             [{|#0:Model(Vocab = 10, Context = 4)|}]
             [TokenEmbedding(Dim = 8)]
-            [LMHead(TiedToEmbedding = true)]
             public partial class Bigram { }
             """;
         var plain = source.Replace("{|#0:", string.Empty).Replace("|}", string.Empty);
-        var expected = GeneratorRun.Of(new[] { ("/0/Model.cs", plain) }).Generated("Demo.Bigram.g.cs");
-        Assert.Contains("public const long ParameterCount = 80L;", expected);
+        var reference = GeneratorRun.Of(new[] { ("/0/Model.cs", plain) });
+        var expected = reference.ModelAndCosts("Demo.Bigram");
+        Assert.Contains("public const long ParameterCount = 160L;", expected);
         Assert.Contains("public const long ForwardFlopsPerToken = 160L;", expected);
 
         var test = new GeneratorTest(source, checkGeneratedSources: true);
-        test.TestState.GeneratedSources.Add((typeof(ModelGenerator), "Demo.Bigram.g.cs", expected));
+        test.TestState.GeneratedSources.Add((typeof(ModelGenerator), Identifiers.HintName("Demo.Bigram", string.Empty), reference.Model("Demo.Bigram")));
+        test.TestState.GeneratedSources.Add((typeof(ModelGenerator), Identifiers.HintName("Demo.Bigram", "Costs"), reference.Costs("Demo.Bigram")));
         test.TestState.GeneratedSources.Add((typeof(ModelGenerator), "SlmGen.Catalog.g.cs",
             GeneratorRun.Of(new[] { ("/0/Model.cs", plain) }).Generated("SlmGen.Catalog.g.cs")));
-        // A bigram model is all embedding: the advice says so (info severity).
-        test.ExpectedDiagnostics.Add(new DiagnosticResult("SLM0200", DiagnosticSeverity.Info).WithLocation(0).WithArguments("Bigram", "80", "80", "100%"));
+        // A bigram model with its own head matrix is all embedding and head: the advice says so (info severity), with what tying and factorising save.
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("SLM0200", DiagnosticSeverity.Info).WithLocation(0).WithArguments("Bigram", "160", "160", "100%", "tying it to the embedding ([LMHead(TiedToEmbedding = true)]) saves 80 parameters; factorising it through rank 2 ([LMHead(Rank = r)]) saves 44"));
         await test.RunAsync();
     }
 }

@@ -17,7 +17,8 @@ public class SnapshotTests
     public void Generated_module_matches_the_approved_snapshot(string model)
     {
         var run = RunOnDeclaredSamples();
-        Snapshot.Match(model + ".g.cs", run.Generated($".{model}.g.cs"));
+        Snapshot.Match(model + ".g.cs", run.Model("SlmGen.Samples.Declared." + model));
+        Snapshot.Match(model + ".Costs.g.cs", run.Costs("SlmGen.Samples.Declared." + model));
     }
 
     [Fact]

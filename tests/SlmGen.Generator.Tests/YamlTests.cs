@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using SlmGen.Generator.Model;
 using SlmGen.Generator.Tests.Infrastructure;
 
 namespace SlmGen.Generator.Tests;
@@ -40,15 +41,15 @@ public class YamlTests
         var fromAttributes = GeneratorRun.Of(new[] { ("/0/BabyGpt.cs", BabyGptAttributes) });
         var fromYaml = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/baby-gpt.yaml", BabyGptYaml) });
 
-        var a = fromAttributes.Generated("Same.BabyGpt.g.cs");
-        var y = fromYaml.Generated("Same.BabyGpt.g.cs");
+        var a = fromAttributes.ModelAndCosts("Same.BabyGpt");
+        var y = fromYaml.ModelAndCosts("Same.BabyGpt");
         Assert.Equal(a, y);
         Assert.Contains("public const long ParameterCount = 10_770_816L;", y);
         Assert.Contains("public const long ForwardFlopsPerToken = 23_642_880L;", y);
         Assert.Contains("public const long TrainingFlopsPerToken = 72_108_288L;", y);
         Assert.Empty(fromYaml.CompileErrors);
         Assert.Empty(fromAttributes.CompileErrors);
-        Assert.Contains("Same.BabyGpt.Declaration.g.cs", fromYaml.HintNames);
+        Assert.True(fromYaml.DeclaresFromYaml("Same.BabyGpt"));
     }
 
     [Fact]
@@ -77,19 +78,19 @@ public class YamlTests
               - transformer: { layers: 2, heads: 4, ffn: 64, activation: relu, pre_norm: false, ffn_dropout: 0.2 }
             final_norm: layernorm
             """;
-        var a = GeneratorRun.Of(new[] { ("/0/Placed.cs", attributes) }).Generated("Same.Placed.g.cs");
+        var a = GeneratorRun.Of(new[] { ("/0/Placed.cs", attributes) }).ModelAndCosts("Same.Placed");
         var y = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/placed.yaml", yaml) });
-        Assert.Equal(a, y.Generated("Same.Placed.g.cs"));
+        Assert.Equal(a, y.ModelAndCosts("Same.Placed"));
         Assert.Empty(y.CompileErrors);
-        Assert.DoesNotContain("drop = nn.Dropout", a);                    // no dropout on the embeddings
+        Assert.DoesNotContain("drop = global::TorchSharp.torch.nn.Dropout", a);                    // no dropout on the embeddings
         Assert.Contains("dropout: 0.1, ffnDropout: 0.2, context: 32", a); // blocks: 0.1 on branches, 0.2 in the FFN
 
         // Left out, the embedding dropout is the model's, and there is no FFN dropout.
         var plain = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[]
         {
             ("/specs/placed.yaml", yaml.Replace("embedding_dropout: 0\n", string.Empty).Replace(", ffn_dropout: 0.2", string.Empty)),
-        }).Generated("Same.Placed.g.cs");
-        Assert.Contains("drop = nn.Dropout(0.1);", plain);
+        }).ModelAndCosts("Same.Placed");
+        Assert.Contains("drop = global::TorchSharp.torch.nn.Dropout(0.1);", plain);
         Assert.DoesNotContain("ffnDropout", plain);
     }
 
@@ -117,7 +118,7 @@ public class YamlTests
         var yaml = section[start..section.IndexOf("```", start, System.StringComparison.Ordinal)];
         var run = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/small-rope.yaml", yaml) });
         Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
-        Assert.Contains("MyApp.Models.SmallRope.g.cs", run.HintNames);
+        Assert.True(run.Declares("MyApp.Models.SmallRope"));
         Assert.Empty(run.CompileErrors);
     }
 
@@ -128,7 +129,7 @@ public class YamlTests
         {
             ("/specs/tiny-bigram_v2.yaml", "vocab: 10\ncontext: 8\nembedding: 16\n"),
         });
-        Assert.Contains("Test.Models.TinyBigramV2.g.cs", run.HintNames);
+        Assert.True(run.Declares("Test.Models.TinyBigramV2"));
         Assert.Empty(run.CompileErrors);
     }
 
@@ -151,7 +152,7 @@ public class YamlTests
                   training_tokens: 2.5B
                 """),
         });
-        var code = run.Generated("Test.Models.Numbers.g.cs");
+        var code = run.ModelAndCosts("Test.Models.Numbers");
         Assert.Contains("ContextLength = 128;", code);
         Assert.Contains("VocabularySize = 1000;", code);
         Assert.Contains("ffnHidden: 160", code);
@@ -191,7 +192,7 @@ public class YamlTests
         var span = diagnostic!.Location.GetLineSpan();
         Assert.Equal("/specs/bad.yaml", span.Path);
         Assert.Equal((line, column), (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1));
-        Assert.DoesNotContain("Test.Models.Bad.g.cs", run.HintNames);
+        Assert.False(run.Declares("Test.Models.Bad"));
     }
 
     [Fact]
@@ -203,7 +204,7 @@ public class YamlTests
             ("/specs/good.yaml", "vocab: 65\ncontext: 16\nembedding: 8\n"),
         });
         Assert.Contains(run.GeneratorDiagnostics, d => d.Id == "SLM0020");
-        Assert.Contains("Test.Models.Good.g.cs", run.HintNames);
+        Assert.True(run.Declares("Test.Models.Good"));
         Assert.Empty(run.CompileErrors);
     }
 
@@ -217,7 +218,7 @@ public class YamlTests
         });
         var duplicate = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "SLM0011");
         Assert.Equal("/specs/b.yaml", duplicate.Location.GetLineSpan().Path);
-        Assert.Single(run.HintNames, h => h == "Test.Models.Same.g.cs");
+        Assert.Single(run.HintNames, h => h == Identifiers.HintName("Test.Models.Same", string.Empty));
         Assert.Empty(run.CompileErrors);
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Numerics;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Model;
 
@@ -27,7 +28,7 @@ internal static class BudgetAnalyzer
     /// </summary>
     public const double SharedComputePerByte = 8;
 
-    public static List<BudgetStatus> Status(ModelSpec spec, ModelCosts costs, BudgetSpec budget)
+    public static List<BudgetStatus> Status(ModelCosts costs, BudgetSpec budget)
     {
         var list = new List<BudgetStatus>();
         if (budget.MaxParameters > 0)
@@ -42,7 +43,7 @@ internal static class BudgetAnalyzer
 
         if (budget.MaxTrainingFlops > 0 && budget.TrainingTokens > 0)
         {
-            list.Add(new BudgetStatus("training_flops", (double)costs.TrainingFlopsPerToken * budget.TrainingTokens, budget.MaxTrainingFlops));
+            list.Add(new BudgetStatus("training_flops", (double)(new BigInteger(costs.TrainingFlopsPerToken) * budget.TrainingTokens), budget.MaxTrainingFlops));
         }
 
         if (budget.MaxWeightBytes > 0)
@@ -58,7 +59,7 @@ internal static class BudgetAnalyzer
         return list;
     }
 
-    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelCosts costs, BudgetSpec budget)
+    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget)
     {
         var name = spec.ClassName;
         var where = spec.Declaration;
@@ -86,12 +87,14 @@ internal static class BudgetAnalyzer
         }
         else if (budget.MaxTrainingFlops > 0)
         {
-            var total = (decimal)costs.TrainingFlopsPerToken * budget.TrainingTokens;
-            if ((double)total > budget.MaxTrainingFlops)
+            // Exact: FLOPs per token (< 2^63) times tokens (< 2^63) can pass decimal's range.
+            var total = new BigInteger(costs.TrainingFlopsPerToken) * budget.TrainingTokens;
+            var ratio = (double)total / budget.MaxTrainingFlops;
+            if (ratio > 1)
             {
                 yield return DiagnosticInfo.Create(
-                    DiagnosticDescriptors.OverTrainingFlops, where, name, Formatting.Count(total), Formatting.Count(budget.TrainingTokens),
-                    Formatting.Ratio((double)total / budget.MaxTrainingFlops), Formatting.Flops(budget.MaxTrainingFlops),
+                    DiagnosticDescriptors.OverTrainingFlops, where, name, total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), Formatting.Count(budget.TrainingTokens),
+                    Formatting.Ratio(ratio), Formatting.Flops(budget.MaxTrainingFlops),
                     Largest(costs, c => c.TrainingFlopsPerToken, "of them are in"));
             }
         }
@@ -114,12 +117,10 @@ internal static class BudgetAnalyzer
 
         // Advice.
         var total_ = costs.Parameters;
-        var embeddingAndHead = costs.ParametersOfKind("embedding") + costs.ParametersOfKind("head");
-        if (total_ > 0 && embeddingAndHead * 2 > total_)
+
+        foreach (var advice in HeadAdvice(spec, plan, costs))
         {
-            yield return DiagnosticInfo.Create(
-                DiagnosticDescriptors.EmbeddingHeavy, where, name, Formatting.Count(embeddingAndHead), Formatting.Count(total_),
-                Formatting.Percent((double)embeddingAndHead / total_));
+            yield return advice;
         }
 
         if (costs.PredictsEveryPosition && costs.ForwardFlopsPerToken > 0 && costs.AttentionScoreFlopsPerToken * 2 > costs.ForwardFlopsPerToken)
@@ -141,22 +142,70 @@ internal static class BudgetAnalyzer
             }
         }
 
-        foreach (var stack in spec.Layers.OfType<TransformerSpec>().Where(s => s.EffectiveRepeat > 1))
+        for (var index = 0; index < plan.Steps.Count; index++)
         {
-            var stackCosts = costs.Components.Where(c => c.Name.StartsWith(CostModel.StackName(spec, Ordinal(spec, stack)) + ".", StringComparison.Ordinal)).ToList();
+            if (plan.Steps[index] is not StackStep { Repeat: > 1 } stack)
+            {
+                continue;
+            }
+
+            var stackCosts = costs.Components.Where(c => c.Step == index).ToList();
             var bytes = stackCosts.Sum(c => c.Parameters) * 2;
             var flops = stackCosts.Sum(c => c.ForwardFlopsPerToken);
             if (bytes > 0 && (double)flops / bytes >= SharedComputePerByte)
             {
+                var key = SpecKeys.Layer(stack.LayerIndex);
                 yield return DiagnosticInfo.Create(
-                    DiagnosticDescriptors.SharedBlockCompute, spec.Where(stack.Key + ".repeat"), name, spec.Display(stack.Key),
-                    stack.EffectiveRepeat, Formatting.Ratio((double)flops / bytes));
+                    DiagnosticDescriptors.SharedBlockCompute, spec.Where(key + ".repeat"), name, spec.Display(key),
+                    stack.Repeat, Formatting.Ratio((double)flops / bytes));
             }
         }
     }
 
-    private static int Ordinal(ModelSpec spec, TransformerSpec stack) =>
-        spec.Layers.OfType<TransformerSpec>().TakeWhile(s => !ReferenceEquals(s, stack)).Count() + 1;
+    /// <summary>
+    /// SLM0200: only for a head with a full matrix of its own, when it and the embedding hold most of the
+    /// parameters; the advice fits the head (tie it where the widths allow, else factorise it).
+    /// </summary>
+    private static IEnumerable<DiagnosticInfo> HeadAdvice(ModelSpec spec, ModelPlan plan, ModelCosts costs)
+    {
+        var head = plan.Steps.OfType<HeadStep>().Single();
+        var total = costs.Parameters;
+        if (head.Kind != HeadKind.Full || total <= 0)
+        {
+            yield break;
+        }
+
+        var embeddingAndHead = costs.ParametersOfKind("embedding") + costs.ParametersOfKind("head");
+        if (embeddingAndHead * 2 <= total)
+        {
+            yield break;
+        }
+
+        long w = head.InWidth, v = head.Vocab;
+        var rank = Math.Max(1, Math.Min(w / 4, 256));
+        var factorisedSaves = (w * v) - ((w * rank) + (rank * v));
+        var factorise = factorisedSaves > 0
+            ? $"factorising it through rank {rank} ({Rank(spec)}) saves {Formatting.Count(factorisedSaves)}"
+            : null;
+        string suggestion;
+        if (head.CanTie)
+        {
+            var tieSaves = (w * v) + (head.Bias ? v : 0);
+            suggestion = $"tying it to the embedding ({Tie(spec)}) saves {Formatting.Count(tieSaves)} parameters" + (factorise is null ? string.Empty : "; " + factorise);
+        }
+        else
+        {
+            suggestion = $"it sees width {w}, not the embedding's {plan.Width}, so it cannot be tied; " + (factorise ?? "a smaller vocabulary would shrink it");
+        }
+
+        yield return DiagnosticInfo.Create(
+            DiagnosticDescriptors.EmbeddingHeavy, spec.Has(SpecKeys.Head) ? spec.Where(SpecKeys.Head) : spec.Declaration, spec.ClassName,
+            Formatting.Count(embeddingAndHead), Formatting.Count(total), Formatting.Percent((double)embeddingAndHead / total), suggestion);
+    }
+
+    private static string Tie(ModelSpec spec) => spec.Source == SpecSource.Yaml ? "head: tied" : "[LMHead(TiedToEmbedding = true)]";
+
+    private static string Rank(ModelSpec spec) => spec.Source == SpecSource.Yaml ? "head: { rank: r }" : "[LMHead(Rank = r)]";
 
     /// <summary>"73% of them are in the transformer MLPs" — the component kind that costs most.</summary>
     private static string Largest(ModelCosts costs, Func<ComponentCosts, long> measure, string phrase)

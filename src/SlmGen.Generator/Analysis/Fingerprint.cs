@@ -5,39 +5,47 @@ using SlmGen.Generator.Model;
 namespace SlmGen.Generator.Analysis;
 
 /// <summary>
-/// A 64-bit FNV-1a hash of the architecture (shapes, layer kinds, norms, biases, head; not names, dropout or
-/// initialisation): two specs with the same fingerprint have interchangeable weights.
+/// A 64-bit FNV-1a hash of the resolved architecture (shapes, layer kinds, norms, biases, head; not names,
+/// dropout or initialisation): two models with the same fingerprint have interchangeable weights.
 /// </summary>
 internal static class Fingerprint
 {
-    public static string Of(ModelSpec spec)
+    public static string Of(ModelPlan plan)
     {
         var sb = new StringBuilder();
-        sb.Append("v1|vocab=").Append(spec.Vocab).Append("|context=").Append(spec.Context).Append("|width=").Append(spec.Width);
-        sb.Append("|positions=").Append(spec.Positions.Kind).Append(',').Append(spec.Positions.Length).Append(',')
-          .Append(spec.Positions.Kind == PositionKind.Rope ? spec.Positions.EffectiveRopeBase.ToString("R", CultureInfo.InvariantCulture) : "-");
-        foreach (var layer in spec.Layers)
+        sb.Append("v2|vocab=").Append(plan.Vocab).Append("|context=").Append(plan.Context).Append("|width=").Append(plan.Width);
+        foreach (var step in plan.Steps)
         {
-            sb.Append('|');
-            switch (layer)
+            switch (step)
             {
-                case FlattenSpec f:
-                    sb.Append("flatten,").Append(f.EffectiveWindow(spec.Context));
+                case EmbeddingStep:
+                case EmbeddingDropoutStep:
                     break;
-                case DenseSpec d:
-                    sb.Append("dense,").Append(d.Units).Append(',').Append(d.Activation).Append(',').Append(d.Bias);
+                case PositionsStep p:
+                    sb.Append("|positions,").Append(p.Kind).Append(',').Append(p.Rows);
                     break;
-                case TransformerSpec t:
-                    sb.Append("transformer,").Append(t.Layers).Append(',').Append(t.EffectiveRepeat).Append(',').Append(t.Heads).Append(',')
-                      .Append(t.FfnHidden).Append(',').Append(t.FfnMultiplier.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(t.Activation).Append(',').Append(t.Norm).Append(',')
-                      .Append(t.NormBias).Append(',').Append(t.PreNorm).Append(',').Append(t.PackedQkv).Append(',')
-                      .Append(t.AttentionBias).Append(',').Append(t.FfnBias);
+                case RopeStep r:
+                    sb.Append("|rope,").Append(r.Base.ToString("R", CultureInfo.InvariantCulture));
+                    break;
+                case FlattenStep f:
+                    sb.Append("|flatten,").Append(f.Window);
+                    break;
+                case DenseStep d:
+                    sb.Append("|dense,").Append(d.InWidth).Append(',').Append(d.OutWidth).Append(',').Append(d.Activation).Append(',').Append(d.Bias);
+                    break;
+                case StackStep s:
+                    sb.Append("|transformer,").Append(s.Width).Append(',').Append(s.Blocks).Append(',').Append(s.Repeat).Append(',').Append(s.Heads).Append(',')
+                      .Append(s.FfnHidden).Append(',').Append(s.Activation).Append(',').Append(s.Norm).Append(',').Append(s.NormBias).Append(',')
+                      .Append(s.PreNorm).Append(',').Append(s.PackedQkv).Append(',').Append(s.AttentionBias).Append(',').Append(s.FfnBias);
+                    break;
+                case FinalNormStep n:
+                    sb.Append("|final,").Append(n.Kind).Append(',').Append(n.Bias);
+                    break;
+                case HeadStep h:
+                    sb.Append("|head,").Append(h.Kind).Append(',').Append(h.Bias).Append(',').Append(h.Rank);
                     break;
             }
         }
-
-        sb.Append("|final=").Append(spec.FinalNorm.Kind).Append(',').Append(spec.FinalNorm.Bias);
-        sb.Append("|head=").Append(spec.Head.Tied).Append(',').Append(spec.Head.Bias).Append(',').Append(spec.Head.Rank);
 
         const ulong offset = 14695981039346656037UL;
         const ulong prime = 1099511628211UL;

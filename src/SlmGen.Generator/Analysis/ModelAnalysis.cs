@@ -2,56 +2,128 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Emit;
 using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Analysis;
 
-/// <summary>A model after validation, costing and budget checks: what the emitters need, all equatable.</summary>
-internal sealed record AnalyzedModel(
-    ModelSpec? Spec,
-    ModelCosts? Costs,
+/// <summary>One generated file: its hint name and text.</summary>
+internal sealed record GeneratedFile(string HintName, string Text);
+
+/// <summary>What the catalog and the cost report need of one model (location-free).</summary>
+internal sealed record CatalogEntry(
+    string ClassName,
+    string FullName,
+    string TypeReference,
+    string Source,
     string Fingerprint,
-    EquatableArray<BudgetStatus> Budget,
-    EquatableArray<DiagnosticInfo> Diagnostics)
-{
-    /// <summary>True when code is generated for the model.</summary>
-    public bool CanEmit => Spec is not null && Costs is not null;
+    ModelCosts Costs,
+    EquatableArray<BudgetStatus> Budget);
 
-    public string Source => Spec is null ? string.Empty
-        : Spec.Source == SpecSource.Yaml ? Spec.SourcePath : "attributes on " + Spec.FullName;
-}
+/// <summary>Everything generated for one model: location-free and equatable, so that its source-output step caches.</summary>
+internal sealed record ModelOutput(CatalogEntry Entry, EquatableArray<GeneratedFile> Files);
 
-/// <summary>Runs the single path every spec takes after its front-end: validate, cost, check budgets.</summary>
+/// <summary>A model after validation, planning, costing and budget checks: its output (null when nothing is generated) and its diagnostics.</summary>
+internal sealed record AnalyzedModel(ModelOutput? Output, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// The single path every spec takes after its front-end: validate, resolve the plan, cost it, check budgets
+/// and members, and emit. A guard turns any unexpected exception into a located SLM0013 for this model
+/// alone, so that the other models still generate.
+/// </summary>
 internal static class ModelAnalysis
 {
-    public static AnalyzedModel Analyze(ParsedSpec parsed, BudgetSpec projectBudget)
+    public static AnalyzedModel Analyze(ParsedSpec parsed, BudgetSpec projectBudget, string defaultNamespaceProblem)
     {
         var diagnostics = new List<DiagnosticInfo>(parsed.Diagnostics);
         var spec = parsed.Spec;
         if (spec is null)
         {
-            return new AnalyzedModel(null, null, string.Empty, EquatableArray<BudgetStatus>.Empty, diagnostics.ToEquatableArray());
+            return Done(null, diagnostics);
+        }
+
+        try
+        {
+            return Analyze(spec, projectBudget, defaultNamespaceProblem, diagnostics);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, spec.Declaration, spec.FullName, ex.GetType().Name, ex.Message));
+            return Done(null, diagnostics);
+        }
+    }
+
+    private static AnalyzedModel Analyze(ModelSpec spec, BudgetSpec projectBudget, string defaultNamespaceProblem, List<DiagnosticInfo> diagnostics)
+    {
+        if (spec.Source == SpecSource.Yaml && !spec.Has(SettingsTable.Namespace.Key) && defaultNamespaceProblem.Length > 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, spec.Declaration, spec.Namespace, "namespace",
+                $" (the project's RootNamespace: {defaultNamespaceProblem}; set namespace: in the spec or fix <RootNamespace>)"));
         }
 
         diagnostics.AddRange(SpecValidator.Validate(spec));
-        if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error))
+        if (HasErrors(diagnostics))
         {
-            return new AnalyzedModel(null, null, string.Empty, EquatableArray<BudgetStatus>.Empty, diagnostics.ToEquatableArray());
+            return Done(null, diagnostics);
+        }
+
+        var plan = Planner.Resolve(spec);
+        var generated = new HashSet<string>(plan.GeneratedMembers(), StringComparer.Ordinal);
+        foreach (var member in spec.UserMembers)
+        {
+            if (generated.Contains(member.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, member.Location ?? spec.Declaration, spec.ClassName, member.Name));
+            }
+        }
+
+        if (HasErrors(diagnostics))
+        {
+            return Done(null, diagnostics);
         }
 
         ModelCosts costs;
         try
         {
-            costs = CostModel.Compute(spec);
+            costs = CostModel.Compute(plan);
         }
         catch (OverflowException)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CostOverflow, spec.Declaration, spec.ClassName, "parameter or FLOP count"));
-            return new AnalyzedModel(null, null, string.Empty, EquatableArray<BudgetStatus>.Empty, diagnostics.ToEquatableArray());
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CostOverflow, spec.Declaration, spec.ClassName, "parameter, FLOP or memory count"));
+            return Done(null, diagnostics);
         }
 
         var budget = spec.Budget.Over(projectBudget);
-        diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, costs, budget));
-        return new AnalyzedModel(spec, costs, Fingerprint.Of(spec), BudgetAnalyzer.Status(spec, costs, budget).ToEquatableArray(), diagnostics.ToEquatableArray());
+        diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, plan, costs, budget));
+        var fingerprint = Fingerprint.Of(plan);
+
+        var files = new List<GeneratedFile>
+        {
+            new(Identifiers.HintName(plan.FullName, string.Empty), ModelEmitter.Emit(plan)),
+            new(Identifiers.HintName(plan.FullName, "Costs"), CostsEmitter.Emit(plan, costs, fingerprint)),
+        };
+        if (plan.Source == SpecSource.Yaml)
+        {
+            files.Add(new(Identifiers.HintName(plan.FullName, "Declaration"), DeclarationEmitter.Emit(plan)));
+        }
+
+        var entry = new CatalogEntry(
+            plan.ClassName,
+            plan.FullName,
+            Identifiers.Global(plan.Namespace, plan.ClassName),
+            plan.SourceDescription,
+            fingerprint,
+            costs,
+            BudgetAnalyzer.Status(costs, budget).ToEquatableArray());
+        return Done(new ModelOutput(entry, files.ToEquatableArray()), diagnostics);
     }
+
+    private static bool HasErrors(List<DiagnosticInfo> diagnostics) =>
+        diagnostics.Any(d => d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+
+    private static AnalyzedModel Done(ModelOutput? output, List<DiagnosticInfo> diagnostics) => new(output, diagnostics.ToEquatableArray());
 }

@@ -4,7 +4,9 @@ using SlmGen.Generator.Model;
 namespace SlmGen.Generator.Analysis;
 
 /// <summary>What one component costs (mirrors SlmGen.ComponentCost, which the emitted code constructs).</summary>
+/// <param name="Step">The index of the plan step it belongs to.</param>
 internal sealed record ComponentCosts(
+    int Step,
     string Name,
     string Kind,
     string Description,
@@ -18,17 +20,17 @@ internal sealed record ComponentCosts(
 /// <summary>The costs of one model, by component; totals are checked sums (the cost model verified they fit).</summary>
 internal sealed record ModelCosts(int Vocab, int Context, int Width, bool PredictsEveryPosition, EquatableArray<ComponentCosts> Components)
 {
-    public long Parameters => Components.Sum(c => c.Parameters);
+    public long Parameters => Sum(c => c.Parameters);
 
-    public long ForwardFlopsPerToken => Components.Sum(c => c.ForwardFlopsPerToken);
+    public long ForwardFlopsPerToken => Sum(c => c.ForwardFlopsPerToken);
 
-    public long TrainingFlopsPerToken => Components.Sum(c => c.TrainingFlopsPerToken);
+    public long TrainingFlopsPerToken => Sum(c => c.TrainingFlopsPerToken);
 
-    public long AttentionScoreFlopsPerToken => Components.Sum(c => c.AttentionScoreFlopsPerToken);
+    public long AttentionScoreFlopsPerToken => Sum(c => c.AttentionScoreFlopsPerToken);
 
-    public long KvCacheElementsPerToken => Components.Sum(c => c.KvCacheElementsPerToken);
+    public long KvCacheElementsPerToken => Sum(c => c.KvCacheElementsPerToken);
 
-    public long ActivationElementsPerSequence => Components.Sum(c => c.ActivationElementsPerSequence);
+    public long ActivationElementsPerSequence => Sum(c => c.ActivationElementsPerSequence);
 
     public long WeightBytesFp32 => Parameters * 4;
 
@@ -40,5 +42,16 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
 
     public int PositionsPerWindow => PredictsEveryPosition ? Context : 1;
 
-    public long ParametersOfKind(string kind) => Components.Where(c => c.Kind == kind).Sum(c => c.Parameters);
+    public long ParametersOfKind(string kind) => checked(Components.Where(c => c.Kind == kind).Sum(c => c.Parameters));
+
+    private long Sum(System.Func<ComponentCosts, long> measure)
+    {
+        long total = 0;
+        foreach (var c in Components)
+        {
+            total = checked(total + measure(c));
+        }
+
+        return total;
+    }
 }

@@ -14,7 +14,7 @@ namespace SlmGen.Generator.Analysis;
 internal static class SpecValidator
 {
     /// <summary>Largest size accepted for any one dimension (vocabulary, width, context, units).</summary>
-    public const int MaxDimension = 1 << 24;
+    public const int MaxDimension = SettingsTable.MaxDimension;
 
     public static List<DiagnosticInfo> Validate(ModelSpec spec)
     {
@@ -84,7 +84,7 @@ internal static class SpecValidator
                     break;
 
                 case DenseSpec dense:
-                    v.Range(layer.Key + ".units", dense.Units, 1, MaxDimension);
+                    v.Required(layer.Key + ".units", dense.Units, "the output width of the dense layer", 1, MaxDimension);
                     v.Defined(layer.Key + ".activation", dense.Activation);
                     v.OptionalProbability(layer.Key + ".dropout", dense.Dropout);
                     if (dense.Activation == Act.SwiGlu)
@@ -152,11 +152,11 @@ internal static class SpecValidator
             v.Add(DiagnosticDescriptors.InvalidStack, key, "Transformer blocks need a sequence, but an earlier flatten turned the window into one vector; put the blocks before the flatten or drop it");
         }
 
-        v.Required(key + ".layers", stack.Layers, "the number of blocks", 1, 100_000);
+        v.Required(key + ".layers", stack.Layers, "the number of blocks", 1, SettingsTable.MaxBlocks);
         v.Required(key + ".heads", stack.Heads, "the number of attention heads", 1, MaxDimension);
         if (spec.Has(key + ".repeat"))
         {
-            v.Range(key + ".repeat", stack.Repeat, 1, 100_000);
+            v.Range(key + ".repeat", stack.Repeat, 1, SettingsTable.MaxBlocks);
         }
 
         v.OptionalProbability(key + ".dropout", stack.Dropout);
@@ -198,6 +198,11 @@ internal static class SpecValidator
             else if (width > 0 && Math.Round(m * width) > MaxDimension)
             {
                 v.Add(DiagnosticDescriptors.OutOfRange, key + ".ffn_multiplier", spec.Display(key + ".ffn_multiplier"), Format(m), $"at most {MaxDimension:N0} / width");
+            }
+            else if (width > 0 && Math.Round(m * width) < 1)
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, key + ".ffn_multiplier", spec.Display(key + ".ffn_multiplier"), Format(m),
+                    $"a multiplier that gives an FFN width of at least 1 ({Format(m)} × {width} = {Format(m * width)})");
             }
         }
     }
@@ -279,7 +284,7 @@ internal static class SpecValidator
 
         public void OptionalProbability(string key, double value)
         {
-            if (value != -1 && !(value >= 0 && value < 1))
+            if ((spec.Has(key) || value != -1) && !(value >= 0 && value < 1))
             {
                 Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), Format(value), "a probability in [0, 1)");
             }

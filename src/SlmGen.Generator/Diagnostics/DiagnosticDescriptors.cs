@@ -63,6 +63,22 @@ internal static class DiagnosticDescriptors
         "SLM0012", Spec, "Settings contradict each other",
         "{0}");
 
+    public static readonly DiagnosticDescriptor GeneratorFailure = Error(
+        "SLM0013", Spec, "SlmGen failed on this model",
+        "SlmGen could not generate '{0}' ({1}: {2}); this is a bug in SlmGen, please report it with the spec. The other models are generated.");
+
+    public static readonly DiagnosticDescriptor StrayLayerAttribute = Error(
+        "SLM0014", Spec, "A layer attribute on a class without [Model]",
+        "[{0}] on '{1}' has no effect: the class has no [Model]; add [Model(Vocab = ..., Context = ...)] or remove the attribute");
+
+    public static readonly DiagnosticDescriptor SplitDeclaration = Error(
+        "SLM0015", Spec, "Layer attributes on another part of a partial class than [Model]",
+        "[{0}] is on a different declaration of '{1}' than [Model]; put every SlmGen attribute on the declaration that carries [Model] (their order there is the order of the layers)");
+
+    public static readonly DiagnosticDescriptor MemberClash = Error(
+        "SLM0016", Spec, "A member of the model class clashes with a generated member",
+        "'{0}' declares '{1}', which SlmGen generates for this model; rename or remove it");
+
     // --- YAML -------------------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor YamlSyntax = Error(
@@ -82,7 +98,7 @@ internal static class DiagnosticDescriptors
         "Unknown {0} '{1}'; expected one of: {2}");
 
     public static readonly DiagnosticDescriptor InvalidName = Error(
-        "SLM0024", Yaml, "A model or namespace name is not a C# identifier",
+        "SLM0024", Spec, "A model or namespace name is not a C# identifier",
         "'{0}' is not a valid C# {1} name{2}");
 
     // --- Budgets (warnings) ----------------------------------------------------------------------------
@@ -119,7 +135,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor EmbeddingHeavy = Info(
         "SLM0200", Advice, "Embedding and LM head hold most of the parameters",
-        "{0}: the token embedding and LM head hold {1} of {2} parameters ({3}); tie the head to the embedding or factorise it (LMHead Rank) to spend them on the layers");
+        "{0}: the token embedding and the LM head's own matrix hold {1} of {2} parameters ({3}); {4}");
 
     public static readonly DiagnosticDescriptor AttentionDominates = Info(
         "SLM0201", Advice, "Attention scores dominate the forward pass",

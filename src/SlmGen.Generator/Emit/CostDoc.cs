@@ -5,18 +5,15 @@ using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Emit;
 
-/// <summary>The XML doc comment of a generated model: what it is, and its cost table (shown on hover).</summary>
+/// <summary>The XML doc of a generated model: what it is (summary) and its cost table (remarks, shown on hover).</summary>
 internal static class CostDoc
 {
-    public static void Write(IndentedWriter w, ModelSpec spec, ModelCosts costs)
+    public static void WriteRemarks(IndentedWriter w, ModelPlan plan, ModelCosts costs)
     {
-        w.Line("/// <summary>");
-        w.Line($"/// {Literals.Xml(Summary(spec, costs))}");
-        w.Line("/// </summary>");
         w.Line("/// <remarks>");
         w.Line(costs.PredictsEveryPosition
-            ? $"/// Compile-time costs. FLOPs as PyTorch's FlopCounterMode counts them, per token at a full context of {spec.Context} with logits at every position:"
-            : "/// Compile-time costs. FLOPs as PyTorch's FlopCounterMode counts them, per prediction (one per window):");
+            ? $"/// Compile-time costs. FLOPs as PyTorch's FlopCounterMode counts them, per token at a full context of {plan.Context} with logits at every position:"
+            : $"/// Compile-time costs. FLOPs as PyTorch's FlopCounterMode counts them, per prediction (one per window; layers before the flatten run at each of its {plan.Context} positions):");
         w.Line("/// <code>");
         foreach (var row in Table(costs))
         {
@@ -31,19 +28,19 @@ internal static class CostDoc
         w.Line("/// </remarks>");
     }
 
-    private static string Summary(ModelSpec spec, ModelCosts costs)
+    /// <summary>One line: the layers, the width, positions, context, vocabulary.</summary>
+    public static string Summary(ModelPlan plan)
     {
-        var sb = new StringBuilder(spec.ClassName).Append(": ");
-        var parts = spec.Layers.Select(l => l switch
+        var sb = new StringBuilder(plan.ClassName).Append(": ");
+        var parts = plan.Steps.Select(step => step switch
         {
-            FlattenSpec f => $"flatten of the last {f.EffectiveWindow(spec.Context)} tokens",
-            DenseSpec d => $"dense {d.Units} {Names.Of(d.Activation)}",
-            TransformerSpec t => $"{t.Layers} transformer blocks ({t.Heads} heads, {(t.PreNorm ? "pre" : "post")}-{Names.Of(t.Norm)}{(t.EffectiveRepeat > 1 ? $", applied {t.EffectiveRepeat}×" : string.Empty)})",
-            _ => l.KindName,
-        }).ToList();
+            FlattenStep f => $"flatten of the last {f.Window} tokens",
+            DenseStep d => $"dense {d.OutWidth} {Names.Of(d.Activation)}",
+            StackStep s => $"{s.Blocks} transformer blocks ({s.Heads} heads, {(s.PreNorm ? "pre" : "post")}-{Names.Of(s.Norm)}{(s.Repeat > 1 ? $", applied {s.Repeat}×" : string.Empty)})",
+            _ => null,
+        }).Where(p => p is not null).ToList();
         sb.Append(parts.Count == 0 ? "embedding straight into the head" : string.Join(", ", parts));
-        sb.Append($"; width {spec.Width}, {Names.Of(spec.Positions.Kind)} positions, context {spec.Context}, vocabulary {spec.Vocab}");
-        sb.Append($"; {Formatting.Count(costs.Parameters)} parameters.");
+        sb.Append($"; width {plan.Width}, {Names.Of(plan.Positions)} positions, context {plan.Context}, vocabulary {plan.Vocab}.");
         return sb.ToString();
     }
 

@@ -49,7 +49,7 @@ internal static class Literals
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
                 default:
-                    if (c < ' ')
+                    if (c < ' ' || c > '~')
                     {
                         sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                     }
@@ -65,6 +65,18 @@ internal static class Literals
         return sb.Append('"').ToString();
     }
 
+    /// <summary>Text made safe for a // comment: no line breaks of any kind (CR, LF, NEL, U+2028, U+2029) and no other control characters.</summary>
+    public static string Comment(string value)
+    {
+        var sb = new StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            sb.Append(c < ' ' || c == '\u007f' || c == '\u0085' || c == '\u2028' || c == '\u2029' ? '?' : c);
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>Text made safe for an XML doc comment.</summary>
-    public static string Xml(string value) => value.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    public static string Xml(string value) => Comment(value).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }

@@ -1,5 +1,5 @@
 using System;
-using System.Linq;
+using System.Collections.Generic;
 
 namespace SlmGen.Generator.Model;
 
@@ -28,7 +28,8 @@ internal sealed record ModelSpec(
     NormSpec FinalNorm,
     HeadSpec Head,
     BudgetSpec Budget,
-    EquatableArray<SettingLocation> Settings)
+    SettingMap Settings,
+    EquatableArray<UserMember> UserMembers)
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
 
@@ -36,19 +37,16 @@ internal sealed record ModelSpec(
     public double EffectiveEmbeddingDropout => EmbeddingDropout >= 0 ? EmbeddingDropout : Dropout;
 
     /// <summary>True when the setting under <paramref name="key"/> was written.</summary>
-    public bool Has(string key) => Settings.Any(s => s.Key == key);
+    public bool Has(string key) => Settings.Find(key) is not null;
 
     /// <summary>Where the setting <paramref name="key"/> was written, else the closest enclosing setting, else the declaration.</summary>
     public LocationInfo? Where(string key)
     {
         for (var k = key; k.Length > 0; k = Parent(k))
         {
-            foreach (var s in Settings)
+            if (Settings.Find(k) is { } s)
             {
-                if (s.Key == k)
-                {
-                    return s.Location;
-                }
+                return s.Location;
             }
         }
 
@@ -58,22 +56,14 @@ internal sealed record ModelSpec(
     /// <summary>How the user wrote the setting (<c>TransformerBlocks.Heads</c> or <c>layers[1].transformer.heads</c>).</summary>
     public string Display(string key)
     {
-        foreach (var s in Settings)
-        {
-            if (s.Key == key)
-            {
-                return s.Display;
-            }
-        }
-
-        return key;
+        return Settings.Find(key)?.Display ?? key;
     }
 
     /// <summary>The declaration: the [Model] attribute or the YAML document.</summary>
-    public LocationInfo? Declaration => Settings.FirstOrDefault(s => s.Key == SpecKeys.Declaration)?.Location;
+    public LocationInfo? Declaration => Settings.Find(SpecKeys.Declaration)?.Location;
 
     /// <summary>True when a setting under <paramref name="prefix"/> (itself or a child) was written.</summary>
-    public bool HasAny(string prefix) => Settings.Any(s => s.Key == prefix || s.Key.StartsWith(prefix + ".", StringComparison.Ordinal));
+    public bool HasAny(string prefix) => Settings.HasUnder(prefix);
 
     private static string Parent(string key)
     {
@@ -84,6 +74,72 @@ internal sealed record ModelSpec(
 
 /// <summary>Where one setting was written and how (for messages).</summary>
 internal sealed record SettingLocation(string Key, string Display, LocationInfo? Location);
+
+/// <summary>A member the user declared on a model class (checked against the generated members).</summary>
+internal sealed record UserMember(string Name, LocationInfo? Location);
+
+/// <summary>
+/// The settings of a spec by key, with value equality over the list and constant-time look-ups (a spec of
+/// 20,000 layers has some 100,000 settings; every check looks some up).
+/// </summary>
+internal sealed class SettingMap : IEquatable<SettingMap>
+{
+    private readonly EquatableArray<SettingLocation> items;
+    private Dictionary<string, SettingLocation>? byKey;
+    private HashSet<string>? prefixes;
+
+    public SettingMap(EquatableArray<SettingLocation> items) => this.items = items;
+
+    public int Count => items.Count;
+
+    /// <summary>The first setting written under <paramref name="key"/>, or null.</summary>
+    public SettingLocation? Find(string key)
+    {
+        if (byKey is null)
+        {
+            var map = new Dictionary<string, SettingLocation>(StringComparer.Ordinal);
+            foreach (var s in items)
+            {
+                if (!map.ContainsKey(s.Key))
+                {
+                    map[s.Key] = s;
+                }
+            }
+
+            byKey = map;
+        }
+
+        return byKey.TryGetValue(key, out var found) ? found : null;
+    }
+
+    /// <summary>True when <paramref name="prefix"/> or a key below it was written.</summary>
+    public bool HasUnder(string prefix)
+    {
+        if (prefixes is null)
+        {
+            var set = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var s in items)
+            {
+                var k = s.Key;
+                while (k.Length > 0 && set.Add(k))
+                {
+                    var dot = k.LastIndexOf('.');
+                    k = dot > 0 ? k.Substring(0, dot) : string.Empty;
+                }
+            }
+
+            prefixes = set;
+        }
+
+        return prefixes.Contains(prefix);
+    }
+
+    public bool Equals(SettingMap? other) => other is not null && items.Equals(other.items);
+
+    public override bool Equals(object? obj) => Equals(obj as SettingMap);
+
+    public override int GetHashCode() => items.GetHashCode();
+}
 
 /// <summary>Keys of settings, shared by both front-ends.</summary>
 internal static class SpecKeys
@@ -213,6 +269,6 @@ internal sealed record TransformerSpec(
     public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;
 
     /// <summary>The FFN width: given, or multiplier × width, or 4 × width (validation checks it is whole).</summary>
-    public long EffectiveFfnHidden(int width) =>
+    public long EffectiveFfnHidden(long width) =>
         FfnHidden > 0 ? FfnHidden : (long)Math.Round((FfnMultiplier > 0 ? FfnMultiplier : 4.0) * width);
 }

@@ -15,9 +15,33 @@ internal static class AttributeReader
 {
     public const string ModelAttribute = "SlmGen.ModelAttribute";
 
+    /// <summary>The layer attributes (metadata names): each is an error on a class without [Model].</summary>
+    public static readonly string[] LayerAttributes =
+    {
+        "SlmGen.TokenEmbeddingAttribute", "SlmGen.PositionsAttribute", "SlmGen.ContextFlattenAttribute", "SlmGen.DenseAttribute",
+        "SlmGen.TransformerBlocksAttribute", "SlmGen.FinalNormAttribute", "SlmGen.LMHeadAttribute", "SlmGen.BudgetAttribute",
+    };
+
+    /// <summary>SLM0014 for layer attributes on a type that has no [Model] on any of its parts.</summary>
+    public static EquatableArray<DiagnosticInfo> StrayAttributes(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || type.GetAttributes().Any(IsModelAttribute))
+        {
+            return EquatableArray<DiagnosticInfo>.Empty;
+        }
+
+        return context.Attributes
+            .Select(a => DiagnosticInfo.Create(
+                DiagnosticDescriptors.StrayLayerAttribute,
+                LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(ct)) ?? LocationInfo.From(context.TargetNode),
+                ShortName(a.AttributeClass!),
+                type.Name))
+            .ToEquatableArray();
+    }
+
     public static ParsedSpec Read(GeneratorAttributeSyntaxContext context, CancellationToken ct)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax node)
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax node)
         {
             return ParsedSpec.Nothing;
         }
@@ -27,26 +51,47 @@ internal static class AttributeReader
             .ToList();
 
         // A class declared in several parts is read once: at the part that carries [Model].
-        var model = attributes.FirstOrDefault(a => a.AttributeClass!.Name == "ModelAttribute");
+        var model = attributes.FirstOrDefault(IsModelAttribute);
         var modelSyntax = model?.ApplicationSyntaxReference?.GetSyntax(ct);
         if (model is null || modelSyntax is null || !node.Span.Contains(modelSyntax.Span) || modelSyntax.SyntaxTree != node.SyntaxTree)
         {
             return ParsedSpec.Nothing;
         }
 
+        var problems = new List<DiagnosticInfo>();
         var shape = ClassShapeProblem(type, node);
         if (shape is not null)
         {
-            var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.ClassShape, LocationInfo.From(node.Identifier.GetLocation()), type.Name, shape);
-            return new ParsedSpec(null, new[] { diagnostic }.ToEquatableArray());
+            problems.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassShape, LocationInfo.From(node.Identifier.GetLocation()), type.Name, shape));
+        }
+
+        if (Identifiers.ClassNameProblem(node.Identifier.Text) is { } nameProblem)
+        {
+            problems.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, LocationInfo.From(node.Identifier.GetLocation()), type.Name, "model class", " (" + nameProblem + ")"));
+        }
+
+        // Every SlmGen attribute must sit on this declaration: their order here is the order of the layers.
+        foreach (var attribute in attributes)
+        {
+            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(ct);
+            if (syntax is not null && (syntax.SyntaxTree != node.SyntaxTree || !node.Span.Contains(syntax.Span)))
+            {
+                problems.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SplitDeclaration, LocationInfo.From(syntax), ShortName(attribute.AttributeClass!), type.Name));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            return new ParsedSpec(null, problems.ToEquatableArray());
         }
 
         var builder = new SpecBuilder(
-            type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString(),
+            NamespaceOf(type),
             type.Name,
             SpecSource.Attributes,
             node.SyntaxTree.FilePath);
         builder.Set(SpecKeys.Declaration, "[Model]", LocationInfo.From(modelSyntax));
+        CollectMembers(type, builder, ct);
 
         foreach (var attribute in attributes)
         {
@@ -61,30 +106,30 @@ internal static class AttributeReader
             switch (attribute.AttributeClass!.Name)
             {
                 case "ModelAttribute":
-                    builder.Vocab = args.Int("Vocab", SpecKeys.Vocab, builder);
-                    builder.Context = args.Int("Context", SpecKeys.Context, builder);
-                    builder.Dropout = args.Double("Dropout", SpecKeys.Dropout, builder, 0);
-                    builder.EmbeddingDropout = args.Double("EmbeddingDropout", SpecKeys.EmbeddingDropout, builder, -1);
-                    builder.Init = (InitScheme)args.Int("Init", SpecKeys.Init, builder);
+                    builder.Vocab = args.Int(SettingsTable.Vocab, SpecKeys.Vocab, builder);
+                    builder.Context = args.Int(SettingsTable.Context, SpecKeys.Context, builder);
+                    builder.Dropout = args.Double(SettingsTable.Dropout, SpecKeys.Dropout, builder);
+                    builder.EmbeddingDropout = args.Double(SettingsTable.EmbeddingDropout, SpecKeys.EmbeddingDropout, builder);
+                    builder.Init = (InitScheme)args.Int(SettingsTable.Init, SpecKeys.Init, builder);
                     break;
 
                 case "TokenEmbeddingAttribute":
                     builder.Set(SpecKeys.Embedding, "[TokenEmbedding]", args.Whole);
-                    builder.Width = args.Int("Dim", SpecKeys.Width, builder);
+                    builder.Width = args.Int(SettingsTable.Dim, SpecKeys.Width, builder);
                     break;
 
                 case "PositionsAttribute":
                     builder.Set(SpecKeys.Positions, "[Positions]", args.Whole);
                     builder.Positions = new PositionSpec(
                         (PositionKind)args.CtorInt(0, "Kind", SpecKeys.Positions, builder),
-                        args.Int("Length", SpecKeys.PositionsLength, builder),
-                        args.Double("RopeBase", SpecKeys.RopeBase, builder, 0));
+                        args.Int(SettingsTable.PositionLength, SpecKeys.PositionsLength, builder),
+                        args.Double(SettingsTable.RopeBase, SpecKeys.RopeBase, builder));
                     break;
 
                 case "ContextFlattenAttribute":
                 {
                     var key = builder.NextLayer("[ContextFlatten]", args.Whole);
-                    builder.Layers.Add(new FlattenSpec(builder.Layers.Count, args.Int("Window", key + ".window", builder)));
+                    builder.Layers.Add(new FlattenSpec(builder.Layers.Count, args.Int(SettingsTable.Window, key + ".window", builder)));
                     break;
                 }
 
@@ -94,9 +139,9 @@ internal static class AttributeReader
                     builder.Layers.Add(new DenseSpec(
                         builder.Layers.Count,
                         args.CtorInt(0, "Units", key + ".units", builder),
-                        (Act)args.Int("Activation", key + ".activation", builder, (int)Act.Relu),
-                        args.Bool("Bias", key + ".bias", builder, true),
-                        args.Double("Dropout", key + ".dropout", builder, -1)));
+                        (Act)args.Int(SettingsTable.DenseActivation, key + ".activation", builder),
+                        args.Bool(SettingsTable.DenseBias, key + ".bias", builder),
+                        args.Double(SettingsTable.DenseDropout, key + ".dropout", builder)));
                     break;
                 }
 
@@ -105,45 +150,45 @@ internal static class AttributeReader
                     var key = builder.NextLayer("[TransformerBlocks]", args.Whole);
                     builder.Layers.Add(new TransformerSpec(
                         builder.Layers.Count,
-                        args.Int("Layers", key + ".layers", builder),
-                        args.Int("Repeat", key + ".repeat", builder),
-                        args.Int("Heads", key + ".heads", builder),
-                        args.Int("FfnHidden", key + ".ffn_hidden", builder),
-                        args.Double("FfnMultiplier", key + ".ffn_multiplier", builder, 0),
-                        (Act)args.Int("Activation", key + ".activation", builder, (int)Act.Gelu),
-                        (NormKind)args.Int("Norm", key + ".norm", builder, (int)NormKind.LayerNorm),
-                        args.Bool("NormBias", key + ".norm_bias", builder, true),
-                        args.Bool("PreNorm", key + ".pre_norm", builder, true),
-                        args.Bool("PackedQkv", key + ".packed_qkv", builder, true),
-                        args.Bool("AttentionBias", key + ".attention_bias", builder, true),
-                        args.Bool("FfnBias", key + ".ffn_bias", builder, true),
-                        args.Double("Dropout", key + ".dropout", builder, -1),
-                        args.Double("FfnDropout", key + ".ffn_dropout", builder, 0)));
+                        args.Int(SettingsTable.BlockCount, key + ".layers", builder),
+                        args.Int(SettingsTable.Repeat, key + ".repeat", builder),
+                        args.Int(SettingsTable.Heads, key + ".heads", builder),
+                        args.Int(SettingsTable.FfnHidden, key + ".ffn_hidden", builder),
+                        args.Double(SettingsTable.FfnMultiplier, key + ".ffn_multiplier", builder),
+                        (Act)args.Int(SettingsTable.BlockActivation, key + ".activation", builder),
+                        (NormKind)args.Int(SettingsTable.Norm, key + ".norm", builder),
+                        args.Bool(SettingsTable.NormBias, key + ".norm_bias", builder),
+                        args.Bool(SettingsTable.PreNorm, key + ".pre_norm", builder),
+                        args.Bool(SettingsTable.PackedQkv, key + ".packed_qkv", builder),
+                        args.Bool(SettingsTable.AttentionBias, key + ".attention_bias", builder),
+                        args.Bool(SettingsTable.FfnBias, key + ".ffn_bias", builder),
+                        args.Double(SettingsTable.BlockDropout, key + ".dropout", builder),
+                        args.Double(SettingsTable.FfnDropout, key + ".ffn_dropout", builder)));
                     break;
                 }
 
                 case "FinalNormAttribute":
                     builder.Set(SpecKeys.FinalNorm, "[FinalNorm]", args.Whole);
-                    builder.FinalNorm = new NormSpec((NormKind)args.CtorInt(0, "Kind", SpecKeys.FinalNorm, builder), args.Bool("Bias", SpecKeys.FinalNorm + ".bias", builder, true));
+                    builder.FinalNorm = new NormSpec((NormKind)args.CtorInt(0, "Kind", SpecKeys.FinalNorm, builder), args.Bool(SettingsTable.FinalNormBias, SpecKeys.FinalNorm + ".bias", builder));
                     break;
 
                 case "LMHeadAttribute":
                     builder.Set(SpecKeys.Head, "[LMHead]", args.Whole);
                     builder.Head = new HeadSpec(
-                        args.Bool("TiedToEmbedding", SpecKeys.HeadTied, builder, false),
-                        args.Bool("Bias", SpecKeys.HeadBias, builder, false),
-                        args.Int("Rank", SpecKeys.HeadRank, builder));
+                        args.Bool(SettingsTable.HeadTied, SpecKeys.HeadTied, builder),
+                        args.Bool(SettingsTable.HeadBias, SpecKeys.HeadBias, builder),
+                        args.Int(SettingsTable.HeadRank, SpecKeys.HeadRank, builder));
                     break;
 
                 case "BudgetAttribute":
                     builder.Set(SpecKeys.Budget, "[Budget]", args.Whole);
                     builder.Budget = new BudgetSpec(
-                        args.Long("MaxParameters", SpecKeys.Budgets("max_parameters"), builder),
-                        args.Long("MaxForwardFlopsPerToken", SpecKeys.Budgets("max_forward_flops_per_token"), builder),
-                        args.Double("MaxTrainingFlops", SpecKeys.Budgets("max_training_flops"), builder, 0),
-                        args.Long("TrainingTokens", SpecKeys.Budgets("training_tokens"), builder),
-                        args.Long("MaxWeightBytes", SpecKeys.Budgets("max_weight_bytes"), builder),
-                        args.Long("MaxKvCacheBytes", SpecKeys.Budgets("max_kv_cache_bytes"), builder));
+                        args.Long(SettingsTable.MaxParameters, SpecKeys.Budgets(SettingsTable.MaxParameters.Key), builder),
+                        args.Long(SettingsTable.MaxForwardFlops, SpecKeys.Budgets(SettingsTable.MaxForwardFlops.Key), builder),
+                        args.Double(SettingsTable.MaxTrainingFlops, SpecKeys.Budgets(SettingsTable.MaxTrainingFlops.Key), builder),
+                        args.Long(SettingsTable.TrainingTokens, SpecKeys.Budgets(SettingsTable.TrainingTokens.Key), builder),
+                        args.Long(SettingsTable.MaxWeightBytes, SpecKeys.Budgets(SettingsTable.MaxWeightBytes.Key), builder),
+                        args.Long(SettingsTable.MaxKvCacheBytes, SpecKeys.Budgets(SettingsTable.MaxKvCacheBytes.Key), builder));
                     break;
             }
         }
@@ -151,8 +196,69 @@ internal static class AttributeReader
         return new ParsedSpec(builder.Build(), EquatableArray<DiagnosticInfo>.Empty);
     }
 
-    private static string? ClassShapeProblem(INamedTypeSymbol type, ClassDeclarationSyntax node)
+    private static bool IsModelAttribute(AttributeData a) =>
+        a.AttributeClass is { Name: "ModelAttribute", ContainingNamespace: { Name: "SlmGen", ContainingNamespace.IsGlobalNamespace: true } };
+
+    private static string ShortName(INamedTypeSymbol attribute) =>
+        attribute.Name.EndsWith("Attribute", System.StringComparison.Ordinal) ? attribute.Name.Substring(0, attribute.Name.Length - "Attribute".Length) : attribute.Name;
+
+    /// <summary>The namespace as its symbols name it (no '@' escapes; the emitter escapes keywords).</summary>
+    private static string NamespaceOf(INamedTypeSymbol type)
     {
+        var parts = new List<string>();
+        for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+        {
+            parts.Insert(0, ns.Name);
+        }
+
+        return string.Join(".", parts);
+    }
+
+    /// <summary>The members the user declared (a clash with a generated member is reported after planning).</summary>
+    private static void CollectMembers(INamedTypeSymbol type, SpecBuilder builder, CancellationToken ct)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            ct.ThrowIfCancellationRequested();
+            if (member.IsImplicitlyDeclared)
+            {
+                continue;
+            }
+
+            var location = LocationInfo.From(member.Locations.FirstOrDefault());
+            if (member is IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false, Parameters.Length: 0 })
+            {
+                builder.UserMembers.Add(new UserMember(type.Name + "()", location));
+            }
+            else if (member is not IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor or MethodKind.Destructor })
+            {
+                builder.UserMembers.Add(new UserMember(member.Name, location));
+            }
+        }
+    }
+
+    private static string? ClassShapeProblem(INamedTypeSymbol type, TypeDeclarationSyntax node)
+    {
+        if (node is RecordDeclarationSyntax)
+        {
+            return "it is a record; declare it as a 'partial class' (a model is a TorchSharp module)";
+        }
+
+        if (node is not ClassDeclarationSyntax)
+        {
+            return $"it is {(node is StructDeclarationSyntax ? "a struct" : node is InterfaceDeclarationSyntax ? "an interface" : "not a class")}; declare it as a 'partial class'";
+        }
+
+        if (node.ParameterList is not null)
+        {
+            return "it has a primary constructor; the generated part declares the model's parameterless constructor, so declare it without parameters";
+        }
+
+        if (type.IsFileLocal)
+        {
+            return "it is file-local ('file'), so the generated part in another file cannot extend it";
+        }
+
         if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             return "it must be declared 'partial' so that the generator can add the module code";
@@ -198,28 +304,28 @@ internal static class AttributeReader
 
         private string ShortName => data.AttributeClass!.Name.Substring(0, data.AttributeClass.Name.Length - "Attribute".Length);
 
-        public int Int(string name, string key, SpecBuilder builder, int fallback = 0) =>
-            Named(name, key, builder) is { Value: int i } ? i : fallback;
+        public int Int(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) is { Value: int i } ? i : System.Convert.ToInt32(setting.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture);
 
-        public long Long(string name, string key, SpecBuilder builder) =>
-            Named(name, key, builder) switch
+        public long Long(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) switch
             {
                 { Value: long l } => l,
                 { Value: int i } => i,
-                _ => 0,
+                _ => System.Convert.ToInt64(setting.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture),
             };
 
-        public double Double(string name, string key, SpecBuilder builder, double fallback) =>
-            Named(name, key, builder) switch
+        public double Double(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) switch
             {
                 { Value: double d } => d,
                 { Value: float f } => f,
                 { Value: int i } => i,
-                _ => fallback,
+                _ => System.Convert.ToDouble(setting.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture),
             };
 
-        public bool Bool(string name, string key, SpecBuilder builder, bool fallback) =>
-            Named(name, key, builder) is { Value: bool b } ? b : fallback;
+        public bool Bool(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) is { Value: bool b } ? b : (bool)setting.AttributeDefault!;
 
         public int CtorInt(int index, string name, string key, SpecBuilder builder)
         {

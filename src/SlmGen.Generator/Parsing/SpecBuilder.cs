@@ -7,6 +7,7 @@ namespace SlmGen.Generator.Parsing;
 internal sealed class SpecBuilder
 {
     private readonly List<SettingLocation> settings = new();
+    private readonly HashSet<string> written = new(System.StringComparer.Ordinal);
 
     public SpecBuilder(string ns, string className, SpecSource source, string sourcePath)
     {
@@ -47,11 +48,18 @@ internal sealed class SpecBuilder
 
     public BudgetSpec Budget { get; set; } = BudgetSpec.None;
 
+    /// <summary>Members the user declared on the class (attribute front-end).</summary>
+    public List<UserMember> UserMembers { get; } = new();
+
     /// <summary>Records that <paramref name="key"/> was written at <paramref name="location"/>.</summary>
-    public void Set(string key, string display, LocationInfo? location) => settings.Add(new SettingLocation(key, display, location));
+    public void Set(string key, string display, LocationInfo? location)
+    {
+        settings.Add(new SettingLocation(key, display, location));
+        written.Add(key);
+    }
 
     /// <summary>True when <paramref name="key"/> was written.</summary>
-    public bool Has(string key) => settings.Exists(s => s.Key == key);
+    public bool Has(string key) => written.Contains(key);
 
     /// <summary>Registers the next layer's location and returns its key.</summary>
     public string NextLayer(string display, LocationInfo? location)
@@ -77,5 +85,6 @@ internal sealed class SpecBuilder
         FinalNorm,
         Head,
         Budget,
-        settings.ToEquatableArray());
+        new SettingMap(settings.ToEquatableArray()),
+        UserMembers.ToEquatableArray());
 }

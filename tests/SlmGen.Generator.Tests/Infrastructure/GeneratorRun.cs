@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
+using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Tests.Infrastructure;
 
@@ -112,6 +113,24 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
     /// <summary>The generated source whose hint name ends with <paramref name="hintSuffix"/>.</summary>
     public string Generated(string hintSuffix) =>
         Result.Results.SelectMany(r => r.GeneratedSources).Single(s => s.HintName.EndsWith(hintSuffix, System.StringComparison.Ordinal)).SourceText.ToString();
+
+    /// <summary>The module file of the model <paramref name="fullName"/>.</summary>
+    public string Model(string fullName) => Exact(Identifiers.HintName(fullName, string.Empty));
+
+    /// <summary>The cost file of the model <paramref name="fullName"/>.</summary>
+    public string Costs(string fullName) => Exact(Identifiers.HintName(fullName, "Costs"));
+
+    /// <summary>Everything generated for the model: module, costs and (YAML) declaration.</summary>
+    public string ModelAndCosts(string fullName) => Model(fullName) + Costs(fullName);
+
+    /// <summary>True when the model <paramref name="fullName"/> was generated.</summary>
+    public bool Declares(string fullName) => HintNames.Contains(Identifiers.HintName(fullName, string.Empty));
+
+    /// <summary>True when a YAML declaration file was generated for <paramref name="fullName"/>.</summary>
+    public bool DeclaresFromYaml(string fullName) => HintNames.Contains(Identifiers.HintName(fullName, "Declaration"));
+
+    private string Exact(string hintName) =>
+        Result.Results.SelectMany(r => r.GeneratedSources).Single(s => s.HintName == hintName).SourceText.ToString();
 
     public IEnumerable<string> HintNames => Result.Results.SelectMany(r => r.GeneratedSources).Select(s => s.HintName);
 

@@ -1,0 +1,146 @@
+using System.Collections.Generic;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Analysis;
+
+/// <summary>
+/// A validated spec resolved once into what the model is: every step of the forward pass with its field
+/// name, input and output width, whether it runs at every position of the window, and its effective
+/// settings (dropout, FFN width, biases, norms, RoPE). The cost model, the emitters, the cost doc, the
+/// fingerprint and the budget analyzer read this and nothing else: none of them derives a width or a
+/// default. Location-free and equatable, so that the source-output step caches across edits that only
+/// move a declaration.
+/// </summary>
+/// <param name="PredictsEveryPosition">False for models with a flatten: one prediction per window.</param>
+/// <param name="BlockApplications">Transformer block applications in one forward pass (GPT-2 init scales residual projections by it).</param>
+internal sealed record ModelPlan(
+    string Namespace,
+    string ClassName,
+    SpecSource Source,
+    string SourcePath,
+    int Vocab,
+    int Context,
+    int Width,
+    InitScheme Init,
+    PositionKind Positions,
+    bool PredictsEveryPosition,
+    int BlockApplications,
+    EquatableArray<PlanStep> Steps)
+{
+    public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
+
+    /// <summary>Where the model was declared, in words (reports).</summary>
+    public string SourceDescription => Source == SpecSource.Yaml ? SourcePath : "attributes on " + FullName;
+
+    /// <summary>
+    /// How many times a step runs per counted unit — per token for models that predict at every position
+    /// (1), per prediction for flatten models: a step before the flatten runs at every one of the
+    /// <see cref="Context"/> positions of the window (T), a step after it once.
+    /// </summary>
+    public long RunsPerUnit(PlanStep step) => PredictsEveryPosition || !step.PerPosition ? 1 : Context;
+
+    /// <summary>Rows a step produces per sequence (activation memory): T at every position, 1 after a flatten.</summary>
+    public long RowsPerSequence(PlanStep step) => step.PerPosition ? Context : 1;
+
+    /// <summary>The names of the members the generated code declares (a user member with one of them is an error).</summary>
+    public IEnumerable<string> GeneratedMembers()
+    {
+        foreach (var name in GeneratedMemberNames)
+        {
+            yield return name;
+        }
+
+        foreach (var step in Steps)
+        {
+            if (step.Field.Length > 0)
+            {
+                yield return step.Field;
+            }
+        }
+    }
+
+    /// <summary>Members every generated model declares.</summary>
+    public static readonly string[] GeneratedMemberNames =
+    {
+        "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
+        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits",
+    };
+}
+
+/// <summary>One step of the forward pass.</summary>
+/// <param name="Field">The module field that holds it ("" for steps without one).</param>
+/// <param name="InWidth">Features per row coming in.</param>
+/// <param name="OutWidth">Features per row going out.</param>
+/// <param name="PerPosition">True when it runs at every position of the window (before a flatten, or in a model without one).</param>
+internal abstract record PlanStep(string Field, long InWidth, long OutWidth, bool PerPosition);
+
+/// <summary>The token embedding (wte).</summary>
+internal sealed record EmbeddingStep(string Field, long Vocab, long Dim) : PlanStep(Field, 0, Dim, true);
+
+/// <summary>Positions added to the embedding: a learned table of <paramref name="Rows"/>, or fixed sinusoids.</summary>
+internal sealed record PositionsStep(string Field, PositionKind Kind, long Rows, long Dim) : PlanStep(Field, Dim, Dim, true);
+
+/// <summary>Rotary positions: no module of its own, applied inside every attention layer.</summary>
+internal sealed record RopeStep(double Base, long Dim) : PlanStep(string.Empty, Dim, Dim, true);
+
+/// <summary>Dropout on the embedding output.</summary>
+internal sealed record EmbeddingDropoutStep(string Field, double Probability, long Dim) : PlanStep(Field, Dim, Dim, true);
+
+/// <summary>The last <paramref name="Window"/> positions side by side: (B, T, d) → (B, Window·d).</summary>
+internal sealed record FlattenStep(string Field, long Window, long InWidth) : PlanStep(Field, InWidth, Window * InWidth, false);
+
+/// <summary>A dense layer with its effective dropout.</summary>
+internal sealed record DenseStep(string Field, long InWidth, long OutWidth, Act Activation, bool Bias, double Dropout, bool PerPosition)
+    : PlanStep(Field, InWidth, OutWidth, PerPosition);
+
+/// <summary>
+/// A stack of <paramref name="Blocks"/> distinct transformer blocks applied <paramref name="Repeat"/> times
+/// with shared weights, with every effective setting resolved.
+/// </summary>
+internal sealed record StackStep(
+    string Field,
+    int LayerIndex,
+    long Width,
+    int Blocks,
+    int Repeat,
+    int Heads,
+    long FfnHidden,
+    Act Activation,
+    NormKind Norm,
+    bool NormBias,
+    bool PreNorm,
+    bool PackedQkv,
+    bool AttentionBias,
+    bool FfnBias,
+    double Dropout,
+    double FfnDropout,
+    bool Rope,
+    double RopeBase,
+    int Context)
+    : PlanStep(Field, Width, Width, true)
+{
+    public long HeadDim => Width / Heads;
+
+    public long Applications => (long)Blocks * Repeat;
+}
+
+/// <summary>The norm before the head.</summary>
+internal sealed record FinalNormStep(string Field, NormKind Kind, bool Bias, long Width, bool PerPosition) : PlanStep(Field, Width, Width, PerPosition);
+
+/// <summary>The kinds of LM head.</summary>
+internal enum HeadKind
+{
+    /// <summary>A full matrix of its own.</summary>
+    Full,
+
+    /// <summary>The token embedding's matrix.</summary>
+    Tied,
+
+    /// <summary>Two matrices through a bottleneck of rank r.</summary>
+    Factorised,
+}
+
+/// <summary>The LM head.</summary>
+/// <param name="CanTie">True when its input width equals the embedding width, so tying would be possible.</param>
+internal sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Rank, long Vocab, bool Bias, bool PerPosition, bool CanTie)
+    : PlanStep(Field, InWidth, Vocab, PerPosition);

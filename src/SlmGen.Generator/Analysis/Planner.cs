@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Analysis;
+
+/// <summary>Resolves a validated spec into its <see cref="ModelPlan"/>: the one place widths, field names and effective settings are derived.</summary>
+internal static class Planner
+{
+    public static ModelPlan Resolve(ModelSpec spec)
+    {
+        var steps = new List<PlanStep>();
+        long d = spec.Width;
+        var t = spec.Context;
+
+        steps.Add(new EmbeddingStep("wte", spec.Vocab, d));
+        switch (spec.Positions.Kind)
+        {
+            case PositionKind.Learned:
+                steps.Add(new PositionsStep("wpe", PositionKind.Learned, spec.Positions.Length > 0 ? spec.Positions.Length : t, d));
+                break;
+            case PositionKind.Sinusoidal:
+                steps.Add(new PositionsStep("wpe", PositionKind.Sinusoidal, t, d));
+                break;
+            case PositionKind.Rope:
+                steps.Add(new RopeStep(spec.Positions.EffectiveRopeBase, d));
+                break;
+        }
+
+        if (spec.EffectiveEmbeddingDropout > 0)
+        {
+            steps.Add(new EmbeddingDropoutStep("drop", spec.EffectiveEmbeddingDropout, d));
+        }
+
+        var stackCount = 0;
+        foreach (var layer in spec.Layers)
+        {
+            if (layer is TransformerSpec)
+            {
+                stackCount++;
+            }
+        }
+
+        long width = d;
+        var perPosition = true;
+        var dense = 0;
+        var stacks = 0;
+        var applications = 0L;
+        foreach (var layer in spec.Layers)
+        {
+            switch (layer)
+            {
+                case FlattenSpec flatten:
+                    var window = flatten.EffectiveWindow(t);
+                    steps.Add(new FlattenStep("flatten", window, width));
+                    width *= window;
+                    perPosition = false;
+                    break;
+
+                case DenseSpec denseSpec:
+                    dense++;
+                    steps.Add(new DenseStep("dense" + dense, width, denseSpec.Units, denseSpec.Activation, denseSpec.Bias, denseSpec.EffectiveDropout(spec.Dropout), perPosition));
+                    width = denseSpec.Units;
+                    break;
+
+                case TransformerSpec stack:
+                    stacks++;
+                    var rope = spec.Positions.Kind == PositionKind.Rope;
+                    var step = new StackStep(
+                        stackCount == 1 ? "blocks" : "blocks" + stacks,
+                        stack.Index,
+                        width,
+                        stack.Layers,
+                        stack.EffectiveRepeat,
+                        stack.Heads,
+                        stack.EffectiveFfnHidden(width),
+                        stack.Activation,
+                        stack.Norm,
+                        stack.NormBias,
+                        stack.PreNorm,
+                        stack.PackedQkv,
+                        stack.AttentionBias,
+                        stack.FfnBias,
+                        stack.EffectiveDropout(spec.Dropout),
+                        stack.FfnDropout,
+                        rope,
+                        rope ? spec.Positions.EffectiveRopeBase : 0,
+                        t);
+                    applications += step.Applications;
+                    steps.Add(step);
+                    break;
+            }
+        }
+
+        if (spec.FinalNorm.Kind != NormKind.None)
+        {
+            steps.Add(new FinalNormStep("ln_f", spec.FinalNorm.Kind, spec.FinalNorm.Bias, width, perPosition));
+        }
+
+        var head = spec.Head;
+        var kind = head.Tied ? HeadKind.Tied : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
+        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.Vocab, head.Bias, perPosition, width == d));
+
+        return new ModelPlan(
+            spec.Namespace,
+            spec.ClassName,
+            spec.Source,
+            spec.SourcePath,
+            spec.Vocab,
+            spec.Context,
+            spec.Width,
+            spec.Init,
+            spec.Positions.Kind,
+            perPosition,
+            (int)Math.Min(int.MaxValue, applications),
+            steps.ToEquatableArray());
+    }
+}

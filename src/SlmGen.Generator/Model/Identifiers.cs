@@ -1,0 +1,132 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace SlmGen.Generator.Model;
+
+/// <summary>
+/// Validation and escaping of the names that reach generated code, the same for both front-ends (and for the
+/// project's RootNamespace), and the hint names of generated files.
+/// </summary>
+internal static class Identifiers
+{
+    /// <summary>Contextual keywords that C# refuses (or warns about) as the name of a type.</summary>
+    private static readonly string[] ReservedTypeNames =
+    {
+        "var", "dynamic", "record", "required", "file", "scoped", "extension", "field", "nameof", "managed", "unmanaged", "notnull", "allows", "_",
+    };
+
+    /// <summary>The longest identifier C# takes.</summary>
+    public const int MaxLength = 511;
+
+    /// <summary>Why <paramref name="name"/> cannot be a model's class name, or null when it can (an escaped keyword such as <c>@class</c> can).</summary>
+    public static string? ClassNameProblem(string name)
+    {
+        var bare = name.StartsWith("@", StringComparison.Ordinal) ? name.Substring(1) : name;
+        if (bare.Length == 0 || !SyntaxFacts.IsValidIdentifier(bare))
+        {
+            return "it is not a C# identifier";
+        }
+
+        if (IsKeyword(bare) && !name.StartsWith("@", StringComparison.Ordinal))
+        {
+            return "it is a C# keyword (write @" + bare + " to use it anyway)";
+        }
+
+        if (ReservedTypeNames.Contains(bare))
+        {
+            return "C# does not allow it as the name of a type";
+        }
+
+        if (bare.Length > MaxLength)
+        {
+            return $"it is longer than the {MaxLength} characters C# allows";
+        }
+
+        return null;
+    }
+
+    /// <summary>Why <paramref name="ns"/> cannot be a namespace, or null when it can.</summary>
+    public static string? NamespaceProblem(string ns)
+    {
+        if (ns.Length == 0)
+        {
+            return "it is empty";
+        }
+
+        foreach (var part in ns.Split('.'))
+        {
+            var bare = part.StartsWith("@", StringComparison.Ordinal) ? part.Substring(1) : part;
+            if (bare.Length == 0 || !SyntaxFacts.IsValidIdentifier(bare))
+            {
+                return $"'{part}' is not a C# identifier";
+            }
+
+            if (IsKeyword(bare) && !part.StartsWith("@", StringComparison.Ordinal))
+            {
+                return $"'{part}' is a C# keyword (write @{bare} to use it anyway)";
+            }
+
+            if (bare.Length > MaxLength)
+            {
+                return $"'{bare.Substring(0, 20)}...' is longer than the {MaxLength} characters C# allows";
+            }
+
+            if (bare == "global")
+            {
+                return "'global' cannot name a namespace";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A name without its '@' escapes (how the symbol is named: <c>@class</c> → <c>class</c>).</summary>
+    public static string Unescape(string dotted) => string.Join(".", dotted.Split('.').Select(p => p.StartsWith("@", StringComparison.Ordinal) ? p.Substring(1) : p));
+
+    /// <summary>A name as C# source: every keyword part escaped with '@' (<c>namespace.Models</c> → <c>@namespace.Models</c>).</summary>
+    public static string Escape(string dotted) => string.Join(".", dotted.Split('.').Select(p => IsKeyword(p) ? "@" + p : p));
+
+    /// <summary>A fully qualified type reference: <c>global::N.M.Name</c>.</summary>
+    public static string Global(string ns, string name) => "global::" + (ns.Length == 0 ? Escape(name) : Escape(ns) + "." + Escape(name));
+
+    public static bool IsKeyword(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None;
+
+    /// <summary>
+    /// A hint name for one generated file of a model, unique for every distinct full name also when hint
+    /// names are compared case-insensitively, never equal to the catalog's, of bounded length, and made of
+    /// characters every file system takes: a readable part (letters, digits, '_' and '.', at most 80) and a
+    /// 64-bit hash of the exact full name.
+    /// </summary>
+    public static string HintName(string fullName, string kind)
+    {
+        var readable = new StringBuilder();
+        foreach (var c in fullName)
+        {
+            readable.Append((c is >= 'a' and <= 'z') || (c is >= 'A' and <= 'Z') || (c is >= '0' and <= '9') || c == '.' ? c : '_');
+            if (readable.Length == 80)
+            {
+                break;
+            }
+        }
+
+        return $"{readable}.{Hash(fullName)}{(kind.Length == 0 ? string.Empty : "." + kind)}.g.cs";
+    }
+
+    /// <summary>FNV-1a of the UTF-16 code units, 64 bits as 16 hex digits.</summary>
+    public static string Hash(string text)
+    {
+        const ulong offset = 14695981039346656037UL;
+        const ulong prime = 1099511628211UL;
+        var hash = offset;
+        foreach (var c in text)
+        {
+            hash = unchecked((hash ^ (byte)c) * prime);
+            hash = unchecked((hash ^ (byte)(c >> 8)) * prime);
+        }
+
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace SlmGen.Generator.Model;
+
+/// <summary>The value type of a setting.</summary>
+internal enum SettingType
+{
+    Whole,
+    Number,
+    Flag,
+    Name,
+    Section,
+}
+
+/// <summary>
+/// One setting of the spec language: its YAML key, its attribute property, its default and its range. The
+/// YAML reader's allowed keys, the attribute reader's fallbacks and the schema table in docs/yaml-schema.md
+/// all come from <see cref="SettingsTable"/>; a test checks that the runtime attributes' initialisers equal
+/// <see cref="AttributeDefault"/>.
+/// </summary>
+/// <param name="Section">Where the key lives in YAML: <c>model</c> (the root), <c>embedding</c>, <c>positions</c>, <c>flatten</c>, <c>dense</c>, <c>transformer</c>, <c>final_norm</c>, <c>head</c>, <c>budget</c>.</param>
+/// <param name="Key">The YAML key (also the last part of the spec's setting key).</param>
+/// <param name="Attribute">The attribute that carries it (without the Attribute suffix), or null for YAML-only keys.</param>
+/// <param name="Property">The attribute property, or null.</param>
+/// <param name="AttributeDefault">The value the attribute holds when the property is not written (0, -1 = "inherit", false, ...).</param>
+/// <param name="Default">The default in words (docs).</param>
+/// <param name="Allowed">The allowed values in words (docs and messages).</param>
+/// <param name="Meaning">What it does (docs).</param>
+internal sealed record Setting(
+    string Section,
+    string Key,
+    SettingType Type,
+    string? Attribute,
+    string? Property,
+    object? AttributeDefault,
+    string Default,
+    string Allowed,
+    string Meaning);
+
+/// <summary>Every setting, in the order the docs list them. The one place defaults are written down.</summary>
+internal static class SettingsTable
+{
+    public const string Root = "model";
+    public const string EmbeddingSection = "embedding";
+    public const string PositionsSection = "positions";
+    public const string FlattenSection = "flatten";
+    public const string DenseSection = "dense";
+    public const string TransformerSection = "transformer";
+    public const string FinalNormSection = "final_norm";
+    public const string HeadSection = "head";
+    public const string BudgetSection = "budget";
+
+    /// <summary>Largest size accepted for any one dimension (vocabulary, width, context, units).</summary>
+    public const int MaxDimension = 1 << 24;
+
+    /// <summary>Largest number of blocks in one stack, and of applications of a shared stack.</summary>
+    public const int MaxBlocks = 100_000;
+
+    /// <summary>Attribute values that mean "take the model's value" (dropout settings).</summary>
+    public const double Inherit = -1;
+
+    // Model (root).
+    public static readonly Setting Name = new(Root, "name", SettingType.Name, null, null, null, "the file name in PascalCase", "a C# identifier", "class name");
+    public static readonly Setting Namespace = new(Root, "namespace", SettingType.Name, null, null, null, "`RootNamespace`", "dotted C# identifiers", "namespace");
+    public static readonly Setting Vocab = new(Root, "vocab", SettingType.Whole, "Model", "Vocab", 0, "required", "2 … 16,777,216", "vocabulary size");
+    public static readonly Setting Context = new(Root, "context", SettingType.Whole, "Model", "Context", 0, "required", "1 … 16,777,216", "tokens per window");
+    public static readonly Setting Dropout = new(Root, "dropout", SettingType.Number, "Model", "Dropout", 0.0, "0", "[0, 1)", "default dropout of every layer");
+    public static readonly Setting EmbeddingDropout = new(Root, "embedding_dropout", SettingType.Number, "Model", "EmbeddingDropout", Inherit, "`dropout`", "[0, 1)", "dropout on the embedding output (token + positions)");
+    public static readonly Setting Init = new(Root, "init", SettingType.Name, "Model", "Init", 0, "`torch`", "`torch` \\| `gpt2`", "PyTorch's default initialisation, or GPT-2's (N(0, 0.02), scaled residual projections)");
+    public static readonly Setting Embedding = new(Root, "embedding", SettingType.Section, "TokenEmbedding", null, null, "required", "a number, or `{ dim }`", "token embedding width (d_model)");
+    public static readonly Setting Positions = new(Root, "positions", SettingType.Section, "Positions", null, null, "`none`", "a kind, or `{ kind, length, base }`", "position information");
+    public static readonly Setting Layers = new(Root, "layers", SettingType.Section, null, null, null, "none", "a list of layers", "the layers in forward order");
+    public static readonly Setting FinalNorm = new(Root, "final_norm", SettingType.Section, "FinalNorm", null, null, "`none`", "a norm kind, or `{ kind, bias }`", "norm before the head");
+    public static readonly Setting Head = new(Root, "head", SettingType.Section, "LMHead", null, null, "untied, no bias", "`untied` \\| `tied` \\| `bias`, or `{ tied, bias, rank }`", "the LM head");
+    public static readonly Setting Budget = new(Root, "budget", SettingType.Section, "Budget", null, null, "none", "a mapping", "budgets");
+
+    // Embedding.
+    public static readonly Setting Dim = new(EmbeddingSection, "dim", SettingType.Whole, "TokenEmbedding", "Dim", 0, "required", "1 … 16,777,216", "embedding width (d_model)");
+
+    // Positions.
+    public static readonly Setting PositionKind = new(PositionsSection, "kind", SettingType.Name, "Positions", "Kind", 0, "`none`", "`learned` \\| `sinusoidal` \\| `rope` \\| `none`", "how positions enter the model");
+    public static readonly Setting PositionLength = new(PositionsSection, "length", SettingType.Whole, "Positions", "Length", 0, "the context", "≥ context", "rows of a learned position table");
+    public static readonly Setting RopeBase = new(PositionsSection, "base", SettingType.Number, "Positions", "RopeBase", 0.0, "10000", "> 1", "RoPE frequency base");
+
+    // Flatten.
+    public static readonly Setting Window = new(FlattenSection, "window", SettingType.Whole, "ContextFlatten", "Window", 0, "the context", "1 … context", "positions concatenated (the last ones)");
+
+    // Dense.
+    public static readonly Setting Units = new(DenseSection, "units", SettingType.Whole, "Dense", "Units", 0, "required", "1 … 16,777,216", "output width");
+    public static readonly Setting DenseActivation = new(DenseSection, "activation", SettingType.Name, "Dense", "Activation", 0, "`relu`", "`relu` \\| `gelu` \\| `silu` \\| `tanh` \\| `identity`", "activation after the matrix");
+    public static readonly Setting DenseBias = new(DenseSection, "bias", SettingType.Flag, "Dense", "Bias", true, "true", "true \\| false", "bias vector");
+    public static readonly Setting DenseDropout = new(DenseSection, "dropout", SettingType.Number, "Dense", "Dropout", Inherit, "the model's `dropout`", "[0, 1)", "dropout after the activation");
+
+    // Transformer blocks.
+    public static readonly Setting BlockCount = new(TransformerSection, "layers", SettingType.Whole, "TransformerBlocks", "Layers", 0, "required", "1 … 100,000", "distinct blocks in the stack");
+    public static readonly Setting Repeat = new(TransformerSection, "repeat", SettingType.Whole, "TransformerBlocks", "Repeat", 0, "1", "1 … 100,000", "applications of the whole stack with shared weights");
+    public static readonly Setting Heads = new(TransformerSection, "heads", SettingType.Whole, "TransformerBlocks", "Heads", 0, "required", "a divisor of the width", "attention heads");
+    public static readonly Setting Ffn = new(TransformerSection, "ffn", SettingType.Number, null, null, null, "4x", "`4x` (a multiple of the width) or `1536` (a width)", "FFN width (short form of `ffn_multiplier` / `ffn_hidden`)");
+    public static readonly Setting FfnHidden = new(TransformerSection, "ffn_hidden", SettingType.Whole, "TransformerBlocks", "FfnHidden", 0, "4 × width", "1 … 16,777,216", "FFN hidden width");
+    public static readonly Setting FfnMultiplier = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplier", 0.0, "4", "> 0, giving a whole width ≥ 1", "FFN hidden width as a multiple of the width");
+    public static readonly Setting BlockActivation = new(TransformerSection, "activation", SettingType.Name, "TransformerBlocks", "Activation", 1, "`gelu`", "`relu` \\| `gelu` \\| `silu` \\| `swiglu` \\| `tanh` \\| `identity`", "FFN activation");
+    public static readonly Setting Norm = new(TransformerSection, "norm", SettingType.Name, "TransformerBlocks", "Norm", 1, "`layernorm`", "`layernorm` \\| `rmsnorm` \\| `none`", "norm kind");
+    public static readonly Setting NormBias = new(TransformerSection, "norm_bias", SettingType.Flag, "TransformerBlocks", "NormBias", true, "true", "true \\| false", "LayerNorm bias");
+    public static readonly Setting PreNorm = new(TransformerSection, "pre_norm", SettingType.Flag, "TransformerBlocks", "PreNorm", true, "true", "true \\| false", "pre-norm (false: post-norm, the original Transformer)");
+    public static readonly Setting PackedQkv = new(TransformerSection, "packed_qkv", SettingType.Flag, "TransformerBlocks", "PackedQkv", true, "true", "true \\| false", "one q/k/v projection or three");
+    public static readonly Setting AttentionBias = new(TransformerSection, "attention_bias", SettingType.Flag, "TransformerBlocks", "AttentionBias", true, "true", "true \\| false", "biases of the attention projections");
+    public static readonly Setting FfnBias = new(TransformerSection, "ffn_bias", SettingType.Flag, "TransformerBlocks", "FfnBias", true, "true", "true \\| false", "biases of the FFN");
+    public static readonly Setting BlockDropout = new(TransformerSection, "dropout", SettingType.Number, "TransformerBlocks", "Dropout", Inherit, "the model's `dropout`", "[0, 1)", "dropout on attention probabilities and residual branches");
+    public static readonly Setting FfnDropout = new(TransformerSection, "ffn_dropout", SettingType.Number, "TransformerBlocks", "FfnDropout", 0.0, "0", "[0, 1)", "dropout inside the FFN, after its activation");
+
+    // Final norm.
+    public static readonly Setting FinalNormKind = new(FinalNormSection, "kind", SettingType.Name, "FinalNorm", "Kind", 0, "`none`", "`layernorm` \\| `rmsnorm` \\| `none`", "norm kind");
+    public static readonly Setting FinalNormBias = new(FinalNormSection, "bias", SettingType.Flag, "FinalNorm", "Bias", true, "true", "true \\| false", "LayerNorm bias");
+
+    // Head.
+    public static readonly Setting HeadTied = new(HeadSection, "tied", SettingType.Flag, "LMHead", "TiedToEmbedding", false, "false", "true \\| false", "use the token embedding's weight");
+    public static readonly Setting HeadBias = new(HeadSection, "bias", SettingType.Flag, "LMHead", "Bias", false, "false", "true \\| false", "bias vector (own weights only)");
+    public static readonly Setting HeadRank = new(HeadSection, "rank", SettingType.Whole, "LMHead", "Rank", 0, "0 (a full matrix)", "0 … 16,777,216", "bottleneck width of a factorised head");
+
+    // Budget.
+    public static readonly Setting MaxParameters = new(BudgetSection, "max_parameters", SettingType.Whole, "Budget", "MaxParameters", 0L, "none", "≥ 0 (0 = none)", "parameters");
+    public static readonly Setting MaxForwardFlops = new(BudgetSection, "max_forward_flops_per_token", SettingType.Whole, "Budget", "MaxForwardFlopsPerToken", 0L, "none", "≥ 0 (0 = none)", "forward FLOPs per token (per prediction for flatten models)");
+    public static readonly Setting MaxTrainingFlops = new(BudgetSection, "max_training_flops", SettingType.Number, "Budget", "MaxTrainingFlops", 0.0, "none", "≥ 0 (0 = none)", "training FLOPs of the whole run (needs `training_tokens`)");
+    public static readonly Setting TrainingTokens = new(BudgetSection, "training_tokens", SettingType.Whole, "Budget", "TrainingTokens", 0L, "none", "≥ 0", "tokens the model will be trained on");
+    public static readonly Setting MaxWeightBytes = new(BudgetSection, "max_weight_bytes", SettingType.Whole, "Budget", "MaxWeightBytes", 0L, "none", "≥ 0 (0 = none)", "weight bytes in fp32");
+    public static readonly Setting MaxKvCacheBytes = new(BudgetSection, "max_kv_cache_bytes", SettingType.Whole, "Budget", "MaxKvCacheBytes", 0L, "none", "≥ 0 (0 = none)", "KV cache bytes of a full context in bf16");
+
+    /// <summary>Every setting, in docs order.</summary>
+    public static readonly Setting[] All =
+    {
+        Name, Namespace, Vocab, Context, Dropout, EmbeddingDropout, Init, Embedding, Positions, Layers, FinalNorm, Head, Budget,
+        Dim,
+        PositionKind, PositionLength, RopeBase,
+        Window,
+        Units, DenseActivation, DenseBias, DenseDropout,
+        BlockCount, Repeat, Heads, Ffn, FfnHidden, FfnMultiplier, BlockActivation, Norm, NormBias, PreNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
+        FinalNormKind, FinalNormBias,
+        HeadTied, HeadBias, HeadRank,
+        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, MaxWeightBytes, MaxKvCacheBytes,
+    };
+
+    /// <summary>The layer kinds a YAML <c>layers:</c> list takes.</summary>
+    public static readonly string[] LayerKinds = { FlattenSection, DenseSection, TransformerSection };
+
+    private static readonly Dictionary<string, string[]> KeysBySection = All
+        .GroupBy(s => s.Section)
+        .ToDictionary(g => g.Key, g => g.Select(s => s.Key).ToArray());
+
+    /// <summary>The default of a whole-number or enum setting (what the attribute holds when it is not written).</summary>
+    public static int DefaultInt(Setting s) => System.Convert.ToInt32(s.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static double DefaultDouble(Setting s) => System.Convert.ToDouble(s.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static bool DefaultBool(Setting s) => (bool)s.AttributeDefault!;
+
+    /// <summary>The YAML keys a section allows.</summary>
+    public static string[] KeysOf(string section) => KeysBySection.TryGetValue(section, out var keys) ? keys : new string[0];
+
+    /// <summary>The schema table of docs/yaml-schema.md (a test keeps the file equal to it).</summary>
+    public static string MarkdownTable()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("| section | key | attribute | allowed | default | meaning |\n");
+        sb.Append("|---|---|---|---|---|---|\n");
+        foreach (var s in All)
+        {
+            var attribute = s.Attribute is null ? "(YAML only)" : s.Property is null ? $"`[{s.Attribute}]`" : $"`{s.Attribute}.{s.Property}`";
+            sb.Append($"| {s.Section} | `{s.Key}` | {attribute} | {s.Allowed} | {s.Default} | {s.Meaning} |\n");
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,174 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using Microsoft.CodeAnalysis.Text;
+using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Model;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace SlmGen.Generator.Parsing.Yaml;
+
+/// <summary>
+/// Turns the text of a spec file into its root mapping, or diagnostics. Before YamlDotNet's representation
+/// model (which recurses once per nesting level) sees the document, a scan over the parser's events — a
+/// loop, whatever the nesting — refuses documents nested deeper than <see cref="MaxDepth"/> (flow and block
+/// styles alike), aliases to a node that contains them, and keys that are not plain scalars.
+/// </summary>
+internal static class YamlDocumentLoader
+{
+    /// <summary>The deepest nesting a spec may have (a spec needs 4: root, layers, a layer, its settings).</summary>
+    public const int MaxDepth = 32;
+
+    public static YamlMappingNode? Load(string? text, YamlContext context, CancellationToken ct)
+    {
+        if (text is null)
+        {
+            context.Report(DiagnosticDescriptors.YamlSyntax, null, "the file could not be read");
+            return null;
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            if (!Scan(text, context, ct))
+            {
+                return null;
+            }
+
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            var inner = ex;
+            while (inner.InnerException is YamlException deeper)
+            {
+                inner = deeper;
+            }
+
+            var message = inner.Message.Replace("\r", string.Empty).Replace("\n", " ");
+            var location = context.Location(inner.Start, inner.End);
+            var tab = FirstIndentingTab(text, context.Path);
+            if (tab is not null && message.IndexOf("tab", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                location = tab;
+                message += " (YAML does not allow tabs for indentation; use spaces)";
+            }
+
+            context.Report(DiagnosticDescriptors.YamlSyntax, location, message);
+            return null;
+        }
+
+        ct.ThrowIfCancellationRequested();
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            context.Report(DiagnosticDescriptors.YamlSyntax, null, "the file holds no model (an empty document)");
+            return null;
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(stream.Documents[1].RootNode), "a spec file holds one model; split the documents into separate files");
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            var node = stream.Documents[0].RootNode;
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(node), "the spec", "a mapping of settings (vocab: ..., context: ..., layers: ...)", YamlContext.Describe(node));
+            return null;
+        }
+
+        return root;
+    }
+
+    /// <summary>The structural checks, over parser events. False (with a diagnostic) when the document must not be loaded.</summary>
+    private static bool Scan(string text, YamlContext context, CancellationToken ct)
+    {
+        var parser = new Parser(new StringReader(text));
+
+        // Per open container: null for a sequence, true for a mapping that expects a key, false for one that expects a value.
+        var containers = new List<bool?>();
+        var openAnchors = new List<string?>();
+        var events = 0;
+        while (parser.MoveNext())
+        {
+            if ((++events & 0xFFF) == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+            }
+
+            var current = parser.Current!;
+            if (current is NodeEvent or AnchorAlias)
+            {
+                if (containers.Count > 0 && containers[containers.Count - 1] is bool expectingKey)
+                {
+                    if (expectingKey && current is not Scalar)
+                    {
+                        context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(current.Start, current.End),
+                            "a key must be a plain name (complex keys, aliases and lists or mappings as keys are not part of a spec)");
+                        return false;
+                    }
+
+                    containers[containers.Count - 1] = !expectingKey;
+                }
+            }
+
+            switch (current)
+            {
+                case AnchorAlias alias when openAnchors.Contains(alias.Value.Value):
+                    context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(alias.Start, alias.End),
+                        $"the alias *{alias.Value.Value} refers to a node that contains it (a cycle)");
+                    return false;
+
+                case MappingStart or SequenceStart:
+                    if (containers.Count == MaxDepth)
+                    {
+                        context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(current.Start, current.End),
+                            $"the document nests deeper than {MaxDepth} levels; a spec needs 4 (settings, layers, a layer, its settings)");
+                        return false;
+                    }
+
+                    containers.Add(current is MappingStart ? true : null);
+                    var anchor = ((NodeEvent)current).Anchor;
+                    openAnchors.Add(anchor.IsEmpty ? null : anchor.Value);
+                    break;
+
+                case MappingEnd or SequenceEnd:
+                    containers.RemoveAt(containers.Count - 1);
+                    openAnchors.RemoveAt(openAnchors.Count - 1);
+                    break;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The first tab in a line's leading white space, where YAML refuses it.</summary>
+    private static LocationInfo? FirstIndentingTab(string text, string path)
+    {
+        var line = 0;
+        var lineStart = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\n')
+            {
+                line++;
+                lineStart = i + 1;
+            }
+            else if (c == '\t')
+            {
+                var prefix = text.Substring(lineStart, i - lineStart);
+                if (prefix.Trim().Length == 0 || prefix.TrimEnd().EndsWith("-", StringComparison.Ordinal))
+                {
+                    var pos = new LinePosition(line, i - lineStart);
+                    return new LocationInfo(path, new TextSpan(i, 1), new LinePositionSpan(pos, new LinePosition(line, pos.Character + 1)));
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,498 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis.Text;
+using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Model;
+using YamlDotNet.RepresentationModel;
+using T = SlmGen.Generator.Model.SettingsTable;
+
+namespace SlmGen.Generator.Parsing.Yaml;
+
+/// <summary>
+/// The YAML front-end: reads one spec file (one model) into the same <see cref="ModelSpec"/> the attribute
+/// front-end produces, section by section. Allowed keys and defaults come from <see cref="SettingsTable"/>;
+/// loading and structural limits are <see cref="YamlDocumentLoader"/>'s, typed values <see cref="YamlValues"/>'.
+/// Every problem is a diagnostic located at the offending node (file, line, column); nothing here throws.
+/// </summary>
+internal sealed class YamlSpecReader
+{
+    private readonly YamlContext context;
+    private readonly SpecBuilder b;
+    private readonly YamlValues values;
+
+    private YamlSpecReader(YamlContext context, SpecBuilder builder)
+    {
+        this.context = context;
+        b = builder;
+        values = new YamlValues(context, builder);
+    }
+
+    /// <param name="path">The file's path (diagnostics point there).</param>
+    /// <param name="displayPath">The path reports and generated comments show (relative to the project).</param>
+    public static ParsedSpec Read(string path, string displayPath, SourceText? text, string defaultNamespace, CancellationToken ct)
+    {
+        var context = new YamlContext(path);
+        try
+        {
+            var root = YamlDocumentLoader.Load(text?.ToString(), context, ct);
+            if (root is null)
+            {
+                return new ParsedSpec(null, context.Diagnostics.ToEquatableArray());
+            }
+
+            var builder = new SpecBuilder(defaultNamespace, ClassNameFromFile(path), SpecSource.Yaml, displayPath);
+            builder.Set(SpecKeys.Declaration, "the spec", context.Location(root));
+            new YamlSpecReader(context, builder).ReadRoot(root);
+            if (!builder.Has(T.Name.Key) && Identifiers.ClassNameProblem(builder.ClassName) is { } problem)
+            {
+                context.Report(DiagnosticDescriptors.InvalidName, context.Location(root), builder.ClassName, "class",
+                    $" (made from the file name: {problem}; give the model a name with name:)");
+            }
+
+            return new ParsedSpec(context.Diagnostics.Count == 0 ? builder.Build() : null, context.Diagnostics.ToEquatableArray());
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Defensive: a reader bug must surface as a diagnostic, never as a generator failure (CS8785).
+            context.Report(DiagnosticDescriptors.YamlSyntax, null, $"{ex.GetType().Name}: {ex.Message}");
+            return new ParsedSpec(null, context.Diagnostics.ToEquatableArray());
+        }
+    }
+
+    /// <summary>The class name a file gets when it names none: its name in PascalCase (<c>baby-gpt.yaml</c> → <c>BabyGpt</c>).</summary>
+    public static string ClassNameFromFile(string path)
+    {
+        var stem = Path.GetFileNameWithoutExtension(path);
+        var parts = stem.Split(new[] { '-', '_', '.', ' ' }, StringSplitOptions.RemoveEmptyEntries);
+        var name = string.Concat(parts.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
+        name = new string(name.Where(c => char.IsLetterOrDigit(c) || c == '_').ToArray());
+        if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_'))
+        {
+            name = "Model" + name;
+        }
+
+        return name;
+    }
+
+    private void ReadRoot(YamlMappingNode root)
+    {
+        foreach (var (key, value, _) in values.Entries(root, T.Root, "the spec"))
+        {
+            switch (key)
+            {
+                case "name":
+                    if (values.Text(value, key) is { } name)
+                    {
+                        b.Set(T.Name.Key, key, context.Location(value));
+                        if (Identifiers.ClassNameProblem(name) is { } problem)
+                        {
+                            context.Report(DiagnosticDescriptors.InvalidName, context.Location(value), YamlContext.Shorten(name), "class", " (" + problem + ")");
+                        }
+                        else
+                        {
+                            b.ClassName = Identifiers.Unescape(name);
+                        }
+                    }
+
+                    break;
+                case "namespace":
+                    if (values.Text(value, key) is { } ns)
+                    {
+                        b.Set(T.Namespace.Key, key, context.Location(value));
+                        if (Identifiers.NamespaceProblem(ns) is { } problem)
+                        {
+                            context.Report(DiagnosticDescriptors.InvalidName, context.Location(value), YamlContext.Shorten(ns), "namespace", " (" + problem + ")");
+                        }
+                        else
+                        {
+                            b.Namespace = Identifiers.Unescape(ns);
+                        }
+                    }
+
+                    break;
+                case "vocab":
+                    b.Vocab = values.Int(value, key, SpecKeys.Vocab);
+                    break;
+                case "context":
+                    b.Context = values.Int(value, key, SpecKeys.Context);
+                    break;
+                case "dropout":
+                    b.Dropout = values.Double(value, key, SpecKeys.Dropout);
+                    break;
+                case "embedding_dropout":
+                    b.EmbeddingDropout = values.Double(value, key, SpecKeys.EmbeddingDropout);
+                    break;
+                case "init":
+                    b.Init = values.Enum(value, key, "initialisation", YamlNames.Inits, SpecKeys.Init);
+                    break;
+                case "embedding":
+                    ReadEmbedding(value);
+                    break;
+                case "positions":
+                    ReadPositions(value);
+                    break;
+                case "layers":
+                    ReadLayers(value);
+                    break;
+                case "final_norm":
+                    ReadFinalNorm(value);
+                    break;
+                case "head":
+                    ReadHead(value);
+                    break;
+                case "budget":
+                    ReadBudget(value);
+                    break;
+            }
+        }
+    }
+
+    private void ReadEmbedding(YamlNode value)
+    {
+        b.Set(SpecKeys.Embedding, "embedding", context.Location(value));
+        if (value is YamlMappingNode map)
+        {
+            foreach (var (k, v, _) in values.Entries(map, T.EmbeddingSection, "embedding"))
+            {
+                b.Width = values.Int(v, "embedding." + k, SpecKeys.Width);
+            }
+        }
+        else
+        {
+            b.Width = values.Int(value, "embedding", SpecKeys.Width);
+        }
+    }
+
+    private void ReadPositions(YamlNode value)
+    {
+        b.Set(SpecKeys.Positions, "positions", context.Location(value));
+        if (value is not YamlMappingNode map)
+        {
+            b.Positions = new PositionSpec(values.Enum(value, "positions", "position kind", YamlNames.Positions, SpecKeys.Positions), T.DefaultInt(T.PositionLength), T.DefaultDouble(T.RopeBase));
+            return;
+        }
+
+        var kind = (PositionKind)T.DefaultInt(T.PositionKind);
+        var length = T.DefaultInt(T.PositionLength);
+        var rope = T.DefaultDouble(T.RopeBase);
+        var hasKind = false;
+        foreach (var (k, v, _) in values.Entries(map, T.PositionsSection, "positions"))
+        {
+            switch (k)
+            {
+                case "kind":
+                    kind = values.Enum(v, "positions.kind", "position kind", YamlNames.Positions, SpecKeys.Positions);
+                    hasKind = true;
+                    break;
+                case "length":
+                    length = values.Int(v, "positions.length", SpecKeys.PositionsLength);
+                    break;
+                case "base":
+                    rope = values.Double(v, "positions.base", SpecKeys.RopeBase);
+                    break;
+            }
+        }
+
+        if (!hasKind)
+        {
+            context.Report(DiagnosticDescriptors.Missing, context.Location(map), "positions", "'kind'", "learned, sinusoidal, rope or none");
+        }
+
+        b.Positions = new PositionSpec(kind, length, rope);
+    }
+
+    private void ReadLayers(YamlNode value)
+    {
+        if (value is not YamlSequenceNode seq)
+        {
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(value), "layers", "a list of layers (- flatten, - dense: ..., - transformer: ...)", YamlContext.Describe(value));
+            return;
+        }
+
+        foreach (var item in seq.Children)
+        {
+            string kind;
+            YamlNode? body;
+            YamlNode kindNode;
+            if (item is YamlScalarNode scalar)
+            {
+                kind = scalar.Value ?? string.Empty;
+                body = null;
+                kindNode = item;
+            }
+            else if (item is YamlMappingNode m && m.Children.Count == 1)
+            {
+                var entry = m.Children.First();
+                kind = (entry.Key as YamlScalarNode)?.Value ?? string.Empty;
+                body = entry.Value;
+                kindNode = entry.Key;
+            }
+            else
+            {
+                context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(item), "layers[" + b.Layers.Count + "]",
+                    "one layer: a kind (flatten, dense, transformer) with its settings, e.g. '- dense: { units: 256 }'", YamlContext.Describe(item));
+                continue;
+            }
+
+            var index = b.Layers.Count;
+            var display = "layers[" + index + "]";
+            if (!T.LayerKinds.Contains(kind))
+            {
+                context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(kindNode), "layer kind", YamlContext.Shorten(kind), string.Join(", ", T.LayerKinds));
+                continue;
+            }
+
+            var key = b.NextLayer(display + " (" + kind + ")", context.Location(item));
+            switch (kind)
+            {
+                case T.FlattenSection:
+                    b.Layers.Add(new FlattenSpec(index, ReadFlatten(body, key, display)));
+                    break;
+                case T.DenseSection:
+                    b.Layers.Add(ReadDense(body, item, index, key, display));
+                    break;
+                case T.TransformerSection:
+                    b.Layers.Add(ReadTransformer(body, item, index, key, display));
+                    break;
+            }
+        }
+    }
+
+    private int ReadFlatten(YamlNode? body, string key, string display)
+    {
+        if (body is null || body is YamlScalarNode { Value: null or "" })
+        {
+            return T.DefaultInt(T.Window);
+        }
+
+        if (body is YamlMappingNode map)
+        {
+            var window = T.DefaultInt(T.Window);
+            foreach (var (k, v, _) in values.Entries(map, T.FlattenSection, display))
+            {
+                window = values.Int(v, display + "." + k, key + ".window");
+            }
+
+            return window;
+        }
+
+        return values.Int(body, display + ".window", key + ".window");
+    }
+
+    private DenseSpec ReadDense(YamlNode? body, YamlNode item, int index, string key, string display)
+    {
+        var units = T.DefaultInt(T.Units);
+        var act = (Act)T.DefaultInt(T.DenseActivation);
+        var bias = T.DefaultBool(T.DenseBias);
+        var dropout = T.DefaultDouble(T.DenseDropout);
+        if (body is YamlMappingNode map)
+        {
+            foreach (var (k, v, _) in values.Entries(map, T.DenseSection, display))
+            {
+                var where = display + "." + k;
+                switch (k)
+                {
+                    case "units": units = values.Int(v, where, key + ".units"); break;
+                    case "activation": act = values.Enum(v, where, "activation", YamlNames.Activations, key + ".activation"); break;
+                    case "bias": bias = values.Bool(v, where, key + ".bias"); break;
+                    case "dropout": dropout = values.Double(v, where, key + ".dropout"); break;
+                }
+            }
+        }
+        else if (body is not null)
+        {
+            units = values.Int(body, display + ".units", key + ".units");
+        }
+
+        if (!b.Has(key + ".units"))
+        {
+            context.Report(DiagnosticDescriptors.Missing, context.Location(item), display, "'units'", "the output width of the dense layer");
+        }
+
+        return new DenseSpec(index, units, act, bias, dropout);
+    }
+
+    private TransformerSpec ReadTransformer(YamlNode? body, YamlNode item, int index, string key, string display)
+    {
+        var layers = T.DefaultInt(T.BlockCount);
+        var repeat = T.DefaultInt(T.Repeat);
+        var heads = T.DefaultInt(T.Heads);
+        var ffnHidden = T.DefaultInt(T.FfnHidden);
+        var ffnMultiplier = T.DefaultDouble(T.FfnMultiplier);
+        var dropout = T.DefaultDouble(T.BlockDropout);
+        var ffnDropout = T.DefaultDouble(T.FfnDropout);
+        var act = (Act)T.DefaultInt(T.BlockActivation);
+        var norm = (NormKind)T.DefaultInt(T.Norm);
+        var normBias = T.DefaultBool(T.NormBias);
+        var preNorm = T.DefaultBool(T.PreNorm);
+        var packed = T.DefaultBool(T.PackedQkv);
+        var attnBias = T.DefaultBool(T.AttentionBias);
+        var ffnBias = T.DefaultBool(T.FfnBias);
+        if (body is YamlMappingNode map)
+        {
+            string? ffnGiven = null;
+            foreach (var (k, v, keyNode) in values.Entries(map, T.TransformerSection, display))
+            {
+                var where = display + "." + k;
+                if (k is "ffn" or "ffn_hidden" or "ffn_multiplier")
+                {
+                    if (ffnGiven is not null)
+                    {
+                        context.Report(DiagnosticDescriptors.Conflict, context.Location(keyNode),
+                            $"{display} gives the FFN width twice ('{ffnGiven}' and '{k}'); 'ffn', 'ffn_hidden' and 'ffn_multiplier' are spellings of one setting, give one");
+                        continue;
+                    }
+
+                    ffnGiven = k;
+                }
+
+                switch (k)
+                {
+                    case "layers": layers = values.Int(v, where, key + ".layers"); break;
+                    case "repeat": repeat = values.Int(v, where, key + ".repeat"); break;
+                    case "heads": heads = values.Int(v, where, key + ".heads"); break;
+                    case "ffn":
+                        var text = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
+                        if (text.EndsWith("x", StringComparison.OrdinalIgnoreCase))
+                        {
+                            ffnMultiplier = values.Double(v, where, key + ".ffn_multiplier", text.Substring(0, text.Length - 1));
+                        }
+                        else
+                        {
+                            ffnHidden = values.Int(v, where, key + ".ffn_hidden");
+                        }
+
+                        break;
+                    case "ffn_hidden": ffnHidden = values.Int(v, where, key + ".ffn_hidden"); break;
+                    case "ffn_multiplier":
+                        var m = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
+                        ffnMultiplier = values.Double(v, where, key + ".ffn_multiplier", m.EndsWith("x", StringComparison.OrdinalIgnoreCase) ? m.Substring(0, m.Length - 1) : null);
+                        break;
+                    case "activation": act = values.Enum(v, where, "activation", YamlNames.Activations, key + ".activation"); break;
+                    case "norm": norm = values.Enum(v, where, "norm", YamlNames.Norms, key + ".norm"); break;
+                    case "norm_bias": normBias = values.Bool(v, where, key + ".norm_bias"); break;
+                    case "pre_norm": preNorm = values.Bool(v, where, key + ".pre_norm"); break;
+                    case "packed_qkv": packed = values.Bool(v, where, key + ".packed_qkv"); break;
+                    case "attention_bias": attnBias = values.Bool(v, where, key + ".attention_bias"); break;
+                    case "ffn_bias": ffnBias = values.Bool(v, where, key + ".ffn_bias"); break;
+                    case "dropout": dropout = values.Double(v, where, key + ".dropout"); break;
+                    case "ffn_dropout": ffnDropout = values.Double(v, where, key + ".ffn_dropout"); break;
+                }
+            }
+        }
+        else
+        {
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(body ?? item), display, "the block settings (layers, heads, ...)", body is null ? "nothing" : YamlContext.Describe(body));
+        }
+
+        return new TransformerSpec(index, layers, repeat, heads, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout, ffnDropout);
+    }
+
+    private void ReadFinalNorm(YamlNode value)
+    {
+        b.Set(SpecKeys.FinalNorm, "final_norm", context.Location(value));
+        if (value is YamlMappingNode map)
+        {
+            var kind = (NormKind)T.DefaultInt(T.FinalNormKind);
+            var bias = T.DefaultBool(T.FinalNormBias);
+            foreach (var (k, v, _) in values.Entries(map, T.FinalNormSection, "final_norm"))
+            {
+                if (k == "kind")
+                {
+                    kind = values.Enum(v, "final_norm.kind", "norm", YamlNames.Norms, SpecKeys.FinalNorm);
+                }
+                else
+                {
+                    bias = values.Bool(v, "final_norm.bias", SpecKeys.FinalNorm + ".bias");
+                }
+            }
+
+            b.FinalNorm = new NormSpec(kind, bias);
+            return;
+        }
+
+        b.FinalNorm = new NormSpec(values.Enum(value, "final_norm", "norm", YamlNames.Norms, SpecKeys.FinalNorm), T.DefaultBool(T.FinalNormBias));
+    }
+
+    private void ReadHead(YamlNode value)
+    {
+        b.Set(SpecKeys.Head, "head", context.Location(value));
+        if (value is YamlScalarNode scalar)
+        {
+            switch (scalar.Value?.Trim().ToLowerInvariant())
+            {
+                case "tied":
+                    b.Set(SpecKeys.HeadTied, "head", context.Location(value));
+                    b.Head = new HeadSpec(true, false, 0);
+                    return;
+                case "untied":
+                case "linear":
+                    b.Head = HeadSpec.Default;
+                    return;
+                case "bias":
+                    b.Set(SpecKeys.HeadBias, "head", context.Location(value));
+                    b.Head = new HeadSpec(false, true, 0);
+                    return;
+                default:
+                    context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(value), "head", YamlContext.Shorten(scalar.Value ?? string.Empty), "tied, untied, bias, or a mapping { tied, bias, rank }");
+                    return;
+            }
+        }
+
+        if (value is not YamlMappingNode map)
+        {
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(value), "head", "tied, untied, or a mapping { tied, bias, rank }", YamlContext.Describe(value));
+            return;
+        }
+
+        var tied = T.DefaultBool(T.HeadTied);
+        var bias = T.DefaultBool(T.HeadBias);
+        var rank = T.DefaultInt(T.HeadRank);
+        foreach (var (k, v, _) in values.Entries(map, T.HeadSection, "head"))
+        {
+            switch (k)
+            {
+                case "tied": tied = values.Bool(v, "head.tied", SpecKeys.HeadTied); break;
+                case "bias": bias = values.Bool(v, "head.bias", SpecKeys.HeadBias); break;
+                case "rank": rank = values.Int(v, "head.rank", SpecKeys.HeadRank); break;
+            }
+        }
+
+        b.Head = new HeadSpec(tied, bias, rank);
+    }
+
+    private void ReadBudget(YamlNode value)
+    {
+        b.Set(SpecKeys.Budget, "budget", context.Location(value));
+        if (value is not YamlMappingNode map)
+        {
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(value), "budget", "a mapping of budgets (max_parameters: 12M, ...)", YamlContext.Describe(value));
+            return;
+        }
+
+        long maxParams = 0, maxFwd = 0, tokens = 0, maxBytes = 0, maxKv = 0;
+        double maxTrain = 0;
+        foreach (var (k, v, _) in values.Entries(map, T.BudgetSection, "budget"))
+        {
+            var where = "budget." + k;
+            var key = SpecKeys.Budgets(k);
+            switch (k)
+            {
+                case "max_parameters": maxParams = values.Long(v, where, key); break;
+                case "max_forward_flops_per_token": maxFwd = values.Long(v, where, key); break;
+                case "max_training_flops": maxTrain = values.Double(v, where, key); break;
+                case "training_tokens": tokens = values.Long(v, where, key); break;
+                case "max_weight_bytes": maxBytes = values.Long(v, where, key); break;
+                case "max_kv_cache_bytes": maxKv = values.Long(v, where, key); break;
+            }
+        }
+
+        b.Budget = new BudgetSpec(maxParams, maxFwd, maxTrain, tokens, maxBytes, maxKv);
+    }
+}
