@@ -153,7 +153,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     private static EquatableArray<ParsedSpec> Deduplicate(ImmutableArray<ParsedSpec> attributes, ImmutableArray<ParsedSpec> yaml)
     {
         var result = new List<ParsedSpec>();
-        var seen = new Dictionary<string, ModelSpec>();
+        var seen = new Dictionary<string, ModelSpec>(System.StringComparer.Ordinal);
         foreach (var parsed in attributes.Concat(yaml.OrderBy(p => p.Spec?.SourcePath ?? string.Empty, System.StringComparer.Ordinal)))
         {
             if (parsed.Spec is { } spec && seen.TryGetValue(spec.FullName, out var first))
@@ -170,6 +170,30 @@ public sealed class ModelGenerator : IIncrementalGenerator
             }
 
             result.Add(parsed);
+        }
+
+        // A model named like the namespace of another (model Foo in N, model Declaration in N.Foo) would
+        // make a type and a namespace of one name: the model of that name is an error, the other generates.
+        var namespaces = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var spec in seen.Values)
+        {
+            for (var ns = spec.Namespace; ns.Length > 0; ns = ns.LastIndexOf('.') is var dot and > 0 ? ns.Substring(0, dot) : string.Empty)
+            {
+                if (!namespaces.Add(ns))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (var i = 0; i < result.Count; i++)
+        {
+            if (result[i].Spec is { } spec && namespaces.Contains(spec.FullName))
+            {
+                var clash = DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, spec.Has(SettingsTable.Name.Key) ? spec.Where(SettingsTable.Name.Key) : spec.Declaration,
+                    spec.FullName, "model", " (another model lives in a namespace of that name; a type and a namespace cannot share a name)");
+                result[i] = new ParsedSpec(null, result[i].Diagnostics.Concat(new[] { clash }).ToEquatableArray());
+            }
         }
 
         return result.ToEquatableArray();

@@ -65,6 +65,12 @@ internal static class ModelAnalysis
                 $" (the project's RootNamespace: {defaultNamespaceProblem}; set namespace: in the spec or fix <RootNamespace>)"));
         }
 
+        if (Identifiers.IsReservedFullName(spec.FullName))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, spec.Has(SettingsTable.Name.Key) ? spec.Where(SettingsTable.Name.Key) : spec.Declaration,
+                spec.FullName, "model", " (generated code refers to a type or namespace of that name, which the model would hide; choose another name or namespace)"));
+        }
+
         diagnostics.AddRange(SpecValidator.Validate(spec));
         if (HasErrors(diagnostics))
         {
@@ -73,6 +79,13 @@ internal static class ModelAnalysis
 
         var plan = Planner.Resolve(spec);
         var generated = new HashSet<string>(plan.GeneratedMembers(), StringComparer.Ordinal);
+        if (generated.Contains(spec.ClassName))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, spec.Has(SettingsTable.Name.Key) ? spec.Where(SettingsTable.Name.Key) : spec.Declaration,
+                spec.ClassName, "model class", " (the generated class has a member of that name, and C# forbids a member named like its class)"));
+        }
+
+        generated.Add(spec.ClassName + "()");
         foreach (var member in spec.UserMembers)
         {
             if (generated.Contains(member.Name))

@@ -18,6 +18,30 @@ internal static class Identifiers
         "var", "dynamic", "record", "required", "file", "scoped", "extension", "field", "nameof", "managed", "unmanaged", "notnull", "allows", "_",
     };
 
+    /// <summary>
+    /// The types generated code refers to. A model with one of these full names, or with the full name of a
+    /// namespace that holds them (a class <c>Layers</c> in namespace <c>SlmGen</c>, a class <c>System</c> in
+    /// the global namespace), would capture those references.
+    /// </summary>
+    private static readonly string[] ReferencedTypes =
+    {
+        "System.CodeDom.Compiler.GeneratedCodeAttribute", "System.Collections.Generic.IReadOnlyList", "System.Func",
+        "TorchSharp.torch", "TorchSharp.DisposeScope",
+        "TorchSharp.Modules.Embedding", "TorchSharp.Modules.Dropout", "TorchSharp.Modules.LayerNorm", "TorchSharp.Modules.Linear", "TorchSharp.Modules.ModuleList",
+        "SlmGen.SlmModel", "SlmGen.ModelCost", "SlmGen.ComponentCost", "SlmGen.ModelDescriptor", "SlmGen.SlmModelCatalogAttribute", "SlmGen.SlmModelCatalog",
+        "SlmGen.Act", "SlmGen.NormKind", "SlmGen.InitScheme",
+        "SlmGen.Layers.Dense", "SlmGen.Layers.ContextFlatten", "SlmGen.Layers.TransformerBlock", "SlmGen.Layers.SinusoidalPositions", "SlmGen.Layers.RmsNorm",
+        "SlmGen.Layers.TiedHead", "SlmGen.Layers.FactorizedHead", "SlmGen.Layers.PositionIds", "SlmGen.Layers.ModuleStack",
+        "SlmGen.Generated.SlmGenCatalog", "SlmGen.Generated.SlmGenCostReport",
+    };
+
+    private static readonly System.Collections.Generic.HashSet<string> Reserved = new(
+        ReferencedTypes.SelectMany(t => Enumerable.Range(1, t.Split('.').Length).Select(n => string.Join(".", t.Split('.').Take(n)))),
+        StringComparer.Ordinal);
+
+    /// <summary>True when a model of this full name would capture a name the generated code refers to.</summary>
+    public static bool IsReservedFullName(string fullName) => Reserved.Contains(fullName);
+
     /// <summary>The longest identifier C# takes.</summary>
     public const int MaxLength = 511;
 

@@ -15,6 +15,9 @@ internal sealed class YamlContext
 
     public string Path { get; }
 
+    /// <summary>Characters removed from the start of the text before parsing (a byte-order mark), added back to locations.</summary>
+    public int Shift { get; set; }
+
     public List<DiagnosticInfo> Diagnostics { get; } = new();
 
     public void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params object?[] args) =>
@@ -26,10 +29,10 @@ internal sealed class YamlContext
 
     public LocationInfo Location(Mark start, Mark end)
     {
-        var s = (int)Math.Max(0, start.Index);
-        var e = (int)Math.Max(s, end.Index);
-        var startPos = new LinePosition((int)Math.Max(0, start.Line - 1), (int)Math.Max(0, start.Column - 1));
-        var endPos = new LinePosition((int)Math.Max(0, end.Line - 1), (int)Math.Max(0, end.Column - 1));
+        var s = (int)Math.Max(0, start.Index) + Shift;
+        var e = (int)Math.Max(s, end.Index + Shift);
+        var startPos = new LinePosition((int)Math.Max(0, start.Line - 1), (int)Math.Max(0, start.Column - 1) + (start.Line <= 1 ? Shift : 0));
+        var endPos = new LinePosition((int)Math.Max(0, end.Line - 1), (int)Math.Max(0, end.Column - 1) + (end.Line <= 1 ? Shift : 0));
         if (endPos < startPos)
         {
             endPos = startPos;

@@ -30,6 +30,12 @@ internal static class YamlDocumentLoader
             return null;
         }
 
+        if (text.Length > 0 && text[0] == '\uFEFF')
+        {
+            text = text.Substring(1); // a byte-order mark read as text; locations add it back
+            context.Shift = 1;
+        }
+
         var stream = new YamlStream();
         try
         {
