@@ -1,0 +1,81 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using SlmGen.Generator.Tests.Infrastructure;
+
+namespace SlmGen.Generator.Tests;
+
+/// <summary>
+/// Costs exact for every valid design: random valid specs (both front-ends) are generated, compiled,
+/// loaded, instantiated with TorchSharp, and their parameter and FLOP constants compared with the module's
+/// parameters and with the runtime counter's count of a real forward pass (CostProbe: per token, or per
+/// prediction for flatten models, and with the head on the last position only).
+/// </summary>
+public class CostTruthTests
+{
+    private const int Rounds = 8;
+    private const int DesignsPerRound = 250;
+
+    public static TheoryData<int> Seeds()
+    {
+        var data = new TheoryData<int>();
+        for (var i = 0; i < Rounds; i++)
+        {
+            data.Add(7000 + i);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Random_valid_designs_have_exactly_the_costs_TorchSharp_measures(int seed)
+    {
+        var designs = new RandomDesigns(seed);
+        var sources = new System.Text.StringBuilder("using SlmGen;\nnamespace Truth;\n");
+        var specs = new System.Collections.Generic.List<(string, string)>();
+        for (var i = 0; i < DesignsPerRound; i++)
+        {
+            var (yaml, attributes) = designs.Next($"D{seed}_{i}");
+            if (yaml is not null)
+            {
+                specs.Add(($"/specs/d{i}.yaml", yaml));
+            }
+            else
+            {
+                sources.Append(attributes);
+            }
+        }
+
+        var run = GeneratorRun.Of(new[] { ("/0/Designs.cs", sources.ToString()) }, specs);
+        var errors = run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, $"seed {seed}: valid designs were refused: {string.Join("\n", errors.Take(5))}");
+        Assert.Empty(run.CompileErrors);
+
+        using var image = new MemoryStream();
+        var emitted = run.Output.Emit(image);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics.Take(5)));
+        var assembly = System.Reflection.Assembly.Load(image.ToArray());
+        var models = ModelCatalog.For(assembly);
+        Assert.Equal(DesignsPerRound, models.Count);
+
+        foreach (var descriptor in models)
+        {
+            using var model = descriptor.Create();
+            var cost = descriptor.Cost;
+            Assert.True(cost.Parameters == model.CountParameters(), $"{descriptor.Name}: parameters {cost.Parameters} vs module {model.CountParameters()}\n{Describe(run, descriptor)}");
+
+            var measured = CostProbe.Measure(model, batch: 1);
+            Assert.True(cost.ForwardFlopsPerToken == measured.ForwardFlopsPerPrediction && cost.TrainingFlopsPerToken == measured.TrainingFlopsPerPrediction,
+                $"{descriptor.Name}: FLOPs {cost.ForwardFlopsPerToken}/{cost.TrainingFlopsPerToken} vs measured {measured.ForwardFlopsPerPrediction}/{measured.TrainingFlopsPerPrediction}\n{Describe(run, descriptor)}");
+            Assert.Equal(cost.PositionsPerWindow, measured.Predictions);
+
+            var last = CostProbe.Measure(model, batch: 1, lastPositionOnly: true);
+            Assert.True(cost.ForwardFlopsPerWindow(lastPositionOnly: true) == last.ForwardFlops, $"{descriptor.Name}: last-position FLOPs\n{Describe(run, descriptor)}");
+        }
+    }
+
+    private static string Describe(GeneratorRun run, ModelDescriptor descriptor) =>
+        run.Model(descriptor.FullName);
+}

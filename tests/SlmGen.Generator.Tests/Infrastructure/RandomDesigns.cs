@@ -1,0 +1,203 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace SlmGen.Generator.Tests.Infrastructure;
+
+/// <summary>
+/// Random <em>valid</em> designs: every layer kind in every legal order (transformer stacks and dense
+/// layers mixed before an optional flatten, dense layers after it), odd and prime sizes, several stacks of
+/// different widths, shared repeats, every position kind and every head kind. Each renders as YAML and
+/// as attributes, so both front-ends are exercised.
+/// </summary>
+internal sealed class RandomDesigns
+{
+    private static readonly int[] Sizes = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 24 };
+    private static readonly string[] DenseActivations = { "relu", "gelu", "silu", "tanh", "identity" };
+    private static readonly string[] FfnActivations = { "relu", "gelu", "silu", "swiglu", "tanh", "identity" };
+    private readonly Random rng;
+
+    public RandomDesigns(int seed) => rng = new Random(seed);
+
+    /// <summary>One design as (YAML text or null, attribute text or null): exactly one of the two is set.</summary>
+    public (string? Yaml, string? Attributes) Next(string name)
+    {
+        var vocab = Pick(2, 3, 5, 7, 11, 13, 31, 40);
+        var context = Pick(1, 2, 3, 5, 7, 8, 12);
+        var positions = Pick("none", "learned", "sinusoidal", "rope");
+        var layers = new List<Layer>();
+
+        // Width of the embedding: a multiple of some head count, so that a first stack is possible.
+        var width = Pick(Sizes);
+        if (positions == "rope" && width % 2 == 1)
+        {
+            width++;
+        }
+
+        var current = width;
+        var beforeFlatten = rng.Next(0, 4);
+        var hasStack = false;
+        for (var i = 0; i < beforeFlatten; i++)
+        {
+            if (rng.Next(3) > 0)
+            {
+                var heads = Divisors(current).Where(h => positions != "rope" || (current / h) % 2 == 0).ToArray();
+                if (heads.Length == 0)
+                {
+                    continue;
+                }
+
+                var activation = Pick(FfnActivations);
+                var ffnChoice = rng.Next(3);
+                var multiplier = Pick(1, 2, 3);
+                layers.Add(new Stack(
+                    Blocks: rng.Next(1, 3),
+                    Repeat: rng.Next(4) == 0 ? rng.Next(2, 4) : 1,
+                    Heads: heads[rng.Next(heads.Length)],
+                    FfnHidden: ffnChoice == 0 ? Pick(Sizes) : 0,
+                    FfnMultiplier: ffnChoice == 1 ? multiplier : 0,
+                    Activation: activation,
+                    Norm: Pick("layernorm", "rmsnorm", "none"),
+                    NormBias: rng.Next(2) == 0,
+                    PreNorm: rng.Next(2) == 0,
+                    PackedQkv: rng.Next(2) == 0,
+                    AttentionBias: rng.Next(2) == 0,
+                    FfnBias: rng.Next(2) == 0));
+                hasStack = true;
+            }
+            else
+            {
+                var units = Pick(Sizes);
+                if (positions == "rope")
+                {
+                    units += units % 2; // keep a later stack's head dimension even possible
+                }
+
+                layers.Add(new DenseLayer(units, Pick(DenseActivations), rng.Next(2) == 0));
+                current = units;
+            }
+        }
+
+        if (positions == "rope" && !hasStack)
+        {
+            positions = "learned";
+        }
+
+        var flatten = rng.Next(3) == 0;
+        if (flatten)
+        {
+            var window = rng.Next(2) == 0 ? 0 : rng.Next(1, context + 1);
+            layers.Add(new FlattenLayer(window));
+            current *= window == 0 ? context : window;
+            for (var i = rng.Next(0, 3); i > 0; i--)
+            {
+                var units = Pick(Sizes);
+                layers.Add(new DenseLayer(units, Pick(DenseActivations), rng.Next(2) == 0));
+                current = units;
+            }
+        }
+
+        var finalNorm = Pick("none", "layernorm", "rmsnorm");
+        var head = current == width && rng.Next(3) == 0 ? "tied" : Pick("full", "bias", "rank");
+        var rank = Pick(1, 2, 3, 5);
+        var learnedRows = positions == "learned" && rng.Next(3) == 0 ? context + rng.Next(1, 4) : 0;
+        var design = new Design(name, vocab, context, width, positions, learnedRows, layers, finalNorm, head, rank, rng.Next(2) == 0 ? "gpt2" : "torch");
+        return rng.Next(2) == 0 ? (design.Yaml(), null) : (null, design.Attributes());
+    }
+
+    private T Pick<T>(params T[] values) => values[rng.Next(values.Length)];
+
+    private static IEnumerable<int> Divisors(int n) => Enumerable.Range(1, n).Where(h => n % h == 0);
+
+    private abstract record Layer;
+
+    private sealed record Stack(int Blocks, int Repeat, int Heads, int FfnHidden, int FfnMultiplier, string Activation, string Norm, bool NormBias, bool PreNorm, bool PackedQkv, bool AttentionBias, bool FfnBias) : Layer;
+
+    private sealed record DenseLayer(int Units, string Activation, bool Bias) : Layer;
+
+    private sealed record FlattenLayer(int Window) : Layer;
+
+    private sealed record Design(string Name, int Vocab, int Context, int Width, string Positions, int LearnedRows, List<Layer> Layers, string FinalNorm, string Head, int Rank, string Init)
+    {
+        private static string B(bool b) => b ? "true" : "false";
+
+        private static string Pascal(string name) => name switch
+        {
+            "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", "swiglu" => "SwiGlu", "tanh" => "Tanh", "identity" => "Identity",
+            "layernorm" => "LayerNorm", "rmsnorm" => "RmsNorm", "none" => "None",
+            "learned" => "Learned", "sinusoidal" => "Sinusoidal", "rope" => "Rope",
+            _ => throw new ArgumentException(name),
+        };
+
+        public string Yaml()
+        {
+            var sb = new StringBuilder();
+            sb.Append($"name: {Name}\nvocab: {Vocab}\ncontext: {Context}\nembedding: {Width}\ninit: {Init}\n");
+            sb.Append(LearnedRows > 0 ? $"positions: {{ kind: learned, length: {LearnedRows} }}\n" : $"positions: {Positions}\n");
+            sb.Append("layers:\n");
+            foreach (var layer in Layers)
+            {
+                sb.Append(layer switch
+                {
+                    Stack s => $"  - transformer: {{ layers: {s.Blocks}, repeat: {s.Repeat}, heads: {s.Heads}{(s.FfnHidden > 0 ? $", ffn: {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", ffn: {s.FfnMultiplier}x" : string.Empty)}, activation: {s.Activation}, norm: {s.Norm}, norm_bias: {B(s.NormBias)}, pre_norm: {B(s.PreNorm)}, packed_qkv: {B(s.PackedQkv)}, attention_bias: {B(s.AttentionBias)}, ffn_bias: {B(s.FfnBias)} }}\n",
+                    DenseLayer d => $"  - dense: {{ units: {d.Units}, activation: {d.Activation}, bias: {B(d.Bias)} }}\n",
+                    FlattenLayer f => f.Window == 0 ? "  - flatten\n" : $"  - flatten: {f.Window}\n",
+                    _ => string.Empty,
+                });
+            }
+
+            sb.Append($"final_norm: {FinalNorm}\n");
+            sb.Append(Head switch
+            {
+                "tied" => "head: tied\n",
+                "bias" => "head: bias\n",
+                "rank" => $"head: {{ rank: {Rank} }}\n",
+                _ => "head: untied\n",
+            });
+            var text = sb.ToString();
+            return Layers.Count == 0 ? text.Replace("layers:\n", string.Empty) : text;
+        }
+
+        public string Attributes()
+        {
+            var sb = new StringBuilder();
+            sb.Append($"[Model(Vocab = {Vocab}, Context = {Context}, Init = InitScheme.{(Init == "gpt2" ? "Gpt2" : "TorchDefault")})]\n");
+            sb.Append($"[TokenEmbedding(Dim = {Width})]\n");
+            if (Positions != "none")
+            {
+                sb.Append($"[Positions(PositionKind.{Pascal(Positions)}{(LearnedRows > 0 ? $", Length = {LearnedRows}" : string.Empty)})]\n");
+            }
+
+            foreach (var layer in Layers)
+            {
+                sb.Append(layer switch
+                {
+                    Stack s => $"[TransformerBlocks(Layers = {s.Blocks}, Repeat = {s.Repeat}, Heads = {s.Heads}{(s.FfnHidden > 0 ? $", FfnHidden = {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", FfnMultiplier = {s.FfnMultiplier}" : string.Empty)}, Activation = Act.{Pascal(s.Activation)}, Norm = NormKind.{Pascal(s.Norm)}, NormBias = {B(s.NormBias)}, PreNorm = {B(s.PreNorm)}, PackedQkv = {B(s.PackedQkv)}, AttentionBias = {B(s.AttentionBias)}, FfnBias = {B(s.FfnBias)})]\n",
+                    DenseLayer d => $"[Dense({d.Units}, Activation = Act.{Pascal(d.Activation)}, Bias = {B(d.Bias)})]\n",
+                    FlattenLayer f => f.Window == 0 ? "[ContextFlatten]\n" : $"[ContextFlatten(Window = {f.Window})]\n",
+                    _ => string.Empty,
+                });
+            }
+
+            if (FinalNorm != "none")
+            {
+                sb.Append($"[FinalNorm(NormKind.{Pascal(FinalNorm)})]\n");
+            }
+
+            sb.Append(Head switch
+            {
+                "tied" => "[LMHead(TiedToEmbedding = true)]\n",
+                "bias" => "[LMHead(Bias = true)]\n",
+                "rank" => $"[LMHead(Rank = {Rank})]\n",
+                _ => string.Empty,
+            });
+            sb.Append($"public partial class {Name} {{ }}\n");
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>Invariant formatting for numbers in specs.</summary>
+    public static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+}
