@@ -60,6 +60,14 @@ public class CostTruthTests
         var models = ModelCatalog.For(assembly);
         Assert.Equal(DesignsPerRound, models.Count);
 
+        // For the PyTorch twin check on the GPU machine (scripts/gpu/flops_twins.py): the cost report of these designs.
+        if (Environment.GetEnvironmentVariable("SLMGEN_TWIN_EXPORT") is { Length: > 0 } export)
+        {
+            var json = (string)assembly.GetType("SlmGen.Generated.SlmGenCostReport")!.GetField("Json")!.GetValue(null)!;
+            Directory.CreateDirectory(export);
+            File.WriteAllText(Path.Combine(export, $"random-{seed}.json"), json);
+        }
+
         foreach (var descriptor in models)
         {
             using var model = descriptor.Create();

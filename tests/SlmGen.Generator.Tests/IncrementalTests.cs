@@ -38,7 +38,8 @@ public class IncrementalTests
     private static readonly string[] Steps =
     {
         TrackingNames.AttributeSpecs, TrackingNames.YamlSpecs, TrackingNames.ProjectSettings,
-        TrackingNames.AllSpecs, TrackingNames.Analyzed, TrackingNames.Catalog, TrackingNames.Diagnostics,
+        TrackingNames.AllSpecs, TrackingNames.Analyzed, TrackingNames.ModelOutputs, TrackingNames.StrayAttributes,
+        TrackingNames.Catalog, TrackingNames.Diagnostics,
     };
 
     [Fact]
@@ -53,7 +54,7 @@ public class IncrementalTests
         var driver = GeneratorRun.CreateDriver(compilation, specs).RunGenerators(compilation);
         var first = driver.GetRunResult();
         Assert.Empty(first.Diagnostics);
-        foreach (var step in Steps.Where(s => s != TrackingNames.Diagnostics))
+        foreach (var step in Steps.Where(s => s is not (TrackingNames.Diagnostics or TrackingNames.StrayAttributes)))
         {
             Assert.True(first.Results[0].TrackedSteps.ContainsKey(step), $"step {step} did not run");
         }
@@ -100,6 +101,43 @@ public class IncrementalTests
         Assert.Contains(analyzed, o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.Contains(analyzed, o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
         Assert.Contains("ParameterCount = ", result.GeneratedSources.Single(s => s.HintName == Identifiers.HintName("Demo.Small", "Costs")).SourceText.ToString());
+    }
+
+    [Fact]
+    public void A_blank_line_above_the_model_leaves_its_output_step_and_sources_cached()
+    {
+        var compilation = GeneratorRun.CreateCompilation(new[] { ("/0/Model.cs", ModelSource) });
+        var driver = GeneratorRun.CreateDriver(compilation, new[] { ("/specs/yaml-small.yaml", Spec) }).RunGenerators(compilation);
+
+        var oldTree = compilation.SyntaxTrees.Single();
+        var moved = compilation.ReplaceSyntaxTree(oldTree, oldTree.WithChangedText(
+            Microsoft.CodeAnalysis.Text.SourceText.From(ModelSource.Replace("namespace Demo;\n", "namespace Demo;\n\n\n"))));
+        var result = driver.RunGenerators(moved).GetRunResult().Results[0];
+
+        // The spec moved (its locations changed), so the analysis re-ran; what it generates did not change.
+        Assert.Contains(result.TrackedSteps[TrackingNames.AttributeSpecs].SelectMany(r => r.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedSteps[TrackingNames.ModelOutputs].SelectMany(r => r.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"ModelOutputs: {o.Reason}"));
+        Assert.All(result.TrackedSteps[TrackingNames.Catalog].SelectMany(r => r.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"Catalog: {o.Reason}"));
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(r => r.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"output: {o.Reason}"));
+    }
+
+    [Fact]
+    public void Editing_another_spec_leaves_this_model_cached()
+    {
+        var compilation = GeneratorRun.CreateCompilation(new[] { ("/0/Model.cs", ModelSource) });
+        var other = new InMemoryText("/specs/other.yaml", Spec.Replace("context: 32", "context: 16"));
+        var driver = GeneratorRun.CreateDriver(compilation, new[] { new InMemoryText("/specs/yaml-small.yaml", Spec), other }).RunGenerators(compilation);
+        driver = driver.ReplaceAdditionalText(other, new InMemoryText("/specs/other.yaml", Spec.Replace("context: 32", "context: 24")));
+        var result = driver.RunGenerators(compilation).GetRunResult().Results[0];
+
+        var outputs = result.TrackedSteps[TrackingNames.ModelOutputs].SelectMany(r => r.Outputs).ToList();
+        Assert.Contains(outputs, o => o.Reason == IncrementalStepRunReason.Modified);   // Other
+        Assert.Equal(2, outputs.Count(o => o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)); // Small and YamlSmall
+        var yamlSmall = result.TrackedSteps[TrackingNames.YamlSpecs].SelectMany(r => r.Outputs).ToList();
+        Assert.Contains(yamlSmall, o => o.Reason == IncrementalStepRunReason.Cached);
     }
 
     [Fact]

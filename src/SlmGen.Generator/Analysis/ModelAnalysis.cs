@@ -17,6 +17,7 @@ internal sealed record CatalogEntry(
     string TypeReference,
     string Source,
     string Fingerprint,
+    ModelPlan Plan,
     ModelCosts Costs,
     EquatableArray<BudgetStatus> Budget);
 
@@ -130,6 +131,7 @@ internal static class ModelAnalysis
             Identifiers.Global(plan.Namespace, plan.ClassName),
             plan.SourceDescription,
             fingerprint,
+            plan,
             costs,
             BudgetAnalyzer.Status(costs, budget).ToEquatableArray());
         return Done(new ModelOutput(entry, files.ToEquatableArray()), diagnostics);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using SlmGen.Generator.Analysis;
+using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Emit;
 
@@ -89,6 +90,9 @@ internal static class CatalogEmitter
             sb.Append(string.Join(",", c.Components.Select(x =>
                 $"\n        {{ \"name\": {Str(x.Name)}, \"kind\": {Str(x.Kind)}, \"parameters\": {x.Parameters}, \"forwardFlopsPerToken\": {x.ForwardFlopsPerToken}, \"trainingFlopsPerToken\": {x.TrainingFlopsPerToken} }}")));
             sb.Append("\n      ],\n");
+            sb.Append("      \"architecture\": [");
+            sb.Append(string.Join(",", m.Plan.Steps.Select(step => "\n        " + Architecture(m.Plan, step))));
+            sb.Append("\n      ],\n");
             sb.Append("      \"budget\": [");
             sb.Append(string.Join(",", m.Budget.Select(b =>
                 $"\n        {{ \"metric\": {Str(b.Metric)}, \"value\": {Num(b.Value)}, \"limit\": {Num(b.Limit)}, \"ratio\": {Num(b.Value / b.Limit, "0.####")}, \"over\": {(b.Over ? "true" : "false")} }}")));
@@ -99,6 +103,30 @@ internal static class CatalogEmitter
         sb.Append(models.Count > 0 ? "\n  ]\n" : "]\n");
         sb.Append('}');
         return sb.ToString();
+    }
+
+    /// <summary>One plan step as a JSON object: what a twin in another framework needs to build the same module (scripts/gpu/flops_twins.py reads it).</summary>
+    private static string Architecture(ModelPlan plan, PlanStep step)
+    {
+        static string B(bool b) => b ? "true" : "false";
+        static string D(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        var common = $"\"field\": {Str(step.Field)}, \"in\": {step.InWidth}, \"out\": {step.OutWidth}, \"perPosition\": {B(step.PerPosition)}";
+        return step switch
+        {
+            EmbeddingStep e => $"{{ \"kind\": \"embedding\", {common}, \"vocab\": {e.Vocab} }}",
+            PositionsStep p => $"{{ \"kind\": \"positions\", {common}, \"type\": {Str(Model.Names.Of(p.Kind))}, \"rows\": {p.Rows} }}",
+            RopeStep r => $"{{ \"kind\": \"rope\", {common}, \"base\": {D(r.Base)} }}",
+            EmbeddingDropoutStep d => $"{{ \"kind\": \"dropout\", {common}, \"p\": {D(d.Probability)} }}",
+            FlattenStep f => $"{{ \"kind\": \"flatten\", {common}, \"window\": {f.Window} }}",
+            DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)} }}",
+            StackStep s => $"{{ \"kind\": \"transformer\", {common}, \"blocks\": {s.Blocks}, \"repeat\": {s.Repeat}, \"heads\": {s.Heads}, \"ffnHidden\": {s.FfnHidden}, " +
+                           $"\"activation\": {Str(Model.Names.Of(s.Activation))}, \"norm\": {Str(Model.Names.Of(s.Norm))}, \"normBias\": {B(s.NormBias)}, \"preNorm\": {B(s.PreNorm)}, " +
+                           $"\"packedQkv\": {B(s.PackedQkv)}, \"attentionBias\": {B(s.AttentionBias)}, \"ffnBias\": {B(s.FfnBias)}, \"dropout\": {D(s.Dropout)}, \"ffnDropout\": {D(s.FfnDropout)}, " +
+                           $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)} }}",
+            FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
+            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"bias\": {B(h.Bias)} }}",
+            _ => "{}",
+        };
     }
 
     private static void Field(StringBuilder sb, string name, string value) => sb.Append($"      \"{name}\": {Str(value)},\n");

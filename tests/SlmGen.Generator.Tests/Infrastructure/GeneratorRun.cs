@@ -75,6 +75,13 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
     public static GeneratorDriver CreateDriver(
         Compilation compilation,
         IReadOnlyList<(string Path, string Yaml)> specs,
+        IDictionary<string, string>? properties = null) =>
+        CreateDriver(compilation, specs.Select(s => new InMemoryText(s.Path, s.Yaml)).ToList(), properties);
+
+    /// <summary>A driver over the given additional texts (keep them to replace one later).</summary>
+    public static GeneratorDriver CreateDriver(
+        Compilation compilation,
+        IReadOnlyList<InMemoryText> specs,
         IDictionary<string, string>? properties = null)
     {
         var props = new Dictionary<string, string> { ["build_property.RootNamespace"] = "Test.Models" };
@@ -88,7 +95,7 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
             _ => (IDictionary<string, string>)new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
         return CSharpGeneratorDriver.Create(
             new[] { new ModelGenerator().AsSourceGenerator() },
-            specs.Select(s => (AdditionalText)new InMemoryText(s.Path, s.Yaml)),
+            specs.Cast<AdditionalText>(),
             (CSharpParseOptions)compilation.SyntaxTrees.First().Options,
             new TestOptionsProvider(props, fileOptions),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));

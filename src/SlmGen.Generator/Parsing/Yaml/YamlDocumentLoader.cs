@@ -12,10 +12,10 @@ using YamlDotNet.RepresentationModel;
 namespace SlmGen.Generator.Parsing.Yaml;
 
 /// <summary>
-/// Turns the text of a spec file into its root mapping, or diagnostics. Before YamlDotNet's representation
-/// model (which recurses once per nesting level) sees the document, a scan over the parser's events — a
-/// loop, whatever the nesting — refuses documents nested deeper than <see cref="MaxDepth"/> (flow and block
-/// styles alike), aliases to a node that contains them, and keys that are not plain scalars.
+/// Turns the text of a spec file into its root mapping, or diagnostics, in one parse. YamlDotNet's
+/// representation model recurses once per nesting level, so it reads the parser's events through a guard
+/// that refuses, as they arrive, documents nested deeper than <see cref="MaxDepth"/> (flow and block styles
+/// alike), aliases to a node that contains them, and keys that are not plain scalars.
 /// </summary>
 internal static class YamlDocumentLoader
 {
@@ -39,12 +39,7 @@ internal static class YamlDocumentLoader
         var stream = new YamlStream();
         try
         {
-            if (!Scan(text, context, ct))
-            {
-                return null;
-            }
-
-            stream.Load(new StringReader(text));
+            stream.Load(new GuardedParser(new Parser(new StringReader(text)), ct));
         }
         catch (YamlException ex)
         {
@@ -89,51 +84,67 @@ internal static class YamlDocumentLoader
         return root;
     }
 
-    /// <summary>The structural checks, over parser events. False (with a diagnostic) when the document must not be loaded.</summary>
-    private static bool Scan(string text, YamlContext context, CancellationToken ct)
+    /// <summary>
+    /// YamlDotNet's parser with the structural checks on its events, as the representation model pulls them:
+    /// the model never recurses deeper than <see cref="MaxDepth"/>, never sees a cyclic alias or a complex key.
+    /// </summary>
+    private sealed class GuardedParser : IParser
     {
-        var parser = new Parser(new StringReader(text));
+        private readonly IParser inner;
+        private readonly CancellationToken ct;
 
         // Per open container: null for a sequence, true for a mapping that expects a key, false for one that expects a value.
-        var containers = new List<bool?>();
-        var openAnchors = new List<string?>();
-        var events = 0;
-        while (parser.MoveNext())
+        private readonly List<bool?> containers = new();
+        private readonly List<string?> openAnchors = new();
+        private int events;
+
+        public GuardedParser(IParser inner, CancellationToken ct)
         {
+            this.inner = inner;
+            this.ct = ct;
+        }
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext())
+            {
+                return false;
+            }
+
             if ((++events & 0xFFF) == 0)
             {
                 ct.ThrowIfCancellationRequested();
             }
 
-            var current = parser.Current!;
-            if (current is NodeEvent or AnchorAlias)
-            {
-                if (containers.Count > 0 && containers[containers.Count - 1] is bool expectingKey)
-                {
-                    if (expectingKey && current is not Scalar)
-                    {
-                        context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(current.Start, current.End),
-                            "a key must be a plain name (complex keys, aliases and lists or mappings as keys are not part of a spec)");
-                        return false;
-                    }
+            Check(inner.Current!);
+            return true;
+        }
 
-                    containers[containers.Count - 1] = !expectingKey;
+        private void Check(ParsingEvent current)
+        {
+            if (current is NodeEvent or AnchorAlias && containers.Count > 0 && containers[containers.Count - 1] is bool expectingKey)
+            {
+                if (expectingKey && current is not Scalar)
+                {
+                    throw new YamlException(current.Start, current.End,
+                        "a key must be a plain name (complex keys, aliases and lists or mappings as keys are not part of a spec)");
                 }
+
+                containers[containers.Count - 1] = !expectingKey;
             }
 
             switch (current)
             {
                 case AnchorAlias alias when openAnchors.Contains(alias.Value.Value):
-                    context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(alias.Start, alias.End),
-                        $"the alias *{alias.Value.Value} refers to a node that contains it (a cycle)");
-                    return false;
+                    throw new YamlException(alias.Start, alias.End, $"the alias *{alias.Value.Value} refers to a node that contains it (a cycle)");
 
                 case MappingStart or SequenceStart:
                     if (containers.Count == MaxDepth)
                     {
-                        context.Report(DiagnosticDescriptors.YamlSyntax, context.Location(current.Start, current.End),
+                        throw new YamlException(current.Start, current.End,
                             $"the document nests deeper than {MaxDepth} levels; a spec needs 4 (settings, layers, a layer, its settings)");
-                        return false;
                     }
 
                     containers.Add(current is MappingStart ? true : null);
@@ -147,8 +158,6 @@ internal static class YamlDocumentLoader
                     break;
             }
         }
-
-        return true;
     }
 
     /// <summary>The first tab in a line's leading white space, where YAML refuses it.</summary>

@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using SlmGen.Generator;
+
+// Times the SlmGen generator on synthetic YAML specs, each run in a fresh driver (what a cold build does),
+// after one warm-up run of the same shape so that JIT time is not counted twice.
+//   dotnet run --project samples/GeneratorBench -c Release -- [layers...] [--specs N] [--repeat R]
+var layerCounts = new List<int>();
+var specCount = 200;
+var repeat = 5;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--specs": specCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--repeat": repeat = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        default: layerCounts.Add(int.Parse(args[i], CultureInfo.InvariantCulture)); break;
+    }
+}
+
+if (layerCounts.Count == 0)
+{
+    layerCounts.AddRange(new[] { 5_000, 10_000, 20_000 });
+}
+
+Console.WriteLine($"SlmGen generator benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, median of {repeat} fresh drivers");
+if (Environment.GetEnvironmentVariable("BENCH_YAML_FIRST") == "1")
+{
+    var w = Stopwatch.StartNew();
+    new YamlDotNet.RepresentationModel.YamlStream().Load(new System.IO.StringReader(BabyGpt(0)));
+    Console.WriteLine($"  YamlDotNet alone, first load: {w.Elapsed.TotalMilliseconds:N1} ms");
+}
+
+var babiesFirst = Enumerable.Range(0, specCount).Select(i => ($"/specs/baby{i}.yaml", BabyGpt(i))).ToArray();
+Time($"{specCount} baby-GPT specs, first run (JIT included)", babiesFirst, 1, specCount);
+foreach (var n in layerCounts)
+{
+    var spec = new[] { ($"/specs/deep{n}.yaml", Layers(n)) };
+    Time($"1 spec of {n:N0} dense layers", spec, repeat, 1);
+}
+
+var babies = Enumerable.Range(0, specCount).Select(i => ($"/specs/baby{i}.yaml", BabyGpt(i))).ToArray();
+Time($"{specCount} baby-GPT specs", babies, repeat, specCount);
+
+static void Time(string what, (string Path, string Text)[] specs, int repeat, int models)
+{
+    var times = new List<double>();
+    var runs = repeat == 1 ? 1 : repeat + 1;
+    for (var r = 0; r < runs; r++)
+    {
+        var driver = CreateDriver(specs);
+        var compilation = CSharpCompilation.Create("Bench", new[] { CSharpSyntaxTree.ParseText(string.Empty, path: "/0/Empty.cs") });
+        var watch = Stopwatch.StartNew();
+        driver = driver.RunGenerators(compilation);
+        watch.Stop();
+        var result = driver.GetRunResult();
+        if (result.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) || result.GeneratedTrees.Length < models)
+        {
+            throw new InvalidOperationException($"{what}: the generator did not generate every model: {string.Join("; ", result.Diagnostics.Take(3))}");
+        }
+
+        if (r > 0 || repeat == 1)
+        {
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    times.Sort();
+    var median = times[times.Count / 2];
+    Console.WriteLine($"  {what,-42} {median,10:N1} ms   {median / models,8:N3} ms per model   (min {times[0]:N1}, max {times[^1]:N1})");
+}
+
+static GeneratorDriver CreateDriver((string Path, string Text)[] specs)
+{
+    var options = new Options(specs.Select(s => s.Path));
+    return CSharpGeneratorDriver.Create(
+        new[] { new ModelGenerator().AsSourceGenerator() },
+        specs.Select(s => (AdditionalText)new Text(s.Path, s.Text)),
+        new CSharpParseOptions(LanguageVersion.Latest),
+        options);
+}
+
+static string Layers(int n)
+{
+    var sb = new StringBuilder("vocab: 65\ncontext: 16\nembedding: 32\nlayers:\n");
+    for (var i = 0; i < n; i++)
+    {
+        sb.Append("  - dense: { units: 32, activation: gelu }\n");
+    }
+
+    return sb.ToString();
+}
+
+static string BabyGpt(int i) => $"""
+    name: BabyGpt{i}
+    vocab: 65
+    context: 256
+    dropout: 0.2
+    init: gpt2
+    embedding: 384
+    positions: learned
+    layers:
+      - transformer: {"{"} layers: 6, heads: 6, ffn: 4x, activation: gelu, norm: layernorm, pre_norm: true {"}"}
+    final_norm: layernorm
+    head: tied
+    budget:
+      max_parameters: 12M
+      training_tokens: 80M
+    """;
+
+internal sealed class Text : AdditionalText
+{
+    private readonly SourceText text;
+
+    public Text(string path, string content)
+    {
+        Path = path;
+        text = SourceText.From(content);
+    }
+
+    public override string Path { get; }
+
+    public override SourceText GetText(CancellationToken cancellationToken = default) => text;
+}
+
+internal sealed class Options : AnalyzerConfigOptionsProvider
+{
+    private readonly HashSet<string> specs;
+
+    public Options(IEnumerable<string> specs) => this.specs = specs.ToHashSet();
+
+    public override AnalyzerConfigOptions GlobalOptions { get; } = new Values(new Dictionary<string, string> { ["build_property.RootNamespace"] = "Bench.Models" });
+
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Values.Empty;
+
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+        specs.Contains(textFile.Path) ? Values.Spec : Values.Empty;
+
+    private sealed class Values : AnalyzerConfigOptions
+    {
+        public static readonly Values Empty = new(new Dictionary<string, string>());
+        public static readonly Values Spec = new(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
+        private readonly Dictionary<string, string> values;
+
+        public Values(Dictionary<string, string> values) => this.values = values;
+
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
+}

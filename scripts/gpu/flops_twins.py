@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""PyTorch twins of SlmGen models, built from the "architecture" of a cost report (slmgen-costs.json, or
+the SlmGenCostReport.Json a test exports), and counted with FlopCounterMode.
+
+For every model in the given reports: a plain nn.Module with the same layers (nn.Embedding, nn.Linear,
+F.scaled_dot_product_attention with is_causal, LayerNorm/RMSNorm, the same FFN and head kinds), its
+parameter count, and FlopCounterMode's forward and forward+backward FLOPs of one batch — per token (logits
+at every position, loss over all of them) or per prediction for flatten models — compared with the
+report's compile-time figures.
+
+Usage: python3 flops_twins.py REPORT.json [REPORT.json ...] [--out FILE.jsonl] [--device cuda|cpu] [--batch 2]
+Prints one JSON line per model and a summary; exit status 1 when any figure differs.
+"""
+import argparse
+import json
+import math
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def activation(name):
+    return {"relu": F.relu, "gelu": F.gelu, "silu": F.silu, "tanh": torch.tanh, "identity": lambda x: x}[name]
+
+
+def norm(kind, width, bias):
+    if kind == "layernorm":
+        return nn.LayerNorm(width, bias=bias)
+    if kind == "rmsnorm":
+        return nn.RMSNorm(width, eps=1e-5)
+    return nn.Identity()
+
+
+def rope_tables(context, head_dim, base):
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+    angles = torch.outer(torch.arange(context, dtype=torch.float64), inv)
+    full = torch.cat([angles, angles], dim=1)
+    return full.cos().float(), full.sin().float()
+
+
+def apply_rope(x, cos, sin):
+    t, half = x.shape[2], x.shape[3] // 2
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=3)
+    return x * cos[:t] + rotated * sin[:t]
+
+
+class Attention(nn.Module):
+    def __init__(self, s, context):
+        super().__init__()
+        d, self.heads = s["in"], s["heads"]
+        if s["packedQkv"]:
+            self.qkv = nn.Linear(d, 3 * d, bias=s["attentionBias"])
+        else:
+            self.q_proj = nn.Linear(d, d, bias=s["attentionBias"])
+            self.k_proj = nn.Linear(d, d, bias=s["attentionBias"])
+            self.v_proj = nn.Linear(d, d, bias=s["attentionBias"])
+        self.proj = nn.Linear(d, d, bias=s["attentionBias"])
+        self.packed = s["packedQkv"]
+        self.rope = s["rope"]
+        if self.rope:
+            cos, sin = rope_tables(context, d // self.heads, s["ropeBase"])
+            self.register_buffer("cos", cos, persistent=False)
+            self.register_buffer("sin", sin, persistent=False)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        hd = c // self.heads
+        if self.packed:
+            q, k, v = self.qkv(x).view(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4).unbind(0)
+        else:
+            q = self.q_proj(x).view(b, t, self.heads, hd).transpose(1, 2)
+            k = self.k_proj(x).view(b, t, self.heads, hd).transpose(1, 2)
+            v = self.v_proj(x).view(b, t, self.heads, hd).transpose(1, 2)
+        if self.rope:
+            q, k = apply_rope(q, self.cos, self.sin), apply_rope(k, self.cos, self.sin)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.proj(y.transpose(1, 2).reshape(b, t, c))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, s):
+        super().__init__()
+        d, h, bias = s["in"], s["ffnHidden"], s["ffnBias"]
+        self.fc = nn.Linear(d, h, bias=bias)
+        self.gate = nn.Linear(d, h, bias=bias) if s["activation"] == "swiglu" else None
+        self.proj = nn.Linear(h, d, bias=bias)
+        self.act = None if self.gate is not None else activation(s["activation"])
+
+    def forward(self, x):
+        h = F.silu(self.gate(x)) * self.fc(x) if self.gate is not None else self.act(self.fc(x))
+        return self.proj(h)
+
+
+class Block(nn.Module):
+    def __init__(self, s, context):
+        super().__init__()
+        self.ln_1 = norm(s["norm"], s["in"], s["normBias"])
+        self.attn = Attention(s, context)
+        self.ln_2 = norm(s["norm"], s["in"], s["normBias"])
+        self.mlp = FeedForward(s)
+        self.pre = s["preNorm"]
+
+    def forward(self, x):
+        if self.pre:
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+        x = self.ln_1(x + self.attn(x))
+        return self.ln_2(x + self.mlp(x))
+
+
+def sinusoids(context, dim):
+    pos = torch.arange(context, dtype=torch.float32).unsqueeze(1)
+    div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(context, dim)
+    table[:, 0::2] = torch.sin(pos * div)
+    table[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
+    return table
+
+
+class Twin(nn.Module):
+    """The model a plan describes, step by step, as SlmGen's generated module runs it."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.context = model["context"]
+        self.steps = []
+        self.mods = nn.ModuleDict()
+        for i, s in enumerate(model["architecture"]):
+            kind, name = s["kind"], f"s{i}"
+            if kind == "embedding":
+                self.mods[name] = self.wte = nn.Embedding(s["vocab"], s["out"])
+            elif kind == "positions" and s["type"] == "learned":
+                self.mods[name] = nn.Embedding(s["rows"], s["out"])
+            elif kind == "positions":
+                self.register_buffer("sin_table", sinusoids(self.context, s["out"]), persistent=False)
+            elif kind == "dense":
+                self.mods[name] = nn.Linear(s["in"], s["out"], bias=s["bias"])
+            elif kind == "transformer":
+                self.mods[name] = nn.ModuleList(Block(s, self.context) for _ in range(s["blocks"]))
+            elif kind == "final_norm":
+                self.mods[name] = norm(s["norm"], s["in"], s["bias"])
+            elif kind == "head" and s["type"] == "full":
+                self.mods[name] = nn.Linear(s["in"], s["out"], bias=s["bias"])
+            elif kind == "head" and s["type"] == "factorised":
+                self.mods[name] = nn.Sequential(nn.Linear(s["in"], s["rank"], bias=False), nn.Linear(s["rank"], s["out"], bias=s["bias"]))
+            self.steps.append((kind, name, s))
+
+    def forward(self, idx):
+        x = None
+        for kind, name, s in self.steps:
+            if kind == "embedding":
+                x = self.mods[name](idx)
+            elif kind == "positions" and s["type"] == "learned":
+                x = x + self.mods[name](torch.arange(idx.shape[1], device=idx.device))
+            elif kind == "positions":
+                x = x + self.sin_table[: idx.shape[1]]
+            elif kind == "flatten":
+                x = x[:, -s["window"]:, :].reshape(x.shape[0], -1)
+            elif kind == "dense":
+                x = activation(s["activation"])(self.mods[name](x))
+            elif kind == "transformer":
+                for _ in range(s["repeat"]):
+                    for block in self.mods[name]:
+                        x = block(x)
+            elif kind == "final_norm":
+                x = self.mods[name](x)
+            elif kind == "head" and s["type"] == "tied":
+                x = F.linear(x, self.wte.weight)
+            elif kind == "head":
+                x = self.mods[name](x)
+        return x
+
+
+def count(model, device, batch):
+    twin = Twin(model).to(device)
+    params = sum(p.numel() for p in twin.parameters())
+    idx = torch.randint(0, model["vocab"], (batch, model["context"]), device=device)
+    with FlopCounterMode(display=False) as fwd:
+        logits = twin(idx)
+        units = logits.shape[0] * (logits.shape[1] if logits.dim() == 3 else 1)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), torch.zeros(units, dtype=torch.long, device=device))
+    with FlopCounterMode(display=False) as bwd:
+        loss.backward()
+    f, b = fwd.get_total_flops(), bwd.get_total_flops()
+    ops = sorted({str(op) for op in fwd.get_flop_counts().get("Global", {})} | {str(op) for op in bwd.get_flop_counts().get("Global", {})})
+    return params, f // units, (f + b) // units, f % units == 0 and (f + b) % units == 0, ops
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("reports", nargs="+")
+    p.add_argument("--out")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--batch", type=int, default=2)
+    args = p.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.manual_seed(0)
+    out = open(args.out, "w") if args.out else None
+    total = bad = 0
+    for path in args.reports:
+        for model in json.load(open(path))["models"]:
+            params, fwd, train, whole, ops = count(model, args.device, args.batch)
+            ok = params == model["parameters"] and fwd == model["forwardFlopsPerToken"] and train == model["trainingFlopsPerToken"] and whole
+            total += 1
+            bad += not ok
+            record = dict(report=path.split("/")[-1], model=model["fullName"], ok=ok,
+                          params=[params, model["parameters"]], fwd=[fwd, model["forwardFlopsPerToken"]],
+                          train=[train, model["trainingFlopsPerToken"]], ops=ops,
+                          device=torch.cuda.get_device_name() if args.device == "cuda" else "cpu", torch=torch.__version__)
+            line = json.dumps(record)
+            if out:
+                out.write(line + "\n")
+            if not ok:
+                print(line, flush=True)
+    summary = dict(kind="summary", models=total, equal=total - bad, differ=bad,
+                   device=torch.cuda.get_device_name() if args.device == "cuda" else "cpu", torch=torch.__version__)
+    print(json.dumps(summary))
+    if out:
+        out.write(json.dumps(summary) + "\n")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
