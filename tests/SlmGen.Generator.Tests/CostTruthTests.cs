@@ -68,6 +68,17 @@ public class CostTruthTests
             File.WriteAllText(Path.Combine(export, $"random-{seed}.json"), json);
         }
 
+        // The same designs were counted by PyTorch's FlopCounterMode on twins on the GPU machine
+        // (results/flops-twins/): today's constants must be the ones PyTorch agreed with.
+        var records = TwinRecords.Value;
+        foreach (var descriptor in models)
+        {
+            Assert.True(records.TryGetValue(descriptor.FullName, out var record), $"{descriptor.Name}: no PyTorch record (re-run scripts/gpu/flops_twins.py)");
+            Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
+            Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken),
+                (record.Parameters, record.Forward, record.FusedTraining));
+        }
+
         foreach (var descriptor in models)
         {
             using var model = descriptor.Create();
@@ -83,6 +94,16 @@ public class CostTruthTests
             Assert.True(cost.ForwardFlopsPerWindow(lastPositionOnly: true) == last.ForwardFlops, $"{descriptor.Name}: last-position FLOPs\n{Describe(run, descriptor)}");
         }
     }
+
+    private sealed record TwinRecord(bool Ok, long Parameters, long Forward, long FusedTraining);
+
+    private static readonly Lazy<System.Collections.Generic.Dictionary<string, TwinRecord>> TwinRecords = new(() =>
+        File.ReadLines(Repo.Path("results", "flops-twins", "cuda-h200.jsonl"))
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Where(r => r.TryGetProperty("model", out _))
+            .ToDictionary(
+                r => r.GetProperty("model").GetString()!,
+                r => new TwinRecord(r.GetProperty("ok").GetBoolean(), r.GetProperty("params")[1].GetInt64(), r.GetProperty("fwd")[1].GetInt64(), r.GetProperty("fused_train").GetInt64())));
 
     private static string Describe(GeneratorRun run, ModelDescriptor descriptor) =>
         run.Model(descriptor.FullName);

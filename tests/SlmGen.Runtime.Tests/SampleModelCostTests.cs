@@ -127,4 +127,25 @@ public class SampleModelCostTests
         Assert.Equal(forwardPerWindow, descriptor.Cost.ForwardFlopsPerWindow(lastPositionOnly: true));
         Assert.Equal(trainingPerWindow, descriptor.Cost.TrainingFlopsPerWindow(lastPositionOnly: true));
     }
+
+    /// <summary>
+    /// Every sample model rebuilt as a PyTorch twin from its cost report's architecture and counted with
+    /// FlopCounterMode on the GPU machine (results/flops-twins/cuda-h200.jsonl, scripts/gpu/flops_twins.py).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SampleModels))]
+    public void Parameters_and_flops_equal_pytorchs_count_of_a_twin(string fullName)
+    {
+        var root = System.IO.Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;
+        var record = System.IO.File.ReadLines(System.IO.Path.Combine(root, "results", "flops-twins", "cuda-h200.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .LastOrDefault(e => e.TryGetProperty("model", out var m) && m.GetString() == fullName);
+        Assert.True(record.ValueKind == System.Text.Json.JsonValueKind.Object, $"no PyTorch twin record for {fullName}");
+        var descriptor = Find(fullName);
+        Assert.True(record.GetProperty("ok").GetBoolean());
+        Assert.Equal(descriptor.Cost.Parameters, record.GetProperty("params")[0].GetInt64());
+        Assert.Equal(descriptor.Cost.ForwardFlopsPerToken, record.GetProperty("fwd")[0].GetInt64());
+        Assert.Equal(descriptor.Cost.TrainingFlopsPerToken, record.GetProperty("fused_train").GetInt64());
+        Assert.Empty(record.GetProperty("math_attention").EnumerateArray());
+    }
 }

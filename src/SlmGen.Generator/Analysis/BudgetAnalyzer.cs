@@ -123,6 +123,11 @@ internal static class BudgetAnalyzer
             yield return advice;
         }
 
+        foreach (var advice in HeadSizeAdvice(spec, plan))
+        {
+            yield return advice;
+        }
+
         if (costs.PredictsEveryPosition && costs.ForwardFlopsPerToken > 0 && costs.AttentionScoreFlopsPerToken * 2 > costs.ForwardFlopsPerToken)
         {
             yield return DiagnosticInfo.Create(
@@ -159,6 +164,27 @@ internal static class BudgetAnalyzer
                     DiagnosticDescriptors.SharedBlockCompute, spec.Where(key + ".repeat"), name, spec.Display(key),
                     stack.Repeat, Formatting.Ratio((double)flops / bytes));
             }
+        }
+    }
+
+    /// <summary>SLM0204: a head size PyTorch's fused attention kernels do not take (not a multiple of 8), with the nearest head counts that give one.</summary>
+    private static IEnumerable<DiagnosticInfo> HeadSizeAdvice(ModelSpec spec, ModelPlan plan)
+    {
+        foreach (var stack in plan.Steps.OfType<StackStep>())
+        {
+            var size = stack.HeadDim;
+            if (size % 8 == 0 || size > 256)
+            {
+                continue;
+            }
+
+            var fits = Enumerable.Range(1, (int)Math.Min(stack.Width, 4096)).Where(h => stack.Width % h == 0 && (stack.Width / h) % 8 == 0).ToList();
+            var suggestion = fits.Count == 0
+                ? $"a width that is a multiple of 8 would allow it (the width here is {stack.Width})"
+                : $"{string.Join(" or ", fits.OrderBy(h => Math.Abs(h - stack.Heads)).Take(2).OrderBy(h => h))} heads would give {string.Join(" or ", fits.OrderBy(h => Math.Abs(h - stack.Heads)).Take(2).OrderBy(h => h).Select(h => stack.Width / h))}-wide heads";
+            var fp32 = size % 4 == 0 ? " in bf16 and fp16 (fp32 on CUDA is fused)" : string.Empty;
+            var key = SpecKeys.Layer(stack.LayerIndex);
+            yield return DiagnosticInfo.Create(DiagnosticDescriptors.UnfusedHeadSize, spec.Where(key + ".heads"), spec.ClassName, spec.Display(key), size, fp32, suggestion);
         }
     }
 

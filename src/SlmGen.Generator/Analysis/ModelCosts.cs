@@ -32,6 +32,12 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
 
     public long ActivationElementsPerSequence => Sum(c => c.ActivationElementsPerSequence);
 
+    /// <summary>
+    /// Training FLOPs when PyTorch runs attention on its math path (head sizes its fused kernels do not take):
+    /// FlopCounterMode then counts the attention backward at 2× (two matmul gradients), not 2.5×.
+    /// </summary>
+    public long TrainingFlopsPerTokenMathAttention => TrainingFlopsPerToken - (AttentionScoreFlopsPerToken / 2);
+
     public long WeightBytesFp32 => Parameters * 4;
 
     public long WeightBytesBf16 => Parameters * 2;

@@ -149,6 +149,10 @@ internal static class DiagnosticDescriptors
         "SLM0203", Advice, "A shared block does much compute per stored byte",
         "{0}: the shared stack at {1} runs {2}x per forward pass, {3} FLOPs per token for every stored weight byte; reuse trades memory for compute");
 
+    public static readonly DiagnosticDescriptor UnfusedHeadSize = Info(
+        "SLM0204", Advice, "Attention heads of this size miss PyTorch's fused kernels",
+        "{0}: the heads of {1} are {2} wide; PyTorch's fused attention kernels (flash, memory-efficient) take multiples of 8 (4 in fp32 on CUDA), so attention runs on the slower math path{3}; {4}");
+
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
         new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 

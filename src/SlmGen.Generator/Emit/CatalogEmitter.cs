@@ -58,7 +58,7 @@ internal static class CatalogEmitter
         var sb = new StringBuilder();
         sb.Append("{\n");
         sb.Append($"  \"generator\": \"SlmGen {ModelEmitter.Version}\",\n");
-        sb.Append("  \"convention\": \"FLOPs as PyTorch FlopCounterMode: matmul 2mnk; attention over full TxT, backward 2.5x; linear backward 2x; elementwise, norms, softmax, embeddings 0. Per token at a full context with logits at every position; per prediction for flatten models, whose layers before the flatten run at every position of the window.\",\n");
+        sb.Append("  \"convention\": \"FLOPs as PyTorch FlopCounterMode: matmul 2mnk; attention over full TxT, backward 2.5x (PyTorch's fused flash / memory-efficient kernels; its math fallback for other head sizes is counted 2x: trainingFlopsPerTokenMathAttention); linear backward 2x; elementwise, norms, softmax, embeddings 0. Per token at a full context with logits at every position; per prediction for flatten models, whose layers before the flatten run at every position of the window.\",\n");
         sb.Append("  \"models\": [");
         var first = true;
         foreach (var m in models)
@@ -79,6 +79,7 @@ internal static class CatalogEmitter
             Field(sb, "forwardFlopsPerToken", c.ForwardFlopsPerToken);
             Field(sb, "trainingFlopsPerToken", c.TrainingFlopsPerToken);
             Field(sb, "attentionScoreFlopsPerToken", c.AttentionScoreFlopsPerToken);
+            Field(sb, "trainingFlopsPerTokenMathAttention", c.TrainingFlopsPerTokenMathAttention);
             Field(sb, "sixNFlopsPerToken", 6 * c.Parameters);
             Field(sb, "twoNFlopsPerToken", 2 * c.Parameters);
             Field(sb, "weightBytesFp32", c.WeightBytesFp32);
@@ -88,7 +89,7 @@ internal static class CatalogEmitter
             Field(sb, "activationBytesPerSequenceFp32", c.ActivationElementsPerSequence * 4);
             sb.Append("      \"components\": [");
             sb.Append(string.Join(",", c.Components.Select(x =>
-                $"\n        {{ \"name\": {Str(x.Name)}, \"kind\": {Str(x.Kind)}, \"parameters\": {x.Parameters}, \"forwardFlopsPerToken\": {x.ForwardFlopsPerToken}, \"trainingFlopsPerToken\": {x.TrainingFlopsPerToken} }}")));
+                $"\n        {{ \"name\": {Str(x.Name)}, \"kind\": {Str(x.Kind)}, \"parameters\": {x.Parameters}, \"forwardFlopsPerToken\": {x.ForwardFlopsPerToken}, \"trainingFlopsPerToken\": {x.TrainingFlopsPerToken}, \"attentionScoreFlopsPerToken\": {x.AttentionScoreFlopsPerToken} }}")));
             sb.Append("\n      ],\n");
             sb.Append("      \"architecture\": [");
             sb.Append(string.Join(",", m.Plan.Steps.Select(step => "\n        " + Architecture(m.Plan, step))));

@@ -85,6 +85,17 @@ public sealed record ModelCost(
     /// <summary>Activations kept for backward per sequence in fp32, bytes (estimate).</summary>
     public long ActivationBytesPerSequenceFp32 => Components.Sum(c => c.ActivationElementsPerSequence) * 4;
 
+    /// <summary>The part of <see cref="ForwardFlopsPerToken"/> spent on the T×T attention products.</summary>
+    public long AttentionScoreFlopsPerToken => Components.Sum(c => c.AttentionScoreFlopsPerToken);
+
+    /// <summary>
+    /// Training FLOPs per token when PyTorch runs attention on its math path instead of a fused kernel (flash or
+    /// memory-efficient; they take head sizes that are multiples of 8, or of 4 in fp32 on CUDA): FlopCounterMode
+    /// then counts the attention backward at 2× its forward (two matmul gradients) instead of 2.5×.
+    /// <see cref="TrainingFlopsPerToken"/> is the fused-kernel count.
+    /// </summary>
+    public long TrainingFlopsPerTokenMathAttention => TrainingFlopsPerToken - (AttentionScoreFlopsPerToken / 2);
+
     /// <summary>The usual 6·N training FLOPs per token (N = parameters).</summary>
     public long SixNFlopsPerToken => 6 * Parameters;
 
