@@ -31,7 +31,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 AttributeReader.ModelAttribute,
                 static (node, _) => node is TypeDeclarationSyntax,
-                AttributeReader.Read)
+                AttributeReader.ReadGuarded)
             .Where(static p => p.Spec is not null || p.Diagnostics.Count > 0)
             .WithTrackingName(TrackingNames.AttributeSpecs);
 
@@ -122,28 +122,42 @@ public sealed class ModelGenerator : IIncrementalGenerator
     private static string DefaultNamespaceProblem(string rootNamespace) =>
         rootNamespace.Length == 0 ? string.Empty : Identifiers.NamespaceProblem(rootNamespace) ?? string.Empty;
 
-    /// <summary>The spec's path relative to the project (so that reports do not depend on the machine), with '/' separators.</summary>
+    /// <summary>
+    /// The spec's path relative to the project (so that reports do not depend on the machine), with '/'
+    /// separators; the path as given when it cannot be made relative (another drive, characters a path may
+    /// not hold). Never throws.
+    /// </summary>
     private static string DisplayPath(string path, string projectDirectory)
     {
-        var full = System.IO.Path.GetFullPath(path);
-        if (projectDirectory.Length > 0)
+        try
         {
-            var root = System.IO.Path.GetFullPath(projectDirectory).TrimEnd('/', '\\') + System.IO.Path.DirectorySeparatorChar;
-            var relative = MakeRelative(root, full);
-            if (relative is not null)
+            var full = System.IO.Path.GetFullPath(path).Replace('\\', '/');
+            if (projectDirectory.Length == 0)
             {
-                return relative.Replace('\\', '/');
+                return full;
             }
+
+            var root = System.IO.Path.GetFullPath(projectDirectory).Replace('\\', '/').TrimEnd('/').Split('/');
+            var target = full.Split('/');
+            var comparison = System.IO.Path.DirectorySeparatorChar == '\\' ? System.StringComparison.OrdinalIgnoreCase : System.StringComparison.Ordinal;
+            var common = 0;
+            while (common < root.Length && common < target.Length - 1 && string.Equals(root[common], target[common], comparison))
+            {
+                common++;
+            }
+
+            if (common == 0 || (common == 1 && root[0].Length == 0 && root.Length > 1))
+            {
+                return full; // nothing in common but the file system root: the full path says more
+            }
+
+            var up = Enumerable.Repeat("..", root.Length - common);
+            return string.Join("/", up.Concat(target.Skip(common)));
         }
-
-        return full.Replace('\\', '/');
-    }
-
-    private static string? MakeRelative(string root, string full)
-    {
-        var rootUri = new System.Uri(root);
-        var fullUri = new System.Uri(full);
-        return rootUri.Scheme != fullUri.Scheme ? null : System.Uri.UnescapeDataString(rootUri.MakeRelativeUri(fullUri).ToString());
+        catch (System.Exception ex) when (ex is System.ArgumentException or System.NotSupportedException or System.IO.PathTooLongException or System.Security.SecurityException)
+        {
+            return path;
+        }
     }
 
     /// <summary>

@@ -292,7 +292,13 @@ public class HostileInputTests
         yield return Yaml("RootNamespace escaped", YamlModel, null, 0, "My.class.Spec", properties: new() { ["RootNamespace"] = "My.@class" });
         yield return Yaml("RootNamespace with a dash but the spec names its namespace", "namespace: Fine\n" + YamlModel, null, 0, "Fine.Spec", properties: new() { ["RootNamespace"] = "My-App" });
 
-        // 12. Project budget properties.
+        // 12. MSBuild properties: odd project folders (only the report's display path depends on them).
+        foreach (var dir in new[] { "/u/we#ird %20 dir?", "relative/dir", "C:\\Projects\\App", "/", "\0bad", "/u/specs/spec.yaml/deeper" })
+        {
+            yield return Yaml("MSBuildProjectDirectory " + dir, YamlModel, null, 0, "Test.Models.Spec", properties: new() { ["MSBuildProjectDirectory"] = dir });
+        }
+
+        // 13. Project budget properties.
         yield return Yaml("project budget garbage", YamlModel, "SLM0105", 0, properties: new() { ["SlmGenMaxParameters"] = "lots" }) with { File = null };
         yield return Yaml("project budget exceeded", YamlModel, "SLM0100", 1, properties: new() { ["SlmGenMaxParameters"] = "10" });
         yield return Yaml("project training budget 1e30", YamlModel, null, 0, "Test.Models.Spec", properties: new() { ["SlmGenMaxTrainingFlops"] = "1e30", ["SlmGenTrainingTokens"] = "9e18" });

@@ -39,6 +39,25 @@ internal static class AttributeReader
             .ToEquatableArray();
     }
 
+    /// <summary><see cref="Read"/>, with any unexpected exception turned into SLM0013 at the class (never CS8785).</summary>
+    public static ParsedSpec ReadGuarded(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        try
+        {
+            return Read(context, ct);
+        }
+        catch (System.OperationCanceledException)
+        {
+            throw;
+        }
+        catch (System.Exception ex)
+        {
+            var where = context.TargetNode is TypeDeclarationSyntax type ? LocationInfo.From(type.Identifier.GetLocation()) : LocationInfo.From(context.TargetNode);
+            var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, where, context.TargetSymbol.Name, ex.GetType().Name, ex.Message);
+            return new ParsedSpec(null, new[] { diagnostic }.ToEquatableArray());
+        }
+    }
+
     public static ParsedSpec Read(GeneratorAttributeSyntaxContext context, CancellationToken ct)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax node)
