@@ -47,14 +47,6 @@ internal static class Fingerprint
             }
         }
 
-        const ulong offset = 14695981039346656037UL;
-        const ulong prime = 1099511628211UL;
-        var hash = offset;
-        foreach (var b in Encoding.UTF8.GetBytes(sb.ToString()))
-        {
-            hash = unchecked((hash ^ b) * prime);
-        }
-
-        return hash.ToString("x16", CultureInfo.InvariantCulture);
+        return Fnv1a.Hex(sb.ToString());
     }
 }

@@ -139,18 +139,6 @@ internal static class Identifiers
         return $"{readable}.{Hash(fullName)}{(kind.Length == 0 ? string.Empty : "." + kind)}.g.cs";
     }
 
-    /// <summary>FNV-1a of the UTF-16 code units, 64 bits as 16 hex digits.</summary>
-    public static string Hash(string text)
-    {
-        const ulong offset = 14695981039346656037UL;
-        const ulong prime = 1099511628211UL;
-        var hash = offset;
-        foreach (var c in text)
-        {
-            hash = unchecked((hash ^ (byte)c) * prime);
-            hash = unchecked((hash ^ (byte)(c >> 8)) * prime);
-        }
-
-        return hash.ToString("x16", CultureInfo.InvariantCulture);
-    }
+    /// <summary>The hash part of a hint name.</summary>
+    public static string Hash(string text) => Fnv1a.Hex(text);
 }
