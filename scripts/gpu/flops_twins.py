@@ -54,68 +54,119 @@ def apply_rope(x, cos, sin):
     return x * cos[:t] + rotated * sin[:t]
 
 
-class Attention(nn.Module):
-    def __init__(self, s, context):
+class Lora(nn.Module):
+    """x -> B(A(x)) of rank r, B zero at the start."""
+
+    def __init__(self, n_in, n_out, r):
         super().__init__()
-        d, self.heads = s["in"], s["heads"]
+        self.A = nn.Linear(n_in, r, bias=False)
+        self.B = nn.Linear(r, n_out, bias=False)
+        nn.init.zeros_(self.B.weight)
+
+    def forward(self, x):
+        return self.B(self.A(x))
+
+
+def adapted(layer, name, x, adapters):
+    y = layer(x)
+    return y + adapters[name](x) if adapters is not None and name in adapters else y
+
+
+class Attention(nn.Module):
+    """Causal attention with kv_heads key/value heads (grouped-query when fewer than the query heads:
+    each k/v head is repeated for its group before SDPA) and heads of head_dim."""
+
+    def __init__(self, s, context, shape=None):
+        super().__init__()
+        d = s["in"]
+        self.heads, self.kv, self.hd = (shape[0], shape[1], shape[2]) if shape else (s["heads"], s.get("kvHeads", s["heads"]), s.get("headDim", d // s["heads"]))
+        inner, kv_width, bias = self.heads * self.hd, self.kv * self.hd, s["attentionBias"]
         if s["packedQkv"]:
-            self.qkv = nn.Linear(d, 3 * d, bias=s["attentionBias"])
+            self.qkv = nn.Linear(d, inner + 2 * kv_width, bias=bias)
         else:
-            self.q_proj = nn.Linear(d, d, bias=s["attentionBias"])
-            self.k_proj = nn.Linear(d, d, bias=s["attentionBias"])
-            self.v_proj = nn.Linear(d, d, bias=s["attentionBias"])
-        self.proj = nn.Linear(d, d, bias=s["attentionBias"])
+            self.q_proj = nn.Linear(d, inner, bias=bias)
+            self.k_proj = nn.Linear(d, kv_width, bias=bias)
+            self.v_proj = nn.Linear(d, kv_width, bias=bias)
+        self.proj = nn.Linear(inner, d, bias=bias)
         self.packed = s["packedQkv"]
         self.rope = s["rope"]
         if self.rope:
-            cos, sin = rope_tables(context, d // self.heads, s["ropeBase"])
+            cos, sin = rope_tables(context, self.hd, s["ropeBase"])
             self.register_buffer("cos", cos, persistent=False)
             self.register_buffer("sin", sin, persistent=False)
 
-    def forward(self, x):
-        b, t, c = x.shape
-        hd = c // self.heads
+    def layers(self):
         if self.packed:
-            q, k, v = self.qkv(x).view(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4).unbind(0)
+            yield "attn_qkv", self.qkv
         else:
-            q = self.q_proj(x).view(b, t, self.heads, hd).transpose(1, 2)
-            k = self.k_proj(x).view(b, t, self.heads, hd).transpose(1, 2)
-            v = self.v_proj(x).view(b, t, self.heads, hd).transpose(1, 2)
+            yield "attn_q", self.q_proj
+            yield "attn_k", self.k_proj
+            yield "attn_v", self.v_proj
+        yield "attn_proj", self.proj
+
+    def forward(self, x, adapters=None):
+        b, t, _ = x.shape
+        h, kv, hd = self.heads, self.kv, self.hd
+        if self.packed:
+            q, k, v = adapted(self.qkv, "attn_qkv", x, adapters).split([h * hd, kv * hd, kv * hd], dim=2)
+        else:
+            q, k, v = adapted(self.q_proj, "attn_q", x, adapters), adapted(self.k_proj, "attn_k", x, adapters), adapted(self.v_proj, "attn_v", x, adapters)
+        q = q.reshape(b, t, h, hd).transpose(1, 2)
+        k = k.reshape(b, t, kv, hd).transpose(1, 2)
+        v = v.reshape(b, t, kv, hd).transpose(1, 2)
         if self.rope:
             q, k = apply_rope(q, self.cos, self.sin), apply_rope(k, self.cos, self.sin)
+        if kv != h:
+            k, v = k.repeat_interleave(h // kv, dim=1), v.repeat_interleave(h // kv, dim=1)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.proj(y.transpose(1, 2).reshape(b, t, c))
+        return adapted(self.proj, "attn_proj", y.transpose(1, 2).reshape(b, t, h * hd), adapters)
 
 
 class FeedForward(nn.Module):
-    def __init__(self, s):
+    def __init__(self, s, shape=None):
         super().__init__()
-        d, h, bias = s["in"], s["ffnHidden"], s["ffnBias"]
+        d, h, bias = s["in"], (shape[3] if shape else s["ffnHidden"]), s["ffnBias"]
         self.fc = nn.Linear(d, h, bias=bias)
         self.gate = nn.Linear(d, h, bias=bias) if s["activation"] == "swiglu" else None
         self.proj = nn.Linear(h, d, bias=bias)
         self.act = None if self.gate is not None else activation(s["activation"])
 
-    def forward(self, x):
-        h = F.silu(self.gate(x)) * self.fc(x) if self.gate is not None else self.act(self.fc(x))
-        return self.proj(h)
+    def layers(self):
+        yield "mlp_fc", self.fc
+        if self.gate is not None:
+            yield "mlp_gate", self.gate
+        yield "mlp_proj", self.proj
+
+    def forward(self, x, adapters=None):
+        if self.gate is not None:
+            h = F.silu(adapted(self.gate, "mlp_gate", x, adapters)) * adapted(self.fc, "mlp_fc", x, adapters)
+        else:
+            h = self.act(adapted(self.fc, "mlp_fc", x, adapters))
+        return adapted(self.proj, "mlp_proj", h, adapters)
 
 
 class Block(nn.Module):
-    def __init__(self, s, context):
+    """One block; with LoRA, one adapter set per application of the shared block."""
+
+    def __init__(self, s, context, shape=None):
         super().__init__()
         self.ln_1 = norm(s["norm"], s["in"], s["normBias"])
-        self.attn = Attention(s, context)
+        self.attn = Attention(s, context, shape)
         self.ln_2 = norm(s["norm"], s["in"], s["normBias"])
-        self.mlp = FeedForward(s)
+        self.mlp = FeedForward(s, shape)
         self.pre = s["preNorm"]
+        rank = s.get("loraRank", 0)
+        sets = s.get("repeat", 1) * s.get("blockRepeat", 1) if rank > 0 else 0
+        layers = list(self.attn.layers()) + list(self.mlp.layers())
+        self.lora = nn.ModuleList(nn.ModuleDict({n: Lora(l.in_features, l.out_features, rank) for n, l in layers}) for _ in range(sets))
 
-    def forward(self, x):
+    def forward(self, x, application=0):
+        a = self.lora[application] if len(self.lora) else None
         if self.pre:
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
-        x = self.ln_1(x + self.attn(x))
-        return self.ln_2(x + self.mlp(x))
+            x = x + self.attn(self.ln_1(x), a)
+            return x + self.mlp(self.ln_2(x), a)
+        x = self.ln_1(x + self.attn(x, a))
+        return self.ln_2(x + self.mlp(x, a))
 
 
 def sinusoids(context, dim):
@@ -146,7 +197,8 @@ class Twin(nn.Module):
             elif kind == "dense":
                 self.mods[name] = nn.Linear(s["in"], s["out"], bias=s["bias"])
             elif kind == "transformer":
-                self.mods[name] = nn.ModuleList(Block(s, self.context) for _ in range(s["blocks"]))
+                shapes = s.get("shapes") or [None] * s["blocks"]
+                self.mods[name] = nn.ModuleList(Block(s, self.context, shapes[i]) for i in range(s["blocks"]))
             elif kind == "final_norm":
                 self.mods[name] = norm(s["norm"], s["in"], s["bias"])
             elif kind == "head" and s["type"] == "full":
@@ -169,9 +221,11 @@ class Twin(nn.Module):
             elif kind == "dense":
                 x = activation(s["activation"])(self.mods[name](x))
             elif kind == "transformer":
-                for _ in range(s["repeat"]):
+                again = s.get("blockRepeat", 1)
+                for p in range(s["repeat"]):
                     for block in self.mods[name]:
-                        x = block(x)
+                        for k in range(again):
+                            x = block(x, p * again + k)
             elif kind == "final_norm":
                 x = self.mods[name](x)
             elif kind == "head" and s["type"] == "tied":
@@ -193,13 +247,16 @@ def count(model, device, batch):
         loss.backward()
     f, b = fwd.get_total_flops(), bwd.get_total_flops()
     ops = sorted({str(op) for op in fwd.get_flop_counts().get("Global", {})} | {str(op) for op in bwd.get_flop_counts().get("Global", {})})
-    math_stacks = []
+    # Which attention ran on the math path (bmm ops under it): per block; a uniform stack's blocks all alike.
+    math_blocks = []
+    counts = fwd.get_flop_counts()
     for kind, name, step in twin.steps:
         if kind == "transformer":
-            under = [ops_ for key, ops_ in fwd.get_flop_counts().items() if f"mods.{name}." in key or key.endswith(f"mods.{name}")]
-            if any("bmm" in str(op) for counts in under for op in counts):
-                math_stacks.append(step["field"])
-    return params, f // units, (f + b) // units, f % units == 0 and (f + b) % units == 0, ops, math_stacks
+            for i in range(step["blocks"]):
+                under = [ops_ for key, ops_ in counts.items() if f"mods.{name}.{i}." in key + "."]
+                if any("bmm" in str(op) for c in under for op in c):
+                    math_blocks.append(f"{step['field']}[{i}]")
+    return params, f // units, (f + b) // units, f % units == 0 and (f + b) % units == 0, ops, math_blocks
 
 
 def main():
@@ -216,8 +273,18 @@ def main():
     for path in args.reports:
         for model in json.load(open(path))["models"]:
             params, fwd, train, whole, ops, math_stacks = count(model, args.device, args.batch)
-            scores = {c["name"]: c.get("attentionScoreFlopsPerToken", 0) for c in model["components"]}
-            expected_train = model["trainingFlopsPerToken"] - sum(scores.get(f + ".attn", 0) // 2 for f in math_stacks)
+            # Score FLOPs per block: a per-block row ("blocks[2].attn"), or a uniform stack's row over its blocks.
+            blocks_of = {s["field"]: s["blocks"] for s in model["architecture"] if s["kind"] == "transformer"}
+            score = {}
+            for c in model["components"]:
+                if c["name"].endswith(".attn"):
+                    name = c["name"][: -len(".attn")]
+                    if "[" in name:
+                        score[name] = c.get("attentionScoreFlopsPerToken", 0)
+                    else:
+                        for i in range(blocks_of[name]):
+                            score[f"{name}[{i}]"] = c.get("attentionScoreFlopsPerToken", 0) // blocks_of[name]
+            expected_train = model["trainingFlopsPerToken"] - sum(score.get(b, 0) // 2 for b in math_stacks)
             ok = params == model["parameters"] and fwd == model["forwardFlopsPerToken"] and train == expected_train and whole
             total += 1
             bad += not ok

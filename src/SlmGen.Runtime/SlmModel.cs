@@ -72,6 +72,12 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
                 }
             }
 
+            // LoRA adapters start as no change: B back to zero.
+            foreach (var adapter in modules().OfType<LoraAdapter>())
+            {
+                adapter.ResetUp();
+            }
+
             return;
         }
 

@@ -16,13 +16,20 @@ public class CostTruthTests
 {
     private const int Rounds = 8;
     private const int DesignsPerRound = 250;
+    private const int LeverRounds = 4;
 
+    /// <summary>Seeds 7000–7007: the layers of the first release; 8000–8003: with the compact-model levers too.</summary>
     public static TheoryData<int> Seeds()
     {
         var data = new TheoryData<int>();
         for (var i = 0; i < Rounds; i++)
         {
             data.Add(7000 + i);
+        }
+
+        for (var i = 0; i < LeverRounds; i++)
+        {
+            data.Add(8000 + i);
         }
 
         return data;
@@ -32,7 +39,7 @@ public class CostTruthTests
     [MemberData(nameof(Seeds))]
     public void Random_valid_designs_have_exactly_the_costs_TorchSharp_measures(int seed)
     {
-        var designs = new RandomDesigns(seed);
+        var designs = new RandomDesigns(seed, levers: seed >= 8000);
         var sources = new System.Text.StringBuilder("using SlmGen;\nnamespace Truth;\n");
         var specs = new System.Collections.Generic.List<(string, string)>();
         for (var i = 0; i < DesignsPerRound; i++)
@@ -68,17 +75,6 @@ public class CostTruthTests
             File.WriteAllText(Path.Combine(export, $"random-{seed}.json"), json);
         }
 
-        // The same designs were counted by PyTorch's FlopCounterMode on twins on the GPU machine
-        // (results/flops-twins/): today's constants must be the ones PyTorch agreed with.
-        var records = TwinRecords.Value;
-        foreach (var descriptor in models)
-        {
-            Assert.True(records.TryGetValue(descriptor.FullName, out var record), $"{descriptor.Name}: no PyTorch record (re-run scripts/gpu/flops_twins.py)");
-            Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
-            Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken),
-                (record.Parameters, record.Forward, record.FusedTraining));
-        }
-
         foreach (var descriptor in models)
         {
             using var model = descriptor.Create();
@@ -93,6 +89,42 @@ public class CostTruthTests
             var last = CostProbe.Measure(model, batch: 1, lastPositionOnly: true);
             Assert.True(cost.ForwardFlopsPerWindow(lastPositionOnly: true) == last.ForwardFlops, $"{descriptor.Name}: last-position FLOPs\n{Describe(run, descriptor)}");
         }
+
+        // The same designs were counted by PyTorch's FlopCounterMode on twins on the GPU machine
+        // (results/flops-twins/): today's constants must be the ones PyTorch agreed with.
+        var records = TwinRecords.Value;
+        foreach (var descriptor in models)
+        {
+            Assert.True(records.TryGetValue(descriptor.FullName, out var record), $"{descriptor.Name}: no PyTorch record (re-run scripts/gpu/flops_twins.py)");
+            Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
+            Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken),
+                (record.Parameters, record.Forward, record.FusedTraining));
+        }
+    }
+
+    [Fact]
+    public void A_MobileLLM_125M_shaped_spec_builds_with_its_parameter_count()
+    {
+        // 30 layers of width 576, 9 query heads and 3 key/value heads of 64, SwiGLU 1536, RMSNorm, RoPE, no
+        // biases, tied 32,000 × 576 embedding: 32,000·576 + 30·(576·576·2 + 576·192·2 + 3·576·1536 + 2·576) + 576.
+        var yaml = File.ReadAllText(Repo.Path("specs", "large", "mobilellm-125m.yaml"));
+        var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/mobilellm-125m.yaml", yaml) });
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Empty(run.CompileErrors);
+        const long expected = (32_000L * 576) + (30L * ((576 * 576 * 2) + (576 * 192 * 2) + (3 * 576 * 1536) + (2 * 576))) + 576;
+        Assert.Equal(124_635_456L, expected);
+        Assert.Contains("public const long ParameterCount = 124_635_456L;", run.Costs("Test.Models.MobileLlm125M"));
+        Assert.Contains("kvHeads: 3", run.Model("Test.Models.MobileLlm125M"));
+        if (Environment.GetEnvironmentVariable("SLMGEN_TWIN_EXPORT") is { Length: > 0 } export)
+        {
+            using var image = new MemoryStream();
+            Assert.True(run.Output.Emit(image).Success);
+            var assembly = System.Reflection.Assembly.Load(image.ToArray());
+            File.WriteAllText(Path.Combine(export, "mobilellm-125m.json"), (string)assembly.GetType("SlmGen.Generated.SlmGenCostReport")!.GetField("Json")!.GetValue(null)!);
+        }
+
+        Assert.True(TwinRecords.Value.TryGetValue("Test.Models.MobileLlm125M", out var record) && record.Ok && record.Parameters == expected,
+            "PyTorch's count of the twin (results/flops-twins) differs or is missing");
     }
 
     private sealed record TwinRecord(bool Ok, long Parameters, long Forward, long FusedTraining);

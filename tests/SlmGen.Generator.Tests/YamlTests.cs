@@ -165,7 +165,7 @@ public class YamlTests
         { "unknown key", "vocab: 65\ncontext: 64\nembedding: 32\nlayerz: []\n", "SLM0021", 4, 1 },
         { "unknown layer kind", "vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - convolution: { size: 3 }\n", "SLM0023", 5, 5 },
         { "wrong type", "vocab: sixty-five\ncontext: 64\nembedding: 32\n", "SLM0022", 1, 8 },
-        { "wrong type in a layer", "vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - transformer: { layers: 2, heads: [4] }\n", "SLM0022", 5, 38 },
+        { "wrong type in a layer", "vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - transformer: { layers: 2, heads: { n: 4 } }\n", "SLM0022", 5, 38 },
         { "missing required value", "vocab: 65\ncontext: 64\nlayers: []\n", "SLM0002", 1, 1 },
         { "negative number", "vocab: 65\ncontext: -64\nembedding: 32\n", "SLM0003", 2, 10 },
         { "huge number", "vocab: 65\ncontext: 1e30\nembedding: 32\n", "SLM0003", 2, 10 },

@@ -128,6 +128,11 @@ internal static class BudgetAnalyzer
             yield return advice;
         }
 
+        foreach (var advice in KvCacheAdvice(spec, plan, costs))
+        {
+            yield return advice;
+        }
+
         if (costs.PredictsEveryPosition && costs.ForwardFlopsPerToken > 0 && costs.AttentionScoreFlopsPerToken * 2 > costs.ForwardFlopsPerToken)
         {
             yield return DiagnosticInfo.Create(
@@ -149,7 +154,7 @@ internal static class BudgetAnalyzer
 
         for (var index = 0; index < plan.Steps.Count; index++)
         {
-            if (plan.Steps[index] is not StackStep { Repeat: > 1 } stack)
+            if (plan.Steps[index] is not StackStep { ApplicationsPerBlock: > 1 } stack)
             {
                 continue;
             }
@@ -161,10 +166,48 @@ internal static class BudgetAnalyzer
             {
                 var key = SpecKeys.Layer(stack.LayerIndex);
                 yield return DiagnosticInfo.Create(
-                    DiagnosticDescriptors.SharedBlockCompute, spec.Where(key + ".repeat"), name, spec.Display(key),
-                    stack.Repeat, Formatting.Ratio((double)flops / bytes));
+                    DiagnosticDescriptors.SharedBlockCompute, spec.Where(spec.Has(key + ".block_repeat") ? key + ".block_repeat" : key + ".repeat"), name, spec.Display(key),
+                    stack.ApplicationsPerBlock, Formatting.Ratio((double)flops / bytes));
             }
         }
+    }
+
+    /// <summary>
+    /// SLM0205: at the declared context the KV cache (bf16) outweighs the weights (bf16), so it dominates
+    /// inference memory; the advice gives what grouped-query attention (a quarter of the k/v heads, or one)
+    /// would make of it.
+    /// </summary>
+    private static IEnumerable<DiagnosticInfo> KvCacheAdvice(ModelSpec spec, ModelPlan plan, ModelCosts costs)
+    {
+        var cache = costs.KvCacheBytesPerSequenceBf16;
+        if (cache <= 0 || cache <= costs.WeightBytesBf16)
+        {
+            yield break;
+        }
+
+        var stacks = plan.Steps.OfType<StackStep>().ToList();
+        string suggestion;
+        if (stacks.All(s => s.KvHeads == 1))
+        {
+            suggestion = "it already has one key/value head per block: a shorter context or fewer block applications shrink it";
+        }
+        else
+        {
+            long grouped = 0;
+            var choices = new List<string>();
+            foreach (var s in stacks)
+            {
+                var kv = Enumerable.Range(1, s.Heads).Where(k => s.Heads % k == 0 && k <= Math.Max(1, s.Heads / 4)).Max();
+                grouped += s.Applications * 2 * kv * s.HeadDim * 2 * plan.Context;
+                choices.Add($"{kv} of {s.Heads}");
+            }
+
+            suggestion = $"grouped-query attention with {string.Join(", ", choices.Distinct())} key/value heads (kv_heads / KvHeads) would make it {Formatting.Count(grouped)} bytes";
+        }
+
+        yield return DiagnosticInfo.Create(
+            DiagnosticDescriptors.KvCacheDominates, spec.Declaration, spec.ClassName, Formatting.Count(plan.Context), Formatting.Count(cache),
+            Formatting.Ratio((double)cache / costs.WeightBytesBf16), Formatting.Count(costs.WeightBytesBf16), suggestion);
     }
 
     /// <summary>SLM0204: a head size PyTorch's fused attention kernels do not take (not a multiple of 8), with the nearest head counts that give one.</summary>
@@ -172,14 +215,16 @@ internal static class BudgetAnalyzer
     {
         foreach (var stack in plan.Steps.OfType<StackStep>())
         {
-            var size = stack.HeadDim;
-            if (size % 8 == 0 || size > 256)
+            var size = Enumerable.Range(0, stack.IsUniform ? 1 : stack.Blocks).Select(i => stack.Shape(i).HeadDim).FirstOrDefault(h => h % 8 != 0 && h <= 256);
+            if (size == 0)
             {
                 continue;
             }
 
             var fits = Enumerable.Range(1, (int)Math.Min(stack.Width, 4096)).Where(h => stack.Width % h == 0 && (stack.Width / h) % 8 == 0).ToList();
-            var suggestion = fits.Count == 0
+            var suggestion = stack.InnerWidth != stack.Width || !stack.IsUniform
+                ? $"a head_dim that is a multiple of 8 ({((size + 7) / 8) * 8}, say) would allow them"
+                : fits.Count == 0
                 ? $"a width that is a multiple of 8 would allow it (the width here is {stack.Width})"
                 : $"{string.Join(" or ", fits.OrderBy(h => Math.Abs(h - stack.Heads)).Take(2).OrderBy(h => h))} heads would give {string.Join(" or ", fits.OrderBy(h => Math.Abs(h - stack.Heads)).Take(2).OrderBy(h => h).Select(h => stack.Width / h))}-wide heads";
             var fp32 = size % 4 == 0 ? " in bf16 and fp16 (fp32 on CUDA is fused)" : string.Empty;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Analysis;
@@ -102,39 +103,74 @@ internal static class CostModel
     private static string AtEveryPosition(ModelPlan plan, PlanStep step) =>
         plan.RunsPerUnit(step) > 1 ? $", at each of {plan.Context} positions" : string.Empty;
 
+    /// <summary>
+    /// A stack's attention, FFN, norms and LoRA adapters: one row each for a uniform stack (its blocks × their
+    /// applications), one row each per block when the blocks differ (layer-wise allocation).
+    /// </summary>
     private static IEnumerable<ComponentCosts> Stack(int index, StackStep stack, long t, long runs)
+    {
+        if (stack.IsUniform)
+        {
+            foreach (var c in Blocks(index, stack, stack.Field, stack.Shape(0), stack.Blocks, t, runs))
+            {
+                yield return c;
+            }
+        }
+        else
+        {
+            for (var i = 0; i < stack.Blocks; i++)
+            {
+                foreach (var c in Blocks(index, stack, $"{stack.Field}[{i}]", stack.Shape(i), 1, t, runs))
+                {
+                    yield return c;
+                }
+            }
+        }
+
+        if (stack.LoraRank > 0)
+        {
+            yield return Lora(index, stack, t, runs);
+        }
+    }
+
+    /// <summary><paramref name="count"/> blocks of one shape, each applied <see cref="StackStep.ApplicationsPerBlock"/> times.</summary>
+    private static IEnumerable<ComponentCosts> Blocks(int index, StackStep stack, string name, BlockShape shape, long count, long t, long runs)
     {
         checked
         {
             long d = stack.Width;
-            long layers = stack.Blocks;
-            var applications = stack.Applications;
-            long ffn = stack.FfnHidden;
-            var shared = stack.Repeat > 1 ? $", applied {stack.Repeat}× (shared)" : string.Empty;
+            var applications = count * stack.ApplicationsPerBlock;
+            long ffn = shape.FfnHidden;
+            var shared = Sharing(stack);
             var where = runs > 1 ? $", at each of {t} positions" : string.Empty;
+            var blocks = count == 1 && !stack.IsUniform ? string.Empty : $"{count}× ";
 
-            // Attention: q, k, v and output projections; the scores over the full T×T (4·T·d per position).
-            var attnParams = (4 * d * d) + (stack.AttentionBias ? 4 * d : 0);
-            var projFlops = 2 * 4 * d * d * runs;
-            var scoreFlops = 4 * t * d * runs;
+            // Attention: q (d → heads·hd), k and v (d → kv·hd each), output (heads·hd → d); the scores over the
+            // full T×T for every query head (4·T·heads·hd per position; k/v heads repeated for their groups).
+            long inner = shape.Heads * shape.HeadDim, kv = shape.KvHeads * shape.HeadDim;
+            var projections = (d * inner) + (2 * d * kv) + (inner * d);
+            var attnParams = projections + (stack.AttentionBias ? inner + (2 * kv) + d : 0);
+            var projFlops = 2 * projections * runs;
+            var scoreFlops = 4 * t * inner * runs;
+            var grouped = shape.KvHeads == shape.Heads ? string.Empty : shape.KvHeads == 1 ? ", multi-query (1 k/v head)" : $", grouped-query ({shape.KvHeads} k/v heads)";
             yield return new ComponentCosts(
-                index, stack.Field + ".attn", "attention",
-                $"{layers}× causal self-attention, {stack.Heads} heads of {stack.HeadDim}, {(stack.PackedQkv ? "packed" : "separate")} q/k/v{shared}{where}",
-                layers * attnParams,
+                index, name + ".attn", "attention",
+                $"{blocks}causal self-attention, {shape.Heads} heads of {shape.HeadDim}{grouped}, {(stack.PackedQkv ? "packed" : "separate")} q/k/v{shared}{where}",
+                count * attnParams,
                 applications * (projFlops + scoreFlops),
                 applications * ((3 * projFlops) + (7 * scoreFlops / 2)),
                 applications * scoreFlops,
-                applications * t * 6 * d,
-                applications * 2 * d);
+                applications * t * ((2 * inner) + (2 * kv) + (2 * d)),
+                applications * 2 * kv);
 
             // Feed-forward: two matrices, or three for SwiGLU.
             var matrices = stack.Activation == Act.SwiGlu ? 3 : 2;
             var mlpParams = (matrices * d * ffn) + (stack.FfnBias ? ((matrices - 1) * ffn) + d : 0);
             var mlpFlops = 2 * matrices * d * ffn * runs;
             yield return new ComponentCosts(
-                index, stack.Field + ".mlp", "mlp",
-                $"{layers}× FFN {d}→{ffn}→{d}, {Names.Of(stack.Activation)}{shared}{where}",
-                layers * mlpParams,
+                index, name + ".mlp", "mlp",
+                $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(stack.Activation)}{shared}{where}",
+                count * mlpParams,
                 applications * mlpFlops,
                 applications * 3 * mlpFlops,
                 0,
@@ -144,15 +180,65 @@ internal static class CostModel
             if (stack.Norm != NormKind.None)
             {
                 yield return new ComponentCosts(
-                    index, stack.Field + ".norms", "norm",
-                    $"{layers}× 2 {Names.Of(stack.Norm)} ({(stack.PreNorm ? "pre" : "post")}-norm){shared}",
-                    layers * 2 * NormParameters(stack.Norm, stack.NormBias, d),
+                    index, name + ".norms", "norm",
+                    $"{blocks}2 {Names.Of(stack.Norm)} ({(stack.PreNorm ? "pre" : "post")}-norm){shared}",
+                    count * 2 * NormParameters(stack.Norm, stack.NormBias, d),
                     0, 0, 0,
                     applications * t * 2 * d,
                     0);
             }
         }
     }
+
+    /// <summary>
+    /// The LoRA adapters: for every block and every application of it, a rank-r pair A (in → r), B (r → out)
+    /// on each linear layer (q/k/v or packed qkv, output, FFN matrices). Stored per application; run once each.
+    /// </summary>
+    private static ComponentCosts Lora(int index, StackStep stack, long t, long runs)
+    {
+        checked
+        {
+            long d = stack.Width, r = stack.LoraRank;
+            long perApplication = 0; // Σ over the blocks of Σ over their linear layers of r·(in + out)
+            long activations = 0;
+            for (var i = 0; i < stack.Blocks; i++)
+            {
+                var s = stack.Shape(i);
+                long inner = s.Heads * s.HeadDim, kv = s.KvHeads * s.HeadDim;
+                var linears = stack.PackedQkv
+                    ? new[] { (d, inner + (2 * kv)), (inner, d) }
+                    : new[] { (d, inner), (d, kv), (d, kv), (inner, d) };
+                var ffn = stack.Activation == Act.SwiGlu
+                    ? new[] { (d, s.FfnHidden), (d, s.FfnHidden), (s.FfnHidden, d) }
+                    : new[] { (d, s.FfnHidden), (s.FfnHidden, d) };
+                foreach (var (input, output) in linears.Concat(ffn))
+                {
+                    perApplication += r * (input + output);
+                    activations += r + output;
+                }
+
+                if (stack.IsUniform)
+                {
+                    perApplication *= stack.Blocks;
+                    activations *= stack.Blocks;
+                    break;
+                }
+            }
+
+            var sets = stack.LoraSets;
+            var flops = 2 * perApplication * runs * sets;
+            return new ComponentCosts(
+                index, stack.Field + ".lora", "lora",
+                $"rank-{r} LoRA on every linear layer, one set for each of the {sets} applications of every block",
+                sets * perApplication, flops, 3 * flops, 0, sets * t * activations, 0);
+        }
+    }
+
+    private static string Sharing(StackStep stack) =>
+        stack.Repeat > 1 && stack.BlockRepeat > 1 ? $", each block applied {stack.BlockRepeat}× in a row and the stack {stack.Repeat}× (shared)"
+        : stack.BlockRepeat > 1 ? $", each block applied {stack.BlockRepeat}× in a row (shared)"
+        : stack.Repeat > 1 ? $", applied {stack.Repeat}× (shared)"
+        : string.Empty;
 
     private static ComponentCosts Head(int index, HeadStep head, long runs, long rows)
     {

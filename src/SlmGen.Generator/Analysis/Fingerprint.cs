@@ -37,6 +37,20 @@ internal static class Fingerprint
                     sb.Append("|transformer,").Append(s.Width).Append(',').Append(s.Blocks).Append(',').Append(s.Repeat).Append(',').Append(s.Heads).Append(',')
                       .Append(s.FfnHidden).Append(',').Append(s.Activation).Append(',').Append(s.Norm).Append(',').Append(s.NormBias).Append(',')
                       .Append(s.PreNorm).Append(',').Append(s.PackedQkv).Append(',').Append(s.AttentionBias).Append(',').Append(s.FfnBias);
+                    if (s.KvHeads != s.Heads || s.InnerWidth != s.Width)
+                    {
+                        sb.Append(",kv=").Append(s.KvHeads).Append(",hd=").Append(s.HeadDim);
+                    }
+
+                    if (s.BlockRepeat > 1 || s.LoraRank > 0)
+                    {
+                        sb.Append(",br=").Append(s.BlockRepeat).Append(",lora=").Append(s.LoraRank);
+                    }
+
+                    foreach (var shape in s.Shapes)
+                    {
+                        sb.Append(",[").Append(shape.Heads).Append(',').Append(shape.KvHeads).Append(',').Append(shape.HeadDim).Append(',').Append(shape.FfnHidden).Append(']');
+                    }
                     break;
                 case FinalNormStep n:
                     sb.Append("|final,").Append(n.Kind).Append(',').Append(n.Bias);

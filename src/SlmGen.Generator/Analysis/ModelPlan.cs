@@ -104,6 +104,8 @@ internal sealed record StackStep(
     int Blocks,
     int Repeat,
     int Heads,
+    int KvHeads,
+    long HeadDim,
     long FfnHidden,
     Act Activation,
     NormKind Norm,
@@ -116,12 +118,31 @@ internal sealed record StackStep(
     double FfnDropout,
     bool Rope,
     double RopeBase,
-    int Context)
+    int Context,
+    int BlockRepeat,
+    int LoraRank,
+    EquatableArray<BlockShape> Shapes)
     : PlanStep(Field, Width, Width, true)
 {
-    public long HeadDim => Width / Heads;
+    /// <summary>True when every block has the first block's shape (<see cref="Shapes"/> is then empty).</summary>
+    public bool IsUniform => Shapes.Count == 0;
 
-    public long Applications => (long)Blocks * Repeat;
+    /// <summary>Block <paramref name="i"/>'s shape.</summary>
+    public BlockShape Shape(int i) => IsUniform ? new BlockShape(Heads, KvHeads, HeadDim, FfnHidden) : Shapes[i];
+
+    /// <summary>Applications of each block in one forward pass: whole-stack passes × immediate repeats.</summary>
+    public long ApplicationsPerBlock => (long)Repeat * BlockRepeat;
+
+    /// <summary>LoRA adapter sets per block (one per application) when the stack has adapters.</summary>
+    public long LoraSets => LoraRank > 0 ? ApplicationsPerBlock : 0;
+
+    /// <summary>Width of q and of the attention output: heads × head size.</summary>
+    public long InnerWidth => Heads * HeadDim;
+
+    /// <summary>Width of k and of v: key/value heads × head size.</summary>
+    public long KvWidth => KvHeads * HeadDim;
+
+    public long Applications => Blocks * ApplicationsPerBlock;
 }
 
 /// <summary>The norm before the head.</summary>

@@ -66,14 +66,26 @@ internal static class Planner
                 case TransformerSpec stack:
                     stacks++;
                     var rope = spec.Positions.Kind == PositionKind.Rope;
+                    var first = stack.Shape(0, width);
+                    var shapes = new List<BlockShape>(stack.Layers);
+                    var uniform = true;
+                    for (var b = 0; b < stack.Layers; b++)
+                    {
+                        var shape = b == 0 ? first : stack.Shape(b, width);
+                        uniform &= shape.Equals(first);
+                        shapes.Add(shape);
+                    }
+
                     var step = new StackStep(
                         stackCount == 1 ? "blocks" : "blocks" + stacks,
                         stack.Index,
                         width,
                         stack.Layers,
                         stack.EffectiveRepeat,
-                        stack.Heads,
-                        stack.EffectiveFfnHidden(width),
+                        first.Heads,
+                        first.KvHeads,
+                        first.HeadDim,
+                        first.FfnHidden,
                         stack.Activation,
                         stack.Norm,
                         stack.NormBias,
@@ -85,7 +97,10 @@ internal static class Planner
                         stack.FfnDropout,
                         rope,
                         rope ? spec.Positions.EffectiveRopeBase : 0,
-                        t);
+                        t,
+                        stack.EffectiveBlockRepeat,
+                        stack.LoraRank,
+                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray());
                     applications += step.Applications;
                     steps.Add(step);
                     break;

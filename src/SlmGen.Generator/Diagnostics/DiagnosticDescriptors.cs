@@ -63,6 +63,10 @@ internal static class DiagnosticDescriptors
         "SLM0012", Spec, "Settings contradict each other",
         "{0}");
 
+    public static readonly DiagnosticDescriptor KvHeadsDoNotDivide = Error(
+        "SLM0017", Spec, "The key/value heads do not divide the query heads",
+        "{0} key/value heads do not divide {1} query heads: each key/value head serves a whole group of query heads; use {2}");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SLM0013", Spec, "SlmGen failed on this model",
         "SlmGen could not generate '{0}' ({1}: {2}); this is a bug in SlmGen, please report it with the spec. The other models are generated.");
@@ -152,6 +156,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnfusedHeadSize = Info(
         "SLM0204", Advice, "Attention heads of this size miss PyTorch's fused kernels",
         "{0}: the heads of {1} are {2} wide; PyTorch's fused attention kernels (flash, memory-efficient) take multiples of 8 (4 in fp32 on CUDA), so attention runs on the slower math path{3}; {4}");
+
+    public static readonly DiagnosticDescriptor KvCacheDominates = Info(
+        "SLM0205", Advice, "The KV cache outweighs the weights at the declared context",
+        "{0}: at its context of {1} tokens the KV cache takes {2} bytes in bf16, {3}x the weights' {4}; {5}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
         new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);

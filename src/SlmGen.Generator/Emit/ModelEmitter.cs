@@ -144,16 +144,24 @@ internal static class ModelEmitter
                     break;
 
                 case StackStep s:
-                    m.Fields.Add(new Field($"global::TorchSharp.Modules.ModuleList<{Layers}.TransformerBlock>", s.Field,
-                        $"{s.Blocks} block{(s.Blocks == 1 ? string.Empty : "s")}: {s.Heads} heads, FFN {s.FfnHidden} {Names.Of(s.Activation)}, {(s.PreNorm ? "pre" : "post")}-{Names.Of(s.Norm)}"));
-                    m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of({s.Blocks}, () => new {Layers}.TransformerBlock(");
-                    m.Constructor.Add($"    dModel: {s.Width}, heads: {s.Heads}, ffnHidden: {s.FfnHidden}, activation: global::SlmGen.Act.{s.Activation},");
-                    m.Constructor.Add($"    norm: global::SlmGen.NormKind.{s.Norm}, normBias: {Literals.Bool(s.NormBias)}, preNorm: {Literals.Bool(s.PreNorm)},");
-                    m.Constructor.Add($"    packedQkv: {Literals.Bool(s.PackedQkv)}, attentionBias: {Literals.Bool(s.AttentionBias)}, ffnBias: {Literals.Bool(s.FfnBias)},");
-                    m.Constructor.Add($"    dropout: {Literals.Double(s.Dropout)}" +
-                                      (s.FfnDropout > 0 ? $", ffnDropout: {Literals.Double(s.FfnDropout)}" : string.Empty) +
-                                      $", context: {s.Context}, rope: {Literals.Bool(s.Rope)}" +
-                                      (s.Rope ? $", ropeBase: {Literals.Double(s.RopeBase)}" : string.Empty) + "));");
+                    m.Fields.Add(new Field($"global::TorchSharp.Modules.ModuleList<{Layers}.TransformerBlock>", s.Field, StackComment(s)));
+                    if (s.IsUniform)
+                    {
+                        m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of({s.Blocks}, () => new {Layers}.TransformerBlock(");
+                        m.Constructor.AddRange(BlockArguments(s, s.Shape(0), "    "));
+                        m.Constructor[m.Constructor.Count - 1] += "));";
+                    }
+                    else
+                    {
+                        m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of(");
+                        for (var i = 0; i < s.Blocks; i++)
+                        {
+                            m.Constructor.Add($"    new {Layers}.TransformerBlock( // block {i}");
+                            m.Constructor.AddRange(BlockArguments(s, s.Shape(i), "        "));
+                            m.Constructor[m.Constructor.Count - 1] += i == s.Blocks - 1 ? "));" : "),";
+                        }
+                    }
+
                     break;
 
                 case FinalNormStep { Kind: NormKind.LayerNorm } norm:
@@ -204,15 +212,8 @@ internal static class ModelEmitter
                     m.Forward.Add(Assign($"{f.Field}.call(x)", $"(B, {f.OutWidth})"));
                     break;
 
-                case StackStep s when s.Repeat > 1:
-                    m.Forward.Add($"for (int pass = 0; pass < {s.Repeat}; pass++) // the same {s.Blocks} blocks, weights shared across passes");
-                    m.Forward.Add("{");
-                    m.Forward.Add($"    foreach ({Layers}.TransformerBlock block in {s.Field}) x = block.call(x);");
-                    m.Forward.Add("}");
-                    break;
-
                 case StackStep s:
-                    m.Forward.Add($"foreach ({Layers}.TransformerBlock block in {s.Field}) x = block.call(x);");
+                    m.Forward.AddRange(StackForward(s));
                     break;
 
                 case HeadStep head when !plan.PredictsEveryPosition:
@@ -227,6 +228,52 @@ internal static class ModelEmitter
         }
 
         return m;
+    }
+
+    private static string StackComment(StackStep s)
+    {
+        var heads = s.IsUniform
+            ? $"{s.Heads} heads{(s.KvHeads != s.Heads ? $" ({s.KvHeads} k/v)" : string.Empty)}, FFN {s.FfnHidden}"
+            : $"heads {s.Shape(0).Heads}→{s.Shape(s.Blocks - 1).Heads}, FFN {s.Shape(0).FfnHidden}→{s.Shape(s.Blocks - 1).FfnHidden}";
+        return $"{s.Blocks} block{(s.Blocks == 1 ? string.Empty : "s")}: {heads} {Names.Of(s.Activation)}, {(s.PreNorm ? "pre" : "post")}-{Names.Of(s.Norm)}" +
+               (s.LoraRank > 0 ? $", rank-{s.LoraRank} LoRA per application" : string.Empty);
+    }
+
+    /// <summary>The constructor arguments of one block (the last line without its closing parenthesis).</summary>
+    private static IEnumerable<string> BlockArguments(StackStep s, BlockShape shape, string indent)
+    {
+        yield return $"{indent}dModel: {s.Width}, heads: {shape.Heads}, ffnHidden: {shape.FfnHidden}, activation: global::SlmGen.Act.{s.Activation},";
+        yield return $"{indent}norm: global::SlmGen.NormKind.{s.Norm}, normBias: {Literals.Bool(s.NormBias)}, preNorm: {Literals.Bool(s.PreNorm)},";
+        yield return $"{indent}packedQkv: {Literals.Bool(s.PackedQkv)}, attentionBias: {Literals.Bool(s.AttentionBias)}, ffnBias: {Literals.Bool(s.FfnBias)},";
+        yield return $"{indent}dropout: {Literals.Double(s.Dropout)}" +
+                     (s.FfnDropout > 0 ? $", ffnDropout: {Literals.Double(s.FfnDropout)}" : string.Empty) +
+                     $", context: {s.Context}, rope: {Literals.Bool(s.Rope)}" +
+                     (s.Rope ? $", ropeBase: {Literals.Double(s.RopeBase)}" : string.Empty) +
+                     (shape.KvHeads != shape.Heads ? $", kvHeads: {shape.KvHeads}" : string.Empty) +
+                     (shape.Heads * shape.HeadDim != s.Width ? $", headDim: {shape.HeadDim}" : string.Empty) +
+                     (s.LoraRank > 0 ? $", loraRank: {s.LoraRank}, loraApplications: {s.LoraSets}" : string.Empty);
+    }
+
+    /// <summary>The stack's loop: whole-stack passes, blocks, immediate repeats; with LoRA each application selects its adapters.</summary>
+    private static IEnumerable<string> StackForward(StackStep s)
+    {
+        var block = $"{Layers}.TransformerBlock block";
+        var call = s.LoraRank > 0
+            ? (s.Repeat > 1 && s.BlockRepeat > 1 ? $"block.Use(pass * {s.BlockRepeat} + again)" : s.Repeat > 1 ? "block.Use(pass)" : s.BlockRepeat > 1 ? "block.Use(again)" : "block.Use(0)")
+            : "block";
+        var inner = s.BlockRepeat > 1
+            ? $"foreach ({block} in {s.Field}) for (int again = 0; again < {s.BlockRepeat}; again++) x = {call}.call(x); // each block {s.BlockRepeat}× in a row, weights shared"
+            : $"foreach ({block} in {s.Field}) x = {call}.call(x);";
+        if (s.Repeat <= 1)
+        {
+            yield return inner;
+            yield break;
+        }
+
+        yield return $"for (int pass = 0; pass < {s.Repeat}; pass++) // the same {s.Blocks} blocks, weights shared across passes";
+        yield return "{";
+        yield return "    " + inner;
+        yield return "}";
     }
 
     private static PositionsStep? FindPositions(ModelPlan plan)

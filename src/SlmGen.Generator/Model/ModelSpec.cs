@@ -239,6 +239,26 @@ internal sealed record DenseSpec(int Index, int Units, Act Activation, bool Bias
     public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;
 }
 
+/// <summary>One block's attention and FFN shape.</summary>
+internal sealed record BlockShape(int Heads, int KvHeads, long HeadDim, long FfnHidden);
+
+/// <summary>
+/// How heads, key/value heads and FFN width vary across a stack (layer-wise scaling, as OpenELM): per-block
+/// lists, or the value of the last block to interpolate to from the stack's value. All empty/0 = uniform.
+/// </summary>
+internal sealed record BlockAllocation(
+    EquatableArray<int> Heads,
+    EquatableArray<int> KvHeads,
+    EquatableArray<int> FfnHidden,
+    EquatableArray<double> FfnMultiplier,
+    int HeadsLast,
+    int KvHeadsLast,
+    int FfnHiddenLast,
+    double FfnMultiplierLast)
+{
+    public static readonly BlockAllocation Uniform = new(EquatableArray<int>.Empty, EquatableArray<int>.Empty, EquatableArray<int>.Empty, EquatableArray<double>.Empty, 0, 0, 0, 0);
+}
+
 /// <summary>A stack of transformer blocks.</summary>
 /// <param name="Repeat">Applications of the whole stack with shared weights (0 or 1 = once).</param>
 /// <param name="FfnHidden">0 = from <paramref name="FfnMultiplier"/>, else 4 × width.</param>
@@ -249,6 +269,8 @@ internal sealed record TransformerSpec(
     int Layers,
     int Repeat,
     int Heads,
+    int KvHeads,
+    int HeadDim,
     int FfnHidden,
     double FfnMultiplier,
     Act Activation,
@@ -259,11 +281,64 @@ internal sealed record TransformerSpec(
     bool AttentionBias,
     bool FfnBias,
     double Dropout,
-    double FfnDropout) : LayerSpec(Index)
+    double FfnDropout,
+    int BlockRepeat,
+    int LoraRank,
+    BlockAllocation Allocation) : LayerSpec(Index)
 {
     public override string KindName => "transformer";
 
+    /// <summary>Applications of each block, one right after the other (block-wise sharing; 0 or 1 = once).</summary>
+    public int EffectiveBlockRepeat => BlockRepeat > 1 ? BlockRepeat : 1;
+
+    /// <summary>
+    /// Every block's heads, key/value heads, head size and FFN width: from the per-block lists, or interpolated
+    /// linearly from the first block's value to the <c>..._last</c> value (rounded), or the stack's value.
+    /// </summary>
+    public BlockShape Shape(int block, long width)
+    {
+        var a = Allocation;
+        var heads = a.Heads.Count > 0 ? a.Heads[block] : a.HeadsLast > 0 ? Interpolate(Heads, a.HeadsLast, block) : Heads;
+        var kvFirst = KvHeads > 0 ? KvHeads : heads;
+        var kv = a.KvHeads.Count > 0 ? a.KvHeads[block] : a.KvHeadsLast > 0 ? Interpolate(kvFirst, a.KvHeadsLast, block) : KvHeads > 0 ? KvHeads : heads;
+        var headDim = HeadDim > 0 ? HeadDim : heads > 0 ? width / heads : 0;
+        long ffn;
+        if (a.FfnHidden.Count > 0)
+        {
+            ffn = a.FfnHidden[block];
+        }
+        else if (a.FfnMultiplier.Count > 0)
+        {
+            ffn = (long)Math.Round(a.FfnMultiplier[block] * width, MidpointRounding.AwayFromZero);
+        }
+        else if (a.FfnHiddenLast > 0)
+        {
+            ffn = Interpolate(EffectiveFfnHidden(width), a.FfnHiddenLast, block);
+        }
+        else if (a.FfnMultiplierLast > 0)
+        {
+            var first = FfnMultiplier > 0 ? FfnMultiplier : 4.0;
+            ffn = (long)Math.Round((first + ((a.FfnMultiplierLast - first) * Fraction(block))) * width, MidpointRounding.AwayFromZero);
+        }
+        else
+        {
+            ffn = EffectiveFfnHidden(width);
+        }
+
+        return new BlockShape(heads, kv, headDim, ffn);
+    }
+
+    private double Fraction(int block) => Layers > 1 ? (double)block / (Layers - 1) : 0;
+
+    private int Interpolate(long first, long last, int block) => (int)Math.Round(first + ((last - first) * Fraction(block)), MidpointRounding.AwayFromZero);
+
     public int EffectiveRepeat => Repeat > 1 ? Repeat : 1;
+
+    /// <summary>Key/value heads: given, or one per query head.</summary>
+    public int EffectiveKvHeads => KvHeads > 0 ? KvHeads : Heads;
+
+    /// <summary>The size of one head: given, or the width over the heads (validation checks they divide it).</summary>
+    public long EffectiveHeadDim(long width) => HeadDim > 0 ? HeadDim : Heads > 0 ? width / Heads : 0;
 
     /// <summary>Dropout on attention probabilities and residual branches: given, or the model's.</summary>
     public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;

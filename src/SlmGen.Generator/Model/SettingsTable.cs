@@ -96,9 +96,22 @@ internal static class SettingsTable
     public static readonly Setting BlockCount = new(TransformerSection, "layers", SettingType.Whole, "TransformerBlocks", "Layers", 0, "required", "1 … 100,000", "distinct blocks in the stack");
     public static readonly Setting Repeat = new(TransformerSection, "repeat", SettingType.Whole, "TransformerBlocks", "Repeat", 0, "1", "1 … 100,000", "applications of the whole stack with shared weights");
     public static readonly Setting Heads = new(TransformerSection, "heads", SettingType.Whole, "TransformerBlocks", "Heads", 0, "required", "a divisor of the width", "attention heads");
+    public static readonly Setting KvHeads = new(TransformerSection, "kv_heads", SettingType.Whole, "TransformerBlocks", "KvHeads", 0, "`heads`", "a divisor of `heads` (1 = multi-query)", "key/value heads: grouped-query attention");
+    public static readonly Setting HeadDim = new(TransformerSection, "head_dim", SettingType.Whole, "TransformerBlocks", "HeadDim", 0, "width / heads", "1 … 65,536", "size of one head; the attention's inner width is heads × head_dim");
+    public static readonly Setting HeadsLast = new(TransformerSection, "heads_last", SettingType.Whole, "TransformerBlocks", "HeadsLast", 0, "none (uniform)", "≥ 1", "heads of the last block: linear from `heads` across the stack (layer-wise scaling)");
+    public static readonly Setting KvHeadsLast = new(TransformerSection, "kv_heads_last", SettingType.Whole, "TransformerBlocks", "KvHeadsLast", 0, "none (uniform)", "≥ 1", "key/value heads of the last block, interpolated likewise");
+    public static readonly Setting HeadsPerBlock = new(TransformerSection, "heads", SettingType.Whole, "TransformerBlocks", "HeadsPerBlock", null, "none", "one whole number per block (YAML: a list for `heads`)", "heads, block by block");
+    public static readonly Setting KvHeadsPerBlock = new(TransformerSection, "kv_heads", SettingType.Whole, "TransformerBlocks", "KvHeadsPerBlock", null, "none", "one per block (YAML: a list for `kv_heads`)", "key/value heads, block by block");
     public static readonly Setting Ffn = new(TransformerSection, "ffn", SettingType.Number, null, null, null, "4x", "`4x` (a multiple of the width) or `1536` (a width)", "FFN width (short form of `ffn_multiplier` / `ffn_hidden`)");
     public static readonly Setting FfnHidden = new(TransformerSection, "ffn_hidden", SettingType.Whole, "TransformerBlocks", "FfnHidden", 0, "4 × width", "1 … 16,777,216", "FFN hidden width");
     public static readonly Setting FfnMultiplier = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplier", 0.0, "4", "> 0, giving a whole width ≥ 1", "FFN hidden width as a multiple of the width");
+    public static readonly Setting FfnLast = new(TransformerSection, "ffn_last", SettingType.Number, null, null, null, "none (uniform)", "like `ffn` (`4x` or `1536`), the same kind as `ffn`", "FFN width of the last block: linear from `ffn` across the stack");
+    public static readonly Setting FfnHiddenLast = new(TransformerSection, "ffn_hidden_last", SettingType.Whole, "TransformerBlocks", "FfnHiddenLast", 0, "none (uniform)", "≥ 1", "FFN width of the last block, interpolated from `ffn_hidden`");
+    public static readonly Setting FfnMultiplierLast = new(TransformerSection, "ffn_multiplier_last", SettingType.Number, "TransformerBlocks", "FfnMultiplierLast", 0.0, "none (uniform)", "> 0", "FFN multiplier of the last block, interpolated (widths rounded)");
+    public static readonly Setting FfnHiddenPerBlock = new(TransformerSection, "ffn_hidden", SettingType.Whole, "TransformerBlocks", "FfnHiddenPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_hidden`)", "FFN width, block by block");
+    public static readonly Setting FfnMultiplierPerBlock = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplierPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_multiplier`)", "FFN multiplier, block by block (widths rounded)");
+    public static readonly Setting BlockRepeat = new(TransformerSection, "block_repeat", SettingType.Whole, "TransformerBlocks", "BlockRepeat", 0, "1", "1 … 100,000", "applications of each block right after the other (block-wise sharing, as MobileLLM)");
+    public static readonly Setting LoraRank = new(TransformerSection, "lora_rank", SettingType.Whole, "TransformerBlocks", "LoraRank", 0, "0 (none)", "0 … 65,536; needs sharing", "rank of a LoRA adapter per application of a shared block, on each of its linear layers");
     public static readonly Setting BlockActivation = new(TransformerSection, "activation", SettingType.Name, "TransformerBlocks", "Activation", 1, "`gelu`", "`relu` \\| `gelu` \\| `silu` \\| `swiglu` \\| `tanh` \\| `identity`", "FFN activation");
     public static readonly Setting Norm = new(TransformerSection, "norm", SettingType.Name, "TransformerBlocks", "Norm", 1, "`layernorm`", "`layernorm` \\| `rmsnorm` \\| `none`", "norm kind");
     public static readonly Setting NormBias = new(TransformerSection, "norm_bias", SettingType.Flag, "TransformerBlocks", "NormBias", true, "true", "true \\| false", "LayerNorm bias");
@@ -134,7 +147,8 @@ internal static class SettingsTable
         PositionKind, PositionLength, RopeBase,
         Window,
         Units, DenseActivation, DenseBias, DenseDropout,
-        BlockCount, Repeat, Heads, Ffn, FfnHidden, FfnMultiplier, BlockActivation, Norm, NormBias, PreNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
+        BlockCount, Repeat, BlockRepeat, LoraRank, Heads, HeadsLast, HeadsPerBlock, KvHeads, KvHeadsLast, KvHeadsPerBlock, HeadDim,
+        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, MaxWeightBytes, MaxKvCacheBytes,
@@ -145,7 +159,7 @@ internal static class SettingsTable
 
     private static readonly Dictionary<string, string[]> KeysBySection = All
         .GroupBy(s => s.Section)
-        .ToDictionary(g => g.Key, g => g.Select(s => s.Key).ToArray());
+        .ToDictionary(g => g.Key, g => g.Select(s => s.Key).Distinct().ToArray());
 
     /// <summary>The default of a whole-number or enum setting (what the attribute holds when it is not written).</summary>
     public static int DefaultInt(Setting s) => System.Convert.ToInt32(s.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture);

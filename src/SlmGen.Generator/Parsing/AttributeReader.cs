@@ -172,6 +172,8 @@ internal static class AttributeReader
                         args.Int(SettingsTable.BlockCount, key + ".layers", builder),
                         args.Int(SettingsTable.Repeat, key + ".repeat", builder),
                         args.Int(SettingsTable.Heads, key + ".heads", builder),
+                        args.Int(SettingsTable.KvHeads, key + ".kv_heads", builder),
+                        args.Int(SettingsTable.HeadDim, key + ".head_dim", builder),
                         args.Int(SettingsTable.FfnHidden, key + ".ffn_hidden", builder),
                         args.Double(SettingsTable.FfnMultiplier, key + ".ffn_multiplier", builder),
                         (Act)args.Int(SettingsTable.BlockActivation, key + ".activation", builder),
@@ -182,7 +184,18 @@ internal static class AttributeReader
                         args.Bool(SettingsTable.AttentionBias, key + ".attention_bias", builder),
                         args.Bool(SettingsTable.FfnBias, key + ".ffn_bias", builder),
                         args.Double(SettingsTable.BlockDropout, key + ".dropout", builder),
-                        args.Double(SettingsTable.FfnDropout, key + ".ffn_dropout", builder)));
+                        args.Double(SettingsTable.FfnDropout, key + ".ffn_dropout", builder),
+                        args.Int(SettingsTable.BlockRepeat, key + ".block_repeat", builder),
+                        args.Int(SettingsTable.LoraRank, key + ".lora_rank", builder),
+                        new BlockAllocation(
+                            args.IntArray(SettingsTable.HeadsPerBlock, key + ".heads_list", builder),
+                            args.IntArray(SettingsTable.KvHeadsPerBlock, key + ".kv_heads_list", builder),
+                            args.IntArray(SettingsTable.FfnHiddenPerBlock, key + ".ffn_hidden_list", builder),
+                            args.DoubleArray(SettingsTable.FfnMultiplierPerBlock, key + ".ffn_multiplier_list", builder),
+                            args.Int(SettingsTable.HeadsLast, key + ".heads_last", builder),
+                            args.Int(SettingsTable.KvHeadsLast, key + ".kv_heads_last", builder),
+                            args.Int(SettingsTable.FfnHiddenLast, key + ".ffn_hidden_last", builder),
+                            args.Double(SettingsTable.FfnMultiplierLast, key + ".ffn_multiplier_last", builder))));
                     break;
                 }
 
@@ -342,6 +355,16 @@ internal static class AttributeReader
                 { Value: int i } => i,
                 _ => System.Convert.ToDouble(setting.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture),
             };
+
+        public EquatableArray<int> IntArray(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) is { Kind: TypedConstantKind.Array } array && !array.IsNull
+                ? array.Values.Select(v => v.Value is int i ? i : 0).ToEquatableArray()
+                : EquatableArray<int>.Empty;
+
+        public EquatableArray<double> DoubleArray(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) is { Kind: TypedConstantKind.Array } array && !array.IsNull
+                ? array.Values.Select(v => v.Value switch { double d => d, float f => f, int i => i, _ => 0.0 }).ToEquatableArray()
+                : EquatableArray<double>.Empty;
 
         public bool Bool(Setting setting, string key, SpecBuilder builder) =>
             Named(setting.Property!, key, builder) is { Value: bool b } ? b : (bool)setting.AttributeDefault!;

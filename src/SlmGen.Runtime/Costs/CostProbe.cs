@@ -52,8 +52,8 @@ public static class CostProbe
                 case CausalSelfAttention attn:
                     removers.Add(Hook(attn, (input, _) =>
                     {
-                        long b = input.shape[0], t = input.shape[1], c = input.shape[2];
-                        attention += 2 * 2 * b * t * t * c; // scores (q·kᵀ) and weighted values, over all heads
+                        long b = input.shape[0], t = input.shape[1], c = attn.InnerWidth;
+                        attention += 2 * 2 * b * t * t * c; // scores (q·kᵀ) and weighted values, over all query heads
                     }));
                     break;
             }

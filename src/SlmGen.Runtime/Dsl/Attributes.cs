@@ -102,6 +102,42 @@ public sealed class TransformerBlocksAttribute : Attribute
     /// <summary>Attention heads. Required; must divide the model width.</summary>
     public int Heads { get; set; }
 
+    /// <summary>Key/value heads: grouped-query attention (1 = multi-query); must divide <see cref="Heads"/>. 0 = <see cref="Heads"/>.</summary>
+    public int KvHeads { get; set; }
+
+    /// <summary>Heads of the last block: the heads grow (or shrink) linearly from <see cref="Heads"/> across the stack (layer-wise scaling, as OpenELM). 0 = uniform.</summary>
+    public int HeadsLast { get; set; }
+
+    /// <summary>Heads block by block (one value per block), instead of <see cref="Heads"/>.</summary>
+    public int[]? HeadsPerBlock { get; set; }
+
+    /// <summary>Key/value heads of the last block, interpolated from <see cref="KvHeads"/>. 0 = uniform.</summary>
+    public int KvHeadsLast { get; set; }
+
+    /// <summary>Key/value heads block by block.</summary>
+    public int[]? KvHeadsPerBlock { get; set; }
+
+    /// <summary>FFN width of the last block, interpolated from <see cref="FfnHidden"/>. 0 = uniform.</summary>
+    public int FfnHiddenLast { get; set; }
+
+    /// <summary>FFN width block by block.</summary>
+    public int[]? FfnHiddenPerBlock { get; set; }
+
+    /// <summary>FFN multiplier of the last block, interpolated from <see cref="FfnMultiplier"/> (widths rounded). 0 = uniform.</summary>
+    public double FfnMultiplierLast { get; set; }
+
+    /// <summary>FFN multiplier block by block (widths rounded).</summary>
+    public double[]? FfnMultiplierPerBlock { get; set; }
+
+    /// <summary>Applications of each block right after the other, with shared weights (block-wise sharing, as MobileLLM). 0 or 1 = once.</summary>
+    public int BlockRepeat { get; set; }
+
+    /// <summary>Rank of a LoRA adapter for every application of a shared block, on each of its linear layers (relaxed recursive transformers). 0 = none; needs <see cref="Repeat"/> or <see cref="BlockRepeat"/> above 1.</summary>
+    public int LoraRank { get; set; }
+
+    /// <summary>Size of one attention head. 0 = the width / <see cref="Heads"/>; set it to decouple the attention's inner width (heads × head size) from the model width.</summary>
+    public int HeadDim { get; set; }
+
     /// <summary>FFN hidden width (give this or <see cref="FfnMultiplier"/>; default 4 × width).</summary>
     public int FfnHidden { get; set; }
 

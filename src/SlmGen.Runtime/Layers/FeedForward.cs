@@ -27,6 +27,21 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The adapters of the current application of a shared block (set by its block), or null.</summary>
+    public LoraSet? Adapters { get; set; }
+
+    /// <summary>The linear layers, by the names their adapters use: (name, in, out).</summary>
+    public System.Collections.Generic.IEnumerable<(string Name, long In, long Out)> AdaptableLayers()
+    {
+        yield return ("mlp_fc", fc.in_features, fc.out_features);
+        if (gate is not null)
+        {
+            yield return ("mlp_gate", gate.in_features, gate.out_features);
+        }
+
+        yield return ("mlp_proj", proj.in_features, proj.out_features);
+    }
+
     /// <summary>The output projection (its weight is scaled at GPT-2 initialisation).</summary>
     public Linear OutputProjection => proj;
 
@@ -34,8 +49,10 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var h = gate is null
-            ? Activations.Apply(activation, fc.call(x))
-            : nn.functional.silu(gate.call(x)) * fc.call(x);
-        return proj.call(drop is null ? h : drop.call(h));
+            ? Activations.Apply(activation, Linear("mlp_fc", fc, x))
+            : nn.functional.silu(Linear("mlp_gate", gate, x)) * Linear("mlp_fc", fc, x);
+        return Linear("mlp_proj", proj, drop is null ? h : drop.call(h));
     }
+
+    private Tensor Linear(string name, Linear layer, Tensor x) => Adapters is null ? layer.call(x) : Adapters.Adapt(name, x, layer.call(x));
 }

@@ -19,4 +19,8 @@ public static class ModuleStack
 
         return torch.nn.ModuleList(modules);
     }
+
+    /// <summary>A <see cref="ModuleList{T}"/> of the given modules (blocks of different shapes).</summary>
+    public static ModuleList<T> Of<T>(params T[] modules)
+        where T : torch.nn.Module => torch.nn.ModuleList(modules);
 }

@@ -19,6 +19,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly Dropout? drop_attn;
     private readonly Dropout? drop_mlp;
     private readonly bool preNorm;
+    private readonly ModuleList<LoraSet>? lora;
 
     /// <summary>Creates a block.</summary>
     public TransformerBlock(
@@ -36,22 +37,53 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         int context,
         bool rope,
         double ropeBase = 10000.0,
-        double ffnDropout = 0.0)
+        double ffnDropout = 0.0,
+        int kvHeads = 0,
+        long headDim = 0,
+        int loraRank = 0,
+        int loraApplications = 0)
         : base(nameof(TransformerBlock))
     {
         ln_1 = Norms.Create(norm, dModel, normBias);
-        attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase);
+        attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase, kvHeads, headDim);
         ln_2 = Norms.Create(norm, dModel, normBias);
         mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias, ffnDropout);
         // No dropout module at p = 0: a dropout call still launches kernels in training mode.
         drop_attn = dropout > 0 ? nn.Dropout(dropout) : null;
         drop_mlp = dropout > 0 ? nn.Dropout(dropout) : null;
         this.preNorm = preNorm;
+        if (loraRank > 0 && loraApplications > 0)
+        {
+            var layers = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(attn.AdaptableLayers(), mlp.AdaptableLayers()));
+            var sets = new LoraSet[loraApplications];
+            for (var i = 0; i < sets.Length; i++)
+            {
+                sets[i] = new LoraSet(layers, loraRank);
+            }
+
+            lora = nn.ModuleList(sets);
+        }
+
         RegisterComponents();
     }
 
     /// <summary>The attention layer.</summary>
     public CausalSelfAttention Attention => attn;
+
+    /// <summary>
+    /// Selects the LoRA adapters of application <paramref name="application"/> of this shared block for the
+    /// next calls (each application of a shared block has its own adapters; a block without them ignores it).
+    /// </summary>
+    public TransformerBlock Use(int application)
+    {
+        if (lora is not null)
+        {
+            attn.Adapters = lora[application];
+            mlp.Adapters = lora[application];
+        }
+
+        return this;
+    }
 
     /// <summary>The feed-forward network.</summary>
     public FeedForward Mlp => mlp;

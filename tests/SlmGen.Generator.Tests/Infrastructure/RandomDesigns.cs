@@ -18,8 +18,15 @@ internal sealed class RandomDesigns
     private static readonly string[] DenseActivations = { "relu", "gelu", "silu", "tanh", "identity" };
     private static readonly string[] FfnActivations = { "relu", "gelu", "silu", "swiglu", "tanh", "identity" };
     private readonly Random rng;
+    private readonly bool levers;
 
-    public RandomDesigns(int seed) => rng = new Random(seed);
+    /// <param name="levers">Also draw the compact-model levers (grouped-query attention, head sizes, layer-wise
+    /// allocation, block-wise repeats, LoRA); false keeps the draws of the first rounds, whose PyTorch records exist.</param>
+    public RandomDesigns(int seed, bool levers = false)
+    {
+        rng = new Random(seed);
+        this.levers = levers;
+    }
 
     /// <summary>One design as (YAML text or null, attribute text or null): exactly one of the two is set.</summary>
     public (string? Yaml, string? Attributes) Next(string name)
@@ -52,6 +59,7 @@ internal sealed class RandomDesigns
                 var activation = Pick(FfnActivations);
                 var ffnChoice = rng.Next(3);
                 var multiplier = Pick(1, 2, 3);
+                var lever = levers ? Lever(positions == "rope") : null;
                 layers.Add(new Stack(
                     Blocks: rng.Next(1, 3),
                     Repeat: rng.Next(4) == 0 ? rng.Next(2, 4) : 1,
@@ -64,7 +72,7 @@ internal sealed class RandomDesigns
                     PreNorm: rng.Next(2) == 0,
                     PackedQkv: rng.Next(2) == 0,
                     AttentionBias: rng.Next(2) == 0,
-                    FfnBias: rng.Next(2) == 0));
+                    FfnBias: rng.Next(2) == 0) { Lever = lever });
                 hasStack = true;
             }
             else
@@ -109,11 +117,99 @@ internal sealed class RandomDesigns
 
     private T Pick<T>(params T[] values) => values[rng.Next(values.Length)];
 
+    /// <summary>The levers of one stack: key/value heads, a head size of its own, per-block or interpolated heads / FFN, sharing and LoRA.</summary>
+    private StackLever Lever(bool rope)
+    {
+        var blocks = rng.Next(1, 4);
+        var headDim = rng.Next(3) == 0 ? Pick(2, 4, 6, 8) + (rope ? 0 : Pick(0, 1)) : 0;
+        int[]? headsList = null, kvList = null, ffnList = null;
+        int headsLast = 0, kvLast = 0, ffnLast = 0;
+        if (headDim > 0 && rng.Next(2) == 0)
+        {
+            // Layer-wise scaling needs a head size of its own (heads then need not divide the width).
+            if (rng.Next(2) == 0)
+            {
+                headsList = Enumerable.Range(0, blocks).Select(_ => Pick(1, 2, 3, 4, 6)).ToArray();
+                kvList = headsList.Select(h => rng.Next(2) == 0 ? h : 1).ToArray();
+            }
+            else
+            {
+                headsLast = Pick(1, 2, 4, 6, 8);
+            }
+        }
+
+        if (rng.Next(3) == 0)
+        {
+            if (rng.Next(2) == 0)
+            {
+                ffnList = Enumerable.Range(0, blocks).Select(_ => Pick(Sizes)).ToArray();
+            }
+            else
+            {
+                ffnLast = Pick(Sizes);
+            }
+        }
+
+        var kv = headsList is null && headsLast == 0 ? rng.Next(3) : 0; // 0: one per head, 1: multi-query, 2: the largest smaller divisor
+        var blockRepeat = rng.Next(3) == 0 ? rng.Next(2, 4) : 1;
+        return new StackLever(blocks, kv, headDim, headsList, kvList, headsLast, kvLast, ffnList, ffnLast, blockRepeat, 0);
+    }
+
+    private sealed record StackLever(int Blocks, int KvHeads, int HeadDim, int[]? HeadsList, int[]? KvList, int HeadsLast, int KvLast, int[]? FfnList, int FfnLast, int BlockRepeat, int LoraRank);
+
     private static IEnumerable<int> Divisors(int n) => Enumerable.Range(1, n).Where(h => n % h == 0);
 
     private abstract record Layer;
 
-    private sealed record Stack(int Blocks, int Repeat, int Heads, int FfnHidden, int FfnMultiplier, string Activation, string Norm, bool NormBias, bool PreNorm, bool PackedQkv, bool AttentionBias, bool FfnBias) : Layer;
+    private sealed record Stack(int Blocks, int Repeat, int Heads, int FfnHidden, int FfnMultiplier, string Activation, string Norm, bool NormBias, bool PreNorm, bool PackedQkv, bool AttentionBias, bool FfnBias) : Layer
+    {
+        public StackLever? Lever { get; init; }
+
+        public int Layers => Lever?.Blocks ?? Blocks;
+
+        /// <summary>Key/value heads of the lever's choice: 1 (multi-query), or the largest divisor of the heads below them.</summary>
+        private int Kv => Lever?.KvHeads == 1 ? 1 : Enumerable.Range(1, Heads).Where(k => Heads % k == 0 && (k < Heads || Heads == 1)).Max();
+
+        public int Lora => Lever is { } l && (Repeat > 1 || l.BlockRepeat > 1) && (Heads + Layers) % 2 == 0 ? 1 + ((Heads + Repeat) % 3) : 0;
+
+        public string YamlExtras()
+        {
+            if (Lever is not { } l)
+            {
+                return string.Empty;
+            }
+
+            var sb = new StringBuilder();
+            if (l.KvHeads > 0) sb.Append($", kv_heads: {Kv}");
+            if (l.HeadDim > 0) sb.Append($", head_dim: {l.HeadDim}");
+            if (l.HeadsLast > 0) sb.Append($", heads_last: {l.HeadsLast}");
+            if (l.KvList is not null) sb.Append($", kv_heads: [{string.Join(", ", l.KvList)}]");
+            if (l.FfnLast > 0 && l.FfnList is null) sb.Append(FfnMultiplier > 0 ? $", ffn_last: {1 + (l.FfnLast % 4)}x" : $", ffn_hidden_last: {l.FfnLast}");
+            if (l.BlockRepeat > 1) sb.Append($", block_repeat: {l.BlockRepeat}");
+            if (Lora > 0) sb.Append($", lora_rank: {Lora}");
+            return sb.ToString();
+        }
+
+        public string AttributeExtras()
+        {
+            if (Lever is not { } l)
+            {
+                return string.Empty;
+            }
+
+            var sb = new StringBuilder();
+            if (l.KvHeads > 0) sb.Append($", KvHeads = {Kv}");
+            if (l.HeadDim > 0) sb.Append($", HeadDim = {l.HeadDim}");
+            if (l.HeadsLast > 0) sb.Append($", HeadsLast = {l.HeadsLast}");
+            if (l.HeadsList is not null) sb.Append($", HeadsPerBlock = new[] {{ {string.Join(", ", l.HeadsList)} }}");
+            if (l.KvList is not null) sb.Append($", KvHeadsPerBlock = new[] {{ {string.Join(", ", l.KvList)} }}");
+            if (l.FfnList is not null) sb.Append($", FfnHiddenPerBlock = new[] {{ {string.Join(", ", l.FfnList)} }}");
+            if (l.FfnLast > 0 && l.FfnList is null) sb.Append(FfnMultiplier > 0 ? $", FfnMultiplierLast = {1 + (l.FfnLast % 4)}" : $", FfnHiddenLast = {l.FfnLast}");
+            if (l.BlockRepeat > 1) sb.Append($", BlockRepeat = {l.BlockRepeat}");
+            if (Lora > 0) sb.Append($", LoraRank = {Lora}");
+            return sb.ToString();
+        }
+    }
 
     private sealed record DenseLayer(int Units, string Activation, bool Bias) : Layer;
 
@@ -141,7 +237,7 @@ internal sealed class RandomDesigns
             {
                 sb.Append(layer switch
                 {
-                    Stack s => $"  - transformer: {{ layers: {s.Blocks}, repeat: {s.Repeat}, heads: {s.Heads}{(s.FfnHidden > 0 ? $", ffn: {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", ffn: {s.FfnMultiplier}x" : string.Empty)}, activation: {s.Activation}, norm: {s.Norm}, norm_bias: {B(s.NormBias)}, pre_norm: {B(s.PreNorm)}, packed_qkv: {B(s.PackedQkv)}, attention_bias: {B(s.AttentionBias)}, ffn_bias: {B(s.FfnBias)} }}\n",
+                    Stack s => $"  - transformer: {{ layers: {s.Layers}, repeat: {s.Repeat}, heads: {(s.Lever?.HeadsList is { } hl ? $"[{string.Join(", ", hl)}]" : s.Heads.ToString(CultureInfo.InvariantCulture))}{(s.Lever?.FfnList is { } fl ? $", ffn: [{string.Join(", ", fl)}]" : s.FfnHidden > 0 ? $", ffn: {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", ffn: {s.FfnMultiplier}x" : string.Empty)}, activation: {s.Activation}, norm: {s.Norm}, norm_bias: {B(s.NormBias)}, pre_norm: {B(s.PreNorm)}, packed_qkv: {B(s.PackedQkv)}, attention_bias: {B(s.AttentionBias)}, ffn_bias: {B(s.FfnBias)}{s.YamlExtras()} }}\n",
                     DenseLayer d => $"  - dense: {{ units: {d.Units}, activation: {d.Activation}, bias: {B(d.Bias)} }}\n",
                     FlattenLayer f => f.Window == 0 ? "  - flatten\n" : $"  - flatten: {f.Window}\n",
                     _ => string.Empty,
@@ -174,7 +270,7 @@ internal sealed class RandomDesigns
             {
                 sb.Append(layer switch
                 {
-                    Stack s => $"[TransformerBlocks(Layers = {s.Blocks}, Repeat = {s.Repeat}, Heads = {s.Heads}{(s.FfnHidden > 0 ? $", FfnHidden = {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", FfnMultiplier = {s.FfnMultiplier}" : string.Empty)}, Activation = Act.{Pascal(s.Activation)}, Norm = NormKind.{Pascal(s.Norm)}, NormBias = {B(s.NormBias)}, PreNorm = {B(s.PreNorm)}, PackedQkv = {B(s.PackedQkv)}, AttentionBias = {B(s.AttentionBias)}, FfnBias = {B(s.FfnBias)})]\n",
+                    Stack s => $"[TransformerBlocks(Layers = {s.Layers}, Repeat = {s.Repeat}{(s.Lever?.HeadsList is null ? $", Heads = {s.Heads}" : string.Empty)}{(s.Lever?.FfnList is not null ? string.Empty : s.FfnHidden > 0 ? $", FfnHidden = {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", FfnMultiplier = {s.FfnMultiplier}" : string.Empty)}, Activation = Act.{Pascal(s.Activation)}, Norm = NormKind.{Pascal(s.Norm)}, NormBias = {B(s.NormBias)}, PreNorm = {B(s.PreNorm)}, PackedQkv = {B(s.PackedQkv)}, AttentionBias = {B(s.AttentionBias)}, FfnBias = {B(s.FfnBias)}{s.AttributeExtras()})]\n",
                     DenseLayer d => $"[Dense({d.Units}, Activation = Act.{Pascal(d.Activation)}, Bias = {B(d.Bias)})]\n",
                     FlattenLayer f => f.Window == 0 ? "[ContextFlatten]\n" : $"[ContextFlatten(Window = {f.Window})]\n",
                     _ => string.Empty,

@@ -323,6 +323,14 @@ internal sealed class YamlSpecReader
         var layers = T.DefaultInt(T.BlockCount);
         var repeat = T.DefaultInt(T.Repeat);
         var heads = T.DefaultInt(T.Heads);
+        var kvHeads = T.DefaultInt(T.KvHeads);
+        var headDim = T.DefaultInt(T.HeadDim);
+        var blockRepeat = T.DefaultInt(T.BlockRepeat);
+        var loraRank = T.DefaultInt(T.LoraRank);
+        EquatableArray<int> headsList = EquatableArray<int>.Empty, kvList = EquatableArray<int>.Empty, ffnHiddenList = EquatableArray<int>.Empty;
+        var ffnMultiplierList = EquatableArray<double>.Empty;
+        int headsLast = 0, kvLast = 0, ffnHiddenLast = 0;
+        double ffnMultiplierLast = 0;
         var ffnHidden = T.DefaultInt(T.FfnHidden);
         var ffnMultiplier = T.DefaultDouble(T.FfnMultiplier);
         var dropout = T.DefaultDouble(T.BlockDropout);
@@ -337,9 +345,22 @@ internal sealed class YamlSpecReader
         if (body is YamlMappingNode map)
         {
             string? ffnGiven = null;
+            string? ffnLastGiven = null;
             foreach (var (k, v, keyNode) in values.Entries(map, T.TransformerSection, display))
             {
                 var where = display + "." + k;
+                if (k is "ffn_last" or "ffn_hidden_last" or "ffn_multiplier_last")
+                {
+                    if (ffnLastGiven is not null)
+                    {
+                        context.Report(DiagnosticDescriptors.Conflict, context.Location(keyNode),
+                            $"{display} gives the last block's FFN width twice ('{ffnLastGiven}' and '{k}'); give one");
+                        continue;
+                    }
+
+                    ffnLastGiven = k;
+                }
+
                 if (k is "ffn" or "ffn_hidden" or "ffn_multiplier")
                 {
                     if (ffnGiven is not null)
@@ -356,7 +377,35 @@ internal sealed class YamlSpecReader
                 {
                     case "layers": layers = values.Int(v, where, key + ".layers"); break;
                     case "repeat": repeat = values.Int(v, where, key + ".repeat"); break;
+                    case "heads" when v is YamlSequenceNode list: headsList = values.IntList(list, where, key + ".heads_list"); break;
                     case "heads": heads = values.Int(v, where, key + ".heads"); break;
+                    case "kv_heads" when v is YamlSequenceNode list: kvList = values.IntList(list, where, key + ".kv_heads_list"); break;
+                    case "kv_heads": kvHeads = values.Int(v, where, key + ".kv_heads"); break;
+                    case "heads_last": headsLast = values.Int(v, where, key + ".heads_last"); break;
+                    case "kv_heads_last": kvLast = values.Int(v, where, key + ".kv_heads_last"); break;
+                    case "block_repeat": blockRepeat = values.Int(v, where, key + ".block_repeat"); break;
+                    case "lora_rank": loraRank = values.Int(v, where, key + ".lora_rank"); break;
+                    case "ffn" or "ffn_hidden" or "ffn_multiplier" when v is YamlSequenceNode list:
+                        (ffnHiddenList, ffnMultiplierList) = FfnList(list, where, key, k);
+                        break;
+                    case "ffn_last":
+                        var lastText = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
+                        if (lastText.EndsWith("x", StringComparison.OrdinalIgnoreCase))
+                        {
+                            ffnMultiplierLast = values.Double(v, where, key + ".ffn_multiplier_last", lastText.Substring(0, lastText.Length - 1));
+                        }
+                        else
+                        {
+                            ffnHiddenLast = values.Int(v, where, key + ".ffn_hidden_last");
+                        }
+
+                        break;
+                    case "ffn_hidden_last": ffnHiddenLast = values.Int(v, where, key + ".ffn_hidden_last"); break;
+                    case "ffn_multiplier_last":
+                        var ml = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
+                        ffnMultiplierLast = values.Double(v, where, key + ".ffn_multiplier_last", ml.EndsWith("x", StringComparison.OrdinalIgnoreCase) ? ml.Substring(0, ml.Length - 1) : null);
+                        break;
+                    case "head_dim": headDim = values.Int(v, where, key + ".head_dim"); break;
                     case "ffn":
                         var text = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
                         if (text.EndsWith("x", StringComparison.OrdinalIgnoreCase))
@@ -391,7 +440,38 @@ internal sealed class YamlSpecReader
             context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(body ?? item), display, "the block settings (layers, heads, ...)", body is null ? "nothing" : YamlContext.Describe(body));
         }
 
-        return new TransformerSpec(index, layers, repeat, heads, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout, ffnDropout);
+        return new TransformerSpec(index, layers, repeat, heads, kvHeads, headDim, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout, ffnDropout,
+            blockRepeat, loraRank, new BlockAllocation(headsList, kvList, ffnHiddenList, ffnMultiplierList, headsLast, kvLast, ffnHiddenLast, ffnMultiplierLast));
+    }
+
+    /// <summary>
+    /// An FFN width per block: <c>ffn: [2x, 3x, 4x]</c> or <c>ffn_multiplier: [2, 3, 4]</c> (multipliers),
+    /// <c>ffn: [512, 768]</c> or <c>ffn_hidden: [...]</c> (widths); one kind per list.
+    /// </summary>
+    private (EquatableArray<int> Hidden, EquatableArray<double> Multipliers) FfnList(YamlSequenceNode list, string where, string key, string spelling)
+    {
+        var multipliers = spelling == "ffn_multiplier" || (spelling == "ffn" && list.Children.Count > 0 &&
+            ((list.Children[0] as YamlScalarNode)?.Value?.Trim().EndsWith("x", StringComparison.OrdinalIgnoreCase) ?? false));
+        if (multipliers)
+        {
+            b.Set(key + ".ffn_multiplier_list", where, context.Location(list));
+            var m = new System.Collections.Generic.List<double>();
+            foreach (var item in list.Children)
+            {
+                var text = (item as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
+                if (spelling == "ffn" && !text.EndsWith("x", StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Report(DiagnosticDescriptors.Conflict, context.Location(item), $"{where} mixes multipliers and widths; give every block a multiplier (4x) or every block a width (1536)");
+                    continue;
+                }
+
+                m.Add(values.Double(item, where, key + ".ffn_multiplier_list[]", text.EndsWith("x", StringComparison.OrdinalIgnoreCase) ? text.Substring(0, text.Length - 1) : null));
+            }
+
+            return (EquatableArray<int>.Empty, m.ToEquatableArray());
+        }
+
+        return (values.IntList(list, where, key + ".ffn_hidden_list"), EquatableArray<double>.Empty);
     }
 
     private void ReadFinalNorm(YamlNode value)

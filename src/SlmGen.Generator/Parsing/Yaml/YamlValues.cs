@@ -75,6 +75,19 @@ internal sealed class YamlValues
         return (int)value;
     }
 
+    /// <summary>A list of whole numbers (one per block), recorded under <paramref name="key"/>.</summary>
+    public EquatableArray<int> IntList(YamlSequenceNode node, string where, string key)
+    {
+        builder.Set(key, where, context.Location(node));
+        var list = new List<int>();
+        foreach (var item in node.Children)
+        {
+            list.Add(Int(item, where, key + "[]"));
+        }
+
+        return list.ToEquatableArray();
+    }
+
     public long Long(YamlNode node, string where, string key)
     {
         builder.Set(key, where, context.Location(node));
