@@ -38,25 +38,41 @@ public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => B.call(A.call(x));
 }
 
-/// <summary>The adapters of one application of a shared block, by the name of the linear layer they adapt (qkv, q, k, v, proj, fc, gate, out).</summary>
+/// <summary>
+/// The adapters of one application of a shared block, one per linear layer it adapts (attn_qkv or attn_q/k/v,
+/// attn_proj, mlp_fc, mlp_gate, mlp_proj), in the block's order. A <see cref="ModuleList{T}"/> with the names
+/// beside it: TorchSharp 0.107's ModuleDict cannot be moved between devices (<c>.to()</c> fails on it).
+/// </summary>
 public sealed class LoraSet : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleDict<LoraAdapter> adapters;
+    private readonly ModuleList<LoraAdapter> adapters;
+    private readonly string[] names;
 
     /// <summary>Creates the set.</summary>
     public LoraSet(IEnumerable<(string Name, long In, long Out)> layers, long rank) : base(nameof(LoraSet))
     {
-        adapters = new ModuleDict<LoraAdapter>();
+        var list = new List<LoraAdapter>();
+        var named = new List<string>();
         foreach (var (name, inFeatures, outFeatures) in layers)
         {
-            adapters.Add((name, new LoraAdapter(inFeatures, outFeatures, rank)));
+            list.Add(new LoraAdapter(inFeatures, outFeatures, rank));
+            named.Add(name);
         }
 
+        adapters = nn.ModuleList(list.ToArray());
+        names = named.ToArray();
         RegisterComponents();
     }
 
+    /// <summary>The names of the adapted layers, in the order of the adapters.</summary>
+    public IReadOnlyList<string> Names => names;
+
     /// <summary>The layer's output plus its adapter's, when the set has one for <paramref name="name"/>.</summary>
-    public Tensor Adapt(string name, Tensor x, Tensor y) => adapters.TryGetValue(name, out var adapter) ? y + adapter.call(x) : y;
+    public Tensor Adapt(string name, Tensor x, Tensor y)
+    {
+        var i = System.Array.IndexOf(names, name);
+        return i < 0 ? y : y + adapters[i].call(x);
+    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => x;
