@@ -292,13 +292,36 @@ public class HostileInputTests
         yield return Yaml("RootNamespace escaped", YamlModel, null, 0, "My.class.Spec", properties: new() { ["RootNamespace"] = "My.@class" });
         yield return Yaml("RootNamespace with a dash but the spec names its namespace", "namespace: Fine\n" + YamlModel, null, 0, "Fine.Spec", properties: new() { ["RootNamespace"] = "My-App" });
 
-        // 12. MSBuild properties: odd project folders (only the report's display path depends on them).
+        // 12. The compact-model levers: bad combinations, located.
+        const string Blocks = "vocab: 32\ncontext: 8\nembedding: 16\nlayers:\n  - transformer: ";
+        yield return Yaml("kv_heads not dividing heads", Blocks + "{ layers: 1, heads: 4, kv_heads: 3 }\n", "SLM0017", 5);
+        yield return Yaml("kv_heads above heads", Blocks + "{ layers: 1, heads: 2, kv_heads: 4 }\n", "SLM0003", 5);
+        yield return Yaml("kv_heads 0", Blocks + "{ layers: 1, heads: 2, kv_heads: 0 }\n", "SLM0003", 5);
+        yield return Yaml("heads list of the wrong length", Blocks + "{ layers: 3, heads: [1, 2] }\n", "SLM0003", 5);
+        yield return Yaml("heads list with a bad entry", Blocks + "{ layers: 2, heads: [2, x] }\n", "SLM0022", 5);
+        yield return Yaml("heads list and heads_last", Blocks + "{ layers: 2, heads: [2, 4], heads_last: 8 }\n", "SLM0012", 5);
+        yield return Yaml("interpolated heads not dividing the width", Blocks + "{ layers: 3, heads: 1, heads_last: 5 }\n", "SLM0004", 5);
+        yield return Yaml("interpolated heads with a head size", Blocks + "{ layers: 3, heads: 1, heads_last: 5, head_dim: 8 }\n", null, 0, "Test.Models.Spec");
+        yield return Yaml("ffn list mixing multipliers and widths", Blocks + "{ layers: 2, heads: 2, ffn: [2x, 64] }\n", "SLM0012", 5);
+        yield return Yaml("ffn list and ffn_last", Blocks + "{ layers: 2, heads: 2, ffn: [2x, 4x], ffn_last: 8x }\n", "SLM0012", 5);
+        yield return Yaml("ffn_last twice", Blocks + "{ layers: 2, heads: 2, ffn_last: 8x, ffn_hidden_last: 64 }\n", "SLM0012", 5);
+        yield return Yaml("ffn multiplier with a width to interpolate to", Blocks + "{ layers: 2, heads: 2, ffn: 2x, ffn_hidden_last: 64 }\n", "SLM0012", 5);
+        yield return Yaml("lora without sharing", Blocks + "{ layers: 2, heads: 2, lora_rank: 4 }\n", "SLM0012", 5);
+        yield return Yaml("block_repeat 0", Blocks + "{ layers: 2, heads: 2, block_repeat: 0 }\n", "SLM0003", 5);
+        yield return Yaml("odd head size with RoPE", "vocab: 32\ncontext: 8\nembedding: 16\npositions: rope\nlayers:\n  - transformer: { layers: 1, heads: 2, head_dim: 5 }\n", "SLM0005", 6);
+        yield return Yaml("all levers at once", Blocks + "{ layers: 3, heads: [2, 4, 4], kv_heads: [1, 2, 1], head_dim: 8, ffn: [1x, 2x, 3x], block_repeat: 2, repeat: 2, lora_rank: 2 }\n", null, 0, "Test.Models.Spec");
+        yield return Yaml("KV cache over the weights", "vocab: 32\ncontext: 4096\nembedding: 16\nlayers:\n  - transformer: { layers: 4, heads: 2 }\n", "SLM0205", 1);
+        yield return AttributeError("HeadsPerBlock with Heads", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[TransformerBlocks(Layers = 2, Heads = 2, HeadsPerBlock = new[] { 2, 4 })]\npublic partial class M { }\n", "SLM0012", 4);
+        yield return AttributeError("KvHeads not dividing", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[TransformerBlocks(Layers = 1, Heads = 4, KvHeads = 3)]\npublic partial class M { }\n", "SLM0017", 4);
+        yield return ValidSource("attribute levers", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[TransformerBlocks(Layers = 2, HeadsPerBlock = new[] { 2, 4 }, KvHeadsPerBlock = new[] { 1, 2 }, HeadDim = 8, FfnMultiplierPerBlock = new[] { 1.5, 2.5 }, BlockRepeat = 2, LoraRank = 2)]\npublic partial class Levers { }\n", "Acme.Levers");
+
+        // 13. MSBuild properties: odd project folders (only the report's display path depends on them).
         foreach (var dir in new[] { "/u/we#ird %20 dir?", "relative/dir", "C:\\Projects\\App", "/", "\0bad", "/u/specs/spec.yaml/deeper" })
         {
             yield return Yaml("MSBuildProjectDirectory " + dir, YamlModel, null, 0, "Test.Models.Spec", properties: new() { ["MSBuildProjectDirectory"] = dir });
         }
 
-        // 13. Project budget properties.
+        // 14. Project budget properties.
         yield return Yaml("project budget garbage", YamlModel, "SLM0105", 0, properties: new() { ["SlmGenMaxParameters"] = "lots" }) with { File = null };
         yield return Yaml("project budget exceeded", YamlModel, "SLM0100", 1, properties: new() { ["SlmGenMaxParameters"] = "10" });
         yield return Yaml("project training budget 1e30", YamlModel, null, 0, "Test.Models.Spec", properties: new() { ["SlmGenMaxTrainingFlops"] = "1e30", ["SlmGenTrainingTokens"] = "9e18" });

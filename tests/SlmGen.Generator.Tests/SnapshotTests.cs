@@ -21,6 +21,23 @@ public class SnapshotTests
         Snapshot.Match(model + ".Costs.g.cs", run.Costs("SlmGen.Samples.Declared." + model));
     }
 
+    public static TheoryData<string> LeverSpecs() => new() { "gqa", "layerwise", "block-shared", "shared-lora" };
+
+    /// <summary>The compact-model levers' sample specs: the generated module and costs, approved.</summary>
+    [Theory]
+    [MemberData(nameof(LeverSpecs))]
+    public void Lever_modules_match_the_approved_snapshots(string spec)
+    {
+        var path = Repo.Path("specs", "levers", spec + ".yaml");
+        var run = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { (path, File.ReadAllText(path)) });
+        Assert.Empty(run.CompileErrors);
+        var name = "Test.Models." + YamlName(File.ReadAllText(path));
+        Snapshot.Match("levers/" + spec + ".g.cs", run.Model(name));
+        Snapshot.Match("levers/" + spec + ".Costs.g.cs", run.Costs(name));
+    }
+
+    private static string YamlName(string yaml) => yaml.Split('\n').First(l => l.StartsWith("name:", System.StringComparison.Ordinal))["name:".Length..].Trim();
+
     [Fact]
     public void Catalog_matches_the_approved_snapshot()
     {

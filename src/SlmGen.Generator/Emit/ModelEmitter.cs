@@ -270,7 +270,7 @@ internal static class ModelEmitter
             yield break;
         }
 
-        yield return $"for (int pass = 0; pass < {s.Repeat}; pass++) // the same {s.Blocks} blocks, weights shared across passes";
+        yield return $"for (int pass = 0; pass < {s.Repeat}; pass++) // the same {(s.Blocks == 1 ? "block" : $"{s.Blocks} blocks")}, weights shared across passes";
         yield return "{";
         yield return "    " + inner;
         yield return "}";
