@@ -91,9 +91,9 @@ public static class Experiments
         new("equal-flops", "The whole ladder at one exact training-FLOP budget (1e13 FLOPs), every-position loss where the model allows it",
             Ladder4 with { Objective = Objective.EveryPosition },
             new[] { new Entry("CharLinear", "linear", double.NaN), new Entry("CharMlp", "MLP", double.NaN), new Entry("CharAttention", "single attention", double.NaN), new Entry("CharTransformer", "3-layer transformer", double.NaN) }),
-        new("levers", "The compact-model levers train: grouped-query attention, layer-wise scaling, block-wise sharing, a shared block with per-application LoRA (specs/levers/; every-position loss, 4 epochs, lr 1e-3)",
+        new("levers", "The compact-model levers train: grouped-query attention, layer-wise scaling, block-wise sharing, a shared block with per-application LoRA, quantisation-aware training (specs/levers/; every-position loss, 4 epochs, lr 1e-3)",
             Ladder4 with { Objective = Objective.EveryPosition, LearningRate = 1e-3 },
-            new[] { new Entry("LeverGqa", "grouped-query attention", double.NaN), new Entry("LeverLayerwise", "layer-wise scaling", double.NaN), new Entry("LeverBlockShared", "block-wise sharing", double.NaN), new Entry("LeverSharedLora", "shared block + LoRA", double.NaN) }),
+            new[] { new Entry("LeverGqa", "grouped-query attention", double.NaN), new Entry("LeverLayerwise", "layer-wise scaling", double.NaN), new Entry("LeverBlockShared", "block-wise sharing", double.NaN), new Entry("LeverSharedLora", "shared block + LoRA", double.NaN), new Entry("LeverQat", "4-bit QAT (8-bit embedding)", double.NaN) }),
     };
 
     /// <summary>The experiments the study ran.</summary>

@@ -24,6 +24,9 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <summary>A hash of the normalised spec: checkpoints remember it and refuse another architecture.</summary>
     public abstract string Fingerprint { get; }
 
+    /// <summary>The token embedding's weight precision under quantisation-aware training (0 = full precision).</summary>
+    public virtual int EmbeddingWeightBits => 0;
+
     /// <summary>Context length (tokens per window).</summary>
     public int Context => Cost.Context;
 
@@ -54,9 +57,9 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
         if (scheme == InitScheme.Gpt2)
         {
             var residualStd = 0.02 / Math.Sqrt(2.0 * Math.Max(1, residualLayers));
-            var residual = modules().OfType<CausalSelfAttention>().Select(a => a.OutputProjection)
-                .Concat(modules().OfType<FeedForward>().Select(f => f.OutputProjection))
-                .Select(l => l.weight!.Handle).ToHashSet();
+            var residual = modules().OfType<CausalSelfAttention>().Select(a => a.OutputProjectionWeight)
+                .Concat(modules().OfType<FeedForward>().Select(f => f.OutputProjectionWeight))
+                .Select(w => w.Handle).ToHashSet();
             foreach (var (name, p) in named_parameters())
             {
                 if (p.dim() < 2)

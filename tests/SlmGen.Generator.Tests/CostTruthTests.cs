@@ -103,6 +103,26 @@ public class CostTruthTests
     }
 
     [Fact]
+    public void Weight_bytes_at_the_declared_precision_follow_the_layout()
+    {
+        // Embedding 10×8 at 8 bits: 80 + 10 fp16 scales (20) = 100. Packed qkv 24×8 at 4 bits: 96 + 48 = 144;
+        // output 8×8: 32 + 16 = 48. FFN 16×8 and 8×16 at 2 bits: 32 + 32 and 32 + 16. Head 10×8 at 4 bits:
+        // 40 + 20. No biases, no norms: 100 + 192 + 112 + 60 = 464 (fp32 would be 4 × 672 parameters).
+        const string yaml = "vocab: 10\ncontext: 4\nembedding: 8\nlayers:\n  - transformer: { layers: 1, heads: 2, ffn: 16, norm: none, attention_bias: false, ffn_bias: false }\n" +
+                            "quantization: { attention: 4, mlp: 2, head: 4, embedding: 8 }\nbudget: { max_weight_bytes: 400 }\n";
+        var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/q.yaml", yaml) });
+        Assert.Empty(run.CompileErrors);
+        var costs = run.Costs("Test.Models.Q");
+        Assert.Contains("public const long ParameterCount = 672L;", costs);
+        Assert.Contains("public const long WeightBytesDeclared = 464L;", costs);
+        var over = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "SLM0103");
+        Assert.Contains("464 bytes at the declared precision", over.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        var plain = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/q.yaml", yaml.Replace("quantization: { attention: 4, mlp: 2, head: 4, embedding: 8 }\n", string.Empty)) });
+        Assert.Contains("public const long WeightBytesDeclared = 2_688L;", plain.Costs("Test.Models.Q"));
+    }
+
+    [Fact]
     public void A_MobileLLM_125M_shaped_spec_builds_with_its_parameter_count()
     {
         // 30 layers of width 576, 9 query heads and 3 key/value heads of 64, SwiGLU 1536, RMSNorm, RoPE, no

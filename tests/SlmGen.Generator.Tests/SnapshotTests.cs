@@ -21,7 +21,7 @@ public class SnapshotTests
         Snapshot.Match(model + ".Costs.g.cs", run.Costs("SlmGen.Samples.Declared." + model));
     }
 
-    public static TheoryData<string> LeverSpecs() => new() { "gqa", "layerwise", "block-shared", "shared-lora" };
+    public static TheoryData<string> LeverSpecs() => new() { "gqa", "layerwise", "block-shared", "shared-lora", "qat" };
 
     /// <summary>The compact-model levers' sample specs: the generated module and costs, approved.</summary>
     [Theory]

@@ -52,4 +52,60 @@ public class LeverTests
         Assert.True(difference < 1e-5, $"max difference {difference}");
         Assert.Equal((d * d) + (2 * d * kv * hd) + (d * d), gqa.parameters().Sum(p => p.numel()));
     }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    [InlineData(3)]
+    [InlineData(2)]
+    public void Fake_quantisation_rounds_each_row_to_its_grid_and_passes_gradients_straight_through(int bits)
+    {
+        manual_seed(5);
+        var w = randn(6, 10).requires_grad_();
+        var q = FakeQuant.Weight(w, bits);
+        var levels = FakeQuant.Levels(bits);
+        var scales = FakeQuant.Scales(w, bits);
+        var codes = (q.detach() / scales).round();
+        Assert.True((codes - q.detach() / scales).abs().max().item<float>() < 1e-3, "every value on the grid");
+        Assert.True(codes.abs().max().item<float>() <= levels);
+        for (var row = 0; row < 6; row++)
+        {
+            Assert.True(codes[row].unique().Item1.numel() <= (2 * levels) + 1);
+        }
+
+        q.sum().backward();
+        Assert.True((w.grad! - ones_like(w)).abs().max().item<float>() == 0, "straight-through: the gradient of the rounding is 1");
+        Assert.Equal(2 * levels + 1, bits switch { 8 => 255, 4 => 15, 3 => 7, _ => 3 });
+    }
+
+    [Fact]
+    public void A_qat_model_keeps_the_parameter_names_and_costs_of_its_full_precision_shape()
+    {
+        using var qat = Find("LeverQat").Create();
+        using var full = Find("LeverGqa").Create();
+        Assert.Equal(full.named_parameters().Select(p => p.name).OrderBy(n => n), qat.named_parameters().Select(p => p.name).OrderBy(n => n));
+        Assert.Equal(full.Cost.Parameters, qat.Cost.Parameters);
+        Assert.Equal(full.Cost.TrainingFlopsPerToken, qat.Cost.TrainingFlopsPerToken);
+        Assert.Equal(8, qat.EmbeddingWeightBits);
+        Assert.True(qat.Cost.WeightBytesDeclared < full.Cost.WeightBytesBf16 / 3, $"{qat.Cost.WeightBytesDeclared} bytes declared vs {full.Cost.WeightBytesBf16} in bf16");
+        Assert.Equal(full.Cost.WeightBytesFp32, full.Cost.WeightBytesDeclared);
+    }
+
+    [Fact]
+    public void Exported_codes_and_scales_give_back_the_weights_the_model_computes_with()
+    {
+        using var model = Find("LeverQat").Create();
+        var path = System.IO.Path.Combine(System.IO.Directory.CreateTempSubdirectory("slmgen-qat-").FullName, "model.safetensors");
+        QuantizedExport.Save(model, path);
+        var loaded = QuantizedExport.LoadDequantized(path);
+        var quantized = QuantizedExport.QuantizedWeights(model);
+        Assert.Equal(4 * 2 + 4 * 3 + 1, quantized.Count); // per block: qkv, proj, fc, gate, proj; and the embedding
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var expected = quantized.TryGetValue(name, out var bits) ? FakeQuant.Weight(parameter.detach(), bits) : parameter.detach();
+            var difference = (loaded[name] - expected).abs().max().item<float>();
+            var tolerance = quantized.ContainsKey(name) ? 2e-3f * expected.abs().max().item<float>() : 0f; // fp16 scales
+            Assert.True(difference <= tolerance, $"{name}: {difference}");
+        }
+    }
 }

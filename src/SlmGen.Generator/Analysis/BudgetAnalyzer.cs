@@ -28,7 +28,7 @@ internal static class BudgetAnalyzer
     /// </summary>
     public const double SharedComputePerByte = 8;
 
-    public static List<BudgetStatus> Status(ModelCosts costs, BudgetSpec budget)
+    public static List<BudgetStatus> Status(ModelPlan plan, ModelCosts costs, BudgetSpec budget)
     {
         var list = new List<BudgetStatus>();
         if (budget.MaxParameters > 0)
@@ -48,7 +48,7 @@ internal static class BudgetAnalyzer
 
         if (budget.MaxWeightBytes > 0)
         {
-            list.Add(new BudgetStatus("weight_bytes_fp32", costs.WeightBytesFp32, budget.MaxWeightBytes));
+            list.Add(new BudgetStatus(plan.Quantized ? "weight_bytes_declared" : "weight_bytes_fp32", costs.WeightBytesDeclared, budget.MaxWeightBytes));
         }
 
         if (budget.MaxKvCacheBytes > 0)
@@ -99,11 +99,11 @@ internal static class BudgetAnalyzer
             }
         }
 
-        if (budget.MaxWeightBytes > 0 && costs.WeightBytesFp32 > budget.MaxWeightBytes)
+        if (budget.MaxWeightBytes > 0 && costs.WeightBytesDeclared > budget.MaxWeightBytes)
         {
             yield return DiagnosticInfo.Create(
-                DiagnosticDescriptors.OverWeightBytes, where, name, Formatting.Count(costs.WeightBytesFp32),
-                Formatting.Ratio((double)costs.WeightBytesFp32 / budget.MaxWeightBytes), Formatting.Count(budget.MaxWeightBytes),
+                DiagnosticDescriptors.OverWeightBytes, where, name, Formatting.Count(costs.WeightBytesDeclared), plan.Quantized ? "at the declared precision" : "in fp32",
+                Formatting.Ratio((double)costs.WeightBytesDeclared / budget.MaxWeightBytes), Formatting.Count(budget.MaxWeightBytes),
                 Largest(costs, c => c.Parameters, "of the weights are in"));
         }
 

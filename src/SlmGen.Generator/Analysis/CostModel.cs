@@ -40,41 +40,44 @@ internal static class CostModel
                 switch (step)
                 {
                     case EmbeddingStep e:
-                        components.Add(new ComponentCosts(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}", e.Vocab * e.Dim, 0, 0, 0, t * e.Dim, 0));
+                        components.Add(new ComponentCosts(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}{Precision(e.Bits)}", e.Vocab * e.Dim, 0, 0, 0, t * e.Dim, 0,
+                            Bytes(plan, e.Vocab * e.Dim, Matrix(e.Vocab, e.Dim, e.Bits))));
                         break;
 
                     case PositionsStep { Kind: PositionKind.Learned } p:
-                        components.Add(new ComponentCosts(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0));
+                        components.Add(new ComponentCosts(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0, Bytes(plan, p.Rows * p.Dim, 2 * p.Rows * p.Dim)));
                         break;
 
                     case PositionsStep p:
-                        components.Add(new ComponentCosts(i, p.Field, "positions", $"sinusoidal positions {p.Rows}×{p.Dim} (fixed)", 0, 0, 0, 0, 0, 0));
+                        components.Add(new ComponentCosts(i, p.Field, "positions", $"sinusoidal positions {p.Rows}×{p.Dim} (fixed)", 0, 0, 0, 0, 0, 0, 0));
                         break;
 
                     case RopeStep:
-                        components.Add(new ComponentCosts(i, "rope", "positions", "rotary positions in attention (fixed)", 0, 0, 0, 0, 0, 0));
+                        components.Add(new ComponentCosts(i, "rope", "positions", "rotary positions in attention (fixed)", 0, 0, 0, 0, 0, 0, 0));
                         break;
 
                     case DenseStep dense:
                         var p2 = (dense.InWidth * dense.OutWidth) + (dense.Bias ? dense.OutWidth : 0);
                         var f = 2 * dense.InWidth * dense.OutWidth * runs;
                         components.Add(new ComponentCosts(
-                            i, dense.Field, "mlp", $"dense {dense.InWidth}→{dense.OutWidth}, {Names.Of(dense.Activation)}{AtEveryPosition(plan, dense)}",
-                            p2, f, 3 * f, 0, 2 * rows * dense.OutWidth, 0));
+                            i, dense.Field, "mlp", $"dense {dense.InWidth}→{dense.OutWidth}, {Names.Of(dense.Activation)}{Precision(dense.Bits)}{AtEveryPosition(plan, dense)}",
+                            p2, f, 3 * f, 0, 2 * rows * dense.OutWidth, 0,
+                            Bytes(plan, p2, Matrix(dense.OutWidth, dense.InWidth, dense.Bits) + (dense.Bias ? 2 * dense.OutWidth : 0))));
                         break;
 
                     case StackStep stack:
-                        components.AddRange(Stack(i, stack, t, runs));
+                        components.AddRange(Stack(plan, i, stack, t, runs));
                         break;
 
                     case FinalNormStep norm:
+                        var normParameters = NormParameters(norm.Kind, norm.Bias, norm.Width);
                         components.Add(new ComponentCosts(
                             i, norm.Field, "norm", $"final {Names.Of(norm.Kind)}",
-                            NormParameters(norm.Kind, norm.Bias, norm.Width), 0, 0, 0, rows * norm.Width, 0));
+                            normParameters, 0, 0, 0, rows * norm.Width, 0, Bytes(plan, normParameters, 2 * normParameters)));
                         break;
 
                     case HeadStep head:
-                        components.Add(Head(i, head, runs, rows));
+                        components.Add(Head(plan, i, head, runs, rows));
                         break;
                 }
             }
@@ -100,6 +103,19 @@ internal static class CostModel
         _ => 0,
     };
 
+    /// <summary>
+    /// A component's weight bytes at the declared precision: fp32 (4 bytes a parameter) for a model without
+    /// quantisation; with it, <paramref name="quantizedLayout"/> (quantised matrices at their bits with fp16
+    /// scales, the rest in bf16).
+    /// </summary>
+    private static long Bytes(ModelPlan plan, long parameters, long quantizedLayout) => checked(plan.Quantized ? quantizedLayout : 4 * parameters);
+
+    /// <summary>A rows × columns matrix: bf16 (2 bytes an element) at 0 bits; else its codes packed at <paramref name="bits"/> bits plus one fp16 scale per row (output channel).</summary>
+    private static long Matrix(long rows, long columns, int bits) =>
+        checked(bits == 0 ? 2 * rows * columns : (((rows * columns * bits) + 7) / 8) + (2 * rows));
+
+    private static string Precision(int bits) => bits > 0 ? $", {bits}-bit weights (QAT)" : string.Empty;
+
     private static string AtEveryPosition(ModelPlan plan, PlanStep step) =>
         plan.RunsPerUnit(step) > 1 ? $", at each of {plan.Context} positions" : string.Empty;
 
@@ -107,11 +123,11 @@ internal static class CostModel
     /// A stack's attention, FFN, norms and LoRA adapters: one row each for a uniform stack (its blocks × their
     /// applications), one row each per block when the blocks differ (layer-wise allocation).
     /// </summary>
-    private static IEnumerable<ComponentCosts> Stack(int index, StackStep stack, long t, long runs)
+    private static IEnumerable<ComponentCosts> Stack(ModelPlan plan, int index, StackStep stack, long t, long runs)
     {
         if (stack.IsUniform)
         {
-            foreach (var c in Blocks(index, stack, stack.Field, stack.Shape(0), stack.Blocks, t, runs))
+            foreach (var c in Blocks(plan, index, stack, stack.Field, stack.Shape(0), stack.Blocks, t, runs))
             {
                 yield return c;
             }
@@ -120,7 +136,7 @@ internal static class CostModel
         {
             for (var i = 0; i < stack.Blocks; i++)
             {
-                foreach (var c in Blocks(index, stack, $"{stack.Field}[{i}]", stack.Shape(i), 1, t, runs))
+                foreach (var c in Blocks(plan, index, stack, $"{stack.Field}[{i}]", stack.Shape(i), 1, t, runs))
                 {
                     yield return c;
                 }
@@ -129,12 +145,12 @@ internal static class CostModel
 
         if (stack.LoraRank > 0)
         {
-            yield return Lora(index, stack, t, runs);
+            yield return Lora(plan, index, stack, t, runs);
         }
     }
 
     /// <summary><paramref name="count"/> blocks of one shape, each applied <see cref="StackStep.ApplicationsPerBlock"/> times.</summary>
-    private static IEnumerable<ComponentCosts> Blocks(int index, StackStep stack, string name, BlockShape shape, long count, long t, long runs)
+    private static IEnumerable<ComponentCosts> Blocks(ModelPlan plan, int index, StackStep stack, string name, BlockShape shape, long count, long t, long runs)
     {
         checked
         {
@@ -153,39 +169,48 @@ internal static class CostModel
             var projFlops = 2 * projections * runs;
             var scoreFlops = 4 * t * inner * runs;
             var grouped = shape.KvHeads == shape.Heads ? string.Empty : shape.KvHeads == 1 ? ", multi-query (1 k/v head)" : $", grouped-query ({shape.KvHeads} k/v heads)";
+            var attnBytes = (stack.PackedQkv
+                    ? Matrix(inner + (2 * kv), d, stack.AttentionBits)
+                    : Matrix(inner, d, stack.AttentionBits) + (2 * Matrix(kv, d, stack.AttentionBits)))
+                + Matrix(d, inner, stack.AttentionBits) + (stack.AttentionBias ? 2 * (inner + (2 * kv) + d) : 0);
             yield return new ComponentCosts(
                 index, name + ".attn", "attention",
-                $"{blocks}causal self-attention, {shape.Heads} heads of {shape.HeadDim}{grouped}, {(stack.PackedQkv ? "packed" : "separate")} q/k/v{shared}{where}",
+                $"{blocks}causal self-attention, {shape.Heads} heads of {shape.HeadDim}{grouped}, {(stack.PackedQkv ? "packed" : "separate")} q/k/v{Precision(stack.AttentionBits)}{shared}{where}",
                 count * attnParams,
                 applications * (projFlops + scoreFlops),
                 applications * ((3 * projFlops) + (7 * scoreFlops / 2)),
                 applications * scoreFlops,
                 applications * t * ((2 * inner) + (2 * kv) + (2 * d)),
-                applications * 2 * kv);
+                applications * 2 * kv,
+                Bytes(plan, count * attnParams, count * attnBytes));
 
             // Feed-forward: two matrices, or three for SwiGLU.
             var matrices = stack.Activation == Act.SwiGlu ? 3 : 2;
             var mlpParams = (matrices * d * ffn) + (stack.FfnBias ? ((matrices - 1) * ffn) + d : 0);
             var mlpFlops = 2 * matrices * d * ffn * runs;
+            var mlpBytes = ((matrices - 1) * Matrix(ffn, d, stack.MlpBits)) + Matrix(d, ffn, stack.MlpBits) + (stack.FfnBias ? 2 * (((matrices - 1) * ffn) + d) : 0);
             yield return new ComponentCosts(
                 index, name + ".mlp", "mlp",
-                $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(stack.Activation)}{shared}{where}",
+                $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(stack.Activation)}{Precision(stack.MlpBits)}{shared}{where}",
                 count * mlpParams,
                 applications * mlpFlops,
                 applications * 3 * mlpFlops,
                 0,
                 applications * t * (((matrices - 1) * 2 * ffn) + d),
-                0);
+                0,
+                Bytes(plan, count * mlpParams, count * mlpBytes));
 
             if (stack.Norm != NormKind.None)
             {
+                var normParameters = count * 2 * NormParameters(stack.Norm, stack.NormBias, d);
                 yield return new ComponentCosts(
                     index, name + ".norms", "norm",
                     $"{blocks}2 {Names.Of(stack.Norm)} ({(stack.PreNorm ? "pre" : "post")}-norm){shared}",
-                    count * 2 * NormParameters(stack.Norm, stack.NormBias, d),
+                    normParameters,
                     0, 0, 0,
                     applications * t * 2 * d,
-                    0);
+                    0,
+                    Bytes(plan, normParameters, 2 * normParameters));
             }
         }
     }
@@ -194,7 +219,7 @@ internal static class CostModel
     /// The LoRA adapters: for every block and every application of it, a rank-r pair A (in → r), B (r → out)
     /// on each linear layer (q/k/v or packed qkv, output, FFN matrices). Stored per application; run once each.
     /// </summary>
-    private static ComponentCosts Lora(int index, StackStep stack, long t, long runs)
+    private static ComponentCosts Lora(ModelPlan plan, int index, StackStep stack, long t, long runs)
     {
         checked
         {
@@ -230,7 +255,7 @@ internal static class CostModel
             return new ComponentCosts(
                 index, stack.Field + ".lora", "lora",
                 $"rank-{r} LoRA on every linear layer, one set for each of the {sets} applications of every block",
-                sets * perApplication, flops, 3 * flops, 0, sets * t * activations, 0);
+                sets * perApplication, flops, 3 * flops, 0, sets * t * activations, 0, Bytes(plan, sets * perApplication, 2 * sets * perApplication));
         }
     }
 
@@ -240,7 +265,7 @@ internal static class CostModel
         : stack.Repeat > 1 ? $", applied {stack.Repeat}× (shared)"
         : string.Empty;
 
-    private static ComponentCosts Head(int index, HeadStep head, long runs, long rows)
+    private static ComponentCosts Head(ModelPlan plan, int index, HeadStep head, long runs, long rows)
     {
         checked
         {
@@ -250,7 +275,7 @@ internal static class CostModel
                 case HeadKind.Tied:
                 {
                     var f = 2 * width * v * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}, tied to the token embedding", 0, f, 3 * f, 0, rows * v, 0);
+                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}, tied to the token embedding{Precision(head.Bits)}", 0, f, 3 * f, 0, rows * v, 0, 0);
                 }
 
                 case HeadKind.Factorised:
@@ -258,14 +283,16 @@ internal static class CostModel
                     long r = head.Rank;
                     var p = (width * r) + (r * v) + (head.Bias ? v : 0);
                     var f = 2 * ((width * r) + (r * v)) * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{r}→{v} (factorised)", p, f, 3 * f, 0, rows * (r + v), 0);
+                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{r}→{v} (factorised){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (r + v), 0,
+                        Bytes(plan, p, Matrix(r, width, head.Bits) + Matrix(v, r, head.Bits) + (head.Bias ? 2 * v : 0)));
                 }
 
                 default:
                 {
                     var p = (width * v) + (head.Bias ? v : 0);
                     var f = 2 * width * v * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}{(head.Bias ? " with bias" : string.Empty)}", p, f, 3 * f, 0, rows * v, 0);
+                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}{(head.Bias ? " with bias" : string.Empty)}{Precision(head.Bits)}", p, f, 3 * f, 0, rows * v, 0,
+                        Bytes(plan, p, Matrix(v, width, head.Bits) + (head.Bias ? 2 * v : 0)));
                 }
             }
         }

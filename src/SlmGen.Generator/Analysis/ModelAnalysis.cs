@@ -133,7 +133,7 @@ internal static class ModelAnalysis
             fingerprint,
             plan,
             costs,
-            BudgetAnalyzer.Status(costs, budget).ToEquatableArray());
+            BudgetAnalyzer.Status(plan, costs, budget).ToEquatableArray());
         return Done(new ModelOutput(entry, files.ToEquatableArray()), diagnostics);
     }
 

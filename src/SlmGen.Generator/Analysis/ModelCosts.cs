@@ -15,7 +15,8 @@ internal sealed record ComponentCosts(
     long TrainingFlopsPerToken,
     long AttentionScoreFlopsPerToken,
     long ActivationElementsPerSequence,
-    long KvCacheElementsPerToken);
+    long KvCacheElementsPerToken,
+    long WeightBytes);
 
 /// <summary>The costs of one model, by component; totals are checked sums (the cost model verified they fit).</summary>
 internal sealed record ModelCosts(int Vocab, int Context, int Width, bool PredictsEveryPosition, EquatableArray<ComponentCosts> Components)
@@ -39,6 +40,9 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
     public long TrainingFlopsPerTokenMathAttention => TrainingFlopsPerToken - (AttentionScoreFlopsPerToken / 2);
 
     public long WeightBytesFp32 => Parameters * 4;
+
+    /// <summary>Weight bytes at the declared precision: fp32 without quantisation; with it, the quantised matrices at their bits plus fp16 scales per output channel, everything else in bf16.</summary>
+    public long WeightBytesDeclared => Sum(c => c.WeightBytes);
 
     public long WeightBytesBf16 => Parameters * 2;
 

@@ -25,6 +25,7 @@ internal sealed record ModelPlan(
     PositionKind Positions,
     bool PredictsEveryPosition,
     int BlockApplications,
+    bool Quantized,
     EquatableArray<PlanStep> Steps)
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
@@ -63,7 +64,7 @@ internal sealed record ModelPlan(
     public static readonly string[] GeneratedMemberNames =
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
-        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits",
+        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits",
     };
 }
 
@@ -75,7 +76,8 @@ internal sealed record ModelPlan(
 internal abstract record PlanStep(string Field, long InWidth, long OutWidth, bool PerPosition);
 
 /// <summary>The token embedding (wte).</summary>
-internal sealed record EmbeddingStep(string Field, long Vocab, long Dim) : PlanStep(Field, 0, Dim, true);
+/// <param name="Bits">Weight precision for quantisation-aware training (0 = full).</param>
+internal sealed record EmbeddingStep(string Field, long Vocab, long Dim, int Bits) : PlanStep(Field, 0, Dim, true);
 
 /// <summary>Positions added to the embedding: a learned table of <paramref name="Rows"/>, or fixed sinusoids.</summary>
 internal sealed record PositionsStep(string Field, PositionKind Kind, long Rows, long Dim) : PlanStep(Field, Dim, Dim, true);
@@ -90,7 +92,7 @@ internal sealed record EmbeddingDropoutStep(string Field, double Probability, lo
 internal sealed record FlattenStep(string Field, long Window, long InWidth) : PlanStep(Field, InWidth, Window * InWidth, false);
 
 /// <summary>A dense layer with its effective dropout.</summary>
-internal sealed record DenseStep(string Field, long InWidth, long OutWidth, Act Activation, bool Bias, double Dropout, bool PerPosition)
+internal sealed record DenseStep(string Field, long InWidth, long OutWidth, Act Activation, bool Bias, double Dropout, bool PerPosition, int Bits)
     : PlanStep(Field, InWidth, OutWidth, PerPosition);
 
 /// <summary>
@@ -121,7 +123,9 @@ internal sealed record StackStep(
     int Context,
     int BlockRepeat,
     int LoraRank,
-    EquatableArray<BlockShape> Shapes)
+    EquatableArray<BlockShape> Shapes,
+    int AttentionBits,
+    int MlpBits)
     : PlanStep(Field, Width, Width, true)
 {
     /// <summary>True when every block has the first block's shape (<see cref="Shapes"/> is then empty).</summary>
@@ -163,5 +167,6 @@ internal enum HeadKind
 
 /// <summary>The LM head.</summary>
 /// <param name="CanTie">True when its input width equals the embedding width, so tying would be possible.</param>
-internal sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Rank, long Vocab, bool Bias, bool PerPosition, bool CanTie)
+/// <param name="Bits">Weight precision (a tied head: the embedding's).</param>
+internal sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Rank, long Vocab, bool Bias, bool PerPosition, bool CanTie, int Bits)
     : PlanStep(Field, InWidth, Vocab, PerPosition);

@@ -13,7 +13,8 @@ internal static class Planner
         long d = spec.Width;
         var t = spec.Context;
 
-        steps.Add(new EmbeddingStep("wte", spec.Vocab, d));
+        var q = spec.Quantization;
+        steps.Add(new EmbeddingStep("wte", spec.Vocab, d, q.Embedding));
         switch (spec.Positions.Kind)
         {
             case PositionKind.Learned:
@@ -59,7 +60,7 @@ internal static class Planner
 
                 case DenseSpec denseSpec:
                     dense++;
-                    steps.Add(new DenseStep("dense" + dense, width, denseSpec.Units, denseSpec.Activation, denseSpec.Bias, denseSpec.EffectiveDropout(spec.Dropout), perPosition));
+                    steps.Add(new DenseStep("dense" + dense, width, denseSpec.Units, denseSpec.Activation, denseSpec.Bias, denseSpec.EffectiveDropout(spec.Dropout), perPosition, q.Dense));
                     width = denseSpec.Units;
                     break;
 
@@ -100,7 +101,9 @@ internal static class Planner
                         t,
                         stack.EffectiveBlockRepeat,
                         stack.LoraRank,
-                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray());
+                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray(),
+                        q.Attention,
+                        q.Mlp);
                     applications += step.Applications;
                     steps.Add(step);
                     break;
@@ -114,7 +117,7 @@ internal static class Planner
 
         var head = spec.Head;
         var kind = head.Tied ? HeadKind.Tied : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
-        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.Vocab, head.Bias, perPosition, width == d));
+        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.Vocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head));
 
         return new ModelPlan(
             spec.Namespace,
@@ -128,6 +131,7 @@ internal static class Planner
             spec.Positions.Kind,
             perPosition,
             (int)Math.Min(int.MaxValue, applications),
+            q.Any,
             steps.ToEquatableArray());
     }
 }

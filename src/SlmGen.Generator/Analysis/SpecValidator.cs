@@ -129,6 +129,21 @@ internal static class SpecValidator
             v.Add(DiagnosticDescriptors.TiedWidthMismatch, SpecKeys.HeadTied, spec.Width, width);
         }
 
+        // Quantisation.
+        var q = spec.Quantization;
+        foreach (var (part, bits) in new[] { ("attention", q.Attention), ("mlp", q.Mlp), ("dense", q.Dense), ("head", q.Head), ("embedding", q.Embedding) })
+        {
+            if (bits is not (0 or 2 or 3 or 4 or 8))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant(part), spec.Display(SpecKeys.Quant(part)), bits, "0 (full precision), 2, 3, 4 or 8 bits");
+            }
+        }
+
+        if (head.Tied && q.Head > 0 && q.Head != q.Embedding)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.Quant("head"), $"A tied head is the embedding table: quantise it through quantization.embedding ({q.Embedding} bits here), not as the head ({q.Head} bits)");
+        }
+
         // Budgets.
         var b = spec.Budget;
         v.NonNegative(SpecKeys.Budgets("max_parameters"), b.MaxParameters);

@@ -121,7 +121,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor OverWeightBytes = Warning(
         "SLM0103", Budget, "The model's weights are larger than their budget",
-        "{0}'s weights take {1} bytes in fp32, {2}x the budget of {3}; {4}");
+        "{0}'s weights take {1} bytes {2}, {3}x the budget of {4}; {5}");
 
     public static readonly DiagnosticDescriptor OverKvCache = Warning(
         "SLM0104", Budget, "The model's KV cache is larger than its budget",

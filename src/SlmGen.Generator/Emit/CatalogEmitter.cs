@@ -83,6 +83,7 @@ internal static class CatalogEmitter
             Field(sb, "sixNFlopsPerToken", 6 * c.Parameters);
             Field(sb, "twoNFlopsPerToken", 2 * c.Parameters);
             Field(sb, "weightBytesFp32", c.WeightBytesFp32);
+            Field(sb, "weightBytesDeclared", c.WeightBytesDeclared);
             Field(sb, "weightBytesBf16", c.WeightBytesBf16);
             Field(sb, "adamWStateBytes", c.AdamWStateBytes);
             Field(sb, "kvCacheBytesPerTokenBf16", c.KvCacheElementsPerToken * 2);
@@ -114,19 +115,19 @@ internal static class CatalogEmitter
         var common = $"\"field\": {Str(step.Field)}, \"in\": {step.InWidth}, \"out\": {step.OutWidth}, \"perPosition\": {B(step.PerPosition)}";
         return step switch
         {
-            EmbeddingStep e => $"{{ \"kind\": \"embedding\", {common}, \"vocab\": {e.Vocab} }}",
+            EmbeddingStep e => $"{{ \"kind\": \"embedding\", {common}, \"vocab\": {e.Vocab}, \"bits\": {e.Bits} }}",
             PositionsStep p => $"{{ \"kind\": \"positions\", {common}, \"type\": {Str(Model.Names.Of(p.Kind))}, \"rows\": {p.Rows} }}",
             RopeStep r => $"{{ \"kind\": \"rope\", {common}, \"base\": {D(r.Base)} }}",
             EmbeddingDropoutStep d => $"{{ \"kind\": \"dropout\", {common}, \"p\": {D(d.Probability)} }}",
             FlattenStep f => $"{{ \"kind\": \"flatten\", {common}, \"window\": {f.Window} }}",
-            DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)} }}",
+            DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",
             StackStep s => $"{{ \"kind\": \"transformer\", {common}, \"blocks\": {s.Blocks}, \"repeat\": {s.Repeat}, \"heads\": {s.Heads}, \"kvHeads\": {s.KvHeads}, \"headDim\": {s.HeadDim}, \"ffnHidden\": {s.FfnHidden}, " +
                            $"\"activation\": {Str(Model.Names.Of(s.Activation))}, \"norm\": {Str(Model.Names.Of(s.Norm))}, \"normBias\": {B(s.NormBias)}, \"preNorm\": {B(s.PreNorm)}, " +
                            $"\"packedQkv\": {B(s.PackedQkv)}, \"attentionBias\": {B(s.AttentionBias)}, \"ffnBias\": {B(s.FfnBias)}, \"dropout\": {D(s.Dropout)}, \"ffnDropout\": {D(s.FfnDropout)}, " +
-                           $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)}, \"blockRepeat\": {s.BlockRepeat}, \"loraRank\": {s.LoraRank}, " +
+                           $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)}, \"blockRepeat\": {s.BlockRepeat}, \"loraRank\": {s.LoraRank}, \"attentionBits\": {s.AttentionBits}, \"mlpBits\": {s.MlpBits}, " +
                            $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(i => s.Shape(i)).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}",
             FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
-            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"bias\": {B(h.Bias)} }}",
+            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
             _ => "{}",
         };
     }

@@ -32,6 +32,11 @@ internal static class CostsEmitter
         w.Line("/// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>");
         w.Line($"public const long TrainingFlopsPerToken = {Literals.Long(costs.TrainingFlopsPerToken)};");
         w.Line();
+        w.Line(plan.Quantized
+            ? "/// <summary>Weight bytes at the declared precision: the quantised matrices at their bits with fp16 scales per output channel, the other weights in bf16.</summary>"
+            : "/// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>");
+        w.Line($"public const long WeightBytesDeclared = {Literals.Long(costs.WeightBytesDeclared)};");
+        w.Line();
         w.Line("/// <summary>Context length: tokens per window.</summary>");
         w.Line($"public const int ContextLength = {Literals.Int(plan.Context)};");
         w.Line();
@@ -57,7 +62,8 @@ internal static class CostsEmitter
             w.Line($"new({Literals.String(c.Name)}, {Literals.String(c.Kind)}, {Literals.String(c.Description)}, " +
                    $"Parameters: {Literals.Long(c.Parameters)}, ForwardFlopsPerToken: {Literals.Long(c.ForwardFlopsPerToken)}, " +
                    $"TrainingFlopsPerToken: {Literals.Long(c.TrainingFlopsPerToken)}, AttentionScoreFlopsPerToken: {Literals.Long(c.AttentionScoreFlopsPerToken)}, " +
-                   $"ActivationElementsPerSequence: {Literals.Long(c.ActivationElementsPerSequence)}, KvCacheElementsPerToken: {Literals.Long(c.KvCacheElementsPerToken)}),");
+                   $"ActivationElementsPerSequence: {Literals.Long(c.ActivationElementsPerSequence)}, KvCacheElementsPerToken: {Literals.Long(c.KvCacheElementsPerToken)}, " +
+                   $"WeightBytes: {Literals.Long(c.WeightBytes)}),");
         }
 
         w.Outdent();

@@ -52,6 +52,13 @@ internal static class ModelEmitter
         w.Close();
         w.Line();
 
+        if (FindEmbeddingBits(plan) is > 0 and var bits)
+        {
+            w.Line("/// <inheritdoc />");
+            w.Line($"public override int EmbeddingWeightBits => {bits};");
+            w.Line();
+        }
+
         w.Line("/// <inheritdoc />");
         w.Open($"public override {Tensor} Logits({Tensor} idx, bool lastPositionOnly)");
         w.Line("using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();");
@@ -140,7 +147,7 @@ internal static class ModelEmitter
 
                 case DenseStep dense:
                     m.Add($"{Layers}.Dense", dense.Field, string.Empty,
-                        $"new {Layers}.Dense({dense.InWidth}, {dense.OutWidth}, global::SlmGen.Act.{dense.Activation}, bias: {Literals.Bool(dense.Bias)}, dropout: {Literals.Double(dense.Dropout)})");
+                        $"new {Layers}.Dense({dense.InWidth}, {dense.OutWidth}, global::SlmGen.Act.{dense.Activation}, bias: {Literals.Bool(dense.Bias)}, dropout: {Literals.Double(dense.Dropout)}{(dense.Bits > 0 ? $", weightBits: {dense.Bits}" : string.Empty)})");
                     break;
 
                 case StackStep s:
@@ -173,11 +180,15 @@ internal static class ModelEmitter
                     break;
 
                 case HeadStep { Kind: HeadKind.Tied } head:
-                    m.Add($"{Layers}.TiedHead", head.Field, "shares the token embedding's weight", $"new {Layers}.TiedHead(wte)");
+                    m.Add($"{Layers}.TiedHead", head.Field, "shares the token embedding's weight", head.Bits > 0 ? $"new {Layers}.TiedHead(wte, bits: {head.Bits})" : $"new {Layers}.TiedHead(wte)");
                     break;
 
                 case HeadStep { Kind: HeadKind.Factorised } head:
-                    m.Add($"{Layers}.FactorizedHead", head.Field, $"{head.InWidth} → {head.Rank} → {head.Vocab}", $"new {Layers}.FactorizedHead({head.InWidth}, {head.Rank}, {head.Vocab}, bias: {Literals.Bool(head.Bias)})");
+                    m.Add($"{Layers}.FactorizedHead", head.Field, $"{head.InWidth} → {head.Rank} → {head.Vocab}", $"new {Layers}.FactorizedHead({head.InWidth}, {head.Rank}, {head.Vocab}, bias: {Literals.Bool(head.Bias)}{(head.Bits > 0 ? $", bits: {head.Bits}" : string.Empty)})");
+                    break;
+
+                case HeadStep { Bits: > 0 } head:
+                    m.Add($"{Layers}.QuantLinear", head.Field, $"{head.Bits}-bit weights (QAT)", $"new {Layers}.QuantLinear({head.InWidth}, {head.Vocab}, hasBias: {Literals.Bool(head.Bias)}, bits: {head.Bits})");
                     break;
 
                 case HeadStep head:
@@ -193,11 +204,11 @@ internal static class ModelEmitter
             switch (step)
             {
                 case EmbeddingStep e when positions is { Kind: PositionKind.Learned } learned:
-                    m.Forward.Add(Assign($"{e.Field}.call(idx) + {learned.Field}.call({Layers}.PositionIds.Of(idx))", $"(B, T, {e.Dim})"));
+                    m.Forward.Add(Assign($"{Embed(e)} + {learned.Field}.call({Layers}.PositionIds.Of(idx))", $"(B, T, {e.Dim})"));
                     break;
 
                 case EmbeddingStep e:
-                    m.Forward.Add(Assign($"{e.Field}.call(idx)", $"(B, T, {e.Dim})"));
+                    m.Forward.Add(Assign(Embed(e), $"(B, T, {e.Dim})"));
                     break;
 
                 case PositionsStep { Kind: PositionKind.Sinusoidal } p:
@@ -230,6 +241,9 @@ internal static class ModelEmitter
         return m;
     }
 
+    /// <summary>The token embedding look-up, through a fake-quantised table under QAT.</summary>
+    private static string Embed(EmbeddingStep e) => e.Bits > 0 ? $"{Layers}.FakeQuant.Embed({e.Field}, idx, bits: {e.Bits})" : $"{e.Field}.call(idx)";
+
     private static string StackComment(StackStep s)
     {
         var heads = s.IsUniform
@@ -251,7 +265,9 @@ internal static class ModelEmitter
                      (s.Rope ? $", ropeBase: {Literals.Double(s.RopeBase)}" : string.Empty) +
                      (shape.KvHeads != shape.Heads ? $", kvHeads: {shape.KvHeads}" : string.Empty) +
                      (shape.Heads * shape.HeadDim != s.Width ? $", headDim: {shape.HeadDim}" : string.Empty) +
-                     (s.LoraRank > 0 ? $", loraRank: {s.LoraRank}, loraApplications: {s.LoraSets}" : string.Empty);
+                     (s.LoraRank > 0 ? $", loraRank: {s.LoraRank}, loraApplications: {s.LoraSets}" : string.Empty) +
+                     (s.AttentionBits > 0 ? $", attentionBits: {s.AttentionBits}" : string.Empty) +
+                     (s.MlpBits > 0 ? $", mlpBits: {s.MlpBits}" : string.Empty);
     }
 
     /// <summary>The stack's loop: whole-stack passes, blocks, immediate repeats; with LoRA each application selects its adapters.</summary>
@@ -274,6 +290,19 @@ internal static class ModelEmitter
         yield return "{";
         yield return "    " + inner;
         yield return "}";
+    }
+
+    private static int FindEmbeddingBits(ModelPlan plan)
+    {
+        foreach (var step in plan.Steps)
+        {
+            if (step is EmbeddingStep e)
+            {
+                return e.Bits;
+            }
+        }
+
+        return 0;
     }
 
     private static PositionsStep? FindPositions(ModelPlan plan)

@@ -28,6 +28,7 @@ internal sealed record ModelSpec(
     NormSpec FinalNorm,
     HeadSpec Head,
     BudgetSpec Budget,
+    QuantSpec Quantization,
     SettingMap Settings,
     EquatableArray<UserMember> UserMembers)
 {
@@ -167,6 +168,10 @@ internal static class SpecKeys
     public static string Layer(int index, string setting) => Layer(index) + "." + setting;
 
     public static string Budgets(string setting) => Budget + "." + setting;
+
+    public const string Quantization = "quantization";
+
+    public static string Quant(string part) => Quantization + "." + part;
 }
 
 /// <summary>Position information.</summary>
@@ -190,6 +195,14 @@ internal sealed record NormSpec(NormKind Kind, bool Bias)
 internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
 {
     public static readonly HeadSpec Default = new(false, false, 0);
+}
+
+/// <summary>Weight precision of each part for quantisation-aware training (bits; 0 = full precision).</summary>
+internal sealed record QuantSpec(int Attention, int Mlp, int Dense, int Head, int Embedding)
+{
+    public static readonly QuantSpec None = new(0, 0, 0, 0, 0);
+
+    public bool Any => Attention > 0 || Mlp > 0 || Dense > 0 || Head > 0 || Embedding > 0;
 }
 
 /// <summary>Budgets (0 = none).</summary>

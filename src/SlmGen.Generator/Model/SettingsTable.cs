@@ -50,6 +50,7 @@ internal static class SettingsTable
     public const string FinalNormSection = "final_norm";
     public const string HeadSection = "head";
     public const string BudgetSection = "budget";
+    public const string QuantizationSection = "quantization";
 
     /// <summary>Largest size accepted for any one dimension (vocabulary, width, context, units).</summary>
     public const int MaxDimension = 1 << 24;
@@ -74,6 +75,14 @@ internal static class SettingsTable
     public static readonly Setting FinalNorm = new(Root, "final_norm", SettingType.Section, "FinalNorm", null, null, "`none`", "a norm kind, or `{ kind, bias }`", "norm before the head");
     public static readonly Setting Head = new(Root, "head", SettingType.Section, "LMHead", null, null, "untied, no bias", "`untied` \\| `tied` \\| `bias`, or `{ tied, bias, rank }`", "the LM head");
     public static readonly Setting Budget = new(Root, "budget", SettingType.Section, "Budget", null, null, "none", "a mapping", "budgets");
+    public static readonly Setting Quantization = new(Root, "quantization", SettingType.Section, "Quantization", null, null, "none", "bits (attention, FFN and dense layers), or `{ attention, mlp, dense, head, embedding }`", "quantisation-aware training: weights fake-quantised to 8, 4, 3 or 2 bits");
+
+    // Quantisation.
+    public static readonly Setting QuantAttention = new(QuantizationSection, "attention", SettingType.Whole, "Quantization", "Attention", 0, "0 (full precision)", "0, 2, 3, 4, 8", "bits of the attention projections");
+    public static readonly Setting QuantMlp = new(QuantizationSection, "mlp", SettingType.Whole, "Quantization", "Mlp", 0, "0", "0, 2, 3, 4, 8", "bits of the transformer FFN matrices");
+    public static readonly Setting QuantDense = new(QuantizationSection, "dense", SettingType.Whole, "Quantization", "Dense", 0, "0", "0, 2, 3, 4, 8", "bits of the dense layers");
+    public static readonly Setting QuantHead = new(QuantizationSection, "head", SettingType.Whole, "Quantization", "Head", 0, "0 (tied: the embedding's)", "0, 2, 3, 4, 8", "bits of the LM head's own matrices");
+    public static readonly Setting QuantEmbedding = new(QuantizationSection, "embedding", SettingType.Whole, "Quantization", "Embedding", 0, "0", "0, 2, 3, 4, 8", "bits of the token embedding table");
 
     // Embedding.
     public static readonly Setting Dim = new(EmbeddingSection, "dim", SettingType.Whole, "TokenEmbedding", "Dim", 0, "required", "1 … 16,777,216", "embedding width (d_model)");
@@ -136,13 +145,13 @@ internal static class SettingsTable
     public static readonly Setting MaxForwardFlops = new(BudgetSection, "max_forward_flops_per_token", SettingType.Whole, "Budget", "MaxForwardFlopsPerToken", 0L, "none", "≥ 0 (0 = none)", "forward FLOPs per token (per prediction for flatten models)");
     public static readonly Setting MaxTrainingFlops = new(BudgetSection, "max_training_flops", SettingType.Number, "Budget", "MaxTrainingFlops", 0.0, "none", "≥ 0 (0 = none)", "training FLOPs of the whole run (needs `training_tokens`)");
     public static readonly Setting TrainingTokens = new(BudgetSection, "training_tokens", SettingType.Whole, "Budget", "TrainingTokens", 0L, "none", "≥ 0", "tokens the model will be trained on");
-    public static readonly Setting MaxWeightBytes = new(BudgetSection, "max_weight_bytes", SettingType.Whole, "Budget", "MaxWeightBytes", 0L, "none", "≥ 0 (0 = none)", "weight bytes in fp32");
+    public static readonly Setting MaxWeightBytes = new(BudgetSection, "max_weight_bytes", SettingType.Whole, "Budget", "MaxWeightBytes", 0L, "none", "≥ 0 (0 = none)", "weight bytes at the declared precision (fp32 without `quantization`)");
     public static readonly Setting MaxKvCacheBytes = new(BudgetSection, "max_kv_cache_bytes", SettingType.Whole, "Budget", "MaxKvCacheBytes", 0L, "none", "≥ 0 (0 = none)", "KV cache bytes of a full context in bf16");
 
     /// <summary>Every setting, in docs order.</summary>
     public static readonly Setting[] All =
     {
-        Name, Namespace, Vocab, Context, Dropout, EmbeddingDropout, Init, Embedding, Positions, Layers, FinalNorm, Head, Budget,
+        Name, Namespace, Vocab, Context, Dropout, EmbeddingDropout, Init, Embedding, Positions, Layers, FinalNorm, Head, Budget, Quantization,
         Dim,
         PositionKind, PositionLength, RopeBase,
         Window,
@@ -152,6 +161,7 @@ internal static class SettingsTable
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, MaxWeightBytes, MaxKvCacheBytes,
+        QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding,
     };
 
     /// <summary>The layer kinds a YAML <c>layers:</c> list takes.</summary>

@@ -19,7 +19,7 @@ internal static class AttributeReader
     public static readonly string[] LayerAttributes =
     {
         "SlmGen.TokenEmbeddingAttribute", "SlmGen.PositionsAttribute", "SlmGen.ContextFlattenAttribute", "SlmGen.DenseAttribute",
-        "SlmGen.TransformerBlocksAttribute", "SlmGen.FinalNormAttribute", "SlmGen.LMHeadAttribute", "SlmGen.BudgetAttribute",
+        "SlmGen.TransformerBlocksAttribute", "SlmGen.FinalNormAttribute", "SlmGen.LMHeadAttribute", "SlmGen.BudgetAttribute", "SlmGen.QuantizationAttribute",
     };
 
     /// <summary>SLM0014 for layer attributes on a type that has no [Model] on any of its parts.</summary>
@@ -210,6 +210,16 @@ internal static class AttributeReader
                         args.Bool(SettingsTable.HeadTied, SpecKeys.HeadTied, builder),
                         args.Bool(SettingsTable.HeadBias, SpecKeys.HeadBias, builder),
                         args.Int(SettingsTable.HeadRank, SpecKeys.HeadRank, builder));
+                    break;
+
+                case "QuantizationAttribute":
+                    builder.Set(SpecKeys.Quantization, "[Quantization]", args.Whole);
+                    builder.Quantization = new QuantSpec(
+                        args.Int(SettingsTable.QuantAttention, SpecKeys.Quant("attention"), builder),
+                        args.Int(SettingsTable.QuantMlp, SpecKeys.Quant("mlp"), builder),
+                        args.Int(SettingsTable.QuantDense, SpecKeys.Quant("dense"), builder),
+                        args.Int(SettingsTable.QuantHead, SpecKeys.Quant("head"), builder),
+                        args.Int(SettingsTable.QuantEmbedding, SpecKeys.Quant("embedding"), builder));
                     break;
 
                 case "BudgetAttribute":

@@ -48,6 +48,8 @@ internal sealed class SpecBuilder
 
     public BudgetSpec Budget { get; set; } = BudgetSpec.None;
 
+    public QuantSpec Quantization { get; set; } = QuantSpec.None;
+
     /// <summary>Members the user declared on the class (attribute front-end).</summary>
     public List<UserMember> UserMembers { get; } = new();
 
@@ -85,6 +87,7 @@ internal sealed class SpecBuilder
         FinalNorm,
         Head,
         Budget,
+        Quantization,
         new SettingMap(settings.ToEquatableArray()),
         UserMembers.ToEquatableArray());
 }

@@ -46,6 +46,9 @@ public static class CostProbe
                     var lw = l.weight!;
                     removers.Add(Hook(l, (input, _) => linear += 2 * (input.numel() / lw.shape[1]) * lw.shape[1] * lw.shape[0]));
                     break;
+                case QuantLinear q:
+                    removers.Add(Hook(q, (input, _) => linear += 2 * (input.numel() / q.InFeatures) * q.InFeatures * q.OutFeatures));
+                    break;
                 case TiedHead head:
                     removers.Add(Hook(head, (input, _) => linear += 2 * (input.numel() / head.Width) * head.Width * head.Vocab));
                     break;

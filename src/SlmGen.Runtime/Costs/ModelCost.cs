@@ -14,6 +14,7 @@ namespace SlmGen;
 /// <param name="AttentionScoreFlopsPerToken">The part of <paramref name="ForwardFlopsPerToken"/> spent on the T×T attention products.</param>
 /// <param name="ActivationElementsPerSequence">Elements of the layer outputs one sequence keeps for backward (an estimate, see docs/costs.md).</param>
 /// <param name="KvCacheElementsPerToken">Key and value elements cached per token for generation.</param>
+/// <param name="WeightBytes">Weight bytes at the declared precision (fp32 without quantisation; with it, quantised matrices at their bits plus fp16 scales, the rest bf16); -1 when not given.</param>
 public sealed record ComponentCost(
     string Name,
     string Kind,
@@ -23,7 +24,8 @@ public sealed record ComponentCost(
     long TrainingFlopsPerToken,
     long AttentionScoreFlopsPerToken,
     long ActivationElementsPerSequence,
-    long KvCacheElementsPerToken)
+    long KvCacheElementsPerToken,
+    long WeightBytes = -1)
 {
     /// <summary>The LM head: with the study's objective it runs on the last position only.</summary>
     public bool IsHead => Kind == "head";
@@ -69,6 +71,9 @@ public sealed record ModelCost(
 
     /// <summary>Weights in fp32, bytes.</summary>
     public long WeightBytesFp32 => Parameters * 4;
+
+    /// <summary>Weight bytes at the declared precision (see <see cref="ComponentCost.WeightBytes"/>): fp32 unless quantisation is declared.</summary>
+    public long WeightBytesDeclared => Components.All(c => c.WeightBytes >= 0) ? Components.Sum(c => c.WeightBytes) : WeightBytesFp32;
 
     /// <summary>Weights in bf16, bytes.</summary>
     public long WeightBytesBf16 => Parameters * 2;

@@ -228,3 +228,28 @@ public sealed class BudgetAttribute : Attribute
     /// <summary>Largest KV cache for a full context, in bytes (bf16).</summary>
     public long MaxKvCacheBytes { get; set; }
 }
+
+/// <summary>
+/// Quantisation-aware training: the weights of the chosen parts are fake-quantised to 8, 4, 3 or 2 bits (one
+/// scale per output channel, straight-through gradients) while training, and the cost model reports the
+/// weight bytes at that precision (scales in fp16, the other weights in bf16); <c>MaxWeightBytes</c> applies
+/// to them. 0 = full precision.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class QuantizationAttribute : Attribute
+{
+    /// <summary>Bits of the attention projections' weights.</summary>
+    public int Attention { get; set; }
+
+    /// <summary>Bits of the transformer FFN weights.</summary>
+    public int Mlp { get; set; }
+
+    /// <summary>Bits of the dense layers' weights.</summary>
+    public int Dense { get; set; }
+
+    /// <summary>Bits of the LM head's own weights (a tied head uses the embedding's).</summary>
+    public int Head { get; set; }
+
+    /// <summary>Bits of the token embedding table.</summary>
+    public int Embedding { get; set; }
+}

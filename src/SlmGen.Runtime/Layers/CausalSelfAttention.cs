@@ -16,11 +16,11 @@ namespace SlmGen.Layers;
 /// </summary>
 public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear? qkv;
-    private readonly Linear? q_proj;
-    private readonly Linear? k_proj;
-    private readonly Linear? v_proj;
-    private readonly Linear proj;
+    private readonly nn.Module<Tensor, Tensor>? qkv;
+    private readonly nn.Module<Tensor, Tensor>? q_proj;
+    private readonly nn.Module<Tensor, Tensor>? k_proj;
+    private readonly nn.Module<Tensor, Tensor>? v_proj;
+    private readonly nn.Module<Tensor, Tensor> proj;
     private readonly RotaryEmbedding? rope;
     private readonly double attentionDropout;
 
@@ -35,7 +35,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     /// <param name="ropeBase">RoPE frequency base.</param>
     /// <param name="kvHeads">Key/value heads (0 = <paramref name="heads"/>); must divide <paramref name="heads"/>.</param>
     /// <param name="headDim">Size of one head (0 = <paramref name="dModel"/> / <paramref name="heads"/>).</param>
-    public CausalSelfAttention(long dModel, int heads, bool packedQkv, bool bias, double dropout, int context, bool rope, double ropeBase = 10000.0, int kvHeads = 0, long headDim = 0)
+    /// <param name="weightBits">Quantisation-aware training of the projections' weights at 2, 3, 4 or 8 bits (0 = full precision).</param>
+    public CausalSelfAttention(long dModel, int heads, bool packedQkv, bool bias, double dropout, int context, bool rope, double ropeBase = 10000.0, int kvHeads = 0, long headDim = 0, int weightBits = 0)
         : base(nameof(CausalSelfAttention))
     {
         if (headDim <= 0 && (heads <= 0 || dModel % heads != 0))
@@ -54,16 +55,16 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         HeadDim = headDim > 0 ? headDim : dModel / heads;
         if (packedQkv)
         {
-            qkv = nn.Linear(dModel, InnerWidth + (2 * KvWidth), hasBias: bias);
+            qkv = Linears.Create(dModel, InnerWidth + (2 * KvWidth), bias, weightBits);
         }
         else
         {
-            q_proj = nn.Linear(dModel, InnerWidth, hasBias: bias);
-            k_proj = nn.Linear(dModel, KvWidth, hasBias: bias);
-            v_proj = nn.Linear(dModel, KvWidth, hasBias: bias);
+            q_proj = Linears.Create(dModel, InnerWidth, bias, weightBits);
+            k_proj = Linears.Create(dModel, KvWidth, bias, weightBits);
+            v_proj = Linears.Create(dModel, KvWidth, bias, weightBits);
         }
 
-        proj = nn.Linear(InnerWidth, dModel, hasBias: bias);
+        proj = Linears.Create(InnerWidth, dModel, bias, weightBits);
         this.rope = rope ? new RotaryEmbedding(context, HeadDim, ropeBase) : null;
         attentionDropout = dropout;
         RegisterComponents();
@@ -111,7 +112,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The output projection (GPT-2 init scales it).</summary>
-    public Linear OutputProjection => proj;
+    public Tensor OutputProjectionWeight => Linears.WeightOf(proj);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
@@ -157,5 +158,5 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         return Linear("attn_proj", proj, y.transpose(1, 2).reshape(b, t, InnerWidth));
     }
 
-    private Tensor Linear(string name, Linear layer, Tensor x) => Adapters is null ? layer.call(x) : Adapters.Adapt(name, x, layer.call(x));
+    private Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x) => Adapters is null ? layer.call(x) : Adapters.Adapt(name, x, layer.call(x));
 }

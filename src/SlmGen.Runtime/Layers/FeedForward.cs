@@ -10,19 +10,19 @@ namespace SlmGen.Layers;
 /// </summary>
 public sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear fc;
-    private readonly Linear? gate;
-    private readonly Linear proj;
+    private readonly nn.Module<Tensor, Tensor> fc;
+    private readonly nn.Module<Tensor, Tensor>? gate;
+    private readonly nn.Module<Tensor, Tensor> proj;
     private readonly Dropout? drop;
     private readonly Act activation;
 
     /// <summary>Creates the FFN.</summary>
-    public FeedForward(long dModel, long hidden, Act activation, bool bias, double dropout = 0.0) : base(nameof(FeedForward))
+    public FeedForward(long dModel, long hidden, Act activation, bool bias, double dropout = 0.0, int weightBits = 0) : base(nameof(FeedForward))
     {
         drop = dropout > 0 ? nn.Dropout(dropout) : null;
-        fc = nn.Linear(dModel, hidden, hasBias: bias);
-        gate = activation == Act.SwiGlu ? nn.Linear(dModel, hidden, hasBias: bias) : null;
-        proj = nn.Linear(hidden, dModel, hasBias: bias);
+        fc = Linears.Create(dModel, hidden, bias, weightBits);
+        gate = activation == Act.SwiGlu ? Linears.Create(dModel, hidden, bias, weightBits) : null;
+        proj = Linears.Create(hidden, dModel, bias, weightBits);
         this.activation = activation;
         RegisterComponents();
     }
@@ -33,17 +33,19 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
     /// <summary>The linear layers, by the names their adapters use: (name, in, out).</summary>
     public System.Collections.Generic.IEnumerable<(string Name, long In, long Out)> AdaptableLayers()
     {
-        yield return ("mlp_fc", fc.in_features, fc.out_features);
+        var (fcIn, fcOut) = Linears.ShapeOf(fc);
+        yield return ("mlp_fc", fcIn, fcOut);
         if (gate is not null)
         {
-            yield return ("mlp_gate", gate.in_features, gate.out_features);
+            yield return ("mlp_gate", fcIn, fcOut);
         }
 
-        yield return ("mlp_proj", proj.in_features, proj.out_features);
+        var (projIn, projOut) = Linears.ShapeOf(proj);
+        yield return ("mlp_proj", projIn, projOut);
     }
 
     /// <summary>The output projection (its weight is scaled at GPT-2 initialisation).</summary>
-    public Linear OutputProjection => proj;
+    public Tensor OutputProjectionWeight => Linears.WeightOf(proj);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
@@ -54,5 +56,5 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
         return Linear("mlp_proj", proj, drop is null ? h : drop.call(h));
     }
 
-    private Tensor Linear(string name, Linear layer, Tensor x) => Adapters is null ? layer.call(x) : Adapters.Adapt(name, x, layer.call(x));
+    private Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x) => Adapters is null ? layer.call(x) : Adapters.Adapt(name, x, layer.call(x));
 }

@@ -15,9 +15,12 @@ public sealed class TiedHead : nn.Module<Tensor, Tensor>
     // which would list the embedding (and its weight) twice.
     private readonly Func<Tensor> embeddingWeight;
 
-    /// <summary>Ties the head to <paramref name="embedding"/>.</summary>
-    public TiedHead(Embedding embedding) : base(nameof(TiedHead))
+    private readonly int bits;
+
+    /// <summary>Ties the head to <paramref name="embedding"/>; <paramref name="bits"/> fake-quantises the shared table as the embedding does (0 = full precision).</summary>
+    public TiedHead(Embedding embedding, int bits = 0) : base(nameof(TiedHead))
     {
+        this.bits = bits;
         embeddingWeight = () => embedding.weight!;
         Vocab = embedding.weight!.shape[0];
         Width = embedding.weight!.shape[1];
@@ -30,20 +33,20 @@ public sealed class TiedHead : nn.Module<Tensor, Tensor>
     public long Width { get; }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, embeddingWeight());
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, FakeQuant.Weight(embeddingWeight(), bits));
 }
 
 /// <summary>A low-rank LM head: <c>out(down(x))</c> through a bottleneck of width <c>rank</c>.</summary>
 public sealed class FactorizedHead : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear down;
-    private readonly Linear @out;
+    private readonly nn.Module<Tensor, Tensor> down;
+    private readonly nn.Module<Tensor, Tensor> @out;
 
-    /// <summary>Creates the head.</summary>
-    public FactorizedHead(long width, long rank, long vocab, bool bias) : base(nameof(FactorizedHead))
+    /// <summary>Creates the head; <paramref name="bits"/> trains both matrices quantisation-aware (0 = full precision).</summary>
+    public FactorizedHead(long width, long rank, long vocab, bool bias, int bits = 0) : base(nameof(FactorizedHead))
     {
-        down = nn.Linear(width, rank, hasBias: false);
-        @out = nn.Linear(rank, vocab, hasBias: bias);
+        down = Linears.Create(width, rank, false, bits);
+        @out = Linears.Create(rank, vocab, bias, bits);
         RegisterComponents();
     }
 

@@ -41,13 +41,15 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         int kvHeads = 0,
         long headDim = 0,
         int loraRank = 0,
-        int loraApplications = 0)
+        int loraApplications = 0,
+        int attentionBits = 0,
+        int mlpBits = 0)
         : base(nameof(TransformerBlock))
     {
         ln_1 = Norms.Create(norm, dModel, normBias);
-        attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase, kvHeads, headDim);
+        attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase, kvHeads, headDim, attentionBits);
         ln_2 = Norms.Create(norm, dModel, normBias);
-        mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias, ffnDropout);
+        mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias, ffnDropout, mlpBits);
         // No dropout module at p = 0: a dropout call still launches kernels in training mode.
         drop_attn = dropout > 0 ? nn.Dropout(dropout) : null;
         drop_mlp = dropout > 0 ? nn.Dropout(dropout) : null;

@@ -32,6 +32,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 72_108_288L;
 
+        /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
+        public const long WeightBytesDeclared = 43_083_264L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 256;
 
@@ -50,13 +53,13 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7384", Parameters: 24_960L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L),
-                new("wpe", "positions", "learned positions 256\u00d7384", Parameters: 98_304L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L),
-                new("blocks.attn", "attention", "6\u00d7 causal self-attention, 6 heads of 64, packed q/k/v", Parameters: 3_548_160L, ForwardFlopsPerToken: 9_437_184L, TrainingFlopsPerToken: 29_491_200L, AttentionScoreFlopsPerToken: 2_359_296L, ActivationElementsPerSequence: 3_538_944L, KvCacheElementsPerToken: 4_608L),
-                new("blocks.mlp", "mlp", "6\u00d7 FFN 384\u21921536\u2192384, gelu", Parameters: 7_089_408L, ForwardFlopsPerToken: 14_155_776L, TrainingFlopsPerToken: 42_467_328L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 5_308_416L, KvCacheElementsPerToken: 0L),
-                new("blocks.norms", "norm", "6\u00d7 2 layernorm (pre-norm)", Parameters: 9_216L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_179_648L, KvCacheElementsPerToken: 0L),
-                new("ln_f", "norm", "final layernorm", Parameters: 768L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L),
-                new("lm_head", "head", "LM head 384\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 49_920L, TrainingFlopsPerToken: 149_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_640L, KvCacheElementsPerToken: 0L),
+                new("wte", "embedding", "token embedding 65\u00d7384", Parameters: 24_960L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L, WeightBytes: 99_840L),
+                new("wpe", "positions", "learned positions 256\u00d7384", Parameters: 98_304L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 393_216L),
+                new("blocks.attn", "attention", "6\u00d7 causal self-attention, 6 heads of 64, packed q/k/v", Parameters: 3_548_160L, ForwardFlopsPerToken: 9_437_184L, TrainingFlopsPerToken: 29_491_200L, AttentionScoreFlopsPerToken: 2_359_296L, ActivationElementsPerSequence: 3_538_944L, KvCacheElementsPerToken: 4_608L, WeightBytes: 14_192_640L),
+                new("blocks.mlp", "mlp", "6\u00d7 FFN 384\u21921536\u2192384, gelu", Parameters: 7_089_408L, ForwardFlopsPerToken: 14_155_776L, TrainingFlopsPerToken: 42_467_328L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 5_308_416L, KvCacheElementsPerToken: 0L, WeightBytes: 28_357_632L),
+                new("blocks.norms", "norm", "6\u00d7 2 layernorm (pre-norm)", Parameters: 9_216L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_179_648L, KvCacheElementsPerToken: 0L, WeightBytes: 36_864L),
+                new("ln_f", "norm", "final layernorm", Parameters: 768L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L, WeightBytes: 3_072L),
+                new("lm_head", "head", "LM head 384\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 49_920L, TrainingFlopsPerToken: 149_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_640L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             });
 
         /// <inheritdoc />

@@ -27,6 +27,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 6_389_760L;
 
+        /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
+        public const long WeightBytesDeclared = 4_293_380L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -45,8 +48,8 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: false,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("lm_head", "head", "LM head 16384\u219265 with bias", Parameters: 1_065_025L, ForwardFlopsPerToken: 2_129_920L, TrainingFlopsPerToken: 6_389_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("lm_head", "head", "LM head 16384\u219265 with bias", Parameters: 1_065_025L, ForwardFlopsPerToken: 2_129_920L, TrainingFlopsPerToken: 6_389_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L, WeightBytes: 4_260_100L),
             });
 
         /// <inheritdoc />

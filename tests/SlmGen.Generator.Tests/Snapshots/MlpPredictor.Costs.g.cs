@@ -29,6 +29,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 25_658_880L;
 
+        /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
+        public const long WeightBytesDeclared = 17_141_508L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -47,10 +50,10 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: false,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("dense1", "mlp", "dense 16384\u2192256, relu", Parameters: 4_194_560L, ForwardFlopsPerToken: 8_388_608L, TrainingFlopsPerToken: 25_165_824L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L),
-                new("dense2", "mlp", "dense 256\u2192256, relu", Parameters: 65_792L, ForwardFlopsPerToken: 131_072L, TrainingFlopsPerToken: 393_216L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L),
-                new("lm_head", "head", "LM head 256\u219265 with bias", Parameters: 16_705L, ForwardFlopsPerToken: 33_280L, TrainingFlopsPerToken: 99_840L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("dense1", "mlp", "dense 16384\u2192256, relu", Parameters: 4_194_560L, ForwardFlopsPerToken: 8_388_608L, TrainingFlopsPerToken: 25_165_824L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L, WeightBytes: 16_778_240L),
+                new("dense2", "mlp", "dense 256\u2192256, relu", Parameters: 65_792L, ForwardFlopsPerToken: 131_072L, TrainingFlopsPerToken: 393_216L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L, WeightBytes: 263_168L),
+                new("lm_head", "head", "LM head 256\u219265 with bias", Parameters: 16_705L, ForwardFlopsPerToken: 33_280L, TrainingFlopsPerToken: 99_840L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L, WeightBytes: 66_820L),
             });
 
         /// <inheritdoc />

@@ -32,6 +32,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 3_097_344L;
 
+        /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
+        public const long WeightBytesDeclared = 1_723_140L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -50,13 +53,13 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("wpe", "positions", "learned positions 128\u00d7128", Parameters: 16_384L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L),
-                new("blocks.attn", "attention", "3\u00d7 causal self-attention, 4 heads of 32, packed q/k/v", Parameters: 198_144L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_867_776L, AttentionScoreFlopsPerToken: 196_608L, ActivationElementsPerSequence: 294_912L, KvCacheElementsPerToken: 768L),
-                new("blocks.mlp", "mlp", "3\u00d7 FFN 128\u2192256\u2192128, relu", Parameters: 197_760L, ForwardFlopsPerToken: 393_216L, TrainingFlopsPerToken: 1_179_648L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 245_760L, KvCacheElementsPerToken: 0L),
-                new("blocks.norms", "norm", "3\u00d7 2 layernorm (post-norm)", Parameters: 1_536L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L),
-                new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("lm_head", "head", "LM head 128\u219265 with bias", Parameters: 8_385L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("wpe", "positions", "learned positions 128\u00d7128", Parameters: 16_384L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 65_536L),
+                new("blocks.attn", "attention", "3\u00d7 causal self-attention, 4 heads of 32, packed q/k/v", Parameters: 198_144L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_867_776L, AttentionScoreFlopsPerToken: 196_608L, ActivationElementsPerSequence: 294_912L, KvCacheElementsPerToken: 768L, WeightBytes: 792_576L),
+                new("blocks.mlp", "mlp", "3\u00d7 FFN 128\u2192256\u2192128, relu", Parameters: 197_760L, ForwardFlopsPerToken: 393_216L, TrainingFlopsPerToken: 1_179_648L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 245_760L, KvCacheElementsPerToken: 0L, WeightBytes: 791_040L),
+                new("blocks.norms", "norm", "3\u00d7 2 layernorm (post-norm)", Parameters: 1_536L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L, WeightBytes: 6_144L),
+                new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("lm_head", "head", "LM head 128\u219265 with bias", Parameters: 8_385L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 33_540L),
             });
 
         /// <inheritdoc />

@@ -149,6 +149,9 @@ internal sealed class YamlSpecReader
                 case "budget":
                     ReadBudget(value);
                     break;
+                case "quantization":
+                    ReadQuantization(value);
+                    break;
             }
         }
     }
@@ -545,6 +548,42 @@ internal sealed class YamlSpecReader
         }
 
         b.Head = new HeadSpec(tied, bias, rank);
+    }
+
+    private void ReadQuantization(YamlNode value)
+    {
+        b.Set(SpecKeys.Quantization, "quantization", context.Location(value));
+        if (value is YamlScalarNode)
+        {
+            // A number: the body's weights (attention, FFN, dense layers) at that precision.
+            var bits = values.Int(value, "quantization", SpecKeys.Quant("attention"));
+            b.Set(SpecKeys.Quant("mlp"), "quantization", context.Location(value));
+            b.Set(SpecKeys.Quant("dense"), "quantization", context.Location(value));
+            b.Quantization = new QuantSpec(bits, bits, bits, 0, 0);
+            return;
+        }
+
+        if (value is not YamlMappingNode map)
+        {
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(value), "quantization", "bits (4), or a mapping { attention, mlp, dense, head, embedding }", YamlContext.Describe(value));
+            return;
+        }
+
+        int attention = 0, mlp = 0, dense = 0, head = 0, embedding = 0;
+        foreach (var (k, v, _) in values.Entries(map, T.QuantizationSection, "quantization"))
+        {
+            var bits = values.Int(v, "quantization." + k, SpecKeys.Quant(k));
+            switch (k)
+            {
+                case "attention": attention = bits; break;
+                case "mlp": mlp = bits; break;
+                case "dense": dense = bits; break;
+                case "head": head = bits; break;
+                case "embedding": embedding = bits; break;
+            }
+        }
+
+        b.Quantization = new QuantSpec(attention, mlp, dense, head, embedding);
     }
 
     private void ReadBudget(YamlNode value)

@@ -32,6 +32,9 @@ namespace Test.Models
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 6_669_056L;
 
+        /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
+        public const long WeightBytesDeclared = 3_838_976L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -50,13 +53,13 @@ namespace Test.Models
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("rope", "positions", "rotary positions in attention (fixed)", Parameters: 0L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L),
-                new("blocks.attn", "attention", "4\u00d7 causal self-attention, 8 heads of 16, grouped-query (2 k/v heads), packed q/k/v", Parameters: 163_840L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_900_544L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 294_912L, KvCacheElementsPerToken: 256L),
-                new("blocks.mlp", "mlp", "4\u00d7 FFN 128\u2192512\u2192128, swiglu", Parameters: 786_432L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_114_112L, KvCacheElementsPerToken: 0L),
-                new("blocks.norms", "norm", "4\u00d7 2 rmsnorm (pre-norm)", Parameters: 1_024L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 131_072L, KvCacheElementsPerToken: 0L),
-                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("rope", "positions", "rotary positions in attention (fixed)", Parameters: 0L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
+                new("blocks.attn", "attention", "4\u00d7 causal self-attention, 8 heads of 16, grouped-query (2 k/v heads), packed q/k/v", Parameters: 163_840L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_900_544L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 294_912L, KvCacheElementsPerToken: 256L, WeightBytes: 655_360L),
+                new("blocks.mlp", "mlp", "4\u00d7 FFN 128\u2192512\u2192128, swiglu", Parameters: 786_432L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_114_112L, KvCacheElementsPerToken: 0L, WeightBytes: 3_145_728L),
+                new("blocks.norms", "norm", "4\u00d7 2 rmsnorm (pre-norm)", Parameters: 1_024L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 131_072L, KvCacheElementsPerToken: 0L, WeightBytes: 4_096L),
+                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
+                new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             });
 
         /// <inheritdoc />

@@ -41,6 +41,9 @@ namespace Test.Models
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 4_555_520L;
 
+        /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
+        public const long WeightBytesDeclared = 2_659_328L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -59,22 +62,22 @@ namespace Test.Models
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("rope", "positions", "rotary positions in attention (fixed)", Parameters: 0L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L),
-                new("blocks[0].attn", "attention", "causal self-attention, 2 heads of 16, packed q/k/v", Parameters: 16_384L, ForwardFlopsPerToken: 49_152L, TrainingFlopsPerToken: 155_648L, AttentionScoreFlopsPerToken: 16_384L, ActivationElementsPerSequence: 49_152L, KvCacheElementsPerToken: 64L),
-                new("blocks[0].mlp", "mlp", "FFN 128\u2192128\u2192128, swiglu", Parameters: 49_152L, ForwardFlopsPerToken: 98_304L, TrainingFlopsPerToken: 294_912L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 81_920L, KvCacheElementsPerToken: 0L),
-                new("blocks[0].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L),
-                new("blocks[1].attn", "attention", "causal self-attention, 4 heads of 16, packed q/k/v", Parameters: 32_768L, ForwardFlopsPerToken: 98_304L, TrainingFlopsPerToken: 311_296L, AttentionScoreFlopsPerToken: 32_768L, ActivationElementsPerSequence: 65_536L, KvCacheElementsPerToken: 128L),
-                new("blocks[1].mlp", "mlp", "FFN 128\u2192256\u2192128, swiglu", Parameters: 98_304L, ForwardFlopsPerToken: 196_608L, TrainingFlopsPerToken: 589_824L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 147_456L, KvCacheElementsPerToken: 0L),
-                new("blocks[1].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L),
-                new("blocks[2].attn", "attention", "causal self-attention, 6 heads of 16, packed q/k/v", Parameters: 49_152L, ForwardFlopsPerToken: 147_456L, TrainingFlopsPerToken: 466_944L, AttentionScoreFlopsPerToken: 49_152L, ActivationElementsPerSequence: 81_920L, KvCacheElementsPerToken: 192L),
-                new("blocks[2].mlp", "mlp", "FFN 128\u2192384\u2192128, swiglu", Parameters: 147_456L, ForwardFlopsPerToken: 294_912L, TrainingFlopsPerToken: 884_736L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 212_992L, KvCacheElementsPerToken: 0L),
-                new("blocks[2].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L),
-                new("blocks[3].attn", "attention", "causal self-attention, 8 heads of 16, packed q/k/v", Parameters: 65_536L, ForwardFlopsPerToken: 196_608L, TrainingFlopsPerToken: 622_592L, AttentionScoreFlopsPerToken: 65_536L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 256L),
-                new("blocks[3].mlp", "mlp", "FFN 128\u2192512\u2192128, swiglu", Parameters: 196_608L, ForwardFlopsPerToken: 393_216L, TrainingFlopsPerToken: 1_179_648L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 278_528L, KvCacheElementsPerToken: 0L),
-                new("blocks[3].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L),
-                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L),
-                new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("rope", "positions", "rotary positions in attention (fixed)", Parameters: 0L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
+                new("blocks[0].attn", "attention", "causal self-attention, 2 heads of 16, packed q/k/v", Parameters: 16_384L, ForwardFlopsPerToken: 49_152L, TrainingFlopsPerToken: 155_648L, AttentionScoreFlopsPerToken: 16_384L, ActivationElementsPerSequence: 49_152L, KvCacheElementsPerToken: 64L, WeightBytes: 65_536L),
+                new("blocks[0].mlp", "mlp", "FFN 128\u2192128\u2192128, swiglu", Parameters: 49_152L, ForwardFlopsPerToken: 98_304L, TrainingFlopsPerToken: 294_912L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 81_920L, KvCacheElementsPerToken: 0L, WeightBytes: 196_608L),
+                new("blocks[0].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("blocks[1].attn", "attention", "causal self-attention, 4 heads of 16, packed q/k/v", Parameters: 32_768L, ForwardFlopsPerToken: 98_304L, TrainingFlopsPerToken: 311_296L, AttentionScoreFlopsPerToken: 32_768L, ActivationElementsPerSequence: 65_536L, KvCacheElementsPerToken: 128L, WeightBytes: 131_072L),
+                new("blocks[1].mlp", "mlp", "FFN 128\u2192256\u2192128, swiglu", Parameters: 98_304L, ForwardFlopsPerToken: 196_608L, TrainingFlopsPerToken: 589_824L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 147_456L, KvCacheElementsPerToken: 0L, WeightBytes: 393_216L),
+                new("blocks[1].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("blocks[2].attn", "attention", "causal self-attention, 6 heads of 16, packed q/k/v", Parameters: 49_152L, ForwardFlopsPerToken: 147_456L, TrainingFlopsPerToken: 466_944L, AttentionScoreFlopsPerToken: 49_152L, ActivationElementsPerSequence: 81_920L, KvCacheElementsPerToken: 192L, WeightBytes: 196_608L),
+                new("blocks[2].mlp", "mlp", "FFN 128\u2192384\u2192128, swiglu", Parameters: 147_456L, ForwardFlopsPerToken: 294_912L, TrainingFlopsPerToken: 884_736L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 212_992L, KvCacheElementsPerToken: 0L, WeightBytes: 589_824L),
+                new("blocks[2].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("blocks[3].attn", "attention", "causal self-attention, 8 heads of 16, packed q/k/v", Parameters: 65_536L, ForwardFlopsPerToken: 196_608L, TrainingFlopsPerToken: 622_592L, AttentionScoreFlopsPerToken: 65_536L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 256L, WeightBytes: 262_144L),
+                new("blocks[3].mlp", "mlp", "FFN 128\u2192512\u2192128, swiglu", Parameters: 196_608L, ForwardFlopsPerToken: 393_216L, TrainingFlopsPerToken: 1_179_648L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 278_528L, KvCacheElementsPerToken: 0L, WeightBytes: 786_432L),
+                new("blocks[3].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
+                new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             });
 
         /// <inheritdoc />
