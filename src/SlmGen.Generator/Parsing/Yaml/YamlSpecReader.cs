@@ -391,41 +391,13 @@ internal sealed class YamlSpecReader
                     case "ffn" or "ffn_hidden" or "ffn_multiplier" when v is YamlSequenceNode list:
                         (ffnHiddenList, ffnMultiplierList) = FfnList(list, where, key, k);
                         break;
-                    case "ffn_last":
-                        var lastText = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
-                        if (lastText.EndsWith("x", StringComparison.OrdinalIgnoreCase))
-                        {
-                            ffnMultiplierLast = values.Double(v, where, key + ".ffn_multiplier_last", lastText.Substring(0, lastText.Length - 1));
-                        }
-                        else
-                        {
-                            ffnHiddenLast = values.Int(v, where, key + ".ffn_hidden_last");
-                        }
-
-                        break;
-                    case "ffn_hidden_last": ffnHiddenLast = values.Int(v, where, key + ".ffn_hidden_last"); break;
-                    case "ffn_multiplier_last":
-                        var ml = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
-                        ffnMultiplierLast = values.Double(v, where, key + ".ffn_multiplier_last", ml.EndsWith("x", StringComparison.OrdinalIgnoreCase) ? ml.Substring(0, ml.Length - 1) : null);
-                        break;
+                    case "ffn_last" when IsMultiplier(v): ffnMultiplierLast = Multiplier(v, where, key + ".ffn_multiplier_last"); break;
+                    case "ffn_last" or "ffn_hidden_last": ffnHiddenLast = values.Int(v, where, key + ".ffn_hidden_last"); break;
+                    case "ffn_multiplier_last": ffnMultiplierLast = Multiplier(v, where, key + ".ffn_multiplier_last"); break;
                     case "head_dim": headDim = values.Int(v, where, key + ".head_dim"); break;
-                    case "ffn":
-                        var text = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
-                        if (text.EndsWith("x", StringComparison.OrdinalIgnoreCase))
-                        {
-                            ffnMultiplier = values.Double(v, where, key + ".ffn_multiplier", text.Substring(0, text.Length - 1));
-                        }
-                        else
-                        {
-                            ffnHidden = values.Int(v, where, key + ".ffn_hidden");
-                        }
-
-                        break;
-                    case "ffn_hidden": ffnHidden = values.Int(v, where, key + ".ffn_hidden"); break;
-                    case "ffn_multiplier":
-                        var m = (v as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
-                        ffnMultiplier = values.Double(v, where, key + ".ffn_multiplier", m.EndsWith("x", StringComparison.OrdinalIgnoreCase) ? m.Substring(0, m.Length - 1) : null);
-                        break;
+                    case "ffn" when IsMultiplier(v): ffnMultiplier = Multiplier(v, where, key + ".ffn_multiplier"); break;
+                    case "ffn" or "ffn_hidden": ffnHidden = values.Int(v, where, key + ".ffn_hidden"); break;
+                    case "ffn_multiplier": ffnMultiplier = Multiplier(v, where, key + ".ffn_multiplier"); break;
                     case "activation": act = values.Enum(v, where, "activation", YamlNames.Activations, key + ".activation"); break;
                     case "norm": norm = values.Enum(v, where, "norm", YamlNames.Norms, key + ".norm"); break;
                     case "norm_bias": normBias = values.Bool(v, where, key + ".norm_bias"); break;
@@ -447,28 +419,36 @@ internal sealed class YamlSpecReader
             blockRepeat, loraRank, new BlockAllocation(headsList, kvList, ffnHiddenList, ffnMultiplierList, headsLast, kvLast, ffnHiddenLast, ffnMultiplierLast));
     }
 
+    /// <summary>True for a multiple of the width written as such (<c>4x</c>).</summary>
+    private static bool IsMultiplier(YamlNode node) => (node as YamlScalarNode)?.Value?.Trim().EndsWith("x", StringComparison.OrdinalIgnoreCase) ?? false;
+
+    /// <summary>A multiplier, with or without its <c>x</c> (<c>4x</c>, <c>4</c>).</summary>
+    private double Multiplier(YamlNode node, string where, string key)
+    {
+        var text = (node as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
+        return values.Double(node, where, key, IsMultiplier(node) ? text.Substring(0, text.Length - 1) : null);
+    }
+
     /// <summary>
     /// An FFN width per block: <c>ffn: [2x, 3x, 4x]</c> or <c>ffn_multiplier: [2, 3, 4]</c> (multipliers),
     /// <c>ffn: [512, 768]</c> or <c>ffn_hidden: [...]</c> (widths); one kind per list.
     /// </summary>
     private (EquatableArray<int> Hidden, EquatableArray<double> Multipliers) FfnList(YamlSequenceNode list, string where, string key, string spelling)
     {
-        var multipliers = spelling == "ffn_multiplier" || (spelling == "ffn" && list.Children.Count > 0 &&
-            ((list.Children[0] as YamlScalarNode)?.Value?.Trim().EndsWith("x", StringComparison.OrdinalIgnoreCase) ?? false));
+        var multipliers = spelling == "ffn_multiplier" || (spelling == "ffn" && list.Children.Count > 0 && IsMultiplier(list.Children[0]));
         if (multipliers)
         {
             b.Set(key + ".ffn_multiplier_list", where, context.Location(list));
             var m = new System.Collections.Generic.List<double>();
             foreach (var item in list.Children)
             {
-                var text = (item as YamlScalarNode)?.Value?.Trim() ?? string.Empty;
-                if (spelling == "ffn" && !text.EndsWith("x", StringComparison.OrdinalIgnoreCase))
+                if (spelling == "ffn" && !IsMultiplier(item))
                 {
                     context.Report(DiagnosticDescriptors.Conflict, context.Location(item), $"{where} mixes multipliers and widths; give every block a multiplier (4x) or every block a width (1536)");
                     continue;
                 }
 
-                m.Add(values.Double(item, where, key + ".ffn_multiplier_list[]", text.EndsWith("x", StringComparison.OrdinalIgnoreCase) ? text.Substring(0, text.Length - 1) : null));
+                m.Add(Multiplier(item, where, key + ".ffn_multiplier_list[]"));
             }
 
             return (EquatableArray<int>.Empty, m.ToEquatableArray());
