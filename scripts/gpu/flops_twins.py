@@ -235,9 +235,43 @@ class Twin(nn.Module):
         return x
 
 
+def weight_bytes(twin, model):
+    """Weight bytes at the declared precision, from the twin's tensors: without quantisation 4 bytes a
+    parameter; with it, every quantised matrix packed at its bits plus one fp16 scale per row, the rest bf16."""
+    bits = {}
+    for kind, name, s in twin.steps:
+        if kind == "embedding" and s.get("bits", 0):
+            bits[id(twin.wte.weight)] = s["bits"]
+        elif kind == "dense" and s.get("bits", 0):
+            bits[id(twin.mods[name].weight)] = s["bits"]
+        elif kind == "transformer":
+            for block in twin.mods[name]:
+                for _, layer in block.attn.layers():
+                    if s.get("attentionBits", 0):
+                        bits[id(layer.weight)] = s["attentionBits"]
+                for _, layer in block.mlp.layers():
+                    if s.get("mlpBits", 0):
+                        bits[id(layer.weight)] = s["mlpBits"]
+        elif kind == "head" and s["type"] != "tied" and s.get("bits", 0):
+            for p in twin.mods[name].parameters():
+                if p.dim() == 2:
+                    bits[id(p)] = s["bits"]
+    quantized = any(s.get(k, 0) for _, _, s in twin.steps for k in ("bits", "attentionBits", "mlpBits"))
+    total = 0
+    for p in twin.parameters():
+        if not quantized:
+            total += 4 * p.numel()
+        elif id(p) in bits:
+            total += (p.numel() * bits[id(p)] + 7) // 8 + 2 * p.shape[0]
+        else:
+            total += 2 * p.numel()
+    return total
+
+
 def count(model, device, batch):
     twin = Twin(model).to(device)
     params = sum(p.numel() for p in twin.parameters())
+    wbytes = weight_bytes(twin, model)
     idx = torch.randint(0, model["vocab"], (batch, model["context"]), device=device)
     with FlopCounterMode(display=False) as fwd:
         logits = twin(idx)
@@ -256,7 +290,7 @@ def count(model, device, batch):
                 under = [ops_ for key, ops_ in counts.items() if f"mods.{name}.{i}." in key + "."]
                 if any("bmm" in str(op) for c in under for op in c):
                     math_blocks.append(f"{step['field']}[{i}]")
-    return params, f // units, (f + b) // units, f % units == 0 and (f + b) % units == 0, ops, math_blocks
+    return params, f // units, (f + b) // units, f % units == 0 and (f + b) % units == 0, ops, math_blocks, wbytes
 
 
 def main():
@@ -272,7 +306,7 @@ def main():
     total = bad = fused_only = 0
     for path in args.reports:
         for model in json.load(open(path))["models"]:
-            params, fwd, train, whole, ops, math_stacks = count(model, args.device, args.batch)
+            params, fwd, train, whole, ops, math_stacks, wbytes = count(model, args.device, args.batch)
             # Score FLOPs per block: a per-block row ("blocks[2].attn"), or a uniform stack's row over its blocks.
             blocks_of = {s["field"]: s["blocks"] for s in model["architecture"] if s["kind"] == "transformer"}
             score = {}
@@ -285,13 +319,14 @@ def main():
                         for i in range(blocks_of[name]):
                             score[f"{name}[{i}]"] = c.get("attentionScoreFlopsPerToken", 0) // blocks_of[name]
             expected_train = model["trainingFlopsPerToken"] - sum(score.get(b, 0) // 2 for b in math_stacks)
-            ok = params == model["parameters"] and fwd == model["forwardFlopsPerToken"] and train == expected_train and whole
+            declared = model.get("weightBytesDeclared", 4 * model["parameters"])
+            ok = params == model["parameters"] and fwd == model["forwardFlopsPerToken"] and train == expected_train and whole and wbytes == declared
             total += 1
             bad += not ok
             fused_only += ok and not math_stacks
             record = dict(report=path.split("/")[-1], model=model["fullName"], ok=ok,
                           params=[params, model["parameters"]], fwd=[fwd, model["forwardFlopsPerToken"]],
-                          train=[train, expected_train], fused_train=model["trainingFlopsPerToken"], math_attention=math_stacks, ops=ops,
+                          train=[train, expected_train], fused_train=model["trainingFlopsPerToken"], weight_bytes=[wbytes, declared], math_attention=math_stacks, ops=ops,
                           device=torch.cuda.get_device_name() if args.device == "cuda" else "cpu", torch=torch.__version__)
             line = json.dumps(record)
             if out:

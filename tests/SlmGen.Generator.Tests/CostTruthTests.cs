@@ -97,8 +97,8 @@ public class CostTruthTests
         {
             Assert.True(records.TryGetValue(descriptor.FullName, out var record), $"{descriptor.Name}: no PyTorch record (re-run scripts/gpu/flops_twins.py)");
             Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
-            Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken),
-                (record.Parameters, record.Forward, record.FusedTraining));
+            Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken, descriptor.Cost.WeightBytesDeclared),
+                (record.Parameters, record.Forward, record.FusedTraining, record.WeightBytes));
         }
     }
 
@@ -147,7 +147,7 @@ public class CostTruthTests
             "PyTorch's count of the twin (results/flops-twins) differs or is missing");
     }
 
-    private sealed record TwinRecord(bool Ok, long Parameters, long Forward, long FusedTraining);
+    private sealed record TwinRecord(bool Ok, long Parameters, long Forward, long FusedTraining, long WeightBytes);
 
     private static readonly Lazy<System.Collections.Generic.Dictionary<string, TwinRecord>> TwinRecords = new(() =>
         File.ReadLines(Repo.Path("results", "flops-twins", "cuda-h200.jsonl"))
@@ -155,7 +155,8 @@ public class CostTruthTests
             .Where(r => r.TryGetProperty("model", out _))
             .ToDictionary(
                 r => r.GetProperty("model").GetString()!,
-                r => new TwinRecord(r.GetProperty("ok").GetBoolean(), r.GetProperty("params")[1].GetInt64(), r.GetProperty("fwd")[1].GetInt64(), r.GetProperty("fused_train").GetInt64())));
+                r => new TwinRecord(r.GetProperty("ok").GetBoolean(), r.GetProperty("params")[1].GetInt64(), r.GetProperty("fwd")[1].GetInt64(), r.GetProperty("fused_train").GetInt64(),
+                    r.GetProperty("weight_bytes")[1].GetInt64())));
 
     private static string Describe(GeneratorRun run, ModelDescriptor descriptor) =>
         run.Model(descriptor.FullName);

@@ -146,6 +146,7 @@ public class SampleModelCostTests
         Assert.Equal(descriptor.Cost.Parameters, record.GetProperty("params")[0].GetInt64());
         Assert.Equal(descriptor.Cost.ForwardFlopsPerToken, record.GetProperty("fwd")[0].GetInt64());
         Assert.Equal(descriptor.Cost.TrainingFlopsPerToken, record.GetProperty("fused_train").GetInt64());
+        Assert.Equal(descriptor.Cost.WeightBytesDeclared, record.GetProperty("weight_bytes")[0].GetInt64());
         Assert.Empty(record.GetProperty("math_attention").EnumerateArray());
     }
 }

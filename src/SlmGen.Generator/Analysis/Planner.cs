@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Analysis;
@@ -119,6 +120,16 @@ internal static class Planner
         var kind = head.Tied ? HeadKind.Tied : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
         steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.Vocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head));
 
+        // Quantised when some part the model has is: bits declared for parts it lacks (dense layers, say) change nothing.
+        var quantized = steps.Any(step => step switch
+        {
+            EmbeddingStep e => e.Bits > 0,
+            DenseStep d => d.Bits > 0,
+            StackStep s => s.AttentionBits > 0 || s.MlpBits > 0,
+            HeadStep h => h.Bits > 0,
+            _ => false,
+        });
+
         return new ModelPlan(
             spec.Namespace,
             spec.ClassName,
@@ -131,7 +142,7 @@ internal static class Planner
             spec.Positions.Kind,
             perPosition,
             (int)Math.Min(int.MaxValue, applications),
-            q.Any,
+            quantized,
             steps.ToEquatableArray());
     }
 }

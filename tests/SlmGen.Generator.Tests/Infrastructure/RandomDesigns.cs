@@ -112,6 +112,13 @@ internal sealed class RandomDesigns
         var rank = Pick(1, 2, 3, 5);
         var learnedRows = positions == "learned" && rng.Next(3) == 0 ? context + rng.Next(1, 4) : 0;
         var design = new Design(name, vocab, context, width, positions, learnedRows, layers, finalNorm, head, rank, rng.Next(2) == 0 ? "gpt2" : "torch");
+        if (levers && rng.Next(3) == 0)
+        {
+            // Quantisation-aware training of some parts (a tied head takes the embedding's bits).
+            int Bits() => rng.Next(2) == 0 ? 0 : Pick(2, 3, 4, 8);
+            design = design with { Quant = new[] { Bits(), Bits(), Bits(), head == "tied" ? 0 : Bits(), Bits() } };
+        }
+
         return rng.Next(2) == 0 ? (design.Yaml(), null) : (null, design.Attributes());
     }
 
@@ -217,6 +224,9 @@ internal sealed class RandomDesigns
 
     private sealed record Design(string Name, int Vocab, int Context, int Width, string Positions, int LearnedRows, List<Layer> Layers, string FinalNorm, string Head, int Rank, string Init)
     {
+        /// <summary>Bits of attention, mlp, dense, head, embedding (null: no quantisation).</summary>
+        public int[]? Quant { get; init; }
+
         private static string B(bool b) => b ? "true" : "false";
 
         private static string Pascal(string name) => name switch
@@ -252,6 +262,11 @@ internal sealed class RandomDesigns
                 "rank" => $"head: {{ rank: {Rank} }}\n",
                 _ => "head: untied\n",
             });
+            if (Quant is { } q)
+            {
+                sb.Append($"quantization: {{ attention: {q[0]}, mlp: {q[1]}, dense: {q[2]}, head: {q[3]}, embedding: {q[4]} }}\n");
+            }
+
             var text = sb.ToString();
             return Layers.Count == 0 ? text.Replace("layers:\n", string.Empty) : text;
         }
@@ -289,6 +304,11 @@ internal sealed class RandomDesigns
                 "rank" => $"[LMHead(Rank = {Rank})]\n",
                 _ => string.Empty,
             });
+            if (Quant is { } q)
+            {
+                sb.Append($"[Quantization(Attention = {q[0]}, Mlp = {q[1]}, Dense = {q[2]}, Head = {q[3]}, Embedding = {q[4]})]\n");
+            }
+
             sb.Append($"public partial class {Name} {{ }}\n");
             return sb.ToString();
         }
