@@ -100,6 +100,26 @@ internal static class ModelAnalysis
             return Done(null, diagnostics);
         }
 
+        // Quantisation declared for parts the model does not have changes nothing: say so, at the setting.
+        var q = spec.Quantization;
+        var hasDense = plan.Steps.Any(s => s is DenseStep);
+        var hasStack = plan.Steps.Any(s => s is StackStep);
+        var tied = plan.Steps.OfType<HeadStep>().Any(h => h.Kind == HeadKind.Tied);
+        foreach (var (part, bits, present, why) in new[]
+                 {
+                     ("dense", q.Dense, hasDense, "the model has no dense layers"),
+                     ("attention", q.Attention, hasStack, "the model has no attention"),
+                     ("mlp", q.Mlp, hasStack, "the model has no transformer FFN"),
+                     ("head", q.Head, !tied, "the head is tied to the embedding; quantise it through quantization.embedding"),
+                 })
+        {
+            if (bits > 0 && !present)
+            {
+                var key = SpecKeys.Quant(part);
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoEffect, spec.Where(key), spec.Display(key), why));
+            }
+        }
+
         ModelCosts costs;
         try
         {

@@ -67,6 +67,10 @@ internal static class DiagnosticDescriptors
         "SLM0017", Spec, "The key/value heads do not divide the query heads",
         "{0} key/value heads do not divide {1} query heads: each key/value head serves a whole group of query heads; use {2}");
 
+    public static readonly DiagnosticDescriptor NoEffect = Warning(
+        "SLM0018", Spec, "A setting has no effect on this model",
+        "{0} has no effect: {1}");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SLM0013", Spec, "SlmGen failed on this model",
         "SlmGen could not generate '{0}' ({1}: {2}); this is a bug in SlmGen, please report it with the spec. The other models are generated.");
