@@ -143,9 +143,6 @@ internal sealed record StackStep(
     /// <summary>Width of q and of the attention output: heads × head size.</summary>
     public long InnerWidth => Heads * HeadDim;
 
-    /// <summary>Width of k and of v: key/value heads × head size.</summary>
-    public long KvWidth => KvHeads * HeadDim;
-
     public long Applications => Blocks * ApplicationsPerBlock;
 }
 

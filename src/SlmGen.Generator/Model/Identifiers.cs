@@ -136,9 +136,7 @@ internal static class Identifiers
             }
         }
 
-        return $"{readable}.{Hash(fullName)}{(kind.Length == 0 ? string.Empty : "." + kind)}.g.cs";
+        return $"{readable}.{Fnv1a.Hex(fullName)}{(kind.Length == 0 ? string.Empty : "." + kind)}.g.cs";
     }
 
-    /// <summary>The hash part of a hint name.</summary>
-    public static string Hash(string text) => Fnv1a.Hex(text);
 }

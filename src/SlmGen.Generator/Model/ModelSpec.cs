@@ -63,9 +63,6 @@ internal sealed record ModelSpec(
     /// <summary>The declaration: the [Model] attribute or the YAML document.</summary>
     public LocationInfo? Declaration => Settings.Find(SpecKeys.Declaration)?.Location;
 
-    /// <summary>True when a setting under <paramref name="prefix"/> (itself or a child) was written.</summary>
-    public bool HasAny(string prefix) => Settings.HasUnder(prefix);
-
     private static string Parent(string key)
     {
         var dot = key.LastIndexOf('.');
@@ -87,7 +84,6 @@ internal sealed class SettingMap : IEquatable<SettingMap>
 {
     private readonly EquatableArray<SettingLocation> items;
     private Dictionary<string, SettingLocation>? byKey;
-    private HashSet<string>? prefixes;
 
     public SettingMap(EquatableArray<SettingLocation> items) => this.items = items;
 
@@ -111,28 +107,6 @@ internal sealed class SettingMap : IEquatable<SettingMap>
         }
 
         return byKey.TryGetValue(key, out var found) ? found : null;
-    }
-
-    /// <summary>True when <paramref name="prefix"/> or a key below it was written.</summary>
-    public bool HasUnder(string prefix)
-    {
-        if (prefixes is null)
-        {
-            var set = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var s in items)
-            {
-                var k = s.Key;
-                while (k.Length > 0 && set.Add(k))
-                {
-                    var dot = k.LastIndexOf('.');
-                    k = dot > 0 ? k.Substring(0, dot) : string.Empty;
-                }
-            }
-
-            prefixes = set;
-        }
-
-        return prefixes.Contains(prefix);
     }
 
     public bool Equals(SettingMap? other) => other is not null && items.Equals(other.items);
@@ -201,8 +175,6 @@ internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
 internal sealed record QuantSpec(int Attention, int Mlp, int Dense, int Head, int Embedding)
 {
     public static readonly QuantSpec None = new(0, 0, 0, 0, 0);
-
-    public bool Any => Attention > 0 || Mlp > 0 || Dense > 0 || Head > 0 || Embedding > 0;
 }
 
 /// <summary>Budgets (0 = none).</summary>
@@ -346,12 +318,6 @@ internal sealed record TransformerSpec(
     private int Interpolate(long first, long last, int block) => (int)Math.Round(first + ((last - first) * Fraction(block)), MidpointRounding.AwayFromZero);
 
     public int EffectiveRepeat => Repeat > 1 ? Repeat : 1;
-
-    /// <summary>Key/value heads: given, or one per query head.</summary>
-    public int EffectiveKvHeads => KvHeads > 0 ? KvHeads : Heads;
-
-    /// <summary>The size of one head: given, or the width over the heads (validation checks they divide it).</summary>
-    public long EffectiveHeadDim(long width) => HeadDim > 0 ? HeadDim : Heads > 0 ? width / Heads : 0;
 
     /// <summary>Dropout on attention probabilities and residual branches: given, or the model's.</summary>
     public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;
