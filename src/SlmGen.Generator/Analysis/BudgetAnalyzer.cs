@@ -197,7 +197,7 @@ internal static class BudgetAnalyzer
             var choices = new List<string>();
             foreach (var s in stacks)
             {
-                var kv = Enumerable.Range(1, s.Heads).Where(k => s.Heads % k == 0 && k <= Math.Max(1, s.Heads / 4)).Max();
+                var kv = Divisors.Of(s.Heads).Where(k => k <= Math.Max(1, s.Heads / 4)).Max();
                 grouped += s.Applications * 2 * kv * s.HeadDim * 2 * plan.Context;
                 choices.Add($"{kv} of {s.Heads}");
             }
@@ -221,7 +221,7 @@ internal static class BudgetAnalyzer
                 continue;
             }
 
-            var fits = Enumerable.Range(1, (int)Math.Min(stack.Width, 4096)).Where(h => stack.Width % h == 0 && (stack.Width / h) % 8 == 0).ToList();
+            var fits = Divisors.Of(stack.Width).Where(h => (stack.Width / h) % 8 == 0).ToList();
             var suggestion = stack.InnerWidth != stack.Width || !stack.IsUniform
                 ? $"a head_dim that is a multiple of 8 ({((size + 7) / 8) * 8}, say) would allow them"
                 : fits.Count == 0

@@ -236,8 +236,8 @@ internal static class SpecValidator
             }
             else if (stack.Heads > 0 && stack.Heads % stack.KvHeads != 0)
             {
-                var divisors = Enumerable.Range(1, stack.Heads).Where(d => stack.Heads % d == 0).OrderBy(d => Math.Abs(d - stack.KvHeads)).Take(2).OrderBy(d => d);
-                v.Add(DiagnosticDescriptors.KvHeadsDoNotDivide, key + ".kv_heads", stack.KvHeads, stack.Heads, string.Join(" or ", divisors));
+                var divisors = Divisors.Nearest(stack.Heads, stack.KvHeads);
+                v.Add(DiagnosticDescriptors.KvHeadsDoNotDivide, key + ".kv_heads", stack.KvHeads, stack.Heads, divisors);
             }
         }
 
@@ -388,7 +388,7 @@ internal static class SpecValidator
             }
             else if (s.Heads % s.KvHeads != 0)
             {
-                Once("kvdivide", kvAt, DiagnosticDescriptors.KvHeadsDoNotDivide, s.KvHeads, s.Heads, string.Join(" or ", Enumerable.Range(1, s.Heads).Where(d => s.Heads % d == 0).OrderBy(d => Math.Abs(d - s.KvHeads)).Take(2).OrderBy(d => d)) + $" (block {i})");
+                Once("kvdivide", kvAt, DiagnosticDescriptors.KvHeadsDoNotDivide, s.KvHeads, s.Heads, Divisors.Nearest(s.Heads, s.KvHeads) + $" (block {i})");
             }
 
             if (s.FfnHidden < 1 || s.FfnHidden > MaxDimension || (long)s.Heads * s.HeadDim > MaxDimension)
