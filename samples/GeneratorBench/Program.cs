@@ -14,7 +14,8 @@ using SlmGen.Generator;
 // Times the SlmGen generator on synthetic YAML specs, each run in a fresh driver (what a cold build does),
 // after one warm-up run of the same shape so that JIT time is not counted twice.
 //   dotnet run --project samples/GeneratorBench -c Release -- [layers...] [--specs N] [--repeat R]
-var layerCounts = new List<int>();
+//   (a number: that many dense layers; t + a number, e.g. t20000: that many transformer stacks)
+var layerCounts = new List<(int Count, bool Transformer)>();
 var specCount = 200;
 var repeat = 5;
 for (var i = 0; i < args.Length; i++)
@@ -23,13 +24,16 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--specs": specCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--repeat": repeat = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: layerCounts.Add(int.Parse(args[i], CultureInfo.InvariantCulture)); break;
+        default:
+            var transformer = args[i].StartsWith("t", StringComparison.Ordinal);
+            layerCounts.Add((int.Parse(transformer ? args[i][1..] : args[i], CultureInfo.InvariantCulture), transformer));
+            break;
     }
 }
 
 if (layerCounts.Count == 0)
 {
-    layerCounts.AddRange(new[] { 5_000, 10_000, 20_000 });
+    layerCounts.AddRange(new[] { (5_000, false), (10_000, false), (20_000, false), (20_000, true) });
 }
 
 Console.WriteLine($"SlmGen generator benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, median of {repeat} fresh drivers");
@@ -42,10 +46,10 @@ if (Environment.GetEnvironmentVariable("BENCH_YAML_FIRST") == "1")
 
 var babiesFirst = Enumerable.Range(0, specCount).Select(i => ($"/specs/baby{i}.yaml", BabyGpt(i))).ToArray();
 Time($"{specCount} baby-GPT specs, first run (JIT included)", babiesFirst, 1, specCount);
-foreach (var n in layerCounts)
+foreach (var (n, transformer) in layerCounts)
 {
-    var spec = new[] { ($"/specs/deep{n}.yaml", Layers(n)) };
-    Time($"1 spec of {n:N0} dense layers", spec, repeat, 1);
+    var spec = new[] { ($"/specs/deep{n}.yaml", Layers(n, transformer)) };
+    Time($"1 spec of {n:N0} {(transformer ? "transformer stacks" : "dense layers")}", spec, repeat, 1);
 }
 
 var babies = Enumerable.Range(0, specCount).Select(i => ($"/specs/baby{i}.yaml", BabyGpt(i))).ToArray();
@@ -89,12 +93,12 @@ static GeneratorDriver CreateDriver((string Path, string Text)[] specs)
         options);
 }
 
-static string Layers(int n)
+static string Layers(int n, bool transformer)
 {
     var sb = new StringBuilder("vocab: 65\ncontext: 16\nembedding: 32\nlayers:\n");
     for (var i = 0; i < n; i++)
     {
-        sb.Append("  - dense: { units: 32, activation: gelu }\n");
+        sb.Append(transformer ? "  - transformer: { layers: 1, heads: 4 }\n" : "  - dense: { units: 32, activation: gelu }\n");
     }
 
     return sb.ToString();
