@@ -72,7 +72,34 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Select(static (m, _) => m.Output!)
             .WithTrackingName(TrackingNames.ModelOutputs);
 
-        context.RegisterSourceOutput(outputs, static (spc, output) =>
+        // A C# type named like a YAML model must be a partial class that fits the generated parts; otherwise
+        // the model is not generated (the type gets the diagnostic). Only YAML models are looked up.
+        // Names of the project's top-level types, from syntax (cheap, per tree): symbols are looked up only
+        // for a YAML model that one of them names.
+        var declaredTypes = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                static (node, _) => node is BaseTypeDeclarationSyntax { Parent: BaseNamespaceDeclarationSyntax or CompilationUnitSyntax },
+                static (ctx, _) => CompanionCheck.FullNameOf((BaseTypeDeclarationSyntax)ctx.Node))
+            .Collect()
+            .Select(static (names, _) => names.Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(TrackingNames.DeclaredTypes);
+
+        var companions = outputs
+            .Where(static o => o.YamlSpec.Length > 0)
+            .Collect()
+            .Combine(declaredTypes)
+            .Select(static (pair, _) => pair.Left.Where(m => pair.Right.AsImmutableArray().BinarySearch(m.Entry.FullName, System.StringComparer.Ordinal) >= 0).ToEquatableArray())
+            .Combine(context.CompilationProvider)
+            .Select(static (pair, ct) => pair.Left.Count == 0 ? CompanionResult.None : CompanionCheck.Run(pair.Left.AsImmutableArray(), pair.Right, ct))
+            .WithTrackingName(TrackingNames.Companions);
+
+        var emitted = outputs
+            .Combine(companions.Select(static (c, _) => c.Blocked))
+            .Where(static pair => !pair.Right.Contains(pair.Left.Entry.FullName))
+            .Select(static (pair, _) => pair.Left)
+            .WithTrackingName(TrackingNames.EmittedOutputs);
+
+        context.RegisterSourceOutput(emitted, static (spc, output) =>
         {
             foreach (var file in output.Files)
             {
@@ -80,7 +107,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             }
         });
 
-        var catalog = outputs.Select(static (o, _) => o.Entry).Collect()
+        var catalog = emitted.Select(static (o, _) => o.Entry).Collect()
             .Select(static (entries, _) => entries.OrderBy(e => e.FullName, System.StringComparer.Ordinal).ToEquatableArray())
             .WithTrackingName(TrackingNames.Catalog);
         context.RegisterSourceOutput(catalog, static (spc, entries) =>
@@ -98,7 +125,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Collect()
             .Combine(settings.Select(static (s, _) => s.Diagnostics))
             .Combine(stray)
-            .Select(static (pair, _) => pair.Left.Left.Concat(pair.Left.Right).Concat(pair.Right).ToEquatableArray())
+            .Combine(companions.Select(static (c, _) => c.Diagnostics))
+            .Select(static (pair, _) => pair.Left.Left.Left.Concat(pair.Left.Left.Right).Concat(pair.Left.Right).Concat(pair.Right).ToEquatableArray())
             .WithTrackingName(TrackingNames.Diagnostics)
             .Combine(context.CompilationProvider)
             .SelectMany(static (pair, _) => pair.Left.Count == 0

@@ -9,6 +9,9 @@ internal static class TrackingNames
     public const string AllSpecs = nameof(AllSpecs);
     public const string Analyzed = nameof(Analyzed);
     public const string ModelOutputs = nameof(ModelOutputs);
+    public const string Companions = nameof(Companions);
+    public const string DeclaredTypes = nameof(DeclaredTypes);
+    public const string EmittedOutputs = nameof(EmittedOutputs);
     public const string StrayAttributes = nameof(StrayAttributes);
     public const string Catalog = nameof(Catalog);
     public const string Diagnostics = nameof(Diagnostics);

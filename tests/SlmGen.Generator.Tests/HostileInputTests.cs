@@ -322,6 +322,27 @@ public class HostileInputTests
         yield return Yaml("quantization with an unknown part", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { norms: 4 }\n", "SLM0021", 4);
         yield return AttributeError("Quantization without [Model]", "namespace Acme;\n[Quantization(Mlp = 4)]\npublic partial class NoModel { }\n", "SLM0014", 2);
 
+        // A YAML model beside a C# class of the same name: a partial one extends it (documented); others are the compiler's errors at the user's class.
+        yield return new Case("YAML model extended by a partial class", new[] { ("/u/Extra.cs", "namespace Test.Models;\npublic partial class Spec { public int Extra => 1; }\n") },
+            new[] { ("/u/specs/spec.yaml", YamlModel) }, null, null, 0, "Test.Models.Spec");
+        foreach (var (what, type, id) in new[]
+                 {
+                     ("a non-partial class", "public class Spec { }", "SLM0001"),
+                     ("a partial class with another base", "public partial class Spec : System.Exception { }", "SLM0001"),
+                     ("a struct", "public struct Spec { }", "SLM0001"),
+                     ("an enum", "public enum Spec { A }", "SLM0001"),
+                     ("an internal partial class", "internal partial class Spec { }", "SLM0001"),
+                     ("a static partial class", "public static partial class Spec { }", "SLM0001"),
+                     ("a partial record", "public partial record Spec { }", "SLM0001"),
+                     ("a partial class with a primary constructor", "public partial class Spec(int n) { }", "SLM0001"),
+                     ("a partial class declaring ParameterCount", "public partial class Spec { public const long ParameterCount = 1; }", "SLM0016"),
+                     ("a partial class declaring a parameterless constructor", "public partial class Spec { public Spec() { } }", "SLM0016"),
+                 })
+        {
+            yield return new Case("YAML model beside " + what, new[] { ("/u/Extra.cs", "namespace Test.Models;\n" + type + "\n") },
+                new[] { ("/u/specs/spec.yaml", YamlModel) }, id, "/u/Extra.cs", 2, null);
+        }
+
         // 13. MSBuild properties: odd project folders (only the report's display path depends on them).
         foreach (var dir in new[] { "/u/we#ird %20 dir?", "relative/dir", "C:\\Projects\\App", "/", "\0bad", "/u/specs/spec.yaml/deeper" })
         {

@@ -22,7 +22,9 @@ internal sealed record CatalogEntry(
     EquatableArray<BudgetStatus> Budget);
 
 /// <summary>Everything generated for one model: location-free and equatable, so that its source-output step caches.</summary>
-internal sealed record ModelOutput(CatalogEntry Entry, EquatableArray<GeneratedFile> Files);
+/// <param name="YamlSpec">The spec file of a model declared in YAML ("" for an attributed class).</param>
+/// <param name="GeneratedMembers">The members the generated parts declare (a C# part of a YAML model must not declare them too).</param>
+internal sealed record ModelOutput(CatalogEntry Entry, EquatableArray<GeneratedFile> Files, string YamlSpec, EquatableArray<string> GeneratedMembers);
 
 /// <summary>A model after validation, planning, costing and budget checks: its output (null when nothing is generated) and its diagnostics.</summary>
 internal sealed record AnalyzedModel(ModelOutput? Output, EquatableArray<DiagnosticInfo> Diagnostics);
@@ -154,7 +156,7 @@ internal static class ModelAnalysis
             plan,
             costs,
             BudgetAnalyzer.Status(plan, costs, budget).ToEquatableArray());
-        return Done(new ModelOutput(entry, files.ToEquatableArray()), diagnostics);
+        return Done(new ModelOutput(entry, files.ToEquatableArray(), plan.Source == SpecSource.Yaml ? plan.SourcePath : string.Empty, generated.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()), diagnostics);
     }
 
     private static bool HasErrors(List<DiagnosticInfo> diagnostics) =>

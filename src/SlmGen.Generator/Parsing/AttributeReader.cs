@@ -279,7 +279,8 @@ internal static class AttributeReader
         }
     }
 
-    private static string? ClassShapeProblem(INamedTypeSymbol type, TypeDeclarationSyntax node)
+    /// <summary>Why a class declaration cannot receive the generated part, or null.</summary>
+    internal static string? ClassShapeProblem(INamedTypeSymbol type, TypeDeclarationSyntax node)
     {
         if (node is RecordDeclarationSyntax)
         {
