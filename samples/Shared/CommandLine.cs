@@ -14,6 +14,18 @@ internal sealed class CommandLine
 
     public CommandLine(IEnumerable<string> args)
     {
+        // A user's mistake (a bad option, a refused checkpoint, missing data) is one line on stderr and exit
+        // status 2, not a stack trace.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            if (e.ExceptionObject is ArgumentException or InvalidOperationException or System.IO.IOException)
+            {
+                Console.Out.Flush();
+                Console.Error.WriteLine("error: " + ((Exception)e.ExceptionObject).Message);
+                Environment.Exit(2);
+            }
+        };
+
         var list = args.ToList();
         for (var i = 0; i < list.Count; i++)
         {
@@ -50,9 +62,10 @@ internal sealed class CommandLine
     public string? Optional(string name, string description) => Get(name, null, description);
 
     public long Long(string name, long fallback, string description) =>
-        Get(name, fallback.ToString(CultureInfo.InvariantCulture), description) is { } s ? (long)ParseNumber(name, s) : fallback;
+        Get(name, fallback.ToString(CultureInfo.InvariantCulture), description) is { } s ? Whole(name, s, long.MinValue, long.MaxValue) : fallback;
 
-    public int Int(string name, int fallback, string description) => (int)Long(name, fallback, description);
+    public int Int(string name, int fallback, string description) =>
+        Get(name, fallback.ToString(CultureInfo.InvariantCulture), description) is { } s ? (int)Whole(name, s, int.MinValue, int.MaxValue) : fallback;
 
     public double Double(string name, double fallback, string description) =>
         Get(name, fallback.ToString(CultureInfo.InvariantCulture), description) is { } s ? ParseNumber(name, s) : fallback;
@@ -83,13 +96,24 @@ internal sealed class CommandLine
         return values.TryGetValue(name, out var v) ? v ?? throw new ArgumentException($"--{name} needs a value.") : fallback;
     }
 
+    private static long Whole(string name, string s, long min, long max)
+    {
+        var v = ParseNumber(name, s);
+        if (v != Math.Floor(v) || v < min || v >= (double)max + 1.0)
+        {
+            throw new ArgumentException($"--{name} expects a whole number from {min:N0} to {max:N0}, not '{s}'.");
+        }
+
+        return (long)v;
+    }
+
     private static double ParseNumber(string name, string s)
     {
         var text = s.Replace("_", string.Empty).Trim();
         var scale = 1.0;
         if (text.EndsWith("k", StringComparison.OrdinalIgnoreCase)) { scale = 1e3; text = text[..^1]; }
         else if (text.EndsWith("M", StringComparison.Ordinal)) { scale = 1e6; text = text[..^1]; }
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
         {
             throw new ArgumentException($"--{name} expects a number, not '{s}'.");
         }

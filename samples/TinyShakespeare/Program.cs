@@ -20,6 +20,8 @@ var seed = cli.Long("seed", 1337, "seed for weights, dropout and batches");
 var threads = cli.Int("threads", 0, "CPU threads for torch (0 = all cores)");
 var runDir = cli.String("run-dir", Path.Combine("runs", "tinyshakespeare"), "where checkpoints and metrics go");
 var resume = cli.Flag("resume", "continue from <run-dir>/last.ckpt");
+var resumeOtherData = cli.Flag("resume-other-data", "with --resume: continue although the checkpoint was trained on other data (recorded in the run log)");
+var resumeChangedOptions = cli.Flag("resume-changed-options", "with --resume: continue although the training options changed (recorded in the run log)");
 var fp32 = cli.Flag("fp32", "train in fp32 on CUDA too (default: bf16 compute over fp32 master weights)");
 var sampleTokens = cli.Int("sample", 500, "characters to sample at the end");
 var minutes = cli.Double("max-minutes", 0, "stop training after this many minutes (0 = no limit)");
@@ -33,6 +35,11 @@ cli.EnsureAllKnown();
 if (threads > 0)
 {
     torch.set_num_threads(threads);
+}
+
+if (sampleTokens < 0 || minutes < 0 || !double.IsFinite(minutes))
+{
+    throw new ArgumentException($"--sample and --max-minutes must be 0 or more (got {sampleTokens} and {minutes}).");
 }
 
 var device = Devices.Resolve(deviceName);
@@ -66,7 +73,7 @@ var options = new TrainingOptions
 using var trainer = new Trainer(model, data, options, device, Console.Out);
 if (resume && trainer.LastCheckpointPath is { } last && File.Exists(last))
 {
-    trainer.Resume(last);
+    trainer.Resume(last, (resumeOtherData ? ResumeOverrides.OtherData : 0) | (resumeChangedOptions ? ResumeOverrides.ChangedOptions : 0));
     Console.WriteLine($"Resumed from {last} at step {trainer.Step:N0}.");
 }
 

@@ -106,7 +106,7 @@ public class TrainingTests
 
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal(new[] { "best.ckpt", "last.ckpt" }, Directory.GetFiles(dir, "*ckpt*").Select(Path.GetFileName).Order());
-        Assert.Equal(6, Checkpoint.ReadHeader(path).Step);
+        Assert.Equal(6, Checkpoint.ReadState(path).Step);
     }
 
     [Fact]
@@ -120,11 +120,13 @@ public class TrainingTests
         var path = Path.Combine(dir, "last.ckpt");
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 1000)]);
-        Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        var torn = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains(path, torn.Message);
         bytes[^10] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
         var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
-        Assert.Contains("corrupted", ex.Message);
+        Assert.Contains("damaged", ex.Message);
+        Assert.Contains(path, ex.Message);
     }
 
     [Fact]

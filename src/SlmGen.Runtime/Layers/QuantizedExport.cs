@@ -2,14 +2,14 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
-using TorchSharp.PyBridge;
+using SlmGen.Interop;
+using SlmGen.Training;
 using static TorchSharp.torch;
 
 namespace SlmGen.Layers;
 
 /// <summary>
-/// Writes a model trained with quantisation-aware training as it would be deployed, in one safetensors file
-/// (TorchSharp.PyBridge): every quantised weight as its integer codes (<c>NAME.codes</c>, int8, one code a
+/// Writes a model trained with quantisation-aware training as it would be deployed, in one safetensors file: every quantised weight as its integer codes (<c>NAME.codes</c>, int8, one code a
 /// byte, in [−levels, levels]) and its per-row scales (<c>NAME.scales</c>, fp16), with its precision as a
 /// one-element int8 tensor (<c>NAME.bits</c>); every other parameter as it is. The weight is codes × scales,
 /// exactly the fake-quantised weight the model trained with (to fp16 rounding of the scales).
@@ -58,13 +58,14 @@ public static class QuantizedExport
             }
         }
 
-        Safetensors.SaveStateDict(path, tensors);
+        AtomicFile.Write(path, stream => SafetensorsFile.Write(stream, tensors.Select(kv => (kv.Key, kv.Value)).ToList()));
     }
 
     /// <summary>Reads a file written by <see cref="Save"/> back as full-precision weights (codes × scales), by parameter name.</summary>
     public static Dictionary<string, Tensor> LoadDequantized(string path)
     {
-        var raw = Safetensors.LoadStateDict(path);
+        using var stream = System.IO.File.OpenRead(path);
+        var raw = SafetensorsFile.ReadTensors(stream, SafetensorsFile.ReadHeader(stream, path));
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, value) in raw)
         {

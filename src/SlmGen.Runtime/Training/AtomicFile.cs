@@ -3,7 +3,10 @@ using System.IO;
 
 namespace SlmGen.Training;
 
-/// <summary>Writes a file so that a crash at any point leaves either the old file or the new one, never a torn one.</summary>
+/// <summary>
+/// Writes a file so that a crash at any point leaves either the old file or the new one, never a torn one. The
+/// temporary files a killed process left behind for the same file are removed by the next write.
+/// </summary>
 public static class AtomicFile
 {
     /// <summary>Writes through a temporary file in the same folder, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
@@ -12,6 +15,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
+        RemoveStale(dir, Path.GetFileName(full));
         var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {
@@ -28,6 +32,24 @@ public static class AtomicFile
             if (File.Exists(temp))
             {
                 File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>The temporary-file pattern of <paramref name="fileName"/>: <c>.NAME.XXXXXXXX.tmp</c>.</summary>
+    public static string TemporaryPattern(string fileName) => "." + fileName + ".*.tmp";
+
+    private static void RemoveStale(string dir, string fileName)
+    {
+        foreach (var stale in Directory.EnumerateFiles(dir, TemporaryPattern(fileName)))
+        {
+            try
+            {
+                File.Delete(stale);
+            }
+            catch (IOException)
+            {
+                // Another writer's live temporary file on a system that locks open files: it is its to remove.
             }
         }
     }

@@ -3,39 +3,61 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using TorchSharp;
+using System.Text.Json.Serialization;
+using SlmGen.Data;
+using SlmGen.Interop;
 using static TorchSharp.torch;
 
 namespace SlmGen.Training;
 
-/// <summary>A flat fp32 tensor as a checkpoint stores it.</summary>
-public sealed record CheckpointTensor(string Name, long Offset, long Length);
-
-/// <summary>Where one parameter lives in the flat master buffer.</summary>
-public sealed record ParameterSlot(string Name, long Offset, long[] Shape);
-
-/// <summary>Everything in a checkpoint besides the tensor bytes.</summary>
-public sealed record CheckpointHeader
+/// <summary>What a checkpoint remembers of the data it was trained on: a resume on other data is refused.</summary>
+/// <param name="Name">The data set's name (corpus and split).</param>
+/// <param name="Vocab">Its vocabulary size.</param>
+/// <param name="TrainTokens">Tokens in the training split.</param>
+/// <param name="ValidationTokens">Tokens in the validation split.</param>
+/// <param name="TestTokens">Tokens in the test split.</param>
+/// <param name="Sha256">SHA-256 of the three splits' token ids (int32, little-endian, in split order).</param>
+public sealed record DatasetIdentity(string Name, int Vocab, long TrainTokens, long ValidationTokens, long TestTokens, string Sha256)
 {
-    /// <summary>The format tag.</summary>
-    public string Format { get; init; } = Checkpoint.FormatTag;
+    /// <summary>The identity of a data set.</summary>
+    public static DatasetIdentity Of(TokenDataset data)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var split in new[] { data.Train, data.Validation, data.Test })
+        {
+            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(split.AsSpan()));
+        }
 
+        return new DatasetIdentity(data.Name, data.VocabSize, data.Train.Length, data.Validation.Length, data.Test.Length,
+            Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant());
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Name} (vocabulary {Vocab:N0}; {TrainTokens:N0} / {ValidationTokens:N0} / {TestTokens:N0} tokens; sha256 {(Sha256.Length >= 12 ? Sha256[..12] : "unknown")})";
+}
+
+/// <summary>The batch sampler's state.</summary>
+public sealed record SamplerState(ulong Rng, ulong EpochSeed, long Position, bool InEpoch);
+
+/// <summary>SlmGen's training state, kept as JSON in the checkpoint's safetensors metadata (<c>slmgen.state</c>).</summary>
+public sealed record CheckpointState
+{
     /// <summary>The model class.</summary>
     public string Model { get; init; } = "";
 
     /// <summary>The model's spec fingerprint: loading into another architecture is refused.</summary>
     public string Fingerprint { get; init; } = "";
 
-    /// <summary>The data set it was trained on (name and vocabulary size).</summary>
-    public string Dataset { get; init; } = "";
+    /// <summary>The data it was trained on (null for a checkpoint converted from the old format).</summary>
+    public DatasetIdentity? Dataset { get; init; }
 
     /// <summary>Completed optimizer steps.</summary>
     public long Step { get; init; }
 
-    /// <summary>Best validation NLL so far (NaN if none).</summary>
-    public double BestValidation { get; init; } = double.NaN;
+    /// <summary>Best validation NLL so far (null before the first evaluation).</summary>
+    public double? BestValidation { get; init; }
 
     /// <summary>Step of the best validation NLL.</summary>
     public long BestStep { get; init; }
@@ -44,156 +66,332 @@ public sealed record CheckpointHeader
     public int EvalsSinceBest { get; init; }
 
     /// <summary>Batch sampler state.</summary>
-    public ulong SamplerRng { get; init; }
-
-    /// <summary>Shuffled-epoch seed.</summary>
-    public ulong SamplerEpochSeed { get; init; }
-
-    /// <summary>Position in the shuffled epoch.</summary>
-    public long SamplerPosition { get; init; }
-
-    /// <summary>Whether a shuffled epoch is under way.</summary>
-    public bool SamplerInEpoch { get; init; }
+    public SamplerState Sampler { get; init; } = new(0, 0, 0, false);
 
     /// <summary>torch's CPU generator state (dropout), base64.</summary>
     public string TorchRngState { get; init; } = "";
 
-    /// <summary>The parameters' places in the master buffer.</summary>
-    public List<ParameterSlot> Parameters { get; init; } = new();
+    /// <summary>The training options that shape the trajectory (<see cref="TrainingOptions.Trajectory"/>); null for a converted checkpoint.</summary>
+    public SortedDictionary<string, string>? Options { get; init; }
 
-    /// <summary>The stored tensors (master, m, v): fp32, little-endian, after the header.</summary>
-    public List<CheckpointTensor> Tensors { get; init; } = new();
+    /// <summary>Resume overrides used so far in this run, each as "step N: what".</summary>
+    public List<string> Overrides { get; init; } = new();
 
-    /// <summary>SHA-256 of the tensor bytes: a torn or corrupted file is detected at load.</summary>
-    public string PayloadSha256 { get; init; } = "";
+    /// <summary>Set when the checkpoint was converted from the old format: its file name.</summary>
+    public string? ConvertedFrom { get; init; }
+}
+
+/// <summary>Which weights of a checkpoint to load.</summary>
+public enum CheckpointWeights
+{
+    /// <summary>The weights at the checkpoint's step.</summary>
+    Latest,
+
+    /// <summary>The best-validation weights (the latest when the checkpoint holds none).</summary>
+    Best,
+}
+
+/// <summary>A checkpoint read into memory (CPU tensors, by parameter name).</summary>
+public sealed class CheckpointContents : IDisposable
+{
+    internal CheckpointContents(CheckpointState state, Dictionary<string, Tensor> weights, Dictionary<string, Tensor> firstMoment, Dictionary<string, Tensor> secondMoment, Dictionary<string, Tensor> best)
+    {
+        State = state;
+        Weights = weights;
+        FirstMoment = firstMoment;
+        SecondMoment = secondMoment;
+        Best = best;
+    }
+
+    /// <summary>The training state.</summary>
+    public CheckpointState State { get; }
+
+    /// <summary>The weights (fp32).</summary>
+    public IReadOnlyDictionary<string, Tensor> Weights { get; }
+
+    /// <summary>AdamW's first moments.</summary>
+    public IReadOnlyDictionary<string, Tensor> FirstMoment { get; }
+
+    /// <summary>AdamW's second moments.</summary>
+    public IReadOnlyDictionary<string, Tensor> SecondMoment { get; }
+
+    /// <summary>The best-validation weights (empty when none).</summary>
+    public IReadOnlyDictionary<string, Tensor> Best { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in Weights.Values.Concat(FirstMoment.Values).Concat(SecondMoment.Values).Concat(Best.Values))
+        {
+            t.Dispose();
+        }
+    }
 }
 
 /// <summary>
-/// The checkpoint file: a magic line, the header as JSON, then raw fp32 tensors (master weights, Adam
-/// moments). Written atomically (<see cref="AtomicFile"/>); verified by checksum and fingerprint at load.
+/// Checkpoints as safetensors files. The weights are stored under the model's own parameter names (the names
+/// of its PyTorch twin, so <c>safetensors.torch.load_file</c> gives a state_dict), AdamW's moments under
+/// <c>_adamw.exp_avg.NAME</c> / <c>_adamw.exp_avg_sq.NAME</c>, the best-validation weights under
+/// <c>_best.NAME</c>; the training state is JSON in the metadata, and a SHA-256 of the whole file, header
+/// included, is sealed into it: any changed byte is refused. Written atomically (<see cref="AtomicFile"/>).
 /// </summary>
 public static class Checkpoint
 {
-    /// <summary>Format tag in the header.</summary>
-    public const string FormatTag = "slmgen-checkpoint/1";
+    /// <summary>The format tag in the metadata.</summary>
+    public const string FormatTag = "slmgen-checkpoint/2";
 
-    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("SLMGENCK");
+    /// <summary>Metadata key of the format tag.</summary>
+    public const string FormatKey = "slmgen.format";
 
-    /// <summary>Writes a checkpoint atomically.</summary>
-    public static void Save(string path, CheckpointHeader header, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    /// <summary>Metadata key of the training state (JSON).</summary>
+    public const string StateKey = "slmgen.state";
+
+    /// <summary>Metadata key of the whole-file SHA-256.</summary>
+    public const string DigestKey = "slmgen.sha256";
+
+    /// <summary>Name prefix of AdamW's first moments.</summary>
+    public const string FirstMomentPrefix = "_adamw.exp_avg.";
+
+    /// <summary>Name prefix of AdamW's second moments.</summary>
+    public const string SecondMomentPrefix = "_adamw.exp_avg_sq.";
+
+    /// <summary>Name prefix of the best-validation weights.</summary>
+    public const string BestPrefix = "_best.";
+
+    private static readonly JsonSerializerOptions Json = new()
     {
-        var blobs = tensors.Select(t => (t.Name, Bytes: ToBytes(t.Tensor))).ToList();
-        long offset = 0;
-        var entries = new List<CheckpointTensor>();
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (name, bytes) in blobs)
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Writes a checkpoint atomically: flat fp32 buffers are cut into parameters by <paramref name="layout"/>.</summary>
+    public static void Save(
+        string path,
+        CheckpointState state,
+        IReadOnlyList<(string Name, long Offset, long[] Shape)> layout,
+        Tensor master,
+        Tensor firstMoment,
+        Tensor secondMoment,
+        Tensor? best = null)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = new List<(string, Tensor)>();
+        void Add(string prefix, Tensor flat)
         {
-            entries.Add(new CheckpointTensor(name, offset, bytes.Length / 4));
-            offset += bytes.Length;
-            sha.AppendData(bytes);
+            foreach (var (name, offset, shape) in layout)
+            {
+                tensors.Add((prefix + name, flat.narrow(0, offset, shape.Aggregate(1L, (a, b) => a * b)).view(shape).to(ScalarType.Float32)));
+            }
         }
 
-        var full = header with { Tensors = entries, PayloadSha256 = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant() };
-        var json = JsonSerializer.SerializeToUtf8Bytes(full, new JsonSerializerOptions { WriteIndented = true });
-        AtomicFile.Write(path, stream =>
+        Add("", master);
+        Add(FirstMomentPrefix, firstMoment);
+        Add(SecondMomentPrefix, secondMoment);
+        if (best is not null)
         {
-            stream.Write(Magic);
-            stream.Write(BitConverter.GetBytes((long)json.Length));
-            stream.Write(json);
-            foreach (var (_, bytes) in blobs)
-            {
-                stream.Write(bytes);
-            }
-        });
+            Add(BestPrefix, best);
+        }
+
+        Write(path, state, tensors);
     }
 
-    /// <summary>Reads the header of a checkpoint (cheap: no tensors).</summary>
-    public static CheckpointHeader ReadHeader(string path)
+    /// <summary>Reads and verifies a checkpoint's state only (the whole file is still hashed).</summary>
+    /// <exception cref="InvalidDataException">The file is not an SlmGen checkpoint, or it was changed or damaged.</exception>
+    public static CheckpointState ReadState(string path)
     {
         using var stream = File.OpenRead(path);
-        return ReadHeader(stream, path);
+        return Open(stream, path).State;
     }
 
-    /// <summary>Reads a checkpoint, verifying its checksum; the tensors are CPU fp32.</summary>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint, or it is torn or corrupted.</exception>
-    public static (CheckpointHeader Header, Dictionary<string, Tensor> Tensors) Load(string path)
+    /// <summary>Reads and verifies a checkpoint.</summary>
+    /// <exception cref="InvalidDataException">The file is not an SlmGen checkpoint, or it was changed or damaged.</exception>
+    public static CheckpointContents Load(string path)
     {
         using var stream = File.OpenRead(path);
-        var header = ReadHeader(stream, path);
-        var payloadStart = stream.Position;
-        var total = header.Tensors.Sum(t => t.Length * 4);
-        if (stream.Length - payloadStart != total)
+        var (header, state) = Open(stream, path);
+        var all = SafetensorsFile.ReadTensors(stream, header);
+        Dictionary<string, Tensor> Take(Func<string, bool> which, string prefix) =>
+            all.Where(kv => which(kv.Key)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+        return new CheckpointContents(
+            state,
+            Take(n => !n.StartsWith('_'), ""),
+            Take(n => n.StartsWith(FirstMomentPrefix, StringComparison.Ordinal), FirstMomentPrefix),
+            Take(n => n.StartsWith(SecondMomentPrefix, StringComparison.Ordinal), SecondMomentPrefix),
+            Take(n => n.StartsWith(BestPrefix, StringComparison.Ordinal), BestPrefix));
+    }
+
+    /// <summary>
+    /// Loads a checkpoint's weights into <paramref name="model"/> for evaluation or sampling (no optimizer
+    /// state), after checking that it holds this architecture and exactly this model's parameters.
+    /// </summary>
+    public static CheckpointState LoadWeights(SlmModel model, string path, CheckpointWeights which = CheckpointWeights.Latest)
+    {
+        using var contents = Load(path);
+        EnsureCompatible(contents.State, model, path);
+        var weights = which == CheckpointWeights.Best && contents.Best.Count > 0 ? contents.Best : contents.Weights;
+        var parameters = model.named_parameters().ToList();
+        using var noGrad = no_grad();
+        foreach (var (name, p) in parameters)
         {
-            throw new InvalidDataException($"Checkpoint {path} is truncated or padded: {stream.Length - payloadStart:N0} bytes of tensors, expected {total:N0}.");
+            p.copy_(Match(weights, name, p.shape, path).to(p.dtype).to(p.device));
         }
 
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var result = new Dictionary<string, Tensor>();
-        foreach (var entry in header.Tensors)
+        EnsureNoExtra(weights, parameters.Select(p => p.name), path);
+        return contents.State;
+    }
+
+    /// <summary>The weights under <paramref name="layout"/>, as one flat fp32 buffer; every name must be there with its shape, and no other.</summary>
+    public static Tensor Flatten(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyList<(string Name, long Offset, long[] Shape)> layout, string path)
+    {
+        var total = layout.Sum(l => l.Shape.Aggregate(1L, (a, b) => a * b));
+        var flat = zeros(total, dtype: ScalarType.Float32);
+        using var noGrad = no_grad();
+        foreach (var (name, offset, shape) in layout)
         {
-            var bytes = new byte[entry.Length * 4];
-            stream.ReadExactly(bytes);
-            sha.AppendData(bytes);
-            var t = empty(entry.Length, dtype: ScalarType.Float32);
-            bytes.AsSpan().CopyTo(t.bytes);
-            result[entry.Name] = t;
+            var t = Match(tensors, name, shape, path);
+            flat.narrow(0, offset, t.numel()).copy_(t.reshape(-1).to(ScalarType.Float32));
         }
 
-        var actual = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-        if (actual != header.PayloadSha256)
-        {
-            foreach (var t in result.Values)
-            {
-                t.Dispose();
-            }
-
-            throw new InvalidDataException($"Checkpoint {path} is corrupted: its tensors hash to {actual}, the header says {header.PayloadSha256}.");
-        }
-
-        return (header, result);
+        EnsureNoExtra(tensors, layout.Select(l => l.Name), path);
+        return flat;
     }
 
     /// <summary>Refuses a checkpoint of another architecture with a message that names both.</summary>
-    public static void EnsureCompatible(CheckpointHeader header, SlmModel model, string path)
+    public static void EnsureCompatible(CheckpointState state, SlmModel model, string path)
     {
-        if (header.Fingerprint != model.Fingerprint)
+        if (state.Fingerprint != model.Fingerprint)
         {
             throw new InvalidOperationException(
-                $"Checkpoint {path} holds a '{header.Model}' (architecture {header.Fingerprint}); it cannot be loaded into '{model.GetName()}' (architecture {model.Fingerprint}). " +
+                $"Checkpoint {path} holds a '{state.Model}' (architecture {state.Fingerprint}); it cannot be loaded into '{model.GetName()}' (architecture {model.Fingerprint}). " +
                 "Load it into the model it was trained with.");
         }
     }
 
-    private static CheckpointHeader ReadHeader(Stream stream, string path)
+    /// <summary>
+    /// Converts a checkpoint of the old format (<c>slmgen-checkpoint/1</c>, its tensor checksum checked) to this
+    /// one. The old format did not record the data's contents or the training options, so a resume from the
+    /// result needs both overrides (<see cref="ResumeOverrides"/>).
+    /// </summary>
+    public static CheckpointState ConvertLegacy(string oldPath, string newPath)
     {
-        var magic = new byte[Magic.Length];
-        if (stream.Read(magic) != magic.Length || !magic.AsSpan().SequenceEqual(Magic))
+        if (!LegacyCheckpoint.Is(oldPath))
         {
-            throw new InvalidDataException($"{path} is not an SlmGen checkpoint.");
+            throw new InvalidDataException($"{oldPath} is not an SlmGen checkpoint of the old format.");
         }
 
-        var lengthBytes = new byte[8];
-        stream.ReadExactly(lengthBytes);
-        var length = BitConverter.ToInt64(lengthBytes);
-        if (length <= 0 || length > 64 << 20 || stream.Position + length > stream.Length)
+        var (h, tensors) = LegacyCheckpoint.Load(oldPath);
+        try
         {
-            throw new InvalidDataException($"Checkpoint {path} is truncated (its header length is {length}).");
+            var layout = h.Parameters.Select(p => (p.Name, p.Offset, p.Shape)).ToList();
+            var state = new CheckpointState
+            {
+                Model = h.Model,
+                Fingerprint = h.Fingerprint,
+                Step = h.Step,
+                BestValidation = double.IsFinite(h.BestValidation) ? h.BestValidation : null,
+                BestStep = h.BestStep,
+                EvalsSinceBest = h.EvalsSinceBest,
+                Sampler = new SamplerState(h.SamplerRng, h.SamplerEpochSeed, h.SamplerPosition, h.SamplerInEpoch),
+                TorchRngState = h.TorchRngState,
+                ConvertedFrom = Path.GetFileName(oldPath) + " (" + h.Dataset + ")",
+            };
+            Save(newPath, state, layout, tensors["master"], tensors["adam.m"], tensors["adam.v"], tensors.GetValueOrDefault("best"));
+            return state;
         }
-
-        var json = new byte[length];
-        stream.ReadExactly(json);
-        var header = JsonSerializer.Deserialize<CheckpointHeader>(json) ?? throw new InvalidDataException($"Checkpoint {path} has an empty header.");
-        if (header.Format != FormatTag)
+        finally
         {
-            throw new InvalidDataException($"Checkpoint {path} has format '{header.Format}', expected '{FormatTag}'.");
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
         }
-
-        return header;
     }
 
-    private static byte[] ToBytes(Tensor t)
+    private static void Write(string path, CheckpointState state, IReadOnlyList<(string, Tensor)> tensors)
     {
-        using var cpu = t.detach().to(ScalarType.Float32).cpu().contiguous();
-        return cpu.bytes.ToArray();
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            [FormatKey] = FormatTag,
+            [StateKey] = JsonSerializer.Serialize(state, Json),
+        };
+        AtomicFile.Write(path, stream => SafetensorsFile.Write(stream, tensors, metadata, DigestKey));
     }
+
+    private static (SafetensorsHeader Header, CheckpointState State) Open(FileStream stream, string path)
+    {
+        if (LegacyCheckpoint.Is(path))
+        {
+            throw new InvalidDataException(
+                $"{path} is an SlmGen checkpoint of the old format ({LegacyCheckpoint.FormatTag}), which is no longer read: its checksum did not cover its header. " +
+                "Convert it with SlmGen.Training.Checkpoint.ConvertLegacy(oldPath, newPath); a resume from the result needs ResumeOverrides.OtherData | ResumeOverrides.ChangedOptions, because the old format recorded neither the data's contents nor the options.");
+        }
+
+        var header = SafetensorsFile.ReadHeader(stream, path);
+        if (!header.Metadata.TryGetValue(FormatKey, out var format) || !header.Metadata.TryGetValue(StateKey, out var json))
+        {
+            throw new InvalidDataException($"{path} is a safetensors file but not an SlmGen checkpoint (its metadata has no '{FormatKey}' and '{StateKey}'). To load weights exported from PyTorch, use SlmGen.Interop.PyTorchTwin.ImportWeights.");
+        }
+
+        if (format != FormatTag)
+        {
+            throw new InvalidDataException($"Checkpoint {path} has format '{format}'; this SlmGen reads '{FormatTag}'.");
+        }
+
+        SafetensorsFile.VerifyDigest(stream, header, DigestKey);
+        CheckpointState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<CheckpointState>(json, Json) ?? throw new InvalidDataException($"Checkpoint {path} has an empty state.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Checkpoint {path} has an unreadable state: {e.Message}", e);
+        }
+
+        if (state.Step < 0 || state.BestStep < 0 || state.BestStep > state.Step || state.EvalsSinceBest < 0 || state.BestValidation is { } b && !double.IsFinite(b))
+        {
+            throw new InvalidDataException($"Checkpoint {path} has an inconsistent state (step {state.Step}, best {state.BestValidation} at step {state.BestStep}).");
+        }
+
+        return (header, state);
+    }
+
+    private static Tensor Match(IReadOnlyDictionary<string, Tensor> tensors, string name, long[] shape, string path)
+    {
+        if (!tensors.TryGetValue(name, out var t))
+        {
+            throw new InvalidDataException($"Checkpoint {path} has no tensor '{name}'; it was written for other parameters.");
+        }
+
+        if (!t.shape.SequenceEqual(shape))
+        {
+            throw new InvalidDataException($"Checkpoint {path} stores '{name}' as [{string.Join(", ", t.shape)}], the model's is [{string.Join(", ", shape)}].");
+        }
+
+        return t;
+    }
+
+    private static void EnsureNoExtra(IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<string> expected, string path)
+    {
+        var extra = tensors.Keys.Except(expected, StringComparer.Ordinal).ToList();
+        if (extra.Count > 0)
+        {
+            throw new InvalidDataException($"Checkpoint {path} has tensors the model lacks: {string.Join(", ", extra.Take(5))}{(extra.Count > 5 ? ", …" : "")}.");
+        }
+    }
+}
+
+/// <summary>What a resume may accept that it refuses by default; every override used is recorded in the run log and the checkpoint.</summary>
+[Flags]
+public enum ResumeOverrides
+{
+    /// <summary>Refuse other data and changed options.</summary>
+    None = 0,
+
+    /// <summary>Continue on a data set other than the checkpoint's.</summary>
+    OtherData = 1,
+
+    /// <summary>Continue with training options other than the checkpoint's.</summary>
+    ChangedOptions = 2,
 }

@@ -1,14 +1,24 @@
 using System;
-using System.Globalization;
+using System.Buffers;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using System.Text.Json;
 using TorchSharp.Modules;
 
 namespace SlmGen.Training;
 
-/// <summary>Metrics as JSON lines (metrics.jsonl) and TensorBoard event files in the run directory.</summary>
+/// <summary>
+/// Metrics as JSON lines (metrics.jsonl: UTF-8 without a byte-order mark, one object a line) and TensorBoard
+/// event files in the run directory. After a resume the file holds each step once: records past the
+/// checkpoint's step are dropped (<see cref="RewindTo"/>).
+/// </summary>
 public sealed class RunLog : IDisposable
 {
+    /// <summary>The metrics file's name in the run directory.</summary>
+    public const string MetricsFile = "metrics.jsonl";
+
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly StreamWriter? jsonl;
     private readonly SummaryWriter? tensorboard;
 
@@ -21,7 +31,7 @@ public sealed class RunLog : IDisposable
         }
 
         Directory.CreateDirectory(directory);
-        jsonl = new StreamWriter(Path.Combine(directory, "metrics.jsonl"), append: true, Encoding.UTF8) { AutoFlush = true };
+        jsonl = new StreamWriter(Path.Combine(directory, MetricsFile), append: true, Utf8) { AutoFlush = true };
         if (tensorBoard)
         {
             tensorboard = TorchSharp.torch.utils.tensorboard.SummaryWriter(Path.Combine(directory, "tensorboard"));
@@ -31,19 +41,20 @@ public sealed class RunLog : IDisposable
     /// <summary>Writes one record; every value also goes to TensorBoard under its key.</summary>
     public void Write(string kind, long step, params (string Key, double Value)[] values)
     {
-        if (jsonl is not null)
+        jsonl?.WriteLine(Record(kind, step, w =>
         {
-            var sb = new StringBuilder();
-            sb.Append("{\"kind\":\"").Append(kind).Append("\",\"step\":").Append(step.ToString(CultureInfo.InvariantCulture));
             foreach (var (key, value) in values)
             {
-                sb.Append(",\"").Append(key).Append("\":");
-                sb.Append(double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "null");
+                if (double.IsFinite(value))
+                {
+                    w.WriteNumber(key, value);
+                }
+                else
+                {
+                    w.WriteNull(key);
+                }
             }
-
-            sb.Append('}');
-            jsonl.WriteLine(sb.ToString());
-        }
+        }));
 
         if (tensorboard is not null)
         {
@@ -57,10 +68,72 @@ public sealed class RunLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// Drops the records of steps after <paramref name="step"/> (what a run did after the checkpoint it resumes
+    /// from) and appends an event record, e.g. a resume with the overrides it used. A torn last line is dropped too.
+    /// </summary>
+    public static void RewindTo(string directory, long step, string kind, params (string Key, string Value)[] fields)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, MetricsFile);
+        var kept = new List<string>();
+        if (File.Exists(path))
+        {
+            foreach (var line in File.ReadAllLines(path, Utf8))
+            {
+                if (StepOf(line) is { } s && s <= step)
+                {
+                    kept.Add(line);
+                }
+            }
+        }
+
+        kept.Add(Record(kind, step, w =>
+        {
+            foreach (var (key, value) in fields)
+            {
+                w.WriteString(key, value);
+            }
+        }));
+        AtomicFile.Write(path, stream =>
+        {
+            var bytes = Utf8.GetBytes(string.Join("\n", kept) + "\n");
+            stream.Write(bytes);
+        });
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
         jsonl?.Dispose();
+    }
+
+    private static string Record(string kind, long step, Action<Utf8JsonWriter> fields)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", kind);
+            w.WriteNumber("step", step);
+            fields(w);
+            w.WriteEndObject();
+        }
+
+        return Utf8.GetString(buffer.WrittenSpan);
+    }
+
+    private static long? StepOf(string line)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line.TrimStart('\uFEFF'));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("step", out var s) && s.TryGetInt64(out var step) ? step : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }
 

@@ -31,6 +31,8 @@ public sealed class Trainer : IDisposable
     private double bestValidation = double.NaN;
     private long bestStep;
     private int evalsSinceBest;
+    private readonly DatasetIdentity dataIdentity;
+    private readonly List<string> overrides = new();
 
     /// <summary>Prepares training: moves the model to the device and re-seats its parameters on flat buffers.</summary>
     public Trainer(SlmModel model, TokenDataset data, TrainingOptions options, Device? device = null, TextWriter? log = null)
@@ -40,6 +42,12 @@ public sealed class Trainer : IDisposable
         this.options = options;
         this.device = device ?? Devices.Resolve("auto");
         this.log = log ?? TextWriter.Null;
+        options.Validate();
+        if ((long)options.BatchSize * model.Context > int.MaxValue)
+        {
+            throw new ArgumentException($"Invalid training options:\n  A batch of {options.BatchSize:N0} windows of {model.Context:N0} tokens is {(long)options.BatchSize * model.Context:N0} tokens, more than one tensor can index ({int.MaxValue:N0}).");
+        }
+
         if (model.Vocab != data.VocabSize)
         {
             throw new ArgumentException($"{model.GetName()} has a vocabulary of {model.Vocab:N0} but the data set {data.Name} has {data.VocabSize:N0} tokens.");
@@ -55,6 +63,7 @@ public sealed class Trainer : IDisposable
         ComputeType = options.Bf16 && this.device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
         optimizer = new FlatAdamW(model, options.Optimizer, ComputeType);
         sampler = new WindowSampler(data.Train.Length, model.Context, options.Sampling, options.Seed);
+        dataIdentity = DatasetIdentity.Of(data);
     }
 
     /// <summary>The compute type (bf16 on CUDA when asked, else fp32).</summary>
@@ -248,101 +257,117 @@ public sealed class Trainer : IDisposable
         return Evaluator.Evaluate(model, data[split], protocol, options.Objective, options.BatchSize, device, rng);
     }
 
-    /// <summary>Writes a resumable checkpoint (weights, optimizer, step, RNG states, spec fingerprint) atomically.</summary>
+    /// <summary>Writes a resumable checkpoint (weights, optimizer, step, RNG states, data, options, spec fingerprint) atomically.</summary>
     public void SaveCheckpoint(string path)
     {
         var sampled = sampler.State;
-        var header = new CheckpointHeader
+        var state = new CheckpointState
         {
             Model = model.GetName(),
             Fingerprint = model.Fingerprint,
-            Dataset = $"{data.Name} (vocabulary {data.VocabSize})",
+            Dataset = dataIdentity,
             Step = Step,
-            BestValidation = bestValidation,
+            BestValidation = double.IsNaN(bestValidation) ? null : bestValidation,
             BestStep = bestStep,
             EvalsSinceBest = evalsSinceBest,
-            SamplerRng = sampled.Rng,
-            SamplerEpochSeed = sampled.EpochSeed,
-            SamplerPosition = sampled.Position,
-            SamplerInEpoch = sampled.InEpoch,
+            Sampler = new SamplerState(sampled.Rng, sampled.EpochSeed, sampled.Position, sampled.InEpoch),
             TorchRngState = Convert.ToBase64String(RngState()),
-            Parameters = optimizer.Layout.Select(l => new ParameterSlot(l.Name, l.Offset, l.Shape)).ToList(),
+            Options = new SortedDictionary<string, string>(options.Trajectory().ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+            Overrides = overrides.ToList(),
         };
-        var tensors = new List<(string, Tensor)>
-        {
-            ("master", optimizer.Master),
-            ("adam.m", optimizer.FirstMoment),
-            ("adam.v", optimizer.SecondMoment),
-        };
-        if (bestMaster is not null)
-        {
-            tensors.Add(("best", bestMaster));
-        }
-
-        Checkpoint.Save(path, header, tensors);
+        Checkpoint.Save(path, state, optimizer.Layout, optimizer.Master, optimizer.FirstMoment, optimizer.SecondMoment, bestMaster);
     }
 
-    /// <summary>Continues from a checkpoint written by <see cref="SaveCheckpoint"/> for the same architecture.</summary>
-    public void Resume(string path)
+    /// <summary>
+    /// Continues from a checkpoint written by <see cref="SaveCheckpoint"/> for the same architecture. A checkpoint
+    /// of other data or other trajectory options (<see cref="TrainingOptions.Trajectory"/>) is refused unless
+    /// <paramref name="allow"/> says otherwise; the resume, and any override it used, is recorded in the run log
+    /// (metrics.jsonl, whose records after the checkpoint's step are dropped) and in later checkpoints.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is damaged or not a checkpoint.</exception>
+    /// <exception cref="InvalidOperationException">Another architecture, other data or other options without an override.</exception>
+    public void Resume(string path, ResumeOverrides allow = ResumeOverrides.None)
     {
-        var header = Checkpoint.ReadHeader(path);
-        Checkpoint.EnsureCompatible(header, model, path);
-        var (_, tensors) = Checkpoint.Load(path);
-        try
+        using var contents = Checkpoint.Load(path);
+        var state = contents.State;
+        Checkpoint.EnsureCompatible(state, model, path);
+        var used = new List<string>();
+        if (state.Dataset != dataIdentity)
         {
-            optimizer.Restore(tensors["master"].to(device), tensors["adam.m"].to(device), tensors["adam.v"].to(device), header.Step);
-            Step = header.Step;
-            bestValidation = header.BestValidation;
-            bestStep = header.BestStep;
-            evalsSinceBest = header.EvalsSinceBest;
-            bestMaster?.Dispose();
-            bestMaster = tensors.TryGetValue("best", out var best) ? best.to(device) : null;
-            sampler.Restore((header.SamplerRng, header.SamplerEpochSeed, header.SamplerPosition, header.SamplerInEpoch));
-            if (header.TorchRngState.Length > 0)
+            var what = state.Dataset is null
+                ? $"Checkpoint {path} does not record its data (it was converted from the old format: {state.ConvertedFrom})"
+                : $"Checkpoint {path} was trained on {state.Dataset}";
+            if (!allow.HasFlag(ResumeOverrides.OtherData))
             {
-                using var state = tensor(Convert.FromBase64String(header.TorchRngState), ScalarType.Byte);
-                set_rng_state(state);
+                throw new InvalidOperationException($"{what}; this run has {dataIdentity}. Resuming on other data is refused; pass ResumeOverrides.OtherData (the samples' --resume-other-data) to continue anyway.");
             }
+
+            used.Add($"other data: {dataIdentity} instead of {state.Dataset?.ToString() ?? "unknown"}");
         }
-        finally
+
+        var changes = Changes(state.Options, options.Trajectory());
+        if (changes.Count > 0)
         {
-            foreach (var t in tensors.Values)
+            if (!allow.HasFlag(ResumeOverrides.ChangedOptions))
             {
-                t.Dispose();
+                throw new InvalidOperationException($"Checkpoint {path} was trained with other options: {string.Join("; ", changes)}. Resuming with changed options is refused; pass ResumeOverrides.ChangedOptions (the samples' --resume-changed-options) to continue anyway.");
             }
+
+            used.Add("changed options: " + string.Join("; ", changes));
+        }
+
+        var layout = optimizer.Layout;
+        using (var master = Checkpoint.Flatten(contents.Weights, layout, path))
+        using (var m = Checkpoint.Flatten(contents.FirstMoment, layout, path))
+        using (var v = Checkpoint.Flatten(contents.SecondMoment, layout, path))
+        {
+            optimizer.Restore(master.to(device), m.to(device), v.to(device), state.Step);
+        }
+
+        Step = state.Step;
+        bestValidation = state.BestValidation ?? double.NaN;
+        bestStep = state.BestStep;
+        evalsSinceBest = state.EvalsSinceBest;
+        bestMaster?.Dispose();
+        bestMaster = null;
+        if (contents.Best.Count > 0)
+        {
+            using var best = Checkpoint.Flatten(contents.Best, layout, path);
+            bestMaster = best.to(device);
+        }
+
+        sampler.Restore((state.Sampler.Rng, state.Sampler.EpochSeed, state.Sampler.Position, state.Sampler.InEpoch));
+        if (state.TorchRngState.Length > 0)
+        {
+            using var rng = tensor(Convert.FromBase64String(state.TorchRngState), ScalarType.Byte);
+            set_rng_state(rng);
+        }
+
+        overrides.Clear();
+        overrides.AddRange(state.Overrides);
+        overrides.AddRange(used.Select(u => $"step {state.Step}: {u}"));
+        foreach (var u in used)
+        {
+            log.WriteLine($"Resume override at step {state.Step:N0}: {u}.");
+        }
+
+        if (options.RunDirectory is not null)
+        {
+            RunLog.RewindTo(options.RunDirectory, state.Step, "resume", ("checkpoint", Path.GetFileName(path)), ("overrides", string.Join(" | ", used)));
         }
     }
 
-    /// <summary>Loads only the weights of a checkpoint into <paramref name="model"/> (for evaluation or sampling).</summary>
-    public static CheckpointHeader LoadWeights(SlmModel model, string path, string tensorName = "master")
+    private static List<string> Changes(IReadOnlyDictionary<string, string>? saved, IReadOnlyDictionary<string, string> now)
     {
-        var header = Checkpoint.ReadHeader(path);
-        Checkpoint.EnsureCompatible(header, model, path);
-        var (_, tensors) = Checkpoint.Load(path);
-        try
+        if (saved is null)
         {
-            var flat = tensors.TryGetValue(tensorName, out var chosen) ? chosen : tensors["master"];
-            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            using var noGrad = no_grad();
-            foreach (var slot in header.Parameters)
-            {
-                if (!parameters.TryGetValue(slot.Name, out var p))
-                {
-                    throw new InvalidOperationException($"Checkpoint {path} has a parameter '{slot.Name}' that {model.GetName()} lacks.");
-                }
-
-                p.copy_(flat.narrow(0, slot.Offset, p.numel()).view(slot.Shape).to(p.dtype).to(p.device));
-            }
-
-            return header;
+            return new List<string> { "the checkpoint does not record its options (converted from the old format)" };
         }
-        finally
-        {
-            foreach (var t in tensors.Values)
-            {
-                t.Dispose();
-            }
-        }
+
+        return saved.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(k => saved.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k} {saved.GetValueOrDefault(k) ?? "(none)"} → {now.GetValueOrDefault(k) ?? "(none)"}")
+            .ToList();
     }
 
     private static byte[] RngState()

@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
 using SlmGen.Data;
 
 namespace SlmGen.Training;
@@ -85,4 +88,81 @@ public sealed record TrainingOptions
 
     /// <summary>Write TensorBoard event files into the run directory.</summary>
     public bool TensorBoard { get; init; } = true;
+
+    /// <summary>
+    /// The settings that shape the training trajectory, by name, as invariant text: a resume with any of them
+    /// changed would continue another run than the one checkpointed (a different <see cref="Steps"/> reshapes
+    /// the schedule). Logging, checkpointing and display settings are not among them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Trajectory()
+    {
+        static string N(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["objective"] = Objective.ToString(),
+            ["batch"] = BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["steps"] = Steps.ToString(CultureInfo.InvariantCulture),
+            ["sampling"] = Sampling.ToString(),
+            ["learning_rate"] = N(LearningRate),
+            ["min_learning_rate"] = N(MinLearningRate),
+            ["warmup_steps"] = WarmupSteps.ToString(CultureInfo.InvariantCulture),
+            ["schedule"] = Schedule.ToString(),
+            ["beta1"] = N(Optimizer.Beta1),
+            ["beta2"] = N(Optimizer.Beta2),
+            ["epsilon"] = N(Optimizer.Epsilon),
+            ["weight_decay"] = N(Optimizer.WeightDecay),
+            ["gradient_clip"] = N(Optimizer.GradientClip),
+            ["eval_every"] = EvalEvery.ToString(CultureInfo.InvariantCulture),
+            ["validation"] = Validation.ToString(),
+            ["early_stop_patience"] = EarlyStopPatience.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+            ["bf16"] = Bf16 ? "true" : "false",
+        };
+    }
+
+    /// <summary>Every problem with these options, as one sentence each (empty when they are valid).</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void Need(bool ok, string message)
+        {
+            if (!ok)
+            {
+                problems.Add(message);
+            }
+        }
+
+        static bool Finite(double d) => double.IsFinite(d);
+        Need(Enum.IsDefined(Objective), $"Objective {Objective} is not one of {string.Join(", ", Enum.GetNames<Objective>())}.");
+        Need(Enum.IsDefined(Sampling), $"Sampling {Sampling} is not one of {string.Join(", ", Enum.GetNames<Sampling>())}.");
+        Need(Enum.IsDefined(Schedule), $"Schedule {Schedule} is not one of {string.Join(", ", Enum.GetNames<Schedule>())}.");
+        Need(BatchSize >= 1, $"The batch size must be at least 1 window, not {BatchSize}.");
+        Need(Steps >= 1, $"Steps must be at least 1, not {Steps}.");
+        Need(Finite(LearningRate) && LearningRate >= 0, $"The learning rate must be a number of 0 or more, not {LearningRate}.");
+        Need(Finite(MinLearningRate) && MinLearningRate >= 0 && (Schedule == Schedule.Constant || MinLearningRate <= LearningRate), $"The minimum learning rate of the cosine schedule must be from 0 to the learning rate ({LearningRate}), not {MinLearningRate}.");
+        Need(WarmupSteps >= 0, $"Warm-up steps must be 0 or more, not {WarmupSteps}.");
+        Need(Finite(Optimizer.Beta1) && Optimizer.Beta1 >= 0 && Optimizer.Beta1 < 1, $"AdamW's beta1 must be in [0, 1), not {Optimizer.Beta1}.");
+        Need(Finite(Optimizer.Beta2) && Optimizer.Beta2 >= 0 && Optimizer.Beta2 < 1, $"AdamW's beta2 must be in [0, 1), not {Optimizer.Beta2}.");
+        Need(Finite(Optimizer.Epsilon) && Optimizer.Epsilon > 0, $"AdamW's epsilon must be a positive number, not {Optimizer.Epsilon}.");
+        Need(Finite(Optimizer.WeightDecay) && Optimizer.WeightDecay >= 0, $"Weight decay must be 0 or more, not {Optimizer.WeightDecay}.");
+        Need(Finite(Optimizer.GradientClip) && Optimizer.GradientClip >= 0, $"The gradient clip must be 0 (off) or more, not {Optimizer.GradientClip}.");
+        Need(EvalEvery >= 1, $"Evaluate every N steps needs N of at least 1, not {EvalEvery}.");
+        Need(Validation is not null && Validation.Count >= (Validation.Kind == EvalKind.Sequential ? 0 : 1), $"The validation protocol needs a count of at least 1 ({Validation}).");
+        Need(Test is null || Test.Count >= (Test.Kind == EvalKind.Sequential ? 0 : 1), $"The test protocol needs a count of at least 1 ({Test}).");
+        Need(EarlyStopPatience >= 0, $"Early-stop patience must be 0 (off) or more, not {EarlyStopPatience}.");
+        Need(LogEvery >= 1, $"Log every N steps needs N of at least 1, not {LogEvery}.");
+        Need(CheckpointEvery >= 0, $"Checkpoint every N steps needs N of 0 (at every evaluation) or more, not {CheckpointEvery}.");
+        return problems;
+    }
+
+    /// <summary>Throws with every problem listed when the options are not valid.</summary>
+    /// <exception cref="ArgumentException">At least one option is out of range.</exception>
+    public void Validate()
+    {
+        var problems = Problems();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid training options:\n  " + string.Join("\n  ", problems));
+        }
+    }
 }
