@@ -24,6 +24,12 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <summary>A hash of the normalised spec: checkpoints remember it and refuse another architecture.</summary>
     public abstract string Fingerprint { get; }
 
+    /// <summary>
+    /// The resolved architecture as JSON (every step with its field name, widths and settings), from which
+    /// SlmGen.Interop.PyTorchTwin builds the PyTorch twin with the same parameter names.
+    /// </summary>
+    public abstract string Architecture { get; }
+
     /// <summary>The token embedding's weight precision under quantisation-aware training (0 = full precision).</summary>
     public virtual int EmbeddingWeightBits => 0;
 

@@ -65,6 +65,7 @@ internal sealed record ModelPlan(
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
         "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits",
+        "ArchitectureJson", "Architecture",
     };
 }
 

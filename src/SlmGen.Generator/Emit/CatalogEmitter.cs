@@ -93,7 +93,7 @@ internal static class CatalogEmitter
                 $"\n        {{ \"name\": {Str(x.Name)}, \"kind\": {Str(x.Kind)}, \"parameters\": {x.Parameters}, \"forwardFlopsPerToken\": {x.ForwardFlopsPerToken}, \"trainingFlopsPerToken\": {x.TrainingFlopsPerToken}, \"attentionScoreFlopsPerToken\": {x.AttentionScoreFlopsPerToken} }}")));
             sb.Append("\n      ],\n");
             sb.Append("      \"architecture\": [");
-            sb.Append(string.Join(",", m.Plan.Steps.Select(step => "\n        " + Architecture(m.Plan, step))));
+            sb.Append(string.Join(",", m.Plan.Steps.Select(step => "\n        " + ArchitectureJson.Step(step))));
             sb.Append("\n      ],\n");
             sb.Append("      \"budget\": [");
             sb.Append(string.Join(",", m.Budget.Select(b =>
@@ -105,31 +105,6 @@ internal static class CatalogEmitter
         sb.Append(models.Count > 0 ? "\n  ]\n" : "]\n");
         sb.Append('}');
         return sb.ToString();
-    }
-
-    /// <summary>One plan step as a JSON object: what a twin in another framework needs to build the same module (scripts/gpu/flops_twins.py reads it).</summary>
-    private static string Architecture(ModelPlan plan, PlanStep step)
-    {
-        static string B(bool b) => b ? "true" : "false";
-        static string D(double d) => d.ToString("R", CultureInfo.InvariantCulture);
-        var common = $"\"field\": {Str(step.Field)}, \"in\": {step.InWidth}, \"out\": {step.OutWidth}, \"perPosition\": {B(step.PerPosition)}";
-        return step switch
-        {
-            EmbeddingStep e => $"{{ \"kind\": \"embedding\", {common}, \"vocab\": {e.Vocab}, \"bits\": {e.Bits} }}",
-            PositionsStep p => $"{{ \"kind\": \"positions\", {common}, \"type\": {Str(Model.Names.Of(p.Kind))}, \"rows\": {p.Rows} }}",
-            RopeStep r => $"{{ \"kind\": \"rope\", {common}, \"base\": {D(r.Base)} }}",
-            EmbeddingDropoutStep d => $"{{ \"kind\": \"dropout\", {common}, \"p\": {D(d.Probability)} }}",
-            FlattenStep f => $"{{ \"kind\": \"flatten\", {common}, \"window\": {f.Window} }}",
-            DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",
-            StackStep s => $"{{ \"kind\": \"transformer\", {common}, \"blocks\": {s.Blocks}, \"repeat\": {s.Repeat}, \"heads\": {s.Heads}, \"kvHeads\": {s.KvHeads}, \"headDim\": {s.HeadDim}, \"ffnHidden\": {s.FfnHidden}, " +
-                           $"\"activation\": {Str(Model.Names.Of(s.Activation))}, \"norm\": {Str(Model.Names.Of(s.Norm))}, \"normBias\": {B(s.NormBias)}, \"preNorm\": {B(s.PreNorm)}, " +
-                           $"\"packedQkv\": {B(s.PackedQkv)}, \"attentionBias\": {B(s.AttentionBias)}, \"ffnBias\": {B(s.FfnBias)}, \"dropout\": {D(s.Dropout)}, \"ffnDropout\": {D(s.FfnDropout)}, " +
-                           $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)}, \"blockRepeat\": {s.BlockRepeat}, \"loraRank\": {s.LoraRank}, \"attentionBits\": {s.AttentionBits}, \"mlpBits\": {s.MlpBits}, " +
-                           $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(i => s.Shape(i)).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}",
-            FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
-            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
-            _ => "{}",
-        };
     }
 
     private static void Field(StringBuilder sb, string name, string value) => sb.Append($"      \"{name}\": {Str(value)},\n");

@@ -46,6 +46,9 @@ internal static class CostsEmitter
         w.Line("/// <summary>A hash of the architecture: checkpoints carry it and refuse to load into another one.</summary>");
         w.Line($"public const string SpecFingerprint = \"{fingerprint}\";");
         w.Line();
+        w.Line("/// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>");
+        w.Line($"public const string ArchitectureJson = {Literals.String(ArchitectureJson.Of(plan, fingerprint, costs.PredictsEveryPosition))};");
+        w.Line();
         w.Line("/// <summary>The compile-time costs, by component.</summary>");
         w.Line("public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(");
         w.Indent();
@@ -75,6 +78,9 @@ internal static class CostsEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public override string Fingerprint => SpecFingerprint;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public override string Architecture => ArchitectureJson;");
         w.Close();
         ModelEmitter.CloseNamespace(w, plan);
         return w.ToString();

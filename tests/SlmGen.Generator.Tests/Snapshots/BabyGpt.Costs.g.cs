@@ -44,6 +44,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>A hash of the architecture: checkpoints carry it and refuse to load into another one.</summary>
         public const string SpecFingerprint = "5415c94b60a518ab";
 
+        /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"BabyGpt\", \"fingerprint\": \"5415c94b60a518ab\", \"vocab\": 65, \"context\": 256, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 384, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"type\": \"learned\", \"rows\": 256 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"p\": 0.2 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"blocks\": 6, \"repeat\": 1, \"heads\": 6, \"kvHeads\": 6, \"headDim\": 64, \"ffnHidden\": 1536, \"activation\": \"gelu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.2, \"ffnDropout\": 0, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 384, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"bias\": false, \"bits\": 0 }] }";
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "BabyGpt",
@@ -67,5 +70,8 @@ namespace SlmGen.Samples.Declared
 
         /// <inheritdoc />
         public override string Fingerprint => SpecFingerprint;
+
+        /// <inheritdoc />
+        public override string Architecture => ArchitectureJson;
     }
 }

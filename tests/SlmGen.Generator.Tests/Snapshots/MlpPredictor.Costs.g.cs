@@ -41,6 +41,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>A hash of the architecture: checkpoints carry it and refuse to load into another one.</summary>
         public const string SpecFingerprint = "d57816e900f2929e";
 
+        /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"MlpPredictor\", \"fingerprint\": \"d57816e900f2929e\", \"vocab\": 65, \"context\": 128, \"predictsEveryPosition\": false, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"dense\", \"field\": \"dense1\", \"in\": 16384, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"dense\", \"field\": \"dense2\", \"in\": 256, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 256, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"bias\": true, \"bits\": 0 }] }";
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "MlpPredictor",
@@ -61,5 +64,8 @@ namespace SlmGen.Samples.Declared
 
         /// <inheritdoc />
         public override string Fingerprint => SpecFingerprint;
+
+        /// <inheritdoc />
+        public override string Architecture => ArchitectureJson;
     }
 }

@@ -44,6 +44,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>A hash of the architecture: checkpoints carry it and refuse to load into another one.</summary>
         public const string SpecFingerprint = "8cc8fa4ae924b0ca";
 
+        /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"ThreeLayerTransformer\", \"fingerprint\": \"8cc8fa4ae924b0ca\", \"vocab\": 65, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"type\": \"learned\", \"rows\": 128 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 3, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 256, \"activation\": \"relu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": false, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.1, \"ffnDropout\": 0.1, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 256], [4, 4, 32, 256], [4, 4, 32, 256]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"full\", \"rank\": 0, \"bias\": true, \"bits\": 0 }] }";
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "ThreeLayerTransformer",
@@ -67,5 +70,8 @@ namespace SlmGen.Samples.Declared
 
         /// <inheritdoc />
         public override string Fingerprint => SpecFingerprint;
+
+        /// <inheritdoc />
+        public override string Architecture => ArchitectureJson;
     }
 }

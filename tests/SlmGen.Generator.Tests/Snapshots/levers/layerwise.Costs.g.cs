@@ -53,6 +53,9 @@ namespace Test.Models
         /// <summary>A hash of the architecture: checkpoints carry it and refuse to load into another one.</summary>
         public const string SpecFingerprint = "3fe0db121cf247d7";
 
+        /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverLayerwise\", \"fingerprint\": \"3fe0db121cf247d7\", \"vocab\": 65, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 2, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 128, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[2, 2, 16, 128], [4, 4, 16, 256], [6, 6, 16, 384], [8, 8, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"bias\": false, \"bits\": 0 }] }";
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "LeverLayerwise",
@@ -85,5 +88,8 @@ namespace Test.Models
 
         /// <inheritdoc />
         public override string Fingerprint => SpecFingerprint;
+
+        /// <inheritdoc />
+        public override string Architecture => ArchitectureJson;
     }
 }

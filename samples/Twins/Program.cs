@@ -1,0 +1,167 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using SlmGen;
+using SlmGen.Data;
+using SlmGen.Interop;
+using SlmGen.Samples;
+using SlmGen.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Commands:
+//   export --out DIR       every model: the PyTorch twin (model.py, config.json, model.safetensors, hf/ where it
+//                          has a Hugging Face form) and probe.safetensors (token ids and TorchSharp's fp32 logits)
+//   checkpoint --out DIR   a 3-step training run's checkpoint and its model's logits, for Python's safetensors
+//   data --out DIR         the token splits of a corpus as tokens.safetensors (for scripts/torchrun)
+//   eval --model NAME --weights FILE --out FILE   import PyTorch-trained weights and evaluate them in SlmGen
+var cli = new CommandLine(args);
+var outPath = cli.String("out", "twins", "where files go");
+var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
+var only = cli.Optional("models", "comma list of model names (default: every model)");
+var corpus = cli.String("data", "shakespeare-char", "shakespeare-char (nanoGPT's split), shakespeare-study, ptb or wikitext2");
+var modelName = cli.Optional("model", "eval: the model's name");
+var weights = cli.Optional("weights", "eval: a safetensors state_dict (from PyTorch)");
+var seed = cli.Long("seed", 1234, "seed of the weights and the probe batch");
+if (cli.WantsHelp || cli.Positional.Count == 0)
+{
+    Console.WriteLine("Twins: SlmGen's side of the PyTorch twin check.\n  export | checkpoint | data | eval\n" + cli.Usage);
+    return 0;
+}
+
+cli.EnsureAllKnown();
+var device = Devices.Resolve(deviceName);
+var catalogs = new[] { typeof(SlmGen.Samples.Declared.BabyGpt).Assembly, typeof(SlmGen.Samples.TinyShakespeare.ShakespeareGpt).Assembly, typeof(SlmGen.Samples.Bench.BenchGpt).Assembly, typeof(Twins).Assembly }
+    .SelectMany(ModelCatalog.For).ToList();
+
+switch (cli.Positional[0])
+{
+    case "export":
+        Twins.ExportAll(catalogs.Where(d => only is null || only.Split(',').Any(n => n == d.Name || n == d.FullName)).ToList(), outPath, device, seed);
+        return 0;
+
+    case "checkpoint":
+        Twins.Checkpoint(outPath, device);
+        return 0;
+
+    case "data":
+        Twins.ExportData(Twins.Corpus(corpus), outPath);
+        return 0;
+
+    case "eval":
+        var descriptor = catalogs.FirstOrDefault(d => d.FullName == modelName) ?? catalogs.FirstOrDefault(d => d.Name == modelName) ?? throw new ArgumentException($"--model: no model named '{modelName}'.");
+        Twins.Evaluate(descriptor, weights ?? throw new ArgumentException("eval needs --weights."), Twins.Corpus(corpus), device, outPath);
+        return 0;
+
+    default:
+        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data or eval.");
+}
+
+/// <summary>The commands.</summary>
+internal static class Twins
+{
+    /// <summary>Models whose probe logits have more elements keep only the first and last positions.</summary>
+    private const long FullLogitsLimit = 4_000_000;
+
+    public static TokenDataset Corpus(string name) => name switch
+    {
+        "shakespeare-char" => Corpora.TinyShakespeare(CharSplit.NanoGpt),
+        "shakespeare-study" => Corpora.TinyShakespeare(CharSplit.Study),
+        "ptb" => Corpora.PennTreebank(),
+        "wikitext2" => Corpora.WikiText2(),
+        _ => throw new ArgumentException($"--data: unknown corpus '{name}' (shakespeare-char, shakespeare-study, ptb, wikitext2)."),
+    };
+
+    public static void ExportAll(IReadOnlyList<ModelDescriptor> models, string root, Device device, long seed)
+    {
+        var index = new List<Dictionary<string, object?>>();
+        foreach (var descriptor in models)
+        {
+            var dir = Path.Combine(root, descriptor.FullName);
+            Devices.Seed(seed);
+            using var model = descriptor.Create();
+            model.to(device).eval();
+            var result = model.ExportPyTorch(dir);
+            WriteProbe(model, Path.Combine(dir, "probe.safetensors"), device, seed);
+            index.Add(new Dictionary<string, object?>
+            {
+                ["model"] = descriptor.FullName,
+                ["dir"] = descriptor.FullName,
+                ["huggingFace"] = result.HuggingFace is null ? null : "hf",
+                ["huggingFaceSkipped"] = result.HuggingFaceSkipped,
+            });
+            Console.WriteLine($"{descriptor.FullName,-60} {model.Cost.Parameters,14:N0} parameters  {(result.HuggingFace is null ? "no HF form: " + result.HuggingFaceSkipped : "HF: " + JsonDocument.Parse(File.ReadAllText(Path.Combine(result.HuggingFace, "config.json"))).RootElement.GetProperty("model_type"))}");
+        }
+
+        File.WriteAllText(Path.Combine(root, "index.json"), JsonSerializer.Serialize(new { device = Devices.Describe(device), models = index }, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Token ids (2 windows) and the model's fp32 logits for them, (B, T, V) or (B, V); positions cut to the first and last 8 for large outputs (<c>positions</c> says which).</summary>
+    public static void WriteProbe(SlmModel model, string path, Device device, long seed)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
+        var idx = randint(0, model.Vocab, new long[] { 2, model.Context }, dtype: ScalarType.Int64, generator: generator);
+        var logits = model.call(idx.to(device)).to(ScalarType.Float32).cpu();
+        var positions = arange(logits.dim() == 3 ? logits.shape[1] : 1, dtype: ScalarType.Int64);
+        if (logits.numel() > FullLogitsLimit && logits.dim() == 3)
+        {
+            var t = logits.shape[1];
+            positions = cat(new[] { arange(0, 8, dtype: ScalarType.Int64), arange(t - 8, t, dtype: ScalarType.Int64) }, 0);
+            logits = logits.index_select(1, positions);
+        }
+
+        var tensors = new List<(string, Tensor)> { ("idx", idx), ("logits", logits.contiguous()), ("positions", positions) };
+        using var stream = File.Create(path);
+        SafetensorsFile.Write(stream, tensors, new Dictionary<string, string> { ["device"] = Devices.Describe(device), ["format"] = "pt" });
+    }
+
+    public static void Checkpoint(string root, Device device)
+    {
+        Directory.CreateDirectory(root);
+        var data = Corpora.TinyShakespeare(CharSplit.Study);
+        Devices.Seed(3);
+        using var model = new SlmGen.Samples.Declared.SingleAttention();
+        var options = new TrainingOptions { BatchSize = 4, Steps = 3, EvalEvery = 3, Validation = EvalProtocol.RandomBatches(1), Progress = false, TensorBoard = false, RunDirectory = root, Bf16 = false };
+        using (var trainer = new Trainer(model, data, options, device))
+        {
+            trainer.Train();
+        }
+
+        using var loaded = new SlmGen.Samples.Declared.SingleAttention();
+        SlmGen.Training.Checkpoint.LoadWeights(loaded, Path.Combine(root, "last.ckpt"));
+        loaded.to(device).eval();
+        PyTorchTwin.Export(loaded, Path.Combine(root, "twin"), huggingFace: false);
+        WriteProbe(loaded, Path.Combine(root, "twin", "probe.safetensors"), device, 5);
+        Console.WriteLine($"checkpoint: {Path.Combine(root, "last.ckpt")} ({new FileInfo(Path.Combine(root, "last.ckpt")).Length:N0} bytes)");
+    }
+
+    public static void ExportData(TokenDataset data, string root)
+    {
+        Directory.CreateDirectory(root);
+        var tensors = new List<(string, Tensor)>
+        {
+            ("train", tensor(data.Train.Select(t => (long)t).ToArray())),
+            ("validation", tensor(data.Validation.Select(t => (long)t).ToArray())),
+            ("test", tensor(data.Test.Select(t => (long)t).ToArray())),
+        };
+        using var stream = File.Create(Path.Combine(root, "tokens.safetensors"));
+        SafetensorsFile.Write(stream, tensors, new Dictionary<string, string> { ["format"] = "pt", ["name"] = data.Name, ["vocab"] = data.VocabSize.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        Console.WriteLine($"data: {data.Name}, vocabulary {data.VocabSize}, {data.Train.Length:N0} / {data.Validation.Length:N0} / {data.Test.Length:N0} tokens");
+    }
+
+    /// <summary>Imports weights trained elsewhere and evaluates them on the whole validation split (non-overlapping windows, every position scored), fp32.</summary>
+    public static void Evaluate(ModelDescriptor descriptor, string weights, TokenDataset data, Device device, string outFile)
+    {
+        using var model = descriptor.Create();
+        PyTorchTwin.ImportWeights(model, weights);
+        model.to(device);
+        var result = Evaluator.Evaluate(model, data.Validation, EvalProtocol.Sequential(), Objective.EveryPosition, 32, device);
+        var record = JsonSerializer.Serialize(new { model = descriptor.FullName, weights = Path.GetFileName(weights), data = data.Name, split = "validation", nll = result.Nll, tokens = result.Tokens, device = Devices.Describe(device) });
+        Console.WriteLine(record);
+        File.WriteAllText(outFile, record + "\n");
+    }
+}

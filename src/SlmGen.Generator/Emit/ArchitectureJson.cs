@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Linq;
+using SlmGen.Generator.Analysis;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Emit;
+
+/// <summary>
+/// A model's resolved plan as JSON: every step with its field name, widths and settings — what another
+/// framework needs to build the same module with the same parameter names. The generated model carries it
+/// (<c>ArchitectureJson</c>, the PyTorch twin's config.json) and the cost report lists it per model.
+/// </summary>
+internal static class ArchitectureJson
+{
+    /// <summary>The whole model: name, vocabulary, context, fingerprint and the steps.</summary>
+    public static string Of(ModelPlan plan, string fingerprint, bool predictsEveryPosition) =>
+        "{ \"slmgen\": \"" + ModelEmitter.Version + "\", \"name\": " + Str(plan.ClassName) + ", \"fingerprint\": " + Str(fingerprint) +
+        ", \"vocab\": " + plan.Vocab.ToString(CultureInfo.InvariantCulture) + ", \"context\": " + plan.Context.ToString(CultureInfo.InvariantCulture) +
+        ", \"predictsEveryPosition\": " + (predictsEveryPosition ? "true" : "false") +
+        ", \"architecture\": [" + string.Join(", ", plan.Steps.Select(Step)) + "] }";
+
+    /// <summary>One plan step as a JSON object: what a twin in another framework needs to build the same module (the PyTorch twin, src/SlmGen.Runtime/Interop/twin/model.py, reads it).</summary>
+    public static string Step(PlanStep step)
+    {
+        static string B(bool b) => b ? "true" : "false";
+        static string D(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        var common = $"\"field\": {Str(step.Field)}, \"in\": {step.InWidth}, \"out\": {step.OutWidth}, \"perPosition\": {B(step.PerPosition)}";
+        return step switch
+        {
+            EmbeddingStep e => $"{{ \"kind\": \"embedding\", {common}, \"vocab\": {e.Vocab}, \"bits\": {e.Bits} }}",
+            PositionsStep p => $"{{ \"kind\": \"positions\", {common}, \"type\": {Str(Model.Names.Of(p.Kind))}, \"rows\": {p.Rows} }}",
+            RopeStep r => $"{{ \"kind\": \"rope\", {common}, \"base\": {D(r.Base)} }}",
+            EmbeddingDropoutStep d => $"{{ \"kind\": \"dropout\", {common}, \"p\": {D(d.Probability)} }}",
+            FlattenStep f => $"{{ \"kind\": \"flatten\", {common}, \"window\": {f.Window} }}",
+            DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",
+            StackStep s => $"{{ \"kind\": \"transformer\", {common}, \"blocks\": {s.Blocks}, \"repeat\": {s.Repeat}, \"heads\": {s.Heads}, \"kvHeads\": {s.KvHeads}, \"headDim\": {s.HeadDim}, \"ffnHidden\": {s.FfnHidden}, " +
+                           $"\"activation\": {Str(Model.Names.Of(s.Activation))}, \"norm\": {Str(Model.Names.Of(s.Norm))}, \"normBias\": {B(s.NormBias)}, \"preNorm\": {B(s.PreNorm)}, " +
+                           $"\"packedQkv\": {B(s.PackedQkv)}, \"attentionBias\": {B(s.AttentionBias)}, \"ffnBias\": {B(s.FfnBias)}, \"dropout\": {D(s.Dropout)}, \"ffnDropout\": {D(s.FfnDropout)}, " +
+                           $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)}, \"blockRepeat\": {s.BlockRepeat}, \"loraRank\": {s.LoraRank}, \"attentionBits\": {s.AttentionBits}, \"mlpBits\": {s.MlpBits}, " +
+                           $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(i => s.Shape(i)).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}",
+            FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
+            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
+            _ => "{}",
+        };
+    }
+
+    private static string Str(string value) => Literals.String(value);
+}

@@ -1,0 +1,412 @@
+"""The PyTorch twin of an SlmGen model (written by SlmGen.Interop.PyTorchTwin.Export).
+
+One self-contained module, PyTorch >= 2.1 and nothing else. `SlmGenModel(config)` builds, from the
+"architecture" of config.json (the model's resolved plan, as SlmGen's generator emits it), the same layers
+in the same order as the generated TorchSharp module, with the same parameter names, so that the same
+safetensors file loads into both:
+
+    model = SlmGenModel.from_pretrained("export-dir")        # config.json + model.safetensors
+    logits = model(idx)                                     # (B, T, V); (B, V) for flatten models
+
+Every step mirrors a TorchSharp class of SlmGen.Runtime (Layers/*.cs): the token embedding (wte), learned or
+sinusoidal positions, rotary embeddings inside attention, dropout, dense layers, a flatten of the last
+positions, transformer stacks (pre/post norm, packed or separate q/k/v, grouped-query attention, per-block
+shapes, whole-stack and block-wise repeats, per-application LoRA), the final norm and the head (full,
+tied, factorised), with fake-quantised weights where the spec declares quantisation-aware training.
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["SlmGenModel", "load_safetensors"]
+
+
+# ---------------------------------------------------------------------------------------------- pieces
+
+def activation(name, x):
+    if name == "relu":
+        return F.relu(x)
+    if name == "gelu":
+        return F.gelu(x)
+    if name == "silu":
+        return F.silu(x)
+    if name == "tanh":
+        return torch.tanh(x)
+    if name == "identity":
+        return x
+    raise ValueError(f"unknown activation {name}")
+
+
+def fake_quant(w, bits):
+    """Symmetric per-row fake quantisation with a straight-through gradient (SlmGen.Layers.FakeQuant)."""
+    if not bits:
+        return w
+    levels = (1 << (bits - 1)) - 1
+    scale = w.detach().abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / levels
+    q = (w / scale).round().clamp(-levels, levels) * scale
+    return w + (q - w).detach()
+
+
+class QuantLinear(nn.Module):
+    """nn.Linear whose weight is fake-quantised to `bits` in the forward pass (same parameter names)."""
+
+    def __init__(self, n_in, n_out, bias, bits):
+        super().__init__()
+        init = nn.Linear(n_in, n_out, bias=bias)
+        self.weight = init.weight
+        self.bias = init.bias
+        self.bits = bits
+        self.in_features, self.out_features = n_in, n_out
+
+    def forward(self, x):
+        return F.linear(x, fake_quant(self.weight, self.bits), self.bias)
+
+
+def linear(n_in, n_out, bias, bits=0):
+    return QuantLinear(n_in, n_out, bias, bits) if bits else nn.Linear(n_in, n_out, bias=bias)
+
+
+class RmsNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        xf = x.float()
+        normed = xf * (xf.pow(2).mean(-1, keepdim=True) + self.eps).rsqrt()
+        return normed.to(x.dtype) * self.weight
+
+
+def norm(kind, dim, bias=True):
+    if kind == "layernorm":
+        return nn.LayerNorm(dim, bias=bias)
+    if kind == "rmsnorm":
+        return RmsNorm(dim)
+    return nn.Identity()
+
+
+class SinusoidalPositions(nn.Module):
+    def __init__(self, context, dim):
+        super().__init__()
+        pos = torch.arange(context, dtype=torch.float32).unsqueeze(1)
+        div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+        table = torch.zeros(context, dim)
+        table[:, 0::2] = torch.sin(pos * div)
+        table[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
+        self.register_buffer("table", table, persistent=False)
+
+    def forward(self, x):
+        return self.table[: x.shape[1]].to(x.dtype)
+
+
+class RotaryEmbedding(nn.Module):
+    """Rotary embeddings, rotate-half convention (the first and second halves of each head form the pairs)."""
+
+    def __init__(self, context, head_dim, base):
+        super().__init__()
+        inv = 1.0 / torch.pow(base, torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+        angles = torch.outer(torch.arange(context, dtype=torch.float64), inv)
+        full = torch.cat([angles, angles], dim=1)
+        self.register_buffer("cos_cached", full.cos().float(), persistent=False)
+        self.register_buffer("sin_cached", full.sin().float(), persistent=False)
+
+    def forward(self, x):
+        t, half = x.shape[2], x.shape[3] // 2
+        cos, sin = self.cos_cached[:t].to(x.dtype), self.sin_cached[:t].to(x.dtype)
+        rotated = torch.cat([-x[..., half:], x[..., :half]], dim=3)
+        return x * cos + rotated * sin
+
+
+class LoraAdapter(nn.Module):
+    def __init__(self, n_in, n_out, rank):
+        super().__init__()
+        self.A = nn.Linear(n_in, rank, bias=False)
+        self.B = nn.Linear(rank, n_out, bias=False)
+        nn.init.zeros_(self.B.weight)
+
+    def forward(self, x):
+        return self.B(self.A(x))
+
+
+class LoraSet(nn.Module):
+    """One application's adapters, one per adaptable linear layer of the block, in the block's order."""
+
+    def __init__(self, layers, rank):
+        super().__init__()
+        self.names = [name for name, _, _ in layers]
+        self.adapters = nn.ModuleList(LoraAdapter(n_in, n_out, rank) for _, n_in, n_out in layers)
+
+    def adapt(self, name, x, y):
+        return y + self.adapters[self.names.index(name)](x) if name in self.names else y
+
+
+def call(adapters, name, layer, x):
+    return layer(x) if adapters is None else adapters.adapt(name, x, layer(x))
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, width, heads, kv_heads, head_dim, packed, bias, dropout, context, rope, rope_base, bits):
+        super().__init__()
+        self.width, self.heads, self.kv_heads, self.head_dim = width, heads, kv_heads, head_dim
+        inner, kv_width = heads * head_dim, kv_heads * head_dim
+        self.packed = packed
+        if packed:
+            self.qkv = linear(width, inner + 2 * kv_width, bias, bits)
+        else:
+            self.q_proj = linear(width, inner, bias, bits)
+            self.k_proj = linear(width, kv_width, bias, bits)
+            self.v_proj = linear(width, kv_width, bias, bits)
+        self.proj = linear(inner, width, bias, bits)
+        self.rope = RotaryEmbedding(context, head_dim, rope_base) if rope else None
+        self.dropout = dropout
+        self.adapters = None
+
+    def adaptable(self):
+        inner, kv_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        if self.packed:
+            yield "attn_qkv", self.width, inner + 2 * kv_width
+        else:
+            yield "attn_q", self.width, inner
+            yield "attn_k", self.width, kv_width
+            yield "attn_v", self.width, kv_width
+        yield "attn_proj", inner, self.width
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        h, kv, hd, a = self.heads, self.kv_heads, self.head_dim, self.adapters
+        if self.packed and kv == h:
+            q, k, v = call(a, "attn_qkv", self.qkv, x).view(b, t, 3, h, hd).permute(2, 0, 3, 1, 4).unbind(0)
+        elif self.packed:
+            q, k, v = call(a, "attn_qkv", self.qkv, x).split([h * hd, kv * hd, kv * hd], dim=2)
+            q, k, v = q.view(b, t, h, hd).transpose(1, 2), k.view(b, t, kv, hd).transpose(1, 2), v.view(b, t, kv, hd).transpose(1, 2)
+        else:
+            q = call(a, "attn_q", self.q_proj, x).view(b, t, h, hd).transpose(1, 2)
+            k = call(a, "attn_k", self.k_proj, x).view(b, t, kv, hd).transpose(1, 2)
+            v = call(a, "attn_v", self.v_proj, x).view(b, t, kv, hd).transpose(1, 2)
+        if self.rope is not None:
+            q, k = self.rope(q), self.rope(k)
+        if kv != h:
+            k, v = k.repeat_interleave(h // kv, dim=1), v.repeat_interleave(h // kv, dim=1)
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)
+        return call(a, "attn_proj", self.proj, y.transpose(1, 2).reshape(b, t, h * hd))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, width, hidden, act, bias, dropout, bits):
+        super().__init__()
+        self.drop = nn.Dropout(dropout) if dropout > 0 else None
+        self.fc = linear(width, hidden, bias, bits)
+        self.gate = linear(width, hidden, bias, bits) if act == "swiglu" else None
+        self.proj = linear(hidden, width, bias, bits)
+        self.act = act
+        self.width, self.hidden = width, hidden
+        self.adapters = None
+
+    def adaptable(self):
+        yield "mlp_fc", self.width, self.hidden
+        if self.gate is not None:
+            yield "mlp_gate", self.width, self.hidden
+        yield "mlp_proj", self.hidden, self.width
+
+    def forward(self, x):
+        a = self.adapters
+        if self.gate is None:
+            h = activation(self.act, call(a, "mlp_fc", self.fc, x))
+        else:
+            h = F.silu(call(a, "mlp_gate", self.gate, x)) * call(a, "mlp_fc", self.fc, x)
+        return call(a, "mlp_proj", self.proj, h if self.drop is None else self.drop(h))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, s, shape, context):
+        super().__init__()
+        heads, kv_heads, head_dim, hidden = shape
+        width = s["in"]
+        self.ln_1 = norm(s["norm"], width, s["normBias"])
+        self.attn = CausalSelfAttention(width, heads, kv_heads, head_dim, s["packedQkv"], s["attentionBias"], s["dropout"], context, s["rope"], s["ropeBase"], s["attentionBits"])
+        self.ln_2 = norm(s["norm"], width, s["normBias"])
+        self.mlp = FeedForward(width, hidden, s["activation"], s["ffnBias"], s["ffnDropout"], s["mlpBits"])
+        self.drop_attn = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
+        self.drop_mlp = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
+        self.pre_norm = s["preNorm"]
+        applications = s["repeat"] * s["blockRepeat"]
+        if s["loraRank"] > 0:
+            layers = list(self.attn.adaptable()) + list(self.mlp.adaptable())
+            self.lora = nn.ModuleList(LoraSet(layers, s["loraRank"]) for _ in range(applications))
+        else:
+            self.lora = None
+
+    def use(self, application):
+        if self.lora is not None:
+            # A plain attribute, not a submodule: the adapters are registered once, under lora.
+            object.__setattr__(self.attn, "adapters", self.lora[application])
+            object.__setattr__(self.mlp, "adapters", self.lora[application])
+        return self
+
+    def forward(self, x):
+        def drop(d, y):
+            return y if d is None else d(y)
+
+        if self.pre_norm:
+            x = x + drop(self.drop_attn, self.attn(self.ln_1(x)))
+            return x + drop(self.drop_mlp, self.mlp(self.ln_2(x)))
+        x = self.ln_1(x + drop(self.drop_attn, self.attn(x)))
+        return self.ln_2(x + drop(self.drop_mlp, self.mlp(x)))
+
+
+class Dense(nn.Module):
+    def __init__(self, s):
+        super().__init__()
+        self.fc = linear(s["in"], s["out"], s["bias"], s["bits"])
+        self.drop = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
+        self.act = s["activation"]
+
+    def forward(self, x):
+        y = activation(self.act, self.fc(x))
+        return y if self.drop is None else self.drop(y)
+
+
+class ContextFlatten(nn.Module):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+
+    def forward(self, x):
+        if x.shape[1] < self.window:
+            raise ValueError(f"ContextFlatten needs at least {self.window} positions, got {x.shape[1]}")
+        return x[:, x.shape[1] - self.window:].reshape(x.shape[0], -1)
+
+
+class FactorizedHead(nn.Module):
+    def __init__(self, s):
+        super().__init__()
+        self.down = linear(s["in"], s["rank"], False, s["bits"])
+        self.out = linear(s["rank"], s["out"], s["bias"], s["bits"])
+
+    def forward(self, x):
+        return self.out(self.down(x))
+
+
+class TiedHead(nn.Module):
+    """The head that reuses the token embedding's weight (it holds no parameter of its own)."""
+
+    def __init__(self, bits):
+        super().__init__()
+        self.bits = bits
+
+
+# ---------------------------------------------------------------------------------------------- model
+
+class SlmGenModel(nn.Module):
+    """The model an SlmGen architecture describes, step by step, as the generated TorchSharp module runs it."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.context = config["context"]
+        self.vocab = config["vocab"]
+        self.steps = [(s["kind"], s["field"], s) for s in config["architecture"]]
+        for kind, field, s in self.steps:
+            if kind == "embedding":
+                setattr(self, field, nn.Embedding(s["vocab"], s["out"]))
+                self.embedding_field = field
+            elif kind == "positions" and s["type"] == "learned":
+                setattr(self, field, nn.Embedding(s["rows"], s["out"]))
+            elif kind == "positions":
+                setattr(self, field, SinusoidalPositions(s["rows"], s["out"]))
+            elif kind == "dropout":
+                setattr(self, field, nn.Dropout(s["p"]))
+            elif kind == "flatten":
+                setattr(self, field, ContextFlatten(s["window"]))
+            elif kind == "dense":
+                setattr(self, field, Dense(s))
+            elif kind == "transformer":
+                setattr(self, field, nn.ModuleList(TransformerBlock(s, shape, self.context) for shape in s["shapes"]))
+            elif kind == "final_norm":
+                setattr(self, field, norm(s["norm"], s["in"], s["bias"]))
+            elif kind == "head" and s["type"] == "tied":
+                setattr(self, field, TiedHead(s["bits"]))
+            elif kind == "head" and s["type"] == "factorised":
+                setattr(self, field, FactorizedHead(s))
+            elif kind == "head":
+                setattr(self, field, linear(s["in"], s["out"], s["bias"], s["bits"]))
+            elif kind != "rope":
+                raise ValueError(f"unknown step kind {kind}")
+
+    @property
+    def predicts_every_position(self):
+        return self.config.get("predictsEveryPosition", True)
+
+    def forward(self, idx):
+        x = None
+        embedding_bits = 0
+        for kind, field, s in self.steps:
+            module = getattr(self, field, None) if field else None
+            if kind == "embedding":
+                embedding_bits = s["bits"]
+                table = fake_quant(module.weight, s["bits"])
+                x = table.index_select(0, idx.reshape(-1)).reshape(*idx.shape, table.shape[1]) if s["bits"] else module(idx)
+            elif kind == "positions" and s["type"] == "learned":
+                x = x + module(torch.arange(idx.shape[1], device=idx.device))
+            elif kind == "positions":
+                x = x + module(x)
+            elif kind in ("dropout", "flatten", "dense", "final_norm"):
+                x = module(x)
+            elif kind == "transformer":
+                again = s["blockRepeat"]
+                for p in range(s["repeat"]):
+                    for block in module:
+                        for k in range(again):
+                            x = block.use(p * again + k)(x)
+            elif kind == "head" and s["type"] == "tied":
+                x = F.linear(x, fake_quant(getattr(self, self.embedding_field).weight, s["bits"]))
+            elif kind == "head":
+                x = module(x)
+        return x
+
+    @classmethod
+    def from_pretrained(cls, directory, device="cpu"):
+        with open(os.path.join(directory, "config.json")) as f:
+            model = cls(json.load(f))
+        model.load_state_dict(load_safetensors(os.path.join(directory, "model.safetensors")), strict=True)
+        return model.to(device).eval()
+
+
+def load_safetensors(path):
+    """A state_dict from a safetensors file — an export's model.safetensors, weights trained in PyTorch, or an
+    SlmGen checkpoint (its AdamW moments and best weights, named _adamw.* and _best.*, are left out). Uses
+    the safetensors package when it is installed, else reads the format directly (a JSON header and raw
+    little-endian tensors), so that the twin needs nothing but PyTorch."""
+    try:
+        from safetensors.torch import load_file
+
+        tensors = load_file(path)
+    except ImportError:
+        tensors = _read_safetensors(path)
+    return {k: v for k, v in tensors.items() if not k.startswith("_")}
+
+
+_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64,
+           "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+
+
+def _read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    body = memoryview(data)[8 + n:]
+    result = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        dtype = _DTYPES[entry["dtype"]]
+        flat = torch.frombuffer(bytearray(body[begin:end]), dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
+        result[name] = flat.reshape(entry["shape"])
+    return result
