@@ -37,7 +37,8 @@ def weight_bytes(twin):
     parameter; with it, every quantised matrix packed at its bits plus one fp16 scale per row, the rest bf16."""
     steps = twin.config["architecture"]
     quantized = any(s.get(k, 0) for s in steps for k in ("bits", "attentionBits", "mlpBits"))
-    bits = {id(m.weight): m.bits for m in twin.modules() if isinstance(m, QuantLinear)}
+    # By class name: a twin loaded from an export's own model.py has its own QuantLinear class.
+    bits = {id(m.weight): m.bits for m in twin.modules() if type(m).__name__ == QuantLinear.__name__}
     for s in steps:
         if s["kind"] == "embedding" and s.get("bits", 0):
             bits[id(getattr(twin, s["field"]).weight)] = s["bits"]

@@ -115,6 +115,7 @@ def main():
     p.add_argument("--checkpoint")
     p.add_argument("--out")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--commit", default="unknown")
     args = p.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -147,7 +148,8 @@ def main():
                    max_logits_rel_err=max((r.get("logits_rel_err", 1.0) for r in models), default=0.0),
                    max_hf_logits_rel_err=max((r["hf"]["logits_rel_err"] for r in hf), default=0.0),
                    twin_sources=len(sources), checkpoint_ok=all(r["ok"] for r in records if r.get("kind") == "checkpoint"),
-                   device=device_name, torch=torch.__version__, transformers=transformers.__version__)
+                   device=device_name, torch=torch.__version__, transformers=transformers.__version__, commit=args.commit,
+                   command="bash scripts/pack-device.sh; then on the GPU machine: OUT=... bash scripts/gpu/twins.sh")
     print(json.dumps(summary))
     if out:
         for r in records + [summary]:
