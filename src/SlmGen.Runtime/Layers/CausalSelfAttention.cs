@@ -146,6 +146,18 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             k = rope.call(k);
         }
 
+        // Incremental decoding: this call's keys and values join its cache slot, and the new queries attend to
+        // everything cached (one new query sees every key; a chunk after a prefix needs an explicit mask).
+        var cache = Generation.KvCache.Active;
+        Tensor? mask = null;
+        var causal = true;
+        if (cache is not null)
+        {
+            mask = cache.Mask(t, x.device);
+            causal = cache.Length == 0;
+            (k, v) = cache.Append(k, v);
+        }
+
         if (KvHeads != Heads)
         {
             // Each k/v head serves Heads / KvHeads query heads: repeat it for its group (no FLOPs).
@@ -154,7 +166,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         }
 
         var p = training ? attentionDropout : 0.0;
-        var y = nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: true);
+        var y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask, p: p, is_casual: causal);
         return Linear("attn_proj", proj, y.transpose(1, 2).reshape(b, t, InnerWidth));
     }
 

@@ -26,7 +26,7 @@ public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         table = FixedTables.OnDeviceOf(table, x);
-        return table.narrow(0, 0, x.shape[1]).to(x.dtype);
+        return table.narrow(0, Generation.KvCache.Active?.Length ?? 0, x.shape[1]).to(x.dtype);
     }
 }
 
@@ -61,8 +61,9 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         sin_cached = FixedTables.OnDeviceOf(sin_cached, x);
         var t = x.shape[2];
         var half = x.shape[3] / 2;
-        var cos = cos_cached.narrow(0, 0, t).to(x.dtype);
-        var sin = sin_cached.narrow(0, 0, t).to(x.dtype);
+        var start = Generation.KvCache.Active?.Length ?? 0; // incremental decoding: the new tokens' positions
+        var cos = cos_cached.narrow(0, start, t).to(x.dtype);
+        var sin = sin_cached.narrow(0, start, t).to(x.dtype);
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
         var rotated = cat(new[] { -x2, x1 }, 3);
@@ -93,5 +94,9 @@ internal static class FixedTables
 public static class PositionIds
 {
     /// <summary>arange(T) on the device of <paramref name="idx"/>.</summary>
-    public static Tensor Of(Tensor idx) => arange(idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
+    public static Tensor Of(Tensor idx)
+    {
+        var start = Generation.KvCache.Active?.Length ?? 0; // incremental decoding: the new tokens' positions
+        return arange(start, start + idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
+    }
 }
