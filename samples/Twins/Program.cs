@@ -17,6 +17,7 @@ using static TorchSharp.torch;
 //   checkpoint --out DIR   a 3-step training run's checkpoint and its model's logits, for Python's safetensors
 //   data --out DIR         the token splits of a corpus as tokens.safetensors (for scripts/torchrun)
 //   eval --model NAME --weights FILE --out FILE   import PyTorch-trained weights and evaluate them in SlmGen
+//   generate --model NAME [--weights FILE] --tokens N --out FILE   greedy decoding speed with and without the KV cache
 var cli = new CommandLine(args);
 var outPath = cli.String("out", "twins", "where files go");
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
@@ -25,6 +26,8 @@ var corpus = cli.String("data", "shakespeare-char", "shakespeare-char (nanoGPT's
 var modelName = cli.Optional("model", "eval: the model's name");
 var weights = cli.Optional("weights", "eval: a safetensors state_dict (from PyTorch)");
 var seed = cli.Long("seed", 1234, "seed of the weights and the probe batch");
+var count = cli.Int("tokens", 255, "generate: tokens to decode after a one-token prompt");
+var repeats = cli.Int("repeats", 3, "generate: timed repeats per mode (the fastest is reported)");
 if (cli.WantsHelp || cli.Positional.Count == 0)
 {
     Console.WriteLine("Twins: SlmGen's side of the PyTorch twin check.\n  export | checkpoint | data | eval\n" + cli.Usage);
@@ -55,8 +58,13 @@ switch (cli.Positional[0])
         Twins.Evaluate(descriptor, weights ?? throw new ArgumentException("eval needs --weights."), Twins.Corpus(corpus), device, outPath);
         return 0;
 
+    case "generate":
+        var generated = catalogs.FirstOrDefault(d => d.FullName == modelName) ?? catalogs.FirstOrDefault(d => d.Name == modelName) ?? throw new ArgumentException($"--model: no model named '{modelName}'.");
+        Twins.GenerateSpeed(generated, weights, count, repeats, device, seed, outPath);
+        return 0;
+
     default:
-        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data or eval.");
+        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval or generate.");
 }
 
 /// <summary>The commands.</summary>
@@ -163,5 +171,39 @@ internal static class Twins
         var record = JsonSerializer.Serialize(new { model = descriptor.FullName, weights = Path.GetFileName(weights), data = data.Name, split = "validation", nll = result.Nll, tokens = result.Tokens, device = Devices.Describe(device) });
         Console.WriteLine(record);
         File.WriteAllText(outFile, record + "\n");
+    }
+
+    /// <summary>Greedy decoding of <paramref name="count"/> tokens after token 0, timed with the cache off and on (fp32; the fastest of the repeats).</summary>
+    public static void GenerateSpeed(ModelDescriptor descriptor, string? weights, int count, int repeats, Device device, long seed, string outFile)
+    {
+        Devices.Seed(seed);
+        using var model = descriptor.Create();
+        if (weights is not null)
+        {
+            PyTorchTwin.ImportWeights(model, weights);
+        }
+
+        model.to(device).eval();
+        var records = new List<object>();
+        int[]? reference = null;
+        foreach (var mode in new[] { SlmGen.Generation.KvCacheMode.Off, SlmGen.Generation.KvCacheMode.Exact })
+        {
+            var options = SlmGen.Generation.SamplingOptions.Greedy with { Cache = mode };
+            SlmGen.Generation.TextGenerator.Generate(model, new[] { 0 }, Math.Min(count, 8), options, device); // warm-up
+            var best = double.MaxValue;
+            int[] tokens = Array.Empty<int>();
+            for (var r = 0; r < repeats; r++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                tokens = SlmGen.Generation.TextGenerator.Generate(model, new[] { 0 }, count, options, device);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+
+            reference ??= tokens;
+            records.Add(new { model = descriptor.FullName, cache = mode.ToString(), tokens = count, seconds = best, tokens_per_second = count / best, same_tokens_as_off = tokens.SequenceEqual(reference), device = Devices.Describe(device), generated = tokens });
+            Console.WriteLine($"{mode,-6} {count} tokens in {best:0.000} s: {count / best:N1} tokens/s{(tokens.SequenceEqual(reference) ? string.Empty : " (tokens differ from the full recomputation)")}");
+        }
+
+        File.WriteAllText(outFile, string.Join("\n", records.Select(r => JsonSerializer.Serialize(r))) + "\n");
     }
 }
