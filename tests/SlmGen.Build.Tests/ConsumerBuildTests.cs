@@ -147,6 +147,67 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         Assert.Contains("FromYaml has 104,128 parameters", editorconfig.Output);
     }
 
+    [Fact]
+    public void The_template_and_the_tool_install_from_the_feed_and_work_as_the_readme_says()
+    {
+        // dotnet new slmgen, from the packed template (in a hive of its own, so the machine's templates are untouched).
+        var hive = Path.Combine(workspace.Root, "hive");
+        var templates = Directory.GetFiles(workspace.Feed, "SlmGen.Templates.*.nupkg").Single();
+        var install = Workspace.Run("dotnet", $"new install \"{templates}\" --debug:custom-hive \"{hive}\"", workspace.Root);
+        Assert.True(install.Code == 0, install.Output);
+        var created = Workspace.Run("dotnet", $"new slmgen -n FirstLm -o FirstLm --debug:custom-hive \"{hive}\"", workspace.Root);
+        Assert.True(created.Code == 0, created.Output);
+        var project = Path.Combine(workspace.Root, "FirstLm");
+        workspace.WriteNuGetConfig(project);
+        Assert.Contains($"Version=\"{workspace.PackageVersion}\"", File.ReadAllText(Path.Combine(project, "FirstLm.csproj")));
+
+        var build = Workspace.Run("dotnet", "build -c Release -nologo", project);
+        Assert.True(build.Code == 0, "build failed:\n" + build.Output);
+        var report = Directory.GetFiles(Path.Combine(project, "bin"), "slmgen-costs.json", SearchOption.AllDirectories).Single();
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var parameters = json.RootElement.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("parameters").GetInt64());
+        Assert.Equal(new[] { "TinyGpt", "TinyTransformer" }, parameters.Keys.Order());
+        var run = Workspace.Run("dotnet", "run -c Release --no-build -- TinyGpt 12", project);
+        Assert.True(run.Code == 0, "run failed:\n" + run.Output);
+        Assert.Contains("trained 12 steps", run.Output);
+
+        // The over-budget design fails the build, as the template promises.
+        var model = Path.Combine(project, "TinyTransformer.cs");
+        File.WriteAllText(model, File.ReadAllText(model).Replace("Layers = 2", "Layers = 12"));
+        var over = Workspace.Run("dotnet", "build -c Release -nologo", project);
+        Assert.NotEqual(0, over.Code);
+        Assert.Contains("error SLM0100", over.Output);
+
+        // slmgen, the tool, installed from the same feed.
+        var tools = Path.Combine(workspace.Root, "tools");
+        var tool = Workspace.Run("dotnet", $"tool install SlmGen.Cli --version {workspace.PackageVersion} --tool-path \"{tools}\" --add-source \"{workspace.Feed}\"", workspace.Root);
+        Assert.True(tool.Code == 0, tool.Output);
+        var slmgen = Path.Combine(tools, "slmgen");
+        var baby = Workspace.Run(slmgen, $"costs \"{Path.Combine(Workspace.FindRepo(), "specs", "nanogpt", "baby-gpt.yaml")}\"", workspace.Root);
+        Assert.True(baby.Code == 0, baby.Output);
+        Assert.Contains("10,770,816", baby.Output);
+
+        var costs = Workspace.Run(slmgen, "costs specs/tiny-gpt.yaml --json", project);
+        Assert.True(costs.Code == 0, costs.Output);
+        Assert.Equal(parameters["TinyGpt"], JsonDocument.Parse(costs.Output).RootElement.GetProperty("models")[0].GetProperty("parameters").GetInt64());
+
+        var train = Workspace.Run(slmgen, "train specs/tiny-gpt.yaml --data data/input.txt --steps 10 --batch 4 --eval-every 5 --device cpu --run-dir run --result run/result.json", project);
+        Assert.True(train.Code == 0, train.Output);
+        Assert.Equal(10, JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "run", "result.json"))).RootElement.GetProperty("steps").GetInt64());
+        var sample = Workspace.Run(slmgen, "sample specs/tiny-gpt.yaml --checkpoint run/best.ckpt --data data/input.txt --tokens 30 --temperature 0 --device cpu", project);
+        Assert.True(sample.Code == 0, sample.Output);
+        var export = Workspace.Run(slmgen, "export specs/tiny-gpt.yaml --checkpoint run/last.ckpt --out export", project);
+        Assert.True(export.Code == 0, export.Output);
+        Assert.True(File.Exists(Path.Combine(project, "export", "hf", "config.json")), export.Output);
+
+        var bad = Workspace.Run(slmgen, "costs no-such-spec.yaml", project);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("error: no-such-spec.yaml: no such spec file.", bad.Output);
+        var badOption = Workspace.Run(slmgen, "train specs/tiny-gpt.yaml --data data/input.txt --steps 0", project);
+        Assert.NotEqual(0, badOption.Code);
+        Assert.Contains("--steps must be at least 1", badOption.Output);
+    }
+
     private static void AssertMatches(string pattern, string output) =>
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, pattern), $"/{pattern}/ not found in:\n{output}");
 
@@ -188,10 +249,13 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
 
             CopyTree(Path.Combine(repo, "src"), Path.Combine(Copy, "src"));
             CopyTree(Path.Combine(repo, "build"), Path.Combine(Copy, "build"));
-            var pack = Run("dotnet", $"pack src/SlmGen.Runtime/SlmGen.Runtime.csproj -c Release -o \"{Feed}\" -p:Version={PackageVersion} -nologo", Copy);
-            if (pack.Code != 0)
+            foreach (var project in new[] { "src/SlmGen.Runtime/SlmGen.Runtime.csproj", "src/SlmGen.Cli/SlmGen.Cli.csproj", "src/SlmGen.Templates/SlmGen.Templates.csproj" })
             {
-                throw new InvalidOperationException("pack failed:\n" + pack.Output);
+                var pack = Run("dotnet", $"pack {project} -c Release -o \"{Feed}\" -p:Version={PackageVersion} -nologo", Copy);
+                if (pack.Code != 0)
+                {
+                    throw new InvalidOperationException($"pack {project} failed:\n" + pack.Output);
+                }
             }
         }
 
@@ -202,6 +266,16 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         public string Feed { get; }
 
         public string PackageVersion { get; }
+
+        /// <summary>A nuget.config that adds the local feed to the machine's sources.</summary>
+        public void WriteNuGetConfig(string dir) => File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="slmgen-local" value="{Feed}" />
+              </packageSources>
+            </configuration>
+            """);
 
         public string NewConsumer(string name, string csproj)
         {
@@ -250,11 +324,14 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
             try
             {
                 Directory.Delete(Root, recursive: true);
-                var cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-                                          ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "slmgen", PackageVersion);
-                if (Directory.Exists(cached))
+                foreach (var id in new[] { "slmgen", "slmgen.cli", "slmgen.templates" })
                 {
-                    Directory.Delete(cached, recursive: true);
+                    var cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                                              ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), id, PackageVersion);
+                    if (Directory.Exists(cached))
+                    {
+                        Directory.Delete(cached, recursive: true);
+                    }
                 }
             }
             catch (IOException)
@@ -279,7 +356,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
             return (process.ExitCode, stdout.Result + stderr.Result);
         }
 
-        private static string FindRepo()
+        internal static string FindRepo()
         {
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             {

@@ -51,6 +51,26 @@ public static class Corpora
         return new TokenDataset("tinyshakespeare-" + split.ToString().ToLowerInvariant(), tokenizer, tokenizer.Encode(train), tokenizer.Encode(validation), tokenizer.Encode(test));
     }
 
+    /// <summary>
+    /// Any UTF-8 text file as a character-level data set: the vocabulary is its characters, the first 90% is
+    /// training text and the rest validation (also used as test), as nanoGPT splits Tiny Shakespeare.
+    /// </summary>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The text is too short to split.</exception>
+    public static TokenDataset FromTextFile(string path)
+    {
+        var text = System.IO.File.ReadAllText(path);
+        if (text.Length < 20)
+        {
+            throw new ArgumentException($"{path} has {text.Length} characters; a data set needs more text than that.");
+        }
+
+        var tokenizer = new CharTokenizer(text);
+        var n = (int)(0.9 * text.Length);
+        var validation = tokenizer.Encode(text[n..]);
+        return new TokenDataset(System.IO.Path.GetFileName(path), tokenizer, tokenizer.Encode(text[..n]), validation, validation);
+    }
+
     /// <summary>Penn Treebank (Mikolov's word-level version).</summary>
     public static TokenDataset PennTreebank(WordVocabulary vocabulary = WordVocabulary.StandardEndOfLine, string? dataRoot = null) =>
         Words("ptb", vocabulary, dataRoot);

@@ -72,6 +72,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Completed steps.</summary>
     public long Step { get; private set; }
 
+    /// <summary>Raised at every log point (<see cref="TrainingOptions.LogEvery"/>) and evaluation: for progress displays.</summary>
+    public event Action<TrainingProgress>? Progressed;
+
     /// <summary>The optimizer.</summary>
     public FlatAdamW Optimizer => optimizer;
 
@@ -165,6 +168,7 @@ public sealed class Trainer : IDisposable
                 curve.Add(new CurvePoint(Step, mean, lr, now));
                 runLog.Write("train", Step, ("loss", mean), ("lr", lr), ("tokens_per_second", rate));
                 progress?.Show(Step, mean, lastValidation, rate, clock.Elapsed);
+                Progressed?.Invoke(new TrainingProgress(Step, options.Steps, mean, lastValidation, rate, clock.Elapsed));
                 if (!double.IsFinite(mean))
                 {
                     progress?.Break();
@@ -181,6 +185,7 @@ public sealed class Trainer : IDisposable
                 lastValidation = val.Nll;
                 validation.Add(new ValidationPoint(Step, val.Nll, clock.Elapsed.TotalSeconds));
                 runLog.Write("validation", Step, ("nll", val.Nll), ("perplexity", val.Perplexity), ("bits_per_token", val.BitsPerToken));
+                Progressed?.Invoke(new TrainingProgress(Step, options.Steps, curve.Count > 0 ? curve[^1].TrainLoss : double.NaN, val.Nll, double.NaN, clock.Elapsed));
                 if (double.IsNaN(bestValidation) || val.Nll < bestValidation)
                 {
                     bestValidation = val.Nll;
@@ -383,3 +388,12 @@ public sealed class Trainer : IDisposable
         bestMaster?.Dispose();
     }
 }
+
+/// <summary>A progress report of a running training.</summary>
+/// <param name="Step">Completed steps.</param>
+/// <param name="Steps">Steps of the run.</param>
+/// <param name="Loss">Mean training loss since the last report.</param>
+/// <param name="Validation">The last validation NLL, if any.</param>
+/// <param name="TokensPerSecond">Training throughput since the last report (NaN at an evaluation).</param>
+/// <param name="Elapsed">Time since the start of this Train call.</param>
+public sealed record TrainingProgress(long Step, long Steps, double Loss, double? Validation, double TokensPerSecond, TimeSpan Elapsed);

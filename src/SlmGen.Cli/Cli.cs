@@ -1,0 +1,79 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using SlmGen.Data;
+using SlmGen.Training;
+using TorchSharp;
+
+namespace SlmGen.Cli;
+
+/// <summary>Shared pieces of the commands: running with plain error messages, data sets, models with weights.</summary>
+public static class Cli
+{
+    /// <summary>Parses and runs; a user's mistake is "error: …" on stderr and exit status 2, never a stack trace.</summary>
+    public static int Run(RootCommand root, string[] args)
+    {
+        try
+        {
+            // Exceptions reach the handler below (one line, not a stack trace); Ctrl+C is the train command's own
+            // (it finishes the step and writes the checkpoint).
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        }
+        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or NotSupportedException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine("error: " + e.Message);
+            return 2;
+        }
+    }
+
+    /// <summary>Adds a validator that reports a clear error when <paramref name="ok"/> is false.</summary>
+    public static Option<T> Check<T>(this Option<T> option, Func<T, bool> ok, string rule)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<T>();
+            if (!ok(value))
+            {
+                result.AddError($"{result.IdentifierToken?.Value ?? option.Name} {rule} (got {value}).");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A data set by name (the repository's corpora) or a UTF-8 text file (characters, 90/10 split).</summary>
+    public static TokenDataset Data(string name) => name switch
+    {
+        "shakespeare-char" or "shakespeare" => Corpora.TinyShakespeare(CharSplit.NanoGpt),
+        "shakespeare-study" => Corpora.TinyShakespeare(CharSplit.Study),
+        "ptb" => Corpora.PennTreebank(),
+        "wikitext2" => Corpora.WikiText2(),
+        _ when File.Exists(name) => Corpora.FromTextFile(name),
+        _ => throw new CliException($"--data: '{name}' is neither a file nor one of shakespeare-char, shakespeare-study, ptb, wikitext2 (those read the repository's data/ folder, or SLMGEN_DATA)."),
+    };
+
+    /// <summary>The model of a spec, with weights from a checkpoint (.ckpt) or a safetensors state_dict, on a device.</summary>
+    public static SlmModel Model(string spec, string? weights, TorchSharp.torch.Device device, bool best = false)
+    {
+        var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
+        var model = descriptor.Create();
+        if (weights is not null)
+        {
+            if (!File.Exists(weights))
+            {
+                throw new CliException($"{weights}: no such file.");
+            }
+
+            if (weights.EndsWith(".ckpt", StringComparison.OrdinalIgnoreCase))
+            {
+                Checkpoint.LoadWeights(model, weights, best ? CheckpointWeights.Best : CheckpointWeights.Latest);
+            }
+            else
+            {
+                SlmGen.Interop.PyTorchTwin.ImportWeights(model, weights);
+            }
+        }
+
+        return model.to(device);
+    }
+}

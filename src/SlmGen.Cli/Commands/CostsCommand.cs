@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.CodeAnalysis;
+using Spectre.Console;
+
+namespace SlmGen.Cli.Commands;
+
+/// <summary><c>slmgen costs</c>: the cost table of every model of YAML specs or of a project.</summary>
+public static class CostsCommand
+{
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("specs") { Description = "YAML spec files, or one project (.csproj or its folder) whose build writes slmgen-costs.json", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "print the cost report as JSON (the generator's slmgen-costs.json) instead of tables" };
+        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json };
+        command.SetAction(result => Run(result.GetValue(inputs)!, result.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(string[] inputs, bool json)
+    {
+        string report;
+        IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
+        if (inputs.Length == 1 && (inputs[0].EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) || Directory.Exists(inputs[0])))
+        {
+            report = ProjectReport(inputs[0]);
+        }
+        else
+        {
+            var compiled = SpecCompiler.Compile(inputs);
+            report = compiled.CostReportJson;
+            diagnostics = compiled.Diagnostics;
+        }
+
+        if (json)
+        {
+            Console.WriteLine(report);
+            return 0;
+        }
+
+        foreach (var d in diagnostics)
+        {
+            Console.Error.WriteLine(SpecCompiler.Format(d));
+        }
+
+        using var doc = JsonDocument.Parse(report);
+        var over = false;
+        foreach (var model in doc.RootElement.GetProperty("models").EnumerateArray())
+        {
+            over |= Print(model);
+        }
+
+        return over ? 1 : 0;
+    }
+
+    /// <summary>Prints one model's table; true when it is over a budget.</summary>
+    private static bool Print(JsonElement m)
+    {
+        static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+        var perToken = m.GetProperty("predictsEveryPosition").GetBoolean() ? "token" : "prediction";
+        AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(m.GetProperty("name").GetString()!)}[/] — {Markup.Escape(m.GetProperty("source").GetString()!)}").LeftJustified());
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn("component").AddColumn("kind").AddColumn(new TableColumn("parameters").RightAligned())
+            .AddColumn(new TableColumn($"fwd FLOPs/{perToken}").RightAligned()).AddColumn(new TableColumn($"train FLOPs/{perToken}").RightAligned());
+        foreach (var c in m.GetProperty("components").EnumerateArray())
+        {
+            table.AddRow(Markup.Escape(c.GetProperty("name").GetString()!), c.GetProperty("kind").GetString()!, N(c.GetProperty("parameters").GetInt64()),
+                N(c.GetProperty("forwardFlopsPerToken").GetInt64()), N(c.GetProperty("trainingFlopsPerToken").GetInt64()));
+        }
+
+        table.AddRow("[bold]total[/]", string.Empty, $"[bold]{N(m.GetProperty("parameters").GetInt64())}[/]",
+            $"[bold]{N(m.GetProperty("forwardFlopsPerToken").GetInt64())}[/]", $"[bold]{N(m.GetProperty("trainingFlopsPerToken").GetInt64())}[/]");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(
+            $"vocabulary {N(m.GetProperty("vocab").GetInt64())}, context {N(m.GetProperty("context").GetInt64())}, width {N(m.GetProperty("width").GetInt64())}; " +
+            $"6·N = {N(m.GetProperty("sixNFlopsPerToken").GetInt64())} FLOPs/token");
+        AnsiConsole.MarkupLine(
+            $"memory: weights {Bytes(m.GetProperty("weightBytesFp32").GetInt64())} fp32, {Bytes(m.GetProperty("weightBytesBf16").GetInt64())} bf16, {Bytes(m.GetProperty("weightBytesDeclared").GetInt64())} as declared; " +
+            $"AdamW state {Bytes(m.GetProperty("adamWStateBytes").GetInt64())}; KV cache {Bytes(m.GetProperty("kvCacheBytesPerTokenBf16").GetInt64())}/token (bf16); " +
+            $"activations {Bytes(m.GetProperty("activationBytesPerSequenceFp32").GetInt64())}/sequence (fp32)");
+        var over = false;
+        foreach (var b in m.GetProperty("budget").EnumerateArray())
+        {
+            var isOver = b.GetProperty("over").GetBoolean();
+            over |= isOver;
+            AnsiConsole.MarkupLine($"budget {b.GetProperty("metric").GetString()}: {b.GetProperty("value").GetDouble():N0} of {b.GetProperty("limit").GetDouble():N0} ({b.GetProperty("ratio").GetDouble():P1}) {(isOver ? "[red]OVER[/]" : "[green]ok[/]")}");
+        }
+
+        if (m.GetProperty("budget").GetArrayLength() == 0)
+        {
+            AnsiConsole.MarkupLine("budget: none declared");
+        }
+
+        AnsiConsole.WriteLine();
+        return over;
+    }
+
+    private static string Bytes(long b) => b switch
+    {
+        >= 1L << 30 => $"{b / (double)(1L << 30):0.00} GiB",
+        >= 1L << 20 => $"{b / (double)(1L << 20):0.00} MiB",
+        >= 1L << 10 => $"{b / 1024.0:0.0} KiB",
+        _ => $"{b} B",
+    };
+
+    /// <summary>Builds the project (its build runs the generator and writes slmgen-costs.json) and reads the report.</summary>
+    private static string ProjectReport(string project)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"build \"{project}\" -c Release -nologo -v:q -p:TreatWarningsAsErrors=false") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(psi) ?? throw new CliException("could not start dotnet build.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new CliException($"dotnet build {project} failed:\n{stdout.Result}{stderr}".TrimEnd());
+        }
+
+        var folder = Directory.Exists(project) ? project : Path.GetDirectoryName(Path.GetFullPath(project))!;
+        var report = Directory.EnumerateFiles(Path.Combine(folder, "bin"), "slmgen-costs.json", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+            ?? throw new CliException($"{project} built, but wrote no slmgen-costs.json: does it reference SlmGen and declare models?");
+        return File.ReadAllText(report);
+    }
+}

@@ -1,0 +1,47 @@
+using System;
+using System.CommandLine;
+using SlmGen.Generation;
+using SlmGen.Training;
+
+namespace SlmGen.Cli.Commands;
+
+/// <summary><c>slmgen sample</c>: streamed text from trained weights, with the KV cache.</summary>
+public static class SampleCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<string>("spec") { Description = "the model's YAML spec" };
+        var weights = new Option<string?>("--checkpoint", "--weights") { Description = "a checkpoint (.ckpt) or a safetensors state_dict; without it, the untrained model" };
+        var best = new Option<bool>("--best") { Description = "a checkpoint's best-validation weights" };
+        var data = new Option<string>("--data") { Description = "the corpus whose tokenizer encodes the prompt and decodes the output", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "the text to continue", DefaultValueFactory = _ => "\n" };
+        var tokens = new Option<int>("--tokens") { Description = "tokens to sample", DefaultValueFactory = _ => 200 }.Check(v => v >= 0, "must be 0 or more");
+        var temperature = new Option<double>("--temperature") { Description = "softmax temperature; 0 = greedy", DefaultValueFactory = _ => 0.8 }.Check(v => double.IsFinite(v) && v >= 0, "must be 0 or more");
+        var topK = new Option<int>("--top-k") { Description = "keep the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 }.Check(v => v >= 0, "must be 0 or more");
+        var topP = new Option<double>("--top-p") { Description = "keep the most likely tokens up to probability p", DefaultValueFactory = _ => 1.0 }.Check(v => v > 0 && v <= 1, "must be in (0, 1]");
+        var seed = new Option<long>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 0 };
+        var cache = new Option<string>("--cache") { Description = "exact (the KV cache while the text fits the context, identical to recomputation), sliding (cache past the context too), off", DefaultValueFactory = _ => "exact" };
+        cache.AcceptOnlyFromAmong("exact", "sliding", "off");
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, prompt, tokens, temperature, topK, topP, seed, cache, device };
+        command.SetAction(r =>
+        {
+            var dev = Devices.Resolve(r.GetValue(device));
+            using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
+            var tokenizer = Cli.Data(r.GetValue(data)!).Tokenizer;
+            if (tokenizer.VocabSize != model.Vocab)
+            {
+                throw new CliException($"the model's vocabulary is {model.Vocab:N0}, the data's tokenizer has {tokenizer.VocabSize:N0}.");
+            }
+
+            var text = r.GetValue(prompt)!;
+            var options = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed),
+                r.GetValue(cache) switch { "off" => KvCacheMode.Off, "sliding" => KvCacheMode.Sliding, _ => KvCacheMode.Exact });
+            Console.Write(text);
+            TextGenerator.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, dev, t => Console.Write(tokenizer.Decode(new[] { t })));
+            Console.WriteLine();
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,210 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Threading;
+using SlmGen.Data;
+using SlmGen.Training;
+using TorchSharp;
+using Spectre.Console;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace SlmGen.Cli.Commands;
+
+/// <summary>A run configuration file: the train command's options as YAML keys (snake_case); flags given on the command line win.</summary>
+public sealed class RunConfig
+{
+    public string? Data { get; set; }
+    public long? Steps { get; set; }
+    public int? Batch { get; set; }
+    public double? Lr { get; set; }
+    public double? MinLr { get; set; }
+    public int? Warmup { get; set; }
+    public int? EvalEvery { get; set; }
+    public int? EvalBatches { get; set; }
+    public double? WeightDecay { get; set; }
+    public double? Clip { get; set; }
+    public long? Seed { get; set; }
+    public string? Device { get; set; }
+    public string? RunDir { get; set; }
+    public bool? Fp32 { get; set; }
+
+    /// <summary>Reads a run configuration; an unknown key or a wrong type is an error at its line and column.</summary>
+    public static RunConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliException($"{path}: no such run configuration.");
+        }
+
+        try
+        {
+            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+            return deserializer.Deserialize<RunConfig>(File.ReadAllText(path)) ?? new RunConfig();
+        }
+        catch (YamlException e)
+        {
+            throw new CliException($"{path}({e.Start.Line},{e.Start.Column}): {(e.InnerException ?? e).Message}");
+        }
+    }
+}
+
+/// <summary><c>slmgen train</c>: trains the model of a spec with the generated code, on CPU or CUDA.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<string>("spec") { Description = "the model's YAML spec" };
+        var config = new Option<string?>("--config") { Description = "a YAML run configuration (keys: data, steps, batch, lr, min_lr, warmup, eval_every, eval_batches, weight_decay, clip, seed, device, run_dir, fp32); flags win" };
+        var data = new Option<string?>("--data") { Description = "shakespeare-char, shakespeare-study, ptb, wikitext2, or a UTF-8 text file (characters, 90/10 split)" };
+        var steps = new Option<long?>("--steps") { Description = "optimizer steps (default 1000)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var batch = new Option<int?>("--batch") { Description = "windows per step (default 32)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var lr = new Option<double?>("--lr") { Description = "peak learning rate (default 1e-3)" }.Check(v => v is null || (double.IsFinite(v.Value) && v > 0), "must be a positive number");
+        var minLr = new Option<double?>("--min-lr") { Description = "floor of the cosine decay (default lr/10)" }.Check(v => v is null || (double.IsFinite(v.Value) && v >= 0), "must be 0 or more");
+        var warmup = new Option<int?>("--warmup") { Description = "warm-up steps (default 100, at most a tenth of the steps)" }.Check(v => v is null or >= 0, "must be 0 or more");
+        var evalEvery = new Option<int?>("--eval-every") { Description = "evaluate every N steps (default 250)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var evalBatches = new Option<int?>("--eval-batches") { Description = "random validation batches per evaluation (default 20)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "AdamW weight decay on matrices (default 0.1)" }.Check(v => v is null || (double.IsFinite(v.Value) && v >= 0), "must be 0 or more");
+        var clip = new Option<double?>("--clip") { Description = "gradient-norm clip, 0 = off (default 1)" }.Check(v => v is null || (double.IsFinite(v.Value) && v >= 0), "must be 0 or more");
+        var seed = new Option<long?>("--seed") { Description = "seed of weights, dropout and batches (default 1337)" };
+        var device = new Option<string?>("--device") { Description = "auto (CUDA when available), cpu or cuda (default auto)" };
+        var runDir = new Option<string?>("--run-dir") { Description = "checkpoints (last.ckpt, best.ckpt), metrics.jsonl, TensorBoard events (default runs/<model>)" };
+        var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute over fp32 master weights)" };
+        var resume = new Option<bool>("--resume") { Description = "continue from <run-dir>/last.ckpt" };
+        var otherData = new Option<bool>("--resume-other-data") { Description = "with --resume: continue on other data than the checkpoint's (recorded in the run log)" };
+        var changedOptions = new Option<bool>("--resume-changed-options") { Description = "with --resume: continue with other options than the checkpoint's (recorded in the run log)" };
+        var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
+        var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
+        {
+            spec, config, data, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile,
+        };
+        command.SetAction(r =>
+        {
+            var c = r.GetValue(config) is { } path ? RunConfig.Load(path) : new RunConfig();
+            return Run(
+                r.GetValue(spec)!,
+                r.GetValue(data) ?? c.Data ?? throw new CliException("train needs --data (or data: in --config)."),
+                r.GetValue(steps) ?? c.Steps ?? 1000,
+                r.GetValue(batch) ?? c.Batch ?? 32,
+                r.GetValue(lr) ?? c.Lr ?? 1e-3,
+                r.GetValue(minLr) ?? c.MinLr,
+                r.GetValue(warmup) ?? c.Warmup,
+                r.GetValue(evalEvery) ?? c.EvalEvery ?? 250,
+                r.GetValue(evalBatches) ?? c.EvalBatches ?? 20,
+                r.GetValue(weightDecay) ?? c.WeightDecay ?? 0.1,
+                r.GetValue(clip) ?? c.Clip ?? 1.0,
+                r.GetValue(seed) ?? c.Seed ?? 1337,
+                r.GetValue(device) ?? c.Device ?? "auto",
+                r.GetValue(runDir) ?? c.RunDir,
+                r.GetValue(fp32) || (c.Fp32 ?? false),
+                r.GetValue(resume),
+                (r.GetValue(otherData) ? ResumeOverrides.OtherData : 0) | (r.GetValue(changedOptions) ? ResumeOverrides.ChangedOptions : 0),
+                r.GetValue(resultFile));
+        });
+        return command;
+    }
+
+    private static int Run(string spec, string dataName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
+        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile)
+    {
+        var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
+        var data = Cli.Data(dataName);
+        var device = Devices.Resolve(deviceName);
+        runDir ??= Path.Combine("runs", descriptor.Name);
+        Devices.Seed(seed);
+        using var model = descriptor.Create();
+        model.to(device);
+        var options = new TrainingOptions
+        {
+            Objective = model.PredictsEveryPosition ? Objective.EveryPosition : Objective.LastPosition,
+            BatchSize = batch,
+            Steps = steps,
+            LearningRate = lr,
+            MinLearningRate = minLr ?? lr / 10,
+            WarmupSteps = warmup ?? (int)Math.Min(100, (steps / 10) + 1),
+            Optimizer = new AdamWSettings(Beta1: 0.9, Beta2: 0.99, WeightDecay: weightDecay, GradientClip: clip),
+            EvalEvery = evalEvery,
+            Validation = EvalProtocol.RandomBatches(evalBatches),
+            Seed = seed,
+            Bf16 = !fp32,
+            RunDirectory = runDir,
+            Progress = false,
+        };
+        var cost = model.Cost;
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");
+        using var trainer = new Trainer(model, data, options, device, Console.Out);
+        var last = trainer.LastCheckpointPath!;
+        if (resume)
+        {
+            if (!File.Exists(last))
+            {
+                throw new CliException($"--resume: {last} does not exist.");
+            }
+
+            trainer.Resume(last, overrides);
+            AnsiConsole.MarkupLine($"resumed from {Markup.Escape(last)} at step {trainer.Step:N0}");
+        }
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        var result = Train(trainer, cancel.Token);
+        var validation = trainer.Evaluate(Split.Validation, EvalProtocol.Sequential());
+        AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens");
+        AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.ExactTrainingFlops:0.000e0} exact, {result.SixNFlops:0.000e0} by 6·N");
+        if (resultFile is not null)
+        {
+            var record = new
+            {
+                model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, lr, seed, device = Devices.Describe(device),
+                validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
+                seconds = result.Seconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
+                training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
+            };
+            AtomicFile.Write(resultFile, s => System.Text.Json.JsonSerializer.Serialize(s, record));
+        }
+
+        AnsiConsole.MarkupLine($"checkpoints: {Markup.Escape(last)}, {Markup.Escape(trainer.BestCheckpointPath!)}; sample with: slmgen sample {Markup.Escape(spec)} --checkpoint {Markup.Escape(trainer.BestCheckpointPath!)} --data {Markup.Escape(dataName)}");
+        return 0;
+    }
+
+    /// <summary>Trains with a live Spectre.Console progress bar in a terminal, plain lines otherwise.</summary>
+    private static TrainingResult Train(Trainer trainer, CancellationToken cancel)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
+        {
+            var lastPrint = DateTime.MinValue;
+            trainer.Progressed += p =>
+            {
+                if ((DateTime.UtcNow - lastPrint).TotalSeconds >= 5 || p.Step == p.Steps)
+                {
+                    lastPrint = DateTime.UtcNow;
+                    Console.WriteLine($"step {p.Step:N0}/{p.Steps:N0} loss {p.Loss:0.0000}{(p.Validation is { } v ? $" val {v:0.0000}" : string.Empty)}{(double.IsNaN(p.TokensPerSecond) ? string.Empty : $" | {p.TokensPerSecond:N0} tok/s")} | {p.Elapsed:hh\\:mm\\:ss} elapsed");
+                }
+            };
+            return trainer.Train(cancellation: cancel);
+        }
+
+        TrainingResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("training", maxValue: 1);
+                double rate = 0;
+                trainer.Progressed += p =>
+                {
+                    task.MaxValue = p.Steps;
+                    task.Value = p.Step;
+                    rate = double.IsNaN(p.TokensPerSecond) ? rate : p.TokensPerSecond;
+                    task.Description = $"step {p.Step:N0} loss {p.Loss:0.000}{(p.Validation is { } v ? $" val {v:0.000}" : string.Empty)} {rate:N0} tok/s";
+                };
+                result = trainer.Train(cancellation: cancel);
+            });
+        return result!;
+    }
+}

@@ -1,0 +1,16 @@
+using System;
+using System.CommandLine;
+using SlmGen.Cli;
+using SlmGen.Cli.Commands;
+
+// slmgen: one command line for SlmGen (costs, train, eval, sample, export, sweep). `slmgen --help`, `slmgen <command> --help`.
+var root = new RootCommand("SlmGen: small language models declared as specs, with exact costs before training.")
+{
+    CostsCommand.Create(),
+    TrainCommand.Create(),
+    EvalCommand.Create(),
+    SampleCommand.Create(),
+    ExportCommand.Create(),
+    SweepCommand.Create(),
+};
+return Cli.Run(root, args);

@@ -1,0 +1,156 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace SlmGen.Cli;
+
+/// <summary>The models of compiled specs: their catalog, their cost report, and the generator's diagnostics.</summary>
+/// <param name="Models">The generated models.</param>
+/// <param name="CostReportJson">The cost report (what a project's build writes to slmgen-costs.json).</param>
+/// <param name="Diagnostics">The generator's diagnostics (errors, budget warnings, advice), located in the specs.</param>
+public sealed record CompiledSpecs(IReadOnlyList<ModelDescriptor> Models, string CostReportJson, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    /// <summary>The one model of a single spec.</summary>
+    public ModelDescriptor Single(string path) => Models.Count == 1 ? Models[0] : throw new CliException($"{path} declares {Models.Count} models; expected one.");
+}
+
+/// <summary>
+/// Compiles YAML specs in memory with SlmGen's own generator (the one a project's build runs) and loads the
+/// result: the figures the tool prints are the generated constants, and the model it trains is the generated
+/// TorchSharp module — there is no second implementation of the layers or of the cost model.
+/// </summary>
+public static class SpecCompiler
+{
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+    {
+        _ = typeof(SlmModel).Assembly;
+        _ = typeof(TorchSharp.torch).Assembly;
+        var trusted = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        return trusted
+            .Where(p => Path.GetFileNameWithoutExtension(p) is var n && (n.StartsWith("System", StringComparison.Ordinal) || n is "mscorlib" or "netstandard" or "TorchSharp" or "SlmGen.Runtime"))
+            .Distinct()
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+    });
+
+    /// <summary>Compiles the specs (file paths); errors in a spec come back as located diagnostics.</summary>
+    /// <exception cref="CliException">A spec file is missing, or the specs have errors.</exception>
+    public static CompiledSpecs Compile(IReadOnlyList<string> paths, string rootNamespace = "SlmGen.Cli.Models")
+    {
+        var texts = new List<(string Path, string Text)>();
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path))
+            {
+                throw new CliException($"{path}: no such spec file.");
+            }
+
+            texts.Add((Path.GetFullPath(path), File.ReadAllText(path)));
+        }
+
+        return CompileText(texts, rootNamespace);
+    }
+
+    /// <summary>Compiles specs given as (path, YAML text).</summary>
+    public static CompiledSpecs CompileText(IReadOnlyList<(string Path, string Text)> specs, string rootNamespace = "SlmGen.Cli.Models")
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Latest);
+        var compilation = CSharpCompilation.Create(
+            "SlmGen.Cli.Specs." + Guid.NewGuid().ToString("N")[..8],
+            new[] { CSharpSyntaxTree.ParseText(string.Empty, parse, "Empty.cs") },
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
+        var additional = specs.Select(s => (AdditionalText)new SpecText(s.Path, s.Text)).ToImmutableArray();
+        var options = new OptionsProvider(rootNamespace, specs.Select(s => s.Path));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new SlmGen.Generator.ModelGenerator().AsSourceGenerator() }, additional, parse, options);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var errors = generatorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count > 0)
+        {
+            throw new CliException("The spec has errors:\n" + string.Join("\n", errors.Select(Format)));
+        }
+
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        if (!emitted.Success)
+        {
+            // Never expected: the generator promises compiling code for every spec it accepts.
+            throw new CliException("The generated code did not compile (a generator bug; please report it):\n" +
+                                   string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
+        }
+
+        var assembly = new AssemblyLoadContext("slmgen-specs", isCollectible: false).LoadFromStream(new MemoryStream(image.ToArray()));
+        var report = (string)assembly.GetType("SlmGen.Generated.SlmGenCostReport")!.GetField("Json")!.GetValue(null)!;
+        return new CompiledSpecs(ModelCatalog.For(assembly), report, generatorDiagnostics.ToList());
+    }
+
+    /// <summary>A diagnostic as "file(line,col): severity ID: message".</summary>
+    public static string Format(Diagnostic d)
+    {
+        var span = d.Location.GetMappedLineSpan();
+        var where = span.IsValid ? $"{span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): " : string.Empty;
+        return $"{where}{d.Severity.ToString().ToLowerInvariant()} {d.Id}: {d.GetMessage()}";
+    }
+
+    private sealed class SpecText : AdditionalText
+    {
+        private readonly SourceText text;
+
+        public SpecText(string path, string content)
+        {
+            Path = path;
+            text = SourceText.From(content);
+        }
+
+        public override string Path { get; }
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => text;
+    }
+
+    private sealed class OptionsProvider : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options global;
+        private readonly HashSet<string> specs;
+
+        public OptionsProvider(string rootNamespace, IEnumerable<string> specs)
+        {
+            global = new Options(new Dictionary<string, string> { ["build_property.RootNamespace"] = rootNamespace });
+            this.specs = new HashSet<string>(specs, StringComparer.Ordinal);
+        }
+
+        public override AnalyzerConfigOptions GlobalOptions => global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => specs.Contains(textFile.Path) ? Options.Spec : Options.Empty;
+
+        private sealed class Options : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new(new Dictionary<string, string>());
+            public static readonly Options Spec = new(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
+            private readonly Dictionary<string, string> values;
+
+            public Options(Dictionary<string, string> values) => this.values = values;
+
+            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+        }
+    }
+}
+
+/// <summary>A user's mistake: printed as one line (or a few), exit status 2.</summary>
+public sealed class CliException : Exception
+{
+    /// <summary>Creates the error.</summary>
+    public CliException(string message) : base(message)
+    {
+    }
+}
