@@ -177,6 +177,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         var over = Workspace.Run("dotnet", "build -c Release -nologo", project);
         Assert.NotEqual(0, over.Code);
         Assert.Contains("error SLM0100", over.Output);
+        File.WriteAllText(model, File.ReadAllText(model).Replace("Layers = 12", "Layers = 2"));
 
         // slmgen, the tool, installed from the same feed.
         var tools = Path.Combine(workspace.Root, "tools");
@@ -199,6 +200,37 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         var export = Workspace.Run(slmgen, "export specs/tiny-gpt.yaml --checkpoint run/last.ckpt --out export", project);
         Assert.True(export.Code == 0, export.Output);
         Assert.True(File.Exists(Path.Combine(project, "export", "hf", "config.json")), export.Output);
+
+        // The project's costs (the tool builds it), a run configuration, a refused resume, a sweep.
+        var projectCosts = Workspace.Run(slmgen, "costs .", project);
+        Assert.True(projectCosts.Code == 0, projectCosts.Output);
+        Assert.Contains(parameters["TinyTransformer"].ToString("N0", System.Globalization.CultureInfo.InvariantCulture), projectCosts.Output);
+        File.WriteAllText(Path.Combine(project, "run.yaml"), "data: data/input.txt\nsteps: 6\nbatch: 4\neval_every: 3\ndevice: cpu\nrun_dir: run2\n");
+        var configured = Workspace.Run(slmgen, "train specs/tiny-gpt.yaml --config run.yaml --result run2/result.json", project);
+        Assert.True(configured.Code == 0, configured.Output);
+        Assert.Equal(6, JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "run2", "result.json"))).RootElement.GetProperty("steps").GetInt64());
+        var refused = Workspace.Run(slmgen, "train specs/tiny-gpt.yaml --config run.yaml --steps 9 --resume", project);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("steps 6 → 9", refused.Output);
+        File.WriteAllText(Path.Combine(project, "sweep.yaml"), """
+            base: specs/tiny-gpt.yaml
+            grid:
+              embedding: [32, 128]
+            budget: { max_parameters: 150k }
+            train: { data: data/input.txt, steps: 4, batch: 4, eval_every: 2, device: cpu }
+            out: sweep
+            """);
+        var sweep = Workspace.Run(slmgen, "sweep sweep.yaml", project);
+        Assert.True(sweep.Code == 0, sweep.Output);
+        var points = File.ReadAllLines(Path.Combine(project, "sweep", "results.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, points.Count);
+        Assert.Equal("done", points[0].GetProperty("status").GetString());
+        Assert.StartsWith("over budget: parameters", points[1].GetProperty("status").GetString());
+        var log = Path.Combine(project, "sweep", "p000", "train.log");
+        var trainedAt = File.GetLastWriteTimeUtc(log);
+        var again = Workspace.Run(slmgen, "sweep sweep.yaml", project);
+        Assert.True(again.Code == 0, again.Output);
+        Assert.Equal(trainedAt, File.GetLastWriteTimeUtc(log)); // done points are not trained again
 
         var bad = Workspace.Run(slmgen, "costs no-such-spec.yaml", project);
         Assert.Equal(2, bad.Code);
