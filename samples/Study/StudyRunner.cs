@@ -39,7 +39,7 @@ public sealed class StudyRunner
     public string DeviceName { get; init; } = "";
 
     /// <summary>The generated models of the sample assembly (specs/ and the attribute declarations).</summary>
-    public static ModelDescriptor Model(string name) => ModelCatalog.Find(typeof(SlmGen.Samples.Declared.BabyGpt).Assembly, "SlmGen.Samples." + name);
+    public static ModelDescriptor Model(string name) => ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name);
 
     /// <summary>Trains and tests one entry; returns its record.</summary>
     public RunRecord Run(Experiment experiment, Entry entry, long seed)

@@ -10,20 +10,21 @@ using SlmGen.Samples.StudyReport;
 // Regenerates results/README.md and results/plots/*.png from results/runs/**/*.json.
 //   dotnet run --project samples/StudyReport -c Release [-- --runs results/runs --out results]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture; // the same tables on every machine
-var argsList = args.ToList();
-string Arg(string name, string fallback)
+var root = FindRepo();
+var cli = new SlmGen.Samples.CommandLine(args, "StudyReport: regenerate results/README.md and results/plots from the run records.");
+var runsDir = cli.String("runs", Path.Combine(root, "results", "runs"), "the run records (one JSON file per model and seed)");
+var outDir = cli.String("out", Path.Combine(root, "results"), "where README.md and plots/ go");
+var scale = cli.String("scale", "full", "the records' scale: full or ci");
+var earlierDir = cli.String("earlier", Path.Combine(root, "results", "readings-embedding-dropout"), "records of the earlier reading (embedding dropout)");
+var torchDir = cli.String("torch", Path.Combine(root, "results", "torch-reference"), "PyTorch reference records");
+var soloDir = cli.String("solo", Path.Combine(root, "results", "solo"), "records of runs made alone (timings)");
+if (cli.WantsHelp)
 {
-    var i = argsList.IndexOf("--" + name);
-    return i >= 0 && i + 1 < argsList.Count ? argsList[i + 1] : fallback;
+    Console.WriteLine(cli.Usage);
+    return 0;
 }
 
-var root = FindRepo();
-var runsDir = Arg("runs", Path.Combine(root, "results", "runs"));
-var outDir = Arg("out", Path.Combine(root, "results"));
-var scale = Arg("scale", "full");
-var earlierDir = Arg("earlier", Path.Combine(root, "results", "readings-embedding-dropout"));
-var torchDir = Arg("torch", Path.Combine(root, "results", "torch-reference"));
-var soloDir = Arg("solo", Path.Combine(root, "results", "solo"));
+cli.EnsureAllKnown();
 var records = Directory.GetFiles(runsDir, "*.json", SearchOption.AllDirectories)
     .Select(RunRecord.Load)
     .Where(r => r.Scale == scale)

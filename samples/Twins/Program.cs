@@ -36,7 +36,7 @@ if (cli.WantsHelp || cli.Positional.Count == 0)
 
 cli.EnsureAllKnown();
 var device = Devices.Resolve(deviceName);
-var catalogs = new[] { typeof(SlmGen.Samples.Declared.BabyGpt).Assembly, typeof(SlmGen.Samples.TinyShakespeare.ShakespeareGpt).Assembly, typeof(SlmGen.Samples.Bench.BenchGpt).Assembly, typeof(Twins).Assembly }
+var catalogs = new[] { typeof(SlmGen.Samples.BabyGpt).Assembly, typeof(SlmGen.Samples.TinyShakespeare.ShakespeareGpt).Assembly, typeof(SlmGen.Samples.Bench.BenchGpt).Assembly, typeof(Twins).Assembly }
     .SelectMany(ModelCatalog.For).ToList();
 
 switch (cli.Positional[0])

@@ -42,7 +42,7 @@ public class DropoutPlacementTests
     [InlineData("CharLinear", 0)]        // the study's linear model has no dropout
     public void The_study_models_have_dropout_where_their_specs_put_it(string model, int dropoutModules)
     {
-        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.Declared.BabyGpt).Assembly, "SlmGen.Samples." + model);
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + model);
         using var m = descriptor.Create();
         var dropouts = m.named_modules().Where(n => n.module is Dropout).Select(n => n.name).ToList();
         Assert.Equal(dropoutModules, dropouts.Count);

@@ -9,7 +9,7 @@ namespace SlmGen.Runtime.Tests;
 /// <summary>The compact-model levers on real tensors: grouped-query attention, shared blocks with LoRA.</summary>
 public class LeverTests
 {
-    private static ModelDescriptor Find(string name) => ModelCatalog.Find(typeof(BabyGpt).Assembly, "SlmGen.Samples." + name);
+    private static ModelDescriptor Find(string name) => ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name);
 
     [Fact]
     public void A_model_with_lora_adapters_moves_between_dtypes_and_devices_and_starts_as_its_shared_block()

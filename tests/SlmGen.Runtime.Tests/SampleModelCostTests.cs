@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using SlmGen.Samples.Declared;
+using BabyGpt = SlmGen.Samples.BabyGpt;
 
 namespace SlmGen.Runtime.Tests;
 

@@ -7,7 +7,7 @@ using SlmGen.Interop;
 using SlmGen.Samples;
 using SlmGen.Samples.Declared;
 using SlmGen.Training;
-using BabyGpt = SlmGen.Samples.Declared.BabyGpt;
+using BabyGpt = SlmGen.Samples.BabyGpt;
 using static TorchSharp.torch;
 
 namespace SlmGen.Runtime.Tests;
