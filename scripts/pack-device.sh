@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs the samples that run on the GPU machine (Study, Bench, TinyShakespeare, Twins) into one self-contained
+# Packs the samples that run on the GPU machine (Study, Bench, TinyShakespeare, Twins, and the slmgen tool) into one self-contained
 # publish, without libtorch (the machine's PyTorch provides a CUDA libtorch), as .device/app.tar.xz, and
 # writes .device/run.sh APP ARGS... (see ../shared/device/pack.sh, which does the same for one project).
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=.device
 rm -rf "$out/pub" && mkdir -p "$out"
 grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
-for app in samples/Study/Study.csproj samples/Bench/Bench.csproj samples/TinyShakespeare/TinyShakespeare.csproj samples/Twins/Twins.csproj; do
+for app in samples/Study/Study.csproj samples/Bench/Bench.csproj samples/TinyShakespeare/TinyShakespeare.csproj samples/Twins/Twins.csproj src/SlmGen.Cli/SlmGen.Cli.csproj; do
   dotnet publish "$app" -c Release -r linux-x64 --self-contained true -o "$out/pub" -p:SlmGenBackend=system -nologo -v:q
 done
 if ls "$out/pub" | grep -q '^libtorch_cpu.so'; then
