@@ -17,12 +17,12 @@ train: { data: shakespeare-char, steps: 600, batch: 32, eval_every: 200, device:
 out: $work/sweep
 YAML
 bash .device/run.sh slmgen costs specs/levers/gqa.yaml | tee "$out/cli-costs.txt"
-start=$(date +%s.%N)
+start=$(date +%s)
 bash .device/run.sh slmgen sweep "$work/sweep.yaml" 2>&1 | tee "$out/cli-sweep.txt"
-echo "sweep wall seconds: $(echo "$(date +%s.%N) - $start" | bc)" | tee -a "$out/cli-sweep.txt"
-start=$(date +%s.%N)
+echo "sweep wall seconds: $(( $(date +%s) - start ))" | tee -a "$out/cli-sweep.txt"
+start=$(date +%s)
 bash .device/run.sh slmgen sweep "$work/sweep.yaml" 2>&1 | tail -3
-echo "resumed sweep wall seconds: $(echo "$(date +%s.%N) - $start" | bc)" | tee -a "$out/cli-sweep.txt"
+echo "resumed sweep wall seconds: $(( $(date +%s) - start ))" | tee -a "$out/cli-sweep.txt"
 cp "$work/sweep/results.jsonl" "$out/cli-sweep.jsonl"
 best=$(python3 -c "import json;r=[json.loads(l) for l in open('$work/sweep/results.jsonl')];d=[x for x in r if x['status']=='done'];b=min(d,key=lambda x:x['result']['validation_nll']);print(b['point'])")
 bash .device/run.sh slmgen sample "$work/sweep/points/p$(printf %03d "$best").yaml" --checkpoint "$work/sweep/p$(printf %03d "$best")/best.ckpt" --data shakespeare-char --tokens 300 --temperature 0.8 --top-k 20 --device cuda | tee "$out/cli-sample.txt"
