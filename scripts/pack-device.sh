@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the samples that run on the GPU machine (Study, Bench, TinyShakespeare, Twins, and the slmgen tool) into one self-contained
 # publish, without libtorch (the machine's PyTorch provides a CUDA libtorch), as .device/app.tar.xz, and
-# writes .device/run.sh APP ARGS... (see ../shared/device/pack.sh, which does the same for one project).
+# writes .device/run.sh APP ARGS....
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.device

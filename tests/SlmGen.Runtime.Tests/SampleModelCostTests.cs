@@ -83,7 +83,7 @@ public class SampleModelCostTests
     [Fact]
     public void Baby_gpt_flops_match_pytorch_flop_counter_mode()
     {
-        // PyTorch FlopCounterMode on nanoGPT's baby GPT, batch 64 x 256 (../shared/bench/README.md).
+        // PyTorch FlopCounterMode on nanoGPT's baby GPT, batch 64 x 256 (results/gpu-raw/call1-speed/torch_gpt.txt).
         const long tokens = 64 * 256;
         Assert.Equal(387_364_945_920, BabyGpt.ForwardFlopsPerToken * tokens);
         Assert.Equal(1_181_422_190_592, BabyGpt.TrainingFlopsPerToken * tokens);
