@@ -18,5 +18,6 @@ var root = new RootCommand("SlmGen: small language models declared as specs, wit
     SampleCommand.Create(),
     ExportCommand.Create(),
     SweepCommand.Create(),
+    TokenizerCommand.Create(),
 };
 return Cli.Run(root, args);

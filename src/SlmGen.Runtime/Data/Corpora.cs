@@ -31,24 +31,41 @@ public static class Corpora
     {
         var text = DataFiles.ReadVerified("tinyshakespeare/input.txt", dataRoot);
         var tokenizer = new CharTokenizer(text);
-        string train, validation, test;
+        var (train, validation, test) = ShakespeareSplits(text, split);
+        return new TokenDataset("tinyshakespeare-" + split.ToString().ToLowerInvariant(), tokenizer, tokenizer.Encode(train), tokenizer.Encode(validation), tokenizer.Encode(test));
+    }
+
+    /// <summary>
+    /// The raw text of a corpus's splits: "shakespeare-char" (nanoGPT's 90/10; test = validation),
+    /// "shakespeare-study" (the study's 80/10/10 at paragraph breaks), "ptb", "wikitext2".
+    /// </summary>
+    public static (string Train, string Validation, string Test) Text(string corpus, string? dataRoot = null) => corpus switch
+    {
+        "shakespeare-char" or "shakespeare" => ShakespeareSplits(DataFiles.ReadVerified("tinyshakespeare/input.txt", dataRoot), CharSplit.NanoGpt),
+        "shakespeare-study" => ShakespeareSplits(DataFiles.ReadVerified("tinyshakespeare/input.txt", dataRoot), CharSplit.Study),
+        "ptb" => (DataFiles.ReadVerified("ptb/train.txt", dataRoot), DataFiles.ReadVerified("ptb/valid.txt", dataRoot), DataFiles.ReadVerified("ptb/test.txt", dataRoot)),
+        "wikitext2" => (DataFiles.ReadVerified("wikitext-2/train.txt", dataRoot), DataFiles.ReadVerified("wikitext-2/valid.txt", dataRoot), DataFiles.ReadVerified("wikitext-2/test.txt", dataRoot)),
+        _ => throw new ArgumentException($"Unknown corpus '{corpus}': shakespeare-char, shakespeare-study, ptb or wikitext2."),
+    };
+
+    /// <summary>
+    /// A corpus's splits encoded by any tokenizer (<see cref="Tokenizers.TokenizerSpec"/>), cached on disk: the cache
+    /// file carries the SHA-256 of the text and of the tokenizer and is re-made when either differs.
+    /// </summary>
+    public static TokenDataset Load(string corpus, Tokenizers.TokenizerSpec tokenizer, string? dataRoot = null) =>
+        Tokenizers.TokenCache.Load(corpus, tokenizer, Text(corpus, dataRoot));
+
+    private static (string Train, string Validation, string Test) ShakespeareSplits(string text, CharSplit split)
+    {
         if (split == CharSplit.Study)
         {
             var a = text.LastIndexOf("\n\n", (int)(0.8 * text.Length) - 1, StringComparison.Ordinal);
             var b = text.LastIndexOf("\n\n", (int)(0.9 * text.Length) - 1, StringComparison.Ordinal);
-            train = text[..(a + 1)];
-            validation = text[(a + 2)..(b + 1)];
-            test = text[(b + 2)..];
-        }
-        else
-        {
-            var n = (int)(0.9 * text.Length);
-            train = text[..n];
-            validation = text[n..];
-            test = validation;
+            return (text[..(a + 1)], text[(a + 2)..(b + 1)], text[(b + 2)..]);
         }
 
-        return new TokenDataset("tinyshakespeare-" + split.ToString().ToLowerInvariant(), tokenizer, tokenizer.Encode(train), tokenizer.Encode(validation), tokenizer.Encode(test));
+        var n = (int)(0.9 * text.Length);
+        return (text[..n], text[n..], text[n..]);
     }
 
     /// <summary>

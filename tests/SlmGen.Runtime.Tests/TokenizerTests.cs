@@ -1,0 +1,136 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using SlmGen.Data;
+using SlmGen.Data.Tokenizers;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>SlmGen's BPE trainer, read back by Microsoft.ML.Tokenizers; GPT-2's and cl100k's tokenizers; compression statistics.</summary>
+public class TokenizerTests
+{
+    private static readonly Lazy<string> Shakespeare = new(() => DataFiles.ReadVerified("tinyshakespeare/input.txt"));
+
+    private static string TempDir() => Directory.CreateTempSubdirectory("slmgen-bpe-").FullName;
+
+    [Theory]
+    [InlineData(257)]
+    [InlineData(300)]
+    [InlineData(1024)]
+    public void A_trained_bpe_loads_in_microsoft_ml_tokenizers_and_round_trips_held_out_text(int vocab)
+    {
+        var text = Shakespeare.Value;
+        var train = text[..200_000];
+        var heldOut = text[^20_000..] + " naïve café — 東京 🙂 \t\n  x";
+        var dir = TempDir();
+        var result = BpeTrainer.Train(train, vocab);
+        Assert.Equal(vocab, result.VocabSize);
+        BpeTrainer.Save(result, dir);
+
+        var tokenizer = BpeTextTokenizer.Load(dir);
+        Assert.Equal(vocab, tokenizer.VocabSize);
+        var ids = tokenizer.Encode(heldOut);
+        var bad = ids.Select((id, i) => (id, i)).Where(x => x.id < 0 || x.id >= vocab).ToList();
+        Assert.True(bad.Count == 0, string.Join(", ", bad.Select(x => $"{x.id} at {x.i}: {tokenizer.Decode(ids.Skip(Math.Max(0, x.i - 3)).Take(6))}")));
+        Assert.Equal(heldOut, tokenizer.Decode(ids));
+        if (vocab > 257)
+        {
+            Assert.True(ids.Length < System.Text.Encoding.UTF8.GetByteCount(heldOut), "merges shorten the text");
+        }
+
+        // The files are GPT-2's: vocab.json maps each token once; merges.txt lists each merge in order.
+        var vocabJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "vocab.json"))).RootElement.EnumerateObject().ToList();
+        Assert.Equal(vocab, vocabJson.Select(p => p.Value.GetInt32()).Distinct().Count());
+        var merges = File.ReadAllLines(Path.Combine(dir, "merges.txt"));
+        Assert.Equal("#version: 0.2", merges[0]);
+        Assert.Equal(result.Merges.Count, merges.Length - 1);
+    }
+
+    [Fact]
+    public void Training_is_deterministic_and_merges_the_most_frequent_pair_first()
+    {
+        var text = string.Concat(Enumerable.Repeat("abab abab abc ", 50));
+        var a = BpeTrainer.Train(text, 263);
+        var b = BpeTrainer.Train(text, 263);
+        Assert.Equal(a.Tokens, b.Tokens);
+        Assert.Equal(a.Merges, b.Merges);
+        Assert.Equal(("a", "b"), a.Merges[0]); // "ab" occurs 250 times, more than any other pair
+    }
+
+    [Fact]
+    public void Gpt2_and_cl100k_come_from_the_packages_and_round_trip()
+    {
+        var text = Shakespeare.Value[..5_000];
+        foreach (var tokenizer in new ITokenizer[] { TiktokenTextTokenizer.Gpt2(), TiktokenTextTokenizer.Cl100k() })
+        {
+            var ids = tokenizer.Encode(text);
+            Assert.Equal(text, tokenizer.Decode(ids));
+            Assert.All(ids, id => Assert.InRange(id, 0, tokenizer.VocabSize - 1));
+            var stats = TokenizerStats.Measure("t", tokenizer, text, "shakespeare[:5000]");
+            Assert.InRange(stats.CharactersPerToken, 2.5, 6);
+        }
+
+        Assert.Equal(new[] { 15496, 995 }, TiktokenTextTokenizer.Gpt2().Encode("Hello world")); // GPT-2's published ids
+    }
+}
+
+/// <summary>Tokenized corpora: every tokenizer over the repository's corpora, cached with checksums.</summary>
+public class TokenizedCorpusTests
+{
+    [Fact]
+    public void Tokenized_splits_are_cached_and_a_damaged_cache_file_is_made_again()
+    {
+        var cache = Directory.CreateTempSubdirectory("slmgen-tokens-").FullName;
+        Environment.SetEnvironmentVariable("SLMGEN_CACHE", cache);
+        try
+        {
+            var spec = TokenizerSpec.Parse("bpe:" + Path.Combine(Path.GetDirectoryName(DataFiles.Root())!, "data", "tokenizers", "bpe-shakespeare-1024"));
+            var first = Corpora.Load("shakespeare-char", spec);
+            var file = Directory.GetFiles(cache, "*.safetensors").Single();
+            var second = Corpora.Load("shakespeare-char", spec);
+            Assert.Equal(first.Train, second.Train);
+            Assert.Equal(first.Validation, second.Validation);
+            Assert.Equal(1024, first.VocabSize);
+            Assert.Equal("shakespeare-char-bpe-shakespeare-1024", first.Name);
+
+            var bytes = File.ReadAllBytes(file);
+            bytes[^5] ^= 0x40;
+            File.WriteAllBytes(file, bytes);
+            var remade = Corpora.Load("shakespeare-char", spec);
+            Assert.Equal(first.Train, remade.Train);
+            Assert.NotEqual(bytes, File.ReadAllBytes(file));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SLMGEN_CACHE", null);
+        }
+    }
+
+    [Fact]
+    public void The_committed_statistics_are_what_the_tokenizers_give_on_tiny_shakespeare()
+    {
+        var root = Path.GetDirectoryName(DataFiles.Root())!;
+        var rows = File.ReadLines(Path.Combine(root, "data", "tokenizers", "stats.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("corpus").GetString() == "shakespeare-char" && r.GetProperty("split").GetString() == "validation").ToList();
+        Assert.Equal(7, rows.Count);
+        var text = Corpora.Text("shakespeare-char").Validation;
+        foreach (var row in rows)
+        {
+            var name = row.GetProperty("tokenizer").GetString()!;
+            var spec = TokenizerSpec.Parse(name.StartsWith("bpe-", StringComparison.Ordinal) ? "bpe:" + Path.Combine(root, "data", "tokenizers", name) : name);
+            var tokenizer = spec.Create(Corpora.Text("shakespeare-char"));
+            Assert.Equal(row.GetProperty("Tokens").GetInt64(), tokenizer.Encode(text).LongLength);
+            Assert.Equal(row.GetProperty("vocab").GetInt32(), tokenizer.VocabSize);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_tokenizer_or_a_folder_without_files_is_a_clear_error()
+    {
+        Assert.Contains("Unknown tokenizer 'sentencepiece'", Assert.Throws<ArgumentException>(() => TokenizerSpec.Parse("sentencepiece")).Message);
+        var empty = Directory.CreateTempSubdirectory("slmgen-empty-").FullName;
+        Assert.Contains("vocab.json", Assert.Throws<FileNotFoundException>(() => TokenizerSpec.Parse("bpe:" + empty).Create(("a b", "a", "b"))).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BpeTrainer.Train("abc", 256));
+    }
+}
