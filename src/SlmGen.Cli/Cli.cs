@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.IO;
 using SlmGen.Data;
+using SlmGen.Data.Tokenizers;
 using SlmGen.Training;
 using TorchSharp;
 
@@ -39,6 +40,28 @@ public static class Cli
             }
         });
         return option;
+    }
+
+    /// <summary>
+    /// A data set by corpus name or text file, encoded by <paramref name="tokenizer"/> (chars, bytes, words, gpt2, cl100k,
+    /// bpe:DIR; tokenized splits are cached), or with the corpus's own tokenizer when none is given.
+    /// </summary>
+    public static TokenDataset Data(string name, string? tokenizer)
+    {
+        if (tokenizer is null)
+        {
+            return Data(name);
+        }
+
+        var spec = TokenizerSpec.Parse(tokenizer);
+        if (File.Exists(name))
+        {
+            var text = File.ReadAllText(name);
+            var n = (int)(0.9 * text.Length);
+            return TokenCache.Load(Path.GetFileName(name), spec, (text[..n], text[n..], text[n..]));
+        }
+
+        return Corpora.Load(name, spec);
     }
 
     /// <summary>A data set by name (the repository's corpora) or a UTF-8 text file (characters, 90/10 split).</summary>

@@ -134,3 +134,53 @@ public class TokenizedCorpusTests
         Assert.Throws<ArgumentOutOfRangeException>(() => BpeTrainer.Train("abc", 256));
     }
 }
+
+/// <summary>Costs and NLL per unit of text.</summary>
+public class TextCostTests
+{
+    [Fact]
+    public void Per_character_costs_are_per_token_costs_times_tokens_per_character()
+    {
+        var text = Corpora.Text("shakespeare-char").Train;
+        var tokenizer = TokenizerSpec.Parse("gpt2").Create(("", "", ""));
+        var stats = TokenizerStats.Measure("gpt2", tokenizer, text, "shakespeare train");
+        var cost = SlmGen.Samples.BabyGpt.Costs;
+        var perText = new TextCost(cost, stats);
+        var tokensPerChar = (double)stats.Tokens / stats.Characters;
+        Assert.Equal(cost.ForwardFlopsPerToken * tokensPerChar, perText.ForwardFlopsPerCharacter, 6);
+        Assert.Equal(cost.TrainingFlopsPerToken * tokensPerChar, perText.TrainingFlopsPerCharacter, 6);
+        Assert.Equal(cost.TrainingFlopsPerToken * (double)stats.Tokens / stats.Bytes, perText.TrainingFlopsPerByte, 6);
+        Assert.Equal(cost.Context * (double)stats.Characters / stats.Tokens, perText.ContextCharacters, 9);
+        Assert.Equal(perText.TrainingFlopsPerCharacter * 1e6, perText.TrainingFlopsForCharacters(1e6), 3);
+    }
+
+    [Fact]
+    public void Bits_per_character_of_a_character_model_are_its_nats_per_character_over_ln_2()
+    {
+        var data = Corpora.TinyShakespeare(CharSplit.NanoGpt);
+        SlmGen.Training.Devices.Seed(3);
+        using var model = new SlmGen.Samples.Declared.SingleAttention();
+        var result = SlmGen.Training.Evaluator.EvaluateText(model, data.Validation[..4000], data.Tokenizer, 8, TorchSharp.torch.CPU);
+        Assert.Equal(result.Tokens, result.Characters);
+        Assert.Equal(result.Nll / Math.Log(2), result.BitsPerCharacter!.Value, 12);
+        Assert.Equal(result.BitsPerToken, result.BitsPerCharacter!.Value, 12);
+    }
+
+    [Fact]
+    public void Bits_per_character_of_a_bpe_model_count_the_characters_its_tokens_cover()
+    {
+        var root = Path.GetDirectoryName(DataFiles.Root())!;
+        var spec = TokenizerSpec.Parse("bpe:" + Path.Combine(root, "data", "tokenizers", "bpe-shakespeare-1024"));
+        var text = Corpora.Text("shakespeare-char");
+        var tokenizer = spec.Create(text);
+        var tokens = tokenizer.Encode(text.Validation[..5000]);
+        SlmGen.Training.Devices.Seed(3);
+        using var model = new SlmGen.Samples.BpeShakespeare1024();
+        var result = SlmGen.Training.Evaluator.EvaluateText(model, tokens, tokenizer, 8, TorchSharp.torch.CPU);
+        var windows = (tokens.Length - 129) / 128 + 1; // starts 0, 128, ... while start + 128 < length
+        Assert.Equal(windows * 128L, result.Tokens);
+        Assert.Equal(tokenizer.Decode(tokens.Skip(1).Take(windows * 128)).Length, result.Characters);
+        Assert.Equal(result.Nll * result.Tokens / Math.Log(2) / result.Characters!.Value, result.BitsPerCharacter!.Value, 12);
+        Assert.True(result.BitsPerCharacter < result.BitsPerToken, "a BPE token covers more than one character");
+    }
+}

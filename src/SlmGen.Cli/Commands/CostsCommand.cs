@@ -18,12 +18,28 @@ public static class CostsCommand
     {
         var inputs = new Argument<string[]>("specs") { Description = "YAML spec files, or one project (.csproj or its folder) whose build writes slmgen-costs.json", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "print the cost report as JSON (the generator's slmgen-costs.json) instead of tables" };
-        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json };
-        command.SetAction(result => Run(result.GetValue(inputs)!, result.GetValue(json)));
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "with --data: also give the costs per character and per byte, for this tokenizer's compression (chars, bytes, words, gpt2, cl100k, bpe:DIR)" };
+        var data = new Option<string?>("--data") { Description = "with --tokenizer: the corpus whose training split measures the compression" };
+        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data };
+        command.SetAction(result =>
+        {
+            var text = result.GetValue(tokenizer) is { } t
+                ? Compression(t, result.GetValue(data) ?? throw new CliException("--tokenizer needs --data (the corpus that measures its compression)."))
+                : null;
+            return Run(result.GetValue(inputs)!, result.GetValue(json), text);
+        });
         return command;
     }
 
-    private static int Run(string[] inputs, bool json)
+    /// <summary>The tokenizer's compression on the training split of a corpus (tokenized splits are cached).</summary>
+    private static SlmGen.Data.Tokenizers.TokenizerStats Compression(string tokenizer, string corpus)
+    {
+        var dataset = Cli.Data(corpus, tokenizer);
+        var train = File.Exists(corpus) ? File.ReadAllText(corpus)[..(int)(0.9 * File.ReadAllText(corpus).Length)] : SlmGen.Data.Corpora.Text(corpus).Train;
+        return new SlmGen.Data.Tokenizers.TokenizerStats(tokenizer, corpus + " (training split)", train.Length, System.Text.Encoding.UTF8.GetByteCount(train), dataset.Train.Length);
+    }
+
+    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text)
     {
         string report;
         IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
@@ -54,6 +70,10 @@ public static class CostsCommand
         foreach (var model in doc.RootElement.GetProperty("models").EnumerateArray())
         {
             over |= Print(model);
+            if (text is not null)
+            {
+                PrintText(model, text);
+            }
         }
 
         return over ? 1 : 0;
@@ -99,6 +119,21 @@ public static class CostsCommand
 
         AnsiConsole.WriteLine();
         return over;
+    }
+
+    /// <summary>The per-character and per-byte figures (<see cref="TextCost"/>) for a tokenizer's compression.</summary>
+    private static void PrintText(JsonElement m, SlmGen.Data.Tokenizers.TokenizerStats stats)
+    {
+        if (stats.Tokens > 0)
+        {
+            var fwd = m.GetProperty("forwardFlopsPerToken").GetInt64() / stats.CharactersPerToken;
+            var train = m.GetProperty("trainingFlopsPerToken").GetInt64() / stats.CharactersPerToken;
+            var reach = m.GetProperty("context").GetInt64() * stats.CharactersPerToken;
+            AnsiConsole.MarkupLine($"per text ({Markup.Escape(stats.Tokenizer)} on {Markup.Escape(stats.Text)}: {stats.CharactersPerToken:0.000} characters, {stats.BytesPerToken:0.000} bytes per token): " +
+                $"{fwd:N0} forward / {train:N0} training FLOPs per character, {m.GetProperty("trainingFlopsPerToken").GetInt64() / stats.BytesPerToken:N0} training FLOPs per byte; the context reaches {reach:N0} characters; " +
+                $"KV cache {m.GetProperty("kvCacheBytesPerTokenBf16").GetInt64() / stats.CharactersPerToken:N1} B per character");
+            AnsiConsole.WriteLine();
+        }
     }
 
     private static string Bytes(long b) => b switch

@@ -14,24 +14,24 @@ public static class EvalCommand
         var weights = new Option<string>("--checkpoint", "--weights") { Description = "a checkpoint (.ckpt) or a safetensors state_dict (e.g. trained in PyTorch)", Required = true };
         var best = new Option<bool>("--best") { Description = "a checkpoint's best-validation weights instead of its latest" };
         var data = new Option<string>("--data") { Description = "shakespeare-char, shakespeare-study, ptb, wikitext2, or a text file", Required = true };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "chars, bytes, words, gpt2, cl100k or bpe:DIR (default: the corpus's own)" };
         var split = new Option<string>("--split") { Description = "validation or test", DefaultValueFactory = _ => "validation" };
         split.AcceptOnlyFromAmong("validation", "test");
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-        var command = new Command("eval", "Evaluate weights on the whole validation or test split (non-overlapping windows, every position scored).") { spec, weights, best, data, split, device };
+        var command = new Command("eval", "Evaluate weights on the whole validation or test split (non-overlapping windows, every position scored).") { spec, weights, best, data, tokenizer, split, device };
         command.SetAction(r =>
         {
             var dev = Devices.Resolve(r.GetValue(device));
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
-            var dataset = Cli.Data(r.GetValue(data)!);
+            var dataset = Cli.Data(r.GetValue(data)!, r.GetValue(tokenizer));
             if (dataset.VocabSize != model.Vocab)
             {
                 throw new CliException($"the model's vocabulary is {model.Vocab:N0}, the data's {dataset.VocabSize:N0}.");
             }
 
             var which = r.GetValue(split) == "test" ? Split.Test : Split.Validation;
-            var objective = model.PredictsEveryPosition ? Objective.EveryPosition : Objective.LastPosition;
-            var result = Evaluator.Evaluate(model, dataset[which], EvalProtocol.Sequential(), objective, 32, dev);
-            AnsiConsole.MarkupLine($"{which.ToString().ToLowerInvariant()} NLL [bold]{result.Nll:0.0000}[/] nats/token, {result.BitsPerToken:0.0000} bits/token, perplexity {result.Perplexity:0.00}, over {result.Tokens:N0} tokens");
+            var result = Evaluator.EvaluateText(model, dataset[which], dataset.Tokenizer, 32, dev);
+            AnsiConsole.MarkupLine($"{which.ToString().ToLowerInvariant()} NLL [bold]{result.Nll:0.0000}[/] nats/token, {result.BitsPerToken:0.0000} bits/token, [bold]{result.BitsPerCharacter:0.0000} bits/character[/], {result.BitsPerByte:0.0000} bits/byte, perplexity {result.Perplexity:0.00}, over {result.Tokens:N0} tokens ({result.Characters:N0} characters)");
             return 0;
         });
         return command;

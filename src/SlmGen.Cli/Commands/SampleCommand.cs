@@ -14,6 +14,7 @@ public static class SampleCommand
         var weights = new Option<string?>("--checkpoint", "--weights") { Description = "a checkpoint (.ckpt) or a safetensors state_dict; without it, the untrained model" };
         var best = new Option<bool>("--best") { Description = "a checkpoint's best-validation weights" };
         var data = new Option<string>("--data") { Description = "the corpus whose tokenizer encodes the prompt and decodes the output", Required = true };
+        var tokenizerOption = new Option<string?>("--tokenizer") { Description = "chars, bytes, words, gpt2, cl100k or bpe:DIR (default: the corpus's own)" };
         var prompt = new Option<string>("--prompt") { Description = "the text to continue", DefaultValueFactory = _ => "\n" };
         var tokens = new Option<int>("--tokens") { Description = "tokens to sample", DefaultValueFactory = _ => 200 }.Check(v => v >= 0, "must be 0 or more");
         var temperature = new Option<double>("--temperature") { Description = "softmax temperature; 0 = greedy", DefaultValueFactory = _ => 0.8 }.Check(v => double.IsFinite(v) && v >= 0, "must be 0 or more");
@@ -23,12 +24,12 @@ public static class SampleCommand
         var cache = new Option<string>("--cache") { Description = "exact (the KV cache while the text fits the context, identical to recomputation), sliding (cache past the context too), off", DefaultValueFactory = _ => "exact" };
         cache.AcceptOnlyFromAmong("exact", "sliding", "off");
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, prompt, tokens, temperature, topK, topP, seed, cache, device };
+        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device };
         command.SetAction(r =>
         {
             var dev = Devices.Resolve(r.GetValue(device));
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
-            var tokenizer = Cli.Data(r.GetValue(data)!).Tokenizer;
+            var tokenizer = Cli.Data(r.GetValue(data)!, r.GetValue(tokenizerOption)).Tokenizer;
             if (tokenizer.VocabSize != model.Vocab)
             {
                 throw new CliException($"the model's vocabulary is {model.Vocab:N0}, the data's tokenizer has {tokenizer.VocabSize:N0}.");

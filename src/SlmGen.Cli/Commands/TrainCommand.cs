@@ -16,6 +16,7 @@ namespace SlmGen.Cli.Commands;
 public sealed class RunConfig
 {
     public string? Data { get; set; }
+    public string? Tokenizer { get; set; }
     public long? Steps { get; set; }
     public int? Batch { get; set; }
     public double? Lr { get; set; }
@@ -58,6 +59,7 @@ public static class TrainCommand
         var spec = new Argument<string>("spec") { Description = "the model's YAML spec" };
         var config = new Option<string?>("--config") { Description = "a YAML run configuration (keys: data, steps, batch, lr, min_lr, warmup, eval_every, eval_batches, weight_decay, clip, seed, device, run_dir, fp32); flags win" };
         var data = new Option<string?>("--data") { Description = "shakespeare-char, shakespeare-study, ptb, wikitext2, or a UTF-8 text file (characters, 90/10 split)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "chars, bytes, words, gpt2, cl100k or bpe:DIR (default: the corpus's own: characters or words); the spec's vocab must equal its vocabulary" };
         var steps = new Option<long?>("--steps") { Description = "optimizer steps (default 1000)" }.Check(v => v is null or >= 1, "must be at least 1");
         var batch = new Option<int?>("--batch") { Description = "windows per step (default 32)" }.Check(v => v is null or >= 1, "must be at least 1");
         var lr = new Option<double?>("--lr") { Description = "peak learning rate (default 1e-3)" }.Check(v => v is null || (double.IsFinite(v.Value) && v > 0), "must be a positive number");
@@ -77,7 +79,7 @@ public static class TrainCommand
         var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
         var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
         {
-            spec, config, data, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile,
+            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile,
         };
         command.SetAction(r =>
         {
@@ -85,6 +87,7 @@ public static class TrainCommand
             return Run(
                 r.GetValue(spec)!,
                 r.GetValue(data) ?? c.Data ?? throw new CliException("train needs --data (or data: in --config)."),
+                r.GetValue(tokenizer) ?? c.Tokenizer,
                 r.GetValue(steps) ?? c.Steps ?? 1000,
                 r.GetValue(batch) ?? c.Batch ?? 32,
                 r.GetValue(lr) ?? c.Lr ?? 1e-3,
@@ -105,11 +108,11 @@ public static class TrainCommand
         return command;
     }
 
-    private static int Run(string spec, string dataName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
+    private static int Run(string spec, string dataName, string? tokenizerName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
         double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile)
     {
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
-        var data = Cli.Data(dataName);
+        var data = Cli.Data(dataName, tokenizerName);
         var device = Devices.Resolve(deviceName);
         runDir ??= Path.Combine("runs", descriptor.Name);
         Devices.Seed(seed);
@@ -153,8 +156,8 @@ public static class TrainCommand
             cancel.Cancel();
         };
         var result = Train(trainer, cancel.Token);
-        var validation = trainer.Evaluate(Split.Validation, EvalProtocol.Sequential());
-        AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens");
+        var validation = Evaluator.EvaluateText(model, data.Validation, data.Tokenizer, 32, device);
+        AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, [bold]{validation.BitsPerCharacter:0.0000} bits/character[/], {validation.BitsPerByte:0.0000} bits/byte, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens, {validation.Characters:N0} characters");
         AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.ExactTrainingFlops:0.000e0} exact, {result.SixNFlops:0.000e0} by 6·N");
         if (resultFile is not null)
         {
@@ -162,6 +165,7 @@ public static class TrainCommand
             {
                 model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, lr, seed, device = Devices.Describe(device),
                 validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
+                validation_bits_per_character = validation.BitsPerCharacter, validation_bits_per_byte = validation.BitsPerByte, validation_characters = validation.Characters, tokenizer = tokenizerName ?? "corpus",
                 seconds = result.Seconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
             };

@@ -39,6 +39,18 @@ public sealed record EvalProtocol(EvalKind Kind, int Count)
 /// <param name="Tokens">Tokens scored.</param>
 public sealed record EvalResult(double Nll, long Tokens)
 {
+    /// <summary>Characters of the scored text, when known (<see cref="Evaluator.EvaluateText"/>).</summary>
+    public long? Characters { get; init; }
+
+    /// <summary>UTF-8 bytes of the scored text, when known.</summary>
+    public long? Bytes { get; init; }
+
+    /// <summary>Bits per character of the scored text: total NLL in bits over its characters (comparable across tokenizers).</summary>
+    public double? BitsPerCharacter => Characters is > 0 ? Nll * Tokens / System.Math.Log(2) / Characters : null;
+
+    /// <summary>Bits per UTF-8 byte of the scored text.</summary>
+    public double? BitsPerByte => Bytes is > 0 ? Nll * Tokens / System.Math.Log(2) / Bytes : null;
+
     /// <summary>Perplexity, exp(NLL).</summary>
     public double Perplexity => System.Math.Exp(Nll);
 

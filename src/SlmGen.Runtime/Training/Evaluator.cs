@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using SlmGen.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,6 +10,23 @@ namespace SlmGen.Training;
 /// <summary>Measures a model's NLL on a split under an <see cref="EvalProtocol"/>.</summary>
 public static class Evaluator
 {
+    /// <summary>
+    /// Evaluates the whole split in order (<see cref="EvalProtocol.Sequential"/>) and measures the scored text itself —
+    /// the tokens scored, decoded by <paramref name="tokenizer"/> — so that the result also gives bits per character
+    /// and per byte, which compare across tokenizers.
+    /// </summary>
+    public static EvalResult EvaluateText(SlmModel model, int[] tokens, Data.ITokenizer tokenizer, int batchSize, Device device)
+    {
+        var objective = model.PredictsEveryPosition ? Objective.EveryPosition : Objective.LastPosition;
+        var result = Evaluate(model, tokens, EvalProtocol.Sequential(), objective, batchSize, device);
+        // Every-position models score tokens 1 .. n·T of the n non-overlapping windows; one-prediction models the
+        // token after each window, context .. context + n − 1.
+        var context = model.Context;
+        var first = model.PredictsEveryPosition ? 1 : context;
+        var text = tokenizer.Decode(tokens.Skip(first).Take((int)result.Tokens));
+        return result with { Characters = text.Length, Bytes = System.Text.Encoding.UTF8.GetByteCount(text) };
+    }
+
     /// <summary>Evaluates in eval mode (no dropout) without gradients; one host synchronisation at the end.</summary>
     public static EvalResult Evaluate(SlmModel model, int[] tokens, EvalProtocol protocol, Objective objective, int batchSize, Device device, SplitMix64? rng = null)
     {
