@@ -18,6 +18,7 @@ using static TorchSharp.torch;
 //   data --out DIR         the token splits of a corpus as tokens.safetensors (for scripts/torchrun)
 //   eval --model NAME --weights FILE --out FILE   import PyTorch-trained weights and evaluate them in SlmGen
 //   generate --model NAME [--weights FILE] --tokens N --out FILE   greedy decoding speed with and without the KV cache
+//   tokenize --out DIR     held-out texts encoded by every BPE in data/tokenizers (Microsoft.ML.Tokenizers), for Hugging Face's check
 var cli = new CommandLine(args);
 var outPath = cli.String("out", "twins", "where files go");
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
@@ -63,8 +64,12 @@ switch (cli.Positional[0])
         Twins.GenerateSpeed(generated, weights, count, repeats, device, seed, outPath);
         return 0;
 
+    case "tokenize":
+        Twins.Tokenize(outPath);
+        return 0;
+
     default:
-        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval or generate.");
+        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval, generate or tokenize.");
 }
 
 /// <summary>The commands.</summary>
@@ -205,5 +210,40 @@ internal static class Twins
         }
 
         File.WriteAllText(outFile, string.Join("\n", records.Select(r => JsonSerializer.Serialize(r))) + "\n");
+    }
+
+    /// <summary>
+    /// For every BPE folder under data/tokenizers: the test splits of the three corpora and a text of other scripts,
+    /// encoded by Microsoft.ML.Tokenizers (texts.json, ids.safetensors), for scripts/gpu/hf_tokenizers.py.
+    /// </summary>
+    public static void Tokenize(string root)
+    {
+        var data = Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;
+        var texts = new Dictionary<string, string>
+        {
+            ["shakespeare-char/test"] = Corpora.Text("shakespeare-char").Test,
+            ["ptb/test"] = Corpora.Text("ptb").Test,
+            ["wikitext2/test"] = Corpora.Text("wikitext2").Test,
+            ["unicode"] = "naïve café — 東京タワー 🙂🙃 Ünïcödé\t tabs  and   spaces\n\n  Здравствуй, мир! ¿Qué tal? 1234567890 it's we'll they've",
+        };
+        foreach (var folder in Directory.GetDirectories(Path.Combine(data, "data", "tokenizers"), "bpe-*"))
+        {
+            var tokenizer = SlmGen.Data.Tokenizers.BpeTextTokenizer.Load(folder);
+            var dir = Path.Combine(root, Path.GetFileName(folder));
+            Directory.CreateDirectory(dir);
+            foreach (var file in new[] { "vocab.json", "merges.txt" })
+            {
+                File.Copy(Path.Combine(folder, file), Path.Combine(dir, file), overwrite: true);
+            }
+
+            var tensors = texts.Select(kv => (kv.Key, tensor(tokenizer.Encode(kv.Value).Select(i => (long)i).ToArray()))).ToList();
+            using (var stream = File.Create(Path.Combine(dir, "ids.safetensors")))
+            {
+                SafetensorsFile.Write(stream, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+            }
+
+            File.WriteAllText(Path.Combine(dir, "texts.json"), JsonSerializer.Serialize(texts));
+            Console.WriteLine($"{Path.GetFileName(folder)}: {string.Join(", ", tensors.Select(t => $"{t.Item1} {t.Item2.numel():N0} ids"))}");
+        }
     }
 }

@@ -64,6 +64,19 @@ public static class Cli
         return Corpora.Load(name, spec);
     }
 
+    /// <summary>
+    /// The tokenizer to use: the one given on the command line, else the one the spec declares (a BPE folder is
+    /// relative to the spec file), else null (the corpus's own).
+    /// </summary>
+    public static string? Tokenizer(string? given, SlmModel model, string specPath) =>
+        given ?? model.Tokenizer switch
+        {
+            null => null,
+            "chars" or "char" or "bytes" or "words" or "gpt2" or "cl100k" => model.Tokenizer,
+            var folder when folder.StartsWith("bpe:", StringComparison.Ordinal) => "bpe:" + Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, folder[4..]),
+            var folder => "bpe:" + Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, folder),
+        };
+
     /// <summary>A data set by name (the repository's corpora) or a UTF-8 text file (characters, 90/10 split).</summary>
     public static TokenDataset Data(string name) => name switch
     {

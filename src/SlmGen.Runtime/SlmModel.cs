@@ -30,6 +30,12 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public abstract string Architecture { get; }
 
+    /// <summary>The vocabulary as declared, before pad_vocab_to rounded it up to <see cref="Vocab"/>.</summary>
+    public virtual int DeclaredVocab => Vocab;
+
+    /// <summary>The tokenizer the spec declares (chars, bytes, words, gpt2, cl100k or a BPE folder), or null.</summary>
+    public virtual string? Tokenizer => null;
+
     /// <summary>The token embedding's weight precision under quantisation-aware training (0 = full precision).</summary>
     public virtual int EmbeddingWeightBits => 0;
 

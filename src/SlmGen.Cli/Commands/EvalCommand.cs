@@ -23,10 +23,10 @@ public static class EvalCommand
         {
             var dev = Devices.Resolve(r.GetValue(device));
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
-            var dataset = Cli.Data(r.GetValue(data)!, r.GetValue(tokenizer));
-            if (dataset.VocabSize != model.Vocab)
+            var dataset = Cli.Data(r.GetValue(data)!, Cli.Tokenizer(r.GetValue(tokenizer), model, r.GetValue(spec)!));
+            if (dataset.VocabSize != model.DeclaredVocab)
             {
-                throw new CliException($"the model's vocabulary is {model.Vocab:N0}, the data's {dataset.VocabSize:N0}.");
+                throw new CliException($"the model's vocabulary is {model.DeclaredVocab:N0}, the data's {dataset.VocabSize:N0}.");
             }
 
             var which = r.GetValue(split) == "test" ? Split.Test : Split.Validation;

@@ -29,10 +29,10 @@ public static class SampleCommand
         {
             var dev = Devices.Resolve(r.GetValue(device));
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
-            var tokenizer = Cli.Data(r.GetValue(data)!, r.GetValue(tokenizerOption)).Tokenizer;
-            if (tokenizer.VocabSize != model.Vocab)
+            var tokenizer = Cli.Data(r.GetValue(data)!, Cli.Tokenizer(r.GetValue(tokenizerOption), model, r.GetValue(spec)!)).Tokenizer;
+            if (tokenizer.VocabSize != model.DeclaredVocab)
             {
-                throw new CliException($"the model's vocabulary is {model.Vocab:N0}, the data's tokenizer has {tokenizer.VocabSize:N0}.");
+                throw new CliException($"the model's vocabulary is {model.DeclaredVocab:N0}, the data's tokenizer has {tokenizer.VocabSize:N0}.");
             }
 
             var text = r.GetValue(prompt)!;

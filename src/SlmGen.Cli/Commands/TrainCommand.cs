@@ -112,11 +112,12 @@ public static class TrainCommand
         double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile)
     {
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
-        var data = Cli.Data(dataName, tokenizerName);
         var device = Devices.Resolve(deviceName);
         runDir ??= Path.Combine("runs", descriptor.Name);
         Devices.Seed(seed);
         using var model = descriptor.Create();
+        tokenizerName = Cli.Tokenizer(tokenizerName, model, spec);
+        var data = Cli.Data(dataName, tokenizerName);
         model.to(device);
         var options = new TrainingOptions
         {

@@ -30,6 +30,12 @@ internal sealed record ModelPlan(
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
 
+    /// <summary>The vocabulary as declared; <see cref="Vocab"/> is it rounded up by pad_vocab_to.</summary>
+    public int DeclaredVocab { get; init; }
+
+    /// <summary>The declared tokenizer ("" = none).</summary>
+    public string Tokenizer { get; init; } = "";
+
     /// <summary>Where the model was declared, in words (reports).</summary>
     public string SourceDescription => Source == SpecSource.Yaml ? SourcePath : "attributes on " + FullName;
 
@@ -64,7 +70,7 @@ internal sealed record ModelPlan(
     public static readonly string[] GeneratedMemberNames =
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
-        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits",
+        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer",
         "ArchitectureJson", "Architecture",
     };
 }

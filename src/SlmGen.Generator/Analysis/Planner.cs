@@ -15,7 +15,7 @@ internal static class Planner
         var t = spec.Context;
 
         var q = spec.Quantization;
-        steps.Add(new EmbeddingStep("wte", spec.Vocab, d, q.Embedding));
+        steps.Add(new EmbeddingStep("wte", spec.PaddedVocab, d, q.Embedding));
         switch (spec.Positions.Kind)
         {
             case PositionKind.Learned:
@@ -118,7 +118,7 @@ internal static class Planner
 
         var head = spec.Head;
         var kind = head.Tied ? HeadKind.Tied : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
-        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.Vocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head));
+        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head));
 
         // Quantised when some part the model has is: bits declared for parts it lacks (dense layers, say) change nothing.
         var quantized = steps.Any(step => step switch
@@ -135,7 +135,7 @@ internal static class Planner
             spec.ClassName,
             spec.Source,
             spec.SourcePath,
-            spec.Vocab,
+            spec.PaddedVocab,
             spec.Context,
             spec.Width,
             spec.Init,
@@ -143,6 +143,10 @@ internal static class Planner
             perPosition,
             (int)Math.Min(int.MaxValue, applications),
             quantized,
-            steps.ToEquatableArray());
+            steps.ToEquatableArray())
+        {
+            DeclaredVocab = spec.Vocab,
+            Tokenizer = spec.Tokenizer,
+        };
     }
 }

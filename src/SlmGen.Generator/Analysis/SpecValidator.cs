@@ -26,6 +26,19 @@ internal static class SpecValidator
         v.Probability(SpecKeys.Dropout, spec.Dropout);
         v.OptionalProbability(SpecKeys.EmbeddingDropout, spec.EmbeddingDropout);
         v.Defined(SpecKeys.Init, spec.Init);
+        v.Range(SpecKeys.PadVocabTo, spec.PadVocabTo, 0, 65_536);
+        if (spec.PaddedVocab > MaxDimension)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.PadVocabTo, "the padded vocabulary", spec.PaddedVocab, $"at most {MaxDimension:N0}");
+        }
+
+        // A tokenizer of fixed size needs the vocabulary to hold its ids.
+        var tokenizerSize = spec.Tokenizer switch { "bytes" => 256, "gpt2" => 50_257, "cl100k" => 100_277, _ => 0 };
+        if (tokenizerSize > 0 && spec.Vocab > 0 && spec.Vocab < tokenizerSize)
+        {
+            static string N(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+            v.Add(DiagnosticDescriptors.TokenizerVocabTooSmall, SpecKeys.Vocab, spec.ClassName, N(spec.Vocab), spec.Tokenizer, N(tokenizerSize - 1), N(tokenizerSize));
+        }
         v.Defined(SpecKeys.Positions, spec.Positions.Kind);
         v.Defined(SpecKeys.FinalNorm, spec.FinalNorm.Kind);
 

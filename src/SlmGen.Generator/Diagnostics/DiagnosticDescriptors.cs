@@ -71,6 +71,10 @@ internal static class DiagnosticDescriptors
         "SLM0018", Spec, "A setting has no effect on this model",
         "{0} has no effect: {1}");
 
+    public static readonly DiagnosticDescriptor TokenizerVocabTooSmall = Error(
+        "SLM0019", Spec, "The vocabulary is smaller than the tokenizer's",
+        "The vocabulary of {0} is {1}, but the {2} tokenizer produces ids up to {3}: declare vocab of at least {4} (pad_vocab_to rounds it up)");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "SLM0013", Spec, "SlmGen failed on this model",
         "SlmGen could not generate '{0}' ({1}: {2}); this is a bug in SlmGen, please report it with the spec. The other models are generated.");

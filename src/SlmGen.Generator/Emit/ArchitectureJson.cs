@@ -15,7 +15,8 @@ internal static class ArchitectureJson
     /// <summary>The whole model: name, vocabulary, context, fingerprint and the steps.</summary>
     public static string Of(ModelPlan plan, string fingerprint, bool predictsEveryPosition) =>
         "{ \"slmgen\": \"" + ModelEmitter.Version + "\", \"name\": " + Str(plan.ClassName) + ", \"fingerprint\": " + Str(fingerprint) +
-        ", \"vocab\": " + plan.Vocab.ToString(CultureInfo.InvariantCulture) + ", \"context\": " + plan.Context.ToString(CultureInfo.InvariantCulture) +
+        ", \"vocab\": " + plan.Vocab.ToString(CultureInfo.InvariantCulture) + ", \"declaredVocab\": " + plan.DeclaredVocab.ToString(CultureInfo.InvariantCulture) +
+        ", \"tokenizer\": " + (plan.Tokenizer.Length == 0 ? "null" : Str(plan.Tokenizer)) + ", \"context\": " + plan.Context.ToString(CultureInfo.InvariantCulture) +
         ", \"predictsEveryPosition\": " + (predictsEveryPosition ? "true" : "false") +
         ", \"architecture\": [" + string.Join(", ", plan.Steps.Select(Step)) + "] }";
 

@@ -72,6 +72,8 @@ internal static class CatalogEmitter
             Field(sb, "source", m.Source);
             Field(sb, "fingerprint", m.Fingerprint);
             Field(sb, "vocab", c.Vocab);
+            Field(sb, "declaredVocab", m.Plan.DeclaredVocab);
+            sb.Append($"      \"tokenizer\": {(m.Plan.Tokenizer.Length == 0 ? "null" : Str(m.Plan.Tokenizer))},\n");
             Field(sb, "context", c.Context);
             Field(sb, "width", c.Width);
             sb.Append($"      \"predictsEveryPosition\": {(c.PredictsEveryPosition ? "true" : "false")},\n");

@@ -81,6 +81,19 @@ internal static class CostsEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public override string Architecture => ArchitectureJson;");
+        if (plan.DeclaredVocab != plan.Vocab)
+        {
+            w.Line();
+            w.Line($"/// <summary>The vocabulary as declared ({Literals.Int(plan.DeclaredVocab)}); the model's {Literals.Int(plan.Vocab)} rows and logits are it padded by pad_vocab_to.</summary>");
+            w.Line($"public override int DeclaredVocab => {Literals.Int(plan.DeclaredVocab)};");
+        }
+
+        if (plan.Tokenizer.Length > 0)
+        {
+            w.Line();
+            w.Line("/// <inheritdoc />");
+            w.Line($"public override string? Tokenizer => {Literals.String(plan.Tokenizer)};");
+        }
         w.Close();
         ModelEmitter.CloseNamespace(w, plan);
         return w.ToString();

@@ -34,6 +34,15 @@ internal sealed record ModelSpec(
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
 
+    /// <summary>Round the vocabulary up to a multiple of this (0 = no padding).</summary>
+    public int PadVocabTo { get; init; }
+
+    /// <summary>The declared tokenizer ("" = none).</summary>
+    public string Tokenizer { get; init; } = "";
+
+    /// <summary>The vocabulary the model is built with: <see cref="Vocab"/> rounded up to <see cref="PadVocabTo"/>.</summary>
+    public int PaddedVocab => PadVocabTo > 1 && Vocab > 0 ? (int)Math.Min(int.MaxValue, ((long)Vocab + PadVocabTo - 1) / PadVocabTo * PadVocabTo) : Vocab;
+
     /// <summary>Dropout on the embedding output (token plus positions): given, or the model's dropout.</summary>
     public double EffectiveEmbeddingDropout => EmbeddingDropout >= 0 ? EmbeddingDropout : Dropout;
 
@@ -125,6 +134,8 @@ internal static class SpecKeys
     public const string Dropout = "dropout";
     public const string EmbeddingDropout = "embedding_dropout";
     public const string Init = "init";
+    public const string PadVocabTo = "pad_vocab_to";
+    public const string Tokenizer = "tokenizer";
     public const string Embedding = "embedding";
     public const string Width = "embedding.dim";
     public const string Positions = "positions";

@@ -69,6 +69,8 @@ internal static class SettingsTable
     public static readonly Setting Dropout = new(Root, "dropout", SettingType.Number, "Model", "Dropout", 0.0, "0", "[0, 1)", "default dropout of every layer");
     public static readonly Setting EmbeddingDropout = new(Root, "embedding_dropout", SettingType.Number, "Model", "EmbeddingDropout", Inherit, "`dropout`", "[0, 1)", "dropout on the embedding output (token + positions)");
     public static readonly Setting Init = new(Root, "init", SettingType.Name, "Model", "Init", 0, "`torch`", "`torch` \\| `gpt2`", "PyTorch's default initialisation, or GPT-2's (N(0, 0.02), scaled residual projections)");
+    public static readonly Setting PadVocabTo = new(Root, "pad_vocab_to", SettingType.Whole, "Model", "PadVocabTo", 0, "0 (none)", "0 … 65,536", "round the vocabulary up to a multiple of this: the embedding's rows and the head's outputs, with exact costs; the tokenizer never produces the extra ids");
+    public static readonly Setting Tokenizer = new(Root, "tokenizer", SettingType.Name, "Model", "Tokenizer", null, "none", "`chars` \\| `bytes` \\| `words` \\| `gpt2` \\| `cl100k` \\| a BPE folder", "the tokenizer the model is trained with: checked against the vocabulary, recorded in the cost report, slmgen's default `--tokenizer`");
     public static readonly Setting Embedding = new(Root, "embedding", SettingType.Section, "TokenEmbedding", null, null, "required", "a number, or `{ dim }`", "token embedding width (d_model)");
     public static readonly Setting Positions = new(Root, "positions", SettingType.Section, "Positions", null, null, "`none`", "a kind, or `{ kind, length, base }`", "position information");
     public static readonly Setting Layers = new(Root, "layers", SettingType.Section, null, null, null, "none", "a list of layers", "the layers in forward order");
@@ -151,7 +153,7 @@ internal static class SettingsTable
     /// <summary>Every setting, in docs order.</summary>
     public static readonly Setting[] All =
     {
-        Name, Namespace, Vocab, Context, Dropout, EmbeddingDropout, Init, Embedding, Positions, Layers, FinalNorm, Head, Budget, Quantization,
+        Name, Namespace, Vocab, Context, Dropout, EmbeddingDropout, Init, PadVocabTo, Tokenizer, Embedding, Positions, Layers, FinalNorm, Head, Budget, Quantization,
         Dim,
         PositionKind, PositionLength, RopeBase,
         Window,

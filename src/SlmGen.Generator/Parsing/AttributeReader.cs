@@ -130,6 +130,8 @@ internal static class AttributeReader
                     builder.Dropout = args.Double(SettingsTable.Dropout, SpecKeys.Dropout, builder);
                     builder.EmbeddingDropout = args.Double(SettingsTable.EmbeddingDropout, SpecKeys.EmbeddingDropout, builder);
                     builder.Init = (InitScheme)args.Int(SettingsTable.Init, SpecKeys.Init, builder);
+                    builder.PadVocabTo = args.Int(SettingsTable.PadVocabTo, SpecKeys.PadVocabTo, builder);
+                    builder.Tokenizer = args.Text(SettingsTable.Tokenizer, SpecKeys.Tokenizer, builder) ?? string.Empty;
                     break;
 
                 case "TokenEmbeddingAttribute":
@@ -349,6 +351,9 @@ internal static class AttributeReader
 
         public int Int(Setting setting, string key, SpecBuilder builder) =>
             Named(setting.Property!, key, builder) is { Value: int i } ? i : System.Convert.ToInt32(setting.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture);
+
+        public string? Text(Setting setting, string key, SpecBuilder builder) =>
+            Named(setting.Property!, key, builder) is { Value: string s } ? s : null;
 
         public long Long(Setting setting, string key, SpecBuilder builder) =>
             Named(setting.Property!, key, builder) switch

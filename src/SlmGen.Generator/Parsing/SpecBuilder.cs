@@ -36,6 +36,10 @@ internal sealed class SpecBuilder
 
     public InitScheme Init { get; set; }
 
+    public int PadVocabTo { get; set; }
+
+    public string Tokenizer { get; set; } = "";
+
     public int Width { get; set; }
 
     public PositionSpec Positions { get; set; } = PositionSpec.None;
@@ -89,5 +93,9 @@ internal sealed class SpecBuilder
         Budget,
         Quantization,
         new SettingMap(settings.ToEquatableArray()),
-        UserMembers.ToEquatableArray());
+        UserMembers.ToEquatableArray())
+    {
+        PadVocabTo = PadVocabTo,
+        Tokenizer = Tokenizer,
+    };
 }

@@ -28,6 +28,12 @@ public sealed class ModelAttribute : Attribute
 
     /// <summary>Weight initialisation (default <see cref="InitScheme.TorchDefault"/>).</summary>
     public InitScheme Init { get; set; }
+
+    /// <summary>Round the vocabulary up to a multiple of this (0 = none): the embedding's rows and the head's outputs, with exact costs.</summary>
+    public int PadVocabTo { get; set; }
+
+    /// <summary>The tokenizer the model is trained with: chars, bytes, words, gpt2, cl100k or a BPE folder (checked against the vocabulary; slmgen's default).</summary>
+    public string? Tokenizer { get; set; }
 }
 
 /// <summary>The token embedding table (<c>Vocab × Dim</c>). Required; <c>Dim</c> is the model width.</summary>

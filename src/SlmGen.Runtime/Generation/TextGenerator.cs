@@ -101,7 +101,8 @@ public static class TextGenerator
             {
                 using var scope = NewDisposeScope();
                 var logits = NextLogits(model, tokens, cache, mode, device);
-                var next = Draw(logits.to(ScalarType.Float32).reshape(-1), options, generator);
+                // Padded vocabulary (pad_vocab_to): the ids past the declared ones are never drawn.
+                var next = Draw(logits.to(ScalarType.Float32).reshape(-1).narrow(0, 0, model.DeclaredVocab), options, generator);
                 tokens.Add(next);
                 onToken?.Invoke(next);
             }

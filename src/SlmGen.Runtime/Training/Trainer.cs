@@ -48,9 +48,10 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"Invalid training options:\n  A batch of {options.BatchSize:N0} windows of {model.Context:N0} tokens is {(long)options.BatchSize * model.Context:N0} tokens, more than one tensor can index ({int.MaxValue:N0}).");
         }
 
-        if (model.Vocab != data.VocabSize)
+        if (model.DeclaredVocab != data.VocabSize)
         {
-            throw new ArgumentException($"{model.GetName()} has a vocabulary of {model.Vocab:N0} but the data set {data.Name} has {data.VocabSize:N0} tokens.");
+            throw new ArgumentException($"{model.GetName()} has a vocabulary of {model.DeclaredVocab:N0}{(model.DeclaredVocab != model.Vocab ? $" (padded to {model.Vocab:N0})" : string.Empty)} but the data set {data.Name} has {data.VocabSize:N0} tokens. " +
+                                        "Declare the tokenizer's vocabulary (and pad_vocab_to to round the model's up).");
         }
 
         if (!model.PredictsEveryPosition && options.Objective == Objective.EveryPosition)

@@ -40,7 +40,7 @@ namespace SlmGen.Samples.Declared
         public const string SpecFingerprint = "8e3970b7f9779fb9";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LinearPredictor\", \"fingerprint\": \"8e3970b7f9779fb9\", \"vocab\": 65, \"context\": 128, \"predictsEveryPosition\": false, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 16384, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"bias\": true, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LinearPredictor\", \"fingerprint\": \"8e3970b7f9779fb9\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": false, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 16384, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"bias\": true, \"bits\": 0 }] }";
 
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(

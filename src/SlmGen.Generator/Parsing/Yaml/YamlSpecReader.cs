@@ -131,6 +131,17 @@ internal sealed class YamlSpecReader
                 case "init":
                     b.Init = values.Enum(value, key, "initialisation", YamlNames.Inits, SpecKeys.Init);
                     break;
+                case "pad_vocab_to":
+                    b.PadVocabTo = values.Int(value, key, SpecKeys.PadVocabTo);
+                    break;
+                case "tokenizer":
+                    if (values.Text(value, key) is { } tokenizer)
+                    {
+                        b.Set(SpecKeys.Tokenizer, key, context.Location(value));
+                        b.Tokenizer = tokenizer;
+                    }
+
+                    break;
                 case "embedding":
                     ReadEmbedding(value);
                     break;

@@ -1,0 +1,70 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using SlmGen.Generator.Tests.Infrastructure;
+
+namespace SlmGen.Generator.Tests;
+
+/// <summary>The tokenizer a spec declares and the vocabulary padding (pad_vocab_to), from both front-ends.</summary>
+public class VocabularyTests
+{
+    private static GeneratorRun Yaml(string yaml) => GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/v.yaml", yaml) });
+
+    private const string Spec = """
+        name: V
+        vocab: 65
+        context: 8
+        embedding: 16
+        layers:
+          - transformer: { layers: 1, heads: 2 }
+        head: tied
+
+        """;
+
+    [Fact]
+    public void Padding_rounds_the_vocabulary_up_with_exact_costs_and_keeps_the_declared_size()
+    {
+        var padded = Yaml(Spec + "pad_vocab_to: 64\n");
+        Assert.Empty(padded.CompileErrors);
+        var costs = padded.Costs("Test.Models.V");
+        Assert.Contains("public const int VocabularySize = 128;", costs);
+        Assert.Contains("public override int DeclaredVocab => 65;", costs);
+        var plain = Yaml(Spec).Costs("Test.Models.V");
+        Assert.DoesNotContain("DeclaredVocab", plain);
+
+        // 63 more embedding rows (tied head: no head weights), and the head's FLOPs over 128 logits instead of 65.
+        long Constant(string text, string name) => long.Parse(text.Split('\n').Single(l => l.Contains($"const long {name} =")).Split('=')[1].Trim(' ', ';', 'L').Replace("_", string.Empty));
+        Assert.Equal(63 * 16, Constant(costs, "ParameterCount") - Constant(plain, "ParameterCount"));
+        Assert.Equal(2 * 16 * 63, Constant(costs, "ForwardFlopsPerToken") - Constant(plain, "ForwardFlopsPerToken"));
+
+        var attributes = GeneratorRun.Of(new[] { ("/0/V.cs", """
+            using SlmGen;
+            namespace Test.Models;
+            [Model(Vocab = 65, Context = 8, PadVocabTo = 64, Tokenizer = "chars")]
+            [TokenEmbedding(Dim = 16)]
+            [TransformerBlocks(Layers = 1, Heads = 2)]
+            [LMHead(TiedToEmbedding = true)]
+            public partial class V { }
+            """) });
+        Assert.Empty(attributes.CompileErrors);
+        Assert.Contains("public const int VocabularySize = 128;", attributes.Costs("Test.Models.V"));
+        Assert.Contains("public override string? Tokenizer => \"chars\";", attributes.Costs("Test.Models.V"));
+    }
+
+    [Fact]
+    public void A_declared_tokenizer_is_recorded_and_needs_room_for_its_ids()
+    {
+        var ok = Yaml(Spec.Replace("vocab: 65", "vocab: 50257") + "tokenizer: gpt2\npad_vocab_to: 64\n");
+        Assert.Empty(ok.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains("\\\"tokenizer\\\": \\\"gpt2\\\"", ok.Costs("Test.Models.V"));
+        Assert.Contains("public const int VocabularySize = 50304;", ok.Costs("Test.Models.V"));
+
+        var small = Yaml(Spec + "tokenizer: gpt2\n");
+        var d = small.GeneratorDiagnostics.Single(x => x.Id == "SLM0019");
+        Assert.Equal("The vocabulary of V is 65, but the gpt2 tokenizer produces ids up to 50,256: declare vocab of at least 50,257 (pad_vocab_to rounds it up)", d.GetMessage());
+        Assert.Equal(1, d.Location.GetLineSpan().StartLinePosition.Line); // at vocab:
+        Assert.Empty(small.CompileErrors);
+
+        var bad = Yaml(Spec + "pad_vocab_to: -8\n");
+        Assert.Contains(bad.GeneratorDiagnostics, x => x.Id == "SLM0007" || x.Severity == DiagnosticSeverity.Error);
+    }
+}
