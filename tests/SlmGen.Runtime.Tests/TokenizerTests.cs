@@ -184,3 +184,27 @@ public class TextCostTests
         Assert.True(result.BitsPerCharacter < result.BitsPerToken, "a BPE token covers more than one character");
     }
 }
+
+/// <summary>The Hugging Face check of the GPU machine, read back.</summary>
+public class HuggingFaceTokenizerRecordTests
+{
+    [Fact]
+    public void Every_committed_bpe_encodes_identically_in_hugging_face_tokenizers()
+    {
+        var root = Path.GetDirectoryName(DataFiles.Root())!;
+        var records = File.ReadLines(Path.Combine(root, "results", "tokenizers", "hf-h200.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.TryGetProperty("tokenizer", out _)).ToList();
+        var folders = Directory.GetDirectories(Path.Combine(root, "data", "tokenizers"), "bpe-*").Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(folders, records.Select(r => r.GetProperty("tokenizer").GetString()).Distinct().Order());
+        Assert.All(records, r => Assert.True(r.GetProperty("equal").GetBoolean() && r.GetProperty("decodes_back").GetBoolean(), r.ToString()));
+
+        // The ids Hugging Face agreed with are today's: the held-out text encodes to as many ids here.
+        var text = Corpora.Text("shakespeare-char").Test;
+        foreach (var folder in folders)
+        {
+            var tokenizer = BpeTextTokenizer.Load(Path.Combine(root, "data", "tokenizers", folder!));
+            var record = records.Single(r => r.GetProperty("tokenizer").GetString() == folder && r.GetProperty("text").GetString() == "shakespeare-char/test");
+            Assert.Equal(record.GetProperty("ids").GetInt32(), tokenizer.Encode(text).Length);
+        }
+    }
+}
