@@ -57,6 +57,16 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public abstract Tensor Logits(Tensor idx, bool lastPositionOnly);
 
+    /// <summary>
+    /// Everything before the LM head: (B, T, width) at every position, or (B, width) for one-prediction-per-window
+    /// models. <c>Head(Features(idx))</c> is <c>Logits(idx, false)</c>; the trainer's chunked loss uses the two
+    /// halves so that the full (B, T, V) logits never exist at once.
+    /// </summary>
+    public abstract Tensor Features(Tensor idx);
+
+    /// <summary>The LM head alone: features (…, width) to logits (…, V).</summary>
+    public abstract Tensor Head(Tensor features);
+
     /// <summary>Number of distinct trainable parameter elements the module holds.</summary>
     public long CountParameters() => parameters().Distinct().Sum(p => p.numel());
 

@@ -51,6 +51,18 @@ public class VocabularyTests
     }
 
     [Fact]
+    public void Logits_that_dominate_activation_memory_get_advice_and_their_bytes_are_in_the_report()
+    {
+        var big = Yaml(Spec.Replace("vocab: 65", "vocab: 50257").Replace("context: 8", "context: 128"));
+        var d = big.GeneratorDiagnostics.Single(x => x.Id == "SLM0206");
+        Assert.Equal("V: the logits of one sequence (128 positions × 50,257 tokens) take 24.5 MiB in fp32, 99% of its training activations, and the loss keeps as much again; a chunked loss (TrainingOptions.LossChunk, slmgen train --loss-chunk) keeps one chunk's, or a smaller vocabulary shrinks them", d.GetMessage());
+        Assert.DoesNotContain(Yaml(Spec).GeneratorDiagnostics, x => x.Id == "SLM0206");
+        var report = big.Generated("Catalog.g.cs");
+        Assert.Contains("\\\"logitsBytesPerSequenceFp32\\\": 25731584", report);
+        Assert.Contains("\\\"logitsBytesPerSequenceBf16\\\": 12865792", report);
+    }
+
+    [Fact]
     public void A_declared_tokenizer_is_recorded_and_needs_room_for_its_ids()
     {
         var ok = Yaml(Spec.Replace("vocab: 65", "vocab: 50257") + "tokenizer: gpt2\npad_vocab_to: 64\n");

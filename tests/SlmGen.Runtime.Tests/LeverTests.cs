@@ -1,3 +1,5 @@
+using SlmGen.Data;
+using SlmGen.Training;
 using System.Linq;
 using SlmGen.Layers;
 using SlmGen.Samples.Declared;
@@ -106,6 +108,65 @@ public class LeverTests
             var difference = (loaded[name] - expected).abs().max().item<float>();
             var tolerance = quantized.ContainsKey(name) ? 2e-3f * expected.abs().max().item<float>() : 0f; // fp16 scales
             Assert.True(difference <= tolerance, $"{name}: {difference}");
+        }
+    }
+}
+
+/// <summary>The chunked loss: the same loss and gradients as the full cross-entropy, without the full logits.</summary>
+public class ChunkedLossTests
+{
+    [Theory]
+    [InlineData("LeverQat")]          // tied head, fake-quantised
+    [InlineData("LeverSharedLora")]   // shared block with LoRA
+    [InlineData("CharTransformerRope")] // factorised head with bias
+    [InlineData("Gpt2Padded")]        // padded vocabulary of 50,304
+    public void The_chunked_loss_and_gradients_equal_the_full_cross_entropys(string name)
+    {
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name);
+        Devices.Seed(7);
+        using var model = descriptor.Create();
+        model.train(false); // dropout off: both passes see the same function
+        var t = model.Context;
+        using var idx = randint(0, model.DeclaredVocab, new long[] { 2, t + 1 }, dtype: ScalarType.Int64);
+        var inputs = idx.narrow(1, 0, t);
+        var targets = idx.narrow(1, 1, t);
+
+        var logits = model.Logits(inputs, lastPositionOnly: false);
+        var full = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
+        full.backward();
+        var fullGrads = model.parameters().Select(p => p.grad!.clone()).ToList();
+        foreach (var p in model.parameters())
+        {
+            p.grad = null;
+        }
+
+        var chunked = SlmGen.Training.ChunkedCrossEntropy.Backward(model, inputs, targets, chunk: t / 3 + 1);
+        Assert.Equal(full.item<float>(), chunked.item<float>(), 4);
+        foreach (var (expected, p) in fullGrads.Zip(model.parameters()))
+        {
+            var err = ((p.grad! - expected).abs().max() / expected.abs().max().clamp_min(1e-12)).item<float>();
+            Assert.True(err < 1e-4, $"{name}: gradient differs by {err} (relative)");
+        }
+    }
+
+    [Fact]
+    public void Training_with_a_chunked_loss_follows_the_full_losss_curve()
+    {
+        double[] Curve(int chunk)
+        {
+            Devices.Seed(5);
+            using var model = new SlmGen.Samples.LeverGqa();
+            var options = new TrainingOptions { BatchSize = 2, Steps = 5, EvalEvery = 5, Validation = EvalProtocol.RandomBatches(1), LogEvery = 1, Progress = false, TensorBoard = false, LossChunk = chunk, Seed = 3 };
+            using var trainer = new Trainer(model, Corpora.TinyShakespeare(CharSplit.NanoGpt), options, CPU);
+            return trainer.Train().Curve.Select(c => c.TrainLoss).ToArray();
+        }
+
+        var full = Curve(0);
+        var chunked = Curve(40);
+        Assert.Equal(full.Length, chunked.Length);
+        for (var i = 0; i < full.Length; i++)
+        {
+            Assert.Equal(full[i], chunked[i], 3);
         }
     }
 }

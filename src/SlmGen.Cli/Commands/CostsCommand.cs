@@ -103,7 +103,8 @@ public static class CostsCommand
         AnsiConsole.MarkupLine(
             $"memory: weights {Bytes(m.GetProperty("weightBytesFp32").GetInt64())} fp32, {Bytes(m.GetProperty("weightBytesBf16").GetInt64())} bf16, {Bytes(m.GetProperty("weightBytesDeclared").GetInt64())} as declared; " +
             $"AdamW state {Bytes(m.GetProperty("adamWStateBytes").GetInt64())}; KV cache {Bytes(m.GetProperty("kvCacheBytesPerTokenBf16").GetInt64())}/token (bf16); " +
-            $"activations {Bytes(m.GetProperty("activationBytesPerSequenceFp32").GetInt64())}/sequence (fp32)");
+            $"activations {Bytes(m.GetProperty("activationBytesPerSequenceFp32").GetInt64())}/sequence (fp32), of which logits {Bytes(m.GetProperty("logitsBytesPerSequenceFp32").GetInt64())} " +
+            $"({Bytes(m.GetProperty("logitsBytesPerSequenceBf16").GetInt64())} in bf16; the loss keeps {Bytes(m.GetProperty("lossBytesPerSequenceFp32").GetInt64())} more)");
         var over = false;
         foreach (var b in m.GetProperty("budget").EnumerateArray())
         {

@@ -30,6 +30,7 @@ public sealed class RunConfig
     public string? Device { get; set; }
     public string? RunDir { get; set; }
     public bool? Fp32 { get; set; }
+    public int? LossChunk { get; set; }
 
     /// <summary>Reads a run configuration; an unknown key or a wrong type is an error at its line and column.</summary>
     public static RunConfig Load(string path)
@@ -76,10 +77,11 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "continue from <run-dir>/last.ckpt" };
         var otherData = new Option<bool>("--resume-other-data") { Description = "with --resume: continue on other data than the checkpoint's (recorded in the run log)" };
         var changedOptions = new Option<bool>("--resume-changed-options") { Description = "with --resume: continue with other options than the checkpoint's (recorded in the run log)" };
+        var lossChunk = new Option<int?>("--loss-chunk") { Description = "compute the loss this many positions at a time, so the full logits never exist (0 = off)" }.Check(v => v is null or >= 0, "must be 0 or more");
         var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
         var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
         {
-            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile,
+            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk,
         };
         command.SetAction(r =>
         {
@@ -103,13 +105,14 @@ public static class TrainCommand
                 r.GetValue(fp32) || (c.Fp32 ?? false),
                 r.GetValue(resume),
                 (r.GetValue(otherData) ? ResumeOverrides.OtherData : 0) | (r.GetValue(changedOptions) ? ResumeOverrides.ChangedOptions : 0),
-                r.GetValue(resultFile));
+                r.GetValue(resultFile),
+                r.GetValue(lossChunk) ?? c.LossChunk ?? 0);
         });
         return command;
     }
 
     private static int Run(string spec, string dataName, string? tokenizerName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
-        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile)
+        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk)
     {
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
         var device = Devices.Resolve(deviceName);
@@ -134,6 +137,7 @@ public static class TrainCommand
             Bf16 = !fp32,
             RunDirectory = runDir,
             Progress = false,
+            LossChunk = lossChunk,
         };
         var cost = model.Cost;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");

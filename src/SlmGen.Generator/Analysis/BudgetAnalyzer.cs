@@ -123,6 +123,15 @@ internal static class BudgetAnalyzer
             yield return advice;
         }
 
+        // The logits: half or more of the activation memory of a sequence, and enough of it to matter (1 MiB in fp32).
+        var logits = costs.LogitsElementsPerSequence;
+        if (costs.ActivationElementsPerSequence > 0 && logits * 2 >= costs.ActivationElementsPerSequence && costs.PredictsEveryPosition && plan.Context > 1 && logits * 4 >= 1 << 20)
+        {
+            yield return DiagnosticInfo.Create(
+                DiagnosticDescriptors.LogitsDominate, spec.Has(SpecKeys.Vocab) ? spec.Where(SpecKeys.Vocab) : spec.Declaration, spec.ClassName,
+                Formatting.Count(plan.Context), Formatting.Count(plan.Vocab), Formatting.Bytes(logits * 4), Formatting.Percent((double)logits / costs.ActivationElementsPerSequence));
+        }
+
         foreach (var advice in HeadSizeAdvice(spec, plan))
         {
             yield return advice;

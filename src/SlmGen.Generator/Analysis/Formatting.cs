@@ -12,6 +12,15 @@ internal static class Formatting
 
     public static string Ratio(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 
+    /// <summary>Bytes in binary units ("3.1 MiB").</summary>
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + " GiB",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+        >= 1L << 10 => (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+        _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
+    };
+
     public static string Percent(double fraction) => Math.Round(fraction * 100).ToString("0", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>Three significant digits with an SI suffix: 1.18 T, 10.8 M.</summary>

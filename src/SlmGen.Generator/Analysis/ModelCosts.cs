@@ -33,6 +33,9 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
 
     public long ActivationElementsPerSequence => Sum(c => c.ActivationElementsPerSequence);
 
+    /// <summary>Logits per sequence in training: vocabulary × the positions that predict (the head's output, counted in the activations).</summary>
+    public long LogitsElementsPerSequence => (PredictsEveryPosition ? Context : 1) * (long)Vocab;
+
     /// <summary>
     /// Training FLOPs when PyTorch runs attention on its math path (head sizes its fused kernels do not take):
     /// FlopCounterMode then counts the attention backward at 2× (two matmul gradients), not 2.5×.

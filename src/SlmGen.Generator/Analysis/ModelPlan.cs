@@ -70,7 +70,7 @@ internal sealed record ModelPlan(
     public static readonly string[] GeneratedMemberNames =
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
-        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer",
+        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer", "Features", "Head",
         "ArchitectureJson", "Architecture",
     };
 }

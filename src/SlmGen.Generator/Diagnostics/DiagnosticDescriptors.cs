@@ -169,6 +169,10 @@ internal static class DiagnosticDescriptors
         "SLM0205", Advice, "The KV cache outweighs the weights at the declared context",
         "{0}: at its context of {1} tokens the KV cache takes {2} bytes in bf16, {3}x the weights' {4}; {5}");
 
+    public static readonly DiagnosticDescriptor LogitsDominate = Info(
+        "SLM0206", Advice, "The logits dominate activation memory",
+        "{0}: the logits of one sequence ({1} positions × {2} tokens) take {3} in fp32, {4} of its training activations, and the loss keeps as much again; a chunked loss (TrainingOptions.LossChunk, slmgen train --loss-chunk) keeps one chunk's, or a smaller vocabulary shrinks them");
+
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
         new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 

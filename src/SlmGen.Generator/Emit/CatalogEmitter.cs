@@ -90,6 +90,9 @@ internal static class CatalogEmitter
             Field(sb, "adamWStateBytes", c.AdamWStateBytes);
             Field(sb, "kvCacheBytesPerTokenBf16", c.KvCacheElementsPerToken * 2);
             Field(sb, "activationBytesPerSequenceFp32", c.ActivationElementsPerSequence * 4);
+            Field(sb, "logitsBytesPerSequenceFp32", c.LogitsElementsPerSequence * 4);
+            Field(sb, "logitsBytesPerSequenceBf16", c.LogitsElementsPerSequence * 2);
+            Field(sb, "lossBytesPerSequenceFp32", c.LogitsElementsPerSequence * 4);
             sb.Append("      \"components\": [");
             sb.Append(string.Join(",", c.Components.Select(x =>
                 $"\n        {{ \"name\": {Str(x.Name)}, \"kind\": {Str(x.Kind)}, \"parameters\": {x.Parameters}, \"forwardFlopsPerToken\": {x.ForwardFlopsPerToken}, \"trainingFlopsPerToken\": {x.TrainingFlopsPerToken}, \"attentionScoreFlopsPerToken\": {x.AttentionScoreFlopsPerToken} }}")));

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Model;
@@ -59,12 +60,33 @@ internal static class ModelEmitter
             w.Line();
         }
 
+        var head = plan.Steps.OfType<HeadStep>().Single();
         w.Line("/// <inheritdoc />");
-        w.Open($"public override {Tensor} Logits({Tensor} idx, bool lastPositionOnly)");
+        w.Open($"public override {Tensor} Features({Tensor} idx)");
         w.Line("using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();");
         foreach (var line in module.Forward)
         {
             w.Line(line);
+        }
+
+        w.Line($"return scope.MoveToOuter(x);{Comment(plan.PredictsEveryPosition ? $"(B, T, {head.InWidth})" : $"(B, {head.InWidth})")}");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public override {Tensor} Head({Tensor} features) => {head.Field}.call(features);");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Open($"public override {Tensor} Logits({Tensor} idx, bool lastPositionOnly)");
+        w.Line("using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();");
+        w.Line($"{Tensor} x = Features(idx);");
+        if (plan.PredictsEveryPosition)
+        {
+            w.Line($"if (lastPositionOnly) x = x.select(1, -1);{Comment($"(B, {head.InWidth})")}");
+            w.Line($"return scope.MoveToOuter({head.Field}.call(x));{Comment($"(B, T, {head.Vocab}), or (B, {head.Vocab}) for the last position")}");
+        }
+        else
+        {
+            w.Line($"return scope.MoveToOuter({head.Field}.call(x));{Comment($"(B, {head.Vocab}): one prediction per window")}");
         }
 
         w.Close();
@@ -227,14 +249,6 @@ internal static class ModelEmitter
                     m.Forward.AddRange(StackForward(s));
                     break;
 
-                case HeadStep head when !plan.PredictsEveryPosition:
-                    m.Forward.Add($"return scope.MoveToOuter({head.Field}.call(x));{Comment($"(B, {head.Vocab}): one prediction per window")}");
-                    break;
-
-                case HeadStep head:
-                    m.Forward.Add($"if (lastPositionOnly) x = x.select(1, -1);{Comment($"(B, {head.InWidth})")}");
-                    m.Forward.Add($"return scope.MoveToOuter({head.Field}.call(x));{Comment($"(B, T, {head.Vocab}), or (B, {head.Vocab}) for the last position")}");
-                    break;
             }
         }
 

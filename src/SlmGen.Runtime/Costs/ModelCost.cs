@@ -90,6 +90,15 @@ public sealed record ModelCost(
     /// <summary>Activations kept for backward per sequence in fp32, bytes (estimate).</summary>
     public long ActivationBytesPerSequenceFp32 => Components.Sum(c => c.ActivationElementsPerSequence) * 4;
 
+    /// <summary>Logits of one sequence in training (fp32): vocabulary × predicting positions × 4 bytes (part of the activations).</summary>
+    public long LogitsBytesPerSequenceFp32 => (long)PositionsPerWindow * Vocab * 4;
+
+    /// <summary>The same logits in bf16.</summary>
+    public long LogitsBytesPerSequenceBf16 => (long)PositionsPerWindow * Vocab * 2;
+
+    /// <summary>What the cross-entropy keeps for its backward pass (its log-softmax, fp32): as much as the fp32 logits again.</summary>
+    public long LossBytesPerSequenceFp32 => LogitsBytesPerSequenceFp32;
+
     /// <summary>The part of <see cref="ForwardFlopsPerToken"/> spent on the T×T attention products.</summary>
     public long AttentionScoreFlopsPerToken => Components.Sum(c => c.AttentionScoreFlopsPerToken);
 

@@ -126,6 +126,7 @@ public sealed class Trainer : IDisposable
     {
         var progress = options.Progress ? new ProgressLine(log, options.Steps) : null;
         var lastOnly = options.Objective == Objective.LastPosition;
+        var chunked = options.LossChunk > 0 && !lastOnly && model.PredictsEveryPosition && options.LossChunk < model.Context;
         var context = model.Context;
         var batch = options.BatchSize;
         var start = Step;
@@ -145,10 +146,8 @@ public sealed class Trainer : IDisposable
             {
                 var starts = sampler.Next(batch);
                 using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
-                var logits = model.Logits(b.Inputs, lastOnly);
-                var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), b.Targets.reshape(-1));
-                loss.backward();
-                lossSum.add_(loss.detach());
+                var loss = chunked ? ChunkedLoss(b.Inputs, b.Targets) : FullLoss(b.Inputs, b.Targets, lastOnly);
+                lossSum.add_(loss);
                 optimizer.Step(lr);
                 optimizer.ZeroGrad();
             }
@@ -255,6 +254,17 @@ public sealed class Trainer : IDisposable
             StoppedEarly = stoppedEarly,
         };
     }
+
+    /// <summary>Mean cross-entropy of a batch with its backward pass done; returns the detached loss.</summary>
+    private Tensor FullLoss(Tensor inputs, Tensor targets, bool lastOnly)
+    {
+        var logits = model.Logits(inputs, lastOnly);
+        var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));
+        loss.backward();
+        return loss.detach();
+    }
+
+    private Tensor ChunkedLoss(Tensor inputs, Tensor targets) => ChunkedCrossEntropy.Backward(model, inputs, targets, options.LossChunk);
 
     /// <summary>Evaluates the model on a split.</summary>
     public EvalResult Evaluate(Split split, EvalProtocol protocol)

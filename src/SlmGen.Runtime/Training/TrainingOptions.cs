@@ -86,6 +86,13 @@ public sealed record TrainingOptions
     /// <summary>Show the progress line in the terminal.</summary>
     public bool Progress { get; init; } = true;
 
+    /// <summary>
+    /// Compute the loss over this many positions at a time (0 = all at once): the LM head and the cross-entropy run
+    /// per chunk with their backward pass right after, so the (batch, positions, vocabulary) logits of the whole
+    /// window never exist at once. The same loss and gradients to float rounding. Models that predict every position only.
+    /// </summary>
+    public int LossChunk { get; init; }
+
     /// <summary>Write TensorBoard event files into the run directory.</summary>
     public bool TensorBoard { get; init; } = true;
 
@@ -151,6 +158,7 @@ public sealed record TrainingOptions
         Need(Test is null || Test.Count >= (Test.Kind == EvalKind.Sequential ? 0 : 1), $"The test protocol needs a count of at least 1 ({Test}).");
         Need(EarlyStopPatience >= 0, $"Early-stop patience must be 0 (off) or more, not {EarlyStopPatience}.");
         Need(LogEvery >= 1, $"Log every N steps needs N of at least 1, not {LogEvery}.");
+        Need(LossChunk >= 0, $"The loss chunk must be 0 (off) or a number of positions, not {LossChunk}.");
         Need(CheckpointEvery >= 0, $"Checkpoint every N steps needs N of 0 (at every evaluation) or more, not {CheckpointEvery}.");
         return problems;
     }

@@ -26,11 +26,22 @@ namespace SlmGen.Samples.Declared
         }
 
         /// <inheritdoc />
-        public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
+        public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
             global::TorchSharp.torch.Tensor x = wte.call(idx); // (B, T, 128)
             x = flatten.call(x); // (B, 16384)
+            return scope.MoveToOuter(x); // (B, 16384)
+        }
+
+        /// <inheritdoc />
+        public override global::TorchSharp.torch.Tensor Head(global::TorchSharp.torch.Tensor features) => lm_head.call(features);
+
+        /// <inheritdoc />
+        public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
+        {
+            using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
+            global::TorchSharp.torch.Tensor x = Features(idx);
             return scope.MoveToOuter(lm_head.call(x)); // (B, 65): one prediction per window
         }
     }

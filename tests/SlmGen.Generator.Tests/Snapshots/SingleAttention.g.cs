@@ -34,12 +34,23 @@ namespace SlmGen.Samples.Declared
         }
 
         /// <inheritdoc />
-        public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
+        public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
             global::TorchSharp.torch.Tensor x = wte.call(idx) + wpe.call(global::SlmGen.Layers.PositionIds.Of(idx)); // (B, T, 128)
             foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.call(x);
             x = ln_f.call(x);
+            return scope.MoveToOuter(x); // (B, T, 128)
+        }
+
+        /// <inheritdoc />
+        public override global::TorchSharp.torch.Tensor Head(global::TorchSharp.torch.Tensor features) => lm_head.call(features);
+
+        /// <inheritdoc />
+        public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
+        {
+            using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
+            global::TorchSharp.torch.Tensor x = Features(idx);
             if (lastPositionOnly) x = x.select(1, -1); // (B, 128)
             return scope.MoveToOuter(lm_head.call(x)); // (B, T, 65), or (B, 65) for the last position
         }

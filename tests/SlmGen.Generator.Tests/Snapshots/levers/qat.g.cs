@@ -37,13 +37,24 @@ namespace Test.Models
         public override int EmbeddingWeightBits => 8;
 
         /// <inheritdoc />
-        public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
+        public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
             global::TorchSharp.torch.Tensor x = global::SlmGen.Layers.FakeQuant.Embed(wte, idx, bits: 8); // (B, T, 128)
             x = drop.call(x);
             foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.call(x);
             x = ln_f.call(x);
+            return scope.MoveToOuter(x); // (B, T, 128)
+        }
+
+        /// <inheritdoc />
+        public override global::TorchSharp.torch.Tensor Head(global::TorchSharp.torch.Tensor features) => lm_head.call(features);
+
+        /// <inheritdoc />
+        public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
+        {
+            using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
+            global::TorchSharp.torch.Tensor x = Features(idx);
             if (lastPositionOnly) x = x.select(1, -1); // (B, 128)
             return scope.MoveToOuter(lm_head.call(x)); // (B, T, 65), or (B, 65) for the last position
         }
