@@ -67,6 +67,16 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <summary>The LM head alone: features (…, width) to logits (…, V).</summary>
     public abstract Tensor Head(Tensor features);
 
+    /// <summary>
+    /// The mean next-token NLL of <paramref name="targets"/> from <paramref name="features"/> (the training loss):
+    /// the cross-entropy of the head's logits; a grouped head overrides it with its two softmaxes.
+    /// </summary>
+    public virtual Tensor Loss(Tensor features, Tensor targets)
+    {
+        var logits = Head(features);
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));
+    }
+
     /// <summary>Number of distinct trainable parameter elements the module holds.</summary>
     public long CountParameters() => parameters().Distinct().Sum(p => p.numel());
 

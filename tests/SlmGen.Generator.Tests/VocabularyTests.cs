@@ -79,4 +79,26 @@ public class VocabularyTests
         var bad = Yaml(Spec + "pad_vocab_to: -8\n");
         Assert.Contains(bad.GeneratorDiagnostics, x => x.Id == "SLM0007" || x.Severity == DiagnosticSeverity.Error);
     }
+
+    [Fact]
+    public void A_grouped_head_costs_two_small_matrices_and_refuses_tied_factorised_or_biased_heads()
+    {
+        var grouped = Yaml(Spec.Replace("vocab: 65", "vocab: 1000").Replace("head: tied", "head: { groups: 10 }"));
+        Assert.Empty(grouped.CompileErrors);
+        var costs = grouped.Costs("Test.Models.V");
+        var full = Yaml(Spec.Replace("vocab: 65", "vocab: 1000").Replace("head: tied", "head: untied")).Costs("Test.Models.V");
+        long Constant(string text, string name) => long.Parse(text.Split('\n').Single(l => l.Contains($"const long {name} =")).Split('=')[1].Trim(' ', ';', 'L').Replace("_", string.Empty));
+        // 16 × (10 groups + 100 ids a group) instead of 16 × 1,000.
+        Assert.Equal((16 * 1000) - (16 * 110), Constant(full, "ParameterCount") - Constant(costs, "ParameterCount"));
+        Assert.Equal(2 * ((16 * 1000) - (16 * 110)), Constant(full, "ForwardFlopsPerToken") - Constant(costs, "ForwardFlopsPerToken"));
+        Assert.Contains("new global::SlmGen.Layers.GroupedHead(16, 10, 1000)", grouped.Model("Test.Models.V"));
+        Assert.Contains("public override global::TorchSharp.torch.Tensor Loss(", grouped.Model("Test.Models.V"));
+
+        foreach (var head in new[] { "{ groups: 10, tied: true }", "{ groups: 10, rank: 4 }", "{ groups: 10, bias: true }", "{ groups: 1 }", "{ groups: 5000 }" })
+        {
+            var bad = Yaml(Spec.Replace("vocab: 65", "vocab: 1000").Replace("head: tied", "head: " + head));
+            Assert.Contains(bad.GeneratorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+            Assert.Empty(bad.CompileErrors);
+        }
+    }
 }

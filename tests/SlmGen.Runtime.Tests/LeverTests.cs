@@ -120,6 +120,7 @@ public class ChunkedLossTests
     [InlineData("LeverSharedLora")]   // shared block with LoRA
     [InlineData("CharTransformerRope")] // factorised head with bias
     [InlineData("Gpt2Padded")]        // padded vocabulary of 50,304
+    [InlineData("LeverGroupedHead")]  // two softmaxes
     public void The_chunked_loss_and_gradients_equal_the_full_cross_entropys(string name)
     {
         var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name);
@@ -132,7 +133,7 @@ public class ChunkedLossTests
         var targets = idx.narrow(1, 1, t);
 
         var logits = model.Logits(inputs, lastPositionOnly: false);
-        var full = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
+        var full = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1)); // log-probabilities for a grouped head: the same NLL
         full.backward();
         var fullGrads = model.parameters().Select(p => p.grad!.clone()).ToList();
         foreach (var p in model.parameters())
@@ -168,5 +169,29 @@ public class ChunkedLossTests
         {
             Assert.Equal(full[i], chunked[i], 3);
         }
+    }
+}
+
+/// <summary>The grouped head: its two-softmax loss is the NLL of the distribution it gives.</summary>
+public class GroupedHeadTests
+{
+    [Fact]
+    public void The_two_softmax_loss_equals_the_nll_of_the_full_distribution_and_it_sums_to_one()
+    {
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverGroupedHead");
+        Devices.Seed(9);
+        using var model = descriptor.Create();
+        model.eval();
+        using var noGrad = no_grad();
+        using var idx = randint(0, 8192, new long[] { 2, 129 }, dtype: ScalarType.Int64);
+        var inputs = idx.narrow(1, 0, 128);
+        var targets = idx.narrow(1, 1, 128);
+        var logProbs = model.Logits(inputs, lastPositionOnly: false);
+        Assert.Equal(new long[] { 2, 128, 8192 }, logProbs.shape);
+        Assert.True(logProbs.exp().sum(-1).allclose(ones(2, 128), rtol: 1e-5, atol: 1e-5), "p(group) · p(position) sums to one over the vocabulary");
+        var nll = nn.functional.nll_loss(logProbs.reshape(-1, 8192), targets.reshape(-1)).item<float>();
+        var loss = model.Loss(model.Features(inputs), targets).item<float>();
+        Assert.Equal(nll, loss, 4);
+        Assert.Equal(64L * 128 + 128L * 128, model.named_parameters().Where(p => p.name.StartsWith("lm_head", System.StringComparison.Ordinal)).Sum(p => p.parameter.numel()));
     }
 }

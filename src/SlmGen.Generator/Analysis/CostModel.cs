@@ -278,6 +278,17 @@ internal static class CostModel
                     return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}, tied to the token embedding{Precision(head.Bits)}", 0, f, 3 * f, 0, rows * v, 0, 0);
                 }
 
+                case HeadKind.Grouped:
+                {
+                    // Two matrices: width → groups, width → ids per group; the loss is two softmaxes, over groups
+                    // and over a group's ids (the full distribution, for evaluation and sampling, is their sum: no FLOPs).
+                    long g = head.Groups, s = head.GroupSize;
+                    var p = width * (g + s);
+                    var f = 2 * width * (g + s) * runs;
+                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{g} groups + {s} ids a group (grouped, {v} ids){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (g + s), 0,
+                        Bytes(plan, p, Matrix(g, width, head.Bits) + Matrix(s, width, head.Bits)));
+                }
+
                 case HeadKind.Factorised:
                 {
                     long r = head.Rank;

@@ -57,6 +57,11 @@ internal static class Fingerprint
                     break;
                 case HeadStep h:
                     sb.Append("|head,").Append(h.Kind).Append(',').Append(h.Bias).Append(',').Append(h.Rank);
+                    if (h.Groups > 0)
+                    {
+                        sb.Append(",groups=").Append(h.Groups);
+                    }
+
                     break;
             }
         }

@@ -70,7 +70,7 @@ internal sealed record ModelPlan(
     public static readonly string[] GeneratedMemberNames =
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
-        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer", "Features", "Head",
+        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer", "Features", "Head", "Loss",
         "ArchitectureJson", "Architecture",
     };
 }
@@ -165,6 +165,9 @@ internal enum HeadKind
     /// <summary>The token embedding's matrix.</summary>
     Tied,
 
+    /// <summary>Two levels: a group of consecutive ids, then the id within it (<see cref="HeadStep.Groups"/> groups of <see cref="HeadStep.GroupSize"/>).</summary>
+    Grouped,
+
     /// <summary>Two matrices through a bottleneck of rank r.</summary>
     Factorised,
 }
@@ -173,4 +176,11 @@ internal enum HeadKind
 /// <param name="CanTie">True when its input width equals the embedding width, so tying would be possible.</param>
 /// <param name="Bits">Weight precision (a tied head: the embedding's).</param>
 internal sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Rank, long Vocab, bool Bias, bool PerPosition, bool CanTie, int Bits)
-    : PlanStep(Field, InWidth, Vocab, PerPosition);
+    : PlanStep(Field, InWidth, Vocab, PerPosition)
+{
+    /// <summary>Groups of a grouped head (0 otherwise).</summary>
+    public long Groups { get; init; }
+
+    /// <summary>Ids per group of a grouped head: the vocabulary over the groups, rounded up.</summary>
+    public long GroupSize => Groups > 0 ? (Vocab + Groups - 1) / Groups : 0;
+}

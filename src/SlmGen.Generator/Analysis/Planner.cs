@@ -117,8 +117,8 @@ internal static class Planner
         }
 
         var head = spec.Head;
-        var kind = head.Tied ? HeadKind.Tied : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
-        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head));
+        var kind = head.Tied ? HeadKind.Tied : head.Groups > 0 ? HeadKind.Grouped : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
+        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head) { Groups = kind == HeadKind.Grouped ? head.Groups : 0 });
 
         // Quantised when some part the model has is: bits declared for parts it lacks (dense layers, say) change nothing.
         var quantized = steps.Any(step => step switch

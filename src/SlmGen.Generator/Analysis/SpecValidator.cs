@@ -122,6 +122,18 @@ internal static class SpecValidator
 
         // Head.
         var head = spec.Head;
+        if (head.Groups != 0)
+        {
+            if (head.Groups < 2 || (spec.Vocab > 0 && head.Groups > spec.PaddedVocab))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.HeadGroups, spec.Display(SpecKeys.HeadGroups), head.Groups, $"0 (one softmax) or from 2 to the vocabulary ({spec.PaddedVocab:N0})");
+            }
+            else if (head.Tied || head.Rank > 0 || head.Bias)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadGroups, "A grouped head has two matrices of its own (groups and positions within a group): it cannot be tied, factorised or biased; choose one");
+            }
+        }
+
         if (head.Tied && head.Bias)
         {
             v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadBias, "A head tied to the embedding has no weights of its own, so it takes no bias; untie it or drop the bias");

@@ -40,7 +40,7 @@ internal static class ArchitectureJson
                            $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)}, \"blockRepeat\": {s.BlockRepeat}, \"loraRank\": {s.LoraRank}, \"attentionBits\": {s.AttentionBits}, \"mlpBits\": {s.MlpBits}, " +
                            $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(i => s.Shape(i)).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}",
             FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
-            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
+            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"groups\": {h.Groups}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
             _ => "{}",
         };
     }

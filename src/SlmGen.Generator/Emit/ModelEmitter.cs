@@ -74,6 +74,12 @@ internal static class ModelEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line($"public override {Tensor} Head({Tensor} features) => {head.Field}.call(features);");
+        if (head.Kind == HeadKind.Grouped)
+        {
+            w.Line();
+            w.Line("/// <inheritdoc />");
+            w.Line($"public override {Tensor} Loss({Tensor} features, {Tensor} targets) => {head.Field}.Loss(features, targets); // two softmaxes: no (…, vocabulary) tensor");
+        }
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override {Tensor} Logits({Tensor} idx, bool lastPositionOnly)");
@@ -203,6 +209,10 @@ internal static class ModelEmitter
 
                 case HeadStep { Kind: HeadKind.Tied } head:
                     m.Add($"{Layers}.TiedHead", head.Field, "shares the token embedding's weight", head.Bits > 0 ? $"new {Layers}.TiedHead(wte, bits: {head.Bits})" : $"new {Layers}.TiedHead(wte)");
+                    break;
+
+                case HeadStep { Kind: HeadKind.Grouped } head:
+                    m.Add($"{Layers}.GroupedHead", head.Field, $"{head.InWidth} → {head.Groups} groups × {head.GroupSize} ids", $"new {Layers}.GroupedHead({head.InWidth}, {head.Groups}, {head.Vocab}{(head.Bits > 0 ? $", bits: {head.Bits}" : string.Empty)})");
                     break;
 
                 case HeadStep { Kind: HeadKind.Factorised } head:

@@ -134,6 +134,7 @@ internal static class SpecKeys
     public const string Dropout = "dropout";
     public const string EmbeddingDropout = "embedding_dropout";
     public const string Init = "init";
+    public const string HeadGroups = "head.groups";
     public const string PadVocabTo = "pad_vocab_to";
     public const string Tokenizer = "tokenizer";
     public const string Embedding = "embedding";
@@ -179,6 +180,9 @@ internal sealed record NormSpec(NormKind Kind, bool Bias)
 /// <param name="Rank">Bottleneck width of a factorised head (0 = a full matrix).</param>
 internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
 {
+    /// <summary>Groups of a grouped (two-level) head; 0 = one softmax over the vocabulary.</summary>
+    public int Groups { get; init; }
+
     public static readonly HeadSpec Default = new(false, false, 0);
 }
 

@@ -140,6 +140,7 @@ internal static class SettingsTable
     // Head.
     public static readonly Setting HeadTied = new(HeadSection, "tied", SettingType.Flag, "LMHead", "TiedToEmbedding", false, "false", "true \\| false", "use the token embedding's weight");
     public static readonly Setting HeadBias = new(HeadSection, "bias", SettingType.Flag, "LMHead", "Bias", false, "false", "true \\| false", "bias vector (own weights only)");
+    public static readonly Setting HeadGroups = new(HeadSection, "groups", SettingType.Whole, "LMHead", "Groups", 0, "0 (one softmax over the vocabulary)", "0, or 2 … vocabulary", "grouped (two-level) head: predict one of this many groups of consecutive ids (BPE merge order), then the id within its group (Vennam et al. 2024): width × (groups + group size) weights instead of width × vocabulary");
     public static readonly Setting HeadRank = new(HeadSection, "rank", SettingType.Whole, "LMHead", "Rank", 0, "0 (a full matrix)", "0 … 16,777,216", "bottleneck width of a factorised head");
 
     // Budget.
@@ -161,7 +162,7 @@ internal static class SettingsTable
         BlockCount, Repeat, BlockRepeat, LoraRank, Heads, HeadsLast, HeadsPerBlock, KvHeads, KvHeadsLast, KvHeadsPerBlock, HeadDim,
         Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
-        HeadTied, HeadBias, HeadRank,
+        HeadTied, HeadBias, HeadRank, HeadGroups,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, MaxWeightBytes, MaxKvCacheBytes,
         QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding,
     };

@@ -211,7 +211,10 @@ internal static class AttributeReader
                     builder.Head = new HeadSpec(
                         args.Bool(SettingsTable.HeadTied, SpecKeys.HeadTied, builder),
                         args.Bool(SettingsTable.HeadBias, SpecKeys.HeadBias, builder),
-                        args.Int(SettingsTable.HeadRank, SpecKeys.HeadRank, builder));
+                        args.Int(SettingsTable.HeadRank, SpecKeys.HeadRank, builder))
+                    {
+                        Groups = args.Int(SettingsTable.HeadGroups, SpecKeys.HeadGroups, builder),
+                    };
                     break;
 
                 case "QuantizationAttribute":

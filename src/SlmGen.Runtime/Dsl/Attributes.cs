@@ -207,6 +207,9 @@ public sealed class LMHeadAttribute : Attribute
 
     /// <summary>Factorise the head through a bottleneck of this width (0 = a full matrix).</summary>
     public int Rank { get; set; }
+
+    /// <summary>A grouped (two-level) head of this many groups of consecutive ids (0 = one softmax over the vocabulary): width × (groups + group size) weights.</summary>
+    public int Groups { get; set; }
 }
 
 /// <summary>

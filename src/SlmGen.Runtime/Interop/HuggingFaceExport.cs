@@ -267,6 +267,11 @@ public static class HuggingFaceExport
             }
 
             var head = steps.Single(x => x.Kind == "head").Json;
+            if (head.GetProperty("type").GetString() == "grouped")
+            {
+                return "its head is grouped (two levels), which transformers' heads are not";
+            }
+
             if (head.GetProperty("type").GetString() == "factorised" || head.GetProperty("bias").GetBoolean())
             {
                 return "its head is factorised or has a bias (transformers' heads are one bias-free matrix)";

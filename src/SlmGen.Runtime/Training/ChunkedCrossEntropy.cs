@@ -37,9 +37,8 @@ public static class ChunkedCrossEntropy
         {
             var length = Math.Min(chunk, t - start);
             using var scope = NewDisposeScope();
-            var logits = model.Head(detached.narrow(1, start, length));
-            var loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.narrow(1, start, length).reshape(-1), reduction: nn.Reduction.Sum) / count;
+            var part = targets.narrow(1, start, length);
+            var loss = model.Loss(detached.narrow(1, start, length), part) * (part.numel() / count);
             loss.backward();
             total.add_(loss.detach());
         }

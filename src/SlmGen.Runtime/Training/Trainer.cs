@@ -258,8 +258,13 @@ public sealed class Trainer : IDisposable
     /// <summary>Mean cross-entropy of a batch with its backward pass done; returns the detached loss.</summary>
     private Tensor FullLoss(Tensor inputs, Tensor targets, bool lastOnly)
     {
-        var logits = model.Logits(inputs, lastOnly);
-        var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));
+        var features = model.Features(inputs);
+        if (lastOnly && model.PredictsEveryPosition)
+        {
+            features = features.select(1, -1);
+        }
+
+        var loss = model.Loss(features, targets);
         loss.backward();
         return loss.detach();
     }

@@ -521,13 +521,14 @@ internal sealed class YamlSpecReader
 
         if (value is not YamlMappingNode map)
         {
-            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(value), "head", "tied, untied, or a mapping { tied, bias, rank }", YamlContext.Describe(value));
+            context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(value), "head", "tied, untied, or a mapping { tied, bias, rank, groups }", YamlContext.Describe(value));
             return;
         }
 
         var tied = T.DefaultBool(T.HeadTied);
         var bias = T.DefaultBool(T.HeadBias);
         var rank = T.DefaultInt(T.HeadRank);
+        var groups = T.DefaultInt(T.HeadGroups);
         foreach (var (k, v, _) in values.Entries(map, T.HeadSection, "head"))
         {
             switch (k)
@@ -535,10 +536,11 @@ internal sealed class YamlSpecReader
                 case "tied": tied = values.Bool(v, "head.tied", SpecKeys.HeadTied); break;
                 case "bias": bias = values.Bool(v, "head.bias", SpecKeys.HeadBias); break;
                 case "rank": rank = values.Int(v, "head.rank", SpecKeys.HeadRank); break;
+                case "groups": groups = values.Int(v, "head.groups", SpecKeys.HeadGroups); break;
             }
         }
 
-        b.Head = new HeadSpec(tied, bias, rank);
+        b.Head = new HeadSpec(tied, bias, rank) { Groups = groups };
     }
 
     private void ReadQuantization(YamlNode value)

@@ -292,6 +292,22 @@ class FactorizedHead(nn.Module):
         return self.out(self.down(x))
 
 
+class GroupedHead(nn.Module):
+    """Two levels (SlmGen.Layers.GroupedHead): log p(group) + log p(position in group) over runs of consecutive ids."""
+
+    def __init__(self, s):
+        super().__init__()
+        self.vocab, groups = s["out"], s["groups"]
+        size = -(-self.vocab // groups)
+        self.group = linear(s["in"], groups, False, s["bits"])
+        self.token = linear(s["in"], size, False, s["bits"])
+
+    def forward(self, x):
+        g = F.log_softmax(self.group(x).float(), dim=-1).unsqueeze(-1)
+        t = F.log_softmax(self.token(x).float(), dim=-1).unsqueeze(-2)
+        return (g + t).flatten(-2)[..., : self.vocab]
+
+
 class TiedHead(nn.Module):
     """The head that reuses the token embedding's weight (it holds no parameter of its own)."""
 
@@ -333,6 +349,8 @@ class SlmGenModel(nn.Module):
                 setattr(self, field, TiedHead(s["bits"]))
             elif kind == "head" and s["type"] == "factorised":
                 setattr(self, field, FactorizedHead(s))
+            elif kind == "head" and s["type"] == "grouped":
+                setattr(self, field, GroupedHead(s))
             elif kind == "head":
                 setattr(self, field, linear(s["in"], s["out"], s["bias"], s["bits"]))
             elif kind != "rope":
