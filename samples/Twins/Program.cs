@@ -137,14 +137,14 @@ internal static class Twins
         Directory.CreateDirectory(root);
         var data = Corpora.TinyShakespeare(CharSplit.Study);
         Devices.Seed(3);
-        using var model = new SlmGen.Samples.Declared.SingleAttention();
+        using var model = new SlmGen.Samples.CharAttention();
         var options = new TrainingOptions { BatchSize = 4, Steps = 3, EvalEvery = 3, Validation = EvalProtocol.RandomBatches(1), Progress = false, TensorBoard = false, RunDirectory = root, Bf16 = false };
         using (var trainer = new Trainer(model, data, options, device))
         {
             trainer.Train();
         }
 
-        using var loaded = new SlmGen.Samples.Declared.SingleAttention();
+        using var loaded = new SlmGen.Samples.CharAttention();
         SlmGen.Training.Checkpoint.LoadWeights(loaded, Path.Combine(root, "last.ckpt"));
         loaded.to(device).eval();
         PyTorchTwin.Export(loaded, Path.Combine(root, "twin"), huggingFace: false);

@@ -55,14 +55,14 @@ public class SnapshotTests
     }
 
     /// <summary>
-    /// The attribute models of samples/Models/Declared, and baby GPT declared with attributes (Inputs/BabyGpt.cs.txt:
-    /// the samples declare baby GPT once, in specs/nanogpt/baby-gpt.yaml; its attribute form is a test input).
+    /// The study's models and baby GPT declared with attributes (Inputs/*.cs.txt). The samples declare each model once,
+    /// in YAML under specs/ (samples/Models); the attribute forms are this test's inputs, and YamlTests checks that
+    /// both front-ends generate the same code.
     /// </summary>
     internal static GeneratorRun RunOnDeclaredSamples()
     {
-        var dir = Repo.Path("samples", "Models", "Declared");
-        var babyGpt = Repo.Path("tests", "SlmGen.Generator.Tests", "Inputs", "BabyGpt.cs.txt");
-        var sources = Directory.GetFiles(dir, "*.cs").Append(babyGpt).OrderBy(f => Path.GetFileName(f)).Select(f => (f, File.ReadAllText(f)));
+        var dir = Repo.Path("tests", "SlmGen.Generator.Tests", "Inputs");
+        var sources = Directory.GetFiles(dir, "*.cs.txt").OrderBy(f => Path.GetFileName(f)).Select(f => (f, File.ReadAllText(f)));
         return GeneratorRun.Of(sources);
     }
 }

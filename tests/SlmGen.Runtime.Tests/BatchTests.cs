@@ -51,7 +51,7 @@ public class BatchTests
     public void Evaluation_protocols_score_what_they_promise()
     {
         torch.manual_seed(1);
-        using var model = new SlmGen.Samples.Declared.SingleAttention();
+        using var model = new SlmGen.Samples.CharAttention();
         var tokens = Enumerable.Range(0, 700).Select(i => i % 65).ToArray();
         var first = Evaluator.Evaluate(model, tokens, EvalProtocol.FirstWindows(100), Objective.LastPosition, 32, torch.CPU);
         Assert.Equal(100, first.Tokens);

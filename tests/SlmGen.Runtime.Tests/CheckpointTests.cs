@@ -9,7 +9,6 @@ using System.Text;
 using System.Text.Json;
 using SlmGen.Data;
 using SlmGen.Interop;
-using SlmGen.Samples.Declared;
 using SlmGen.Training;
 using static TorchSharp.torch;
 

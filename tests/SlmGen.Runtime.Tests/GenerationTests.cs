@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using SlmGen.Data;
 using SlmGen.Generation;
-using SlmGen.Samples.Declared;
 using SlmGen.Training;
 using static TorchSharp.torch;
 

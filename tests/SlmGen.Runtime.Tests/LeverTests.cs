@@ -2,7 +2,6 @@ using SlmGen.Data;
 using SlmGen.Training;
 using System.Linq;
 using SlmGen.Layers;
-using SlmGen.Samples.Declared;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Linq;
-using SlmGen.Samples.Declared;
 using BabyGpt = SlmGen.Samples.BabyGpt;
 
 namespace SlmGen.Runtime.Tests;
@@ -30,10 +29,10 @@ public class SampleModelCostTests
     {
         var names = ModelCatalog.For(typeof(BabyGpt).Assembly).Select(m => m.Name).ToList();
         Assert.Contains("BabyGpt", names);
-        Assert.Contains("LinearPredictor", names);
-        Assert.Contains("MlpPredictor", names);
-        Assert.Contains("SingleAttention", names);
-        Assert.Contains("ThreeLayerTransformer", names);
+        Assert.Contains("CharLinear", names);
+        Assert.Contains("CharMlp", names);
+        Assert.Contains("CharAttention", names);
+        Assert.Contains("CharTransformer", names);
         Assert.True(SampleModels().Count() >= 24, "every declared and YAML sample model is covered (5 + 17 in samples/Models, 1 each in TinyShakespeare and Bench)");
     }
 

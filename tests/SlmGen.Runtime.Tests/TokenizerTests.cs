@@ -159,7 +159,7 @@ public class TextCostTests
     {
         var data = Corpora.TinyShakespeare(CharSplit.NanoGpt);
         SlmGen.Training.Devices.Seed(3);
-        using var model = new SlmGen.Samples.Declared.SingleAttention();
+        using var model = new SlmGen.Samples.CharAttention();
         var result = SlmGen.Training.Evaluator.EvaluateText(model, data.Validation[..4000], data.Tokenizer, 8, TorchSharp.torch.CPU);
         Assert.Equal(result.Tokens, result.Characters);
         Assert.Equal(result.Nll / Math.Log(2), result.BitsPerCharacter!.Value, 12);

@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using SlmGen.Data;
-using SlmGen.Samples.Declared;
 using SlmGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -82,8 +81,8 @@ public class TrainingTests
         using var other = new ThreeLayerTransformer();
         using var otherTrainer = new Trainer(other, Shakespeare.Value, Options(null), CPU);
         var ex = Assert.Throws<InvalidOperationException>(() => otherTrainer.Resume(Path.Combine(dir, "last.ckpt")));
-        Assert.Contains("SingleAttention", ex.Message);
-        Assert.Contains("ThreeLayerTransformer", ex.Message);
+        Assert.Contains("CharAttention", ex.Message);
+        Assert.Contains("CharTransformer", ex.Message);
         Assert.Contains(other.Fingerprint, ex.Message);
     }
 

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text.Json;
 using SlmGen.Interop;
 using SlmGen.Samples;
-using SlmGen.Samples.Declared;
 using SlmGen.Training;
 using BabyGpt = SlmGen.Samples.BabyGpt;
 using static TorchSharp.torch;
