@@ -101,4 +101,23 @@ public class VocabularyTests
             Assert.Empty(bad.CompileErrors);
         }
     }
+
+    [Fact]
+    public void A_training_budget_in_characters_becomes_tokens_with_the_declared_compression()
+    {
+        // 2.5 characters a token: 10M characters are 4M tokens; the report also gives the figures per character.
+        var run = Yaml(Spec + "budget: { max_training_flops: 1e12, training_characters: 10M, characters_per_token: 2.5 }\n");
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        var report = run.Generated("Catalog.g.cs");
+        long Constant(string name) => long.Parse(run.Costs("Test.Models.V").Split('\n').Single(l => l.Contains($"const long {name} =")).Split('=')[1].Trim(' ', ';', 'L').Replace("_", string.Empty));
+        var flops = Constant("TrainingFlopsPerToken") * 4_000_000L;
+        Assert.Contains($"\\\"metric\\\": \\\"training_flops\\\", \\\"value\\\": {flops}", report);
+        Assert.Contains("\\\"perCharacter\\\": { \\\"charactersPerToken\\\": 2.5", report);
+
+        // A character tokenizer needs no declared compression; any other does, and tokens and characters are exclusive.
+        Assert.Empty(Yaml(Spec + "tokenizer: chars\nbudget: { max_training_flops: 1e12, training_characters: 10M }\n").GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains(Yaml(Spec + "budget: { max_training_flops: 1e12, training_characters: 10M }\n").GeneratorDiagnostics, d => d.Id == "SLM0006" || d.Severity == DiagnosticSeverity.Error);
+        Assert.Contains(Yaml(Spec + "budget: { training_tokens: 5, training_characters: 10M, characters_per_token: 2 }\n").GeneratorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Contains(Yaml(Spec + "budget: { training_characters: 10M, characters_per_token: -1 }\n").GeneratorDiagnostics, d => d.Id == "SLM0003");
+    }
 }

@@ -19,7 +19,11 @@ internal sealed record CatalogEntry(
     string Fingerprint,
     ModelPlan Plan,
     ModelCosts Costs,
-    EquatableArray<BudgetStatus> Budget);
+    EquatableArray<BudgetStatus> Budget)
+{
+    /// <summary>The tokenizer's declared compression (budget characters_per_token, or 1 for tokenizer: chars); 0 when unknown.</summary>
+    public double CharactersPerToken { get; init; }
+}
 
 /// <summary>Everything generated for one model: location-free and equatable, so that its source-output step caches.</summary>
 /// <param name="YamlSpec">The spec file of a model declared in YAML ("" for an attributed class).</param>
@@ -134,6 +138,16 @@ internal static class ModelAnalysis
         }
 
         var budget = spec.Budget.Over(projectBudget);
+        if (budget.CharactersPerToken <= 0 && spec.Tokenizer == "chars")
+        {
+            budget = budget with { CharactersPerToken = 1 }; // a character tokenizer: one character a token
+        }
+
+        if (budget.TrainingTokens <= 0 && budget.EffectiveTrainingTokens > 0)
+        {
+            budget = budget with { TrainingTokens = budget.EffectiveTrainingTokens }; // declared in characters
+        }
+
         diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, plan, costs, budget));
         var fingerprint = Fingerprint.Of(plan);
 
@@ -155,7 +169,7 @@ internal static class ModelAnalysis
             fingerprint,
             plan,
             costs,
-            BudgetAnalyzer.Status(plan, costs, budget).ToEquatableArray());
+            BudgetAnalyzer.Status(plan, costs, budget).ToEquatableArray()) with { CharactersPerToken = budget.CharactersPerToken };
         return Done(new ModelOutput(entry, files.ToEquatableArray(), plan.Source == SpecSource.Yaml ? plan.SourcePath : string.Empty, generated.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()), diagnostics);
     }
 

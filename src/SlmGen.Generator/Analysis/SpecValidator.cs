@@ -174,6 +174,20 @@ internal static class SpecValidator
         v.NonNegative(SpecKeys.Budgets("max_parameters"), b.MaxParameters);
         v.NonNegative(SpecKeys.Budgets("max_forward_flops_per_token"), b.MaxForwardFlopsPerToken);
         v.NonNegative(SpecKeys.Budgets("training_tokens"), b.TrainingTokens);
+        v.NonNegative(SpecKeys.Budgets("training_characters"), b.TrainingCharacters);
+        if (spec.Has(SpecKeys.Budgets("characters_per_token")) && !(b.CharactersPerToken > 0 && b.CharactersPerToken < 1e6))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets("characters_per_token"), spec.Display(SpecKeys.Budgets("characters_per_token")), Format(b.CharactersPerToken), "a positive number (characters per token)");
+        }
+
+        if (b.TrainingCharacters > 0 && b.TrainingTokens > 0)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.Budgets("training_characters"), "Declare the training length once: in tokens (training_tokens) or in characters (training_characters)");
+        }
+        else if (b.TrainingCharacters > 0 && !(b.CharactersPerToken > 0) && spec.Tokenizer != "chars")
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.Budgets("training_characters"), "A training length in characters needs the tokenizer's compression: declare characters_per_token (slmgen tokenizer stats measures it), or tokenizer: chars");
+        }
         v.NonNegative(SpecKeys.Budgets("max_weight_bytes"), b.MaxWeightBytes);
         v.NonNegative(SpecKeys.Budgets("max_kv_cache_bytes"), b.MaxKvCacheBytes);
         if (b.MaxTrainingFlops < 0 || double.IsNaN(b.MaxTrainingFlops) || double.IsInfinity(b.MaxTrainingFlops))

@@ -93,6 +93,15 @@ internal static class CatalogEmitter
             Field(sb, "logitsBytesPerSequenceFp32", c.LogitsElementsPerSequence * 4);
             Field(sb, "logitsBytesPerSequenceBf16", c.LogitsElementsPerSequence * 2);
             Field(sb, "lossBytesPerSequenceFp32", c.LogitsElementsPerSequence * 4);
+            if (m.CharactersPerToken > 0)
+            {
+                // Per unit of text, with the tokenizer's declared compression (docs/tokenizers.md).
+                var cpt = m.CharactersPerToken;
+                sb.Append("      \"perCharacter\": { ");
+                sb.Append($"\"charactersPerToken\": {Num(cpt, "R")}, \"forwardFlops\": {Num(c.ForwardFlopsPerToken / cpt, "R")}, \"trainingFlops\": {Num(c.TrainingFlopsPerToken / cpt, "R")}, ");
+                sb.Append($"\"contextCharacters\": {Num(c.Context * cpt, "R")}, \"kvCacheBytesBf16\": {Num(c.KvCacheElementsPerToken * 2 / cpt, "R")} }},\n");
+            }
+
             sb.Append("      \"components\": [");
             sb.Append(string.Join(",", c.Components.Select(x =>
                 $"\n        {{ \"name\": {Str(x.Name)}, \"kind\": {Str(x.Kind)}, \"parameters\": {x.Parameters}, \"forwardFlopsPerToken\": {x.ForwardFlopsPerToken}, \"trainingFlopsPerToken\": {x.TrainingFlopsPerToken}, \"attentionScoreFlopsPerToken\": {x.AttentionScoreFlopsPerToken} }}")));

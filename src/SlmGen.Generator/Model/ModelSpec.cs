@@ -203,6 +203,16 @@ internal sealed record BudgetSpec(
 {
     public static readonly BudgetSpec None = new(0, 0, 0, 0, 0, 0);
 
+    /// <summary>Characters of training text (0 = none): with <see cref="CharactersPerToken"/>, the training tokens.</summary>
+    public long TrainingCharacters { get; init; }
+
+    /// <summary>The tokenizer's declared compression (0 = none).</summary>
+    public double CharactersPerToken { get; init; }
+
+    /// <summary>The training tokens: declared, or the declared characters over the compression (rounded up).</summary>
+    public long EffectiveTrainingTokens => TrainingTokens > 0 ? TrainingTokens
+        : TrainingCharacters > 0 && CharactersPerToken > 0 ? (long)Math.Ceiling(TrainingCharacters / CharactersPerToken) : 0;
+
     /// <summary>This budget, with every unset figure taken from <paramref name="fallback"/> (the project's).</summary>
     public BudgetSpec Over(BudgetSpec fallback) => new(
         MaxParameters > 0 ? MaxParameters : fallback.MaxParameters,
@@ -210,7 +220,11 @@ internal sealed record BudgetSpec(
         MaxTrainingFlops > 0 ? MaxTrainingFlops : fallback.MaxTrainingFlops,
         TrainingTokens > 0 ? TrainingTokens : fallback.TrainingTokens,
         MaxWeightBytes > 0 ? MaxWeightBytes : fallback.MaxWeightBytes,
-        MaxKvCacheBytes > 0 ? MaxKvCacheBytes : fallback.MaxKvCacheBytes);
+        MaxKvCacheBytes > 0 ? MaxKvCacheBytes : fallback.MaxKvCacheBytes)
+    {
+        TrainingCharacters = TrainingCharacters,
+        CharactersPerToken = CharactersPerToken,
+    };
 }
 
 /// <summary>A layer in the stack, in forward order.</summary>

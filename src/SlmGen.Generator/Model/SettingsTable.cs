@@ -147,6 +147,8 @@ internal static class SettingsTable
     public static readonly Setting MaxParameters = new(BudgetSection, "max_parameters", SettingType.Whole, "Budget", "MaxParameters", 0L, "none", "≥ 0 (0 = none)", "parameters");
     public static readonly Setting MaxForwardFlops = new(BudgetSection, "max_forward_flops_per_token", SettingType.Whole, "Budget", "MaxForwardFlopsPerToken", 0L, "none", "≥ 0 (0 = none)", "forward FLOPs per token (per prediction for flatten models)");
     public static readonly Setting MaxTrainingFlops = new(BudgetSection, "max_training_flops", SettingType.Number, "Budget", "MaxTrainingFlops", 0.0, "none", "≥ 0 (0 = none)", "training FLOPs of the whole run (needs `training_tokens`)");
+    public static readonly Setting TrainingCharacters = new(BudgetSection, "training_characters", SettingType.Whole, "Budget", "TrainingCharacters", 0L, "none", "≥ 0", "characters of text the model will be trained on: training tokens = characters / `characters_per_token` (instead of `training_tokens`)");
+    public static readonly Setting CharactersPerToken = new(BudgetSection, "characters_per_token", SettingType.Number, "Budget", "CharactersPerToken", 0.0, "1 for `tokenizer: chars`, else required with `training_characters`", "> 0", "the tokenizer's measured compression (`slmgen tokenizer stats`, a BPE's stats.json): also gives the cost report's figures per character");
     public static readonly Setting TrainingTokens = new(BudgetSection, "training_tokens", SettingType.Whole, "Budget", "TrainingTokens", 0L, "none", "≥ 0", "tokens the model will be trained on");
     public static readonly Setting MaxWeightBytes = new(BudgetSection, "max_weight_bytes", SettingType.Whole, "Budget", "MaxWeightBytes", 0L, "none", "≥ 0 (0 = none)", "weight bytes at the declared precision (fp32 without `quantization`)");
     public static readonly Setting MaxKvCacheBytes = new(BudgetSection, "max_kv_cache_bytes", SettingType.Whole, "Budget", "MaxKvCacheBytes", 0L, "none", "≥ 0 (0 = none)", "KV cache bytes of a full context in bf16");
@@ -163,7 +165,7 @@ internal static class SettingsTable
         Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank, HeadGroups,
-        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, MaxWeightBytes, MaxKvCacheBytes,
+        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxKvCacheBytes,
         QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding,
     };
 

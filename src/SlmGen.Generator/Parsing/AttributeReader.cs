@@ -235,7 +235,11 @@ internal static class AttributeReader
                         args.Double(SettingsTable.MaxTrainingFlops, SpecKeys.Budgets(SettingsTable.MaxTrainingFlops.Key), builder),
                         args.Long(SettingsTable.TrainingTokens, SpecKeys.Budgets(SettingsTable.TrainingTokens.Key), builder),
                         args.Long(SettingsTable.MaxWeightBytes, SpecKeys.Budgets(SettingsTable.MaxWeightBytes.Key), builder),
-                        args.Long(SettingsTable.MaxKvCacheBytes, SpecKeys.Budgets(SettingsTable.MaxKvCacheBytes.Key), builder));
+                        args.Long(SettingsTable.MaxKvCacheBytes, SpecKeys.Budgets(SettingsTable.MaxKvCacheBytes.Key), builder))
+                    {
+                        TrainingCharacters = args.Long(SettingsTable.TrainingCharacters, SpecKeys.Budgets(SettingsTable.TrainingCharacters.Key), builder),
+                        CharactersPerToken = args.Double(SettingsTable.CharactersPerToken, SpecKeys.Budgets(SettingsTable.CharactersPerToken.Key), builder),
+                    };
                     break;
             }
         }

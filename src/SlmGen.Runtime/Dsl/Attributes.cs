@@ -231,6 +231,12 @@ public sealed class BudgetAttribute : Attribute
     /// <summary>The planned training length in tokens (predictions, for flatten models).</summary>
     public long TrainingTokens { get; set; }
 
+    /// <summary>Characters of training text (instead of <see cref="TrainingTokens"/>): tokens = characters / <see cref="CharactersPerToken"/>.</summary>
+    public long TrainingCharacters { get; set; }
+
+    /// <summary>The tokenizer's measured characters per token (1 for a character tokenizer): also gives the cost report's per-character figures.</summary>
+    public double CharactersPerToken { get; set; }
+
     /// <summary>Largest weight size in bytes (fp32).</summary>
     public long MaxWeightBytes { get; set; }
 

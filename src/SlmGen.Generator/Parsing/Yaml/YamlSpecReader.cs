@@ -588,8 +588,8 @@ internal sealed class YamlSpecReader
             return;
         }
 
-        long maxParams = 0, maxFwd = 0, tokens = 0, maxBytes = 0, maxKv = 0;
-        double maxTrain = 0;
+        long maxParams = 0, maxFwd = 0, tokens = 0, maxBytes = 0, maxKv = 0, characters = 0;
+        double maxTrain = 0, charsPerToken = 0;
         foreach (var (k, v, _) in values.Entries(map, T.BudgetSection, "budget"))
         {
             var where = "budget." + k;
@@ -600,11 +600,13 @@ internal sealed class YamlSpecReader
                 case "max_forward_flops_per_token": maxFwd = values.Long(v, where, key); break;
                 case "max_training_flops": maxTrain = values.Double(v, where, key); break;
                 case "training_tokens": tokens = values.Long(v, where, key); break;
+                case "training_characters": characters = values.Long(v, where, key); break;
+                case "characters_per_token": charsPerToken = values.Double(v, where, key); break;
                 case "max_weight_bytes": maxBytes = values.Long(v, where, key); break;
                 case "max_kv_cache_bytes": maxKv = values.Long(v, where, key); break;
             }
         }
 
-        b.Budget = new BudgetSpec(maxParams, maxFwd, maxTrain, tokens, maxBytes, maxKv);
+        b.Budget = new BudgetSpec(maxParams, maxFwd, maxTrain, tokens, maxBytes, maxKv) { TrainingCharacters = characters, CharactersPerToken = charsPerToken };
     }
 }
