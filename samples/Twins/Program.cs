@@ -78,14 +78,7 @@ internal static class Twins
     /// <summary>Models whose probe logits have more elements keep only the first and last positions.</summary>
     private const long FullLogitsLimit = 4_000_000;
 
-    public static TokenDataset Corpus(string name) => name switch
-    {
-        "shakespeare-char" => Corpora.TinyShakespeare(CharSplit.NanoGpt),
-        "shakespeare-study" => Corpora.TinyShakespeare(CharSplit.Study),
-        "ptb" => Corpora.PennTreebank(),
-        "wikitext2" => Corpora.WikiText2(),
-        _ => throw new ArgumentException($"--data: unknown corpus '{name}' (shakespeare-char, shakespeare-study, ptb, wikitext2)."),
-    };
+    public static TokenDataset Corpus(string name) => Corpora.Named(name);
 
     public static void ExportAll(IReadOnlyList<ModelDescriptor> models, string root, Device device, long seed)
     {

@@ -54,14 +54,7 @@ public static class Cli
         }
 
         var spec = TokenizerSpec.Parse(tokenizer);
-        if (File.Exists(name))
-        {
-            var text = File.ReadAllText(name);
-            var n = (int)(0.9 * text.Length);
-            return TokenCache.Load(Path.GetFileName(name), spec, (text[..n], text[n..], text[n..]));
-        }
-
-        return Corpora.Load(name, spec);
+        return File.Exists(name) ? TokenCache.Load(Path.GetFileName(name), spec, Corpora.TextFile(name)) : Corpora.Load(name, spec);
     }
 
     /// <summary>
@@ -78,15 +71,7 @@ public static class Cli
         };
 
     /// <summary>A data set by name (the repository's corpora) or a UTF-8 text file (characters, 90/10 split).</summary>
-    public static TokenDataset Data(string name) => name switch
-    {
-        "shakespeare-char" or "shakespeare" => Corpora.TinyShakespeare(CharSplit.NanoGpt),
-        "shakespeare-study" => Corpora.TinyShakespeare(CharSplit.Study),
-        "ptb" => Corpora.PennTreebank(),
-        "wikitext2" => Corpora.WikiText2(),
-        _ when File.Exists(name) => Corpora.FromTextFile(name),
-        _ => throw new CliException($"--data: '{name}' is neither a file nor one of shakespeare-char, shakespeare-study, ptb, wikitext2 (those read the repository's data/ folder, or SLMGEN_DATA)."),
-    };
+    public static TokenDataset Data(string name) => Corpora.Named(name);
 
     /// <summary>The model of a spec, with weights from a checkpoint (.ckpt) or a safetensors state_dict, on a device.</summary>
     public static SlmModel Model(string spec, string? weights, TorchSharp.torch.Device device, bool best = false)

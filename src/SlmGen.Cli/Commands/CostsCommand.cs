@@ -35,7 +35,7 @@ public static class CostsCommand
     private static SlmGen.Data.Tokenizers.TokenizerStats Compression(string tokenizer, string corpus)
     {
         var dataset = Cli.Data(corpus, tokenizer);
-        var train = File.Exists(corpus) ? File.ReadAllText(corpus)[..(int)(0.9 * File.ReadAllText(corpus).Length)] : SlmGen.Data.Corpora.Text(corpus).Train;
+        var train = File.Exists(corpus) ? SlmGen.Data.Corpora.TextFile(corpus).Train : SlmGen.Data.Corpora.Text(corpus).Train;
         return new SlmGen.Data.Tokenizers.TokenizerStats(tokenizer, corpus + " (training split)", train.Length, System.Text.Encoding.UTF8.GetByteCount(train), dataset.Train.Length);
     }
 

@@ -76,17 +76,41 @@ public static class Corpora
     /// <exception cref="ArgumentException">The text is too short to split.</exception>
     public static TokenDataset FromTextFile(string path)
     {
+        var (train, validation, _) = TextFile(path);
+        var tokenizer = new CharTokenizer(train, validation);
+        var encoded = tokenizer.Encode(validation);
+        return new TokenDataset(System.IO.Path.GetFileName(path), tokenizer, tokenizer.Encode(train), encoded, encoded);
+    }
+
+    /// <summary>A UTF-8 text file's splits: the first 90% trains, the rest validates and is also the test split.</summary>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The text is too short to split.</exception>
+    public static (string Train, string Validation, string Test) TextFile(string path)
+    {
         var text = System.IO.File.ReadAllText(path);
         if (text.Length < 20)
         {
             throw new ArgumentException($"{path} has {text.Length} characters; a data set needs more text than that.");
         }
 
-        var tokenizer = new CharTokenizer(text);
         var n = (int)(0.9 * text.Length);
-        var validation = tokenizer.Encode(text[n..]);
-        return new TokenDataset(System.IO.Path.GetFileName(path), tokenizer, tokenizer.Encode(text[..n]), validation, validation);
+        return (text[..n], text[n..], text[n..]);
     }
+
+    /// <summary>
+    /// A data set by name with the corpus's own tokenizer — "shakespeare-char" (nanoGPT's split), "shakespeare-study",
+    /// "ptb", "wikitext2" (words with &lt;eos&gt;) — or a UTF-8 text file (characters).
+    /// </summary>
+    /// <exception cref="ArgumentException">Neither a corpus nor a file.</exception>
+    public static TokenDataset Named(string name) => name switch
+    {
+        "shakespeare-char" or "shakespeare" => TinyShakespeare(CharSplit.NanoGpt),
+        "shakespeare-study" => TinyShakespeare(CharSplit.Study),
+        "ptb" => PennTreebank(),
+        "wikitext2" => WikiText2(),
+        _ when System.IO.File.Exists(name) => FromTextFile(name),
+        _ => throw new ArgumentException($"'{name}' is neither a file nor one of shakespeare-char, shakespeare-study, ptb, wikitext2 (those read the repository's data/ folder, or SLMGEN_DATA)."),
+    };
 
     /// <summary>Penn Treebank (Mikolov's word-level version).</summary>
     public static TokenDataset PennTreebank(WordVocabulary vocabulary = WordVocabulary.StandardEndOfLine, string? dataRoot = null) =>
