@@ -64,7 +64,8 @@ public static class SweepCommand
         var grid = root.Children.TryGetValue(new YamlScalarNode("grid"), out var g) && g is YamlMappingNode gm ? gm : throw new CliException($"{templatePath}: 'grid' (fields and their values) is missing.");
         var train = root.Children.TryGetValue(new YamlScalarNode("train"), out var t) && t is YamlMappingNode tm ? tm : new YamlMappingNode();
         var budget = root.Children.TryGetValue(new YamlScalarNode("budget"), out var b) ? b : null;
-        var outDir = Path.GetFullPath(Scalar(root, "out", templatePath) ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(templatePath)));
+        // Relative to the template, like base (default: runs/<template name> beside the working folder).
+        var outDir = Scalar(root, "out", templatePath) is { } o ? Path.GetFullPath(Path.Combine(dir, o)) : Path.GetFullPath(Path.Combine("runs", Path.GetFileNameWithoutExtension(templatePath)));
         var axes = grid.Children.Select(kv => (Field: ((YamlScalarNode)kv.Key).Value!, Values: kv.Value is YamlSequenceNode s ? s.Children.Select(v => v).ToList() : throw new CliException($"{templatePath}({kv.Value.Start.Line},{kv.Value.Start.Column}): the values of '{((YamlScalarNode)kv.Key).Value}' must be a list."))).ToList();
         if (axes.Any(a => a.Values.Count == 0))
         {
@@ -98,7 +99,7 @@ public static class SweepCommand
                 File.WriteAllText(path, writer.ToString());
             }
 
-            points.Add(new Point(i, name, path, axes.Select((x, k) => (x.Field, Value: combo[k].ToString())).ToDictionary(x => x.Field, x => x.Value)));
+            points.Add(new Point(i, name, path, axes.Select((x, k) => (x.Field, Value: Flow(combo[k]))).ToDictionary(x => x.Field, x => x.Value)));
         }
 
         // Costs before training: each point compiled by the generator; errors and budgets decide what trains.
@@ -253,6 +254,15 @@ public static class SweepCommand
         AnsiConsole.MarkupLine($"results: {Markup.Escape(Path.Combine(outDir, "results.jsonl"))}");
         return 0;
     }
+
+    /// <summary>A grid value as YAML flow text ("128", "{ groups: 64 }", "[1, 2]").</summary>
+    private static string Flow(YamlNode node) => node switch
+    {
+        YamlScalarNode scalar => scalar.Value ?? string.Empty,
+        YamlMappingNode map => "{ " + string.Join(", ", map.Children.Select(kv => Flow(kv.Key) + ": " + Flow(kv.Value))) + " }",
+        YamlSequenceNode seq => "[" + string.Join(", ", seq.Children.Select(Flow)) + "]",
+        _ => node.ToString(),
+    };
 
     private static YamlMappingNode LoadMapping(string path)
     {

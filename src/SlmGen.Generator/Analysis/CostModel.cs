@@ -82,7 +82,11 @@ internal static class CostModel
                 }
             }
 
-            var costs = new ModelCosts(plan.Vocab, plan.Context, plan.Width, plan.PredictsEveryPosition, components.ToEquatableArray());
+            var lmHead = plan.Steps.OfType<HeadStep>().Single();
+            var costs = new ModelCosts(plan.Vocab, plan.Context, plan.Width, plan.PredictsEveryPosition, components.ToEquatableArray())
+            {
+                LogitsPerPosition = lmHead.Kind == HeadKind.Grouped ? lmHead.Groups + lmHead.GroupSize : plan.Vocab,
+            };
 
             // Every figure the emitted code, the report and the runtime use must fit: totals, bytes and
             // per-window counts.

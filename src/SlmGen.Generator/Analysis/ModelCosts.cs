@@ -33,8 +33,11 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
 
     public long ActivationElementsPerSequence => Sum(c => c.ActivationElementsPerSequence);
 
-    /// <summary>Logits per sequence in training: vocabulary × the positions that predict (the head's output, counted in the activations).</summary>
-    public long LogitsElementsPerSequence => (PredictsEveryPosition ? Context : 1) * (long)Vocab;
+    /// <summary>Scores the head produces per predicting position in training: the vocabulary, or a grouped head's groups + group size.</summary>
+    public long LogitsPerPosition { get; init; }
+
+    /// <summary>Logits per sequence in training: scores per position × the positions that predict (the head's output, counted in the activations).</summary>
+    public long LogitsElementsPerSequence => (PredictsEveryPosition ? Context : 1) * (LogitsPerPosition > 0 ? LogitsPerPosition : Vocab);
 
     /// <summary>
     /// Training FLOPs when PyTorch runs attention on its math path (head sizes its fused kernels do not take):

@@ -70,7 +70,7 @@ internal static class CostsEmitter
         }
 
         w.Outdent();
-        w.Line("});");
+        w.Line(costs.LogitsPerPosition != plan.Vocab ? $"}}) {{ LogitsPerPosition = {Literals.Long(costs.LogitsPerPosition)} }};" : "});");
         w.Outdent();
         w.Line();
         w.Line("/// <inheritdoc />");

@@ -90,11 +90,14 @@ public sealed record ModelCost(
     /// <summary>Activations kept for backward per sequence in fp32, bytes (estimate).</summary>
     public long ActivationBytesPerSequenceFp32 => Components.Sum(c => c.ActivationElementsPerSequence) * 4;
 
-    /// <summary>Logits of one sequence in training (fp32): vocabulary × predicting positions × 4 bytes (part of the activations).</summary>
-    public long LogitsBytesPerSequenceFp32 => (long)PositionsPerWindow * Vocab * 4;
+    /// <summary>Scores the head produces per predicting position in training: the vocabulary, or a grouped head's groups + group size (0 = the vocabulary).</summary>
+    public long LogitsPerPosition { get; init; }
+
+    /// <summary>Logits of one sequence in training (fp32): scores per position × predicting positions × 4 bytes (part of the activations).</summary>
+    public long LogitsBytesPerSequenceFp32 => PositionsPerWindow * (LogitsPerPosition > 0 ? LogitsPerPosition : Vocab) * 4;
 
     /// <summary>The same logits in bf16.</summary>
-    public long LogitsBytesPerSequenceBf16 => (long)PositionsPerWindow * Vocab * 2;
+    public long LogitsBytesPerSequenceBf16 => LogitsBytesPerSequenceFp32 / 2;
 
     /// <summary>What the cross-entropy keeps for its backward pass (its log-softmax, fp32): as much as the fp32 logits again.</summary>
     public long LossBytesPerSequenceFp32 => LogitsBytesPerSequenceFp32;
