@@ -85,12 +85,10 @@ static void Time(string what, (string Path, string Text)[] specs, int repeat, in
 
 static GeneratorDriver CreateDriver((string Path, string Text)[] specs)
 {
-    var options = new Options(specs.Select(s => s.Path));
-    return CSharpGeneratorDriver.Create(
-        new[] { new ModelGenerator().AsSourceGenerator() },
-        specs.Select(s => (AdditionalText)new Text(s.Path, s.Text)),
+    return SlmGen.Generator.Hosting.InMemoryHost.CreateDriver(
         new CSharpParseOptions(LanguageVersion.Latest),
-        options);
+        specs.Select(s => new SlmGen.Generator.Hosting.InMemoryText(s.Path, s.Text)).ToList(),
+        new Dictionary<string, string> { ["RootNamespace"] = "Bench.Models" });
 }
 
 static string Layers(int n, bool transformer)
@@ -120,43 +118,3 @@ static string BabyGpt(int i) => $"""
       max_parameters: 12M
       training_tokens: 80M
     """;
-
-internal sealed class Text : AdditionalText
-{
-    private readonly SourceText text;
-
-    public Text(string path, string content)
-    {
-        Path = path;
-        text = SourceText.From(content);
-    }
-
-    public override string Path { get; }
-
-    public override SourceText GetText(CancellationToken cancellationToken = default) => text;
-}
-
-internal sealed class Options : AnalyzerConfigOptionsProvider
-{
-    private readonly HashSet<string> specs;
-
-    public Options(IEnumerable<string> specs) => this.specs = specs.ToHashSet();
-
-    public override AnalyzerConfigOptions GlobalOptions { get; } = new Values(new Dictionary<string, string> { ["build_property.RootNamespace"] = "Bench.Models" });
-
-    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Values.Empty;
-
-    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
-        specs.Contains(textFile.Path) ? Values.Spec : Values.Empty;
-
-    private sealed class Values : AnalyzerConfigOptions
-    {
-        public static readonly Values Empty = new(new Dictionary<string, string>());
-        public static readonly Values Spec = new(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
-        private readonly Dictionary<string, string> values;
-
-        public Values(Dictionary<string, string> values) => this.values = values;
-
-        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-    }
-}

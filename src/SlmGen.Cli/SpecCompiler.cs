@@ -3,13 +3,9 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 using System.Runtime.Loader;
-using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Text;
 
 namespace SlmGen.Cli;
 
@@ -69,9 +65,8 @@ public static class SpecCompiler
             new[] { CSharpSyntaxTree.ParseText(string.Empty, parse, "Empty.cs") },
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
-        var additional = specs.Select(s => (AdditionalText)new SpecText(s.Path, s.Text)).ToImmutableArray();
-        var options = new OptionsProvider(rootNamespace, specs.Select(s => s.Path));
-        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new SlmGen.Generator.ModelGenerator().AsSourceGenerator() }, additional, parse, options);
+        var texts = specs.Select(s => new SlmGen.Generator.Hosting.InMemoryText(s.Path, s.Text)).ToList();
+        var driver = SlmGen.Generator.Hosting.InMemoryHost.CreateDriver(parse, texts, new Dictionary<string, string> { ["RootNamespace"] = rootNamespace });
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         var errors = generatorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)
@@ -99,50 +94,6 @@ public static class SpecCompiler
         var span = d.Location.GetMappedLineSpan();
         var where = span.IsValid ? $"{span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): " : string.Empty;
         return $"{where}{d.Severity.ToString().ToLowerInvariant()} {d.Id}: {d.GetMessage()}";
-    }
-
-    private sealed class SpecText : AdditionalText
-    {
-        private readonly SourceText text;
-
-        public SpecText(string path, string content)
-        {
-            Path = path;
-            text = SourceText.From(content);
-        }
-
-        public override string Path { get; }
-
-        public override SourceText GetText(CancellationToken cancellationToken = default) => text;
-    }
-
-    private sealed class OptionsProvider : AnalyzerConfigOptionsProvider
-    {
-        private readonly Options global;
-        private readonly HashSet<string> specs;
-
-        public OptionsProvider(string rootNamespace, IEnumerable<string> specs)
-        {
-            global = new Options(new Dictionary<string, string> { ["build_property.RootNamespace"] = rootNamespace });
-            this.specs = new HashSet<string>(specs, StringComparer.Ordinal);
-        }
-
-        public override AnalyzerConfigOptions GlobalOptions => global;
-
-        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
-
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => specs.Contains(textFile.Path) ? Options.Spec : Options.Empty;
-
-        private sealed class Options : AnalyzerConfigOptions
-        {
-            public static readonly Options Empty = new(new Dictionary<string, string>());
-            public static readonly Options Spec = new(new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
-            private readonly Dictionary<string, string> values;
-
-            public Options(Dictionary<string, string> values) => this.values = values;
-
-            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-        }
     }
 }
 

@@ -6,6 +6,7 @@ using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Hosting;
 using SlmGen.Generator.Tests.Infrastructure;
 
 namespace SlmGen.Generator.Tests;

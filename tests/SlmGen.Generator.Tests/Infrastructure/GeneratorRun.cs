@@ -6,57 +6,12 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
+using SlmGen.Generator.Hosting;
 using SlmGen.Generator.Model;
 
 namespace SlmGen.Generator.Tests.Infrastructure;
 
 /// <summary>An in-memory additional file.</summary>
-internal sealed class InMemoryText : AdditionalText
-{
-    private readonly SourceText text;
-
-    public InMemoryText(string path, string content)
-    {
-        Path = path;
-        text = SourceText.From(content);
-    }
-
-    public override string Path { get; }
-
-    public override SourceText GetText(CancellationToken cancellationToken = default) => text;
-}
-
-/// <summary>Options as MSBuild would hand them to the generator: global properties and per-file metadata.</summary>
-internal sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
-{
-    private readonly Options global;
-    private readonly Dictionary<string, Options> files;
-
-    public TestOptionsProvider(IDictionary<string, string> global, IDictionary<string, IDictionary<string, string>>? files = null)
-    {
-        this.global = new Options(global);
-        this.files = (files ?? new Dictionary<string, IDictionary<string, string>>()).ToDictionary(f => f.Key, f => new Options(f.Value));
-    }
-
-    public override AnalyzerConfigOptions GlobalOptions => global;
-
-    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
-
-    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
-        files.TryGetValue(textFile.Path, out var o) ? o : Options.Empty;
-
-    private sealed class Options : AnalyzerConfigOptions
-    {
-        public static readonly Options Empty = new(new Dictionary<string, string>());
-        private readonly IDictionary<string, string> values;
-
-        public Options(IDictionary<string, string> values) => this.values = values;
-
-        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-    }
-}
-
-/// <summary>Runs the generator on sources and YAML specs, the way a build does, and compiles the result.</summary>
 internal sealed record GeneratorRun(Compilation Input, Compilation Output, GeneratorDriverRunResult Result, ImmutableArray<Diagnostic> Diagnostics)
 {
     public static GeneratorRun Of(
@@ -84,21 +39,13 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
         IReadOnlyList<InMemoryText> specs,
         IDictionary<string, string>? properties = null)
     {
-        var props = new Dictionary<string, string> { ["build_property.RootNamespace"] = "Test.Models" };
+        var props = new Dictionary<string, string> { ["RootNamespace"] = "Test.Models" };
         foreach (var p in properties ?? new Dictionary<string, string>())
         {
-            props["build_property." + p.Key] = p.Value;
+            props[p.Key] = p.Value;
         }
 
-        var fileOptions = specs.ToDictionary(
-            s => s.Path,
-            _ => (IDictionary<string, string>)new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenSpec"] = "true" });
-        return CSharpGeneratorDriver.Create(
-            new[] { new ModelGenerator().AsSourceGenerator() },
-            specs.Cast<AdditionalText>(),
-            (CSharpParseOptions)compilation.SyntaxTrees.First().Options,
-            new TestOptionsProvider(props, fileOptions),
-            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        return InMemoryHost.CreateDriver((CSharpParseOptions)compilation.SyntaxTrees.First().Options, specs, props, trackSteps: true);
     }
 
     public static CSharpCompilation CreateCompilation(IEnumerable<(string Path, string Source)> sources)
