@@ -70,6 +70,31 @@ public static class Cli
             var folder => "bpe:" + Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, folder),
         };
 
+    /// <summary>
+    /// The commit a run record names: SLMGEN_COMMIT when set (a copy of the working tree without .git, as on the GPU
+    /// machine), else <c>git rev-parse HEAD</c> in the working folder, else "unknown".
+    /// </summary>
+    public static string Commit()
+    {
+        if (Environment.GetEnvironmentVariable("SLMGEN_COMMIT") is { Length: > 0 } given)
+        {
+            return given;
+        }
+
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var git = System.Diagnostics.Process.Start(psi)!;
+            var head = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && head.Length == 40 ? head : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+
     /// <summary>A data set by name (the repository's corpora) or a UTF-8 text file (characters, 90/10 split).</summary>
     public static TokenDataset Data(string name) => Corpora.Named(name);
 

@@ -17,6 +17,14 @@ public sealed record CompiledSpecs(IReadOnlyList<ModelDescriptor> Models, string
 {
     /// <summary>The one model of a single spec.</summary>
     public ModelDescriptor Single(string path) => Models.Count == 1 ? Models[0] : throw new CliException($"{path} declares {Models.Count} models; expected one.");
+
+    /// <summary>The one model of the spec file <paramref name="path"/> among several compiled together.</summary>
+    public ModelDescriptor Of(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var found = Models.Where(m => string.Equals(m.Source, full, StringComparison.Ordinal) || string.Equals(Path.GetFullPath(m.Source), full, StringComparison.Ordinal)).ToList();
+        return found.Count == 1 ? found[0] : throw new CliException($"{path} declares {found.Count} models; expected one.");
+    }
 }
 
 /// <summary>

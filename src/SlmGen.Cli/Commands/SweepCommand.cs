@@ -7,9 +7,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
 using Spectre.Console;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace SlmGen.Cli.Commands;
@@ -17,8 +15,9 @@ namespace SlmGen.Cli.Commands;
 /// <summary>
 /// <c>slmgen sweep</c>: a grid over spec fields. Every point is a spec compiled by the generator before anything
 /// trains, so its costs and budget status are known first; points with errors or over their budget are skipped
-/// with the reason; the others train one process per GPU (or one at a time on CPU); a point with a result is
-/// not trained again (resumable); all results go into one table.
+/// with the reason; the others train as child processes (several per GPU with <c>--jobs</c>), once per seed; a run
+/// with a result is not trained again (resumable); <c>--time</c> then times each point's step alone; all results go
+/// into one table and <c>results.jsonl</c>.
 /// </summary>
 /// <remarks>
 /// The template:
@@ -26,80 +25,67 @@ namespace SlmGen.Cli.Commands;
 /// base: specs/nanogpt/baby-gpt.yaml        # the spec every point starts from (relative to the template)
 /// grid:                                     # spec fields (dotted paths; list items by index) and their values
 ///   embedding: [128, 256]
-///   layers.0.transformer.layers: [2, 4]
+///   "vocab, tokenizer": [[256, bytes], [1024, bpe/1k]]   # fields that change together
+///   train.fp32: [true, false]               # a training option per point
 /// budget: { max_parameters: 2M }            # optional: set on every point (the build's budget check decides)
-/// train: { data: shakespeare-char, steps: 200, batch: 32 }   # the train command's options (see slmgen train)
+/// seeds: [1, 2, 3]                          # optional: each point trains once per seed
+/// train: { data: shakespeare-char, flops: 3e13, min_steps: 100, batch: 32 }   # the train command's options;
+///                                           # flops: equal training FLOPs (steps per point follow from its costs)
 /// out: runs/sweep                           # optional (default: runs/&lt;template name&gt;)
 /// </code>
 /// </remarks>
 public static class SweepCommand
 {
+    private static readonly HashSet<string> TokenizerNames = new(StringComparer.Ordinal) { "chars", "char", "bytes", "words", "gpt2", "cl100k" };
+
     public static Command Create()
     {
-        var template = new Argument<string>("template") { Description = "the sweep template (YAML: base, grid, budget, train, out)" };
+        var template = new Argument<string>("template") { Description = "the sweep template (YAML: base, grid, budget, seeds, train, out)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "compile every point and print the costs table; train nothing" };
-        var gpus = new Option<int?>("--gpus") { Description = "parallel training processes, one per GPU (default: the CUDA devices, or 1)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var command = new Command("sweep", "Train a grid of spec variants whose costs are known before training; over-budget points are skipped.") { template, dryRun, gpus };
-        command.SetAction(r => Run(r.GetValue(template)!, r.GetValue(dryRun), r.GetValue(gpus)));
+        var gpus = new Option<int?>("--gpus") { Description = "GPUs to use (default: all CUDA devices; none on CPU)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var jobs = new Option<int?>("--jobs") { Description = "training processes at a time, spread over the GPUs (default: one per GPU, or 1)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var time = new Option<bool>("--time") { Description = "after training, time each point's step alone (slmgen time) into timing.jsonl" };
+        var points = new Option<int?>("--points") { Description = "only the first N points of the grid (a quick check of a large sweep)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var seeds = new Option<string?>("--seeds") { Description = "seeds to train with instead of the template's (comma list)" };
+        var train = new Option<string[]>("--train") { Description = "a training option KEY=VALUE that wins over the template's (repeat the option)", AllowMultipleArgumentsPerToken = false };
+        var output = new Option<string?>("--out") { Description = "the output folder instead of the template's" };
+        var command = new Command("sweep", "Train a grid of spec variants whose costs are known before training; over-budget points are skipped.") { template, dryRun, gpus, jobs, time, points, seeds, train, output };
+        command.SetAction(r => Run(
+            SweepTemplate.Load(r.GetValue(template)!, ParseTrain(r.GetValue(train)), ParseSeeds(r.GetValue(seeds)), r.GetValue(output)),
+            r.GetValue(dryRun), r.GetValue(gpus), r.GetValue(jobs), r.GetValue(time), r.GetValue(points)));
         return command;
     }
 
-    private sealed record Point(int Index, string Name, string Spec, IReadOnlyDictionary<string, string> Values)
+    private sealed class Run1
     {
-        public string? Skipped { get; set; }
-        public JsonElement? Costs { get; set; }
+        public required long? Seed { get; init; }
+
+        public required string Dir { get; init; }
+
+        public string? Status { get; set; }
+
         public JsonElement? Result { get; set; }
     }
 
-    private static int Run(string templatePath, bool dryRun, int? gpus)
+    private sealed record Point(int Index, string Name, string Spec, IReadOnlyDictionary<string, string> Values, Dictionary<string, string> Train)
     {
-        if (!File.Exists(templatePath))
-        {
-            throw new CliException($"{templatePath}: no such sweep template.");
-        }
+        public string? Skipped { get; set; }
 
-        var root = LoadMapping(templatePath);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(templatePath))!;
-        var basePath = Path.Combine(dir, Scalar(root, "base", templatePath) ?? throw new CliException($"{templatePath}: 'base' (the spec to start from) is missing."));
-        var grid = root.Children.TryGetValue(new YamlScalarNode("grid"), out var g) && g is YamlMappingNode gm ? gm : throw new CliException($"{templatePath}: 'grid' (fields and their values) is missing.");
-        var train = root.Children.TryGetValue(new YamlScalarNode("train"), out var t) && t is YamlMappingNode tm ? tm : new YamlMappingNode();
-        var budget = root.Children.TryGetValue(new YamlScalarNode("budget"), out var b) ? b : null;
-        // Relative to the template, like base (default: runs/<template name> beside the working folder).
-        var outDir = Scalar(root, "out", templatePath) is { } o ? Path.GetFullPath(Path.Combine(dir, o)) : Path.GetFullPath(Path.Combine("runs", Path.GetFileNameWithoutExtension(templatePath)));
-        var axes = grid.Children.Select(kv => (Field: ((YamlScalarNode)kv.Key).Value!, Values: kv.Value is YamlSequenceNode s ? s.Children.Select(v => v).ToList() : throw new CliException($"{templatePath}({kv.Value.Start.Line},{kv.Value.Start.Column}): the values of '{((YamlScalarNode)kv.Key).Value}' must be a list."))).ToList();
-        if (axes.Any(a => a.Values.Count == 0))
-        {
-            throw new CliException($"{templatePath}: every grid field needs at least one value.");
-        }
+        public JsonElement? Costs { get; set; }
 
-        // The points: the base spec with each combination written in, and a name of its own.
+        public List<Run1> Runs { get; } = new();
+
+        public JsonElement? Timing { get; set; }
+    }
+
+    private static int Run(SweepTemplate template, bool dryRun, int? gpus, int? jobs, bool time, int? limit)
+    {
+        var outDir = template.OutDir;
         Directory.CreateDirectory(Path.Combine(outDir, "points"));
         var points = new List<Point>();
-        var combos = axes.Aggregate(new List<List<YamlNode>> { new() }, (acc, axis) => acc.SelectMany(c => axis.Values.Select(v => c.Append(v).ToList())).ToList());
-        foreach (var (combo, i) in combos.Select((c, i) => (c, i)))
+        foreach (var (combo, i) in template.Combinations().Select((c, i) => (c, i)).Take(limit ?? int.MaxValue))
         {
-            var spec = LoadMapping(basePath);
-            var baseName = Scalar(spec, "name", basePath) ?? "Model";
-            var name = $"{baseName}_P{i:D3}";
-            for (var a = 0; a < axes.Count; a++)
-            {
-                Set(spec, axes[a].Field, combo[a], templatePath);
-            }
-
-            spec.Children[new YamlScalarNode("name")] = new YamlScalarNode(name);
-            if (budget is not null)
-            {
-                spec.Children[new YamlScalarNode("budget")] = budget;
-            }
-
-            var path = Path.Combine(outDir, "points", $"p{i:D3}.yaml");
-            using (var writer = new StringWriter(CultureInfo.InvariantCulture))
-            {
-                new YamlStream(new YamlDocument(spec)).Save(writer, assignAnchors: false);
-                File.WriteAllText(path, writer.ToString());
-            }
-
-            points.Add(new Point(i, name, path, axes.Select((x, k) => (x.Field, Value: Flow(combo[k]))).ToDictionary(x => x.Field, x => x.Value)));
+            points.Add(WritePoint(template, combo, i));
         }
 
         // Costs before training: each point compiled by the generator; errors and budgets decide what trains.
@@ -115,6 +101,16 @@ public static class SweepCommand
                 if (over.Count > 0)
                 {
                     p.Skipped = "over budget: " + string.Join("; ", over.Select(x => $"{x.GetProperty("metric").GetString()} {x.GetProperty("value").GetDouble():N0} > {x.GetProperty("limit").GetDouble():N0}"));
+                    if (template.Flops is { } f && over.Any(x => x.GetProperty("metric").GetString() == "training_flops"))
+                    {
+                        p.Skipped += $" (the experiment's {f:0.###e0} training FLOPs allow fewer than {p.Train["min_steps"]} steps)";
+                    }
+                }
+                else if (template.Flops is { } flops)
+                {
+                    // Equal exact training FLOPs: the steps that fit the budget at this point's FLOPs per step.
+                    var perStep = FlopsPerStep(model, int.Parse(p.Train["batch"], CultureInfo.InvariantCulture));
+                    p.Train["steps"] = Math.Floor(flops / perStep).ToString("0", CultureInfo.InvariantCulture);
                 }
             }
             catch (CliException e)
@@ -122,33 +118,146 @@ public static class SweepCommand
                 p.Skipped = "invalid: " + e.Message.Replace("\n", " ", StringComparison.Ordinal);
             }
 
-            var resultPath = Path.Combine(outDir, $"p{p.Index:D3}", "result.json");
-            if (p.Skipped is null && File.Exists(resultPath))
+            foreach (var seed in template.Seeds?.Select(s => (long?)s) ?? new long?[] { null })
             {
-                p.Result = JsonDocument.Parse(File.ReadAllText(resultPath)).RootElement.Clone();
+                var dir = Path.Combine(outDir, $"p{p.Index:D3}", seed is { } s ? $"s{s}" : string.Empty);
+                var run = new Run1 { Seed = seed, Dir = dir };
+                var resultPath = Path.Combine(dir, "result.json");
+                if (p.Skipped is null && File.Exists(resultPath))
+                {
+                    run.Result = JsonDocument.Parse(File.ReadAllText(resultPath)).RootElement.Clone();
+                    run.Status = "done";
+                }
+
+                p.Runs.Add(run);
             }
         }
 
+        var timingPath = Path.Combine(outDir, "timing.jsonl");
         if (!dryRun)
         {
-            TrainAll(points.Where(p => p.Skipped is null && p.Result is null).ToList(), train, outDir, gpus ?? Math.Max(1, (int)TorchSharp.torch.cuda.device_count()));
+            var devices = (int)TorchSharp.torch.cuda.device_count();
+            var gpuCount = devices == 0 ? 0 : Math.Min(gpus ?? devices, devices);
+            TrainAll(points.Where(p => p.Skipped is null).SelectMany(p => p.Runs.Where(r => r.Result is null).Select(r => (p, r))).ToList(), outDir, jobs ?? Math.Max(1, gpuCount), gpuCount);
+            if (time)
+            {
+                TimeAll(points.Where(p => p.Skipped is null && p.Runs.Any(r => r.Result is not null)).ToList(), timingPath, outDir, gpuCount > 0);
+            }
         }
 
-        return Report(points, axes.Select(a => a.Field).ToList(), outDir);
+        if (File.Exists(timingPath))
+        {
+            var timings = File.ReadAllLines(timingPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+            foreach (var p in points)
+            {
+                p.Timing = timings.LastOrDefault(t => t.GetProperty("model").GetString() == p.Name);
+            }
+        }
+
+        return Report(points, template, outDir);
     }
 
-    private static void TrainAll(List<Point> todo, YamlMappingNode train, string outDir, int workers)
+    /// <summary>The point's spec (the base with the grid's values written in) and its training options.</summary>
+    private static Point WritePoint(SweepTemplate template, IReadOnlyList<int> combo, int index)
     {
-        var arguments = train.Children.Select(kv => (Key: ((YamlScalarNode)kv.Key).Value!, Value: ((YamlScalarNode)kv.Value).Value!)).ToList();
-        var cuda = TorchSharp.torch.cuda.is_available();
-        var queue = new Queue<Point>(todo);
+        var spec = SweepTemplate.LoadMapping(template.BasePath);
+        var name = $"{SweepTemplate.Scalar(spec, "name", template.BasePath) ?? "Model"}_P{index:D3}";
+        var pointsDir = Path.Combine(template.OutDir, "points");
+        var templateDir = Path.GetDirectoryName(Path.GetFullPath(template.Path))!;
+        var baseDir = Path.GetDirectoryName(template.BasePath)!;
+        RebaseTokenizer(spec, baseDir, pointsDir);
+        var train = new Dictionary<string, string>(template.Train, StringComparer.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var a = 0; a < template.Axes.Count; a++)
+        {
+            var axis = template.Axes[a];
+            var chosen = axis.Values[combo[a]];
+            for (var f = 0; f < axis.Fields.Count; f++)
+            {
+                var field = axis.Fields[f];
+                values[field] = Flow(chosen[f]);
+                if (field.StartsWith("train.", StringComparison.Ordinal))
+                {
+                    train[field["train.".Length..]] = chosen[f] is YamlScalarNode { Value: { } v } ? v : throw new CliException($"{SweepTemplate.At(template.Path, chosen[f])}: a training option takes a single value.");
+                }
+                else
+                {
+                    Set(spec, field, chosen[f], template.Path);
+                    if (field == "tokenizer")
+                    {
+                        RebaseTokenizer(spec, templateDir, pointsDir);
+                    }
+                }
+            }
+        }
+
+        spec.Children[new YamlScalarNode("name")] = new YamlScalarNode(name);
+        var budget = spec.Children.TryGetValue(new YamlScalarNode("budget"), out var b) && b is YamlMappingNode bm ? bm : new YamlMappingNode();
+        if (template.Budget is YamlMappingNode extra)
+        {
+            foreach (var (k, v) in extra.Children)
+            {
+                budget.Children[k] = v;
+            }
+        }
+        else if (template.Budget is not null)
+        {
+            throw new CliException($"{SweepTemplate.At(template.Path, template.Budget)}: 'budget' must be a mapping (the spec's budget keys).");
+        }
+
+        if (template.Flops is { } flops)
+        {
+            // The experiment's budget, checked by the build like any budget: the shortest run the experiment accepts
+            // (min_steps windows of the context) must fit its FLOPs.
+            train.TryAdd("batch", "32");
+            train.TryAdd("min_steps", "100");
+            var context = SweepTemplate.Scalar(spec, "context", template.BasePath) is { } c && long.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ctx) ? ctx : 1;
+            var minTokens = long.Parse(train["min_steps"], CultureInfo.InvariantCulture) * long.Parse(train["batch"], CultureInfo.InvariantCulture) * context;
+            budget.Children[new YamlScalarNode("max_training_flops")] = new YamlScalarNode(flops.ToString("R", CultureInfo.InvariantCulture));
+            budget.Children[new YamlScalarNode("training_tokens")] = new YamlScalarNode(minTokens.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (budget.Children.Count > 0)
+        {
+            spec.Children[new YamlScalarNode("budget")] = budget;
+        }
+
+        var path = Path.Combine(pointsDir, $"p{index:D3}.yaml");
+        using (var writer = new StringWriter(CultureInfo.InvariantCulture))
+        {
+            new YamlStream(new YamlDocument(spec)).Save(writer, assignAnchors: false);
+            File.WriteAllText(path, writer.ToString());
+        }
+
+        return new Point(index, name, path, values, train);
+    }
+
+    /// <summary>A BPE folder named by the spec is relative to the file it came from; the point's spec lives elsewhere.</summary>
+    private static void RebaseTokenizer(YamlMappingNode spec, string fromDir, string toDir)
+    {
+        if (spec.Children.TryGetValue(new YamlScalarNode("tokenizer"), out var t) && t is YamlScalarNode { Value: { Length: > 0 } value } && !TokenizerNames.Contains(value))
+        {
+            var folder = value.StartsWith("bpe:", StringComparison.Ordinal) ? value[4..] : value;
+            var full = Path.GetFullPath(Path.Combine(fromDir, folder));
+            spec.Children[new YamlScalarNode("tokenizer")] = new YamlScalarNode(Path.GetRelativePath(toDir, full));
+        }
+    }
+
+    /// <summary>Exact training FLOPs of one step of <paramref name="batch"/> windows (the trainer's count).</summary>
+    private static double FlopsPerStep(JsonElement costs, int batch) =>
+        (double)costs.GetProperty("trainingFlopsPerToken").GetInt64() * batch * (costs.GetProperty("predictsEveryPosition").GetBoolean() ? costs.GetProperty("context").GetInt64() : 1);
+
+    private static void TrainAll(List<(Point Point, Run1 Run)> todo, string outDir, int workers, int gpuCount)
+    {
+        var queue = new Queue<(Point Point, Run1 Run)>(todo);
         var gate = new object();
-        AnsiConsole.MarkupLine($"training {todo.Count} point(s), {workers} at a time{(cuda ? ", one per GPU" : string.Empty)}; logs in {Markup.Escape(outDir)}/p###/train.log");
+        AnsiConsole.MarkupLine($"training {todo.Count} run(s), {workers} at a time{(gpuCount > 0 ? $" on {gpuCount} GPU(s)" : string.Empty)}; logs in {Markup.Escape(outDir)}/p###/…/train.log");
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
         {
             while (true)
             {
                 Point p;
+                Run1 run;
                 lock (gate)
                 {
                     if (queue.Count == 0)
@@ -156,47 +265,87 @@ public static class SweepCommand
                         return;
                     }
 
-                    p = queue.Dequeue();
+                    (p, run) = queue.Dequeue();
                 }
 
-                var runDir = Path.Combine(outDir, $"p{p.Index:D3}");
-                Directory.CreateDirectory(runDir);
-                var args = new List<string> { "train", p.Spec, "--run-dir", runDir, "--result", Path.Combine(runDir, "result.json") };
-                foreach (var (key, value) in arguments.Where(a => a.Key != "run_dir"))
+                Directory.CreateDirectory(run.Dir);
+                var args = new List<string> { "train", p.Spec, "--run-dir", run.Dir, "--result", Path.Combine(run.Dir, "result.json") };
+                foreach (var (key, value) in p.Train.Where(a => a.Key is not "run_dir" and not "flops" and not "min_steps"))
                 {
-                    args.Add("--" + key.Replace('_', '-'));
-                    if (!(value is "true" && key is "fp32"))
+                    if (key is "fp32" or "test")
                     {
-                        args.Add(value);
+                        if (value is "true")
+                        {
+                            args.Add("--" + key);
+                        }
+
+                        continue;
                     }
+
+                    args.Add("--" + key.Replace('_', '-'));
+                    args.Add(value);
                 }
 
-                if (File.Exists(Path.Combine(runDir, "last.ckpt")))
+                if (run.Seed is { } seed)
                 {
-                    args.Add("--resume"); // a point interrupted earlier continues where it stopped
+                    args.Add("--seed");
+                    args.Add(seed.ToString(CultureInfo.InvariantCulture));
                 }
 
-                var exitCode = Child(args, runDir, cuda ? worker.ToString(CultureInfo.InvariantCulture) : null);
+                if (File.Exists(Path.Combine(run.Dir, "last.ckpt")))
+                {
+                    args.Add("--resume"); // a run interrupted earlier continues where it stopped
+                }
+
+                var exitCode = Child(args, run.Dir, "train.log", gpuCount > 0 ? (worker % gpuCount).ToString(CultureInfo.InvariantCulture) : null);
                 lock (gate)
                 {
-                    var resultPath = Path.Combine(runDir, "result.json");
+                    var resultPath = Path.Combine(run.Dir, "result.json");
                     if (exitCode == 0 && File.Exists(resultPath))
                     {
-                        p.Result = JsonDocument.Parse(File.ReadAllText(resultPath)).RootElement.Clone();
-                        AnsiConsole.MarkupLine($"{Markup.Escape(p.Name)}: validation NLL {p.Result.Value.GetProperty("validation_nll").GetDouble():0.0000}");
+                        run.Result = JsonDocument.Parse(File.ReadAllText(resultPath)).RootElement.Clone();
+                        run.Status = "done";
+                        var r = run.Result.Value;
+                        var score = r.TryGetProperty("test_bits_per_character", out var t) && t.ValueKind == JsonValueKind.Number ? $"test {t.GetDouble():0.0000} bits/char" : $"validation NLL {r.GetProperty("validation_nll").GetDouble():0.0000}";
+                        AnsiConsole.MarkupLine($"{Markup.Escape(p.Name)}{(run.Seed is { } s ? $" seed {s}" : string.Empty)}: {score}");
                     }
                     else
                     {
-                        p.Skipped = $"training failed (exit {exitCode}; see {Path.Combine(runDir, "train.log")})";
-                        AnsiConsole.MarkupLine($"[red]{Markup.Escape(p.Name)}: {Markup.Escape(p.Skipped)}[/]");
+                        run.Status = $"training failed (exit {exitCode}; see {Path.Combine(run.Dir, "train.log")})";
+                        AnsiConsole.MarkupLine($"[red]{Markup.Escape(p.Name)}: {Markup.Escape(run.Status)}[/]");
                     }
                 }
             }
         });
     }
 
-    /// <summary>Runs <c>slmgen train …</c> as a child process (this same tool), on one GPU when given.</summary>
-    private static int Child(List<string> args, string runDir, string? gpu)
+    /// <summary>Times each point's step alone, in one <c>slmgen time</c> process per precision, one point after another.</summary>
+    private static void TimeAll(List<Point> points, string timingPath, string outDir, bool cuda)
+    {
+        var timed = File.Exists(timingPath)
+            ? File.ReadAllLines(timingPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()).ToHashSet()
+            : new HashSet<string?>();
+        foreach (var group in points.Where(p => !timed.Contains(p.Name)).GroupBy(p => (Batch: p.Train.GetValueOrDefault("batch", "32"), Fp32: p.Train.GetValueOrDefault("fp32") == "true", Device: p.Train.GetValueOrDefault("device", "auto"))))
+        {
+            var args = new List<string> { "time" };
+            args.AddRange(group.Select(p => p.Spec));
+            args.AddRange(new[] { "--batch", group.Key.Batch, "--device", group.Key.Device, "--json", timingPath });
+            if (group.Key.Fp32)
+            {
+                args.Add("--fp32");
+            }
+
+            AnsiConsole.MarkupLine($"timing {group.Count()} point(s) alone{(cuda ? " on GPU 0" : string.Empty)}");
+            var code = Child(args, outDir, "timing.log", cuda ? "0" : null);
+            if (code != 0)
+            {
+                AnsiConsole.MarkupLine($"[red]timing failed (exit {code}; see {Markup.Escape(Path.Combine(outDir, "timing.log"))})[/]");
+            }
+        }
+    }
+
+    /// <summary>Runs <c>slmgen …</c> as a child process (this same tool), on one GPU when given.</summary>
+    private static int Child(List<string> args, string dir, string logName, string? gpu)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -215,7 +364,7 @@ public static class SweepCommand
             psi.Environment["CUDA_VISIBLE_DEVICES"] = gpu;
         }
 
-        using var log = new StreamWriter(Path.Combine(runDir, "train.log"), append: true);
+        using var log = new StreamWriter(Path.Combine(dir, logName), append: true);
         using var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
@@ -225,28 +374,60 @@ public static class SweepCommand
         return process.ExitCode;
     }
 
-    private static int Report(List<Point> points, List<string> fields, string outDir)
+    private static int Report(List<Point> points, SweepTemplate template, string outDir)
     {
+        var fields = template.Axes.SelectMany(a => a.Fields).ToList();
         var table = new Table().Border(TableBorder.Markdown);
         foreach (var f in fields)
         {
             table.AddColumn(f);
         }
 
-        table.AddColumn("model").AddColumn(new TableColumn("parameters").RightAligned()).AddColumn(new TableColumn("train FLOPs/token").RightAligned())
-            .AddColumn(new TableColumn("validation NLL").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn("status");
+        var seeded = template.Seeds is { Count: > 1 };
+        table.AddColumn("model").AddColumn(new TableColumn("parameters").RightAligned()).AddColumn(new TableColumn("train FLOPs/token").RightAligned());
+        if (template.Flops is not null)
+        {
+            table.AddColumn(new TableColumn("steps").RightAligned());
+        }
+
+        table.AddColumn(new TableColumn("validation NLL" + (seeded ? " (mean ± sd)" : string.Empty)).RightAligned());
+        if (template.Train.GetValueOrDefault("test") == "true")
+        {
+            table.AddColumn(new TableColumn("test bits/char" + (seeded ? " (mean ± sd)" : string.Empty)).RightAligned());
+        }
+
+        table.AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn("status");
         var lines = new List<string>();
         foreach (var p in points)
         {
+            var done = p.Runs.Where(r => r.Result is not null).Select(r => r.Result!.Value).ToList();
+            var status = p.Skipped ?? (p.Runs.FirstOrDefault(r => r.Status is not null and not "done")?.Status) ?? (done.Count == p.Runs.Count ? "done" : done.Count == 0 ? "not trained" : $"{done.Count} of {p.Runs.Count} runs done");
             var cells = fields.Select(f => p.Values[f]).ToList();
             cells.Add(p.Name);
             cells.Add(p.Costs is { } c ? c.GetProperty("parameters").GetInt64().ToString("N0", CultureInfo.InvariantCulture) : "-");
             cells.Add(p.Costs is { } c2 ? c2.GetProperty("trainingFlopsPerToken").GetInt64().ToString("N0", CultureInfo.InvariantCulture) : "-");
-            cells.Add(p.Result is { } r ? r.GetProperty("validation_nll").GetDouble().ToString("0.0000", CultureInfo.InvariantCulture) : "-");
-            cells.Add(p.Result is { } r2 ? r2.GetProperty("tokens_per_second").GetDouble().ToString("N0", CultureInfo.InvariantCulture) : "-");
-            cells.Add(p.Skipped ?? (p.Result is null ? "not trained" : "done"));
+            if (template.Flops is not null)
+            {
+                cells.Add(p.Train.GetValueOrDefault("steps", "-"));
+            }
+
+            cells.Add(Summary(done, "validation_nll"));
+            if (template.Train.GetValueOrDefault("test") == "true")
+            {
+                cells.Add(Summary(done, "test_bits_per_character"));
+            }
+
+            var rate = p.Timing is { } timing ? timing.GetProperty("tokens_per_second").GetDouble() : done.Count > 0 ? done.Average(r => r.GetProperty("tokens_per_second").GetDouble()) : double.NaN;
+            cells.Add(double.IsNaN(rate) ? "-" : rate.ToString("N0", CultureInfo.InvariantCulture) + (p.Timing is not null ? " (alone)" : string.Empty));
+            cells.Add(status);
             table.AddRow(cells.Select(Markup.Escape).ToArray());
-            lines.Add(JsonSerializer.Serialize(new { point = p.Index, model = p.Name, spec = p.Spec, values = p.Values, status = p.Skipped ?? (p.Result is null ? "not trained" : "done"), costs = p.Costs, result = p.Result }));
+            lines.Add(JsonSerializer.Serialize(new
+            {
+                point = p.Index, model = p.Name, spec = Path.GetRelativePath(outDir, p.Spec), values = p.Values, status, train = p.Train, costs = p.Costs,
+                runs = p.Runs.Select(r => new { seed = r.Seed, dir = Path.GetRelativePath(outDir, r.Dir), status = r.Status ?? (p.Skipped is null ? "not trained" : "skipped"), result = r.Result }),
+                result = p.Runs.Count == 1 ? p.Runs[0].Result : null,
+                timing = p.Timing,
+            }));
         }
 
         AnsiConsole.Write(table);
@@ -254,6 +435,46 @@ public static class SweepCommand
         AnsiConsole.MarkupLine($"results: {Markup.Escape(Path.Combine(outDir, "results.jsonl"))}");
         return 0;
     }
+
+    /// <summary>"mean ± sd (n)" of a result field over runs, or the one value.</summary>
+    private static string Summary(List<JsonElement> runs, string field)
+    {
+        var values = runs.Select(r => r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN).Where(double.IsFinite).ToList();
+        if (values.Count == 0)
+        {
+            return "-";
+        }
+
+        if (values.Count == 1)
+        {
+            return values[0].ToString("0.0000", CultureInfo.InvariantCulture);
+        }
+
+        var mean = values.Average();
+        var sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        return $"{mean.ToString("0.0000", CultureInfo.InvariantCulture)} ± {sd.ToString("0.0000", CultureInfo.InvariantCulture)} ({values.Count})";
+    }
+
+    private static Dictionary<string, string> ParseTrain(string[]? pairs)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs ?? Array.Empty<string>())
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new CliException($"--train {pair}: expected KEY=VALUE (a training option of the template, e.g. flops=1e12).");
+            }
+
+            result[pair[..eq].Trim().Replace('-', '_')] = pair[(eq + 1)..].Trim();
+        }
+
+        return result;
+    }
+
+    private static List<long>? ParseSeeds(string? text) =>
+        text is null ? null : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new CliException($"--seeds {text}: expected whole numbers separated by commas.")).ToList();
 
     /// <summary>A grid value as YAML flow text ("128", "{ groups: 64 }", "[1, 2]").</summary>
     private static string Flow(YamlNode node) => node switch
@@ -263,24 +484,6 @@ public static class SweepCommand
         YamlSequenceNode seq => "[" + string.Join(", ", seq.Children.Select(Flow)) + "]",
         _ => node.ToString(),
     };
-
-    private static YamlMappingNode LoadMapping(string path)
-    {
-        try
-        {
-            var stream = new YamlStream();
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
-            return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode m ? m : throw new CliException($"{path}: expected one YAML mapping.");
-        }
-        catch (YamlException e)
-        {
-            throw new CliException($"{path}({e.Start.Line},{e.Start.Column}): {e.Message}");
-        }
-    }
-
-    private static string? Scalar(YamlMappingNode map, string key, string path) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? (v as YamlScalarNode)?.Value ?? throw new CliException($"{path}({v.Start.Line},{v.Start.Column}): '{key}' must be a single value.") : null;
 
     /// <summary>Writes <paramref name="value"/> at a dotted path (mapping keys; list items by index) of the spec.</summary>
     private static void Set(YamlMappingNode spec, string field, YamlNode value, string templatePath)

@@ -31,6 +31,8 @@ public sealed class RunConfig
     public string? RunDir { get; set; }
     public bool? Fp32 { get; set; }
     public int? LossChunk { get; set; }
+    public bool? Test { get; set; }
+    public int? EvalTokens { get; set; }
 
     /// <summary>Reads a run configuration; an unknown key or a wrong type is an error at its line and column.</summary>
     public static RunConfig Load(string path)
@@ -79,9 +81,11 @@ public static class TrainCommand
         var changedOptions = new Option<bool>("--resume-changed-options") { Description = "with --resume: continue with other options than the checkpoint's (recorded in the run log)" };
         var lossChunk = new Option<int?>("--loss-chunk") { Description = "compute the loss this many positions at a time, so the full logits never exist (0 = off)" }.Check(v => v is null or >= 0, "must be 0 or more");
         var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
+        var test = new Option<bool>("--test") { Description = "also evaluate the whole test split at the end (bits per token, character and byte; in the result)" };
+        var evalTokens = new Option<int?>("--eval-tokens") { Description = "score only the first N tokens of each split in the final evaluation (default: all)" }.Check(v => v is null or >= 2, "must be at least 2");
         var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
         {
-            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk,
+            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk, test, evalTokens,
         };
         command.SetAction(r =>
         {
@@ -106,14 +110,17 @@ public static class TrainCommand
                 r.GetValue(resume),
                 (r.GetValue(otherData) ? ResumeOverrides.OtherData : 0) | (r.GetValue(changedOptions) ? ResumeOverrides.ChangedOptions : 0),
                 r.GetValue(resultFile),
-                r.GetValue(lossChunk) ?? c.LossChunk ?? 0);
+                r.GetValue(lossChunk) ?? c.LossChunk ?? 0,
+                r.GetValue(test) || (c.Test ?? false),
+                r.GetValue(evalTokens) ?? c.EvalTokens);
         });
         return command;
     }
 
     private static int Run(string spec, string dataName, string? tokenizerName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
-        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk)
+        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk, bool test, int? evalTokens)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
         var device = Devices.Resolve(deviceName);
         runDir ??= Path.Combine("runs", descriptor.Name);
@@ -161,18 +168,28 @@ public static class TrainCommand
             cancel.Cancel();
         };
         var result = Train(trainer, cancel.Token);
-        var validation = Evaluator.EvaluateText(model, data.Validation, data.Tokenizer, 32, device);
+        int[] Scored(int[] split) => evalTokens is { } n && n < split.Length ? split[..n] : split;
+        var validation = Evaluator.EvaluateText(model, Scored(data.Validation), data.Tokenizer, 32, device);
         AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, [bold]{validation.BitsPerCharacter:0.0000} bits/character[/], {validation.BitsPerByte:0.0000} bits/byte, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens, {validation.Characters:N0} characters");
+        var testResult = test ? Evaluator.EvaluateText(model, Scored(data.Test), data.Tokenizer, 32, device) : null;
+        if (testResult is { } t)
+        {
+            AnsiConsole.MarkupLine($"test NLL [bold]{t.Nll:0.0000}[/] nats/token ([bold]{t.BitsPerCharacter:0.0000} bits/character[/], {t.BitsPerByte:0.0000} bits/byte) over {t.Tokens:N0} tokens, {t.Characters:N0} characters");
+        }
+
         AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.ExactTrainingFlops:0.000e0} exact, {result.SixNFlops:0.000e0} by 6·N");
         if (resultFile is not null)
         {
             var record = new
             {
-                model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, lr, seed, device = Devices.Describe(device),
+                model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, context = model.Context, lr, seed, device = Devices.Describe(device),
                 validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
                 validation_bits_per_character = validation.BitsPerCharacter, validation_bits_per_byte = validation.BitsPerByte, validation_characters = validation.Characters, tokenizer = tokenizerName ?? "corpus",
-                seconds = result.Seconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
+                test_nll = testResult?.Nll, test_bits_per_character = testResult?.BitsPerCharacter, test_bits_per_byte = testResult?.BitsPerByte, test_tokens = testResult?.Tokens, test_characters = testResult?.Characters,
+                final_train_loss = result.Curve.Count > 0 ? result.Curve[^1].TrainLoss : (double?)null,
+                seconds = result.Seconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
+                bf16 = !fp32, commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
             };
             AtomicFile.Write(resultFile, s => System.Text.Json.JsonSerializer.Serialize(s, record));
         }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The compact-model lab on the GPU machine (after scripts/pack-device.sh; carry .device): each experiment template
+# of results/lab/experiments trained by `slmgen sweep --jobs N --time` (N processes share the GPU; then every
+# point's step is timed alone), into results/lab/runs/ (ignored by git; kept on a warm machine, so a sweep cut off
+# by a call's time limit resumes in the next call). Each finished experiment's records are bundled into
+# $OUT/lab-<experiment>.tar.gz (results.jsonl, timing.jsonl, the points' specs, each run's result.json, train.log
+# and metrics.jsonl); scripts/lab-import.sh puts them into results/lab/records/.
+#   LAB_EXPERIMENTS="sharing width" LAB_JOBS=12 bash scripts/gpu/lab.sh
+set -uo pipefail
+out="${OUT:-/tmp/lab-out}"; mkdir -p "$out"
+export SLMGEN_DATA="$PWD/data" SLMGEN_CACHE=/tmp/slmgen-tokens OMP_NUM_THREADS=1
+jobs="${LAB_JOBS:-12}"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/device.txt"
+for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
+  start=$(date +%s)
+  bash .device/run.sh slmgen sweep "results/lab/experiments/$e.yaml" --jobs "$jobs" --time > "$out/lab-$e.txt" 2>&1
+  echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"
+  (cd results/lab/runs && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='*.tmp' "$e")
+done

@@ -1,0 +1,123 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Training;
+
+/// <summary>Measured time of a model's training step, and of its LM head within it.</summary>
+/// <param name="MillisecondsPerStep">Median over the timed runs of one step: forward, loss, backward, AdamW, zero grad.</param>
+/// <param name="HeadMillisecondsPerStep">Median of the head alone on the same batch: head, loss and their backward (features as input).</param>
+/// <param name="Spread">(slowest − fastest) / median of the step's runs.</param>
+/// <param name="TokensPerSecond">Input tokens per second at the median step time.</param>
+public sealed record StepTiming(double MillisecondsPerStep, double HeadMillisecondsPerStep, double Spread, double TokensPerSecond)
+{
+    /// <summary>The head's share of the step's time.</summary>
+    public double HeadShare => HeadMillisecondsPerStep / MillisecondsPerStep;
+}
+
+/// <summary>
+/// Times the training step of a model alone, on random token ids: the trainer's step (features, loss, backward, the
+/// flat AdamW in the trainer's compute type, zero grad), warmed up, then several runs of N steps with a device
+/// synchronisation only at the ends of a run; the median run is reported. The LM head is timed the same way on its
+/// own (<see cref="SlmModel.Loss"/> on random features, and its backward), which gives its share of the step: a
+/// measured figure to set beside the head's share of the FLOPs.
+/// </summary>
+public static class StepTimer
+{
+    /// <summary>Times <paramref name="model"/> (moved to <paramref name="device"/>, left in training mode).</summary>
+    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0)
+    {
+        if (batch < 1 || warm < 1 || steps < 1 || runs < 1)
+        {
+            throw new ArgumentException("batch, warm-up steps, timed steps and runs must be at least 1.");
+        }
+
+        if (!model.PredictsEveryPosition)
+        {
+            throw new ArgumentException($"{model.GetName()} makes one prediction per window; the step timer times models that predict every position.");
+        }
+
+        model.to(device);
+        model.train();
+        var compute = bf16 && device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var optimizer = new FlatAdamW(model, new AdamWSettings(), compute);
+        var generator = new Generator((ulong)seed, device: CPU);
+        using var ids = randint(0, model.DeclaredVocab, new long[] { batch, model.Context + 1 }, generator: generator, dtype: ScalarType.Int64).to(device);
+        using var inputs = ids.narrow(1, 0, model.Context).contiguous();
+        using var targets = ids.narrow(1, 1, model.Context).contiguous();
+        using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
+
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            var loss = model.Loss(model.Features(inputs), targets);
+            loss.backward();
+            lossSum.add_(loss.detach());
+            optimizer.Step(1e-4);
+            optimizer.ZeroGrad();
+        }
+
+        Tensor features;
+        using (no_grad())
+        {
+            features = model.Features(inputs).detach().clone();
+        }
+
+        using var _ = features;
+        void HeadStep()
+        {
+            using var scope = NewDisposeScope();
+            var x = features.detach().requires_grad_(true);
+            var loss = model.Loss(x, targets);
+            loss.backward();
+            lossSum.add_(loss.detach());
+            optimizer.ZeroGrad();
+        }
+
+        var step = Median(Step, warm, steps, runs, device);
+        var head = Median(HeadStep, warm, steps, runs, device);
+        if (!float.IsFinite(lossSum.item<float>()))
+        {
+            throw new InvalidOperationException($"{model.GetName()}: the loss is not finite while timing.");
+        }
+
+        return new StepTiming(step.Median, head.Median, step.Spread, batch * (double)model.Context / (step.Median / 1e3));
+    }
+
+    private static (double Median, double Spread) Median(Action step, int warm, int steps, int runs, Device device)
+    {
+        for (var i = 0; i < warm; i++)
+        {
+            step();
+        }
+
+        Sync(device);
+        var times = new List<double>();
+        for (var r = 0; r < runs; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < steps; i++)
+            {
+                step();
+            }
+
+            Sync(device);
+            times.Add(clock.Elapsed.TotalMilliseconds / steps);
+        }
+
+        times.Sort();
+        var median = times[times.Count / 2];
+        return (median, (times[^1] - times[0]) / median);
+    }
+
+    private static void Sync(Device device)
+    {
+        if (device.type == DeviceType.CUDA)
+        {
+            cuda.synchronize(device);
+        }
+    }
+}
