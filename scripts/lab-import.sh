@@ -10,4 +10,5 @@ for archive in "$1"/lab-*.tar.gz; do
   tar -xzf "$archive" -C results/lab/records
   echo "imported $e"
 done
+[ -f "$1/device.txt" ] && cp "$1/device.txt" results/lab/records/DEVICE.txt
 dotnet run --project samples/LabReport -c Release

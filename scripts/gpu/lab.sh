@@ -15,5 +15,5 @@ for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   start=$(date +%s)
   bash .device/run.sh slmgen sweep "results/lab/experiments/$e.yaml" --jobs "$jobs" --time > "$out/lab-$e.txt" 2>&1
   echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"
-  (cd results/lab/runs && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='*.tmp' "$e")
+  (cd results/lab/runs && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
 done

@@ -7,6 +7,8 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
 using SlmGen.Data;
 using SlmGen.Interop;
 using SlmGen.Training;
@@ -242,6 +244,36 @@ public class CheckpointTests
         Assert.False(File.Exists(stale));
         Assert.True(File.Exists(unrelated));
         Assert.Empty(Directory.GetFiles(dir, ".last.ckpt.*.tmp"));
+    }
+
+    [Fact]
+    public void Writers_of_the_same_file_at_the_same_time_all_succeed_and_leave_one_whole_file()
+    {
+        // Token caches are written by every run that needs them; a sweep starts several at once. A writer must not
+        // take another live writer's temporary file for a dead one's.
+        var target = Path.Combine(TempDir(), "tokens.safetensors");
+        Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => AtomicFile.Write(target, s =>
+        {
+            s.Write(new byte[4096]);
+            Thread.Sleep(20);
+            s.WriteByte((byte)i);
+        }));
+        Assert.Equal(4097, new FileInfo(target).Length);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, "*.tmp"));
+    }
+
+    [Fact]
+    public void A_dead_writers_temporary_file_goes_and_a_running_writers_stays()
+    {
+        var dir = TempDir();
+        var target = Path.Combine(dir, "tokens.safetensors");
+        var dead = Path.Combine(dir, ".tokens.safetensors.2147483646.0badc0de.tmp");
+        var running = Path.Combine(dir, $".tokens.safetensors.{Environment.ProcessId}.0badc0de.tmp");
+        File.WriteAllText(dead, "killed half-way");
+        File.WriteAllText(running, "being written");
+        AtomicFile.Write(target, s => s.WriteByte(1));
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(running));
     }
 
     [Theory]

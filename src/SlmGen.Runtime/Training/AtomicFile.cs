@@ -5,7 +5,8 @@ namespace SlmGen.Training;
 
 /// <summary>
 /// Writes a file so that a crash at any point leaves either the old file or the new one, never a torn one. The
-/// temporary files a killed process left behind for the same file are removed by the next write.
+/// temporary files a killed process left behind for the same file are removed by the next write; those of a writer
+/// that is still running (another process writing the same cache file at the same time) are left alone.
 /// </summary>
 public static class AtomicFile
 {
@@ -16,7 +17,7 @@ public static class AtomicFile
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         RemoveStale(dir, Path.GetFileName(full));
-        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
@@ -36,13 +37,18 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>The temporary-file pattern of <paramref name="fileName"/>: <c>.NAME.XXXXXXXX.tmp</c>.</summary>
+    /// <summary>The temporary-file pattern of <paramref name="fileName"/>: <c>.NAME.PID.XXXXXXXX.tmp</c> (older writers: <c>.NAME.XXXXXXXX.tmp</c>).</summary>
     public static string TemporaryPattern(string fileName) => "." + fileName + ".*.tmp";
 
     private static void RemoveStale(string dir, string fileName)
     {
         foreach (var stale in Directory.EnumerateFiles(dir, TemporaryPattern(fileName)))
         {
+            if (WriterIsRunning(Path.GetFileName(stale)[(fileName.Length + 2)..^4]))
+            {
+                continue;
+            }
+
             try
             {
                 File.Delete(stale);
@@ -51,6 +57,35 @@ public static class AtomicFile
             {
                 // Another writer's live temporary file on a system that locks open files: it is its to remove.
             }
+        }
+    }
+
+    /// <summary>Whether the temporary file's writer (the PID in "PID.XXXXXXXX") is a running process.</summary>
+    private static bool WriterIsRunning(string middle)
+    {
+        var dot = middle.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !int.TryParse(middle[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+        {
+            return false; // no writer named: left by an earlier version, whose writer is long gone
+        }
+
+        if (pid == Environment.ProcessId)
+        {
+            return true; // another thread of this process is writing it
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 }
