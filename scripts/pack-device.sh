@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 out=.device
 rm -rf "$out/pub" && mkdir -p "$out"
 grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
-for app in samples/Study/Study.csproj samples/Bench/Bench.csproj samples/TinyShakespeare/TinyShakespeare.csproj samples/Twins/Twins.csproj src/SlmGen.Cli/SlmGen.Cli.csproj; do
+# PACK_APPS="src/SlmGen.Cli/SlmGen.Cli.csproj" packs only the tool (a smaller carry, e.g. for the lab).
+for app in ${PACK_APPS:-samples/Study/Study.csproj samples/Bench/Bench.csproj samples/TinyShakespeare/TinyShakespeare.csproj samples/Twins/Twins.csproj src/SlmGen.Cli/SlmGen.Cli.csproj}; do
   dotnet publish "$app" -c Release -r linux-x64 --self-contained true -o "$out/pub" -p:SlmGenBackend=system -nologo -v:q
 done
 if ls "$out/pub" | grep -q '^libtorch_cpu.so'; then

@@ -12,6 +12,10 @@ export SLMGEN_DATA="$PWD/data" SLMGEN_CACHE=/tmp/slmgen-tokens OMP_NUM_THREADS=1
 jobs="${LAB_JOBS:-12}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/device.txt"
 for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
+  # LAB_RESUME=1: start from the committed records (runs with a result.json are not trained again).
+  if [ "${LAB_RESUME:-0}" = 1 ] && [ ! -d "results/lab/runs/$e" ]; then mkdir -p results/lab/runs && cp -r "results/lab/records/$e" results/lab/runs/; fi
+done
+for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   start=$(date +%s)
   bash .device/run.sh slmgen sweep "results/lab/experiments/$e.yaml" --jobs "$jobs" --time > "$out/lab-$e.txt" 2>&1
   echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"

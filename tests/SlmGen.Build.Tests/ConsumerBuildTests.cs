@@ -180,10 +180,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         File.WriteAllText(model, File.ReadAllText(model).Replace("Layers = 12", "Layers = 2"));
 
         // slmgen, the tool, installed from the same feed.
-        var tools = Path.Combine(workspace.Root, "tools");
-        var tool = Workspace.Run("dotnet", $"tool install SlmGen.Cli --version {workspace.PackageVersion} --tool-path \"{tools}\" --add-source \"{workspace.Feed}\"", workspace.Root);
-        Assert.True(tool.Code == 0, tool.Output);
-        var slmgen = Path.Combine(tools, "slmgen");
+        var slmgen = workspace.Tool();
         var baby = Workspace.Run(slmgen, $"costs \"{Path.Combine(Workspace.FindRepo(), "specs", "nanogpt", "baby-gpt.yaml")}\"", workspace.Root);
         Assert.True(baby.Code == 0, baby.Output);
         Assert.Contains("10,770,816", baby.Output);
@@ -238,6 +235,45 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         var badOption = Workspace.Run(slmgen, "train specs/tiny-gpt.yaml --data data/input.txt --steps 0", project);
         Assert.NotEqual(0, badOption.Code);
         Assert.Contains("--steps must be at least 1", badOption.Output);
+    }
+
+    [Fact]
+    public void Every_lab_experiment_runs_at_CI_scale_from_its_template_to_a_table_row()
+    {
+        // The lab's own templates, through the installed tool: the points compiled with the experiment's FLOP budget,
+        // one design and one seed each trained for a few steps of 2 windows on CPU, evaluated on the first 2,000 test
+        // tokens, timed alone, recorded; then the lab's report turns the records into its tables and plots. The same
+        // path as the GPU runs, so the lab cannot rot.
+        var slmgen = workspace.Tool();
+        var repo = Workspace.FindRepo();
+        var records = Path.Combine(workspace.Root, "lab-records");
+        var experiments = Directory.GetFiles(Path.Combine(repo, "results", "lab", "experiments"), "*.yaml").Order(StringComparer.Ordinal).ToList();
+        Assert.True(experiments.Count >= 9, string.Join(", ", experiments));
+        foreach (var template in experiments)
+        {
+            var name = Path.GetFileNameWithoutExtension(template);
+            var sweep = Workspace.Run(slmgen, $"sweep \"{template}\" --points 1 --seeds 7 --train flops=1.2e10 --train min_steps=2 --train batch=2 --train eval_tokens=2000 --train device=cpu --time --out \"{Path.Combine(records, name)}\"", repo);
+            Assert.True(sweep.Code == 0, sweep.Output);
+            var point = JsonDocument.Parse(File.ReadAllLines(Path.Combine(records, name, "results.jsonl")).Single()).RootElement;
+            Assert.True(point.GetProperty("status").GetString() == "done", name + ": " + point.GetProperty("status").GetString() + "\n" + sweep.Output);
+            var result = point.GetProperty("runs")[0].GetProperty("result");
+            var steps = point.GetProperty("train").GetProperty("steps").GetString();
+            Assert.Equal(long.Parse(steps!, System.Globalization.CultureInfo.InvariantCulture), result.GetProperty("steps").GetInt64());
+            Assert.True(result.GetProperty("exact_training_flops").GetDouble() <= 1.2e10, name);
+            Assert.True(result.GetProperty("test_bits_per_character").GetDouble() is > 0 and < 20, name);
+            Assert.Equal(JsonValueKind.Object, point.GetProperty("timing").ValueKind);
+        }
+
+        var report = Path.Combine(workspace.Root, "lab-report");
+        var rows = SlmGen.Samples.LabReport.LabTables.Write(records, report);
+        Assert.Equal(experiments.Count, rows);
+        var readme = File.ReadAllText(Path.Combine(report, "README.md"));
+        foreach (var section in new[] { "### Tiny Shakespeare", "### WikiText-2", "## 2. Block sharing", "## 3. Width allocation", "## 4. Precision" })
+        {
+            Assert.Contains(section, readme);
+        }
+
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(report, "plots"), "*.png").Length);
     }
 
     private static void AssertMatches(string pattern, string output) =>
@@ -298,6 +334,22 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         public string Feed { get; }
 
         public string PackageVersion { get; }
+
+        private string? tool;
+
+        /// <summary>slmgen installed from the feed (once for all the tests of the fixture).</summary>
+        public string Tool()
+        {
+            if (tool is null)
+            {
+                var tools = Path.Combine(Root, "tools");
+                var install = Run("dotnet", $"tool install SlmGen.Cli --version {PackageVersion} --tool-path \"{tools}\" --add-source \"{Feed}\"", Root);
+                Assert.True(install.Code == 0, install.Output);
+                tool = Path.Combine(tools, "slmgen");
+            }
+
+            return tool;
+        }
 
         /// <summary>A nuget.config that adds the local feed to the machine's sources.</summary>
         public void WriteNuGetConfig(string dir) => File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
