@@ -74,7 +74,7 @@ internal static class Plots
         plot.Title("Step time measured alone (H200, bf16, 32 × 128 tokens) against exact training FLOPs per token");
         plot.XLabel("training FLOPs per token (millions)");
         plot.YLabel("ms per training step");
-        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 1000, 650);
     }
 }
