@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text;
+using SlmGen.Samples.StudyReport;
 
 namespace SlmGen.Samples.LabReport;
 
@@ -178,30 +179,10 @@ public static class LabTables
         return rows;
     }
 
-    /// <summary>Mean and sample standard deviation, "m ± sd (n)".</summary>
-    public static string MeanSd(IEnumerable<double> values)
-    {
-        var list = values.Where(double.IsFinite).ToList();
-        if (list.Count == 0)
-        {
-            return "–";
-        }
+    private static string MeanSd(IEnumerable<double> values) => Stats.MeanSd(values.Where(double.IsFinite).ToList());
 
-        var mean = list.Average();
-        return list.Count == 1 ? $"{mean:0.0000} (1)" : $"{mean:0.0000} ± {Sd(list):0.0000} ({list.Count})";
-    }
-
-    private static double Sd(IEnumerable<double> values)
-    {
-        var list = values.ToList();
-        if (list.Count < 2)
-        {
-            return 0;
-        }
-
-        var mean = list.Average();
-        return Math.Sqrt(list.Sum(v => (v - mean) * (v - mean)) / (list.Count - 1));
-    }
+    /// <summary>The sample standard deviation over seeds (0 for a single run).</summary>
+    private static double Sd(IEnumerable<double> values) => Stats.Of(values).Sd is var sd && double.IsNaN(sd) ? 0 : sd;
 
     private static double MaxShortfall(List<LabPoint> points) =>
         points.Where(p => p.Train.ContainsKey("flops")).SelectMany(p => p.Runs.Select(r => 1 - (r.ExactTrainingFlops / double.Parse(p.Train["flops"], CultureInfo.InvariantCulture)))).DefaultIfEmpty(0).Max();
