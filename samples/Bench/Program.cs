@@ -17,7 +17,7 @@ using static TorchSharp.torch;
 // measured in this process (8192³, random data).
 var cli = new CommandLine(args);
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
-var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-views (gradients as views of the flat buffer), bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only), opt-flat and opt-torch (an AdamW step alone, fp32); all = the usual set");
+var modes = cli.String("modes", "all", "comma list: fp32, tf32, bf16, bf16-views (gradients as views of the flat buffer), bf16-torchadamw, bf16-fwdbwd (no optimizer), bf16-fwd (forward only), opt-flat and opt-torch (an AdamW step alone, fp32), bf16-fused (libtorch's fused AdamW through libslmgen_native), bf16-graph (the whole step as one CUDA graph, fused AdamW); all = the usual set");
 var batch = cli.Int("batch", 64, "sequences per step");
 var warm = cli.Int("warm", 10, "warm-up steps per mode");
 var iters = cli.Int("iters", 50, "steps per timed run");
@@ -77,6 +77,8 @@ return 0;
     var optimizerOnly = mode.StartsWith("opt-", StringComparison.Ordinal);
     torchAdam |= mode == "opt-torch";
     var forwardOnly = mode.EndsWith("-fwd", StringComparison.Ordinal);
+    var graphed = mode.EndsWith("-graph", StringComparison.Ordinal);
+    var fused = graphed || mode.EndsWith("-fused", StringComparison.Ordinal);
     if (isCuda)
     {
         backends.cuda.matmul.allow_tf32 = mode != "fp32";
@@ -108,6 +110,9 @@ return 0;
     using var x = data.narrow(1, 0, BenchGpt.ContextLength).contiguous();
     using var y = data.narrow(1, 1, BenchGpt.ContextLength).contiguous();
     using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
+    using var lrDevice = full(Array.Empty<long>(), 1e-3f, dtype: ScalarType.Float32, device: device);
+    using var stepDevice = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: device);
+    using var graph = graphed ? SlmGen.Native.CudaGraph.TryCreate(device, out var why) ?? throw new InvalidOperationException("bf16-graph: " + why) : null;
     if (optimizerOnly)
     {
         // The optimizer alone: gradients are filled once and every step reuses them.
@@ -161,7 +166,15 @@ return 0;
         }
         else if (flat is not null)
         {
-            flat.Step(1e-3);
+            if (fused)
+            {
+                flat.StepOnDevice(lrDevice, stepDevice);
+            }
+            else
+            {
+                flat.Step(1e-3);
+            }
+
             flat.ZeroGrad();
         }
         else
@@ -171,11 +184,35 @@ return 0;
         }
     }
 
-    Step();
-    var first = lossSum.item<float>();
-    for (var i = 1; i < warm; i++)
+    // The graphed mode: three eager steps on the capture stream, the capture, then one replay per step.
+    var warmedUp = 0;
+    void Run()
     {
-        Step();
+        if (graph is null)
+        {
+            Step();
+        }
+        else if (warmedUp < 3)
+        {
+            graph.Warmup(Step);
+            warmedUp++;
+        }
+        else
+        {
+            if (!graph.Captured)
+            {
+                graph.Capture(Step);
+            }
+
+            graph.Replay();
+        }
+    }
+
+    Run();
+    var first = lossSum.item<float>();
+    for (var i = 1; i < Math.Max(warm, graphed ? 5 : 0); i++)
+    {
+        Run();
     }
 
     Sync();
@@ -186,7 +223,7 @@ return 0;
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < iters; i++)
         {
-            Step();
+            Run();
         }
 
         Sync();

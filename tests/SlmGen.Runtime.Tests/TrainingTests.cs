@@ -252,6 +252,40 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Asking_for_cuda_graphs_where_they_cannot_run_trains_eagerly_the_same_and_says_why()
+    {
+        // On this machine (CPU, no libslmgen_native) the graphed step must fall back to the eager path with one line
+        // of reason, and train exactly as without the option.
+        (double Loss, string Log) Run(bool graphs)
+        {
+            Devices.Seed(3);
+            using var model = new SingleAttention();
+            var log = new StringWriter();
+            using var trainer = new Trainer(model, Shakespeare.Value, Options(null, steps: 6) with { CudaGraphs = graphs }, CPU, log);
+            return (trainer.Train().Curve[^1].TrainLoss, log.ToString());
+        }
+
+        var eager = Run(graphs: false);
+        var asked = Run(graphs: true);
+        Assert.Equal(eager.Loss, asked.Loss);
+        Assert.Contains("CUDA graphs: off (the device is not CUDA); training eagerly.", asked.Log);
+        Assert.DoesNotContain("CUDA graphs", eager.Log);
+    }
+
+    [Fact]
+    public void Without_the_native_library_the_fused_step_refuses_with_the_reason()
+    {
+        Assert.False(SlmGen.Native.CudaNative.Available);
+        Assert.Contains(SlmGen.Native.CudaNative.FileName, SlmGen.Native.CudaNative.Reason);
+        var model = nn.Linear(4, 2);
+        using var flat = new FlatAdamW(model, new AdamWSettings());
+        using var lr = tensor(1e-3f);
+        using var step = tensor(0f);
+        var e = Assert.Throws<InvalidOperationException>(() => flat.StepOnDevice(lr, step));
+        Assert.Contains("libslmgen_native is not available", e.Message);
+    }
+
+    [Fact]
     public void Early_stopping_ends_the_run_after_the_patience_runs_out()
     {
         Devices.Seed(1);

@@ -23,7 +23,7 @@ public sealed class SweepTemplate
     public static readonly IReadOnlySet<string> TrainKeys = new HashSet<string>(StringComparer.Ordinal)
     {
         "data", "tokenizer", "steps", "batch", "lr", "min_lr", "warmup", "eval_every", "eval_batches", "weight_decay", "clip",
-        "device", "fp32", "loss_chunk", "test", "eval_tokens",
+        "device", "fp32", "loss_chunk", "test", "eval_tokens", "cuda_graphs",
         "flops",     // equal exact training FLOPs: each point's steps = flops / (its training FLOPs per step)
         "min_steps", // with flops: a design that cannot take this many steps within them is over the experiment's budget
     };

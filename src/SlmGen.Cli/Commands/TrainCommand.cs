@@ -33,6 +33,7 @@ public sealed class RunConfig
     public int? LossChunk { get; set; }
     public bool? Test { get; set; }
     public int? EvalTokens { get; set; }
+    public bool? CudaGraphs { get; set; }
 
     /// <summary>Reads a run configuration; an unknown key or a wrong type is an error at its line and column.</summary>
     public static RunConfig Load(string path)
@@ -82,10 +83,11 @@ public static class TrainCommand
         var lossChunk = new Option<int?>("--loss-chunk") { Description = "compute the loss this many positions at a time, so the full logits never exist (0 = off)" }.Check(v => v is null or >= 0, "must be 0 or more");
         var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
         var test = new Option<bool>("--test") { Description = "also evaluate the whole test split at the end (bits per token, character and byte; in the result)" };
+        var cudaGraphs = new Option<bool>("--cuda-graphs") { Description = "capture the training step as one CUDA graph (needs CUDA and libslmgen_native, see docs/backends.md; otherwise eager, with the reason in the log)" };
         var evalTokens = new Option<int?>("--eval-tokens") { Description = "score only the first N tokens of each split in the final evaluation (default: all)" }.Check(v => v is null or >= 2, "must be at least 2");
         var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
         {
-            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk, test, evalTokens,
+            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk, test, evalTokens, cudaGraphs,
         };
         command.SetAction(r =>
         {
@@ -112,13 +114,14 @@ public static class TrainCommand
                 r.GetValue(resultFile),
                 r.GetValue(lossChunk) ?? c.LossChunk ?? 0,
                 r.GetValue(test) || (c.Test ?? false),
-                r.GetValue(evalTokens) ?? c.EvalTokens);
+                r.GetValue(evalTokens) ?? c.EvalTokens,
+                r.GetValue(cudaGraphs) || (c.CudaGraphs ?? false));
         });
         return command;
     }
 
     private static int Run(string spec, string dataName, string? tokenizerName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
-        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk, bool test, int? evalTokens)
+        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk, bool test, int? evalTokens, bool cudaGraphs)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
@@ -145,6 +148,7 @@ public static class TrainCommand
             RunDirectory = runDir,
             Progress = false,
             LossChunk = lossChunk,
+            CudaGraphs = cudaGraphs || Environment.GetEnvironmentVariable("SLMGEN_CUDA_GRAPHS") == "1",
         };
         var cost = model.Cost;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");
@@ -189,7 +193,7 @@ public static class TrainCommand
                 final_train_loss = result.Curve.Count > 0 ? result.Curve[^1].TrainLoss : (double?)null,
                 seconds = result.Seconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
-                bf16 = !fp32, commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
+                bf16 = !fp32, cuda_graphs = options.CudaGraphs, commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
             };
             AtomicFile.Write(resultFile, s => System.Text.Json.JsonSerializer.Serialize(s, record));
         }

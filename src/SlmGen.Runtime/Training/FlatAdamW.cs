@@ -185,6 +185,48 @@ public sealed class FlatAdamW : IDisposable
         return norm;
     }
 
+    /// <summary>
+    /// The same AdamW step through libtorch's fused kernel (libslmgen_native), with everything on the device: the step
+    /// count is <paramref name="step"/> (a float32 scalar tensor, incremented here) and the rate <paramref name="lr"/>
+    /// (a float32 scalar tensor). Nothing waits for the host, so a CUDA graph can capture it; the caller advances
+    /// <see cref="StepCount"/> (<see cref="CountStep"/>) once per step that really ran.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">libslmgen_native is not available.</exception>
+    public void StepOnDevice(Tensor lr, Tensor step)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        step.add_(1);
+        var g = Gather();
+        if (grads32 is not null)
+        {
+            grads32.copy_(g);
+            g = grads32;
+        }
+
+        if (settings.GradientClip > 0)
+        {
+            var coef = (settings.GradientClip / (g.norm() + 1e-6)).clamp_(max: 1.0);
+            g.mul_(coef);
+        }
+
+        // Matrices first in the buffer: decay on the prefix, none on the rest (two fused launches).
+        foreach (var (offset, length, decay) in new[] { (0L, decayed, settings.WeightDecay), (decayed, Count - decayed, 0.0) })
+        {
+            if (length > 0)
+            {
+                Native.CudaNative.FusedAdamW(
+                    new[] { master.narrow(0, offset, length) }, new[] { g.narrow(0, offset, length) }, new[] { m.narrow(0, offset, length) }, new[] { v.narrow(0, offset, length) },
+                    step, lr, settings.Beta1, settings.Beta2, decay, settings.Epsilon);
+            }
+        }
+
+        weights16?.copy_(master);
+    }
+
+    /// <summary>Advances <see cref="StepCount"/> after a <see cref="StepOnDevice"/> that ran (eagerly or replayed).</summary>
+    public void CountStep() => StepCount++;
+
     // The flat gradients: the view buffer, or autograd's per-parameter gradients concatenated in one kernel
     // (parameters that got no gradient contribute zeros).
     private Tensor Gather()

@@ -139,6 +139,7 @@ public sealed class Trainer : IDisposable
         var lastLogTime = 0.0;
         double? lastValidation = validation.Count > 0 ? validation[^1].Nll : null;
 
+        using var graphed = options.CudaGraphs ? GraphedStep.TryCreate(this, lossSum, log) : null;
         while (Step < options.Steps && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
         {
             var lr = LearningRate(Step);
@@ -146,10 +147,13 @@ public sealed class Trainer : IDisposable
             {
                 var starts = sampler.Next(batch);
                 using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
-                var loss = chunked ? ChunkedLoss(b.Inputs, b.Targets) : FullLoss(b.Inputs, b.Targets, lastOnly);
-                lossSum.add_(loss);
-                optimizer.Step(lr);
-                optimizer.ZeroGrad();
+                if (graphed is null || !graphed.Run(b.Inputs, b.Targets, lr))
+                {
+                    var loss = chunked ? ChunkedLoss(b.Inputs, b.Targets) : FullLoss(b.Inputs, b.Targets, lastOnly);
+                    lossSum.add_(loss);
+                    optimizer.Step(lr);
+                    optimizer.ZeroGrad();
+                }
             }
 
             Step++;
@@ -254,6 +258,18 @@ public sealed class Trainer : IDisposable
             StoppedEarly = stoppedEarly,
         };
     }
+
+    /// <summary>The trainer's loss of a batch with its backward pass done (chunked when asked); returns the detached loss.</summary>
+    internal Tensor LossAndBackward(Tensor inputs, Tensor targets)
+    {
+        var lastOnly = options.Objective == Objective.LastPosition;
+        var chunked = options.LossChunk > 0 && !lastOnly && model.PredictsEveryPosition && options.LossChunk < model.Context;
+        return chunked ? ChunkedLoss(inputs, targets) : FullLoss(inputs, targets, lastOnly);
+    }
+
+    internal TrainingOptions Options => options;
+
+    internal Device Device => device;
 
     /// <summary>Mean cross-entropy of a batch with its backward pass done; returns the detached loss.</summary>
     private Tensor FullLoss(Tensor inputs, Tensor targets, bool lastOnly)

@@ -93,6 +93,16 @@ public sealed record TrainingOptions
     /// </summary>
     public int LossChunk { get; init; }
 
+    /// <summary>
+    /// Capture the whole training step (forward, loss, backward, clipping, fused AdamW) as one CUDA graph and replay it
+    /// (needs CUDA and libslmgen_native; otherwise training runs eagerly and the log says why). The first
+    /// <see cref="CudaGraphWarmup"/> steps run eagerly on the capture stream.
+    /// </summary>
+    public bool CudaGraphs { get; init; } = Environment.GetEnvironmentVariable("SLMGEN_CUDA_GRAPHS") == "1";
+
+    /// <summary>Eager steps before the capture (libtorch's warm-up: lazy initialisation must not happen inside a capture).</summary>
+    public int CudaGraphWarmup { get; init; } = 3;
+
     /// <summary>Write TensorBoard event files into the run directory.</summary>
     public bool TensorBoard { get; init; } = true;
 

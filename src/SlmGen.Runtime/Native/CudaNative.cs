@@ -1,0 +1,132 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+
+namespace SlmGen.Native;
+
+/// <summary>
+/// libslmgen_native (src/SlmGen.Native, built by its build.sh against the libtorch it runs with): CUDA-graph capture
+/// and replay and fused AdamW, which TorchSharp 0.107 does not expose. Optional: it is looked for at SLMGEN_NATIVE (a
+/// path), then beside the application; when it is absent or does not load, <see cref="Available"/> is false and
+/// <see cref="Reason"/> says why, and SlmGen trains on its eager path.
+/// </summary>
+public static unsafe class CudaNative
+{
+    private static readonly Lazy<(bool Ok, string Reason)> Loaded = new(Load);
+    private static delegate* unmanaged<int> version;
+    private static delegate* unmanaged<IntPtr> lastError;
+    private static delegate* unmanaged<int, IntPtr> graphCreate;
+    private static delegate* unmanaged<IntPtr, void> graphDestroy;
+    private static delegate* unmanaged<IntPtr, int> graphEnter;
+    private static delegate* unmanaged<IntPtr, int> graphExit;
+    private static delegate* unmanaged<IntPtr, int> graphBegin;
+    private static delegate* unmanaged<IntPtr, int> graphEnd;
+    private static delegate* unmanaged<IntPtr, int> graphReplay;
+    private static delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, IntPtr*, int, IntPtr, IntPtr, double, double, double, double, int> fusedAdamW;
+
+    /// <summary>The library's file name.</summary>
+    public const string FileName = "libslmgen_native.so";
+
+    /// <summary>Whether the library is loaded.</summary>
+    public static bool Available => Loaded.Value.Ok;
+
+    /// <summary>Why it is not (empty when it is).</summary>
+    public static string Reason => Loaded.Value.Reason;
+
+    private static (bool, string) Load()
+    {
+        var candidates = new[] { Environment.GetEnvironmentVariable("SLMGEN_NATIVE"), Path.Combine(AppContext.BaseDirectory, FileName) };
+        string? tried = null;
+        foreach (var path in candidates)
+        {
+            if (string.IsNullOrEmpty(path) || !File.Exists(path))
+            {
+                continue;
+            }
+
+            tried = path;
+            // TorchSharp's libtorch must be loaded first: the library links against the same libtorch.
+            _ = TorchSharp.torch.cuda.is_available();
+            if (!NativeLibrary.TryLoad(path, out var lib))
+            {
+                return (false, $"{path} did not load (is it built against this libtorch, and is libtorch on LD_LIBRARY_PATH?)");
+            }
+
+            version = (delegate* unmanaged<int>)NativeLibrary.GetExport(lib, "slm_native_version");
+            lastError = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(lib, "slm_last_error");
+            graphCreate = (delegate* unmanaged<int, IntPtr>)NativeLibrary.GetExport(lib, "slm_graph_create");
+            graphDestroy = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(lib, "slm_graph_destroy");
+            graphEnter = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_enter");
+            graphExit = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_exit");
+            graphBegin = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_begin");
+            graphEnd = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_end");
+            graphReplay = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_replay");
+            fusedAdamW = (delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, IntPtr*, int, IntPtr, IntPtr, double, double, double, double, int>)NativeLibrary.GetExport(lib, "slm_fused_adamw");
+            return version() == 1 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 1");
+        }
+
+        return (false, tried is null ? $"{FileName} not found (set SLMGEN_NATIVE or put it beside the application; build it with src/SlmGen.Native/build.sh)" : $"{tried} did not load");
+    }
+
+    private static void Check(int code, string what)
+    {
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"{what}: {Marshal.PtrToStringUTF8(lastError())}");
+        }
+    }
+
+    private static void Need()
+    {
+        if (!Available)
+        {
+            throw new InvalidOperationException("libslmgen_native is not available: " + Reason);
+        }
+    }
+
+    internal static IntPtr GraphCreate(int device)
+    {
+        Need();
+        var graph = graphCreate(device);
+        return graph != IntPtr.Zero ? graph : throw new InvalidOperationException("CUDA graph: " + Marshal.PtrToStringUTF8(lastError()));
+    }
+
+    internal static void GraphDestroy(IntPtr graph) => graphDestroy(graph);
+
+    internal static void GraphEnter(IntPtr graph) => Check(graphEnter(graph), "CUDA graph (side stream)");
+
+    internal static void GraphExit(IntPtr graph) => Check(graphExit(graph), "CUDA graph (back from the side stream)");
+
+    internal static void GraphBegin(IntPtr graph) => Check(graphBegin(graph), "CUDA graph capture");
+
+    internal static void GraphEnd(IntPtr graph) => Check(graphEnd(graph), "CUDA graph capture");
+
+    internal static void GraphReplay(IntPtr graph) => Check(graphReplay(graph), "CUDA graph replay");
+
+    /// <summary>libtorch's fused AdamW over lists of tensors (in place), with the step and learning rate as device tensors.</summary>
+    internal static void FusedAdamW(TorchSharp.torch.Tensor[] parameters, TorchSharp.torch.Tensor[] grads, TorchSharp.torch.Tensor[] expAvgs, TorchSharp.torch.Tensor[] expAvgSqs,
+        TorchSharp.torch.Tensor step, TorchSharp.torch.Tensor lr, double beta1, double beta2, double weightDecay, double eps)
+    {
+        Need();
+        var n = parameters.Length;
+        var p = stackalloc IntPtr[n];
+        var g = stackalloc IntPtr[n];
+        var m = stackalloc IntPtr[n];
+        var v = stackalloc IntPtr[n];
+        for (var i = 0; i < n; i++)
+        {
+            p[i] = parameters[i].Handle;
+            g[i] = grads[i].Handle;
+            m[i] = expAvgs[i].Handle;
+            v[i] = expAvgSqs[i].Handle;
+        }
+
+        Check(fusedAdamW(p, g, m, v, n, step.Handle, lr.Handle, beta1, beta2, weightDecay, eps), "fused AdamW");
+        GC.KeepAlive(parameters);
+        GC.KeepAlive(grads);
+        GC.KeepAlive(expAvgs);
+        GC.KeepAlive(expAvgSqs);
+        GC.KeepAlive(step);
+        GC.KeepAlive(lr);
+    }
+}
