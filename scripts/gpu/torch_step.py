@@ -9,6 +9,8 @@ sample's model (nanoGPT's baby GPT with dropout 0). MODES, comma-separated (defa
   bf16-ac      fp32 weights, bf16 autocast
   compile      bf16 autocast + torch.compile + fused AdamW
   graphs       the same, compiled with mode="reduce-overhead" (CUDA graphs)
+  ac-graph     bf16 autocast without torch.compile, the whole step (forward, loss, backward, fused capturable AdamW)
+               captured by hand as one CUDA graph (torch.cuda.graph) and replayed: eager PyTorch's kernels at no host cost
 Each mode: a fresh twin from the export, one fixed random batch, AdamW (lr 1e-3, betas (0.9, 0.99), weight
 decay 0.1 on matrices), --warm steps, then --runs timed runs of --iters steps (forward, loss, backward, step,
 zero_grad) between synchronisations; the median ms/step and tokens/s are printed, one JSON line per mode, with
@@ -37,10 +39,10 @@ def load(directory, dtype):
     return model.to("cuda", dtype).train(), config
 
 
-def optimizer(model, fused):
+def optimizer(model, fused, capturable=False):
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     others = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW([dict(params=matrices, weight_decay=0.1), dict(params=others, weight_decay=0.0)], lr=1e-3, betas=(0.9, 0.99), fused=fused)
+    return torch.optim.AdamW([dict(params=matrices, weight_decay=0.1), dict(params=others, weight_decay=0.0)], lr=1e-3, betas=(0.9, 0.99), fused=fused, capturable=capturable)
 
 
 def peak_bf16():
@@ -63,16 +65,17 @@ def run(mode, directory, args):
     vocab, context = config["vocab"], config["context"]
     data = torch.randint(0, vocab, (args.batch, context + 1), device="cuda")
     x, y = data[:, :-1].contiguous(), data[:, 1:].contiguous()
-    autocast = mode in ("bf16-ac", "compile", "graphs")
+    autocast = mode in ("bf16-ac", "compile", "graphs", "ac-graph")
     forward = model
     if mode == "compile":
         forward = torch.compile(model)
     elif mode == "graphs":
         forward = torch.compile(model, mode="reduce-overhead")
-    opt = optimizer(model, fused=mode in ("compile", "graphs", "bf16-ac", "fp32"))
+    opt = optimizer(model, fused=mode in ("compile", "graphs", "bf16-ac", "fp32", "ac-graph"), capturable=mode == "ac-graph")
 
     def step():
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+        # Autocast's weight-cast cache must be off inside a captured graph.
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast, cache_enabled=mode != "ac-graph"):
             logits = forward(x)
         loss = F.cross_entropy(logits.reshape(-1, vocab).float(), y.reshape(-1))
         loss.backward()
@@ -80,6 +83,23 @@ def run(mode, directory, args):
         opt.zero_grad(set_to_none=True)
         return loss
 
+    if mode == "ac-graph":
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                step()
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            captured_loss = step()
+
+        def replay():
+            graph.replay()
+            return captured_loss
+
+        eager_step, step = step, replay
     for _ in range(args.warm):
         step()
     torch.cuda.synchronize()
