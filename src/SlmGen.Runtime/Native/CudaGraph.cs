@@ -56,10 +56,21 @@ public sealed class CudaGraph : IDisposable
             {
                 work();
             }
-            finally
+            catch
             {
-                CudaNative.GraphEnd(handle);
+                // End the broken capture so that the stream is usable again; the work's own error is the one to report.
+                try
+                {
+                    CudaNative.GraphEnd(handle);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+
+                throw;
             }
+
+            CudaNative.GraphEnd(handle);
         });
         Captured = true;
     }

@@ -89,7 +89,7 @@ internal sealed class GraphedStep : IDisposable
                 {
                     graph.Capture(Work);
                 }
-                catch (InvalidOperationException e)
+                catch (Exception e) when (e is InvalidOperationException or System.Runtime.InteropServices.ExternalException)
                 {
                     Off("the capture failed: " + e.Message);
                     return false;
