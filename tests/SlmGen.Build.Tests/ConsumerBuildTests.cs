@@ -264,6 +264,17 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
             Assert.Equal(JsonValueKind.Object, point.GetProperty("timing").ValueKind);
         }
 
+        // The experiment's budget is the build's: at 5e9 FLOPs and at least 2 steps of 2 windows, the 1k-BPE design fits
+        // (8.0 M FLOPs per token → 4.1e9 for 2 steps) and the 11k design does not (15.8 M → 8.1e9): its build says over budget.
+        var tight = Workspace.Run(slmgen, $"sweep \"{Path.Combine(repo, "results", "lab", "experiments", "vocab-shakespeare-4x.yaml")}\" --dry-run --train flops=5e9 --train min_steps=2 --train batch=2 --out \"{Path.Combine(workspace.Root, "lab-tight")}\"", repo);
+        Assert.True(tight.Code == 0, tight.Output);
+        var tightPoints = File.ReadAllLines(Path.Combine(workspace.Root, "lab-tight", "results.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(p => p.GetProperty("values").GetProperty("vocab").GetString()!);
+        Assert.Equal("not trained", tightPoints["1024"].GetProperty("status").GetString());
+        Assert.Equal("2", tightPoints["1024"].GetProperty("train").GetProperty("steps").GetString());
+        var over = tightPoints["11155"].GetProperty("status").GetString()!;
+        Assert.StartsWith("over budget: training_flops 8,077,312,000 > 5,000,000,000", over);
+        Assert.Contains("allow fewer than 2 steps", over);
+
         var report = Path.Combine(workspace.Root, "lab-report");
         var rows = SlmGen.Samples.LabReport.LabTables.Write(records, report);
         Assert.Equal(experiments.Count, rows);

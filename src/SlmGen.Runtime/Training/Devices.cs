@@ -37,5 +37,7 @@ public static class Devices
 
     /// <summary>A one-line description of the device.</summary>
     public static string Describe(Device device) =>
-        device.type == DeviceType.CUDA ? $"cuda (bf16 capable: {cuda.is_available()})" : $"cpu ({get_num_threads()} threads)";
+        device.type == DeviceType.CUDA
+            ? System.Environment.GetEnvironmentVariable("SLMGEN_DEVICE_NAME") is { Length: > 0 } name ? $"cuda ({name})" : "cuda"
+            : $"cpu ({get_num_threads()} threads)";
 }
