@@ -229,6 +229,21 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         Assert.True(again.Code == 0, again.Output);
         Assert.Equal(trainedAt, File.GetLastWriteTimeUtc(log)); // done points are not trained again
 
+        // Mistakes in a sweep template are one located line each, before anything compiles or trains.
+        foreach (var (template, expected) in new[]
+                 {
+                     ("base: specs/tiny-gpt.yaml\ngrid:\n  embedding: [32]\nseed: [1]\n", "bad.yaml(4,1): unknown template key 'seed'"),
+                     ("base: specs/tiny-gpt.yaml\ngrid:\n  \"embedding, dropout\": [[32, 0.1], [64]]\n", "bad.yaml(3,37): each value of 'embedding, dropout' must be a list of 2 values"),
+                     ("base: specs/tiny-gpt.yaml\ngrid:\n  embedding: [32]\ntrain: { data: data/input.txt, flops: 1e9, steps: 3 }\n", "train sets both 'flops' and 'steps'"),
+                     ("base: specs/tiny-gpt.yaml\ngrid:\n  train.flops: [1e9]\n", "bad.yaml(3,3): 'train.flops' is not a training option a point can set"),
+                 })
+        {
+            File.WriteAllText(Path.Combine(project, "bad.yaml"), template);
+            var refusedSweep = Workspace.Run(slmgen, "sweep bad.yaml --dry-run", project);
+            Assert.Equal(2, refusedSweep.Code);
+            Assert.Contains(expected, refusedSweep.Output);
+        }
+
         var bad = Workspace.Run(slmgen, "costs no-such-spec.yaml", project);
         Assert.Equal(2, bad.Code);
         Assert.Contains("error: no-such-spec.yaml: no such spec file.", bad.Output);
