@@ -38,21 +38,31 @@ public sealed class CudaGraphRecordTests
         Assert.True(g.GetProperty("tokens_per_second").GetDouble() > e.GetProperty("tokens_per_second").GetDouble());
     }
 
-    [Fact]
-    public void The_study_ladder_trains_to_the_same_test_nll_with_graphs_and_faster()
+    [Theory]
+    [InlineData("ladder")]      // NVIDIA H200
+    [InlineData("ladder-h100")] // NVIDIA H100
+    public void The_study_ladder_trains_to_the_same_test_nll_with_graphs_and_faster(string folder)
     {
+        // "The same" = within two standard deviations of the study's own seed-to-seed spread of that model (its five
+        // committed eager runs in results/runs): the graphed runs draw other dropout masks, so they are another sample.
         var models = new[] { "ladder-linear/CharLinear", "ladder-mlp/CharMlp", "ladder-attention/CharAttention", "ladder-transformer/CharTransformer" };
+        var runs = Path.Combine(Path.GetDirectoryName(Results)!, "runs");
         foreach (var model in models)
         {
-            var e = Json(Path.Combine(Results, "ladder", "study-eager", model + ".seed689.full.json"));
-            var g = Json(Path.Combine(Results, "ladder", "study-graphs", model + ".seed689.full.json"));
+            var seeds = Directory.GetFiles(Path.GetDirectoryName(Path.Combine(runs, model))!, Path.GetFileName(model) + ".seed*.full.json").Select(f => Json(f).GetProperty("test_nll").GetDouble()).ToList();
+            Assert.True(seeds.Count >= 3, model);
+            var mean = seeds.Average();
+            var sd = Math.Sqrt(seeds.Sum(x => (x - mean) * (x - mean)) / (seeds.Count - 1));
+            var e = Json(Path.Combine(Results, folder, "study-eager", model + ".seed689.full.json"));
+            var g = Json(Path.Combine(Results, folder, "study-graphs", model + ".seed689.full.json"));
             Assert.Equal(e.GetProperty("steps").GetInt64(), g.GetProperty("steps").GetInt64());
-            Assert.True(Math.Abs(e.GetProperty("test_nll").GetDouble() - g.GetProperty("test_nll").GetDouble()) < 0.01, model);
+            var delta = Math.Abs(e.GetProperty("test_nll").GetDouble() - g.GetProperty("test_nll").GetDouble());
+            Assert.True(delta <= 2 * sd, $"{model}: |Δ test NLL| {delta:0.0000} > 2 sd {2 * sd:0.0000}");
             Assert.True(g.GetProperty("seconds").GetDouble() < e.GetProperty("seconds").GetDouble(), model);
         }
 
-        var log = File.ReadAllText(Path.Combine(Results, "ladder", "study-graphs.txt"));
+        var log = File.ReadAllText(Path.Combine(Results, folder, "study-graphs.txt"));
         Assert.Equal(models.Length, log.Split("CUDA graphs: on").Length - 1);
-        Assert.DoesNotContain("CUDA graphs: on", File.ReadAllText(Path.Combine(Results, "ladder", "study-eager.txt")));
+        Assert.DoesNotContain("CUDA graphs: on", File.ReadAllText(Path.Combine(Results, folder, "study-eager.txt")));
     }
 }
