@@ -126,7 +126,6 @@ public sealed class Trainer : IDisposable
     {
         var progress = options.Progress ? new ProgressLine(log, options.Steps) : null;
         var lastOnly = options.Objective == Objective.LastPosition;
-        var chunked = options.LossChunk > 0 && !lastOnly && model.PredictsEveryPosition && options.LossChunk < model.Context;
         var context = model.Context;
         var batch = options.BatchSize;
         var start = Step;
@@ -149,7 +148,7 @@ public sealed class Trainer : IDisposable
                 using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
                 if (graphed is null || !graphed.Run(b.Inputs, b.Targets, lr))
                 {
-                    var loss = chunked ? ChunkedLoss(b.Inputs, b.Targets) : FullLoss(b.Inputs, b.Targets, lastOnly);
+                    var loss = LossAndBackward(b.Inputs, b.Targets);
                     lossSum.add_(loss);
                     optimizer.Step(lr);
                     optimizer.ZeroGrad();
