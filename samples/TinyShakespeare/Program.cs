@@ -77,20 +77,23 @@ if (resume && trainer.LastCheckpointPath is { } last && File.Exists(last))
     Console.WriteLine($"Resumed from {last} at step {trainer.Step:N0}.");
 }
 
-using var cts = minutes > 0 ? new CancellationTokenSource(TimeSpan.FromMinutes(minutes)) : new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cts.Cancel();
-    Console.WriteLine("\nStopping at the end of this step; the checkpoint will be written.");
-};
+// SIGTERM, SIGINT (Ctrl+C) and SIGHUP finish the step, write last.ckpt and exit with status 75 (resumable with --resume).
+using var stop = StopSignals.Listen(Console.Out);
+using var limit = minutes > 0 ? new CancellationTokenSource(TimeSpan.FromMinutes(minutes)) : new CancellationTokenSource();
+using var cts = stop.LinkedWith(limit.Token);
 
 Console.WriteLine($"Training {options.Steps:N0} steps of {batch} × {model.Context} characters ({trainer.ComputeType}), validation every {evalEvery} steps on {options.Validation}.");
 var result = trainer.Train(cancellation: cts.Token);
+if (stop.Stopped)
+{
+    Console.WriteLine($"Interrupted at step {trainer.Step:N0}: {result.Checkpoint ?? "nothing"} saved; run again with --resume to continue.");
+    return StopSignals.InterruptedExitCode;
+}
+
 var validation = trainer.Evaluate(Split.Validation, EvalProtocol.Sequential());
 
 Console.WriteLine();
-Console.WriteLine($"Validation NLL {validation.Nll:0.0000} nats/char ({validation.BitsPerToken:0.000} bits/char, perplexity {validation.Perplexity:0.00}) over all {validation.Tokens:N0} validation characters; best during training {result.Best?.Nll:0.0000} at step {result.Best?.Step:N0}.");
+Console.WriteLine($"Validation NLL {validation.Nll:0.0000} nats/char ({validation.BitsPerToken:0.000} bits/char, perplexity {validation.Perplexity:0.00}) over all {validation.Tokens:N0} validation characters; {(result.Best is { } best ? $"best during training {best.Nll:0.0000} at step {best.Step:N0}" : "no evaluation during training")}.");
 Console.WriteLine($"Trained {result.Steps:N0} steps in {result.Seconds:0.0} s ({result.EvalSeconds:0.0} s evaluating): {result.TokensPerSecond:N0} tokens/s.");
 Console.WriteLine($"Training FLOPs: {result.ExactTrainingFlops:0.000e0} exact (SlmGen), {result.SixNFlops:0.000e0} by 6·N, {result.TwoNFlops:0.000e0} by the study's 2·N; achieved {result.FlopsPerSecond / 1e9:0.00} GFLOP/s.");
 

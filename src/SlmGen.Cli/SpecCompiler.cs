@@ -53,12 +53,7 @@ public static class SpecCompiler
         var texts = new List<(string Path, string Text)>();
         foreach (var path in paths)
         {
-            if (!File.Exists(path))
-            {
-                throw new CliException($"{path}: no such spec file.");
-            }
-
-            texts.Add((Path.GetFullPath(path), File.ReadAllText(path)));
+            texts.Add((Path.GetFullPath(path), Cli.ReadText(path, "spec", SlmGen.Data.InputFile.SpecLimit)));
         }
 
         return CompileText(texts, rootNamespace);

@@ -93,9 +93,20 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Select(static (pair, ct) => pair.Left.Count == 0 ? CompanionResult.None : CompanionCheck.Run(pair.Left.AsImmutableArray(), pair.Right, ct))
             .WithTrackingName(TrackingNames.Companions);
 
+        // global::System, global::TorchSharp and global::SlmGen must mean what generated code needs: checked
+        // only when there is a model to generate (cheap lookups in the global namespace).
+        var references = all
+            .Select(static (specs, _) => specs.Any(p => p.Spec is not null))
+            .Combine(context.CompilationProvider)
+            .Select(static (pair, ct) => pair.Left ? ReferenceCheck.Run(pair.Right, ct) : ReferenceResult.Fine)
+            .WithTrackingName(TrackingNames.References);
+
         var emitted = outputs
             .Combine(companions.Select(static (c, _) => c.Blocked))
             .Where(static pair => !pair.Right.Contains(pair.Left.Entry.FullName))
+            .Select(static (pair, _) => pair.Left)
+            .Combine(references.Select(static (r, _) => r.Blocked))
+            .Where(static pair => !pair.Right)
             .Select(static (pair, _) => pair.Left)
             .WithTrackingName(TrackingNames.EmittedOutputs);
 
@@ -126,7 +137,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Combine(settings.Select(static (s, _) => s.Diagnostics))
             .Combine(stray)
             .Combine(companions.Select(static (c, _) => c.Diagnostics))
-            .Select(static (pair, _) => pair.Left.Left.Left.Concat(pair.Left.Left.Right).Concat(pair.Left.Right).Concat(pair.Right).ToEquatableArray())
+            .Combine(references.Select(static (r, _) => r.Diagnostics))
+            .Select(static (pair, _) => pair.Left.Left.Left.Left.Concat(pair.Left.Left.Left.Right).Concat(pair.Left.Left.Right).Concat(pair.Left.Right).Concat(pair.Right).ToEquatableArray())
             .WithTrackingName(TrackingNames.Diagnostics)
             .Combine(context.CompilationProvider)
             .SelectMany(static (pair, _) => pair.Left.Count == 0
@@ -198,7 +210,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var seen = new Dictionary<string, ModelSpec>(System.StringComparer.Ordinal);
         foreach (var parsed in attributes.Concat(yaml.OrderBy(p => p.Spec?.SourcePath ?? string.Empty, System.StringComparer.Ordinal)))
         {
-            if (parsed.Spec is { } spec && seen.TryGetValue(spec.FullName, out var first))
+            if (parsed.Spec is { } spec && seen.TryGetValue(Identifiers.Canonical(spec.FullName), out var first))
             {
                 var where = first.Source == SpecSource.Yaml ? first.SourcePath : "attributes on " + first.FullName;
                 var duplicate = DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateModel, spec.Declaration, spec.FullName, where);
@@ -208,7 +220,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
 
             if (parsed.Spec is { } kept)
             {
-                seen[kept.FullName] = kept;
+                seen[Identifiers.Canonical(kept.FullName)] = kept;
             }
 
             result.Add(parsed);
@@ -221,7 +233,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         {
             for (var ns = spec.Namespace; ns.Length > 0; ns = ns.LastIndexOf('.') is var dot and > 0 ? ns.Substring(0, dot) : string.Empty)
             {
-                if (!namespaces.Add(ns))
+                if (!namespaces.Add(Identifiers.Canonical(ns)))
                 {
                     break;
                 }
@@ -230,7 +242,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
 
         for (var i = 0; i < result.Count; i++)
         {
-            if (result[i].Spec is { } spec && namespaces.Contains(spec.FullName))
+            if (result[i].Spec is { } spec && namespaces.Contains(Identifiers.Canonical(spec.FullName)))
             {
                 var clash = DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, spec.Has(SettingsTable.Name.Key) ? spec.Where(SettingsTable.Name.Key) : spec.Declaration,
                     spec.FullName, "model", " (another model lives in a namespace of that name; a type and a namespace cannot share a name)");

@@ -15,4 +15,5 @@ internal static class TrackingNames
     public const string StrayAttributes = nameof(StrayAttributes);
     public const string Catalog = nameof(Catalog);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string References = nameof(References);
 }

@@ -174,6 +174,22 @@ public class HostileInputTests
         yield return new Case("YAML names differing in case", Array.Empty<(string, string)>(),
             new[] { ("/u/specs/a.yaml", "name: Abc\n" + YamlModel), ("/u/specs/b.yaml", "name: ABC\n" + YamlModel) }, null, null, 0, "Test.Models.ABC");
 
+        // 5b. Names written with Unicode escapes are the names they spell; formatting characters C# ignores make no new name.
+        yield return ValidSource("class name with a Unicode escape", $"namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n{Body}public partial class M\\u00f6del1 {{ }}\n", "Acme.M\u00f6del1");
+        yield return ValidSource("keyword written with an escape", $"namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n{Body}public partial class @\\u0069nt {{ }}\n", "Acme.int");
+        yield return new Case("YAML names differing by a soft hyphen", Array.Empty<(string, string)>(),
+            new[] { ("/u/specs/a.yaml", "name: Model\n" + YamlModel), ("/u/specs/b.yaml", "name: \"Mo\\u00ADdel\"\n" + YamlModel) }, "SLM0011", "/u/specs/b.yaml", 0, null);
+        yield return new Case("YAML names differing by a zero-width joiner", Array.Empty<(string, string)>(),
+            new[] { ("/u/specs/a.yaml", "name: Zed\n" + YamlModel), ("/u/specs/b.yaml", "name: \"Z\\u200Ded\"\n" + YamlModel) }, "SLM0011", "/u/specs/b.yaml", 0, null);
+
+        // 5c. Derived figures that would be infinite or saturate, and settings that would be silently ignored.
+        yield return Yaml("denormal characters per token", YamlModel + "budget: { training_characters: 1000, characters_per_token: 5e-324 }\n", "SLM0003", 7);
+        yield return Yaml("characters per token of zero point zero zero zero one", YamlModel + "budget: { training_characters: 1000, characters_per_token: 0.0001 }\n", "SLM0003", 7);
+        yield return Yaml("character budget beyond 64-bit tokens", YamlModel + "budget: { training_characters: 9000000000000000000, characters_per_token: 0.001, max_training_flops: 1e20 }\n", "SLM0003", 7);
+        yield return Yaml("heads_last on a one-block stack", "vocab: 32\ncontext: 8\nembedding: 16\nlayers:\n  - transformer: { layers: 1, heads: 2, heads_last: 4 }\nhead: tied\n", "SLM0018", 5);
+        yield return Yaml("ffn_hidden_last on a one-block stack", "vocab: 32\ncontext: 8\nembedding: 16\nlayers:\n  - transformer: { layers: 1, heads: 2, ffn_hidden_last: 64 }\nhead: tied\n", "SLM0018", 5);
+        yield return ValidSource("HeadsPerBlock = null, the property's default", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[TransformerBlocks(Layers = 2, Heads = 2, HeadsPerBlock = null)]\n[LMHead(TiedToEmbedding = true)]\npublic partial class NullList { }\n", "Acme.NullList");
+
         // 6. Class shapes.
         yield return AttributeError("record", $"namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n{Body}public partial record R {{ }}\n", "SLM0001", 6);
         yield return AttributeError("record struct", $"namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n{Body}public partial record struct R {{ }}\n", "SLM0001", 6, userErrors: true);

@@ -36,6 +36,15 @@ public class SnapshotTests
         Snapshot.Match("levers/" + spec + ".Costs.g.cs", run.Costs(name));
     }
 
+    /// <summary>One version: the packages' (Directory.Build.props, also slmgen --version) is the one the generated code and cost report name.</summary>
+    [Fact]
+    public void The_generated_code_names_the_packages_version()
+    {
+        var props = System.Xml.Linq.XDocument.Load(Repo.Path("Directory.Build.props"));
+        var version = props.Descendants("Version").Single().Value.Trim();
+        Assert.Equal(SlmGen.Generator.Emit.ModelEmitter.Version, version);
+    }
+
     private static string YamlName(string yaml) => yaml.Split('\n').First(l => l.StartsWith("name:", System.StringComparison.Ordinal))["name:".Length..].Trim();
 
     [Fact]

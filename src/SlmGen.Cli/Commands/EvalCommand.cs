@@ -21,6 +21,7 @@ public static class EvalCommand
         var command = new Command("eval", "Evaluate weights on the whole validation or test split (non-overlapping windows, every position scored).") { spec, weights, best, data, tokenizer, split, device };
         command.SetAction(r =>
         {
+            Cli.EnsureDataExists(r.GetValue(data)!);
             var dev = Devices.Resolve(r.GetValue(device));
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
             var dataset = Cli.Data(r.GetValue(data)!, Cli.Tokenizer(r.GetValue(tokenizer), model, r.GetValue(spec)!));

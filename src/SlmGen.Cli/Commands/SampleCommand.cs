@@ -27,6 +27,7 @@ public static class SampleCommand
         var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device };
         command.SetAction(r =>
         {
+            Cli.EnsureDataExists(r.GetValue(data)!);
             var dev = Devices.Resolve(r.GetValue(device));
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
             var tokenizer = Cli.Data(r.GetValue(data)!, Cli.Tokenizer(r.GetValue(tokenizerOption), model, r.GetValue(spec)!)).Tokenizer;

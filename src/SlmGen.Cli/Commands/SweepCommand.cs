@@ -7,6 +7,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
+using SlmGen.Training;
 using Spectre.Console;
 using YamlDotNet.RepresentationModel;
 
@@ -83,7 +84,7 @@ public static class SweepCommand
         var outDir = template.OutDir;
         Directory.CreateDirectory(Path.Combine(outDir, "points"));
         var points = new List<Point>();
-        foreach (var (combo, i) in template.Combinations().Select((c, i) => (c, i)).Take(limit ?? int.MaxValue))
+        foreach (var (combo, i) in template.Combinations(limit).Select((c, i) => (c, i)))
         {
             points.Add(WritePoint(template, combo, i));
         }
@@ -115,6 +116,12 @@ public static class SweepCommand
             }
             catch (CliException e)
             {
+                if (e.Message.Contains(" SLM0021:", StringComparison.Ordinal))
+                {
+                    // A key the spec language does not have: the template's mistake, not this point's.
+                    throw new CliException($"{template.Path}: a grid field is not a spec setting; point {p.Index} ({p.Spec}) says:\n{e.Message}");
+                }
+
                 p.Skipped = "invalid: " + e.Message.Replace("\n", " ", StringComparison.Ordinal);
             }
 
@@ -123,9 +130,9 @@ public static class SweepCommand
                 var dir = Path.Combine(outDir, $"p{p.Index:D3}", seed is { } s ? $"s{s}" : string.Empty);
                 var run = new Run1 { Seed = seed, Dir = dir };
                 var resultPath = Path.Combine(dir, "result.json");
-                if (p.Skipped is null && File.Exists(resultPath))
+                if (p.Skipped is null && File.Exists(resultPath) && ReadResult(resultPath) is { } done)
                 {
-                    run.Result = JsonDocument.Parse(File.ReadAllText(resultPath)).RootElement.Clone();
+                    run.Result = done;
                     run.Status = "done";
                 }
 
@@ -134,12 +141,13 @@ public static class SweepCommand
         }
 
         var timingPath = Path.Combine(outDir, "timing.jsonl");
+        var interrupted = false;
         if (!dryRun)
         {
             var devices = (int)TorchSharp.torch.cuda.device_count();
             var gpuCount = devices == 0 ? 0 : Math.Min(gpus ?? devices, devices);
-            TrainAll(points.Where(p => p.Skipped is null).SelectMany(p => p.Runs.Where(r => r.Result is null).Select(r => (p, r))).ToList(), outDir, jobs ?? Math.Max(1, gpuCount), gpuCount);
-            if (time)
+            interrupted = TrainAll(points.Where(p => p.Skipped is null).SelectMany(p => p.Runs.Where(r => r.Result is null).Select(r => (p, r))).ToList(), outDir, jobs ?? Math.Max(1, gpuCount), gpuCount);
+            if (time && !interrupted)
             {
                 TimeAll(points.Where(p => p.Skipped is null && p.Runs.Any(r => r.Result is not null)).ToList(), timingPath, outDir, gpuCount > 0);
             }
@@ -154,7 +162,36 @@ public static class SweepCommand
             }
         }
 
-        return Report(points, template, outDir);
+        Report(points, template, outDir);
+        var failed = points.SelectMany(p => p.Runs.Select(r => (p, r))).Count(x => x.r.Status is { } st && st.StartsWith("training failed", StringComparison.Ordinal));
+        var invalid = points.Count(p => p.Skipped?.StartsWith("invalid", StringComparison.Ordinal) == true);
+        if (interrupted)
+        {
+            Console.Error.WriteLine($"interrupted: the runs that were training saved their step; run the same sweep again to resume them (exit status {StopSignals.InterruptedExitCode}).");
+            return StopSignals.InterruptedExitCode;
+        }
+
+        if (failed > 0 || invalid > 0)
+        {
+            Console.Error.WriteLine($"error: {(failed > 0 ? $"{failed} run(s) failed" : string.Empty)}{(failed > 0 && invalid > 0 ? " and " : string.Empty)}{(invalid > 0 ? $"{invalid} point(s) have spec errors" : string.Empty)} (see the table and each run's train.log); the sweep is not a success.");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>A run's result.json, or null when it is unreadable (the run is then trained again).</summary>
+    private static JsonElement? ReadResult(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(SlmGen.Data.InputFile.ReadAllText(path, "result", SlmGen.Data.InputFile.SpecLimit));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("validation_nll", out _) ? doc.RootElement.Clone() : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException or InvalidDataException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The point's spec (the base with the grid's values written in) and its training options.</summary>
@@ -178,7 +215,7 @@ public static class SweepCommand
                 values[field] = Flow(chosen[f]);
                 if (field.StartsWith("train.", StringComparison.Ordinal))
                 {
-                    train[field["train.".Length..]] = chosen[f] is YamlScalarNode { Value: { } v } ? v : throw new CliException($"{SweepTemplate.At(template.Path, chosen[f])}: a training option takes a single value.");
+                    train[field["train.".Length..]] = chosen[f] is YamlScalarNode { Value: { } v } ? SweepTemplate.ResolvePath(field["train.".Length..], v, templateDir) : throw new CliException($"{SweepTemplate.At(template.Path, chosen[f])}: a training option takes a single value.");
                 }
                 else
                 {
@@ -247,10 +284,13 @@ public static class SweepCommand
     private static double FlopsPerStep(JsonElement costs, int batch) =>
         (double)costs.GetProperty("trainingFlopsPerToken").GetInt64() * batch * (costs.GetProperty("predictsEveryPosition").GetBoolean() ? costs.GetProperty("context").GetInt64() : 1);
 
-    private static void TrainAll(List<(Point Point, Run1 Run)> todo, string outDir, int workers, int gpuCount)
+    /// <summary>Trains the runs in child processes; returns whether a stop signal ended the sweep (the children saved their step).</summary>
+    private static bool TrainAll(List<(Point Point, Run1 Run)> todo, string outDir, int workers, int gpuCount)
     {
         var queue = new Queue<(Point Point, Run1 Run)>(todo);
         var gate = new object();
+        using var stop = StopSignals.Listen(Console.Out, "stopping every training run (each finishes its step and saves last.ckpt), starting no more");
+        using var forward = stop.Token.Register(() => ChildProcesses.Signal(15 /* SIGTERM */));
         AnsiConsole.MarkupLine($"training {todo.Count} run(s), {workers} at a time{(gpuCount > 0 ? $" on {gpuCount} GPU(s)" : string.Empty)}; logs in {Markup.Escape(outDir)}/p###/…/train.log");
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
         {
@@ -260,7 +300,7 @@ public static class SweepCommand
                 Run1 run;
                 lock (gate)
                 {
-                    if (queue.Count == 0)
+                    if (queue.Count == 0 || stop.Stopped)
                     {
                         return;
                     }
@@ -301,9 +341,14 @@ public static class SweepCommand
                 lock (gate)
                 {
                     var resultPath = Path.Combine(run.Dir, "result.json");
-                    if (exitCode == 0 && File.Exists(resultPath))
+                    if (exitCode == StopSignals.InterruptedExitCode || (exitCode != 0 && stop.Stopped))
                     {
-                        run.Result = JsonDocument.Parse(File.ReadAllText(resultPath)).RootElement.Clone();
+                        run.Status = "interrupted (resumes when the sweep runs again)";
+                        AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(p.Name)}{(run.Seed is { } s0 ? $" seed {s0}" : string.Empty)}: {Markup.Escape(run.Status)}[/]");
+                    }
+                    else if (exitCode == 0 && File.Exists(resultPath) && ReadResult(resultPath) is { } done)
+                    {
+                        run.Result = done;
                         run.Status = "done";
                         var r = run.Result.Value;
                         var score = r.TryGetProperty("test_bits_per_character", out var t) && t.ValueKind == JsonValueKind.Number ? $"test {t.GetDouble():0.0000} bits/char" : $"validation NLL {r.GetProperty("validation_nll").GetDouble():0.0000}";
@@ -317,6 +362,7 @@ public static class SweepCommand
                 }
             }
         });
+        return stop.Stopped;
     }
 
     /// <summary>Times each point's step alone, in one <c>slmgen time</c> process per precision, one point after another.</summary>
@@ -366,6 +412,7 @@ public static class SweepCommand
 
         using var log = new StreamWriter(Path.Combine(dir, logName), append: true);
         using var process = Process.Start(psi)!;
+        using var tracked = ChildProcesses.Track(process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.BeginOutputReadLine();

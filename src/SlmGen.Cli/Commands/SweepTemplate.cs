@@ -68,12 +68,7 @@ public sealed class SweepTemplate
     /// <summary>Reads a template; command-line overrides (training options, seeds, output) win over its own.</summary>
     public static SweepTemplate Load(string path, IReadOnlyDictionary<string, string>? trainOverrides = null, IReadOnlyList<long>? seedOverride = null, string? outOverride = null)
     {
-        if (!File.Exists(path))
-        {
-            throw new CliException($"{path}: no such sweep template.");
-        }
-
-        var root = LoadMapping(path);
+        var root = LoadMapping(path, "sweep template");
         foreach (var key in root.Children.Keys)
         {
             if (key is not YamlScalarNode { Value: { } k } || !TopKeys.Contains(k))
@@ -89,8 +84,10 @@ public sealed class SweepTemplate
             throw new CliException($"{At(path, root.Children[new YamlScalarNode("base")])}: the base spec {basePath} does not exist.");
         }
 
+        Cli.EnsureReadable(basePath, "base spec");
+
         var grid = root.Children.TryGetValue(new YamlScalarNode("grid"), out var g) && g is YamlMappingNode gm ? gm : throw new CliException($"{path}: 'grid' (fields and their values) is missing.");
-        var axes = grid.Children.Select(kv => Axis(path, kv.Key, kv.Value)).ToList();
+        var axes = grid.Children.Select(kv => Axis(path, kv.Key, kv.Value, dir)).ToList();
         var train = new Dictionary<string, string>(StringComparer.Ordinal);
         if (root.Children.TryGetValue(new YamlScalarNode("train"), out var t))
         {
@@ -102,13 +99,15 @@ public sealed class SweepTemplate
             foreach (var (key, value) in tm.Children)
             {
                 var name = (key as YamlScalarNode)?.Value ?? string.Empty;
-                train[name] = CheckTrain(name, value, path);
+                train[name] = ResolvePath(name, CheckTrain(name, value, path), dir);
+                EnsureData(name, train[name], At(path, value));
             }
         }
 
         foreach (var (key, value) in trainOverrides ?? new Dictionary<string, string>())
         {
-            train[key] = CheckTrain(key, new YamlScalarNode(value), "--train");
+            train[key] = ResolvePath(key, CheckTrain(key, new YamlScalarNode(value), "--train"), Directory.GetCurrentDirectory());
+            EnsureData(key, train[key], "--train");
         }
 
         if (train.ContainsKey("flops") && train.ContainsKey("steps"))
@@ -134,24 +133,65 @@ public sealed class SweepTemplate
         }
 
         var budget = root.Children.TryGetValue(new YamlScalarNode("budget"), out var b) ? b : null;
+        if (budget is not null)
+        {
+            EnsureSmall(path, budget, "the budget");
+        }
+
         var outDir = outOverride is not null
             ? System.IO.Path.GetFullPath(outOverride)
             : Scalar(root, "out", path) is { } o ? System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, o)) : System.IO.Path.GetFullPath(System.IO.Path.Combine("runs", System.IO.Path.GetFileNameWithoutExtension(path)));
         return new SweepTemplate(path, basePath, axes, budget, train, seeds, outDir);
     }
 
-    /// <summary>Every combination of the axes' values, in order (the first axis varies slowest).</summary>
-    public IReadOnlyList<IReadOnlyList<int>> Combinations() =>
-        Axes.Aggregate(new List<List<int>> { new() }, (acc, axis) => acc.SelectMany(c => Enumerable.Range(0, axis.Values.Count).Select(i => c.Append(i).ToList())).ToList())
-            .Select(c => (IReadOnlyList<int>)c).ToList();
+    /// <summary>The most points a sweep may have (each is a spec file, a compilation and at least one training run).</summary>
+    public const int MaxPoints = 100_000;
 
-    /// <summary>Loads a YAML file that must hold one mapping.</summary>
-    public static YamlMappingNode LoadMapping(string path)
+    /// <summary>The most YAML nodes one grid value or budget may expand to (aliases counted at every use).</summary>
+    public const int MaxValueNodes = 10_000;
+
+    /// <summary>The number of points (the product of the axes' lengths; a double, since a grid can be any size on paper).</summary>
+    public double Size => Axes.Aggregate(1.0, (n, a) => n * a.Values.Count);
+
+    /// <summary>
+    /// The first <paramref name="limit"/> combinations of the axes' values in order (the first axis varies slowest),
+    /// made one at a time; refused before any is made when they would be more than <see cref="MaxPoints"/>.
+    /// </summary>
+    public IEnumerable<IReadOnlyList<int>> Combinations(int? limit = null)
     {
+        var count = Math.Min(Size, limit ?? double.PositiveInfinity);
+        if (count > MaxPoints)
+        {
+            throw new CliException($"{Path}: the grid has {Size:N0} points ({string.Join(" × ", Axes.Select(a => a.Values.Count))}); a sweep makes at most {MaxPoints:N0}. Split it, or take the first N with --points N.");
+        }
+
+        return Make((int)count);
+    }
+
+    private IEnumerable<IReadOnlyList<int>> Make(int count)
+    {
+        for (var index = 0; index < count; index++)
+        {
+            var combo = new int[Axes.Count];
+            var rest = index;
+            for (var a = Axes.Count - 1; a >= 0; a--)
+            {
+                combo[a] = rest % Axes[a].Values.Count;
+                rest /= Axes[a].Values.Count;
+            }
+
+            yield return combo;
+        }
+    }
+
+    /// <summary>Loads a YAML file that must hold one mapping (a regular file of at most <see cref="SlmGen.Data.InputFile.SpecLimit"/> bytes).</summary>
+    public static YamlMappingNode LoadMapping(string path, string what = "spec")
+    {
+        var text = Cli.ReadText(path, what, SlmGen.Data.InputFile.SpecLimit);
         try
         {
             var stream = new YamlStream();
-            using var reader = new StreamReader(path);
+            using var reader = new StringReader(text);
             stream.Load(reader);
             return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode m ? m : throw new CliException($"{path}: expected one YAML mapping.");
         }
@@ -168,7 +208,7 @@ public sealed class SweepTemplate
     /// <summary>"file(line,column)" of a node.</summary>
     public static string At(string path, YamlNode node) => $"{path}({node.Start.Line},{node.Start.Column})";
 
-    private static SweepAxis Axis(string path, YamlNode key, YamlNode values)
+    private static SweepAxis Axis(string path, YamlNode key, YamlNode values, string dir)
     {
         var name = (key as YamlScalarNode)?.Value ?? throw new CliException($"{At(path, key)}: a grid key must be a field name.");
         var fields = name.Split(',', StringSplitOptions.TrimEntries);
@@ -193,6 +233,7 @@ public sealed class SweepTemplate
         var list = new List<IReadOnlyList<YamlNode>>();
         foreach (var v in seq.Children)
         {
+            EnsureSmall(path, v, $"a value of '{name}'");
             if (fields.Length == 1)
             {
                 list.Add(new[] { v });
@@ -207,7 +248,63 @@ public sealed class SweepTemplate
             }
         }
 
+        foreach (var (f, i) in fields.Select((f, i) => (f, i)).Where(x => x.f.StartsWith("train.", StringComparison.Ordinal)))
+        {
+            foreach (var value in list)
+            {
+                var option = f["train.".Length..];
+                EnsureData(option, ResolvePath(option, CheckTrain(option, value[i], path), dir), At(path, value[i]));
+            }
+        }
+
         return new SweepAxis(fields, list);
+    }
+
+    /// <summary>Refuses a value that expands to more than <see cref="MaxValueNodes"/> nodes (an alias bomb is small on disk and huge written out).</summary>
+    private static void EnsureSmall(string path, YamlNode node, string what)
+    {
+        var count = 0;
+        var stack = new Stack<(YamlNode Node, int Depth)>();
+        stack.Push((node, 0));
+        while (stack.Count > 0)
+        {
+            var (n, depth) = stack.Pop();
+            if (++count > MaxValueNodes || depth > 64)
+            {
+                throw new CliException($"{At(path, node)}: {what} expands to more than {MaxValueNodes:N0} YAML nodes or 64 levels (aliases count at every use); a grid value is a number, a word or a small mapping or list.");
+            }
+
+            foreach (var child in n switch { YamlMappingNode m => m.Children.SelectMany(kv => new[] { kv.Key, kv.Value }), YamlSequenceNode s => s.Children, _ => Enumerable.Empty<YamlNode>() })
+            {
+                stack.Push((child, depth + 1));
+            }
+        }
+    }
+
+    /// <summary>A data file named by a template must be there before any point is made.</summary>
+    private static void EnsureData(string key, string value, string where)
+    {
+        if (key == "data" && !Cli.CorpusNames.Contains(value) && !File.Exists(value))
+        {
+            throw new CliException($"{where}: the data file {value} does not exist (a data file is relative to the template), and it is not one of {string.Join(", ", Cli.CorpusNames.Where(n => n != "shakespeare"))}.");
+        }
+    }
+
+    /// <summary>A data file or tokenizer folder given in a template is relative to the template (a corpus or tokenizer name stays a name).</summary>
+    public static string ResolvePath(string key, string value, string dir)
+    {
+        if (key == "data" && !Cli.CorpusNames.Contains(value))
+        {
+            return System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, value));
+        }
+
+        if (key == "tokenizer" && value is not ("chars" or "char" or "bytes" or "words" or "gpt2" or "cl100k"))
+        {
+            var folder = value.StartsWith("bpe:", StringComparison.Ordinal) ? value[4..] : value;
+            return "bpe:" + System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, folder));
+        }
+
+        return value;
     }
 
     private static string CheckTrain(string key, YamlNode value, string where)
@@ -222,9 +319,30 @@ public sealed class SweepTemplate
             throw new CliException($"{At(where, value)}: training option '{key}' must be a single value.");
         }
 
+        var at = value.Start.Line > 0 ? At(where, value) : where;
         if (key is "flops" or "min_steps" && !(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) && n >= 1))
         {
-            throw new CliException($"{(value.Start.Line > 0 ? At(where, value) : where)}: '{key}' must be a number of at least 1 (got {text}).");
+            throw new CliException($"{at}: '{key}' must be a number of at least 1 (got {text}).");
+        }
+
+        // The train command's own rules, checked here so that no child process is started with a value it refuses.
+        static bool Whole(string t, long min, out long v) => long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v) && v >= min && v <= int.MaxValue;
+        static bool Real(string t, bool positive) => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && (positive ? d > 0 : d >= 0);
+        var problem = key switch
+        {
+            "steps" when !(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var st) && st >= 1) => "a whole number of at least 1",
+            "batch" or "eval_every" or "eval_batches" when !Whole(text, 1, out _) => "a whole number of at least 1",
+            "warmup" or "loss_chunk" when !Whole(text, 0, out _) => "a whole number of 0 or more",
+            "eval_tokens" when !Whole(text, 2, out _) => "a whole number of at least 2",
+            "lr" when !Real(text, positive: true) => "a positive number",
+            "min_lr" or "weight_decay" or "clip" when !Real(text, positive: false) => "a number of 0 or more",
+            "fp32" or "test" or "cuda_graphs" when text is not ("true" or "false") => "true or false",
+            "device" when !(text is "auto" or "cpu" or "cuda" || (text.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(text[5..], NumberStyles.None, CultureInfo.InvariantCulture, out _))) => "auto, cpu, cuda or cuda:N",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            throw new CliException($"{at}: training option '{key}' must be {problem} (got {text}).");
         }
 
         return text;

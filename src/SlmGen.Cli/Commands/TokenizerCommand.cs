@@ -24,7 +24,7 @@ public static class TokenizerCommand
         train.SetAction(r =>
         {
             var name = r.GetValue(data)!;
-            var text = File.Exists(name) ? File.ReadAllText(name) : Corpora.Text(name).Train;
+            var text = File.Exists(name) ? Cli.ReadText(name, "data", SlmGen.Data.InputFile.TextLimit) : Corpora.Text(name).Train;
             var clock = Stopwatch.StartNew();
             var result = BpeTrainer.Train(text, r.GetValue(vocab));
             var seconds = clock.Elapsed.TotalSeconds;

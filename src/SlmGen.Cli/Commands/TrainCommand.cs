@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using SlmGen.Data;
 using SlmGen.Training;
@@ -34,19 +35,16 @@ public sealed class RunConfig
     public bool? Test { get; set; }
     public int? EvalTokens { get; set; }
     public bool? CudaGraphs { get; set; }
+    public string? CheckpointEvery { get; set; }
 
     /// <summary>Reads a run configuration; an unknown key or a wrong type is an error at its line and column.</summary>
     public static RunConfig Load(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new CliException($"{path}: no such run configuration.");
-        }
-
+        var text = Cli.ReadText(path, "run configuration", SlmGen.Data.InputFile.SpecLimit);
         try
         {
             var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
-            return deserializer.Deserialize<RunConfig>(File.ReadAllText(path)) ?? new RunConfig();
+            return deserializer.Deserialize<RunConfig>(text) ?? new RunConfig();
         }
         catch (YamlException e)
         {
@@ -84,10 +82,12 @@ public static class TrainCommand
         var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
         var test = new Option<bool>("--test") { Description = "also evaluate the whole test split at the end (bits per token, character and byte; in the result)" };
         var cudaGraphs = new Option<bool>("--cuda-graphs") { Description = "capture the training step as one CUDA graph (needs CUDA and libslmgen_native, see docs/backends.md; otherwise eager, with the reason in the log)" };
+        var checkpointEvery = new Option<string?>("--checkpoint-every") { Description = "also write last.ckpt when this much wall-clock time has passed since the last one: 90s, 10m, 2h, or off (default 10m)" }
+            .Check(v => v is null || Durations.TryParse(v, out _), "must be a duration such as 90s, 10m or 2h, or off");
         var evalTokens = new Option<int?>("--eval-tokens") { Description = "score only the first N tokens of each split in the final evaluation (default: all)" }.Check(v => v is null or >= 2, "must be at least 2");
         var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
         {
-            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk, test, evalTokens, cudaGraphs,
+            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk, test, evalTokens, cudaGraphs, checkpointEvery,
         };
         command.SetAction(r =>
         {
@@ -115,15 +115,18 @@ public static class TrainCommand
                 r.GetValue(lossChunk) ?? c.LossChunk ?? 0,
                 r.GetValue(test) || (c.Test ?? false),
                 r.GetValue(evalTokens) ?? c.EvalTokens,
-                r.GetValue(cudaGraphs) || (c.CudaGraphs ?? false));
+                r.GetValue(cudaGraphs) || (c.CudaGraphs ?? false),
+                Durations.Parse(r.GetValue(checkpointEvery) ?? c.CheckpointEvery ?? "10m", "checkpoint_every"));
         });
         return command;
     }
 
     private static int Run(string spec, string dataName, string? tokenizerName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
-        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk, bool test, int? evalTokens, bool cudaGraphs)
+        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk, bool test, int? evalTokens, bool cudaGraphs, TimeSpan? checkpointEvery)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
+        Cli.EnsureReadable(spec, "spec");
+        Cli.EnsureDataExists(dataName);
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
         var device = Devices.Resolve(deviceName);
         runDir ??= Path.Combine("runs", descriptor.Name);
@@ -149,6 +152,7 @@ public static class TrainCommand
             Progress = false,
             LossChunk = lossChunk,
             CudaGraphs = cudaGraphs || Environment.GetEnvironmentVariable("SLMGEN_CUDA_GRAPHS") == "1",
+            CheckpointInterval = checkpointEvery,
         };
         var cost = model.Cost;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");
@@ -165,16 +169,27 @@ public static class TrainCommand
             AnsiConsole.MarkupLine($"resumed from {Markup.Escape(last)} at step {trainer.Step:N0}");
         }
 
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // From here on a stop (SIGTERM, SIGINT, SIGHUP) finishes the step, saves last.ckpt and exits with 75.
+        using var stop = StopSignals.Listen(Console.Out);
+        var result = Train(trainer, stop.Token);
+        if (stop.Stopped)
         {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        var result = Train(trainer, cancel.Token);
+            Console.Out.Flush();
+            Console.Error.WriteLine(result.Checkpoint is { } saved
+                ? $"interrupted by {StopSignals.Name(stop.Signal!.Value)} at step {trainer.Step:N0} of {steps:N0}: {saved} holds it; continue with the same command and --resume."
+                : $"interrupted by {StopSignals.Name(stop.Signal!.Value)} at step {trainer.Step:N0} of {steps:N0}; nothing was saved.");
+            return StopSignals.InterruptedExitCode;
+        }
+
         int[] Scored(int[] split) => evalTokens is { } n && n < split.Length ? split[..n] : split;
         var validation = Evaluator.EvaluateText(model, Scored(data.Validation), data.Tokenizer, 32, device);
         AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, [bold]{validation.BitsPerCharacter:0.0000} bits/character[/], {validation.BitsPerByte:0.0000} bits/byte, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens, {validation.Characters:N0} characters");
+        if (stop.Stopped)
+        {
+            Console.Error.WriteLine($"interrupted by {StopSignals.Name(stop.Signal!.Value)} after the last step, during the final evaluation: {last} holds the finished run; the same command with --resume evaluates it.");
+            return StopSignals.InterruptedExitCode;
+        }
+
         var testResult = test ? Evaluator.EvaluateText(model, Scored(data.Test), data.Tokenizer, 32, device) : null;
         if (testResult is { } t)
         {
@@ -198,7 +213,12 @@ public static class TrainCommand
             AtomicFile.Write(resultFile, s => System.Text.Json.JsonSerializer.Serialize(s, record));
         }
 
-        AnsiConsole.MarkupLine($"checkpoints: {Markup.Escape(last)}, {Markup.Escape(trainer.BestCheckpointPath!)}; sample with: slmgen sample {Markup.Escape(spec)} --checkpoint {Markup.Escape(trainer.BestCheckpointPath!)} --data {Markup.Escape(dataName)}");
+        // Only checkpoints that exist are announced (best.ckpt needs an evaluation).
+        var written = new[] { result.Checkpoint, result.BestCheckpoint }.Where(p => p is not null && File.Exists(p)).ToList();
+        var sampleFrom = result.BestCheckpoint ?? result.Checkpoint;
+        AnsiConsole.MarkupLine(written.Count == 0
+            ? "no checkpoint was written"
+            : $"checkpoints: {Markup.Escape(string.Join(", ", written))}; sample with: slmgen sample {Markup.Escape(spec)} --checkpoint {Markup.Escape(sampleFrom!)} --data {Markup.Escape(dataName)}");
         return 0;
     }
 

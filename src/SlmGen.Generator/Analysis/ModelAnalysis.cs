@@ -126,6 +126,19 @@ internal static class ModelAnalysis
             }
         }
 
+        // A value for the last block of a one-block stack is never read: the one block is the first (its own setting).
+        foreach (var stack in spec.Layers.OfType<TransformerSpec>().Where(t => t.Layers == 1))
+        {
+            foreach (var suffix in new[] { ".heads_last", ".kv_heads_last", ".ffn_hidden_last", ".ffn_multiplier_last" })
+            {
+                if (spec.Has(stack.Key + suffix))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoEffect, spec.Where(stack.Key + suffix), spec.Display(stack.Key + suffix),
+                        "the stack has one block, so there is nothing to interpolate to; its one block takes the stack's first value (set that instead, or declare more blocks)"));
+                }
+            }
+        }
+
         ModelCosts costs;
         try
         {

@@ -175,9 +175,15 @@ internal static class SpecValidator
         v.NonNegative(SpecKeys.Budgets("max_forward_flops_per_token"), b.MaxForwardFlopsPerToken);
         v.NonNegative(SpecKeys.Budgets("training_tokens"), b.TrainingTokens);
         v.NonNegative(SpecKeys.Budgets("training_characters"), b.TrainingCharacters);
-        if (spec.Has(SpecKeys.Budgets("characters_per_token")) && !(b.CharactersPerToken > 0 && b.CharactersPerToken < 1e6))
+        if (spec.Has(SpecKeys.Budgets("characters_per_token")) && !(b.CharactersPerToken >= 1e-3 && b.CharactersPerToken <= 1e6))
         {
-            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets("characters_per_token"), spec.Display(SpecKeys.Budgets("characters_per_token")), Format(b.CharactersPerToken), "a positive number (characters per token)");
+            // A real tokenizer's compression lies far inside this range; outside it the derived figures overflow.
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets("characters_per_token"), spec.Display(SpecKeys.Budgets("characters_per_token")), Format(b.CharactersPerToken), "from 0.001 to 1,000,000 characters per token");
+        }
+        else if (b.TrainingCharacters > 0 && b.CharactersPerToken > 0 && b.TrainingCharacters / b.CharactersPerToken >= 9e18)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets("training_characters"), spec.Display(SpecKeys.Budgets("training_characters")), Format(b.TrainingCharacters),
+                $"at most {Format(Math.Floor(9e18 * b.CharactersPerToken))} at {Format(b.CharactersPerToken)} characters per token, so that the training tokens fit 64-bit arithmetic");
         }
 
         if (b.TrainingCharacters > 0 && b.TrainingTokens > 0)

@@ -113,6 +113,10 @@ internal static class DiagnosticDescriptors
         "SLM0024", Spec, "A model or namespace name is not a C# identifier",
         "'{0}' is not a valid C# {1} name{2}");
 
+    public static readonly DiagnosticDescriptor GlobalNameHidden = Error(
+        "SLM0025", Spec, "Generated code cannot reach a namespace it needs",
+        "No model is generated: {0}");
+
     // --- Budgets (warnings) ----------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor OverParameters = Warning(

@@ -186,6 +186,33 @@ internal static class ModelEmitter
                         m.Constructor.AddRange(BlockArguments(s, s.Shape(0), "    "));
                         m.Constructor[m.Constructor.Count - 1] += "));";
                     }
+                    else if (s.Blocks > UnrolledBlocks)
+                    {
+                        // A long stack of varying blocks: its shapes as one table and a loop, so that the generated
+                        // code (and the compiler's work) does not grow by a constructor call per block.
+                        var shapes = Enumerable.Range(0, s.Blocks).Select(s.Shape).ToList();
+                        m.Constructor.Add($"// {s.Blocks} blocks of varying shape: heads, key/value heads, head size and FFN width of block i at [i].");
+                        foreach (var (name, type, values) in new[]
+                                 {
+                                     ("heads", "int", shapes.Select(x => (long)x.Heads)), ("kvHeads", "int", shapes.Select(x => (long)x.KvHeads)),
+                                     ("headDim", "long", shapes.Select(x => x.HeadDim)), ("ffnHidden", "long", shapes.Select(x => x.FfnHidden)),
+                                 })
+                        {
+                            var local = s.Field + "_" + name;
+                            m.Constructor.Add($"var {local} = new {type}[]");
+                            m.Constructor.Add("{");
+                            foreach (var row in values.Select((v, i) => (v, i)).GroupBy(x => x.i / 32))
+                            {
+                                m.Constructor.Add("    " + string.Join(", ", row.Select(x => x.v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ",");
+                            }
+
+                            m.Constructor.Add("};");
+                        }
+
+                        m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of({s.Blocks}, blockIndex => new {Layers}.TransformerBlock(");
+                        m.Constructor.AddRange(BlockArguments(s, shapes[0], "    ", s.Field + "_"));
+                        m.Constructor[m.Constructor.Count - 1] += "));";
+                    }
                     else
                     {
                         m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of(");
@@ -278,23 +305,27 @@ internal static class ModelEmitter
     }
 
     /// <summary>The constructor arguments of one block (the last line without its closing parenthesis).</summary>
-    private static IEnumerable<string> BlockArguments(StackStep s, BlockShape shape, string indent)
+    /// <summary>Stacks of varying blocks longer than this are built from a table of shapes in a loop, not block by block.</summary>
+    private const int UnrolledBlocks = 32;
+
+    /// <summary>The block constructor's arguments; with <paramref name="table"/>, the shape comes from the table's locals at [blockIndex].</summary>
+    private static IEnumerable<string> BlockArguments(StackStep s, BlockShape shape, string indent, string? table = null)
     {
-        yield return $"{indent}dModel: {s.Width}, heads: {shape.Heads}, ffnHidden: {shape.FfnHidden}, activation: global::SlmGen.Act.{s.Activation},";
+        yield return $"{indent}dModel: {s.Width}, heads: {(table is null ? shape.Heads.ToString(System.Globalization.CultureInfo.InvariantCulture) : table + "heads[blockIndex]")}, ffnHidden: {(table is null ? shape.FfnHidden.ToString(System.Globalization.CultureInfo.InvariantCulture) : table + "ffnHidden[blockIndex]")}, activation: global::SlmGen.Act.{s.Activation},";
         yield return $"{indent}norm: global::SlmGen.NormKind.{s.Norm}, normBias: {Literals.Bool(s.NormBias)}, preNorm: {Literals.Bool(s.PreNorm)},";
         yield return $"{indent}packedQkv: {Literals.Bool(s.PackedQkv)}, attentionBias: {Literals.Bool(s.AttentionBias)}, ffnBias: {Literals.Bool(s.FfnBias)},";
         yield return $"{indent}dropout: {Literals.Double(s.Dropout)}" +
                      (s.FfnDropout > 0 ? $", ffnDropout: {Literals.Double(s.FfnDropout)}" : string.Empty) +
                      $", context: {s.Context}, rope: {Literals.Bool(s.Rope)}" +
                      (s.Rope ? $", ropeBase: {Literals.Double(s.RopeBase)}" : string.Empty) +
-                     (shape.KvHeads != shape.Heads ? $", kvHeads: {shape.KvHeads}" : string.Empty) +
-                     (shape.Heads * shape.HeadDim != s.Width ? $", headDim: {shape.HeadDim}" : string.Empty) +
+                     (table is not null ? $", kvHeads: {table}kvHeads[blockIndex], headDim: {table}headDim[blockIndex]" : string.Empty) +
+                     (table is null && shape.KvHeads != shape.Heads ? $", kvHeads: {shape.KvHeads}" : string.Empty) +
+                     (table is null && shape.Heads * shape.HeadDim != s.Width ? $", headDim: {shape.HeadDim}" : string.Empty) +
                      (s.LoraRank > 0 ? $", loraRank: {s.LoraRank}, loraApplications: {s.LoraSets}" : string.Empty) +
                      (s.AttentionBits > 0 ? $", attentionBits: {s.AttentionBits}" : string.Empty) +
                      (s.MlpBits > 0 ? $", mlpBits: {s.MlpBits}" : string.Empty);
     }
 
-    /// <summary>The stack's loop: whole-stack passes, blocks, immediate repeats; with LoRA each application selects its adapters.</summary>
     private static IEnumerable<string> StackForward(StackStep s)
     {
         var block = $"{Layers}.TransformerBlock block";

@@ -45,6 +45,26 @@ internal static class Identifiers
     /// <summary>The longest identifier C# takes.</summary>
     public const int MaxLength = 511;
 
+    /// <summary>
+    /// A C# identifier as the checks see it: its value with Unicode escapes resolved (<c>M\u00f6del</c> is
+    /// <c>Mödel</c>), with '@' where the value is a keyword (<c>@\u0069nt</c> and <c>@int</c> are both <c>@int</c>).
+    /// </summary>
+    public static string AsWritten(string text, string valueText) => IsKeyword(valueText) ? "@" + valueText : valueText;
+
+    /// <summary>
+    /// The name as the C# compiler compares it: formatting characters (Unicode category Cf, such as the soft hyphen
+    /// or a zero-width joiner) are ignored in identifiers, so <c>Mo\u00ADdel</c> and <c>Model</c> are one name.
+    /// </summary>
+    public static string Canonical(string name)
+    {
+        if (!name.Any(c => CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format))
+        {
+            return name;
+        }
+
+        return new string(name.Where(c => CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.Format).ToArray());
+    }
+
     /// <summary>Why <paramref name="name"/> cannot be a model's class name, or null when it can (an escaped keyword such as <c>@class</c> can).</summary>
     public static string? ClassNameProblem(string name)
     {

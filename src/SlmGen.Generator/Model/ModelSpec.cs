@@ -211,7 +211,7 @@ internal sealed record BudgetSpec(
 
     /// <summary>The training tokens: declared, or the declared characters over the compression (rounded up).</summary>
     public long EffectiveTrainingTokens => TrainingTokens > 0 ? TrainingTokens
-        : TrainingCharacters > 0 && CharactersPerToken > 0 ? (long)Math.Ceiling(TrainingCharacters / CharactersPerToken) : 0;
+        : TrainingCharacters > 0 && CharactersPerToken > 0 && TrainingCharacters / CharactersPerToken < 9e18 ? (long)Math.Ceiling(TrainingCharacters / CharactersPerToken) : 0; // beyond: refused by the validator
 
     /// <summary>This budget, with every unset figure taken from <paramref name="fallback"/> (the project's).</summary>
     public BudgetSpec Over(BudgetSpec fallback) => new(

@@ -84,7 +84,7 @@ internal static class AttributeReader
             problems.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassShape, LocationInfo.From(node.Identifier.GetLocation()), type.Name, shape));
         }
 
-        if (Identifiers.ClassNameProblem(node.Identifier.Text) is { } nameProblem)
+        if (Identifiers.ClassNameProblem(Identifiers.AsWritten(node.Identifier.Text, node.Identifier.ValueText)) is { } nameProblem)
         {
             problems.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, LocationInfo.From(node.Identifier.GetLocation()), type.Name, "model class", " (" + nameProblem + ")"));
         }
@@ -413,6 +413,11 @@ internal static class AttributeReader
                 if (pair.Key != name || pair.Value.Kind == TypedConstantKind.Error)
                 {
                     continue;
+                }
+
+                if (pair.Value.IsNull)
+                {
+                    return null; // `HeadsPerBlock = null` says what the property's default says: not given
                 }
 
                 var argument = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);

@@ -87,7 +87,7 @@ public static class Corpora
     /// <exception cref="ArgumentException">The text is too short to split.</exception>
     public static (string Train, string Validation, string Test) TextFile(string path)
     {
-        var text = System.IO.File.ReadAllText(path);
+        var text = InputFile.ReadAllText(path, "data", InputFile.TextLimit);
         if (text.Length < 20)
         {
             throw new ArgumentException($"{path} has {text.Length} characters; a data set needs more text than that.");

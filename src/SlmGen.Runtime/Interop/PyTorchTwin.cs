@@ -109,7 +109,7 @@ public static class PyTorchTwin
     /// <exception cref="InvalidDataException">A name or shape does not match, or the file is not readable.</exception>
     public static void ImportWeights(SlmModel model, string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = SlmGen.Data.InputFile.OpenRead(path, "weights file");
         var header = SafetensorsFile.ReadHeader(stream, path);
         if (header.Metadata.TryGetValue(FingerprintKey, out var fingerprint) && fingerprint != model.Fingerprint)
         {
@@ -134,6 +134,13 @@ public static class PyTorchTwin
                 if (!t.shape.SequenceEqual(p.shape))
                 {
                     throw new InvalidDataException($"{path} stores '{name}' as [{string.Join(", ", t.shape)}], {model.GetName()} has [{string.Join(", ", p.shape)}].");
+                }
+
+                // Bits are never reinterpreted: a floating-point parameter takes floating-point values only (F64, F32,
+                // F16 or BF16, converted to the parameter's type); an integer or boolean tensor in its place is refused.
+                if (t.is_floating_point() != p.is_floating_point())
+                {
+                    throw new InvalidDataException($"{path} stores '{name}' as {SafetensorsFile.DTypeOf(t.dtype)}, but {model.GetName()}'s parameter is {SafetensorsFile.DTypeOf(p.dtype)}: a floating-point weight must be stored as F64, F32, F16 or BF16.");
                 }
 
                 p.copy_(t.to(p.dtype).to(p.device));

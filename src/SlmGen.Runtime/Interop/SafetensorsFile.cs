@@ -348,7 +348,7 @@ public static class SafetensorsFile
                 throw new InvalidDataException($"{path}: tensor '{property.Name}' has a bad shape.");
             }
 
-            elements = checked(elements * dims[i]);
+            elements = dims[i] == 0 || elements <= long.MaxValue / 8 / dims[i] ? elements * dims[i] : throw new InvalidDataException($"{path}: tensor '{property.Name}' has a shape of more elements than any file holds.");
             i++;
         }
 
@@ -358,7 +358,7 @@ public static class SafetensorsFile
         }
 
         var type = dtype.GetString()!;
-        if (checked(elements * ElementSize(type, path)) != end - begin)
+        if (elements * ElementSize(type, path) != end - begin)
         {
             throw new InvalidDataException($"{path}: tensor '{property.Name}' spans {end - begin:N0} bytes, but its shape [{string.Join(", ", dims)}] of {type} needs {elements * ElementSize(type, path):N0}.");
         }

@@ -199,7 +199,7 @@ public static class Checkpoint
     /// <exception cref="InvalidDataException">The file is not an SlmGen checkpoint, or it was changed or damaged.</exception>
     public static CheckpointState ReadState(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = SlmGen.Data.InputFile.OpenRead(path, "checkpoint");
         return Open(stream, path).State;
     }
 
@@ -207,7 +207,7 @@ public static class Checkpoint
     /// <exception cref="InvalidDataException">The file is not an SlmGen checkpoint, or it was changed or damaged.</exception>
     public static CheckpointContents Load(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = SlmGen.Data.InputFile.OpenRead(path, "checkpoint");
         var (header, state) = Open(stream, path);
         var all = SafetensorsFile.ReadTensors(stream, header);
         Dictionary<string, Tensor> Take(Func<string, bool> which, string prefix) =>
@@ -367,6 +367,11 @@ public static class Checkpoint
         if (!t.shape.SequenceEqual(shape))
         {
             throw new InvalidDataException($"Checkpoint {path} stores '{name}' as [{string.Join(", ", t.shape)}], the model's is [{string.Join(", ", shape)}].");
+        }
+
+        if (!t.is_floating_point())
+        {
+            throw new InvalidDataException($"Checkpoint {path} stores '{name}' as {SafetensorsFile.DTypeOf(t.dtype)}; weights and optimizer state are floating-point (SlmGen writes F32).");
         }
 
         return t;

@@ -33,6 +33,7 @@ public sealed class Trainer : IDisposable
     private int evalsSinceBest;
     private readonly DatasetIdentity dataIdentity;
     private readonly List<string> overrides = new();
+    private readonly RunDirectoryLock? ownership;
 
     /// <summary>Prepares training: moves the model to the device and re-seats its parameters on flat buffers.</summary>
     public Trainer(SlmModel model, TokenDataset data, TrainingOptions options, Device? device = null, TextWriter? log = null)
@@ -59,6 +60,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"{model.GetName()} makes one prediction per window (it flattens its context); train it with Objective.LastPosition.");
         }
 
+        ownership = options.RunDirectory is null ? null : RunDirectoryLock.Take(options.RunDirectory);
         model.to(this.device);
         model.train();
         ComputeType = options.Bf16 && this.device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -138,6 +140,15 @@ public sealed class Trainer : IDisposable
         var lastLogTime = 0.0;
         double? lastValidation = validation.Count > 0 ? validation[^1].Nll : null;
 
+        var lastSave = Stopwatch.StartNew();
+        long savedStep = -1;
+        void SaveLast()
+        {
+            SaveCheckpoint(LastCheckpointPath!);
+            savedStep = Step;
+            lastSave.Restart();
+        }
+
         using var graphed = options.CudaGraphs ? GraphedStep.TryCreate(this, lossSum, log) : null;
         while (Step < options.Steps && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
         {
@@ -212,9 +223,9 @@ public sealed class Trainer : IDisposable
                 }
             }
 
-            if (LastCheckpointPath is not null && (options.CheckpointEvery > 0 ? Step % options.CheckpointEvery == 0 : evalNow))
+            if (LastCheckpointPath is not null && ((options.CheckpointEvery > 0 ? Step % options.CheckpointEvery == 0 : evalNow) || lastSave.Elapsed >= options.CheckpointInterval))
             {
-                SaveCheckpoint(LastCheckpointPath);
+                SaveLast();
             }
 
             if (stoppedEarly)
@@ -224,9 +235,18 @@ public sealed class Trainer : IDisposable
         }
 
         progress?.Break();
-        if (cancellation.IsCancellationRequested && LastCheckpointPath is not null)
+        var interrupted = cancellation.IsCancellationRequested && Step < options.Steps && !stoppedEarly;
+        if (cancellation.IsCancellationRequested && LastCheckpointPath is not null && savedStep != Step && (Step > start || !File.Exists(LastCheckpointPath)))
         {
-            SaveCheckpoint(LastCheckpointPath);
+            SaveLast();
+        }
+
+        if (interrupted)
+        {
+            log.WriteLine(LastCheckpointPath is null
+                ? $"Stopped at step {Step:N0} of {options.Steps:N0} (no run directory: nothing saved)."
+                : $"Stopped at step {Step:N0} of {options.Steps:N0}; {LastCheckpointPath} holds it (resume from it to continue).");
+            log.Flush();
         }
 
         var seconds = clock.Elapsed.TotalSeconds;
@@ -255,6 +275,9 @@ public sealed class Trainer : IDisposable
             Curve = curve.ToList(),
             Validation = validation.ToList(),
             StoppedEarly = stoppedEarly,
+            Interrupted = interrupted,
+            Checkpoint = LastCheckpointPath is { } lastPath && File.Exists(lastPath) ? lastPath : null,
+            BestCheckpoint = BestCheckpointPath is { } bestPath && File.Exists(bestPath) ? bestPath : null,
         };
     }
 
@@ -417,6 +440,7 @@ public sealed class Trainer : IDisposable
     {
         optimizer.Dispose();
         bestMaster?.Dispose();
+        ownership?.Dispose();
     }
 }
 

@@ -83,6 +83,13 @@ public sealed record TrainingOptions
     /// <summary>Write a resumable checkpoint every this many steps (0 = at every evaluation).</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// Also write the resumable checkpoint when this much wall-clock time has passed since the last one (null = only
+    /// by steps and evaluations): a run stopped without warning (a crash, SIGKILL, a lost machine) loses at most this
+    /// much work, whatever its evaluation interval. Default 10 minutes.
+    /// </summary>
+    public TimeSpan? CheckpointInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Show the progress line in the terminal.</summary>
     public bool Progress { get; init; } = true;
 
@@ -169,6 +176,7 @@ public sealed record TrainingOptions
         Need(EarlyStopPatience >= 0, $"Early-stop patience must be 0 (off) or more, not {EarlyStopPatience}.");
         Need(LogEvery >= 1, $"Log every N steps needs N of at least 1, not {LogEvery}.");
         Need(LossChunk >= 0, $"The loss chunk must be 0 (off) or a number of positions, not {LossChunk}.");
+        Need(CheckpointInterval is null || CheckpointInterval > TimeSpan.Zero, $"The checkpoint interval must be a positive time or none, not {CheckpointInterval}.");
         Need(CheckpointEvery >= 0, $"Checkpoint every N steps needs N of 0 (at every evaluation) or more, not {CheckpointEvery}.");
         return problems;
     }

@@ -54,6 +54,15 @@ public sealed record TrainingResult
     /// <summary>Whether early stopping ended the run.</summary>
     public bool StoppedEarly { get; init; }
 
+    /// <summary>Whether the run was cancelled (a stop signal, a time limit) before its last step; <see cref="Checkpoint"/> holds the step it reached.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>The resumable checkpoint that holds the last completed step (null without a run directory).</summary>
+    public string? Checkpoint { get; init; }
+
+    /// <summary>The best-validation checkpoint, when an evaluation has written one (null otherwise).</summary>
+    public string? BestCheckpoint { get; init; }
+
     /// <summary>Training-loop tokens per second (input tokens over the time outside evaluations).</summary>
     public double TokensPerSecond => Seconds - EvalSeconds > 0 ? InputTokens / (Seconds - EvalSeconds) : 0;
 

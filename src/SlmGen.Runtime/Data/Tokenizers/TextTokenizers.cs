@@ -48,15 +48,26 @@ public sealed class BpeTextTokenizer : ITokenizer
             }
         }
 
+        var vocabBytes = InputFile.ReadAllBytes(vocab, "tokenizer vocabulary", InputFile.TokenizerLimit);
+        var mergesBytes = InputFile.ReadAllBytes(merges, "tokenizer merges", InputFile.TokenizerLimit);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(File.ReadAllBytes(vocab));
-        sha.AppendData(File.ReadAllBytes(merges));
+        sha.AppendData(vocabBytes);
+        sha.AppendData(mergesBytes);
         var hash = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
-        var tokenizer = BpeTokenizer.Create(new BpeOptions(vocab, merges)
+        BpeTokenizer tokenizer;
+        try
         {
-            ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(ByteLevel.PreTokenizer(), null),
-        });
+            tokenizer = BpeTokenizer.Create(new BpeOptions(vocab, merges)
+            {
+                ByteLevel = true,
+                PreTokenizer = new RegexPreTokenizer(ByteLevel.PreTokenizer(), null),
+            });
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException or InvalidDataException or OverflowException)
+        {
+            throw new InvalidDataException($"{directory}: not a readable BPE tokenizer (vocab.json and merges.txt as GPT-2 writes them): {e.Message}", e);
+        }
+
         var size = tokenizer.Vocabulary.Count;
         return new BpeTextTokenizer(tokenizer, size, $"bpe-{size}-{hash[..8]}", hash);
     }

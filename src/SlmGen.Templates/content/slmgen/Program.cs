@@ -17,8 +17,21 @@ var device = Devices.Resolve("auto");
 using var model = descriptor.Create();
 var options = new TrainingOptions { BatchSize = 16, Steps = steps, LearningRate = 3e-3, WarmupSteps = (int)Math.Min(50, steps / 10 + 1), EvalEvery = (int)Math.Max(1, steps / 4), RunDirectory = Path.Combine("runs", name) };
 using var trainer = new Trainer(model, data, options, device, Console.Out);
-var result = trainer.Train();
+if (File.Exists(trainer.LastCheckpointPath) && args.Contains("--resume"))
+{
+    trainer.Resume(trainer.LastCheckpointPath!);
+}
+
+// Ctrl+C, SIGTERM or SIGHUP: the step finishes, runs/<model>/last.ckpt is written; `dotnet run -- <model> <steps> --resume` continues.
+using var stop = StopSignals.Listen(Console.Out);
+var result = trainer.Train(cancellation: stop.Token);
+if (stop.Stopped)
+{
+    return StopSignals.InterruptedExitCode;
+}
+
 var validation = trainer.Evaluate(Split.Validation, EvalProtocol.Sequential());
 Console.WriteLine($"trained {result.Steps} steps: validation NLL {validation.Nll:0.0000} nats/char, {validation.BitsPerToken:0.000} bits/char");
 var sample = TextGenerator.Generate(model, data.Tokenizer.Encode("\n"), 200, new SamplingOptions(Temperature: 0.8, TopK: 20, Seed: 1), device);
 Console.WriteLine(data.Tokenizer.Decode(sample));
+return 0;
