@@ -73,9 +73,16 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public virtual Tensor Loss(Tensor features, Tensor targets)
     {
-        var logits = Head(features);
+        var logits = RealTokens(Head(features));
         return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));
     }
+
+    /// <summary>
+    /// The columns of real tokens: logits (or log-probabilities) over the declared vocabulary, without the ids that
+    /// pad_vocab_to added. The training loss, evaluation and sampling normalise over these only, so a padded id never
+    /// takes probability; <see cref="Logits"/> itself keeps every row's score (the twin's and an export's shape).
+    /// </summary>
+    public Tensor RealTokens(Tensor logits) => DeclaredVocab < logits.shape[^1] ? logits.narrow(-1, 0, DeclaredVocab) : logits;
 
     /// <summary>Number of distinct trainable parameter elements the module holds.</summary>
     public long CountParameters() => parameters().Distinct().Sum(p => p.numel());

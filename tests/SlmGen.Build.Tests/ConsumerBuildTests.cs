@@ -334,7 +334,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
             Root = Path.Combine(Path.GetTempPath(), "slmgen-consumers-" + Guid.NewGuid().ToString("N")[..8]);
             Copy = Path.Combine(Root, "repo");
             Feed = Path.Combine(Root, "feed");
-            PackageVersion = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+            PackageVersion = "0.2.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
             var repo = FindRepo();
             foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json" })
             {

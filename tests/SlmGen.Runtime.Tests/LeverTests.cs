@@ -131,7 +131,7 @@ public class ChunkedLossTests
         var inputs = idx.narrow(1, 0, t);
         var targets = idx.narrow(1, 1, t);
 
-        var logits = model.Logits(inputs, lastPositionOnly: false);
+        var logits = model.RealTokens(model.Logits(inputs, lastPositionOnly: false)); // the declared vocabulary's columns (pad_vocab_to)
         var full = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1)); // log-probabilities for a grouped head: the same NLL
         full.backward();
         var fullGrads = model.parameters().Select(p => p.grad!.clone()).ToList();
@@ -192,5 +192,59 @@ public class GroupedHeadTests
         var loss = model.Loss(model.Features(inputs), targets).item<float>();
         Assert.Equal(nll, loss, 4);
         Assert.Equal(64L * 128 + 128L * 128, model.named_parameters().Where(p => p.name.StartsWith("lm_head", System.StringComparison.Ordinal)).Sum(p => p.parameter.numel()));
+    }
+
+    [Theory]
+    [InlineData(10, 4, 10)]   // the groups do not divide the vocabulary: the last group has one real id in three slots
+    [InlineData(10, 4, 7)]    // padded ids too: group 2 is partial, group 3 holds none
+    [InlineData(12, 4, 12)]   // divides: nothing masked
+    [InlineData(100, 7, 93)]
+    public void Probabilities_sum_to_one_over_the_real_ids_and_the_loss_is_their_nll(int vocab, int groups, int real)
+    {
+        Devices.Seed(11);
+        using var head = new SlmGen.Layers.GroupedHead(16, groups, vocab, realVocab: real);
+        using var noGrad = no_grad();
+        using var x = randn(3, 5, 16) * 3; // perturbed: far from uniform
+        var logProbs = head.call(x);
+        Assert.Equal(new long[] { 3, 5, vocab }, logProbs.shape);
+        var probabilities = logProbs.exp();
+        Assert.True(probabilities.narrow(-1, 0, real).sum(-1).allclose(ones(3, 5), rtol: 1e-5, atol: 1e-5), "the real ids' probabilities sum to one");
+        if (real < vocab)
+        {
+            Assert.Equal(0f, probabilities.narrow(-1, real, vocab - real).sum().item<float>());
+        }
+
+        using var targets = randint(0, real, new long[] { 3, 5 }, dtype: ScalarType.Int64);
+        var nll = nn.functional.nll_loss(logProbs.reshape(-1, vocab), targets.reshape(-1)).item<float>();
+        Assert.Equal(nll, head.Loss(x, targets).item<float>(), 4);
+    }
+}
+
+/// <summary>pad_vocab_to: the padded ids take no probability in the loss or the evaluation.</summary>
+public class PaddedVocabularyTests
+{
+    [Fact]
+    public void The_loss_and_the_evaluation_normalise_over_the_declared_vocabulary_only()
+    {
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.Gpt2Padded");
+        Devices.Seed(13);
+        using var model = descriptor.Create();
+        model.eval();
+        using var noGrad = no_grad();
+        foreach (var p in model.parameters())
+        {
+            p.add_(randn_like(p) * 0.05); // perturbed weights: padded rows score like real ones
+        }
+
+        var tokens = Enumerable.Range(0, 2 * model.Context + 1).Select(i => (i * 7919) % model.DeclaredVocab).ToArray();
+        using var idx = tensor(tokens.Take(model.Context + 1).Select(t => (long)t).ToArray()).unsqueeze(0);
+        var logits = model.Logits(idx.narrow(1, 0, model.Context), lastPositionOnly: false);
+        var targets = idx.narrow(1, 1, model.Context).reshape(-1);
+        var real = nn.functional.cross_entropy(logits.narrow(-1, 0, model.DeclaredVocab).reshape(-1, model.DeclaredVocab), targets).item<float>();
+        var padded = nn.functional.cross_entropy(logits.reshape(-1, model.Vocab), targets).item<float>();
+        Assert.True(padded - real > 1e-4, $"the padded ids would take mass: {padded} vs {real}");
+        Assert.Equal(real, model.Loss(model.Features(idx.narrow(1, 0, model.Context)), idx.narrow(1, 1, model.Context)).item<float>(), 5);
+        var evaluated = Evaluator.Evaluate(model, tokens.Take(model.Context + 1).ToArray(), EvalProtocol.Sequential(), Objective.EveryPosition, 1, CPU);
+        Assert.Equal(real, evaluated.Nll, 4);
     }
 }

@@ -59,7 +59,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var spec = new Argument<string>("spec") { Description = "the model's YAML spec" };
-        var config = new Option<string?>("--config") { Description = "a YAML run configuration (keys: data, steps, batch, lr, min_lr, warmup, eval_every, eval_batches, weight_decay, clip, seed, device, run_dir, fp32); flags win" };
+        var config = new Option<string?>("--config") { Description = "a YAML run configuration (keys: data, tokenizer, steps, batch, lr, min_lr, warmup, eval_every, eval_batches, weight_decay, clip, seed, device, run_dir, fp32, loss_chunk, test, eval_tokens, cuda_graphs, checkpoint_every); flags win" };
         var data = new Option<string?>("--data") { Description = "shakespeare-char, shakespeare-study, ptb, wikitext2, or a UTF-8 text file (characters, 90/10 split)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "chars, bytes, words, gpt2, cl100k or bpe:DIR (default: the corpus's own: characters or words); the spec's vocab must equal its vocabulary" };
         var steps = new Option<long?>("--steps") { Description = "optimizer steps (default 1000)" }.Check(v => v is null or >= 1, "must be at least 1");

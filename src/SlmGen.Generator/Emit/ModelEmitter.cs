@@ -239,7 +239,7 @@ internal static class ModelEmitter
                     break;
 
                 case HeadStep { Kind: HeadKind.Grouped } head:
-                    m.Add($"{Layers}.GroupedHead", head.Field, $"{head.InWidth} → {head.Groups} groups × {head.GroupSize} ids", $"new {Layers}.GroupedHead({head.InWidth}, {head.Groups}, {head.Vocab}{(head.Bits > 0 ? $", bits: {head.Bits}" : string.Empty)})");
+                    m.Add($"{Layers}.GroupedHead", head.Field, $"{head.InWidth} → {head.Groups} groups × {head.GroupSize} ids", $"new {Layers}.GroupedHead({head.InWidth}, {head.Groups}, {head.Vocab}{(head.Bits > 0 ? $", bits: {head.Bits}" : string.Empty)}{(plan.DeclaredVocab < head.Vocab ? $", realVocab: {plan.DeclaredVocab}" : string.Empty)})");
                     break;
 
                 case HeadStep { Kind: HeadKind.Factorised } head:

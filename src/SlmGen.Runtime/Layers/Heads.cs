@@ -58,21 +58,26 @@ public sealed class FactorizedHead : nn.Module<Tensor, Tensor>
 /// A grouped (two-level) LM head (Vennam et al. 2024, "LLM Vocabulary Compression for Low-Compute Environments"):
 /// the vocabulary is cut into <c>groups</c> runs of consecutive ids (for a byte-level BPE, merge order) of
 /// <c>size</c> = ⌈vocabulary / groups⌉ ids each; one matrix scores the groups, another the position within a group,
-/// and p(id) = p(group) · p(position). Training takes two softmaxes (<see cref="Loss"/>), so no tensor of the
-/// vocabulary's size exists; <see cref="forward"/> gives the log-probabilities over the vocabulary (their sum, no
-/// matmul) for evaluation and sampling.
+/// and p(id) = p(group) · p(position | group). Slots that hold no real id — past the vocabulary in the last group when
+/// the groups do not divide it, and the padded ids of pad_vocab_to — are masked out of both softmaxes, so the
+/// probabilities of the real ids sum to one. Training takes two softmaxes (<see cref="Loss"/>), so no tensor of the
+/// vocabulary's size exists; <see cref="forward"/> gives the log-probabilities over the vocabulary (−∞ for ids that
+/// are not real; their sum, no matmul) for evaluation and sampling.
 /// </summary>
 public sealed class GroupedHead : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> group;
     private readonly nn.Module<Tensor, Tensor> token;
 
-    /// <summary>Creates the head.</summary>
-    public GroupedHead(long width, long groups, long vocab, int bits = 0) : base(nameof(GroupedHead))
+    /// <summary>Creates the head; <paramref name="realVocab"/> (default: all of <paramref name="vocab"/>) counts the ids that are real tokens, the rest being padding.</summary>
+    public GroupedHead(long width, long groups, long vocab, int bits = 0, long realVocab = 0) : base(nameof(GroupedHead))
     {
         Groups = groups;
         Vocab = vocab;
+        RealVocab = realVocab > 0 ? Math.Min(realVocab, vocab) : vocab;
         GroupSize = (vocab + groups - 1) / groups;
+        PartialGroup = RealVocab % GroupSize == 0 ? -1 : RealVocab / GroupSize;
+        FirstEmptyGroup = (RealVocab + GroupSize - 1) / GroupSize;
         group = Linears.Create(width, groups, false, bits);
         token = Linears.Create(width, GroupSize, false, bits);
         RegisterComponents();
@@ -84,25 +89,67 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
     /// <summary>Ids per group.</summary>
     public long GroupSize { get; }
 
-    /// <summary>Vocabulary.</summary>
+    /// <summary>Vocabulary (the output's size).</summary>
     public long Vocab { get; }
 
-    /// <summary>Log-probabilities over the vocabulary, (…, V): log p(group) + log p(position).</summary>
+    /// <summary>Ids that are real tokens (the first ones); the others never get probability.</summary>
+    public long RealVocab { get; }
+
+    /// <summary>The group whose tail holds no real ids (−1 when every non-empty group is full).</summary>
+    private long PartialGroup { get; }
+
+    /// <summary>Groups from this one on hold no real id.</summary>
+    private long FirstEmptyGroup { get; }
+
+    private Tensor GroupLogits(Tensor x)
+    {
+        var logits = group.call(x).to(ScalarType.Float32);
+        if (FirstEmptyGroup >= Groups)
+        {
+            return logits;
+        }
+
+        using var empty = arange(Groups, device: x.device).ge(FirstEmptyGroup);
+        return logits.masked_fill(empty, double.NegativeInfinity);
+    }
+
+    /// <summary>The position logits with the partial group's empty positions at −∞.</summary>
+    private Tensor PartialPositionLogits(Tensor positionLogits)
+    {
+        using var empty = arange(GroupSize, device: positionLogits.device).ge(RealVocab - (PartialGroup * GroupSize));
+        return positionLogits.masked_fill(empty, double.NegativeInfinity);
+    }
+
+    /// <summary>Log-probabilities over the vocabulary, (…, V): log p(group) + log p(position | group); −∞ for ids that are not real.</summary>
     public override Tensor forward(Tensor x)
     {
-        var g = nn.functional.log_softmax(group.call(x).to(ScalarType.Float32), -1).unsqueeze(-1);
-        var t = nn.functional.log_softmax(token.call(x).to(ScalarType.Float32), -1).unsqueeze(-2);
-        var all = (g + t).flatten(-2);
+        var g = nn.functional.log_softmax(GroupLogits(x), -1).unsqueeze(-1);
+        var positions = token.call(x).to(ScalarType.Float32);
+        var all = g + nn.functional.log_softmax(positions, -1).unsqueeze(-2);
+        if (PartialGroup >= 0)
+        {
+            var partial = g.narrow(-2, PartialGroup, 1) + nn.functional.log_softmax(PartialPositionLogits(positions), -1).unsqueeze(-2);
+            all = cat(new[] { all.narrow(-2, 0, PartialGroup), partial, all.narrow(-2, PartialGroup + 1, Groups - PartialGroup - 1) }, -2);
+        }
+
+        all = all.flatten(-2);
         return all.shape[^1] == Vocab ? all : all.narrow(-1, 0, Vocab);
     }
 
-    /// <summary>Mean NLL of <paramref name="targets"/>: the group's cross-entropy plus the position's, no vocabulary-sized tensor.</summary>
+    /// <summary>Mean NLL of <paramref name="targets"/>: the group's cross-entropy plus the position's (within the target's group), no vocabulary-sized tensor.</summary>
     public Tensor Loss(Tensor x, Tensor targets)
     {
         var flat = targets.reshape(-1);
         var features = x.reshape(-1, x.shape[^1]);
-        var groupLoss = nn.functional.cross_entropy(group.call(features).to(ScalarType.Float32), flat.div(GroupSize, rounding_mode: RoundingMode.floor));
-        var tokenLoss = nn.functional.cross_entropy(token.call(features).to(ScalarType.Float32), flat.remainder(GroupSize));
+        var groups = flat.div(GroupSize, rounding_mode: RoundingMode.floor);
+        var groupLoss = nn.functional.cross_entropy(GroupLogits(features), groups);
+        var positions = token.call(features).to(ScalarType.Float32);
+        if (PartialGroup >= 0)
+        {
+            positions = where(groups.eq(PartialGroup).unsqueeze(-1), PartialPositionLogits(positions), positions);
+        }
+
+        var tokenLoss = nn.functional.cross_entropy(positions, flat.remainder(GroupSize));
         return groupLoss + tokenLoss;
     }
 }

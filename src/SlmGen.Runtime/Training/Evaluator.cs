@@ -42,7 +42,7 @@ public static class Evaluator
             {
                 using var scope = NewDisposeScope();
                 using var batch = Windows.Make(tokens, starts, context, obj, device);
-                var logits = model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition);
+                var logits = model.RealTokens(model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition));
                 var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.Sum);
                 total.add_(loss.to(ScalarType.Float64));
                 scored += batch.Targets.numel();

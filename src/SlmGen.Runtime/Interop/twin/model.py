@@ -293,19 +293,31 @@ class FactorizedHead(nn.Module):
 
 
 class GroupedHead(nn.Module):
-    """Two levels (SlmGen.Layers.GroupedHead): log p(group) + log p(position in group) over runs of consecutive ids."""
+    """Two levels (SlmGen.Layers.GroupedHead): log p(group) + log p(position | group) over runs of consecutive ids;
+    slots that hold no real id (past the vocabulary, or padded) are masked out of both softmaxes."""
 
-    def __init__(self, s):
+    def __init__(self, s, real_vocab):
         super().__init__()
-        self.vocab, groups = s["out"], s["groups"]
-        size = -(-self.vocab // groups)
-        self.group = linear(s["in"], groups, False, s["bits"])
-        self.token = linear(s["in"], size, False, s["bits"])
+        self.vocab, self.groups = s["out"], s["groups"]
+        self.size = -(-self.vocab // self.groups)
+        self.real = min(real_vocab, self.vocab)
+        self.partial = -1 if self.real % self.size == 0 else self.real // self.size
+        self.first_empty = -(-self.real // self.size)
+        self.group = linear(s["in"], self.groups, False, s["bits"])
+        self.token = linear(s["in"], self.size, False, s["bits"])
 
     def forward(self, x):
-        g = F.log_softmax(self.group(x).float(), dim=-1).unsqueeze(-1)
-        t = F.log_softmax(self.token(x).float(), dim=-1).unsqueeze(-2)
-        return (g + t).flatten(-2)[..., : self.vocab]
+        gl = self.group(x).float()
+        if self.first_empty < self.groups:
+            gl = gl.masked_fill(torch.arange(self.groups, device=x.device) >= self.first_empty, float("-inf"))
+        g = F.log_softmax(gl, dim=-1).unsqueeze(-1)
+        t = self.token(x).float()
+        rows = g + F.log_softmax(t, dim=-1).unsqueeze(-2)
+        if self.partial >= 0:
+            masked = t.masked_fill(torch.arange(self.size, device=x.device) >= self.real - self.partial * self.size, float("-inf"))
+            part = g[..., self.partial : self.partial + 1, :] + F.log_softmax(masked, dim=-1).unsqueeze(-2)
+            rows = torch.cat([rows[..., : self.partial, :], part, rows[..., self.partial + 1 :, :]], dim=-2)
+        return rows.flatten(-2)[..., : self.vocab]
 
 
 class TiedHead(nn.Module):
@@ -350,7 +362,7 @@ class SlmGenModel(nn.Module):
             elif kind == "head" and s["type"] == "factorised":
                 setattr(self, field, FactorizedHead(s))
             elif kind == "head" and s["type"] == "grouped":
-                setattr(self, field, GroupedHead(s))
+                setattr(self, field, GroupedHead(s, config.get("declaredVocab", s["out"])))
             elif kind == "head":
                 setattr(self, field, linear(s["in"], s["out"], s["bias"], s["bits"]))
             elif kind != "rope":
