@@ -172,7 +172,7 @@ public class DiagnosticTests
                       "[TransformerBlocks(Layers = 6, Heads = 6)]\n[FinalNorm(NormKind.LayerNorm)]\n[LMHead(TiedToEmbedding = true)]";
         var d = Single(Attributes(babyGpt + "\n[Budget(MaxParameters = 10_000_000)]", "BabyGpt"), "SLM0100");
         Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
-        Assert.Equal("BabyGpt has 10,770,816 parameters, 1.08x its budget of 10,000,000; 66% of them are in the transformer MLPs", d.GetMessage());
+        Assert.Equal("BabyGpt has 10,770,816 parameters, 1.08x its budget of 10,000,000; 66% of them are in the transformer MLPs: cutting them by 11% fits the budget (a smaller ffn or a tapering ffn_last, fewer blocks, or blocks shared with block_repeat)", d.GetMessage());
         Assert.StartsWith("Model(", At(d));
         None(Attributes(babyGpt + "\n[Budget(MaxParameters = 11_000_000)]", "BabyGpt"), "SLM0100");
     }

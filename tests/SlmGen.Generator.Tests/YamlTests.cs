@@ -195,6 +195,26 @@ public class YamlTests
         Assert.False(run.Declares("Test.Models.Bad"));
     }
 
+    [Theory]
+    [InlineData("vocab: 65\ncontext: 64\nembeding: 32\n", "Unknown key 'embeding' in the spec (did you mean 'embedding'?)")]
+    [InlineData("vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - transformer: { layers: 2, haeds: 4 }\n", "(did you mean 'heads'?)")]
+    [InlineData("vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - transfromer: { layers: 2, heads: 4 }\n", "(did you mean 'transformer'?)")]
+    [InlineData("vocab: 65\ncontext: 64\nembedding: 32\nlayers:\n  - dense: { units: 4, activation: gleu }\n", "(did you mean 'gelu'?)")]
+    public void A_misspelled_key_or_name_gets_the_closest_one_suggested(string yaml, string expected)
+    {
+        var run = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/typo.yaml", yaml) });
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics, d => d.Id is "SLM0021" or "SLM0023");
+        Assert.Contains(expected, diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void An_unknown_key_far_from_every_key_gets_no_suggestion()
+    {
+        var run = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/typo.yaml", "vocab: 65\ncontext: 64\nembedding: 32\nzzzzqqq: 1\n") });
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "SLM0021");
+        Assert.DoesNotContain("did you mean", diagnostic.GetMessage());
+    }
+
     [Fact]
     public void A_bad_spec_does_not_break_the_other_specs()
     {

@@ -70,7 +70,7 @@ internal static class BudgetAnalyzer
             yield return DiagnosticInfo.Create(
                 DiagnosticDescriptors.OverParameters, where, name, Formatting.Count(costs.Parameters),
                 Formatting.Ratio((double)costs.Parameters / budget.MaxParameters), Formatting.Count(budget.MaxParameters),
-                Largest(costs, c => c.Parameters, "of them are in"));
+                Largest(costs, c => c.Parameters, "of them are in", costs.Parameters - budget.MaxParameters));
         }
 
         if (budget.MaxForwardFlopsPerToken > 0 && costs.ForwardFlopsPerToken > budget.MaxForwardFlopsPerToken)
@@ -78,7 +78,7 @@ internal static class BudgetAnalyzer
             yield return DiagnosticInfo.Create(
                 DiagnosticDescriptors.OverForwardFlops, where, name, Formatting.Count(costs.ForwardFlopsPerToken),
                 Formatting.Ratio((double)costs.ForwardFlopsPerToken / budget.MaxForwardFlopsPerToken), Formatting.Count(budget.MaxForwardFlopsPerToken),
-                Largest(costs, c => c.ForwardFlopsPerToken, "of them are in"));
+                Largest(costs, c => c.ForwardFlopsPerToken, "of them are in", costs.ForwardFlopsPerToken - budget.MaxForwardFlopsPerToken));
         }
 
         if (budget.MaxTrainingFlops > 0 && budget.TrainingTokens <= 0)
@@ -95,7 +95,7 @@ internal static class BudgetAnalyzer
                 yield return DiagnosticInfo.Create(
                     DiagnosticDescriptors.OverTrainingFlops, where, name, total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), Formatting.Count(budget.TrainingTokens),
                     Formatting.Ratio(ratio), Formatting.Flops(budget.MaxTrainingFlops),
-                    Largest(costs, c => c.TrainingFlopsPerToken, "of them are in"));
+                    Largest(costs, c => c.TrainingFlopsPerToken, "of them are in", costs.TrainingFlopsPerToken * (1 - (1 / ratio))));
             }
         }
 
@@ -288,7 +288,11 @@ internal static class BudgetAnalyzer
     private static string Rank(ModelSpec spec) => spec.Source == SpecSource.Yaml ? "head: { rank: r }" : "[LMHead(Rank = r)]";
 
     /// <summary>"73% of them are in the transformer MLPs" — the component kind that costs most.</summary>
-    private static string Largest(ModelCosts costs, Func<ComponentCosts, long> measure, string phrase)
+    /// <summary>
+    /// The component that holds most of <paramref name="measure"/>, and — when the model is <paramref name="over"/>
+    /// its budget by less than that component holds — how much of it to cut and how.
+    /// </summary>
+    private static string Largest(ModelCosts costs, Func<ComponentCosts, long> measure, string phrase, double over = 0)
     {
         var total = costs.Components.Sum(measure);
         if (total <= 0)
@@ -298,11 +302,31 @@ internal static class BudgetAnalyzer
 
         var top = costs.Components
             .GroupBy(c => Describe(c))
-            .Select(g => (What: g.Key, Amount: g.Sum(measure)))
+            .Select(g => (What: g.Key, Amount: g.Sum(measure), Kind: g.First()))
             .OrderByDescending(x => x.Amount)
             .First();
-        return $"{Formatting.Percent((double)top.Amount / total)} {phrase} {top.What}";
+        var text = $"{Formatting.Percent((double)top.Amount / total)} {phrase} {top.What}";
+        if (over > 0 && Remedy(top.Kind) is { } remedy)
+        {
+            text += over < top.Amount
+                ? $": cutting {(top.What.EndsWith("s", StringComparison.Ordinal) ? "them" : "it")} by {Formatting.Percent(Math.Max(0.01, over / top.Amount))} fits the budget ({remedy})"
+                : $" ({remedy}; even without {(top.What.EndsWith("s", StringComparison.Ordinal) ? "them" : "it")} the model would be over: a smaller design overall)";
+        }
+
+        return text;
     }
+
+    /// <summary>What shrinks a component of this kind.</summary>
+    private static string? Remedy(ComponentCosts c) => c.Kind switch
+    {
+        "embedding" => "a smaller vocabulary or a narrower embedding",
+        "positions" => "RoPE or sinusoidal positions, which have no table, or a shorter context",
+        "attention" => "fewer key/value heads (kv_heads), a smaller head_dim, fewer blocks, or blocks shared with block_repeat",
+        "mlp" when c.Name.StartsWith("dense", StringComparison.Ordinal) => "narrower dense layers or a shorter flatten window",
+        "mlp" => "a smaller ffn or a tapering ffn_last, fewer blocks, or blocks shared with block_repeat",
+        "head" => "head: tied, a factorised head (rank), a grouped head (groups), or a smaller vocabulary",
+        _ => null,
+    };
 
     private static string Describe(ComponentCosts c) => c.Kind switch
     {

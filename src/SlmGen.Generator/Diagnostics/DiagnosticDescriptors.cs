@@ -99,7 +99,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor YamlUnknownKey = Error(
         "SLM0021", Yaml, "Unknown key in a YAML spec",
-        "Unknown key '{0}' in {1}; expected one of: {2}");
+        "Unknown key '{0}' in {1}{3}; expected one of: {2}");
 
     public static readonly DiagnosticDescriptor YamlWrongType = Error(
         "SLM0022", Yaml, "A YAML value has the wrong type",
@@ -107,7 +107,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor YamlUnknownValue = Error(
         "SLM0023", Yaml, "Unknown name in a YAML spec",
-        "Unknown {0} '{1}'; expected one of: {2}");
+        "Unknown {0} '{1}'{3}; expected one of: {2}");
 
     public static readonly DiagnosticDescriptor InvalidName = Error(
         "SLM0024", Spec, "A model or namespace name is not a C# identifier",

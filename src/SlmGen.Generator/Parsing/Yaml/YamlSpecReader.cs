@@ -258,7 +258,7 @@ internal sealed class YamlSpecReader
             var display = "layers[" + index + "]";
             if (!T.LayerKinds.Contains(kind))
             {
-                context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(kindNode), "layer kind", YamlContext.Shorten(kind), string.Join(", ", T.LayerKinds));
+                context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(kindNode), "layer kind", YamlContext.Shorten(kind), string.Join(", ", T.LayerKinds), Suggestions.DidYouMean(kind, T.LayerKinds));
                 continue;
             }
 
@@ -514,7 +514,7 @@ internal sealed class YamlSpecReader
                     b.Head = new HeadSpec(false, true, 0);
                     return;
                 default:
-                    context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(value), "head", YamlContext.Shorten(scalar.Value ?? string.Empty), "tied, untied, bias, or a mapping { tied, bias, rank }");
+                    context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(value), "head", YamlContext.Shorten(scalar.Value ?? string.Empty), "tied, untied, bias, or a mapping { tied, bias, rank }", Suggestions.DidYouMean(scalar.Value ?? string.Empty, new[] { "tied", "untied", "bias" }));
                     return;
             }
         }

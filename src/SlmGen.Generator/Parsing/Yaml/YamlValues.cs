@@ -37,7 +37,7 @@ internal sealed class YamlValues
 
             if (!allowed.Contains(name))
             {
-                context.Report(DiagnosticDescriptors.YamlUnknownKey, context.Location(entry.Key), YamlContext.Shorten(name), where, string.Join(", ", allowed));
+                context.Report(DiagnosticDescriptors.YamlUnknownKey, context.Location(entry.Key), YamlContext.Shorten(name), where, string.Join(", ", allowed), Suggestions.DidYouMean(name, allowed));
                 continue;
             }
 
@@ -169,7 +169,7 @@ internal sealed class YamlValues
             }
         }
 
-        context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(node), what, YamlContext.Shorten(text), string.Join(", ", names.Select(n => n.Name)));
+        context.Report(DiagnosticDescriptors.YamlUnknownValue, context.Location(node), what, YamlContext.Shorten(text), string.Join(", ", names.Select(n => n.Name)), Suggestions.DidYouMean(text, names.Select(n => n.Name)));
         return names[0].Value;
     }
 }
