@@ -19,6 +19,7 @@ using static TorchSharp.torch;
 //   eval --model NAME --weights FILE --out FILE   import PyTorch-trained weights and evaluate them in SlmGen
 //   generate --model NAME [--weights FILE] --tokens N --out FILE   greedy decoding speed with and without the KV cache
 //   tokenize --out DIR     held-out texts encoded by every BPE in data/tokenizers (Microsoft.ML.Tokenizers), for Hugging Face's check
+//   hf-tokenizers --out DIR  the Hugging Face tokenizer files an export writes (chars, bytes, words, every BPE) with held-out texts and SlmGen's ids
 var cli = new CommandLine(args);
 var outPath = cli.String("out", "twins", "where files go");
 var deviceName = cli.String("device", "auto", "auto, cpu or cuda");
@@ -68,8 +69,12 @@ switch (cli.Positional[0])
         Twins.Tokenize(outPath);
         return 0;
 
+    case "hf-tokenizers":
+        Twins.HuggingFaceTokenizers(outPath);
+        return 0;
+
     default:
-        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval, generate or tokenize.");
+        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval, generate, tokenize or hf-tokenizers.");
 }
 
 /// <summary>The commands.</summary>
@@ -237,6 +242,43 @@ internal static class Twins
 
             File.WriteAllText(Path.Combine(dir, "texts.json"), JsonSerializer.Serialize(texts));
             Console.WriteLine($"{Path.GetFileName(folder)}: {string.Join(", ", tensors.Select(t => $"{t.Item1} {t.Item2.numel():N0} ids"))}");
+        }
+    }
+
+    /// <summary>
+    /// The tokenizer files an export writes into hf/ (SlmGen.Interop.HuggingFaceTokenizer) for characters, bytes, words
+    /// and every BPE under data/tokenizers, each with held-out texts and the ids SlmGen gives them (texts.json,
+    /// ids.safetensors), for scripts/gpu/hf_tokenizer_files.py: AutoTokenizer must give the same ids and decode them back.
+    /// </summary>
+    public static void HuggingFaceTokenizers(string root)
+    {
+        var data = Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;
+        var shakespeare = Corpora.Text("shakespeare-char");
+        var ptb = Corpora.Text("ptb");
+        var unicode = "naïve café — 東京タワー 🙂🙃 Ünïcödé\t tabs  and   spaces\n\n  Здравствуй, мир! ¿Qué tal? 1234567890 it's we'll they've";
+        var cases = new List<(string Name, SlmGen.Data.ITokenizer Tokenizer, Dictionary<string, string> Texts)>
+        {
+            ("chars-shakespeare", Corpora.TinyShakespeare(CharSplit.NanoGpt).Tokenizer, new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000] }),
+            ("bytes", new SlmGen.Data.Tokenizers.ByteTokenizer(), new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000], ["unicode"] = unicode }),
+            ("words-ptb", Corpora.PennTreebank().Tokenizer, new() { ["ptb/test"] = string.Join("\n", ptb.Test.Split('\n').Take(300)) }),
+        };
+        foreach (var folder in Directory.GetDirectories(Path.Combine(data, "data", "tokenizers"), "bpe-*"))
+        {
+            cases.Add((Path.GetFileName(folder), SlmGen.Data.Tokenizers.BpeTextTokenizer.Load(folder), new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000], ["ptb/test"] = ptb.Test[..20_000], ["unicode"] = unicode }));
+        }
+
+        foreach (var (name, tokenizer, texts) in cases)
+        {
+            var dir = Path.Combine(root, name);
+            var special = SlmGen.Interop.HuggingFaceTokenizer.Write(tokenizer, dir, 256);
+            var tensors = texts.Select(kv => (kv.Key, tensor(tokenizer.Encode(kv.Value).Select(i => (long)i).ToArray()))).ToList();
+            using (var stream = File.Create(Path.Combine(dir, "ids.safetensors")))
+            {
+                SafetensorsFile.Write(stream, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+            }
+
+            File.WriteAllText(Path.Combine(dir, "texts.json"), JsonSerializer.Serialize(new { texts, decoded = texts.ToDictionary(kv => kv.Key, kv => tokenizer.Decode(tokenizer.Encode(kv.Value))), vocab = tokenizer.VocabSize, bos = special.Bos, eos = special.Eos }));
+            Console.WriteLine($"{name}: {string.Join(", ", tensors.Select(t => $"{t.Item1} {t.Item2.numel():N0} ids"))}");
         }
     }
 }

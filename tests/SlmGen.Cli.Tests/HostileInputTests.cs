@@ -158,6 +158,18 @@ public sealed class HostileInputTests : IClassFixture<HostileInputTests.Files>
     }
 
     [Fact]
+    public void What_the_end_of_a_run_needs_is_checked_before_it_trains()
+    {
+        var runDir = Path.Combine(files.Folder.Path, "short-eval");
+        var run = Slmgen("train", files.Spec, "--data", "shakespeare-char", "--steps", "100000", "--eval-tokens", "20", "--run-dir", runDir, "--device", "cpu");
+        AssertOneErrorLine(run, "--eval-tokens 20 is shorter than one window");
+        Assert.False(File.Exists(Path.Combine(runDir, "last.ckpt")));
+        var small = files.Folder.File("small.txt", string.Concat(Enumerable.Repeat("to be or not ", 20)));
+        var spec = files.Folder.File("small-vocab.yaml", UninterruptedRun.Spec.Replace("vocab: 65", "vocab: 7").Replace("context: 32", "context: 64"));
+        AssertOneErrorLine(Slmgen("train", spec, "--data", small, "--steps", "100000", "--device", "cpu", "--run-dir", runDir), "validation split has");
+    }
+
+    [Fact]
     public void Arguments_are_checked_before_the_spec_is_compiled()
     {
         // The spec is broken and the data missing: the data is named, so it was checked first.

@@ -15,13 +15,29 @@ public static class ExportCommand
         var best = new Option<bool>("--best") { Description = "a checkpoint's best-validation weights" };
         var output = new Option<string>("--out") { Description = "the export folder", Required = true };
         var noHf = new Option<bool>("--no-hf") { Description = "skip the Hugging Face form" };
-        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf };
+        var data = new Option<string?>("--data") { Description = "the data the model was trained on (its characters or words are the tokenizer's vocabulary): the Hugging Face form then has the tokenizer files" };
+        var tokenizerOption = new Option<string?>("--tokenizer") { Description = "chars, bytes, words or bpe:DIR (default: the spec's declared tokenizer, else the corpus's own)" };
+        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption };
         command.SetAction(r =>
         {
+            if (r.GetValue(data) is { } given)
+            {
+                Cli.EnsureDataExists(given);
+            }
+
             using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), TorchSharp.torch.CPU, r.GetValue(best));
-            var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf));
+            var tokenizerName = Cli.Tokenizer(r.GetValue(tokenizerOption), model, r.GetValue(spec)!);
+            SlmGen.Data.ITokenizer? tokenizer = r.GetValue(data) is { } dataName
+                ? Cli.Data(dataName, tokenizerName).Tokenizer
+                : tokenizerName is { } declared && declared != "chars" && declared != "char" && declared != "words" ? SlmGen.Data.Tokenizers.TokenizerSpec.Parse(declared).Create((string.Empty, string.Empty, string.Empty)) : null;
+            var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.Directory)}: model.py, config.json, model.safetensors");
             AnsiConsole.MarkupLine(result.HuggingFace is null ? $"no Hugging Face form: {Markup.Escape(result.HuggingFaceSkipped ?? string.Empty)}" : $"Hugging Face form: {Markup.Escape(result.HuggingFace)}");
+            if (result.HuggingFace is not null)
+            {
+                AnsiConsole.MarkupLine(result.TokenizerSkipped is null ? "  with the tokenizer (tokenizer.json, tokenizer_config.json) and generation_config.json" : $"  without tokenizer files: {Markup.Escape(result.TokenizerSkipped)}");
+            }
+
             return 0;
         });
         return command;

@@ -134,6 +134,22 @@ public static class TrainCommand
         using var model = descriptor.Create();
         tokenizerName = Cli.Tokenizer(tokenizerName, model, spec);
         var data = Cli.Data(dataName, tokenizerName);
+
+        // What the end of the run needs is checked before it trains: a window of context + 1 tokens to score.
+        var window = model.Context + 1;
+        if (evalTokens is { } scored && scored < window)
+        {
+            throw new CliException($"--eval-tokens {scored:N0} is shorter than one window of {descriptor.Name} ({model.Context:N0} tokens of context + the next one = {window:N0}); give at least {window:N0}, or leave it out to score whole splits.");
+        }
+
+        foreach (var (split, tokens) in new[] { ("validation", data.Validation), ("test", test ? data.Test : null) })
+        {
+            if (tokens is not null && tokens.Length < window)
+            {
+                throw new CliException($"{dataName}: the {split} split has {tokens.Length:N0} tokens, fewer than one window of {descriptor.Name} ({window:N0}); use more text or a model with a shorter context.");
+            }
+        }
+
         model.to(device);
         var options = new TrainingOptions
         {

@@ -41,6 +41,9 @@ public sealed class WordTokenizer : ITokenizer
     /// <inheritdoc />
     public int VocabSize => words.Count;
 
+    /// <summary>The words by id.</summary>
+    public IReadOnlyList<string> Words => words;
+
     /// <inheritdoc />
     public int[] Encode(string text)
     {

@@ -30,9 +30,12 @@ public static class HuggingFaceExport
     /// <summary>Why the model has no Hugging Face form, or null when it has one.</summary>
     public static string? Unsupported(SlmModel model) => Plan(model).Reason;
 
-    /// <summary>Writes config.json and model.safetensors for transformers into <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Writes config.json, generation_config.json and model.safetensors for transformers into <paramref name="directory"/>;
+    /// <paramref name="special"/> names the tokenizer's beginning- and end-of-text ids (null: none, written as null, never 0).
+    /// </summary>
     /// <exception cref="NotSupportedException">The model has no Hugging Face form (the message says why).</exception>
-    public static void Export(SlmModel model, string directory)
+    public static void Export(SlmModel model, string directory, SpecialTokens? special = null)
     {
         var (family, reason) = Plan(model);
         if (family is null)
@@ -65,8 +68,8 @@ public static class HuggingFaceExport
         using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>();
         var config = family == "gpt2"
-            ? Gpt2(model, steps, stack, order, field, weights, tied, tensors)
-            : Llama(model, steps, stack, order, field, weights, tied, tensors);
+            ? Gpt2(model, steps, stack, order, field, weights, tied, tensors, special)
+            : Llama(model, steps, stack, order, field, weights, tied, tensors, special);
         if (!tied)
         {
             tensors.Add(("lm_head.weight", weights[head.GetProperty("field").GetString()! + ".weight"]));
@@ -74,11 +77,19 @@ public static class HuggingFaceExport
 
         Directory.CreateDirectory(directory);
         AtomicFile.Write(Path.Combine(directory, "config.json"), s => JsonSerializer.Serialize(s, config, new JsonSerializerOptions { WriteIndented = true }));
+        var generation = new JsonObject
+        {
+            ["_from_model_config"] = true,
+            ["bos_token_id"] = special?.Bos,
+            ["eos_token_id"] = special?.Eos,
+            ["max_length"] = model.Context,
+        };
+        AtomicFile.Write(Path.Combine(directory, "generation_config.json"), s => JsonSerializer.Serialize(s, generation, new JsonSerializerOptions { WriteIndented = true }));
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["slmgen.model"] = model.GetName(), [PyTorchTwin.FingerprintKey] = model.Fingerprint };
         AtomicFile.Write(Path.Combine(directory, "model.safetensors"), s => SafetensorsFile.Write(s, tensors.Select(t => (t.Item1, t.Item2.contiguous())).ToList(), metadata));
     }
 
-    private static JsonObject Gpt2(SlmModel model, List<Step> steps, JsonElement stack, List<int> order, string field, Dictionary<string, Tensor> w, bool tied, List<(string, Tensor)> t)
+    private static JsonObject Gpt2(SlmModel model, List<Step> steps, JsonElement stack, List<int> order, string field, Dictionary<string, Tensor> w, bool tied, List<(string, Tensor)> t, SpecialTokens? special)
     {
         var width = stack.GetProperty("in").GetInt64();
         var shape = stack.GetProperty("shapes")[0];
@@ -134,15 +145,15 @@ public static class HuggingFaceExport
             ["embd_pdrop"] = EmbeddingDropout(steps),
             ["initializer_range"] = 0.02,
             ["tie_word_embeddings"] = tied,
-            ["bos_token_id"] = 0,
-            ["eos_token_id"] = 0,
+            ["bos_token_id"] = special?.Bos,
+            ["eos_token_id"] = special?.Eos,
             ["torch_dtype"] = "float32",
             ["slmgen_model"] = model.GetName(),
             ["slmgen_fingerprint"] = model.Fingerprint,
         };
     }
 
-    private static JsonObject Llama(SlmModel model, List<Step> steps, JsonElement stack, List<int> order, string field, Dictionary<string, Tensor> w, bool tied, List<(string, Tensor)> t)
+    private static JsonObject Llama(SlmModel model, List<Step> steps, JsonElement stack, List<int> order, string field, Dictionary<string, Tensor> w, bool tied, List<(string, Tensor)> t, SpecialTokens? special)
     {
         var shape = stack.GetProperty("shapes")[0];
         long heads = shape[0].GetInt64(), kv = shape[1].GetInt64(), hd = shape[2].GetInt64(), hidden = shape[3].GetInt64();
@@ -208,8 +219,8 @@ public static class HuggingFaceExport
             ["hidden_act"] = "silu",
             ["initializer_range"] = 0.02,
             ["tie_word_embeddings"] = tied,
-            ["bos_token_id"] = 0,
-            ["eos_token_id"] = 0,
+            ["bos_token_id"] = special?.Bos,
+            ["eos_token_id"] = special?.Eos,
             ["torch_dtype"] = "float32",
             ["slmgen_model"] = model.GetName(),
             ["slmgen_fingerprint"] = model.Fingerprint,

@@ -13,7 +13,8 @@ namespace SlmGen.Interop;
 /// <param name="Directory">The export folder.</param>
 /// <param name="HuggingFace">The Hugging Face folder (<c>hf/</c>), or null.</param>
 /// <param name="HuggingFaceSkipped">Why no Hugging Face form was written (null when it was).</param>
-public sealed record ExportResult(string Directory, string? HuggingFace, string? HuggingFaceSkipped);
+/// <param name="TokenizerSkipped">Why the Hugging Face form has no tokenizer files (null when it has them, or has no form).</param>
+public sealed record ExportResult(string Directory, string? HuggingFace, string? HuggingFaceSkipped, string? TokenizerSkipped = null);
 
 /// <summary>
 /// The PyTorch twin of a generated model: <c>model.py</c> (one self-contained nn.Module, PyTorch ≥ 2.1, built
@@ -68,7 +69,11 @@ public static class PyTorchTwin
     /// Writes model.py, config.json and model.safetensors into <paramref name="directory"/>, and, when the model
     /// has the shape of GPT-2 or Llama, their Hugging Face form into <c>hf/</c> (<see cref="HuggingFaceExport"/>).
     /// </summary>
-    public static ExportResult Export(SlmModel model, string directory, bool huggingFace = true)
+    /// <param name="model">The model (its current weights).</param>
+    /// <param name="directory">The export folder.</param>
+    /// <param name="huggingFace">Also write the Hugging Face form where the model has one.</param>
+    /// <param name="tokenizer">The tokenizer the model was trained with: its Hugging Face files go into <c>hf/</c> with the special ids in the configs (<see cref="HuggingFaceTokenizer"/>).</param>
+    public static ExportResult Export(SlmModel model, string directory, bool huggingFace = true, SlmGen.Data.ITokenizer? tokenizer = null)
     {
         Directory.CreateDirectory(directory);
         AtomicFile.Write(Path.Combine(directory, "model.py"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(Source)));
@@ -86,8 +91,30 @@ public static class PyTorchTwin
         }
 
         var hf = Path.Combine(directory, "hf");
-        HuggingFaceExport.Export(model, hf);
-        return new ExportResult(directory, hf, null);
+        SpecialTokens? special = null;
+        string? tokenizerSkipped = null;
+        if (tokenizer is null)
+        {
+            tokenizerSkipped = "no tokenizer was given (slmgen export --data/--tokenizer; PyTorchTwin.Export's tokenizer)";
+        }
+        else if (tokenizer.VocabSize != model.DeclaredVocab)
+        {
+            tokenizerSkipped = $"the tokenizer has {tokenizer.VocabSize:N0} tokens, the model {model.DeclaredVocab:N0}";
+        }
+        else
+        {
+            try
+            {
+                special = HuggingFaceTokenizer.Write(tokenizer, hf, model.Context);
+            }
+            catch (NotSupportedException e)
+            {
+                tokenizerSkipped = e.Message;
+            }
+        }
+
+        HuggingFaceExport.Export(model, hf, special);
+        return new ExportResult(directory, hf, null, tokenizerSkipped);
     }
 
     /// <summary>Writes the model's weights (fp32, state_dict names) as safetensors, with its name and fingerprint in the metadata.</summary>
@@ -162,5 +189,5 @@ public static class PyTorchTwin
 public static class PyTorchExportExtensions
 {
     /// <summary>Writes model.py, config.json and model.safetensors (and hf/ for GPT-2- or Llama-shaped models) into <paramref name="directory"/>.</summary>
-    public static ExportResult ExportPyTorch(this SlmModel model, string directory, bool huggingFace = true) => PyTorchTwin.Export(model, directory, huggingFace);
+    public static ExportResult ExportPyTorch(this SlmModel model, string directory, bool huggingFace = true, SlmGen.Data.ITokenizer? tokenizer = null) => PyTorchTwin.Export(model, directory, huggingFace, tokenizer);
 }

@@ -17,13 +17,17 @@ public sealed class BpeTextTokenizer : ITokenizer
 {
     private readonly BpeTokenizer tokenizer;
 
-    private BpeTextTokenizer(BpeTokenizer tokenizer, int vocabSize, string name, string sha256)
+    private BpeTextTokenizer(BpeTokenizer tokenizer, int vocabSize, string name, string sha256, string directory)
     {
         this.tokenizer = tokenizer;
         VocabSize = vocabSize;
         Name = name;
         Sha256 = sha256;
+        Directory = directory;
     }
+
+    /// <summary>The folder of vocab.json and merges.txt it was loaded from.</summary>
+    public string Directory { get; }
 
     /// <inheritdoc />
     public int VocabSize { get; }
@@ -69,7 +73,7 @@ public sealed class BpeTextTokenizer : ITokenizer
         }
 
         var size = tokenizer.Vocabulary.Count;
-        return new BpeTextTokenizer(tokenizer, size, $"bpe-{size}-{hash[..8]}", hash);
+        return new BpeTextTokenizer(tokenizer, size, $"bpe-{size}-{hash[..8]}", hash, Path.GetFullPath(directory));
     }
 
     /// <inheritdoc />
