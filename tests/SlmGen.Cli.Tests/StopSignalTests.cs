@@ -22,7 +22,7 @@ public sealed class UninterruptedRun : IDisposable
         head: tied
         """;
 
-    public const long Steps = 3000;
+    public const long Steps = 1500;
 
     public UninterruptedRun()
     {
@@ -83,7 +83,7 @@ public sealed class StopSignalTests : IClassFixture<UninterruptedRun>
         using (var run = SlmGenProcess.Start(whole.Folder.Path, whole.TrainArgs(runDir)))
         {
             run.WaitUntil(() => File.Exists(metrics) && File.ReadAllText(metrics).Contains("\"train\""), TimeSpan.FromMinutes(1), "the first logged step");
-            System.Threading.Thread.Sleep(new Random(seed).Next(0, 1500)); // a random moment of the run
+            System.Threading.Thread.Sleep(new Random(seed).Next(0, 800)); // a random moment of the run
             run.Signal(signal);
             run.WaitForExit(TimeSpan.FromSeconds(30));
             Assert.True(run.ExitCode == StopSignals.InterruptedExitCode, run.ToString());
@@ -173,17 +173,23 @@ public sealed class StopSignalTests : IClassFixture<UninterruptedRun>
     public void A_run_directory_has_one_writer()
     {
         var runDir = Path.Combine(whole.Folder.Path, "owned");
-        using var first = SlmGenProcess.Start(whole.Folder.Path, whole.TrainArgs(runDir));
-        first.WaitUntil(() => File.Exists(Path.Combine(runDir, RunLog.MetricsFile)), TimeSpan.FromMinutes(1), "the first run's start");
-        using var second = SlmGenProcess.Run(whole.Folder.Path, TimeSpan.FromMinutes(1), whole.TrainArgs(runDir));
-        Assert.Equal(2, second.ExitCode);
+        var metrics = Path.Combine(runDir, RunLog.MetricsFile);
+        string[] Long(params string[] extra) => new[] { "train", whole.SpecPath, "--data", "shakespeare-char", "--steps", "1000000", "--batch", "8", "--eval-every", "1000000", "--device", "cpu", "--run-dir", runDir }.Concat(extra).ToArray();
+        using var first = SlmGenProcess.Start(whole.Folder.Path, Long());
+        first.WaitUntil(() => File.Exists(metrics) && File.ReadAllText(metrics).Contains("\"train\""), TimeSpan.FromMinutes(1), "the first run's first steps");
+        using var second = SlmGenProcess.Run(whole.Folder.Path, TimeSpan.FromMinutes(1), Long());
+        Assert.True(second.ExitCode == 2, second.ToString());
         Assert.StartsWith($"error: {runDir} is in use by another training run", second.Stderr);
+        Assert.False(first.HasExited);
         first.Signal(SlmGenProcess.SIGTERM);
         first.WaitForExit(TimeSpan.FromSeconds(30));
         Assert.Equal(StopSignals.InterruptedExitCode, first.ExitCode);
 
-        // The lock goes with its holder: the next run resumes.
-        using var third = SlmGenProcess.Run(whole.Folder.Path, TimeSpan.FromMinutes(3), whole.TrainArgs(runDir, "--resume"));
-        Assert.True(third.ExitCode == 0, third.ToString());
+        // The lock goes with its holder: the next run takes the directory and resumes.
+        using var third = SlmGenProcess.Start(whole.Folder.Path, Long("--resume"));
+        third.WaitUntil(() => third.Stdout.Split("resumed from").Skip(1).Any(after => after.Contains("\nstep ")), TimeSpan.FromMinutes(1), "steps after the resume");
+        third.Signal(SlmGenProcess.SIGTERM);
+        third.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.True(third.ExitCode == StopSignals.InterruptedExitCode, third.ToString());
     }
 }

@@ -18,7 +18,7 @@ public sealed class SweepStopTests
             base: ../specs/tiny.yaml
             grid:
               embedding: [32, 48]
-            train: { data: ../corpus/text.txt, steps: 4000, batch: 8, eval_every: 100000, eval_batches: 2, eval_tokens: 2000, device: cpu }
+            train: { data: ../corpus/text.txt, steps: 2000, batch: 8, eval_every: 100000, eval_batches: 2, eval_tokens: 2000, device: cpu }
             out: ../out
             """);
 
@@ -38,7 +38,7 @@ public sealed class SweepStopTests
         var saved = runs.Select(r => Checkpoint.ReadState(Path.Combine(r, "last.ckpt")).Step).ToArray();
         foreach (var (run, step) in runs.Zip(saved))
         {
-            Assert.InRange(step, 10, 3999);
+            Assert.InRange(step, 10, 1999);
             Assert.False(File.Exists(Path.Combine(run, "result.json")));
             Assert.Contains("SIGTERM received", File.ReadAllText(Path.Combine(run, "train.log")));
         }
@@ -52,7 +52,7 @@ public sealed class SweepStopTests
         {
             Assert.True(File.Exists(Path.Combine(run, "result.json")));
             Assert.Contains($"at step {step:N0}", File.ReadAllText(Path.Combine(run, "train.log")));
-            Assert.Equal(4000, Checkpoint.ReadState(Path.Combine(run, "last.ckpt")).Step);
+            Assert.Equal(2000, Checkpoint.ReadState(Path.Combine(run, "last.ckpt")).Step);
         }
     }
 }

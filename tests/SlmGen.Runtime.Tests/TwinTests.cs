@@ -20,6 +20,40 @@ public class TwinTests
 {
     private static string TempDir() => Directory.CreateTempSubdirectory("slmgen-twin-").FullName;
 
+    [Fact]
+    public void The_hugging_face_form_carries_the_tokenizer_and_names_no_made_up_special_ids()
+    {
+        var data = SlmGen.Data.Corpora.TinyShakespeare(SlmGen.Data.CharSplit.NanoGpt);
+        using var model = new SlmGen.Samples.TinyShakespeare.ShakespeareGpt();
+        var dir = TempDir();
+        var result = model.ExportPyTorch(dir, tokenizer: data.Tokenizer);
+        Assert.NotNull(result.HuggingFace);
+        Assert.Null(result.TokenizerSkipped);
+        using var tokenizer = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.HuggingFace!, "tokenizer.json")));
+        var vocab = tokenizer.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject().ToList();
+        Assert.Equal(data.VocabSize, vocab.Count);
+        Assert.All(vocab, v => Assert.Equal(data.Tokenizer.Encode(v.Name).Single(), v.Value.GetInt32()));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.HuggingFace!, "config.json")));
+        Assert.Equal(JsonValueKind.Null, config.RootElement.GetProperty("eos_token_id").ValueKind); // characters have no end-of-text token: not 0
+        using var generation = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.HuggingFace!, "generation_config.json")));
+        Assert.Equal(model.Context, generation.RootElement.GetProperty("max_length").GetInt32());
+
+        // Without a tokenizer the export says why there are no tokenizer files.
+        Assert.Contains("no tokenizer", model.ExportPyTorch(TempDir()).TokenizerSkipped);
+
+        // Words: the end-of-line word is the end of text; a BPE folder: its files and <|endoftext|>.
+        var words = SlmGen.Data.Corpora.PennTreebank().Tokenizer;
+        var special = HuggingFaceTokenizer.Write(words, TempDir(), 35);
+        Assert.Equal(words.Encode("a\nb")[1], special.Eos);
+        var bpeFolder = Path.Combine(SlmGen.Data.DataFiles.Root(), "tokenizers", "bpe-wikitext2-1024");
+        var bpe = SlmGen.Data.Tokenizers.BpeTextTokenizer.Load(bpeFolder);
+        var bpeDir = TempDir();
+        HuggingFaceTokenizer.Write(bpe, bpeDir, 128);
+        Assert.Equal(File.ReadAllText(Path.Combine(bpeFolder, "merges.txt")), File.ReadAllText(Path.Combine(bpeDir, "merges.txt")));
+        using var bpeJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(bpeDir, "tokenizer.json")));
+        Assert.Equal(bpe.VocabSize, bpeJson.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject().Count());
+    }
+
     private static IEnumerable<ModelDescriptor> AllModels() =>
         new[] { typeof(BabyGpt).Assembly, typeof(SlmGen.Samples.TinyShakespeare.ShakespeareGpt).Assembly, typeof(SlmGen.Samples.Bench.BenchGpt).Assembly, typeof(SlmGen.Samples.Twins.MobileLlm125M).Assembly }
             .SelectMany(ModelCatalog.For);
