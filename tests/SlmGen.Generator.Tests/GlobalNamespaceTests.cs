@@ -82,5 +82,10 @@ public class GlobalNamespaceTests
         var module = run.Model("Test.Models.Deep");
         Assert.Equal(1, module.Split("new global::SlmGen.Layers.TransformerBlock(").Length - 1);
         Assert.True(module.Length < blocks * 20, $"{module.Length:N0} characters for {blocks:N0} blocks");
+
+        // The cost rows are summed over the blocks (exact totals), not three rows a block.
+        var costs = run.Costs("Test.Models.Deep");
+        Assert.DoesNotContain("blocks[", costs);
+        Assert.Contains("ParameterCount = 28_640_512L;", costs); // 20,000 × (1,088 attention + 280 FFN + 64 norms) + 512 embedding
     }
 }

@@ -127,6 +127,9 @@ internal static class CostModel
     /// A stack's attention, FFN, norms and LoRA adapters: one row each for a uniform stack (its blocks × their
     /// applications), one row each per block when the blocks differ (layer-wise allocation).
     /// </summary>
+    /// <summary>Varying stacks of at most this many blocks get a row per block and part; longer ones a row per part.</summary>
+    public const int DetailedBlocks = 64;
+
     private static IEnumerable<ComponentCosts> Stack(ModelPlan plan, int index, StackStep stack, long t, long runs)
     {
         if (stack.IsUniform)
@@ -136,7 +139,7 @@ internal static class CostModel
                 yield return c;
             }
         }
-        else
+        else if (stack.Blocks <= DetailedBlocks)
         {
             for (var i = 0; i < stack.Blocks; i++)
             {
@@ -144,6 +147,44 @@ internal static class CostModel
                 {
                     yield return c;
                 }
+            }
+        }
+        else
+        {
+            // A long stack of varying blocks: one row per part summed over the blocks (exact totals), so the cost
+            // report and the generated constants do not grow by three rows a block.
+            var rows = new List<ComponentCosts>();
+            for (var i = 0; i < stack.Blocks; i++)
+            {
+                var k = 0;
+                foreach (var c in Blocks(plan, index, stack, stack.Field, stack.Shape(i), 1, t, runs))
+                {
+                    if (k == rows.Count)
+                    {
+                        rows.Add(c with { Description = c.Description + $" (summed over {stack.Blocks:N0} blocks of varying shape)" });
+                    }
+                    else
+                    {
+                        var r = rows[k];
+                        rows[k] = checked(r with
+                        {
+                            Parameters = r.Parameters + c.Parameters,
+                            ForwardFlopsPerToken = r.ForwardFlopsPerToken + c.ForwardFlopsPerToken,
+                            TrainingFlopsPerToken = r.TrainingFlopsPerToken + c.TrainingFlopsPerToken,
+                            AttentionScoreFlopsPerToken = r.AttentionScoreFlopsPerToken + c.AttentionScoreFlopsPerToken,
+                            ActivationElementsPerSequence = r.ActivationElementsPerSequence + c.ActivationElementsPerSequence,
+                            KvCacheElementsPerToken = r.KvCacheElementsPerToken + c.KvCacheElementsPerToken,
+                            WeightBytes = r.WeightBytes + c.WeightBytes,
+                        });
+                    }
+
+                    k++;
+                }
+            }
+
+            foreach (var r in rows)
+            {
+                yield return r;
             }
         }
 
