@@ -68,7 +68,7 @@ public sealed class SweepHostileTests : IDisposable
 
     [Theory]
     [InlineData("train: { data: shakespeare-char, steps: -5 }", "'steps' must be a whole number of at least 1")]
-    [InlineData("train: { data: shakespeare-char, steps: 2, lr: abc }", "'lr' must be a positive number")]
+    [InlineData("train: { data: shakespeare-char, steps: 2, lr: abc }", "'lr' must be a number above 0")]
     [InlineData("train: { data: shakespeare-char, steps: 2, fp32: yes-please }", "'fp32' must be true or false")]
     [InlineData("train: { data: no-such-corpus.txt, steps: 2 }", "no-such-corpus.txt")]
     public void Bad_training_values_in_a_template_are_refused_at_their_line_before_any_child_starts(string train, string expected)

@@ -312,7 +312,7 @@ public static class SweepCommand
                 var args = new List<string> { "train", p.Spec, "--run-dir", run.Dir, "--result", Path.Combine(run.Dir, "result.json") };
                 foreach (var (key, value) in p.Train.Where(a => a.Key is not "run_dir" and not "flops" and not "min_steps"))
                 {
-                    if (key is "fp32" or "test" or "cuda_graphs")
+                    if (TrainSettings.Find(key)?.Kind == SettingKind.Switch)
                     {
                         if (value is "true")
                         {

@@ -19,14 +19,14 @@ public sealed record SweepAxis(IReadOnlyList<string> Fields, IReadOnlyList<IRead
 /// </summary>
 public sealed class SweepTemplate
 {
-    /// <summary>Training options a template may set (the train command's, snake_case) and the sweep's own two.</summary>
-    public static readonly IReadOnlySet<string> TrainKeys = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "data", "tokenizer", "steps", "batch", "lr", "min_lr", "warmup", "eval_every", "eval_batches", "weight_decay", "clip",
-        "device", "fp32", "loss_chunk", "test", "eval_tokens", "cuda_graphs",
-        "flops",     // equal exact training FLOPs: each point's steps = flops / (its training FLOPs per step)
-        "min_steps", // with flops: a design that cannot take this many steps within them is over the experiment's budget
-    };
+    /// <summary>Training options a template may set: the train command's settings (<see cref="TrainSettings"/>) that a point may set, and the sweep's own two.</summary>
+    public static readonly IReadOnlySet<string> TrainKeys = new HashSet<string>(
+        TrainSettings.All.Where(s => s.InSweeps).Select(s => s.Key).Concat(new[]
+        {
+            "flops",     // equal exact training FLOPs: each point's steps = flops / (its training FLOPs per step)
+            "min_steps", // with flops: a design that cannot take this many steps within them is over the experiment's budget
+        }),
+        StringComparer.Ordinal);
 
     private static readonly string[] TopKeys = { "base", "grid", "budget", "train", "seeds", "out" };
 
@@ -325,24 +325,10 @@ public sealed class SweepTemplate
             throw new CliException($"{at}: '{key}' must be a number of at least 1 (got {text}).");
         }
 
-        // The train command's own rules, checked here so that no child process is started with a value it refuses.
-        static bool Whole(string t, long min, out long v) => long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v) && v >= min && v <= int.MaxValue;
-        static bool Real(string t, bool positive) => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && (positive ? d > 0 : d >= 0);
-        var problem = key switch
+        // The train command's own rules (one declaration: TrainSettings), checked here so that no child process is started with a value it refuses.
+        if (TrainSettings.Find(key) is { } setting && setting.Problem(text) is { } rule)
         {
-            "steps" when !(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var st) && st >= 1) => "a whole number of at least 1",
-            "batch" or "eval_every" or "eval_batches" when !Whole(text, 1, out _) => "a whole number of at least 1",
-            "warmup" or "loss_chunk" when !Whole(text, 0, out _) => "a whole number of 0 or more",
-            "eval_tokens" when !Whole(text, 2, out _) => "a whole number of at least 2",
-            "lr" when !Real(text, positive: true) => "a positive number",
-            "min_lr" or "weight_decay" or "clip" when !Real(text, positive: false) => "a number of 0 or more",
-            "fp32" or "test" or "cuda_graphs" when text is not ("true" or "false") => "true or false",
-            "device" when !(text is "auto" or "cpu" or "cuda" || (text.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(text[5..], NumberStyles.None, CultureInfo.InvariantCulture, out _))) => "auto, cpu, cuda or cuda:N",
-            _ => null,
-        };
-        if (problem is not null)
-        {
-            throw new CliException($"{at}: training option '{key}' must be {problem} (got {text}).");
+            throw new CliException($"{at}: training option '{key}' must be {rule} (got {text}).");
         }
 
         return text;

@@ -2,54 +2,69 @@ using System;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Threading;
 using SlmGen.Data;
 using SlmGen.Training;
 using TorchSharp;
 using Spectre.Console;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using YamlDotNet.RepresentationModel;
 
 namespace SlmGen.Cli.Commands;
 
-/// <summary>A run configuration file: the train command's options as YAML keys (snake_case); flags given on the command line win.</summary>
-public sealed class RunConfig
+/// <summary>A run configuration file: training settings (<see cref="TrainSettings"/>) as YAML keys; flags given on the command line win.</summary>
+public static class RunConfig
 {
-    public string? Data { get; set; }
-    public string? Tokenizer { get; set; }
-    public long? Steps { get; set; }
-    public int? Batch { get; set; }
-    public double? Lr { get; set; }
-    public double? MinLr { get; set; }
-    public int? Warmup { get; set; }
-    public int? EvalEvery { get; set; }
-    public int? EvalBatches { get; set; }
-    public double? WeightDecay { get; set; }
-    public double? Clip { get; set; }
-    public long? Seed { get; set; }
-    public string? Device { get; set; }
-    public string? RunDir { get; set; }
-    public bool? Fp32 { get; set; }
-    public int? LossChunk { get; set; }
-    public bool? Test { get; set; }
-    public int? EvalTokens { get; set; }
-    public bool? CudaGraphs { get; set; }
-    public string? CheckpointEvery { get; set; }
-
-    /// <summary>Reads a run configuration; an unknown key or a wrong type is an error at its line and column.</summary>
-    public static RunConfig Load(string path)
+    /// <summary>Reads a run configuration; an unknown key or a value against its setting's rule is an error at its line and column.</summary>
+    public static IReadOnlyDictionary<string, string> Load(string path)
     {
         var text = Cli.ReadText(path, "run configuration", SlmGen.Data.InputFile.SpecLimit);
+        var stream = new YamlStream();
         try
         {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
-            return deserializer.Deserialize<RunConfig>(text) ?? new RunConfig();
+            stream.Load(new StringReader(text));
         }
         catch (YamlException e)
         {
             throw new CliException($"{path}({e.Start.Line},{e.Start.Column}): {(e.InnerException ?? e).Message}");
         }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            return values;
+        }
+
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode map)
+        {
+            throw new CliException($"{path}: a run configuration is one YAML mapping of training settings ({TrainSettings.Keys()}).");
+        }
+
+        foreach (var (k, v) in map.Children)
+        {
+            var at = $"{path}({k.Start.Line},{k.Start.Column})";
+            var key = (k as YamlScalarNode)?.Value ?? string.Empty;
+            var setting = TrainSettings.Find(key) ?? throw new CliException($"{at}: unknown key '{key}'{Suggest(key)}; a run configuration takes {TrainSettings.Keys()}.");
+            if (v is not YamlScalarNode { Value: { } value } || setting.Problem(value) is not null)
+            {
+                throw new CliException($"{path}({v.Start.Line},{v.Start.Column}): '{key}' must be {setting.Rule} (got {(v as YamlScalarNode)?.Value ?? "a " + v.NodeType.ToString().ToLowerInvariant()}).");
+            }
+
+            if (!values.TryAdd(key, value))
+            {
+                throw new CliException($"{at}: '{key}' is given twice.");
+            }
+        }
+
+        return values;
+    }
+
+    private static string Suggest(string key)
+    {
+        var close = TrainSettings.All.Select(s => s.Key).FirstOrDefault(k => k.Replace("_", string.Empty, StringComparison.Ordinal) == key.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal).ToLowerInvariant());
+        return close is null ? string.Empty : $" (did you mean '{close}'?)";
     }
 }
 
@@ -59,72 +74,70 @@ public static class TrainCommand
     public static Command Create()
     {
         var spec = new Argument<string>("spec") { Description = "the model's YAML spec" };
-        var config = new Option<string?>("--config") { Description = "a YAML run configuration (keys: data, tokenizer, steps, batch, lr, min_lr, warmup, eval_every, eval_batches, weight_decay, clip, seed, device, run_dir, fp32, loss_chunk, test, eval_tokens, cuda_graphs, checkpoint_every); flags win" };
-        var data = new Option<string?>("--data") { Description = "shakespeare-char, shakespeare-study, ptb, wikitext2, or a UTF-8 text file (characters, 90/10 split)" };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "chars, bytes, words, gpt2, cl100k or bpe:DIR (default: the corpus's own: characters or words); the spec's vocab must equal its vocabulary" };
-        var steps = new Option<long?>("--steps") { Description = "optimizer steps (default 1000)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var batch = new Option<int?>("--batch") { Description = "windows per step (default 32)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var lr = new Option<double?>("--lr") { Description = "peak learning rate (default 1e-3)" }.Check(v => v is null || (double.IsFinite(v.Value) && v > 0), "must be a positive number");
-        var minLr = new Option<double?>("--min-lr") { Description = "floor of the cosine decay (default lr/10)" }.Check(v => v is null || (double.IsFinite(v.Value) && v >= 0), "must be 0 or more");
-        var warmup = new Option<int?>("--warmup") { Description = "warm-up steps (default 100, at most a tenth of the steps)" }.Check(v => v is null or >= 0, "must be 0 or more");
-        var evalEvery = new Option<int?>("--eval-every") { Description = "evaluate every N steps (default 250)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var evalBatches = new Option<int?>("--eval-batches") { Description = "random validation batches per evaluation (default 20)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var weightDecay = new Option<double?>("--weight-decay") { Description = "AdamW weight decay on matrices (default 0.1)" }.Check(v => v is null || (double.IsFinite(v.Value) && v >= 0), "must be 0 or more");
-        var clip = new Option<double?>("--clip") { Description = "gradient-norm clip, 0 = off (default 1)" }.Check(v => v is null || (double.IsFinite(v.Value) && v >= 0), "must be 0 or more");
-        var seed = new Option<long?>("--seed") { Description = "seed of weights, dropout and batches (default 1337)" };
-        var device = new Option<string?>("--device") { Description = "auto (CUDA when available), cpu or cuda (default auto)" };
-        var runDir = new Option<string?>("--run-dir") { Description = "checkpoints (last.ckpt, best.ckpt), metrics.jsonl, TensorBoard events (default runs/<model>)" };
-        var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute over fp32 master weights)" };
+        var config = new Option<string?>("--config") { Description = $"a YAML run configuration with these keys: {TrainSettings.Keys()}; flags win" };
         var resume = new Option<bool>("--resume") { Description = "continue from <run-dir>/last.ckpt" };
         var otherData = new Option<bool>("--resume-other-data") { Description = "with --resume: continue on other data than the checkpoint's (recorded in the run log)" };
         var changedOptions = new Option<bool>("--resume-changed-options") { Description = "with --resume: continue with other options than the checkpoint's (recorded in the run log)" };
-        var lossChunk = new Option<int?>("--loss-chunk") { Description = "compute the loss this many positions at a time, so the full logits never exist (0 = off)" }.Check(v => v is null or >= 0, "must be 0 or more");
         var resultFile = new Option<string?>("--result") { Description = "also write the result (validation NLL, steps, time, tokens/s, costs) to this JSON file" };
-        var test = new Option<bool>("--test") { Description = "also evaluate the whole test split at the end (bits per token, character and byte; in the result)" };
-        var cudaGraphs = new Option<bool>("--cuda-graphs") { Description = "capture the training step as one CUDA graph (needs CUDA and libslmgen_native, see docs/backends.md; otherwise eager, with the reason in the log)" };
-        var checkpointEvery = new Option<string?>("--checkpoint-every") { Description = "also write last.ckpt when this much wall-clock time has passed since the last one: 90s, 10m, 2h, or off (default 10m)" }
-            .Check(v => v is null || Durations.TryParse(v, out _), "must be a duration such as 90s, 10m or 2h, or off");
-        var evalTokens = new Option<int?>("--eval-tokens") { Description = "score only the first N tokens of each split in the final evaluation (default: all)" }.Check(v => v is null or >= 2, "must be at least 2");
-        var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.")
+        var settings = TrainSettings.All.ToDictionary(s => s.Key, s => s.CreateOption(), StringComparer.Ordinal);
+        var command = new Command("train", "Train the model of a spec (the generated TorchSharp module), with checkpoints, metrics and progress.") { spec, config };
+        foreach (var option in settings.Values)
         {
-            spec, config, data, tokenizer, steps, batch, lr, minLr, warmup, evalEvery, evalBatches, weightDecay, clip, seed, device, runDir, fp32, resume, otherData, changedOptions, resultFile, lossChunk, test, evalTokens, cudaGraphs, checkpointEvery,
-        };
+            command.Options.Add(option);
+        }
+
+        foreach (var option in new Option[] { resume, otherData, changedOptions, resultFile })
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(r =>
         {
-            var c = r.GetValue(config) is { } path ? RunConfig.Load(path) : new RunConfig();
+            var fromConfig = r.GetValue(config) is { } path ? RunConfig.Load(path) : new Dictionary<string, string>();
+
+            // A flag given wins, then the run configuration, then the setting's default.
+            string? Value(string key) => settings[key] switch
+            {
+                Option<bool> flag when r.GetValue(flag) => "true",
+                Option<string?> option when r.GetValue(option) is { } given => given,
+                _ => fromConfig.GetValueOrDefault(key) ?? TrainSettings.Find(key)!.Default,
+            };
+
             return Run(
                 r.GetValue(spec)!,
-                r.GetValue(data) ?? c.Data ?? throw new CliException("train needs --data (or data: in --config)."),
-                r.GetValue(tokenizer) ?? c.Tokenizer,
-                r.GetValue(steps) ?? c.Steps ?? 1000,
-                r.GetValue(batch) ?? c.Batch ?? 32,
-                r.GetValue(lr) ?? c.Lr ?? 1e-3,
-                r.GetValue(minLr) ?? c.MinLr,
-                r.GetValue(warmup) ?? c.Warmup,
-                r.GetValue(evalEvery) ?? c.EvalEvery ?? 250,
-                r.GetValue(evalBatches) ?? c.EvalBatches ?? 20,
-                r.GetValue(weightDecay) ?? c.WeightDecay ?? 0.1,
-                r.GetValue(clip) ?? c.Clip ?? 1.0,
-                r.GetValue(seed) ?? c.Seed ?? 1337,
-                r.GetValue(device) ?? c.Device ?? "auto",
-                r.GetValue(runDir) ?? c.RunDir,
-                r.GetValue(fp32) || (c.Fp32 ?? false),
+                Value,
                 r.GetValue(resume),
                 (r.GetValue(otherData) ? ResumeOverrides.OtherData : 0) | (r.GetValue(changedOptions) ? ResumeOverrides.ChangedOptions : 0),
-                r.GetValue(resultFile),
-                r.GetValue(lossChunk) ?? c.LossChunk ?? 0,
-                r.GetValue(test) || (c.Test ?? false),
-                r.GetValue(evalTokens) ?? c.EvalTokens,
-                r.GetValue(cudaGraphs) || (c.CudaGraphs ?? false),
-                Durations.Parse(r.GetValue(checkpointEvery) ?? c.CheckpointEvery ?? "10m", "checkpoint_every"));
+                r.GetValue(resultFile));
         });
         return command;
     }
 
-    private static int Run(string spec, string dataName, string? tokenizerName, long steps, int batch, double lr, double? minLr, int? warmup, int evalEvery, int evalBatches,
-        double weightDecay, double clip, long seed, string deviceName, string? runDir, bool fp32, bool resume, ResumeOverrides overrides, string? resultFile, int lossChunk, bool test, int? evalTokens, bool cudaGraphs, TimeSpan? checkpointEvery)
+    private static int Run(string spec, Func<string, string?> value, bool resume, ResumeOverrides overrides, string? resultFile)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
+        long Whole(string key) => long.Parse(value(key)!, CultureInfo.InvariantCulture);
+        long? OptionalWhole(string key) => value(key) is { } v ? long.Parse(v, CultureInfo.InvariantCulture) : null;
+        double Number(string key) => double.Parse(value(key)!, CultureInfo.InvariantCulture);
+        var dataName = value("data") ?? throw new CliException("train needs --data (or data: in --config).");
+        var tokenizerName = value("tokenizer");
+        var steps = Whole("steps");
+        var batch = (int)Whole("batch");
+        var lr = Number("lr");
+        double? minLr = value("min_lr") is { } m ? double.Parse(m, CultureInfo.InvariantCulture) : null;
+        var warmup = (int?)OptionalWhole("warmup");
+        var evalEvery = (int)Whole("eval_every");
+        var evalBatches = (int)Whole("eval_batches");
+        var seed = Whole("seed");
+        var deviceName = value("device")!;
+        var runDir = value("run_dir");
+        var fp32 = value("fp32") == "true";
+        var lossChunk = (int)Whole("loss_chunk");
+        var test = value("test") == "true";
+        var evalTokens = (int?)OptionalWhole("eval_tokens");
+        var cudaGraphs = value("cuda_graphs") == "true";
+        var checkpointEvery = Durations.Parse(value("checkpoint_every")!, "checkpoint_every");
+        var optimizer = new AdamWSettings(Beta1: Number("beta1"), Beta2: Number("beta2"), WeightDecay: Number("weight_decay"), GradientClip: Number("clip"));
         Cli.EnsureReadable(spec, "spec");
         Cli.EnsureDataExists(dataName);
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
@@ -159,7 +172,7 @@ public static class TrainCommand
             LearningRate = lr,
             MinLearningRate = minLr ?? lr / 10,
             WarmupSteps = warmup ?? (int)Math.Min(100, (steps / 10) + 1),
-            Optimizer = new AdamWSettings(Beta1: 0.9, Beta2: 0.99, WeightDecay: weightDecay, GradientClip: clip),
+            Optimizer = optimizer,
             EvalEvery = evalEvery,
             Validation = EvalProtocol.RandomBatches(evalBatches),
             Seed = seed,
