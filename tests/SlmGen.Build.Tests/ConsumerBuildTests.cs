@@ -249,7 +249,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         Assert.Contains("error: no-such-spec.yaml: no such spec file.", bad.Output);
         var badOption = Workspace.Run(slmgen, "train specs/tiny-gpt.yaml --data data/input.txt --steps 0", project);
         Assert.NotEqual(0, badOption.Code);
-        Assert.Contains("--steps must be at least 1", badOption.Output);
+        Assert.Contains("--steps must be a whole number of at least 1", badOption.Output);
     }
 
     [Fact]

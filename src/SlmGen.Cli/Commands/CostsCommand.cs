@@ -20,13 +20,14 @@ public static class CostsCommand
         var json = new Option<bool>("--json") { Description = "print the cost report as JSON (the generator's slmgen-costs.json) instead of tables" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "with --data: also give the costs per character and per byte, for this tokenizer's compression (chars, bytes, words, gpt2, cl100k, bpe:DIR)" };
         var data = new Option<string?>("--data") { Description = "with --tokenizer: the corpus whose training split measures the compression" };
-        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data };
+        var batch = new Option<int?>("--batch") { Description = "also predict the peak memory of an fp32 training step of this many sequences (SlmGen.TrainingMemory; with --json: trainingPeakBytes in each model)" }.Check(v => v is null or >= 1, "must be at least 1");
+        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch };
         command.SetAction(result =>
         {
             var text = result.GetValue(tokenizer) is { } t
                 ? Compression(t, result.GetValue(data) ?? throw new CliException("--tokenizer needs --data (the corpus that measures its compression)."))
                 : null;
-            return Run(result.GetValue(inputs)!, result.GetValue(json), text);
+            return Run(result.GetValue(inputs)!, result.GetValue(json), text, result.GetValue(batch));
         });
         return command;
     }
@@ -39,7 +40,11 @@ public static class CostsCommand
         return new SlmGen.Data.Tokenizers.TokenizerStats(tokenizer, corpus + " (training split)", train.Length, System.Text.Encoding.UTF8.GetByteCount(train), dataset.Train.Length);
     }
 
-    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text)
+    /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
+    private static long PeakBytes(JsonElement m, int batch) => TrainingMemory.PeakBytes(
+        m.GetProperty("parameters").GetInt64(), m.GetProperty("activationBytesPerSequenceFp32").GetInt64(), m.GetProperty("logitsBytesPerSequenceFp32").GetInt64(), batch);
+
+    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch)
     {
         string report;
         IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
@@ -56,6 +61,19 @@ public static class CostsCommand
 
         if (json)
         {
+            if (batch is { } b)
+            {
+                var node = System.Text.Json.Nodes.JsonNode.Parse(report)!;
+                using var parsed = JsonDocument.Parse(report);
+                var models = parsed.RootElement.GetProperty("models").EnumerateArray().ToList();
+                for (var i = 0; i < models.Count; i++)
+                {
+                    node["models"]![i]!["trainingPeakBytes"] = new System.Text.Json.Nodes.JsonObject { ["batch"] = b, ["bytes"] = PeakBytes(models[i], b), ["what"] = "prediction: fp32 step, torch.optim.AdamW" };
+                }
+
+                report = node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+            }
+
             Console.WriteLine(report);
             return 0;
         }
@@ -70,6 +88,12 @@ public static class CostsCommand
         foreach (var model in doc.RootElement.GetProperty("models").EnumerateArray())
         {
             over |= Print(model);
+            if (batch is { } b)
+            {
+                AnsiConsole.MarkupLine($"training step at batch {b:N0}: peak memory ≈ {Bytes(PeakBytes(model, b))} (a prediction for an fp32 step with AdamW: docs/costs.md, \"Memory\")");
+                AnsiConsole.WriteLine();
+            }
+
             if (text is not null)
             {
                 PrintText(model, text);
