@@ -153,7 +153,7 @@ public static class Cli
         given ?? model.Tokenizer switch
         {
             null => null,
-            "chars" or "char" or "bytes" or "words" or "gpt2" or "cl100k" => model.Tokenizer,
+            var name when TokenizerSpec.IsName(name) => model.Tokenizer,
             var folder when folder.StartsWith("bpe:", StringComparison.Ordinal) => "bpe:" + Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, folder[4..]),
             var folder => "bpe:" + Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, folder),
         };

@@ -29,7 +29,9 @@ public static class ExportCommand
             var tokenizerName = Cli.Tokenizer(r.GetValue(tokenizerOption), model, r.GetValue(spec)!);
             SlmGen.Data.ITokenizer? tokenizer = r.GetValue(data) is { } dataName
                 ? Cli.Data(dataName, tokenizerName).Tokenizer
-                : tokenizerName is { } declared && declared != "chars" && declared != "char" && declared != "words" ? SlmGen.Data.Tokenizers.TokenizerSpec.Parse(declared).Create((string.Empty, string.Empty, string.Empty)) : null;
+                : tokenizerName is { } declared && SlmGen.Data.Tokenizers.TokenizerSpec.Parse(declared) is { Kind: not ("chars" or "words") } fixedVocabulary
+                    ? fixedVocabulary.Create((string.Empty, string.Empty, string.Empty)) // bytes, gpt2, cl100k, a BPE folder: no text needed
+                    : null;
             var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.Directory)}: model.py, config.json, model.safetensors");
             AnsiConsole.MarkupLine(result.HuggingFace is null ? $"no Hugging Face form: {Markup.Escape(result.HuggingFaceSkipped ?? string.Empty)}" : $"Hugging Face form: {Markup.Escape(result.HuggingFace)}");

@@ -37,7 +37,6 @@ namespace SlmGen.Cli.Commands;
 /// </remarks>
 public static class SweepCommand
 {
-    private static readonly HashSet<string> TokenizerNames = new(StringComparer.Ordinal) { "chars", "char", "bytes", "words", "gpt2", "cl100k" };
 
     public static Command Create()
     {
@@ -246,7 +245,7 @@ public static class SweepCommand
         {
             // The experiment's budget, checked by the build like any budget: the shortest run the experiment accepts
             // (min_steps windows of the context) must fit its FLOPs.
-            train.TryAdd("batch", "32");
+            train.TryAdd("batch", TrainSettings.Find("batch")!.Default!);
             train.TryAdd("min_steps", "100");
             var context = SweepTemplate.Scalar(spec, "context", template.BasePath) is { } c && long.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ctx) ? ctx : 1;
             var minTokens = long.Parse(train["min_steps"], CultureInfo.InvariantCulture) * long.Parse(train["batch"], CultureInfo.InvariantCulture) * context;
@@ -272,7 +271,7 @@ public static class SweepCommand
     /// <summary>A BPE folder named by the spec is relative to the file it came from; the point's spec lives elsewhere.</summary>
     private static void RebaseTokenizer(YamlMappingNode spec, string fromDir, string toDir)
     {
-        if (spec.Children.TryGetValue(new YamlScalarNode("tokenizer"), out var t) && t is YamlScalarNode { Value: { Length: > 0 } value } && !TokenizerNames.Contains(value))
+        if (spec.Children.TryGetValue(new YamlScalarNode("tokenizer"), out var t) && t is YamlScalarNode { Value: { Length: > 0 } value } && !SlmGen.Data.Tokenizers.TokenizerSpec.IsName(value))
         {
             var folder = value.StartsWith("bpe:", StringComparison.Ordinal) ? value[4..] : value;
             var full = Path.GetFullPath(Path.Combine(fromDir, folder));
@@ -371,7 +370,7 @@ public static class SweepCommand
         var timed = File.Exists(timingPath)
             ? File.ReadAllLines(timingPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()).ToHashSet()
             : new HashSet<string?>();
-        foreach (var group in points.Where(p => !timed.Contains(p.Name)).GroupBy(p => (Batch: p.Train.GetValueOrDefault("batch", "32"), Fp32: p.Train.GetValueOrDefault("fp32") == "true", Device: p.Train.GetValueOrDefault("device", "auto"))))
+        foreach (var group in points.Where(p => !timed.Contains(p.Name)).GroupBy(p => (Batch: p.Train.GetValueOrDefault("batch", TrainSettings.Find("batch")!.Default!), Fp32: p.Train.GetValueOrDefault("fp32") == "true", Device: p.Train.GetValueOrDefault("device", TrainSettings.Find("device")!.Default!))))
         {
             var args = new List<string> { "time" };
             args.AddRange(group.Select(p => p.Spec));

@@ -298,7 +298,7 @@ public sealed class SweepTemplate
             return System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, value));
         }
 
-        if (key == "tokenizer" && value is not ("chars" or "char" or "bytes" or "words" or "gpt2" or "cl100k"))
+        if (key == "tokenizer" && !SlmGen.Data.Tokenizers.TokenizerSpec.IsName(value))
         {
             var folder = value.StartsWith("bpe:", StringComparison.Ordinal) ? value[4..] : value;
             return "bpe:" + System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, folder));

@@ -15,6 +15,12 @@ namespace SlmGen.Data.Tokenizers;
 /// </summary>
 public sealed record TokenizerSpec(string Kind, string? Directory = null)
 {
+    /// <summary>The tokenizers known by name (every other name is a BPE folder): the one list the command line, sweeps and exports use.</summary>
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal) { "chars", "char", "bytes", "words", "gpt2", "cl100k" };
+
+    /// <summary>Whether <paramref name="text"/> names a built-in tokenizer rather than a BPE folder.</summary>
+    public static bool IsName(string text) => Names.Contains(text);
+
     /// <summary>Parses "chars", "bytes", "words", "gpt2", "cl100k", "bpe:DIR" or DIR.</summary>
     /// <exception cref="ArgumentException">None of those.</exception>
     public static TokenizerSpec Parse(string text) => text switch
