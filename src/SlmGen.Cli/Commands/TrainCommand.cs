@@ -46,7 +46,7 @@ public static class RunConfig
         {
             var at = $"{path}({k.Start.Line},{k.Start.Column})";
             var key = (k as YamlScalarNode)?.Value ?? string.Empty;
-            var setting = TrainSettings.Find(key) ?? throw new CliException($"{at}: unknown key '{key}'{Suggest(key)}; a run configuration takes {TrainSettings.Keys()}.");
+            var setting = TrainSettings.Find(key) ?? throw new CliException($"{at}: unknown key '{key}'{SlmGen.Generator.Parsing.Suggestions.DidYouMean(key, TrainSettings.All.Select(s => s.Key))}; a run configuration takes {TrainSettings.Keys()}.");
             if (v is not YamlScalarNode { Value: { } value } || setting.Problem(value) is not null)
             {
                 throw new CliException($"{path}({v.Start.Line},{v.Start.Column}): '{key}' must be {setting.Rule} (got {(v as YamlScalarNode)?.Value ?? "a " + v.NodeType.ToString().ToLowerInvariant()}).");
@@ -59,12 +59,6 @@ public static class RunConfig
         }
 
         return values;
-    }
-
-    private static string Suggest(string key)
-    {
-        var close = TrainSettings.All.Select(s => s.Key).FirstOrDefault(k => k.Replace("_", string.Empty, StringComparison.Ordinal) == key.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal).ToLowerInvariant());
-        return close is null ? string.Empty : $" (did you mean '{close}'?)";
     }
 }
 
