@@ -30,6 +30,12 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public abstract string Architecture { get; }
 
+    /// <summary>
+    /// The resolved plan, step by step (typed records shared with the generator: the same ones it computed the
+    /// costs from, and the ones the layers were built from). Exports switch on it.
+    /// </summary>
+    public abstract System.Collections.Generic.IReadOnlyList<PlanStep> Plan { get; }
+
     /// <summary>The vocabulary as declared, before pad_vocab_to rounded it up to <see cref="Vocab"/>.</summary>
     public virtual int DeclaredVocab => Vocab;
 
@@ -38,6 +44,28 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
 
     /// <summary>The token embedding's weight precision under quantisation-aware training (0 = full precision).</summary>
     public virtual int EmbeddingWeightBits => 0;
+
+    /// <summary>The KV cache set on this model (<see cref="SetKvCache"/>), or null: every forward pass reads whole windows.</summary>
+    public Generation.KvCache? KvCache { get; private set; }
+
+    /// <summary>The position of the first token of the next forward pass: the cached length with a KV cache, else 0.</summary>
+    public long StartPosition => KvCache?.Length ?? 0;
+
+    /// <summary>
+    /// Sets the KV cache of incremental decoding on the model and every attention layer in it (null removes it);
+    /// each forward pass is then announced with <see cref="Generation.KvCache.Activate"/> and takes only the new tokens.
+    /// </summary>
+    public void SetKvCache(Generation.KvCache? cache)
+    {
+        KvCache = cache;
+        foreach (var module in modules())
+        {
+            if (module is Layers.CausalSelfAttention attention)
+            {
+                attention.KvCache = cache;
+            }
+        }
+    }
 
     /// <summary>Context length (tokens per window).</summary>
     public int Context => Cost.Context;

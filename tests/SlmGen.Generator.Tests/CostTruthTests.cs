@@ -37,9 +37,21 @@ public class CostTruthTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Random_valid_designs_have_exactly_the_costs_TorchSharp_measures(int seed)
+    public void Random_valid_designs_have_exactly_the_costs_TorchSharp_measures(int seed) => Check(seed, recent: false);
+
+    /// <summary>
+    /// Seeds 8100–8101: the levers with the settings added since the PyTorch records (QK-norm), against TorchSharp's
+    /// modules and the runtime counter. Their PyTorch records are pending (no GPU machine was lent when they were
+    /// added): scripts/gpu/flops_twins.py takes the cost report that SLMGEN_TWIN_EXPORT writes, as for the others.
+    /// </summary>
+    [Theory]
+    [InlineData(8100)]
+    [InlineData(8101)]
+    public void Random_designs_with_the_recent_levers_have_exactly_the_costs_TorchSharp_measures(int seed) => Check(seed, recent: true);
+
+    private static void Check(int seed, bool recent)
     {
-        var designs = new RandomDesigns(seed, levers: seed >= 8000);
+        var designs = new RandomDesigns(seed, levers: seed >= 8000, recent: recent);
         var sources = new System.Text.StringBuilder("using SlmGen;\nnamespace Truth;\n");
         var specs = new System.Collections.Generic.List<(string, string)>();
         for (var i = 0; i < DesignsPerRound; i++)
@@ -90,6 +102,12 @@ public class CostTruthTests
             Assert.True(cost.ForwardFlopsPerWindow(lastPositionOnly: true) == last.ForwardFlops, $"{descriptor.Name}: last-position FLOPs\n{Describe(run, descriptor)}");
         }
 
+        if (recent)
+        {
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("QK-norm"))); // the recent levers were drawn
+            return;
+        }
+
         // The same designs were counted by PyTorch's FlopCounterMode on twins on the GPU machine
         // (results/flops-twins/): today's constants must be the ones PyTorch agreed with.
         var records = TwinRecords.Value;
@@ -134,7 +152,7 @@ public class CostTruthTests
         const long expected = (32_000L * 576) + (30L * ((576 * 576 * 2) + (576 * 192 * 2) + (3 * 576 * 1536) + (2 * 576))) + 576;
         Assert.Equal(124_635_456L, expected);
         Assert.Contains("public const long ParameterCount = 124_635_456L;", run.Costs("Test.Models.MobileLlm125M"));
-        Assert.Contains("kvHeads: 3", run.Model("Test.Models.MobileLlm125M"));
+        Assert.Contains("KvHeads: 3,", run.Costs("Test.Models.MobileLlm125M"));
         if (Environment.GetEnvironmentVariable("SLMGEN_TWIN_EXPORT") is { Length: > 0 } export)
         {
             using var image = new MemoryStream();

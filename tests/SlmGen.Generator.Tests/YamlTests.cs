@@ -83,7 +83,9 @@ public class YamlTests
         Assert.Equal(a, y.ModelAndCosts("Same.Placed"));
         Assert.Empty(y.CompileErrors);
         Assert.DoesNotContain("drop = global::TorchSharp.torch.nn.Dropout", a);                    // no dropout on the embeddings
-        Assert.Contains("dropout: 0.1, ffnDropout: 0.2, context: 32", a); // blocks: 0.1 on branches, 0.2 in the FFN
+        Assert.Contains("Dropout: 0.1, Context: 32", a);                   // blocks: 0.1 on the attention probabilities,
+        Assert.Contains("Activation: global::SlmGen.Act.Relu, Bias: true, Dropout: 0.2,", a); // 0.2 in the FFN,
+        Assert.Contains("ResidualDropout: 0.1),", a);                      // 0.1 on the residual branches
 
         // Left out, the embedding dropout is the model's, and there is no FFN dropout.
         var plain = GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[]
@@ -91,7 +93,7 @@ public class YamlTests
             ("/specs/placed.yaml", yaml.Replace("embedding_dropout: 0\n", string.Empty).Replace(", ffn_dropout: 0.2", string.Empty)),
         }).ModelAndCosts("Same.Placed");
         Assert.Contains("drop = global::TorchSharp.torch.nn.Dropout(0.1);", plain);
-        Assert.DoesNotContain("ffnDropout:", plain); // no such block argument (the architecture JSON lists every setting)
+        Assert.Contains("Bias: true, Dropout: 0.0, WeightBits", plain); // no FFN dropout
     }
 
     [Fact]
@@ -155,7 +157,7 @@ public class YamlTests
         var code = run.ModelAndCosts("Test.Models.Numbers");
         Assert.Contains("ContextLength = 128;", code);
         Assert.Contains("VocabularySize = 1000;", code);
-        Assert.Contains("ffnHidden: 160", code);
+        Assert.Contains("FeedForwardConfig(Hidden: 160,", code);
         Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
     }
 

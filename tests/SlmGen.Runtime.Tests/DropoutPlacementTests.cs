@@ -13,8 +13,9 @@ public class DropoutPlacementTests
     public void Ffn_dropout_acts_in_training_only_and_leaves_the_weights_alone()
     {
         torch.manual_seed(7);
-        using var withDropout = new FeedForward(16, 64, Act.Relu, bias: true, dropout: 0.5);
-        using var plain = new FeedForward(16, 64, Act.Relu, bias: true);
+        var config = new FeedForwardConfig(Hidden: 64, Activation: Act.Relu, Bias: true, Dropout: 0.5, WeightBits: 0);
+        using var withDropout = new FeedForward(16, config);
+        using var plain = new FeedForward(16, config with { Dropout = 0 });
         plain.load_state_dict(withDropout.state_dict());
         using var x = torch.randn(32, 16);
 

@@ -88,6 +88,7 @@ public class GenerationTests
             using var idx = randint(0, model.Vocab, new long[] { 2, t }, dtype: ScalarType.Int64);
             using var expected = model.Logits(idx, lastPositionOnly: false);
             using var cache = new KvCache(t);
+            model.SetKvCache(cache);
             var parts = new List<Tensor>();
             foreach (var (start, length) in new[] { (0L, 3L), (3L, 4L), (7L, 1L), (8L, t - 8) }.Where(p => p.Item2 > 0))
             {

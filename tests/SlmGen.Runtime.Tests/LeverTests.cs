@@ -31,8 +31,9 @@ public class LeverTests
         // k/v head for its group of 2 query heads.
         manual_seed(3);
         const int d = 16, heads = 4, kv = 2, hd = d / heads;
-        var gqa = new CausalSelfAttention(d, heads, packedQkv: false, bias: false, dropout: 0, context: 8, rope: true, kvHeads: kv);
-        var mha = new CausalSelfAttention(d, heads, packedQkv: false, bias: false, dropout: 0, context: 8, rope: true);
+        var mhaConfig = new AttentionConfig(Heads: heads, KvHeads: heads, HeadDim: hd, PackedQkv: false, Bias: false, Dropout: 0, Context: 8, Rope: new RopeConfig(10000), WeightBits: 0);
+        var gqa = new CausalSelfAttention(d, mhaConfig with { KvHeads = kv });
+        var mha = new CausalSelfAttention(d, mhaConfig);
         using (no_grad())
         {
             var g = gqa.named_parameters().ToDictionary(p => p.name, p => p.parameter);

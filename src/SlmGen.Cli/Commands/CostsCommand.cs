@@ -41,8 +41,7 @@ public static class CostsCommand
     }
 
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
-    private static long PeakBytes(JsonElement m, int batch) => TrainingMemory.PeakBytes(
-        m.GetProperty("parameters").GetInt64(), m.GetProperty("activationBytesPerSequenceFp32").GetInt64(), m.GetProperty("logitsBytesPerSequenceFp32").GetInt64(), batch);
+    private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch);
 
     private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch)
     {
@@ -64,8 +63,7 @@ public static class CostsCommand
             if (batch is { } b)
             {
                 var node = System.Text.Json.Nodes.JsonNode.Parse(report)!;
-                using var parsed = JsonDocument.Parse(report);
-                var models = parsed.RootElement.GetProperty("models").EnumerateArray().ToList();
+                var models = CostReport.Parse(report).Models;
                 for (var i = 0; i < models.Count; i++)
                 {
                     node["models"]![i]!["trainingPeakBytes"] = new System.Text.Json.Nodes.JsonObject { ["batch"] = b, ["bytes"] = PeakBytes(models[i], b), ["what"] = "prediction: fp32 step, torch.optim.AdamW" };
@@ -83,9 +81,8 @@ public static class CostsCommand
             Console.Error.WriteLine(SpecCompiler.Format(d));
         }
 
-        using var doc = JsonDocument.Parse(report);
         var over = false;
-        foreach (var model in doc.RootElement.GetProperty("models").EnumerateArray())
+        foreach (var model in CostReport.Parse(report).Models)
         {
             over |= Print(model);
             if (batch is { } b)
@@ -104,40 +101,35 @@ public static class CostsCommand
     }
 
     /// <summary>Prints one model's table; true when it is over a budget.</summary>
-    private static bool Print(JsonElement m)
+    private static bool Print(CostReportModel m)
     {
         static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
-        var perToken = m.GetProperty("predictsEveryPosition").GetBoolean() ? "token" : "prediction";
-        AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(m.GetProperty("name").GetString()!)}[/] — {Markup.Escape(m.GetProperty("source").GetString()!)}").LeftJustified());
+        var perToken = m.PredictsEveryPosition ? "token" : "prediction";
+        AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(m.Name)}[/] — {Markup.Escape(m.Source)}").LeftJustified());
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn("component").AddColumn("kind").AddColumn(new TableColumn("parameters").RightAligned())
             .AddColumn(new TableColumn($"fwd FLOPs/{perToken}").RightAligned()).AddColumn(new TableColumn($"train FLOPs/{perToken}").RightAligned());
-        foreach (var c in m.GetProperty("components").EnumerateArray())
+        foreach (var c in m.Components)
         {
-            table.AddRow(Markup.Escape(c.GetProperty("name").GetString()!), c.GetProperty("kind").GetString()!, N(c.GetProperty("parameters").GetInt64()),
-                N(c.GetProperty("forwardFlopsPerToken").GetInt64()), N(c.GetProperty("trainingFlopsPerToken").GetInt64()));
+            table.AddRow(Markup.Escape(c.Name), Markup.Escape(c.Kind), N(c.Parameters), N(c.ForwardFlopsPerToken), N(c.TrainingFlopsPerToken));
         }
 
-        table.AddRow("[bold]total[/]", string.Empty, $"[bold]{N(m.GetProperty("parameters").GetInt64())}[/]",
-            $"[bold]{N(m.GetProperty("forwardFlopsPerToken").GetInt64())}[/]", $"[bold]{N(m.GetProperty("trainingFlopsPerToken").GetInt64())}[/]");
+        table.AddRow("[bold]total[/]", string.Empty, $"[bold]{N(m.Parameters)}[/]", $"[bold]{N(m.ForwardFlopsPerToken)}[/]", $"[bold]{N(m.TrainingFlopsPerToken)}[/]");
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"vocabulary {N(m.Vocab)}, context {N(m.Context)}, width {N(m.Width)}; 6·N = {N(m.SixNFlopsPerToken)} FLOPs/token");
         AnsiConsole.MarkupLine(
-            $"vocabulary {N(m.GetProperty("vocab").GetInt64())}, context {N(m.GetProperty("context").GetInt64())}, width {N(m.GetProperty("width").GetInt64())}; " +
-            $"6·N = {N(m.GetProperty("sixNFlopsPerToken").GetInt64())} FLOPs/token");
-        AnsiConsole.MarkupLine(
-            $"memory: weights {Bytes(m.GetProperty("weightBytesFp32").GetInt64())} fp32, {Bytes(m.GetProperty("weightBytesBf16").GetInt64())} bf16, {Bytes(m.GetProperty("weightBytesDeclared").GetInt64())} as declared; " +
-            $"AdamW state {Bytes(m.GetProperty("adamWStateBytes").GetInt64())}; KV cache {Bytes(m.GetProperty("kvCacheBytesPerTokenBf16").GetInt64())}/token (bf16); " +
-            $"activations {Bytes(m.GetProperty("activationBytesPerSequenceFp32").GetInt64())}/sequence (fp32), of which logits {Bytes(m.GetProperty("logitsBytesPerSequenceFp32").GetInt64())} " +
-            $"({Bytes(m.GetProperty("logitsBytesPerSequenceBf16").GetInt64())} in bf16; the loss keeps {Bytes(m.GetProperty("lossBytesPerSequenceFp32").GetInt64())} more)");
+            $"memory: weights {Bytes(m.WeightBytesFp32)} fp32, {Bytes(m.WeightBytesBf16)} bf16, {Bytes(m.WeightBytesDeclared)} as declared; " +
+            $"AdamW state {Bytes(m.AdamWStateBytes)}; KV cache {Bytes(m.KvCacheBytesPerTokenBf16)}/token (bf16); " +
+            $"activations {Bytes(m.ActivationBytesPerSequenceFp32)}/sequence (fp32), of which logits {Bytes(m.LogitsBytesPerSequenceFp32)} " +
+            $"({Bytes(m.LogitsBytesPerSequenceBf16)} in bf16; the loss keeps {Bytes(m.LossBytesPerSequenceFp32)} more)");
         var over = false;
-        foreach (var b in m.GetProperty("budget").EnumerateArray())
+        foreach (var b in m.Budget)
         {
-            var isOver = b.GetProperty("over").GetBoolean();
-            over |= isOver;
-            AnsiConsole.MarkupLine($"budget {b.GetProperty("metric").GetString()}: {b.GetProperty("value").GetDouble():N0} of {b.GetProperty("limit").GetDouble():N0} ({b.GetProperty("ratio").GetDouble():P1}) {(isOver ? "[red]OVER[/]" : "[green]ok[/]")}");
+            over |= b.Over;
+            AnsiConsole.MarkupLine($"budget {Markup.Escape(b.Metric)}: {b.Value:N0} of {b.Limit:N0} ({b.Ratio:P1}) {(b.Over ? "[red]OVER[/]" : "[green]ok[/]")}");
         }
 
-        if (m.GetProperty("budget").GetArrayLength() == 0)
+        if (m.Budget.Count == 0)
         {
             AnsiConsole.MarkupLine("budget: none declared");
         }
@@ -147,16 +139,16 @@ public static class CostsCommand
     }
 
     /// <summary>The per-character and per-byte figures (<see cref="TextCost"/>) for a tokenizer's compression.</summary>
-    private static void PrintText(JsonElement m, SlmGen.Data.Tokenizers.TokenizerStats stats)
+    private static void PrintText(CostReportModel m, SlmGen.Data.Tokenizers.TokenizerStats stats)
     {
         if (stats.Tokens > 0)
         {
-            var fwd = m.GetProperty("forwardFlopsPerToken").GetInt64() / stats.CharactersPerToken;
-            var train = m.GetProperty("trainingFlopsPerToken").GetInt64() / stats.CharactersPerToken;
-            var reach = m.GetProperty("context").GetInt64() * stats.CharactersPerToken;
+            var fwd = m.ForwardFlopsPerToken / stats.CharactersPerToken;
+            var train = m.TrainingFlopsPerToken / stats.CharactersPerToken;
+            var reach = m.Context * stats.CharactersPerToken;
             AnsiConsole.MarkupLine($"per text ({Markup.Escape(stats.Tokenizer)} on {Markup.Escape(stats.Text)}: {stats.CharactersPerToken:0.000} characters, {stats.BytesPerToken:0.000} bytes per token): " +
-                $"{fwd:N0} forward / {train:N0} training FLOPs per character, {m.GetProperty("trainingFlopsPerToken").GetInt64() / stats.BytesPerToken:N0} training FLOPs per byte; the context reaches {reach:N0} characters; " +
-                $"KV cache {m.GetProperty("kvCacheBytesPerTokenBf16").GetInt64() / stats.CharactersPerToken:N1} B per character");
+                $"{fwd:N0} forward / {train:N0} training FLOPs per character, {m.TrainingFlopsPerToken / stats.BytesPerToken:N0} training FLOPs per byte; the context reaches {reach:N0} characters; " +
+                $"KV cache {m.KvCacheBytesPerTokenBf16 / stats.CharactersPerToken:N1} B per character");
             AnsiConsole.WriteLine();
         }
     }

@@ -73,6 +73,9 @@ public static class SweepCommand
 
         public JsonElement? Costs { get; set; }
 
+        /// <summary>The same, typed (what the sweep reads).</summary>
+        public CostReportModel? Cost { get; set; }
+
         public List<Run1> Runs { get; } = new();
 
         public JsonElement? Timing { get; set; }
@@ -95,13 +98,14 @@ public static class SweepCommand
             {
                 var compiled = SpecCompiler.Compile(new[] { p.Spec });
                 using var doc = JsonDocument.Parse(compiled.CostReportJson);
-                var model = doc.RootElement.GetProperty("models")[0].Clone();
-                p.Costs = model;
-                var over = model.GetProperty("budget").EnumerateArray().Where(x => x.GetProperty("over").GetBoolean()).ToList();
+                p.Costs = doc.RootElement.GetProperty("models")[0].Clone(); // written to results.jsonl as the report has it
+                var model = CostReport.Parse(compiled.CostReportJson).Models[0];
+                p.Cost = model;
+                var over = model.Budget.Where(x => x.Over).ToList();
                 if (over.Count > 0)
                 {
-                    p.Skipped = "over budget: " + string.Join("; ", over.Select(x => $"{x.GetProperty("metric").GetString()} {x.GetProperty("value").GetDouble():N0} > {x.GetProperty("limit").GetDouble():N0}"));
-                    if (template.Flops is { } f && over.Any(x => x.GetProperty("metric").GetString() == "training_flops"))
+                    p.Skipped = "over budget: " + string.Join("; ", over.Select(x => $"{x.Metric} {x.Value:N0} > {x.Limit:N0}"));
+                    if (template.Flops is { } f && over.Any(x => x.Metric == "training_flops"))
                     {
                         p.Skipped += $" (the experiment's {f:0.###e0} training FLOPs allow fewer than {p.Train["min_steps"]} steps)";
                     }
@@ -280,8 +284,8 @@ public static class SweepCommand
     }
 
     /// <summary>Exact training FLOPs of one step of <paramref name="batch"/> windows (the trainer's count).</summary>
-    private static double FlopsPerStep(JsonElement costs, int batch) =>
-        (double)costs.GetProperty("trainingFlopsPerToken").GetInt64() * batch * (costs.GetProperty("predictsEveryPosition").GetBoolean() ? costs.GetProperty("context").GetInt64() : 1);
+    private static double FlopsPerStep(CostReportModel costs, int batch) =>
+        (double)costs.TrainingFlopsPerToken * batch * (costs.PredictsEveryPosition ? costs.Context : 1);
 
     /// <summary>Trains the runs in child processes; returns whether a stop signal ended the sweep (the children saved their step).</summary>
     private static bool TrainAll(List<(Point Point, Run1 Run)> todo, string outDir, int workers, int gpuCount)
@@ -450,8 +454,8 @@ public static class SweepCommand
             var status = p.Skipped ?? (p.Runs.FirstOrDefault(r => r.Status is not null and not "done")?.Status) ?? (done.Count == p.Runs.Count ? "done" : done.Count == 0 ? "not trained" : $"{done.Count} of {p.Runs.Count} runs done");
             var cells = fields.Select(f => p.Values[f]).ToList();
             cells.Add(p.Name);
-            cells.Add(p.Costs is { } c ? c.GetProperty("parameters").GetInt64().ToString("N0", CultureInfo.InvariantCulture) : "-");
-            cells.Add(p.Costs is { } c2 ? c2.GetProperty("trainingFlopsPerToken").GetInt64().ToString("N0", CultureInfo.InvariantCulture) : "-");
+            cells.Add(p.Cost is { } c ? c.Parameters.ToString("N0", CultureInfo.InvariantCulture) : "-");
+            cells.Add(p.Cost is { } c2 ? c2.TrainingFlopsPerToken.ToString("N0", CultureInfo.InvariantCulture) : "-");
             if (template.Flops is not null)
             {
                 cells.Add(p.Train.GetValueOrDefault("steps", "-"));

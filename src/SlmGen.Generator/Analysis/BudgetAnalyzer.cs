@@ -196,7 +196,7 @@ internal static class BudgetAnalyzer
 
         var stacks = plan.Steps.OfType<StackStep>().ToList();
         string suggestion;
-        if (stacks.All(s => s.KvHeads == 1))
+        if (stacks.All(s => s.Block.Attention.KvHeads == 1))
         {
             suggestion = "it already has one key/value head per block: a shorter context or fewer block applications shrink it";
         }
@@ -206,9 +206,10 @@ internal static class BudgetAnalyzer
             var choices = new List<string>();
             foreach (var s in stacks)
             {
-                var kv = Divisors.Of(s.Heads).Where(k => k <= Math.Max(1, s.Heads / 4)).Max();
-                grouped += s.Applications * 2 * kv * s.HeadDim * 2 * plan.Context;
-                choices.Add($"{kv} of {s.Heads}");
+                var a = s.Block.Attention;
+                var kv = Divisors.Of(a.Heads).Where(k => k <= Math.Max(1, a.Heads / 4)).Max();
+                grouped += s.Applications * 2 * kv * a.HeadDim * 2 * plan.Context;
+                choices.Add($"{kv} of {a.Heads}");
             }
 
             suggestion = $"grouped-query attention with {string.Join(", ", choices.Distinct())} key/value heads (kv_heads / KvHeads) would make it {Formatting.Count(grouped)} bytes";
@@ -231,11 +232,12 @@ internal static class BudgetAnalyzer
             }
 
             var fits = Divisors.Of(stack.Width).Where(h => (stack.Width / h) % 8 == 0).ToList();
-            var suggestion = stack.InnerWidth != stack.Width || !stack.IsUniform
+            var heads = stack.Block.Attention.Heads;
+            var suggestion = stack.Block.Attention.InnerWidth != stack.Width || !stack.IsUniform
                 ? $"a head_dim that is a multiple of 8 ({((size + 7) / 8) * 8}, say) would allow them"
                 : fits.Count == 0
                 ? $"a width that is a multiple of 8 would allow it (the width here is {stack.Width})"
-                : $"{string.Join(" or ", fits.OrderBy(h => Math.Abs(h - stack.Heads)).Take(2).OrderBy(h => h))} heads would give {string.Join(" or ", fits.OrderBy(h => Math.Abs(h - stack.Heads)).Take(2).OrderBy(h => h).Select(h => stack.Width / h))}-wide heads";
+                : $"{string.Join(" or ", fits.OrderBy(h => Math.Abs(h - heads)).Take(2).OrderBy(h => h))} heads would give {string.Join(" or ", fits.OrderBy(h => Math.Abs(h - heads)).Take(2).OrderBy(h => h).Select(h => stack.Width / h))}-wide heads";
             var fp32 = size % 4 == 0 ? " in bf16 and fp16 (fp32 on CUDA is fused)" : string.Empty;
             var key = SpecKeys.Layer(stack.LayerIndex);
             yield return DiagnosticInfo.Create(DiagnosticDescriptors.UnfusedHeadSize, spec.Where(key + ".heads"), spec.ClassName, spec.Display(key), size, fp32, suggestion);

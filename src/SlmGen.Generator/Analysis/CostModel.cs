@@ -134,7 +134,7 @@ internal static class CostModel
     {
         if (stack.IsUniform)
         {
-            foreach (var c in Blocks(plan, index, stack, stack.Field, stack.Shape(0), stack.Blocks, t, runs))
+            foreach (var c in Blocks(plan, index, stack, stack.Field, stack.Block, stack.Blocks, t, runs))
             {
                 yield return c;
             }
@@ -143,7 +143,7 @@ internal static class CostModel
         {
             for (var i = 0; i < stack.Blocks; i++)
             {
-                foreach (var c in Blocks(plan, index, stack, $"{stack.Field}[{i}]", stack.Shape(i), 1, t, runs))
+                foreach (var c in Blocks(plan, index, stack, $"{stack.Field}[{i}]", stack.BlockAt(i), 1, t, runs))
                 {
                     yield return c;
                 }
@@ -157,7 +157,7 @@ internal static class CostModel
             for (var i = 0; i < stack.Blocks; i++)
             {
                 var k = 0;
-                foreach (var c in Blocks(plan, index, stack, stack.Field, stack.Shape(i), 1, t, runs))
+                foreach (var c in Blocks(plan, index, stack, stack.Field, stack.BlockAt(i), 1, t, runs))
                 {
                     if (k == rows.Count)
                     {
@@ -188,55 +188,57 @@ internal static class CostModel
             }
         }
 
-        if (stack.LoraRank > 0)
+        if (stack.Block.Sharing.LoraRank > 0)
         {
             yield return Lora(plan, index, stack, t, runs);
         }
     }
 
     /// <summary><paramref name="count"/> blocks of one shape, each applied <see cref="StackStep.ApplicationsPerBlock"/> times.</summary>
-    private static IEnumerable<ComponentCosts> Blocks(ModelPlan plan, int index, StackStep stack, string name, BlockShape shape, long count, long t, long runs)
+    private static IEnumerable<ComponentCosts> Blocks(ModelPlan plan, int index, StackStep stack, string name, BlockConfig block, long count, long t, long runs)
     {
         checked
         {
-            long d = stack.Width;
+            long d = block.Width;
+            var (attention, ffnConfig, norm) = (block.Attention, block.FeedForward, block.Norm);
             var applications = count * stack.ApplicationsPerBlock;
-            long ffn = shape.FfnHidden;
+            long ffn = ffnConfig.Hidden;
             var shared = Sharing(stack);
             var where = runs > 1 ? $", at each of {t} positions" : string.Empty;
             var blocks = count == 1 && !stack.IsUniform ? string.Empty : $"{count}× ";
 
             // Attention: q (d → heads·hd), k and v (d → kv·hd each), output (heads·hd → d); the scores over the
             // full T×T for every query head (4·T·heads·hd per position; k/v heads repeated for their groups).
-            long inner = shape.Heads * shape.HeadDim, kv = shape.KvHeads * shape.HeadDim;
+            long inner = attention.InnerWidth, kv = attention.KvWidth;
             var projections = (d * inner) + (2 * d * kv) + (inner * d);
-            var attnParams = projections + (stack.AttentionBias ? inner + (2 * kv) + d : 0);
+            var qkNorm = attention.QkNorm ? 2 * attention.HeadDim : 0; // one RMSNorm scale of a head's size for q, one for k
+            var attnParams = projections + (attention.Bias ? inner + (2 * kv) + d : 0) + qkNorm;
             var projFlops = 2 * projections * runs;
             var scoreFlops = 4 * t * inner * runs;
-            var grouped = shape.KvHeads == shape.Heads ? string.Empty : shape.KvHeads == 1 ? ", multi-query (1 k/v head)" : $", grouped-query ({shape.KvHeads} k/v heads)";
-            var attnBytes = (stack.PackedQkv
-                    ? Matrix(inner + (2 * kv), d, stack.AttentionBits)
-                    : Matrix(inner, d, stack.AttentionBits) + (2 * Matrix(kv, d, stack.AttentionBits)))
-                + Matrix(d, inner, stack.AttentionBits) + (stack.AttentionBias ? 2 * (inner + (2 * kv) + d) : 0);
+            var grouped = attention.KvHeads == attention.Heads ? string.Empty : attention.KvHeads == 1 ? ", multi-query (1 k/v head)" : $", grouped-query ({attention.KvHeads} k/v heads)";
+            var attnBytes = (attention.PackedQkv
+                    ? Matrix(inner + (2 * kv), d, attention.WeightBits)
+                    : Matrix(inner, d, attention.WeightBits) + (2 * Matrix(kv, d, attention.WeightBits)))
+                + Matrix(d, inner, attention.WeightBits) + (attention.Bias ? 2 * (inner + (2 * kv) + d) : 0) + (2 * qkNorm);
             yield return new ComponentCosts(
                 index, name + ".attn", "attention",
-                $"{blocks}causal self-attention, {shape.Heads} heads of {shape.HeadDim}{grouped}, {(stack.PackedQkv ? "packed" : "separate")} q/k/v{Precision(stack.AttentionBits)}{shared}{where}",
+                $"{blocks}causal self-attention, {attention.Heads} heads of {attention.HeadDim}{grouped}, {(attention.PackedQkv ? "packed" : "separate")} q/k/v{(attention.QkNorm ? ", QK-norm" : string.Empty)}{Precision(attention.WeightBits)}{shared}{where}",
                 count * attnParams,
                 applications * (projFlops + scoreFlops),
                 applications * ((3 * projFlops) + (7 * scoreFlops / 2)),
                 applications * scoreFlops,
-                applications * t * ((2 * inner) + (2 * kv) + (2 * d)),
+                applications * t * ((2 * inner) + (2 * kv) + (2 * d) + (attention.QkNorm ? inner + kv : 0)),
                 applications * 2 * kv,
                 Bytes(plan, count * attnParams, count * attnBytes));
 
             // Feed-forward: two matrices, or three for SwiGLU.
-            var matrices = stack.Activation == Act.SwiGlu ? 3 : 2;
-            var mlpParams = (matrices * d * ffn) + (stack.FfnBias ? ((matrices - 1) * ffn) + d : 0);
+            var matrices = ffnConfig.Activation == Act.SwiGlu ? 3 : 2;
+            var mlpParams = (matrices * d * ffn) + (ffnConfig.Bias ? ((matrices - 1) * ffn) + d : 0);
             var mlpFlops = 2 * matrices * d * ffn * runs;
-            var mlpBytes = ((matrices - 1) * Matrix(ffn, d, stack.MlpBits)) + Matrix(d, ffn, stack.MlpBits) + (stack.FfnBias ? 2 * (((matrices - 1) * ffn) + d) : 0);
+            var mlpBytes = ((matrices - 1) * Matrix(ffn, d, ffnConfig.WeightBits)) + Matrix(d, ffn, ffnConfig.WeightBits) + (ffnConfig.Bias ? 2 * (((matrices - 1) * ffn) + d) : 0);
             yield return new ComponentCosts(
                 index, name + ".mlp", "mlp",
-                $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(stack.Activation)}{Precision(stack.MlpBits)}{shared}{where}",
+                $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(ffnConfig.Activation)}{Precision(ffnConfig.WeightBits)}{shared}{where}",
                 count * mlpParams,
                 applications * mlpFlops,
                 applications * 3 * mlpFlops,
@@ -245,12 +247,12 @@ internal static class CostModel
                 0,
                 Bytes(plan, count * mlpParams, count * mlpBytes));
 
-            if (stack.Norm != NormKind.None)
+            if (norm.Kind != NormKind.None)
             {
-                var normParameters = count * 2 * NormParameters(stack.Norm, stack.NormBias, d);
+                var normParameters = count * 2 * NormParameters(norm.Kind, norm.Bias, d);
                 yield return new ComponentCosts(
                     index, name + ".norms", "norm",
-                    $"{blocks}2 {Names.Of(stack.Norm)} ({(stack.PreNorm ? "pre" : "post")}-norm){shared}",
+                    $"{blocks}2 {Names.Of(norm.Kind)} ({(norm.PreNorm ? "pre" : "post")}-norm){shared}",
                     normParameters,
                     0, 0, 0,
                     applications * t * 2 * d,
@@ -268,17 +270,17 @@ internal static class CostModel
     {
         checked
         {
-            long d = stack.Width, r = stack.LoraRank;
+            long d = stack.Width, r = stack.Block.Sharing.LoraRank;
             long perApplication = 0; // Σ over the blocks of Σ over their linear layers of r·(in + out)
             long activations = 0;
             for (var i = 0; i < stack.Blocks; i++)
             {
                 var s = stack.Shape(i);
                 long inner = s.Heads * s.HeadDim, kv = s.KvHeads * s.HeadDim;
-                var linears = stack.PackedQkv
+                var linears = stack.Block.Attention.PackedQkv
                     ? new[] { (d, inner + (2 * kv)), (inner, d) }
                     : new[] { (d, inner), (d, kv), (d, kv), (inner, d) };
-                var ffn = stack.Activation == Act.SwiGlu
+                var ffn = stack.Block.FeedForward.Activation == Act.SwiGlu
                     ? new[] { (d, s.FfnHidden), (d, s.FfnHidden), (s.FfnHidden, d) }
                     : new[] { (d, s.FfnHidden), (s.FfnHidden, d) };
                 foreach (var (input, output) in linears.Concat(ffn))
@@ -295,7 +297,7 @@ internal static class CostModel
                 }
             }
 
-            var sets = stack.LoraSets;
+            var sets = stack.Block.Sharing.LoraSets;
             var flops = 2 * perApplication * runs * sets;
             return new ComponentCosts(
                 index, stack.Field + ".lora", "lora",
@@ -304,11 +306,13 @@ internal static class CostModel
         }
     }
 
-    private static string Sharing(StackStep stack) =>
-        stack.Repeat > 1 && stack.BlockRepeat > 1 ? $", each block applied {stack.BlockRepeat}× in a row and the stack {stack.Repeat}× (shared)"
-        : stack.BlockRepeat > 1 ? $", each block applied {stack.BlockRepeat}× in a row (shared)"
-        : stack.Repeat > 1 ? $", applied {stack.Repeat}× (shared)"
-        : string.Empty;
+    private static string Sharing(StackStep stack) => stack.Block.Sharing switch
+    {
+        { Repeat: > 1, BlockRepeat: > 1 } s => $", each block applied {s.BlockRepeat}× in a row and the stack {s.Repeat}× (shared)",
+        { BlockRepeat: > 1 } s => $", each block applied {s.BlockRepeat}× in a row (shared)",
+        { Repeat: > 1 } s => $", applied {s.Repeat}× (shared)",
+        _ => string.Empty,
+    };
 
     private static ComponentCosts Head(ModelPlan plan, int index, HeadStep head, long runs, long rows)
     {

@@ -34,17 +34,24 @@ internal static class Fingerprint
                     sb.Append("|dense,").Append(d.InWidth).Append(',').Append(d.OutWidth).Append(',').Append(d.Activation).Append(',').Append(d.Bias);
                     break;
                 case StackStep s:
-                    sb.Append("|transformer,").Append(s.Width).Append(',').Append(s.Blocks).Append(',').Append(s.Repeat).Append(',').Append(s.Heads).Append(',')
-                      .Append(s.FfnHidden).Append(',').Append(s.Activation).Append(',').Append(s.Norm).Append(',').Append(s.NormBias).Append(',')
-                      .Append(s.PreNorm).Append(',').Append(s.PackedQkv).Append(',').Append(s.AttentionBias).Append(',').Append(s.FfnBias);
-                    if (s.KvHeads != s.Heads || s.InnerWidth != s.Width)
+                    // Kept as in v2 (checkpoints carry it): the first block's config, then per-block shapes when they differ.
+                    var (att, ffn, norm, sharing) = (s.Block.Attention, s.Block.FeedForward, s.Block.Norm, s.Block.Sharing);
+                    sb.Append("|transformer,").Append(s.Width).Append(',').Append(s.Blocks).Append(',').Append(sharing.Repeat).Append(',').Append(att.Heads).Append(',')
+                      .Append(ffn.Hidden).Append(',').Append(ffn.Activation).Append(',').Append(norm.Kind).Append(',').Append(norm.Bias).Append(',')
+                      .Append(norm.PreNorm).Append(',').Append(att.PackedQkv).Append(',').Append(att.Bias).Append(',').Append(ffn.Bias);
+                    if (att.KvHeads != att.Heads || att.InnerWidth != s.Width)
                     {
-                        sb.Append(",kv=").Append(s.KvHeads).Append(",hd=").Append(s.HeadDim);
+                        sb.Append(",kv=").Append(att.KvHeads).Append(",hd=").Append(att.HeadDim);
                     }
 
-                    if (s.BlockRepeat > 1 || s.LoraRank > 0)
+                    if (sharing.BlockRepeat > 1 || sharing.LoraRank > 0)
                     {
-                        sb.Append(",br=").Append(s.BlockRepeat).Append(",lora=").Append(s.LoraRank);
+                        sb.Append(",br=").Append(sharing.BlockRepeat).Append(",lora=").Append(sharing.LoraRank);
+                    }
+
+                    foreach (var extension in s.Block.Extensions())
+                    {
+                        sb.Append(',').Append(extension.Key).Append('=').Append(System.Convert.ToString(extension.Value, CultureInfo.InvariantCulture));
                     }
 
                     foreach (var shape in s.Shapes)

@@ -63,6 +63,11 @@ internal sealed record ModelPlan(
             {
                 yield return step.Field;
             }
+
+            if (step is StackStep stack)
+            {
+                yield return stack.Field + "Plan"; // Emit.PlanLiterals.StackMember
+            }
         }
     }
 
@@ -71,116 +76,6 @@ internal sealed record ModelPlan(
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
         "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer", "Features", "Head", "Loss",
-        "ArchitectureJson", "Architecture",
+        "ArchitectureJson", "Architecture", "PlanSteps", "Plan",
     };
-}
-
-/// <summary>One step of the forward pass.</summary>
-/// <param name="Field">The module field that holds it ("" for steps without one).</param>
-/// <param name="InWidth">Features per row coming in.</param>
-/// <param name="OutWidth">Features per row going out.</param>
-/// <param name="PerPosition">True when it runs at every position of the window (before a flatten, or in a model without one).</param>
-internal abstract record PlanStep(string Field, long InWidth, long OutWidth, bool PerPosition);
-
-/// <summary>The token embedding (wte).</summary>
-/// <param name="Bits">Weight precision for quantisation-aware training (0 = full).</param>
-internal sealed record EmbeddingStep(string Field, long Vocab, long Dim, int Bits) : PlanStep(Field, 0, Dim, true);
-
-/// <summary>Positions added to the embedding: a learned table of <paramref name="Rows"/>, or fixed sinusoids.</summary>
-internal sealed record PositionsStep(string Field, PositionKind Kind, long Rows, long Dim) : PlanStep(Field, Dim, Dim, true);
-
-/// <summary>Rotary positions: no module of its own, applied inside every attention layer.</summary>
-internal sealed record RopeStep(double Base, long Dim) : PlanStep(string.Empty, Dim, Dim, true);
-
-/// <summary>Dropout on the embedding output.</summary>
-internal sealed record EmbeddingDropoutStep(string Field, double Probability, long Dim) : PlanStep(Field, Dim, Dim, true);
-
-/// <summary>The last <paramref name="Window"/> positions side by side: (B, T, d) → (B, Window·d).</summary>
-internal sealed record FlattenStep(string Field, long Window, long InWidth) : PlanStep(Field, InWidth, Window * InWidth, false);
-
-/// <summary>A dense layer with its effective dropout.</summary>
-internal sealed record DenseStep(string Field, long InWidth, long OutWidth, Act Activation, bool Bias, double Dropout, bool PerPosition, int Bits)
-    : PlanStep(Field, InWidth, OutWidth, PerPosition);
-
-/// <summary>
-/// A stack of <paramref name="Blocks"/> distinct transformer blocks applied <paramref name="Repeat"/> times
-/// with shared weights, with every effective setting resolved.
-/// </summary>
-internal sealed record StackStep(
-    string Field,
-    int LayerIndex,
-    long Width,
-    int Blocks,
-    int Repeat,
-    int Heads,
-    int KvHeads,
-    long HeadDim,
-    long FfnHidden,
-    Act Activation,
-    NormKind Norm,
-    bool NormBias,
-    bool PreNorm,
-    bool PackedQkv,
-    bool AttentionBias,
-    bool FfnBias,
-    double Dropout,
-    double FfnDropout,
-    bool Rope,
-    double RopeBase,
-    int Context,
-    int BlockRepeat,
-    int LoraRank,
-    EquatableArray<BlockShape> Shapes,
-    int AttentionBits,
-    int MlpBits)
-    : PlanStep(Field, Width, Width, true)
-{
-    /// <summary>True when every block has the first block's shape (<see cref="Shapes"/> is then empty).</summary>
-    public bool IsUniform => Shapes.Count == 0;
-
-    /// <summary>Block <paramref name="i"/>'s shape.</summary>
-    public BlockShape Shape(int i) => IsUniform ? new BlockShape(Heads, KvHeads, HeadDim, FfnHidden) : Shapes[i];
-
-    /// <summary>Applications of each block in one forward pass: whole-stack passes × immediate repeats.</summary>
-    public long ApplicationsPerBlock => (long)Repeat * BlockRepeat;
-
-    /// <summary>LoRA adapter sets per block (one per application) when the stack has adapters.</summary>
-    public long LoraSets => LoraRank > 0 ? ApplicationsPerBlock : 0;
-
-    /// <summary>Width of q and of the attention output: heads × head size.</summary>
-    public long InnerWidth => Heads * HeadDim;
-
-    public long Applications => Blocks * ApplicationsPerBlock;
-}
-
-/// <summary>The norm before the head.</summary>
-internal sealed record FinalNormStep(string Field, NormKind Kind, bool Bias, long Width, bool PerPosition) : PlanStep(Field, Width, Width, PerPosition);
-
-/// <summary>The kinds of LM head.</summary>
-internal enum HeadKind
-{
-    /// <summary>A full matrix of its own.</summary>
-    Full,
-
-    /// <summary>The token embedding's matrix.</summary>
-    Tied,
-
-    /// <summary>Two levels: a group of consecutive ids, then the id within it (<see cref="HeadStep.Groups"/> groups of <see cref="HeadStep.GroupSize"/>).</summary>
-    Grouped,
-
-    /// <summary>Two matrices through a bottleneck of rank r.</summary>
-    Factorised,
-}
-
-/// <summary>The LM head.</summary>
-/// <param name="CanTie">True when its input width equals the embedding width, so tying would be possible.</param>
-/// <param name="Bits">Weight precision (a tied head: the embedding's).</param>
-internal sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Rank, long Vocab, bool Bias, bool PerPosition, bool CanTie, int Bits)
-    : PlanStep(Field, InWidth, Vocab, PerPosition)
-{
-    /// <summary>Groups of a grouped head (0 otherwise).</summary>
-    public long Groups { get; init; }
-
-    /// <summary>Ids per group of a grouped head: the vocabulary over the groups, rounded up.</summary>
-    public long GroupSize => Groups > 0 ? (Vocab + Groups - 1) / Groups : 0;
 }

@@ -78,33 +78,28 @@ internal static class Planner
                         shapes.Add(shape);
                     }
 
+                    var block = new BlockConfig(
+                        Width: width,
+                        Attention: new AttentionConfig(
+                            Heads: first.Heads,
+                            KvHeads: first.KvHeads,
+                            HeadDim: first.HeadDim,
+                            PackedQkv: stack.PackedQkv,
+                            Bias: stack.AttentionBias,
+                            Dropout: stack.EffectiveDropout(spec.Dropout),
+                            Context: t,
+                            Rope: rope ? new RopeConfig(spec.Positions.EffectiveRopeBase) : null,
+                            WeightBits: q.Attention) { QkNorm = stack.QkNorm },
+                        FeedForward: new FeedForwardConfig(first.FfnHidden, stack.Activation, stack.FfnBias, stack.FfnDropout, q.Mlp),
+                        Norm: new NormConfig(stack.Norm, stack.NormBias, stack.PreNorm),
+                        Sharing: new SharingConfig(stack.EffectiveRepeat, stack.EffectiveBlockRepeat, stack.LoraRank),
+                        ResidualDropout: stack.EffectiveDropout(spec.Dropout));
                     var step = new StackStep(
                         stackCount == 1 ? "blocks" : "blocks" + stacks,
                         stack.Index,
-                        width,
                         stack.Layers,
-                        stack.EffectiveRepeat,
-                        first.Heads,
-                        first.KvHeads,
-                        first.HeadDim,
-                        first.FfnHidden,
-                        stack.Activation,
-                        stack.Norm,
-                        stack.NormBias,
-                        stack.PreNorm,
-                        stack.PackedQkv,
-                        stack.AttentionBias,
-                        stack.FfnBias,
-                        stack.EffectiveDropout(spec.Dropout),
-                        stack.FfnDropout,
-                        rope,
-                        rope ? spec.Positions.EffectiveRopeBase : 0,
-                        t,
-                        stack.EffectiveBlockRepeat,
-                        stack.LoraRank,
-                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray(),
-                        q.Attention,
-                        q.Mlp);
+                        block,
+                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray());
                     applications += step.Applications;
                     steps.Add(step);
                     break;
@@ -125,7 +120,7 @@ internal static class Planner
         {
             EmbeddingStep e => e.Bits > 0,
             DenseStep d => d.Bits > 0,
-            StackStep s => s.AttentionBits > 0 || s.MlpBits > 0,
+            StackStep s => s.Block.Attention.WeightBits > 0 || s.Block.FeedForward.WeightBits > 0,
             HeadStep h => h.Bits > 0,
             _ => false,
         });

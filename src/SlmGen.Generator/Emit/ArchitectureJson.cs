@@ -34,16 +34,37 @@ internal static class ArchitectureJson
             EmbeddingDropoutStep d => $"{{ \"kind\": \"dropout\", {common}, \"p\": {D(d.Probability)} }}",
             FlattenStep f => $"{{ \"kind\": \"flatten\", {common}, \"window\": {f.Window} }}",
             DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",
-            StackStep s => $"{{ \"kind\": \"transformer\", {common}, \"blocks\": {s.Blocks}, \"repeat\": {s.Repeat}, \"heads\": {s.Heads}, \"kvHeads\": {s.KvHeads}, \"headDim\": {s.HeadDim}, \"ffnHidden\": {s.FfnHidden}, " +
-                           $"\"activation\": {Str(Model.Names.Of(s.Activation))}, \"norm\": {Str(Model.Names.Of(s.Norm))}, \"normBias\": {B(s.NormBias)}, \"preNorm\": {B(s.PreNorm)}, " +
-                           $"\"packedQkv\": {B(s.PackedQkv)}, \"attentionBias\": {B(s.AttentionBias)}, \"ffnBias\": {B(s.FfnBias)}, \"dropout\": {D(s.Dropout)}, \"ffnDropout\": {D(s.FfnDropout)}, " +
-                           $"\"rope\": {B(s.Rope)}, \"ropeBase\": {D(s.RopeBase)}, \"blockRepeat\": {s.BlockRepeat}, \"loraRank\": {s.LoraRank}, \"attentionBits\": {s.AttentionBits}, \"mlpBits\": {s.MlpBits}, " +
-                           $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(i => s.Shape(i)).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}",
+            StackStep s => Stack(s, common),
             FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
             HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"groups\": {h.Groups}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
             _ => "{}",
         };
     }
 
+    /// <summary>A stack as the twin reads it: the block's settings flat, every block's shape in "shapes".</summary>
+    private static string Stack(StackStep s, string common)
+    {
+        static string B(bool b) => b ? "true" : "false";
+        static string D(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        var (a, f, n, sharing) = (s.Block.Attention, s.Block.FeedForward, s.Block.Norm, s.Block.Sharing);
+        return $"{{ \"kind\": \"transformer\", {common}, \"blocks\": {s.Blocks}, \"repeat\": {sharing.Repeat}, \"heads\": {a.Heads}, \"kvHeads\": {a.KvHeads}, \"headDim\": {a.HeadDim}, \"ffnHidden\": {f.Hidden}, " +
+               $"\"activation\": {Str(Model.Names.Of(f.Activation))}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"normBias\": {B(n.Bias)}, \"preNorm\": {B(n.PreNorm)}, " +
+               $"\"packedQkv\": {B(a.PackedQkv)}, \"attentionBias\": {B(a.Bias)}, \"ffnBias\": {B(f.Bias)}, \"dropout\": {D(s.Block.ResidualDropout)}, \"ffnDropout\": {D(f.Dropout)}, " +
+               $"\"rope\": {B(a.Rope is not null)}, \"ropeBase\": {D(a.Rope?.Base ?? 0)}, \"blockRepeat\": {sharing.BlockRepeat}, \"loraRank\": {sharing.LoraRank}, \"attentionBits\": {a.WeightBits}, \"mlpBits\": {f.WeightBits}, " +
+               string.Concat(s.Block.Extensions().Select(e => $"{Str(e.Key)}: {Value(e.Value)}, ")) +
+               $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(s.Shape).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}";
+    }
+
     private static string Str(string value) => Literals.String(value);
+
+    /// <summary>A setting's value as JSON (an enum by its name).</summary>
+    private static string Value(object value) => value switch
+    {
+        bool b => b ? "true" : "false",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        int or long => System.Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        Act a => Str(Model.Names.Of(a)),
+        NormKind n => Str(Model.Names.Of(n)),
+        _ => Str(System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty),
+    };
 }

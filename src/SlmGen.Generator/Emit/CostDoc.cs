@@ -37,7 +37,7 @@ internal static class CostDoc
         {
             FlattenStep f => $"flatten of the last {f.Window} tokens",
             DenseStep d => $"dense {d.OutWidth} {Names.Of(d.Activation)}",
-            StackStep s => $"{s.Blocks} transformer blocks ({s.Heads} heads, {(s.PreNorm ? "pre" : "post")}-{Names.Of(s.Norm)}{(s.Repeat > 1 ? $", applied {s.Repeat}×" : string.Empty)})",
+            StackStep s => $"{s.Blocks} transformer blocks ({s.Block.Attention.Heads} heads, {(s.Block.Norm.PreNorm ? "pre" : "post")}-{Names.Of(s.Block.Norm.Kind)}{(s.Block.Sharing.Repeat > 1 ? $", applied {s.Block.Sharing.Repeat}×" : string.Empty)})",
             _ => null,
         }).Where(p => p is not null).ToList();
         sb.Append(parts.Count == 0 ? "embedding straight into the head" : string.Join(", ", parts));

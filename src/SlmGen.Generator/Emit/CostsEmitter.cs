@@ -1,3 +1,4 @@
+using System.Linq;
 using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Model;
 
@@ -49,6 +50,33 @@ internal static class CostsEmitter
         w.Line("/// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>");
         w.Line($"public const string ArchitectureJson = {Literals.String(ArchitectureJson.Of(plan, fingerprint, costs.PredictsEveryPosition))};");
         w.Line();
+        foreach (var stack in plan.Steps.OfType<StackStep>())
+        {
+            w.Line($"/// <summary>The plan of the stack {Literals.Xml(stack.Field)}: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>");
+            var lines = PlanLiterals.Stack(stack).ToList();
+            w.Line($"private static readonly global::SlmGen.StackStep {PlanLiterals.StackMember(stack)} = {lines[0]}");
+            w.Indent();
+            foreach (var line in lines.Skip(1))
+            {
+                w.Line(line);
+            }
+
+            w.Outdent();
+            w.Line();
+        }
+
+        w.Line("/// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>");
+        w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]");
+        w.Line("{");
+        w.Indent();
+        foreach (var step in plan.Steps)
+        {
+            w.Line(PlanLiterals.Step(step) + ",");
+        }
+
+        w.Outdent();
+        w.Line("};");
+        w.Line();
         w.Line("/// <summary>The compile-time costs, by component.</summary>");
         w.Line("public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(");
         w.Indent();
@@ -81,6 +109,9 @@ internal static class CostsEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public override string Architecture => ArchitectureJson;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;");
         if (plan.DeclaredVocab != plan.Vocab)
         {
             w.Line();

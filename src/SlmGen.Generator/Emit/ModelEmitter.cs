@@ -179,51 +179,9 @@ internal static class ModelEmitter
                     break;
 
                 case StackStep s:
-                    m.Fields.Add(new Field($"global::TorchSharp.Modules.ModuleList<{Layers}.TransformerBlock>", s.Field, StackComment(s)));
-                    if (s.IsUniform)
-                    {
-                        m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of({s.Blocks}, () => new {Layers}.TransformerBlock(");
-                        m.Constructor.AddRange(BlockArguments(s, s.Shape(0), "    "));
-                        m.Constructor[m.Constructor.Count - 1] += "));";
-                    }
-                    else if (s.Blocks > UnrolledBlocks)
-                    {
-                        // A long stack of varying blocks: its shapes as one table and a loop, so that the generated
-                        // code (and the compiler's work) does not grow by a constructor call per block.
-                        var shapes = Enumerable.Range(0, s.Blocks).Select(s.Shape).ToList();
-                        m.Constructor.Add($"// {s.Blocks} blocks of varying shape: heads, key/value heads, head size and FFN width of block i at [i].");
-                        foreach (var (name, type, values) in new[]
-                                 {
-                                     ("heads", "int", shapes.Select(x => (long)x.Heads)), ("kvHeads", "int", shapes.Select(x => (long)x.KvHeads)),
-                                     ("headDim", "long", shapes.Select(x => x.HeadDim)), ("ffnHidden", "long", shapes.Select(x => x.FfnHidden)),
-                                 })
-                        {
-                            var local = s.Field + "_" + name;
-                            m.Constructor.Add($"var {local} = new {type}[]");
-                            m.Constructor.Add("{");
-                            foreach (var row in values.Select((v, i) => (v, i)).GroupBy(x => x.i / 32))
-                            {
-                                m.Constructor.Add("    " + string.Join(", ", row.Select(x => x.v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ",");
-                            }
-
-                            m.Constructor.Add("};");
-                        }
-
-                        m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of({s.Blocks}, blockIndex => new {Layers}.TransformerBlock(");
-                        m.Constructor.AddRange(BlockArguments(s, shapes[0], "    ", s.Field + "_"));
-                        m.Constructor[m.Constructor.Count - 1] += "));";
-                    }
-                    else
-                    {
-                        m.Constructor.Add($"{s.Field} = {Layers}.ModuleStack.Of(");
-                        for (var i = 0; i < s.Blocks; i++)
-                        {
-                            m.Constructor.Add($"    new {Layers}.TransformerBlock( // block {i}");
-                            m.Constructor.AddRange(BlockArguments(s, s.Shape(i), "        "));
-                            m.Constructor[m.Constructor.Count - 1] += i == s.Blocks - 1 ? "));" : "),";
-                        }
-                    }
-
+                    // Built from the plan (the .Costs.g.cs file declares it): block i is the stack's config with block i's shape.
+                    m.Add($"global::TorchSharp.Modules.ModuleList<{Layers}.TransformerBlock>", s.Field, StackComment(s),
+                        $"{Layers}.ModuleStack.Of({s.Blocks}, blockIndex => new {Layers}.TransformerBlock({PlanLiterals.StackMember(s)}.BlockAt(blockIndex)))");
                     break;
 
                 case FinalNormStep { Kind: NormKind.LayerNorm } norm:
@@ -263,7 +221,7 @@ internal static class ModelEmitter
             switch (step)
             {
                 case EmbeddingStep e when positions is { Kind: PositionKind.Learned } learned:
-                    m.Forward.Add(Assign($"{Embed(e)} + {learned.Field}.call({Layers}.PositionIds.Of(idx))", $"(B, T, {e.Dim})"));
+                    m.Forward.Add(Assign($"{Embed(e)} + {learned.Field}.call({Layers}.PositionIds.Of(idx, base.StartPosition))", $"(B, T, {e.Dim})"));
                     break;
 
                 case EmbeddingStep e:
@@ -271,7 +229,7 @@ internal static class ModelEmitter
                     break;
 
                 case PositionsStep { Kind: PositionKind.Sinusoidal } p:
-                    m.Forward.Add(Assign($"x + {p.Field}.call(x)"));
+                    m.Forward.Add(Assign($"x + {p.Field}.At(x, base.StartPosition)"));
                     break;
 
                 case EmbeddingDropoutStep or DenseStep or FinalNormStep:
@@ -297,51 +255,31 @@ internal static class ModelEmitter
 
     private static string StackComment(StackStep s)
     {
+        var (a, f, n) = (s.Block.Attention, s.Block.FeedForward, s.Block.Norm);
         var heads = s.IsUniform
-            ? $"{s.Heads} heads{(s.KvHeads != s.Heads ? $" ({s.KvHeads} k/v)" : string.Empty)}, FFN {s.FfnHidden}"
+            ? $"{a.Heads} heads{(a.KvHeads != a.Heads ? $" ({a.KvHeads} k/v)" : string.Empty)}, FFN {f.Hidden}"
             : $"heads {s.Shape(0).Heads}→{s.Shape(s.Blocks - 1).Heads}, FFN {s.Shape(0).FfnHidden}→{s.Shape(s.Blocks - 1).FfnHidden}";
-        return $"{s.Blocks} block{(s.Blocks == 1 ? string.Empty : "s")}: {heads} {Names.Of(s.Activation)}, {(s.PreNorm ? "pre" : "post")}-{Names.Of(s.Norm)}" +
-               (s.LoraRank > 0 ? $", rank-{s.LoraRank} LoRA per application" : string.Empty);
-    }
-
-    /// <summary>The constructor arguments of one block (the last line without its closing parenthesis).</summary>
-    /// <summary>Stacks of varying blocks longer than this are built from a table of shapes in a loop, not block by block.</summary>
-    private const int UnrolledBlocks = 32;
-
-    /// <summary>The block constructor's arguments; with <paramref name="table"/>, the shape comes from the table's locals at [blockIndex].</summary>
-    private static IEnumerable<string> BlockArguments(StackStep s, BlockShape shape, string indent, string? table = null)
-    {
-        yield return $"{indent}dModel: {s.Width}, heads: {(table is null ? shape.Heads.ToString(System.Globalization.CultureInfo.InvariantCulture) : table + "heads[blockIndex]")}, ffnHidden: {(table is null ? shape.FfnHidden.ToString(System.Globalization.CultureInfo.InvariantCulture) : table + "ffnHidden[blockIndex]")}, activation: global::SlmGen.Act.{s.Activation},";
-        yield return $"{indent}norm: global::SlmGen.NormKind.{s.Norm}, normBias: {Literals.Bool(s.NormBias)}, preNorm: {Literals.Bool(s.PreNorm)},";
-        yield return $"{indent}packedQkv: {Literals.Bool(s.PackedQkv)}, attentionBias: {Literals.Bool(s.AttentionBias)}, ffnBias: {Literals.Bool(s.FfnBias)},";
-        yield return $"{indent}dropout: {Literals.Double(s.Dropout)}" +
-                     (s.FfnDropout > 0 ? $", ffnDropout: {Literals.Double(s.FfnDropout)}" : string.Empty) +
-                     $", context: {s.Context}, rope: {Literals.Bool(s.Rope)}" +
-                     (s.Rope ? $", ropeBase: {Literals.Double(s.RopeBase)}" : string.Empty) +
-                     (table is not null ? $", kvHeads: {table}kvHeads[blockIndex], headDim: {table}headDim[blockIndex]" : string.Empty) +
-                     (table is null && shape.KvHeads != shape.Heads ? $", kvHeads: {shape.KvHeads}" : string.Empty) +
-                     (table is null && shape.Heads * shape.HeadDim != s.Width ? $", headDim: {shape.HeadDim}" : string.Empty) +
-                     (s.LoraRank > 0 ? $", loraRank: {s.LoraRank}, loraApplications: {s.LoraSets}" : string.Empty) +
-                     (s.AttentionBits > 0 ? $", attentionBits: {s.AttentionBits}" : string.Empty) +
-                     (s.MlpBits > 0 ? $", mlpBits: {s.MlpBits}" : string.Empty);
+        return $"{s.Blocks} block{(s.Blocks == 1 ? string.Empty : "s")}: {heads} {Names.Of(f.Activation)}, {(n.PreNorm ? "pre" : "post")}-{Names.Of(n.Kind)}" +
+               (s.Block.Sharing.LoraRank > 0 ? $", rank-{s.Block.Sharing.LoraRank} LoRA per application" : string.Empty);
     }
 
     private static IEnumerable<string> StackForward(StackStep s)
     {
+        var sharing = s.Block.Sharing;
         var block = $"{Layers}.TransformerBlock block";
-        var call = s.LoraRank > 0
-            ? (s.Repeat > 1 && s.BlockRepeat > 1 ? $"block.Use(pass * {s.BlockRepeat} + again)" : s.Repeat > 1 ? "block.Use(pass)" : s.BlockRepeat > 1 ? "block.Use(again)" : "block.Use(0)")
-            : "block";
-        var inner = s.BlockRepeat > 1
-            ? $"foreach ({block} in {s.Field}) for (int again = 0; again < {s.BlockRepeat}; again++) x = {call}.call(x); // each block {s.BlockRepeat}× in a row, weights shared"
-            : $"foreach ({block} in {s.Field}) x = {call}.call(x);";
-        if (s.Repeat <= 1)
+        var call = sharing.LoraRank > 0
+            ? $"block.Apply(x, application: {(sharing.Repeat > 1 && sharing.BlockRepeat > 1 ? $"pass * {sharing.BlockRepeat} + again" : sharing.Repeat > 1 ? "pass" : sharing.BlockRepeat > 1 ? "again" : "0")})"
+            : "block.call(x)";
+        var inner = sharing.BlockRepeat > 1
+            ? $"foreach ({block} in {s.Field}) for (int again = 0; again < {sharing.BlockRepeat}; again++) x = {call}; // each block {sharing.BlockRepeat}× in a row, weights shared"
+            : $"foreach ({block} in {s.Field}) x = {call};";
+        if (sharing.Repeat <= 1)
         {
             yield return inner;
             yield break;
         }
 
-        yield return $"for (int pass = 0; pass < {s.Repeat}; pass++) // the same {(s.Blocks == 1 ? "block" : $"{s.Blocks} blocks")}, weights shared across passes";
+        yield return $"for (int pass = 0; pass < {sharing.Repeat}; pass++) // the same {(s.Blocks == 1 ? "block" : $"{s.Blocks} blocks")}, weights shared across passes";
         yield return "{";
         yield return "    " + inner;
         yield return "}";

@@ -253,8 +253,12 @@ internal sealed record DenseSpec(int Index, int Units, Act Activation, bool Bias
     public double EffectiveDropout(double modelDropout) => Dropout >= 0 ? Dropout : modelDropout;
 }
 
-/// <summary>One block's attention and FFN shape.</summary>
-internal sealed record BlockShape(int Heads, int KvHeads, long HeadDim, long FfnHidden);
+/// <summary>Where a model was declared.</summary>
+internal enum SpecSource
+{
+    Attributes,
+    Yaml,
+}
 
 /// <summary>
 /// How heads, key/value heads and FFN width vary across a stack (layer-wise scaling, as OpenELM): per-block
@@ -309,6 +313,9 @@ internal sealed record TransformerSpec(
     /// Every block's heads, key/value heads, head size and FFN width: from the per-block lists, or interpolated
     /// linearly from the first block's value to the <c>..._last</c> value (rounded), or the stack's value.
     /// </summary>
+    /// <summary>RMSNorm of each query and key head before attention (qk_norm).</summary>
+    public bool QkNorm { get; init; }
+
     public BlockShape Shape(int block, long width)
     {
         var a = Allocation;

@@ -126,6 +126,7 @@ internal static class SettingsTable
     public static readonly Setting BlockActivation = new(TransformerSection, "activation", SettingType.Name, "TransformerBlocks", "Activation", 1, "`gelu`", "`relu` \\| `gelu` \\| `silu` \\| `swiglu` \\| `tanh` \\| `identity`", "FFN activation");
     public static readonly Setting Norm = new(TransformerSection, "norm", SettingType.Name, "TransformerBlocks", "Norm", 1, "`layernorm`", "`layernorm` \\| `rmsnorm` \\| `none`", "norm kind");
     public static readonly Setting NormBias = new(TransformerSection, "norm_bias", SettingType.Flag, "TransformerBlocks", "NormBias", true, "true", "true \\| false", "LayerNorm bias");
+    public static readonly Setting QkNorm = new(TransformerSection, "qk_norm", SettingType.Flag, "TransformerBlocks", "QkNorm", false, "false", "true \\| false", "RMSNorm of each query and key head before attention (OLMo 2, Qwen3): 2 × head size parameters a block");
     public static readonly Setting PreNorm = new(TransformerSection, "pre_norm", SettingType.Flag, "TransformerBlocks", "PreNorm", true, "true", "true \\| false", "pre-norm (false: post-norm, the original Transformer)");
     public static readonly Setting PackedQkv = new(TransformerSection, "packed_qkv", SettingType.Flag, "TransformerBlocks", "PackedQkv", true, "true", "true \\| false", "one q/k/v projection or three");
     public static readonly Setting AttentionBias = new(TransformerSection, "attention_bias", SettingType.Flag, "TransformerBlocks", "AttentionBias", true, "true", "true \\| false", "biases of the attention projections");
@@ -162,7 +163,7 @@ internal static class SettingsTable
         Window,
         Units, DenseActivation, DenseBias, DenseDropout,
         BlockCount, Repeat, BlockRepeat, LoraRank, Heads, HeadsLast, HeadsPerBlock, KvHeads, KvHeadsLast, KvHeadsPerBlock, HeadDim,
-        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
+        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank, HeadGroups,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxKvCacheBytes,

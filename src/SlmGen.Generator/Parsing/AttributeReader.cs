@@ -197,7 +197,10 @@ internal static class AttributeReader
                             args.Int(SettingsTable.HeadsLast, key + ".heads_last", builder),
                             args.Int(SettingsTable.KvHeadsLast, key + ".kv_heads_last", builder),
                             args.Int(SettingsTable.FfnHiddenLast, key + ".ffn_hidden_last", builder),
-                            args.Double(SettingsTable.FfnMultiplierLast, key + ".ffn_multiplier_last", builder))));
+                            args.Double(SettingsTable.FfnMultiplierLast, key + ".ffn_multiplier_last", builder)))
+                    {
+                        QkNorm = args.Bool(SettingsTable.QkNorm, key + ".qk_norm", builder),
+                    });
                     break;
                 }
 

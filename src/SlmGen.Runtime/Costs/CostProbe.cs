@@ -53,11 +53,13 @@ public static class CostProbe
                     removers.Add(Hook(head, (input, _) => linear += 2 * (input.numel() / head.Width) * head.Width * head.Vocab));
                     break;
                 case CausalSelfAttention attn:
-                    removers.Add(Hook(attn, (input, _) =>
+                    var attnHook = attn.register_forward_hook((m, input, adapters, output) =>
                     {
                         long b = input.shape[0], t = input.shape[1], c = attn.InnerWidth;
                         attention += 2 * 2 * b * t * t * c; // scores (q·kᵀ) and weighted values, over all query heads
-                    }));
+                        return output;
+                    });
+                    removers.Add(attnHook.remove);
                     break;
             }
         }

@@ -162,6 +162,9 @@ public sealed class TransformerBlocksAttribute : Attribute
     /// <summary>Pre-norm (x + f(norm(x)), default) or post-norm (norm(x + f(x))).</summary>
     public bool PreNorm { get; set; } = true;
 
+    /// <summary>RMSNorm of each query and key head (learned scale of one head's size, shared by the heads) before attention and RoPE, as OLMo 2 and Qwen3 (default false).</summary>
+    public bool QkNorm { get; set; }
+
     /// <summary>One packed q/k/v projection (default, as nn.MultiheadAttention) or three separate ones.</summary>
     public bool PackedQkv { get; set; } = true;
 

@@ -5,19 +5,17 @@ using static TorchSharp.torch;
 namespace SlmGen.Generation;
 
 /// <summary>
-/// The key/value cache of incremental decoding. While a cache is active (<see cref="Activate"/>), a generated
-/// model's forward pass takes only the new tokens: positions (learned, sinusoidal, rotary) start at
-/// <see cref="Length"/>, and every attention call appends its keys and values (after rotary embedding, before
-/// grouped-query heads are repeated) to its own slot and attends to everything cached. Slots are taken in call
-/// order, so a block applied several times (whole-stack or block-wise repeats, shared blocks with LoRA) has one
-/// slot per application. Layers without attention need no state: they act on each position alone.
-/// The cache holds at most <see cref="Capacity"/> positions (the model's context).
+/// The key/value cache of incremental decoding, set on a model explicitly (<see cref="SlmModel.SetKvCache"/>, as
+/// litgpt's <c>set_kv_cache</c>): no ambient state. While a model has a cache, each forward pass is announced
+/// with <see cref="Activate"/> and takes only the new tokens: positions (learned, sinusoidal, rotary) start at
+/// <see cref="Length"/> (the model's <see cref="SlmModel.StartPosition"/>), and every attention layer appends its
+/// keys and values (after rotary embedding, before grouped-query heads are repeated) to its own slot and attends
+/// to everything cached. Slots are taken in call order, so a block applied several times (whole-stack or
+/// block-wise repeats, shared blocks with LoRA) has one slot per application. Layers without attention need no
+/// state: they act on each position alone. The cache holds at most <see cref="Capacity"/> positions (the model's context).
 /// </summary>
 public sealed class KvCache : IDisposable
 {
-    [ThreadStatic]
-    private static KvCache? active;
-
     private readonly List<(Tensor K, Tensor V)> slots = new();
     private int next;
     private long pending;
@@ -33,9 +31,6 @@ public sealed class KvCache : IDisposable
         Capacity = capacity;
     }
 
-    /// <summary>The cache the current thread's forward pass uses, or null (full windows).</summary>
-    public static KvCache? Active => active;
-
     /// <summary>Positions it can hold (the model's context).</summary>
     public int Capacity { get; }
 
@@ -46,14 +41,14 @@ public sealed class KvCache : IDisposable
     public int Slots => slots.Count;
 
     /// <summary>
-    /// Makes this cache active for one forward pass over <paramref name="newTokens"/> tokens; disposing the
-    /// returned scope deactivates it and advances <see cref="Length"/>.
+    /// Announces one forward pass over <paramref name="newTokens"/> tokens of the model this cache is set on;
+    /// disposing the returned scope ends the pass and advances <see cref="Length"/>.
     /// </summary>
     public IDisposable Activate(long newTokens)
     {
-        if (active is not null)
+        if (pending > 0)
         {
-            throw new InvalidOperationException("Another KV cache is active on this thread.");
+            throw new InvalidOperationException("A forward pass is already under way on this cache.");
         }
 
         if (newTokens <= 0 || Length + newTokens > Capacity)
@@ -61,7 +56,6 @@ public sealed class KvCache : IDisposable
             throw new ArgumentOutOfRangeException(nameof(newTokens), newTokens, $"The cache holds {Length} of {Capacity} positions; {newTokens} more do not fit.");
         }
 
-        active = this;
         next = 0;
         pending = newTokens;
         return new Scope(this);
@@ -79,6 +73,11 @@ public sealed class KvCache : IDisposable
     /// </summary>
     public (Tensor K, Tensor V) Append(Tensor k, Tensor v)
     {
+        if (pending == 0)
+        {
+            throw new InvalidOperationException("A model with a KV cache runs one announced pass at a time: wrap each forward pass in cache.Activate(newTokens).");
+        }
+
         if (next == slots.Count)
         {
             var shape = new[] { k.shape[0], k.shape[1], Capacity, k.shape[3] };
@@ -134,12 +133,8 @@ public sealed class KvCache : IDisposable
 
         public void Dispose()
         {
-            if (active == cache)
-            {
-                active = null;
-                cache.Length += cache.pending;
-                cache.pending = 0;
-            }
+            cache.Length += cache.pending;
+            cache.pending = 0;
         }
     }
 }

@@ -94,6 +94,7 @@ public static class TextGenerator
         using var cache = mode == KvCacheMode.Off ? null : new KvCache(model.Context);
         var wasTraining = model.training;
         model.eval();
+        model.SetKvCache(cache);
         try
         {
             using var noGrad = no_grad();
@@ -109,6 +110,7 @@ public static class TextGenerator
         }
         finally
         {
+            model.SetKvCache(null);
             model.train(wasTraining);
         }
 
@@ -154,6 +156,21 @@ public static class TextGenerator
 
     private static Tensor Window(SlmModel model, List<int> tokens, Device device)
     {
+        var cache = model.KvCache;
+        if (cache is not null)
+        {
+            // A whole window, past what the cache holds: read without it.
+            model.SetKvCache(null);
+            try
+            {
+                return Window(model, tokens, device);
+            }
+            finally
+            {
+                model.SetKvCache(cache);
+            }
+        }
+
         var window = tokens.Skip(Math.Max(0, tokens.Count - model.Context)).Select(t => (long)t).ToList();
         if (!model.PredictsEveryPosition && window.Count < model.Context)
         {

@@ -14,7 +14,7 @@ namespace SlmGen.Layers;
 /// is repeated for its group before SDPA (TorchSharp's SDPA has no <c>enable_gqa</c>); the head size may be
 /// set apart from the width (then the attention's inner width is heads × head size).
 /// </summary>
-public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor>? qkv;
     private readonly nn.Module<Tensor, Tensor>? q_proj;
@@ -22,53 +22,53 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor>? v_proj;
     private readonly nn.Module<Tensor, Tensor> proj;
     private readonly RotaryEmbedding? rope;
+    private readonly RmsNorm? q_norm;
+    private readonly RmsNorm? k_norm;
     private readonly double attentionDropout;
 
-    /// <summary>Creates the attention layer.</summary>
-    /// <param name="dModel">Width of the input and output.</param>
-    /// <param name="heads">Query heads.</param>
-    /// <param name="packedQkv">One projection for q, k and v, or three.</param>
-    /// <param name="bias">Biases on the projections.</param>
-    /// <param name="dropout">Dropout on the attention probabilities (training only).</param>
-    /// <param name="context">Longest sequence (RoPE tables).</param>
-    /// <param name="rope">Rotary positions on q and k.</param>
-    /// <param name="ropeBase">RoPE frequency base.</param>
-    /// <param name="kvHeads">Key/value heads (0 = <paramref name="heads"/>); must divide <paramref name="heads"/>.</param>
-    /// <param name="headDim">Size of one head (0 = <paramref name="dModel"/> / <paramref name="heads"/>).</param>
-    /// <param name="weightBits">Quantisation-aware training of the projections' weights at 2, 3, 4 or 8 bits (0 = full precision).</param>
-    public CausalSelfAttention(long dModel, int heads, bool packedQkv, bool bias, double dropout, int context, bool rope, double ropeBase = 10000.0, int kvHeads = 0, long headDim = 0, int weightBits = 0)
+    /// <summary>Creates the attention layer of a <paramref name="width"/>-wide residual stream.</summary>
+    public CausalSelfAttention(long width, AttentionConfig config)
         : base(nameof(CausalSelfAttention))
     {
-        if (headDim <= 0 && (heads <= 0 || dModel % heads != 0))
+        if (config.Heads <= 0 || config.HeadDim <= 0)
         {
-            throw new ArgumentException($"{heads} heads do not divide the width {dModel}.", nameof(heads));
+            throw new ArgumentException($"{config.Heads} heads of size {config.HeadDim}: both must be positive.", nameof(config));
         }
 
-        KvHeads = kvHeads > 0 ? kvHeads : heads;
-        if (heads % KvHeads != 0)
+        if (config.KvHeads <= 0 || config.Heads % config.KvHeads != 0)
         {
-            throw new ArgumentException($"{KvHeads} key/value heads do not divide {heads} query heads.", nameof(kvHeads));
+            throw new ArgumentException($"{config.KvHeads} key/value heads do not divide {config.Heads} query heads.", nameof(config));
         }
 
-        DModel = dModel;
-        Heads = heads;
-        HeadDim = headDim > 0 ? headDim : dModel / heads;
-        if (packedQkv)
+        Config = config;
+        DModel = width;
+        Heads = config.Heads;
+        KvHeads = config.KvHeads;
+        HeadDim = config.HeadDim;
+        if (config.PackedQkv)
         {
-            qkv = Linears.Create(dModel, InnerWidth + (2 * KvWidth), bias, weightBits);
+            qkv = Linears.Create(width, InnerWidth + (2 * KvWidth), config.Bias, config.WeightBits);
         }
         else
         {
-            q_proj = Linears.Create(dModel, InnerWidth, bias, weightBits);
-            k_proj = Linears.Create(dModel, KvWidth, bias, weightBits);
-            v_proj = Linears.Create(dModel, KvWidth, bias, weightBits);
+            q_proj = Linears.Create(width, InnerWidth, config.Bias, config.WeightBits);
+            k_proj = Linears.Create(width, KvWidth, config.Bias, config.WeightBits);
+            v_proj = Linears.Create(width, KvWidth, config.Bias, config.WeightBits);
         }
 
-        proj = Linears.Create(InnerWidth, dModel, bias, weightBits);
-        this.rope = rope ? new RotaryEmbedding(context, HeadDim, ropeBase) : null;
-        attentionDropout = dropout;
+        proj = Linears.Create(InnerWidth, width, config.Bias, config.WeightBits);
+        q_norm = config.QkNorm ? new RmsNorm(HeadDim) : null;
+        k_norm = config.QkNorm ? new RmsNorm(HeadDim) : null;
+        rope = config.Rope is { } r ? new RotaryEmbedding(config.Context, HeadDim, r.Base) : null;
+        attentionDropout = config.Dropout;
         RegisterComponents();
     }
+
+    /// <summary>What the layer was built from.</summary>
+    public AttentionConfig Config { get; }
+
+    /// <summary>The KV cache of incremental decoding, set explicitly on the whole model (<see cref="SlmModel.SetKvCache"/>), or null: full windows.</summary>
+    public Generation.KvCache? KvCache { get; set; }
 
     /// <summary>Model width.</summary>
     public long DModel { get; }
@@ -91,9 +91,6 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     /// <summary>True when q, k and v come from one projection.</summary>
     public bool PackedQkv => qkv is not null;
 
-    /// <summary>The adapters of the current application of a shared block (set by its block), or null.</summary>
-    public LoraSet? Adapters { get; set; }
-
     /// <summary>The linear layers, by the names their adapters use: (name, in, out).</summary>
     public IEnumerable<(string Name, long In, long Out)> AdaptableLayers()
     {
@@ -114,8 +111,11 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     /// <summary>The output projection (GPT-2 init scales it).</summary>
     public Tensor OutputProjectionWeight => Linears.WeightOf(proj);
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x)
+    /// <summary>The layer without adapters.</summary>
+    public Tensor call(Tensor x) => call(x, null);
+
+    /// <summary>Attention with <paramref name="adapters"/> (one application's LoRA set of a shared block) added to its projections, or none.</summary>
+    public override Tensor forward(Tensor x, LoraSet? adapters)
     {
         // Tensors made here belong to the caller's dispose scope (the generated Logits opens one per pass).
         long b = x.shape[0], t = x.shape[1];
@@ -123,32 +123,41 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         if (qkv is not null && KvHeads == Heads)
         {
             // One view and one permute give (3, B, H, T, hd); unbind yields q, k and v without copies.
-            var parts = Linear("attn_qkv", qkv, x).view(b, t, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4).unbind(0);
+            var parts = Linear("attn_qkv", qkv, x, adapters).view(b, t, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4).unbind(0);
             (q, k, v) = (parts[0], parts[1], parts[2]);
         }
         else if (qkv is not null)
         {
-            var parts = Linear("attn_qkv", qkv, x).split(new[] { InnerWidth, KvWidth, KvWidth }, 2);
+            var parts = Linear("attn_qkv", qkv, x, adapters).split(new[] { InnerWidth, KvWidth, KvWidth }, 2);
             q = parts[0].view(b, t, Heads, HeadDim).transpose(1, 2);
             k = parts[1].view(b, t, KvHeads, HeadDim).transpose(1, 2);
             v = parts[2].view(b, t, KvHeads, HeadDim).transpose(1, 2);
         }
         else
         {
-            q = Linear("attn_q", q_proj!, x).view(b, t, Heads, HeadDim).transpose(1, 2); // (B, H, T, hd)
-            k = Linear("attn_k", k_proj!, x).view(b, t, KvHeads, HeadDim).transpose(1, 2);
-            v = Linear("attn_v", v_proj!, x).view(b, t, KvHeads, HeadDim).transpose(1, 2);
+            q = Linear("attn_q", q_proj!, x, adapters).view(b, t, Heads, HeadDim).transpose(1, 2); // (B, H, T, hd)
+            k = Linear("attn_k", k_proj!, x, adapters).view(b, t, KvHeads, HeadDim).transpose(1, 2);
+            v = Linear("attn_v", v_proj!, x, adapters).view(b, t, KvHeads, HeadDim).transpose(1, 2);
         }
 
+        if (q_norm is not null && k_norm is not null)
+        {
+            // QK-norm: every query and key head normalised over its head size (before RoPE), one scale per q and k.
+            q = q_norm.call(q);
+            k = k_norm.call(k);
+        }
+
+        // Incremental decoding: the new tokens start at the cached length; their keys and values join this call's
+        // cache slot, and the new queries attend to everything cached (one new query sees every key; a chunk after
+        // a prefix needs an explicit mask).
+        var cache = KvCache;
         if (rope is not null)
         {
-            q = rope.call(q);
-            k = rope.call(k);
+            var start = cache?.Length ?? 0;
+            q = rope.Rotate(q, start);
+            k = rope.Rotate(k, start);
         }
 
-        // Incremental decoding: this call's keys and values join its cache slot, and the new queries attend to
-        // everything cached (one new query sees every key; a chunk after a prefix needs an explicit mask).
-        var cache = Generation.KvCache.Active;
         Tensor? mask = null;
         var causal = true;
         if (cache is not null)
@@ -167,8 +176,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 
         var p = training ? attentionDropout : 0.0;
         var y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask, p: p, is_casual: causal);
-        return Linear("attn_proj", proj, y.transpose(1, 2).reshape(b, t, InnerWidth));
+        return Linear("attn_proj", proj, y.transpose(1, 2).reshape(b, t, InnerWidth), adapters);
     }
 
-    private Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x) => Adapters is null ? layer.call(x) : Adapters.Adapt(name, x, layer.call(x));
+    private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? layer.call(x) : adapters.Adapt(name, x, layer.call(x));
 }

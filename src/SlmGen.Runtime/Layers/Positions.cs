@@ -23,10 +23,13 @@ public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Returns the vectors of the first <c>T</c> positions for input (B, T, ...).</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => At(x, 0);
+
+    /// <summary>Returns the vectors of positions <paramref name="start"/> .. start + T - 1 for input (B, T, ...) (incremental decoding: the new tokens' positions).</summary>
+    public Tensor At(Tensor x, long start)
     {
         table = FixedTables.OnDeviceOf(table, x);
-        return table.narrow(0, Generation.KvCache.Active?.Length ?? 0, x.shape[1]).to(x.dtype);
+        return table.narrow(0, start, x.shape[1]).to(x.dtype);
     }
 }
 
@@ -54,14 +57,16 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         register_buffer(nameof(sin_cached), sin_cached, persistent: false);
     }
 
-    /// <summary>Rotates queries or keys of shape (B, H, T, head_dim).</summary>
-    public override Tensor forward(Tensor x)
+    /// <summary>Rotates queries or keys of shape (B, H, T, head_dim) at positions 0 .. T - 1.</summary>
+    public override Tensor forward(Tensor x) => Rotate(x, 0);
+
+    /// <summary>Rotates queries or keys of shape (B, H, T, head_dim) at positions <paramref name="start"/> .. start + T - 1.</summary>
+    public Tensor Rotate(Tensor x, long start)
     {
         cos_cached = FixedTables.OnDeviceOf(cos_cached, x);
         sin_cached = FixedTables.OnDeviceOf(sin_cached, x);
         var t = x.shape[2];
         var half = x.shape[3] / 2;
-        var start = Generation.KvCache.Active?.Length ?? 0; // incremental decoding: the new tokens' positions
         var cos = cos_cached.narrow(0, start, t).to(x.dtype);
         var sin = sin_cached.narrow(0, start, t).to(x.dtype);
         var x1 = x.narrow(3, 0, half);
@@ -90,13 +95,9 @@ internal static class FixedTables
     }
 }
 
-/// <summary>The indices 0..T-1 of a batch of token ids (B, T), for a learned position table.</summary>
+/// <summary>The positions of a batch of token ids (B, T), for a learned position table.</summary>
 public static class PositionIds
 {
-    /// <summary>arange(T) on the device of <paramref name="idx"/>.</summary>
-    public static Tensor Of(Tensor idx)
-    {
-        var start = Generation.KvCache.Active?.Length ?? 0; // incremental decoding: the new tokens' positions
-        return arange(start, start + idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
-    }
+    /// <summary>start .. start + T - 1 on the device of <paramref name="idx"/> (start: the model's <see cref="SlmModel.StartPosition"/>).</summary>
+    public static Tensor Of(Tensor idx, long start = 0) => arange(start, start + idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
 }

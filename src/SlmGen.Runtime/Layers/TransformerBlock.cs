@@ -21,46 +21,26 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly bool preNorm;
     private readonly ModuleList<LoraSet>? lora;
 
-    /// <summary>Creates a block.</summary>
-    public TransformerBlock(
-        long dModel,
-        int heads,
-        long ffnHidden,
-        Act activation,
-        NormKind norm,
-        bool normBias,
-        bool preNorm,
-        bool packedQkv,
-        bool attentionBias,
-        bool ffnBias,
-        double dropout,
-        int context,
-        bool rope,
-        double ropeBase = 10000.0,
-        double ffnDropout = 0.0,
-        int kvHeads = 0,
-        long headDim = 0,
-        int loraRank = 0,
-        int loraApplications = 0,
-        int attentionBits = 0,
-        int mlpBits = 0)
+    /// <summary>Creates a block from its resolved config (the generated code prints it; see <see cref="BlockConfig"/>).</summary>
+    public TransformerBlock(BlockConfig config)
         : base(nameof(TransformerBlock))
     {
-        ln_1 = Norms.Create(norm, dModel, normBias);
-        attn = new CausalSelfAttention(dModel, heads, packedQkv, attentionBias, dropout, context, rope, ropeBase, kvHeads, headDim, attentionBits);
-        ln_2 = Norms.Create(norm, dModel, normBias);
-        mlp = new FeedForward(dModel, ffnHidden, activation, ffnBias, ffnDropout, mlpBits);
+        Config = config;
+        ln_1 = Norms.Create(config.Norm.Kind, config.Width, config.Norm.Bias);
+        attn = new CausalSelfAttention(config.Width, config.Attention);
+        ln_2 = Norms.Create(config.Norm.Kind, config.Width, config.Norm.Bias);
+        mlp = new FeedForward(config.Width, config.FeedForward);
         // No dropout module at p = 0: a dropout call still launches kernels in training mode.
-        drop_attn = dropout > 0 ? nn.Dropout(dropout) : null;
-        drop_mlp = dropout > 0 ? nn.Dropout(dropout) : null;
-        this.preNorm = preNorm;
-        if (loraRank > 0 && loraApplications > 0)
+        drop_attn = config.ResidualDropout > 0 ? nn.Dropout(config.ResidualDropout) : null;
+        drop_mlp = config.ResidualDropout > 0 ? nn.Dropout(config.ResidualDropout) : null;
+        preNorm = config.Norm.PreNorm;
+        if (config.Sharing.LoraSets > 0)
         {
             var layers = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(attn.AdaptableLayers(), mlp.AdaptableLayers()));
-            var sets = new LoraSet[loraApplications];
+            var sets = new LoraSet[config.Sharing.LoraSets];
             for (var i = 0; i < sets.Length; i++)
             {
-                sets[i] = new LoraSet(layers, loraRank);
+                sets[i] = new LoraSet(layers, config.Sharing.LoraRank);
             }
 
             lora = nn.ModuleList(sets);
@@ -69,39 +49,35 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>What the block was built from.</summary>
+    public BlockConfig Config { get; }
+
     /// <summary>The attention layer.</summary>
     public CausalSelfAttention Attention => attn;
-
-    /// <summary>
-    /// Selects the LoRA adapters of application <paramref name="application"/> of this shared block for the
-    /// next calls (each application of a shared block has its own adapters; a block without them ignores it).
-    /// </summary>
-    public TransformerBlock Use(int application)
-    {
-        if (lora is not null)
-        {
-            attn.Adapters = lora[application];
-            mlp.Adapters = lora[application];
-        }
-
-        return this;
-    }
 
     /// <summary>The feed-forward network.</summary>
     public FeedForward Mlp => mlp;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <summary>
+    /// Application <paramref name="application"/> of a shared block: the same weights with that application's own
+    /// LoRA adapters (each application of a block with adapters has a set of its own; a block without them ignores it).
+    /// </summary>
+    public Tensor Apply(Tensor x, int application) => Forward(x, lora?[application]);
+
+    private Tensor Forward(Tensor x, LoraSet? adapters)
     {
         if (preNorm)
         {
-            x = x + Drop(drop_attn, attn.call(ln_1.call(x)));
-            x = x + Drop(drop_mlp, mlp.call(ln_2.call(x)));
+            x = x + Drop(drop_attn, attn.call(ln_1.call(x), adapters));
+            x = x + Drop(drop_mlp, mlp.call(ln_2.call(x), adapters));
         }
         else
         {
-            x = ln_1.call(x + Drop(drop_attn, attn.call(x)));
-            x = ln_2.call(x + Drop(drop_mlp, mlp.call(x)));
+            x = ln_1.call(x + Drop(drop_attn, attn.call(x, adapters)));
+            x = ln_2.call(x + Drop(drop_mlp, mlp.call(x, adapters)));
         }
 
         return x;

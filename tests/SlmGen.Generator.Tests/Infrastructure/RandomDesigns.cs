@@ -19,13 +19,17 @@ internal sealed class RandomDesigns
     private static readonly string[] FfnActivations = { "relu", "gelu", "silu", "swiglu", "tanh", "identity" };
     private readonly Random rng;
     private readonly bool levers;
+    private readonly bool recent;
 
     /// <param name="levers">Also draw the compact-model levers (grouped-query attention, head sizes, layer-wise
     /// allocation, block-wise repeats, LoRA); false keeps the draws of the first rounds, whose PyTorch records exist.</param>
-    public RandomDesigns(int seed, bool levers = false)
+    /// <param name="recent">With <paramref name="levers"/>, also the settings added since the twins' records (QK-norm),
+    /// derived without further draws so that the designs are otherwise those of the same seed without it.</param>
+    public RandomDesigns(int seed, bool levers = false, bool recent = false)
     {
         rng = new Random(seed);
         this.levers = levers;
+        this.recent = recent;
     }
 
     /// <summary>One design as (YAML text or null, attribute text or null): exactly one of the two is set.</summary>
@@ -72,7 +76,7 @@ internal sealed class RandomDesigns
                     PreNorm: rng.Next(2) == 0,
                     PackedQkv: rng.Next(2) == 0,
                     AttentionBias: rng.Next(2) == 0,
-                    FfnBias: rng.Next(2) == 0) { Lever = lever });
+                    FfnBias: rng.Next(2) == 0) { Lever = lever, QkNorm = recent && lever is not null && (lever.Blocks + lever.BlockRepeat) % 3 != 1 });
                 hasStack = true;
             }
             else
@@ -179,6 +183,9 @@ internal sealed class RandomDesigns
 
         public int Lora => Lever is { } l && (Repeat > 1 || l.BlockRepeat > 1) && (Heads + Layers) % 2 == 0 ? 1 + ((Heads + Repeat) % 3) : 0;
 
+        /// <summary>QK-norm (only where the generator draws the recent settings).</summary>
+        public bool QkNorm { get; init; }
+
         public string YamlExtras()
         {
             if (Lever is not { } l)
@@ -194,6 +201,7 @@ internal sealed class RandomDesigns
             if (l.FfnLast > 0 && l.FfnList is null) sb.Append(FfnMultiplier > 0 ? $", ffn_last: {1 + (l.FfnLast % 4)}x" : $", ffn_hidden_last: {l.FfnLast}");
             if (l.BlockRepeat > 1) sb.Append($", block_repeat: {l.BlockRepeat}");
             if (Lora > 0) sb.Append($", lora_rank: {Lora}");
+            if (QkNorm) sb.Append(", qk_norm: true");
             return sb.ToString();
         }
 
@@ -214,6 +222,7 @@ internal sealed class RandomDesigns
             if (l.FfnLast > 0 && l.FfnList is null) sb.Append(FfnMultiplier > 0 ? $", FfnMultiplierLast = {1 + (l.FfnLast % 4)}" : $", FfnHiddenLast = {l.FfnLast}");
             if (l.BlockRepeat > 1) sb.Append($", BlockRepeat = {l.BlockRepeat}");
             if (Lora > 0) sb.Append($", LoraRank = {Lora}");
+            if (QkNorm) sb.Append(", QkNorm = true");
             return sb.ToString();
         }
     }

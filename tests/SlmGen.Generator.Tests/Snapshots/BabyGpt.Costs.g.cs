@@ -47,6 +47,27 @@ namespace SlmGen.Samples.Declared
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
         public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"BabyGpt\", \"fingerprint\": \"5415c94b60a518ab\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 256, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 384, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"type\": \"learned\", \"rows\": 256 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"p\": 0.2 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"blocks\": 6, \"repeat\": 1, \"heads\": 6, \"kvHeads\": 6, \"headDim\": 64, \"ffnHidden\": 1536, \"activation\": \"gelu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.2, \"ffnDropout\": 0, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 384, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
+        /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
+        private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 6, Block: new global::SlmGen.BlockConfig(
+                Width: 384,
+                Attention: new global::SlmGen.AttentionConfig(Heads: 6, KvHeads: 6, HeadDim: 64, PackedQkv: true, Bias: true, Dropout: 0.2, Context: 256, Rope: null, WeightBits: 0),
+                FeedForward: new global::SlmGen.FeedForwardConfig(Hidden: 1536, Activation: global::SlmGen.Act.Gelu, Bias: true, Dropout: 0.0, WeightBits: 0),
+                Norm: new global::SlmGen.NormConfig(Kind: global::SlmGen.NormKind.LayerNorm, Bias: true, PreNorm: true),
+                Sharing: new global::SlmGen.SharingConfig(Repeat: 1, BlockRepeat: 1, LoraRank: 0),
+                ResidualDropout: 0.2),
+                Shapes: global::SlmGen.EquatableArray<global::SlmGen.BlockShape>.Empty);
+
+        /// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]
+        {
+            new global::SlmGen.EmbeddingStep(Field: "wte", Vocab: 65, Dim: 384, Bits: 0),
+            new global::SlmGen.PositionsStep(Field: "wpe", Kind: global::SlmGen.PositionKind.Learned, Rows: 256, Dim: 384),
+            new global::SlmGen.EmbeddingDropoutStep(Field: "drop", Probability: 0.2, Dim: 384),
+            blocksPlan,
+            new global::SlmGen.FinalNormStep(Field: "ln_f", Kind: global::SlmGen.NormKind.LayerNorm, Bias: true, Width: 384, PerPosition: true),
+            new global::SlmGen.HeadStep(Field: "lm_head", Kind: global::SlmGen.HeadKind.Tied, InWidth: 384, Rank: 0, Vocab: 65, Bias: false, PerPosition: true, CanTie: true, Bits: 0),
+        };
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "BabyGpt",
@@ -73,5 +94,8 @@ namespace SlmGen.Samples.Declared
 
         /// <inheritdoc />
         public override string Architecture => ArchitectureJson;
+
+        /// <inheritdoc />
+        public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;
     }
 }

@@ -24,11 +24,7 @@ namespace SlmGen.Samples.Declared
             wte = global::TorchSharp.torch.nn.Embedding(65, 384);
             wpe = global::TorchSharp.torch.nn.Embedding(256, 384);
             drop = global::TorchSharp.torch.nn.Dropout(0.2);
-            blocks = global::SlmGen.Layers.ModuleStack.Of(6, () => new global::SlmGen.Layers.TransformerBlock(
-                dModel: 384, heads: 6, ffnHidden: 1536, activation: global::SlmGen.Act.Gelu,
-                norm: global::SlmGen.NormKind.LayerNorm, normBias: true, preNorm: true,
-                packedQkv: true, attentionBias: true, ffnBias: true,
-                dropout: 0.2, context: 256, rope: false));
+            blocks = global::SlmGen.Layers.ModuleStack.Of(6, blockIndex => new global::SlmGen.Layers.TransformerBlock(blocksPlan.BlockAt(blockIndex)));
             ln_f = global::TorchSharp.torch.nn.LayerNorm(384);
             lm_head = new global::SlmGen.Layers.TiedHead(wte);
             base.RegisterComponents();
@@ -39,7 +35,7 @@ namespace SlmGen.Samples.Declared
         public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
-            global::TorchSharp.torch.Tensor x = wte.call(idx) + wpe.call(global::SlmGen.Layers.PositionIds.Of(idx)); // (B, T, 384)
+            global::TorchSharp.torch.Tensor x = wte.call(idx) + wpe.call(global::SlmGen.Layers.PositionIds.Of(idx, base.StartPosition)); // (B, T, 384)
             x = drop.call(x);
             foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.call(x);
             x = ln_f.call(x);

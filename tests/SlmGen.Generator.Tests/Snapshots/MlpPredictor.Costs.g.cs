@@ -44,6 +44,16 @@ namespace SlmGen.Samples.Declared
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
         public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"MlpPredictor\", \"fingerprint\": \"d57816e900f2929e\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": false, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"dense\", \"field\": \"dense1\", \"in\": 16384, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"dense\", \"field\": \"dense2\", \"in\": 256, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 256, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
 
+        /// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]
+        {
+            new global::SlmGen.EmbeddingStep(Field: "wte", Vocab: 65, Dim: 128, Bits: 0),
+            new global::SlmGen.FlattenStep(Field: "flatten", Window: 128, InWidth: 128),
+            new global::SlmGen.DenseStep(Field: "dense1", InWidth: 16384, OutWidth: 256, Activation: global::SlmGen.Act.Relu, Bias: true, Dropout: 0.1, PerPosition: false, Bits: 0),
+            new global::SlmGen.DenseStep(Field: "dense2", InWidth: 256, OutWidth: 256, Activation: global::SlmGen.Act.Relu, Bias: true, Dropout: 0.1, PerPosition: false, Bits: 0),
+            new global::SlmGen.HeadStep(Field: "lm_head", Kind: global::SlmGen.HeadKind.Full, InWidth: 256, Rank: 0, Vocab: 65, Bias: true, PerPosition: false, CanTie: false, Bits: 0),
+        };
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "MlpPredictor",
@@ -67,5 +77,8 @@ namespace SlmGen.Samples.Declared
 
         /// <inheritdoc />
         public override string Architecture => ArchitectureJson;
+
+        /// <inheritdoc />
+        public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;
     }
 }

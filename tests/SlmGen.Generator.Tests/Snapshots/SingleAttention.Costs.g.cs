@@ -47,6 +47,26 @@ namespace SlmGen.Samples.Declared
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
         public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"SingleAttention\", \"fingerprint\": \"5ef7fbc12ed22013\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"type\": \"learned\", \"rows\": 128 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 1, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"relu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": false, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.1, \"ffnDropout\": 0.1, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
 
+        /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
+        private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 1, Block: new global::SlmGen.BlockConfig(
+                Width: 128,
+                Attention: new global::SlmGen.AttentionConfig(Heads: 4, KvHeads: 4, HeadDim: 32, PackedQkv: true, Bias: true, Dropout: 0.1, Context: 128, Rope: null, WeightBits: 0),
+                FeedForward: new global::SlmGen.FeedForwardConfig(Hidden: 512, Activation: global::SlmGen.Act.Relu, Bias: true, Dropout: 0.1, WeightBits: 0),
+                Norm: new global::SlmGen.NormConfig(Kind: global::SlmGen.NormKind.LayerNorm, Bias: true, PreNorm: false),
+                Sharing: new global::SlmGen.SharingConfig(Repeat: 1, BlockRepeat: 1, LoraRank: 0),
+                ResidualDropout: 0.1),
+                Shapes: global::SlmGen.EquatableArray<global::SlmGen.BlockShape>.Empty);
+
+        /// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]
+        {
+            new global::SlmGen.EmbeddingStep(Field: "wte", Vocab: 65, Dim: 128, Bits: 0),
+            new global::SlmGen.PositionsStep(Field: "wpe", Kind: global::SlmGen.PositionKind.Learned, Rows: 128, Dim: 128),
+            blocksPlan,
+            new global::SlmGen.FinalNormStep(Field: "ln_f", Kind: global::SlmGen.NormKind.LayerNorm, Bias: true, Width: 128, PerPosition: true),
+            new global::SlmGen.HeadStep(Field: "lm_head", Kind: global::SlmGen.HeadKind.Full, InWidth: 128, Rank: 0, Vocab: 65, Bias: true, PerPosition: true, CanTie: true, Bits: 0),
+        };
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "SingleAttention",
@@ -73,5 +93,8 @@ namespace SlmGen.Samples.Declared
 
         /// <inheritdoc />
         public override string Architecture => ArchitectureJson;
+
+        /// <inheritdoc />
+        public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;
     }
 }

@@ -22,11 +22,7 @@ namespace SlmGen.Samples.Declared
         {
             wte = global::TorchSharp.torch.nn.Embedding(65, 128);
             wpe = global::TorchSharp.torch.nn.Embedding(128, 128);
-            blocks = global::SlmGen.Layers.ModuleStack.Of(1, () => new global::SlmGen.Layers.TransformerBlock(
-                dModel: 128, heads: 4, ffnHidden: 512, activation: global::SlmGen.Act.Relu,
-                norm: global::SlmGen.NormKind.LayerNorm, normBias: true, preNorm: false,
-                packedQkv: true, attentionBias: true, ffnBias: true,
-                dropout: 0.1, ffnDropout: 0.1, context: 128, rope: false));
+            blocks = global::SlmGen.Layers.ModuleStack.Of(1, blockIndex => new global::SlmGen.Layers.TransformerBlock(blocksPlan.BlockAt(blockIndex)));
             ln_f = global::TorchSharp.torch.nn.LayerNorm(128);
             lm_head = global::TorchSharp.torch.nn.Linear(128, 65, hasBias: true);
             base.RegisterComponents();
@@ -37,7 +33,7 @@ namespace SlmGen.Samples.Declared
         public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
-            global::TorchSharp.torch.Tensor x = wte.call(idx) + wpe.call(global::SlmGen.Layers.PositionIds.Of(idx)); // (B, T, 128)
+            global::TorchSharp.torch.Tensor x = wte.call(idx) + wpe.call(global::SlmGen.Layers.PositionIds.Of(idx, base.StartPosition)); // (B, T, 128)
             foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.call(x);
             x = ln_f.call(x);
             return scope.MoveToOuter(x); // (B, T, 128)

@@ -353,6 +353,7 @@ internal sealed class YamlSpecReader
         var norm = (NormKind)T.DefaultInt(T.Norm);
         var normBias = T.DefaultBool(T.NormBias);
         var preNorm = T.DefaultBool(T.PreNorm);
+        var qkNorm = T.DefaultBool(T.QkNorm);
         var packed = T.DefaultBool(T.PackedQkv);
         var attnBias = T.DefaultBool(T.AttentionBias);
         var ffnBias = T.DefaultBool(T.FfnBias);
@@ -413,6 +414,7 @@ internal sealed class YamlSpecReader
                     case "norm": norm = values.Enum(v, where, "norm", YamlNames.Norms, key + ".norm"); break;
                     case "norm_bias": normBias = values.Bool(v, where, key + ".norm_bias"); break;
                     case "pre_norm": preNorm = values.Bool(v, where, key + ".pre_norm"); break;
+                    case "qk_norm": qkNorm = values.Bool(v, where, key + ".qk_norm"); break;
                     case "packed_qkv": packed = values.Bool(v, where, key + ".packed_qkv"); break;
                     case "attention_bias": attnBias = values.Bool(v, where, key + ".attention_bias"); break;
                     case "ffn_bias": ffnBias = values.Bool(v, where, key + ".ffn_bias"); break;
@@ -427,7 +429,7 @@ internal sealed class YamlSpecReader
         }
 
         return new TransformerSpec(index, layers, repeat, heads, kvHeads, headDim, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout, ffnDropout,
-            blockRepeat, loraRank, new BlockAllocation(headsList, kvList, ffnHiddenList, ffnMultiplierList, headsLast, kvLast, ffnHiddenLast, ffnMultiplierLast));
+            blockRepeat, loraRank, new BlockAllocation(headsList, kvList, ffnHiddenList, ffnMultiplierList, headsLast, kvLast, ffnHiddenLast, ffnMultiplierLast)) { QkNorm = qkNorm };
     }
 
     /// <summary>True for a multiple of the width written as such (<c>4x</c>).</summary>

@@ -150,7 +150,7 @@ def call(adapters, name, layer, x):
 
 
 class CausalSelfAttention(nn.Module):
-    def __init__(self, width, heads, kv_heads, head_dim, packed, bias, dropout, context, rope, rope_base, bits):
+    def __init__(self, width, heads, kv_heads, head_dim, packed, bias, dropout, context, rope, rope_base, bits, qk_norm=False):
         super().__init__()
         self.width, self.heads, self.kv_heads, self.head_dim = width, heads, kv_heads, head_dim
         inner, kv_width = heads * head_dim, kv_heads * head_dim
@@ -163,6 +163,9 @@ class CausalSelfAttention(nn.Module):
             self.v_proj = linear(width, kv_width, bias, bits)
         self.proj = linear(inner, width, bias, bits)
         self.rope = RotaryEmbedding(context, head_dim, rope_base) if rope else None
+        # QK-norm: every query and key head normalised over its head size before RoPE (one scale each for q and k).
+        self.q_norm = RmsNorm(head_dim) if qk_norm else None
+        self.k_norm = RmsNorm(head_dim) if qk_norm else None
         self.dropout = dropout
         self.adapters = None
 
@@ -188,6 +191,8 @@ class CausalSelfAttention(nn.Module):
             q = call(a, "attn_q", self.q_proj, x).view(b, t, h, hd).transpose(1, 2)
             k = call(a, "attn_k", self.k_proj, x).view(b, t, kv, hd).transpose(1, 2)
             v = call(a, "attn_v", self.v_proj, x).view(b, t, kv, hd).transpose(1, 2)
+        if self.q_norm is not None:
+            q, k = self.q_norm(q), self.k_norm(k)
         if self.rope is not None:
             q, k = self.rope(q), self.rope(k)
         if kv != h:
@@ -228,7 +233,8 @@ class TransformerBlock(nn.Module):
         heads, kv_heads, head_dim, hidden = shape
         width = s["in"]
         self.ln_1 = norm(s["norm"], width, s["normBias"])
-        self.attn = CausalSelfAttention(width, heads, kv_heads, head_dim, s["packedQkv"], s["attentionBias"], s["dropout"], context, s["rope"], s["ropeBase"], s["attentionBits"])
+        self.attn = CausalSelfAttention(width, heads, kv_heads, head_dim, s["packedQkv"], s["attentionBias"], s["dropout"], context, s["rope"], s["ropeBase"], s["attentionBits"],
+                                        s.get("qkNorm", False))
         self.ln_2 = norm(s["norm"], width, s["normBias"])
         self.mlp = FeedForward(width, hidden, s["activation"], s["ffnBias"], s["ffnDropout"], s["mlpBits"])
         self.drop_attn = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None

@@ -47,6 +47,27 @@ namespace Test.Models
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
         public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverBlockShared\", \"fingerprint\": \"631e87e95950dfed\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 2, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 2, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512], [4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
+        /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
+        private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 2, Block: new global::SlmGen.BlockConfig(
+                Width: 128,
+                Attention: new global::SlmGen.AttentionConfig(Heads: 4, KvHeads: 4, HeadDim: 32, PackedQkv: true, Bias: false, Dropout: 0.1, Context: 128, Rope: new global::SlmGen.RopeConfig(Base: 10000.0), WeightBits: 0),
+                FeedForward: new global::SlmGen.FeedForwardConfig(Hidden: 512, Activation: global::SlmGen.Act.SwiGlu, Bias: false, Dropout: 0.0, WeightBits: 0),
+                Norm: new global::SlmGen.NormConfig(Kind: global::SlmGen.NormKind.RmsNorm, Bias: true, PreNorm: true),
+                Sharing: new global::SlmGen.SharingConfig(Repeat: 1, BlockRepeat: 2, LoraRank: 0),
+                ResidualDropout: 0.1),
+                Shapes: global::SlmGen.EquatableArray<global::SlmGen.BlockShape>.Empty);
+
+        /// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]
+        {
+            new global::SlmGen.EmbeddingStep(Field: "wte", Vocab: 65, Dim: 128, Bits: 0),
+            new global::SlmGen.RopeStep(Base: 10000.0, Dim: 128),
+            new global::SlmGen.EmbeddingDropoutStep(Field: "drop", Probability: 0.1, Dim: 128),
+            blocksPlan,
+            new global::SlmGen.FinalNormStep(Field: "ln_f", Kind: global::SlmGen.NormKind.RmsNorm, Bias: true, Width: 128, PerPosition: true),
+            new global::SlmGen.HeadStep(Field: "lm_head", Kind: global::SlmGen.HeadKind.Tied, InWidth: 128, Rank: 0, Vocab: 65, Bias: false, PerPosition: true, CanTie: true, Bits: 0),
+        };
+
         /// <summary>The compile-time costs, by component.</summary>
         public static global::SlmGen.ModelCost Costs { get; } = new global::SlmGen.ModelCost(
             Model: "LeverBlockShared",
@@ -73,5 +94,8 @@ namespace Test.Models
 
         /// <inheritdoc />
         public override string Architecture => ArchitectureJson;
+
+        /// <inheritdoc />
+        public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;
     }
 }

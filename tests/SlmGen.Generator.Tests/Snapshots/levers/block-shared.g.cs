@@ -22,11 +22,7 @@ namespace Test.Models
         {
             wte = global::TorchSharp.torch.nn.Embedding(65, 128);
             drop = global::TorchSharp.torch.nn.Dropout(0.1);
-            blocks = global::SlmGen.Layers.ModuleStack.Of(2, () => new global::SlmGen.Layers.TransformerBlock(
-                dModel: 128, heads: 4, ffnHidden: 512, activation: global::SlmGen.Act.SwiGlu,
-                norm: global::SlmGen.NormKind.RmsNorm, normBias: true, preNorm: true,
-                packedQkv: true, attentionBias: false, ffnBias: false,
-                dropout: 0.1, context: 128, rope: true, ropeBase: 10000.0));
+            blocks = global::SlmGen.Layers.ModuleStack.Of(2, blockIndex => new global::SlmGen.Layers.TransformerBlock(blocksPlan.BlockAt(blockIndex)));
             ln_f = new global::SlmGen.Layers.RmsNorm(128);
             lm_head = new global::SlmGen.Layers.TiedHead(wte);
             base.RegisterComponents();

@@ -22,27 +22,7 @@ namespace Test.Models
         {
             wte = global::TorchSharp.torch.nn.Embedding(65, 128);
             drop = global::TorchSharp.torch.nn.Dropout(0.1);
-            blocks = global::SlmGen.Layers.ModuleStack.Of(
-                new global::SlmGen.Layers.TransformerBlock( // block 0
-                    dModel: 128, heads: 2, ffnHidden: 128, activation: global::SlmGen.Act.SwiGlu,
-                    norm: global::SlmGen.NormKind.RmsNorm, normBias: true, preNorm: true,
-                    packedQkv: true, attentionBias: false, ffnBias: false,
-                    dropout: 0.1, context: 128, rope: true, ropeBase: 10000.0, headDim: 16),
-                new global::SlmGen.Layers.TransformerBlock( // block 1
-                    dModel: 128, heads: 4, ffnHidden: 256, activation: global::SlmGen.Act.SwiGlu,
-                    norm: global::SlmGen.NormKind.RmsNorm, normBias: true, preNorm: true,
-                    packedQkv: true, attentionBias: false, ffnBias: false,
-                    dropout: 0.1, context: 128, rope: true, ropeBase: 10000.0, headDim: 16),
-                new global::SlmGen.Layers.TransformerBlock( // block 2
-                    dModel: 128, heads: 6, ffnHidden: 384, activation: global::SlmGen.Act.SwiGlu,
-                    norm: global::SlmGen.NormKind.RmsNorm, normBias: true, preNorm: true,
-                    packedQkv: true, attentionBias: false, ffnBias: false,
-                    dropout: 0.1, context: 128, rope: true, ropeBase: 10000.0, headDim: 16),
-                new global::SlmGen.Layers.TransformerBlock( // block 3
-                    dModel: 128, heads: 8, ffnHidden: 512, activation: global::SlmGen.Act.SwiGlu,
-                    norm: global::SlmGen.NormKind.RmsNorm, normBias: true, preNorm: true,
-                    packedQkv: true, attentionBias: false, ffnBias: false,
-                    dropout: 0.1, context: 128, rope: true, ropeBase: 10000.0));
+            blocks = global::SlmGen.Layers.ModuleStack.Of(4, blockIndex => new global::SlmGen.Layers.TransformerBlock(blocksPlan.BlockAt(blockIndex)));
             ln_f = new global::SlmGen.Layers.RmsNorm(128);
             lm_head = new global::SlmGen.Layers.TiedHead(wte);
             base.RegisterComponents();

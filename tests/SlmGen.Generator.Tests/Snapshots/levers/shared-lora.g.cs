@@ -22,11 +22,7 @@ namespace Test.Models
         {
             wte = global::TorchSharp.torch.nn.Embedding(65, 128);
             drop = global::TorchSharp.torch.nn.Dropout(0.1);
-            blocks = global::SlmGen.Layers.ModuleStack.Of(1, () => new global::SlmGen.Layers.TransformerBlock(
-                dModel: 128, heads: 4, ffnHidden: 512, activation: global::SlmGen.Act.SwiGlu,
-                norm: global::SlmGen.NormKind.RmsNorm, normBias: true, preNorm: true,
-                packedQkv: true, attentionBias: false, ffnBias: false,
-                dropout: 0.1, context: 128, rope: true, ropeBase: 10000.0, loraRank: 8, loraApplications: 4));
+            blocks = global::SlmGen.Layers.ModuleStack.Of(1, blockIndex => new global::SlmGen.Layers.TransformerBlock(blocksPlan.BlockAt(blockIndex)));
             ln_f = new global::SlmGen.Layers.RmsNorm(128);
             lm_head = new global::SlmGen.Layers.TiedHead(wte);
             base.RegisterComponents();
@@ -41,7 +37,7 @@ namespace Test.Models
             x = drop.call(x);
             for (int pass = 0; pass < 4; pass++) // the same block, weights shared across passes
             {
-                foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.Use(pass).call(x);
+                foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.Apply(x, application: pass);
             }
             x = ln_f.call(x);
             return scope.MoveToOuter(x); // (B, T, 128)

@@ -1,8 +1,14 @@
+// Declared once for the generator and the runtime (src/SlmGen.Contract; see its README).
+#if SLMGEN_RUNTIME
+namespace SlmGen;
+#else
 namespace SlmGen.Generator.Model;
+#endif
 
 /// <summary>The names enums have in YAML, messages and cost tables.</summary>
-internal static class Names
+public static class Names
 {
+    /// <summary>The name of an activation.</summary>
     public static string Of(Act act) => act switch
     {
         Act.Relu => "relu",
@@ -13,6 +19,7 @@ internal static class Names
         _ => "identity",
     };
 
+    /// <summary>The name of a norm.</summary>
     public static string Of(NormKind norm) => norm switch
     {
         NormKind.LayerNorm => "layernorm",
@@ -20,6 +27,7 @@ internal static class Names
         _ => "none",
     };
 
+    /// <summary>The name of a kind of positions.</summary>
     public static string Of(PositionKind kind) => kind switch
     {
         PositionKind.Learned => "learned",
@@ -28,5 +36,6 @@ internal static class Names
         _ => "none",
     };
 
+    /// <summary>The name of an initialisation.</summary>
     public static string Of(InitScheme init) => init == InitScheme.Gpt2 ? "gpt2" : "torch";
 }

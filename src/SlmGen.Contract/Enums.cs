@@ -1,7 +1,11 @@
+// Declared once for the generator and the runtime (src/SlmGen.Contract; see its README): the generator compiles
+// this file in under its own namespace, reads attribute arguments as these numbers and prints these names into
+// generated code; the runtime declares the public types users write in attributes.
+#if SLMGEN_RUNTIME
 namespace SlmGen;
-
-// The numeric values are part of the contract with the generator (which reads them from attribute
-// arguments); a test checks that the generator's mirror of each enum matches.
+#else
+namespace SlmGen.Generator.Model;
+#endif
 
 /// <summary>How token positions are made known to the model.</summary>
 public enum PositionKind
