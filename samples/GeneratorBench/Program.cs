@@ -62,7 +62,9 @@ static void Time(string what, (string Path, string Text)[] specs, int repeat, in
     for (var r = 0; r < runs; r++)
     {
         var driver = CreateDriver(specs);
-        var compilation = CSharpCompilation.Create("Bench", new[] { CSharpSyntaxTree.ParseText(string.Empty, path: "/0/Empty.cs") });
+        // The runtime and TorchSharp, which generated code names (without them the generator reports SLM0025 and emits nothing).
+        var compilation = CSharpCompilation.Create("Bench", new[] { CSharpSyntaxTree.ParseText(string.Empty, path: "/0/Empty.cs") },
+            new[] { typeof(object), typeof(SlmGen.SlmModel), typeof(TorchSharp.torch) }.Select(t => MetadataReference.CreateFromFile(t.Assembly.Location)));
         var watch = Stopwatch.StartNew();
         driver = driver.RunGenerators(compilation);
         watch.Stop();
