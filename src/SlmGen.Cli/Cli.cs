@@ -7,6 +7,7 @@ using SlmGen.Data;
 using SlmGen.Data.Tokenizers;
 using SlmGen.Training;
 using TorchSharp;
+using SlmGen.IO;
 
 namespace SlmGen.Cli;
 

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using SlmGen.IO;
 
 namespace SlmGen.Cli;
 
@@ -53,7 +54,7 @@ public static class SpecCompiler
         var texts = new List<(string Path, string Text)>();
         foreach (var path in paths)
         {
-            texts.Add((Path.GetFullPath(path), Cli.ReadText(path, "spec", SlmGen.Data.InputFile.SpecLimit)));
+            texts.Add((Path.GetFullPath(path), Cli.ReadText(path, "spec", SlmGen.IO.InputFile.SpecLimit)));
         }
 
         return CompileText(texts, rootNamespace);

@@ -3,12 +3,14 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Emit;
 using SlmGen.Generator.Model;
 using SlmGen.Generator.Parsing;
 using SlmGen.Generator.Parsing.Yaml;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
 namespace SlmGen.Generator;
 

@@ -13,6 +13,7 @@ using SlmGen.Data;
 using SlmGen.Interop;
 using SlmGen.Training;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Runtime.Tests;
 

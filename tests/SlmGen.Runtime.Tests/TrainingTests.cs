@@ -5,6 +5,7 @@ using SlmGen.Data;
 using SlmGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Runtime.Tests;
 

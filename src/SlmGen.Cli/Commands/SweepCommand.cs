@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using SlmGen.Training;
 using Spectre.Console;
 using YamlDotNet.RepresentationModel;
+using SlmGen.IO;
 
 namespace SlmGen.Cli.Commands;
 
@@ -188,7 +189,7 @@ public static class SweepCommand
     {
         try
         {
-            using var doc = JsonDocument.Parse(SlmGen.Data.InputFile.ReadAllText(path, "result", SlmGen.Data.InputFile.SpecLimit));
+            using var doc = JsonDocument.Parse(SlmGen.IO.InputFile.ReadAllText(path, "result", SlmGen.IO.InputFile.SpecLimit));
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("validation_nll", out _) ? doc.RootElement.Clone() : null;
         }
         catch (Exception e) when (e is JsonException or IOException or InvalidDataException)

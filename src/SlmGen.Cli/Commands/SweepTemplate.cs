@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using SlmGen.IO;
 
 namespace SlmGen.Cli.Commands;
 
@@ -184,10 +185,10 @@ public sealed class SweepTemplate
         }
     }
 
-    /// <summary>Loads a YAML file that must hold one mapping (a regular file of at most <see cref="SlmGen.Data.InputFile.SpecLimit"/> bytes).</summary>
+    /// <summary>Loads a YAML file that must hold one mapping (a regular file of at most <see cref="SlmGen.IO.InputFile.SpecLimit"/> bytes).</summary>
     public static YamlMappingNode LoadMapping(string path, string what = "spec")
     {
-        var text = Cli.ReadText(path, what, SlmGen.Data.InputFile.SpecLimit);
+        var text = Cli.ReadText(path, what, SlmGen.IO.InputFile.SpecLimit);
         try
         {
             var stream = new YamlStream();

@@ -8,6 +8,7 @@ using System.Text.Json;
 using SlmGen.Data;
 using SlmGen.Data.Tokenizers;
 using Spectre.Console;
+using SlmGen.IO;
 
 namespace SlmGen.Cli.Commands;
 
@@ -24,7 +25,7 @@ public static class TokenizerCommand
         train.SetAction(r =>
         {
             var name = r.GetValue(data)!;
-            var text = File.Exists(name) ? Cli.ReadText(name, "data", SlmGen.Data.InputFile.TextLimit) : Corpora.Text(name).Train;
+            var text = File.Exists(name) ? Cli.ReadText(name, "data", SlmGen.IO.InputFile.TextLimit) : Corpora.Text(name).Train;
             var clock = Stopwatch.StartNew();
             var result = BpeTrainer.Train(text, r.GetValue(vocab));
             var seconds = clock.Elapsed.TotalSeconds;

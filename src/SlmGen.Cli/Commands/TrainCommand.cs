@@ -11,6 +11,7 @@ using TorchSharp;
 using Spectre.Console;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using SlmGen.IO;
 
 namespace SlmGen.Cli.Commands;
 
@@ -20,7 +21,7 @@ public static class RunConfig
     /// <summary>Reads a run configuration; an unknown key or a value against its setting's rule is an error at its line and column.</summary>
     public static IReadOnlyDictionary<string, string> Load(string path)
     {
-        var text = Cli.ReadText(path, "run configuration", SlmGen.Data.InputFile.SpecLimit);
+        var text = Cli.ReadText(path, "run configuration", SlmGen.IO.InputFile.SpecLimit);
         var stream = new YamlStream();
         try
         {

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Linq;
-using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
 namespace SlmGen.Generator.Emit;
 

@@ -2,8 +2,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
-using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
 namespace SlmGen.Generator.Emit;
 

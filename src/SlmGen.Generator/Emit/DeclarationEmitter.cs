@@ -1,5 +1,7 @@
-using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
 namespace SlmGen.Generator.Emit;
 

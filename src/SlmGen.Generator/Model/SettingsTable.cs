@@ -36,7 +36,14 @@ internal sealed record Setting(
     object? AttributeDefault,
     string Default,
     string Allowed,
-    string Meaning);
+    string Meaning)
+{
+    /// <summary>The last part of the spec's setting key (where diagnostics point): the YAML key, or for a per-block list <c>heads_list</c> and the like.</summary>
+    public string SpecKey { get; init; } = Key;
+
+    /// <summary>True for a per-block list (an array property; in YAML a list under the scalar's key).</summary>
+    public bool IsList => Attribute is not null && AttributeDefault is null;
+}
 
 /// <summary>Every setting, in the order the docs list them. The one place defaults are written down.</summary>
 internal static class SettingsTable
@@ -111,16 +118,16 @@ internal static class SettingsTable
     public static readonly Setting HeadDim = new(TransformerSection, "head_dim", SettingType.Whole, "TransformerBlocks", "HeadDim", 0, "width / heads", "1 … 65,536", "size of one head; the attention's inner width is heads × head_dim");
     public static readonly Setting HeadsLast = new(TransformerSection, "heads_last", SettingType.Whole, "TransformerBlocks", "HeadsLast", 0, "none (uniform)", "≥ 1", "heads of the last block: linear from `heads` across the stack (layer-wise scaling)");
     public static readonly Setting KvHeadsLast = new(TransformerSection, "kv_heads_last", SettingType.Whole, "TransformerBlocks", "KvHeadsLast", 0, "none (uniform)", "≥ 1", "key/value heads of the last block, interpolated likewise");
-    public static readonly Setting HeadsPerBlock = new(TransformerSection, "heads", SettingType.Whole, "TransformerBlocks", "HeadsPerBlock", null, "none", "one whole number per block (YAML: a list for `heads`)", "heads, block by block");
-    public static readonly Setting KvHeadsPerBlock = new(TransformerSection, "kv_heads", SettingType.Whole, "TransformerBlocks", "KvHeadsPerBlock", null, "none", "one per block (YAML: a list for `kv_heads`)", "key/value heads, block by block");
+    public static readonly Setting HeadsPerBlock = new(TransformerSection, "heads", SettingType.Whole, "TransformerBlocks", "HeadsPerBlock", null, "none", "one whole number per block (YAML: a list for `heads`)", "heads, block by block") { SpecKey = "heads_list" };
+    public static readonly Setting KvHeadsPerBlock = new(TransformerSection, "kv_heads", SettingType.Whole, "TransformerBlocks", "KvHeadsPerBlock", null, "none", "one per block (YAML: a list for `kv_heads`)", "key/value heads, block by block") { SpecKey = "kv_heads_list" };
     public static readonly Setting Ffn = new(TransformerSection, "ffn", SettingType.Number, null, null, null, "4x", "`4x` (a multiple of the width) or `1536` (a width)", "FFN width (short form of `ffn_multiplier` / `ffn_hidden`)");
     public static readonly Setting FfnHidden = new(TransformerSection, "ffn_hidden", SettingType.Whole, "TransformerBlocks", "FfnHidden", 0, "4 × width", "1 … 16,777,216", "FFN hidden width");
     public static readonly Setting FfnMultiplier = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplier", 0.0, "4", "> 0, giving a whole width ≥ 1", "FFN hidden width as a multiple of the width");
     public static readonly Setting FfnLast = new(TransformerSection, "ffn_last", SettingType.Number, null, null, null, "none (uniform)", "like `ffn` (`4x` or `1536`), the same kind as `ffn`", "FFN width of the last block: linear from `ffn` across the stack");
     public static readonly Setting FfnHiddenLast = new(TransformerSection, "ffn_hidden_last", SettingType.Whole, "TransformerBlocks", "FfnHiddenLast", 0, "none (uniform)", "≥ 1", "FFN width of the last block, interpolated from `ffn_hidden`");
     public static readonly Setting FfnMultiplierLast = new(TransformerSection, "ffn_multiplier_last", SettingType.Number, "TransformerBlocks", "FfnMultiplierLast", 0.0, "none (uniform)", "> 0", "FFN multiplier of the last block, interpolated (widths rounded)");
-    public static readonly Setting FfnHiddenPerBlock = new(TransformerSection, "ffn_hidden", SettingType.Whole, "TransformerBlocks", "FfnHiddenPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_hidden`)", "FFN width, block by block");
-    public static readonly Setting FfnMultiplierPerBlock = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplierPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_multiplier`)", "FFN multiplier, block by block (widths rounded)");
+    public static readonly Setting FfnHiddenPerBlock = new(TransformerSection, "ffn_hidden", SettingType.Whole, "TransformerBlocks", "FfnHiddenPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_hidden`)", "FFN width, block by block") { SpecKey = "ffn_hidden_list" };
+    public static readonly Setting FfnMultiplierPerBlock = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplierPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_multiplier`)", "FFN multiplier, block by block (widths rounded)") { SpecKey = "ffn_multiplier_list" };
     public static readonly Setting BlockRepeat = new(TransformerSection, "block_repeat", SettingType.Whole, "TransformerBlocks", "BlockRepeat", 0, "1", "1 … 100,000", "applications of each block right after the other (block-wise sharing, as MobileLLM)");
     public static readonly Setting LoraRank = new(TransformerSection, "lora_rank", SettingType.Whole, "TransformerBlocks", "LoraRank", 0, "0 (none)", "0 … 65,536; needs sharing", "rank of a LoRA adapter per application of a shared block, on each of its linear layers");
     public static readonly Setting BlockActivation = new(TransformerSection, "activation", SettingType.Name, "TransformerBlocks", "Activation", 1, "`gelu`", "`relu` \\| `gelu` \\| `silu` \\| `swiglu` \\| `tanh` \\| `identity`", "FFN activation");
@@ -183,6 +190,12 @@ internal static class SettingsTable
     public static double DefaultDouble(Setting s) => System.Convert.ToDouble(s.AttributeDefault, System.Globalization.CultureInfo.InvariantCulture);
 
     public static bool DefaultBool(Setting s) => (bool)s.AttributeDefault!;
+
+    /// <summary>The settings an attribute carries as named arguments.</summary>
+    public static IEnumerable<Setting> OfAttribute(string attribute) => All.Where(s => s.Attribute == attribute && s.Property is not null);
+
+    /// <summary>The settings a YAML key of a section stands for (two for a key that also takes a per-block list).</summary>
+    public static IEnumerable<Setting> OfKey(string section, string key) => All.Where(s => s.Section == section && s.Key == key);
 
     /// <summary>The YAML keys a section allows.</summary>
     public static string[] KeysOf(string section) => KeysBySection.TryGetValue(section, out var keys) ? keys : new string[0];

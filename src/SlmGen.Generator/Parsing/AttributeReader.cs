@@ -169,38 +169,13 @@ internal static class AttributeReader
                 case "TransformerBlocksAttribute":
                 {
                     var key = builder.NextLayer("[TransformerBlocks]", args.Whole);
-                    builder.Layers.Add(new TransformerSpec(
-                        builder.Layers.Count,
-                        args.Int(SettingsTable.BlockCount, key + ".layers", builder),
-                        args.Int(SettingsTable.Repeat, key + ".repeat", builder),
-                        args.Int(SettingsTable.Heads, key + ".heads", builder),
-                        args.Int(SettingsTable.KvHeads, key + ".kv_heads", builder),
-                        args.Int(SettingsTable.HeadDim, key + ".head_dim", builder),
-                        args.Int(SettingsTable.FfnHidden, key + ".ffn_hidden", builder),
-                        args.Double(SettingsTable.FfnMultiplier, key + ".ffn_multiplier", builder),
-                        (Act)args.Int(SettingsTable.BlockActivation, key + ".activation", builder),
-                        (NormKind)args.Int(SettingsTable.Norm, key + ".norm", builder),
-                        args.Bool(SettingsTable.NormBias, key + ".norm_bias", builder),
-                        args.Bool(SettingsTable.PreNorm, key + ".pre_norm", builder),
-                        args.Bool(SettingsTable.PackedQkv, key + ".packed_qkv", builder),
-                        args.Bool(SettingsTable.AttentionBias, key + ".attention_bias", builder),
-                        args.Bool(SettingsTable.FfnBias, key + ".ffn_bias", builder),
-                        args.Double(SettingsTable.BlockDropout, key + ".dropout", builder),
-                        args.Double(SettingsTable.FfnDropout, key + ".ffn_dropout", builder),
-                        args.Int(SettingsTable.BlockRepeat, key + ".block_repeat", builder),
-                        args.Int(SettingsTable.LoraRank, key + ".lora_rank", builder),
-                        new BlockAllocation(
-                            args.IntArray(SettingsTable.HeadsPerBlock, key + ".heads_list", builder),
-                            args.IntArray(SettingsTable.KvHeadsPerBlock, key + ".kv_heads_list", builder),
-                            args.IntArray(SettingsTable.FfnHiddenPerBlock, key + ".ffn_hidden_list", builder),
-                            args.DoubleArray(SettingsTable.FfnMultiplierPerBlock, key + ".ffn_multiplier_list", builder),
-                            args.Int(SettingsTable.HeadsLast, key + ".heads_last", builder),
-                            args.Int(SettingsTable.KvHeadsLast, key + ".kv_heads_last", builder),
-                            args.Int(SettingsTable.FfnHiddenLast, key + ".ffn_hidden_last", builder),
-                            args.Double(SettingsTable.FfnMultiplierLast, key + ".ffn_multiplier_last", builder)))
+                    var values = new SectionValues();
+                    foreach (var setting in SettingsTable.OfAttribute("TransformerBlocks"))
                     {
-                        QkNorm = args.Bool(SettingsTable.QkNorm, key + ".qk_norm", builder),
-                    });
+                        values.Set(setting, args.Value(setting, key + "." + setting.SpecKey, builder));
+                    }
+
+                    builder.Layers.Add(SpecBinding.Transformer(builder.Layers.Count, values));
                     break;
                 }
 
@@ -394,6 +369,16 @@ internal static class AttributeReader
 
         public bool Bool(Setting setting, string key, SpecBuilder builder) =>
             Named(setting.Property!, key, builder) is { Value: bool b } ? b : (bool)setting.AttributeDefault!;
+
+        /// <summary>A setting's value by its declared type (a per-block list as an array; an enum as its number).</summary>
+        public object Value(Setting setting, string key, SpecBuilder builder) => setting switch
+        {
+            { IsList: true, Type: SettingType.Number } => DoubleArray(setting, key, builder),
+            { IsList: true } => IntArray(setting, key, builder),
+            { Type: SettingType.Flag } => Bool(setting, key, builder),
+            { Type: SettingType.Number } => Double(setting, key, builder),
+            _ => Int(setting, key, builder),
+        };
 
         public int CtorInt(int index, string name, string key, SpecBuilder builder)
         {

@@ -5,9 +5,11 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using SlmGen.Generator.Analysis;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
 namespace SlmGen.Generator.Parsing;
 

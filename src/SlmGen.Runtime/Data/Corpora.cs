@@ -1,4 +1,5 @@
 using System;
+using SlmGen.IO;
 
 namespace SlmGen.Data;
 

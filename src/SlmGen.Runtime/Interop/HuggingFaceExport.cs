@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SlmGen.Training;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Interop;
 

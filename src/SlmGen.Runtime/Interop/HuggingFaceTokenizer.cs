@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using SlmGen.Data;
 using SlmGen.Data.Tokenizers;
 using SlmGen.Training;
+using SlmGen.IO;
 
 namespace SlmGen.Interop;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SlmGen.Training;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Interop;
 
@@ -136,7 +137,7 @@ public static class PyTorchTwin
     /// <exception cref="InvalidDataException">A name or shape does not match, or the file is not readable.</exception>
     public static void ImportWeights(SlmModel model, string path)
     {
-        using var stream = SlmGen.Data.InputFile.OpenRead(path, "weights file");
+        using var stream = SlmGen.IO.InputFile.OpenRead(path, "weights file");
         var header = SafetensorsFile.ReadHeader(stream, path);
         if (header.Metadata.TryGetValue(FingerprintKey, out var fingerprint) && fingerprint != model.Fingerprint)
         {

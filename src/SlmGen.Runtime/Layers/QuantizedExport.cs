@@ -5,6 +5,7 @@ using TorchSharp;
 using SlmGen.Interop;
 using SlmGen.Training;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Layers;
 

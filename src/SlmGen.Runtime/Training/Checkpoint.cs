@@ -8,6 +8,7 @@ using System.Text.Json.Serialization;
 using SlmGen.Data;
 using SlmGen.Interop;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Training;
 
@@ -199,7 +200,7 @@ public static class Checkpoint
     /// <exception cref="InvalidDataException">The file is not an SlmGen checkpoint, or it was changed or damaged.</exception>
     public static CheckpointState ReadState(string path)
     {
-        using var stream = SlmGen.Data.InputFile.OpenRead(path, "checkpoint");
+        using var stream = SlmGen.IO.InputFile.OpenRead(path, "checkpoint");
         return Open(stream, path).State;
     }
 
@@ -207,7 +208,7 @@ public static class Checkpoint
     /// <exception cref="InvalidDataException">The file is not an SlmGen checkpoint, or it was changed or damaged.</exception>
     public static CheckpointContents Load(string path)
     {
-        using var stream = SlmGen.Data.InputFile.OpenRead(path, "checkpoint");
+        using var stream = SlmGen.IO.InputFile.OpenRead(path, "checkpoint");
         var (header, state) = Open(stream, path);
         var all = SafetensorsFile.ReadTensors(stream, header);
         Dictionary<string, Tensor> Take(Func<string, bool> which, string prefix) =>

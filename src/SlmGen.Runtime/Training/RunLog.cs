@@ -5,6 +5,7 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using TorchSharp.Modules;
+using SlmGen.IO;
 
 namespace SlmGen.Training;
 

@@ -334,29 +334,7 @@ internal sealed class YamlSpecReader
 
     private TransformerSpec ReadTransformer(YamlNode? body, YamlNode item, int index, string key, string display)
     {
-        var layers = T.DefaultInt(T.BlockCount);
-        var repeat = T.DefaultInt(T.Repeat);
-        var heads = T.DefaultInt(T.Heads);
-        var kvHeads = T.DefaultInt(T.KvHeads);
-        var headDim = T.DefaultInt(T.HeadDim);
-        var blockRepeat = T.DefaultInt(T.BlockRepeat);
-        var loraRank = T.DefaultInt(T.LoraRank);
-        EquatableArray<int> headsList = EquatableArray<int>.Empty, kvList = EquatableArray<int>.Empty, ffnHiddenList = EquatableArray<int>.Empty;
-        var ffnMultiplierList = EquatableArray<double>.Empty;
-        int headsLast = 0, kvLast = 0, ffnHiddenLast = 0;
-        double ffnMultiplierLast = 0;
-        var ffnHidden = T.DefaultInt(T.FfnHidden);
-        var ffnMultiplier = T.DefaultDouble(T.FfnMultiplier);
-        var dropout = T.DefaultDouble(T.BlockDropout);
-        var ffnDropout = T.DefaultDouble(T.FfnDropout);
-        var act = (Act)T.DefaultInt(T.BlockActivation);
-        var norm = (NormKind)T.DefaultInt(T.Norm);
-        var normBias = T.DefaultBool(T.NormBias);
-        var preNorm = T.DefaultBool(T.PreNorm);
-        var qkNorm = T.DefaultBool(T.QkNorm);
-        var packed = T.DefaultBool(T.PackedQkv);
-        var attnBias = T.DefaultBool(T.AttentionBias);
-        var ffnBias = T.DefaultBool(T.FfnBias);
+        var read = new SectionValues();
         if (body is YamlMappingNode map)
         {
             string? ffnGiven = null;
@@ -388,38 +366,25 @@ internal sealed class YamlSpecReader
                     ffnGiven = k;
                 }
 
+                // The FFN width's spellings (ffn: 4x | 1536 | a list of either) are the section's only special syntax;
+                // every other key is read by its declaration in the settings table.
                 switch (k)
                 {
-                    case "layers": layers = values.Int(v, where, key + ".layers"); break;
-                    case "repeat": repeat = values.Int(v, where, key + ".repeat"); break;
-                    case "heads" when v is YamlSequenceNode list: headsList = values.IntList(list, where, key + ".heads_list"); break;
-                    case "heads": heads = values.Int(v, where, key + ".heads"); break;
-                    case "kv_heads" when v is YamlSequenceNode list: kvList = values.IntList(list, where, key + ".kv_heads_list"); break;
-                    case "kv_heads": kvHeads = values.Int(v, where, key + ".kv_heads"); break;
-                    case "heads_last": headsLast = values.Int(v, where, key + ".heads_last"); break;
-                    case "kv_heads_last": kvLast = values.Int(v, where, key + ".kv_heads_last"); break;
-                    case "block_repeat": blockRepeat = values.Int(v, where, key + ".block_repeat"); break;
-                    case "lora_rank": loraRank = values.Int(v, where, key + ".lora_rank"); break;
                     case "ffn" or "ffn_hidden" or "ffn_multiplier" when v is YamlSequenceNode list:
-                        (ffnHiddenList, ffnMultiplierList) = FfnList(list, where, key, k);
+                        var (hidden, multipliers) = FfnList(list, where, key, k);
+                        read.Set(T.FfnHiddenPerBlock, hidden);
+                        read.Set(T.FfnMultiplierPerBlock, multipliers);
                         break;
-                    case "ffn_last" when IsMultiplier(v): ffnMultiplierLast = Multiplier(v, where, key + ".ffn_multiplier_last"); break;
-                    case "ffn_last" or "ffn_hidden_last": ffnHiddenLast = values.Int(v, where, key + ".ffn_hidden_last"); break;
-                    case "ffn_multiplier_last": ffnMultiplierLast = Multiplier(v, where, key + ".ffn_multiplier_last"); break;
-                    case "head_dim": headDim = values.Int(v, where, key + ".head_dim"); break;
-                    case "ffn" when IsMultiplier(v): ffnMultiplier = Multiplier(v, where, key + ".ffn_multiplier"); break;
-                    case "ffn" or "ffn_hidden": ffnHidden = values.Int(v, where, key + ".ffn_hidden"); break;
-                    case "ffn_multiplier": ffnMultiplier = Multiplier(v, where, key + ".ffn_multiplier"); break;
-                    case "activation": act = values.Enum(v, where, "activation", YamlNames.Activations, key + ".activation"); break;
-                    case "norm": norm = values.Enum(v, where, "norm", YamlNames.Norms, key + ".norm"); break;
-                    case "norm_bias": normBias = values.Bool(v, where, key + ".norm_bias"); break;
-                    case "pre_norm": preNorm = values.Bool(v, where, key + ".pre_norm"); break;
-                    case "qk_norm": qkNorm = values.Bool(v, where, key + ".qk_norm"); break;
-                    case "packed_qkv": packed = values.Bool(v, where, key + ".packed_qkv"); break;
-                    case "attention_bias": attnBias = values.Bool(v, where, key + ".attention_bias"); break;
-                    case "ffn_bias": ffnBias = values.Bool(v, where, key + ".ffn_bias"); break;
-                    case "dropout": dropout = values.Double(v, where, key + ".dropout"); break;
-                    case "ffn_dropout": ffnDropout = values.Double(v, where, key + ".ffn_dropout"); break;
+                    case "ffn_last" when IsMultiplier(v): read.Set(T.FfnMultiplierLast, Multiplier(v, where, key + ".ffn_multiplier_last")); break;
+                    case "ffn_last": read.Set(T.FfnHiddenLast, values.Int(v, where, key + ".ffn_hidden_last")); break;
+                    case "ffn_multiplier_last": read.Set(T.FfnMultiplierLast, Multiplier(v, where, key + ".ffn_multiplier_last")); break;
+                    case "ffn" when IsMultiplier(v): read.Set(T.FfnMultiplier, Multiplier(v, where, key + ".ffn_multiplier")); break;
+                    case "ffn": read.Set(T.FfnHidden, values.Int(v, where, key + ".ffn_hidden")); break;
+                    case "ffn_multiplier": read.Set(T.FfnMultiplier, Multiplier(v, where, key + ".ffn_multiplier")); break;
+                    default:
+                        var setting = SettingFor(T.TransformerSection, k, v);
+                        read.Set(setting, Value(setting, v, where, key + "." + setting.SpecKey));
+                        break;
                 }
             }
         }
@@ -428,9 +393,26 @@ internal sealed class YamlSpecReader
             context.Report(DiagnosticDescriptors.YamlWrongType, context.Location(body ?? item), display, "the block settings (layers, heads, ...)", body is null ? "nothing" : YamlContext.Describe(body));
         }
 
-        return new TransformerSpec(index, layers, repeat, heads, kvHeads, headDim, ffnHidden, ffnMultiplier, act, norm, normBias, preNorm, packed, attnBias, ffnBias, dropout, ffnDropout,
-            blockRepeat, loraRank, new BlockAllocation(headsList, kvList, ffnHiddenList, ffnMultiplierList, headsLast, kvLast, ffnHiddenLast, ffnMultiplierLast)) { QkNorm = qkNorm };
+        return SpecBinding.Transformer(index, read);
     }
+
+    /// <summary>The setting a key of a section stands for: its per-block list for a YAML list where it has one, else the scalar.</summary>
+    private static Setting SettingFor(string section, string key, YamlNode node)
+    {
+        var candidates = T.OfKey(section, key).ToList();
+        return candidates.FirstOrDefault(s => s.IsList == node is YamlSequenceNode) ?? candidates[0];
+    }
+
+    /// <summary>A setting's value read by its declared type (a per-block list, a whole number, a number, a flag or a name).</summary>
+    private object Value(Setting setting, YamlNode node, string where, string key) => setting switch
+    {
+        { IsList: true } when node is YamlSequenceNode list => values.IntList(list, where, key),
+        { Type: SettingType.Flag } => values.Bool(node, where, key),
+        { Type: SettingType.Number } => values.Double(node, where, key),
+        { Type: SettingType.Name } when setting == T.BlockActivation => values.Enum(node, where, "activation", YamlNames.Activations, key),
+        { Type: SettingType.Name } when setting == T.Norm => values.Enum(node, where, "norm", YamlNames.Norms, key),
+        _ => values.Int(node, where, key),
+    };
 
     /// <summary>True for a multiple of the width written as such (<c>4x</c>).</summary>
     private static bool IsMultiplier(YamlNode node) => (node as YamlScalarNode)?.Value?.Trim().EndsWith("x", StringComparison.OrdinalIgnoreCase) ?? false;

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML.Tokenizers;
+using SlmGen.IO;
 
 namespace SlmGen.Data.Tokenizers;
 

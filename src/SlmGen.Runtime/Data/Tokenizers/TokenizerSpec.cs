@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SlmGen.Interop;
 using static TorchSharp.torch;
+using SlmGen.IO;
 
 namespace SlmGen.Data.Tokenizers;
 
@@ -91,7 +92,7 @@ public static class TokenCache
         {
             var tensors = new List<(string, Tensor)> { ("train", tensor(splits[0])), ("validation", tensor(splits[1])), ("test", tensor(splits[2])) };
             var metadata = new Dictionary<string, string> { ["slmgen.tokens.key"] = key, ["corpus"] = corpus, ["tokenizer"] = spec.Identity(tokenizer), ["vocab"] = tokenizer.VocabSize.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            Training.AtomicFile.Write(path, s => SafetensorsFile.Write(s, tensors, metadata, "slmgen.sha256"));
+            IO.AtomicFile.Write(path, s => SafetensorsFile.Write(s, tensors, metadata, "slmgen.sha256"));
         }
 
         return new TokenDataset(name, tokenizer, splits[0], splits[1], splits[2]);

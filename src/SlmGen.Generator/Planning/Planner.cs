@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Planning;
 
 /// <summary>Resolves a validated spec into its <see cref="ModelPlan"/>: the one place widths, field names and effective settings are derived.</summary>
 internal static class Planner

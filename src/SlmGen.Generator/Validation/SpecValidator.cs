@@ -4,8 +4,10 @@ using System.Globalization;
 using System.Linq;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Validation;
 
 /// <summary>
 /// Shape and consistency checks on a spec, before any cost is computed: every error is located at the

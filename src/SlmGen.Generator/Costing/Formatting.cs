@@ -1,7 +1,9 @@
 using System;
 using System.Globalization;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Costing;
 
 /// <summary>Numbers as messages and tables show them.</summary>
 internal static class Formatting

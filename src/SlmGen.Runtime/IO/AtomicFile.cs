@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace SlmGen.Training;
+namespace SlmGen.IO;
 
 /// <summary>
 /// Writes a file so that a crash at any point leaves either the old file or the new one, never a torn one. The

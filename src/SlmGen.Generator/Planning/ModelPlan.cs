@@ -1,7 +1,9 @@
 using System.Collections.Generic;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Planning;
 
 /// <summary>
 /// A validated spec resolved once into what the model is: every step of the forward pass with its field

@@ -4,8 +4,11 @@ using System.Linq;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Emit;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator;
 
 /// <summary>One generated file: its hint name and text.</summary>
 internal sealed record GeneratedFile(string HintName, string Text);

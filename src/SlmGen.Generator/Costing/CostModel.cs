@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Costing;
 
 /// <summary>
 /// The one cost model: parameters, FLOPs and memory of a resolved <see cref="ModelPlan"/>, by component.
@@ -30,7 +32,7 @@ internal static class CostModel
     {
         checked
         {
-            var components = new List<ComponentCosts>();
+            var components = new List<ComponentCost>();
             long t = plan.Context;
             for (var i = 0; i < plan.Steps.Count; i++)
             {
@@ -40,26 +42,26 @@ internal static class CostModel
                 switch (step)
                 {
                     case EmbeddingStep e:
-                        components.Add(new ComponentCosts(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}{Precision(e.Bits)}", e.Vocab * e.Dim, 0, 0, 0, t * e.Dim, 0,
+                        components.Add(Components.Of(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}{Precision(e.Bits)}", e.Vocab * e.Dim, 0, 0, 0, t * e.Dim, 0,
                             Bytes(plan, e.Vocab * e.Dim, Matrix(e.Vocab, e.Dim, e.Bits))));
                         break;
 
                     case PositionsStep { Kind: PositionKind.Learned } p:
-                        components.Add(new ComponentCosts(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0, Bytes(plan, p.Rows * p.Dim, 2 * p.Rows * p.Dim)));
+                        components.Add(Components.Of(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0, Bytes(plan, p.Rows * p.Dim, 2 * p.Rows * p.Dim)));
                         break;
 
                     case PositionsStep p:
-                        components.Add(new ComponentCosts(i, p.Field, "positions", $"sinusoidal positions {p.Rows}×{p.Dim} (fixed)", 0, 0, 0, 0, 0, 0, 0));
+                        components.Add(Components.Of(i, p.Field, "positions", $"sinusoidal positions {p.Rows}×{p.Dim} (fixed)", 0, 0, 0, 0, 0, 0, 0));
                         break;
 
                     case RopeStep:
-                        components.Add(new ComponentCosts(i, "rope", "positions", "rotary positions in attention (fixed)", 0, 0, 0, 0, 0, 0, 0));
+                        components.Add(Components.Of(i, "rope", "positions", "rotary positions in attention (fixed)", 0, 0, 0, 0, 0, 0, 0));
                         break;
 
                     case DenseStep dense:
                         var p2 = (dense.InWidth * dense.OutWidth) + (dense.Bias ? dense.OutWidth : 0);
                         var f = 2 * dense.InWidth * dense.OutWidth * runs;
-                        components.Add(new ComponentCosts(
+                        components.Add(Components.Of(
                             i, dense.Field, "mlp", $"dense {dense.InWidth}→{dense.OutWidth}, {Names.Of(dense.Activation)}{Precision(dense.Bits)}{AtEveryPosition(plan, dense)}",
                             p2, f, 3 * f, 0, 2 * rows * dense.OutWidth, 0,
                             Bytes(plan, p2, Matrix(dense.OutWidth, dense.InWidth, dense.Bits) + (dense.Bias ? 2 * dense.OutWidth : 0))));
@@ -71,7 +73,7 @@ internal static class CostModel
 
                     case FinalNormStep norm:
                         var normParameters = NormParameters(norm.Kind, norm.Bias, norm.Width);
-                        components.Add(new ComponentCosts(
+                        components.Add(Components.Of(
                             i, norm.Field, "norm", $"final {Names.Of(norm.Kind)}",
                             normParameters, 0, 0, 0, rows * norm.Width, 0, Bytes(plan, normParameters, 2 * normParameters)));
                         break;
@@ -130,7 +132,7 @@ internal static class CostModel
     /// <summary>Varying stacks of at most this many blocks get a row per block and part; longer ones a row per part.</summary>
     public const int DetailedBlocks = 64;
 
-    private static IEnumerable<ComponentCosts> Stack(ModelPlan plan, int index, StackStep stack, long t, long runs)
+    private static IEnumerable<ComponentCost> Stack(ModelPlan plan, int index, StackStep stack, long t, long runs)
     {
         if (stack.IsUniform)
         {
@@ -153,7 +155,7 @@ internal static class CostModel
         {
             // A long stack of varying blocks: one row per part summed over the blocks (exact totals), so the cost
             // report and the generated constants do not grow by three rows a block.
-            var rows = new List<ComponentCosts>();
+            var rows = new List<ComponentCost>();
             for (var i = 0; i < stack.Blocks; i++)
             {
                 var k = 0;
@@ -195,7 +197,7 @@ internal static class CostModel
     }
 
     /// <summary><paramref name="count"/> blocks of one shape, each applied <see cref="StackStep.ApplicationsPerBlock"/> times.</summary>
-    private static IEnumerable<ComponentCosts> Blocks(ModelPlan plan, int index, StackStep stack, string name, BlockConfig block, long count, long t, long runs)
+    private static IEnumerable<ComponentCost> Blocks(ModelPlan plan, int index, StackStep stack, string name, BlockConfig block, long count, long t, long runs)
     {
         checked
         {
@@ -220,7 +222,7 @@ internal static class CostModel
                     ? Matrix(inner + (2 * kv), d, attention.WeightBits)
                     : Matrix(inner, d, attention.WeightBits) + (2 * Matrix(kv, d, attention.WeightBits)))
                 + Matrix(d, inner, attention.WeightBits) + (attention.Bias ? 2 * (inner + (2 * kv) + d) : 0) + (2 * qkNorm);
-            yield return new ComponentCosts(
+            yield return Components.Of(
                 index, name + ".attn", "attention",
                 $"{blocks}causal self-attention, {attention.Heads} heads of {attention.HeadDim}{grouped}, {(attention.PackedQkv ? "packed" : "separate")} q/k/v{(attention.QkNorm ? ", QK-norm" : string.Empty)}{Precision(attention.WeightBits)}{shared}{where}",
                 count * attnParams,
@@ -236,7 +238,7 @@ internal static class CostModel
             var mlpParams = (matrices * d * ffn) + (ffnConfig.Bias ? ((matrices - 1) * ffn) + d : 0);
             var mlpFlops = 2 * matrices * d * ffn * runs;
             var mlpBytes = ((matrices - 1) * Matrix(ffn, d, ffnConfig.WeightBits)) + Matrix(d, ffn, ffnConfig.WeightBits) + (ffnConfig.Bias ? 2 * (((matrices - 1) * ffn) + d) : 0);
-            yield return new ComponentCosts(
+            yield return Components.Of(
                 index, name + ".mlp", "mlp",
                 $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(ffnConfig.Activation)}{Precision(ffnConfig.WeightBits)}{shared}{where}",
                 count * mlpParams,
@@ -250,7 +252,7 @@ internal static class CostModel
             if (norm.Kind != NormKind.None)
             {
                 var normParameters = count * 2 * NormParameters(norm.Kind, norm.Bias, d);
-                yield return new ComponentCosts(
+                yield return Components.Of(
                     index, name + ".norms", "norm",
                     $"{blocks}2 {Names.Of(norm.Kind)} ({(norm.PreNorm ? "pre" : "post")}-norm){shared}",
                     normParameters,
@@ -266,7 +268,7 @@ internal static class CostModel
     /// The LoRA adapters: for every block and every application of it, a rank-r pair A (in → r), B (r → out)
     /// on each linear layer (q/k/v or packed qkv, output, FFN matrices). Stored per application; run once each.
     /// </summary>
-    private static ComponentCosts Lora(ModelPlan plan, int index, StackStep stack, long t, long runs)
+    private static ComponentCost Lora(ModelPlan plan, int index, StackStep stack, long t, long runs)
     {
         checked
         {
@@ -299,7 +301,7 @@ internal static class CostModel
 
             var sets = stack.Block.Sharing.LoraSets;
             var flops = 2 * perApplication * runs * sets;
-            return new ComponentCosts(
+            return Components.Of(
                 index, stack.Field + ".lora", "lora",
                 $"rank-{r} LoRA on every linear layer, one set for each of the {sets} applications of every block",
                 sets * perApplication, flops, 3 * flops, 0, sets * t * activations, 0, Bytes(plan, sets * perApplication, 2 * sets * perApplication));
@@ -314,7 +316,7 @@ internal static class CostModel
         _ => string.Empty,
     };
 
-    private static ComponentCosts Head(ModelPlan plan, int index, HeadStep head, long runs, long rows)
+    private static ComponentCost Head(ModelPlan plan, int index, HeadStep head, long runs, long rows)
     {
         checked
         {
@@ -324,7 +326,7 @@ internal static class CostModel
                 case HeadKind.Tied:
                 {
                     var f = 2 * width * v * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}, tied to the token embedding{Precision(head.Bits)}", 0, f, 3 * f, 0, rows * v, 0, 0);
+                    return Components.Of(index, head.Field, "head", $"LM head {width}→{v}, tied to the token embedding{Precision(head.Bits)}", 0, f, 3 * f, 0, rows * v, 0, 0);
                 }
 
                 case HeadKind.Grouped:
@@ -334,7 +336,7 @@ internal static class CostModel
                     long g = head.Groups, s = head.GroupSize;
                     var p = width * (g + s);
                     var f = 2 * width * (g + s) * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{g} groups + {s} ids a group (grouped, {v} ids){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (g + s), 0,
+                    return Components.Of(index, head.Field, "head", $"LM head {width}→{g} groups + {s} ids a group (grouped, {v} ids){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (g + s), 0,
                         Bytes(plan, p, Matrix(g, width, head.Bits) + Matrix(s, width, head.Bits)));
                 }
 
@@ -343,7 +345,7 @@ internal static class CostModel
                     long r = head.Rank;
                     var p = (width * r) + (r * v) + (head.Bias ? v : 0);
                     var f = 2 * ((width * r) + (r * v)) * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{r}→{v} (factorised){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (r + v), 0,
+                    return Components.Of(index, head.Field, "head", $"LM head {width}→{r}→{v} (factorised){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (r + v), 0,
                         Bytes(plan, p, Matrix(r, width, head.Bits) + Matrix(v, r, head.Bits) + (head.Bias ? 2 * v : 0)));
                 }
 
@@ -351,7 +353,7 @@ internal static class CostModel
                 {
                     var p = (width * v) + (head.Bias ? v : 0);
                     var f = 2 * width * v * runs;
-                    return new ComponentCosts(index, head.Field, "head", $"LM head {width}→{v}{(head.Bias ? " with bias" : string.Empty)}{Precision(head.Bits)}", p, f, 3 * f, 0, rows * v, 0,
+                    return Components.Of(index, head.Field, "head", $"LM head {width}→{v}{(head.Bias ? " with bias" : string.Empty)}{Precision(head.Bits)}", p, f, 3 * f, 0, rows * v, 0,
                         Bytes(plan, p, Matrix(v, width, head.Bits) + (head.Bias ? 2 * v : 0)));
                 }
             }

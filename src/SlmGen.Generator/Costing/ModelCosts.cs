@@ -1,25 +1,21 @@
 using System.Linq;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Costing;
 
-/// <summary>What one component costs (mirrors SlmGen.ComponentCost, which the emitted code constructs).</summary>
-/// <param name="Step">The index of the plan step it belongs to.</param>
-internal sealed record ComponentCosts(
-    int Step,
-    string Name,
-    string Kind,
-    string Description,
-    long Parameters,
-    long ForwardFlopsPerToken,
-    long TrainingFlopsPerToken,
-    long AttentionScoreFlopsPerToken,
-    long ActivationElementsPerSequence,
-    long KvCacheElementsPerToken,
-    long WeightBytes);
+/// <summary>Rows of the cost model.</summary>
+internal static class Components
+{
+    /// <summary>A component's cost row, recorded as belonging to plan step <paramref name="step"/>.</summary>
+    public static ComponentCost Of(int step, string name, string kind, string description, long parameters, long forwardFlopsPerToken, long trainingFlopsPerToken,
+        long attentionScoreFlopsPerToken, long activationElementsPerSequence, long kvCacheElementsPerToken, long weightBytes) =>
+        new(name, kind, description, parameters, forwardFlopsPerToken, trainingFlopsPerToken, attentionScoreFlopsPerToken, activationElementsPerSequence, kvCacheElementsPerToken, weightBytes) { Step = step };
+}
 
 /// <summary>The costs of one model, by component; totals are checked sums (the cost model verified they fit).</summary>
-internal sealed record ModelCosts(int Vocab, int Context, int Width, bool PredictsEveryPosition, EquatableArray<ComponentCosts> Components)
+internal sealed record ModelCosts(int Vocab, int Context, int Width, bool PredictsEveryPosition, EquatableArray<ComponentCost> Components)
 {
     public long Parameters => Sum(c => c.Parameters);
 
@@ -60,7 +56,7 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
 
     public long ParametersOfKind(string kind) => checked(Components.Where(c => c.Kind == kind).Sum(c => c.Parameters));
 
-    private long Sum(System.Func<ComponentCosts, long> measure)
+    private long Sum(System.Func<ComponentCost, long> measure)
     {
         long total = 0;
         foreach (var c in Components)

@@ -1,7 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Validation;
 
 /// <summary>Divisors for suggestions in messages (head counts, key/value heads), in O(√n).</summary>
 internal static class Divisors

@@ -4,8 +4,10 @@ using System.Linq;
 using System.Numerics;
 using SlmGen.Generator.Diagnostics;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Planning;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Costing;
 
 /// <summary>Budget status of one model (what the cost report lists).</summary>
 internal sealed record BudgetStatus(string Metric, double Value, double Limit)
@@ -294,7 +296,7 @@ internal static class BudgetAnalyzer
     /// The component that holds most of <paramref name="measure"/>, and — when the model is <paramref name="over"/>
     /// its budget by less than that component holds — how much of it to cut and how.
     /// </summary>
-    private static string Largest(ModelCosts costs, Func<ComponentCosts, long> measure, string phrase, double over = 0)
+    private static string Largest(ModelCosts costs, Func<ComponentCost, long> measure, string phrase, double over = 0)
     {
         var total = costs.Components.Sum(measure);
         if (total <= 0)
@@ -319,7 +321,7 @@ internal static class BudgetAnalyzer
     }
 
     /// <summary>What shrinks a component of this kind.</summary>
-    private static string? Remedy(ComponentCosts c) => c.Kind switch
+    private static string? Remedy(ComponentCost c) => c.Kind switch
     {
         "embedding" => "a smaller vocabulary or a narrower embedding",
         "positions" => "RoPE or sinusoidal positions, which have no table, or a shorter context",
@@ -330,7 +332,7 @@ internal static class BudgetAnalyzer
         _ => null,
     };
 
-    private static string Describe(ComponentCosts c) => c.Kind switch
+    private static string Describe(ComponentCost c) => c.Kind switch
     {
         "embedding" => "the token embedding",
         "positions" => "the position table",

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Validation;
 
-namespace SlmGen.Generator.Analysis;
+namespace SlmGen.Generator.Planning;
 
 /// <summary>
 /// A 64-bit FNV-1a hash of the resolved architecture (shapes, layer kinds, norms, biases, head; not names,

@@ -3,7 +3,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace SlmGen.Data;
+namespace SlmGen.IO;
 
 /// <summary>
 /// Reading a file a user named: only a regular file (a FIFO would block forever, <c>/dev/zero</c> or

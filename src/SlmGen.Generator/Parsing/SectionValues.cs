@@ -1,0 +1,28 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using SlmGen.Generator.Model;
+
+namespace SlmGen.Generator.Parsing;
+
+/// <summary>
+/// The values one front-end read for one section of a spec, by setting (<see cref="SettingsTable"/>); a setting that
+/// was not written has the table's default. Both front-ends fill one of these and hand it to <see cref="SpecBinding"/>,
+/// which is the one place a section's settings become its spec record.
+/// </summary>
+internal sealed class SectionValues
+{
+    private readonly Dictionary<Setting, object> values = new();
+
+    public void Set(Setting setting, object value) => values[setting] = value;
+
+    public int Int(Setting s) => Convert.ToInt32(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);
+
+    public double Double(Setting s) => Convert.ToDouble(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);
+
+    public bool Bool(Setting s) => values.TryGetValue(s, out var v) ? (bool)v : (bool)s.AttributeDefault!;
+
+    public EquatableArray<int> Ints(Setting s) => values.TryGetValue(s, out var v) ? (EquatableArray<int>)v : EquatableArray<int>.Empty;
+
+    public EquatableArray<double> Doubles(Setting s) => values.TryGetValue(s, out var v) ? (EquatableArray<double>)v : EquatableArray<double>.Empty;
+}

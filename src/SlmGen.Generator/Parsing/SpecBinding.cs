@@ -1,0 +1,45 @@
+using SlmGen.Generator.Model;
+using T = SlmGen.Generator.Model.SettingsTable;
+
+namespace SlmGen.Generator.Parsing;
+
+/// <summary>
+/// The one binding of a section's settings to its spec record, shared by the attribute reader and the YAML reader:
+/// a setting added to <see cref="SettingsTable"/> is read by both front-ends from its declaration and lands here.
+/// </summary>
+internal static class SpecBinding
+{
+    public static TransformerSpec Transformer(int index, SectionValues v) =>
+        new TransformerSpec(
+            index,
+            v.Int(T.BlockCount),
+            v.Int(T.Repeat),
+            v.Int(T.Heads),
+            v.Int(T.KvHeads),
+            v.Int(T.HeadDim),
+            v.Int(T.FfnHidden),
+            v.Double(T.FfnMultiplier),
+            (Act)v.Int(T.BlockActivation),
+            (NormKind)v.Int(T.Norm),
+            v.Bool(T.NormBias),
+            v.Bool(T.PreNorm),
+            v.Bool(T.PackedQkv),
+            v.Bool(T.AttentionBias),
+            v.Bool(T.FfnBias),
+            v.Double(T.BlockDropout),
+            v.Double(T.FfnDropout),
+            v.Int(T.BlockRepeat),
+            v.Int(T.LoraRank),
+            new BlockAllocation(
+                v.Ints(T.HeadsPerBlock),
+                v.Ints(T.KvHeadsPerBlock),
+                v.Ints(T.FfnHiddenPerBlock),
+                v.Doubles(T.FfnMultiplierPerBlock),
+                v.Int(T.HeadsLast),
+                v.Int(T.KvHeadsLast),
+                v.Int(T.FfnHiddenLast),
+                v.Double(T.FfnMultiplierLast)))
+        {
+            QkNorm = v.Bool(T.QkNorm),
+        };
+}
