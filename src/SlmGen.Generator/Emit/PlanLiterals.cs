@@ -44,10 +44,16 @@ internal static class PlanLiterals
     private static string Record(object value)
     {
         var type = value.GetType();
-        var (parameters, initOnly) = Shape(type);
+        var parameters = Shape(type).Parameters;
         var args = string.Join(", ", parameters.Select(p => $"{p.Name}: {Expression(p.GetValue(value))}"));
-        var init = initOnly.Select(p => (p.Name, Value: p.GetValue(value))).Where(x => !Equals(x.Value, Default(x.Value))).ToList();
-        return $"new {Contract}.{type.Name}({args})" + (init.Count == 0 ? string.Empty : " { " + string.Join(", ", init.Select(x => $"{x.Name} = {Expression(x.Value)}")) + " }");
+        return $"new {Contract}.{type.Name}({args})" + Initializer(value);
+    }
+
+    /// <summary>The init-only properties of a record that differ from their default, as an object initialiser (or nothing).</summary>
+    private static string Initializer(object value)
+    {
+        var init = Shape(value.GetType()).InitOnly.Select(p => (p.Name, Value: p.GetValue(value))).Where(x => !Equals(x.Value, Default(x.Value))).ToList();
+        return init.Count == 0 ? string.Empty : " { " + string.Join(", ", init.Select(x => $"{x.Name} = {Expression(x.Value)}")) + " }";
     }
 
     private static object? Default(object? value) => value is null ? null : value.GetType().IsValueType ? Activator.CreateInstance(value.GetType()) : null;
@@ -80,7 +86,7 @@ internal static class PlanLiterals
         var parameters = Shape(typeof(BlockConfig)).Parameters;
         for (var i = 0; i < parameters.Count; i++)
         {
-            yield return $"    {parameters[i].Name}: {Expression(parameters[i].GetValue(b))}{(i == parameters.Count - 1 ? ")," : ",")}";
+            yield return $"    {parameters[i].Name}: {Expression(parameters[i].GetValue(b))}{(i == parameters.Count - 1 ? ")" + Initializer(b) + "," : ",")}";
         }
 
         if (s.IsUniform)

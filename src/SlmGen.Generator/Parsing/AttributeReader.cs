@@ -157,12 +157,14 @@ internal static class AttributeReader
                 case "DenseAttribute":
                 {
                     var key = builder.NextLayer("[Dense]", args.Whole);
-                    builder.Layers.Add(new DenseSpec(
-                        builder.Layers.Count,
-                        args.CtorInt(0, "Units", key + ".units", builder),
-                        (Act)args.Int(SettingsTable.DenseActivation, key + ".activation", builder),
-                        args.Bool(SettingsTable.DenseBias, key + ".bias", builder),
-                        args.Double(SettingsTable.DenseDropout, key + ".dropout", builder)));
+                    var values = new SectionValues();
+                    values.Set(SettingsTable.Units, args.CtorInt(0, "Units", key + ".units", builder)); // [Dense(64)]
+                    foreach (var setting in SettingsTable.OfAttribute("Dense").Where(s => s != SettingsTable.Units))
+                    {
+                        values.Set(setting, args.Value(setting, key + "." + setting.SpecKey, builder));
+                    }
+
+                    builder.Layers.Add(SpecBinding.Dense(builder.Layers.Count, values));
                     break;
                 }
 

@@ -9,6 +9,9 @@ namespace SlmGen.Generator.Parsing;
 /// </summary>
 internal static class SpecBinding
 {
+    public static DenseSpec Dense(int index, SectionValues v) =>
+        new DenseSpec(index, v.Int(T.Units), (Act)v.Int(T.DenseActivation), v.Bool(T.DenseBias), v.Double(T.DenseDropout));
+
     public static TransformerSpec Transformer(int index, SectionValues v) =>
         new TransformerSpec(
             index,

@@ -301,27 +301,18 @@ internal sealed class YamlSpecReader
 
     private DenseSpec ReadDense(YamlNode? body, YamlNode item, int index, string key, string display)
     {
-        var units = T.DefaultInt(T.Units);
-        var act = (Act)T.DefaultInt(T.DenseActivation);
-        var bias = T.DefaultBool(T.DenseBias);
-        var dropout = T.DefaultDouble(T.DenseDropout);
+        var read = new SectionValues();
         if (body is YamlMappingNode map)
         {
             foreach (var (k, v, _) in values.Entries(map, T.DenseSection, display))
             {
-                var where = display + "." + k;
-                switch (k)
-                {
-                    case "units": units = values.Int(v, where, key + ".units"); break;
-                    case "activation": act = values.Enum(v, where, "activation", YamlNames.Activations, key + ".activation"); break;
-                    case "bias": bias = values.Bool(v, where, key + ".bias"); break;
-                    case "dropout": dropout = values.Double(v, where, key + ".dropout"); break;
-                }
+                var setting = SettingFor(T.DenseSection, k, v);
+                read.Set(setting, Value(setting, v, display + "." + k, key + "." + setting.SpecKey));
             }
         }
         else if (body is not null)
         {
-            units = values.Int(body, display + ".units", key + ".units");
+            read.Set(T.Units, values.Int(body, display + ".units", key + ".units")); // dense: 64
         }
 
         if (!b.Has(key + ".units"))
@@ -329,7 +320,7 @@ internal sealed class YamlSpecReader
             context.Report(DiagnosticDescriptors.Missing, context.Location(item), display, "'units'", "the output width of the dense layer");
         }
 
-        return new DenseSpec(index, units, act, bias, dropout);
+        return SpecBinding.Dense(index, read);
     }
 
     private TransformerSpec ReadTransformer(YamlNode? body, YamlNode item, int index, string key, string display)
@@ -409,7 +400,7 @@ internal sealed class YamlSpecReader
         { IsList: true } when node is YamlSequenceNode list => values.IntList(list, where, key),
         { Type: SettingType.Flag } => values.Bool(node, where, key),
         { Type: SettingType.Number } => values.Double(node, where, key),
-        { Type: SettingType.Name } when setting == T.BlockActivation => values.Enum(node, where, "activation", YamlNames.Activations, key),
+        { Type: SettingType.Name, Key: "activation" } => values.Enum(node, where, "activation", YamlNames.Activations, key),
         { Type: SettingType.Name } when setting == T.Norm => values.Enum(node, where, "norm", YamlNames.Norms, key),
         _ => values.Int(node, where, key),
     };
