@@ -171,13 +171,7 @@ internal static class AttributeReader
                 case "TransformerBlocksAttribute":
                 {
                     var key = builder.NextLayer("[TransformerBlocks]", args.Whole);
-                    var values = new SectionValues();
-                    foreach (var setting in SettingsTable.OfAttribute("TransformerBlocks"))
-                    {
-                        values.Set(setting, args.Value(setting, key + "." + setting.SpecKey, builder));
-                    }
-
-                    builder.Layers.Add(SpecBinding.Transformer(builder.Layers.Count, values));
+                    builder.Layers.Add(SpecBinding.Transformer(builder.Layers.Count, args.Section("TransformerBlocks", key, builder)));
                     break;
                 }
 
@@ -188,38 +182,17 @@ internal static class AttributeReader
 
                 case "LMHeadAttribute":
                     builder.Set(SpecKeys.Head, "[LMHead]", args.Whole);
-                    builder.Head = new HeadSpec(
-                        args.Bool(SettingsTable.HeadTied, SpecKeys.HeadTied, builder),
-                        args.Bool(SettingsTable.HeadBias, SpecKeys.HeadBias, builder),
-                        args.Int(SettingsTable.HeadRank, SpecKeys.HeadRank, builder))
-                    {
-                        Groups = args.Int(SettingsTable.HeadGroups, SpecKeys.HeadGroups, builder),
-                    };
+                    builder.Head = SpecBinding.Head(args.Section("LMHead", SpecKeys.Head, builder));
                     break;
 
                 case "QuantizationAttribute":
                     builder.Set(SpecKeys.Quantization, "[Quantization]", args.Whole);
-                    builder.Quantization = new QuantSpec(
-                        args.Int(SettingsTable.QuantAttention, SpecKeys.Quant("attention"), builder),
-                        args.Int(SettingsTable.QuantMlp, SpecKeys.Quant("mlp"), builder),
-                        args.Int(SettingsTable.QuantDense, SpecKeys.Quant("dense"), builder),
-                        args.Int(SettingsTable.QuantHead, SpecKeys.Quant("head"), builder),
-                        args.Int(SettingsTable.QuantEmbedding, SpecKeys.Quant("embedding"), builder));
+                    builder.Quantization = SpecBinding.Quantization(args.Section("Quantization", SpecKeys.Quantization, builder));
                     break;
 
                 case "BudgetAttribute":
                     builder.Set(SpecKeys.Budget, "[Budget]", args.Whole);
-                    builder.Budget = new BudgetSpec(
-                        args.Long(SettingsTable.MaxParameters, SpecKeys.Budgets(SettingsTable.MaxParameters.Key), builder),
-                        args.Long(SettingsTable.MaxForwardFlops, SpecKeys.Budgets(SettingsTable.MaxForwardFlops.Key), builder),
-                        args.Double(SettingsTable.MaxTrainingFlops, SpecKeys.Budgets(SettingsTable.MaxTrainingFlops.Key), builder),
-                        args.Long(SettingsTable.TrainingTokens, SpecKeys.Budgets(SettingsTable.TrainingTokens.Key), builder),
-                        args.Long(SettingsTable.MaxWeightBytes, SpecKeys.Budgets(SettingsTable.MaxWeightBytes.Key), builder),
-                        args.Long(SettingsTable.MaxKvCacheBytes, SpecKeys.Budgets(SettingsTable.MaxKvCacheBytes.Key), builder))
-                    {
-                        TrainingCharacters = args.Long(SettingsTable.TrainingCharacters, SpecKeys.Budgets(SettingsTable.TrainingCharacters.Key), builder),
-                        CharactersPerToken = args.Double(SettingsTable.CharactersPerToken, SpecKeys.Budgets(SettingsTable.CharactersPerToken.Key), builder),
-                    };
+                    builder.Budget = SpecBinding.Budget(args.Section("Budget", SpecKeys.Budget, builder));
                     break;
             }
         }
@@ -379,8 +352,21 @@ internal static class AttributeReader
             { IsList: true } => IntArray(setting, key, builder),
             { Type: SettingType.Flag } => Bool(setting, key, builder),
             { Type: SettingType.Number } => Double(setting, key, builder),
+            { AttributeDefault: long } => Long(setting, key, builder),
             _ => Int(setting, key, builder),
         };
+
+        /// <summary>Every named argument of the attribute by its declaration, under <paramref name="key"/>.</summary>
+        public SectionValues Section(string attribute, string key, SpecBuilder builder)
+        {
+            var values = new SectionValues();
+            foreach (var setting in SettingsTable.OfAttribute(attribute))
+            {
+                values.Set(setting, Value(setting, key + "." + setting.SpecKey, builder));
+            }
+
+            return values;
+        }
 
         public int CtorInt(int index, string name, string key, SpecBuilder builder)
         {

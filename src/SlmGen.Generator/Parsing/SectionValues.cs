@@ -18,6 +18,8 @@ internal sealed class SectionValues
 
     public int Int(Setting s) => Convert.ToInt32(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);
 
+    public long Long(Setting s) => Convert.ToInt64(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);
+
     public double Double(Setting s) => Convert.ToDouble(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);
 
     public bool Bool(Setting s) => values.TryGetValue(s, out var v) ? (bool)v : (bool)s.AttributeDefault!;

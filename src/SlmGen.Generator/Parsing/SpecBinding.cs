@@ -9,6 +9,19 @@ namespace SlmGen.Generator.Parsing;
 /// </summary>
 internal static class SpecBinding
 {
+    public static HeadSpec Head(SectionValues v) =>
+        new HeadSpec(v.Bool(T.HeadTied), v.Bool(T.HeadBias), v.Int(T.HeadRank)) { Groups = v.Int(T.HeadGroups) };
+
+    public static QuantSpec Quantization(SectionValues v) =>
+        new QuantSpec(v.Int(T.QuantAttention), v.Int(T.QuantMlp), v.Int(T.QuantDense), v.Int(T.QuantHead), v.Int(T.QuantEmbedding));
+
+    public static BudgetSpec Budget(SectionValues v) =>
+        new BudgetSpec(v.Long(T.MaxParameters), v.Long(T.MaxForwardFlops), v.Double(T.MaxTrainingFlops), v.Long(T.TrainingTokens), v.Long(T.MaxWeightBytes), v.Long(T.MaxKvCacheBytes))
+        {
+            TrainingCharacters = v.Long(T.TrainingCharacters),
+            CharactersPerToken = v.Double(T.CharactersPerToken),
+        };
+
     public static DenseSpec Dense(int index, SectionValues v) =>
         new DenseSpec(index, v.Int(T.Units), (Act)v.Int(T.DenseActivation), v.Bool(T.DenseBias), v.Double(T.DenseDropout));
 

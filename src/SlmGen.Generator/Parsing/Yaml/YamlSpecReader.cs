@@ -301,16 +301,8 @@ internal sealed class YamlSpecReader
 
     private DenseSpec ReadDense(YamlNode? body, YamlNode item, int index, string key, string display)
     {
-        var read = new SectionValues();
-        if (body is YamlMappingNode map)
-        {
-            foreach (var (k, v, _) in values.Entries(map, T.DenseSection, display))
-            {
-                var setting = SettingFor(T.DenseSection, k, v);
-                read.Set(setting, Value(setting, v, display + "." + k, key + "." + setting.SpecKey));
-            }
-        }
-        else if (body is not null)
+        var read = body is YamlMappingNode map ? ReadSection(map, T.DenseSection, display, key) : new SectionValues();
+        if (body is not null and not YamlMappingNode)
         {
             read.Set(T.Units, values.Int(body, display + ".units", key + ".units")); // dense: 64
         }
@@ -387,6 +379,19 @@ internal sealed class YamlSpecReader
         return SpecBinding.Transformer(index, read);
     }
 
+    /// <summary>Every key of a section's mapping by its declaration in the settings table (where diagnostics point: <paramref name="key"/>.setting).</summary>
+    private SectionValues ReadSection(YamlMappingNode map, string section, string display, string key)
+    {
+        var read = new SectionValues();
+        foreach (var (k, v, _) in values.Entries(map, section, display))
+        {
+            var setting = SettingFor(section, k, v);
+            read.Set(setting, Value(setting, v, display + "." + k, key + "." + setting.SpecKey));
+        }
+
+        return read;
+    }
+
     /// <summary>The setting a key of a section stands for: its per-block list for a YAML list where it has one, else the scalar.</summary>
     private static Setting SettingFor(string section, string key, YamlNode node)
     {
@@ -400,6 +405,7 @@ internal sealed class YamlSpecReader
         { IsList: true } when node is YamlSequenceNode list => values.IntList(list, where, key),
         { Type: SettingType.Flag } => values.Bool(node, where, key),
         { Type: SettingType.Number } => values.Double(node, where, key),
+        { AttributeDefault: long } => values.Long(node, where, key),
         { Type: SettingType.Name, Key: "activation" } => values.Enum(node, where, "activation", YamlNames.Activations, key),
         { Type: SettingType.Name } when setting == T.Norm => values.Enum(node, where, "norm", YamlNames.Norms, key),
         _ => values.Int(node, where, key),
@@ -500,22 +506,7 @@ internal sealed class YamlSpecReader
             return;
         }
 
-        var tied = T.DefaultBool(T.HeadTied);
-        var bias = T.DefaultBool(T.HeadBias);
-        var rank = T.DefaultInt(T.HeadRank);
-        var groups = T.DefaultInt(T.HeadGroups);
-        foreach (var (k, v, _) in values.Entries(map, T.HeadSection, "head"))
-        {
-            switch (k)
-            {
-                case "tied": tied = values.Bool(v, "head.tied", SpecKeys.HeadTied); break;
-                case "bias": bias = values.Bool(v, "head.bias", SpecKeys.HeadBias); break;
-                case "rank": rank = values.Int(v, "head.rank", SpecKeys.HeadRank); break;
-                case "groups": groups = values.Int(v, "head.groups", SpecKeys.HeadGroups); break;
-            }
-        }
-
-        b.Head = new HeadSpec(tied, bias, rank) { Groups = groups };
+        b.Head = SpecBinding.Head(ReadSection(map, T.HeadSection, "head", SpecKeys.Head));
     }
 
     private void ReadQuantization(YamlNode value)
@@ -537,21 +528,7 @@ internal sealed class YamlSpecReader
             return;
         }
 
-        int attention = 0, mlp = 0, dense = 0, head = 0, embedding = 0;
-        foreach (var (k, v, _) in values.Entries(map, T.QuantizationSection, "quantization"))
-        {
-            var bits = values.Int(v, "quantization." + k, SpecKeys.Quant(k));
-            switch (k)
-            {
-                case "attention": attention = bits; break;
-                case "mlp": mlp = bits; break;
-                case "dense": dense = bits; break;
-                case "head": head = bits; break;
-                case "embedding": embedding = bits; break;
-            }
-        }
-
-        b.Quantization = new QuantSpec(attention, mlp, dense, head, embedding);
+        b.Quantization = SpecBinding.Quantization(ReadSection(map, T.QuantizationSection, "quantization", SpecKeys.Quantization));
     }
 
     private void ReadBudget(YamlNode value)
@@ -563,25 +540,6 @@ internal sealed class YamlSpecReader
             return;
         }
 
-        long maxParams = 0, maxFwd = 0, tokens = 0, maxBytes = 0, maxKv = 0, characters = 0;
-        double maxTrain = 0, charsPerToken = 0;
-        foreach (var (k, v, _) in values.Entries(map, T.BudgetSection, "budget"))
-        {
-            var where = "budget." + k;
-            var key = SpecKeys.Budgets(k);
-            switch (k)
-            {
-                case "max_parameters": maxParams = values.Long(v, where, key); break;
-                case "max_forward_flops_per_token": maxFwd = values.Long(v, where, key); break;
-                case "max_training_flops": maxTrain = values.Double(v, where, key); break;
-                case "training_tokens": tokens = values.Long(v, where, key); break;
-                case "training_characters": characters = values.Long(v, where, key); break;
-                case "characters_per_token": charsPerToken = values.Double(v, where, key); break;
-                case "max_weight_bytes": maxBytes = values.Long(v, where, key); break;
-                case "max_kv_cache_bytes": maxKv = values.Long(v, where, key); break;
-            }
-        }
-
-        b.Budget = new BudgetSpec(maxParams, maxFwd, maxTrain, tokens, maxBytes, maxKv) { TrainingCharacters = characters, CharactersPerToken = charsPerToken };
+        b.Budget = SpecBinding.Budget(ReadSection(map, T.BudgetSection, "budget", SpecKeys.Budget));
     }
 }
