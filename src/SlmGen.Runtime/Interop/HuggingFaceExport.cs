@@ -63,12 +63,21 @@ public static class HuggingFaceExport
         using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>();
         var config = family == "gpt2"
-            ? Gpt2(model, plan, stack, order, weights, tied, tensors, special)
-            : Llama(model, plan, stack, order, weights, tied, tensors, special);
+            ? Gpt2(model, plan, stack, order, weights, tensors)
+            : Llama(model, plan, stack, order, weights, tensors);
         if (!tied)
         {
             tensors.Add(("lm_head.weight", weights[head.Field + ".weight"]));
         }
+
+        // What both families' configs say alike.
+        config["initializer_range"] = 0.02;
+        config["tie_word_embeddings"] = tied;
+        config["bos_token_id"] = special?.Bos;
+        config["eos_token_id"] = special?.Eos;
+        config["torch_dtype"] = "float32";
+        config["slmgen_model"] = model.GetName();
+        config["slmgen_fingerprint"] = model.Fingerprint;
 
         Directory.CreateDirectory(directory);
         AtomicFile.Write(Path.Combine(directory, "config.json"), s => JsonSerializer.Serialize(s, config, new JsonSerializerOptions { WriteIndented = true }));
@@ -84,7 +93,7 @@ public static class HuggingFaceExport
         AtomicFile.Write(Path.Combine(directory, "model.safetensors"), s => SafetensorsFile.Write(s, tensors.Select(t => (t.Item1, t.Item2.contiguous())).ToList(), metadata));
     }
 
-    private static JsonObject Gpt2(SlmModel model, IReadOnlyList<PlanStep> plan, StackStep stack, List<int> order, Dictionary<string, Tensor> w, bool tied, List<(string, Tensor)> t, SpecialTokens? special)
+    private static JsonObject Gpt2(SlmModel model, IReadOnlyList<PlanStep> plan, StackStep stack, List<int> order, Dictionary<string, Tensor> w, List<(string, Tensor)> t)
     {
         var width = stack.Width;
         var (attention, ffn) = (stack.Block.Attention, stack.Block.FeedForward);
@@ -135,17 +144,10 @@ public static class HuggingFaceExport
             ["resid_pdrop"] = stack.Block.ResidualDropout,
             ["attn_pdrop"] = attention.Dropout,
             ["embd_pdrop"] = plan.OfType<EmbeddingDropoutStep>().FirstOrDefault()?.Probability ?? 0.0,
-            ["initializer_range"] = 0.02,
-            ["tie_word_embeddings"] = tied,
-            ["bos_token_id"] = special?.Bos,
-            ["eos_token_id"] = special?.Eos,
-            ["torch_dtype"] = "float32",
-            ["slmgen_model"] = model.GetName(),
-            ["slmgen_fingerprint"] = model.Fingerprint,
         };
     }
 
-    private static JsonObject Llama(SlmModel model, IReadOnlyList<PlanStep> plan, StackStep stack, List<int> order, Dictionary<string, Tensor> w, bool tied, List<(string, Tensor)> t, SpecialTokens? special)
+    private static JsonObject Llama(SlmModel model, IReadOnlyList<PlanStep> plan, StackStep stack, List<int> order, Dictionary<string, Tensor> w, List<(string, Tensor)> t)
     {
         var (attention, ffn) = (stack.Block.Attention, stack.Block.FeedForward);
         long heads = attention.Heads, kv = attention.KvHeads, hd = attention.HeadDim;
@@ -207,13 +209,6 @@ public static class HuggingFaceExport
             ["mlp_bias"] = ffn.Bias,
             ["attention_dropout"] = attention.Dropout,
             ["hidden_act"] = "silu",
-            ["initializer_range"] = 0.02,
-            ["tie_word_embeddings"] = tied,
-            ["bos_token_id"] = special?.Bos,
-            ["eos_token_id"] = special?.Eos,
-            ["torch_dtype"] = "float32",
-            ["slmgen_model"] = model.GetName(),
-            ["slmgen_fingerprint"] = model.Fingerprint,
         };
     }
 

@@ -87,34 +87,10 @@ internal sealed class YamlSpecReader
             switch (key)
             {
                 case "name":
-                    if (values.Text(value, key) is { } name)
-                    {
-                        b.Set(T.Name.Key, key, context.Location(value));
-                        if (Identifiers.ClassNameProblem(name) is { } problem)
-                        {
-                            context.Report(DiagnosticDescriptors.InvalidName, context.Location(value), YamlContext.Shorten(name), "class", " (" + problem + ")");
-                        }
-                        else
-                        {
-                            b.ClassName = Identifiers.Unescape(name);
-                        }
-                    }
-
+                    b.ClassName = Identifier(value, key, T.Name, "class", Identifiers.ClassNameProblem) ?? b.ClassName;
                     break;
                 case "namespace":
-                    if (values.Text(value, key) is { } ns)
-                    {
-                        b.Set(T.Namespace.Key, key, context.Location(value));
-                        if (Identifiers.NamespaceProblem(ns) is { } problem)
-                        {
-                            context.Report(DiagnosticDescriptors.InvalidName, context.Location(value), YamlContext.Shorten(ns), "namespace", " (" + problem + ")");
-                        }
-                        else
-                        {
-                            b.Namespace = Identifiers.Unescape(ns);
-                        }
-                    }
-
+                    b.Namespace = Identifier(value, key, T.Namespace, "namespace", Identifiers.NamespaceProblem) ?? b.Namespace;
                     break;
                 case "vocab":
                     b.Vocab = values.Int(value, key, SpecKeys.Vocab);
@@ -377,6 +353,24 @@ internal sealed class YamlSpecReader
         }
 
         return SpecBinding.Transformer(index, read);
+    }
+
+    /// <summary>A class or namespace name, unescaped, or null (with SLM0011 where it is not a valid one).</summary>
+    private string? Identifier(YamlNode value, string key, Setting setting, string what, Func<string, string?> problemOf)
+    {
+        if (values.Text(value, key) is not { } text)
+        {
+            return null;
+        }
+
+        b.Set(setting.Key, key, context.Location(value));
+        if (problemOf(text) is { } problem)
+        {
+            context.Report(DiagnosticDescriptors.InvalidName, context.Location(value), YamlContext.Shorten(text), what, " (" + problem + ")");
+            return null;
+        }
+
+        return Identifiers.Unescape(text);
     }
 
     /// <summary>Every key of a section's mapping by its declaration in the settings table (where diagnostics point: <paramref name="key"/>.setting).</summary>
