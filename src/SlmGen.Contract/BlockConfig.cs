@@ -89,6 +89,13 @@ public sealed record AttentionConfig(int Heads, int KvHeads, long HeadDim, bool 
     /// <summary>RMSNorm of each query and key head (a learned scale of <see cref="HeadDim"/> each for q and k) before RoPE and the scores.</summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>
+    /// An attention config with nothing set: the spec carries its options (init-only settings such as
+    /// <see cref="QkNorm"/>) on it, and the planner fills in the rest with <c>with</c>, so that an option added here
+    /// travels from the binding to the layer without the spec or the planner being taught it.
+    /// </summary>
+    public static readonly AttentionConfig Blank = new(0, 0, 0, false, false, 0, 0, null, 0);
+
     /// <summary>Width of q and of the attention output: heads × head size.</summary>
     public long InnerWidth => Heads * HeadDim;
 
@@ -106,7 +113,11 @@ public sealed record RopeConfig(double Base);
 /// <param name="Bias">Biases on its matrices.</param>
 /// <param name="Dropout">Dropout after the activation, inside the FFN (training only).</param>
 /// <param name="WeightBits">Quantisation-aware training of its weights at 2–8 bits (0 = full precision).</param>
-public sealed record FeedForwardConfig(long Hidden, Act Activation, bool Bias, double Dropout, int WeightBits);
+public sealed record FeedForwardConfig(long Hidden, Act Activation, bool Bias, double Dropout, int WeightBits)
+{
+    /// <summary>A feed-forward config with nothing set, to carry options from the spec to the planner (see <see cref="AttentionConfig.Blank"/>).</summary>
+    public static readonly FeedForwardConfig Blank = new(0, Act.Relu, false, 0, 0);
+}
 
 /// <summary>The norms of a block.</summary>
 /// <param name="Kind">LayerNorm, RMSNorm or none.</param>

@@ -313,8 +313,11 @@ internal sealed record TransformerSpec(
     /// Every block's heads, key/value heads, head size and FFN width: from the per-block lists, or interpolated
     /// linearly from the first block's value to the <c>..._last</c> value (rounded), or the stack's value.
     /// </summary>
-    /// <summary>RMSNorm of each query and key head before attention (qk_norm).</summary>
-    public bool QkNorm { get; init; }
+    /// <summary>The attention's options (init-only settings of <see cref="AttentionConfig"/>, such as QK-norm), on a blank config the planner completes.</summary>
+    public AttentionConfig AttentionOptions { get; init; } = AttentionConfig.Blank;
+
+    /// <summary>The FFN's options (init-only settings of <see cref="FeedForwardConfig"/>), on a blank config the planner completes.</summary>
+    public FeedForwardConfig FeedForwardOptions { get; init; } = FeedForwardConfig.Blank;
 
     public BlockShape Shape(int block, long width)
     {

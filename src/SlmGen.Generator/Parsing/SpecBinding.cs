@@ -56,6 +56,6 @@ internal static class SpecBinding
                 v.Int(T.FfnHiddenLast),
                 v.Double(T.FfnMultiplierLast)))
         {
-            QkNorm = v.Bool(T.QkNorm),
+            AttentionOptions = AttentionConfig.Blank with { QkNorm = v.Bool(T.QkNorm) },
         };
 }

@@ -82,17 +82,27 @@ internal static class Planner
 
                     var block = new BlockConfig(
                         Width: width,
-                        Attention: new AttentionConfig(
-                            Heads: first.Heads,
-                            KvHeads: first.KvHeads,
-                            HeadDim: first.HeadDim,
-                            PackedQkv: stack.PackedQkv,
-                            Bias: stack.AttentionBias,
-                            Dropout: stack.EffectiveDropout(spec.Dropout),
-                            Context: t,
-                            Rope: rope ? new RopeConfig(spec.Positions.EffectiveRopeBase) : null,
-                            WeightBits: q.Attention) { QkNorm = stack.QkNorm },
-                        FeedForward: new FeedForwardConfig(first.FfnHidden, stack.Activation, stack.FfnBias, stack.FfnDropout, q.Mlp),
+                        // The spec's options (QK-norm, ...) with every resolved setting filled in.
+                        Attention: stack.AttentionOptions with
+                        {
+                            Heads = first.Heads,
+                            KvHeads = first.KvHeads,
+                            HeadDim = first.HeadDim,
+                            PackedQkv = stack.PackedQkv,
+                            Bias = stack.AttentionBias,
+                            Dropout = stack.EffectiveDropout(spec.Dropout),
+                            Context = t,
+                            Rope = rope ? new RopeConfig(spec.Positions.EffectiveRopeBase) : null,
+                            WeightBits = q.Attention,
+                        },
+                        FeedForward: stack.FeedForwardOptions with
+                        {
+                            Hidden = first.FfnHidden,
+                            Activation = stack.Activation,
+                            Bias = stack.FfnBias,
+                            Dropout = stack.FfnDropout,
+                            WeightBits = q.Mlp,
+                        },
                         Norm: new NormConfig(stack.Norm, stack.NormBias, stack.PreNorm),
                         Sharing: new SharingConfig(stack.EffectiveRepeat, stack.EffectiveBlockRepeat, stack.LoraRank),
                         ResidualDropout: stack.EffectiveDropout(spec.Dropout));
