@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Model;
+using SlmGen.Generator.Costing;
+using SlmGen.Generator.Planning;
+
+namespace SlmGen.Generator.Validation;
+
+/// <summary>The LM head and quantisation: tying, factorising, grouping; bits per part.</summary>
+internal static partial class SpecValidator
+{
+    /// <summary>The head, given the width that reaches it.</summary>
+    private static void Head(Checks v, ModelSpec spec, long width)
+    {
+        var head = spec.Head;
+        if (head.Groups != 0)
+        {
+            if (head.Groups < 2 || (spec.Vocab > 0 && head.Groups > spec.PaddedVocab))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.HeadGroups, spec.Display(SpecKeys.HeadGroups), head.Groups, $"0 (one softmax) or from 2 to the vocabulary ({spec.PaddedVocab:N0})");
+            }
+            else if (head.Tied || head.Rank > 0 || head.Bias)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadGroups, "A grouped head has two matrices of its own (groups and positions within a group): it cannot be tied, factorised or biased; choose one");
+            }
+        }
+
+        if (head.Tied && head.Bias)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadBias, "A head tied to the embedding has no weights of its own, so it takes no bias; untie it or drop the bias");
+        }
+
+        if (head.Tied && head.Rank > 0)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadRank, "A head tied to the embedding cannot also be factorised; choose one");
+        }
+
+        if (head.Rank < 0 || head.Rank > MaxDimension)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.HeadRank, spec.Display(SpecKeys.HeadRank), head.Rank, "0 (a full matrix) or a positive bottleneck width");
+        }
+
+        if (head.Tied && spec.Width > 0 && width != spec.Width)
+        {
+            v.Add(DiagnosticDescriptors.TiedWidthMismatch, SpecKeys.HeadTied, spec.Width, width);
+        }
+    }
+
+    private static void Quantization(Checks v, ModelSpec spec)
+    {
+        var head = spec.Head;
+        var q = spec.Quantization;
+        foreach (var (part, bits) in new[] { ("attention", q.Attention), ("mlp", q.Mlp), ("dense", q.Dense), ("head", q.Head), ("embedding", q.Embedding) })
+        {
+            if (bits is not (0 or 2 or 3 or 4 or 8))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant(part), spec.Display(SpecKeys.Quant(part)), bits, "0 (full precision), 2, 3, 4 or 8 bits");
+            }
+        }
+
+        if (head.Tied && q.Head > 0 && q.Head != q.Embedding)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.Quant("head"), $"A tied head is the embedding table: quantise it through quantization.embedding ({q.Embedding} bits here), not as the head ({q.Head} bits)");
+        }
+    }
+}
