@@ -20,25 +20,11 @@ namespace SlmGen.Runtime.Tests;
 /// <summary>Safetensors checkpoints: integrity over every byte, resume refusals and overrides, the run log, option validation.</summary>
 public class CheckpointTests
 {
-    private static readonly Lazy<TokenDataset> Shakespeare = new(() => Corpora.TinyShakespeare(CharSplit.Study));
+    private static readonly Lazy<TokenDataset> Shakespeare = TestRuns.Shakespeare;
 
-    private static TrainingOptions Options(string? runDir, long steps = 6) => new()
-    {
-        BatchSize = 2,
-        Steps = steps,
-        LearningRate = 3e-3,
-        WarmupSteps = 2,
-        EvalEvery = 3,
-        Validation = EvalProtocol.RandomBatches(1),
-        LogEvery = 1,
-        Seed = 11,
-        RunDirectory = runDir,
-        Progress = false,
-        TensorBoard = false,
-        RestoreBest = false,
-    };
+    private static TrainingOptions Options(string? runDir, long steps = 6) => TestRuns.Quick(runDir, steps);
 
-    private static string TempDir() => Directory.CreateTempSubdirectory("slmgen-ckpt-").FullName;
+    private static string TempDir() => TestRuns.TempDir("slmgen-ckpt-");
 
     /// <summary>A trained run directory (SingleAttention, 6 steps, or stopped at <paramref name="stopAt"/>; checkpoints at every evaluation, every 3 steps).</summary>
     private static string TrainedRun(long? stopAt = null)

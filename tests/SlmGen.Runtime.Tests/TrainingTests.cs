@@ -16,26 +16,18 @@ public class TrainingTests
 
     public TrainingTests(Xunit.Abstractions.ITestOutputHelper output) => this.output = output;
 
-    private static readonly Lazy<TokenDataset> Shakespeare = new(() => Corpora.TinyShakespeare(CharSplit.Study));
+    private static readonly Lazy<TokenDataset> Shakespeare = TestRuns.Shakespeare;
 
-    private static TrainingOptions Options(string? runDir, long steps = 12) => new()
+    private static TrainingOptions Options(string? runDir, long steps = 12) => TestRuns.Quick(runDir, steps) with
     {
         Objective = Objective.EveryPosition,
         BatchSize = 4,
-        Steps = steps,
-        LearningRate = 3e-3,
         WarmupSteps = 3,
         EvalEvery = 6,
         Validation = EvalProtocol.RandomBatches(2),
-        LogEvery = 1,
-        Seed = 11,
-        RunDirectory = runDir,
-        Progress = false,
-        TensorBoard = false,
-        RestoreBest = false,
     };
 
-    private static string TempDir() => Directory.CreateTempSubdirectory("slmgen-run-").FullName;
+    private static string TempDir() => TestRuns.TempDir("slmgen-run-");
 
     [Fact]
     public void An_interrupted_and_resumed_run_matches_an_uninterrupted_one_step_for_step()
