@@ -55,6 +55,18 @@ public class TypedPlanTests
     }
 
     [Fact]
+    public void A_long_plan_is_printed_compactly_and_still_equals_the_layers()
+    {
+        // More than PlanLiterals.NamedSteps steps: positional arguments, the same records.
+        var layers = string.Concat(System.Linq.Enumerable.Range(0, 70).Select(i => $"  - dense: {{ units: {8 + (i % 5)}, activation: relu }}\n"));
+        using var model = Build($"name: Long\nnamespace: Test.Models\nvocab: 16\ncontext: 4\nembedding: 8\nlayers:\n{layers}");
+        var dense = model.Plan.OfType<DenseStep>().ToList();
+        Assert.Equal(70, dense.Count);
+        Assert.Equal(Enumerable.Range(0, 70).Select(i => (long)(8 + (i % 5))), dense.Select(d => d.OutWidth));
+        Assert.Equal(model.Cost.Parameters, model.CountParameters());
+    }
+
+    [Fact]
     public void Qk_norm_reaches_the_layer_the_fingerprint_the_twin_json_and_the_export()
     {
         using var with = Build(Llama);

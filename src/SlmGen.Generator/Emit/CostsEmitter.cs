@@ -73,7 +73,7 @@ internal static class CostsEmitter
         w.Indent();
         foreach (var step in plan.Steps)
         {
-            w.Line(PlanLiterals.Step(step) + ",");
+            w.Line(PlanLiterals.Step(step, named: plan.Steps.Count <= PlanLiterals.NamedSteps) + ",");
         }
 
         w.Outdent();

@@ -22,14 +22,18 @@ internal static class PlanLiterals
     public static string StackMember(StackStep stack) => stack.Field + "Plan";
 
     /// <summary>One step as an expression (a stack: a reference to its own member, printed by <see cref="Stack"/>).</summary>
-    public static string Step(PlanStep step) => step is StackStep s ? StackMember(s) : Expression(step);
+    /// <param name="named">Named arguments (readable); positional for long plans, whose generated code the compiler parses on every build.</param>
+    public static string Step(PlanStep step, bool named = true) => step is StackStep s ? StackMember(s) : Expression(step, named);
+
+    /// <summary>Plans longer than this print their steps with positional arguments.</summary>
+    public const int NamedSteps = 64;
 
     /// <summary>
     /// A contract record as a constructor call with named arguments, nested records likewise, init-only properties
     /// that differ from their default in an initialiser. Read by reflection over the shared records' primary
     /// constructors, so that a setting added to a contract record reaches the generated code with no change here.
     /// </summary>
-    public static string Expression(object? value) => value switch
+    public static string Expression(object? value, bool named = true) => value switch
     {
         null => "null",
         string text => S(text),
@@ -38,14 +42,14 @@ internal static class PlanLiterals
         long number => L(number),
         double number => D(number),
         Enum e => $"{Contract}.{e.GetType().Name}.{e}",
-        _ => Record(value),
+        _ => Record(value, named),
     };
 
-    private static string Record(object value)
+    private static string Record(object value, bool named)
     {
         var type = value.GetType();
         var parameters = Shape(type).Parameters;
-        var args = string.Join(", ", parameters.Select(p => $"{p.Name}: {Expression(p.GetValue(value))}"));
+        var args = string.Join(", ", parameters.Select(p => (named ? p.Name + ": " : string.Empty) + Expression(p.GetValue(value), named)));
         return $"new {Contract}.{type.Name}({args})" + Initializer(value);
     }
 
