@@ -15,8 +15,10 @@ if ls "$out/pub" | grep -q '^libtorch_cpu.so'; then
   echo "pack-device.sh: libtorch_cpu.so is in the publish; SlmGenBackend=system should have left it out" >&2
   exit 2
 fi
+# The debugger's and the standalone GCs' native libraries are never loaded by these runs: left out of the carry.
+rm -f "$out/pub"/{libmscordbi.so,libmscordaccore.so,libclrgc.so,libclrgcexp.so,createdump}
 git rev-parse HEAD > "$out/pub/COMMIT" 2>/dev/null || echo unknown > "$out/pub/COMMIT"
-tar -C "$out/pub" -cf - . | xz -T0 -6 > "$out/app.tar.xz"
+tar -C "$out/pub" -cf - . | xz -T0 -9 > "$out/app.tar.xz"
 rm -rf "$out/pub"
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
