@@ -24,6 +24,27 @@ public sealed record BlockConfig(long Width, AttentionConfig Attention, FeedForw
     /// <summary>The block's shape: heads, key/value heads, head size and FFN width.</summary>
     public BlockShape Shape => new(Attention.Heads, Attention.KvHeads, Attention.HeadDim, FeedForward.Hidden);
 
+    /// <summary>A block config with nothing set: the spec carries the block's own options on it (see <see cref="AttentionConfig.Blank"/>).</summary>
+    public static readonly BlockConfig Blank = new(0, AttentionConfig.Blank, FeedForwardConfig.Blank, new NormConfig(NormKind.None, false, true), new SharingConfig(1, 1, 0), 0);
+
+    /// <summary>
+    /// Learned per-channel scales on the two residual branches (<c>attn_scale</c>, <c>mlp_scale</c>: width each,
+    /// initialised to one): <c>x + attn_scale ⊙ attn(…)</c>, <c>x + mlp_scale ⊙ mlp(…)</c>.
+    /// </summary>
+    public bool BranchScales { get; init; }
+
+    /// <summary>
+    /// Residual mixing with the stack's input x₀ (the embedding output for the first stack): before its sub-layers,
+    /// the block takes <c>resid_mix[0] ⊙ x + resid_mix[1] ⊙ x₀</c> (2 × width, initialised to ones and zeros).
+    /// </summary>
+    public bool ResidualMix { get; init; }
+
+    /// <summary>
+    /// Attention and FFN side by side on the same input (GPT-J, PaLM): <c>x + attn(ln_1(x)) + mlp(ln_2(x))</c>
+    /// instead of one after the other (pre-norm only).
+    /// </summary>
+    public bool Parallel { get; init; }
+
     /// <summary>
     /// The settings added to the block's records after the first plan version, where they are not at their default
     /// (init-only properties, camelCase names): how the fingerprint, the twin's JSON and the exports see a lever
@@ -88,6 +109,21 @@ public sealed record AttentionConfig(int Heads, int KvHeads, long HeadDim, bool 
 {
     /// <summary>RMSNorm of each query and key head (a learned scale of <see cref="HeadDim"/> each for q and k) before RoPE and the scores.</summary>
     public bool QkNorm { get; init; }
+
+    /// <summary>QK-norm without learned scales (parameter-free RMSNorm of each query and key head); needs <see cref="QkNorm"/>.</summary>
+    public bool QkNormFree { get; init; }
+
+    /// <summary>
+    /// A learned gain per query head (<c>q_gain</c>, one per head), initialised to this value and multiplied into the
+    /// queries after QK-norm and RoPE; 0 = none.
+    /// </summary>
+    public double QueryGain { get; init; }
+
+    /// <summary>Rotary dimensions of each head (partial RoPE: the first <c>RopeDims</c> are rotated, the rest pass through); 0 = the whole head.</summary>
+    public long RopeDims { get; init; }
+
+    /// <summary>The dimensions of each head that RoPE rotates.</summary>
+    public long RotaryDims => RopeDims > 0 ? RopeDims : HeadDim;
 
     /// <summary>
     /// An attention config with nothing set: the spec carries its options (init-only settings such as

@@ -35,6 +35,10 @@ public enum Act
     Tanh = 4,
     /// <summary>No activation.</summary>
     Identity = 5,
+    /// <summary>Squared ReLU: relu(x)² (Primer; the modded-nanogpt speedrun's MLP).</summary>
+    ReluSquared = 6,
+    /// <summary>Leaky squared ReLU: leaky_relu(x, 0.5)² (negative inputs give 0.25·x²).</summary>
+    LeakyReluSquared = 7,
 }
 
 /// <summary>Normalisation layers.</summary>
@@ -46,6 +50,8 @@ public enum NormKind
     LayerNorm = 1,
     /// <summary>RMSNorm (scale only).</summary>
     RmsNorm = 2,
+    /// <summary>RMSNorm without a learned scale (parameter-free: <c>x / sqrt(mean(x²) + eps)</c>).</summary>
+    RmsNormFree = 3,
 }
 
 /// <summary>Weight initialisation.</summary>

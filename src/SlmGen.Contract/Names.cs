@@ -16,6 +16,8 @@ public static class Names
         Act.Silu => "silu",
         Act.SwiGlu => "swiglu",
         Act.Tanh => "tanh",
+        Act.ReluSquared => "relu2",
+        Act.LeakyReluSquared => "leaky_relu2",
         _ => "identity",
     };
 
@@ -24,6 +26,7 @@ public static class Names
     {
         NormKind.LayerNorm => "layernorm",
         NormKind.RmsNorm => "rmsnorm",
+        NormKind.RmsNormFree => "rmsnorm_free",
         _ => "none",
     };
 

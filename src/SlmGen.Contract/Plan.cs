@@ -88,6 +88,20 @@ public sealed record StackStep(string Field, int LayerIndex, int Blocks, BlockCo
 
     /// <summary>Block applications in one forward pass.</summary>
     public long Applications => Blocks * ApplicationsPerBlock;
+
+    /// <summary>
+    /// U-Net skip connections: the outputs of the first ⌊Blocks / 2⌋ blocks (the encoder half) are kept and added,
+    /// last in first out, to the inputs of the blocks that follow them, each through a learned per-channel weight
+    /// (<c>{Field}_skip_weights</c>: ⌊Blocks / 2⌋ × width, initialised to one). With an odd count the decoder half has
+    /// one block more, and its last block receives no skip.
+    /// </summary>
+    public bool UNetSkips { get; init; }
+
+    /// <summary>The skip connections of a U-Net stack: ⌊Blocks / 2⌋ (0 without <see cref="UNetSkips"/>).</summary>
+    public int Skips => UNetSkips ? Blocks / 2 : 0;
+
+    /// <summary>The model field (a parameter of <see cref="Skips"/> × width) that holds a U-Net stack's skip weights.</summary>
+    public string SkipWeightsField => Field + "_skip_weights";
 }
 
 /// <summary>The norm before the head.</summary>
@@ -129,6 +143,9 @@ public sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Ra
 {
     /// <summary>Groups of a grouped head (0 otherwise).</summary>
     public long Groups { get; init; }
+
+    /// <summary>Logit soft-capping (Gemma 2): scores become <c>SoftCap · tanh(scores / SoftCap)</c>; 0 = none.</summary>
+    public double SoftCap { get; init; }
 
     /// <summary>Ids per group of a grouped head: the vocabulary over the groups, rounded up.</summary>
     public long GroupSize => Groups > 0 ? (Vocab + Groups - 1) / Groups : 0;

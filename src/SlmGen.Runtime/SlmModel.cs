@@ -127,7 +127,7 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
             var residual = modules().OfType<CausalSelfAttention>().Select(a => a.OutputProjectionWeight)
                 .Concat(modules().OfType<FeedForward>().Select(f => f.OutputProjectionWeight))
                 .Select(w => w.Handle).ToHashSet();
-            foreach (var (name, p) in named_parameters())
+            foreach (var (name, p, role) in ParameterRoles.Of(this))
             {
                 if (p.dim() < 2)
                 {
@@ -136,7 +136,7 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
                         nn.init.zeros_(p);
                     }
                 }
-                else
+                else if (role != ParameterRole.Gain) // residual mixes and U-Net skip weights keep their ones and zeros
                 {
                     nn.init.normal_(p, 0.0, residual.Contains(p.Handle) ? residualStd : 0.02);
                 }

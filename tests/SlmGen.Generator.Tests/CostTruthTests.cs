@@ -40,7 +40,9 @@ public class CostTruthTests
     public void Random_valid_designs_have_exactly_the_costs_TorchSharp_measures(int seed) => Check(seed, recent: false);
 
     /// <summary>
-    /// Seeds 8100–8101: the levers with the settings added since the PyTorch records (QK-norm), against TorchSharp's
+    /// Seeds 8100–8101: the levers with the settings added since the PyTorch records (QK-norm and the compact-model
+    /// vocabulary of issue 27: squared ReLUs, parameter-free norms, query gains, partial RoPE, branch scales, residual
+    /// mixing, parallel blocks, U-Net skips, soft-capped heads), against TorchSharp's
     /// modules and the runtime counter. Their PyTorch records are pending (no GPU machine was lent when they were
     /// added): scripts/gpu/flops_twins.py takes the cost report that SLMGEN_TWIN_EXPORT writes, as for the others.
     /// </summary>
@@ -104,7 +106,11 @@ public class CostTruthTests
 
         if (recent)
         {
-            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("QK-norm"))); // the recent levers were drawn
+            // The recent levers were drawn: QK-norm, the residual-stream vectors and U-Net skips, soft-capped heads.
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("QK-norm (parameter-free)")));
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Name.EndsWith("_skip_weights", StringComparison.Ordinal)));
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Kind == "residual" && c.Description.Contains("resid_mix")));
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("soft-capped")));
             return;
         }
 

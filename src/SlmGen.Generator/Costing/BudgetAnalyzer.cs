@@ -340,6 +340,7 @@ internal static class BudgetAnalyzer
         "mlp" when c.Name.StartsWith("dense", StringComparison.Ordinal) => "the dense layers",
         "mlp" => "the transformer MLPs",
         "norm" => "the norms",
+        "residual" => "the residual-stream scales and skips",
         "head" => "the LM head",
         _ => c.Kind,
     };

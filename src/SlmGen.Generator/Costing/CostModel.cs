@@ -79,7 +79,7 @@ internal static class CostModel
                         break;
 
                     case HeadStep head:
-                        components.Add(Head(plan, i, head, runs, rows));
+                        components.Add(SoftCapped(head, rows, Head(plan, i, head, runs, rows)));
                         break;
                 }
             }
@@ -106,7 +106,7 @@ internal static class CostModel
     {
         NormKind.LayerNorm => checked(bias ? 2 * width : width),
         NormKind.RmsNorm => width,
-        _ => 0,
+        _ => 0, // none, and the parameter-free RMSNorm
     };
 
     /// <summary>
@@ -194,6 +194,16 @@ internal static class CostModel
         {
             yield return Lora(plan, index, stack, t, runs);
         }
+
+        if (stack.Skips > 0)
+        {
+            // U-Net skips: one learned per-channel weight per skip; the products and sums are elementwise (no FLOPs).
+            long skipParameters = checked(stack.Skips * stack.Width);
+            yield return Components.Of(
+                index, stack.SkipWeightsField, "residual",
+                $"U-Net skips: the outputs of blocks {stack.Skips - 1}…0 added to the inputs of blocks {stack.Skips}…{(2 * stack.Skips) - 1} through per-channel weights",
+                skipParameters, 0, 0, 0, checked(t * skipParameters), 0, Bytes(plan, skipParameters, 2 * skipParameters));
+        }
     }
 
     /// <summary><paramref name="count"/> blocks of one shape, each applied <see cref="StackStep.ApplicationsPerBlock"/> times.</summary>
@@ -213,23 +223,24 @@ internal static class CostModel
             // full T×T for every query head (4·T·heads·hd per position; k/v heads repeated for their groups).
             long inner = attention.InnerWidth, kv = attention.KvWidth;
             var projections = (d * inner) + (2 * d * kv) + (inner * d);
-            var qkNorm = attention.QkNorm ? 2 * attention.HeadDim : 0; // one RMSNorm scale of a head's size for q, one for k
-            var attnParams = projections + (attention.Bias ? inner + (2 * kv) + d : 0) + qkNorm;
+            var qkNorm = attention.QkNorm && !attention.QkNormFree ? 2 * attention.HeadDim : 0; // one RMSNorm scale of a head's size for q, one for k
+            var queryGain = attention.QueryGain > 0 ? attention.Heads : 0; // one gain per query head
+            var attnParams = projections + (attention.Bias ? inner + (2 * kv) + d : 0) + qkNorm + queryGain;
             var projFlops = 2 * projections * runs;
             var scoreFlops = 4 * t * inner * runs;
             var grouped = attention.KvHeads == attention.Heads ? string.Empty : attention.KvHeads == 1 ? ", multi-query (1 k/v head)" : $", grouped-query ({attention.KvHeads} k/v heads)";
             var attnBytes = (attention.PackedQkv
                     ? Matrix(inner + (2 * kv), d, attention.WeightBits)
                     : Matrix(inner, d, attention.WeightBits) + (2 * Matrix(kv, d, attention.WeightBits)))
-                + Matrix(d, inner, attention.WeightBits) + (attention.Bias ? 2 * (inner + (2 * kv) + d) : 0) + (2 * qkNorm);
+                + Matrix(d, inner, attention.WeightBits) + (attention.Bias ? 2 * (inner + (2 * kv) + d) : 0) + (2 * (qkNorm + queryGain));
             yield return Components.Of(
                 index, name + ".attn", "attention",
-                $"{blocks}causal self-attention, {attention.Heads} heads of {attention.HeadDim}{grouped}, {(attention.PackedQkv ? "packed" : "separate")} q/k/v{(attention.QkNorm ? ", QK-norm" : string.Empty)}{Precision(attention.WeightBits)}{shared}{where}",
+                $"{blocks}causal self-attention, {attention.Heads} heads of {attention.HeadDim}{grouped}, {(attention.PackedQkv ? "packed" : "separate")} q/k/v{AttentionOptions(attention)}{Precision(attention.WeightBits)}{shared}{where}",
                 count * attnParams,
                 applications * (projFlops + scoreFlops),
                 applications * ((3 * projFlops) + (7 * scoreFlops / 2)),
                 applications * scoreFlops,
-                applications * t * ((2 * inner) + (2 * kv) + (2 * d) + (attention.QkNorm ? inner + kv : 0)),
+                applications * t * ((2 * inner) + (2 * kv) + (2 * d) + (attention.QkNorm ? inner + kv : 0) + (queryGain > 0 ? inner : 0)),
                 applications * 2 * kv,
                 Bytes(plan, count * attnParams, count * attnBytes));
 
@@ -245,7 +256,7 @@ internal static class CostModel
                 applications * mlpFlops,
                 applications * 3 * mlpFlops,
                 0,
-                applications * t * (((matrices - 1) * 2 * ffn) + d),
+                applications * t * (((matrices - 1) * 2 * ffn) + d + (ffnConfig.Activation is Act.ReluSquared or Act.LeakyReluSquared ? ffn : 0)),
                 0,
                 Bytes(plan, count * mlpParams, count * mlpBytes));
 
@@ -261,8 +272,30 @@ internal static class CostModel
                     0,
                     Bytes(plan, normParameters, 2 * normParameters));
             }
+
+            // Learned per-channel vectors on the residual stream: branch scales (2 × width) and the mix with x₀
+            // (2 × width). Elementwise products: no FLOPs under FlopCounterMode's convention.
+            var residual = (block.BranchScales ? 2 * d : 0) + (block.ResidualMix ? 2 * d : 0);
+            if (residual > 0)
+            {
+                var what = string.Join(" and ", new[] { block.BranchScales ? "branch scales (attn_scale, mlp_scale)" : null, block.ResidualMix ? "residual mix with x₀ (resid_mix)" : null }.Where(x => x is not null));
+                yield return Components.Of(
+                    index, name + ".residual", "residual",
+                    $"{blocks}{what}, {residual} per block{shared}",
+                    count * residual,
+                    0, 0, 0,
+                    applications * t * residual,
+                    0,
+                    Bytes(plan, count * residual, 2 * count * residual));
+            }
         }
     }
+
+    /// <summary>The attention's options in a cost row's words.</summary>
+    private static string AttentionOptions(AttentionConfig a) =>
+        (a.QkNorm ? a.QkNormFree ? ", QK-norm (parameter-free)" : ", QK-norm" : string.Empty) +
+        (a.QueryGain > 0 ? $", query gain per head (init {a.QueryGain.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})" : string.Empty) +
+        (a.Rope is not null && a.RopeDims > 0 && a.RopeDims < a.HeadDim ? $", RoPE on {a.RopeDims} of {a.HeadDim} dims" : string.Empty);
 
     /// <summary>
     /// The LoRA adapters: for every block and every application of it, a rank-r pair A (in → r), B (r → out)
@@ -315,6 +348,15 @@ internal static class CostModel
         { Repeat: > 1 } s => $", applied {s.Repeat}× (shared)",
         _ => string.Empty,
     };
+
+    /// <summary>A soft-capped head keeps its tanh's output for the backward pass; the division, tanh and product count no FLOPs.</summary>
+    private static ComponentCost SoftCapped(HeadStep head, long rows, ComponentCost c) => head.SoftCap > 0
+        ? checked(c with
+        {
+            Description = c.Description + $", scores soft-capped at {head.SoftCap.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
+            ActivationElementsPerSequence = c.ActivationElementsPerSequence + (rows * head.Vocab),
+        })
+        : c;
 
     private static ComponentCost Head(ModelPlan plan, int index, HeadStep head, long runs, long rows)
     {

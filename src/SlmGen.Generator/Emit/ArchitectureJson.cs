@@ -38,7 +38,7 @@ internal static class ArchitectureJson
             DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",
             StackStep s => Stack(s, common),
             FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
-            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"groups\": {h.Groups}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits} }}",
+            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"groups\": {h.Groups}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits}{(h.SoftCap > 0 ? $", \"softcap\": {D(h.SoftCap)}" : string.Empty)} }}",
             _ => "{}",
         };
     }
@@ -53,7 +53,7 @@ internal static class ArchitectureJson
                $"\"activation\": {Str(Model.Names.Of(f.Activation))}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"normBias\": {B(n.Bias)}, \"preNorm\": {B(n.PreNorm)}, " +
                $"\"packedQkv\": {B(a.PackedQkv)}, \"attentionBias\": {B(a.Bias)}, \"ffnBias\": {B(f.Bias)}, \"dropout\": {D(s.Block.ResidualDropout)}, \"ffnDropout\": {D(f.Dropout)}, " +
                $"\"rope\": {B(a.Rope is not null)}, \"ropeBase\": {D(a.Rope?.Base ?? 0)}, \"blockRepeat\": {sharing.BlockRepeat}, \"loraRank\": {sharing.LoraRank}, \"attentionBits\": {a.WeightBits}, \"mlpBits\": {f.WeightBits}, " +
-               string.Concat(s.Block.Extensions().Select(e => $"{Str(e.Key)}: {Value(e.Value)}, ")) +
+               string.Concat(s.Block.Extensions().Select(e => $"{Str(e.Key)}: {Value(e.Value)}, ")) + (s.UNetSkips ? "\"unetSkips\": true, " : string.Empty) +
                $"\"shapes\": [{string.Join(", ", Enumerable.Range(0, s.Blocks).Select(s.Shape).Select(x => $"[{x.Heads}, {x.KvHeads}, {x.HeadDim}, {x.FfnHidden}]"))}] }}";
     }
 

@@ -75,7 +75,9 @@ internal static class ModelEmitter
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line($"public override {Tensor} Head({Tensor} features) => {head.Field}.call(features);");
+        w.Line(head.SoftCap > 0
+            ? $"public override {Tensor} Head({Tensor} features) => {Layers}.SoftCap.Apply({head.Field}.call(features), cap: {Literals.Double(head.SoftCap)}); // cap · tanh(scores / cap)"
+            : $"public override {Tensor} Head({Tensor} features) => {head.Field}.call(features);");
         if (head.Kind == HeadKind.Grouped)
         {
             w.Line();
@@ -90,11 +92,11 @@ internal static class ModelEmitter
         if (plan.PredictsEveryPosition)
         {
             w.Line($"if (lastPositionOnly) x = x.select(1, -1);{Comment($"(B, {head.InWidth})")}");
-            w.Line($"return scope.MoveToOuter({head.Field}.call(x));{Comment($"(B, T, {head.Vocab}), or (B, {head.Vocab}) for the last position")}");
+            w.Line($"return scope.MoveToOuter(Head(x));{Comment($"(B, T, {head.Vocab}), or (B, {head.Vocab}) for the last position")}");
         }
         else
         {
-            w.Line($"return scope.MoveToOuter({head.Field}.call(x));{Comment($"(B, {head.Vocab}): one prediction per window")}");
+            w.Line($"return scope.MoveToOuter(Head(x));{Comment($"(B, {head.Vocab}): one prediction per window")}");
         }
 
         w.Close();
@@ -184,10 +186,20 @@ internal static class ModelEmitter
                     // Built from the plan (the .Costs.g.cs file declares it): block i is the stack's config with block i's shape.
                     m.Add($"global::TorchSharp.Modules.ModuleList<{Layers}.TransformerBlock>", s.Field, StackComment(s),
                         $"{Layers}.ModuleStack.Of({s.Blocks}, blockIndex => new {Layers}.TransformerBlock({PlanLiterals.StackMember(s)}.BlockAt(blockIndex)))");
+                    if (s.Skips > 0)
+                    {
+                        m.Add("global::TorchSharp.Modules.Parameter", s.SkipWeightsField, $"U-Net skip weights: {s.Skips} skips × {s.Width} channels",
+                            $"{Nn}.Parameter(global::TorchSharp.torch.ones({s.Skips}, {s.Width}))");
+                    }
+
                     break;
 
                 case FinalNormStep { Kind: NormKind.LayerNorm } norm:
                     m.Add("global::TorchSharp.Modules.LayerNorm", norm.Field, string.Empty, norm.Bias ? $"{Nn}.LayerNorm({norm.Width})" : $"{Nn}.LayerNorm({norm.Width}, bias: false)");
+                    break;
+
+                case FinalNormStep { Kind: NormKind.RmsNormFree } norm:
+                    m.Add($"{Layers}.RmsNorm", norm.Field, "parameter-free", $"new {Layers}.RmsNorm({norm.Width}, learnedScale: false)");
                     break;
 
                 case FinalNormStep norm:
@@ -268,23 +280,57 @@ internal static class ModelEmitter
     private static IEnumerable<string> StackForward(StackStep s)
     {
         var sharing = s.Block.Sharing;
+        var mix = s.Block.ResidualMix;
         var block = $"{Layers}.TransformerBlock block";
-        var call = sharing.LoraRank > 0
-            ? $"block.Apply(x, application: {(sharing.Repeat > 1 && sharing.BlockRepeat > 1 ? $"pass * {sharing.BlockRepeat} + again" : sharing.Repeat > 1 ? "pass" : sharing.BlockRepeat > 1 ? "again" : "0")})"
-            : "block.call(x)";
-        var inner = sharing.BlockRepeat > 1
-            ? $"foreach ({block} in {s.Field}) for (int again = 0; again < {sharing.BlockRepeat}; again++) x = {call}; // each block {sharing.BlockRepeat}× in a row, weights shared"
-            : $"foreach ({block} in {s.Field}) x = {call};";
-        if (sharing.Repeat <= 1)
+        var application = sharing.LoraRank > 0
+            ? sharing.Repeat > 1 && sharing.BlockRepeat > 1 ? $"pass * {sharing.BlockRepeat} + again" : sharing.Repeat > 1 ? "pass" : sharing.BlockRepeat > 1 ? "again" : "0"
+            : "0";
+        string Call(string b) => sharing.LoraRank > 0 || mix ? $"{b}.Apply(x, application: {application}{(mix ? ", x0: x0" : string.Empty)})" : $"{b}.call(x)";
+        if (mix || s.Skips > 0)
         {
-            yield return inner;
+            yield return "{";
+        }
+
+        var indent = mix || s.Skips > 0 ? "    " : string.Empty;
+        if (mix)
+        {
+            yield return indent + $"{Tensor} x0 = x; // the stack's input, mixed into every block's input (residual_mix)";
+        }
+
+        if (s.Skips > 0)
+        {
+            // U-Net: blocks 0 … k-1 keep their outputs; blocks k … 2k-1 add them back, last in first out.
+            var k = s.Skips;
+            yield return indent + $"var skips = new global::System.Collections.Generic.Stack<{Tensor}>({k}); // U-Net: the outputs of blocks 0 … {k - 1}";
+            yield return indent + $"for (int i = 0; i < {s.Blocks}; i++)";
+            yield return indent + "{";
+            yield return indent + $"    if (i >= {k} && i < {2 * k}) x = x + {s.SkipWeightsField}[i - {k}] * skips.Pop(); // block {k} gets block {k - 1}'s output, and so on{(s.Blocks % 2 == 1 ? $"; block {s.Blocks - 1} none" : string.Empty)}";
+            yield return indent + $"    x = {Call($"{s.Field}[i]")};";
+            yield return indent + $"    if (i < {k}) skips.Push(x);";
+            yield return indent + "}";
+            yield return "}";
             yield break;
         }
 
-        yield return $"for (int pass = 0; pass < {sharing.Repeat}; pass++) // the same {(s.Blocks == 1 ? "block" : $"{s.Blocks} blocks")}, weights shared across passes";
-        yield return "{";
-        yield return "    " + inner;
-        yield return "}";
+        var inner = sharing.BlockRepeat > 1
+            ? $"foreach ({block} in {s.Field}) for (int again = 0; again < {sharing.BlockRepeat}; again++) x = {Call("block")}; // each block {sharing.BlockRepeat}× in a row, weights shared"
+            : $"foreach ({block} in {s.Field}) x = {Call("block")};";
+        if (sharing.Repeat <= 1)
+        {
+            yield return indent + inner;
+        }
+        else
+        {
+            yield return indent + $"for (int pass = 0; pass < {sharing.Repeat}; pass++) // the same {(s.Blocks == 1 ? "block" : $"{s.Blocks} blocks")}, weights shared across passes";
+            yield return indent + "{";
+            yield return indent + "    " + inner;
+            yield return indent + "}";
+        }
+
+        if (mix)
+        {
+            yield return "}";
+        }
     }
 
     private static int FindEmbeddingBits(ModelPlan plan)

@@ -86,6 +86,7 @@ internal static class PlanLiterals
     public static IEnumerable<string> Stack(StackStep s)
     {
         var b = s.Block;
+        var end = ")" + Initializer(s) + ";"; // the step's own init-only settings (U-Net skips, ...)
         yield return $"new {Contract}.StackStep(Field: {S(s.Field)}, LayerIndex: {L(s.LayerIndex)}, Blocks: {L(s.Blocks)}, Block: new {Contract}.BlockConfig(";
         var parameters = Shape(typeof(BlockConfig)).Parameters;
         for (var i = 0; i < parameters.Count; i++)
@@ -95,7 +96,7 @@ internal static class PlanLiterals
 
         if (s.IsUniform)
         {
-            yield return $"    Shapes: {Contract}.EquatableArray<{Contract}.BlockShape>.Empty);";
+            yield return $"    Shapes: {Contract}.EquatableArray<{Contract}.BlockShape>.Empty{end}";
             yield break;
         }
 
@@ -109,7 +110,7 @@ internal static class PlanLiterals
                 yield return $"        new(Heads: {L(x.Heads)}, KvHeads: {L(x.KvHeads)}, HeadDim: {L(x.HeadDim)}, FfnHidden: {L(x.FfnHidden)}), // block {i}";
             }
 
-            yield return "    }));";
+            yield return "    })" + end;
             yield break;
         }
 
@@ -131,7 +132,7 @@ internal static class PlanLiterals
                 yield return "            " + string.Join(", ", row.Select(x => L(x.v))) + ",";
             }
 
-            yield return c == columns.Length - 1 ? "        }));" : "        },";
+            yield return c == columns.Length - 1 ? "        })" + end : "        },";
         }
     }
 

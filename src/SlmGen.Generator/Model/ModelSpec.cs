@@ -147,6 +147,7 @@ internal static class SpecKeys
     public const string HeadTied = "head.tied";
     public const string HeadBias = "head.bias";
     public const string HeadRank = "head.rank";
+    public const string HeadSoftCap = "head.softcap";
     public const string Budget = "budget";
 
     public static string Layer(int index) => "layers[" + index + "]";
@@ -182,6 +183,9 @@ internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
 {
     /// <summary>Groups of a grouped (two-level) head; 0 = one softmax over the vocabulary.</summary>
     public int Groups { get; init; }
+
+    /// <summary>Logit soft-cap (0 = none).</summary>
+    public double SoftCap { get; init; }
 
     public static readonly HeadSpec Default = new(false, false, 0);
 }
@@ -309,15 +313,22 @@ internal sealed record TransformerSpec(
     /// <summary>Applications of each block, one right after the other (block-wise sharing; 0 or 1 = once).</summary>
     public int EffectiveBlockRepeat => BlockRepeat > 1 ? BlockRepeat : 1;
 
-    /// <summary>
-    /// Every block's heads, key/value heads, head size and FFN width: from the per-block lists, or interpolated
-    /// linearly from the first block's value to the <c>..._last</c> value (rounded), or the stack's value.
-    /// </summary>
     /// <summary>The attention's options (init-only settings of <see cref="AttentionConfig"/>, such as QK-norm), on a blank config the planner completes.</summary>
     public AttentionConfig AttentionOptions { get; init; } = AttentionConfig.Blank;
 
     /// <summary>The FFN's options (init-only settings of <see cref="FeedForwardConfig"/>), on a blank config the planner completes.</summary>
     public FeedForwardConfig FeedForwardOptions { get; init; } = FeedForwardConfig.Blank;
+
+    /// <summary>The block's own options (init-only settings of <see cref="BlockConfig"/>: branch scales, residual mixing, parallel), on a blank config the planner completes.</summary>
+    public BlockConfig BlockOptions { get; init; } = BlockConfig.Blank;
+
+    /// <summary>U-Net skip connections across the stack (<see cref="StackStep.UNetSkips"/>).</summary>
+    public bool UNetSkips { get; init; }
+
+    /// <summary>
+    /// Every block's heads, key/value heads, head size and FFN width: from the per-block lists, or interpolated
+    /// linearly from the first block's value to the <c>..._last</c> value (rounded), or the stack's value.
+    /// </summary>
 
     public BlockShape Shape(int block, long width)
     {

@@ -106,7 +106,7 @@ internal static class SettingsTable
 
     // Dense.
     public static readonly Setting Units = new(DenseSection, "units", SettingType.Whole, "Dense", "Units", 0, "required", "1 … 16,777,216", "output width");
-    public static readonly Setting DenseActivation = new(DenseSection, "activation", SettingType.Name, "Dense", "Activation", 0, "`relu`", "`relu` \\| `gelu` \\| `silu` \\| `tanh` \\| `identity`", "activation after the matrix");
+    public static readonly Setting DenseActivation = new(DenseSection, "activation", SettingType.Name, "Dense", "Activation", 0, "`relu`", "`relu` \\| `gelu` \\| `silu` \\| `relu2` \\| `leaky_relu2` \\| `tanh` \\| `identity`", "activation after the matrix");
     public static readonly Setting DenseBias = new(DenseSection, "bias", SettingType.Flag, "Dense", "Bias", true, "true", "true \\| false", "bias vector");
     public static readonly Setting DenseDropout = new(DenseSection, "dropout", SettingType.Number, "Dense", "Dropout", Inherit, "the model's `dropout`", "[0, 1)", "dropout after the activation");
 
@@ -130,10 +130,17 @@ internal static class SettingsTable
     public static readonly Setting FfnMultiplierPerBlock = new(TransformerSection, "ffn_multiplier", SettingType.Number, "TransformerBlocks", "FfnMultiplierPerBlock", null, "none", "one per block (YAML: a list for `ffn` or `ffn_multiplier`)", "FFN multiplier, block by block (widths rounded)") { SpecKey = "ffn_multiplier_list" };
     public static readonly Setting BlockRepeat = new(TransformerSection, "block_repeat", SettingType.Whole, "TransformerBlocks", "BlockRepeat", 0, "1", "1 … 100,000", "applications of each block right after the other (block-wise sharing, as MobileLLM)");
     public static readonly Setting LoraRank = new(TransformerSection, "lora_rank", SettingType.Whole, "TransformerBlocks", "LoraRank", 0, "0 (none)", "0 … 65,536; needs sharing", "rank of a LoRA adapter per application of a shared block, on each of its linear layers");
-    public static readonly Setting BlockActivation = new(TransformerSection, "activation", SettingType.Name, "TransformerBlocks", "Activation", 1, "`gelu`", "`relu` \\| `gelu` \\| `silu` \\| `swiglu` \\| `tanh` \\| `identity`", "FFN activation");
-    public static readonly Setting Norm = new(TransformerSection, "norm", SettingType.Name, "TransformerBlocks", "Norm", 1, "`layernorm`", "`layernorm` \\| `rmsnorm` \\| `none`", "norm kind");
+    public static readonly Setting BlockActivation = new(TransformerSection, "activation", SettingType.Name, "TransformerBlocks", "Activation", 1, "`gelu`", "`relu` \\| `gelu` \\| `silu` \\| `swiglu` \\| `relu2` \\| `leaky_relu2` \\| `tanh` \\| `identity`", "FFN activation (`relu2`: relu(x)²; `leaky_relu2`: leaky_relu(x, 0.5)²)");
+    public static readonly Setting Norm = new(TransformerSection, "norm", SettingType.Name, "TransformerBlocks", "Norm", 1, "`layernorm`", "`layernorm` \\| `rmsnorm` \\| `rmsnorm_free` \\| `none`", "norm kind (`rmsnorm_free`: RMSNorm without a learned scale)");
     public static readonly Setting NormBias = new(TransformerSection, "norm_bias", SettingType.Flag, "TransformerBlocks", "NormBias", true, "true", "true \\| false", "LayerNorm bias");
     public static readonly Setting QkNorm = new(TransformerSection, "qk_norm", SettingType.Flag, "TransformerBlocks", "QkNorm", false, "false", "true \\| false", "RMSNorm of each query and key head before attention (OLMo 2, Qwen3): 2 × head size parameters a block");
+    public static readonly Setting QkNormWeight = new(TransformerSection, "qk_norm_weight", SettingType.Flag, "TransformerBlocks", "QkNormWeight", true, "true", "true \\| false; needs `qk_norm`", "a learned scale in QK-norm (false: parameter-free, as the modded-nanogpt speedrun)");
+    public static readonly Setting QueryGain = new(TransformerSection, "query_gain", SettingType.Number, "TransformerBlocks", "QueryGain", 0.0, "0 (none)", "0, or (0, 1000]", "a learned gain per query head, initialised to this value, multiplied into the queries after QK-norm and RoPE: heads parameters a block");
+    public static readonly Setting RopeDims = new(TransformerSection, "rope_dims", SettingType.Whole, "TransformerBlocks", "RopeDims", 0, "0 (the whole head)", "0, or an even number ≤ the head size; needs `positions: rope`", "partial RoPE: rotate the first this many dimensions of each head, pass the rest through");
+    public static readonly Setting BranchScales = new(TransformerSection, "branch_scales", SettingType.Flag, "TransformerBlocks", "BranchScales", false, "false", "true \\| false", "learned per-channel scales on the attention and FFN branches (`attn_scale`, `mlp_scale`, initialised to one): 2 × width parameters a block");
+    public static readonly Setting ResidualMix = new(TransformerSection, "residual_mix", SettingType.Flag, "TransformerBlocks", "ResidualMix", false, "false", "true \\| false", "each block first mixes its input with the stack's input x₀ (the embedding output): `resid_mix[0] ⊙ x + resid_mix[1] ⊙ x₀`, 2 × width parameters a block");
+    public static readonly Setting Parallel = new(TransformerSection, "parallel", SettingType.Flag, "TransformerBlocks", "Parallel", false, "false", "true \\| false; pre-norm only", "attention and FFN on the same input, both added to it (GPT-J, PaLM)");
+    public static readonly Setting UNetSkips = new(TransformerSection, "unet_skips", SettingType.Flag, "TransformerBlocks", "UNetSkips", false, "false", "true \\| false; 2 or more blocks, no sharing", "U-Net skips: the outputs of the first ⌊layers/2⌋ blocks are added, last in first out, to the inputs of the blocks after them through learned per-channel weights (⌊layers/2⌋ × width); with an odd count the last block receives none");
     public static readonly Setting PreNorm = new(TransformerSection, "pre_norm", SettingType.Flag, "TransformerBlocks", "PreNorm", true, "true", "true \\| false", "pre-norm (false: post-norm, the original Transformer)");
     public static readonly Setting PackedQkv = new(TransformerSection, "packed_qkv", SettingType.Flag, "TransformerBlocks", "PackedQkv", true, "true", "true \\| false", "one q/k/v projection or three");
     public static readonly Setting AttentionBias = new(TransformerSection, "attention_bias", SettingType.Flag, "TransformerBlocks", "AttentionBias", true, "true", "true \\| false", "biases of the attention projections");
@@ -142,13 +149,14 @@ internal static class SettingsTable
     public static readonly Setting FfnDropout = new(TransformerSection, "ffn_dropout", SettingType.Number, "TransformerBlocks", "FfnDropout", 0.0, "0", "[0, 1)", "dropout inside the FFN, after its activation");
 
     // Final norm.
-    public static readonly Setting FinalNormKind = new(FinalNormSection, "kind", SettingType.Name, "FinalNorm", "Kind", 0, "`none`", "`layernorm` \\| `rmsnorm` \\| `none`", "norm kind");
+    public static readonly Setting FinalNormKind = new(FinalNormSection, "kind", SettingType.Name, "FinalNorm", "Kind", 0, "`none`", "`layernorm` \\| `rmsnorm` \\| `rmsnorm_free` \\| `none`", "norm kind");
     public static readonly Setting FinalNormBias = new(FinalNormSection, "bias", SettingType.Flag, "FinalNorm", "Bias", true, "true", "true \\| false", "LayerNorm bias");
 
     // Head.
     public static readonly Setting HeadTied = new(HeadSection, "tied", SettingType.Flag, "LMHead", "TiedToEmbedding", false, "false", "true \\| false", "use the token embedding's weight");
     public static readonly Setting HeadBias = new(HeadSection, "bias", SettingType.Flag, "LMHead", "Bias", false, "false", "true \\| false", "bias vector (own weights only)");
     public static readonly Setting HeadGroups = new(HeadSection, "groups", SettingType.Whole, "LMHead", "Groups", 0, "0 (one softmax over the vocabulary)", "0, or 2 … vocabulary", "grouped (two-level) head: predict one of this many groups of consecutive ids (BPE merge order), then the id within its group (Vennam et al. 2024): width × (groups + group size) weights instead of width × vocabulary");
+    public static readonly Setting HeadSoftCap = new(HeadSection, "softcap", SettingType.Number, "LMHead", "SoftCap", 0.0, "0 (none)", "0, or (0, 1,000,000]; not with `groups`", "logit soft-capping (Gemma 2): scores become softcap · tanh(scores / softcap)");
     public static readonly Setting HeadRank = new(HeadSection, "rank", SettingType.Whole, "LMHead", "Rank", 0, "0 (a full matrix)", "0 … 16,777,216", "bottleneck width of a factorised head");
 
     // Budget.
@@ -170,9 +178,9 @@ internal static class SettingsTable
         Window,
         Units, DenseActivation, DenseBias, DenseDropout,
         BlockCount, Repeat, BlockRepeat, LoraRank, Heads, HeadsLast, HeadsPerBlock, KvHeads, KvHeadsLast, KvHeadsPerBlock, HeadDim,
-        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
+        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, QkNormWeight, QueryGain, RopeDims, BranchScales, ResidualMix, Parallel, UNetSkips, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
-        HeadTied, HeadBias, HeadRank, HeadGroups,
+        HeadTied, HeadBias, HeadRank, HeadGroups, HeadSoftCap,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxKvCacheBytes,
         QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding,
     };

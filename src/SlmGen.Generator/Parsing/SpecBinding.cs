@@ -10,7 +10,7 @@ namespace SlmGen.Generator.Parsing;
 internal static class SpecBinding
 {
     public static HeadSpec Head(SectionValues v) =>
-        new HeadSpec(v.Bool(T.HeadTied), v.Bool(T.HeadBias), v.Int(T.HeadRank)) { Groups = v.Int(T.HeadGroups) };
+        new HeadSpec(v.Bool(T.HeadTied), v.Bool(T.HeadBias), v.Int(T.HeadRank)) { Groups = v.Int(T.HeadGroups), SoftCap = v.Double(T.HeadSoftCap) };
 
     public static QuantSpec Quantization(SectionValues v) =>
         new QuantSpec(v.Int(T.QuantAttention), v.Int(T.QuantMlp), v.Int(T.QuantDense), v.Int(T.QuantHead), v.Int(T.QuantEmbedding));
@@ -56,6 +56,14 @@ internal static class SpecBinding
                 v.Int(T.FfnHiddenLast),
                 v.Double(T.FfnMultiplierLast)))
         {
-            AttentionOptions = AttentionConfig.Blank with { QkNorm = v.Bool(T.QkNorm) },
+            AttentionOptions = AttentionConfig.Blank with
+            {
+                QkNorm = v.Bool(T.QkNorm),
+                QkNormFree = !v.Bool(T.QkNormWeight),
+                QueryGain = v.Double(T.QueryGain),
+                RopeDims = v.Int(T.RopeDims),
+            },
+            BlockOptions = BlockConfig.Blank with { BranchScales = v.Bool(T.BranchScales), ResidualMix = v.Bool(T.ResidualMix), Parallel = v.Bool(T.Parallel) },
+            UNetSkips = v.Bool(T.UNetSkips),
         };
 }

@@ -56,6 +56,11 @@ internal static class Fingerprint
                         sb.Append(',').Append(extension.Key).Append('=').Append(System.Convert.ToString(extension.Value, CultureInfo.InvariantCulture));
                     }
 
+                    if (s.UNetSkips)
+                    {
+                        sb.Append(",unetSkips");
+                    }
+
                     foreach (var shape in s.Shapes)
                     {
                         sb.Append(",[").Append(shape.Heads).Append(',').Append(shape.KvHeads).Append(',').Append(shape.HeadDim).Append(',').Append(shape.FfnHidden).Append(']');
@@ -69,6 +74,11 @@ internal static class Fingerprint
                     if (h.Groups > 0)
                     {
                         sb.Append(",groups=").Append(h.Groups);
+                    }
+
+                    if (h.SoftCap > 0)
+                    {
+                        sb.Append(",softcap=").Append(h.SoftCap.ToString("R", CultureInfo.InvariantCulture)); // a cap changes the scores, not the weights' shapes; still a different model
                     }
 
                     break;

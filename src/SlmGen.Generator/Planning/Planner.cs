@@ -80,10 +80,11 @@ internal static class Planner
                         shapes.Add(shape);
                     }
 
-                    var block = new BlockConfig(
-                        Width: width,
-                        // The spec's options (QK-norm, ...) with every resolved setting filled in.
-                        Attention: stack.AttentionOptions with
+                    // The spec's options (branch scales, QK-norm, ...) with every resolved setting filled in.
+                    var block = stack.BlockOptions with
+                    {
+                        Width = width,
+                        Attention = stack.AttentionOptions with
                         {
                             Heads = first.Heads,
                             KvHeads = first.KvHeads,
@@ -95,7 +96,7 @@ internal static class Planner
                             Rope = rope ? new RopeConfig(spec.Positions.EffectiveRopeBase) : null,
                             WeightBits = q.Attention,
                         },
-                        FeedForward: stack.FeedForwardOptions with
+                        FeedForward = stack.FeedForwardOptions with
                         {
                             Hidden = first.FfnHidden,
                             Activation = stack.Activation,
@@ -103,15 +104,16 @@ internal static class Planner
                             Dropout = stack.FfnDropout,
                             WeightBits = q.Mlp,
                         },
-                        Norm: new NormConfig(stack.Norm, stack.NormBias, stack.PreNorm),
-                        Sharing: new SharingConfig(stack.EffectiveRepeat, stack.EffectiveBlockRepeat, stack.LoraRank),
-                        ResidualDropout: stack.EffectiveDropout(spec.Dropout));
+                        Norm = new NormConfig(stack.Norm, stack.NormBias, stack.PreNorm),
+                        Sharing = new SharingConfig(stack.EffectiveRepeat, stack.EffectiveBlockRepeat, stack.LoraRank),
+                        ResidualDropout = stack.EffectiveDropout(spec.Dropout),
+                    };
                     var step = new StackStep(
                         stackCount == 1 ? "blocks" : "blocks" + stacks,
                         stack.Index,
                         stack.Layers,
                         block,
-                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray());
+                        uniform ? EquatableArray<BlockShape>.Empty : shapes.ToEquatableArray()) { UNetSkips = stack.UNetSkips };
                     applications += step.Applications;
                     steps.Add(step);
                     break;
@@ -125,7 +127,7 @@ internal static class Planner
 
         var head = spec.Head;
         var kind = head.Tied ? HeadKind.Tied : head.Groups > 0 ? HeadKind.Grouped : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
-        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head) { Groups = kind == HeadKind.Grouped ? head.Groups : 0 });
+        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head) { Groups = kind == HeadKind.Grouped ? head.Groups : 0, SoftCap = head.SoftCap });
 
         // Quantised when some part the model has is: bits declared for parts it lacks (dense layers, say) change nothing.
         var quantized = steps.Any(step => step switch

@@ -28,6 +28,18 @@ internal static partial class SpecValidator
             }
         }
 
+        if (spec.Has(SpecKeys.HeadSoftCap) || head.SoftCap != 0)
+        {
+            if (!(head.SoftCap == 0 || (head.SoftCap > 0 && head.SoftCap <= 1_000_000)))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.HeadSoftCap, spec.Display(SpecKeys.HeadSoftCap), Format(head.SoftCap), "0 (none) or a cap in (0, 1,000,000]");
+            }
+            else if (head.SoftCap > 0 && head.Groups > 0)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadSoftCap, "A grouped head gives log-probabilities from two softmaxes, not scores to cap; drop softcap or the groups");
+            }
+        }
+
         if (head.Tied && head.Bias)
         {
             v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadBias, "A head tied to the embedding has no weights of its own, so it takes no bias; untie it or drop the bias");

@@ -48,7 +48,7 @@ internal static partial class SpecValidator
                     v.OptionalProbability(layer.Key + ".dropout", dense.Dropout);
                     if (dense.Activation == Act.SwiGlu)
                     {
-                        v.Add(DiagnosticDescriptors.Conflict, layer.Key + ".activation", "SwiGLU is an FFN activation (it needs a gate matrix); a dense layer takes relu, gelu, silu, tanh or identity");
+                        v.Add(DiagnosticDescriptors.Conflict, layer.Key + ".activation", "SwiGLU is an FFN activation (it needs a gate matrix); a dense layer takes relu, gelu, silu, relu2, leaky_relu2, tanh or identity");
                     }
 
                     width = dense.Units;
@@ -102,6 +102,8 @@ internal static partial class SpecValidator
             }
         }
 
+        ValidateOptions(v, spec, stack);
+        var before = v.Diagnostics.Count;
         if (!ValidateAllocation(v, spec, stack, width))
         {
             if (spec.Has(key + ".head_dim"))
@@ -109,7 +111,17 @@ internal static partial class SpecValidator
                 v.Range(key + ".head_dim", stack.HeadDim, 1, 65_536);
             }
 
+            if (v.Diagnostics.Count == before)
+            {
+                RopeDims(v, spec, stack, Enumerable.Range(0, Math.Max(0, stack.Layers)).Select(b => stack.Shape(b, width).HeadDim).DefaultIfEmpty(0).Min());
+            }
+
             return; // per-block checks replaced the uniform ones below
+        }
+
+        if (stack.Heads > 0 && width > 0 && (stack.HeadDim > 0 || width % stack.Heads == 0))
+        {
+            RopeDims(v, spec, stack, stack.HeadDim > 0 ? stack.HeadDim : width / stack.Heads);
         }
 
         v.OptionalProbability(key + ".dropout", stack.Dropout);
@@ -182,6 +194,59 @@ internal static partial class SpecValidator
                 v.Add(DiagnosticDescriptors.OutOfRange, key + ".ffn_multiplier", spec.Display(key + ".ffn_multiplier"), Format(m),
                     $"a multiplier that gives an FFN width of at least 1 ({Format(m)} × {width} = {Format(m * width)})");
             }
+        }
+    }
+
+    /// <summary>The block's and the stack's options: QK-norm's scale, the query gain, parallel blocks, U-Net skips.</summary>
+    private static void ValidateOptions(Checks v, ModelSpec spec, TransformerSpec stack)
+    {
+        var key = stack.Key;
+        var a = stack.AttentionOptions;
+        if (a.QkNormFree && !a.QkNorm)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, key + ".qk_norm_weight", "qk_norm_weight says whether QK-norm has a learned scale, but the block has no QK-norm; set qk_norm: true or drop qk_norm_weight");
+        }
+
+        if (spec.Has(key + ".query_gain") && !(a.QueryGain == 0 || (a.QueryGain > 0 && a.QueryGain <= 1000)))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, key + ".query_gain", spec.Display(key + ".query_gain"), Format(a.QueryGain), "0 (none) or an initial gain in (0, 1000]");
+        }
+
+        if (stack.BlockOptions.Parallel && !stack.PreNorm)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, key + ".parallel", "Parallel blocks add attention and FFN of the same normalised input; post-norm has no such input. Use pre_norm: true or drop parallel");
+        }
+
+        if (stack.UNetSkips)
+        {
+            if (stack.Layers is > 0 and < 2)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, key + ".unet_skips", "U-Net skips connect the first half of the blocks to the second; a stack of one block has no halves. Use 2 or more layers or drop unet_skips");
+            }
+            else if (stack.EffectiveRepeat > 1 || stack.EffectiveBlockRepeat > 1)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, key + ".unet_skips", "U-Net skips pair the blocks of one pass; a shared stack (repeat or block_repeat above 1) has no single pass to pair. Drop one of them");
+            }
+        }
+    }
+
+    /// <summary>Partial RoPE: an even number of rotary dimensions within the smallest head of the stack, with rotary positions.</summary>
+    private static void RopeDims(Checks v, ModelSpec spec, TransformerSpec stack, long headDim)
+    {
+        var key = stack.Key + ".rope_dims";
+        var dims = stack.AttentionOptions.RopeDims;
+        if (!spec.Has(key) && dims == 0)
+        {
+            return;
+        }
+
+        if (dims != 0 && spec.Positions.Kind != PositionKind.Rope)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, key, "rope_dims sets how much of each head RoPE rotates, but the model's positions are not rotary; set positions: rope or drop rope_dims");
+        }
+        else if (dims < 0 || dims % 2 != 0 || (headDim > 0 && dims > headDim))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, key, spec.Display(key), dims, $"0 (the whole head) or an even number of dimensions up to the head size ({headDim})");
         }
     }
 

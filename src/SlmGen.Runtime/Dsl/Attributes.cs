@@ -165,6 +165,27 @@ public sealed class TransformerBlocksAttribute : Attribute
     /// <summary>RMSNorm of each query and key head (learned scale of one head's size, shared by the heads) before attention and RoPE, as OLMo 2 and Qwen3 (default false).</summary>
     public bool QkNorm { get; set; }
 
+    /// <summary>Whether QK-norm has a learned scale (default true; false: parameter-free, as the modded-nanogpt speedrun). Needs <see cref="QkNorm"/>.</summary>
+    public bool QkNormWeight { get; set; } = true;
+
+    /// <summary>A learned gain per query head, initialised to this value and multiplied into the queries after QK-norm and RoPE (0 = none).</summary>
+    public double QueryGain { get; set; }
+
+    /// <summary>Partial RoPE: rotate the first this many dimensions of each head (even, at most the head size; 0 = the whole head).</summary>
+    public int RopeDims { get; set; }
+
+    /// <summary>Learned per-channel scales on the attention and FFN branches (attn_scale, mlp_scale, initialised to one).</summary>
+    public bool BranchScales { get; set; }
+
+    /// <summary>Each block first mixes its input with the stack's input x₀: resid_mix[0] ⊙ x + resid_mix[1] ⊙ x₀ (initialised to ones and zeros).</summary>
+    public bool ResidualMix { get; set; }
+
+    /// <summary>Attention and FFN on the same input, both added to it (GPT-J, PaLM; pre-norm only).</summary>
+    public bool Parallel { get; set; }
+
+    /// <summary>U-Net skips: the outputs of the first ⌊Layers/2⌋ blocks are added, last in first out, to the inputs of the blocks after them through learned per-channel weights.</summary>
+    public bool UNetSkips { get; set; }
+
     /// <summary>One packed q/k/v projection (default, as nn.MultiheadAttention) or three separate ones.</summary>
     public bool PackedQkv { get; set; } = true;
 
@@ -213,6 +234,9 @@ public sealed class LMHeadAttribute : Attribute
 
     /// <summary>A grouped (two-level) head of this many groups of consecutive ids (0 = one softmax over the vocabulary): width × (groups + group size) weights.</summary>
     public int Groups { get; set; }
+
+    /// <summary>Logit soft-capping (Gemma 2): scores become SoftCap · tanh(scores / SoftCap); 0 = none. Not with <see cref="Groups"/>.</summary>
+    public double SoftCap { get; set; }
 }
 
 /// <summary>

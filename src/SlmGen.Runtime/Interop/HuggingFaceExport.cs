@@ -244,6 +244,16 @@ public static class HuggingFaceExport
                 return "it has per-application LoRA adapters";
             }
 
+            if (s.UNetSkips)
+            {
+                return "its stack has U-Net skip connections, which GPT-2 and Llama lack";
+            }
+
+            if (plan.OfType<HeadStep>().Single().SoftCap > 0)
+            {
+                return "its scores are soft-capped, which transformers' GPT-2 and Llama heads do not do";
+            }
+
             var quantised = plan.Any(x => x switch
             {
                 EmbeddingStep e => e.Bits > 0,

@@ -24,6 +24,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
     private readonly RotaryEmbedding? rope;
     private readonly RmsNorm? q_norm;
     private readonly RmsNorm? k_norm;
+    private readonly Parameter? q_gain;
     private readonly double attentionDropout;
 
     /// <summary>Creates the attention layer of a <paramref name="width"/>-wide residual stream.</summary>
@@ -57,9 +58,10 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
         }
 
         proj = Linears.Create(InnerWidth, width, config.Bias, config.WeightBits);
-        q_norm = config.QkNorm ? new RmsNorm(HeadDim) : null;
-        k_norm = config.QkNorm ? new RmsNorm(HeadDim) : null;
-        rope = config.Rope is { } r ? new RotaryEmbedding(config.Context, HeadDim, r.Base) : null;
+        q_norm = config.QkNorm ? new RmsNorm(HeadDim, learnedScale: !config.QkNormFree) : null;
+        k_norm = config.QkNorm ? new RmsNorm(HeadDim, learnedScale: !config.QkNormFree) : null;
+        q_gain = config.QueryGain > 0 ? nn.Parameter(full(Heads, config.QueryGain)) : null;
+        rope = config.Rope is { } r ? new RotaryEmbedding(config.Context, config.RotaryDims, r.Base) : null;
         attentionDropout = config.Dropout;
         RegisterComponents();
     }
@@ -156,6 +158,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
             var start = cache?.Length ?? 0;
             q = rope.Rotate(q, start);
             k = rope.Rotate(k, start);
+        }
+
+        if (q_gain is not null)
+        {
+            // One learned gain per query head (after QK-norm and RoPE): it sets each head's attention temperature.
+            q = q * q_gain.view(1, Heads, 1, 1).to(q.dtype);
         }
 
         Tensor? mask = null;

@@ -153,3 +153,10 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
         return groupLoss + tokenLoss;
     }
 }
+
+/// <summary>Logit soft-capping (Gemma 2; the modded-nanogpt speedrun): scores bounded to (−cap, cap) smoothly.</summary>
+public static class SoftCap
+{
+    /// <summary><c>cap · tanh(scores / cap)</c>, computed in the scores' dtype.</summary>
+    public static Tensor Apply(Tensor scores, double cap) => (scores / cap).tanh() * cap;
+}

@@ -4,16 +4,19 @@ using static TorchSharp.torch;
 
 namespace SlmGen.Layers;
 
-/// <summary>RMSNorm: <c>x / sqrt(mean(x²) + eps) · weight</c> over the last dimension (TorchSharp 0.107 has none).</summary>
+/// <summary>
+/// RMSNorm: <c>x / sqrt(mean(x²) + eps) · weight</c> over the last dimension (TorchSharp 0.107 has none); without
+/// <c>learnedScale</c>, parameter-free: <c>x / sqrt(mean(x²) + eps)</c>.
+/// </summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
-    private readonly Parameter weight;
+    private readonly Parameter? weight;
     private readonly double eps;
 
-    /// <summary>Creates an RMSNorm over <paramref name="dim"/> features.</summary>
-    public RmsNorm(long dim, double eps = 1e-6) : base(nameof(RmsNorm))
+    /// <summary>Creates an RMSNorm over <paramref name="dim"/> features, with a learned scale (<c>weight</c>, ones) unless <paramref name="learnedScale"/> is false.</summary>
+    public RmsNorm(long dim, double eps = 1e-6, bool learnedScale = true) : base(nameof(RmsNorm))
     {
-        weight = nn.Parameter(ones(dim));
+        weight = learnedScale ? nn.Parameter(ones(dim)) : null;
         this.eps = eps;
         RegisterComponents();
     }
@@ -22,19 +25,20 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * (xf.pow(2).mean(new long[] { -1 }, keepdim: true) + eps).rsqrt();
-        return normed.to(x.dtype) * weight;
+        var normed = (xf * (xf.pow(2).mean(new long[] { -1 }, keepdim: true) + eps).rsqrt()).to(x.dtype);
+        return weight is null ? normed : normed * weight;
     }
 }
 
 /// <summary>Builds the norm layers the generated code names.</summary>
 public static class Norms
 {
-    /// <summary>A LayerNorm or RMSNorm over <paramref name="dim"/> features.</summary>
+    /// <summary>A LayerNorm or RMSNorm (with or without its scale) over <paramref name="dim"/> features.</summary>
     public static nn.Module<Tensor, Tensor> Create(NormKind kind, long dim, bool bias = true) => kind switch
     {
         NormKind.LayerNorm => nn.LayerNorm(dim, bias: bias),
         NormKind.RmsNorm => new RmsNorm(dim),
+        NormKind.RmsNormFree => new RmsNorm(dim, learnedScale: false),
         _ => nn.Identity(),
     };
 }

@@ -66,6 +66,13 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         cos_cached = FixedTables.OnDeviceOf(cos_cached, x);
         sin_cached = FixedTables.OnDeviceOf(sin_cached, x);
         var t = x.shape[2];
+        var rotary = cos_cached.shape[1];
+        if (rotary < x.shape[3])
+        {
+            // Partial RoPE: the first `rotary` dimensions of each head turn, the rest pass through.
+            return cat(new[] { Rotate(x.narrow(3, 0, rotary), start), x.narrow(3, rotary, x.shape[3] - rotary) }, 3);
+        }
+
         var half = x.shape[3] / 2;
         var cos = cos_cached.narrow(0, start, t).to(x.dtype);
         var sin = sin_cached.narrow(0, start, t).to(x.dtype);

@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,8 +8,11 @@ namespace SlmGen.Layers;
 /// <summary>
 /// One transformer block. Pre-norm: <c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.
 /// Post-norm (the original Transformer, nn.TransformerEncoderLayer's default):
-/// <c>ln_1(x + attn(x))</c>, then <c>ln_2(x + mlp(x))</c>. Dropout on both residual branches (and, with
-/// <c>ffnDropout</c>, inside the FFN after its activation, as nn.TransformerEncoderLayer does).
+/// <c>ln_1(x + attn(x))</c>, then <c>ln_2(x + mlp(x))</c>. Parallel (pre-norm only):
+/// <c>x + attn(ln_1(x)) + mlp(ln_2(x))</c>. Dropout on both residual branches (and, with
+/// <c>ffnDropout</c>, inside the FFN after its activation, as nn.TransformerEncoderLayer does). With branch
+/// scales each branch is multiplied by a learned per-channel vector before it is added; with residual mixing
+/// the block first replaces x by <c>resid_mix[0] ⊙ x + resid_mix[1] ⊙ x₀</c> (x₀: the stack's input).
 /// </summary>
 public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
@@ -20,6 +24,10 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly Dropout? drop_mlp;
     private readonly bool preNorm;
     private readonly ModuleList<LoraSet>? lora;
+    private readonly Parameter? attn_scale;
+    private readonly Parameter? mlp_scale;
+    private readonly Parameter? resid_mix;
+    private readonly bool parallel;
 
     /// <summary>Creates a block from its resolved config (the generated code prints it; see <see cref="BlockConfig"/>).</summary>
     public TransformerBlock(BlockConfig config)
@@ -34,6 +42,10 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         drop_attn = config.ResidualDropout > 0 ? nn.Dropout(config.ResidualDropout) : null;
         drop_mlp = config.ResidualDropout > 0 ? nn.Dropout(config.ResidualDropout) : null;
         preNorm = config.Norm.PreNorm;
+        parallel = config.Parallel;
+        attn_scale = config.BranchScales ? nn.Parameter(ones(config.Width)) : null;
+        mlp_scale = config.BranchScales ? nn.Parameter(ones(config.Width)) : null;
+        resid_mix = config.ResidualMix ? nn.Parameter(stack(new[] { ones(config.Width), zeros(config.Width) })) : null;
         if (config.Sharing.LoraSets > 0)
         {
             var layers = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(attn.AdaptableLayers(), mlp.AdaptableLayers()));
@@ -58,30 +70,54 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     /// <summary>The feed-forward network.</summary>
     public FeedForward Mlp => mlp;
 
+    /// <summary>True when the block mixes its input with the stack's input (its <see cref="Apply"/> then needs x₀).</summary>
+    public bool MixesInput => resid_mix is not null;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => Forward(x, null);
+    public override Tensor forward(Tensor x) => Forward(x, null, null);
 
     /// <summary>
     /// Application <paramref name="application"/> of a shared block: the same weights with that application's own
-    /// LoRA adapters (each application of a block with adapters has a set of its own; a block without them ignores it).
+    /// LoRA adapters (each application of a block with adapters has a set of its own; a block without them ignores it),
+    /// and the stack's input <paramref name="x0"/> for a block with residual mixing.
     /// </summary>
-    public Tensor Apply(Tensor x, int application) => Forward(x, lora?[application]);
+    public Tensor Apply(Tensor x, int application, Tensor? x0 = null) => Forward(x, x0, lora?[application]);
 
-    private Tensor Forward(Tensor x, LoraSet? adapters)
+    private Tensor Forward(Tensor x, Tensor? x0, LoraSet? adapters)
     {
+        if (resid_mix is not null)
+        {
+            if (x0 is null)
+            {
+                throw new ArgumentException("This block mixes its input with the stack's input x0 (residual_mix): call Apply(x, application, x0).", nameof(x0));
+            }
+
+            x = (resid_mix[0].to(x.dtype) * x) + (resid_mix[1].to(x.dtype) * x0);
+        }
+
+        if (parallel)
+        {
+            return x + Branch(drop_attn, attn_scale, attn.call(ln_1.call(x), adapters)) + Branch(drop_mlp, mlp_scale, mlp.call(ln_2.call(x), adapters));
+        }
+
         if (preNorm)
         {
-            x = x + Drop(drop_attn, attn.call(ln_1.call(x), adapters));
-            x = x + Drop(drop_mlp, mlp.call(ln_2.call(x), adapters));
+            x = x + Branch(drop_attn, attn_scale, attn.call(ln_1.call(x), adapters));
+            x = x + Branch(drop_mlp, mlp_scale, mlp.call(ln_2.call(x), adapters));
         }
         else
         {
-            x = ln_1.call(x + Drop(drop_attn, attn.call(x, adapters)));
-            x = ln_2.call(x + Drop(drop_mlp, mlp.call(x, adapters)));
+            x = ln_1.call(x + Branch(drop_attn, attn_scale, attn.call(x, adapters)));
+            x = ln_2.call(x + Branch(drop_mlp, mlp_scale, mlp.call(x, adapters)));
         }
 
         return x;
     }
 
-    private static Tensor Drop(Dropout? dropout, Tensor x) => dropout is null ? x : dropout.call(x);
+    /// <summary>A residual branch's output as it is added: dropped out in training, then scaled per channel where the block has branch scales.</summary>
+    private static Tensor Branch(Dropout? dropout, Parameter? scale, Tensor y)
+    {
+        y = dropout is null ? y : dropout.call(y);
+        return scale is null ? y : scale.to(y.dtype) * y;
+    }
 }

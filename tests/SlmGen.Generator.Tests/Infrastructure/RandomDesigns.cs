@@ -18,16 +18,20 @@ internal sealed class RandomDesigns
     private static readonly string[] DenseActivations = { "relu", "gelu", "silu", "tanh", "identity" };
     private static readonly string[] FfnActivations = { "relu", "gelu", "silu", "swiglu", "tanh", "identity" };
     private readonly Random rng;
+    private readonly Random recentRng;
     private readonly bool levers;
     private readonly bool recent;
 
     /// <param name="levers">Also draw the compact-model levers (grouped-query attention, head sizes, layer-wise
     /// allocation, block-wise repeats, LoRA); false keeps the draws of the first rounds, whose PyTorch records exist.</param>
-    /// <param name="recent">With <paramref name="levers"/>, also the settings added since the twins' records (QK-norm),
-    /// derived without further draws so that the designs are otherwise those of the same seed without it.</param>
+    /// <param name="recent">With <paramref name="levers"/>, also the settings added since the twins' records (QK-norm and
+    /// the compact-model vocabulary: squared ReLUs, parameter-free norms, query gains, partial RoPE, branch scales,
+    /// residual mixing, parallel blocks, U-Net skips, soft-capped heads), drawn from a second generator so that the
+    /// designs' other draws are those of the same seed without them.</param>
     public RandomDesigns(int seed, bool levers = false, bool recent = false)
     {
         rng = new Random(seed);
+        recentRng = new Random((seed * 7919) + 17);
         this.levers = levers;
         this.recent = recent;
     }
@@ -77,6 +81,12 @@ internal sealed class RandomDesigns
                     PackedQkv: rng.Next(2) == 0,
                     AttentionBias: rng.Next(2) == 0,
                     FfnBias: rng.Next(2) == 0) { Lever = lever, QkNorm = recent && lever is not null && (lever.Blocks + lever.BlockRepeat) % 3 != 1 });
+                if (recent && lever is not null)
+                {
+                    var s = (Stack)layers[^1];
+                    var headSize = lever.HeadDim > 0 ? lever.HeadDim : current / s.Heads;
+                    layers[^1] = s with { Modern = DrawModern(s, positions == "rope", headSize) };
+                }
                 hasStack = true;
             }
             else
@@ -112,10 +122,20 @@ internal sealed class RandomDesigns
         }
 
         var finalNorm = Pick("none", "layernorm", "rmsnorm");
+        if (recent && levers && recentRng.Next(4) == 0)
+        {
+            finalNorm = "rmsnorm_free";
+        }
+
         var head = current == width && rng.Next(3) == 0 ? "tied" : Pick("full", "bias", "rank");
         var rank = Pick(1, 2, 3, 5);
         var learnedRows = positions == "learned" && rng.Next(3) == 0 ? context + rng.Next(1, 4) : 0;
         var design = new Design(name, vocab, context, width, positions, learnedRows, layers, finalNorm, head, rank, rng.Next(2) == 0 ? "gpt2" : "torch");
+        if (recent && levers && recentRng.Next(3) == 0)
+        {
+            design = design with { SoftCap = Pick(0.5, 3, 15, 30) };
+        }
+
         if (levers && rng.Next(3) == 0)
         {
             // Quantisation-aware training of some parts (a tied head takes the embedding's bits).
@@ -127,6 +147,22 @@ internal sealed class RandomDesigns
     }
 
     private T Pick<T>(params T[] values) => values[rng.Next(values.Length)];
+
+    /// <summary>The compact-model options of one stack, from the second generator; every combination the validator accepts.</summary>
+    private ModernOptions DrawModern(Stack s, bool rope, int headSize)
+    {
+        var r = recentRng;
+        var activation = r.Next(3) == 0 ? (r.Next(2) == 0 ? "relu2" : "leaky_relu2") : null;
+        var norm = r.Next(4) == 0 ? "rmsnorm_free" : null;
+        var free = s.QkNorm && r.Next(2) == 0;
+        var gain = r.Next(3) == 0 ? new[] { 0.5, 1, 1.5, 2.25 }[r.Next(4)] : 0;
+        var ropeDims = rope && headSize >= 4 && r.Next(3) == 0 ? 2 * r.Next(1, headSize / 2) : 0;
+        var unet = s.Layers >= 2 && s.Repeat == 1 && s.Lever!.BlockRepeat == 1 && r.Next(2) == 0;
+        return new ModernOptions(activation, norm, free, gain, ropeDims, r.Next(3) == 0, r.Next(3) == 0, s.PreNorm && r.Next(4) == 0, unet);
+    }
+
+    /// <summary>The compact-model options of a stack (issue 27); null activation or norm: the stack's own.</summary>
+    private sealed record ModernOptions(string? Activation, string? Norm, bool QkNormFree, double QueryGain, int RopeDims, bool BranchScales, bool ResidualMix, bool Parallel, bool UNetSkips);
 
     /// <summary>The levers of one stack: key/value heads, a head size of its own, per-block or interpolated heads / FFN, sharing and LoRA.</summary>
     private StackLever Lever(bool rope)
@@ -186,6 +222,15 @@ internal sealed class RandomDesigns
         /// <summary>QK-norm (only where the generator draws the recent settings).</summary>
         public bool QkNorm { get; init; }
 
+        /// <summary>The compact-model options (only where the generator draws the recent settings).</summary>
+        public ModernOptions? Modern { get; init; }
+
+        /// <summary>The FFN activation as written (a drawn squared ReLU replaces the stack's).</summary>
+        public string WrittenActivation => Modern?.Activation ?? Activation;
+
+        /// <summary>The norm as written.</summary>
+        public string WrittenNorm => Modern?.Norm ?? Norm;
+
         public string YamlExtras()
         {
             if (Lever is not { } l)
@@ -202,6 +247,17 @@ internal sealed class RandomDesigns
             if (l.BlockRepeat > 1) sb.Append($", block_repeat: {l.BlockRepeat}");
             if (Lora > 0) sb.Append($", lora_rank: {Lora}");
             if (QkNorm) sb.Append(", qk_norm: true");
+            if (Modern is { } m)
+            {
+                if (m.QkNormFree) sb.Append(", qk_norm_weight: false");
+                if (m.QueryGain > 0) sb.Append($", query_gain: {Number(m.QueryGain)}");
+                if (m.RopeDims > 0) sb.Append($", rope_dims: {m.RopeDims}");
+                if (m.BranchScales) sb.Append(", branch_scales: true");
+                if (m.ResidualMix) sb.Append(", residual_mix: true");
+                if (m.Parallel) sb.Append(", parallel: true");
+                if (m.UNetSkips) sb.Append(", unet_skips: true");
+            }
+
             return sb.ToString();
         }
 
@@ -223,6 +279,17 @@ internal sealed class RandomDesigns
             if (l.BlockRepeat > 1) sb.Append($", BlockRepeat = {l.BlockRepeat}");
             if (Lora > 0) sb.Append($", LoraRank = {Lora}");
             if (QkNorm) sb.Append(", QkNorm = true");
+            if (Modern is { } m)
+            {
+                if (m.QkNormFree) sb.Append(", QkNormWeight = false");
+                if (m.QueryGain > 0) sb.Append($", QueryGain = {Number(m.QueryGain)}");
+                if (m.RopeDims > 0) sb.Append($", RopeDims = {m.RopeDims}");
+                if (m.BranchScales) sb.Append(", BranchScales = true");
+                if (m.ResidualMix) sb.Append(", ResidualMix = true");
+                if (m.Parallel) sb.Append(", Parallel = true");
+                if (m.UNetSkips) sb.Append(", UNetSkips = true");
+            }
+
             return sb.ToString();
         }
     }
@@ -236,12 +303,15 @@ internal sealed class RandomDesigns
         /// <summary>Bits of attention, mlp, dense, head, embedding (null: no quantisation).</summary>
         public int[]? Quant { get; init; }
 
+        /// <summary>The head's logit soft-cap (0: none).</summary>
+        public double SoftCap { get; init; }
+
         private static string B(bool b) => b ? "true" : "false";
 
         private static string Pascal(string name) => name switch
         {
-            "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", "swiglu" => "SwiGlu", "tanh" => "Tanh", "identity" => "Identity",
-            "layernorm" => "LayerNorm", "rmsnorm" => "RmsNorm", "none" => "None",
+            "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", "swiglu" => "SwiGlu", "tanh" => "Tanh", "identity" => "Identity", "relu2" => "ReluSquared", "leaky_relu2" => "LeakyReluSquared",
+            "layernorm" => "LayerNorm", "rmsnorm" => "RmsNorm", "rmsnorm_free" => "RmsNormFree", "none" => "None",
             "learned" => "Learned", "sinusoidal" => "Sinusoidal", "rope" => "Rope",
             _ => throw new ArgumentException(name),
         };
@@ -256,7 +326,7 @@ internal sealed class RandomDesigns
             {
                 sb.Append(layer switch
                 {
-                    Stack s => $"  - transformer: {{ layers: {s.Layers}, repeat: {s.Repeat}, heads: {(s.Lever?.HeadsList is { } hl ? $"[{string.Join(", ", hl)}]" : s.Heads.ToString(CultureInfo.InvariantCulture))}{(s.Lever?.FfnList is { } fl ? $", ffn: [{string.Join(", ", fl)}]" : s.FfnHidden > 0 ? $", ffn: {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", ffn: {s.FfnMultiplier}x" : string.Empty)}, activation: {s.Activation}, norm: {s.Norm}, norm_bias: {B(s.NormBias)}, pre_norm: {B(s.PreNorm)}, packed_qkv: {B(s.PackedQkv)}, attention_bias: {B(s.AttentionBias)}, ffn_bias: {B(s.FfnBias)}{s.YamlExtras()} }}\n",
+                    Stack s => $"  - transformer: {{ layers: {s.Layers}, repeat: {s.Repeat}, heads: {(s.Lever?.HeadsList is { } hl ? $"[{string.Join(", ", hl)}]" : s.Heads.ToString(CultureInfo.InvariantCulture))}{(s.Lever?.FfnList is { } fl ? $", ffn: [{string.Join(", ", fl)}]" : s.FfnHidden > 0 ? $", ffn: {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", ffn: {s.FfnMultiplier}x" : string.Empty)}, activation: {s.WrittenActivation}, norm: {s.WrittenNorm}, norm_bias: {B(s.NormBias)}, pre_norm: {B(s.PreNorm)}, packed_qkv: {B(s.PackedQkv)}, attention_bias: {B(s.AttentionBias)}, ffn_bias: {B(s.FfnBias)}{s.YamlExtras()} }}\n",
                     DenseLayer d => $"  - dense: {{ units: {d.Units}, activation: {d.Activation}, bias: {B(d.Bias)} }}\n",
                     FlattenLayer f => f.Window == 0 ? "  - flatten\n" : $"  - flatten: {f.Window}\n",
                     _ => string.Empty,
@@ -264,11 +334,15 @@ internal sealed class RandomDesigns
             }
 
             sb.Append($"final_norm: {FinalNorm}\n");
+            var cap = SoftCap > 0 ? $", softcap: {Number(SoftCap)}" : string.Empty;
             sb.Append(Head switch
             {
+                "tied" when cap.Length > 0 => $"head: {{ tied: true{cap} }}\n",
+                "bias" when cap.Length > 0 => $"head: {{ bias: true{cap} }}\n",
+                "full" when cap.Length > 0 => $"head: {{ tied: false{cap} }}\n",
                 "tied" => "head: tied\n",
                 "bias" => "head: bias\n",
-                "rank" => $"head: {{ rank: {Rank} }}\n",
+                "rank" => $"head: {{ rank: {Rank}{cap} }}\n",
                 _ => "head: untied\n",
             });
             if (Quant is { } q)
@@ -294,7 +368,7 @@ internal sealed class RandomDesigns
             {
                 sb.Append(layer switch
                 {
-                    Stack s => $"[TransformerBlocks(Layers = {s.Layers}, Repeat = {s.Repeat}{(s.Lever?.HeadsList is null ? $", Heads = {s.Heads}" : string.Empty)}{(s.Lever?.FfnList is not null ? string.Empty : s.FfnHidden > 0 ? $", FfnHidden = {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", FfnMultiplier = {s.FfnMultiplier}" : string.Empty)}, Activation = Act.{Pascal(s.Activation)}, Norm = NormKind.{Pascal(s.Norm)}, NormBias = {B(s.NormBias)}, PreNorm = {B(s.PreNorm)}, PackedQkv = {B(s.PackedQkv)}, AttentionBias = {B(s.AttentionBias)}, FfnBias = {B(s.FfnBias)}{s.AttributeExtras()})]\n",
+                    Stack s => $"[TransformerBlocks(Layers = {s.Layers}, Repeat = {s.Repeat}{(s.Lever?.HeadsList is null ? $", Heads = {s.Heads}" : string.Empty)}{(s.Lever?.FfnList is not null ? string.Empty : s.FfnHidden > 0 ? $", FfnHidden = {s.FfnHidden}" : s.FfnMultiplier > 0 ? $", FfnMultiplier = {s.FfnMultiplier}" : string.Empty)}, Activation = Act.{Pascal(s.WrittenActivation)}, Norm = NormKind.{Pascal(s.WrittenNorm)}, NormBias = {B(s.NormBias)}, PreNorm = {B(s.PreNorm)}, PackedQkv = {B(s.PackedQkv)}, AttentionBias = {B(s.AttentionBias)}, FfnBias = {B(s.FfnBias)}{s.AttributeExtras()})]\n",
                     DenseLayer d => $"[Dense({d.Units}, Activation = Act.{Pascal(d.Activation)}, Bias = {B(d.Bias)})]\n",
                     FlattenLayer f => f.Window == 0 ? "[ContextFlatten]\n" : $"[ContextFlatten(Window = {f.Window})]\n",
                     _ => string.Empty,
@@ -306,12 +380,13 @@ internal sealed class RandomDesigns
                 sb.Append($"[FinalNorm(NormKind.{Pascal(FinalNorm)})]\n");
             }
 
+            var cap = SoftCap > 0 ? $"SoftCap = {Number(SoftCap)}" : string.Empty;
             sb.Append(Head switch
             {
-                "tied" => "[LMHead(TiedToEmbedding = true)]\n",
-                "bias" => "[LMHead(Bias = true)]\n",
-                "rank" => $"[LMHead(Rank = {Rank})]\n",
-                _ => string.Empty,
+                "tied" => $"[LMHead(TiedToEmbedding = true{(cap.Length > 0 ? ", " + cap : string.Empty)})]\n",
+                "bias" => $"[LMHead(Bias = true{(cap.Length > 0 ? ", " + cap : string.Empty)})]\n",
+                "rank" => $"[LMHead(Rank = {Rank}{(cap.Length > 0 ? ", " + cap : string.Empty)})]\n",
+                _ => cap.Length > 0 ? $"[LMHead({cap})]\n" : string.Empty,
             });
             if (Quant is { } q)
             {

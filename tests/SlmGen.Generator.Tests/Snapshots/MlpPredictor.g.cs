@@ -48,7 +48,7 @@ namespace SlmGen.Samples.Declared
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
             global::TorchSharp.torch.Tensor x = Features(idx);
-            return scope.MoveToOuter(lm_head.call(x)); // (B, 65): one prediction per window
+            return scope.MoveToOuter(Head(x)); // (B, 65): one prediction per window
         }
     }
 }

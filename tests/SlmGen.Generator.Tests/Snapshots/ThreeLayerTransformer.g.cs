@@ -48,7 +48,7 @@ namespace SlmGen.Samples.Declared
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
             global::TorchSharp.torch.Tensor x = Features(idx);
             if (lastPositionOnly) x = x.select(1, -1); // (B, 128)
-            return scope.MoveToOuter(lm_head.call(x)); // (B, T, 65), or (B, 65) for the last position
+            return scope.MoveToOuter(Head(x)); // (B, T, 65), or (B, 65) for the last position
         }
     }
 }

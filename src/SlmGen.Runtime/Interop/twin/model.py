@@ -11,8 +11,10 @@ safetensors file loads into both:
 Every step mirrors a TorchSharp class of SlmGen.Runtime (Layers/*.cs): the token embedding (wte), learned or
 sinusoidal positions, rotary embeddings inside attention, dropout, dense layers, a flatten of the last
 positions, transformer stacks (pre/post norm, packed or separate q/k/v, grouped-query attention, per-block
-shapes, whole-stack and block-wise repeats, per-application LoRA), the final norm and the head (full,
-tied, factorised), with fake-quantised weights where the spec declares quantisation-aware training.
+shapes, whole-stack and block-wise repeats, per-application LoRA, QK-norm with or without its scale, query
+gains, partial RoPE, branch scales, residual mixing, parallel blocks, U-Net skips), the final norm and the head
+(full, tied, factorised, grouped; soft-capped or not), with fake-quantised weights where the spec declares
+quantisation-aware training.
 """
 import json
 import math
@@ -38,6 +40,10 @@ def activation(name, x):
         return torch.tanh(x)
     if name == "identity":
         return x
+    if name == "relu2":
+        return F.relu(x).square()
+    if name == "leaky_relu2":
+        return F.leaky_relu(x, 0.5).square()
     raise ValueError(f"unknown activation {name}")
 
 
@@ -71,15 +77,17 @@ def linear(n_in, n_out, bias, bits=0):
 
 
 class RmsNorm(nn.Module):
-    def __init__(self, dim, eps=1e-6):
+    """RMSNorm with a learned scale, or parameter-free (weight=False: no parameter at all)."""
+
+    def __init__(self, dim, eps=1e-6, weight=True):
         super().__init__()
-        self.weight = nn.Parameter(torch.ones(dim))
+        self.weight = nn.Parameter(torch.ones(dim)) if weight else None
         self.eps = eps
 
     def forward(self, x):
         xf = x.float()
-        normed = xf * (xf.pow(2).mean(-1, keepdim=True) + self.eps).rsqrt()
-        return normed.to(x.dtype) * self.weight
+        normed = (xf * (xf.pow(2).mean(-1, keepdim=True) + self.eps).rsqrt()).to(x.dtype)
+        return normed if self.weight is None else normed * self.weight
 
 
 def norm(kind, dim, bias=True):
@@ -87,6 +95,8 @@ def norm(kind, dim, bias=True):
         return nn.LayerNorm(dim, bias=bias)
     if kind == "rmsnorm":
         return RmsNorm(dim)
+    if kind == "rmsnorm_free":
+        return RmsNorm(dim, weight=False)
     return nn.Identity()
 
 
@@ -105,7 +115,9 @@ class SinusoidalPositions(nn.Module):
 
 
 class RotaryEmbedding(nn.Module):
-    """Rotary embeddings, rotate-half convention (the first and second halves of each head form the pairs)."""
+    """Rotary embeddings, rotate-half convention (the first and second halves of the rotated dimensions form the
+    pairs); with fewer rotary dimensions than the head has (partial RoPE), the first head_dim of them turn and the
+    rest pass through."""
 
     def __init__(self, context, head_dim, base):
         super().__init__()
@@ -116,6 +128,9 @@ class RotaryEmbedding(nn.Module):
         self.register_buffer("sin_cached", full.sin().float(), persistent=False)
 
     def forward(self, x):
+        rotary = self.cos_cached.shape[1]
+        if rotary < x.shape[3]:
+            return torch.cat([self.forward(x[..., :rotary]), x[..., rotary:]], dim=3)
         t, half = x.shape[2], x.shape[3] // 2
         cos, sin = self.cos_cached[:t].to(x.dtype), self.sin_cached[:t].to(x.dtype)
         rotated = torch.cat([-x[..., half:], x[..., :half]], dim=3)
@@ -150,7 +165,8 @@ def call(adapters, name, layer, x):
 
 
 class CausalSelfAttention(nn.Module):
-    def __init__(self, width, heads, kv_heads, head_dim, packed, bias, dropout, context, rope, rope_base, bits, qk_norm=False):
+    def __init__(self, width, heads, kv_heads, head_dim, packed, bias, dropout, context, rope, rope_base, bits, qk_norm=False,
+                 qk_norm_free=False, query_gain=0.0, rope_dims=0):
         super().__init__()
         self.width, self.heads, self.kv_heads, self.head_dim = width, heads, kv_heads, head_dim
         inner, kv_width = heads * head_dim, kv_heads * head_dim
@@ -162,10 +178,13 @@ class CausalSelfAttention(nn.Module):
             self.k_proj = linear(width, kv_width, bias, bits)
             self.v_proj = linear(width, kv_width, bias, bits)
         self.proj = linear(inner, width, bias, bits)
-        self.rope = RotaryEmbedding(context, head_dim, rope_base) if rope else None
-        # QK-norm: every query and key head normalised over its head size before RoPE (one scale each for q and k).
-        self.q_norm = RmsNorm(head_dim) if qk_norm else None
-        self.k_norm = RmsNorm(head_dim) if qk_norm else None
+        self.rope = RotaryEmbedding(context, rope_dims or head_dim, rope_base) if rope else None
+        # QK-norm: every query and key head normalised over its head size before RoPE (one scale each for q and k,
+        # or none: parameter-free).
+        self.q_norm = RmsNorm(head_dim, weight=not qk_norm_free) if qk_norm else None
+        self.k_norm = RmsNorm(head_dim, weight=not qk_norm_free) if qk_norm else None
+        # A learned gain per query head, after QK-norm and RoPE.
+        self.q_gain = nn.Parameter(torch.full((heads,), float(query_gain))) if query_gain > 0 else None
         self.dropout = dropout
         self.adapters = None
 
@@ -195,6 +214,8 @@ class CausalSelfAttention(nn.Module):
             q, k = self.q_norm(q), self.k_norm(k)
         if self.rope is not None:
             q, k = self.rope(q), self.rope(k)
+        if self.q_gain is not None:
+            q = q * self.q_gain.view(1, h, 1, 1).to(q.dtype)
         if kv != h:
             k, v = k.repeat_interleave(h // kv, dim=1), v.repeat_interleave(h // kv, dim=1)
         y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)
@@ -234,12 +255,17 @@ class TransformerBlock(nn.Module):
         width = s["in"]
         self.ln_1 = norm(s["norm"], width, s["normBias"])
         self.attn = CausalSelfAttention(width, heads, kv_heads, head_dim, s["packedQkv"], s["attentionBias"], s["dropout"], context, s["rope"], s["ropeBase"], s["attentionBits"],
-                                        s.get("qkNorm", False))
+                                        s.get("qkNorm", False), s.get("qkNormFree", False), s.get("queryGain", 0.0), s.get("ropeDims", 0))
         self.ln_2 = norm(s["norm"], width, s["normBias"])
         self.mlp = FeedForward(width, hidden, s["activation"], s["ffnBias"], s["ffnDropout"], s["mlpBits"])
         self.drop_attn = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
         self.drop_mlp = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
         self.pre_norm = s["preNorm"]
+        self.parallel = s.get("parallel", False)
+        # Learned per-channel vectors on the residual stream: branch scales and the mix with the stack's input x0.
+        self.attn_scale = nn.Parameter(torch.ones(width)) if s.get("branchScales", False) else None
+        self.mlp_scale = nn.Parameter(torch.ones(width)) if s.get("branchScales", False) else None
+        self.resid_mix = nn.Parameter(torch.stack([torch.ones(width), torch.zeros(width)])) if s.get("residualMix", False) else None
         applications = s["repeat"] * s["blockRepeat"]
         if s["loraRank"] > 0:
             layers = list(self.attn.adaptable()) + list(self.mlp.adaptable())
@@ -254,15 +280,20 @@ class TransformerBlock(nn.Module):
             object.__setattr__(self.mlp, "adapters", self.lora[application])
         return self
 
-    def forward(self, x):
-        def drop(d, y):
-            return y if d is None else d(y)
+    def forward(self, x, x0=None):
+        def branch(d, scale, y):
+            y = y if d is None else d(y)
+            return y if scale is None else scale.to(y.dtype) * y
 
+        if self.resid_mix is not None:
+            x = self.resid_mix[0].to(x.dtype) * x + self.resid_mix[1].to(x.dtype) * x0
+        if self.parallel:
+            return x + branch(self.drop_attn, self.attn_scale, self.attn(self.ln_1(x))) + branch(self.drop_mlp, self.mlp_scale, self.mlp(self.ln_2(x)))
         if self.pre_norm:
-            x = x + drop(self.drop_attn, self.attn(self.ln_1(x)))
-            return x + drop(self.drop_mlp, self.mlp(self.ln_2(x)))
-        x = self.ln_1(x + drop(self.drop_attn, self.attn(x)))
-        return self.ln_2(x + drop(self.drop_mlp, self.mlp(x)))
+            x = x + branch(self.drop_attn, self.attn_scale, self.attn(self.ln_1(x)))
+            return x + branch(self.drop_mlp, self.mlp_scale, self.mlp(self.ln_2(x)))
+        x = self.ln_1(x + branch(self.drop_attn, self.attn_scale, self.attn(x)))
+        return self.ln_2(x + branch(self.drop_mlp, self.mlp_scale, self.mlp(x)))
 
 
 class Dense(nn.Module):
@@ -361,6 +392,8 @@ class SlmGenModel(nn.Module):
                 setattr(self, field, Dense(s))
             elif kind == "transformer":
                 setattr(self, field, nn.ModuleList(TransformerBlock(s, shape, self.context) for shape in s["shapes"]))
+                if s.get("unetSkips", False) and len(s["shapes"]) >= 2:
+                    setattr(self, field + "_skip_weights", nn.Parameter(torch.ones(len(s["shapes"]) // 2, s["in"])))
             elif kind == "final_norm":
                 setattr(self, field, norm(s["norm"], s["in"], s["bias"]))
             elif kind == "head" and s["type"] == "tied":
@@ -393,16 +426,28 @@ class SlmGenModel(nn.Module):
                 x = x + module(x)
             elif kind in ("dropout", "flatten", "dense", "final_norm"):
                 x = module(x)
+            elif kind == "transformer" and s.get("unetSkips", False):
+                # U-Net: blocks 0 .. k-1 keep their outputs; blocks k .. 2k-1 add them back, last in first out.
+                x0, skips, weights = x, [], getattr(self, field + "_skip_weights")
+                k = len(module) // 2
+                for i, block in enumerate(module):
+                    if k <= i < 2 * k:
+                        x = x + weights[i - k] * skips.pop()
+                    x = block(x, x0)
+                    if i < k:
+                        skips.append(x)
             elif kind == "transformer":
-                again = s["blockRepeat"]
+                again, x0 = s["blockRepeat"], x
                 for p in range(s["repeat"]):
                     for block in module:
                         for k in range(again):
-                            x = block.use(p * again + k)(x)
+                            x = block.use(p * again + k)(x, x0)
             elif kind == "head" and s["type"] == "tied":
                 x = F.linear(x, fake_quant(getattr(self, self.embedding_field).weight, s["bits"]))
             elif kind == "head":
                 x = module(x)
+            if kind == "head" and s.get("softcap", 0) > 0:
+                x = torch.tanh(x / s["softcap"]) * s["softcap"]
         return x
 
     @classmethod

@@ -49,7 +49,7 @@ namespace Test.Models
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
             global::TorchSharp.torch.Tensor x = Features(idx);
             if (lastPositionOnly) x = x.select(1, -1); // (B, 128)
-            return scope.MoveToOuter(lm_head.call(x)); // (B, T, 65), or (B, 65) for the last position
+            return scope.MoveToOuter(Head(x)); // (B, T, 65), or (B, 65) for the last position
         }
     }
 }

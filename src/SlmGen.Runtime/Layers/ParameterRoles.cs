@@ -1,0 +1,47 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp.Modules;
+
+namespace SlmGen.Layers;
+
+/// <summary>What a parameter is to initialisation and to the optimizers that treat kinds apart (Muon takes the matrices only).</summary>
+public enum ParameterRole
+{
+    /// <summary>A token-embedding or position table (looked up, not multiplied).</summary>
+    Embedding,
+
+    /// <summary>A matrix of the LM head.</summary>
+    Head,
+
+    /// <summary>A weight matrix of a hidden layer (attention, FFN, dense, LoRA).</summary>
+    Matrix,
+
+    /// <summary>A vector or a table of per-channel coefficients: norm scales and biases, query gains, branch scales, residual mixes, U-Net skip weights.</summary>
+    Gain,
+}
+
+/// <summary>The role of each parameter of a model, from its plan and the names its layers give.</summary>
+public static class ParameterRoles
+{
+    /// <summary>The name a block gives its residual mix (2 × width: coefficients, not a matrix).</summary>
+    public const string ResidualMix = "resid_mix";
+
+    /// <summary>Every named parameter with its role.</summary>
+    public static IEnumerable<(string Name, Parameter Parameter, ParameterRole Role)> Of(SlmModel model)
+    {
+        var plan = model.Plan;
+        var embeddings = plan.Where(s => s is EmbeddingStep or PositionsStep).Select(s => s.Field).ToHashSet(StringComparer.Ordinal);
+        var head = plan.OfType<HeadStep>().Single().Field;
+        var gains = plan.OfType<StackStep>().Where(s => s.Skips > 0).Select(s => s.SkipWeightsField).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, p) in model.named_parameters())
+        {
+            var owner = name.Split('.')[0];
+            var role = embeddings.Contains(owner) ? ParameterRole.Embedding
+                : owner == head ? (p.dim() >= 2 ? ParameterRole.Head : ParameterRole.Gain)
+                : p.dim() < 2 || gains.Contains(owner) || name.EndsWith("." + ResidualMix, StringComparison.Ordinal) ? ParameterRole.Gain
+                : ParameterRole.Matrix;
+            yield return (name, p, role);
+        }
+    }
+}
