@@ -40,7 +40,8 @@ public enum SettingKind
 /// <param name="Below">A number must be below this (null: no bound).</param>
 /// <param name="DefaultHelp">The default in words, where it depends on other settings.</param>
 /// <param name="InSweeps">Whether a sweep's <c>train:</c> may set it (a sweep sets the seed and run directory itself).</param>
-public sealed record TrainSetting(string Key, SettingKind Kind, string? Default, string Help, double? Min = null, bool Exclusive = false, double? Below = null, string? DefaultHelp = null, bool InSweeps = true)
+/// <param name="Choices">The names a text setting takes (null: any text).</param>
+public sealed record TrainSetting(string Key, SettingKind Kind, string? Default, string Help, double? Min = null, bool Exclusive = false, double? Below = null, string? DefaultHelp = null, bool InSweeps = true, string[]? Choices = null)
 {
     /// <summary>The command-line flag.</summary>
     public string Flag => "--" + Key.Replace('_', '-');
@@ -51,6 +52,7 @@ public sealed record TrainSetting(string Key, SettingKind Kind, string? Default,
         SettingKind.Switch => "true or false",
         SettingKind.Duration => "a duration such as 90s, 10m or 2h, or off",
         SettingKind.Text when Key == "device" => "auto, cpu, cuda or cuda:N",
+        SettingKind.Text when Choices is { } names => "one of " + string.Join(", ", names),
         SettingKind.Text => "text",
         _ => (Kind == SettingKind.Whole ? "a whole number" : "a number") + (Min is { } m
             ? Exclusive ? (m == 0 ? " above 0" : $" above {m.ToString(CultureInfo.InvariantCulture)}") : m == 0 ? " of 0 or more" : $" of at least {m.ToString(CultureInfo.InvariantCulture)}"
@@ -68,6 +70,7 @@ public sealed record TrainSetting(string Key, SettingKind Kind, string? Default,
             SettingKind.Duration => Durations.TryParse(t, out _),
             SettingKind.Whole => long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var w) && InRange(w) && (Key is "steps" or "seed" || w <= int.MaxValue),
             SettingKind.Number => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && InRange(d),
+            _ when Choices is { } names => Array.IndexOf(names, t) >= 0,
             _ => Key != "device" || t is "auto" or "cpu" or "cuda" || (t.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(t[5..], NumberStyles.None, CultureInfo.InvariantCulture, out _)),
         };
         return ok ? null : Rule + (Kind == SettingKind.Whole && Key is not ("steps" or "seed") ? $" up to {int.MaxValue:N0}" : string.Empty);
@@ -106,6 +109,18 @@ public static class TrainSettings
         new("lr", SettingKind.Number, "1e-3", "peak learning rate", Min: 0, Exclusive: true),
         new("min_lr", SettingKind.Number, null, "floor of the cosine decay", Min: 0, DefaultHelp: " (default lr/10)"),
         new("warmup", SettingKind.Whole, null, "warm-up steps", Min: 0, DefaultHelp: " (default 100, at most a tenth of the steps)"),
+        new("schedule", SettingKind.Text, "cosine", "learning-rate schedule: cosine (warm-up, cosine decay to min_lr), warmdown (warm-up, stable, linear decay to min_lr over the last warmdown_fraction of the steps) or constant", Choices: new[] { "cosine", "warmdown", "constant" }),
+        new("warmdown_fraction", SettingKind.Number, "0.2", "the share of the steps the warmdown schedule decays over", Min: 0, Exclusive: true),
+        new("optimizer", SettingKind.Text, "adamw", "adamw, or muon: Muon (Newton–Schulz-orthogonalised momentum) for the hidden matrices, AdamW for embeddings, head and vectors", Choices: new[] { "adamw", "muon" }),
+        new("muon_lr", SettingKind.Number, "0.02", "Muon's peak learning rate (the schedule scales it like lr)", Min: 0, Exclusive: true),
+        new("muon_momentum", SettingKind.Number, "0.95", "Muon's momentum (Nesterov)", Min: 0, Below: 1),
+        new("muon_steps", SettingKind.Whole, "5", "Muon's Newton–Schulz iterations", Min: 1),
+        new("muon_weight_decay", SettingKind.Number, "0", "decoupled weight decay of Muon's matrices", Min: 0),
+        new("embedding_lr", SettingKind.Number, null, "peak learning rate of the token and position embeddings", Min: 0, DefaultHelp: " (default lr)"),
+        new("head_lr", SettingKind.Number, null, "peak learning rate of the LM head's matrices", Min: 0, DefaultHelp: " (default lr)"),
+        new("gain_lr", SettingKind.Number, null, "peak learning rate of biases, norm scales, gains, mixes and skip weights", Min: 0, DefaultHelp: " (default lr)"),
+        new("ema_decay", SettingKind.Number, "0", "keep an exponential moving average of the weights with this decay (warmed up as min(decay, (1+n)/(10+n))); validation, best.ckpt and the final weights are the average's (0 = none)", Min: 0, Below: 1),
+        new("z_loss", SettingKind.Number, "0", "add z · mean(logsumexp(logits)²) to the training loss (PaLM's z-loss; 0 = none)", Min: 0),
         new("eval_every", SettingKind.Whole, "250", "evaluate every N steps", Min: 1),
         new("eval_batches", SettingKind.Whole, "20", "random validation batches per evaluation", Min: 1),
         new("weight_decay", SettingKind.Number, "0.1", "AdamW weight decay on matrices", Min: 0),

@@ -106,6 +106,28 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The training loss with z-loss (PaLM): the cross-entropy plus <c>zLoss · mean(logsumexp(logits)²)</c> over the real
+    /// tokens' scores, which keeps the softmax's normaliser near 1; <paramref name="zLoss"/> 0 is <see cref="Loss(Tensor, Tensor)"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A grouped head (its two softmaxes have no single normaliser) with z-loss.</exception>
+    public Tensor Loss(Tensor features, Tensor targets, double zLoss)
+    {
+        if (zLoss == 0)
+        {
+            return Loss(features, targets);
+        }
+
+        if (Plan.OfType<HeadStep>().Single().Kind == HeadKind.Grouped)
+        {
+            throw new NotSupportedException($"{GetName()} has a grouped head: its two softmaxes have no single normaliser for z-loss.");
+        }
+
+        var logits = RealTokens(Head(features));
+        var flat = logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32);
+        return nn.functional.cross_entropy(flat, targets.reshape(-1)) + (zLoss * flat.logsumexp(-1).square().mean());
+    }
+
+    /// <summary>
     /// The columns of real tokens: logits (or log-probabilities) over the declared vocabulary, without the ids that
     /// pad_vocab_to added. The training loss, evaluation and sampling normalise over these only, so a padded id never
     /// takes probability; <see cref="Logits"/> itself keeps every row's score (the twin's and an export's shape).

@@ -133,6 +133,10 @@ public static class TrainCommand
         var cudaGraphs = value("cuda_graphs") == "true";
         var checkpointEvery = Durations.Parse(value("checkpoint_every")!, "checkpoint_every");
         var optimizer = new AdamWSettings(Beta1: Number("beta1"), Beta2: Number("beta2"), WeightDecay: Number("weight_decay"), GradientClip: Number("clip"));
+        double? OptionalNumber(string key) => value(key) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : null;
+        var schedule = value("schedule") switch { "warmdown" => Schedule.Warmdown, "constant" => Schedule.Constant, _ => Schedule.WarmupCosine };
+        var optimizerKind = value("optimizer") == "muon" ? OptimizerKind.Muon : OptimizerKind.AdamW;
+        var muon = new MuonSettings(LearningRate: Number("muon_lr"), Momentum: Number("muon_momentum"), NewtonSchulzSteps: (int)Whole("muon_steps"), WeightDecay: Number("muon_weight_decay"));
         Cli.EnsureReadable(spec, "spec");
         Cli.EnsureDataExists(dataName);
         var descriptor = SpecCompiler.Compile(new[] { spec }).Single(spec);
@@ -168,6 +172,15 @@ public static class TrainCommand
             MinLearningRate = minLr ?? lr / 10,
             WarmupSteps = warmup ?? (int)Math.Min(100, (steps / 10) + 1),
             Optimizer = optimizer,
+            OptimizerKind = optimizerKind,
+            Muon = muon,
+            Schedule = schedule,
+            WarmdownFraction = Number("warmdown_fraction"),
+            EmbeddingLearningRate = OptionalNumber("embedding_lr"),
+            HeadLearningRate = OptionalNumber("head_lr"),
+            GainLearningRate = OptionalNumber("gain_lr"),
+            EmaDecay = Number("ema_decay"),
+            ZLoss = Number("z_loss"),
             EvalEvery = evalEvery,
             Validation = EvalProtocol.RandomBatches(evalBatches),
             Seed = seed,

@@ -95,14 +95,18 @@ public enum CheckpointWeights
 /// <summary>A checkpoint read into memory (CPU tensors, by parameter name).</summary>
 public sealed class CheckpointContents : IDisposable
 {
-    internal CheckpointContents(CheckpointState state, Dictionary<string, Tensor> weights, Dictionary<string, Tensor> firstMoment, Dictionary<string, Tensor> secondMoment, Dictionary<string, Tensor> best)
+    internal CheckpointContents(CheckpointState state, Dictionary<string, Tensor> weights, Dictionary<string, Tensor> firstMoment, Dictionary<string, Tensor> secondMoment, Dictionary<string, Tensor> best, Dictionary<string, Tensor> ema)
     {
         State = state;
         Weights = weights;
         FirstMoment = firstMoment;
         SecondMoment = secondMoment;
         Best = best;
+        Ema = ema;
     }
+
+    /// <summary>The exponential moving average of the weights (empty when the run keeps none).</summary>
+    public IReadOnlyDictionary<string, Tensor> Ema { get; }
 
     /// <summary>The training state.</summary>
     public CheckpointState State { get; }
@@ -122,7 +126,7 @@ public sealed class CheckpointContents : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var t in Weights.Values.Concat(FirstMoment.Values).Concat(SecondMoment.Values).Concat(Best.Values))
+        foreach (var t in Weights.Values.Concat(FirstMoment.Values).Concat(SecondMoment.Values).Concat(Best.Values).Concat(Ema.Values))
         {
             t.Dispose();
         }
@@ -133,7 +137,7 @@ public sealed class CheckpointContents : IDisposable
 /// Checkpoints as safetensors files. The weights are stored under the model's own parameter names (the names
 /// of its PyTorch twin, so <c>safetensors.torch.load_file</c> gives a state_dict), AdamW's moments under
 /// <c>_adamw.exp_avg.NAME</c> / <c>_adamw.exp_avg_sq.NAME</c>, the best-validation weights under
-/// <c>_best.NAME</c>; the training state is JSON in the metadata, and a SHA-256 of the whole file, header
+/// <c>_best.NAME</c>, the weights' moving average (when the run keeps one) under <c>_ema.NAME</c>; the training state is JSON in the metadata, and a SHA-256 of the whole file, header
 /// included, is sealed into it: any changed byte is refused. Written atomically (<see cref="AtomicFile"/>).
 /// </summary>
 public static class Checkpoint
@@ -159,6 +163,9 @@ public static class Checkpoint
     /// <summary>Name prefix of the best-validation weights.</summary>
     public const string BestPrefix = "_best.";
 
+    /// <summary>Name prefix of the weights' exponential moving average.</summary>
+    public const string EmaPrefix = "_ema.";
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -173,7 +180,8 @@ public static class Checkpoint
         Tensor master,
         Tensor firstMoment,
         Tensor secondMoment,
-        Tensor? best = null)
+        Tensor? best = null,
+        Tensor? ema = null)
     {
         using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>();
@@ -191,6 +199,11 @@ public static class Checkpoint
         if (best is not null)
         {
             Add(BestPrefix, best);
+        }
+
+        if (ema is not null)
+        {
+            Add(EmaPrefix, ema);
         }
 
         Write(path, state, tensors);
@@ -218,7 +231,8 @@ public static class Checkpoint
             Take(n => !n.StartsWith('_'), ""),
             Take(n => n.StartsWith(FirstMomentPrefix, StringComparison.Ordinal), FirstMomentPrefix),
             Take(n => n.StartsWith(SecondMomentPrefix, StringComparison.Ordinal), SecondMomentPrefix),
-            Take(n => n.StartsWith(BestPrefix, StringComparison.Ordinal), BestPrefix));
+            Take(n => n.StartsWith(BestPrefix, StringComparison.Ordinal), BestPrefix),
+            Take(n => n.StartsWith(EmaPrefix, StringComparison.Ordinal), EmaPrefix));
     }
 
     /// <summary>

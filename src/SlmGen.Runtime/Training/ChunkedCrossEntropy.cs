@@ -16,7 +16,7 @@ public static class ChunkedCrossEntropy
 {
     /// <summary>Runs forward and backward; returns the mean loss (detached). Gradients accumulate into the parameters.</summary>
     /// <exception cref="ArgumentException">A model with one prediction per window, or a chunk below 1.</exception>
-    public static Tensor Backward(SlmModel model, Tensor inputs, Tensor targets, int chunk)
+    public static Tensor Backward(SlmModel model, Tensor inputs, Tensor targets, int chunk, double zLoss = 0)
     {
         if (!model.PredictsEveryPosition)
         {
@@ -38,7 +38,7 @@ public static class ChunkedCrossEntropy
             var length = Math.Min(chunk, t - start);
             using var scope = NewDisposeScope();
             var part = targets.narrow(1, start, length);
-            var loss = model.Loss(detached.narrow(1, start, length), part) * (part.numel() / count);
+            var loss = model.Loss(detached.narrow(1, start, length), part, zLoss) * (part.numel() / count);
             loss.backward();
             total.add_(loss.detach());
         }

@@ -21,7 +21,7 @@ namespace SlmGen.Training;
 public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, double Epsilon = 1e-8, double WeightDecay = 0.1, double GradientClip = 1.0, bool GatherGradients = true);
 
 /// <summary>
-/// AdamW over one flat buffer. Every parameter of the model becomes a view into one flat weight buffer and
+/// AdamW (and, for a group of hidden matrices, Muon) over one flat buffer. Every parameter of the model becomes a view into one flat weight buffer and
 /// the gradients are gathered into one flat buffer by a single concatenation after the backward pass (or, with
 /// <see cref="AdamWSettings.GatherGradients"/> off, are views of it), so a step is a dozen whole-buffer
 /// kernels whatever the number of parameter tensors (TorchSharp's AdamW loops over the tensors, ~10 launches
@@ -29,6 +29,9 @@ public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, doub
 /// master weights and both moments are fp32. With a bf16 compute type the model's parameters are bf16
 /// views of a bf16 copy that each step refreshes from the fp32 master (mixed precision without autocast,
 /// which TorchSharp 0.107 lacks). Gradient clipping and the bias corrections need no host synchronisation.
+/// Parameters are laid out group by group (<see cref="OptimizerGroups"/>): each group's range has its own learning-rate
+/// scale and weight decay; a Muon group's matrices take <see cref="MuonStep"/> with the first-moment buffer as their
+/// momentum (their second-moment range stays unused).
 /// </summary>
 public sealed class FlatAdamW : IDisposable
 {
@@ -42,24 +45,63 @@ public sealed class FlatAdamW : IDisposable
     private readonly Tensor v;
     private readonly Tensor denom;
     private readonly Tensor oneMinusBeta1;
-    private readonly long decayed;
     private readonly AdamWSettings settings;
+    private readonly List<(long Offset, long Length, ParameterGroup Group)> ranges = new();
+    private readonly MuonSettings? muon;
+    private readonly long muonLength;
     private Tensor? collected;
 
     /// <summary>Re-seats the parameters of <paramref name="model"/> onto flat buffers on its device.</summary>
     /// <param name="model">The model, already on its device, in fp32.</param>
     /// <param name="settings">AdamW settings.</param>
     /// <param name="computeType">Float32, or BFloat16 for mixed precision (then the model is converted here).</param>
-    public FlatAdamW(nn.Module model, AdamWSettings settings, ScalarType computeType = ScalarType.Float32)
+    /// <param name="groups">The parameter groups (default: <see cref="OptimizerGroups.AdamW"/>, matrices decayed and vectors not).</param>
+    /// <param name="muon">Muon's settings, for a group that takes it.</param>
+    public FlatAdamW(nn.Module model, AdamWSettings settings, ScalarType computeType = ScalarType.Float32, OptimizerGroups? groups = null, MuonSettings? muon = null)
     {
         this.settings = settings;
         ComputeType = computeType;
+        groups ??= OptimizerGroups.AdamW(settings);
+        Groups = groups.Groups;
         var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         device = named.Count > 0 ? named[0].parameter.device : CPU;
 
-        // Matrices (decayed) first, so that decay is one kernel over a prefix of the buffer.
-        var ordered = named.Where(p => p.parameter.dim() >= 2).Concat(named.Where(p => p.parameter.dim() < 2)).ToList();
-        decayed = ordered.Where(p => p.parameter.dim() >= 2).Sum(p => p.parameter.numel());
+        // Group by group (the model's order within each), so that a group's rule is one kernel over its range.
+        var grouped = named.Select(p => (p.name, p.parameter, Group: groups.Of(p.name, p.parameter))).ToList();
+        var ordered = grouped.OrderBy(p => p.Group).Select(p => (p.name, p.parameter)).ToList();
+        long at0 = 0;
+        for (var g = 0; g < Groups.Count; g++)
+        {
+            var length = grouped.Where(p => p.Group == g).Sum(p => p.parameter.numel());
+            if (length > 0)
+            {
+                ranges.Add((at0, length, Groups[g]));
+            }
+
+            at0 += length;
+        }
+
+        if (Groups.Any(g => g.Muon))
+        {
+            if (muon is null)
+            {
+                throw new ArgumentException("A Muon group needs Muon's settings.", nameof(muon));
+            }
+
+            if (!Groups[0].Muon || Groups.Skip(1).Any(g => g.Muon))
+            {
+                throw new ArgumentException("The Muon group must be the first and only one.", nameof(groups));
+            }
+
+            this.muon = muon;
+            muonLength = ranges.Count > 0 && ranges[0].Group.Muon ? ranges[0].Length : 0;
+            var flatMatrices = grouped.Where(p => p.Group == 0 && p.parameter.dim() < 2).Select(p => p.name).ToList();
+            if (flatMatrices.Count > 0)
+            {
+                throw new ArgumentException($"Muon orthogonalises matrices; {string.Join(", ", flatMatrices)} have fewer than two dimensions.", nameof(groups));
+            }
+        }
+
         Count = ordered.Sum(p => p.parameter.numel());
 
         master = zeros(Count, dtype: ScalarType.Float32, device: device);
@@ -106,6 +148,15 @@ public sealed class FlatAdamW : IDisposable
 
     /// <summary>Elements under optimisation.</summary>
     public long Count { get; }
+
+    /// <summary>The parameter groups, in buffer order.</summary>
+    public IReadOnlyList<ParameterGroup> Groups { get; }
+
+    /// <summary>
+    /// True when every step can run on the device through libtorch's fused AdamW (<see cref="StepOnDevice"/>, which CUDA
+    /// graphs capture): AdamW for every group at the schedule's own rate. Muon and per-group rates step eagerly.
+    /// </summary>
+    public bool CanStepOnDevice => ranges.All(r => !r.Group.Muon && r.Group.LearningRateScale == 1);
 
     /// <summary>The compute type of the model's parameters.</summary>
     public ScalarType ComputeType { get; }
@@ -169,20 +220,100 @@ public sealed class FlatAdamW : IDisposable
             g.mul_(coef);
         }
 
-        m.lerp_(g, oneMinusBeta1);
-        v.mul_(settings.Beta2).addcmul_(g, g, value: 1 - settings.Beta2);
-        var bc1 = 1 - Math.Pow(settings.Beta1, StepCount);
-        var bc2 = 1 - Math.Pow(settings.Beta2, StepCount);
-        // m̂ / (√v̂ + ε) = (m / bc1) / (√v / √bc2 + ε) = (√bc2 / bc1) · m / (√v + ε·√bc2): two kernels for the denominator.
-        denom.copy_(v).sqrt_().add_(settings.Epsilon * Math.Sqrt(bc2));
-        if (settings.WeightDecay > 0 && decayed > 0)
+        if (muonLength > 0)
         {
-            master.narrow(0, 0, decayed).mul_(1 - (lr * settings.WeightDecay));
+            MuonStep(g, lr);
         }
 
-        master.addcdiv_(m, denom, value: -lr * Math.Sqrt(bc2) / bc1);
+        // AdamW over the rest of the buffer (all of it without a Muon group): moments in whole-range kernels, then each
+        // group's decay and update at its own rate.
+        var a = muonLength;
+        var n = Count - a;
+        if (n > 0)
+        {
+            var (ga, ma, va, da) = (g.narrow(0, a, n), m.narrow(0, a, n), v.narrow(0, a, n), denom.narrow(0, a, n));
+            ma.lerp_(ga, oneMinusBeta1);
+            va.mul_(settings.Beta2).addcmul_(ga, ga, value: 1 - settings.Beta2);
+            var bc1 = 1 - Math.Pow(settings.Beta1, StepCount);
+            var bc2 = 1 - Math.Pow(settings.Beta2, StepCount);
+            // m̂ / (√v̂ + ε) = (m / bc1) / (√v / √bc2 + ε) = (√bc2 / bc1) · m / (√v + ε·√bc2): two kernels for the denominator.
+            da.copy_(va).sqrt_().add_(settings.Epsilon * Math.Sqrt(bc2));
+            foreach (var (offset, length, group) in ranges.Where(r => !r.Group.Muon))
+            {
+                var rate = lr * group.LearningRateScale;
+                var w = master.narrow(0, offset, length);
+                if (group.WeightDecay > 0)
+                {
+                    w.mul_(1 - (rate * group.WeightDecay));
+                }
+
+                w.addcdiv_(m.narrow(0, offset, length), denom.narrow(0, offset, length), value: -rate * Math.Sqrt(bc2) / bc1);
+            }
+        }
+
         weights16?.copy_(master);
         return norm;
+    }
+
+    /// <summary>
+    /// Muon (Keller Jordan's reference <c>muon_update</c>) for every matrix of the first group: the momentum buffer
+    /// <c>B ← lerp(B, G, 1 − μ)</c>; the update <c>U = lerp(G, B, μ)</c> (Nesterov) or <c>B</c>; U orthogonalised by
+    /// <see cref="NewtonSchulz"/> on its (rows, columns) view and scaled by <c>√max(1, rows / columns)</c>; then
+    /// <c>W ← W · (1 − lr·decay) − lr · U</c>. The orthogonalisation runs in the compute type (bf16 on CUDA with
+    /// mixed precision, as the reference; fp32 otherwise).
+    /// </summary>
+    private void MuonStep(Tensor g, double lr)
+    {
+        var settings = muon!;
+        foreach (var (offset, length, group) in ranges.Where(r => r.Group.Muon))
+        {
+            var rate = lr * group.LearningRateScale;
+            foreach (var (_, p, at, shape) in layout.Where(l => l.Offset >= offset && l.Offset < offset + length))
+            {
+                using var scope = NewDisposeScope();
+                var count = shape.Aggregate(1L, (x, y) => x * y);
+                var rows = shape[0];
+                var columns = count / rows;
+                var grad = g.narrow(0, at, count).view(rows, columns);
+                var buffer = m.narrow(0, at, count).view(rows, columns);
+                buffer.mul_(settings.Momentum).add_(grad, alpha: 1 - settings.Momentum); // lerp(B, G, 1 − μ)
+                var update = settings.Nesterov ? grad + ((buffer - grad) * settings.Momentum) : buffer; // lerp(G, B, μ)
+                var orthogonal = NewtonSchulz(update, settings.NewtonSchulzSteps, ComputeType).to(ScalarType.Float32);
+                var w = master.narrow(0, at, count);
+                if (group.WeightDecay > 0)
+                {
+                    w.mul_(1 - (rate * group.WeightDecay));
+                }
+
+                w.add_(orthogonal.view(-1), alpha: -rate * Math.Sqrt(Math.Max(1.0, (double)rows / columns)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The quintic Newton–Schulz iteration of Muon: X = G / (‖G‖_F + 1e-7) (transposed when it has more rows than
+    /// columns), then <paramref name="steps"/> times A = X Xᵀ, X ← 3.4445·X + (−4.7750·A + 2.0315·A²) X; an approximately
+    /// orthogonal matrix with G's singular vectors. 2·(2r²c + r³) FLOPs an iteration for r = min(rows, columns), c = max.
+    /// </summary>
+    public static Tensor NewtonSchulz(Tensor matrix, int steps, ScalarType type = ScalarType.Float32)
+    {
+        const double a = 3.4445, b = -4.7750, c = 2.0315;
+        var tall = matrix.shape[0] > matrix.shape[1];
+        var x = matrix.to(type);
+        if (tall)
+        {
+            x = x.t();
+        }
+
+        x = x / (x.norm() + 1e-7);
+        for (var i = 0; i < steps; i++)
+        {
+            var gram = x.matmul(x.t());
+            var poly = (b * gram) + (c * gram.matmul(gram));
+            x = (a * x) + poly.matmul(x);
+        }
+
+        return tall ? x.t() : x;
     }
 
     /// <summary>
@@ -210,10 +341,15 @@ public sealed class FlatAdamW : IDisposable
             g.mul_(coef);
         }
 
-        // Matrices first in the buffer: decay on the prefix, none on the rest (two fused launches).
-        foreach (var (offset, length, decay) in new[] { (0L, decayed, settings.WeightDecay), (decayed, Count - decayed, 0.0) })
+        if (!CanStepOnDevice)
         {
-            if (length > 0)
+            throw new InvalidOperationException("The fused step takes AdamW at the schedule's own rate for every group; this optimizer has Muon or per-group rates.");
+        }
+
+        // One fused launch per group range (decayed matrices, then vectors without decay).
+        foreach (var (offset, length, group) in ranges)
+        {
+            var decay = group.WeightDecay;
             {
                 Native.CudaNative.FusedAdamW(
                     new[] { master.narrow(0, offset, length) }, new[] { g.narrow(0, offset, length) }, new[] { m.narrow(0, offset, length) }, new[] { v.narrow(0, offset, length) },
@@ -275,6 +411,19 @@ public sealed class FlatAdamW : IDisposable
         v.copy_(savedV);
         weights16?.copy_(master);
         StepCount = stepCount;
+    }
+
+    /// <summary>
+    /// Exchanges the master weights with <paramref name="weights"/> (a flat fp32 buffer of the same layout, such as the
+    /// weights' moving average) and refreshes the model: the model then runs with those weights; a second call swaps back.
+    /// </summary>
+    public void Swap(Tensor weights)
+    {
+        using var noGrad = no_grad();
+        denom.copy_(master); // the denominator is scratch between steps
+        master.copy_(weights);
+        weights.copy_(denom);
+        weights16?.copy_(master);
     }
 
     /// <summary>Copies the master weights into the model (after they were changed outside a step).</summary>

@@ -37,6 +37,12 @@ internal sealed class GraphedStep : IDisposable
     /// <summary>The graphed step, or null (with a line in the log saying why training stays eager).</summary>
     public static GraphedStep? TryCreate(Trainer trainer, Tensor lossSum, TextWriter log)
     {
+        if (!trainer.Optimizer.CanStepOnDevice)
+        {
+            log.WriteLine("CUDA graphs: off (Muon and per-group learning rates step eagerly); training eagerly.");
+            return null;
+        }
+
         var graph = CudaGraph.TryCreate(trainer.Device, out var reason);
         if (graph is null)
         {

@@ -22,7 +22,7 @@ public sealed record StepTiming(double MillisecondsPerStep, double HeadMilliseco
 /// Times the training step of a model alone, on random token ids: the trainer's step (features, loss, backward, the
 /// flat AdamW in the trainer's compute type, zero grad), warmed up, then several runs of N steps with a device
 /// synchronisation only at the ends of a run; the median run is reported. The LM head is timed the same way on its
-/// own (<see cref="SlmModel.Loss"/> on random features, and its backward), which gives its share of the step: a
+/// own (<see cref="SlmModel.Loss(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)"/> on random features, and its backward), which gives its share of the step: a
 /// measured figure to set beside the head's share of the FLOPs.
 /// </summary>
 public static class StepTimer

@@ -28,6 +28,7 @@ public sealed class Trainer : IDisposable
     private readonly List<CurvePoint> curve = new();
     private readonly List<ValidationPoint> validation = new();
     private Tensor? bestMaster;
+    private Tensor? ema;
     private double bestValidation = double.NaN;
     private long bestStep;
     private int evalsSinceBest;
@@ -64,7 +65,13 @@ public sealed class Trainer : IDisposable
         model.to(this.device);
         model.train();
         ComputeType = options.Bf16 && this.device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
-        optimizer = new FlatAdamW(model, options.Optimizer, ComputeType);
+        if (options.ZLoss > 0 && model.Plan.OfType<HeadStep>().Single().Kind == HeadKind.Grouped)
+        {
+            throw new ArgumentException($"Invalid training options:\n  z-loss needs one softmax over the vocabulary; {model.GetName()} has a grouped head.");
+        }
+
+        optimizer = new FlatAdamW(model, options.Optimizer, ComputeType, OptimizerGroups.For(model, options), options.Muon);
+        ema = options.EmaDecay > 0 ? optimizer.Master.clone() : null;
         sampler = new WindowSampler(data.Train.Length, model.Context, options.Sampling, options.Seed);
         dataIdentity = DatasetIdentity.Of(data);
     }
@@ -81,6 +88,15 @@ public sealed class Trainer : IDisposable
     /// <summary>The optimizer.</summary>
     public FlatAdamW Optimizer => optimizer;
 
+    /// <summary>The exponential moving average of the fp32 master weights (flat, the optimizer's layout), or null without <see cref="TrainingOptions.EmaDecay"/>.</summary>
+    public Tensor? Ema => ema;
+
+    /// <summary>
+    /// The EMA's decay at the step after <paramref name="completed"/> steps: <c>min(decay, (1 + n) / (10 + n))</c> for the
+    /// n-th update (the warm-up of TensorFlow's ExponentialMovingAverage), so a short run's average is not mostly its initial weights.
+    /// </summary>
+    public double EmaDecayAt(long completed) => Math.Min(options.EmaDecay, (1.0 + completed) / (10.0 + completed));
+
     /// <summary>Path of the resumable checkpoint in the run directory.</summary>
     public string? LastCheckpointPath => options.RunDirectory is null ? null : Path.Combine(options.RunDirectory, "last.ckpt");
 
@@ -95,9 +111,19 @@ public sealed class Trainer : IDisposable
             return options.LearningRate;
         }
 
+        var warm = completed < options.WarmupSteps ? options.LearningRate * (completed + 1) / options.WarmupSteps : options.LearningRate;
+        if (options.Schedule == Schedule.Warmdown)
+        {
+            // Stable at the peak, then linear to the minimum over the last warmdown steps: the weight of the peak is
+            // (steps − completed) / warmdown steps (modded-nanogpt's convention; the minimum is reached after the last step).
+            var decaySteps = Math.Max(1L, (long)Math.Round(options.Steps * options.WarmdownFraction, MidpointRounding.AwayFromZero));
+            var w = Math.Clamp((double)(options.Steps - completed) / decaySteps, 0, 1);
+            return Math.Min(warm, options.MinLearningRate + (w * (options.LearningRate - options.MinLearningRate)));
+        }
+
         if (completed < options.WarmupSteps)
         {
-            return options.LearningRate * (completed + 1) / options.WarmupSteps;
+            return warm;
         }
 
         var span = Math.Max(1, options.Steps - options.WarmupSteps);
@@ -166,6 +192,13 @@ public sealed class Trainer : IDisposable
                 }
             }
 
+            if (ema is not null)
+            {
+                using var noGrad = no_grad();
+                var decay = EmaDecayAt(Step);
+                ema.mul_(decay).add_(optimizer.Master, alpha: 1 - decay);
+            }
+
             Step++;
             lossCount++;
             tokensSinceLog += (long)batch * context;
@@ -194,19 +227,42 @@ public sealed class Trainer : IDisposable
             if (evalNow)
             {
                 var t0 = clock.Elapsed.TotalSeconds;
-                var val = Evaluate(Split.Validation, options.Validation);
+                EvalResult val;
+                var improved = false;
+                // With an EMA, the average's weights are the ones evaluated and kept as the best (swapped in and out).
+                if (ema is not null)
+                {
+                    optimizer.Swap(ema);
+                }
+
+                try
+                {
+                    val = Evaluate(Split.Validation, options.Validation);
+                    if (double.IsNaN(bestValidation) || val.Nll < bestValidation)
+                    {
+                        improved = true;
+                        bestMaster?.Dispose();
+                        bestMaster = optimizer.Master.clone();
+                    }
+                }
+                finally
+                {
+                    if (ema is not null)
+                    {
+                        optimizer.Swap(ema);
+                    }
+                }
+
                 evalSeconds += clock.Elapsed.TotalSeconds - t0;
                 lastValidation = val.Nll;
                 validation.Add(new ValidationPoint(Step, val.Nll, clock.Elapsed.TotalSeconds));
                 runLog.Write("validation", Step, ("nll", val.Nll), ("perplexity", val.Perplexity), ("bits_per_token", val.BitsPerToken));
                 Progressed?.Invoke(new TrainingProgress(Step, options.Steps, curve.Count > 0 ? curve[^1].TrainLoss : double.NaN, val.Nll, double.NaN, clock.Elapsed));
-                if (double.IsNaN(bestValidation) || val.Nll < bestValidation)
+                if (improved)
                 {
                     bestValidation = val.Nll;
                     bestStep = Step;
                     evalsSinceBest = 0;
-                    bestMaster?.Dispose();
-                    bestMaster = optimizer.Master.clone();
                     if (BestCheckpointPath is not null)
                     {
                         SaveCheckpoint(BestCheckpointPath);
@@ -250,10 +306,20 @@ public sealed class Trainer : IDisposable
         }
 
         var seconds = clock.Elapsed.TotalSeconds;
-        if (options.RestoreBest && bestMaster is not null)
+        // The end of the run (not of a partial Train(maxSteps) call, which the next call continues): the best weights,
+        // or the average's.
+        var finished = Step >= options.Steps || stoppedEarly;
+        if (finished && options.RestoreBest && bestMaster is not null)
         {
             using var noGrad = no_grad();
             optimizer.Master.copy_(bestMaster);
+            optimizer.SyncWeights();
+        }
+        else if (finished && ema is not null)
+        {
+            // The run ends with the average's weights (last.ckpt keeps the raw weights and the average for a resume).
+            using var noGrad = no_grad();
+            optimizer.Master.copy_(ema);
             optimizer.SyncWeights();
         }
 
@@ -302,12 +368,12 @@ public sealed class Trainer : IDisposable
             features = features.select(1, -1);
         }
 
-        var loss = model.Loss(features, targets);
+        var loss = model.Loss(features, targets, options.ZLoss);
         loss.backward();
         return loss.detach();
     }
 
-    private Tensor ChunkedLoss(Tensor inputs, Tensor targets) => ChunkedCrossEntropy.Backward(model, inputs, targets, options.LossChunk);
+    private Tensor ChunkedLoss(Tensor inputs, Tensor targets) => ChunkedCrossEntropy.Backward(model, inputs, targets, options.LossChunk, options.ZLoss);
 
     /// <summary>Evaluates the model on a split.</summary>
     public EvalResult Evaluate(Split split, EvalProtocol protocol)
@@ -334,7 +400,7 @@ public sealed class Trainer : IDisposable
             Options = new SortedDictionary<string, string>(options.Trajectory().ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
             Overrides = overrides.ToList(),
         };
-        Checkpoint.Save(path, state, optimizer.Layout, optimizer.Master, optimizer.FirstMoment, optimizer.SecondMoment, bestMaster);
+        Checkpoint.Save(path, state, optimizer.Layout, optimizer.Master, optimizer.FirstMoment, optimizer.SecondMoment, bestMaster, ema);
     }
 
     /// <summary>
@@ -395,6 +461,14 @@ public sealed class Trainer : IDisposable
             bestMaster = best.to(device);
         }
 
+        if (ema is not null)
+        {
+            // The average continues from the checkpoint's; a checkpoint without one (resumed with changed options) starts it at the weights.
+            using var saved = contents.Ema.Count > 0 ? Checkpoint.Flatten(contents.Ema, layout, path) : null;
+            using var noGrad = no_grad();
+            ema.copy_(saved is null ? optimizer.Master : saved.to(device));
+        }
+
         sampler.Restore((state.Sampler.Rng, state.Sampler.EpochSeed, state.Sampler.Position, state.Sampler.InEpoch));
         if (state.TorchRngState.Length > 0)
         {
@@ -440,6 +514,7 @@ public sealed class Trainer : IDisposable
     {
         optimizer.Dispose();
         bestMaster?.Dispose();
+        ema?.Dispose();
         ownership?.Dispose();
     }
 }

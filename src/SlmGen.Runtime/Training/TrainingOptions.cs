@@ -12,7 +12,29 @@ public enum Schedule
     Constant,
     /// <summary>Linear warm-up, then a cosine decay to the minimum rate at the last step.</summary>
     WarmupCosine,
+    /// <summary>
+    /// Warm-up, stable, decay ("warmdown"): linear warm-up, the peak rate until the last
+    /// <see cref="TrainingOptions.WarmdownFraction"/> of the steps, then a linear decay to the minimum rate at the last step.
+    /// </summary>
+    Warmdown,
 }
+
+/// <summary>The optimizer of the hidden weight matrices (embeddings, the head and vectors always take AdamW).</summary>
+public enum OptimizerKind
+{
+    /// <summary>AdamW for every parameter.</summary>
+    AdamW,
+    /// <summary>Muon (momentum orthogonalised by Newton–Schulz iterations) for the hidden matrices, AdamW for the rest.</summary>
+    Muon,
+}
+
+/// <summary>Muon's settings (Keller Jordan's reference implementation's defaults).</summary>
+/// <param name="LearningRate">Peak learning rate of the matrices (scaled by the schedule like the others).</param>
+/// <param name="Momentum">Momentum μ: the buffer is <c>lerp(buffer, g, 1 − μ)</c>.</param>
+/// <param name="Nesterov">Orthogonalise <c>lerp(g, buffer, μ)</c> instead of the buffer.</param>
+/// <param name="NewtonSchulzSteps">Quintic Newton–Schulz iterations (coefficients 3.4445, −4.7750, 2.0315).</param>
+/// <param name="WeightDecay">Decoupled weight decay of the matrices: <c>W ← W · (1 − lr · decay)</c>.</param>
+public sealed record MuonSettings(double LearningRate = 0.02, double Momentum = 0.95, bool Nesterov = true, int NewtonSchulzSteps = 5, double WeightDecay = 0);
 
 /// <summary>How training windows are drawn.</summary>
 public enum Sampling
@@ -52,6 +74,33 @@ public sealed record TrainingOptions
 
     /// <summary>AdamW settings (weight decay 0, clipping 0 and β₂ 0.999 give the study's plain Adam).</summary>
     public AdamWSettings Optimizer { get; init; } = new();
+
+    /// <summary>The optimizer of the hidden weight matrices: AdamW, or Muon (<see cref="Muon"/>).</summary>
+    public OptimizerKind OptimizerKind { get; init; } = OptimizerKind.AdamW;
+
+    /// <summary>Muon's settings (used with <see cref="OptimizerKind.Muon"/>).</summary>
+    public MuonSettings Muon { get; init; } = new();
+
+    /// <summary>Peak learning rate of the token and position embeddings (null: <see cref="LearningRate"/>).</summary>
+    public double? EmbeddingLearningRate { get; init; }
+
+    /// <summary>Peak learning rate of the LM head's matrices (null: <see cref="LearningRate"/>).</summary>
+    public double? HeadLearningRate { get; init; }
+
+    /// <summary>Peak learning rate of vectors and per-channel tables — biases, norm scales, gains, mixes, skip weights (null: <see cref="LearningRate"/>).</summary>
+    public double? GainLearningRate { get; init; }
+
+    /// <summary>The share of the steps over which <see cref="Schedule.Warmdown"/> decays the rate to its minimum.</summary>
+    public double WarmdownFraction { get; init; } = 0.2;
+
+    /// <summary>
+    /// Decay of an exponential moving average of the weights, updated after every step (0 = none): validation and
+    /// the best weights are then the average's, and the run ends with the average's weights.
+    /// </summary>
+    public double EmaDecay { get; init; }
+
+    /// <summary>Coefficient of z-loss (PaLM): <c>z · mean(logsumexp(logits)²)</c> is added to the training loss (0 = none).</summary>
+    public double ZLoss { get; init; }
 
     /// <summary>Evaluate every this many steps (and at the end).</summary>
     public int EvalEvery { get; init; } = 250;
@@ -121,7 +170,7 @@ public sealed record TrainingOptions
     public IReadOnlyDictionary<string, string> Trajectory()
     {
         static string N(double d) => d.ToString("R", CultureInfo.InvariantCulture);
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        IDictionary<string, string> options = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["objective"] = Objective.ToString(),
             ["batch"] = BatchSize.ToString(CultureInfo.InvariantCulture),
@@ -131,6 +180,7 @@ public sealed record TrainingOptions
             ["min_learning_rate"] = N(MinLearningRate),
             ["warmup_steps"] = WarmupSteps.ToString(CultureInfo.InvariantCulture),
             ["schedule"] = Schedule.ToString(),
+
             ["beta1"] = N(Optimizer.Beta1),
             ["beta2"] = N(Optimizer.Beta2),
             ["epsilon"] = N(Optimizer.Epsilon),
@@ -142,6 +192,39 @@ public sealed record TrainingOptions
             ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
             ["bf16"] = Bf16 ? "true" : "false",
         };
+
+        // The recipe settings added later enter only when set, so that checkpoints written before them still resume.
+        var trajectory = (SortedDictionary<string, string>)options;
+        if (OptimizerKind != OptimizerKind.AdamW)
+        {
+            trajectory["optimizer"] = OptimizerKind.ToString();
+            trajectory["muon"] = $"lr {N(Muon.LearningRate)}, momentum {N(Muon.Momentum)}, nesterov {Muon.Nesterov}, steps {Muon.NewtonSchulzSteps}, decay {N(Muon.WeightDecay)}";
+        }
+
+        foreach (var (key, rate) in new[] { ("embedding_lr", EmbeddingLearningRate), ("head_lr", HeadLearningRate), ("gain_lr", GainLearningRate) })
+        {
+            if (rate is { } r)
+            {
+                trajectory[key] = N(r);
+            }
+        }
+
+        if (Schedule == Schedule.Warmdown)
+        {
+            trajectory["warmdown_fraction"] = N(WarmdownFraction);
+        }
+
+        if (EmaDecay > 0)
+        {
+            trajectory["ema_decay"] = N(EmaDecay);
+        }
+
+        if (ZLoss > 0)
+        {
+            trajectory["z_loss"] = N(ZLoss);
+        }
+
+        return trajectory;
     }
 
     /// <summary>Every problem with these options, as one sentence each (empty when they are valid).</summary>
@@ -163,8 +246,21 @@ public sealed record TrainingOptions
         Need(BatchSize >= 1, $"The batch size must be at least 1 window, not {BatchSize}.");
         Need(Steps >= 1, $"Steps must be at least 1, not {Steps}.");
         Need(Finite(LearningRate) && LearningRate >= 0, $"The learning rate must be a number of 0 or more, not {LearningRate}.");
-        Need(Finite(MinLearningRate) && MinLearningRate >= 0 && (Schedule == Schedule.Constant || MinLearningRate <= LearningRate), $"The minimum learning rate of the cosine schedule must be from 0 to the learning rate ({LearningRate}), not {MinLearningRate}.");
+        Need(Finite(MinLearningRate) && MinLearningRate >= 0 && (Schedule == Schedule.Constant || MinLearningRate <= LearningRate), $"The minimum learning rate of the schedule must be from 0 to the learning rate ({LearningRate}), not {MinLearningRate}.");
         Need(WarmupSteps >= 0, $"Warm-up steps must be 0 or more, not {WarmupSteps}.");
+        Need(Enum.IsDefined(OptimizerKind), $"Optimizer {OptimizerKind} is not one of {string.Join(", ", Enum.GetNames<OptimizerKind>())}.");
+        Need(Finite(Muon.LearningRate) && Muon.LearningRate >= 0, $"Muon's learning rate must be a number of 0 or more, not {Muon.LearningRate}.");
+        Need(Finite(Muon.Momentum) && Muon.Momentum >= 0 && Muon.Momentum < 1, $"Muon's momentum must be in [0, 1), not {Muon.Momentum}.");
+        Need(Muon.NewtonSchulzSteps is >= 1 and <= 100, $"Muon's Newton–Schulz steps must be from 1 to 100, not {Muon.NewtonSchulzSteps}.");
+        Need(Finite(Muon.WeightDecay) && Muon.WeightDecay >= 0, $"Muon's weight decay must be 0 or more, not {Muon.WeightDecay}.");
+        foreach (var (what, rate) in new[] { ("embeddings", EmbeddingLearningRate), ("head", HeadLearningRate), ("gains", GainLearningRate) })
+        {
+            Need(rate is null || (Finite(rate.Value) && rate.Value >= 0), $"The learning rate of the {what} must be a number of 0 or more, not {rate}.");
+        }
+
+        Need(Finite(WarmdownFraction) && WarmdownFraction > 0 && WarmdownFraction <= 1, $"The warmdown fraction must be in (0, 1], not {WarmdownFraction}.");
+        Need(Finite(EmaDecay) && EmaDecay >= 0 && EmaDecay < 1, $"The EMA decay must be in [0, 1) (0 = none), not {EmaDecay}.");
+        Need(Finite(ZLoss) && ZLoss >= 0, $"The z-loss coefficient must be 0 (none) or more, not {ZLoss}.");
         Need(Finite(Optimizer.Beta1) && Optimizer.Beta1 >= 0 && Optimizer.Beta1 < 1, $"AdamW's beta1 must be in [0, 1), not {Optimizer.Beta1}.");
         Need(Finite(Optimizer.Beta2) && Optimizer.Beta2 >= 0 && Optimizer.Beta2 < 1, $"AdamW's beta2 must be in [0, 1), not {Optimizer.Beta2}.");
         Need(Finite(Optimizer.Epsilon) && Optimizer.Epsilon > 0, $"AdamW's epsilon must be a positive number, not {Optimizer.Epsilon}.");
