@@ -194,6 +194,12 @@ public static class TrainCommand
         var cost = model.Cost;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");
         using var trainer = new Trainer(model, data, options, device, Console.Out);
+        if (trainer.Optimizer.MuonFlopsPerStep > 0)
+        {
+            var stepFlops = (double)cost.TrainingFlopsPerWindow(!model.PredictsEveryPosition) * batch;
+            AnsiConsole.MarkupLine($"optimizer: Muon on the {Markup.Escape(trainer.Optimizer.Groups[0].Name)}, AdamW on the rest; Newton–Schulz {trainer.Optimizer.MuonFlopsPerStep:N0} FLOPs a step ({100 * trainer.Optimizer.MuonFlopsPerStep / stepFlops:0.#}% of the step's {stepFlops:N0} model FLOPs)");
+        }
+
         var last = trainer.LastCheckpointPath!;
         if (resume)
         {

@@ -153,6 +153,18 @@ public sealed class FlatAdamW : IDisposable
     public IReadOnlyList<ParameterGroup> Groups { get; }
 
     /// <summary>
+    /// FLOPs of Muon's orthogonalisation per step (0 without Muon), under FlopCounterMode's convention (2 per
+    /// multiply-add of the matmuls): for every matrix of r × c (r ≤ c), Newton–Schulz steps × (X·Xᵀ: 2r²c, A·A: 2r³,
+    /// B·X: 2r²c).
+    /// </summary>
+    public long MuonFlopsPerStep => muon is null ? 0 : layout.Where(l => l.Offset < muonLength).Sum(l =>
+    {
+        long rows = l.Shape[0], columns = l.Shape.Skip(1).Aggregate(1L, (x, y) => x * y);
+        long r = Math.Min(rows, columns), c = Math.Max(rows, columns);
+        return checked(muon.NewtonSchulzSteps * ((4 * r * r * c) + (2 * r * r * r)));
+    });
+
+    /// <summary>
     /// True when every step can run on the device through libtorch's fused AdamW (<see cref="StepOnDevice"/>, which CUDA
     /// graphs capture): AdamW for every group at the schedule's own rate. Muon and per-group rates step eagerly.
     /// </summary>

@@ -49,7 +49,7 @@ public sealed class OptimizerGroups
         var muon = options.OptimizerKind == OptimizerKind.Muon;
         var byRole = new Dictionary<ParameterRole, ParameterGroup>
         {
-            [ParameterRole.Matrix] = muon ? new ParameterGroup("matrices (Muon)", Scale(options.Muon.LearningRate), options.Muon.WeightDecay, true) : new ParameterGroup("matrices", 1, decay, false),
+            [ParameterRole.Matrix] = muon ? new ParameterGroup("hidden matrices", Scale(options.Muon.LearningRate), options.Muon.WeightDecay, true) : new ParameterGroup("matrices", 1, decay, false),
             [ParameterRole.Embedding] = new ParameterGroup("embeddings", Scale(options.EmbeddingLearningRate), decay, false),
             [ParameterRole.Head] = new ParameterGroup("head", Scale(options.HeadLearningRate), decay, false),
             [ParameterRole.Gain] = new ParameterGroup("vectors and gains", Scale(options.GainLearningRate), 0, false),
