@@ -134,6 +134,7 @@ public static class TrainSettings
         new("loss_chunk", SettingKind.Whole, "0", "compute the loss this many positions at a time, so the full logits never exist (0 = off)", Min: 0),
         new("test", SettingKind.Switch, "false", "also evaluate the whole test split at the end (bits per token, character and byte; in the result)"),
         new("eval_tokens", SettingKind.Whole, null, "score only the first N tokens of each split in the final evaluation", Min: 2, DefaultHelp: " (default: all)"),
+        new("eval_stride", SettingKind.Whole, "0", "the final evaluations slide windows every N tokens, each token scored once with at least context − N tokens before it (0: non-overlapping windows, each token with 0 … context − 1 before it)", Min: 0),
         new("cuda_graphs", SettingKind.Switch, "false", "capture the training step as one CUDA graph (needs CUDA and libslmgen_native, docs/backends.md; otherwise eager, with the reason in the log)"),
         new("checkpoint_every", SettingKind.Duration, "10m", "also write last.ckpt when this much wall-clock time has passed since the last one: 90s, 10m, 2h, or off"),
     };

@@ -172,3 +172,46 @@ public class RecipeTests
         }
     }
 }
+
+/// <summary>Evaluation protocols (issue 27): the whole split with sliding windows, every token scored once.</summary>
+public class SlidingEvaluationTests
+{
+    [Fact]
+    public void Sliding_windows_score_every_token_once_with_the_windows_the_docs_give()
+    {
+        using var model = new SingleAttention();
+        var c = model.Context;
+        var data = TestRuns.Shakespeare.Value.Validation.Take((2 * c) + 3).ToArray();
+        var result = Evaluator.Evaluate(model, data, EvalProtocol.Sliding(c / 2), Objective.EveryPosition, 2, CPU);
+        Assert.Equal((2 * c) + 2, result.Tokens);
+        Assert.Contains("stride", result.Protocol);
+
+        // By hand for n = 2c + 3, stride c/2: windows at 0 (all c positions), c/2 and c (their last c/2), and c + 2,
+        // ending at the last token (its last 2).
+        model.eval();
+        double total = 0;
+        foreach (var (start, from) in new[] { (0, 0), (c / 2, c / 2), (c, c / 2), (c + 2, c - 2) })
+        {
+            using var x = tensor(data.Skip(start).Take(c).Select(t => (long)t).ToArray()).view(1, c);
+            using var y = tensor(data.Skip(start + 1).Take(c).Select(t => (long)t).ToArray());
+            using var logits = model.Logits(x, lastPositionOnly: false).view(c, -1);
+            using var losses = nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.None);
+            total += losses.narrow(0, from, c - from).sum().item<float>();
+        }
+
+        Assert.Equal(total / ((2 * c) + 2), result.Nll, 5);
+    }
+
+    [Fact]
+    public void A_stride_of_the_context_over_whole_windows_is_the_sequential_protocol()
+    {
+        using var model = new SingleAttention();
+        var c = model.Context;
+        var data = TestRuns.Shakespeare.Value.Validation.Take((5 * c) + 1).ToArray();
+        var sliding = Evaluator.Evaluate(model, data, EvalProtocol.Sliding(c), Objective.EveryPosition, 4, CPU);
+        var sequential = Evaluator.Evaluate(model, data, EvalProtocol.Sequential(), Objective.EveryPosition, 4, CPU);
+        Assert.Equal(sequential.Tokens, sliding.Tokens);
+        Assert.Equal(sequential.Nll, sliding.Nll, 6);
+        Assert.Throws<ArgumentException>(() => Evaluator.Evaluate(model, data, EvalProtocol.Sliding(c + 1), Objective.EveryPosition, 4, CPU));
+    }
+}

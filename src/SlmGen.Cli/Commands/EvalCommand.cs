@@ -18,7 +18,15 @@ public static class EvalCommand
         var split = new Option<string>("--split") { Description = "validation or test", DefaultValueFactory = _ => "validation" };
         split.AcceptOnlyFromAmong("validation", "test");
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-        var command = new Command("eval", "Evaluate weights on the whole validation or test split (non-overlapping windows, every position scored).") { spec, weights, best, data, tokenizer, split, device };
+        var stride = new Option<int>("--stride") { Description = "slide windows every N tokens, each token scored once with at least context − N tokens before it (0: non-overlapping windows)", DefaultValueFactory = _ => 0 };
+        stride.Validators.Add(v =>
+        {
+            if (v.GetValueOrDefault<int>() < 0)
+            {
+                v.AddError("--stride must be 0 (non-overlapping windows) or a positive number of tokens up to the context.");
+            }
+        });
+        var command = new Command("eval", "Evaluate weights on the whole validation or test split: non-overlapping windows (a tail shorter than a window is not scored), or sliding ones with --stride (every token after the first scored).") { spec, weights, best, data, tokenizer, split, device, stride };
         command.SetAction(r =>
         {
             Cli.EnsureDataExists(r.GetValue(data)!);
@@ -31,8 +39,14 @@ public static class EvalCommand
             }
 
             var which = r.GetValue(split) == "test" ? Split.Test : Split.Validation;
-            var result = Evaluator.EvaluateText(model, dataset[which], dataset.Tokenizer, 32, dev);
-            AnsiConsole.MarkupLine($"{which.ToString().ToLowerInvariant()} NLL [bold]{result.Nll:0.0000}[/] nats/token, {result.BitsPerToken:0.0000} bits/token, [bold]{result.BitsPerCharacter:0.0000} bits/character[/], {result.BitsPerByte:0.0000} bits/byte, perplexity {result.Perplexity:0.00}, over {result.Tokens:N0} tokens ({result.Characters:N0} characters)");
+            var n = r.GetValue(stride);
+            if (n > model.Context)
+            {
+                throw new CliException($"--stride {n} is longer than the model's context ({model.Context}); give 1 … {model.Context}.");
+            }
+
+            var result = Evaluator.EvaluateText(model, dataset[which], dataset.Tokenizer, 32, dev, n > 0 ? EvalProtocol.Sliding(n) : EvalProtocol.Sequential());
+            AnsiConsole.MarkupLine($"{which.ToString().ToLowerInvariant()} NLL [bold]{result.Nll:0.0000}[/] nats/token, {result.BitsPerToken:0.0000} bits/token, [bold]{result.BitsPerCharacter:0.0000} bits/character[/], {result.BitsPerByte:0.0000} bits/byte, perplexity {result.Perplexity:0.00}, over {result.Tokens:N0} tokens ({result.Characters:N0} characters); {Markup.Escape(result.Protocol ?? string.Empty)}");
             return 0;
         });
         return command;

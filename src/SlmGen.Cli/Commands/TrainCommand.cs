@@ -130,6 +130,7 @@ public static class TrainCommand
         var lossChunk = (int)Whole("loss_chunk");
         var test = value("test") == "true";
         var evalTokens = (int?)OptionalWhole("eval_tokens");
+        var evalStride = (int)Whole("eval_stride");
         var cudaGraphs = value("cuda_graphs") == "true";
         var checkpointEvery = Durations.Parse(value("checkpoint_every")!, "checkpoint_every");
         var optimizer = new AdamWSettings(Beta1: Number("beta1"), Beta2: Number("beta2"), WeightDecay: Number("weight_decay"), GradientClip: Number("clip"));
@@ -152,6 +153,11 @@ public static class TrainCommand
         if (evalTokens is { } scored && scored < window)
         {
             throw new CliException($"--eval-tokens {scored:N0} is shorter than one window of {descriptor.Name} ({model.Context:N0} tokens of context + the next one = {window:N0}); give at least {window:N0}, or leave it out to score whole splits.");
+        }
+
+        if (evalStride > model.Context)
+        {
+            throw new CliException($"--eval-stride {evalStride:N0} is longer than {descriptor.Name}'s context ({model.Context:N0}); give 1 … {model.Context:N0}, or 0 for non-overlapping windows.");
         }
 
         foreach (var (split, tokens) in new[] { ("validation", data.Validation), ("test", test ? data.Test : null) })
@@ -225,15 +231,16 @@ public static class TrainCommand
         }
 
         int[] Scored(int[] split) => evalTokens is { } n && n < split.Length ? split[..n] : split;
-        var validation = Evaluator.EvaluateText(model, Scored(data.Validation), data.Tokenizer, 32, device);
-        AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, [bold]{validation.BitsPerCharacter:0.0000} bits/character[/], {validation.BitsPerByte:0.0000} bits/byte, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens, {validation.Characters:N0} characters");
+        var protocol = evalStride > 0 ? EvalProtocol.Sliding(evalStride) : EvalProtocol.Sequential();
+        var validation = Evaluator.EvaluateText(model, Scored(data.Validation), data.Tokenizer, 32, device, protocol);
+        AnsiConsole.MarkupLine($"validation NLL [bold]{validation.Nll:0.0000}[/] nats/token ({validation.BitsPerToken:0.000} bits/token, [bold]{validation.BitsPerCharacter:0.0000} bits/character[/], {validation.BitsPerByte:0.0000} bits/byte, perplexity {validation.Perplexity:0.00}) over {validation.Tokens:N0} tokens, {validation.Characters:N0} characters; {Markup.Escape(validation.Protocol ?? protocol.ToString())}");
         if (stop.Stopped)
         {
             Console.Error.WriteLine($"interrupted by {StopSignals.Name(stop.Signal!.Value)} after the last step, during the final evaluation: {last} holds the finished run; the same command with --resume evaluates it.");
             return StopSignals.InterruptedExitCode;
         }
 
-        var testResult = test ? Evaluator.EvaluateText(model, Scored(data.Test), data.Tokenizer, 32, device) : null;
+        var testResult = test ? Evaluator.EvaluateText(model, Scored(data.Test), data.Tokenizer, 32, device, protocol) : null;
         if (testResult is { } t)
         {
             AnsiConsole.MarkupLine($"test NLL [bold]{t.Nll:0.0000}[/] nats/token ([bold]{t.BitsPerCharacter:0.0000} bits/character[/], {t.BitsPerByte:0.0000} bits/byte) over {t.Tokens:N0} tokens, {t.Characters:N0} characters");
@@ -245,7 +252,7 @@ public static class TrainCommand
             var record = new
             {
                 model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, context = model.Context, lr, seed, device = Devices.Describe(device),
-                validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
+                eval_protocol = validation.Protocol, validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
                 validation_bits_per_character = validation.BitsPerCharacter, validation_bits_per_byte = validation.BitsPerByte, validation_characters = validation.Characters, tokenizer = tokenizerName ?? "corpus",
                 test_nll = testResult?.Nll, test_bits_per_character = testResult?.BitsPerCharacter, test_bits_per_byte = testResult?.BitsPerByte, test_tokens = testResult?.Tokens, test_characters = testResult?.Characters,
                 final_train_loss = result.Curve.Count > 0 ? result.Curve[^1].TrainLoss : (double?)null,

@@ -9,11 +9,18 @@ public enum EvalKind
     FirstWindows,
     /// <summary>N random batches of the training objective (nanoGPT's quick estimate).</summary>
     RandomBatches,
+    /// <summary>
+    /// Windows every <c>stride</c> tokens over the whole split: the first window scores all its positions, each later
+    /// one only its last <c>stride</c> (so every token is scored once, with at least context − stride tokens before it,
+    /// or all of them), and a last window ending at the split's end scores what remains. Every token after the first
+    /// is scored. Models with one prediction per window score every window (stride 1), as <see cref="Sequential"/>.
+    /// </summary>
+    Sliding,
 }
 
 /// <summary>An evaluation protocol.</summary>
 /// <param name="Kind">What is scored.</param>
-/// <param name="Count">Windows (<see cref="EvalKind.FirstWindows"/>), batches (<see cref="EvalKind.RandomBatches"/>) or a token cap (<see cref="EvalKind.Sequential"/>, 0 = all).</param>
+/// <param name="Count">Windows (<see cref="EvalKind.FirstWindows"/>), batches (<see cref="EvalKind.RandomBatches"/>), a token cap (<see cref="EvalKind.Sequential"/>, 0 = all) or the stride (<see cref="EvalKind.Sliding"/>).</param>
 public sealed record EvalProtocol(EvalKind Kind, int Count)
 {
     /// <summary>The whole split in non-overlapping windows.</summary>
@@ -25,11 +32,15 @@ public sealed record EvalProtocol(EvalKind Kind, int Count)
     /// <summary>A quick estimate from <paramref name="batches"/> random batches.</summary>
     public static EvalProtocol RandomBatches(int batches = 20) => new(EvalKind.RandomBatches, batches);
 
+    /// <summary>The whole split in windows every <paramref name="stride"/> tokens, each token scored once with as much context as the stride leaves.</summary>
+    public static EvalProtocol Sliding(int stride) => new(EvalKind.Sliding, stride);
+
     /// <inheritdoc />
     public override string ToString() => Kind switch
     {
         EvalKind.Sequential => Count > 0 ? $"sequential (first {Count:N0} tokens)" : "sequential (whole split)",
         EvalKind.FirstWindows => $"first {Count:N0} windows, next token",
+        EvalKind.Sliding => $"sliding windows, stride {Count:N0} (whole split)",
         _ => $"{Count} random batches",
     };
 }
@@ -39,6 +50,9 @@ public sealed record EvalProtocol(EvalKind Kind, int Count)
 /// <param name="Tokens">Tokens scored.</param>
 public sealed record EvalResult(double Nll, long Tokens)
 {
+    /// <summary>How it was measured (<see cref="EvalProtocol.ToString"/>).</summary>
+    public string? Protocol { get; init; }
+
     /// <summary>Characters of the scored text, when known (<see cref="Evaluator.EvaluateText"/>).</summary>
     public long? Characters { get; init; }
 

@@ -15,10 +15,22 @@ public static class Evaluator
     /// the tokens scored, decoded by <paramref name="tokenizer"/> — so that the result also gives bits per character
     /// and per byte, which compare across tokenizers.
     /// </summary>
-    public static EvalResult EvaluateText(SlmModel model, int[] tokens, Data.ITokenizer tokenizer, int batchSize, Device device)
+    /// <param name="model">The model.</param>
+    /// <param name="tokens">The split.</param>
+    /// <param name="tokenizer">Its tokenizer (to decode the scored text).</param>
+    /// <param name="batchSize">Windows per forward pass.</param>
+    /// <param name="device">Where to run.</param>
+    /// <param name="protocol">Sequential (default: non-overlapping windows) or <see cref="EvalProtocol.Sliding"/>.</param>
+    public static EvalResult EvaluateText(SlmModel model, int[] tokens, Data.ITokenizer tokenizer, int batchSize, Device device, EvalProtocol? protocol = null)
     {
         var objective = model.PredictsEveryPosition ? Objective.EveryPosition : Objective.LastPosition;
-        var result = Evaluate(model, tokens, EvalProtocol.Sequential(), objective, batchSize, device);
+        protocol ??= EvalProtocol.Sequential();
+        if (protocol.Kind is not (EvalKind.Sequential or EvalKind.Sliding))
+        {
+            throw new ArgumentException($"Scoring a text takes the sequential or the sliding protocol, not {protocol}.", nameof(protocol));
+        }
+
+        var result = Evaluate(model, tokens, protocol, objective, batchSize, device);
         // Every-position models score tokens 1 .. n·T of the n non-overlapping windows; one-prediction models the
         // token after each window, context .. context + n − 1.
         var context = model.Context;
@@ -30,6 +42,11 @@ public static class Evaluator
     /// <summary>Evaluates in eval mode (no dropout) without gradients; one host synchronisation at the end.</summary>
     public static EvalResult Evaluate(SlmModel model, int[] tokens, EvalProtocol protocol, Objective objective, int batchSize, Device device, SplitMix64? rng = null)
     {
+        if (protocol.Kind == EvalKind.Sliding && model.PredictsEveryPosition)
+        {
+            return Sliding(model, tokens, protocol, batchSize, device) with { Protocol = protocol.ToString() };
+        }
+
         var context = model.Context;
         var wasTraining = model.training;
         model.eval();
@@ -51,6 +68,75 @@ public static class Evaluator
             if (scored == 0)
             {
                 throw new ArgumentException($"The split ({tokens.Length:N0} tokens) is too short to evaluate with a context of {context}.");
+            }
+
+            return new EvalResult(total.item<double>() / scored, scored) { Protocol = protocol.ToString() };
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// The sliding-window protocol for models that predict every position: windows at 0, stride, 2·stride, …, and one
+    /// ending at the split's last token; window w scores the positions after what the windows before it scored.
+    /// </summary>
+    private static EvalResult Sliding(SlmModel model, int[] tokens, EvalProtocol protocol, int batchSize, Device device)
+    {
+        var context = model.Context;
+        var stride = protocol.Count;
+        if (stride < 1 || stride > context)
+        {
+            throw new ArgumentException($"A sliding window's stride must be from 1 to the context ({context}), not {stride}.", nameof(protocol));
+        }
+
+        if (tokens.Length < context + 1)
+        {
+            throw new ArgumentException($"The split ({tokens.Length:N0} tokens) is too short to evaluate with a context of {context}.");
+        }
+
+        // (start, first position scored): targets are tokens start + 1 … start + context.
+        var windows = new List<(long Start, int From)>();
+        long scoredUpTo = 0; // the last target index scored so far
+        long last = tokens.Length - context - 1;
+        for (long s = 0; ; s = Math.Min(s + stride, last))
+        {
+            var from = (int)Math.Max(0, scoredUpTo - s); // position p scores target s + 1 + p
+            windows.Add((s, from));
+            scoredUpTo = s + context;
+            if (s == last)
+            {
+                break;
+            }
+        }
+
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var total = zeros(1, dtype: ScalarType.Float64, device: device);
+            long scored = 0;
+            for (var i = 0; i < windows.Count; i += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var part = windows.GetRange(i, Math.Min(batchSize, windows.Count - i));
+                using var batch = Windows.Make(tokens, part.Select(w => w.Start).ToArray(), context, Objective.EveryPosition, device);
+                var logits = model.RealTokens(model.Logits(batch.Inputs, lastPositionOnly: false));
+                var losses = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.None).view(part.Count, context);
+                var mask = new float[part.Count * context];
+                for (var b = 0; b < part.Count; b++)
+                {
+                    for (var p = part[b].From; p < context; p++)
+                    {
+                        mask[(b * context) + p] = 1;
+                    }
+
+                    scored += context - part[b].From;
+                }
+
+                total.add_((losses * tensor(mask, device: device).view(part.Count, context)).sum().to(ScalarType.Float64));
             }
 
             return new EvalResult(total.item<double>() / scored, scored);
