@@ -19,6 +19,7 @@ using static TorchSharp.torch;
 //   eval --model NAME --weights FILE --out FILE   import PyTorch-trained weights and evaluate them in SlmGen
 //   generate --model NAME [--weights FILE] --tokens N --out FILE   greedy decoding speed with and without the KV cache
 //   tokenize --out DIR     held-out texts encoded by every BPE in data/tokenizers (Microsoft.ML.Tokenizers), for Hugging Face's check
+//   recipe --out DIR [--model NAME]  three Muon + AdamW-group + warmdown steps with z-loss on fixed batches, for scripts/gpu/recipe_step.py
 //   hf-tokenizers --out DIR  the Hugging Face tokenizer files an export writes (chars, bytes, words, every BPE) with held-out texts and SlmGen's ids
 var cli = new CommandLine(args);
 var outPath = cli.String("out", "twins", "where files go");
@@ -73,8 +74,12 @@ switch (cli.Positional[0])
         Twins.HuggingFaceTokenizers(outPath);
         return 0;
 
+    case "recipe":
+        Twins.Recipe(catalogs.Single(d => d.Name == (modelName ?? "CompactVariants")), outPath, device, seed);
+        return 0;
+
     default:
-        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval, generate, tokenize or hf-tokenizers.");
+        throw new ArgumentException($"Unknown command '{cli.Positional[0]}': export, checkpoint, data, eval, generate, tokenize, recipe or hf-tokenizers.");
 }
 
 /// <summary>The commands.</summary>
@@ -250,6 +255,81 @@ internal static class Twins
     /// and every BPE under data/tokenizers, each with held-out texts and the ids SlmGen gives them (texts.json,
     /// ids.safetensors), for scripts/gpu/hf_tokenizer_files.py: AutoTokenizer must give the same ids and decode them back.
     /// </summary>
+    /// <summary>
+    /// The optimizer side of the PyTorch check (scripts/gpu/recipe_step.py): the model's twin export (initial weights),
+    /// three fixed batches, and the weights after three steps of SlmGen's optimizer — Muon on the hidden matrices,
+    /// AdamW at its own rate per group (embeddings, head, gains), gradient clipping, z-loss, the warmdown schedule's
+    /// rates — with every setting in recipe.json. fp32, no dropout.
+    /// </summary>
+    public static void Recipe(ModelDescriptor descriptor, string root, Device device, long seed)
+    {
+        Directory.CreateDirectory(root);
+        Devices.Seed(seed);
+        using var model = descriptor.Create();
+        model.to(device).eval();
+        model.ExportPyTorch(Path.Combine(root, "model"), huggingFace: false);
+        var options = new TrainingOptions
+        {
+            Steps = 3,
+            WarmupSteps = 2,
+            Schedule = Schedule.Warmdown,
+            WarmdownFraction = 0.67, // two decay steps: rates ½·peak (warm-up), the peak, then halfway down
+
+            LearningRate = 2e-3,
+            MinLearningRate = 1e-4,
+            OptimizerKind = OptimizerKind.Muon,
+            Muon = new MuonSettings(LearningRate: 0.03, Momentum: 0.9, Nesterov: true, NewtonSchulzSteps: 5, WeightDecay: 0.01),
+            EmbeddingLearningRate = 5e-3,
+            HeadLearningRate = 1e-3,
+            GainLearningRate = 4e-3,
+            Optimizer = new AdamWSettings(Beta1: 0.9, Beta2: 0.95, Epsilon: 1e-8, WeightDecay: 0.1, GradientClip: 0.5),
+            ZLoss = 1e-3,
+        };
+        var groups = OptimizerGroups.For(model, options);
+        using var flat = new FlatAdamW(model, options.Optimizer, ScalarType.Float32, groups, options.Muon);
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
+        var batches = new List<(string, Tensor)>();
+        var rates = new List<double>();
+        for (var step = 0; step < 3; step++)
+        {
+            var idx = randint(0, model.DeclaredVocab, new long[] { 4, model.Context + 1 }, dtype: ScalarType.Int64, generator: generator);
+            batches.Add(($"batch{step}", idx));
+            var (x, y) = (idx.narrow(1, 0, model.Context).to(device), idx.narrow(1, 1, model.Context).to(device));
+            model.Loss(model.Features(x), y, options.ZLoss).backward();
+            var lr = options.LearningRateAt(step);
+            rates.Add(lr);
+            flat.Step(lr);
+            flat.ZeroGrad();
+        }
+
+        var after = model.named_parameters().Select(p => (p.name, p.parameter.detach().to(ScalarType.Float32).cpu().contiguous())).ToList();
+        using (var stream = File.Create(Path.Combine(root, "after.safetensors")))
+        {
+            SafetensorsFile.Write(stream, after, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+
+        using (var stream = File.Create(Path.Combine(root, "batches.safetensors")))
+        {
+            SafetensorsFile.Write(stream, batches, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+
+        var roles = SlmGen.Layers.ParameterRoles.Of(model).ToDictionary(r => r.Name, r => r.Role.ToString());
+        File.WriteAllText(Path.Combine(root, "recipe.json"), JsonSerializer.Serialize(new
+        {
+            model = descriptor.FullName,
+            device = Devices.Describe(device),
+            rates,
+            peak = options.LearningRate,
+            muon = new { lr = options.Muon.LearningRate, momentum = options.Muon.Momentum, nesterov = options.Muon.Nesterov, steps = options.Muon.NewtonSchulzSteps, weight_decay = options.Muon.WeightDecay },
+            adamw = new { beta1 = options.Optimizer.Beta1, beta2 = options.Optimizer.Beta2, eps = options.Optimizer.Epsilon, weight_decay = options.Optimizer.WeightDecay, clip = options.Optimizer.GradientClip },
+            group_lr = new { embedding = options.EmbeddingLearningRate, head = options.HeadLearningRate, gain = options.GainLearningRate },
+            z_loss = options.ZLoss,
+            roles,
+            groups = flat.Groups.Select(g => g.Name),
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"recipe: {descriptor.FullName}, 3 steps at rates {string.Join(", ", rates)}; {flat.Groups.Count} groups: {string.Join(" | ", flat.Groups.Select(g => g.Name))}");
+    }
+
     public static void HuggingFaceTokenizers(string root)
     {
         var data = Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!;

@@ -103,33 +103,8 @@ public sealed class Trainer : IDisposable
     /// <summary>Path of the best-validation checkpoint in the run directory.</summary>
     public string? BestCheckpointPath => options.RunDirectory is null ? null : Path.Combine(options.RunDirectory, "best.ckpt");
 
-    /// <summary>The learning rate for the step after <paramref name="completed"/> steps.</summary>
-    public double LearningRate(long completed)
-    {
-        if (options.Schedule == Schedule.Constant)
-        {
-            return options.LearningRate;
-        }
-
-        var warm = completed < options.WarmupSteps ? options.LearningRate * (completed + 1) / options.WarmupSteps : options.LearningRate;
-        if (options.Schedule == Schedule.Warmdown)
-        {
-            // Stable at the peak, then linear to the minimum over the last warmdown steps: the weight of the peak is
-            // (steps − completed) / warmdown steps (modded-nanogpt's convention; the minimum is reached after the last step).
-            var decaySteps = Math.Max(1L, (long)Math.Round(options.Steps * options.WarmdownFraction, MidpointRounding.AwayFromZero));
-            var w = Math.Clamp((double)(options.Steps - completed) / decaySteps, 0, 1);
-            return Math.Min(warm, options.MinLearningRate + (w * (options.LearningRate - options.MinLearningRate)));
-        }
-
-        if (completed < options.WarmupSteps)
-        {
-            return warm;
-        }
-
-        var span = Math.Max(1, options.Steps - options.WarmupSteps);
-        var progress = Math.Clamp((double)(completed - options.WarmupSteps) / span, 0, 1);
-        return options.MinLearningRate + (0.5 * (1 + Math.Cos(Math.PI * progress)) * (options.LearningRate - options.MinLearningRate));
-    }
+    /// <summary>The learning rate for the step after <paramref name="completed"/> steps (<see cref="TrainingOptions.LearningRateAt"/>).</summary>
+    public double LearningRate(long completed) => options.LearningRateAt(completed);
 
     /// <summary>
     /// Trains until <see cref="TrainingOptions.Steps"/> (or <paramref name="maxSteps"/> more steps, or

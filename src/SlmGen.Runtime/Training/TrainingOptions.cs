@@ -227,6 +227,34 @@ public sealed record TrainingOptions
         return trajectory;
     }
 
+    /// <summary>The schedule's learning rate for the step after <paramref name="completed"/> steps (the peak group's; other groups scale it).</summary>
+    public double LearningRateAt(long completed)
+    {
+        if (Schedule == Schedule.Constant)
+        {
+            return LearningRate;
+        }
+
+        var warm = completed < WarmupSteps ? LearningRate * (completed + 1) / WarmupSteps : LearningRate;
+        if (Schedule == Schedule.Warmdown)
+        {
+            // Stable at the peak, then linear to the minimum over the last warmdown steps: the weight of the peak is
+            // (steps − completed) / warmdown steps (modded-nanogpt's convention; the minimum is reached after the last step).
+            var decaySteps = Math.Max(1L, (long)Math.Round(Steps * WarmdownFraction, MidpointRounding.AwayFromZero));
+            var w = Math.Clamp((double)(Steps - completed) / decaySteps, 0, 1);
+            return Math.Min(warm, MinLearningRate + (w * (LearningRate - MinLearningRate)));
+        }
+
+        if (completed < WarmupSteps)
+        {
+            return warm;
+        }
+
+        var span = Math.Max(1, Steps - WarmupSteps);
+        var progress = Math.Clamp((double)(completed - WarmupSteps) / span, 0, 1);
+        return MinLearningRate + (0.5 * (1 + Math.Cos(Math.PI * progress)) * (LearningRate - MinLearningRate));
+    }
+
     /// <summary>Every problem with these options, as one sentence each (empty when they are valid).</summary>
     public IReadOnlyList<string> Problems()
     {
