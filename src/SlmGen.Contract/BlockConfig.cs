@@ -46,6 +46,18 @@ public sealed record BlockConfig(long Width, AttentionConfig Attention, FeedForw
     public bool Parallel { get; init; }
 
     /// <summary>
+    /// The outputs of the block's two norms are multiplied by <c>1 / √(Depth + 1)</c> (pre-norm only), so deeper blocks
+    /// write smaller updates into the residual stream (the parameter-golf records' <c>ln_scale</c>).
+    /// </summary>
+    public bool DepthScaledNorms { get; init; }
+
+    /// <summary>The block's index in its stack (set by <see cref="StackStep.BlockAt"/> where <see cref="DepthScaledNorms"/> needs it; 0 otherwise).</summary>
+    public int Depth { get; init; }
+
+    /// <summary>What the norms' outputs are multiplied by: <c>1 / √(Depth + 1)</c> with <see cref="DepthScaledNorms"/>, else 1.</summary>
+    public double NormOutputScale => DepthScaledNorms ? 1.0 / Math.Sqrt(Depth + 1.0) : 1.0;
+
+    /// <summary>
     /// The settings added to the block's records after the first plan version, where they are not at their default
     /// (init-only properties, camelCase names): how the fingerprint, the twin's JSON and the exports see a lever
     /// added since without each being taught every one (a model without such a setting keeps its fingerprint).

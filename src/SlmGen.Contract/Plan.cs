@@ -81,7 +81,11 @@ public sealed record StackStep(string Field, int LayerIndex, int Blocks, BlockCo
     public BlockShape Shape(int i) => IsUniform ? Block.Shape : Shapes[i];
 
     /// <summary>Block <paramref name="i"/>, resolved.</summary>
-    public BlockConfig BlockAt(int i) => IsUniform ? Block : Block.WithShape(Shapes[i]);
+    public BlockConfig BlockAt(int i)
+    {
+        var block = IsUniform ? Block : Block.WithShape(Shapes[i]);
+        return Block.DepthScaledNorms ? block with { Depth = i } : block;
+    }
 
     /// <summary>Applications of each block in one forward pass: whole-stack passes × immediate repeats.</summary>
     public long ApplicationsPerBlock => Block.Sharing.ApplicationsPerBlock;

@@ -24,7 +24,7 @@ public class CompactVocabularyTests
         embedding: 32
         positions: rope
         layers:
-          - transformer: { layers: 5, heads: 4, kv_heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm_free, attention_bias: false, ffn_bias: false, packed_qkv: false, qk_norm: true, qk_norm_weight: false, query_gain: 1.5, rope_dims: 4, branch_scales: true, residual_mix: true, unet_skips: true }
+          - transformer: { layers: 5, heads: 4, kv_heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm_free, attention_bias: false, ffn_bias: false, packed_qkv: false, qk_norm: true, qk_norm_weight: false, query_gain: 1.5, rope_dims: 4, branch_scales: true, residual_mix: true, depth_scaled_norms: true, unet_skips: true }
         final_norm: rmsnorm_free
         head: { tied: true, softcap: 15 }
         """;
@@ -213,6 +213,33 @@ public class CompactVocabularyTests
     }
 
     [Fact]
+    public void Depth_scaled_norms_scale_block_i_by_one_over_the_root_of_i_plus_one()
+    {
+        using var model = Build(Modern);
+        var blocks = model.modules().OfType<TransformerBlock>().ToList();
+        Assert.Equal(Enumerable.Range(0, 5), blocks.Select(b => b.Config.Depth));
+        Assert.Equal(1 / Math.Sqrt(4), blocks[3].Config.NormOutputScale, 12);
+
+        // A parallel pre-norm block at depth 3: x + attn(ln_1(x) / 2) + mlp(ln_2(x) / 2).
+        torch.manual_seed(8);
+        var config = BlockConfig.Blank with
+        {
+            Width = 16,
+            Attention = new AttentionConfig(2, 2, 8, true, false, 0, 8, null, 0),
+            FeedForward = new FeedForwardConfig(32, Act.LeakyReluSquared, false, 0, 0),
+            Norm = new NormConfig(NormKind.RmsNormFree, false, true),
+            Sharing = new SharingConfig(1, 1, 0),
+            Parallel = true,
+            DepthScaledNorms = true,
+            Depth = 3,
+        };
+        using var block = new TransformerBlock(config);
+        using var x = randn(2, 8, 16);
+        using var normed = x * (x.pow(2).mean(new long[] { -1 }, keepdim: true) + 1e-6).rsqrt() / 2;
+        Assert.True(block.call(x).allclose(x + block.Attention.call(normed) + block.Mlp.call(normed), atol: 1e-5));
+    }
+
+    [Fact]
     public void Attributes_and_yaml_declare_the_same_model()
     {
         const string attributes = """
@@ -222,7 +249,7 @@ public class CompactVocabularyTests
             [TokenEmbedding(Dim = 32)]
             [Positions(PositionKind.Rope)]
             [TransformerBlocks(Layers = 5, Heads = 4, KvHeads = 2, FfnMultiplier = 2, Activation = Act.ReluSquared, Norm = NormKind.RmsNormFree, AttentionBias = false, FfnBias = false, PackedQkv = false,
-                QkNorm = true, QkNormWeight = false, QueryGain = 1.5, RopeDims = 4, BranchScales = true, ResidualMix = true, UNetSkips = true)]
+                QkNorm = true, QkNormWeight = false, QueryGain = 1.5, RopeDims = 4, BranchScales = true, ResidualMix = true, DepthScaledNorms = true, UNetSkips = true)]
             [FinalNorm(NormKind.RmsNormFree)]
             [LMHead(TiedToEmbedding = true, SoftCap = 15)]
             public partial class Modern { }
@@ -241,6 +268,7 @@ public class CompactVocabularyTests
     [InlineData("layers: 5", "layers: 1", "SLM0012", "unet_skips")]
     [InlineData("branch_scales: true", "branch_scales: true, parallel: true, pre_norm: false", "SLM0012", "parallel")]
     [InlineData("softcap: 15", "softcap: -3", "SLM0003", "softcap")]
+    [InlineData("depth_scaled_norms: true", "depth_scaled_norms: true, pre_norm: false", "SLM0012", "depth_scaled_norms")]
     public void A_misused_option_gets_a_located_diagnostic(string from, string to, string id, string key)
     {
         var yaml = Modern.Replace(from, to);

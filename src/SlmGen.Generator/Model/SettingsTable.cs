@@ -140,6 +140,7 @@ internal static class SettingsTable
     public static readonly Setting BranchScales = new(TransformerSection, "branch_scales", SettingType.Flag, "TransformerBlocks", "BranchScales", false, "false", "true \\| false", "learned per-channel scales on the attention and FFN branches (`attn_scale`, `mlp_scale`, initialised to one): 2 × width parameters a block");
     public static readonly Setting ResidualMix = new(TransformerSection, "residual_mix", SettingType.Flag, "TransformerBlocks", "ResidualMix", false, "false", "true \\| false", "each block first mixes its input with the stack's input x₀ (the embedding output): `resid_mix[0] ⊙ x + resid_mix[1] ⊙ x₀`, 2 × width parameters a block");
     public static readonly Setting Parallel = new(TransformerSection, "parallel", SettingType.Flag, "TransformerBlocks", "Parallel", false, "false", "true \\| false; pre-norm only", "attention and FFN on the same input, both added to it (GPT-J, PaLM)");
+    public static readonly Setting DepthScaledNorms = new(TransformerSection, "depth_scaled_norms", SettingType.Flag, "TransformerBlocks", "DepthScaledNorms", false, "false", "true \\| false; pre-norm only", "the two norms' outputs of block i are multiplied by 1/√(i+1): deeper blocks write smaller updates");
     public static readonly Setting UNetSkips = new(TransformerSection, "unet_skips", SettingType.Flag, "TransformerBlocks", "UNetSkips", false, "false", "true \\| false; 2 or more blocks, no sharing", "U-Net skips: the outputs of the first ⌊layers/2⌋ blocks are added, last in first out, to the inputs of the blocks after them through learned per-channel weights (⌊layers/2⌋ × width); with an odd count the last block receives none");
     public static readonly Setting PreNorm = new(TransformerSection, "pre_norm", SettingType.Flag, "TransformerBlocks", "PreNorm", true, "true", "true \\| false", "pre-norm (false: post-norm, the original Transformer)");
     public static readonly Setting PackedQkv = new(TransformerSection, "packed_qkv", SettingType.Flag, "TransformerBlocks", "PackedQkv", true, "true", "true \\| false", "one q/k/v projection or three");
@@ -178,7 +179,7 @@ internal static class SettingsTable
         Window,
         Units, DenseActivation, DenseBias, DenseDropout,
         BlockCount, Repeat, BlockRepeat, LoraRank, Heads, HeadsLast, HeadsPerBlock, KvHeads, KvHeadsLast, KvHeadsPerBlock, HeadDim,
-        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, QkNormWeight, QueryGain, RopeDims, BranchScales, ResidualMix, Parallel, UNetSkips, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
+        Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, QkNormWeight, QueryGain, RopeDims, BranchScales, ResidualMix, Parallel, DepthScaledNorms, UNetSkips, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank, HeadGroups, HeadSoftCap,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxKvCacheBytes,

@@ -63,7 +63,7 @@ internal static class SpecBinding
                 QueryGain = v.Double(T.QueryGain),
                 RopeDims = v.Int(T.RopeDims),
             },
-            BlockOptions = BlockConfig.Blank with { BranchScales = v.Bool(T.BranchScales), ResidualMix = v.Bool(T.ResidualMix), Parallel = v.Bool(T.Parallel) },
+            BlockOptions = BlockConfig.Blank with { BranchScales = v.Bool(T.BranchScales), ResidualMix = v.Bool(T.ResidualMix), Parallel = v.Bool(T.Parallel), DepthScaledNorms = v.Bool(T.DepthScaledNorms) },
             UNetSkips = v.Bool(T.UNetSkips),
         };
 }

@@ -217,6 +217,11 @@ internal static partial class SpecValidator
             v.Add(DiagnosticDescriptors.Conflict, key + ".parallel", "Parallel blocks add attention and FFN of the same normalised input; post-norm has no such input. Use pre_norm: true or drop parallel");
         }
 
+        if (stack.BlockOptions.DepthScaledNorms && (!stack.PreNorm || stack.Norm == NormKind.None))
+        {
+            v.Add(DiagnosticDescriptors.Conflict, key + ".depth_scaled_norms", "depth_scaled_norms scales what the pre-norms hand to attention and the FFN; these blocks have no pre-norm. Use pre_norm: true with a norm, or drop depth_scaled_norms");
+        }
+
         if (stack.UNetSkips)
         {
             if (stack.Layers is > 0 and < 2)

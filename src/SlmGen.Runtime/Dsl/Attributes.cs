@@ -183,6 +183,9 @@ public sealed class TransformerBlocksAttribute : Attribute
     /// <summary>Attention and FFN on the same input, both added to it (GPT-J, PaLM; pre-norm only).</summary>
     public bool Parallel { get; set; }
 
+    /// <summary>The two norms' outputs of block i are multiplied by 1/√(i+1) (pre-norm only).</summary>
+    public bool DepthScaledNorms { get; set; }
+
     /// <summary>U-Net skips: the outputs of the first ⌊Layers/2⌋ blocks are added, last in first out, to the inputs of the blocks after them through learned per-channel weights.</summary>
     public bool UNetSkips { get; set; }
 

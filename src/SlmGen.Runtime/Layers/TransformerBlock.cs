@@ -28,6 +28,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly Parameter? mlp_scale;
     private readonly Parameter? resid_mix;
     private readonly bool parallel;
+    private readonly double normScale;
 
     /// <summary>Creates a block from its resolved config (the generated code prints it; see <see cref="BlockConfig"/>).</summary>
     public TransformerBlock(BlockConfig config)
@@ -43,6 +44,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         drop_mlp = config.ResidualDropout > 0 ? nn.Dropout(config.ResidualDropout) : null;
         preNorm = config.Norm.PreNorm;
         parallel = config.Parallel;
+        normScale = config.NormOutputScale;
         attn_scale = config.BranchScales ? nn.Parameter(ones(config.Width)) : null;
         mlp_scale = config.BranchScales ? nn.Parameter(ones(config.Width)) : null;
         resid_mix = config.ResidualMix ? nn.Parameter(stack(new[] { ones(config.Width), zeros(config.Width) })) : null;
@@ -97,13 +99,13 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
         if (parallel)
         {
-            return x + Branch(drop_attn, attn_scale, attn.call(ln_1.call(x), adapters)) + Branch(drop_mlp, mlp_scale, mlp.call(ln_2.call(x), adapters));
+            return x + Branch(drop_attn, attn_scale, attn.call(Norm(ln_1, x), adapters)) + Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters));
         }
 
         if (preNorm)
         {
-            x = x + Branch(drop_attn, attn_scale, attn.call(ln_1.call(x), adapters));
-            x = x + Branch(drop_mlp, mlp_scale, mlp.call(ln_2.call(x), adapters));
+            x = x + Branch(drop_attn, attn_scale, attn.call(Norm(ln_1, x), adapters));
+            x = x + Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters));
         }
         else
         {
@@ -113,6 +115,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
         return x;
     }
+
+    /// <summary>A pre-norm's output, scaled by 1/√(depth + 1) where the block has depth-scaled norms.</summary>
+    private Tensor Norm(nn.Module<Tensor, Tensor> norm, Tensor x) => normScale == 1.0 ? norm.call(x) : norm.call(x) * normScale;
 
     /// <summary>A residual branch's output as it is added: dropped out in training, then scaled per channel where the block has branch scales.</summary>
     private static Tensor Branch(Dropout? dropout, Parameter? scale, Tensor y)

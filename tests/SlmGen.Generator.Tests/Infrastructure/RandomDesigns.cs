@@ -158,11 +158,15 @@ internal sealed class RandomDesigns
         var gain = r.Next(3) == 0 ? new[] { 0.5, 1, 1.5, 2.25 }[r.Next(4)] : 0;
         var ropeDims = rope && headSize >= 4 && r.Next(3) == 0 ? 2 * r.Next(1, headSize / 2) : 0;
         var unet = s.Layers >= 2 && s.Repeat == 1 && s.Lever!.BlockRepeat == 1 && r.Next(2) == 0;
-        return new ModernOptions(activation, norm, free, gain, ropeDims, r.Next(3) == 0, r.Next(3) == 0, s.PreNorm && r.Next(4) == 0, unet);
+        var normKind = norm ?? s.Norm;
+        return new ModernOptions(activation, norm, free, gain, ropeDims, r.Next(3) == 0, r.Next(3) == 0, s.PreNorm && r.Next(4) == 0, unet) { DepthScaledNorms = s.PreNorm && normKind != "none" && r.Next(3) == 0 };
     }
 
     /// <summary>The compact-model options of a stack (issue 27); null activation or norm: the stack's own.</summary>
-    private sealed record ModernOptions(string? Activation, string? Norm, bool QkNormFree, double QueryGain, int RopeDims, bool BranchScales, bool ResidualMix, bool Parallel, bool UNetSkips);
+    private sealed record ModernOptions(string? Activation, string? Norm, bool QkNormFree, double QueryGain, int RopeDims, bool BranchScales, bool ResidualMix, bool Parallel, bool UNetSkips)
+    {
+        public bool DepthScaledNorms { get; init; }
+    }
 
     /// <summary>The levers of one stack: key/value heads, a head size of its own, per-block or interpolated heads / FFN, sharing and LoRA.</summary>
     private StackLever Lever(bool rope)
@@ -256,6 +260,7 @@ internal sealed class RandomDesigns
                 if (m.ResidualMix) sb.Append(", residual_mix: true");
                 if (m.Parallel) sb.Append(", parallel: true");
                 if (m.UNetSkips) sb.Append(", unet_skips: true");
+                if (m.DepthScaledNorms) sb.Append(", depth_scaled_norms: true");
             }
 
             return sb.ToString();
@@ -288,6 +293,7 @@ internal sealed class RandomDesigns
                 if (m.ResidualMix) sb.Append(", ResidualMix = true");
                 if (m.Parallel) sb.Append(", Parallel = true");
                 if (m.UNetSkips) sb.Append(", UNetSkips = true");
+                if (m.DepthScaledNorms) sb.Append(", DepthScaledNorms = true");
             }
 
             return sb.ToString();

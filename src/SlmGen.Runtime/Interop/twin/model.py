@@ -249,7 +249,7 @@ class FeedForward(nn.Module):
 
 
 class TransformerBlock(nn.Module):
-    def __init__(self, s, shape, context):
+    def __init__(self, s, shape, context, depth=0):
         super().__init__()
         heads, kv_heads, head_dim, hidden = shape
         width = s["in"]
@@ -262,6 +262,8 @@ class TransformerBlock(nn.Module):
         self.drop_mlp = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
         self.pre_norm = s["preNorm"]
         self.parallel = s.get("parallel", False)
+        # Depth-scaled norms: the pre-norms' outputs of block i times 1/sqrt(i + 1).
+        self.norm_scale = 1.0 / math.sqrt(depth + 1) if s.get("depthScaledNorms", False) else 1.0
         # Learned per-channel vectors on the residual stream: branch scales and the mix with the stack's input x0.
         self.attn_scale = nn.Parameter(torch.ones(width)) if s.get("branchScales", False) else None
         self.mlp_scale = nn.Parameter(torch.ones(width)) if s.get("branchScales", False) else None
@@ -287,11 +289,14 @@ class TransformerBlock(nn.Module):
 
         if self.resid_mix is not None:
             x = self.resid_mix[0].to(x.dtype) * x + self.resid_mix[1].to(x.dtype) * x0
+        def pre(ln, y):
+            return ln(y) if self.norm_scale == 1.0 else ln(y) * self.norm_scale
+
         if self.parallel:
-            return x + branch(self.drop_attn, self.attn_scale, self.attn(self.ln_1(x))) + branch(self.drop_mlp, self.mlp_scale, self.mlp(self.ln_2(x)))
+            return x + branch(self.drop_attn, self.attn_scale, self.attn(pre(self.ln_1, x))) + branch(self.drop_mlp, self.mlp_scale, self.mlp(pre(self.ln_2, x)))
         if self.pre_norm:
-            x = x + branch(self.drop_attn, self.attn_scale, self.attn(self.ln_1(x)))
-            return x + branch(self.drop_mlp, self.mlp_scale, self.mlp(self.ln_2(x)))
+            x = x + branch(self.drop_attn, self.attn_scale, self.attn(pre(self.ln_1, x)))
+            return x + branch(self.drop_mlp, self.mlp_scale, self.mlp(pre(self.ln_2, x)))
         x = self.ln_1(x + branch(self.drop_attn, self.attn_scale, self.attn(x)))
         return self.ln_2(x + branch(self.drop_mlp, self.mlp_scale, self.mlp(x)))
 
@@ -391,7 +396,7 @@ class SlmGenModel(nn.Module):
             elif kind == "dense":
                 setattr(self, field, Dense(s))
             elif kind == "transformer":
-                setattr(self, field, nn.ModuleList(TransformerBlock(s, shape, self.context) for shape in s["shapes"]))
+                setattr(self, field, nn.ModuleList(TransformerBlock(s, shape, self.context, depth) for depth, shape in enumerate(s["shapes"])))
                 if s.get("unetSkips", False) and len(s["shapes"]) >= 2:
                     setattr(self, field + "_skip_weights", nn.Parameter(torch.ones(len(s["shapes"]) // 2, s["in"])))
             elif kind == "final_norm":

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Issue 27's demonstration (after scripts/pack-device.sh; carry .device): specs/compact/modern-17m.yaml (17,059,912
+# parameters) trained on WikiText-2 (its 1,024-token BPE) twice with the same data, batch and steps — Muon + warmdown
+# + EMA, and AdamW + cosine — each scored on the whole test split with sliding windows (bits per byte). One setting per
+# recipe, not tuned per design (that is the second lab's job). Results: $OUT/demo-{muon,adamw}.json and the logs.
+set -uo pipefail
+out="${OUT:-/tmp/slmgen-out}"; mkdir -p "$out"
+steps="${STEPS:-2000}"
+common=(--data wikitext2 --steps "$steps" --batch 32 --eval-every 500 --eval-batches 20 --test --eval-stride 128 --seed 1337 --lr 3e-3 --min-lr 3e-4 --warmup 100 --checkpoint-every off)
+echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT 2>/dev/null); $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1); $steps steps"
+s=$SECONDS
+bash .device/run.sh slmgen train specs/compact/modern-17m.yaml "${common[@]}" --optimizer muon --muon-lr 0.02 --schedule warmdown --warmdown-fraction 0.3 --ema-decay 0.995 \
+  --run-dir /tmp/demo/muon --result "$out/demo-muon.json" > "$out/demo-muon.log" 2>&1; echo "muon exit $? in $((SECONDS - s)) s"; grep -E "optimizer|test NLL|validation NLL|steps in" "$out/demo-muon.log"
+s=$SECONDS
+bash .device/run.sh slmgen train specs/compact/modern-17m.yaml "${common[@]}" --optimizer adamw --schedule cosine \
+  --run-dir /tmp/demo/adamw --result "$out/demo-adamw.json" > "$out/demo-adamw.log" 2>&1; echo "adamw exit $? in $((SECONDS - s)) s"; grep -E "test NLL|validation NLL|steps in" "$out/demo-adamw.log"
