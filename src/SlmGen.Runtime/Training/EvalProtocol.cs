@@ -40,7 +40,7 @@ public sealed record EvalProtocol(EvalKind Kind, int Count)
     {
         EvalKind.Sequential => Count > 0 ? $"sequential (first {Count:N0} tokens)" : "sequential (whole split)",
         EvalKind.FirstWindows => $"first {Count:N0} windows, next token",
-        EvalKind.Sliding => $"sliding windows, stride {Count:N0} (whole split)",
+        EvalKind.Sliding => $"sliding windows, stride {Count:N0}, every token scored",
         _ => $"{Count} random batches",
     };
 }
