@@ -12,6 +12,32 @@ import sys
 
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+
+class Creators(TorchDispatchMode):
+    """Remembers which aten op created each storage (by data pointer), so the saved tensors can be told apart."""
+
+    def __init__(self):
+        super().__init__()
+        self.op = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if getattr(func, "is_view", False) or func.__name__.split(".")[0].endswith("_"):
+            return out  # views and in-place ops allocate nothing
+        for t in (out if isinstance(out, (tuple, list)) else (out,)):
+            if isinstance(t, torch.Tensor) and t.device.type == "cuda":
+                self.op[t.untyped_storage().data_ptr()] = func.__name__
+        return out
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
 
 
 def main():
@@ -29,32 +55,65 @@ def main():
         import model as twin_module
         importlib.reload(twin_module)
         sys.path.pop(0)
-        twin = twin_module.SlmGenModel.from_pretrained(directory).cuda().float().train()
+        if os.path.exists(os.path.join(directory, "model.safetensors")):
+            twin = twin_module.SlmGenModel.from_pretrained(directory)
+        else:
+            # config.json and model.py only (the weights' values do not change the memory): freshly initialised.
+            twin = twin_module.SlmGenModel(json.load(open(os.path.join(directory, "config.json"))))
+        twin = twin.cuda().float().train()
         config = twin.config
         name = config["name"]
         vocab, context = config["vocab"], config["context"]
         optimizer = torch.optim.AdamW(twin.parameters(), lr=1e-4)
         idx = torch.randint(0, config.get("declaredVocab", vocab), (args.batch, context + 1), device="cuda")
         inputs, targets = idx[:, :-1], idx[:, 1:]
+        params = {p.untyped_storage().data_ptr() for p in twin.parameters()}
         for step in range(3):
             optimizer.zero_grad(set_to_none=True)
             torch.cuda.synchronize()
+            saved, creators = {}, Creators()
             if step == 2:
                 torch.cuda.reset_peak_memory_stats()
                 before = torch.cuda.memory_allocated()
-            logits = twin(inputs)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)) if logits.dim() == 3 \
-                else F.cross_entropy(logits, targets[:, -1])
+
+            def pack(t):
+                ptr = t.untyped_storage().data_ptr()
+                if step == 2 and t.device.type == "cuda" and ptr not in params:
+                    saved[ptr] = (t.untyped_storage().nbytes(), str(t.dtype), tuple(t.shape))
+                return t
+
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), (creators if step == 2 else _nothing()):
+                logits = twin(inputs)
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)) if logits.dim() == 3 \
+                    else F.cross_entropy(logits, targets[:, -1])
             del logits
+            torch.cuda.synchronize()
+            if step == 2:
+                after_forward, forward_peak = torch.cuda.memory_allocated(), torch.cuda.max_memory_allocated()
+                torch.cuda.reset_peak_memory_stats()
             loss.backward()
+            torch.cuda.synchronize()
+            if step == 2:
+                backward_peak, after_backward = torch.cuda.max_memory_allocated(), torch.cuda.memory_allocated()
+                torch.cuda.reset_peak_memory_stats()
             optimizer.step()
             torch.cuda.synchronize()
-        measured = torch.cuda.max_memory_allocated()
+        optimizer_peak = torch.cuda.max_memory_allocated()
+        measured = max(forward_peak, backward_peak, optimizer_peak)
+        census = {}
+        for ptr, (nbytes, dtype, shape) in saved.items():
+            key = f"{creators.op.get(ptr, '?')} {dtype} {list(shape)}"
+            count, total = census.get(key, (0, 0))
+            census[key] = (count + 1, total + nbytes)
         m = predicted[name]
         prediction = m["trainingPeakBytes"]["bytes"]
         record = dict(model=name, batch=args.batch, parameters=m["parameters"], predicted_peak=prediction, measured_peak=measured,
                       error=(prediction - measured) / measured, allocated_before_step=before,
-                      predicted_activations=args.batch * m["activationBytesPerSequenceFp32"], device=torch.cuda.get_device_name())
+                      predicted_activations=args.batch * m["activationBytesPerSequenceFp32"], device=torch.cuda.get_device_name(),
+                      after_forward=after_forward - before, forward_peak=forward_peak, backward_peak=backward_peak,
+                      after_backward=after_backward, optimizer_peak=optimizer_peak, saved_bytes=sum(v[0] for v in saved.values()),
+                      saved_census=sorted(([k, c, b] for k, (c, b) in census.items()), key=lambda r: -r[2]),
+                      config={k: config.get(k) for k in ("vocab", "context", "declaredVocab")}, torch=torch.__version__)
         records.append(record)
         print(json.dumps(record))
         del twin, optimizer

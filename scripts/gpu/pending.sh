@@ -3,7 +3,9 @@
 # FlopCounterMode twins of the cost reports under .device/flops/ (written by CostTruthTests with
 # SLMGEN_TWIN_EXPORT=.device/flops), the transformers check of the Hugging Face tokenizer files, the peak-memory
 # prediction, Muon + AdamW groups + warmdown + z-loss against a PyTorch reference (scripts/gpu/recipe_step.py), and the full twin check (every model of the samples and specs/). Fastest first: each writes its own
-# file under $OUT, so a call cut short keeps what finished.
+# file under $OUT, so a call cut short keeps what finished. The peak-memory designs are prepared here
+# (scripts/gpu/prepare-peak-memory.sh .device/peak 32 SPEC...; .device/peak-large at batch 2); the twins are the
+# models listed in results/twins/pending.md.
 set -uo pipefail
 out="${OUT:-/tmp/slmgen-out}"; mkdir -p "$out"
 commit="$(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT 2>/dev/null || echo unknown)"
@@ -22,8 +24,9 @@ rm -rf /tmp/slmgen-recipe && bash .device/run.sh Twins recipe --out /tmp/slmgen-
   && python3 scripts/gpu/recipe_step.py /tmp/slmgen-recipe --device cuda --out "$out/recipe-step.jsonl" | tail -1
 echo "recipe step: $((SECONDS - s)) s"
 s=$SECONDS
-bash scripts/gpu/peak-memory.sh 2>&1 | tail -8
+PREPARED=.device/peak bash scripts/gpu/peak-memory.sh 2>&1 | tail -1
+[ -d .device/peak-large ] && PREPARED=.device/peak-large BATCH=2 NAME=peak-memory-large bash scripts/gpu/peak-memory.sh 2>&1 | tail -1
 echo "peak memory: $((SECONDS - s)) s"
 s=$SECONDS
-SKIP_ROUNDTRIP=1 bash scripts/gpu/twins.sh
+MODELS="$(sed -n 's/^- `SlmGen\.Samples\.\([A-Za-z0-9]*\)`.*/\1/p' results/twins/pending.md | paste -sd,)" SKIP_ROUNDTRIP=1 bash scripts/gpu/twins.sh
 echo "twins: $((SECONDS - s)) s"

@@ -81,6 +81,10 @@ public class DataTests
         Assert.Equal(6, t.VocabSize); // the cat sat <eos> <unk> mat
         var ids = t.Encode("the dog sat\n");
         Assert.Equal("the <unk> sat\n", t.Decode(ids));
+
+        // Only a real line end is <eos>: a prompt without one ends with its last word.
+        Assert.Equal(new[] { 0, 1 }, t.Encode("the cat"));
+        Assert.Equal(new[] { 0, 3, 1 }, t.Encode("the\ncat"));
     }
 
     [Fact]

@@ -283,7 +283,7 @@ public static class TrainCommand
                 if ((DateTime.UtcNow - lastPrint).TotalSeconds >= 5 || p.Step == p.Steps)
                 {
                     lastPrint = DateTime.UtcNow;
-                    Console.WriteLine($"step {p.Step:N0}/{p.Steps:N0} loss {p.Loss:0.0000}{(p.Validation is { } v ? $" val {v:0.0000}" : string.Empty)}{(double.IsNaN(p.TokensPerSecond) ? string.Empty : $" | {p.TokensPerSecond:N0} tok/s")} | {p.Elapsed:hh\\:mm\\:ss} elapsed");
+                    Console.WriteLine($"step {p.Step:N0}/{p.Steps:N0} loss {(double.IsNaN(p.Loss) ? "– (not logged yet)" : p.Loss.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture))}{(p.Validation is { } v ? $" val {v:0.0000}" : string.Empty)}{(double.IsNaN(p.TokensPerSecond) ? string.Empty : $" | {p.TokensPerSecond:N0} tok/s")} | {p.Elapsed:hh\\:mm\\:ss} elapsed");
                 }
             };
             return trainer.Train(cancellation: cancel);

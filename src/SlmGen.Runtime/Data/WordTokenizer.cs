@@ -57,7 +57,12 @@ public sealed class WordTokenizer : ITokenizer
     public string Decode(IEnumerable<int> ids) =>
         string.Join(" ", ids.Select(i => words[i])).Replace(" " + EndOfLine + " ", "\n").Replace(" " + EndOfLine, "\n");
 
-    /// <summary>Splits text into words, with <c>&lt;eos&gt;</c> after every line when asked (as PyTorch's word_language_model reads a file).</summary>
+    /// <summary>
+    /// Splits text into words, with <c>&lt;eos&gt;</c> for every line end when asked (as PyTorch's word_language_model
+    /// reads a file whose lines all end with a newline). Only a real newline makes <c>&lt;eos&gt;</c>: the words after
+    /// the last one (a prompt, a text cut mid-line) get none, as the Hugging Face tokenizer file's normalizer
+    /// (newline → <c> &lt;eos&gt; </c>) reads them.
+    /// </summary>
     public static IEnumerable<string> Split(string text, bool endOfLine)
     {
         if (!endOfLine)
@@ -71,15 +76,17 @@ public sealed class WordTokenizer : ITokenizer
         }
 
         var lines = text.Split('\n');
-        var count = text.EndsWith("\n", StringComparison.Ordinal) ? lines.Length - 1 : lines.Length;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < lines.Length; i++)
         {
             foreach (var w in lines[i].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
             {
                 yield return w;
             }
 
-            yield return EndOfLine;
+            if (i < lines.Length - 1)
+            {
+                yield return EndOfLine;
+            }
         }
     }
 }

@@ -140,9 +140,24 @@ public static class HuggingFaceTokenizer
         JsonNode? normalizer = words.EndOfLineTokens
             ? new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = "\n" }, ["content"] = " " + WordTokenizer.EndOfLine + " " }
             : null;
-        return Shell(normalizer, new JsonObject { ["type"] = "WhitespaceSplit" }, null,
+        // Decoding: <eos> becomes a newline and words are joined by spaces (WordPiece's join, with a prefix no word
+        // has), so a line break reads " \n " where SlmGen's own Decode writes "\n"; scripts/gpu/hf_tokenizer_files.py
+        // compares the two with the spaces around line breaks removed.
+        JsonNode decoder = words.EndOfLineTokens
+            ? new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["decoders"] = new JsonArray(
+                    new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = WordTokenizer.EndOfLine }, ["content"] = "\n" },
+                    WordJoin()),
+            }
+            : WordJoin();
+        return Shell(normalizer, new JsonObject { ["type"] = "WhitespaceSplit" }, decoder,
             new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = WordTokenizer.Unknown });
     }
+
+    /// <summary>Joins tokens with single spaces: WordPiece's decoder with a continuation prefix that no whitespace-split word starts with.</summary>
+    private static JsonObject WordJoin() => new() { ["type"] = "WordPiece", ["prefix"] = "\u0000", ["cleanup"] = false };
 
     private static JsonObject Bpe(BpeTextTokenizer bpe, string directory)
     {
