@@ -51,11 +51,14 @@ public sealed record BlockConfig(long Width, AttentionConfig Attention, FeedForw
     /// </summary>
     public bool DepthScaledNorms { get; init; }
 
-    /// <summary>The block's index in its stack (set by <see cref="StackStep.BlockAt"/> where <see cref="DepthScaledNorms"/> needs it; 0 otherwise).</summary>
+    /// <summary>The block's index in its stack (set by <see cref="StackStep.BlockAt"/> where <see cref="DepthScaledNorms"/> or <see cref="AttentionConfig.ValueResidual"/> needs it; 0 otherwise).</summary>
     public int Depth { get; init; }
 
     /// <summary>What the norms' outputs are multiplied by: <c>1 / √(Depth + 1)</c> with <see cref="DepthScaledNorms"/>, else 1.</summary>
     public double NormOutputScale => DepthScaledNorms ? 1.0 / Math.Sqrt(Depth + 1.0) : 1.0;
+
+    /// <summary>True for a block that mixes the first block's values into its own (value residual, depth 1 and on): it has a λ.</summary>
+    public bool MixesValues => Attention.ValueResidual && Depth > 0;
 
     /// <summary>
     /// The settings added to the block's records after the first plan version, where they are not at their default
@@ -133,6 +136,14 @@ public sealed record AttentionConfig(int Heads, int KvHeads, long HeadDim, bool 
 
     /// <summary>Rotary dimensions of each head (partial RoPE: the first <c>RopeDims</c> are rotated, the rest pass through); 0 = the whole head.</summary>
     public long RopeDims { get; init; }
+
+    /// <summary>
+    /// Value residual (ResFormer; the modded-nanogpt speedrun): every block of the stack after the first mixes the first
+    /// block's values into its own, <c>v ← v + λ·(v₁ − v)</c>, per position and k/v channel, before the KV cache and the
+    /// repeat for grouped heads; λ is one learned scalar a block (<c>attn.value_lambda</c>, initialised to 0.5), and the
+    /// first block (depth 0) has none: its values are v₁.
+    /// </summary>
+    public bool ValueResidual { get; init; }
 
     /// <summary>The dimensions of each head that RoPE rotates.</summary>
     public long RotaryDims => RopeDims > 0 ? RopeDims : HeadDim;

@@ -84,7 +84,7 @@ public sealed record StackStep(string Field, int LayerIndex, int Blocks, BlockCo
     public BlockConfig BlockAt(int i)
     {
         var block = IsUniform ? Block : Block.WithShape(Shapes[i]);
-        return Block.DepthScaledNorms ? block with { Depth = i } : block;
+        return Block.DepthScaledNorms || Block.Attention.ValueResidual ? block with { Depth = i } : block;
     }
 
     /// <summary>Applications of each block in one forward pass: whole-stack passes × immediate repeats.</summary>
@@ -103,6 +103,9 @@ public sealed record StackStep(string Field, int LayerIndex, int Blocks, BlockCo
 
     /// <summary>The skip connections of a U-Net stack: ⌊Blocks / 2⌋ (0 without <see cref="UNetSkips"/>).</summary>
     public int Skips => UNetSkips ? Blocks / 2 : 0;
+
+    /// <summary>The value-residual mixing coefficients: one λ for each block after the first (0 without value residual).</summary>
+    public int ValueLambdas => Block.Attention.ValueResidual ? Blocks - 1 : 0;
 
     /// <summary>The model field (a parameter of <see cref="Skips"/> × width) that holds a U-Net stack's skip weights.</summary>
     public string SkipWeightsField => Field + "_skip_weights";

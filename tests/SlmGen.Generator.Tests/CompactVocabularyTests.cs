@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using SlmGen.Generator.Tests.Infrastructure;
+using SlmGen.Generation;
 using SlmGen.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -237,6 +238,110 @@ public class CompactVocabularyTests
         using var x = randn(2, 8, 16);
         using var normed = x * (x.pow(2).mean(new long[] { -1 }, keepdim: true) + 1e-6).rsqrt() / 2;
         Assert.True(block.call(x).allclose(x + block.Attention.call(normed) + block.Mlp.call(normed), atol: 1e-5));
+    }
+
+    private const string Values = """
+        name: Values
+        namespace: Test.Models
+        vocab: 65
+        context: 16
+        embedding: 32
+        positions: rope
+        layers:
+          - transformer: { layers: 3, heads: 4, kv_heads: 2, ffn: 2x, norm: rmsnorm, packed_qkv: true, value_residual: true }
+        head: tied
+        """;
+
+    [Fact]
+    public void Value_residual_gives_each_later_block_one_lambda_that_mixes_block_zero_values()
+    {
+        using var mixing = Build(Values);
+        using var plain = Build(Values.Replace(", value_residual: true", string.Empty));
+        // One λ for each of blocks 1 and 2, initialised to 0.5; block 0 has none.
+        Assert.Equal(plain.Cost.Parameters + 2, mixing.Cost.Parameters);
+        Assert.Equal(mixing.Cost.Parameters, mixing.CountParameters());
+        var measured = CostProbe.Measure(mixing, batch: 1);
+        Assert.Equal((plain.Cost.ForwardFlopsPerToken, plain.Cost.TrainingFlopsPerToken), (measured.ForwardFlopsPerPrediction, measured.TrainingFlopsPerPrediction));
+        var lambdas = mixing.named_parameters().Where(p => p.name.EndsWith("value_lambda", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { "blocks.1.attn.value_lambda", "blocks.2.attn.value_lambda" }, lambdas.Select(p => p.name));
+        Assert.All(lambdas, p => Assert.Equal(0.5f, p.parameter.item<float>()));
+        Assert.Single(mixing.Cost.Components, c => c.Name == "blocks.value_residual" && c.Parameters == 2 && c.ForwardFlopsPerToken == 0);
+
+        // With every λ at zero the model is the plain one; at λ = 0.5 it is not, and λ learns.
+        using (no_grad())
+        {
+            foreach (var (name, p) in plain.named_parameters())
+            {
+                mixing.named_parameters().Single(x => x.name == name).parameter.copy_(p);
+            }
+
+            foreach (var (_, p) in lambdas)
+            {
+                p.zero_();
+            }
+        }
+
+        mixing.eval();
+        plain.eval();
+        using var idx = randint(0, 65, new long[] { 2, 16 });
+        Assert.True(mixing.Logits(idx, false).allclose(plain.Logits(idx, false), atol: 1e-6));
+        using (no_grad())
+        {
+            lambdas[1].parameter.fill_(0.5f);
+        }
+
+        Assert.False(mixing.Logits(idx, false).allclose(plain.Logits(idx, false), atol: 1e-4));
+        mixing.train();
+        mixing.Logits(idx, false).square().mean().backward();
+        Assert.True(lambdas[1].parameter.grad is { } g && g.abs().item<float>() > 0);
+
+        // Decoding with the KV cache mixes the new positions' values as the full window does.
+        mixing.eval();
+        var full = TextGenerator.Generate(mixing, new[] { 3, 4 }, 20, SamplingOptions.Greedy with { Cache = KvCacheMode.Off });
+        var cached = TextGenerator.Generate(mixing, new[] { 3, 4 }, 20, SamplingOptions.Greedy);
+        Assert.Equal(full, cached);
+    }
+
+    [Fact]
+    public void Value_residual_needs_later_blocks_one_pass_and_equal_value_widths()
+    {
+        foreach (var (to, words) in new[]
+        {
+            ("layers: 1, heads: 4", "a stack of one block"),
+            ("layers: 3, repeat: 2, heads: 4", "shared stack"),
+            ("layers: 3, head_dim: 8, heads: [4, 4, 2], kv_heads: [2, 2, 1]", "block 2"),
+        })
+        {
+            var yaml = Values.Replace("layers: 3, heads: 4, kv_heads: 2", to);
+            var run = Run(yaml);
+            Assert.Empty(run.Exceptions);
+            var d = run.GeneratorDiagnostics.FirstOrDefault(x => x.Id == "SLM0012" && x.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains(words, StringComparison.Ordinal));
+            Assert.True(d is not null, $"{to}: {string.Join("; ", run.GeneratorDiagnostics)}");
+            var span = d!.Location.GetLineSpan();
+            Assert.Equal("/specs/m.yaml", span.Path);
+            Assert.Contains("value_residual", yaml.Split('\n')[span.StartLinePosition.Line], StringComparison.Ordinal);
+            Assert.False(run.Declares("Test.Models.Values"));
+        }
+
+        // The attribute front-end declares the same model.
+        const string attributes = """
+            using SlmGen;
+            namespace Test.Models;
+            [Model(Vocab = 65, Context = 16)]
+            [TokenEmbedding(Dim = 32)]
+            [Positions(PositionKind.Rope)]
+            [TransformerBlocks(Layers = 3, Heads = 4, KvHeads = 2, FfnMultiplier = 2, Norm = NormKind.RmsNorm, PackedQkv = true, ValueResidual = true)]
+            [LMHead(TiedToEmbedding = true)]
+            public partial class Values { }
+            """;
+        var fromAttributes = GeneratorRun.Of(new[] { ("/0/Values.cs", attributes) }, Array.Empty<(string, string)>());
+        Assert.Empty(fromAttributes.CompileErrors);
+        Assert.Equal(Run(Values).ModelAndCosts("Test.Models.Values"), fromAttributes.ModelAndCosts("Test.Models.Values"));
+
+        // Equal k/v widths with different query heads are fine.
+        var ok = Run(Values.Replace("layers: 3, heads: 4, kv_heads: 2", "layers: 3, head_dim: 8, heads: [4, 2, 2], kv_heads: [2, 2, 2]"));
+        Assert.DoesNotContain(ok.GeneratorDiagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Empty(ok.CompileErrors);
     }
 
     [Fact]

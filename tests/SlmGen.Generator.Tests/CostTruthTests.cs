@@ -111,6 +111,7 @@ public class CostTruthTests
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Name.EndsWith("_skip_weights", StringComparison.Ordinal)));
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Kind == "residual" && c.Description.Contains("resid_mix")));
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("soft-capped")));
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Name.EndsWith(".value_residual", StringComparison.Ordinal)));
             return;
         }
 

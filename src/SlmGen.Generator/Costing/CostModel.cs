@@ -195,6 +195,16 @@ internal static class CostModel
             yield return Lora(plan, index, stack, t, runs);
         }
 
+        if (stack.ValueLambdas > 0)
+        {
+            // Value residual: one λ for each block after the first; the mix v + λ·(v₁ − v) is elementwise (no FLOPs).
+            long lambdas = stack.ValueLambdas;
+            yield return Components.Of(
+                index, stack.Field + ".value_residual", "residual",
+                $"value residual: blocks 1…{stack.Blocks - 1} mix block 0's values into theirs, v + λ·(v₁ − v), one λ each",
+                lambdas, 0, 0, 0, checked(t * stack.Block.Attention.KvWidth * lambdas), 0, Bytes(plan, lambdas, 2 * lambdas));
+        }
+
         if (stack.Skips > 0)
         {
             // U-Net skips: one learned per-channel weight per skip; the products and sums are elementwise (no FLOPs).

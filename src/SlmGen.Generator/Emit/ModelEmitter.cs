@@ -285,16 +285,25 @@ internal static class ModelEmitter
         var application = sharing.LoraRank > 0
             ? sharing.Repeat > 1 && sharing.BlockRepeat > 1 ? $"pass * {sharing.BlockRepeat} + again" : sharing.Repeat > 1 ? "pass" : sharing.BlockRepeat > 1 ? "again" : "0"
             : "0";
-        string Call(string b) => sharing.LoraRank > 0 || mix ? $"{b}.Apply(x, application: {application}{(mix ? ", x0: x0" : string.Empty)})" : $"{b}.call(x)";
-        if (mix || s.Skips > 0)
+        var values = s.ValueLambdas > 0;
+        string Call(string b) => sharing.LoraRank > 0 || mix || values
+            ? $"{b}.Apply(x, application: {application}{(mix ? ", x0: x0" : string.Empty)}{(values ? ", values: values" : string.Empty)})"
+            : $"{b}.call(x)";
+        var scoped = mix || values || s.Skips > 0;
+        if (scoped)
         {
             yield return "{";
         }
 
-        var indent = mix || s.Skips > 0 ? "    " : string.Empty;
+        var indent = scoped ? "    " : string.Empty;
         if (mix)
         {
             yield return indent + $"{Tensor} x0 = x; // the stack's input, mixed into every block's input (residual_mix)";
+        }
+
+        if (values)
+        {
+            yield return indent + $"var values = new {Layers}.ValueResidual(); // block 0's values, mixed into the later blocks' (value_residual)";
         }
 
         if (s.Skips > 0)
@@ -327,7 +336,7 @@ internal static class ModelEmitter
             yield return indent + "}";
         }
 
-        if (mix)
+        if (scoped)
         {
             yield return "}";
         }

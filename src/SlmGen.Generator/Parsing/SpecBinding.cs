@@ -61,6 +61,7 @@ internal static class SpecBinding
                 QkNorm = v.Bool(T.QkNorm),
                 QkNormFree = !v.Bool(T.QkNormWeight),
                 QueryGain = v.Double(T.QueryGain),
+                ValueResidual = v.Bool(T.ValueResidual),
                 RopeDims = v.Int(T.RopeDims),
             },
             BlockOptions = BlockConfig.Blank with { BranchScales = v.Bool(T.BranchScales), ResidualMix = v.Bool(T.ResidualMix), Parallel = v.Bool(T.Parallel), DepthScaledNorms = v.Bool(T.DepthScaledNorms) },

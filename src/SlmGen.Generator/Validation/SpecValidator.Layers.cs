@@ -114,6 +114,16 @@ internal static partial class SpecValidator
             if (v.Diagnostics.Count == before)
             {
                 RopeDims(v, spec, stack, Enumerable.Range(0, Math.Max(0, stack.Layers)).Select(b => stack.Shape(b, width).HeadDim).DefaultIfEmpty(0).Min());
+                if (stack.AttentionOptions.ValueResidual && stack.Layers > 1)
+                {
+                    var first = stack.Shape(0, width);
+                    var other = Enumerable.Range(1, stack.Layers - 1).Select(b => (Block: b, Shape: stack.Shape(b, width))).FirstOrDefault(s => s.Shape.KvHeads * s.Shape.HeadDim != first.KvHeads * first.HeadDim);
+                    if (other.Shape is not null)
+                    {
+                        v.Add(DiagnosticDescriptors.Conflict, key + ".value_residual",
+                            $"Value residual mixes block 0's values into every later block's, so their k/v widths must agree; block 0 has {first.KvHeads} k/v heads of {first.HeadDim} ({first.KvHeads * first.HeadDim}) and block {other.Block} {other.Shape.KvHeads} of {other.Shape.HeadDim} ({other.Shape.KvHeads * other.Shape.HeadDim}). Keep kv_heads × head size equal across the stack or drop value_residual");
+                    }
+                }
             }
 
             return; // per-block checks replaced the uniform ones below
@@ -197,7 +207,7 @@ internal static partial class SpecValidator
         }
     }
 
-    /// <summary>The block's and the stack's options: QK-norm's scale, the query gain, parallel blocks, U-Net skips.</summary>
+    /// <summary>The block's and the stack's options: QK-norm's scale, the query gain, parallel blocks, value residual, U-Net skips.</summary>
     private static void ValidateOptions(Checks v, ModelSpec spec, TransformerSpec stack)
     {
         var key = stack.Key;
@@ -220,6 +230,18 @@ internal static partial class SpecValidator
         if (stack.BlockOptions.DepthScaledNorms && (!stack.PreNorm || stack.Norm == NormKind.None))
         {
             v.Add(DiagnosticDescriptors.Conflict, key + ".depth_scaled_norms", "depth_scaled_norms scales what the pre-norms hand to attention and the FFN; these blocks have no pre-norm. Use pre_norm: true with a norm, or drop depth_scaled_norms");
+        }
+
+        if (a.ValueResidual)
+        {
+            if (stack.Layers is > 0 and < 2)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, key + ".value_residual", "Value residual mixes the first block's values into the blocks after it; a stack of one block has none after it. Use 2 or more layers or drop value_residual");
+            }
+            else if (stack.EffectiveRepeat > 1 || stack.EffectiveBlockRepeat > 1)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, key + ".value_residual", "Value residual gives each block after the first a mixing weight of its own; a shared stack (repeat or block_repeat above 1) runs one block's weights at several depths. Drop one of them");
+            }
         }
 
         if (stack.UNetSkips)

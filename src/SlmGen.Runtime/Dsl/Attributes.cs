@@ -183,6 +183,9 @@ public sealed class TransformerBlocksAttribute : Attribute
     /// <summary>Attention and FFN on the same input, both added to it (GPT-J, PaLM; pre-norm only).</summary>
     public bool Parallel { get; set; }
 
+    /// <summary>Value residual: every block after the first mixes the first block's values into its own, <c>v ← v + λ·(v₁ − v)</c>, one learned λ a block (initialised to 0.5).</summary>
+    public bool ValueResidual { get; set; }
+
     /// <summary>The two norms' outputs of block i are multiplied by 1/√(i+1) (pre-norm only).</summary>
     public bool DepthScaledNorms { get; set; }
 

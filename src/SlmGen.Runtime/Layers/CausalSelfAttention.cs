@@ -25,10 +25,14 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
     private readonly RmsNorm? q_norm;
     private readonly RmsNorm? k_norm;
     private readonly Parameter? q_gain;
+    private readonly Parameter? value_lambda;
     private readonly double attentionDropout;
 
-    /// <summary>Creates the attention layer of a <paramref name="width"/>-wide residual stream.</summary>
-    public CausalSelfAttention(long width, AttentionConfig config)
+    /// <summary>
+    /// Creates the attention layer of a <paramref name="width"/>-wide residual stream; <paramref name="mixesValues"/>
+    /// for a block after the first of a value-residual stack (<see cref="BlockConfig.MixesValues"/>: it has a λ).
+    /// </summary>
+    public CausalSelfAttention(long width, AttentionConfig config, bool mixesValues = false)
         : base(nameof(CausalSelfAttention))
     {
         if (config.Heads <= 0 || config.HeadDim <= 0)
@@ -61,6 +65,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
         q_norm = config.QkNorm ? new RmsNorm(HeadDim, learnedScale: !config.QkNormFree) : null;
         k_norm = config.QkNorm ? new RmsNorm(HeadDim, learnedScale: !config.QkNormFree) : null;
         q_gain = config.QueryGain > 0 ? nn.Parameter(full(Heads, config.QueryGain)) : null;
+        value_lambda = mixesValues && config.ValueResidual ? nn.Parameter(full(1, 0.5)) : null;
         rope = config.Rope is { } r ? new RotaryEmbedding(config.Context, config.RotaryDims, r.Base) : null;
         attentionDropout = config.Dropout;
         RegisterComponents();
@@ -68,6 +73,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
 
     /// <summary>What the layer was built from.</summary>
     public AttentionConfig Config { get; }
+
+    /// <summary>
+    /// In a value-residual stack, the current pass's first-block values (set by the block around each call): the
+    /// first block records its values there, a later block mixes them into its own.
+    /// </summary>
+    public ValueResidual? Values { get; set; }
 
     /// <summary>The KV cache of incremental decoding, set explicitly on the whole model (<see cref="SlmModel.SetKvCache"/>), or null: full windows.</summary>
     public Generation.KvCache? KvCache { get; set; }
@@ -119,6 +130,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
     /// <summary>Attention with <paramref name="adapters"/> (one application's LoRA set of a shared block) added to its projections, or none.</summary>
     public override Tensor forward(Tensor x, LoraSet? adapters)
     {
+        var values = Values;
         // Tensors made here belong to the caller's dispose scope (the generated Logits opens one per pass).
         long b = x.shape[0], t = x.shape[1];
         Tensor q, k, v;
@@ -140,6 +152,20 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
             q = Linear("attn_q", q_proj!, x, adapters).view(b, t, Heads, HeadDim).transpose(1, 2); // (B, H, T, hd)
             k = Linear("attn_k", k_proj!, x, adapters).view(b, t, KvHeads, HeadDim).transpose(1, 2);
             v = Linear("attn_v", v_proj!, x, adapters).view(b, t, KvHeads, HeadDim).transpose(1, 2);
+        }
+
+        if (Config.ValueResidual)
+        {
+            // Value residual: per position and k/v channel, before the cache and the repeat for grouped heads.
+            if (value_lambda is null)
+            {
+                values?.Record(v);
+            }
+            else
+            {
+                var first = values?.First ?? throw new ArgumentException("This block mixes the first block's values into its own (value_residual): pass the stack's ValueResidual, which block 0 fills.", nameof(values));
+                v = v + (value_lambda.to(v.dtype) * (first - v));
+            }
         }
 
         if (q_norm is not null && k_norm is not null)

@@ -36,7 +36,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     {
         Config = config;
         ln_1 = Norms.Create(config.Norm.Kind, config.Width, config.Norm.Bias);
-        attn = new CausalSelfAttention(config.Width, config.Attention);
+        attn = new CausalSelfAttention(config.Width, config.Attention, config.MixesValues);
         ln_2 = Norms.Create(config.Norm.Kind, config.Width, config.Norm.Bias);
         mlp = new FeedForward(config.Width, config.FeedForward);
         // No dropout module at p = 0: a dropout call still launches kernels in training mode.
@@ -76,16 +76,31 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     public bool MixesInput => resid_mix is not null;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => Forward(x, null, null);
+    public override Tensor forward(Tensor x) => Forward(x, null, null, null);
 
     /// <summary>
     /// Application <paramref name="application"/> of a shared block: the same weights with that application's own
     /// LoRA adapters (each application of a block with adapters has a set of its own; a block without them ignores it),
-    /// and the stack's input <paramref name="x0"/> for a block with residual mixing.
+    /// the stack's input <paramref name="x0"/> for a block with residual mixing, and the pass's first-block values
+    /// <paramref name="values"/> in a value-residual stack.
     /// </summary>
-    public Tensor Apply(Tensor x, int application, Tensor? x0 = null) => Forward(x, x0, lora?[application]);
+    public Tensor Apply(Tensor x, int application, Tensor? x0 = null, ValueResidual? values = null) => Forward(x, x0, lora?[application], values);
 
-    private Tensor Forward(Tensor x, Tensor? x0, LoraSet? adapters)
+    private Tensor Forward(Tensor x, Tensor? x0, LoraSet? adapters, ValueResidual? values)
+    {
+        // The pass's first-block values reach the attention through a property (its call keeps the module's hooks).
+        attn.Values = values;
+        try
+        {
+            return Sublayers(x, x0, adapters);
+        }
+        finally
+        {
+            attn.Values = null;
+        }
+    }
+
+    private Tensor Sublayers(Tensor x, Tensor? x0, LoraSet? adapters)
     {
         if (resid_mix is not null)
         {

@@ -159,13 +159,18 @@ internal sealed class RandomDesigns
         var ropeDims = rope && headSize >= 4 && r.Next(3) == 0 ? 2 * r.Next(1, headSize / 2) : 0;
         var unet = s.Layers >= 2 && s.Repeat == 1 && s.Lever!.BlockRepeat == 1 && r.Next(2) == 0;
         var normKind = norm ?? s.Norm;
-        return new ModernOptions(activation, norm, free, gain, ropeDims, r.Next(3) == 0, r.Next(3) == 0, s.PreNorm && r.Next(4) == 0, unet) { DepthScaledNorms = s.PreNorm && normKind != "none" && r.Next(3) == 0 };
+        var depthScaled = s.PreNorm && normKind != "none" && r.Next(3) == 0;
+        // Value residual: one pass over 2 or more blocks whose k/v widths agree (no per-block or interpolated heads).
+        var values = s.Layers >= 2 && s.Repeat == 1 && s.Lever!.BlockRepeat == 1 && s.Lever.HeadsList is null && s.Lever.HeadsLast == 0 && r.Next(3) == 0;
+        return new ModernOptions(activation, norm, free, gain, ropeDims, r.Next(3) == 0, r.Next(3) == 0, s.PreNorm && r.Next(4) == 0, unet) { DepthScaledNorms = depthScaled, ValueResidual = values };
     }
 
     /// <summary>The compact-model options of a stack (issue 27); null activation or norm: the stack's own.</summary>
     private sealed record ModernOptions(string? Activation, string? Norm, bool QkNormFree, double QueryGain, int RopeDims, bool BranchScales, bool ResidualMix, bool Parallel, bool UNetSkips)
     {
         public bool DepthScaledNorms { get; init; }
+
+        public bool ValueResidual { get; init; }
     }
 
     /// <summary>The levers of one stack: key/value heads, a head size of its own, per-block or interpolated heads / FFN, sharing and LoRA.</summary>
@@ -261,6 +266,7 @@ internal sealed class RandomDesigns
                 if (m.Parallel) sb.Append(", parallel: true");
                 if (m.UNetSkips) sb.Append(", unet_skips: true");
                 if (m.DepthScaledNorms) sb.Append(", depth_scaled_norms: true");
+                if (m.ValueResidual) sb.Append(", value_residual: true");
             }
 
             return sb.ToString();
@@ -294,6 +300,7 @@ internal sealed class RandomDesigns
                 if (m.Parallel) sb.Append(", Parallel = true");
                 if (m.UNetSkips) sb.Append(", UNetSkips = true");
                 if (m.DepthScaledNorms) sb.Append(", DepthScaledNorms = true");
+                if (m.ValueResidual) sb.Append(", ValueResidual = true");
             }
 
             return sb.ToString();

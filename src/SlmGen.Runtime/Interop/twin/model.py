@@ -166,7 +166,7 @@ def call(adapters, name, layer, x):
 
 class CausalSelfAttention(nn.Module):
     def __init__(self, width, heads, kv_heads, head_dim, packed, bias, dropout, context, rope, rope_base, bits, qk_norm=False,
-                 qk_norm_free=False, query_gain=0.0, rope_dims=0):
+                 qk_norm_free=False, query_gain=0.0, rope_dims=0, value_residual=False, mixes_values=False):
         super().__init__()
         self.width, self.heads, self.kv_heads, self.head_dim = width, heads, kv_heads, head_dim
         inner, kv_width = heads * head_dim, kv_heads * head_dim
@@ -185,6 +185,9 @@ class CausalSelfAttention(nn.Module):
         self.k_norm = RmsNorm(head_dim, weight=not qk_norm_free) if qk_norm else None
         # A learned gain per query head, after QK-norm and RoPE.
         self.q_gain = nn.Parameter(torch.full((heads,), float(query_gain))) if query_gain > 0 else None
+        # Value residual: block 0 hands its values on; every later block mixes them in with a learned lambda.
+        self.value_residual = value_residual
+        self.value_lambda = nn.Parameter(torch.full((1,), 0.5)) if value_residual and mixes_values else None
         self.dropout = dropout
         self.adapters = None
 
@@ -198,7 +201,7 @@ class CausalSelfAttention(nn.Module):
             yield "attn_v", self.width, kv_width
         yield "attn_proj", inner, self.width
 
-    def forward(self, x):
+    def forward(self, x, values=None):
         b, t, _ = x.shape
         h, kv, hd, a = self.heads, self.kv_heads, self.head_dim, self.adapters
         if self.packed and kv == h:
@@ -210,6 +213,11 @@ class CausalSelfAttention(nn.Module):
             q = call(a, "attn_q", self.q_proj, x).view(b, t, h, hd).transpose(1, 2)
             k = call(a, "attn_k", self.k_proj, x).view(b, t, kv, hd).transpose(1, 2)
             v = call(a, "attn_v", self.v_proj, x).view(b, t, kv, hd).transpose(1, 2)
+        if self.value_residual and values is not None:
+            if self.value_lambda is None:
+                values.append(v)
+            else:
+                v = v + self.value_lambda.to(v.dtype) * (values[0] - v)
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
         if self.rope is not None:
@@ -255,7 +263,8 @@ class TransformerBlock(nn.Module):
         width = s["in"]
         self.ln_1 = norm(s["norm"], width, s["normBias"])
         self.attn = CausalSelfAttention(width, heads, kv_heads, head_dim, s["packedQkv"], s["attentionBias"], s["dropout"], context, s["rope"], s["ropeBase"], s["attentionBits"],
-                                        s.get("qkNorm", False), s.get("qkNormFree", False), s.get("queryGain", 0.0), s.get("ropeDims", 0))
+                                        s.get("qkNorm", False), s.get("qkNormFree", False), s.get("queryGain", 0.0), s.get("ropeDims", 0),
+                                        s.get("valueResidual", False), depth > 0)
         self.ln_2 = norm(s["norm"], width, s["normBias"])
         self.mlp = FeedForward(width, hidden, s["activation"], s["ffnBias"], s["ffnDropout"], s["mlpBits"])
         self.drop_attn = nn.Dropout(s["dropout"]) if s["dropout"] > 0 else None
@@ -282,7 +291,7 @@ class TransformerBlock(nn.Module):
             object.__setattr__(self.mlp, "adapters", self.lora[application])
         return self
 
-    def forward(self, x, x0=None):
+    def forward(self, x, x0=None, values=None):
         def branch(d, scale, y):
             y = y if d is None else d(y)
             return y if scale is None else scale.to(y.dtype) * y
@@ -293,11 +302,11 @@ class TransformerBlock(nn.Module):
             return ln(y) if self.norm_scale == 1.0 else ln(y) * self.norm_scale
 
         if self.parallel:
-            return x + branch(self.drop_attn, self.attn_scale, self.attn(pre(self.ln_1, x))) + branch(self.drop_mlp, self.mlp_scale, self.mlp(pre(self.ln_2, x)))
+            return x + branch(self.drop_attn, self.attn_scale, self.attn(pre(self.ln_1, x), values)) + branch(self.drop_mlp, self.mlp_scale, self.mlp(pre(self.ln_2, x)))
         if self.pre_norm:
-            x = x + branch(self.drop_attn, self.attn_scale, self.attn(pre(self.ln_1, x)))
+            x = x + branch(self.drop_attn, self.attn_scale, self.attn(pre(self.ln_1, x), values))
             return x + branch(self.drop_mlp, self.mlp_scale, self.mlp(pre(self.ln_2, x)))
-        x = self.ln_1(x + branch(self.drop_attn, self.attn_scale, self.attn(x)))
+        x = self.ln_1(x + branch(self.drop_attn, self.attn_scale, self.attn(x, values)))
         return self.ln_2(x + branch(self.drop_mlp, self.mlp_scale, self.mlp(x)))
 
 
@@ -433,20 +442,20 @@ class SlmGenModel(nn.Module):
                 x = module(x)
             elif kind == "transformer" and s.get("unetSkips", False):
                 # U-Net: blocks 0 .. k-1 keep their outputs; blocks k .. 2k-1 add them back, last in first out.
-                x0, skips, weights = x, [], getattr(self, field + "_skip_weights")
+                x0, skips, weights, values = x, [], getattr(self, field + "_skip_weights"), []
                 k = len(module) // 2
                 for i, block in enumerate(module):
                     if k <= i < 2 * k:
                         x = x + weights[i - k] * skips.pop()
-                    x = block(x, x0)
+                    x = block(x, x0, values)
                     if i < k:
                         skips.append(x)
             elif kind == "transformer":
-                again, x0 = s["blockRepeat"], x
+                again, x0, values = s["blockRepeat"], x, []
                 for p in range(s["repeat"]):
                     for block in module:
                         for k in range(again):
-                            x = block.use(p * again + k)(x, x0)
+                            x = block.use(p * again + k)(x, x0, values)
             elif kind == "head" and s["type"] == "tied":
                 x = F.linear(x, fake_quant(getattr(self, self.embedding_field).weight, s["bits"]))
             elif kind == "head":
