@@ -34,6 +34,26 @@ public sealed record PositionsStep(string Field, PositionKind Kind, long Rows, l
 /// <param name="Dim">The width it passes through.</param>
 public sealed record RopeStep(double Base, long Dim) : PlanStep(string.Empty, Dim, Dim, true);
 
+/// <summary>
+/// Hashed bigram embeddings added to the token embedding (the parameter-golf records' BigramHash): position t looks up
+/// bucket <c>((36313·x_t) XOR (27191·x_(t−1))) mod (Buckets − 1)</c> of a <paramref name="Buckets"/> × <paramref name="Dim"/>
+/// table — the window's first position, which has no predecessor in it, takes bucket <c>Buckets − 1</c> — and, when
+/// <paramref name="Dim"/> is not the model's width, a bias-free projection to <paramref name="Width"/>; the result is added
+/// to the token embedding (after positions). It starts as no change: the projection (or, without one, the table) is zero.
+/// </summary>
+/// <param name="Field">The module field.</param>
+/// <param name="Buckets">Rows of the hash table (2 or more).</param>
+/// <param name="Dim">Width of a row.</param>
+/// <param name="Width">The model's width (the projection's output).</param>
+public sealed record BigramStep(string Field, long Buckets, long Dim, long Width) : PlanStep(Field, Width, Width, true)
+{
+    /// <summary>True when a row is projected to the model's width (<see cref="Dim"/> ≠ <see cref="Width"/>).</summary>
+    public bool Projects => Dim != Width;
+
+    /// <summary>Table and projection parameters.</summary>
+    public long Parameters => (Buckets * Dim) + (Projects ? Dim * Width : 0);
+}
+
 /// <summary>Dropout on the embedding output.</summary>
 /// <param name="Field">The module field.</param>
 /// <param name="Probability">The dropout probability.</param>

@@ -164,10 +164,15 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
                 }
             }
 
-            // LoRA adapters start as no change: B back to zero.
+            // LoRA adapters and hashed bigrams start as no change: B, and the bigram projection (or table), back to zero.
             foreach (var adapter in modules().OfType<LoraAdapter>())
             {
                 adapter.ResetUp();
+            }
+
+            foreach (var bigram in modules().OfType<BigramHash>())
+            {
+                bigram.ResetToNoChange();
             }
 
             return;

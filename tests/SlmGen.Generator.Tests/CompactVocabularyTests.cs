@@ -344,6 +344,104 @@ public class CompactVocabularyTests
         Assert.Empty(ok.CompileErrors);
     }
 
+    private const string Bigrams = """
+        name: Bigrams
+        namespace: Test.Models
+        vocab: 65
+        context: 16
+        embedding: { dim: 32, bigram_buckets: 11, bigram_dim: 8 }
+        positions: learned
+        layers:
+          - transformer: { layers: 2, heads: 4, ffn: 2x }
+        head: tied
+        """;
+
+    [Fact]
+    public void Hashed_bigrams_cost_their_table_and_projection_and_start_as_no_change()
+    {
+        using var bigrams = Build(Bigrams);
+        using var plain = Build(Bigrams.Replace(", bigram_buckets: 11, bigram_dim: 8", string.Empty));
+        // An 11 × 8 table and an 8 → 32 projection; the projection's FLOPs at every position (2·8·32 forward).
+        Assert.Equal(plain.Cost.Parameters + (11 * 8) + (8 * 32), bigrams.Cost.Parameters);
+        Assert.Equal(bigrams.Cost.Parameters, bigrams.CountParameters());
+        Assert.Equal(plain.Cost.ForwardFlopsPerToken + (2 * 8 * 32), bigrams.Cost.ForwardFlopsPerToken);
+        var measured = CostProbe.Measure(bigrams, batch: 1);
+        Assert.Equal((bigrams.Cost.ForwardFlopsPerToken, bigrams.Cost.TrainingFlopsPerToken), (measured.ForwardFlopsPerPrediction, measured.TrainingFlopsPerPrediction));
+        var p = bigrams.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        Assert.Equal(new long[] { 11, 8 }, p["bigram.embed.weight"].shape);
+        Assert.True(p["bigram.proj.weight"].count_nonzero().item<long>() == 0); // no change at the start
+        Assert.Equal(ParameterRole.Embedding, ParameterRoles.Of(bigrams).Single(r => r.Name == "bigram.embed.weight").Role);
+        Assert.Equal(ParameterRole.Matrix, ParameterRoles.Of(bigrams).Single(r => r.Name == "bigram.proj.weight").Role);
+
+        // The documented hash: the first position takes bucket 10; then ((36313·x_t) XOR (27191·x_(t−1))) mod 10.
+        var layer = bigrams.modules().OfType<BigramHash>().Single();
+        using var ids = tensor(new long[] { 3, 5, 7, 64 }).view(1, 4);
+        long H(long previous, long current) => ((36_313 * current) ^ (27_191 * previous)) % 10;
+        Assert.Equal(new[] { 10, H(3, 5), H(5, 7), H(7, 64) }, layer.Hash(ids, null).data<long>().ToArray());
+
+        // At the start the model is the plain one; once the projection is not zero it is not.
+        using (no_grad())
+        {
+            foreach (var (name, q) in plain.named_parameters())
+            {
+                p[name].copy_(q);
+            }
+        }
+
+        bigrams.eval();
+        plain.eval();
+        using var idx = randint(0, 65, new long[] { 2, 16 });
+        Assert.True(bigrams.Logits(idx, false).allclose(plain.Logits(idx, false), atol: 1e-6));
+        using (no_grad())
+        {
+            nn.init.normal_(p["bigram.proj.weight"], 0, 0.5);
+            nn.init.normal_(p["bigram.embed.weight"], 0, 1);
+        }
+
+        Assert.False(bigrams.Logits(idx, false).allclose(plain.Logits(idx, false), atol: 1e-4));
+
+        // Decoding with the KV cache hashes each new token with the one before it, as the full window does.
+        var full = TextGenerator.Generate(bigrams, new[] { 3, 4, 9 }, 20, SamplingOptions.Greedy with { Cache = KvCacheMode.Off });
+        var cached = TextGenerator.Generate(bigrams, new[] { 3, 4, 9 }, 20, SamplingOptions.Greedy);
+        Assert.Equal(full, cached);
+    }
+
+    [Fact]
+    public void Bigram_settings_are_checked_where_they_are_written_and_attributes_say_the_same()
+    {
+        foreach (var (to, id, key) in new[]
+        {
+            ("bigram_buckets: 1, bigram_dim: 8", "SLM0003", "bigram_buckets"),
+            ("bigram_buckets: 11, bigram_dim: -2", "SLM0003", "bigram_dim"),
+            ("bigram_dim: 8", "SLM0012", "bigram_dim"),
+        })
+        {
+            var yaml = Bigrams.Replace("bigram_buckets: 11, bigram_dim: 8", to);
+            var run = Run(yaml);
+            Assert.Empty(run.Exceptions);
+            var d = run.GeneratorDiagnostics.FirstOrDefault(x => x.Id == id);
+            Assert.True(d is not null, $"{to}: {string.Join("; ", run.GeneratorDiagnostics)}");
+            var span = d!.Location.GetLineSpan();
+            Assert.Equal("/specs/m.yaml", span.Path);
+            Assert.Contains(key, yaml.Split('\n')[span.StartLinePosition.Line].Substring(Math.Max(0, span.StartLinePosition.Character - key.Length - 4)), StringComparison.Ordinal);
+            Assert.False(run.Declares("Test.Models.Bigrams"));
+        }
+
+        const string attributes = """
+            using SlmGen;
+            namespace Test.Models;
+            [Model(Vocab = 65, Context = 16)]
+            [TokenEmbedding(Dim = 32, BigramBuckets = 11, BigramDim = 8)]
+            [Positions(PositionKind.Learned)]
+            [TransformerBlocks(Layers = 2, Heads = 4, FfnMultiplier = 2)]
+            [LMHead(TiedToEmbedding = true)]
+            public partial class Bigrams { }
+            """;
+        var fromAttributes = GeneratorRun.Of(new[] { ("/0/Bigrams.cs", attributes) }, Array.Empty<(string, string)>());
+        Assert.Empty(fromAttributes.CompileErrors);
+        Assert.Equal(Run(Bigrams).ModelAndCosts("Test.Models.Bigrams"), fromAttributes.ModelAndCosts("Test.Models.Bigrams"));
+    }
+
     [Fact]
     public void Attributes_and_yaml_declare_the_same_model()
     {

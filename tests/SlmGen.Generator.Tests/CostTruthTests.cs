@@ -112,6 +112,8 @@ public class CostTruthTests
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Kind == "residual" && c.Description.Contains("resid_mix")));
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("soft-capped")));
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Name.EndsWith(".value_residual", StringComparison.Ordinal)));
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.StartsWith("hashed bigram", StringComparison.Ordinal) && c.Description.Contains("projected")));
+            Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.StartsWith("hashed bigram", StringComparison.Ordinal) && !c.Description.Contains("projected")));
             return;
         }
 

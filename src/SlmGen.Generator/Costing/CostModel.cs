@@ -46,6 +46,17 @@ internal static class CostModel
                             Bytes(plan, e.Vocab * e.Dim, Matrix(e.Vocab, e.Dim, e.Bits))));
                         break;
 
+                    case BigramStep g:
+                    {
+                        // The hash and the look-up count no FLOPs; the projection (when the row is narrower than the
+                        // model) is a bias-free linear at every position. Kept for backward: the rows and the projection.
+                        var projection = g.Projects ? 2 * g.Dim * g.Width * runs : 0;
+                        components.Add(Components.Of(i, g.Field, "embedding",
+                            $"hashed bigram embedding {g.Buckets}×{g.Dim}{(g.Projects ? $", projected {g.Dim}→{g.Width}" : string.Empty)}, added to the token embedding",
+                            g.Parameters, projection, 3 * projection, 0, t * (g.Dim + (g.Projects ? g.Width : 0)), 0, Bytes(plan, g.Parameters, 2 * g.Parameters)));
+                        break;
+                    }
+
                     case PositionsStep { Kind: PositionKind.Learned } p:
                         components.Add(Components.Of(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0, Bytes(plan, p.Rows * p.Dim, 2 * p.Rows * p.Dim)));
                         break;

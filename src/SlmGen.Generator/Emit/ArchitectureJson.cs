@@ -33,6 +33,7 @@ internal static class ArchitectureJson
             EmbeddingStep e => $"{{ \"kind\": \"embedding\", {common}, \"vocab\": {e.Vocab}, \"bits\": {e.Bits} }}",
             PositionsStep p => $"{{ \"kind\": \"positions\", {common}, \"type\": {Str(Model.Names.Of(p.Kind))}, \"rows\": {p.Rows} }}",
             RopeStep r => $"{{ \"kind\": \"rope\", {common}, \"base\": {D(r.Base)} }}",
+            BigramStep g => $"{{ \"kind\": \"bigram\", {common}, \"buckets\": {g.Buckets}, \"dim\": {g.Dim} }}",
             EmbeddingDropoutStep d => $"{{ \"kind\": \"dropout\", {common}, \"p\": {D(d.Probability)} }}",
             FlattenStep f => $"{{ \"kind\": \"flatten\", {common}, \"window\": {f.Window} }}",
             DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",

@@ -169,6 +169,10 @@ internal static class ModelEmitter
                     m.Add($"{Layers}.SinusoidalPositions", p.Field, $"sinusoidal positions {p.Rows} × {p.Dim}, fixed", $"new {Layers}.SinusoidalPositions({p.Rows}, {p.Dim})");
                     break;
 
+                case BigramStep g:
+                    m.Add($"{Layers}.BigramHash", g.Field, $"hashed bigrams {g.Buckets} × {g.Dim}{(g.Projects ? $" → {g.Width}" : string.Empty)}, added to the token embedding", $"new {Layers}.BigramHash({g.Buckets}, {g.Dim}, {g.Width})");
+                    break;
+
                 case EmbeddingDropoutStep drop:
                     m.Add("global::TorchSharp.Modules.Dropout", drop.Field, string.Empty, $"{Nn}.Dropout({Literals.Double(drop.Probability)})");
                     break;
@@ -244,6 +248,10 @@ internal static class ModelEmitter
 
                 case PositionsStep { Kind: PositionKind.Sinusoidal } p:
                     m.Forward.Add(Assign($"x + {p.Field}.At(x, base.StartPosition)"));
+                    break;
+
+                case BigramStep g:
+                    m.Forward.Add(Assign($"x + {g.Field}.Embed(idx, base.KvCache)", "hashed bigrams of each position and the one before it"));
                     break;
 
                 case EmbeddingDropoutStep or DenseStep or FinalNormStep:

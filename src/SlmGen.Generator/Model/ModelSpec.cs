@@ -37,6 +37,12 @@ internal sealed record ModelSpec(
     /// <summary>Round the vocabulary up to a multiple of this (0 = no padding).</summary>
     public int PadVocabTo { get; init; }
 
+    /// <summary>Rows of the hashed bigram table added to the token embedding (0 = none; see <c>BigramStep</c>).</summary>
+    public int BigramBuckets { get; init; }
+
+    /// <summary>Width of a bigram row (0 = the embedding width).</summary>
+    public int BigramDim { get; init; }
+
     /// <summary>The declared tokenizer ("" = none).</summary>
     public string Tokenizer { get; init; } = "";
 
@@ -139,6 +145,8 @@ internal static class SpecKeys
     public const string Tokenizer = "tokenizer";
     public const string Embedding = "embedding";
     public const string Width = "embedding.dim";
+    public const string BigramBuckets = "embedding.bigram_buckets";
+    public const string BigramDim = "embedding.bigram_dim";
     public const string Positions = "positions";
     public const string PositionsLength = "positions.length";
     public const string RopeBase = "positions.base";

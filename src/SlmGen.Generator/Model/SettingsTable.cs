@@ -78,7 +78,7 @@ internal static class SettingsTable
     public static readonly Setting Init = new(Root, "init", SettingType.Name, "Model", "Init", 0, "`torch`", "`torch` \\| `gpt2`", "PyTorch's default initialisation, or GPT-2's (N(0, 0.02), scaled residual projections)");
     public static readonly Setting PadVocabTo = new(Root, "pad_vocab_to", SettingType.Whole, "Model", "PadVocabTo", 0, "0 (none)", "0 … 65,536", "round the vocabulary up to a multiple of this: the embedding's rows and the head's outputs, with exact costs; the tokenizer never produces the extra ids");
     public static readonly Setting Tokenizer = new(Root, "tokenizer", SettingType.Name, "Model", "Tokenizer", null, "none", "`chars` \\| `bytes` \\| `words` \\| `gpt2` \\| `cl100k` \\| a BPE folder", "the tokenizer the model is trained with: checked against the vocabulary, recorded in the cost report, slmgen's default `--tokenizer`");
-    public static readonly Setting Embedding = new(Root, "embedding", SettingType.Section, "TokenEmbedding", null, null, "required", "a number, or `{ dim }`", "token embedding width (d_model)");
+    public static readonly Setting Embedding = new(Root, "embedding", SettingType.Section, "TokenEmbedding", null, null, "required", "a number, or `{ dim, bigram_buckets, bigram_dim }`", "token embedding width (d_model)");
     public static readonly Setting Positions = new(Root, "positions", SettingType.Section, "Positions", null, null, "`none`", "a kind, or `{ kind, length, base }`", "position information");
     public static readonly Setting Layers = new(Root, "layers", SettingType.Section, null, null, null, "none", "a list of layers", "the layers in forward order");
     public static readonly Setting FinalNorm = new(Root, "final_norm", SettingType.Section, "FinalNorm", null, null, "`none`", "a norm kind, or `{ kind, bias }`", "norm before the head");
@@ -95,6 +95,8 @@ internal static class SettingsTable
 
     // Embedding.
     public static readonly Setting Dim = new(EmbeddingSection, "dim", SettingType.Whole, "TokenEmbedding", "Dim", 0, "required", "1 … 16,777,216", "embedding width (d_model)");
+    public static readonly Setting BigramBuckets = new(EmbeddingSection, "bigram_buckets", SettingType.Whole, "TokenEmbedding", "BigramBuckets", 0, "0 (none)", "0, or 2 … 16,777,216", "hashed bigram embeddings added to the token embedding: rows of the hash table (position t: bucket ((36313·x_t) XOR (27191·x_(t−1))) mod (buckets − 1); a window's first position: buckets − 1)");
+    public static readonly Setting BigramDim = new(EmbeddingSection, "bigram_dim", SettingType.Whole, "TokenEmbedding", "BigramDim", 0, "the embedding width", "1 … 16,777,216; needs `bigram_buckets`", "width of a bigram row; below the embedding width, a bias-free projection to it is added");
 
     // Positions.
     public static readonly Setting PositionKind = new(PositionsSection, "kind", SettingType.Name, "Positions", "Kind", 0, "`none`", "`learned` \\| `sinusoidal` \\| `rope` \\| `none`", "how positions enter the model");
@@ -175,7 +177,7 @@ internal static class SettingsTable
     public static readonly Setting[] All =
     {
         Name, Namespace, Vocab, Context, Dropout, EmbeddingDropout, Init, PadVocabTo, Tokenizer, Embedding, Positions, Layers, FinalNorm, Head, Budget, Quantization,
-        Dim,
+        Dim, BigramBuckets, BigramDim,
         PositionKind, PositionLength, RopeBase,
         Window,
         Units, DenseActivation, DenseBias, DenseDropout,

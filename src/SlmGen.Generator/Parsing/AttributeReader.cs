@@ -137,6 +137,8 @@ internal static class AttributeReader
                 case "TokenEmbeddingAttribute":
                     builder.Set(SpecKeys.Embedding, "[TokenEmbedding]", args.Whole);
                     builder.Width = args.Int(SettingsTable.Dim, SpecKeys.Width, builder);
+                    builder.BigramBuckets = args.Int(SettingsTable.BigramBuckets, SpecKeys.BigramBuckets, builder);
+                    builder.BigramDim = args.Int(SettingsTable.BigramDim, SpecKeys.BigramDim, builder);
                     break;
 
                 case "PositionsAttribute":

@@ -42,6 +42,10 @@ internal sealed class SpecBuilder
 
     public int Width { get; set; }
 
+    public int BigramBuckets { get; set; }
+
+    public int BigramDim { get; set; }
+
     public PositionSpec Positions { get; set; } = PositionSpec.None;
 
     public List<LayerSpec> Layers { get; } = new();
@@ -97,5 +101,7 @@ internal sealed class SpecBuilder
     {
         PadVocabTo = PadVocabTo,
         Tokenizer = Tokenizer,
+        BigramBuckets = BigramBuckets,
+        BigramDim = BigramDim,
     };
 }

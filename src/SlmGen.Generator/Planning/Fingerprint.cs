@@ -23,6 +23,9 @@ internal static class Fingerprint
                 case EmbeddingStep:
                 case EmbeddingDropoutStep:
                     break;
+                case BigramStep g:
+                    sb.Append("|bigram,").Append(g.Buckets).Append(',').Append(g.Dim);
+                    break;
                 case PositionsStep p:
                     sb.Append("|positions,").Append(p.Kind).Append(',').Append(p.Rows);
                     break;

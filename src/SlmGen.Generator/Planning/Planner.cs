@@ -31,6 +31,11 @@ internal static class Planner
                 break;
         }
 
+        if (spec.BigramBuckets > 0)
+        {
+            steps.Add(new BigramStep("bigram", spec.BigramBuckets, spec.BigramDim > 0 ? spec.BigramDim : d, d));
+        }
+
         if (spec.EffectiveEmbeddingDropout > 0)
         {
             steps.Add(new EmbeddingDropoutStep("drop", spec.EffectiveEmbeddingDropout, d));

@@ -40,6 +40,20 @@ internal static partial class SpecValidator
         v.OptionalProbability(SpecKeys.EmbeddingDropout, spec.EmbeddingDropout);
         v.Defined(SpecKeys.Init, spec.Init);
         v.Range(SpecKeys.PadVocabTo, spec.PadVocabTo, 0, 65_536);
+        if (spec.BigramBuckets != 0)
+        {
+            v.Range(SpecKeys.BigramBuckets, spec.BigramBuckets, 2, MaxDimension);
+        }
+
+        if (spec.BigramDim != 0)
+        {
+            v.Range(SpecKeys.BigramDim, spec.BigramDim, 1, MaxDimension);
+            if (spec.BigramBuckets == 0)
+            {
+                v.Add(DiagnosticDescriptors.Conflict, SpecKeys.BigramDim, "bigram_dim sets the width of the hashed bigram table, but there is none; set bigram_buckets or drop bigram_dim");
+            }
+        }
+
         if (spec.PaddedVocab > MaxDimension)
         {
             v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.PadVocabTo, "the padded vocabulary", spec.PaddedVocab, $"at most {MaxDimension:N0}");
@@ -172,6 +186,8 @@ internal static partial class SpecValidator
                 SpecKeys.Vocab => "Vocab (in [Model])",
                 SpecKeys.Context => "Context (in [Model])",
                 SpecKeys.Width => "[TokenEmbedding(Dim = ...)]",
+                SpecKeys.BigramBuckets => "[TokenEmbedding(BigramBuckets = ...)]",
+                SpecKeys.BigramDim => "[TokenEmbedding(BigramDim = ...)]",
                 _ => ToPascal(key.Substring(key.LastIndexOf('.') + 1)),
             };
         }

@@ -42,6 +42,12 @@ public sealed class TokenEmbeddingAttribute : Attribute
 {
     /// <summary>Embedding width (d_model).</summary>
     public int Dim { get; set; }
+
+    /// <summary>Rows of a hashed bigram table added to the token embedding (0 = none): position t looks up ((36313·x_t) XOR (27191·x_(t−1))) mod (rows − 1).</summary>
+    public int BigramBuckets { get; set; }
+
+    /// <summary>Width of a bigram row (0 = <see cref="Dim"/>); narrower rows are projected to <see cref="Dim"/>.</summary>
+    public int BigramDim { get; set; }
 }
 
 /// <summary>Position information (default when absent: <see cref="PositionKind.None"/>).</summary>

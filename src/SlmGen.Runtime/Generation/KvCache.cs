@@ -37,6 +37,22 @@ public sealed class KvCache : IDisposable
     /// <summary>Positions already cached: the position of the next token.</summary>
     public long Length { get; private set; }
 
+    /// <summary>
+    /// The last token of the previous pass, (B, 1), for layers that read the token before each position (hashed
+    /// bigram embeddings); kept outside any dispose scope, and ignored while <see cref="Length"/> is 0.
+    /// </summary>
+    public Tensor? LastToken
+    {
+        get => lastToken;
+        set
+        {
+            lastToken?.Dispose();
+            lastToken = value?.clone().DetachFromDisposeScope();
+        }
+    }
+
+    private Tensor? lastToken;
+
     /// <summary>Slots in use: attention applications per forward pass.</summary>
     public int Slots => slots.Count;
 
@@ -123,6 +139,7 @@ public sealed class KvCache : IDisposable
         }
 
         slots.Clear();
+        LastToken = null;
     }
 
     private sealed class Scope : IDisposable

@@ -249,6 +249,11 @@ public static class HuggingFaceExport
                 return "its stack has U-Net skip connections, which GPT-2 and Llama lack";
             }
 
+            if (plan.OfType<BigramStep>().Any())
+            {
+                return "it adds hashed bigram embeddings to the token embedding, which GPT-2 and Llama lack";
+            }
+
             if (plan.OfType<HeadStep>().Single().SoftCap > 0)
             {
                 return "its scores are soft-capped, which transformers' GPT-2 and Llama heads do not do";

@@ -8,7 +8,7 @@ namespace SlmGen.Layers;
 /// <summary>What a parameter is to initialisation and to the optimizers that treat kinds apart (Muon takes the matrices only).</summary>
 public enum ParameterRole
 {
-    /// <summary>A token-embedding or position table (looked up, not multiplied).</summary>
+    /// <summary>A token-embedding, hashed-bigram or position table (looked up, not multiplied).</summary>
     Embedding,
 
     /// <summary>A matrix of the LM head.</summary>
@@ -33,11 +33,12 @@ public static class ParameterRoles
         var plan = model.Plan;
         var embeddings = plan.Where(s => s is EmbeddingStep or PositionsStep).Select(s => s.Field).ToHashSet(StringComparer.Ordinal);
         var head = plan.OfType<HeadStep>().Single().Field;
+        var bigramTables = plan.OfType<BigramStep>().Select(s => s.Field + ".embed.weight").ToHashSet(StringComparer.Ordinal);
         var gains = plan.OfType<StackStep>().Where(s => s.Skips > 0).Select(s => s.SkipWeightsField).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, p) in model.named_parameters())
         {
             var owner = name.Split('.')[0];
-            var role = embeddings.Contains(owner) ? ParameterRole.Embedding
+            var role = embeddings.Contains(owner) || bigramTables.Contains(name) ? ParameterRole.Embedding
                 : owner == head ? (p.dim() >= 2 ? ParameterRole.Head : ParameterRole.Gain)
                 : p.dim() < 2 || gains.Contains(owner) || name.EndsWith("." + ResidualMix, StringComparison.Ordinal) ? ParameterRole.Gain
                 : ParameterRole.Matrix;

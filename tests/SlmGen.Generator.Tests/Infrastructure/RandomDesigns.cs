@@ -136,6 +136,12 @@ internal sealed class RandomDesigns
             design = design with { SoftCap = Pick(0.5, 3, 15, 30) };
         }
 
+        if (recent && levers && recentRng.Next(3) == 0)
+        {
+            // Hashed bigram embeddings: a table of 2 … 97 rows, as wide as the model or narrower (then projected).
+            design = design with { BigramBuckets = 2 + recentRng.Next(96), BigramDim = recentRng.Next(2) == 0 ? 0 : 1 + recentRng.Next(width) };
+        }
+
         if (levers && rng.Next(3) == 0)
         {
             // Quantisation-aware training of some parts (a tied head takes the embedding's bits).
@@ -319,6 +325,13 @@ internal sealed class RandomDesigns
         /// <summary>The head's logit soft-cap (0: none).</summary>
         public double SoftCap { get; init; }
 
+        /// <summary>Rows of the hashed bigram table (0: none) and their width (0: the model's).</summary>
+        public int BigramBuckets { get; init; }
+
+        public int BigramDim { get; init; }
+
+        private string YamlEmbedding => BigramBuckets == 0 ? $"{Width}" : $"{{ dim: {Width}, bigram_buckets: {BigramBuckets}{(BigramDim > 0 ? $", bigram_dim: {BigramDim}" : string.Empty)} }}";
+
         private static string B(bool b) => b ? "true" : "false";
 
         private static string Pascal(string name) => name switch
@@ -332,7 +345,7 @@ internal sealed class RandomDesigns
         public string Yaml()
         {
             var sb = new StringBuilder();
-            sb.Append($"name: {Name}\nvocab: {Vocab}\ncontext: {Context}\nembedding: {Width}\ninit: {Init}\n");
+            sb.Append($"name: {Name}\nvocab: {Vocab}\ncontext: {Context}\nembedding: {YamlEmbedding}\ninit: {Init}\n");
             sb.Append(LearnedRows > 0 ? $"positions: {{ kind: learned, length: {LearnedRows} }}\n" : $"positions: {Positions}\n");
             sb.Append("layers:\n");
             foreach (var layer in Layers)
@@ -371,7 +384,7 @@ internal sealed class RandomDesigns
         {
             var sb = new StringBuilder();
             sb.Append($"[Model(Vocab = {Vocab}, Context = {Context}, Init = InitScheme.{(Init == "gpt2" ? "Gpt2" : "TorchDefault")})]\n");
-            sb.Append($"[TokenEmbedding(Dim = {Width})]\n");
+            sb.Append(BigramBuckets == 0 ? $"[TokenEmbedding(Dim = {Width})]\n" : $"[TokenEmbedding(Dim = {Width}, BigramBuckets = {BigramBuckets}{(BigramDim > 0 ? $", BigramDim = {BigramDim}" : string.Empty)})]\n");
             if (Positions != "none")
             {
                 sb.Append($"[Positions(PositionKind.{Pascal(Positions)}{(LearnedRows > 0 ? $", Length = {LearnedRows}" : string.Empty)})]\n");

@@ -150,7 +150,18 @@ internal sealed class YamlSpecReader
         {
             foreach (var (k, v, _) in values.Entries(map, T.EmbeddingSection, "embedding"))
             {
-                b.Width = values.Int(v, "embedding." + k, SpecKeys.Width);
+                switch (k)
+                {
+                    case "bigram_buckets":
+                        b.BigramBuckets = values.Int(v, "embedding.bigram_buckets", SpecKeys.BigramBuckets);
+                        break;
+                    case "bigram_dim":
+                        b.BigramDim = values.Int(v, "embedding.bigram_dim", SpecKeys.BigramDim);
+                        break;
+                    default:
+                        b.Width = values.Int(v, "embedding." + k, SpecKeys.Width);
+                        break;
+                }
             }
         }
         else

@@ -381,6 +381,26 @@ class TiedHead(nn.Module):
 
 # ---------------------------------------------------------------------------------------------- model
 
+class BigramHash(nn.Module):
+    """Hashed bigram embeddings: position t looks up bucket ((36313 * x_t) XOR (27191 * x_(t-1))) mod (buckets - 1),
+    the window's first position bucket buckets - 1; rows narrower than the model are projected (no bias)."""
+
+    def __init__(self, buckets, dim, width):
+        super().__init__()
+        self.buckets = buckets
+        self.embed = nn.Embedding(buckets, dim)
+        self.proj = nn.Linear(dim, width, bias=False) if dim != width else None
+
+    def hash(self, idx):
+        first = torch.full_like(idx[:, :1], self.buckets - 1)
+        mixed = torch.bitwise_xor(idx[:, 1:] * 36313, idx[:, :-1] * 27191) % (self.buckets - 1)
+        return torch.cat([first, mixed], dim=1)
+
+    def forward(self, idx):
+        rows = self.embed(self.hash(idx))
+        return rows if self.proj is None else self.proj(rows)
+
+
 class SlmGenModel(nn.Module):
     """The model an SlmGen architecture describes, step by step, as the generated TorchSharp module runs it."""
 
@@ -398,6 +418,8 @@ class SlmGenModel(nn.Module):
                 setattr(self, field, nn.Embedding(s["rows"], s["out"]))
             elif kind == "positions":
                 setattr(self, field, SinusoidalPositions(s["rows"], s["out"]))
+            elif kind == "bigram":
+                setattr(self, field, BigramHash(s["buckets"], s["dim"], s["out"]))
             elif kind == "dropout":
                 setattr(self, field, nn.Dropout(s["p"]))
             elif kind == "flatten":
@@ -438,6 +460,8 @@ class SlmGenModel(nn.Module):
                 x = x + module(torch.arange(idx.shape[1], device=idx.device))
             elif kind == "positions":
                 x = x + module(x)
+            elif kind == "bigram":
+                x = x + module(idx)
             elif kind in ("dropout", "flatten", "dense", "final_norm"):
                 x = module(x)
             elif kind == "transformer" and s.get("unetSkips", False):
