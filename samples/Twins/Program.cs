@@ -98,6 +98,7 @@ internal static class Twins
             var dir = Path.Combine(root, descriptor.FullName);
             Devices.Seed(seed);
             using var model = descriptor.Create();
+            WakeZeroParameters(model, seed);
             model.to(device).eval();
             var result = model.ExportPyTorch(dir);
             WriteProbe(model, Path.Combine(dir, "probe.safetensors"), device, seed);
@@ -112,6 +113,23 @@ internal static class Twins
         }
 
         File.WriteAllText(Path.Combine(root, "index.json"), JsonSerializer.Serialize(new { device = Devices.Describe(device), models = index }, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// Parameters that start at zero so that their layer starts as no change (LoRA's B, the hashed bigrams' projection,
+    /// zeroed biases) get small random values, so that the twin check exercises the paths behind them.
+    /// </summary>
+    public static void WakeZeroParameters(SlmModel model, long seed)
+    {
+        using var noGrad = no_grad();
+        var generator = new TorchSharp.torch.Generator((ulong)seed + 17);
+        foreach (var p in model.parameters())
+        {
+            if (p.count_nonzero().item<long>() == 0)
+            {
+                p.normal_(0, 0.02, generator);
+            }
+        }
     }
 
     /// <summary>Token ids (2 windows) and the model's fp32 logits for them, (B, T, V) or (B, V); positions cut to the first and last 8 for large outputs (<c>positions</c> says which).</summary>
