@@ -136,6 +136,7 @@ public static class TrainSettings
         new("eval_tokens", SettingKind.Whole, null, "score only the first N tokens of each split in the final evaluation", Min: 2, DefaultHelp: " (default: all)"),
         new("eval_stride", SettingKind.Whole, "0", "the final evaluations slide windows every N tokens, each token scored once with at least context − N tokens before it (0: non-overlapping windows, each token with 0 … context − 1 before it)", Min: 0),
         new("cuda_graphs", SettingKind.Switch, "false", "capture the training step as one CUDA graph (needs CUDA and libslmgen_native, docs/backends.md; otherwise eager, with the reason in the log)"),
+        new("time_limit", SettingKind.Duration, "off", "end training when this much training time (evaluations excluded) has passed, or at the last step, whichever comes first; the schedule's decay follows the time's share when it is ahead of the steps': 90s, 10m, 2h, or off"),
         new("checkpoint_every", SettingKind.Duration, "10m", "also write last.ckpt when this much wall-clock time has passed since the last one: 90s, 10m, 2h, or off"),
     };
 

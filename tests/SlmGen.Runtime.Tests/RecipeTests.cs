@@ -96,6 +96,51 @@ public class RecipeTests
     }
 
     [Fact]
+    public void With_a_time_limit_the_decay_follows_the_time_when_it_is_ahead_of_the_steps()
+    {
+        var options = TestRuns.Quick(null, 100) with { Schedule = Schedule.Warmdown, WarmupSteps = 10, WarmdownFraction = 0.3, LearningRate = 1, MinLearningRate = 0.1, TimeLimit = TimeSpan.FromMinutes(1) };
+        // Time behind the steps: the step schedule.
+        Assert.Equal(options.LearningRateAt(85), options.LearningRateAt(85, 0.5), 12);
+        // Time ahead: the peak's weight is (1 − share) / 0.3 — 0.5 at 85 % of the time, 0 once it is spent; warm-up stays in steps.
+        Assert.Equal(0.1 + (0.5 * 0.9), options.LearningRateAt(20, 0.85), 12);
+        Assert.Equal(1.0, options.LearningRateAt(20, 0.6), 12);
+        Assert.Equal(0.1, options.LearningRateAt(20, 1.0), 12);
+        Assert.Equal(0.2, options.LearningRateAt(1, 0.9), 12);
+        // Cosine: the cosine of the time's share after the warm-up's share of the steps.
+        var cosine = options with { Schedule = Schedule.WarmupCosine };
+        Assert.Equal(0.1 + (0.5 * 0.9), cosine.LearningRateAt(20, 0.1 + (0.9 * 0.5)), 9);
+        Assert.Empty(options.Problems());
+        Assert.Contains((options with { TimeLimit = TimeSpan.Zero }).Problems(), p => p.Contains("time limit", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_time_limited_run_ends_when_its_training_time_is_spent_and_a_resume_keeps_the_clock()
+    {
+        Devices.Seed(3);
+        var dir = TestRuns.TempDir("slmgen-timed-");
+        var options = TestRuns.Quick(dir, 1_000_000) with { TimeLimit = TimeSpan.FromSeconds(1.5), EvalEvery = 1_000_000, Schedule = Schedule.Warmdown, WarmupSteps = 1 };
+        double seconds;
+        using (var model = new SingleAttention())
+        using (var trainer = new Trainer(model, TestRuns.Shakespeare.Value, options, CPU))
+        {
+            var result = trainer.Train();
+            Assert.InRange(result.Steps, 1, 999_999);
+            Assert.False(result.Interrupted);
+            Assert.True(trainer.TrainingSeconds >= 1.5, $"{trainer.TrainingSeconds} s");
+            Assert.Single(result.Validation); // the run's end is evaluated
+            Assert.Equal(options.MinLearningRate, trainer.LearningRate(trainer.Step), 12); // the warmdown ended with the time
+            seconds = trainer.TrainingSeconds;
+        }
+
+        // The checkpoint keeps the clock: a resume of the finished run takes no further step.
+        using var again = new SingleAttention();
+        using var resumed = new Trainer(again, TestRuns.Shakespeare.Value, options, CPU);
+        resumed.Resume(resumed.LastCheckpointPath!);
+        Assert.Equal(seconds, resumed.TrainingSeconds, 9);
+        Assert.Equal(0, resumed.Train().Steps);
+    }
+
+    [Fact]
     public void The_ema_is_the_warmed_up_average_of_the_weights_after_every_step_and_the_run_ends_with_it()
     {
         Devices.Seed(4);

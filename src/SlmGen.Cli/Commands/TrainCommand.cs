@@ -196,6 +196,7 @@ public static class TrainCommand
             LossChunk = lossChunk,
             CudaGraphs = cudaGraphs || Environment.GetEnvironmentVariable("SLMGEN_CUDA_GRAPHS") == "1",
             CheckpointInterval = checkpointEvery,
+            TimeLimit = Durations.Parse(value("time_limit")!, "time_limit"),
         };
         var cost = model.Cost;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");

@@ -57,6 +57,9 @@ public sealed record CheckpointState
     /// <summary>Completed optimizer steps.</summary>
     public long Step { get; init; }
 
+    /// <summary>Training seconds so far, evaluations excluded (the time limit's clock; 0 in checkpoints written before it was kept).</summary>
+    public double TrainingSeconds { get; init; }
+
     /// <summary>Best validation NLL so far (null before the first evaluation).</summary>
     public double? BestValidation { get; init; }
 
@@ -364,7 +367,7 @@ public static class Checkpoint
             throw new InvalidDataException($"Checkpoint {path} has an unreadable state: {e.Message}", e);
         }
 
-        if (state.Step < 0 || state.BestStep < 0 || state.BestStep > state.Step || state.EvalsSinceBest < 0 || state.BestValidation is { } b && !double.IsFinite(b))
+        if (state.Step < 0 || state.BestStep < 0 || state.BestStep > state.Step || state.EvalsSinceBest < 0 || state.BestValidation is { } b && !double.IsFinite(b) || !double.IsFinite(state.TrainingSeconds) || state.TrainingSeconds < 0)
         {
             throw new InvalidDataException($"Checkpoint {path} has an inconsistent state (step {state.Step}, best {state.BestValidation} at step {state.BestStep}).");
         }

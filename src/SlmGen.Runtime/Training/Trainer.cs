@@ -31,6 +31,9 @@ public sealed class Trainer : IDisposable
     private Tensor? ema;
     private double bestValidation = double.NaN;
     private long bestStep;
+
+    /// <summary>Training seconds (evaluations excluded) of this run so far, earlier segments of a resumed run included.</summary>
+    private double trainedSeconds;
     private int evalsSinceBest;
     private readonly DatasetIdentity dataIdentity;
     private readonly List<string> overrides = new();
@@ -103,8 +106,17 @@ public sealed class Trainer : IDisposable
     /// <summary>Path of the best-validation checkpoint in the run directory.</summary>
     public string? BestCheckpointPath => options.RunDirectory is null ? null : Path.Combine(options.RunDirectory, "best.ckpt");
 
-    /// <summary>The learning rate for the step after <paramref name="completed"/> steps (<see cref="TrainingOptions.LearningRateAt"/>).</summary>
-    public double LearningRate(long completed) => options.LearningRateAt(completed);
+    /// <summary>The learning rate for the step after <paramref name="completed"/> steps (<see cref="TrainingOptions.LearningRateAt(long, double)"/>).</summary>
+    public double LearningRate(long completed) => options.LearningRateAt(completed, TimeFraction);
+
+    /// <summary>Training seconds so far (evaluations excluded), earlier segments of a resumed run included.</summary>
+    public double TrainingSeconds => trainedSeconds;
+
+    /// <summary>The share of the <see cref="TrainingOptions.TimeLimit"/> spent (0 without one).</summary>
+    private double TimeFraction => options.TimeLimit is { } limit ? trainedSeconds / limit.TotalSeconds : 0;
+
+    /// <summary>True when the run's time limit is spent.</summary>
+    private bool TimeIsUp => options.TimeLimit is { } limit && trainedSeconds >= limit.TotalSeconds;
 
     /// <summary>
     /// Trains until <see cref="TrainingOptions.Steps"/> (or <paramref name="maxSteps"/> more steps, or
@@ -151,7 +163,9 @@ public sealed class Trainer : IDisposable
         }
 
         using var graphed = options.CudaGraphs ? GraphedStep.TryCreate(this, lossSum, log) : null;
-        while (Step < options.Steps && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
+        var secondsBefore = trainedSeconds;
+        var timeUp = TimeIsUp;
+        while (Step < options.Steps && !timeUp && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
         {
             var lr = LearningRate(Step);
             using (var scope = NewDisposeScope())
@@ -176,9 +190,17 @@ public sealed class Trainer : IDisposable
 
             Step++;
             lossCount++;
+            if (options.TimeLimit is not null)
+            {
+                // The clock is read once the step's work is done (the loss sum waits for it on CUDA).
+                _ = lossSum.item<float>();
+            }
+
+            trainedSeconds = secondsBefore + clock.Elapsed.TotalSeconds - evalSeconds;
+            timeUp = TimeIsUp;
             tokensSinceLog += (long)batch * context;
 
-            if (Step % options.LogEvery == 0 || Step == options.Steps)
+            if (Step % options.LogEvery == 0 || Step == options.Steps || timeUp)
             {
                 var mean = lossSum.item<float>() / lossCount;
                 lossSum.zero_();
@@ -198,7 +220,7 @@ public sealed class Trainer : IDisposable
                 }
             }
 
-            var evalNow = Step % options.EvalEvery == 0 || Step == options.Steps;
+            var evalNow = Step % options.EvalEvery == 0 || Step == options.Steps || timeUp;
             if (evalNow)
             {
                 var t0 = clock.Elapsed.TotalSeconds;
@@ -266,7 +288,7 @@ public sealed class Trainer : IDisposable
         }
 
         progress?.Break();
-        var interrupted = cancellation.IsCancellationRequested && Step < options.Steps && !stoppedEarly;
+        var interrupted = cancellation.IsCancellationRequested && Step < options.Steps && !stoppedEarly && !timeUp;
         if (cancellation.IsCancellationRequested && LastCheckpointPath is not null && savedStep != Step && (Step > start || !File.Exists(LastCheckpointPath)))
         {
             SaveLast();
@@ -283,7 +305,11 @@ public sealed class Trainer : IDisposable
         var seconds = clock.Elapsed.TotalSeconds;
         // The end of the run (not of a partial Train(maxSteps) call, which the next call continues): the best weights,
         // or the average's.
-        var finished = Step >= options.Steps || stoppedEarly;
+        var finished = Step >= options.Steps || stoppedEarly || timeUp;
+        if (timeUp && Step < options.Steps)
+        {
+            log.WriteLine($"The time limit ({options.TimeLimit}) was spent at step {Step:N0} of {options.Steps:N0}.");
+        }
         if (finished && options.RestoreBest && bestMaster is not null)
         {
             using var noGrad = no_grad();
@@ -367,6 +393,7 @@ public sealed class Trainer : IDisposable
             Fingerprint = model.Fingerprint,
             Dataset = dataIdentity,
             Step = Step,
+            TrainingSeconds = trainedSeconds,
             BestValidation = double.IsNaN(bestValidation) ? null : bestValidation,
             BestStep = bestStep,
             EvalsSinceBest = evalsSinceBest,
@@ -425,6 +452,7 @@ public sealed class Trainer : IDisposable
         }
 
         Step = state.Step;
+        trainedSeconds = state.TrainingSeconds;
         bestValidation = state.BestValidation ?? double.NaN;
         bestStep = state.BestStep;
         evalsSinceBest = state.EvalsSinceBest;

@@ -139,6 +139,14 @@ public sealed record TrainingOptions
     /// </summary>
     public TimeSpan? CheckpointInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A wall-clock budget for training (evaluations not counted; kept across resumes in the checkpoint), or null: the run
+    /// ends at <see cref="Steps"/> or when this much training time has passed, whichever comes first — the size-capped
+    /// contests' "10 minutes on the GPU". The schedule's decay then follows the elapsed share of the budget when that is
+    /// ahead of the steps' share (<see cref="LearningRateAt(long, double)"/>), so a warmdown ends with the time.
+    /// </summary>
+    public TimeSpan? TimeLimit { get; init; }
+
     /// <summary>Show the progress line in the terminal.</summary>
     public bool Progress { get; init; } = true;
 
@@ -219,6 +227,11 @@ public sealed record TrainingOptions
             trajectory["ema_decay"] = N(EmaDecay);
         }
 
+        if (TimeLimit is { } limit)
+        {
+            trajectory["time_limit_seconds"] = N(limit.TotalSeconds);
+        }
+
         if (ZLoss > 0)
         {
             trajectory["z_loss"] = N(ZLoss);
@@ -228,8 +241,38 @@ public sealed record TrainingOptions
     }
 
     /// <summary>The schedule's learning rate for the step after <paramref name="completed"/> steps (the peak group's; other groups scale it).</summary>
-    public double LearningRateAt(long completed)
+    public double LearningRateAt(long completed) => LearningRateAt(completed, 0);
+
+    /// <summary>
+    /// The schedule's learning rate for the step after <paramref name="completed"/> steps when <paramref name="timeFraction"/>
+    /// of the <see cref="TimeLimit"/> has passed: where the time's share is ahead of the steps' share, the decay follows it
+    /// (warm-up stays in steps). Warmdown: weight of the peak <c>(1 − share) / warmdown fraction</c>, clamped to [0, 1];
+    /// cosine: the cosine of the share after warm-up. Without a time limit (or with the steps ahead) this is the step schedule.
+    /// </summary>
+    public double LearningRateAt(long completed, double timeFraction)
     {
+        var byTime = Schedule != Schedule.Constant && timeFraction > 0 && timeFraction > (double)completed / Steps;
+        if (byTime)
+        {
+            var share = Math.Clamp(timeFraction, 0, 1);
+            var warmed = completed < WarmupSteps ? LearningRate * (completed + 1) / WarmupSteps : LearningRate;
+            if (Schedule == Schedule.Warmdown)
+            {
+                var weight = Math.Clamp((1 - share) / WarmdownFraction, 0, 1);
+                return Math.Min(warmed, MinLearningRate + (weight * (LearningRate - MinLearningRate)));
+            }
+
+            if (completed >= WarmupSteps)
+            {
+                var warmShare = (double)WarmupSteps / Steps;
+                var timeProgress = Math.Clamp((share - warmShare) / Math.Max(1e-12, 1 - warmShare), 0, 1);
+                var stepProgress = Math.Clamp((double)(completed - WarmupSteps) / Math.Max(1, Steps - WarmupSteps), 0, 1);
+                return MinLearningRate + (0.5 * (1 + Math.Cos(Math.PI * Math.Max(timeProgress, stepProgress))) * (LearningRate - MinLearningRate));
+            }
+
+            return warmed;
+        }
+
         if (Schedule == Schedule.Constant)
         {
             return LearningRate;
@@ -300,6 +343,7 @@ public sealed record TrainingOptions
         Need(EarlyStopPatience >= 0, $"Early-stop patience must be 0 (off) or more, not {EarlyStopPatience}.");
         Need(LogEvery >= 1, $"Log every N steps needs N of at least 1, not {LogEvery}.");
         Need(LossChunk >= 0, $"The loss chunk must be 0 (off) or a number of positions, not {LossChunk}.");
+        Need(TimeLimit is null || TimeLimit > TimeSpan.Zero, $"The time limit must be a positive time or none, not {TimeLimit}.");
         Need(CheckpointInterval is null || CheckpointInterval > TimeSpan.Zero, $"The checkpoint interval must be a positive time or none, not {CheckpointInterval}.");
         Need(CheckpointEvery >= 0, $"Checkpoint every N steps needs N of 0 (at every evaluation) or more, not {CheckpointEvery}.");
         return problems;
