@@ -41,7 +41,7 @@ public static class CostsCommand
     }
 
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
-    private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch);
+    private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch, m.Context);
 
     private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch)
     {

@@ -42,7 +42,9 @@ internal static class CostModel
                 switch (step)
                 {
                     case EmbeddingStep e:
-                        components.Add(Components.Of(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}{Precision(e.Bits)}", e.Vocab * e.Dim, 0, 0, 0, t * e.Dim, 0,
+                        // The look-up's output is kept as the first block's input (counted there); embedding dropout's mask here.
+                        var dropoutMask = plan.Steps.OfType<EmbeddingDropoutStep>().Any() ? t * ((e.Dim + 3) / 4) : 0;
+                        components.Add(Components.Of(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}{Precision(e.Bits)}", e.Vocab * e.Dim, 0, 0, 0, dropoutMask, 0,
                             Bytes(plan, e.Vocab * e.Dim, Matrix(e.Vocab, e.Dim, e.Bits))));
                         break;
 
@@ -53,7 +55,7 @@ internal static class CostModel
                         var projection = g.Projects ? 2 * g.Dim * g.Width * runs : 0;
                         components.Add(Components.Of(i, g.Field, "embedding",
                             $"hashed bigram embedding {g.Buckets}×{g.Dim}{(g.Projects ? $", projected {g.Dim}→{g.Width}" : string.Empty)}, added to the token embedding",
-                            g.Parameters, projection, 3 * projection, 0, t * (g.Dim + (g.Projects ? g.Width : 0)), 0, Bytes(plan, g.Parameters, 2 * g.Parameters)));
+                            g.Parameters, projection, 3 * projection, 0, t * (2 + (g.Projects ? g.Dim : 0)), 0, Bytes(plan, g.Parameters, 2 * g.Parameters))); // the bucket ids (int64), the rows the projection reads
                         break;
                     }
 
@@ -86,11 +88,18 @@ internal static class CostModel
                         var normParameters = NormParameters(norm.Kind, norm.Bias, norm.Width);
                         components.Add(Components.Of(
                             i, norm.Field, "norm", $"final {Names.Of(norm.Kind)}",
-                            normParameters, 0, 0, 0, rows * norm.Width, 0, Bytes(plan, normParameters, 2 * normParameters)));
+                            normParameters, 0, 0, 0, rows * ((2 * norm.Width) + SavedActivations.NormExtra(norm.Kind, norm.Width)), 0, Bytes(plan, normParameters, 2 * normParameters)));
                         break;
 
                     case HeadStep head:
-                        components.Add(SoftCapped(head, rows, Head(plan, i, head, runs, rows)));
+                        var headCost = SoftCapped(head, rows, Head(plan, i, head, runs, rows));
+                        if (i > 0 && plan.Steps[i - 1] is StackStep)
+                        {
+                            // Without a final norm the head's matrix keeps the last block's output.
+                            headCost = headCost with { ActivationElementsPerSequence = headCost.ActivationElementsPerSequence + (rows * head.InWidth) };
+                        }
+
+                        components.Add(headCost);
                         break;
                 }
             }
@@ -223,7 +232,7 @@ internal static class CostModel
             yield return Components.Of(
                 index, stack.SkipWeightsField, "residual",
                 $"U-Net skips: the outputs of blocks {stack.Skips - 1}…0 added to the inputs of blocks {stack.Skips}…{(2 * stack.Skips) - 1} through per-channel weights",
-                skipParameters, 0, 0, 0, checked(t * skipParameters), 0, Bytes(plan, skipParameters, 2 * skipParameters));
+                skipParameters, 0, 0, 0, 0, 0, Bytes(plan, skipParameters, 2 * skipParameters)); // the skipped outputs are kept as the next blocks' inputs
         }
     }
 
@@ -261,7 +270,7 @@ internal static class CostModel
                 applications * (projFlops + scoreFlops),
                 applications * ((3 * projFlops) + (7 * scoreFlops / 2)),
                 applications * scoreFlops,
-                applications * t * ((2 * inner) + (2 * kv) + (2 * d) + (attention.QkNorm ? inner + kv : 0) + (queryGain > 0 ? inner : 0)),
+                applications * (SavedActivations.Attention(block with { Depth = 0 }, t) + (norm.Kind == NormKind.None ? SavedActivations.ResidualAndNorms(block, t) : 0)),
                 applications * 2 * kv,
                 Bytes(plan, count * attnParams, count * attnBytes));
 
@@ -277,7 +286,7 @@ internal static class CostModel
                 applications * mlpFlops,
                 applications * 3 * mlpFlops,
                 0,
-                applications * t * (((matrices - 1) * 2 * ffn) + d + (ffnConfig.Activation is Act.ReluSquared or Act.LeakyReluSquared ? ffn : 0)),
+                applications * SavedActivations.FeedForward(block, t),
                 0,
                 Bytes(plan, count * mlpParams, count * mlpBytes));
 
@@ -289,7 +298,7 @@ internal static class CostModel
                     $"{blocks}2 {Names.Of(norm.Kind)} ({(norm.PreNorm ? "pre" : "post")}-norm){shared}",
                     normParameters,
                     0, 0, 0,
-                    applications * t * 2 * d,
+                    applications * SavedActivations.ResidualAndNorms(block, t),
                     0,
                     Bytes(plan, normParameters, 2 * normParameters));
             }
@@ -305,7 +314,7 @@ internal static class CostModel
                     $"{blocks}{what}, {residual} per block{shared}",
                     count * residual,
                     0, 0, 0,
-                    applications * t * residual,
+                    0, // what the products keep is in the attention, FFN and norm rows
                     0,
                     Bytes(plan, count * residual, 2 * count * residual));
             }

@@ -4,23 +4,24 @@ namespace SlmGen;
 
 /// <summary>
 /// The predicted peak of GPU memory that a training step allocates (what PyTorch's <c>max_memory_allocated</c>
-/// reports for the model's twin trained in fp32 with <c>torch.optim.AdamW</c>, gradients set to none between steps),
-/// from the build-time constants. Two moments compete:
+/// reports for the model's twin trained in fp32 with <c>torch.optim.AdamW</c> — its default foreach implementation —
+/// gradients set to none between steps, cross-entropy over every position), from the build-time constants. Two
+/// moments compete:
 /// <list type="bullet">
 /// <item>the start of the backward pass: the weights (4 bytes a parameter) and AdamW's two moments (8), no gradients
-/// yet; per sequence the activations the forward pass keeps (<see cref="ModelCost.ActivationBytesPerSequenceFp32"/>,
-/// the logits among them), the loss's log-softmax (as large as the fp32 logits) and, while the loss's backward runs,
-/// the gradient of the log-probabilities and of the logits (two more of that size);</item>
-/// <item>the optimizer step: weights, gradients (4) and moments, plus AdamW's foreach temporaries (two parameter-sized
-/// fp32 lists: 8) — 24 bytes a parameter.</item>
+/// yet; per sequence what autograd keeps (<see cref="ModelCost.ActivationBytesPerSequenceFp32"/>, counted tensor by
+/// tensor — see the generator's <c>SavedActivations</c> — with the loss's log-probabilities among them) and, while the
+/// loss's backward runs, the gradients of the log-probabilities and of the logits (two tensors of the logits' size);</item>
+/// <item>the optimizer step: weights, gradients (4) and moments, plus the one parameter-sized temporary of the foreach
+/// AdamW (the square root of the second moment): 20 bytes a parameter.</item>
 /// </list>
-/// This is a prediction written before any measurement (issue 22): <c>scripts/gpu/peak_memory.py</c> compares it with
-/// PyTorch's figure on the GPU machine, and docs/costs.md will state the measured error once it has run.
+/// Both hold the batch's token ids (int64, context + 1 a sequence). The caching allocator's rounding of blocks is not
+/// modelled; docs/costs.md ("Memory") gives the measured error.
 /// </summary>
 public static class TrainingMemory
 {
-    /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences.</summary>
-    public static long PeakBytes(long parameters, long activationBytesPerSequenceFp32, long logitsBytesPerSequenceFp32, int batch)
+    /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of <paramref name="context"/> tokens.</summary>
+    public static long PeakBytes(long parameters, long activationBytesPerSequenceFp32, long logitsBytesPerSequenceFp32, int batch, long context)
     {
         if (batch < 1)
         {
@@ -29,13 +30,14 @@ public static class TrainingMemory
 
         checked
         {
-            var backwardStart = (12 * parameters) + (batch * (activationBytesPerSequenceFp32 + (3 * logitsBytesPerSequenceFp32)));
-            var optimizerStep = 24 * parameters;
+            var ids = batch * (context + 1) * 8;
+            var backwardStart = (12 * parameters) + (batch * (activationBytesPerSequenceFp32 + (2 * logitsBytesPerSequenceFp32))) + ids;
+            var optimizerStep = (20 * parameters) + ids;
             return Math.Max(backwardStart, optimizerStep);
         }
     }
 
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of this model.</summary>
     public static long PeakBytes(this ModelCost cost, int batch) =>
-        PeakBytes(cost.Parameters, cost.ActivationBytesPerSequenceFp32, cost.LogitsBytesPerSequenceFp32, batch);
+        PeakBytes(cost.Parameters, cost.ActivationBytesPerSequenceFp32, cost.LogitsBytesPerSequenceFp32, batch, cost.Context);
 }

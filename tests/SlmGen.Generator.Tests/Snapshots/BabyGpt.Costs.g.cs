@@ -18,7 +18,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head       head                0      49,920      149,760
     /// total                    10,770,816  23,642,880   72,108,288
     /// </code>
-    /// Memory: weights 43.1 MB in fp32, 21.5 MB in bf16; AdamW state 86.2 MB; KV cache 9,216 B per token in bf16 (2.36 MB per full context); activations about 41.0 MB per sequence in fp32.
+    /// Memory: weights 43.1 MB in fp32, 21.5 MB in bf16; AdamW state 86.2 MB; KV cache 9,216 B per token in bf16 (2.36 MB per full context); activations about 39.9 MB per sequence in fp32.
     /// Approximations: 6·N = 64,624,896 training FLOPs per token; 2·N = 21,541,632 (forward, attention left out).
     /// </remarks>
     partial class BabyGpt
@@ -77,12 +77,12 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7384", Parameters: 24_960L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L, WeightBytes: 99_840L),
+                new("wte", "embedding", "token embedding 65\u00d7384", Parameters: 24_960L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 24_576L, KvCacheElementsPerToken: 0L, WeightBytes: 99_840L),
                 new("wpe", "positions", "learned positions 256\u00d7384", Parameters: 98_304L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 393_216L),
-                new("blocks.attn", "attention", "6\u00d7 causal self-attention, 6 heads of 64, packed q/k/v", Parameters: 3_548_160L, ForwardFlopsPerToken: 9_437_184L, TrainingFlopsPerToken: 29_491_200L, AttentionScoreFlopsPerToken: 2_359_296L, ActivationElementsPerSequence: 3_538_944L, KvCacheElementsPerToken: 4_608L, WeightBytes: 14_192_640L),
-                new("blocks.mlp", "mlp", "6\u00d7 FFN 384\u21921536\u2192384, gelu", Parameters: 7_089_408L, ForwardFlopsPerToken: 14_155_776L, TrainingFlopsPerToken: 42_467_328L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 5_308_416L, KvCacheElementsPerToken: 0L, WeightBytes: 28_357_632L),
-                new("blocks.norms", "norm", "6\u00d7 2 layernorm (pre-norm)", Parameters: 9_216L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_179_648L, KvCacheElementsPerToken: 0L, WeightBytes: 36_864L),
-                new("ln_f", "norm", "final layernorm", Parameters: 768L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L, WeightBytes: 3_072L),
+                new("blocks.attn", "attention", "6\u00d7 causal self-attention, 6 heads of 64, packed q/k/v", Parameters: 3_548_160L, ForwardFlopsPerToken: 9_437_184L, TrainingFlopsPerToken: 29_491_200L, AttentionScoreFlopsPerToken: 2_359_296L, ActivationElementsPerSequence: 2_515_968L, KvCacheElementsPerToken: 4_608L, WeightBytes: 14_192_640L),
+                new("blocks.mlp", "mlp", "6\u00d7 FFN 384\u21921536\u2192384, gelu", Parameters: 7_089_408L, ForwardFlopsPerToken: 14_155_776L, TrainingFlopsPerToken: 42_467_328L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 4_866_048L, KvCacheElementsPerToken: 0L, WeightBytes: 28_357_632L),
+                new("blocks.norms", "norm", "6\u00d7 2 layernorm (pre-norm)", Parameters: 9_216L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 2_365_440L, KvCacheElementsPerToken: 0L, WeightBytes: 36_864L),
+                new("ln_f", "norm", "final layernorm", Parameters: 768L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 197_120L, KvCacheElementsPerToken: 0L, WeightBytes: 3_072L),
                 new("lm_head", "head", "LM head 384\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 49_920L, TrainingFlopsPerToken: 149_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_640L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             });
 

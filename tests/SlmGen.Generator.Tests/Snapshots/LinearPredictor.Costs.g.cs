@@ -13,7 +13,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head    head        1,065,025  2,129,920    6,389,760
     /// total                  1,073,345  2,129,920    6,389,760
     /// </code>
-    /// Memory: weights 4.29 MB in fp32, 2.15 MB in bf16; AdamW state 8.59 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 65.8 kB per sequence in fp32.
+    /// Memory: weights 4.29 MB in fp32, 2.15 MB in bf16; AdamW state 8.59 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 260B per sequence in fp32.
     /// Approximations: 6·N = 6,440,070 training FLOPs per token; 2·N = 2,146,690 (forward, attention left out).
     /// </remarks>
     partial class LinearPredictor
@@ -59,7 +59,7 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: false,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
                 new("lm_head", "head", "LM head 16384\u219265 with bias", Parameters: 1_065_025L, ForwardFlopsPerToken: 2_129_920L, TrainingFlopsPerToken: 6_389_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L, WeightBytes: 4_260_100L),
             });
 

@@ -15,7 +15,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head    head           16,705     33,280       99,840
     /// total                  4,285,377  8,552,960   25,658,880
     /// </code>
-    /// Memory: weights 17.1 MB in fp32, 8.57 MB in bf16; AdamW state 34.3 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 69.9 kB per sequence in fp32.
+    /// Memory: weights 17.1 MB in fp32, 8.57 MB in bf16; AdamW state 34.3 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 4.36 kB per sequence in fp32.
     /// Approximations: 6·N = 25,712,262 training FLOPs per token; 2·N = 8,570,754 (forward, attention left out).
     /// </remarks>
     partial class MlpPredictor
@@ -63,7 +63,7 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: false,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
                 new("dense1", "mlp", "dense 16384\u2192256, relu", Parameters: 4_194_560L, ForwardFlopsPerToken: 8_388_608L, TrainingFlopsPerToken: 25_165_824L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L, WeightBytes: 16_778_240L),
                 new("dense2", "mlp", "dense 256\u2192256, relu", Parameters: 65_792L, ForwardFlopsPerToken: 131_072L, TrainingFlopsPerToken: 393_216L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L, WeightBytes: 263_168L),
                 new("lm_head", "head", "LM head 256\u219265 with bias", Parameters: 16_705L, ForwardFlopsPerToken: 33_280L, TrainingFlopsPerToken: 99_840L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L, WeightBytes: 66_820L),

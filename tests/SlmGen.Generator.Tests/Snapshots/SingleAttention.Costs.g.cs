@@ -18,7 +18,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head       head            8,385     16,640       49,920
     /// total                       231,617    475,392    1,458,944
     /// </code>
-    /// Memory: weights 926 kB in fp32, 463 kB in bf16; AdamW state 1.85 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 1.28 MB per sequence in fp32.
+    /// Memory: weights 926 kB in fp32, 463 kB in bf16; AdamW state 1.85 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 1.32 MB per sequence in fp32.
     /// Approximations: 6·N = 1,389,702 training FLOPs per token; 2·N = 463,234 (forward, attention left out).
     /// </remarks>
     partial class SingleAttention
@@ -76,12 +76,12 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
                 new("wpe", "positions", "learned positions 128\u00d7128", Parameters: 16_384L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 65_536L),
-                new("blocks.attn", "attention", "1\u00d7 causal self-attention, 4 heads of 32, packed q/k/v", Parameters: 66_048L, ForwardFlopsPerToken: 196_608L, TrainingFlopsPerToken: 622_592L, AttentionScoreFlopsPerToken: 65_536L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 256L, WeightBytes: 264_192L),
-                new("blocks.mlp", "mlp", "1\u00d7 FFN 128\u2192512\u2192128, relu", Parameters: 131_712L, ForwardFlopsPerToken: 262_144L, TrainingFlopsPerToken: 786_432L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 147_456L, KvCacheElementsPerToken: 0L, WeightBytes: 526_848L),
-                new("blocks.norms", "norm", "1\u00d7 2 layernorm (post-norm)", Parameters: 512L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 32_768L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
-                new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("blocks.attn", "attention", "1\u00d7 causal self-attention, 4 heads of 32, packed q/k/v", Parameters: 66_048L, ForwardFlopsPerToken: 196_608L, TrainingFlopsPerToken: 622_592L, AttentionScoreFlopsPerToken: 65_536L, ActivationElementsPerSequence: 70_144L, KvCacheElementsPerToken: 256L, WeightBytes: 264_192L),
+                new("blocks.mlp", "mlp", "1\u00d7 FFN 128\u2192512\u2192128, relu", Parameters: 131_712L, ForwardFlopsPerToken: 262_144L, TrainingFlopsPerToken: 786_432L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 151_552L, KvCacheElementsPerToken: 0L, WeightBytes: 526_848L),
+                new("blocks.norms", "norm", "1\u00d7 2 layernorm (post-norm)", Parameters: 512L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 66_048L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
+                new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 33_024L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
                 new("lm_head", "head", "LM head 128\u219265 with bias", Parameters: 8_385L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 33_540L),
             });
 

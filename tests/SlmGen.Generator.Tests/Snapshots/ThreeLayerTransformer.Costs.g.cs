@@ -18,7 +18,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head       head            8,385     16,640       49,920
     /// total                       430,785    999,680    3,097,344
     /// </code>
-    /// Memory: weights 1.72 MB in fp32, 862 kB in bf16; AdamW state 3.45 MB; KV cache 1,536 B per token in bf16 (197 kB per full context); activations about 2.72 MB per sequence in fp32.
+    /// Memory: weights 1.72 MB in fp32, 862 kB in bf16; AdamW state 3.45 MB; KV cache 1,536 B per token in bf16 (197 kB per full context); activations about 2.73 MB per sequence in fp32.
     /// Approximations: 6·N = 2,584,710 training FLOPs per token; 2·N = 861,570 (forward, attention left out).
     /// </remarks>
     partial class ThreeLayerTransformer
@@ -76,12 +76,12 @@ namespace SlmGen.Samples.Declared
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
                 new("wpe", "positions", "learned positions 128\u00d7128", Parameters: 16_384L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 65_536L),
-                new("blocks.attn", "attention", "3\u00d7 causal self-attention, 4 heads of 32, packed q/k/v", Parameters: 198_144L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_867_776L, AttentionScoreFlopsPerToken: 196_608L, ActivationElementsPerSequence: 294_912L, KvCacheElementsPerToken: 768L, WeightBytes: 792_576L),
-                new("blocks.mlp", "mlp", "3\u00d7 FFN 128\u2192256\u2192128, relu", Parameters: 197_760L, ForwardFlopsPerToken: 393_216L, TrainingFlopsPerToken: 1_179_648L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 245_760L, KvCacheElementsPerToken: 0L, WeightBytes: 791_040L),
-                new("blocks.norms", "norm", "3\u00d7 2 layernorm (post-norm)", Parameters: 1_536L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_304L, KvCacheElementsPerToken: 0L, WeightBytes: 6_144L),
-                new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
+                new("blocks.attn", "attention", "3\u00d7 causal self-attention, 4 heads of 32, packed q/k/v", Parameters: 198_144L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_867_776L, AttentionScoreFlopsPerToken: 196_608L, ActivationElementsPerSequence: 210_432L, KvCacheElementsPerToken: 768L, WeightBytes: 792_576L),
+                new("blocks.mlp", "mlp", "3\u00d7 FFN 128\u2192256\u2192128, relu", Parameters: 197_760L, ForwardFlopsPerToken: 393_216L, TrainingFlopsPerToken: 1_179_648L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 233_472L, KvCacheElementsPerToken: 0L, WeightBytes: 791_040L),
+                new("blocks.norms", "norm", "3\u00d7 2 layernorm (post-norm)", Parameters: 1_536L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 198_144L, KvCacheElementsPerToken: 0L, WeightBytes: 6_144L),
+                new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 33_024L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
                 new("lm_head", "head", "LM head 128\u219265 with bias", Parameters: 8_385L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 33_540L),
             });
 

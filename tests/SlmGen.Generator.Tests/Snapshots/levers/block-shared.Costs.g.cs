@@ -18,7 +18,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       533,248  2,375,936    7,258,880
     /// </code>
-    /// Memory: weights 2.13 MB in fp32, 1.07 MB in bf16; AdamW state 4.27 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 6.72 MB per sequence in fp32.
+    /// Memory: weights 2.13 MB in fp32, 1.07 MB in bf16; AdamW state 4.27 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 7.73 MB per sequence in fp32.
     /// Approximations: 6·N = 3,199,488 training FLOPs per token; 2·N = 1,066,496 (forward, attention left out).
     /// </remarks>
     partial class LeverBlockShared
@@ -77,12 +77,12 @@ namespace Test.Models
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
+                new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 4_096L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
                 new("rope", "positions", "rotary positions in attention (fixed)", Parameters: 0L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-                new("blocks.attn", "attention", "2\u00d7 causal self-attention, 4 heads of 32, packed q/k/v, each block applied 2\u00d7 in a row (shared)", Parameters: 131_072L, ForwardFlopsPerToken: 786_432L, TrainingFlopsPerToken: 2_490_368L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 393_216L, KvCacheElementsPerToken: 1_024L, WeightBytes: 524_288L),
-                new("blocks.mlp", "mlp", "2\u00d7 FFN 128\u2192512\u2192128, swiglu, each block applied 2\u00d7 in a row (shared)", Parameters: 393_216L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_114_112L, KvCacheElementsPerToken: 0L, WeightBytes: 1_572_864L),
-                new("blocks.norms", "norm", "2\u00d7 2 rmsnorm (pre-norm), each block applied 2\u00d7 in a row (shared)", Parameters: 512L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 131_072L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
-                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
+                new("blocks.attn", "attention", "2\u00d7 causal self-attention, 4 heads of 32, packed q/k/v, each block applied 2\u00d7 in a row (shared)", Parameters: 131_072L, ForwardFlopsPerToken: 786_432L, TrainingFlopsPerToken: 2_490_368L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 411_648L, KvCacheElementsPerToken: 1_024L, WeightBytes: 524_288L),
+                new("blocks.mlp", "mlp", "2\u00d7 FFN 128\u2192512\u2192128, swiglu, each block applied 2\u00d7 in a row (shared)", Parameters: 393_216L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_064_960L, KvCacheElementsPerToken: 0L, WeightBytes: 1_572_864L),
+                new("blocks.norms", "norm", "2\u00d7 2 rmsnorm (pre-norm), each block applied 2\u00d7 in a row (shared)", Parameters: 512L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 394_240L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
+                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             });
 

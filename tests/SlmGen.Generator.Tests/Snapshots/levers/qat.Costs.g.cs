@@ -18,7 +18,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       959,744  2,179,328    6,669,056
     /// </code>
-    /// Memory: weights 3.84 MB in fp32, 1.92 MB in bf16, 498 kB at the declared precision (quantisation-aware training); AdamW state 7.68 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 6.32 MB per sequence in fp32.
+    /// Memory: weights 3.84 MB in fp32, 1.92 MB in bf16, 498 kB at the declared precision (quantisation-aware training); AdamW state 7.68 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 7.21 MB per sequence in fp32.
     /// Approximations: 6·N = 5,758,464 training FLOPs per token; 2·N = 1,919,488 (forward, attention left out).
     /// </remarks>
     partial class LeverQat
@@ -77,12 +77,12 @@ namespace Test.Models
             PredictsEveryPosition: true,
             Components: new global::SlmGen.ComponentCost[]
             {
-                new("wte", "embedding", "token embedding 65\u00d7128, 8-bit weights (QAT)", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 8_450L),
+                new("wte", "embedding", "token embedding 65\u00d7128, 8-bit weights (QAT)", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 4_096L, KvCacheElementsPerToken: 0L, WeightBytes: 8_450L),
                 new("rope", "positions", "rotary positions in attention (fixed)", Parameters: 0L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-                new("blocks.attn", "attention", "4\u00d7 causal self-attention, 8 heads of 16, grouped-query (2 k/v heads), packed q/k/v, 4-bit weights (QAT)", Parameters: 163_840L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_900_544L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 294_912L, KvCacheElementsPerToken: 256L, WeightBytes: 84_480L),
-                new("blocks.mlp", "mlp", "4\u00d7 FFN 128\u2192512\u2192128, swiglu, 4-bit weights (QAT)", Parameters: 786_432L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_114_112L, KvCacheElementsPerToken: 0L, WeightBytes: 402_432L),
-                new("blocks.norms", "norm", "4\u00d7 2 rmsnorm (pre-norm)", Parameters: 1_024L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 131_072L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
-                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_384L, KvCacheElementsPerToken: 0L, WeightBytes: 256L),
+                new("blocks.attn", "attention", "4\u00d7 causal self-attention, 8 heads of 16, grouped-query (2 k/v heads), packed q/k/v, 4-bit weights (QAT)", Parameters: 163_840L, ForwardFlopsPerToken: 589_824L, TrainingFlopsPerToken: 1_900_544L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 282_624L, KvCacheElementsPerToken: 256L, WeightBytes: 84_480L),
+                new("blocks.mlp", "mlp", "4\u00d7 FFN 128\u2192512\u2192128, swiglu, 4-bit weights (QAT)", Parameters: 786_432L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_064_960L, KvCacheElementsPerToken: 0L, WeightBytes: 402_432L),
+                new("blocks.norms", "norm", "4\u00d7 2 rmsnorm (pre-norm)", Parameters: 1_024L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 394_240L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
+                new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 256L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding, 8-bit weights (QAT)", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             });
 
