@@ -256,7 +256,7 @@ public class SlidingEvaluationTests
         var sliding = Evaluator.Evaluate(model, data, EvalProtocol.Sliding(c), Objective.EveryPosition, 4, CPU);
         var sequential = Evaluator.Evaluate(model, data, EvalProtocol.Sequential(), Objective.EveryPosition, 4, CPU);
         Assert.Equal(sequential.Tokens, sliding.Tokens);
-        Assert.Equal(sequential.Nll, sliding.Nll, 6);
+        Assert.Equal(sequential.Nll, sliding.Nll, 5); // the same windows; fp32 sums in another order
         Assert.Throws<ArgumentException>(() => Evaluator.Evaluate(model, data, EvalProtocol.Sliding(c + 1), Objective.EveryPosition, 4, CPU));
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using BabyGpt = SlmGen.Samples.BabyGpt;
@@ -140,8 +141,22 @@ public class SampleModelCostTests
         var record = System.IO.File.ReadLines(System.IO.Path.Combine(root, "results", "flops-twins", "cuda-h200.jsonl"))
             .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
             .LastOrDefault(e => e.TryGetProperty("model", out var m) && m.GetString() == fullName);
-        Assert.True(record.ValueKind == System.Text.Json.JsonValueKind.Object, $"no PyTorch twin record for {fullName}");
         var descriptor = Find(fullName);
+
+        // A model added while no GPU machine was lent waits in results/twins/pending.md (TwinTests keeps that list
+        // honest); until its record comes, the runtime counter on the instantiated module stands in.
+        var pending = System.IO.File.ReadLines(System.IO.Path.Combine(root, "results", "twins", "pending.md"))
+            .Where(l => l.StartsWith("- `", StringComparison.Ordinal)).Select(l => l.Split('`')[1]).ToHashSet(StringComparer.Ordinal);
+        if (pending.Contains(fullName) && record.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            using var model = descriptor.Create();
+            var measured = CostProbe.Measure(model, batch: 1);
+            Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken),
+                (model.CountParameters(), measured.ForwardFlopsPerPrediction, measured.TrainingFlopsPerPrediction));
+            return;
+        }
+
+        Assert.True(record.ValueKind == System.Text.Json.JsonValueKind.Object, $"no PyTorch twin record for {fullName}");
         Assert.True(record.GetProperty("ok").GetBoolean());
         Assert.Equal(descriptor.Cost.Parameters, record.GetProperty("params")[0].GetInt64());
         Assert.Equal(descriptor.Cost.ForwardFlopsPerToken, record.GetProperty("fwd")[0].GetInt64());
