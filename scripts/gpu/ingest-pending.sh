@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir="$1"
+if [ -f "$dir/pending.tgz" ]; then
+  unpacked="$(mktemp -d)"; tar -xzf "$dir/pending.tgz" -C "$unpacked"; cp -n "$dir"/*.json* "$dir"/*.log "$dir"/*.txt "$unpacked"/ 2>/dev/null || true; dir="$unpacked"
+fi
 append_new() { # FILE_FROM FILE_TO: model records of FROM whose model TO lacks
   python3 - "$1" "$2" <<'PY'
 import json, sys

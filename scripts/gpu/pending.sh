@@ -30,3 +30,6 @@ echo "peak memory: $((SECONDS - s)) s"
 s=$SECONDS
 MODELS="$(sed -n 's/^- `SlmGen\.Samples\.\([A-Za-z0-9]*\)`.*/\1/p' results/twins/pending.md | paste -sd,)" SKIP_ROUNDTRIP=1 bash scripts/gpu/twins.sh
 echo "twins: $((SECONDS - s)) s"
+# The run tool returns only a few files of $OUT: everything above goes back as one archive.
+tar -C "$out" -czf /tmp/pending.tgz . && find "$out" -mindepth 1 -delete && mv /tmp/pending.tgz "$out/pending.tgz"
+echo "results: $out/pending.tgz"
