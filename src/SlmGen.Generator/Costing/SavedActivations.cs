@@ -201,19 +201,12 @@ internal static class SavedActivations
             var (inputs, outputs) = norm.PreNorm
                 ? (block.Parallel ? 1 : 2, 2)                  // pre-norm: x (and the sum after attention); each norm's output
                 : (norm.Kind == NormKind.None ? 2 : 3, 1);     // post-norm: x, both sums; ln_1's output (ln_2's is the next block's x)
-            var perNorm = norm.Kind switch
-            {
-                NormKind.LayerNorm => 2,                    // mean and reciprocal standard deviation
-                NormKind.RmsNorm => 1 + d,                  // the reciprocal RMS and the normalised tensor before the scale
-                NormKind.RmsNormFree => 1,
-                _ => 0,
-            };
             var norms = norm.Kind == NormKind.None ? 0 : 2;
-            return t * ((inputs * d) + (norm.Kind == NormKind.None ? 0 : outputs * d) + (norms * perNorm) + (block.ResidualMix ? d : 0));
+            return t * ((inputs * d) + (norms == 0 ? 0 : outputs * d) + (norms * NormExtra(norm.Kind, d)) + (block.ResidualMix ? d : 0));
         }
     }
 
-    /// <summary>What a norm keeps at one position of <paramref name="width"/> besides its input: statistics and, for a scaled RMSNorm, the tensor before the scale.</summary>
+    /// <summary>What a norm keeps at one position of <paramref name="width"/> besides its input and output: LayerNorm's mean and reciprocal standard deviation; RMSNorm's reciprocal RMS and, with a scale, the normalised tensor before it.</summary>
     public static long NormExtra(NormKind kind, long width) => kind switch
     {
         NormKind.LayerNorm => 2,
