@@ -17,6 +17,7 @@ var root = new RootCommand("SlmGen: small language models declared as specs, wit
     EvalCommand.Create(),
     SampleCommand.Create(),
     ExportCommand.Create(),
+    ArtifactCommand.Create(),
     SweepCommand.Create(),
     TimeCommand.Create(),
     TokenizerCommand.Create(),

@@ -137,6 +137,9 @@ public static class TrainSettings
         new("eval_stride", SettingKind.Whole, "0", "the final evaluations slide windows every N tokens, each token scored once with at least context − N tokens before it (0: non-overlapping windows, each token with 0 … context − 1 before it)", Min: 0),
         new("cuda_graphs", SettingKind.Switch, "false", "capture the training step as one CUDA graph (needs CUDA and libslmgen_native, docs/backends.md; otherwise eager, with the reason in the log)"),
         new("time_limit", SettingKind.Duration, "off", "end training when this much training time (evaluations excluded) has passed, or at the last step, whichever comes first; the schedule's decay follows the time's share when it is ahead of the steps': 90s, 10m, 2h, or off"),
+        new("qat_start", SettingKind.Number, "0", "start quantisation-aware training (a spec whose quantization has method qat) at this share of the steps; before it the weights train in full precision, and only evaluations after it compete for best.ckpt (0 = from the first step)", Min: 0, Below: 1),
+        new("artifact", SettingKind.Switch, "false", "at the end, write the artifact at the spec's precision plan (<run-dir>/model.slmq: quantised, packed, compressed as declared, with the tokenizer) and score the model before and after the round trip, side by side"),
+        new("calibration_windows", SettingKind.Whole, "128", "windows of the training split GPTQ's input statistics are taken over (quantization method gptq)", Min: 1),
         new("checkpoint_every", SettingKind.Duration, "10m", "also write last.ckpt when this much wall-clock time has passed since the last one: 90s, 10m, 2h, or off"),
     };
 

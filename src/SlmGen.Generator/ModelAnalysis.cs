@@ -129,6 +129,18 @@ internal static class ModelAnalysis
             }
         }
 
+        if (!plan.Artifact.Quantizes)
+        {
+            foreach (var part in new[] { "group", "scales", "method" })
+            {
+                var key = SpecKeys.Quant(part);
+                if (spec.Has(key))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoEffect, spec.Where(key), spec.Display(key), "no part of the model is quantised (give a part bits)"));
+                }
+            }
+        }
+
         // A value for the last block of a one-block stack is never read: the one block is the first (its own setting).
         foreach (var stack in spec.Layers.OfType<TransformerSpec>().Where(t => t.Layers == 1))
         {
@@ -164,8 +176,19 @@ internal static class ModelAnalysis
             budget = budget with { TrainingTokens = budget.EffectiveTrainingTokens }; // declared in characters
         }
 
-        diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, plan, costs, budget));
         var fingerprint = Fingerprint.Of(plan);
+        var architectureJson = ArchitectureJson.Of(plan, fingerprint, costs.PredictsEveryPosition);
+        try
+        {
+            costs = costs with { ArtifactBytes = ArtifactSize.Bytes(plan, architectureJson) };
+        }
+        catch (OverflowException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CostOverflow, spec.Declaration, spec.ClassName, "artifact byte count"));
+            return Done(null, diagnostics);
+        }
+
+        diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, plan, costs, budget, architectureJson));
 
         var files = new List<GeneratedFile>
         {

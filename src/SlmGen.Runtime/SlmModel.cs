@@ -45,6 +45,9 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <summary>The token embedding's weight precision under quantisation-aware training (0 = full precision).</summary>
     public virtual int EmbeddingWeightBits => 0;
 
+    /// <summary>The precision plan of the model's artifact (the spec's <c>quantization:</c>): every tensor in fp32 when none is declared.</summary>
+    public virtual ArtifactPlan ArtifactPlan => ArtifactPlan.Full;
+
     /// <summary>The KV cache set on this model (<see cref="SetKvCache"/>), or null: every forward pass reads whole windows.</summary>
     public Generation.KvCache? KvCache { get; private set; }
 
@@ -63,6 +66,42 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
             if (module is Layers.CausalSelfAttention attention)
             {
                 attention.KvCache = cache;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Quantisation-aware training's switch: true (from construction) fake-quantises the declared parts in every forward
+    /// pass; false passes the full-precision weights (a late start: <c>TrainingOptions.QatStart</c> turns it on).
+    /// </summary>
+    public bool FakeQuantEnabled
+    {
+        get => fakeQuantEnabled;
+        set
+        {
+            fakeQuantEnabled = value;
+            foreach (var module in modules())
+            {
+                if (module is IFakeQuantized q)
+                {
+                    q.Enabled = value;
+                }
+            }
+        }
+    }
+
+    private bool fakeQuantEnabled = true;
+
+    /// <summary>True when some layer fake-quantises its weights (a QAT precision plan).</summary>
+    public bool HasFakeQuant => EmbeddingWeightBits > 0 || modules().Any(m => m is IFakeQuantized);
+
+    private void SetFakeQuantGrid(int group)
+    {
+        foreach (var module in modules())
+        {
+            if (module is IFakeQuantized q)
+            {
+                q.Group = group;
             }
         }
     }
@@ -142,6 +181,7 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <param name="residualLayers">Block applications in the forward pass (GPT-2 scales residual projections by 1/√(2·this)).</param>
     protected void InitializeWeights(InitScheme scheme, int residualLayers)
     {
+        SetFakeQuantGrid(ArtifactPlan.Group);
         using var noGrad = no_grad();
         if (scheme == InitScheme.Gpt2)
         {

@@ -332,7 +332,12 @@ public class HostileInputTests
         yield return ValidSource("attribute levers", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[TransformerBlocks(Layers = 2, HeadsPerBlock = new[] { 2, 4 }, KvHeadsPerBlock = new[] { 1, 2 }, HeadDim = 8, FfnMultiplierPerBlock = new[] { 1.5, 2.5 }, BlockRepeat = 2, LoraRank = 2)]\npublic partial class Levers { }\n", "Acme.Levers");
 
         yield return Yaml("quantization of parts the model lacks", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { dense: 4 }\n", "SLM0018", 4) with { Model = "Test.Models.Spec" };
-        yield return Yaml("quantization to 5 bits", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 5 }\n", "SLM0003", 4);
+        yield return Yaml("quantization to 7 bits", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 7 }\n", "SLM0003", 4);
+        yield return Yaml("a negative scale group", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 4, group: -8 }\n", "SLM0003", 4);
+        yield return Yaml("an unknown quantiser", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 4, method: awq }\n", "SLM0023", 4);
+        yield return Yaml("a scale group without quantised parts", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { group: 32 }\n", "SLM0018", 4) with { Model = "Test.Models.Spec" };
+        yield return Yaml("an artifact over its cap", "vocab: 3000\ncontext: 8\nembedding: 64\nbudget: { max_artifact_bytes: 100000 }\n", "SLM0107", 4);
+        yield return AttributeError("a storage type out of its enum", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[Quantization(Embedding = 4, Scales = (StoreType)9)]\npublic partial class M { }\n", "SLM0003", 4);
         yield return Yaml("quantization shorthand", Blocks + "{ layers: 1, heads: 2 }\nquantization: 3\n", null, 0, "Test.Models.Spec");
         yield return Yaml("quantization of a tied head apart from the embedding", "vocab: 32\ncontext: 8\nembedding: 16\nhead: tied\nquantization: { head: 4, embedding: 8 }\n", "SLM0012", 5);
         yield return Yaml("quantization with an unknown part", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { norms: 4 }\n", "SLM0021", 4);

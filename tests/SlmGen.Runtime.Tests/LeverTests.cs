@@ -57,6 +57,8 @@ public class LeverTests
 
     [Theory]
     [InlineData(8)]
+    [InlineData(6)]
+    [InlineData(5)]
     [InlineData(4)]
     [InlineData(3)]
     [InlineData(2)]
@@ -77,7 +79,7 @@ public class LeverTests
 
         q.sum().backward();
         Assert.True((w.grad! - ones_like(w)).abs().max().item<float>() == 0, "straight-through: the gradient of the rounding is 1");
-        Assert.Equal(2 * levels + 1, bits switch { 8 => 255, 4 => 15, 3 => 7, _ => 3 });
+        Assert.Equal(2 * levels + 1, bits switch { 8 => 255, 6 => 63, 5 => 31, 4 => 15, 3 => 7, _ => 3 });
     }
 
     [Fact]
@@ -91,24 +93,6 @@ public class LeverTests
         Assert.Equal(8, qat.EmbeddingWeightBits);
         Assert.True(qat.Cost.WeightBytesDeclared < full.Cost.WeightBytesBf16 / 3, $"{qat.Cost.WeightBytesDeclared} bytes declared vs {full.Cost.WeightBytesBf16} in bf16");
         Assert.Equal(full.Cost.WeightBytesFp32, full.Cost.WeightBytesDeclared);
-    }
-
-    [Fact]
-    public void Exported_codes_and_scales_give_back_the_weights_the_model_computes_with()
-    {
-        using var model = Find("LeverQat").Create();
-        var path = System.IO.Path.Combine(System.IO.Directory.CreateTempSubdirectory("slmgen-qat-").FullName, "model.safetensors");
-        QuantizedExport.Save(model, path);
-        var loaded = QuantizedExport.LoadDequantized(path);
-        var quantized = QuantizedExport.QuantizedWeights(model);
-        Assert.Equal(4 * 2 + 4 * 3 + 1, quantized.Count); // per block: qkv, proj, fc, gate, proj; and the embedding
-        foreach (var (name, parameter) in model.named_parameters())
-        {
-            var expected = quantized.TryGetValue(name, out var bits) ? FakeQuant.Weight(parameter.detach(), bits) : parameter.detach();
-            var difference = (loaded[name] - expected).abs().max().item<float>();
-            var tolerance = quantized.ContainsKey(name) ? 2e-3f * expected.abs().max().item<float>() : 0f; // fp16 scales
-            Assert.True(difference <= tolerance, $"{name}: {difference}");
-        }
     }
 }
 

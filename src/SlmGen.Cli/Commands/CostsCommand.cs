@@ -122,6 +122,11 @@ public static class CostsCommand
             $"AdamW state {Bytes(m.AdamWStateBytes)}; KV cache {Bytes(m.KvCacheBytesPerTokenBf16)}/token (bf16); " +
             $"activations {Bytes(m.ActivationBytesPerSequenceFp32)}/sequence (fp32), of which logits {Bytes(m.LogitsBytesPerSequenceFp32)} " +
             $"({Bytes(m.LogitsBytesPerSequenceBf16)} in bf16; the loss keeps {Bytes(m.LossBytesPerSequenceFp32)} more)");
+        if (m.ArtifactBytes > 0)
+        {
+            AnsiConsole.MarkupLine($"artifact: {N(m.ArtifactBytes)} bytes uncompressed before the tokenizer (exact; slmgen train --artifact writes it); {Markup.Escape(m.ArtifactPlan ?? string.Empty)}");
+        }
+
         var over = false;
         foreach (var b in m.Budget)
         {

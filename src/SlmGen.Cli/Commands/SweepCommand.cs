@@ -447,6 +447,20 @@ public static class SweepCommand
             table.AddColumn(new TableColumn("test bits/char" + (seeded ? " (mean ± sd)" : string.Empty)).RightAligned());
         }
 
+        // With train.artifact: what ships, scored after the round trip beside the model before it (docs/artifact.md).
+        var artifact = template.Train.GetValueOrDefault("artifact") == "true";
+        var scored = template.Train.GetValueOrDefault("test") == "true" ? "test" : "validation";
+        if (artifact)
+        {
+            if (scored == "validation")
+            {
+                table.AddColumn(new TableColumn("validation bits/char" + (seeded ? " (mean ± sd)" : string.Empty)).RightAligned());
+            }
+
+            table.AddColumn(new TableColumn($"{scored} bits/char after the round trip" + (seeded ? " (mean ± sd)" : string.Empty)).RightAligned());
+            table.AddColumn(new TableColumn("artifact bytes (stated)").RightAligned()).AddColumn(new TableColumn("artifact file bytes").RightAligned());
+        }
+
         table.AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn("status");
         var lines = new List<string>();
         foreach (var p in points)
@@ -466,6 +480,19 @@ public static class SweepCommand
             if (template.Train.GetValueOrDefault("test") == "true")
             {
                 cells.Add(Summary(done, "test_bits_per_character"));
+            }
+
+            if (artifact)
+            {
+                if (scored == "validation")
+                {
+                    cells.Add(Summary(done, "validation_bits_per_character"));
+                }
+
+                cells.Add(Summary(done, $"{scored}_bits_per_character_artifact"));
+                cells.Add(p.Cost is { } c3 ? c3.ArtifactBytes.ToString("N0", CultureInfo.InvariantCulture) : "-");
+                var files = done.Select(r => r.TryGetProperty("artifact_file_bytes", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : -1).Where(v => v >= 0).Distinct().ToList();
+                cells.Add(files.Count == 0 ? "-" : string.Join(" / ", files.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))));
             }
 
             var rate = p.Timing is { } timing ? timing.GetProperty("tokens_per_second").GetDouble() : done.Count > 0 ? done.Average(r => r.GetProperty("tokens_per_second").GetDouble()) : double.NaN;

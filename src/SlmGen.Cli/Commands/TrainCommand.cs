@@ -133,6 +133,9 @@ public static class TrainCommand
         var evalStride = (int)Whole("eval_stride");
         var cudaGraphs = value("cuda_graphs") == "true";
         var checkpointEvery = Durations.Parse(value("checkpoint_every")!, "checkpoint_every");
+        var qatStart = Number("qat_start");
+        var writeArtifact = value("artifact") == "true";
+        var calibrationWindows = (int)Whole("calibration_windows");
         var optimizer = new AdamWSettings(Beta1: Number("beta1"), Beta2: Number("beta2"), WeightDecay: Number("weight_decay"), GradientClip: Number("clip"));
         double? OptionalNumber(string key) => value(key) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : null;
         var schedule = value("schedule") switch { "warmdown" => Schedule.Warmdown, "constant" => Schedule.Constant, _ => Schedule.WarmupCosine };
@@ -168,9 +171,15 @@ public static class TrainCommand
             }
         }
 
+        if (qatStart > 0 && !model.HasFakeQuant)
+        {
+            throw new CliException($"--qat-start {qatStart.ToString(CultureInfo.InvariantCulture)}: {descriptor.Name} trains no part quantisation-aware (its precision plan: {model.ArtifactPlan.Describe()}); declare bits with method qat in the spec's quantization, or leave --qat-start out.");
+        }
+
         model.to(device);
         var options = new TrainingOptions
         {
+            QatStart = qatStart,
             Objective = model.PredictsEveryPosition ? Objective.EveryPosition : Objective.LastPosition,
             BatchSize = batch,
             Steps = steps,
@@ -248,6 +257,26 @@ public static class TrainCommand
         }
 
         AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.ExactTrainingFlops:0.000e0} exact, {result.SixNFlops:0.000e0} by 6·N");
+
+        // What ships: the artifact at the spec's precision plan, read back into a fresh instance and scored beside the model.
+        SlmGen.Artifacts.ArtifactWritten? artifact = null;
+        var roundTrip = new List<RoundTripScore>();
+        if (writeArtifact)
+        {
+            var artifactOptions = ArtifactRoundTrip.Options(model, data, calibrationWindows, device);
+            artifact = SlmGen.Artifacts.ArtifactFile.Write(model, Path.Combine(runDir, "model.slmq"), artifactOptions);
+            using var restored = descriptor.Create();
+            SlmGen.Artifacts.ArtifactFile.Load(restored, artifact.Path);
+            restored.to(device);
+            roundTrip.Add(new RoundTripScore("validation", validation, Evaluator.EvaluateText(restored, Scored(data.Validation), data.Tokenizer, 32, device, protocol)));
+            if (testResult is { } before)
+            {
+                roundTrip.Add(new RoundTripScore("test", before, Evaluator.EvaluateText(restored, Scored(data.Test), data.Tokenizer, 32, device, protocol)));
+            }
+
+            ArtifactRoundTrip.Print(model, artifact, roundTrip);
+        }
+
         if (resultFile is not null)
         {
             var record = new
@@ -259,7 +288,14 @@ public static class TrainCommand
                 final_train_loss = result.Curve.Count > 0 ? result.Curve[^1].TrainLoss : (double?)null,
                 seconds = result.Seconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
-                bf16 = !fp32, cuda_graphs = options.CudaGraphs, commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
+                bf16 = !fp32, cuda_graphs = options.CudaGraphs, qat_start = qatStart,
+                artifact_plan = model.ArtifactPlan.Describe(), artifact_bytes_stated = cost.ArtifactBytes, artifact_bytes = artifact?.Bytes, artifact_bytes_predicted = artifact?.PredictedBytes,
+                artifact_file_bytes = artifact?.FileBytes, artifact_compression = artifact is null ? null : SlmGen.ArtifactPlan.Name(artifact.Compression),
+                validation_bits_per_character_artifact = roundTrip.FirstOrDefault(x => x.Split == "validation")?.After.BitsPerCharacter,
+                validation_bits_per_byte_artifact = roundTrip.FirstOrDefault(x => x.Split == "validation")?.After.BitsPerByte,
+                test_bits_per_character_artifact = roundTrip.FirstOrDefault(x => x.Split == "test")?.After.BitsPerCharacter,
+                test_bits_per_byte_artifact = roundTrip.FirstOrDefault(x => x.Split == "test")?.After.BitsPerByte,
+                commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
             };
             AtomicFile.Write(resultFile, s => System.Text.Json.JsonSerializer.Serialize(s, record));
         }

@@ -53,6 +53,11 @@ internal static class BudgetAnalyzer
             list.Add(new BudgetStatus(plan.Quantized ? "weight_bytes_declared" : "weight_bytes_fp32", costs.WeightBytesDeclared, budget.MaxWeightBytes));
         }
 
+        if (budget.MaxArtifactBytes > 0)
+        {
+            list.Add(new BudgetStatus("artifact_bytes", costs.ArtifactBytes, budget.MaxArtifactBytes));
+        }
+
         if (budget.MaxKvCacheBytes > 0)
         {
             list.Add(new BudgetStatus("kv_cache_bytes_bf16", costs.KvCacheBytesPerSequenceBf16, budget.MaxKvCacheBytes));
@@ -61,7 +66,7 @@ internal static class BudgetAnalyzer
         return list;
     }
 
-    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget)
+    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget, string architectureJson)
     {
         var name = spec.ClassName;
         var where = spec.Declaration;
@@ -107,6 +112,11 @@ internal static class BudgetAnalyzer
                 DiagnosticDescriptors.OverWeightBytes, where, name, Formatting.Count(costs.WeightBytesDeclared), plan.Quantized ? "at the declared precision" : "in fp32",
                 Formatting.Ratio((double)costs.WeightBytesDeclared / budget.MaxWeightBytes), Formatting.Count(budget.MaxWeightBytes),
                 Largest(costs, c => c.Parameters, "of the weights are in"));
+        }
+
+        if (budget.MaxArtifactBytes > 0 && costs.ArtifactBytes > budget.MaxArtifactBytes)
+        {
+            yield return OverArtifact(spec, plan, costs, budget, architectureJson, At(SpecKeys.Budgets("max_artifact_bytes")));
         }
 
         if (budget.MaxKvCacheBytes > 0 && costs.KvCacheBytesPerSequenceBf16 > budget.MaxKvCacheBytes)
@@ -296,6 +306,34 @@ internal static class BudgetAnalyzer
     /// The component that holds most of <paramref name="measure"/>, and — when the model is <paramref name="over"/>
     /// its budget by less than that component holds — how much of it to cut and how.
     /// </summary>
+    /// <summary>SLM0107: the artifact over its cap, with its three costliest tensors and what would bring it under.</summary>
+    private static DiagnosticInfo OverArtifact(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget, string architectureJson, LocationInfo? where)
+    {
+        var total = costs.ArtifactBytes;
+        var largest = ArtifactSize.Largest(plan, architectureJson, 3).ToList();
+        var list = string.Join(", ", largest.Select(t => $"{t.Name} {Formatting.Count(t.Bytes)} ({Formatting.Percent((double)t.Bytes / total)}, {(t.Bits > 0 ? $"{t.Bits}-bit" : ArtifactPlan.Name(plan.Artifact.Others))})"));
+        var over = total - budget.MaxArtifactBytes;
+        var artifact = plan.Artifact;
+        string advice;
+        if (!artifact.Quantizes)
+        {
+            // Everything at one type: what quantising the matrices at 8 or 4 bits would give.
+            var at8 = ArtifactSize.Bytes(plan with { Artifact = artifact with { Attention = 8, Mlp = 8, Dense = 8, Head = 8, Embedding = 8, Others = StoreType.Bf16 } }, architectureJson);
+            var at4 = ArtifactSize.Bytes(plan with { Artifact = artifact with { Attention = 4, Mlp = 4, Dense = 4, Head = 4, Embedding = 8, Others = StoreType.Bf16 } }, architectureJson);
+            advice = $"Over by {Formatting.Count(over)} bytes; nothing is quantised: every matrix at 8 bits (`quantization: {{ attention: 8, mlp: 8, dense: 8, head: 8, embedding: 8 }}`) would take {Formatting.Count(at8)} bytes, at 4 bits with an 8-bit embedding {Formatting.Count(at4)}" +
+                     (at4 > budget.MaxArtifactBytes ? " — still over: fewer parameters are needed" : string.Empty) + ".";
+        }
+        else
+        {
+            var part = largest.Count > 0 && largest[0].Part != TensorPart.Other ? $" ({largest[0].Part.ToString().ToLowerInvariant()}: quantization.{largest[0].Part.ToString().ToLowerInvariant()})" : string.Empty;
+            advice = $"Over by {Formatting.Count(over)} bytes: fewer bits for the part of the largest tensors{part}, a coarser scale group (now {(artifact.Group == 0 ? "a scale per row" : artifact.Group.ToString(System.Globalization.CultureInfo.InvariantCulture))}), or fewer parameters.";
+        }
+
+        return DiagnosticInfo.Create(
+            DiagnosticDescriptors.OverArtifactBytes, where, spec.ClassName, Formatting.Count(total), artifact.Describe(),
+            Formatting.Ratio((double)total / budget.MaxArtifactBytes), Formatting.Count(budget.MaxArtifactBytes), list, advice);
+    }
+
     private static string Largest(ModelCosts costs, Func<ComponentCost, long> measure, string phrase, double over = 0)
     {
         var total = costs.Components.Sum(measure);

@@ -45,7 +45,7 @@ internal static class CostModel
                         // The look-up's output is kept as the first block's input (counted there); embedding dropout's mask here.
                         var dropoutMask = plan.Steps.OfType<EmbeddingDropoutStep>().Any() ? t * ((e.Dim + 3) / 4) : 0;
                         components.Add(Components.Of(i, e.Field, "embedding", $"token embedding {e.Vocab}×{e.Dim}{Precision(e.Bits)}", e.Vocab * e.Dim, 0, 0, 0, dropoutMask, 0,
-                            Bytes(plan, e.Vocab * e.Dim, Matrix(e.Vocab, e.Dim, e.Bits))));
+                            Matrix(plan, e.Vocab, e.Dim, TensorPart.Embedding)));
                         break;
 
                     case BigramStep g:
@@ -55,12 +55,12 @@ internal static class CostModel
                         var projection = g.Projects ? 2 * g.Dim * g.Width * runs : 0;
                         components.Add(Components.Of(i, g.Field, "embedding",
                             $"hashed bigram embedding {g.Buckets}×{g.Dim}{(g.Projects ? $", projected {g.Dim}→{g.Width}" : string.Empty)}, added to the token embedding",
-                            g.Parameters, projection, 3 * projection, 0, t * (2 + (g.Projects ? g.Dim : 0)), 0, Bytes(plan, g.Parameters, 2 * g.Parameters))); // the bucket ids (int64), the rows the projection reads
+                            g.Parameters, projection, 3 * projection, 0, t * (2 + (g.Projects ? g.Dim : 0)), 0, V(plan, g.Parameters))); // the bucket ids (int64), the rows the projection reads
                         break;
                     }
 
                     case PositionsStep { Kind: PositionKind.Learned } p:
-                        components.Add(Components.Of(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0, Bytes(plan, p.Rows * p.Dim, 2 * p.Rows * p.Dim)));
+                        components.Add(Components.Of(i, p.Field, "positions", $"learned positions {p.Rows}×{p.Dim}", p.Rows * p.Dim, 0, 0, 0, 0, 0, V(plan, p.Rows * p.Dim)));
                         break;
 
                     case PositionsStep p:
@@ -77,7 +77,7 @@ internal static class CostModel
                         components.Add(Components.Of(
                             i, dense.Field, "mlp", $"dense {dense.InWidth}→{dense.OutWidth}, {Names.Of(dense.Activation)}{Precision(dense.Bits)}{AtEveryPosition(plan, dense)}",
                             p2, f, 3 * f, 0, 2 * rows * dense.OutWidth, 0,
-                            Bytes(plan, p2, Matrix(dense.OutWidth, dense.InWidth, dense.Bits) + (dense.Bias ? 2 * dense.OutWidth : 0))));
+                            Matrix(plan, dense.OutWidth, dense.InWidth, TensorPart.Dense) + (dense.Bias ? V(plan, dense.OutWidth) : 0)));
                         break;
 
                     case StackStep stack:
@@ -88,7 +88,7 @@ internal static class CostModel
                         var normParameters = NormParameters(norm.Kind, norm.Bias, norm.Width);
                         components.Add(Components.Of(
                             i, norm.Field, "norm", $"final {Names.Of(norm.Kind)}",
-                            normParameters, 0, 0, 0, rows * ((2 * norm.Width) + SavedActivations.NormExtra(norm.Kind, norm.Width)), 0, Bytes(plan, normParameters, 2 * normParameters)));
+                            normParameters, 0, 0, 0, rows * ((2 * norm.Width) + SavedActivations.NormExtra(norm.Kind, norm.Width)), 0, V(plan, normParameters)));
                         break;
 
                     case HeadStep head:
@@ -130,15 +130,23 @@ internal static class CostModel
     };
 
     /// <summary>
-    /// A component's weight bytes at the declared precision: fp32 (4 bytes a parameter) for a model without
-    /// quantisation; with it, <paramref name="quantizedLayout"/> (quantised matrices at their bits with fp16
-    /// scales, the rest in bf16).
+    /// A rows × columns weight matrix of <paramref name="part"/> as the artifact stores it (<see cref="ArtifactLayout"/>):
+    /// at the part's bits, its codes packed (rows × columns × bits / 8, rounded up) plus its scales (one per row, or per
+    /// group of columns, at the scales' type); at 0 bits, the matrix at the plan's type for other tensors.
     /// </summary>
-    private static long Bytes(ModelPlan plan, long parameters, long quantizedLayout) => checked(plan.Quantized ? quantizedLayout : 4 * parameters);
+    private static long Matrix(ModelPlan plan, long rows, long columns, TensorPart part)
+    {
+        checked
+        {
+            var bits = plan.Artifact.BitsOf(part);
+            return bits == 0
+                ? V(plan, rows * columns)
+                : ArtifactLayout.PackedBytes(rows * columns, bits) + (rows * ArtifactLayout.GroupsPerRow(columns, plan.Artifact.Group) * ArtifactLayout.SizeOf(plan.Artifact.Scales));
+        }
+    }
 
-    /// <summary>A rows × columns matrix: bf16 (2 bytes an element) at 0 bits; else its codes packed at <paramref name="bits"/> bits plus one fp16 scale per row (output channel).</summary>
-    private static long Matrix(long rows, long columns, int bits) =>
-        checked(bits == 0 ? 2 * rows * columns : (((rows * columns * bits) + 7) / 8) + (2 * rows));
+    /// <summary><paramref name="elements"/> of a tensor that is not quantised, at the plan's type for them.</summary>
+    private static long V(ModelPlan plan, long elements) => checked(elements * ArtifactLayout.SizeOf(plan.Artifact.Others));
 
     private static string Precision(int bits) => bits > 0 ? $", {bits}-bit weights (QAT)" : string.Empty;
 
@@ -222,7 +230,7 @@ internal static class CostModel
             yield return Components.Of(
                 index, stack.Field + ".value_residual", "residual",
                 $"value residual: blocks 1…{stack.Blocks - 1} mix block 0's values into theirs, v + λ·(v₁ − v), one λ each",
-                lambdas, 0, 0, 0, checked(t * stack.Block.Attention.KvWidth * lambdas), 0, Bytes(plan, lambdas, 2 * lambdas));
+                lambdas, 0, 0, 0, checked(t * stack.Block.Attention.KvWidth * lambdas), 0, V(plan, lambdas));
         }
 
         if (stack.Skips > 0)
@@ -232,7 +240,7 @@ internal static class CostModel
             yield return Components.Of(
                 index, stack.SkipWeightsField, "residual",
                 $"U-Net skips: the outputs of blocks {stack.Skips - 1}…0 added to the inputs of blocks {stack.Skips}…{(2 * stack.Skips) - 1} through per-channel weights",
-                skipParameters, 0, 0, 0, 0, 0, Bytes(plan, skipParameters, 2 * skipParameters)); // the skipped outputs are kept as the next blocks' inputs
+                skipParameters, 0, 0, 0, 0, 0, V(plan, skipParameters)); // the skipped outputs are kept as the next blocks' inputs
         }
     }
 
@@ -260,9 +268,9 @@ internal static class CostModel
             var scoreFlops = 4 * t * inner * runs;
             var grouped = attention.KvHeads == attention.Heads ? string.Empty : attention.KvHeads == 1 ? ", multi-query (1 k/v head)" : $", grouped-query ({attention.KvHeads} k/v heads)";
             var attnBytes = (attention.PackedQkv
-                    ? Matrix(inner + (2 * kv), d, attention.WeightBits)
-                    : Matrix(inner, d, attention.WeightBits) + (2 * Matrix(kv, d, attention.WeightBits)))
-                + Matrix(d, inner, attention.WeightBits) + (attention.Bias ? 2 * (inner + (2 * kv) + d) : 0) + (2 * (qkNorm + queryGain));
+                    ? Matrix(plan, inner + (2 * kv), d, TensorPart.Attention)
+                    : Matrix(plan, inner, d, TensorPart.Attention) + (2 * Matrix(plan, kv, d, TensorPart.Attention)))
+                + Matrix(plan, d, inner, TensorPart.Attention) + (attention.Bias ? V(plan, inner + (2 * kv) + d) : 0) + V(plan, qkNorm + queryGain);
             yield return Components.Of(
                 index, name + ".attn", "attention",
                 $"{blocks}causal self-attention, {attention.Heads} heads of {attention.HeadDim}{grouped}, {(attention.PackedQkv ? "packed" : "separate")} q/k/v{AttentionOptions(attention)}{Precision(attention.WeightBits)}{shared}{where}",
@@ -272,13 +280,13 @@ internal static class CostModel
                 applications * scoreFlops,
                 applications * (SavedActivations.Attention(block with { Depth = 0 }, t) + (norm.Kind == NormKind.None ? SavedActivations.ResidualAndNorms(block, t) : 0)),
                 applications * 2 * kv,
-                Bytes(plan, count * attnParams, count * attnBytes));
+                count * attnBytes);
 
             // Feed-forward: two matrices, or three for SwiGLU.
             var matrices = ffnConfig.Activation == Act.SwiGlu ? 3 : 2;
             var mlpParams = (matrices * d * ffn) + (ffnConfig.Bias ? ((matrices - 1) * ffn) + d : 0);
             var mlpFlops = 2 * matrices * d * ffn * runs;
-            var mlpBytes = ((matrices - 1) * Matrix(ffn, d, ffnConfig.WeightBits)) + Matrix(d, ffn, ffnConfig.WeightBits) + (ffnConfig.Bias ? 2 * (((matrices - 1) * ffn) + d) : 0);
+            var mlpBytes = ((matrices - 1) * Matrix(plan, ffn, d, TensorPart.Mlp)) + Matrix(plan, d, ffn, TensorPart.Mlp) + (ffnConfig.Bias ? V(plan, ((matrices - 1) * ffn) + d) : 0);
             yield return Components.Of(
                 index, name + ".mlp", "mlp",
                 $"{blocks}FFN {d}→{ffn}→{d}, {Names.Of(ffnConfig.Activation)}{Precision(ffnConfig.WeightBits)}{shared}{where}",
@@ -288,7 +296,7 @@ internal static class CostModel
                 0,
                 applications * SavedActivations.FeedForward(block, t),
                 0,
-                Bytes(plan, count * mlpParams, count * mlpBytes));
+                count * mlpBytes);
 
             if (norm.Kind != NormKind.None)
             {
@@ -300,7 +308,7 @@ internal static class CostModel
                     0, 0, 0,
                     applications * SavedActivations.ResidualAndNorms(block, t),
                     0,
-                    Bytes(plan, normParameters, 2 * normParameters));
+                    V(plan, normParameters));
             }
 
             // Learned per-channel vectors on the residual stream: branch scales (2 × width) and the mix with x₀
@@ -316,7 +324,7 @@ internal static class CostModel
                     0, 0, 0,
                     0, // what the products keep is in the attention, FFN and norm rows
                     0,
-                    Bytes(plan, count * residual, 2 * count * residual));
+                    V(plan, count * residual));
             }
         }
     }
@@ -367,7 +375,7 @@ internal static class CostModel
             return Components.Of(
                 index, stack.Field + ".lora", "lora",
                 $"rank-{r} LoRA on every linear layer, one set for each of the {sets} applications of every block",
-                sets * perApplication, flops, 3 * flops, 0, sets * t * activations, 0, Bytes(plan, sets * perApplication, 2 * sets * perApplication));
+                sets * perApplication, flops, 3 * flops, 0, sets * t * activations, 0, V(plan, sets * perApplication));
         }
     }
 
@@ -409,7 +417,7 @@ internal static class CostModel
                     var p = width * (g + s);
                     var f = 2 * width * (g + s) * runs;
                     return Components.Of(index, head.Field, "head", $"LM head {width}→{g} groups + {s} ids a group (grouped, {v} ids){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (g + s), 0,
-                        Bytes(plan, p, Matrix(g, width, head.Bits) + Matrix(s, width, head.Bits)));
+                        Matrix(plan, g, width, TensorPart.Head) + Matrix(plan, s, width, TensorPart.Head));
                 }
 
                 case HeadKind.Factorised:
@@ -418,7 +426,7 @@ internal static class CostModel
                     var p = (width * r) + (r * v) + (head.Bias ? v : 0);
                     var f = 2 * ((width * r) + (r * v)) * runs;
                     return Components.Of(index, head.Field, "head", $"LM head {width}→{r}→{v} (factorised){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (r + v), 0,
-                        Bytes(plan, p, Matrix(r, width, head.Bits) + Matrix(v, r, head.Bits) + (head.Bias ? 2 * v : 0)));
+                        Matrix(plan, r, width, TensorPart.Head) + Matrix(plan, v, r, TensorPart.Head) + (head.Bias ? V(plan, v) : 0));
                 }
 
                 default:
@@ -426,7 +434,7 @@ internal static class CostModel
                     var p = (width * v) + (head.Bias ? v : 0);
                     var f = 2 * width * v * runs;
                     return Components.Of(index, head.Field, "head", $"LM head {width}→{v}{(head.Bias ? " with bias" : string.Empty)}{Precision(head.Bits)}", p, f, 3 * f, 0, rows * v, 0,
-                        Bytes(plan, p, Matrix(v, width, head.Bits) + (head.Bias ? 2 * v : 0)));
+                        Matrix(plan, v, width, TensorPart.Head) + (head.Bias ? V(plan, v) : 0));
                 }
             }
         }

@@ -43,10 +43,13 @@ internal sealed record ModelCosts(int Vocab, int Context, int Width, bool Predic
 
     public long WeightBytesFp32 => Parameters * 4;
 
-    /// <summary>Weight bytes at the declared precision: fp32 without quantisation; with it, the quantised matrices at their bits plus fp16 scales per output channel, everything else in bf16.</summary>
+    /// <summary>Weight bytes at the precision plan: fp32 without quantisation; with it, the quantised matrices' packed codes and scales, everything else at the plan's type (bf16 by default) — the artifact's tensors.</summary>
     public long WeightBytesDeclared => Sum(c => c.WeightBytes);
 
     public long WeightBytesBf16 => Parameters * 2;
+
+    /// <summary>Bytes of the artifact file at the precision plan, exact, before its tokenizer (<see cref="ArtifactSize"/>).</summary>
+    public long ArtifactBytes { get; init; }
 
     public long AdamWStateBytes => Parameters * 8;
 

@@ -147,6 +147,10 @@ internal static class DiagnosticDescriptors
         "SLM0106", Budget, "A training-FLOP budget needs the training length",
         "{0} has a training-FLOP budget but no training length in tokens, so it cannot be checked; set the training tokens");
 
+    public static readonly DiagnosticDescriptor OverArtifactBytes = Error(
+        "SLM0107", Budget, "The model's artifact is larger than its cap",
+        "{0}'s artifact takes {1} bytes at its precision plan ({2}), {3}x the cap of {4} bytes; the largest tensors: {5}. {6}");
+
     // --- Advice (info) ---------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor EmbeddingHeavy = Info(

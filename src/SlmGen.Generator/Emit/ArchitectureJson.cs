@@ -20,7 +20,13 @@ internal static class ArchitectureJson
         ", \"vocab\": " + plan.Vocab.ToString(CultureInfo.InvariantCulture) + ", \"declaredVocab\": " + plan.DeclaredVocab.ToString(CultureInfo.InvariantCulture) +
         ", \"tokenizer\": " + (plan.Tokenizer.Length == 0 ? "null" : Str(plan.Tokenizer)) + ", \"context\": " + plan.Context.ToString(CultureInfo.InvariantCulture) +
         ", \"predictsEveryPosition\": " + (predictsEveryPosition ? "true" : "false") +
+        ", \"artifact\": " + Artifact(plan.Artifact) +
         ", \"architecture\": [" + string.Join(", ", plan.Steps.Select(Step)) + "] }";
+
+    /// <summary>The precision plan of the artifact (docs/artifact.md): bits per part, scale group, storage types, quantiser, compression.</summary>
+    public static string Artifact(ArtifactPlan a) =>
+        $"{{ \"attention\": {a.Attention}, \"mlp\": {a.Mlp}, \"dense\": {a.Dense}, \"head\": {a.Head}, \"embedding\": {a.Embedding}, \"group\": {a.Group}, " +
+        $"\"scales\": \"{ArtifactPlan.Name(a.Scales)}\", \"others\": \"{ArtifactPlan.Name(a.Others)}\", \"method\": \"{ArtifactPlan.Name(a.Quantizer)}\", \"compression\": \"{ArtifactPlan.Name(a.Compression)}\" }}";
 
     /// <summary>One plan step as a JSON object: what a twin in another framework needs to build the same module (the PyTorch twin, src/SlmGen.Runtime/Interop/twin/model.py, reads it).</summary>
     public static string Step(PlanStep step)

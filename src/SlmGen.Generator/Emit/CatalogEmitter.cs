@@ -89,6 +89,8 @@ internal static class CatalogEmitter
             Field(sb, "weightBytesFp32", c.WeightBytesFp32);
             Field(sb, "weightBytesDeclared", c.WeightBytesDeclared);
             Field(sb, "weightBytesBf16", c.WeightBytesBf16);
+            Field(sb, "artifactBytes", c.ArtifactBytes);
+            Field(sb, "artifactPlan", m.Plan.Artifact.Describe());
             Field(sb, "adamWStateBytes", c.AdamWStateBytes);
             Field(sb, "kvCacheBytesPerTokenBf16", c.KvCacheElementsPerToken * 2);
             Field(sb, "activationBytesPerSequenceFp32", c.ActivationElementsPerSequence * 4);

@@ -24,7 +24,7 @@ internal static class CostDoc
 
         w.Line("/// </code>");
         w.Line($"/// Memory: weights {Formatting.Short(costs.WeightBytesFp32)}B in fp32, {Formatting.Short(costs.WeightBytesBf16)}B in bf16" +
-               (plan.Quantized ? $", {Formatting.Short(costs.WeightBytesDeclared)}B at the declared precision (quantisation-aware training)" : string.Empty) + "; " +
+               (plan.Quantized ? $", {Formatting.Short(costs.WeightBytesDeclared)}B at the precision plan" : string.Empty) + $"; artifact file {Formatting.Count(costs.ArtifactBytes)} B before its tokenizer; " +
                $"AdamW state {Formatting.Short(costs.AdamWStateBytes)}B; KV cache {Formatting.Count(costs.KvCacheElementsPerToken * 2)} B per token in bf16 " +
                $"({Formatting.Short(costs.KvCacheBytesPerSequenceBf16)}B per full context); activations about {Formatting.Short(costs.ActivationElementsPerSequence * 4.0)}B per sequence in fp32.");
         w.Line($"/// Approximations: 6·N = {Formatting.Count(6 * costs.Parameters)} training FLOPs per token; 2·N = {Formatting.Count(2 * costs.Parameters)} (forward, attention left out).");

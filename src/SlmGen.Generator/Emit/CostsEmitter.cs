@@ -36,9 +36,12 @@ internal static class CostsEmitter
         w.Line($"public const long TrainingFlopsPerToken = {Literals.Long(costs.TrainingFlopsPerToken)};");
         w.Line();
         w.Line(plan.Quantized
-            ? "/// <summary>Weight bytes at the declared precision: the quantised matrices at their bits with fp16 scales per output channel, the other weights in bf16.</summary>"
+            ? $"/// <summary>Weight bytes at the precision plan ({Literals.Xml(plan.Artifact.Describe())}): the artifact's tensors.</summary>"
             : "/// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>");
         w.Line($"public const long WeightBytesDeclared = {Literals.Long(costs.WeightBytesDeclared)};");
+        w.Line();
+        w.Line("/// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>");
+        w.Line($"public const long ArtifactBytes = {Literals.Long(costs.ArtifactBytes)};");
         w.Line();
         w.Line("/// <summary>Context length: tokens per window.</summary>");
         w.Line($"public const int ContextLength = {Literals.Int(plan.Context)};");
@@ -100,7 +103,9 @@ internal static class CostsEmitter
         }
 
         w.Outdent();
-        w.Line(costs.LogitsPerPosition != plan.Vocab ? $"}}) {{ LogitsPerPosition = {Literals.Long(costs.LogitsPerPosition)} }};" : "});");
+        w.Line(costs.LogitsPerPosition != plan.Vocab
+            ? $"}}) {{ LogitsPerPosition = {Literals.Long(costs.LogitsPerPosition)}, ArtifactBytes = {Literals.Long(costs.ArtifactBytes)} }};"
+            : $"}}) {{ ArtifactBytes = {Literals.Long(costs.ArtifactBytes)} }};");
         w.Outdent();
         w.Line();
         w.Line("/// <inheritdoc />");
@@ -114,6 +119,14 @@ internal static class CostsEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;");
+        if (plan.Artifact != ArtifactPlan.Full)
+        {
+            var a = plan.Artifact;
+            w.Line();
+            w.Line("/// <inheritdoc />");
+            w.Line($"public override global::SlmGen.ArtifactPlan ArtifactPlan {{ get; }} = new global::SlmGen.ArtifactPlan({a.Attention}, {a.Mlp}, {a.Dense}, {a.Head}, {a.Embedding}, {a.Group}, " +
+                   $"global::SlmGen.StoreType.{a.Scales}, global::SlmGen.StoreType.{a.Others}, global::SlmGen.Quantizer.{a.Quantizer}, global::SlmGen.ArtifactCompression.{a.Compression});");
+        }
         if (plan.DeclaredVocab != plan.Vocab)
         {
             w.Line();

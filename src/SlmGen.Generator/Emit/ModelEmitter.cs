@@ -273,7 +273,7 @@ internal static class ModelEmitter
     }
 
     /// <summary>The token embedding look-up, through a fake-quantised table under QAT.</summary>
-    private static string Embed(EmbeddingStep e) => e.Bits > 0 ? $"{Layers}.FakeQuant.Embed({e.Field}, idx, bits: {e.Bits})" : $"{e.Field}.call(idx)";
+    private static string Embed(EmbeddingStep e) => e.Bits > 0 ? $"{Layers}.FakeQuant.Embed({e.Field}, idx, bits: base.FakeQuantEnabled ? {e.Bits} : 0, group: base.ArtifactPlan.Group)" : $"{e.Field}.call(idx)";
 
     private static string StackComment(StackStep s)
     {

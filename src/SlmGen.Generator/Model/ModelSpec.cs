@@ -198,10 +198,28 @@ internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
     public static readonly HeadSpec Default = new(false, false, 0);
 }
 
-/// <summary>Weight precision of each part for quantisation-aware training (bits; 0 = full precision).</summary>
+/// <summary>
+/// The precision plan: bits of each part's weight matrices (0 = full precision), the scale grouping, the storage
+/// types of scales and of every other tensor, the quantiser (QAT or after training) and the artifact's compression.
+/// </summary>
 internal sealed record QuantSpec(int Attention, int Mlp, int Dense, int Head, int Embedding)
 {
     public static readonly QuantSpec None = new(0, 0, 0, 0, 0);
+
+    /// <summary>Columns per scale (0 = one scale per row).</summary>
+    public int Group { get; init; }
+
+    /// <summary>The scales' storage type.</summary>
+    public StoreType Scales { get; init; } = StoreType.Fp16;
+
+    /// <summary>The other tensors' storage type (<see cref="StoreType.Auto"/>: bf16 when quantising, else fp32).</summary>
+    public StoreType Others { get; init; } = StoreType.Auto;
+
+    /// <summary>How the codes are found.</summary>
+    public Quantizer Method { get; init; }
+
+    /// <summary>The artifact's compression.</summary>
+    public ArtifactCompression Compression { get; init; }
 }
 
 /// <summary>Budgets (0 = none).</summary>
@@ -214,6 +232,9 @@ internal sealed record BudgetSpec(
     long MaxKvCacheBytes)
 {
     public static readonly BudgetSpec None = new(0, 0, 0, 0, 0, 0);
+
+    /// <summary>The largest artifact file (uncompressed), in bytes (0 = none).</summary>
+    public long MaxArtifactBytes { get; init; }
 
     /// <summary>Characters of training text (0 = none): with <see cref="CharactersPerToken"/>, the training tokens.</summary>
     public long TrainingCharacters { get; init; }
@@ -236,6 +257,7 @@ internal sealed record BudgetSpec(
     {
         TrainingCharacters = TrainingCharacters,
         CharactersPerToken = CharactersPerToken,
+        MaxArtifactBytes = MaxArtifactBytes > 0 ? MaxArtifactBytes : fallback.MaxArtifactBytes,
     };
 }
 

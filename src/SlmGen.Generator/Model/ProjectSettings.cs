@@ -55,7 +55,10 @@ internal sealed record ProjectSettings(string RootNamespace, string ProjectDirec
             Real("SlmGenMaxTrainingFlops"),
             Whole("SlmGenTrainingTokens"),
             Whole("SlmGenMaxWeightBytes"),
-            Whole("SlmGenMaxKvCacheBytes"));
+            Whole("SlmGenMaxKvCacheBytes"))
+        {
+            MaxArtifactBytes = Whole("SlmGenMaxArtifactBytes"),
+        };
 
         return new ProjectSettings(Get("RootNamespace"), Get("MSBuildProjectDirectory"), budget, diagnostics.ToEquatableArray());
     }

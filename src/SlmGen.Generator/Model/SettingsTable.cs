@@ -84,14 +84,19 @@ internal static class SettingsTable
     public static readonly Setting FinalNorm = new(Root, "final_norm", SettingType.Section, "FinalNorm", null, null, "`none`", "a norm kind, or `{ kind, bias }`", "norm before the head");
     public static readonly Setting Head = new(Root, "head", SettingType.Section, "LMHead", null, null, "untied, no bias", "`untied` \\| `tied` \\| `bias`, or `{ tied, bias, rank }`", "the LM head");
     public static readonly Setting Budget = new(Root, "budget", SettingType.Section, "Budget", null, null, "none", "a mapping", "budgets");
-    public static readonly Setting Quantization = new(Root, "quantization", SettingType.Section, "Quantization", null, null, "none", "bits (attention, FFN and dense layers), or `{ attention, mlp, dense, head, embedding }`", "quantisation-aware training: weights fake-quantised to 8, 4, 3 or 2 bits");
+    public static readonly Setting Quantization = new(Root, "quantization", SettingType.Section, "Quantization", null, null, "none", "bits (attention, FFN and dense layers), or `{ attention, mlp, dense, head, embedding, group, scales, others, method, compression }`", "the precision plan of the shipped artifact: weights quantised to 8, 6, 5, 4, 3 or 2 bits, trained quantisation-aware (`method: qat`) or quantised after training");
 
     // Quantisation.
-    public static readonly Setting QuantAttention = new(QuantizationSection, "attention", SettingType.Whole, "Quantization", "Attention", 0, "0 (full precision)", "0, 2, 3, 4, 8", "bits of the attention projections");
-    public static readonly Setting QuantMlp = new(QuantizationSection, "mlp", SettingType.Whole, "Quantization", "Mlp", 0, "0", "0, 2, 3, 4, 8", "bits of the transformer FFN matrices");
-    public static readonly Setting QuantDense = new(QuantizationSection, "dense", SettingType.Whole, "Quantization", "Dense", 0, "0", "0, 2, 3, 4, 8", "bits of the dense layers");
-    public static readonly Setting QuantHead = new(QuantizationSection, "head", SettingType.Whole, "Quantization", "Head", 0, "0 (tied: the embedding's)", "0, 2, 3, 4, 8", "bits of the LM head's own matrices");
-    public static readonly Setting QuantEmbedding = new(QuantizationSection, "embedding", SettingType.Whole, "Quantization", "Embedding", 0, "0", "0, 2, 3, 4, 8", "bits of the token embedding table");
+    public static readonly Setting QuantAttention = new(QuantizationSection, "attention", SettingType.Whole, "Quantization", "Attention", 0, "0 (full precision)", "0, 2, 3, 4, 5, 6, 8", "bits of the attention projections");
+    public static readonly Setting QuantMlp = new(QuantizationSection, "mlp", SettingType.Whole, "Quantization", "Mlp", 0, "0", "0, 2, 3, 4, 5, 6, 8", "bits of the transformer FFN matrices");
+    public static readonly Setting QuantDense = new(QuantizationSection, "dense", SettingType.Whole, "Quantization", "Dense", 0, "0", "0, 2, 3, 4, 5, 6, 8", "bits of the dense layers");
+    public static readonly Setting QuantHead = new(QuantizationSection, "head", SettingType.Whole, "Quantization", "Head", 0, "0 (tied: the embedding's)", "0, 2, 3, 4, 5, 6, 8", "bits of the LM head's own matrices");
+    public static readonly Setting QuantEmbedding = new(QuantizationSection, "embedding", SettingType.Whole, "Quantization", "Embedding", 0, "0", "0, 2, 3, 4, 5, 6, 8", "bits of the token embedding table");
+    public static readonly Setting QuantGroup = new(QuantizationSection, "group", SettingType.Whole, "Quantization", "Group", 0, "0 (a scale per row)", "0 … 16,777,216", "columns that share a scale (the last group of a row may be shorter); 0 = one scale per row (output channel)");
+    public static readonly Setting QuantScales = new(QuantizationSection, "scales", SettingType.Name, "Quantization", "Scales", 1, "`fp16`", "`fp16` \\| `bf16` \\| `fp32`", "storage type of the scales");
+    public static readonly Setting QuantOthers = new(QuantizationSection, "others", SettingType.Name, "Quantization", "Others", 3, "`bf16` when quantising, else `fp32`", "`fp32` \\| `fp16` \\| `bf16`", "storage type of every tensor not quantised (norms, biases, gains, positions, LoRA, bigram tables, parts at 0 bits)");
+    public static readonly Setting QuantMethod = new(QuantizationSection, "method", SettingType.Name, "Quantization", "Method", 0, "`qat`", "`qat` \\| `absmax` \\| `mse` \\| `gptq`", "how the codes are found: quantisation-aware training from `train.qat_start` on, or after training by round-to-nearest with absmax scales, with MSE-searched clipping, or GPTQ over a calibration sample");
+    public static readonly Setting QuantCompression = new(QuantizationSection, "compression", SettingType.Name, "Quantization", "Compression", 0, "`none`", "`none` \\| `zstd` \\| `lzma` \\| `brotli` \\| `deflate`", "lossless compression of the whole artifact file");
 
     // Embedding.
     public static readonly Setting Dim = new(EmbeddingSection, "dim", SettingType.Whole, "TokenEmbedding", "Dim", 0, "required", "1 … 16,777,216", "embedding width (d_model)");
@@ -171,6 +176,7 @@ internal static class SettingsTable
     public static readonly Setting CharactersPerToken = new(BudgetSection, "characters_per_token", SettingType.Number, "Budget", "CharactersPerToken", 0.0, "1 for `tokenizer: chars`, else required with `training_characters`", "> 0", "the tokenizer's measured compression (`slmgen tokenizer stats`, a BPE's stats.json): also gives the cost report's figures per character");
     public static readonly Setting TrainingTokens = new(BudgetSection, "training_tokens", SettingType.Whole, "Budget", "TrainingTokens", 0L, "none", "≥ 0", "tokens the model will be trained on");
     public static readonly Setting MaxWeightBytes = new(BudgetSection, "max_weight_bytes", SettingType.Whole, "Budget", "MaxWeightBytes", 0L, "none", "≥ 0 (0 = none)", "weight bytes at the declared precision (fp32 without `quantization`)");
+    public static readonly Setting MaxArtifactBytes = new(BudgetSection, "max_artifact_bytes", SettingType.Whole, "Budget", "MaxArtifactBytes", 0L, "none", "≥ 0 (0 = none)", "bytes of the artifact file (uncompressed, before its tokenizer): weights at the precision plan, header and architecture, exact");
     public static readonly Setting MaxKvCacheBytes = new(BudgetSection, "max_kv_cache_bytes", SettingType.Whole, "Budget", "MaxKvCacheBytes", 0L, "none", "≥ 0 (0 = none)", "KV cache bytes of a full context in bf16");
 
     /// <summary>Every setting, in docs order.</summary>
@@ -185,8 +191,8 @@ internal static class SettingsTable
         Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, QkNormWeight, QueryGain, RopeDims, ValueResidual, BranchScales, ResidualMix, Parallel, DepthScaledNorms, UNetSkips, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank, HeadGroups, HeadSoftCap,
-        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxKvCacheBytes,
-        QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding,
+        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxArtifactBytes, MaxKvCacheBytes,
+        QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding, QuantGroup, QuantScales, QuantOthers, QuantMethod, QuantCompression,
     };
 
     /// <summary>The layer kinds a YAML <c>layers:</c> list takes.</summary>

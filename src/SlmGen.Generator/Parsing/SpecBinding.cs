@@ -13,13 +13,21 @@ internal static class SpecBinding
         new HeadSpec(v.Bool(T.HeadTied), v.Bool(T.HeadBias), v.Int(T.HeadRank)) { Groups = v.Int(T.HeadGroups), SoftCap = v.Double(T.HeadSoftCap) };
 
     public static QuantSpec Quantization(SectionValues v) =>
-        new QuantSpec(v.Int(T.QuantAttention), v.Int(T.QuantMlp), v.Int(T.QuantDense), v.Int(T.QuantHead), v.Int(T.QuantEmbedding));
+        new QuantSpec(v.Int(T.QuantAttention), v.Int(T.QuantMlp), v.Int(T.QuantDense), v.Int(T.QuantHead), v.Int(T.QuantEmbedding))
+        {
+            Group = v.Int(T.QuantGroup),
+            Scales = (StoreType)v.Int(T.QuantScales),
+            Others = (StoreType)v.Int(T.QuantOthers),
+            Method = (Quantizer)v.Int(T.QuantMethod),
+            Compression = (ArtifactCompression)v.Int(T.QuantCompression),
+        };
 
     public static BudgetSpec Budget(SectionValues v) =>
         new BudgetSpec(v.Long(T.MaxParameters), v.Long(T.MaxForwardFlops), v.Double(T.MaxTrainingFlops), v.Long(T.TrainingTokens), v.Long(T.MaxWeightBytes), v.Long(T.MaxKvCacheBytes))
         {
             TrainingCharacters = v.Long(T.TrainingCharacters),
             CharactersPerToken = v.Double(T.CharactersPerToken),
+            MaxArtifactBytes = v.Long(T.MaxArtifactBytes),
         };
 
     public static DenseSpec Dense(int index, SectionValues v) =>

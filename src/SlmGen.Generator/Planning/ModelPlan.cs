@@ -35,6 +35,9 @@ internal sealed record ModelPlan(
     /// <summary>The vocabulary as declared; <see cref="Vocab"/> is it rounded up by pad_vocab_to.</summary>
     public int DeclaredVocab { get; init; }
 
+    /// <summary>The artifact's precision plan (every part at 0 bits and fp32 when the spec declares no quantization).</summary>
+    public ArtifactPlan Artifact { get; init; } = ArtifactPlan.Full;
+
     /// <summary>The declared tokenizer ("" = none).</summary>
     public string Tokenizer { get; init; } = "";
 
@@ -77,7 +80,7 @@ internal sealed record ModelPlan(
     public static readonly string[] GeneratedMemberNames =
     {
         "ParameterCount", "ForwardFlopsPerToken", "TrainingFlopsPerToken", "ContextLength", "VocabularySize",
-        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer", "Features", "Head", "Loss",
+        "SpecFingerprint", "Costs", "Cost", "Fingerprint", "Logits", "WeightBytesDeclared", "ArtifactBytes", "ArtifactPlan", "EmbeddingWeightBits", "DeclaredVocab", "Tokenizer", "Features", "Head", "Loss",
         "ArchitectureJson", "Architecture", "PlanSteps", "Plan",
     };
 }

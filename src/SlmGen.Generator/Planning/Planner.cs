@@ -16,7 +16,9 @@ internal static class Planner
         long d = spec.Width;
         var t = spec.Context;
 
-        var q = spec.Quantization;
+        // The layers fake-quantise their weights only under quantisation-aware training; after-training quantisers
+        // leave the model full precision and act on the artifact alone (the plan's Artifact).
+        var q = spec.Quantization.Method == Quantizer.Qat ? spec.Quantization : QuantSpec.None;
         steps.Add(new EmbeddingStep("wte", spec.PaddedVocab, d, q.Embedding));
         switch (spec.Positions.Kind)
         {
@@ -134,15 +136,10 @@ internal static class Planner
         var kind = head.Tied ? HeadKind.Tied : head.Groups > 0 ? HeadKind.Grouped : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
         steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head) { Groups = kind == HeadKind.Grouped ? head.Groups : 0, SoftCap = head.SoftCap });
 
+        var artifact = ArtifactOf(spec.Quantization, steps);
+
         // Quantised when some part the model has is: bits declared for parts it lacks (dense layers, say) change nothing.
-        var quantized = steps.Any(step => step switch
-        {
-            EmbeddingStep e => e.Bits > 0,
-            DenseStep d => d.Bits > 0,
-            StackStep s => s.Block.Attention.WeightBits > 0 || s.Block.FeedForward.WeightBits > 0,
-            HeadStep h => h.Bits > 0,
-            _ => false,
-        });
+        var quantized = artifact.Quantizes || artifact.Others != StoreType.Fp32;
 
         return new ModelPlan(
             spec.Namespace,
@@ -161,6 +158,17 @@ internal static class Planner
         {
             DeclaredVocab = spec.Vocab,
             Tokenizer = spec.Tokenizer,
+            Artifact = artifact,
         };
+    }
+
+    /// <summary>The artifact's precision plan: the declared bits of the parts the model has (a tied head is the embedding's table), the storage types resolved.</summary>
+    private static ArtifactPlan ArtifactOf(QuantSpec q, List<PlanStep> steps)
+    {
+        var stack = steps.Any(s => s is StackStep);
+        var dense = steps.Any(s => s is DenseStep);
+        var ownHead = steps.OfType<HeadStep>().Any(h => h.Kind != HeadKind.Tied);
+        var plan = new ArtifactPlan(stack ? q.Attention : 0, stack ? q.Mlp : 0, dense ? q.Dense : 0, ownHead ? q.Head : 0, q.Embedding, q.Group, q.Scales, q.Others, q.Method, q.Compression);
+        return plan with { Others = q.Others == StoreType.Auto ? plan.Quantizes ? StoreType.Bf16 : StoreType.Fp32 : q.Others, Group = plan.Quantizes ? q.Group : 0 };
     }
 }

@@ -67,10 +67,36 @@ internal static partial class SpecValidator
         var q = spec.Quantization;
         foreach (var (part, bits) in new[] { ("attention", q.Attention), ("mlp", q.Mlp), ("dense", q.Dense), ("head", q.Head), ("embedding", q.Embedding) })
         {
-            if (bits is not (0 or 2 or 3 or 4 or 8))
+            if (!ArtifactPlan.IsValidBits(bits))
             {
-                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant(part), spec.Display(SpecKeys.Quant(part)), bits, "0 (full precision), 2, 3, 4 or 8 bits");
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant(part), spec.Display(SpecKeys.Quant(part)), bits, "0 (full precision), 2, 3, 4, 5, 6 or 8 bits");
             }
+        }
+
+        if (q.Group < 0 || q.Group > SettingsTable.MaxDimension)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("group"), spec.Display(SpecKeys.Quant("group")), q.Group, "0 (a scale per row) or a group of columns up to 16,777,216");
+        }
+
+        // Names out of their enum can come only from attributes (a cast); YAML reports unknown names itself.
+        if (q.Scales is not (StoreType.Fp16 or StoreType.Bf16 or StoreType.Fp32))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("scales"), spec.Display(SpecKeys.Quant("scales")), (int)q.Scales, "fp16, bf16 or fp32");
+        }
+
+        if (q.Others is not (StoreType.Fp16 or StoreType.Bf16 or StoreType.Fp32 or StoreType.Auto))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("others"), spec.Display(SpecKeys.Quant("others")), (int)q.Others, "fp32, fp16 or bf16");
+        }
+
+        if (q.Method is not (Quantizer.Qat or Quantizer.Absmax or Quantizer.Mse or Quantizer.Gptq))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("method"), spec.Display(SpecKeys.Quant("method")), (int)q.Method, "qat, absmax, mse or gptq");
+        }
+
+        if (q.Compression is < ArtifactCompression.None or > ArtifactCompression.Deflate)
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("compression"), spec.Display(SpecKeys.Quant("compression")), (int)q.Compression, "none, zstd, lzma, brotli or deflate");
         }
 
         if (head.Tied && q.Head > 0 && q.Head != q.Embedding)

@@ -61,7 +61,14 @@ public sealed record CostReportModel(
     long LogitsBytesPerSequenceBf16,
     long LossBytesPerSequenceFp32,
     IReadOnlyList<CostReportComponent> Components,
-    IReadOnlyList<BudgetLine> Budget);
+    IReadOnlyList<BudgetLine> Budget)
+{
+    /// <summary>Bytes of the artifact file at the precision plan, exact, before its tokenizer (0 in reports written before it).</summary>
+    public long ArtifactBytes { get; init; }
+
+    /// <summary>The precision plan in words.</summary>
+    public string? ArtifactPlan { get; init; }
+}
 
 /// <summary>One component's cost in a report.</summary>
 /// <param name="Name">As in the generated module.</param>

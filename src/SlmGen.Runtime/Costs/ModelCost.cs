@@ -66,6 +66,9 @@ public sealed record ModelCost(
     /// <summary>Scores the head produces per predicting position in training: the vocabulary, or a grouped head's groups + group size (0 = the vocabulary).</summary>
     public long LogitsPerPosition { get; init; }
 
+    /// <summary>Bytes of the artifact file at the model's precision plan, exact, before its tokenizer (SlmGen.Artifacts.ArtifactFile writes exactly this plus the tokenizer's entry).</summary>
+    public long ArtifactBytes { get; init; }
+
     /// <summary>Logits of one sequence in training (fp32): scores per position × predicting positions × 4 bytes (part of the activations).</summary>
     public long LogitsBytesPerSequenceFp32 => PositionsPerWindow * (LogitsPerPosition > 0 ? LogitsPerPosition : Vocab) * 4;
 

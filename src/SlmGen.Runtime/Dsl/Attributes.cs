@@ -281,15 +281,18 @@ public sealed class BudgetAttribute : Attribute
 
     /// <summary>Largest KV cache for a full context, in bytes (bf16).</summary>
     public long MaxKvCacheBytes { get; set; }
+
+    /// <summary>Largest artifact file (uncompressed, before its tokenizer), in bytes, at the precision plan.</summary>
+    public long MaxArtifactBytes { get; set; }
 }
 
 /// <summary>
-/// Quantisation-aware training: the weights of the chosen parts are fake-quantised to 8, 4, 3 or 2 bits (one
-/// scale per output channel, straight-through gradients) while training, and the cost model reports the
-/// weight bytes at that precision (scales in fp16, the other weights in bf16); <c>MaxWeightBytes</c> applies
-/// to them. 0 = full precision.
+/// The precision plan of the shipped artifact (docs/artifact.md): the weights of the chosen parts quantised to 8, 6, 5,
+/// 4, 3 or 2 bits — trained quantisation-aware (<see cref="Method"/> = <see cref="Quantizer.Qat"/>, the default: fake-quantised
+/// in the forward pass, straight-through gradients) or quantised after training — with one scale per row or per
+/// <see cref="Group"/> columns; the cost model reports the weight bytes and the artifact's bytes at that plan exactly,
+/// and <c>MaxWeightBytes</c> and <c>MaxArtifactBytes</c> apply to them. 0 = full precision.
 /// </summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class QuantizationAttribute : Attribute
 {
     /// <summary>Bits of the attention projections' weights.</summary>
@@ -306,4 +309,19 @@ public sealed class QuantizationAttribute : Attribute
 
     /// <summary>Bits of the token embedding table.</summary>
     public int Embedding { get; set; }
+
+    /// <summary>Columns that share a scale (0 = one scale per row).</summary>
+    public int Group { get; set; }
+
+    /// <summary>Storage type of the scales.</summary>
+    public StoreType Scales { get; set; } = StoreType.Fp16;
+
+    /// <summary>Storage type of every tensor not quantised (<see cref="StoreType.Auto"/>: bf16 when quantising, else fp32).</summary>
+    public StoreType Others { get; set; } = StoreType.Auto;
+
+    /// <summary>How the codes are found: quantisation-aware training, or after training.</summary>
+    public Quantizer Method { get; set; }
+
+    /// <summary>Lossless compression of the artifact file.</summary>
+    public ArtifactCompression Compression { get; set; }
 }

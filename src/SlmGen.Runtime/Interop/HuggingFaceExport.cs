@@ -269,7 +269,7 @@ public static class HuggingFaceExport
             });
             if (quantised)
             {
-                return "it is trained with fake-quantised weights (QAT); export its weights with QuantizedExport instead";
+                return "it is trained with fake-quantised weights (QAT); ship it as an artifact (slmgen train --artifact; SlmGen.Artifacts.ArtifactFile) instead";
             }
 
             if (!s.Block.Norm.PreNorm)

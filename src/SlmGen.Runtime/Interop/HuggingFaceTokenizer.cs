@@ -31,6 +31,33 @@ public static class HuggingFaceTokenizer
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    /// <summary>The tokenizer as one compact Hugging Face tokenizer.json (what an artifact embeds), or null for a tokenizer SlmGen writes no such file for (GPT-2's and cl100k's, which are public).</summary>
+    public static string? Json(ITokenizer tokenizer)
+    {
+        if (tokenizer is BpeTextTokenizer)
+        {
+            // The BPE form is written from the tokenizer's own files: through a temporary folder.
+            var dir = Directory.CreateTempSubdirectory("slmgen-tokenizer-");
+            try
+            {
+                Write(tokenizer, dir.FullName, 0);
+                return JsonNode.Parse(File.ReadAllText(Path.Combine(dir.FullName, "tokenizer.json")))!.ToJsonString();
+            }
+            finally
+            {
+                dir.Delete(recursive: true);
+            }
+        }
+
+        return tokenizer switch
+        {
+            CharTokenizer chars => Characters(chars).ToJsonString(),
+            ByteTokenizer => Bytes().ToJsonString(),
+            WordTokenizer words => Words(words).ToJsonString(),
+            _ => null,
+        };
+    }
+
     /// <summary>Writes the tokenizer's files into <paramref name="directory"/>; returns its special ids, or throws <see cref="NotSupportedException"/> with the reason.</summary>
     public static SpecialTokens Write(ITokenizer tokenizer, string directory, int contextLength)
     {

@@ -9,7 +9,7 @@ namespace SlmGen.Layers;
 /// An LM head that reuses the token embedding as its output matrix: <c>logits = x · Eᵀ</c>. It owns no
 /// parameters (the embedding keeps the only copy), so the weight is counted, saved and updated once.
 /// </summary>
-public sealed class TiedHead : nn.Module<Tensor, Tensor>
+public sealed class TiedHead : nn.Module<Tensor, Tensor>, IFakeQuantized
 {
     // A delegate, not a field of type Module: TorchSharp registers Module-typed fields as submodules,
     // which would list the embedding (and its weight) twice.
@@ -33,7 +33,13 @@ public sealed class TiedHead : nn.Module<Tensor, Tensor>
     public long Width { get; }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, FakeQuant.Weight(embeddingWeight(), bits));
+    public int Group { get; set; }
+
+    /// <inheritdoc />
+    public bool Enabled { get; set; } = true;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, Enabled ? FakeQuant.Weight(embeddingWeight(), bits, Group) : embeddingWeight());
 }
 
 /// <summary>A low-rank LM head: <c>out(down(x))</c> through a bottleneck of width <c>rank</c>.</summary>

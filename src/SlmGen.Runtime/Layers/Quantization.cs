@@ -6,47 +6,76 @@ using static TorchSharp.torch;
 namespace SlmGen.Layers;
 
 /// <summary>
-/// Fake quantisation for quantisation-aware training: weights rounded to a symmetric grid of 2^(b−1)−1 steps
-/// either side of zero, with one scale per output channel (row) = max |w| of the row / (2^(b−1)−1); the
-/// backward pass goes straight through (the gradient of the rounding is taken as 1). 8 bits: 255 levels;
-/// 4: 15; 3: 7; 2: 3 (−1, 0, 1 times the scale). FlopCounterMode counts none of it (elementwise).
+/// Round-to-nearest quantisation on a symmetric grid of 2^(b−1)−1 steps either side of zero (8 bits: 255 levels; 6: 63;
+/// 5: 31; 4: 15; 3: 7; 2: 3, i.e. −1, 0, 1 times the scale), with one scale per output channel (row) or per group of
+/// <c>group</c> columns of a row (the last group of a row may be shorter): by default max |w| of the row or group /
+/// levels. Quantisation-aware training uses it with a straight-through gradient (the rounding's gradient is taken as
+/// 1); the artifact stores its codes and scales (<see cref="Artifacts.ArtifactFile"/>). FlopCounterMode counts none of it.
 /// </summary>
 public static class FakeQuant
 {
     /// <summary>The largest integer level for <paramref name="bits"/> bits.</summary>
-    public static int Levels(int bits) => bits is 2 or 3 or 4 or 8 ? (1 << (bits - 1)) - 1 : throw new ArgumentOutOfRangeException(nameof(bits), bits, "2, 3, 4 or 8 bits");
+    public static int Levels(int bits) => bits is 2 or 3 or 4 or 5 or 6 or 8 ? ArtifactLayout.Levels(bits) : throw new ArgumentOutOfRangeException(nameof(bits), bits, "2, 3, 4, 5, 6 or 8 bits");
 
-    /// <summary>One scale per row of <paramref name="w"/> (detached: the straight-through estimator treats it as a constant).</summary>
-    public static Tensor Scales(Tensor w, int bits) =>
-        w.detach().abs().amax(new long[] { 1 }, keepdim: true).clamp_min(1e-12) / Levels(bits);
+    /// <summary>
+    /// The absmax scales of <paramref name="w"/> (detached: the straight-through estimator treats them as constants):
+    /// [rows, 1] per row (<paramref name="group"/> 0), else [rows, groups].
+    /// </summary>
+    public static Tensor Scales(Tensor w, int bits, int group = 0) =>
+        GroupAbsMax(w.detach(), group).clamp_min(1e-12) / Levels(bits);
 
-    /// <summary>The integer codes of <paramref name="w"/> (what an export stores), in [−levels, levels].</summary>
-    public static Tensor Codes(Tensor w, int bits) =>
-        (w.detach() / Scales(w, bits)).round().clamp(-Levels(bits), Levels(bits)).to(ScalarType.Int8);
+    /// <summary>max |w| of each row ([rows, 1]) or of each group of <paramref name="group"/> columns ([rows, groups]).</summary>
+    public static Tensor GroupAbsMax(Tensor w, int group)
+    {
+        var columns = w.shape[1];
+        if (group <= 0 || group >= columns)
+        {
+            return w.abs().amax(new long[] { 1 }, keepdim: true);
+        }
+
+        var groups = (columns + group - 1) / group;
+        var padded = groups * group == columns ? w.abs() : nn.functional.pad(w.abs(), new long[] { 0, (groups * group) - columns });
+        return padded.reshape(w.shape[0], groups, group).amax(new long[] { 2 });
+    }
+
+    /// <summary>Scales of shape [rows, groups] (or [rows, 1]) spread over the <paramref name="columns"/> they cover.</summary>
+    public static Tensor Spread(Tensor scales, long columns, int group) =>
+        scales.shape[1] == 1 ? scales : scales.repeat_interleave(group, dim: 1).narrow(1, 0, columns);
+
+    /// <summary>The integer codes of <paramref name="w"/> under <paramref name="scales"/> (per row or group), in [−levels, levels].</summary>
+    public static Tensor Codes(Tensor w, Tensor scales, int bits, int group = 0) =>
+        (w.detach() / Spread(scales, w.shape[1], group)).round().clamp(-Levels(bits), Levels(bits)).to(ScalarType.Int8);
+
+    /// <summary>The integer codes of <paramref name="w"/> under its absmax scales.</summary>
+    public static Tensor Codes(Tensor w, int bits, int group = 0) => Codes(w, Scales(w, bits, group), bits, group);
+
+    /// <summary>Codes times scales: the weight an artifact restores.</summary>
+    public static Tensor Dequantize(Tensor codes, Tensor scales, int group = 0) =>
+        codes.to(ScalarType.Float32) * Spread(scales.to(ScalarType.Float32), codes.shape[1], group);
 
     /// <summary><paramref name="w"/> fake-quantised to <paramref name="bits"/> (0 = unchanged), with a straight-through gradient.</summary>
-    public static Tensor Weight(Tensor w, int bits)
+    public static Tensor Weight(Tensor w, int bits, int group = 0)
     {
         if (bits == 0)
         {
             return w;
         }
 
-        var scale = Scales(w, bits);
+        var scale = Spread(Scales(w, bits, group), w.shape[1], group);
         var levels = Levels(bits);
         var q = (w / scale).round().clamp(-levels, levels) * scale;
         return w + (q - w).detach();
     }
 
-    /// <summary>An embedding look-up in a fake-quantised table (one scale per token row).</summary>
-    public static Tensor Embed(Embedding embedding, Tensor idx, int bits)
+    /// <summary>An embedding look-up in a fake-quantised table (one scale per token row, or per group of its columns).</summary>
+    public static Tensor Embed(Embedding embedding, Tensor idx, int bits, int group = 0)
     {
         if (bits == 0)
         {
             return embedding.call(idx);
         }
 
-        var table = Weight(embedding.weight!, bits);
+        var table = Weight(embedding.weight!, bits, group);
         var shape = new long[idx.dim() + 1];
         Array.Copy(idx.shape, shape, idx.dim());
         shape[^1] = table.shape[1];
@@ -54,12 +83,22 @@ public static class FakeQuant
     }
 }
 
+/// <summary>A layer whose weights can be fake-quantised (quantisation-aware training): the grid and the switch the model sets.</summary>
+public interface IFakeQuantized
+{
+    /// <summary>Columns per scale (0 = a scale per row).</summary>
+    int Group { get; set; }
+
+    /// <summary>False while quantisation-aware training has not started (a late start): the weights pass unchanged.</summary>
+    bool Enabled { get; set; }
+}
+
 /// <summary>
 /// A linear layer whose weight is fake-quantised in the forward pass (quantisation-aware training). Its
 /// parameters are named as nn.Linear's (<c>weight</c>, <c>bias</c>) and start as nn.Linear's do, so a
 /// full-precision checkpoint of the same shape loads into it.
 /// </summary>
-public sealed class QuantLinear : nn.Module<Tensor, Tensor>
+public sealed class QuantLinear : nn.Module<Tensor, Tensor>, IFakeQuantized
 {
 #pragma warning disable IDE1006 // TorchSharp names parameters after the fields: weight and bias, as nn.Linear
     private readonly Parameter weight;
@@ -92,7 +131,13 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>
     public Tensor Weight => weight;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, FakeQuant.Weight(weight, Bits), bias);
+    public int Group { get; set; }
+
+    /// <inheritdoc />
+    public bool Enabled { get; set; } = true;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, Enabled ? FakeQuant.Weight(weight, Bits, Group) : weight, bias);
 }
 
 /// <summary>Linear layers that are plain or quantisation-aware, for the layers that hold them.</summary>

@@ -168,11 +168,21 @@ public sealed class Trainer : IDisposable
         while (Step < options.Steps && !timeUp && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
         {
             var lr = LearningRate(Step);
+            if (options.QatStart > 0 && model.FakeQuantEnabled != (Step >= options.QatStartStep))
+            {
+                // Late QAT: the switch follows the step (also after a resume); a captured CUDA graph holds the old path.
+                model.FakeQuantEnabled = Step >= options.QatStartStep;
+                if (graphed is not null && model.FakeQuantEnabled)
+                {
+                    log.WriteLine($"Quantisation-aware training starts at step {Step:N0}: the CUDA graph captured without it is dropped; the rest of the run is eager.");
+                }
+            }
+
             using (var scope = NewDisposeScope())
             {
                 var starts = sampler.Next(batch);
                 using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
-                if (graphed is null || !graphed.Run(b.Inputs, b.Targets, lr))
+                if (graphed is null || (options.QatStart > 0 && Step >= options.QatStartStep) || !graphed.Run(b.Inputs, b.Targets, lr))
                 {
                     var loss = LossAndBackward(b.Inputs, b.Targets);
                     lossSum.add_(loss);
@@ -235,7 +245,10 @@ public sealed class Trainer : IDisposable
                 try
                 {
                     val = Evaluate(Split.Validation, options.Validation);
-                    if (double.IsNaN(bestValidation) || val.Nll < bestValidation)
+                    // Under late QAT only the quantised model competes for the best: weights evaluated before the start
+                    // score in full precision, which is not what ships.
+                    var competes = options.QatStart <= 0 || !model.HasFakeQuant || Step >= options.QatStartStep;
+                    if (competes && (double.IsNaN(bestValidation) || val.Nll < bestValidation))
                     {
                         improved = true;
                         bestMaster?.Dispose();

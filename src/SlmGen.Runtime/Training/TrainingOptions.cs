@@ -147,6 +147,16 @@ public sealed record TrainingOptions
     /// </summary>
     public TimeSpan? TimeLimit { get; init; }
 
+    /// <summary>
+    /// Late quantisation-aware training: the share of the steps after which the model's fake quantisation is switched on
+    /// (0 = from the first step, the default; the steps before it train the full-precision weights). Only a model whose
+    /// precision plan trains quantisation-aware has a switch to flip.
+    /// </summary>
+    public double QatStart { get; init; }
+
+    /// <summary>The first step (0-based) trained with fake quantisation under <see cref="QatStart"/>.</summary>
+    public long QatStartStep => (long)Math.Ceiling(QatStart * Steps);
+
     /// <summary>Show the progress line in the terminal.</summary>
     public bool Progress { get; init; } = true;
 
@@ -235,6 +245,11 @@ public sealed record TrainingOptions
         if (ZLoss > 0)
         {
             trajectory["z_loss"] = N(ZLoss);
+        }
+
+        if (QatStart > 0)
+        {
+            trajectory["qat_start"] = N(QatStart);
         }
 
         return trajectory;
@@ -332,6 +347,7 @@ public sealed record TrainingOptions
         Need(Finite(WarmdownFraction) && WarmdownFraction > 0 && WarmdownFraction <= 1, $"The warmdown fraction must be in (0, 1], not {WarmdownFraction}.");
         Need(Finite(EmaDecay) && EmaDecay >= 0 && EmaDecay < 1, $"The EMA decay must be in [0, 1) (0 = none), not {EmaDecay}.");
         Need(Finite(ZLoss) && ZLoss >= 0, $"The z-loss coefficient must be 0 (none) or more, not {ZLoss}.");
+        Need(Finite(QatStart) && QatStart >= 0 && QatStart < 1, $"The start of quantisation-aware training must be a share of the steps in [0, 1), not {QatStart}.");
         Need(Finite(Optimizer.Beta1) && Optimizer.Beta1 >= 0 && Optimizer.Beta1 < 1, $"AdamW's beta1 must be in [0, 1), not {Optimizer.Beta1}.");
         Need(Finite(Optimizer.Beta2) && Optimizer.Beta2 >= 0 && Optimizer.Beta2 < 1, $"AdamW's beta2 must be in [0, 1), not {Optimizer.Beta2}.");
         Need(Finite(Optimizer.Epsilon) && Optimizer.Epsilon > 0, $"AdamW's epsilon must be a positive number, not {Optimizer.Epsilon}.");

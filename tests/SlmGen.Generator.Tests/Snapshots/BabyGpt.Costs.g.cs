@@ -18,7 +18,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head       head                0      49,920      149,760
     /// total                    10,770,816  23,642,880   72,108,288
     /// </code>
-    /// Memory: weights 43.1 MB in fp32, 21.5 MB in bf16; AdamW state 86.2 MB; KV cache 9,216 B per token in bf16 (2.36 MB per full context); activations about 39.9 MB per sequence in fp32.
+    /// Memory: weights 43.1 MB in fp32, 21.5 MB in bf16; artifact file 43,091,826 B before its tokenizer; AdamW state 86.2 MB; KV cache 9,216 B per token in bf16 (2.36 MB per full context); activations about 39.9 MB per sequence in fp32.
     /// Approximations: 6·N = 64,624,896 training FLOPs per token; 2·N = 21,541,632 (forward, attention left out).
     /// </remarks>
     partial class BabyGpt
@@ -35,6 +35,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 43_083_264L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 43_091_826L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 256;
 
@@ -45,7 +48,7 @@ namespace SlmGen.Samples.Declared
         public const string SpecFingerprint = "5415c94b60a518ab";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"BabyGpt\", \"fingerprint\": \"5415c94b60a518ab\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 256, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 384, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"type\": \"learned\", \"rows\": 256 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"p\": 0.2 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"blocks\": 6, \"repeat\": 1, \"heads\": 6, \"kvHeads\": 6, \"headDim\": 64, \"ffnHidden\": 1536, \"activation\": \"gelu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.2, \"ffnDropout\": 0, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 384, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"BabyGpt\", \"fingerprint\": \"5415c94b60a518ab\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 256, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 384, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"type\": \"learned\", \"rows\": 256 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"p\": 0.2 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"blocks\": 6, \"repeat\": 1, \"heads\": 6, \"kvHeads\": 6, \"headDim\": 64, \"ffnHidden\": 1536, \"activation\": \"gelu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.2, \"ffnDropout\": 0, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536], [6, 6, 64, 1536]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 384, \"out\": 384, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 384, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 6, Block: new global::SlmGen.BlockConfig(
@@ -84,7 +87,7 @@ namespace SlmGen.Samples.Declared
                 new("blocks.norms", "norm", "6\u00d7 2 layernorm (pre-norm)", Parameters: 9_216L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 2_365_440L, KvCacheElementsPerToken: 0L, WeightBytes: 36_864L),
                 new("ln_f", "norm", "final layernorm", Parameters: 768L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 197_120L, KvCacheElementsPerToken: 0L, WeightBytes: 3_072L),
                 new("lm_head", "head", "LM head 384\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 49_920L, TrainingFlopsPerToken: 149_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 16_640L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-            });
+            }) { ArtifactBytes = 43_091_826L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

@@ -13,7 +13,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head    head        1,065,025  2,129,920    6,389,760
     /// total                  1,073,345  2,129,920    6,389,760
     /// </code>
-    /// Memory: weights 4.29 MB in fp32, 2.15 MB in bf16; AdamW state 8.59 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 260B per sequence in fp32.
+    /// Memory: weights 4.29 MB in fp32, 2.15 MB in bf16; artifact file 4,294,562 B before its tokenizer; AdamW state 8.59 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 260B per sequence in fp32.
     /// Approximations: 6·N = 6,440,070 training FLOPs per token; 2·N = 2,146,690 (forward, attention left out).
     /// </remarks>
     partial class LinearPredictor
@@ -30,6 +30,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 4_293_380L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 4_294_562L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -40,7 +43,7 @@ namespace SlmGen.Samples.Declared
         public const string SpecFingerprint = "8e3970b7f9779fb9";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LinearPredictor\", \"fingerprint\": \"8e3970b7f9779fb9\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": false, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 16384, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LinearPredictor\", \"fingerprint\": \"8e3970b7f9779fb9\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": false, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 16384, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
 
         /// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]
@@ -61,7 +64,7 @@ namespace SlmGen.Samples.Declared
             {
                 new("wte", "embedding", "token embedding 65\u00d7128", Parameters: 8_320L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 0L, KvCacheElementsPerToken: 0L, WeightBytes: 33_280L),
                 new("lm_head", "head", "LM head 16384\u219265 with bias", Parameters: 1_065_025L, ForwardFlopsPerToken: 2_129_920L, TrainingFlopsPerToken: 6_389_760L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L, WeightBytes: 4_260_100L),
-            });
+            }) { ArtifactBytes = 4_294_562L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

@@ -15,7 +15,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head    head           16,705     33,280       99,840
     /// total                  4,285,377  8,552,960   25,658,880
     /// </code>
-    /// Memory: weights 17.1 MB in fp32, 8.57 MB in bf16; AdamW state 34.3 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 4.36 kB per sequence in fp32.
+    /// Memory: weights 17.1 MB in fp32, 8.57 MB in bf16; artifact file 17,143,327 B before its tokenizer; AdamW state 34.3 MB; KV cache 0 B per token in bf16 (0.00B per full context); activations about 4.36 kB per sequence in fp32.
     /// Approximations: 6·N = 25,712,262 training FLOPs per token; 2·N = 8,570,754 (forward, attention left out).
     /// </remarks>
     partial class MlpPredictor
@@ -32,6 +32,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 17_141_508L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 17_143_327L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -42,7 +45,7 @@ namespace SlmGen.Samples.Declared
         public const string SpecFingerprint = "d57816e900f2929e";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"MlpPredictor\", \"fingerprint\": \"d57816e900f2929e\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": false, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"dense\", \"field\": \"dense1\", \"in\": 16384, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"dense\", \"field\": \"dense2\", \"in\": 256, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 256, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"MlpPredictor\", \"fingerprint\": \"d57816e900f2929e\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": false, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"flatten\", \"field\": \"flatten\", \"in\": 128, \"out\": 16384, \"perPosition\": false, \"window\": 128 }, { \"kind\": \"dense\", \"field\": \"dense1\", \"in\": 16384, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"dense\", \"field\": \"dense2\", \"in\": 256, \"out\": 256, \"perPosition\": false, \"activation\": \"relu\", \"bias\": true, \"dropout\": 0.1, \"bits\": 0 }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 256, \"out\": 65, \"perPosition\": false, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
 
         /// <summary>The resolved plan, step by step: what the layers are built from and what exports read (the same records the generator computed the costs from).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> PlanSteps { get; } = new global::SlmGen.PlanStep[]
@@ -67,7 +70,7 @@ namespace SlmGen.Samples.Declared
                 new("dense1", "mlp", "dense 16384\u2192256, relu", Parameters: 4_194_560L, ForwardFlopsPerToken: 8_388_608L, TrainingFlopsPerToken: 25_165_824L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L, WeightBytes: 16_778_240L),
                 new("dense2", "mlp", "dense 256\u2192256, relu", Parameters: 65_792L, ForwardFlopsPerToken: 131_072L, TrainingFlopsPerToken: 393_216L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 512L, KvCacheElementsPerToken: 0L, WeightBytes: 263_168L),
                 new("lm_head", "head", "LM head 256\u219265 with bias", Parameters: 16_705L, ForwardFlopsPerToken: 33_280L, TrainingFlopsPerToken: 99_840L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 65L, KvCacheElementsPerToken: 0L, WeightBytes: 66_820L),
-            });
+            }) { ArtifactBytes = 17_143_327L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

@@ -18,7 +18,7 @@ namespace SlmGen.Samples.Declared
     /// lm_head       head            8,385     16,640       49,920
     /// total                       231,617    475,392    1,458,944
     /// </code>
-    /// Memory: weights 926 kB in fp32, 463 kB in bf16; AdamW state 1.85 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 1.32 MB per sequence in fp32.
+    /// Memory: weights 926 kB in fp32, 463 kB in bf16; artifact file 929,510 B before its tokenizer; AdamW state 1.85 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 1.32 MB per sequence in fp32.
     /// Approximations: 6·N = 1,389,702 training FLOPs per token; 2·N = 463,234 (forward, attention left out).
     /// </remarks>
     partial class SingleAttention
@@ -35,6 +35,9 @@ namespace SlmGen.Samples.Declared
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 926_468L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 929_510L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -45,7 +48,7 @@ namespace SlmGen.Samples.Declared
         public const string SpecFingerprint = "5ef7fbc12ed22013";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"SingleAttention\", \"fingerprint\": \"5ef7fbc12ed22013\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"type\": \"learned\", \"rows\": 128 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 1, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"relu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": false, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.1, \"ffnDropout\": 0.1, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"SingleAttention\", \"fingerprint\": \"5ef7fbc12ed22013\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"positions\", \"field\": \"wpe\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"type\": \"learned\", \"rows\": 128 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 1, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"relu\", \"norm\": \"layernorm\", \"normBias\": true, \"preNorm\": false, \"packedQkv\": true, \"attentionBias\": true, \"ffnBias\": true, \"dropout\": 0.1, \"ffnDropout\": 0.1, \"rope\": false, \"ropeBase\": 0, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"layernorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"full\", \"rank\": 0, \"groups\": 0, \"bias\": true, \"bits\": 0 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 1, Block: new global::SlmGen.BlockConfig(
@@ -83,7 +86,7 @@ namespace SlmGen.Samples.Declared
                 new("blocks.norms", "norm", "1\u00d7 2 layernorm (post-norm)", Parameters: 512L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 66_048L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
                 new("ln_f", "norm", "final layernorm", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 33_024L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
                 new("lm_head", "head", "LM head 128\u219265 with bias", Parameters: 8_385L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 33_540L),
-            });
+            }) { ArtifactBytes = 929_510L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

@@ -25,4 +25,19 @@ internal static class YamlNames
     {
         ("torch", InitScheme.TorchDefault), ("pytorch", InitScheme.TorchDefault), ("default", InitScheme.TorchDefault), ("gpt2", InitScheme.Gpt2), ("nanogpt", InitScheme.Gpt2),
     };
+
+    public static readonly (string Name, StoreType Value)[] StoreTypes =
+    {
+        ("fp16", StoreType.Fp16), ("float16", StoreType.Fp16), ("half", StoreType.Fp16), ("bf16", StoreType.Bf16), ("bfloat16", StoreType.Bf16), ("fp32", StoreType.Fp32), ("float32", StoreType.Fp32), ("float", StoreType.Fp32),
+    };
+
+    public static readonly (string Name, Quantizer Value)[] Quantizers =
+    {
+        ("qat", Quantizer.Qat), ("absmax", Quantizer.Absmax), ("rtn", Quantizer.Absmax), ("mse", Quantizer.Mse), ("gptq", Quantizer.Gptq),
+    };
+
+    public static readonly (string Name, ArtifactCompression Value)[] Compressions =
+    {
+        ("none", ArtifactCompression.None), ("zstd", ArtifactCompression.Zstd), ("lzma", ArtifactCompression.Lzma), ("xz", ArtifactCompression.Lzma), ("brotli", ArtifactCompression.Brotli), ("deflate", ArtifactCompression.Deflate), ("zlib", ArtifactCompression.Deflate),
+    };
 }

@@ -413,6 +413,9 @@ internal sealed class YamlSpecReader
         { AttributeDefault: long } => values.Long(node, where, key),
         { Type: SettingType.Name, Key: "activation" } => values.Enum(node, where, "activation", YamlNames.Activations, key),
         { Type: SettingType.Name } when setting == T.Norm => values.Enum(node, where, "norm", YamlNames.Norms, key),
+        { Type: SettingType.Name } when setting == T.QuantScales || setting == T.QuantOthers => values.Enum(node, where, "storage type", YamlNames.StoreTypes, key),
+        { Type: SettingType.Name } when setting == T.QuantMethod => values.Enum(node, where, "quantiser", YamlNames.Quantizers, key),
+        { Type: SettingType.Name } when setting == T.QuantCompression => values.Enum(node, where, "compression", YamlNames.Compressions, key),
         _ => values.Int(node, where, key),
     };
 

@@ -18,7 +18,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       533,248  2,375,936    7,258,880
     /// </code>
-    /// Memory: weights 2.13 MB in fp32, 1.07 MB in bf16; AdamW state 4.27 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 7.73 MB per sequence in fp32.
+    /// Memory: weights 2.13 MB in fp32, 1.07 MB in bf16; artifact file 2,136,050 B before its tokenizer; AdamW state 4.27 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 7.73 MB per sequence in fp32.
     /// Approximations: 6·N = 3,199,488 training FLOPs per token; 2·N = 1,066,496 (forward, attention left out).
     /// </remarks>
     partial class LeverBlockShared
@@ -35,6 +35,9 @@ namespace Test.Models
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 2_132_992L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 2_136_050L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -45,7 +48,7 @@ namespace Test.Models
         public const string SpecFingerprint = "631e87e95950dfed";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverBlockShared\", \"fingerprint\": \"631e87e95950dfed\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 2, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 2, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512], [4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverBlockShared\", \"fingerprint\": \"631e87e95950dfed\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 2, \"repeat\": 1, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 2, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512], [4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 2, Block: new global::SlmGen.BlockConfig(
@@ -84,7 +87,7 @@ namespace Test.Models
                 new("blocks.norms", "norm", "2\u00d7 2 rmsnorm (pre-norm), each block applied 2\u00d7 in a row (shared)", Parameters: 512L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 394_240L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
                 new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-            });
+            }) { ArtifactBytes = 2_136_050L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

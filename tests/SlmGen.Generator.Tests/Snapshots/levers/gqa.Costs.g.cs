@@ -18,7 +18,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       959,744  2,179,328    6,669,056
     /// </code>
-    /// Memory: weights 3.84 MB in fp32, 1.92 MB in bf16; AdamW state 7.68 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 7.21 MB per sequence in fp32.
+    /// Memory: weights 3.84 MB in fp32, 1.92 MB in bf16; artifact file 3,843,340 B before its tokenizer; AdamW state 7.68 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 7.21 MB per sequence in fp32.
     /// Approximations: 6·N = 5,758,464 training FLOPs per token; 2·N = 1,919,488 (forward, attention left out).
     /// </remarks>
     partial class LeverGqa
@@ -35,6 +35,9 @@ namespace Test.Models
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 3_838_976L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 3_843_340L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -45,7 +48,7 @@ namespace Test.Models
         public const string SpecFingerprint = "c4e8ec7e4e4d3565";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverGqa\", \"fingerprint\": \"c4e8ec7e4e4d3565\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 8, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverGqa\", \"fingerprint\": \"c4e8ec7e4e4d3565\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 8, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 4, Block: new global::SlmGen.BlockConfig(
@@ -84,7 +87,7 @@ namespace Test.Models
                 new("blocks.norms", "norm", "4\u00d7 2 rmsnorm (pre-norm)", Parameters: 1_024L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 394_240L, KvCacheElementsPerToken: 0L, WeightBytes: 4_096L),
                 new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-            });
+            }) { ArtifactBytes = 3_843_340L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

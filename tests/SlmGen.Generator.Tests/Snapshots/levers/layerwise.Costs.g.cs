@@ -27,7 +27,7 @@ namespace Test.Models
     /// lm_head          head                0     16,640       49,920
     /// total                          664,832  1,491,200    4,555,520
     /// </code>
-    /// Memory: weights 2.66 MB in fp32, 1.33 MB in bf16; AdamW state 5.32 MB; KV cache 1,280 B per token in bf16 (164 kB per full context); activations about 5.57 MB per sequence in fp32.
+    /// Memory: weights 2.66 MB in fp32, 1.33 MB in bf16; artifact file 2,663,666 B before its tokenizer; AdamW state 5.32 MB; KV cache 1,280 B per token in bf16 (164 kB per full context); activations about 5.57 MB per sequence in fp32.
     /// Approximations: 6·N = 3,988,992 training FLOPs per token; 2·N = 1,329,664 (forward, attention left out).
     /// </remarks>
     partial class LeverLayerwise
@@ -44,6 +44,9 @@ namespace Test.Models
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 2_659_328L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 2_663_666L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -54,7 +57,7 @@ namespace Test.Models
         public const string SpecFingerprint = "3fe0db121cf247d7";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverLayerwise\", \"fingerprint\": \"3fe0db121cf247d7\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 2, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 128, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[2, 2, 16, 128], [4, 4, 16, 256], [6, 6, 16, 384], [8, 8, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverLayerwise\", \"fingerprint\": \"3fe0db121cf247d7\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 2, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 128, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[2, 2, 16, 128], [4, 4, 16, 256], [6, 6, 16, 384], [8, 8, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 4, Block: new global::SlmGen.BlockConfig(
@@ -108,7 +111,7 @@ namespace Test.Models
                 new("blocks[3].norms", "norm", "2 rmsnorm (pre-norm)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 98_560L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
                 new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-            });
+            }) { ArtifactBytes = 2_663_666L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

@@ -18,7 +18,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       959,744  2,179,328    6,669,056
     /// </code>
-    /// Memory: weights 3.84 MB in fp32, 1.92 MB in bf16, 498 kB at the declared precision (quantisation-aware training); AdamW state 7.68 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 7.21 MB per sequence in fp32.
+    /// Memory: weights 3.84 MB in fp32, 1.92 MB in bf16, 498 kB at the precision plan; artifact file 503,942 B before its tokenizer; AdamW state 7.68 MB; KV cache 512 B per token in bf16 (65.5 kB per full context); activations about 7.21 MB per sequence in fp32.
     /// Approximations: 6·N = 5,758,464 training FLOPs per token; 2·N = 1,919,488 (forward, attention left out).
     /// </remarks>
     partial class LeverQat
@@ -32,8 +32,11 @@ namespace Test.Models
         /// <summary>Forward plus backward FLOPs per token (linear backward 2×, attention backward 2.5× the forward).</summary>
         public const long TrainingFlopsPerToken = 6_669_056L;
 
-        /// <summary>Weight bytes at the declared precision: the quantised matrices at their bits with fp16 scales per output channel, the other weights in bf16.</summary>
+        /// <summary>Weight bytes at the precision plan (attention 4-bit, mlp 4-bit, embedding 8-bit (qat, a scale per row in fp16), other tensors bf16): the artifact's tensors.</summary>
         public const long WeightBytesDeclared = 497_666L;
+
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 503_942L;
 
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
@@ -45,7 +48,7 @@ namespace Test.Models
         public const string SpecFingerprint = "c4e8ec7e4e4d3565";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverQat\", \"fingerprint\": \"c4e8ec7e4e4d3565\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 8 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 8, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 4, \"mlpBits\": 4, \"shapes\": [[8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 8 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverQat\", \"fingerprint\": \"c4e8ec7e4e4d3565\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 4, \"mlp\": 4, \"dense\": 0, \"head\": 0, \"embedding\": 8, \"group\": 0, \"scales\": \"fp16\", \"others\": \"bf16\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 8 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 4, \"repeat\": 1, \"heads\": 8, \"kvHeads\": 2, \"headDim\": 16, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 0, \"attentionBits\": 4, \"mlpBits\": 4, \"shapes\": [[8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512], [8, 2, 16, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 8 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 4, Block: new global::SlmGen.BlockConfig(
@@ -84,7 +87,7 @@ namespace Test.Models
                 new("blocks.norms", "norm", "4\u00d7 2 rmsnorm (pre-norm)", Parameters: 1_024L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 394_240L, KvCacheElementsPerToken: 0L, WeightBytes: 2_048L),
                 new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 256L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding, 8-bit weights (QAT)", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-            });
+            }) { ArtifactBytes = 503_942L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;
@@ -97,5 +100,8 @@ namespace Test.Models
 
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<global::SlmGen.PlanStep> Plan => PlanSteps;
+
+        /// <inheritdoc />
+        public override global::SlmGen.ArtifactPlan ArtifactPlan { get; } = new global::SlmGen.ArtifactPlan(4, 4, 0, 0, 8, 0, global::SlmGen.StoreType.Fp16, global::SlmGen.StoreType.Bf16, global::SlmGen.Quantizer.Qat, global::SlmGen.ArtifactCompression.None);
     }
 }

@@ -19,7 +19,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       356,864  2,547,968    7,774,976
     /// </code>
-    /// Memory: weights 1.43 MB in fp32, 714 kB in bf16; AdamW state 2.85 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 11.2 MB per sequence in fp32.
+    /// Memory: weights 1.43 MB in fp32, 714 kB in bf16; artifact file 1,433,976 B before its tokenizer; AdamW state 2.85 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 11.2 MB per sequence in fp32.
     /// Approximations: 6·N = 2,141,184 training FLOPs per token; 2·N = 713,728 (forward, attention left out).
     /// </remarks>
     partial class LeverSharedLora
@@ -36,6 +36,9 @@ namespace Test.Models
         /// <summary>Weight bytes at the declared precision (fp32: no quantisation is declared).</summary>
         public const long WeightBytesDeclared = 1_427_456L;
 
+        /// <summary>Bytes of the artifact file (SlmGen.Artifacts.ArtifactFile) at the precision plan, uncompressed, exact, before its tokenizer: header, weights, architecture.</summary>
+        public const long ArtifactBytes = 1_433_976L;
+
         /// <summary>Context length: tokens per window.</summary>
         public const int ContextLength = 128;
 
@@ -46,7 +49,7 @@ namespace Test.Models
         public const string SpecFingerprint = "c2d5141153b75b82";
 
         /// <summary>The resolved architecture as JSON, step by step with field names and widths: what the PyTorch twin is built from (SlmGen.Interop.PyTorchTwin).</summary>
-        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverSharedLora\", \"fingerprint\": \"c2d5141153b75b82\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 1, \"repeat\": 4, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 8, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
+        public const string ArchitectureJson = "{ \"slmgen\": \"0.2.0\", \"name\": \"LeverSharedLora\", \"fingerprint\": \"c2d5141153b75b82\", \"vocab\": 65, \"declaredVocab\": 65, \"tokenizer\": null, \"context\": 128, \"predictsEveryPosition\": true, \"artifact\": { \"attention\": 0, \"mlp\": 0, \"dense\": 0, \"head\": 0, \"embedding\": 0, \"group\": 0, \"scales\": \"fp16\", \"others\": \"fp32\", \"method\": \"qat\", \"compression\": \"none\" }, \"architecture\": [{ \"kind\": \"embedding\", \"field\": \"wte\", \"in\": 0, \"out\": 128, \"perPosition\": true, \"vocab\": 65, \"bits\": 0 }, { \"kind\": \"rope\", \"field\": \"\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"base\": 10000 }, { \"kind\": \"dropout\", \"field\": \"drop\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"p\": 0.1 }, { \"kind\": \"transformer\", \"field\": \"blocks\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"blocks\": 1, \"repeat\": 4, \"heads\": 4, \"kvHeads\": 4, \"headDim\": 32, \"ffnHidden\": 512, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"normBias\": true, \"preNorm\": true, \"packedQkv\": true, \"attentionBias\": false, \"ffnBias\": false, \"dropout\": 0.1, \"ffnDropout\": 0, \"rope\": true, \"ropeBase\": 10000, \"blockRepeat\": 1, \"loraRank\": 8, \"attentionBits\": 0, \"mlpBits\": 0, \"shapes\": [[4, 4, 32, 512]] }, { \"kind\": \"final_norm\", \"field\": \"ln_f\", \"in\": 128, \"out\": 128, \"perPosition\": true, \"norm\": \"rmsnorm\", \"bias\": true }, { \"kind\": \"head\", \"field\": \"lm_head\", \"in\": 128, \"out\": 65, \"perPosition\": true, \"type\": \"tied\", \"rank\": 0, \"groups\": 0, \"bias\": false, \"bits\": 0 }] }";
 
         /// <summary>The plan of the stack blocks: block i is <c>BlockAt(i)</c> (the constructor builds the blocks from it).</summary>
         private static readonly global::SlmGen.StackStep blocksPlan = new global::SlmGen.StackStep(Field: "blocks", LayerIndex: 0, Blocks: 1, Block: new global::SlmGen.BlockConfig(
@@ -86,7 +89,7 @@ namespace Test.Models
                 new("blocks.lora", "lora", "rank-8 LoRA on every linear layer, one set for each of the 4 applications of every block", Parameters: 86_016L, ForwardFlopsPerToken: 172_032L, TrainingFlopsPerToken: 516_096L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 872_448L, KvCacheElementsPerToken: 0L, WeightBytes: 344_064L),
                 new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
-            });
+            }) { ArtifactBytes = 1_433_976L };
 
         /// <inheritdoc />
         public override global::SlmGen.ModelCost Cost => Costs;

@@ -1,0 +1,188 @@
+using System;
+using SlmGen.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Artifacts;
+
+/// <summary>One weight matrix quantised: its integer codes and its scales (already rounded to their storage type).</summary>
+/// <param name="Codes">int8 codes [rows, columns] in [−levels, levels].</param>
+/// <param name="Scales">float32 scales [rows, groups], exactly representable in the scales' storage type.</param>
+public sealed record QuantizedMatrix(Tensor Codes, Tensor Scales) : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Codes.Dispose();
+        Scales.Dispose();
+    }
+}
+
+/// <summary>
+/// The quantisers of a precision plan, on one weight matrix: round to nearest with absmax scales; with the clipping of
+/// each row or group searched to minimise the squared error; GPTQ. Scales are rounded to their storage type before the
+/// codes are found, so that codes × stored scales is the grid the codes were chosen on.
+/// </summary>
+public static class WeightQuantizer
+{
+    /// <summary>Clipping ratios the MSE search tries: 1, 0.99, …, 0.50 of the absmax.</summary>
+    public const int MseSteps = 51;
+
+    /// <summary>Columns GPTQ quantises between two updates of the columns after them.</summary>
+    public const int GptqBlock = 128;
+
+    /// <summary>GPTQ's damping: this fraction of the Hessian's mean diagonal is added to it.</summary>
+    public const double GptqDamping = 0.01;
+
+    /// <summary>Quantises <paramref name="w"/> ([rows, columns]); <paramref name="hessian"/> ([columns, columns], the inputs' Xᵀ X) for GPTQ.</summary>
+    public static QuantizedMatrix Quantize(Tensor w, int bits, int group, StoreType scaleType, Quantizer method, Tensor? hessian = null)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var weight = w.detach().to(ScalarType.Float32).cpu();
+        var result = method switch
+        {
+            Quantizer.Mse => Mse(weight, bits, group, scaleType),
+            Quantizer.Gptq when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).cpu()),
+            Quantizer.Gptq => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
+            _ => AbsMax(weight, bits, group, scaleType),
+        };
+        return new QuantizedMatrix(result.Codes.MoveToOuterDisposeScope(), result.Scales.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Scales rounded to their storage type (and back to float32); a scale of 0 (an all-zero row or group) stays 0.</summary>
+    public static Tensor Stored(Tensor scales, StoreType type)
+    {
+        var dtype = type switch { StoreType.Fp16 => ScalarType.Float16, StoreType.Bf16 => ScalarType.BFloat16, _ => ScalarType.Float32 };
+        var stored = scales.to(dtype).to(ScalarType.Float32);
+        if (!stored.isfinite().all().item<bool>())
+        {
+            throw new InvalidOperationException($"A scale of {scales.abs().max().item<float>():G4} does not fit in {ArtifactPlan.Name(type)}: store the scales as fp32 (quantization.scales: fp32).");
+        }
+
+        return stored;
+    }
+
+    private static (Tensor Codes, Tensor Scales) AbsMax(Tensor w, int bits, int group, StoreType scaleType)
+    {
+        var scales = Stored(FakeQuant.GroupAbsMax(w, group) / FakeQuant.Levels(bits), scaleType);
+        return (Codes(w, scales, bits, group), scales);
+    }
+
+    /// <summary>Codes of <paramref name="w"/> on stored scales; a zero scale gives zero codes.</summary>
+    private static Tensor Codes(Tensor w, Tensor scales, int bits, int group)
+    {
+        var spread = FakeQuant.Spread(scales, w.shape[1], group);
+        var safe = where(spread == 0, ones_like(spread), spread);
+        var levels = FakeQuant.Levels(bits);
+        return (w / safe).round().clamp(-levels, levels).mul(spread != 0).to(ScalarType.Int8);
+    }
+
+    private static (Tensor Codes, Tensor Scales) Mse(Tensor w, int bits, int group, StoreType scaleType)
+    {
+        var absMax = FakeQuant.GroupAbsMax(w, group);
+        var levels = FakeQuant.Levels(bits);
+        Tensor? best = null, bestError = null;
+        for (var step = 0; step < MseSteps; step++)
+        {
+            var ratio = 1.0 - (0.5 * step / (MseSteps - 1));
+            var scales = Stored(absMax * ratio / levels, scaleType);
+            var codes = Codes(w, scales, bits, group);
+            var error = GroupSum((w - FakeQuant.Dequantize(codes, scales, group)).square(), group);
+            if (best is null)
+            {
+                best = scales;
+                bestError = error;
+                continue;
+            }
+
+            var better = error < bestError!;
+            best = where(better, scales, best);
+            bestError = where(better, error, bestError!);
+        }
+
+        return (Codes(w, best!, bits, group), best!);
+    }
+
+    /// <summary>Sums over each row ([rows, 1]) or each group of columns ([rows, groups]).</summary>
+    private static Tensor GroupSum(Tensor x, int group)
+    {
+        var columns = x.shape[1];
+        if (group <= 0 || group >= columns)
+        {
+            return x.sum(new long[] { 1 }, keepdim: true);
+        }
+
+        var groups = (columns + group - 1) / group;
+        var padded = groups * group == columns ? x : nn.functional.pad(x, new long[] { 0, (groups * group) - columns });
+        return padded.reshape(x.shape[0], groups, group).sum(new long[] { 2 });
+    }
+
+    /// <summary>
+    /// GPTQ (Frantar et al. 2023): columns in order, each quantised on its row's (or group's) absmax grid — a group's
+    /// scales taken from the weights as updated when the group starts — and its error spread over the columns not yet
+    /// quantised through the upper Cholesky factor of the damped inverse Hessian, in blocks of <see cref="GptqBlock"/>.
+    /// </summary>
+    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian)
+    {
+        var rows = w.shape[0];
+        var columns = w.shape[1];
+        var levels = FakeQuant.Levels(bits);
+        var weight = w.clone();
+        var h = hessian.to(ScalarType.Float64).clone();
+        var diagonal = h.diagonal();
+        var dead = diagonal == 0;
+        h.diagonal().masked_fill_(dead, 1);
+        weight.masked_fill_(dead.unsqueeze(0), 0);
+        var damp = GptqDamping * h.diagonal().mean().item<double>();
+        h.diagonal().add_(damp);
+        var inverse = linalg.cholesky(linalg.inv(h)).mT.contiguous().to(ScalarType.Float32); // upper factor: inverse = Uᵀ U
+
+        var groups = ArtifactLayout.GroupsPerRow(columns, group);
+        var scales = zeros(rows, groups);
+        var codes = zeros(new long[] { rows, columns }, ScalarType.Int8);
+        if (group <= 0)
+        {
+            scales = Stored(FakeQuant.GroupAbsMax(weight, 0) / levels, scaleType);
+        }
+
+        // Blocks hold whole groups, so that a group's scales come from weights that have every earlier update.
+        var blockSize = group > 0 ? group * Math.Max(1, GptqBlock / group) : GptqBlock;
+        for (long start = 0; start < columns; start += blockSize)
+        {
+            var end = Math.Min(columns, start + blockSize);
+            var block = weight.narrow(1, start, end - start).clone();
+            var errors = zeros(rows, end - start);
+            var hinv = inverse.narrow(0, start, end - start).narrow(1, start, end - start);
+            for (var i = 0L; i < end - start; i++)
+            {
+                var column = start + i;
+                if (group > 0 && column % group == 0)
+                {
+                    var width = Math.Min(group, end - column);
+                    scales[TensorIndex.Colon, column / group] = Stored(block.narrow(1, i, width).abs().amax(new long[] { 1 }) / levels, scaleType);
+                }
+
+                var s = group > 0 ? scales[TensorIndex.Colon, column / group] : scales[TensorIndex.Colon, 0];
+                var safe = where(s == 0, ones_like(s), s);
+                var x = block[TensorIndex.Colon, i];
+                var q = (x / safe).round().clamp(-levels, levels).mul(s != 0);
+                codes[TensorIndex.Colon, column] = q.to(ScalarType.Int8);
+                var error = (x - (q * s)) / hinv[i, i];
+                if (i + 1 < end - start)
+                {
+                    block.narrow(1, i + 1, end - start - i - 1).sub_(error.unsqueeze(1) * hinv[i, TensorIndex.Slice(i + 1)].unsqueeze(0));
+                }
+
+                errors[TensorIndex.Colon, i] = error;
+            }
+
+            if (end < columns)
+            {
+                weight.narrow(1, end, columns - end).sub_(errors.matmul(inverse.narrow(0, start, end - start).narrow(1, end, columns - end)));
+            }
+        }
+
+        return (codes, scales);
+    }
+}
