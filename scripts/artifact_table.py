@@ -47,6 +47,6 @@ for key in sorted(rows, key=lambda k: (-k[0], k[1], k[2])):
     r = rows[key]
     bits, method, qat = key
     weights = "fp32" if bits == 32 else "%d-bit attention + FFN, 8-bit embedding" % bits
-    comp = "%d" % statistics.mean(r["compressed"]) if len(set(r["compressed"])) == 1 else "%d ± %d" % (statistics.mean(r["compressed"]), statistics.stdev(r["compressed"]))
+    comp = "{:,.0f}".format(statistics.mean(r["compressed"])) if len(set(r["compressed"])) == 1 else "{:,.0f} ± {:,.0f}".format(statistics.mean(r["compressed"]), statistics.stdev(r["compressed"]))
     print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (weights, method, qat, " / ".join("{:,}".format(x) for x in sorted(r["stated"])), " / ".join("{:,}".format(x) for x in sorted(r["written"])),
           comp, ms(r["bpc_b"]), ms(r["bpc_a"]), delta(r["bpc_a"], r["bpc_b"]), ms(r["bpb_a"])))

@@ -18,6 +18,7 @@ var root = new RootCommand("SlmGen: small language models declared as specs, wit
     SampleCommand.Create(),
     ExportCommand.Create(),
     ArtifactCommand.Create(),
+    CalibrateCommand.Create(),
     SweepCommand.Create(),
     TimeCommand.Create(),
     TokenizerCommand.Create(),

@@ -49,7 +49,7 @@ public static class SpecCompiler
 
     /// <summary>Compiles the specs (file paths); errors in a spec come back as located diagnostics.</summary>
     /// <exception cref="CliException">A spec file is missing, or the specs have errors.</exception>
-    public static CompiledSpecs Compile(IReadOnlyList<string> paths, string rootNamespace = "SlmGen.Cli.Models")
+    public static CompiledSpecs Compile(IReadOnlyList<string> paths, string rootNamespace = "SlmGen.Cli.Models", string? deviceProfile = null, int? trainingBatch = null)
     {
         var texts = new List<(string Path, string Text)>();
         foreach (var path in paths)
@@ -57,11 +57,12 @@ public static class SpecCompiler
             texts.Add((Path.GetFullPath(path), Cli.ReadText(path, "spec", SlmGen.IO.InputFile.SpecLimit)));
         }
 
-        return CompileText(texts, rootNamespace);
+        (string, string)? profile = deviceProfile is null ? null : (Path.GetFullPath(deviceProfile), Cli.ReadText(deviceProfile, "device profile", 16 << 20));
+        return CompileText(texts, rootNamespace, profile, trainingBatch);
     }
 
     /// <summary>Compiles specs given as (path, YAML text).</summary>
-    public static CompiledSpecs CompileText(IReadOnlyList<(string Path, string Text)> specs, string rootNamespace = "SlmGen.Cli.Models")
+    public static CompiledSpecs CompileText(IReadOnlyList<(string Path, string Text)> specs, string rootNamespace = "SlmGen.Cli.Models", (string Path, string Text)? deviceProfile = null, int? trainingBatch = null)
     {
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var compilation = CSharpCompilation.Create(
@@ -70,7 +71,15 @@ public static class SpecCompiler
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
         var texts = specs.Select(s => new SlmGen.Generator.Hosting.InMemoryText(s.Path, s.Text)).ToList();
-        var driver = SlmGen.Generator.Hosting.InMemoryHost.CreateDriver(parse, texts, new Dictionary<string, string> { ["RootNamespace"] = rootNamespace });
+        var properties = new Dictionary<string, string> { ["RootNamespace"] = rootNamespace };
+        if (trainingBatch is { } batch)
+        {
+            properties["SlmGenTrainingBatch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // With a device profile the generator checks time budgets as a project's build does (SlmGenDeviceProfile).
+        var profile = deviceProfile is { } p ? new SlmGen.Generator.Hosting.InMemoryText(p.Path, p.Text) : null;
+        var driver = SlmGen.Generator.Hosting.InMemoryHost.CreateDriver(parse, texts, properties, deviceProfile: profile);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         var errors = generatorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)

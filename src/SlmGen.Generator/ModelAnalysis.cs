@@ -43,7 +43,7 @@ internal sealed record AnalyzedModel(ModelOutput? Output, EquatableArray<Diagnos
 /// </summary>
 internal static class ModelAnalysis
 {
-    public static AnalyzedModel Analyze(ParsedSpec parsed, BudgetSpec projectBudget, string defaultNamespaceProblem)
+    public static AnalyzedModel Analyze(ParsedSpec parsed, BudgetSpec projectBudget, string defaultNamespaceProblem, TimeSettings? time = null)
     {
         var diagnostics = new List<DiagnosticInfo>(parsed.Diagnostics);
         var spec = parsed.Spec;
@@ -54,7 +54,7 @@ internal static class ModelAnalysis
 
         try
         {
-            return Analyze(spec, projectBudget, defaultNamespaceProblem, diagnostics);
+            return Analyze(spec, projectBudget, defaultNamespaceProblem, time ?? TimeSettings.None, diagnostics);
         }
         catch (OperationCanceledException)
         {
@@ -67,7 +67,7 @@ internal static class ModelAnalysis
         }
     }
 
-    private static AnalyzedModel Analyze(ModelSpec spec, BudgetSpec projectBudget, string defaultNamespaceProblem, List<DiagnosticInfo> diagnostics)
+    private static AnalyzedModel Analyze(ModelSpec spec, BudgetSpec projectBudget, string defaultNamespaceProblem, TimeSettings time, List<DiagnosticInfo> diagnostics)
     {
         if (spec.Source == SpecSource.Yaml && !spec.Has(SettingsTable.Namespace.Key) && defaultNamespaceProblem.Length > 0)
         {
@@ -189,6 +189,7 @@ internal static class ModelAnalysis
         }
 
         diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, plan, costs, budget, architectureJson));
+        diagnostics.AddRange(TimeBudget.Diagnose(spec, plan, costs, budget, time));
 
         var files = new List<GeneratedFile>
         {

@@ -56,6 +56,16 @@ public sealed class ModelGenerator : IIncrementalGenerator
                 pair.Left.Path, DisplayPath(pair.Left.Path, pair.Right.ProjectDirectory), pair.Left.GetText(ct), DefaultNamespace(pair.Right.RootNamespace), ct))
             .WithTrackingName(TrackingNames.YamlSpecs);
 
+        // The device the time budgets assume (SlmGenDeviceProfile) and the batch of a training step (SlmGenTrainingBatch).
+        var time = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Where(static pair => TimeSettings.IsProfile(pair.Right.GetOptions(pair.Left)))
+            .Select(static (pair, _) => pair.Left)
+            .Collect()
+            .Combine(settings.Select(static (s, _) => s.TrainingBatch))
+            .Select(static (pair, ct) => TimeSettings.Read(pair.Left, pair.Right, ct))
+            .WithTrackingName(TrackingNames.TimeSettings);
+
         var all = fromAttributes.Collect()
             .Combine(fromYaml.Collect())
             .Select(static (pair, _) => Deduplicate(pair.Left, pair.Right))
@@ -64,7 +74,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var analyzed = all
             .SelectMany(static (specs, _) => specs)
             .Combine(settings.Select(static (s, _) => (s.Budget, NamespaceProblem: DefaultNamespaceProblem(s.RootNamespace))))
-            .Select(static (pair, _) => ModelAnalysis.Analyze(pair.Left, pair.Right.Budget, pair.Right.NamespaceProblem))
+            .Combine(time)
+            .Select(static (pair, _) => ModelAnalysis.Analyze(pair.Left.Left, pair.Left.Right.Budget, pair.Left.Right.NamespaceProblem, pair.Right))
             .WithTrackingName(TrackingNames.Analyzed);
 
         // The source branch sees location-free outputs only: moving a declaration changes the analysis
@@ -136,7 +147,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         // project without diagnostics re-runs nothing.
         var diagnostics = analyzed.SelectMany(static (m, _) => m.Diagnostics)
             .Collect()
-            .Combine(settings.Select(static (s, _) => s.Diagnostics))
+            .Combine(settings.Select(static (s, _) => s.Diagnostics).Combine(time.Select(static (t, _) => t.Diagnostics)).Select(static (pair, _) => pair.Left.Concat(pair.Right).ToEquatableArray()))
             .Combine(stray)
             .Combine(companions.Select(static (c, _) => c.Diagnostics))
             .Combine(references.Select(static (r, _) => r.Diagnostics))

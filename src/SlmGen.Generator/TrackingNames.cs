@@ -6,6 +6,7 @@ internal static class TrackingNames
     public const string AttributeSpecs = nameof(AttributeSpecs);
     public const string YamlSpecs = nameof(YamlSpecs);
     public const string ProjectSettings = nameof(ProjectSettings);
+    public const string TimeSettings = nameof(TimeSettings);
     public const string AllSpecs = nameof(AllSpecs);
     public const string Analyzed = nameof(Analyzed);
     public const string ModelOutputs = nameof(ModelOutputs);

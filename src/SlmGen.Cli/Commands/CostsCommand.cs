@@ -21,12 +21,24 @@ public static class CostsCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "with --data: also give the costs per character and per byte, for this tokenizer's compression (chars, bytes, words, gpt2, cl100k, bpe:DIR)" };
         var data = new Option<string?>("--data") { Description = "with --tokenizer: the corpus whose training split measures the compression" };
         var batch = new Option<int?>("--batch") { Description = "also predict the peak memory of an fp32 training step of this many sequences (SlmGen.TrainingMemory; with --json: trainingPeakBytes in each model)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch };
+        var profile = new Option<string?>("--device-profile") { Description = "a device profile (slmgen calibrate): also predict the time of a training step at --batch (default 32), tokens/s, the hours of --train-tokens, and decode latency" };
+        var trainTokens = new Option<double?>("--train-tokens") { Description = "with --device-profile: the training tokens to give the hours for" };
+        var decodeContext = new Option<int?>("--decode-context") { Description = "with --device-profile: predict decoding one token after this many cached positions (default: half the context)" };
+        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch, profile, trainTokens, decodeContext };
         command.SetAction(result =>
         {
             var text = result.GetValue(tokenizer) is { } t
                 ? Compression(t, result.GetValue(data) ?? throw new CliException("--tokenizer needs --data (the corpus that measures its compression)."))
                 : null;
+            if (result.GetValue(profile) is { } path)
+            {
+                Cli.EnsureReadable(path, "device profile");
+                var device = SlmGen.Timing.ProfileFile.Read(path);
+                var code = Run(result.GetValue(inputs)!, result.GetValue(json), text, result.GetValue(batch), path);
+                TimeReport.Print(result.GetValue(inputs)!, device, result.GetValue(batch) ?? 32, result.GetValue(trainTokens), result.GetValue(decodeContext));
+                return code;
+            }
+
             return Run(result.GetValue(inputs)!, result.GetValue(json), text, result.GetValue(batch));
         });
         return command;
@@ -43,7 +55,7 @@ public static class CostsCommand
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
     private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch, m.Context);
 
-    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch)
+    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null)
     {
         string report;
         IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
@@ -53,7 +65,7 @@ public static class CostsCommand
         }
         else
         {
-            var compiled = SpecCompiler.Compile(inputs);
+            var compiled = SpecCompiler.Compile(inputs, deviceProfile: deviceProfile, trainingBatch: deviceProfile is null ? null : batch ?? 32);
             report = compiled.CostReportJson;
             diagnostics = compiled.Diagnostics;
         }

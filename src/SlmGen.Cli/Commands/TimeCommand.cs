@@ -22,18 +22,29 @@ public static class TimeCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (default auto)", DefaultValueFactory = _ => "auto" };
         var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute, as train)" };
         var json = new Option<string?>("--json") { Description = "append one JSON line per model to this file" };
-        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, json };
-        command.SetAction(r => Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(json)));
+        var profile = new Option<string?>("--device-profile") { Description = "a device profile (slmgen calibrate): also the time model's prediction and its error against the measurement" };
+        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, json, profile };
+        command.SetAction(r => Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(json), r.GetValue(profile)));
         return command;
     }
 
-    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, string? json)
+    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, string? json, string? profilePath)
     {
+        if (profilePath is not null)
+        {
+            Cli.EnsureReadable(profilePath, "device profile");
+        }
+
+        var profile = profilePath is null ? null : SlmGen.Timing.ProfileFile.Read(profilePath);
         var compiled = SpecCompiler.Compile(specs);
         var device = Devices.Resolve(deviceName);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn(new TableColumn("head ms").RightAligned()).AddColumn(new TableColumn("head share of time").RightAligned())
             .AddColumn(new TableColumn("head share of FLOPs").RightAligned());
+        if (profile is not null)
+        {
+            table.AddColumn(new TableColumn("predicted ms/step").RightAligned()).AddColumn(new TableColumn("error").RightAligned()).AddColumn("dominant (bound)");
+        }
         foreach (var spec in specs)
         {
             var descriptor = compiled.Of(spec);
@@ -43,7 +54,16 @@ public static class TimeCommand
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
-            table.AddRow(Markup.Escape(descriptor.Name), t.MillisecondsPerStep.ToString("0.000"), t.TokensPerSecond.ToString("N0"), t.HeadMillisecondsPerStep.ToString("0.000"), t.HeadShare.ToString("P1"), headFlopShare.ToString("P1"));
+            var predicted = profile is null ? null : TimeReport.Training(descriptor, profile, batch);
+            var cells = new System.Collections.Generic.List<string> { Markup.Escape(descriptor.Name), t.MillisecondsPerStep.ToString("0.000"), t.TokensPerSecond.ToString("N0"), t.HeadMillisecondsPerStep.ToString("0.000"), t.HeadShare.ToString("P1"), headFlopShare.ToString("P1") };
+            if (predicted is not null)
+            {
+                cells.Add((predicted.Seconds * 1e3).ToString("0.000"));
+                cells.Add(((predicted.Seconds * 1e3 - t.MillisecondsPerStep) / t.MillisecondsPerStep).ToString("+0.0%;-0.0%"));
+                cells.Add(Markup.Escape($"{predicted.Dominant.Component} ({predicted.Dominant.Bound.ToString().ToLowerInvariant()})"));
+            }
+
+            table.AddRow(cells.ToArray());
             if (json is not null)
             {
                 var record = new
@@ -51,6 +71,8 @@ public static class TimeCommand
                     model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA,
                     ms_per_step = t.MillisecondsPerStep, spread = t.Spread, tokens_per_second = t.TokensPerSecond,
                     head_ms_per_step = t.HeadMillisecondsPerStep, head_share_of_time = t.HeadShare, head_share_of_flops = headFlopShare,
+                    predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
+                    predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");

@@ -145,11 +145,23 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor TrainingBudgetWithoutTokens = Warning(
         "SLM0106", Budget, "A training-FLOP budget needs the training length",
-        "{0} has a training-FLOP budget but no training length in tokens, so it cannot be checked; set the training tokens");
+        "{0} has a training budget (FLOPs or time) but no training length in tokens, so it cannot be checked; set training_tokens (or training_characters)");
 
     public static readonly DiagnosticDescriptor OverArtifactBytes = Error(
         "SLM0107", Budget, "The model's artifact is larger than its cap",
         "{0}'s artifact takes {1} bytes at its precision plan ({2}), {3}x the cap of {4} bytes; the largest tensors: {5}. {6}");
+
+    public static readonly DiagnosticDescriptor OverTrainingTime = Warning(
+        "SLM0108", Budget, "Training the model takes longer than its time budget",
+        "{0}'s training run of {1} tokens takes {2} on {3} ({4} steps of {5} windows at {6} ms a step, predicted), {7}x its budget of {8}; {9}");
+
+    public static readonly DiagnosticDescriptor OverDecodeLatency = Warning(
+        "SLM0109", Budget, "Decoding a token takes longer than its latency budget",
+        "{0} decodes a token in {1} ms after {2} cached positions at batch 1 on {3} (predicted), {4}x its budget of {5} ms; {6}");
+
+    public static readonly DiagnosticDescriptor BadDeviceProfile = Warning(
+        "SLM0110", Budget, "A time budget cannot be checked",
+        "The device profile {0} cannot be used: {1}; time budgets are not checked (write one with slmgen calibrate and set SlmGenDeviceProfile to it)");
 
     // --- Advice (info) ---------------------------------------------------------------------------------
 
@@ -180,6 +192,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LogitsDominate = Info(
         "SLM0206", Advice, "The logits dominate activation memory",
         "{0}: the logits of one sequence ({1} positions × {2} tokens) take {3} in fp32, {4} of its training activations, and the loss keeps as much again; a chunked loss (TrainingOptions.LossChunk, slmgen train --loss-chunk) keeps one chunk's, or a smaller vocabulary shrinks them");
+
+    public static readonly DiagnosticDescriptor TimeDisagreesWithFlops = Info(
+        "SLM0207", Advice, "Time and FLOPs disagree about what a component costs",
+        "On {0}, {1}'s {2} holds {3} of the training FLOPs but takes {4} of a step's predicted time at batch {5} ({6}-bound); {7} takes the most time ({8}, {9}-bound): weigh changes by time here, not by FLOPs");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
         new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);

@@ -64,13 +64,21 @@ internal static class InMemoryHost
     public const string SpecMetadata = "build_metadata.AdditionalFiles.SlmGenSpec";
 
     /// <summary>A driver with the generator, the specs and the properties (names without the build_property. prefix).</summary>
-    public static GeneratorDriver CreateDriver(CSharpParseOptions parse, IReadOnlyList<InMemoryText> specs, IDictionary<string, string> properties, bool trackSteps = false)
+    public static GeneratorDriver CreateDriver(CSharpParseOptions parse, IReadOnlyList<InMemoryText> specs, IDictionary<string, string> properties, bool trackSteps = false, InMemoryText? deviceProfile = null)
     {
         var global = properties.ToDictionary(p => "build_property." + p.Key, p => p.Value);
         var files = specs.ToDictionary(s => s.Path, _ => (IDictionary<string, string>)new Dictionary<string, string> { [SpecMetadata] = "true" }, StringComparer.Ordinal);
+        var texts = specs.Cast<AdditionalText>().ToList();
+        if (deviceProfile is not null)
+        {
+            // The device profile time budgets assume (SlmGenDeviceProfile: an additional file with that metadata).
+            files[deviceProfile.Path] = new Dictionary<string, string> { ["build_metadata.AdditionalFiles.SlmGenDeviceProfile"] = "true" };
+            texts.Add(deviceProfile);
+        }
+
         return CSharpGeneratorDriver.Create(
             new[] { new ModelGenerator().AsSourceGenerator() },
-            specs.Cast<AdditionalText>(),
+            texts,
             parse,
             new InMemoryOptions(global, files),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));

@@ -236,6 +236,12 @@ internal sealed record BudgetSpec(
     /// <summary>The largest artifact file (uncompressed), in bytes (0 = none).</summary>
     public long MaxArtifactBytes { get; init; }
 
+    /// <summary>The longest training run, in seconds on the project's device profile (0 = none; NaN = not a duration).</summary>
+    public double MaxTrainingSeconds { get; init; }
+
+    /// <summary>The longest decoding step of one token, in seconds (0 = none; NaN = not a duration).</summary>
+    public double MaxDecodeSeconds { get; init; }
+
     /// <summary>Characters of training text (0 = none): with <see cref="CharactersPerToken"/>, the training tokens.</summary>
     public long TrainingCharacters { get; init; }
 
@@ -258,6 +264,8 @@ internal sealed record BudgetSpec(
         TrainingCharacters = TrainingCharacters,
         CharactersPerToken = CharactersPerToken,
         MaxArtifactBytes = MaxArtifactBytes > 0 ? MaxArtifactBytes : fallback.MaxArtifactBytes,
+        MaxTrainingSeconds = MaxTrainingSeconds != 0 ? MaxTrainingSeconds : fallback.MaxTrainingSeconds,
+        MaxDecodeSeconds = MaxDecodeSeconds != 0 ? MaxDecodeSeconds : fallback.MaxDecodeSeconds,
     };
 }
 

@@ -8,6 +8,9 @@ namespace SlmGen.Generator.Model;
 /// <summary>What the project tells the generator through MSBuild properties (CompilerVisibleProperty).</summary>
 internal sealed record ProjectSettings(string RootNamespace, string ProjectDirectory, BudgetSpec Budget, EquatableArray<DiagnosticInfo> Diagnostics)
 {
+    /// <summary>Windows per training step that time budgets assume (SlmGenTrainingBatch; 32 by default).</summary>
+    public int TrainingBatch { get; init; } = 32;
+
     public static ProjectSettings Read(AnalyzerConfigOptionsProvider provider, System.Threading.CancellationToken ct)
     {
         var options = provider.GlobalOptions;
@@ -58,9 +61,25 @@ internal sealed record ProjectSettings(string RootNamespace, string ProjectDirec
             Whole("SlmGenMaxKvCacheBytes"))
         {
             MaxArtifactBytes = Whole("SlmGenMaxArtifactBytes"),
+            MaxTrainingSeconds = Duration("SlmGenMaxTrainingTime"),
+            MaxDecodeSeconds = Duration("SlmGenMaxDecodeLatency"),
         };
 
-        return new ProjectSettings(Get("RootNamespace"), Get("MSBuildProjectDirectory"), budget, diagnostics.ToEquatableArray());
+        double Duration(string name)
+        {
+            var seconds = DurationText.Seconds(Get(name));
+            if (double.IsNaN(seconds))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadProjectBudget, null, name, Get(name)));
+                return 0;
+            }
+
+            return seconds;
+        }
+
+        var batch = Whole("SlmGenTrainingBatch");
+
+        return new ProjectSettings(Get("RootNamespace"), Get("MSBuildProjectDirectory"), budget, diagnostics.ToEquatableArray()) { TrainingBatch = batch is > 0 and <= 1 << 20 ? (int)batch : 32 };
     }
 
     /// <summary>Whether an additional file is a model spec: it carries the metadata SlmGenSpec=true (SlmGen.targets sets it on every SlmGenSpec item).</summary>

@@ -177,6 +177,8 @@ internal static class SettingsTable
     public static readonly Setting TrainingTokens = new(BudgetSection, "training_tokens", SettingType.Whole, "Budget", "TrainingTokens", 0L, "none", "≥ 0", "tokens the model will be trained on");
     public static readonly Setting MaxWeightBytes = new(BudgetSection, "max_weight_bytes", SettingType.Whole, "Budget", "MaxWeightBytes", 0L, "none", "≥ 0 (0 = none)", "weight bytes at the declared precision (fp32 without `quantization`)");
     public static readonly Setting MaxArtifactBytes = new(BudgetSection, "max_artifact_bytes", SettingType.Whole, "Budget", "MaxArtifactBytes", 0L, "none", "≥ 0 (0 = none)", "bytes of the artifact file (uncompressed, before its tokenizer): weights at the precision plan, header and architecture, exact");
+    public static readonly Setting MaxTrainingTime = new(BudgetSection, "max_training_time", SettingType.Name, "Budget", "MaxTrainingTime", "", "none", "a duration: `90s`, `45m`, `2h`, `1.5d`", "the training run's time on the project's device profile (`SlmGenDeviceProfile`, at `SlmGenTrainingBatch` windows a step; needs `training_tokens` or `training_characters`): predicted by the time model (docs/time.md)");
+    public static readonly Setting MaxDecodeLatency = new(BudgetSection, "max_decode_latency", SettingType.Name, "Budget", "MaxDecodeLatency", "", "none", "a duration: `800us`, `5ms`, `0.2s`", "one decoded token at batch 1 after a full context of cached positions, on the project's device profile (docs/time.md)");
     public static readonly Setting MaxKvCacheBytes = new(BudgetSection, "max_kv_cache_bytes", SettingType.Whole, "Budget", "MaxKvCacheBytes", 0L, "none", "≥ 0 (0 = none)", "KV cache bytes of a full context in bf16");
 
     /// <summary>Every setting, in docs order.</summary>
@@ -191,7 +193,7 @@ internal static class SettingsTable
         Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, QkNormWeight, QueryGain, RopeDims, ValueResidual, BranchScales, ResidualMix, Parallel, DepthScaledNorms, UNetSkips, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank, HeadGroups, HeadSoftCap,
-        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxArtifactBytes, MaxKvCacheBytes,
+        MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxArtifactBytes, MaxKvCacheBytes, MaxTrainingTime, MaxDecodeLatency,
         QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding, QuantGroup, QuantScales, QuantOthers, QuantMethod, QuantCompression,
     };
 

@@ -355,6 +355,7 @@ internal static class AttributeReader
             { Type: SettingType.Flag } => Bool(setting, key, builder),
             { Type: SettingType.Number } => Double(setting, key, builder),
             { AttributeDefault: long } => Long(setting, key, builder),
+            { AttributeDefault: string } => Text(setting, key, builder) ?? string.Empty,
             _ => Int(setting, key, builder),
         };
 

@@ -16,6 +16,9 @@ internal sealed class SectionValues
 
     public void Set(Setting setting, object value) => values[setting] = value;
 
+    /// <summary>The value as read (null when the setting was not written).</summary>
+    public object? Raw(Setting s) => values.TryGetValue(s, out var v) ? v : null;
+
     public int Int(Setting s) => Convert.ToInt32(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);
 
     public long Long(Setting s) => Convert.ToInt64(values.TryGetValue(s, out var v) ? v : s.AttributeDefault, CultureInfo.InvariantCulture);

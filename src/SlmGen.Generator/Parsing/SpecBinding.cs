@@ -28,6 +28,8 @@ internal static class SpecBinding
             TrainingCharacters = v.Long(T.TrainingCharacters),
             CharactersPerToken = v.Double(T.CharactersPerToken),
             MaxArtifactBytes = v.Long(T.MaxArtifactBytes),
+            MaxTrainingSeconds = DurationText.Seconds(v.Raw(T.MaxTrainingTime) as string),
+            MaxDecodeSeconds = DurationText.Seconds(v.Raw(T.MaxDecodeLatency) as string),
         };
 
     public static DenseSpec Dense(int index, SectionValues v) =>

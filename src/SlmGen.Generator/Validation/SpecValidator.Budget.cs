@@ -40,6 +40,13 @@ internal static partial class SpecValidator
         }
         v.NonNegative(SpecKeys.Budgets("max_weight_bytes"), b.MaxWeightBytes);
         v.NonNegative(SpecKeys.Budgets("max_kv_cache_bytes"), b.MaxKvCacheBytes);
+        foreach (var (key, seconds, example) in new[] { ("max_training_time", b.MaxTrainingSeconds, "90s, 45m, 2h or 1.5d"), ("max_decode_latency", b.MaxDecodeSeconds, "800us, 5ms or 0.2s") })
+        {
+            if (double.IsNaN(seconds))
+            {
+                v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets(key), spec.Display(SpecKeys.Budgets(key)), "not a duration", "a positive duration with its unit: " + example);
+            }
+        }
         if (b.MaxTrainingFlops < 0 || double.IsNaN(b.MaxTrainingFlops) || double.IsInfinity(b.MaxTrainingFlops))
         {
             v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Budgets("max_training_flops"), spec.Display(SpecKeys.Budgets("max_training_flops")), Format(b.MaxTrainingFlops), "a positive number");

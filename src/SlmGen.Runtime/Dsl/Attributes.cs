@@ -284,6 +284,12 @@ public sealed class BudgetAttribute : Attribute
 
     /// <summary>Largest artifact file (uncompressed, before its tokenizer), in bytes, at the precision plan.</summary>
     public long MaxArtifactBytes { get; set; }
+
+    /// <summary>Longest training run on the project's device profile (<c>SlmGenDeviceProfile</c>): a duration such as "90s", "45m", "2h", "1.5d".</summary>
+    public string MaxTrainingTime { get; set; } = "";
+
+    /// <summary>Longest time to decode one token at batch 1 after a full context, on the project's device profile: "800us", "5ms", "0.2s".</summary>
+    public string MaxDecodeLatency { get; set; } = "";
 }
 
 /// <summary>

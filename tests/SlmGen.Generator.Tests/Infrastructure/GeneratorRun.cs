@@ -17,11 +17,15 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
     public static GeneratorRun Of(
         IEnumerable<(string Path, string Source)> sources,
         IEnumerable<(string Path, string Yaml)>? specs = null,
-        IDictionary<string, string>? properties = null)
+        IDictionary<string, string>? properties = null,
+        (string Path, string Json)? deviceProfile = null)
     {
         var specList = (specs ?? Enumerable.Empty<(string, string)>()).ToList();
         var compilation = CreateCompilation(sources);
-        var driver = CreateDriver(compilation, specList, properties);
+        var driver = deviceProfile is { } profile
+            ? InMemoryHost.CreateDriver((CSharpParseOptions)compilation.SyntaxTrees.First().Options, specList.Select(s => new InMemoryText(s.Path, s.Yaml)).ToList(),
+                new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { ["RootNamespace"] = "Test.Models" }, trackSteps: true, new InMemoryText(profile.Path, profile.Json))
+            : CreateDriver(compilation, specList, properties);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         return new GeneratorRun(compilation, output, driver.GetRunResult(), diagnostics);
     }

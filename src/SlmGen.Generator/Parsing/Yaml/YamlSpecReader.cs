@@ -414,10 +414,18 @@ internal sealed class YamlSpecReader
         { Type: SettingType.Name, Key: "activation" } => values.Enum(node, where, "activation", YamlNames.Activations, key),
         { Type: SettingType.Name } when setting == T.Norm => values.Enum(node, where, "norm", YamlNames.Norms, key),
         { Type: SettingType.Name } when setting == T.QuantScales || setting == T.QuantOthers => values.Enum(node, where, "storage type", YamlNames.StoreTypes, key),
+        { Type: SettingType.Name } when setting == T.MaxTrainingTime || setting == T.MaxDecodeLatency => DurationValue(node, where, key),
         { Type: SettingType.Name } when setting == T.QuantMethod => values.Enum(node, where, "quantiser", YamlNames.Quantizers, key),
         { Type: SettingType.Name } when setting == T.QuantCompression => values.Enum(node, where, "compression", YamlNames.Compressions, key),
         _ => values.Int(node, where, key),
     };
+
+    /// <summary>A duration's text (checked by the validator, which reports it at this location).</summary>
+    private string DurationValue(YamlNode node, string where, string key)
+    {
+        b.Set(key, where, context.Location(node));
+        return values.Text(node, where) ?? string.Empty;
+    }
 
     /// <summary>True for a multiple of the width written as such (<c>4x</c>).</summary>
     private static bool IsMultiplier(YamlNode node) => (node as YamlScalarNode)?.Value?.Trim().EndsWith("x", StringComparison.OrdinalIgnoreCase) ?? false;

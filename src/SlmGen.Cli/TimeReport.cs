@@ -1,0 +1,70 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using SlmGen.Timing;
+using Spectre.Console;
+
+namespace SlmGen.Cli;
+
+/// <summary><c>slmgen costs --device-profile</c>: the time model's predictions for the models of specs (docs/time.md).</summary>
+public static class TimeReport
+{
+    /// <summary>The plan steps of a generated model type, without instantiating it (its static <c>PlanSteps</c>).</summary>
+    public static IReadOnlyList<PlanStep> Plan(ModelDescriptor descriptor) =>
+        (IReadOnlyList<PlanStep>)descriptor.Type.GetProperty("PlanSteps")!.GetValue(null)!;
+
+    /// <summary>A training step's prediction for a descriptor.</summary>
+    public static PredictedTime Training(ModelDescriptor d, DeviceProfile profile, int batch, bool graphed = false) =>
+        TimeModel.Predict(StepOps.Training(Plan(d), batch, d.Cost.Context, profile.ElementBytes, d.Cost.Parameters), profile, graphed, training: true);
+
+    /// <summary>Prints the predictions.</summary>
+    public static void Print(IReadOnlyList<string> specs, DeviceProfile profile, int batch, double? trainTokens, int? decodeContext)
+    {
+        if (specs.Count == 1 && (specs[0].EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) || System.IO.Directory.Exists(specs[0])))
+        {
+            throw new CliException("--device-profile takes YAML specs (a project's models: use the specs it builds).");
+        }
+
+        foreach (var d in SpecCompiler.Compile(specs).Models)
+        {
+            var cost = d.Cost;
+            var eager = Training(d, profile, batch);
+            var tokens = (double)batch * cost.Context;
+            AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(d.Name)}[/] on {Markup.Escape(profile.Device)} (profile: {Markup.Escape(profile.Measured)})").LeftJustified());
+            var line = $"training step at batch {batch:N0} × {cost.Context:N0}: [bold]{eager.Seconds * 1e3:0.00} ms[/] eager ({tokens / eager.Seconds:N0} tokens/s; forward {eager.ForwardSeconds * 1e3:0.00}, backward {eager.BackwardSeconds * 1e3:0.00}, optimizer {eager.OptimizerSeconds * 1e3:0.00} ms; {eager.Kernels:N0} kernels)";
+            if (profile.Backend == "cuda")
+            {
+                var graphed = Training(d, profile, batch, graphed: true);
+                line += $"; {graphed.Seconds * 1e3:0.00} ms as one CUDA graph";
+            }
+
+            AnsiConsole.MarkupLine(line);
+            if (trainTokens is { } n && n > 0)
+            {
+                AnsiConsole.MarkupLine($"{n:0.###e0} training tokens: {n / tokens * eager.Seconds / 3600:0.00} device-hours eager ({n / tokens:N0} steps)");
+            }
+
+            var table = new Table().Border(TableBorder.Simple).AddColumn("component").AddColumn(new TableColumn("ms/step").RightAligned()).AddColumn(new TableColumn("share").RightAligned())
+                .AddColumn("bound").AddColumn(new TableColumn("kernels").RightAligned()).AddColumn(new TableColumn("share of FLOPs").RightAligned());
+            var flops = cost.Components.GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.Sum(c => c.TrainingFlopsPerToken));
+            foreach (var c in eager.Components.Take(12))
+            {
+                var share = flops.TryGetValue(c.Component, out var f) ? (f / (double)cost.TrainingFlopsPerToken).ToString("P1", CultureInfo.InvariantCulture) : "-";
+                table.AddRow(Markup.Escape(c.Component), $"{c.Seconds * 1e3:0.000}", (c.Seconds / eager.Seconds).ToString("P1", CultureInfo.InvariantCulture), c.Bound.ToString().ToLowerInvariant(), c.Kernels.ToString("N0", CultureInfo.InvariantCulture), share);
+            }
+
+            AnsiConsole.Write(table);
+            var at = decodeContext ?? Math.Max(1, cost.Context / 2);
+            if (cost.PredictsEveryPosition)
+            {
+                var prompt = Math.Max(1, Math.Min(at, cost.Context));
+                var prefill = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0);
+                var token = TimePrediction.Decoding(Plan(d), profile, 1, 1, Math.Min(at, cost.Context - 1));
+                AnsiConsole.MarkupLine($"decoding at batch 1: prefill of {prompt:N0} tokens {prefill.Seconds * 1e3:0.00} ms; one token after {Math.Min(at, cost.Context - 1):N0} cached [bold]{token.Seconds * 1e3:0.000} ms[/] ({1 / token.Seconds:N0} tokens/s)");
+            }
+
+            AnsiConsole.WriteLine();
+        }
+    }
+}

@@ -1,0 +1,371 @@
+// Declared once for the generator and the runtime (src/SlmGen.Contract; see its README): the kernels of a training
+// step and of a decoding step, enumerated from a model's plan with their shapes, FLOPs and bytes, for the time model
+// (TimeModel). The generator predicts time at build time from it; the runtime's `slmgen costs --device` prints it.
+using System;
+using System.Collections.Generic;
+
+#if SLMGEN_RUNTIME
+namespace SlmGen;
+#else
+namespace SlmGen.Generator.Model;
+#endif
+
+/// <summary>What bounds a kernel's time in the time model.</summary>
+public enum OpKind
+{
+    /// <summary>A matrix product (M × K by K × N): time from the profile's rate for that shape.</summary>
+    Matmul = 0,
+    /// <summary>Scaled dot-product attention over (batch·heads) × T × T with head size d: time from the profile's attention rate.</summary>
+    Attention = 1,
+    /// <summary>Elementwise, reductions, norms, gathers, copies: time = bytes moved / the profile's bandwidth.</summary>
+    Memory = 2,
+}
+
+/// <summary>Which part of a step a kernel belongs to.</summary>
+public enum OpPhase
+{
+    /// <summary>The forward pass.</summary>
+    Forward = 0,
+    /// <summary>The backward pass.</summary>
+    Backward = 1,
+    /// <summary>The optimizer step (and zeroing the gradients).</summary>
+    Optimizer = 2,
+}
+
+/// <summary>One kernel (or a few fused ones counted as <see cref="Launches"/>) of a step.</summary>
+/// <param name="Component">The cost row it belongs to (the plan step's field, or a stack's part).</param>
+/// <param name="Name">What it is.</param>
+/// <param name="Phase">Forward, backward or optimizer.</param>
+/// <param name="Kind">How its time is bounded.</param>
+/// <param name="M">Rows of a matmul, or (batch·heads) of attention.</param>
+/// <param name="N">Columns of a matmul, or T of attention.</param>
+/// <param name="K">The inner size of a matmul, or the head size of attention.</param>
+/// <param name="Flops">FLOPs (FlopCounterMode's convention).</param>
+/// <param name="Bytes">Bytes read and written.</param>
+/// <param name="Launches">Kernels it launches.</param>
+public sealed record StepOp(string Component, string Name, OpPhase Phase, OpKind Kind, long M, long N, long K, double Flops, double Bytes, int Launches)
+{
+    /// <summary>Keys attended to (attention; 0 otherwise).</summary>
+    public long Keys { get; init; }
+
+    /// <summary>How many alike copies of it the step runs (the blocks of a uniform stack).</summary>
+    public int Count { get; init; } = 1;
+}
+
+/// <summary>
+/// The kernels of one training step of a plan (forward, backward, loss, optimizer) at a batch, and of a decoding step
+/// (a prefill, or one new token with a KV cache of t positions). An approximation of what PyTorch launches, per
+/// layer: each linear layer is one matmul forward and two backward (inputs' and weights' gradients) plus a bias add
+/// and its reduction; a norm, activation, residual add, dropout, rotary embedding or scale is a memory-bound kernel
+/// reading and writing its tensors; attention is the fused kernel, forward and backward; the loss is a log-softmax and
+/// its gradient over the logits; AdamW over a flat buffer reads and writes its four fp32 tensors.
+/// </summary>
+public static class StepOps
+{
+    /// <summary>The kernels of a training step of <paramref name="batch"/> windows of <paramref name="context"/> tokens, activations of <paramref name="elementBytes"/> bytes.</summary>
+    public static List<StepOp> Training(IReadOnlyList<PlanStep> steps, int batch, long context, int elementBytes, long parameters)
+    {
+        var b = new Builder(elementBytes, training: true);
+        Forward(b, steps, batch, context, context, 0);
+        b.Optimizer(parameters);
+        return b.Ops;
+    }
+
+    /// <summary>
+    /// The kernels of one decoding step: <paramref name="newTokens"/> new positions per sequence (the prompt at a prefill, 1
+    /// after it) attending to <paramref name="cached"/> cached ones, at <paramref name="batch"/> sequences, logits at the last position.
+    /// </summary>
+    public static List<StepOp> Decoding(IReadOnlyList<PlanStep> steps, int batch, long newTokens, long cached, int elementBytes)
+    {
+        var b = new Builder(elementBytes, training: false);
+        Forward(b, steps, batch, newTokens, newTokens + cached, cached);
+        return b.Ops;
+    }
+
+    private static void Forward(Builder b, IReadOnlyList<PlanStep> steps, int batch, long t, long keys, long cached)
+    {
+        var rows = batch * t;
+        var predictsEveryPosition = true;
+        foreach (var s in steps)
+        {
+            if (s is FlattenStep)
+            {
+                predictsEveryPosition = false;
+            }
+        }
+
+        foreach (var step in steps)
+        {
+            var r = step.PerPosition ? rows : batch;
+            var f = step.Field;
+            switch (step)
+            {
+                case EmbeddingStep e:
+                    b.Memory(f, "embedding look-up", r * e.Dim, 2, 1);
+                    if (b.Training)
+                    {
+                        b.Memory(f, "embedding gradient (zero, index_add)", (e.Vocab * e.Dim) + (r * e.Dim), 2, 2, OpPhase.Backward);
+                    }
+
+                    break;
+                case PositionsStep p when p.Kind != PositionKind.None:
+                    b.Memory(f, "positions look-up and add", r * p.Dim, 3, p.Kind == PositionKind.Learned ? 2 : 1);
+                    break;
+                case BigramStep g:
+                    b.Memory(f, "bigram hash and look-up", r * (g.Dim + 4), 2, 4);
+                    if (g.Projects)
+                    {
+                        b.Linear(f, "bigram projection", r, g.Dim, g.Width, false);
+                    }
+
+                    b.Memory(f, "bigram add", r * g.Width, 3, 1);
+                    break;
+                case EmbeddingDropoutStep d:
+                    b.Memory(f, "dropout", r * d.Dim, 3, 1);
+                    break;
+                case FlattenStep fl:
+                    b.Memory(f, "flatten (copy)", batch * fl.OutWidth, 2, 1);
+                    break;
+                case DenseStep d:
+                    b.Linear(f, "dense", r, d.InWidth, d.OutWidth, d.Bias);
+                    if (d.Activation != Act.Identity)
+                    {
+                        b.Memory(f, "activation", r * d.OutWidth, 2, 1);
+                    }
+
+                    if (d.Dropout > 0)
+                    {
+                        b.Memory(f, "dropout", r * d.OutWidth, 3, 1);
+                    }
+
+                    break;
+                case StackStep stack:
+                    Stack(b, stack, batch, t, keys, cached);
+                    break;
+                case FinalNormStep n:
+                    b.Memory(f, "final norm", r * n.Width, 2, 1);
+                    break;
+                case HeadStep h:
+                    // Training: logits at every predicting position; decoding: at the last one.
+                    var headRows = b.Training ? (predictsEveryPosition ? rows : batch) : batch;
+                    Head(b, h, headRows);
+                    break;
+            }
+        }
+    }
+
+    private static void Stack(Builder b, StackStep stack, int batch, long t, long keys, long cached)
+    {
+        var rows = batch * t;
+        var first = b.Ops.Count;
+        for (var i = 0; i < stack.Blocks; i++)
+        {
+            var block = stack.BlockAt(i);
+            var component = stack.IsUniform ? stack.Field : $"{stack.Field}[{i}]";
+            var a = block.Attention;
+            var d = block.Width;
+            for (var app = 0L; app < stack.ApplicationsPerBlock; app++)
+            {
+                var norms = block.Norm.Kind == NormKind.None ? 0 : 1;
+                b.Memory(component + ".norms", "norm", rows * d, 2 * norms, norms);
+                if (a.PackedQkv)
+                {
+                    b.Linear(component + ".attn", "q/k/v", rows, d, a.InnerWidth + (2 * a.KvWidth), a.Bias);
+                }
+                else
+                {
+                    b.Linear(component + ".attn", "q", rows, d, a.InnerWidth, a.Bias);
+                    b.Linear(component + ".attn", "k", rows, d, a.KvWidth, a.Bias);
+                    b.Linear(component + ".attn", "v", rows, d, a.KvWidth, a.Bias);
+                }
+
+                if (a.QkNorm)
+                {
+                    b.Memory(component + ".attn", "QK-norm", rows * (a.InnerWidth + a.KvWidth), 2, 2);
+                }
+
+                if (a.Rope is not null)
+                {
+                    b.Memory(component + ".attn", "rotary embedding", rows * (a.InnerWidth + a.KvWidth), 3, 2);
+                }
+
+                if (cached > 0 || !b.Training)
+                {
+                    b.Memory(component + ".attn", "KV cache append and read", (batch * keys * 2 * a.KvWidth) + (rows * 2 * a.KvWidth), 1, 2);
+                }
+
+                if (a.KvHeads != a.Heads)
+                {
+                    b.Memory(component + ".attn", "k/v repeated for the query groups", batch * keys * 2 * a.InnerWidth, 2, 2);
+                }
+
+                b.Attention(component + ".attn", batch * (long)a.Heads, t, keys, a.HeadDim);
+                b.Linear(component + ".attn", "output projection", rows, a.InnerWidth, d, a.Bias);
+                b.Memory(component + ".attn", "residual add", rows * d, 3, 1 + (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0));
+                b.Memory(component + ".norms", "norm", rows * d, 2 * norms, norms);
+                var ffn = block.FeedForward;
+                b.Linear(component + ".mlp", "fc", rows, d, ffn.Hidden, ffn.Bias);
+                if (ffn.Activation == Act.SwiGlu)
+                {
+                    b.Linear(component + ".mlp", "gate", rows, d, ffn.Hidden, ffn.Bias);
+                }
+
+                b.Memory(component + ".mlp", "activation", rows * ffn.Hidden, ffn.Activation == Act.SwiGlu ? 3 : 2, ffn.Activation == Act.SwiGlu ? 2 : 1);
+                b.Linear(component + ".mlp", "proj", rows, ffn.Hidden, d, ffn.Bias);
+                b.Memory(component + ".mlp", "residual add", rows * d, 3, 1 + (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0));
+                if (block.Sharing.LoraRank > 0)
+                {
+                    var adapted = a.PackedQkv ? new[] { (d, a.InnerWidth + (2 * a.KvWidth)) } : new[] { (d, a.InnerWidth), (d, a.KvWidth), (d, a.KvWidth) };
+                    foreach (var (input, output) in adapted)
+                    {
+                        b.Lora(component + ".lora", rows, input, output, block.Sharing.LoraRank);
+                    }
+
+                    b.Lora(component + ".lora", rows, a.InnerWidth, d, block.Sharing.LoraRank);
+                    b.Lora(component + ".lora", rows, d, ffn.Hidden, block.Sharing.LoraRank);
+                    if (ffn.Activation == Act.SwiGlu)
+                    {
+                        b.Lora(component + ".lora", rows, d, ffn.Hidden, block.Sharing.LoraRank);
+                    }
+
+                    b.Lora(component + ".lora", rows, ffn.Hidden, d, block.Sharing.LoraRank);
+                }
+
+                if (block.ResidualMix || block.MixesValues || (stack.UNetSkips && i >= stack.Blocks - stack.Skips))
+                {
+                    b.Memory(component + ".residual", "residual mixing", rows * d, 3, 2);
+                }
+            }
+
+            if (stack.IsUniform && i == 0 && stack.Blocks > 1)
+            {
+                // Alike blocks: the first block's kernels stand for all of them.
+                b.Repeat(first, stack.Blocks);
+                break;
+            }
+        }
+    }
+
+    private static void Head(Builder b, HeadStep h, long rows)
+    {
+        var f = h.Field;
+        switch (h.Kind)
+        {
+            case HeadKind.Factorised:
+                b.Linear(f, "head down", rows, h.InWidth, h.Rank, false);
+                b.Linear(f, "head out", rows, h.Rank, h.Vocab, h.Bias);
+                break;
+            case HeadKind.Grouped:
+                b.Linear(f, "head groups", rows, h.InWidth, h.Groups, false);
+                b.Linear(f, "head ids", rows, h.InWidth, h.GroupSize, false);
+                break;
+            default:
+                b.Linear(f, "head", rows, h.InWidth, h.Vocab, h.Bias && h.Kind == HeadKind.Full, weightGradient: true);
+                break;
+        }
+
+        var logits = rows * (h.Kind == HeadKind.Grouped ? h.Groups + h.GroupSize : h.Vocab);
+        if (h.SoftCap > 0)
+        {
+            b.Memory(f, "soft-cap", logits, 2, 3);
+        }
+
+        if (b.Training)
+        {
+            // The loss: log-softmax (fp32) and the NLL gather; backward: softmax − one-hot.
+            b.Memory(f + ".loss", "log-softmax and NLL", logits, 2, 3, elementBytes: 4);
+            b.Memory(f + ".loss", "loss gradient", logits, 3, 2, OpPhase.Backward, elementBytes: 4);
+        }
+    }
+
+    private sealed class Builder
+    {
+        private readonly int elementBytes;
+
+        public Builder(int elementBytes, bool training)
+        {
+            this.elementBytes = elementBytes;
+            Training = training;
+        }
+
+        public bool Training { get; }
+
+        public List<StepOp> Ops { get; } = new();
+
+        /// <summary>A memory-bound kernel over <paramref name="elements"/> elements, reading and writing <paramref name="passes"/> tensors of them; its backward moves twice as much.</summary>
+        public void Memory(string component, string name, long elements, int passes, int launches, OpPhase phase = OpPhase.Forward, int elementBytes = 0)
+        {
+            if (passes <= 0 || launches <= 0)
+            {
+                return;
+            }
+
+            var size = elementBytes > 0 ? elementBytes : this.elementBytes;
+            Ops.Add(new StepOp(component, name, phase, OpKind.Memory, elements, 0, 0, 0, (double)elements * passes * size, launches));
+            if (Training && phase == OpPhase.Forward)
+            {
+                Ops.Add(new StepOp(component, name + " (backward)", OpPhase.Backward, OpKind.Memory, elements, 0, 0, 0, 2.0 * elements * passes * size, launches));
+            }
+        }
+
+        public void Linear(string component, string name, long rows, long input, long output, bool bias, bool weightGradient = true)
+        {
+            Ops.Add(Matmul(component, name, OpPhase.Forward, rows, output, input));
+            if (bias)
+            {
+                Ops.Add(new StepOp(component, name + " bias", OpPhase.Forward, OpKind.Memory, rows * output, 0, 0, 0, 2.0 * rows * output * elementBytes, 1));
+            }
+
+            if (Training)
+            {
+                Ops.Add(Matmul(component, name + " input gradient", OpPhase.Backward, rows, input, output));
+                if (weightGradient)
+                {
+                    Ops.Add(Matmul(component, name + " weight gradient", OpPhase.Backward, output, input, rows));
+                }
+
+                if (bias)
+                {
+                    Ops.Add(new StepOp(component, name + " bias gradient", OpPhase.Backward, OpKind.Memory, rows * output, 0, 0, 0, (double)rows * output * elementBytes, 1));
+                }
+            }
+        }
+
+        public void Lora(string component, long rows, long input, long output, long rank)
+        {
+            Linear(component, "LoRA A", rows, input, rank, false);
+            Linear(component, "LoRA B", rows, rank, output, false);
+            Memory(component, "LoRA add", rows * output, 3, 1);
+        }
+
+        public void Attention(string component, long batchHeads, long queries, long keys, long headSize)
+        {
+            var flops = 4.0 * batchHeads * queries * keys * headSize;
+            var bytes = (double)batchHeads * ((2 * queries) + (2 * keys)) * headSize * elementBytes;
+            Ops.Add(new StepOp(component, "attention", OpPhase.Forward, OpKind.Attention, batchHeads, queries, headSize, flops, bytes, 1) { Keys = keys });
+            if (Training)
+            {
+                Ops.Add(new StepOp(component, "attention (backward)", OpPhase.Backward, OpKind.Attention, batchHeads, queries, headSize, 2.5 * flops, 2.5 * bytes, 1) { Keys = keys });
+            }
+        }
+
+        /// <summary>The optimizer over <paramref name="parameters"/> fp32 parameters in one flat buffer: AdamW reads the weights, gradients and two moments and writes three; zeroing the gradients writes one.</summary>
+        public void Optimizer(long parameters)
+        {
+            Ops.Add(new StepOp("optimizer", "AdamW (flat buffer)", OpPhase.Optimizer, OpKind.Memory, parameters, 0, 0, 0, 7.0 * 4 * parameters, 6));
+            Ops.Add(new StepOp("optimizer", "zero gradients", OpPhase.Optimizer, OpKind.Memory, parameters, 0, 0, 0, 4.0 * parameters, 1));
+        }
+
+        /// <summary>The kernels from index <paramref name="from"/> on stand for <paramref name="count"/> alike copies.</summary>
+        public void Repeat(int from, int count)
+        {
+            for (var i = from; i < Ops.Count; i++)
+            {
+                Ops[i] = Ops[i] with { Count = Ops[i].Count * count };
+            }
+        }
+
+        private StepOp Matmul(string component, string name, OpPhase phase, long m, long n, long k) =>
+            new(component, name, phase, OpKind.Matmul, m, n, k, 2.0 * m * n * k, (double)((m * k) + (k * n) + (m * n)) * elementBytes, 1);
+    }
+}

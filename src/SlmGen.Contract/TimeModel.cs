@@ -1,0 +1,161 @@
+// Declared once for the generator and the runtime (src/SlmGen.Contract; see its README): a device's measured profile
+// and the time model that turns a step's kernels (StepOps) into seconds on it.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+#if SLMGEN_RUNTIME
+namespace SlmGen;
+#else
+namespace SlmGen.Generator.Model;
+#endif
+
+/// <summary>A measured matmul: (M × K) by (K × N) at this rate.</summary>
+/// <param name="M">Rows.</param>
+/// <param name="N">Columns.</param>
+/// <param name="K">Inner size.</param>
+/// <param name="FlopsPerSecond">Achieved FLOP/s (2·M·N·K per product).</param>
+public sealed record MatmulPoint(long M, long N, long K, double FlopsPerSecond);
+
+/// <summary>Measured causal attention: (batch·heads) sequences of T queries over T keys with head size d.</summary>
+/// <param name="BatchHeads">Batch × heads.</param>
+/// <param name="T">Queries (= keys).</param>
+/// <param name="HeadSize">Head size.</param>
+/// <param name="ForwardFlopsPerSecond">Forward FLOP/s (4·BH·T²·d counted).</param>
+/// <param name="BackwardFlopsPerSecond">Backward FLOP/s (2.5× the forward's FLOPs counted).</param>
+public sealed record AttentionPoint(long BatchHeads, long T, long HeadSize, double ForwardFlopsPerSecond, double BackwardFlopsPerSecond);
+
+/// <summary>
+/// What <c>slmgen calibrate</c> measured on one device through SlmGen's runtime: matmul rates over shapes, attention
+/// rates, the bandwidth of large elementwise kernels, and the cost of launching a kernel from the host.
+/// </summary>
+/// <param name="Device">The device in words (e.g. "NVIDIA H200", "cpu (2 threads)").</param>
+/// <param name="Backend">cpu or cuda.</param>
+/// <param name="ElementBytes">Bytes of an activation in the profiled precision (4 fp32, 2 bf16).</param>
+/// <param name="BandwidthBytesPerSecond">Bytes read and written per second by large elementwise kernels.</param>
+/// <param name="LaunchSeconds">Host time to launch one kernel in eager execution (a tiny kernel's time).</param>
+/// <param name="Synchronous">True when the host waits for each kernel (CPU): a kernel's time is its launch plus its work; false (CUDA): the larger of the two.</param>
+/// <param name="Matmul">Measured matmuls.</param>
+/// <param name="Attention">Measured attention.</param>
+public sealed record DeviceProfile(string Device, string Backend, int ElementBytes, double BandwidthBytesPerSecond, double LaunchSeconds, bool Synchronous,
+    IReadOnlyList<MatmulPoint> Matmul, IReadOnlyList<AttentionPoint> Attention)
+{
+    /// <summary>When and how it was measured (date, command, commit).</summary>
+    public string Measured { get; init; } = string.Empty;
+
+    /// <summary>Host time per training step besides the kernels (batch assembly, loss read-back), measured.</summary>
+    public double StepSeconds { get; init; }
+
+    /// <summary>The matmul rate for a shape: the measured rates of the nearest shapes (in log-size) averaged in log-rate, weighted by closeness.</summary>
+    public double MatmulRate(long m, long n, long k) =>
+        Nearest(Matmul.Select(p => (Distance(p.M, m) + Distance(p.N, n) + Distance(p.K, k), p.FlopsPerSecond)));
+
+    /// <summary>The attention rate for a shape (forward or backward).</summary>
+    public double AttentionRate(long batchHeads, long t, long headSize, bool backward) =>
+        Nearest(Attention.Select(p => (Distance(p.BatchHeads, batchHeads) + Distance(p.T, t) + Distance(p.HeadSize, headSize), backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)));
+
+    private static double Distance(long a, long b) => Math.Abs(Math.Log(Math.Max(1, a)) - Math.Log(Math.Max(1, b)));
+
+    private static double Nearest(IEnumerable<(double Distance, double Rate)> points)
+    {
+        var nearest = points.Where(p => p.Rate > 0).OrderBy(p => p.Distance).Take(4).ToList();
+        if (nearest.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        if (nearest[0].Distance < 1e-9)
+        {
+            return nearest[0].Rate;
+        }
+
+        double weights = 0, sum = 0;
+        foreach (var (distance, rate) in nearest)
+        {
+            var w = 1 / (distance * distance);
+            weights += w;
+            sum += w * Math.Log(rate);
+        }
+
+        return Math.Exp(sum / weights);
+    }
+}
+
+/// <summary>What bounds a kernel's predicted time.</summary>
+public enum TimeBound
+{
+    /// <summary>Its FLOPs at the device's rate for its shape.</summary>
+    Compute = 0,
+    /// <summary>Its bytes at the device's bandwidth.</summary>
+    Memory = 1,
+    /// <summary>Launching it from the host (eager execution).</summary>
+    Launch = 2,
+}
+
+/// <summary>A component's predicted time and what bounds most of it.</summary>
+/// <param name="Component">The component.</param>
+/// <param name="Seconds">Its time in a step.</param>
+/// <param name="Bound">The bound of the largest share of its time.</param>
+/// <param name="Kernels">Kernels it launches in a step.</param>
+public sealed record ComponentTime(string Component, double Seconds, TimeBound Bound, long Kernels);
+
+/// <summary>A predicted step: total, by phase, by component.</summary>
+/// <param name="Seconds">The step's time.</param>
+/// <param name="ForwardSeconds">Forward kernels.</param>
+/// <param name="BackwardSeconds">Backward kernels.</param>
+/// <param name="OptimizerSeconds">Optimizer kernels.</param>
+/// <param name="Kernels">Kernels launched.</param>
+/// <param name="Components">By component, largest first.</param>
+public sealed record PredictedTime(double Seconds, double ForwardSeconds, double BackwardSeconds, double OptimizerSeconds, long Kernels, IReadOnlyList<ComponentTime> Components)
+{
+    /// <summary>The component that takes the most time.</summary>
+    public ComponentTime Dominant => Components[0];
+}
+
+/// <summary>
+/// The time model: each kernel takes the larger of its FLOPs at the profile's rate for its shape and its bytes at the
+/// profile's bandwidth; in eager execution, launching it costs the profile's launch time — added to its work on a
+/// synchronous device (CPU), overlapping with it on CUDA (the larger of the two); a CUDA graph launches none. A step
+/// is the sum of its kernels, plus the profile's host time per step for training.
+/// </summary>
+public static class TimeModel
+{
+    /// <summary>Predicts the kernels of a step on a device, eager or graphed.</summary>
+    public static PredictedTime Predict(IReadOnlyList<StepOp> ops, DeviceProfile profile, bool graphed = false, bool training = true)
+    {
+        var components = new Dictionary<string, (double Seconds, double Compute, double Memory, double Launch, long Kernels)>(StringComparer.Ordinal);
+        double forward = 0, backward = 0, optimizer = 0;
+        long kernels = 0;
+        foreach (var op in ops)
+        {
+            var compute = op.Kind switch
+            {
+                OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K),
+                OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward),
+                _ => 0,
+            };
+            var memory = op.Bytes / profile.BandwidthBytesPerSecond;
+            var work = Math.Max(compute, memory);
+            var launch = graphed ? 0 : op.Launches * profile.LaunchSeconds;
+            var seconds = (profile.Synchronous ? work + launch : Math.Max(work, launch)) * op.Count;
+            var bound = launch > work ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+            components.TryGetValue(op.Component, out var c);
+            components[op.Component] = (c.Seconds + seconds, c.Compute + (bound == TimeBound.Compute ? seconds : 0), c.Memory + (bound == TimeBound.Memory ? seconds : 0),
+                c.Launch + (bound == TimeBound.Launch ? seconds : 0), c.Kernels + ((long)op.Launches * op.Count));
+            kernels += (long)op.Launches * op.Count;
+            switch (op.Phase)
+            {
+                case OpPhase.Forward: forward += seconds; break;
+                case OpPhase.Backward: backward += seconds; break;
+                default: optimizer += seconds; break;
+            }
+        }
+
+        var rows = components
+            .Select(kv => new ComponentTime(kv.Key, kv.Value.Seconds, kv.Value.Compute >= kv.Value.Memory && kv.Value.Compute >= kv.Value.Launch ? TimeBound.Compute : kv.Value.Memory >= kv.Value.Launch ? TimeBound.Memory : TimeBound.Launch, kv.Value.Kernels))
+            .OrderByDescending(c => c.Seconds)
+            .ToList();
+        var step = training && !graphed ? profile.StepSeconds : 0;
+        return new PredictedTime(forward + backward + optimizer + step, forward, backward, optimizer, kernels, rows);
+    }
+}

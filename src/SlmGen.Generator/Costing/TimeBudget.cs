@@ -1,0 +1,125 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using SlmGen.Generator.Diagnostics;
+using SlmGen.Generator.Model;
+using SlmGen.Generator.Planning;
+
+namespace SlmGen.Generator.Costing;
+
+/// <summary>
+/// Time budgets at build time (docs/time.md): the time model (<see cref="TimeModel"/> over <see cref="StepOps"/>) on
+/// the project's device profile predicts the training run (steps of <c>SlmGenTrainingBatch</c> full windows, eager, as
+/// `slmgen train` runs by default) and the decoding of one token after a full context at batch 1.
+/// </summary>
+internal static class TimeBudget
+{
+    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget, TimeSettings time)
+    {
+        if (time.Profile is { } device && Disagreement(spec, plan, costs, device, time.Batch) is { } advice)
+        {
+            yield return advice;
+        }
+
+        var wantsTraining = budget.MaxTrainingSeconds > 0;
+        var wantsDecode = budget.MaxDecodeSeconds > 0;
+        if (!wantsTraining && !wantsDecode)
+        {
+            yield break;
+        }
+
+        LocationInfo? At(string key) => spec.Has(SpecKeys.Budgets(key)) ? spec.Where(SpecKeys.Budgets(key)) : spec.Declaration;
+        if (time.Profile is not { } profile)
+        {
+            if (time.Diagnostics.Count == 0)
+            {
+                yield return DiagnosticInfo.Create(DiagnosticDescriptors.BadDeviceProfile, At(wantsTraining ? "max_training_time" : "max_decode_latency"), "(none)",
+                    $"{spec.ClassName} has a time budget but the project names no device profile");
+            }
+
+            yield break;
+        }
+
+        if (wantsTraining && budget.TrainingTokens > 0)
+        {
+            var batch = time.Batch;
+            var step = TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile);
+            var tokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
+            var steps = System.Math.Ceiling(budget.TrainingTokens / tokensPerStep);
+            var seconds = steps * step.Seconds;
+            if (seconds > budget.MaxTrainingSeconds)
+            {
+                var dominant = step.Dominant;
+                yield return DiagnosticInfo.Create(
+                    DiagnosticDescriptors.OverTrainingTime, At("max_training_time"), spec.ClassName, Formatting.Count(budget.TrainingTokens), Duration(seconds), profile.Device,
+                    steps.ToString("N0", CultureInfo.InvariantCulture), batch.ToString(CultureInfo.InvariantCulture), (step.Seconds * 1e3).ToString("0.###", CultureInfo.InvariantCulture),
+                    Formatting.Ratio(seconds / budget.MaxTrainingSeconds), Duration(budget.MaxTrainingSeconds),
+                    $"{dominant.Component} takes {Formatting.Percent(dominant.Seconds / step.Seconds)} of a step ({dominant.Bound.ToString().ToLowerInvariant()}-bound)");
+            }
+        }
+        else if (wantsTraining)
+        {
+            yield return DiagnosticInfo.Create(DiagnosticDescriptors.TrainingBudgetWithoutTokens, At("max_training_time"), spec.ClassName);
+        }
+
+        if (wantsDecode && costs.PredictsEveryPosition)
+        {
+            var cached = System.Math.Max(0, plan.Context - 1);
+            var token = TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, cached, profile.ElementBytes), profile, graphed: false, training: false);
+            if (token.Seconds > budget.MaxDecodeSeconds)
+            {
+                var dominant = token.Dominant;
+                yield return DiagnosticInfo.Create(
+                    DiagnosticDescriptors.OverDecodeLatency, At("max_decode_latency"), spec.ClassName, (token.Seconds * 1e3).ToString("0.###", CultureInfo.InvariantCulture),
+                    cached.ToString("N0", CultureInfo.InvariantCulture), profile.Device, Formatting.Ratio(token.Seconds / budget.MaxDecodeSeconds), (budget.MaxDecodeSeconds * 1e3).ToString("0.###", CultureInfo.InvariantCulture),
+                    $"{dominant.Component} takes {Formatting.Percent(dominant.Seconds / token.Seconds)} of it ({dominant.Bound.ToString().ToLowerInvariant()}-bound, {token.Kernels:N0} kernels)");
+            }
+        }
+    }
+
+    /// <summary>SLM0207: the component whose share of the step's time is furthest from its share of the FLOPs (outside [½, 2]×, one of the two ≥ 10 %).</summary>
+    private static DiagnosticInfo? Disagreement(ModelSpec spec, ModelPlan plan, ModelCosts costs, DeviceProfile profile, int batch)
+    {
+        if (costs.TrainingFlopsPerToken <= 0)
+        {
+            return null;
+        }
+
+        var step = TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile);
+        var flops = costs.Components.GroupBy(c => c.Name).ToDictionary(g => g.Key, g => (double)g.Sum(c => c.TrainingFlopsPerToken) / costs.TrainingFlopsPerToken);
+        ComponentTime? worst = null;
+        double worstFlops = 0, worstRatio = 0;
+        foreach (var c in step.Components)
+        {
+            var timeShare = c.Seconds / step.Seconds;
+            if (!flops.TryGetValue(c.Component, out var flopShare) || flopShare <= 0 || System.Math.Max(timeShare, flopShare) < 0.10)
+            {
+                continue;
+            }
+
+            var ratio = System.Math.Abs(System.Math.Log(timeShare / flopShare));
+            if (ratio > System.Math.Log(2) && ratio > worstRatio)
+            {
+                (worst, worstFlops, worstRatio) = (c, flopShare, ratio);
+            }
+        }
+
+        if (worst is null)
+        {
+            return null;
+        }
+
+        var dominant = step.Dominant;
+        return DiagnosticInfo.Create(
+            DiagnosticDescriptors.TimeDisagreesWithFlops, spec.Declaration, profile.Device, spec.ClassName, worst.Component, Formatting.Percent(worstFlops), Formatting.Percent(worst.Seconds / step.Seconds),
+            batch.ToString(CultureInfo.InvariantCulture), worst.Bound.ToString().ToLowerInvariant(), dominant.Component, Formatting.Percent(dominant.Seconds / step.Seconds), dominant.Bound.ToString().ToLowerInvariant());
+    }
+
+    private static string Duration(double seconds) => seconds switch
+    {
+        >= 86400 => (seconds / 3600).ToString("0.#", CultureInfo.InvariantCulture) + " h",
+        >= 3600 => (seconds / 3600).ToString("0.##", CultureInfo.InvariantCulture) + " h",
+        >= 60 => (seconds / 60).ToString("0.#", CultureInfo.InvariantCulture) + " min",
+        _ => seconds.ToString("0.###", CultureInfo.InvariantCulture) + " s",
+    };
+}

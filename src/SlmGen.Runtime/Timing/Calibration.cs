@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using SlmGen.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Timing;
+
+/// <summary>
+/// <c>slmgen calibrate</c>'s microbenchmarks, run through TorchSharp on the device training uses (CPU in fp32; CUDA in
+/// bf16, as training computes): matmul rates over a grid of shapes, causal attention forward and backward, the bandwidth
+/// of a large elementwise kernel, and the host time of launching a tiny kernel. Each figure is the median of five timed
+/// repeats after a warm-up, with the device synchronised at the ends of a repeat.
+/// </summary>
+public static class DeviceCalibration
+{
+    /// <summary>The matmul grid's row counts (M).</summary>
+    public static readonly long[] Rows = { 32, 256, 2048, 16384, 65536 };
+
+    /// <summary>The matmul grid's column and inner sizes (N, K).</summary>
+    public static readonly long[] Sizes = { 16, 64, 256, 1024, 4096, 32768 };
+
+    /// <summary>Measures <paramref name="device"/>; <paramref name="quick"/> uses fewer shapes (tests).</summary>
+    public static DeviceProfile Measure(Device device, bool quick = false, Action<string>? progress = null)
+    {
+        var cuda = device.type == DeviceType.CUDA;
+        var dtype = cuda ? ScalarType.BFloat16 : ScalarType.Float32;
+        var elementBytes = cuda ? 2 : 4;
+        var maxFlops = cuda ? 2e12 : quick ? 2e8 : 4e9;   // skip shapes whose one product would take long on this device
+        var maxElements = cuda ? 1L << 30 : 1L << 26;
+
+        // Launch: a one-element in-place add, many times; the host's time per kernel.
+        using var one = zeros(1, dtype: dtype, device: device);
+        var launch = Median(() => { for (var i = 0; i < 200; i++) { one.add_(1); } }, device) / 200;
+        progress?.Invoke($"launch {launch * 1e6:0.0} µs per kernel");
+
+        // Bandwidth: y = x · 2 over a large tensor (one read, one write).
+        var n = cuda ? 1L << 28 : quick ? 1L << 22 : 1L << 25;
+        using var x = ones(n, dtype: dtype, device: device);
+        using var y = empty(n, dtype: dtype, device: device);
+        var copy = Median(() => y.copy_(x), device); // one read, one write
+        var bandwidth = 2.0 * n * elementBytes / copy;
+        progress?.Invoke($"bandwidth {bandwidth / 1e9:0.0} GB/s");
+
+        var matmul = new List<MatmulPoint>();
+        foreach (var m in quick ? new long[] { 32, 2048 } : Rows)
+        {
+            foreach (var nn in quick ? new long[] { 64, 1024 } : Sizes)
+            {
+                foreach (var k in quick ? new long[] { 64, 1024 } : Sizes)
+                {
+                    var flops = 2.0 * m * nn * k;
+                    if (flops > maxFlops || m * k > maxElements || k * nn > maxElements || m * nn > maxElements)
+                    {
+                        continue;
+                    }
+
+                    using var scope = NewDisposeScope();
+                    var a = randn(new[] { m, k }, dtype: dtype, device: device);
+                    var b = randn(new[] { k, nn }, dtype: dtype, device: device);
+                    var repeats = (int)Math.Clamp(2e9 / flops / (cuda ? 0.01 : 1), 1, 50);
+                    var seconds = Median(() => { for (var i = 0; i < repeats; i++) { using var inner = NewDisposeScope(); torch.matmul(a, b); } }, device) / repeats;
+                    matmul.Add(new MatmulPoint(m, nn, k, flops / Math.Max(seconds - (cuda ? 0 : launch), seconds * 0.05)));
+                }
+            }
+        }
+
+        progress?.Invoke($"{matmul.Count} matmul shapes, {matmul.Max(p => p.FlopsPerSecond) / 1e9:0.0} GFLOP/s at best");
+
+        var attention = new List<AttentionPoint>();
+        foreach (var bh in quick ? new long[] { 8 } : new long[] { 8, 64, 512 })
+        {
+            foreach (var t in quick ? new long[] { 64 } : new long[] { 32, 128, 512, 2048 })
+            {
+                foreach (var d in quick ? new long[] { 32 } : new long[] { 16, 32, 64, 128 })
+                {
+                    var flops = 4.0 * bh * t * t * d;
+                    if (flops * 3.5 > maxFlops || bh * t * t > maxElements)
+                    {
+                        continue;
+                    }
+
+                    using var scope = NewDisposeScope();
+                    var q = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
+                    var k = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
+                    var v = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
+                    var grad = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device);
+                    var forward = Median(() =>
+                    {
+                        using var noGrad = no_grad();
+                        using var inner = NewDisposeScope();
+                        nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                    }, device);
+                    var both = Median(() =>
+                    {
+                        using var inner = NewDisposeScope();
+                        var o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                        o.backward(new[] { grad });
+                    }, device);
+                    var backward = Math.Max(both - forward, forward * 0.5);
+                    attention.Add(new AttentionPoint(bh, t, d, flops / forward, 2.5 * flops / backward));
+                }
+            }
+        }
+
+        progress?.Invoke($"{attention.Count} attention shapes");
+        return new DeviceProfile(Devices.Describe(device), cuda ? "cuda" : "cpu", elementBytes, bandwidth, launch, Synchronous: !cuda, matmul, attention);
+    }
+
+    /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>
+    private static double Median(Action work, Device device)
+    {
+        work();
+        work();
+        var times = new double[5];
+        for (var i = 0; i < times.Length; i++)
+        {
+            Synchronize(device);
+            var clock = Stopwatch.StartNew();
+            work();
+            Synchronize(device);
+            times[i] = clock.Elapsed.TotalSeconds;
+        }
+
+        Array.Sort(times);
+        return times[2];
+    }
+
+    private static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA)
+        {
+            cuda.synchronize(device);
+        }
+    }
+}

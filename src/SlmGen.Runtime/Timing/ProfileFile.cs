@@ -1,0 +1,36 @@
+using System.IO;
+using System.Text.Json;
+using SlmGen.IO;
+
+namespace SlmGen.Timing;
+
+/// <summary>A device profile as a JSON file (System.Text.Json), read with limits and checked.</summary>
+public static class ProfileFile
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>Writes <paramref name="profile"/> to <paramref name="path"/> (atomically).</summary>
+    public static void Write(DeviceProfile profile, string path) => AtomicFile.Write(path, s => JsonSerializer.Serialize(s, profile, Options));
+
+    /// <summary>Reads a profile; a file that is not one is an <see cref="InvalidDataException"/> naming it.</summary>
+    public static DeviceProfile Read(string path)
+    {
+        var text = InputFile.ReadAllText(path, "device profile", 16 << 20);
+        DeviceProfile? profile;
+        try
+        {
+            profile = JsonSerializer.Deserialize<DeviceProfile>(text, Options);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not a device profile ({e.Message}).", e);
+        }
+
+        if (profile is null || profile.Matmul is null || profile.Attention is null || profile.Matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || !(profile.LaunchSeconds >= 0) || profile.ElementBytes is not (2 or 4))
+        {
+            throw new InvalidDataException($"{path} is not a device profile: it lacks matmul rates, a bandwidth, a launch time or an element size of 2 or 4 bytes (write one with slmgen calibrate).");
+        }
+
+        return profile;
+    }
+}

@@ -1,0 +1,62 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using SlmGen.Generator.Tests.Infrastructure;
+
+namespace SlmGen.Generator.Tests;
+
+/// <summary>
+/// The time model's kernels cover every FLOP the cost model counts: for random valid designs of every lever, the
+/// matmul and attention FLOPs of a training step's kernels (StepOps) equal the generated training FLOPs per token (per
+/// prediction for flatten models) times the step's tokens, and a prefill's equal the forward FLOPs of a window with the
+/// head at the last position — so no layer is missing from the time model and none is counted twice.
+/// </summary>
+public class StepOpsTests
+{
+    [Theory]
+    [InlineData(9200)]
+    [InlineData(9201)]
+    public void A_steps_kernels_carry_exactly_the_FLOPs_of_the_cost_model(int seed)
+    {
+        var designs = new RandomDesigns(seed, levers: true, recent: true);
+        var sources = new StringBuilder("using SlmGen;\nnamespace Steps;\n");
+        var specs = new List<(string, string)>();
+        for (var i = 0; i < 120; i++)
+        {
+            var (yaml, attributes) = designs.Next($"S{seed}_{i}");
+            if (yaml is not null)
+            {
+                specs.Add(($"/specs/s{i}.yaml", yaml));
+            }
+            else
+            {
+                sources.Append(attributes);
+            }
+        }
+
+        var run = GeneratorRun.Of(new[] { ("/0/Designs.cs", sources.ToString()) }, specs);
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        using var image = new MemoryStream();
+        Assert.True(run.Output.Emit(image).Success);
+        foreach (var descriptor in ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())))
+        {
+            var plan = (IReadOnlyList<PlanStep>)descriptor.Type.GetProperty("PlanSteps")!.GetValue(null)!;
+            var cost = descriptor.Cost;
+            const int batch = 3;
+            var ops = StepOps.Training(plan, batch, cost.Context, 4, cost.Parameters);
+            var flops = ops.Where(o => o.Kind != OpKind.Memory).Sum(o => o.Flops * o.Count);
+            var units = cost.PredictsEveryPosition ? batch * (double)cost.Context : batch;
+            Assert.True(Math.Abs(flops - (cost.TrainingFlopsPerToken * units)) <= 1e-9 * flops, $"{descriptor.Name}: the step's kernels carry {flops:N0} FLOPs, the cost model {cost.TrainingFlopsPerToken * units:N0}\n{run.Costs(descriptor.FullName)}");
+            Assert.All(ops, o => Assert.True(o.Bytes >= 0 && o.Launches >= 0 && o.Count >= 1));
+
+            if (cost.PredictsEveryPosition)
+            {
+                var prefill = StepOps.Decoding(plan, 1, cost.Context, 0, 4).Where(o => o.Kind != OpKind.Memory).Sum(o => o.Flops * o.Count);
+                Assert.True(Math.Abs(prefill - cost.ForwardFlopsPerWindow(lastPositionOnly: true)) <= 1e-9 * prefill, $"{descriptor.Name}: prefill {prefill:N0} vs {cost.ForwardFlopsPerWindow(lastPositionOnly: true):N0}");
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using SlmGen.Generator.Tests.Infrastructure;
+
+namespace SlmGen.Generator.Tests;
+
+/// <summary>
+/// Time budgets at build time: with the project's device profile, a training run or a decoded token predicted over its
+/// budget gets SLM0108 / SLM0109 at the budget's line, with the figure and the dominant component; under it, nothing;
+/// without a profile, or with a file that is not one, SLM0110; a duration that is not one, SLM0003 at its line.
+/// </summary>
+public class TimeBudgetTests
+{
+    /// <summary>A made-up device: 1 GFLOP/s for every matmul and attention, 1 GB/s, 10 µs a kernel, synchronous.</summary>
+    private const string Profile = """
+        { "device": "test device", "backend": "cpu", "elementBytes": 4, "bandwidthBytesPerSecond": 1e9, "launchSeconds": 1e-5, "synchronous": true,
+          "matmul": [ { "m": 64, "n": 64, "k": 64, "flopsPerSecond": 1e9 } ],
+          "attention": [ { "batchHeads": 8, "t": 64, "headSize": 16, "forwardFlopsPerSecond": 1e9, "backwardFlopsPerSecond": 1e9 } ],
+          "measured": "by hand", "stepSeconds": 0 }
+        """;
+
+    private const string Spec = "name: Timed\nvocab: 65\ncontext: 64\nembedding: 64\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 4 }\nhead: tied\n";
+
+    private static double PredictedStepSeconds()
+    {
+        var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec) });
+        using var image = new MemoryStream();
+        Assert.True(run.Output.Emit(image).Success);
+        var d = ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())).Single();
+        var plan = (IReadOnlyList<PlanStep>)d.Type.GetProperty("PlanSteps")!.GetValue(null)!;
+        var profile = new DeviceProfile("test device", "cpu", 4, 1e9, 1e-5, true, new[] { new MatmulPoint(64, 64, 64, 1e9) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
+        return TimeModel.Predict(StepOps.Training(plan, 32, 64, 4, d.Cost.Parameters), profile).Seconds;
+    }
+
+    [Fact]
+    public void A_training_run_over_its_time_budget_is_reported_at_the_budget_with_the_dominant_component()
+    {
+        var step = PredictedStepSeconds();
+        const long tokens = 32 * 64 * 1000; // 1,000 steps
+        var total = 1000 * step;
+        string Budget(double seconds) => $"budget:\n  training_tokens: {tokens}\n  max_training_time: {(seconds / 60).ToString("R", CultureInfo.InvariantCulture)}m\n";
+
+        var over = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 0.8)) }, deviceProfile: ("/device.json", Profile));
+        var d = Assert.Single(over.GeneratorDiagnostics, x => x.Id == "SLM0108");
+        var message = d.GetMessage(CultureInfo.InvariantCulture);
+        Assert.Contains("test device", message);
+        Assert.Contains("1,000 steps of 32 windows", message);
+        Assert.Contains("1.25x", message);
+        Assert.Contains("blocks", message);
+        Assert.Equal(11, d.Location.GetLineSpan().StartLinePosition.Line + 1);
+        Assert.Empty(over.CompileErrors);
+
+        var under = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 1.2)) }, deviceProfile: ("/device.json", Profile));
+        Assert.DoesNotContain(under.GeneratorDiagnostics, x => x.Id is "SLM0108" or "SLM0110");
+
+        // A larger batch in the project: fewer, longer steps.
+        var batched = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 0.8)) },
+            new Dictionary<string, string> { ["SlmGenTrainingBatch"] = "64" }, deviceProfile: ("/device.json", Profile));
+        Assert.Contains("500 steps of 64 windows", Assert.Single(batched.GeneratorDiagnostics, x => x.Id == "SLM0108").GetMessage(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Decode_latency_without_a_profile_with_a_bad_profile_and_bad_durations_are_located()
+    {
+        var latency = Spec + "budget:\n  max_decode_latency: 1us\n";
+        var over = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", latency) }, deviceProfile: ("/device.json", Profile));
+        var d = Assert.Single(over.GeneratorDiagnostics, x => x.Id == "SLM0109");
+        Assert.Contains("63 cached positions", d.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Equal(10, d.Location.GetLineSpan().StartLinePosition.Line + 1);
+
+        var none = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", latency) });
+        Assert.Contains("names no device profile", Assert.Single(none.GeneratorDiagnostics, x => x.Id == "SLM0110").GetMessage(CultureInfo.InvariantCulture));
+
+        var bad = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", latency) }, deviceProfile: ("/device.json", "{ \"device\": \"x\" }"));
+        Assert.Contains("/device.json", Assert.Single(bad.GeneratorDiagnostics, x => x.Id == "SLM0110").GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(bad.CompileErrors);
+
+        var wrong = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + "budget:\n  max_training_time: soon\n") }, deviceProfile: ("/device.json", Profile));
+        var e = Assert.Single(wrong.GeneratorDiagnostics, x => x.Id == "SLM0003");
+        Assert.Equal(10, e.Location.GetLineSpan().StartLinePosition.Line + 1);
+
+        var attributes = GeneratorRun.Of(new[] { ("/0/M.cs", "using SlmGen;\nnamespace Acme;\n[Model(Vocab = 65, Context = 64)]\n[TokenEmbedding(Dim = 64)]\n[TransformerBlocks(Layers = 2, Heads = 4)]\n[Budget(MaxDecodeLatency = \"1us\")]\npublic partial class M { }\n") },
+            deviceProfile: ("/device.json", Profile));
+        Assert.Single(attributes.GeneratorDiagnostics, x => x.Id == "SLM0109");
+    }
+
+    [Fact]
+    public void Advice_says_when_time_and_flops_disagree()
+    {
+        // Attention 1,000 times slower than matmuls on this made-up device: its share of the time far exceeds its FLOPs'.
+        var slowAttention = Profile.Replace("\"forwardFlopsPerSecond\": 1e9, \"backwardFlopsPerSecond\": 1e9", "\"forwardFlopsPerSecond\": 1e6, \"backwardFlopsPerSecond\": 1e6", StringComparison.Ordinal);
+        Assert.NotEqual(Profile, slowAttention);
+        var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec) }, deviceProfile: ("/device.json", slowAttention));
+        var message = Assert.Single(run.GeneratorDiagnostics, x => x.Id == "SLM0207").GetMessage(CultureInfo.InvariantCulture);
+        Assert.Contains("blocks.attn", message);
+        Assert.Contains("compute-bound", message);
+
+        // Without a profile there is no time to weigh.
+        Assert.DoesNotContain(GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec) }).GeneratorDiagnostics, x => x.Id == "SLM0207");
+    }
+}
