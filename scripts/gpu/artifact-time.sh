@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One GPU-machine call (after scripts/pack-device.sh with PACK_APPS="src/SlmGen.Cli/SlmGen.Cli.csproj"; carry .device) for
+# issues 24 and 25: the H200's device profile and the time model's check on designs nobody tuned it to
+# (scripts/time-validate.sh at GPU scale), then the artifact table on the lab's base design (scripts/artifact-lab.sh:
+# plan × quantiser × QAT none/start/late, 2 seeds). WHAT=time, WHAT=artifact or both (default). Results go back as one
+# archive, $OUT/artifact-time.tgz (the run tool returns a few files only).
+set -uo pipefail
+out="${OUT:-/tmp/slmgen-out}"; mkdir -p "$out"
+what="${WHAT:-time artifact}"
+echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT 2>/dev/null); $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+s=$SECONDS
+if [[ " $what " == *" time "* ]]; then
+  SLMGEN="bash .device/run.sh slmgen" SCALE=gpu N="${N:-80}" BATCH="${BATCH:-32}" STEPS=10 DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
+  echo "time: $((SECONDS - s)) s"
+fi
+s=$SECONDS
+if [[ " $what " == *" artifact "* ]]; then
+  SLMGEN="bash .device/run.sh slmgen" STEPS="${ART_STEPS:-1000}" SEEDS="${SEEDS:-1 2}" OUT="$out/artifact" EXTRA="--device cuda" bash scripts/artifact-lab.sh | tail -1
+  python3 scripts/artifact_table.py "$out/artifact" > "$out/artifact/table.md" && cat "$out/artifact/table.md"
+  find "$out/artifact" -name '*.slmq' -delete; find "$out/artifact" -name '*.ckpt' -delete
+  echo "artifact: $((SECONDS - s)) s"
+fi
+tar -C "$out" -czf /tmp/artifact-time.tgz . && find "$out" -mindepth 1 -delete && mv /tmp/artifact-time.tgz "$out/artifact-time.tgz"
+echo "results: $out/artifact-time.tgz"

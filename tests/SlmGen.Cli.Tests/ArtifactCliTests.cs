@@ -1,0 +1,112 @@
+using System;
+using System.IO;
+using System.Linq;
+
+namespace SlmGen.Cli.Tests;
+
+/// <summary>
+/// Issue 25 and 24 through the command line, as a user runs them: `slmgen train --artifact` writes the stated bytes and
+/// scores the round trip; `slmgen artifact` and `slmgen eval --artifact` read it back; damaged artifacts and device
+/// profiles are one error line; `slmgen costs --device-profile` predicts and checks time budgets.
+/// </summary>
+public sealed class ArtifactCliTests : IDisposable
+{
+    private const string Spec = """
+        name: TinyShip
+        vocab: 65
+        context: 16
+        embedding: 32
+        positions: rope
+        layers:
+          - transformer: { layers: 1, heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm, attention_bias: false, ffn_bias: false }
+        final_norm: rmsnorm
+        head: tied
+        quantization: { attention: 5, mlp: 3, embedding: 8, group: 16, method: qat, compression: lzma }
+        """;
+
+    private readonly TempFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    private SlmGenProcess Slmgen(params string[] args) => SlmGenProcess.Run(folder.Path, TimeSpan.FromMinutes(3), args);
+
+    [Fact]
+    public void Train_writes_the_stated_artifact_and_eval_artifact_and_profiles_refuse_damage_in_one_line()
+    {
+        var spec = folder.File("ship.yaml", Spec);
+        var run = Path.Combine(folder.Path, "run");
+        using (var train = Slmgen("train", spec, "--data", "shakespeare-char", "--steps", "12", "--batch", "4", "--eval-every", "6", "--eval-batches", "1", "--eval-tokens", "400",
+                   "--device", "cpu", "--run-dir", run, "--artifact", "--qat-start", "0.5", "--result", Path.Combine(folder.Path, "result.json")))
+        {
+            Assert.True(train.ExitCode == 0, train.ToString());
+            Assert.Contains("equal", train.Stdout);
+            Assert.Contains("bits/char before", train.Stdout);
+            var result = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.Path, "result.json"))).RootElement;
+            Assert.Equal(result.GetProperty("artifact_bytes").GetInt64(), result.GetProperty("artifact_bytes_predicted").GetInt64());
+            Assert.True(result.GetProperty("artifact_file_bytes").GetInt64() < result.GetProperty("artifact_bytes").GetInt64(), "lzma made it smaller");
+            Assert.True(result.GetProperty("validation_bits_per_character_artifact").GetDouble() > 0);
+        }
+
+        var artifact = Path.Combine(run, "model.slmq");
+        using (var eval = Slmgen("eval", spec, "--checkpoint", Path.Combine(run, "last.ckpt"), "--artifact", artifact, "--data", "shakespeare-char", "--device", "cpu", "--result", Path.Combine(folder.Path, "eval.json")))
+        {
+            Assert.True(eval.ExitCode == 0, eval.ToString());
+            var record = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.Path, "eval.json"))).RootElement;
+            Assert.Equal("lzma", record.GetProperty("artifact").GetProperty("compression").GetString());
+            Assert.True(record.GetProperty("before").GetProperty("bits_per_character").GetDouble() > 0 && record.GetProperty("after").GetProperty("bits_per_character").GetDouble() > 0);
+        }
+
+        // The same checkpoint shipped under another plan of the same architecture (after-training GPTQ at 4 bits).
+        var gptq = folder.File("ship-gptq.yaml", Spec.Replace("name: TinyShip", "name: TinyShipGptq").Replace("attention: 5, mlp: 3, embedding: 8, group: 16, method: qat, compression: lzma", "attention: 4, mlp: 4, method: gptq"));
+        using (var ptq = Slmgen("artifact", gptq, "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "shakespeare-char", "--out", Path.Combine(folder.Path, "gptq.slmq"), "--calibration-windows", "8", "--compression", "all"))
+        {
+            Assert.True(ptq.ExitCode == 0, ptq.ToString());
+            Assert.Contains("equal", ptq.Stdout);
+            Assert.Contains("brotli", ptq.Stdout);
+        }
+
+        // Damaged: one error line naming the file, exit 2, no stack trace. Mismatched: the other plan's artifact into this spec.
+        var bytes = File.ReadAllBytes(artifact);
+        bytes[bytes.Length / 2] ^= 0x10;
+        var damaged = Path.Combine(folder.Path, "damaged.slmq");
+        File.WriteAllBytes(damaged, bytes);
+        foreach (var (file, mentions) in new[] { (damaged, "damaged.slmq"), (Path.Combine(folder.Path, "gptq.slmq"), "TinyShipGptq") })
+        {
+            using var refused = Slmgen("eval", spec, "--artifact", file, "--data", "shakespeare-char", "--device", "cpu");
+            Assert.Equal(2, refused.ExitCode);
+            var lines = refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length >= 1 && lines[0].StartsWith("error: ", StringComparison.Ordinal), refused.ToString());
+            Assert.Contains(mentions, refused.Stderr);
+            Assert.DoesNotContain("   at ", refused.Stderr);
+        }
+
+        using (var neither = Slmgen("eval", spec, "--data", "shakespeare-char"))
+        {
+            Assert.Equal(2, neither.ExitCode);
+            Assert.Contains("--artifact", neither.Stderr);
+        }
+
+        // Time: a profile from calibrate predicts; a damaged profile is one error line.
+        var profile = Path.Combine(folder.Path, "cpu.json");
+        using (var calibrate = Slmgen("calibrate", "--device", "cpu", "--quick", "--out", profile))
+        {
+            Assert.True(calibrate.ExitCode == 0, calibrate.ToString());
+        }
+
+        var timed = folder.File("timed.yaml", Spec.Replace("name: TinyShip", "name: TinyTimed") + "\nbudget: { training_tokens: 1G, max_training_time: 1m }\n");
+        using (var costs = Slmgen("costs", timed, "--device-profile", profile, "--batch", "8"))
+        {
+            Assert.True(costs.ExitCode == 0, costs.ToString());
+            Assert.Contains("training step at batch 8", costs.Stdout);
+            Assert.Contains("SLM0108", costs.Stderr + costs.Stdout);
+        }
+
+        File.WriteAllText(profile, "{ \"device\": 3 }");
+        using (var bad = Slmgen("costs", spec, "--device-profile", profile))
+        {
+            Assert.Equal(2, bad.ExitCode);
+            Assert.StartsWith("error: ", bad.Stderr);
+            Assert.Contains("cpu.json", bad.Stderr);
+        }
+    }
+}
