@@ -17,7 +17,8 @@ public static class ExportCommand
         var noHf = new Option<bool>("--no-hf") { Description = "skip the Hugging Face form" };
         var data = new Option<string?>("--data") { Description = "the data the model was trained on (its characters or words are the tokenizer's vocabulary): the Hugging Face form then has the tokenizer files" };
         var tokenizerOption = new Option<string?>("--tokenizer") { Description = "chars, bytes, words or bpe:DIR (default: the spec's declared tokenizer, else the corpus's own)" };
-        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption };
+        var onnx = new Option<bool>("--onnx") { Description = "also write model.onnx: the full-sequence forward for ONNX Runtime (docs/interop.md; levers it does not cover yet are refused with the reason)" };
+        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption, onnx };
         command.SetAction(r =>
         {
             if (r.GetValue(data) is { } given)
@@ -32,7 +33,20 @@ public static class ExportCommand
                 : tokenizerName is { } declared && SlmGen.Data.Tokenizers.TokenizerSpec.Parse(declared) is { Kind: not ("chars" or "words") } fixedVocabulary
                     ? fixedVocabulary.Create((string.Empty, string.Empty, string.Empty)) // bytes, gpt2, cl100k, a BPE folder: no text needed
                     : null;
+            if (r.GetValue(onnx) && SlmGen.Onnx.OnnxExport.Unsupported(model) is { } reason)
+            {
+                throw new CliException($"--onnx: {reason}.");
+            }
+
             var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
+            if (r.GetValue(onnx))
+            {
+                model.eval();
+                var path = System.IO.Path.Combine(r.GetValue(output)!, "model.onnx");
+                SlmGen.Onnx.OnnxExport.Write(model, path);
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}: input_ids (int64 [[batch, sequence]]) → logits (float [[batch, sequence, {model.Vocab:N0}]]), opset {SlmGen.Onnx.OnnxExport.Opset}, {new System.IO.FileInfo(path).Length:N0} bytes");
+            }
+
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.Directory)}: model.py, config.json, model.safetensors");
             AnsiConsole.MarkupLine(result.HuggingFace is null ? $"no Hugging Face form: {Markup.Escape(result.HuggingFaceSkipped ?? string.Empty)}" : $"Hugging Face form: {Markup.Escape(result.HuggingFace)}");
             if (result.HuggingFace is not null)

@@ -74,6 +74,9 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
     /// <summary>What the layer was built from.</summary>
     public AttentionConfig Config { get; }
 
+    /// <summary>The rotary embedding (null without RoPE).</summary>
+    public RotaryEmbedding? Rope => rope;
+
     /// <summary>
     /// In a value-residual stack, the current pass's first-block values (set by the block around each call): the
     /// first block records its values there, a later block mixes them into its own.

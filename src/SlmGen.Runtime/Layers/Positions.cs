@@ -22,6 +22,9 @@ public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
         register_buffer(nameof(table), table, persistent: false);
     }
 
+    /// <summary>The table, (context, width), in fp32.</summary>
+    public Tensor Table => table;
+
     /// <summary>Returns the vectors of the first <c>T</c> positions for input (B, T, ...).</summary>
     public override Tensor forward(Tensor x) => At(x, 0);
 
@@ -56,6 +59,9 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         register_buffer(nameof(cos_cached), cos_cached, persistent: false);
         register_buffer(nameof(sin_cached), sin_cached, persistent: false);
     }
+
+    /// <summary>The cosine and sine tables, (context, rotated dimensions), in fp32 (exports build the same rotation from them).</summary>
+    public (Tensor Cos, Tensor Sin) Tables => (cos_cached, sin_cached);
 
     /// <summary>Rotates queries or keys of shape (B, H, T, head_dim) at positions 0 .. T - 1.</summary>
     public override Tensor forward(Tensor x) => Rotate(x, 0);

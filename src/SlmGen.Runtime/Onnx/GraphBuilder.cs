@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Google.Protobuf;
+using Onnx;
+using static TorchSharp.torch;
+
+namespace SlmGen.Onnx;
+
+/// <summary>Builds an ONNX graph: nodes with generated output names, initializers added once by name.</summary>
+internal sealed class GraphBuilder
+{
+    private readonly Dictionary<string, Tensor> weights;
+    private readonly HashSet<string> initializers = new(StringComparer.Ordinal);
+    private int next;
+
+    public GraphBuilder(Dictionary<string, Tensor> weights)
+    {
+        this.weights = weights;
+    }
+
+    public GraphProto Graph { get; } = new() { Name = "slmgen" };
+
+    public bool Has(string parameter) => weights.ContainsKey(parameter);
+
+    /// <summary>A parameter's effective weight.</summary>
+    public Tensor Tensor(string parameter) => weights[parameter];
+
+    public string Input(string name, TensorProto.Types.DataType type, params object[] dims)
+    {
+        Graph.Input.Add(Value(name, type, dims));
+        return name;
+    }
+
+    public void Output(string value, string name, params object[] dims)
+    {
+        var last = Graph.Node.Last(n => n.Output.Contains(value));
+        last.Output[last.Output.IndexOf(value)] = name;
+        Graph.Output.Add(Value(name, TensorProto.Types.DataType.Float, dims));
+    }
+
+    /// <summary>A parameter as an fp32 initializer.</summary>
+    public string Weight(string parameter) => Constant(parameter, weights[parameter]);
+
+    /// <summary>A 2-D parameter transposed ([out, in] → [in, out], the MatMul operand).</summary>
+    public string Transposed(string parameter) => Constant(parameter + ".T", weights[parameter].t().contiguous());
+
+    /// <summary>A tensor as an initializer (once per name).</summary>
+    public string Constant(string name, Tensor value)
+    {
+        if (initializers.Add(name))
+        {
+            using var cpu = value.detach().to(ScalarType.Float32).cpu().contiguous();
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(cpu.bytes) };
+            t.Dims.AddRange(cpu.shape);
+            Graph.Initializer.Add(t);
+        }
+
+        return name;
+    }
+
+    /// <summary>An int64 vector initializer.</summary>
+    public string Ints(string name, params long[] values)
+    {
+        if (initializers.Add(name))
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            t.Dims.Add(values.Length);
+            t.Int64Data.AddRange(values);
+            Graph.Initializer.Add(t);
+        }
+
+        return name;
+    }
+
+    /// <summary>An int64 scalar initializer.</summary>
+    public string Scalar(string name, long value)
+    {
+        if (initializers.Add(name))
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            t.Int64Data.Add(value);
+            Graph.Initializer.Add(t);
+        }
+
+        return name;
+    }
+
+    /// <summary>An fp32 scalar initializer.</summary>
+    public string Float(string name, float value)
+    {
+        if (initializers.Add(name))
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+            t.FloatData.Add(value);
+            Graph.Initializer.Add(t);
+        }
+
+        return name;
+    }
+
+    public string Node(string op, params string[] inputs) => Nodes(op, inputs, 1)[0];
+
+    public string Node(string op, string[] inputs, params (string Name, object Value)[] attributes) => Nodes(op, inputs, 1, attributes)[0];
+
+    public string[] Nodes(string op, string[] inputs, int outputs, params (string Name, object Value)[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = $"{op}_{next}" };
+        node.Input.AddRange(inputs);
+        var names = Enumerable.Range(0, outputs).Select(i => $"{op.ToLowerInvariant()}_{next}_{i}").ToArray();
+        next++;
+        node.Output.AddRange(names);
+        foreach (var (name, value) in attributes)
+        {
+            node.Attribute.Add(value switch
+            {
+                long l => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = l },
+                float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
+                long[] ls => Ints(name, ls),
+                _ => throw new ArgumentException($"attribute {name}: {value.GetType().Name}"),
+            });
+        }
+
+        Graph.Node.Add(node);
+        return names;
+
+        static AttributeProto Ints(string name, long[] values)
+        {
+            var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+            a.Ints.AddRange(values);
+            return a;
+        }
+    }
+
+    private static ValueInfoProto Value(string name, TensorProto.Types.DataType type, object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var d in dims)
+        {
+            shape.Dim.Add(d switch
+            {
+                string s => new TensorShapeProto.Types.Dimension { DimParam = s },
+                int i => new TensorShapeProto.Types.Dimension { DimValue = i },
+                long l => new TensorShapeProto.Types.Dimension { DimValue = l },
+                _ => throw new ArgumentException($"dimension {d}"),
+            });
+        }
+
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } };
+    }
+}

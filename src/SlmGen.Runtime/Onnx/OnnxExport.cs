@@ -1,0 +1,351 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Google.Protobuf;
+using Onnx;
+using SlmGen.IO;
+using SlmGen.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SlmGen.Onnx;
+
+/// <summary>
+/// The ONNX form of a generated model, written from its resolved plan in C# (OnnxSharp's protobuf types): the
+/// full-sequence forward, <c>input_ids</c> (int64 [batch, sequence]) → <c>logits</c> (float [batch, sequence, vocabulary]),
+/// opset 17, every weight an fp32 initializer (a quantisation-aware model's weights as it computes with them: on their
+/// grid). Covered so far: token embeddings, learned, sinusoidal and rotary positions (partial RoPE too), transformer
+/// stacks — pre- and post-norm, LayerNorm, RMSNorm with and without a scale, packed or separate q/k/v with or without
+/// biases, grouped-query attention, QK-norm, query gains, every FFN activation, parallel blocks, branch scales,
+/// depth-scaled norms, shared blocks without adapters (unrolled over the same initializers) — the final norm, and full,
+/// tied and factorised heads with soft-capping. Other levers are refused with the reason (<see cref="Unsupported"/>).
+/// </summary>
+public static class OnnxExport
+{
+    /// <summary>The ONNX operator set the graphs use.</summary>
+    public const int Opset = 17;
+
+    /// <summary>Why the model cannot be exported yet, or null when it can.</summary>
+    public static string? Unsupported(SlmModel model)
+    {
+        foreach (var step in model.Plan)
+        {
+            var reason = step switch
+            {
+                BigramStep => "hashed bigram embeddings",
+                FlattenStep or DenseStep => "flatten and dense layers (the study's baselines)",
+                StackStep { Block.Sharing.LoraRank: > 0 } => "LoRA adapters on shared blocks",
+                StackStep s when s.Block.Norm.Kind == NormKind.None && !s.Block.Norm.PreNorm => "post-norm blocks without a norm",
+                HeadStep { Kind: HeadKind.Grouped } => "the grouped head (its scores are two softmaxes' log-probabilities)",
+                _ => null,
+            };
+            if (reason is not null)
+            {
+                return $"{model.GetName()} has {reason}, which the ONNX export does not cover yet";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes the model's ONNX file (atomically).</summary>
+    /// <exception cref="NotSupportedException">A lever the export does not cover (<see cref="Unsupported"/>).</exception>
+    public static void Write(SlmModel model, string path) => AtomicFile.Write(path, s => s.Write(Build(model)));
+
+    /// <summary>The model's ONNX bytes.</summary>
+    public static byte[] Build(SlmModel model)
+    {
+        if (Unsupported(model) is { } reason)
+        {
+            throw new NotSupportedException(reason);
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var g = new GraphBuilder(Effective(model));
+        var ids = g.Input("input_ids", TensorProto.Types.DataType.Int64, "batch", "sequence");
+        var sequence = g.Node("Gather", new[] { g.Node("Shape", ids), g.Ints("one", 1) }, ("axis", 0L)); // [1]: T
+        string x = string.Empty;
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
+        foreach (var step in model.Plan)
+        {
+            switch (step)
+            {
+                case EmbeddingStep e:
+                    x = g.Node("Gather", g.Weight(e.Field + ".weight"), ids);
+                    break;
+                case PositionsStep { Kind: PositionKind.Learned } p:
+                {
+                    var range = g.Node("Range", g.Scalar("zero", 0), g.Node("Squeeze", sequence, g.Ints("axis0", 0)), g.Scalar("step", 1));
+                    x = g.Node("Add", x, g.Node("Gather", g.Weight(p.Field + ".weight"), range));
+                    break;
+                }
+
+                case PositionsStep { Kind: PositionKind.Sinusoidal } p:
+                    x = g.Node("Add", x, g.Node("Slice", g.Constant(p.Field + ".table", ((SinusoidalPositions)modules[p.Field]).Table), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0)));
+                    break;
+                case StackStep s:
+                    x = Stack(g, s, x, sequence, modules);
+                    break;
+                case FinalNormStep n:
+                    x = Norm(g, n.Kind, n.Field, x, n.Width);
+                    break;
+                case HeadStep h:
+                    x = h.Kind switch
+                    {
+                        HeadKind.Tied => g.Node("MatMul", x, g.Transposed("wte.weight")),
+                        HeadKind.Factorised => Linear(g, h.Field + ".out", Linear(g, h.Field + ".down", x, false), h.Bias),
+                        _ => Linear(g, h.Field, x, h.Bias),
+                    };
+                    if (h.SoftCap > 0)
+                    {
+                        x = g.Node("Mul", g.Node("Tanh", g.Node("Div", x, g.Float("softcap", (float)h.SoftCap))), g.Float("softcap", (float)h.SoftCap));
+                    }
+
+                    break;
+            }
+        }
+
+        g.Output(g.Node("Identity", x), "logits", "batch", "sequence", model.Vocab);
+        var proto = new ModelProto { IrVersion = 8, ProducerName = "SlmGen", ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0", Graph = g.Graph };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = Opset });
+        proto.MetadataProps.Add(new StringStringEntryProto { Key = "slmgen.architecture", Value = model.Architecture });
+        return proto.ToByteArray();
+    }
+
+    /// <summary>The weights the model computes with, by parameter name: fake-quantised where it trains quantisation-aware.</summary>
+    private static Dictionary<string, Tensor> Effective(SlmModel model)
+    {
+        var weights = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().to(ScalarType.Float32).cpu(), StringComparer.Ordinal);
+        if (!model.FakeQuantEnabled)
+        {
+            return weights;
+        }
+
+        foreach (var (name, module) in model.named_modules())
+        {
+            if (module is QuantLinear q && q.Enabled)
+            {
+                var key = name + ".weight";
+                weights[key] = FakeQuant.Weight(weights[key], q.Bits, q.Group);
+            }
+        }
+
+        if (model.EmbeddingWeightBits > 0)
+        {
+            weights["wte.weight"] = FakeQuant.Weight(weights["wte.weight"], model.EmbeddingWeightBits, model.ArtifactPlan.Group);
+        }
+
+        return weights;
+    }
+
+    private static string Linear(GraphBuilder g, string prefix, string x, bool bias)
+    {
+        var y = g.Node("MatMul", x, g.Transposed(prefix + ".weight"));
+        return bias ? g.Node("Add", y, g.Weight(prefix + ".bias")) : y;
+    }
+
+    /// <summary>A norm over the last dimension: LayerNorm (eps 1e-5, TorchSharp's), RMSNorm x / √(mean(x²) + 1e-6) · w, or none.</summary>
+    private static string Norm(GraphBuilder g, NormKind kind, string prefix, string x, long width)
+    {
+        switch (kind)
+        {
+            case NormKind.LayerNorm:
+            {
+                var bias = g.Has(prefix + ".bias") ? g.Weight(prefix + ".bias") : g.Constant(prefix + ".zero_bias", zeros(width));
+                return g.Node("LayerNormalization", new[] { x, g.Weight(prefix + ".weight"), bias }, ("axis", -1L), ("epsilon", 1e-5f));
+            }
+
+            case NormKind.RmsNorm or NormKind.RmsNormFree:
+            {
+                var meanSquare = g.Node("ReduceMean", new[] { g.Node("Mul", x, x) }, ("axes", new long[] { -1 }), ("keepdims", 1L));
+                var normed = g.Node("Div", x, g.Node("Sqrt", g.Node("Add", meanSquare, g.Float("rms_eps", 1e-6f))));
+                return kind == NormKind.RmsNorm ? g.Node("Mul", normed, g.Weight(prefix + ".weight")) : normed;
+            }
+
+            default:
+                return x;
+        }
+    }
+
+    private static string Stack(GraphBuilder g, StackStep s, string x, string sequence, Dictionary<string, nn.Module> modules)
+    {
+        var sharing = s.Block.Sharing;
+        var state = new StackState(x);
+        var skips = new Stack<string>();
+        for (var pass = 0; pass < sharing.Repeat; pass++)
+        {
+            for (var i = 0; i < s.Blocks; i++)
+            {
+                if (i >= s.Skips && i < 2 * s.Skips)
+                {
+                    // U-Net: block k gets block k − 1's output through its per-channel weight, and so on (last in, first out).
+                    var weight = g.Constant($"{s.SkipWeightsField}.{i - s.Skips}", g.Tensor(s.SkipWeightsField)[i - s.Skips]);
+                    x = g.Node("Add", x, g.Node("Mul", weight, skips.Pop()));
+                }
+
+                for (var again = 0; again < sharing.BlockRepeat; again++)
+                {
+                    x = Block(g, s.BlockAt(i), $"{s.Field}.{i}", x, sequence, (TransformerBlock)modules[$"{s.Field}.{i}"], state);
+                }
+
+                if (i < s.Skips)
+                {
+                    skips.Push(x);
+                }
+            }
+        }
+
+        return x;
+    }
+
+    /// <summary>What the blocks of one stack share within a pass: its input (residual mixing) and block 0's values (value residual).</summary>
+    private sealed class StackState
+    {
+        public StackState(string input) => Input = input;
+
+        public string Input { get; }
+
+        public string? FirstValues { get; set; }
+    }
+
+    private static string Block(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state)
+    {
+        string Scaled(string branch, string scale) => b.BranchScales ? g.Node("Mul", g.Weight($"{p}.{scale}"), branch) : branch;
+        string PreNorm(string name, string input)
+        {
+            var normed = Norm(g, b.Norm.Kind, $"{p}.{name}", input, b.Width);
+            return b.DepthScaledNorms ? g.Node("Mul", normed, g.Float($"{p}.norm_scale", (float)b.NormOutputScale)) : normed;
+        }
+
+        if (b.ResidualMix)
+        {
+            var mix = g.Tensor($"{p}.resid_mix");
+            x = g.Node("Add", g.Node("Mul", g.Constant($"{p}.resid_mix.0", mix[0]), x), g.Node("Mul", g.Constant($"{p}.resid_mix.1", mix[1]), state.Input));
+        }
+
+        if (b.Parallel)
+        {
+            var attention = Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state), "attn_scale");
+            var mlp = Scaled(FeedForward(g, b, p, PreNorm("ln_2", x)), "mlp_scale");
+            return g.Node("Add", g.Node("Add", x, attention), mlp);
+        }
+
+        if (b.Norm.PreNorm)
+        {
+            x = g.Node("Add", x, Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state), "attn_scale"));
+            return g.Node("Add", x, Scaled(FeedForward(g, b, p, PreNorm("ln_2", x)), "mlp_scale"));
+        }
+
+        x = Norm(g, b.Norm.Kind, $"{p}.ln_1", g.Node("Add", x, Scaled(Attention(g, b, p, x, sequence, module, state), "attn_scale")), b.Width);
+        return Norm(g, b.Norm.Kind, $"{p}.ln_2", g.Node("Add", x, Scaled(FeedForward(g, b, p, x), "mlp_scale")), b.Width);
+    }
+
+    private static string FeedForward(GraphBuilder g, BlockConfig b, string p, string x)
+    {
+        var f = b.FeedForward;
+        var fc = Linear(g, $"{p}.mlp.fc", x, f.Bias);
+        var h = f.Activation switch
+        {
+            Act.SwiGlu => g.Node("Mul", Silu(g, Linear(g, $"{p}.mlp.gate", x, f.Bias)), fc),
+            Act.Relu => g.Node("Relu", fc),
+            Act.Gelu => g.Node("Mul", g.Node("Mul", fc, g.Float("half", 0.5f)), g.Node("Add", g.Node("Erf", g.Node("Div", fc, g.Float("sqrt2", (float)Math.Sqrt(2)))), g.Float("one_f", 1f))),
+            Act.Silu => Silu(g, fc),
+            Act.Tanh => g.Node("Tanh", fc),
+            Act.ReluSquared => Square(g, g.Node("Relu", fc)),
+            Act.LeakyReluSquared => Square(g, g.Node("LeakyRelu", new[] { fc }, ("alpha", 0.5f))),
+            _ => fc,
+        };
+        return Linear(g, $"{p}.mlp.proj", h, f.Bias);
+    }
+
+    private static string Silu(GraphBuilder g, string x) => g.Node("Mul", x, g.Node("Sigmoid", x));
+
+    private static string Square(GraphBuilder g, string x) => g.Node("Mul", x, x);
+
+    /// <summary>Causal self-attention as SlmGen computes it: q, k, v (B, heads, T, hd); QK-norm; RoPE; query gains; k/v repeated for grouped heads; softmax(q·kᵀ/√hd + causal mask)·v; the output projection.</summary>
+    private static string Attention(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state)
+    {
+        var a = b.Attention;
+        string Heads(string t, long heads) => g.Node("Transpose", new[] { g.Node("Reshape", t, g.Ints($"shape_{heads}_{a.HeadDim}", 0, 0, heads, a.HeadDim)) }, ("perm", new long[] { 0, 2, 1, 3 }));
+        string q, k, v;
+        if (a.PackedQkv)
+        {
+            var qkv = Linear(g, $"{p}.attn.qkv", x, a.Bias);
+            var parts = g.Nodes("Split", new[] { qkv, g.Ints($"split_{a.InnerWidth}_{a.KvWidth}", a.InnerWidth, a.KvWidth, a.KvWidth) }, 3, ("axis", -1L));
+            (q, k, v) = (Heads(parts[0], a.Heads), Heads(parts[1], a.KvHeads), Heads(parts[2], a.KvHeads));
+        }
+        else
+        {
+            q = Heads(Linear(g, $"{p}.attn.q_proj", x, a.Bias), a.Heads);
+            k = Heads(Linear(g, $"{p}.attn.k_proj", x, a.Bias), a.KvHeads);
+            v = Heads(Linear(g, $"{p}.attn.v_proj", x, a.Bias), a.KvHeads);
+        }
+
+        if (a.ValueResidual)
+        {
+            // Block 0 records its values; a later block mixes them in: v + λ·(v₁ − v), before the repeat for grouped heads.
+            if (!b.MixesValues)
+            {
+                state.FirstValues = v;
+            }
+            else
+            {
+                v = g.Node("Add", v, g.Node("Mul", g.Weight($"{p}.attn.value_lambda"), g.Node("Sub", state.FirstValues!, v)));
+            }
+        }
+
+        if (a.QkNorm)
+        {
+            q = Norm(g, a.QkNormFree ? NormKind.RmsNormFree : NormKind.RmsNorm, $"{p}.attn.q_norm", q, a.HeadDim);
+            k = Norm(g, a.QkNormFree ? NormKind.RmsNormFree : NormKind.RmsNorm, $"{p}.attn.k_norm", k, a.HeadDim);
+        }
+
+        if (module.Attention.Rope is { } rope)
+        {
+            q = Rotate(g, q, sequence, rope, a.HeadDim);
+            k = Rotate(g, k, sequence, rope, a.HeadDim);
+        }
+
+        if (a.QueryGain > 0)
+        {
+            q = g.Node("Mul", q, g.Node("Reshape", g.Weight($"{p}.attn.q_gain"), g.Ints($"gain_shape_{a.Heads}", 1, a.Heads, 1, 1)));
+        }
+
+        if (a.KvHeads != a.Heads)
+        {
+            // repeat_interleave over heads: (B, kv, T, hd) → (B, kv, group, T, hd) → (B, heads, T, hd).
+            var group = a.Heads / a.KvHeads;
+            string Repeat(string t) => g.Node("Reshape", g.Node("Expand", g.Node("Unsqueeze", t, g.Ints("axis2", 2)), g.Ints($"expand_{group}", 1, 1, group, 1, 1)), g.Ints($"heads_shape_{a.Heads}_{a.HeadDim}", 0, a.Heads, -1, a.HeadDim));
+            (k, v) = (Repeat(k), Repeat(v));
+        }
+
+        var scores = g.Node("Div", g.Node("MatMul", q, g.Node("Transpose", new[] { k }, ("perm", new long[] { 0, 1, 3, 2 }))), g.Float($"sqrt_{a.HeadDim}", (float)Math.Sqrt(a.HeadDim)));
+        var mask = g.Node("Slice", g.Constant($"causal_mask_{a.Context}", triu(full(a.Context, a.Context, float.NegativeInfinity), 1)), g.Ints("zero2", 0, 0), g.Node("Concat", new[] { sequence, sequence }, ("axis", 0L)), g.Ints("axes01", 0, 1));
+        var weights = g.Node("Softmax", new[] { g.Node("Add", scores, mask) }, ("axis", -1L));
+        var y = g.Node("Reshape", g.Node("Transpose", new[] { g.Node("MatMul", weights, v) }, ("perm", new long[] { 0, 2, 1, 3 })), g.Ints($"merge_{a.InnerWidth}", 0, 0, a.InnerWidth));
+        return Linear(g, $"{p}.attn.proj", y, a.Bias);
+    }
+
+    /// <summary>Rotate-half RoPE on the first rotated dimensions of each head (the rest pass through), positions 0 … T − 1.</summary>
+    private static string Rotate(GraphBuilder g, string x, string sequence, RotaryEmbedding rope, long headDim)
+    {
+        var (cosTable, sinTable) = rope.Tables;
+        var rotary = cosTable.shape[1];
+        var cos = g.Node("Slice", g.Constant($"rope_cos_{rotary}_{cosTable.shape[0]}", cosTable), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0));
+        var sin = g.Node("Slice", g.Constant($"rope_sin_{rotary}_{cosTable.shape[0]}", sinTable), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0));
+        string turned = x, rest = string.Empty;
+        if (rotary < headDim)
+        {
+            var parts = g.Nodes("Split", new[] { x, g.Ints($"split_{rotary}_{headDim}", rotary, headDim - rotary) }, 2, ("axis", -1L));
+            (turned, rest) = (parts[0], parts[1]);
+        }
+
+        var halves = g.Nodes("Split", new[] { turned, g.Ints($"halves_{rotary}", rotary / 2, rotary / 2) }, 2, ("axis", -1L));
+        var rotated = g.Node("Concat", new[] { g.Node("Neg", halves[1]), halves[0] }, ("axis", -1L));
+        var result = g.Node("Add", g.Node("Mul", turned, cos), g.Node("Mul", rotated, sin));
+        return rotary < headDim ? g.Node("Concat", new[] { result, rest }, ("axis", -1L)) : result;
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SlmGen.Onnx;
+using static TorchSharp.torch;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>
+/// The ONNX export run by ONNX Runtime (CPU) against TorchSharp: every sample model the export covers gives the same
+/// logits (fp32, relative error ≤ 1e-5 of the largest logit); every other one is refused with a stated reason.
+/// </summary>
+public class OnnxTests
+{
+    public static TheoryData<string> SampleModels()
+    {
+        var data = new TheoryData<string>();
+        foreach (var m in ModelCatalog.For(typeof(SlmGen.Samples.BabyGpt).Assembly).Where(m => m.Cost.Parameters < 40_000_000))
+        {
+            data.Add(m.FullName);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleModels))]
+    public void Onnx_Runtime_gives_TorchSharps_logits_or_the_export_says_why_not(string fullName)
+    {
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, fullName);
+        manual_seed(7);
+        using var model = descriptor.Create();
+        model.eval();
+        if (OnnxExport.Unsupported(model) is { } reason)
+        {
+            Assert.Contains(model.GetName(), reason);
+            Assert.Throws<NotSupportedException>(() => OnnxExport.Build(model));
+            return;
+        }
+
+        Compare(model, OnnxExport.Build(model), batch: 2, length: Math.Min(model.Context, 24));
+        if (model.Context > 24)
+        {
+            Compare(model, OnnxExport.Build(model), batch: 1, length: model.Context); // a full window: positions and the mask to the end
+        }
+    }
+
+    internal static void Compare(SlmModel model, byte[] onnx, int batch, int length)
+    {
+        using var ids = randint(0, model.DeclaredVocab, new long[] { batch, length }, dtype: ScalarType.Int64);
+        using var expected = model.Logits(ids, lastPositionOnly: false);
+        using var session = new InferenceSession(onnx);
+        var input = new DenseTensor<long>(ids.data<long>().ToArray(), new[] { batch, length });
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("input_ids", input) });
+        var actual = results.Single(r => r.Name == "logits").AsTensor<float>();
+        Assert.Equal(expected.shape, actual.Dimensions.ToArray().Select(d => (long)d).ToArray());
+        var got = actual.ToArray();
+        var want = expected.data<float>().ToArray();
+        var scale = want.Max(Math.Abs);
+        var worst = want.Zip(got, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-5 * Math.Max(1, scale) + 1e-6, $"{model.GetName()}: max |ORT − TorchSharp| = {worst} (largest logit {scale})");
+    }
+}
+
+/// <summary>Which sample models the export covers (a guard against the covered set shrinking silently).</summary>
+public class OnnxCoverageTests
+{
+    [Fact]
+    public void The_export_covers_the_gpt_and_llama_shaped_sample_models()
+    {
+        var models = ModelCatalog.For(typeof(SlmGen.Samples.BabyGpt).Assembly).Where(m => m.Cost.Parameters < 40_000_000).ToList();
+        var refused = new List<string>();
+        var covered = new List<string>();
+        foreach (var m in models)
+        {
+            using var model = m.Create();
+            if (OnnxExport.Unsupported(model) is { } reason)
+            {
+                refused.Add(reason);
+            }
+            else
+            {
+                covered.Add(m.Name);
+            }
+        }
+
+        Assert.True(covered.Count >= 19, $"covered {covered.Count}: {string.Join(", ", covered)}\nrefused: {string.Join("\n", refused)}");
+        Assert.Contains("BabyGpt", covered);
+        Assert.Contains("LeverGqa", covered);
+        Assert.Contains("LeverQat", covered);
+        Assert.Contains("LeverQkNorm", covered);
+        Assert.Contains("Modern17M", covered);
+    }
+}
