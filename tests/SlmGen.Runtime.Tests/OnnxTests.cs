@@ -40,8 +40,9 @@ public class OnnxTests
             return;
         }
 
-        Compare(model, OnnxExport.Build(model), batch: 2, length: Math.Min(model.Context, 24));
-        if (model.Context > 24)
+        // A flatten model reads a whole window; the others also a shorter one (positions and the mask cut to it).
+        Compare(model, OnnxExport.Build(model), batch: 2, length: model.PredictsEveryPosition ? Math.Min(model.Context, 24) : model.Context);
+        if (model.Context > 24 && model.PredictsEveryPosition)
         {
             Compare(model, OnnxExport.Build(model), batch: 1, length: model.Context); // a full window: positions and the mask to the end
         }
@@ -86,7 +87,7 @@ public class OnnxCoverageTests
             }
         }
 
-        Assert.True(covered.Count >= 19, $"covered {covered.Count}: {string.Join(", ", covered)}\nrefused: {string.Join("\n", refused)}");
+        Assert.True(refused.Count == 0, $"covered {covered.Count}: {string.Join(", ", covered)}\nrefused: {string.Join("\n", refused)}");
         Assert.Contains("BabyGpt", covered);
         Assert.Contains("LeverGqa", covered);
         Assert.Contains("LeverQat", covered);

@@ -62,6 +62,7 @@ internal sealed class GraphBuilder
     /// <summary>An int64 vector initializer.</summary>
     public string Ints(string name, params long[] values)
     {
+        name = $"{name}=[{string.Join(",", values)}]"; // named by its values too: two vectors never share a name
         if (initializers.Add(name))
         {
             var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
@@ -76,6 +77,7 @@ internal sealed class GraphBuilder
     /// <summary>An int64 scalar initializer.</summary>
     public string Scalar(string name, long value)
     {
+        name = $"{name}={value}";
         if (initializers.Add(name))
         {
             var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
@@ -86,9 +88,24 @@ internal sealed class GraphBuilder
         return name;
     }
 
+    /// <summary>A boolean initializer of the given shape.</summary>
+    public string Bools(string name, bool[] values, params long[] shape)
+    {
+        if (initializers.Add(name))
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Bool };
+            t.Dims.AddRange(shape);
+            t.Int32Data.AddRange(values.Select(v => v ? 1 : 0));
+            Graph.Initializer.Add(t);
+        }
+
+        return name;
+    }
+
     /// <summary>An fp32 scalar initializer.</summary>
     public string Float(string name, float value)
     {
+        name = $"{name}={value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
         if (initializers.Add(name))
         {
             var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };

@@ -15,31 +15,25 @@ namespace SlmGen.Onnx;
 /// <summary>
 /// The ONNX form of a generated model, written from its resolved plan in C# (OnnxSharp's protobuf types): the
 /// full-sequence forward, <c>input_ids</c> (int64 [batch, sequence]) → <c>logits</c> (float [batch, sequence, vocabulary]),
-/// opset 17, every weight an fp32 initializer (a quantisation-aware model's weights as it computes with them: on their
-/// grid). Covered so far: token embeddings, learned, sinusoidal and rotary positions (partial RoPE too), transformer
-/// stacks — pre- and post-norm, LayerNorm, RMSNorm with and without a scale, packed or separate q/k/v with or without
-/// biases, grouped-query attention, QK-norm, query gains, every FFN activation, parallel blocks, branch scales,
-/// depth-scaled norms, shared blocks without adapters (unrolled over the same initializers) — the final norm, and full,
-/// tied and factorised heads with soft-capping. Other levers are refused with the reason (<see cref="Unsupported"/>).
+/// opset 18, every weight an fp32 initializer (a quantisation-aware model's weights as it computes with them: on their
+/// grid). Every plan step the generator makes is covered (docs/interop.md lists them); <see cref="Unsupported"/> names a
+/// step kind added later until it is.
 /// </summary>
 public static class OnnxExport
 {
     /// <summary>The ONNX operator set the graphs use.</summary>
-    public const int Opset = 17;
+    public const int Opset = 18;
 
     /// <summary>Why the model cannot be exported yet, or null when it can.</summary>
     public static string? Unsupported(SlmModel model)
     {
         foreach (var step in model.Plan)
         {
-            var reason = step switch
+            // Every plan step the generator makes is covered; a step kind added later must be named here until it is.
+            string? reason = step switch
             {
-                BigramStep => "hashed bigram embeddings",
-                FlattenStep or DenseStep => "flatten and dense layers (the study's baselines)",
-                StackStep { Block.Sharing.LoraRank: > 0 } => "LoRA adapters on shared blocks",
-                StackStep s when s.Block.Norm.Kind == NormKind.None && !s.Block.Norm.PreNorm => "post-norm blocks without a norm",
-                HeadStep { Kind: HeadKind.Grouped } => "the grouped head (its scores are two softmaxes' log-probabilities)",
-                _ => null,
+                EmbeddingStep or PositionsStep or RopeStep or BigramStep or EmbeddingDropoutStep or FlattenStep or DenseStep or StackStep or FinalNormStep or HeadStep => null,
+                _ => $"a {step.GetType().Name}",
             };
             if (reason is not null)
             {
@@ -68,6 +62,7 @@ public static class OnnxExport
         var ids = g.Input("input_ids", TensorProto.Types.DataType.Int64, "batch", "sequence");
         var sequence = g.Node("Gather", new[] { g.Node("Shape", ids), g.Ints("one", 1) }, ("axis", 0L)); // [1]: T
         string x = string.Empty;
+        var flattened = false;
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
         foreach (var step in model.Plan)
         {
@@ -86,6 +81,21 @@ public static class OnnxExport
                 case PositionsStep { Kind: PositionKind.Sinusoidal } p:
                     x = g.Node("Add", x, g.Node("Slice", g.Constant(p.Field + ".table", ((SinusoidalPositions)modules[p.Field]).Table), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0)));
                     break;
+                case BigramStep b:
+                    x = g.Node("Add", x, Bigram(g, b, ids, sequence));
+                    break;
+                case FlattenStep f:
+                {
+                    // The last W positions side by side: (B, T, d) → (B, W·d).
+                    var start = g.Node("Sub", sequence, g.Ints($"window_{f.Window}", f.Window));
+                    x = g.Node("Reshape", g.Node("Slice", x, start, sequence, g.Ints("axis1", 1)), g.Ints($"flat_{f.OutWidth}", 0, f.OutWidth));
+                    flattened = true;
+                    break;
+                }
+
+                case DenseStep d:
+                    x = Activation(g, d.Activation, Linear(g, d.Field + ".fc", x, d.Bias));
+                    break;
                 case StackStep s:
                     x = Stack(g, s, x, sequence, modules);
                     break;
@@ -95,6 +105,7 @@ public static class OnnxExport
                 case HeadStep h:
                     x = h.Kind switch
                     {
+                        HeadKind.Grouped => Grouped(g, (GroupedHead)modules[h.Field], h.Field, x, flattened),
                         HeadKind.Tied => g.Node("MatMul", x, g.Transposed("wte.weight")),
                         HeadKind.Factorised => Linear(g, h.Field + ".out", Linear(g, h.Field + ".down", x, false), h.Bias),
                         _ => Linear(g, h.Field, x, h.Bias),
@@ -108,7 +119,14 @@ public static class OnnxExport
             }
         }
 
-        g.Output(g.Node("Identity", x), "logits", "batch", "sequence", model.Vocab);
+        if (flattened)
+        {
+            g.Output(g.Node("Identity", x), "logits", "batch", model.Vocab);
+        }
+        else
+        {
+            g.Output(g.Node("Identity", x), "logits", "batch", "sequence", model.Vocab);
+        }
         var proto = new ModelProto { IrVersion = 8, ProducerName = "SlmGen", ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0", Graph = g.Graph };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = Opset });
         proto.MetadataProps.Add(new StringStringEntryProto { Key = "slmgen.architecture", Value = model.Architecture });
@@ -141,10 +159,60 @@ public static class OnnxExport
         return weights;
     }
 
-    private static string Linear(GraphBuilder g, string prefix, string x, bool bias)
+    private static string Linear(GraphBuilder g, string prefix, string x, bool bias, string? adapter = null)
     {
         var y = g.Node("MatMul", x, g.Transposed(prefix + ".weight"));
-        return bias ? g.Node("Add", y, g.Weight(prefix + ".bias")) : y;
+        y = bias ? g.Node("Add", y, g.Weight(prefix + ".bias")) : y;
+        // A shared block's LoRA adapter of this application: y + B(A(x)).
+        return adapter is null ? y : g.Node("Add", y, g.Node("MatMul", g.Node("MatMul", x, g.Transposed(adapter + ".A.weight")), g.Transposed(adapter + ".B.weight")));
+    }
+
+    private static string Activation(GraphBuilder g, Act act, string x) => act switch
+    {
+        Act.Relu => g.Node("Relu", x),
+        Act.Gelu => g.Node("Mul", g.Node("Mul", x, g.Float("half", 0.5f)), g.Node("Add", g.Node("Erf", g.Node("Div", x, g.Float("sqrt2", (float)Math.Sqrt(2)))), g.Float("one_f", 1f))),
+        Act.Silu => Silu(g, x),
+        Act.Tanh => g.Node("Tanh", x),
+        Act.ReluSquared => Square(g, g.Node("Relu", x)),
+        Act.LeakyReluSquared => Square(g, g.Node("LeakyRelu", new[] { x }, ("alpha", 0.5f))),
+        _ => x,
+    };
+
+    /// <summary>Hashed bigrams: bucket ((36313·x_t) XOR (27191·x_(t−1))) mod (B − 1), the first position B − 1; the rows, projected when narrower.</summary>
+    private static string Bigram(GraphBuilder g, BigramStep b, string ids, string sequence)
+    {
+        var last = g.Node("Sub", sequence, g.Ints("one", 1));
+        var before = g.Node("Slice", ids, g.Ints("zero1", 0), last, g.Ints("axis1", 1));
+        var after = g.Node("Slice", ids, g.Ints("one", 1), sequence, g.Ints("axis1", 1));
+        var mixed = g.Node("Mod", g.Node("BitwiseXor", g.Node("Mul", after, g.Scalar("bigram_current", BigramHash.CurrentMultiplier)), g.Node("Mul", before, g.Scalar("bigram_previous", BigramHash.PreviousMultiplier))), g.Scalar($"bigram_modulus_{b.Buckets}", b.Buckets - 1));
+        var batch = g.Node("Slice", g.Node("Shape", ids), g.Ints("zero1", 0), g.Ints("one", 1), g.Ints("axis0", 0));
+        var first = g.Node("Expand", g.Scalar($"bigram_first_{b.Buckets}", b.Buckets - 1), g.Node("Concat", new[] { batch, g.Ints("one", 1) }, ("axis", 0L)));
+        var buckets = g.Node("Concat", new[] { first, mixed }, ("axis", 1L));
+        var rows = g.Node("Gather", g.Weight(b.Field + ".embed.weight"), buckets);
+        return b.Projects ? g.Node("MatMul", rows, g.Transposed(b.Field + ".proj.weight")) : rows;
+    }
+
+    /// <summary>The grouped head's log-probabilities over the vocabulary: log p(group) + log p(position | group), −∞ for ids that are not real.</summary>
+    private static string Grouped(GraphBuilder g, GroupedHead head, string field, string x, bool flattened)
+    {
+        long groups = head.Groups, size = head.GroupSize, real = head.RealVocab;
+        var firstEmpty = (real + size - 1) / size;
+        var partial = real % size == 0 ? -1 : real / size;
+        var groupMask = g.Constant($"{field}.group_mask", where(arange(groups).ge(firstEmpty), float.NegativeInfinity, 0f));
+        var groupLog = g.Node("LogSoftmax", new[] { g.Node("Add", g.Node("MatMul", x, g.Transposed(field + ".group.weight")), groupMask) }, ("axis", -1L));
+        var positions = g.Node("MatMul", x, g.Transposed(field + ".token.weight"));
+        var positionLog = g.Node("Unsqueeze", g.Node("LogSoftmax", new[] { positions }, ("axis", -1L)), g.Ints("axis_m2", -2));
+        if (partial >= 0)
+        {
+            var partialMask = g.Constant($"{field}.partial_mask", where(arange(size).ge(real - (partial * size)), float.NegativeInfinity, 0f));
+            var partialLog = g.Node("Unsqueeze", g.Node("LogSoftmax", new[] { g.Node("Add", positions, partialMask) }, ("axis", -1L)), g.Ints("axis_m2", -2));
+            var isPartial = g.Bools($"{field}.partial_row", Enumerable.Range(0, (int)groups).Select(i => i == partial).ToArray(), groups, 1);
+            positionLog = g.Node("Where", isPartial, partialLog, positionLog);
+        }
+
+        var all = g.Node("Add", g.Node("Unsqueeze", groupLog, g.Ints("axis_m1", -1)), positionLog);
+        var flat = g.Node("Reshape", all, flattened ? g.Ints($"grouped_flat2_{groups * size}", 0, groups * size) : g.Ints($"grouped_flat3_{groups * size}", 0, 0, groups * size));
+        return groups * size == head.Vocab ? flat : g.Node("Slice", flat, g.Ints("zero1", 0), g.Ints($"vocab_{head.Vocab}", head.Vocab), g.Ints("axis_last1", -1));
     }
 
     /// <summary>A norm over the last dimension: LayerNorm (eps 1e-5, TorchSharp's), RMSNorm x / √(mean(x²) + 1e-6) · w, or none.</summary>
@@ -160,7 +228,7 @@ public static class OnnxExport
 
             case NormKind.RmsNorm or NormKind.RmsNormFree:
             {
-                var meanSquare = g.Node("ReduceMean", new[] { g.Node("Mul", x, x) }, ("axes", new long[] { -1 }), ("keepdims", 1L));
+                var meanSquare = g.Node("ReduceMean", new[] { g.Node("Mul", x, x), g.Ints("axes_last", -1) }, ("keepdims", 1L));
                 var normed = g.Node("Div", x, g.Node("Sqrt", g.Node("Add", meanSquare, g.Float("rms_eps", 1e-6f))));
                 return kind == NormKind.RmsNorm ? g.Node("Mul", normed, g.Weight(prefix + ".weight")) : normed;
             }
@@ -188,7 +256,10 @@ public static class OnnxExport
 
                 for (var again = 0; again < sharing.BlockRepeat; again++)
                 {
-                    x = Block(g, s.BlockAt(i), $"{s.Field}.{i}", x, sequence, (TransformerBlock)modules[$"{s.Field}.{i}"], state);
+                    // The application's adapters, numbered as the generated forward numbers them.
+                    var application = sharing.Repeat > 1 && sharing.BlockRepeat > 1 ? (pass * sharing.BlockRepeat) + again : sharing.Repeat > 1 ? pass : again;
+                    var block = s.BlockAt(i);
+                    x = Block(g, block, $"{s.Field}.{i}", x, sequence, (TransformerBlock)modules[$"{s.Field}.{i}"], state, Lora.For(block, $"{s.Field}.{i}", application));
                 }
 
                 if (i < s.Skips)
@@ -211,7 +282,7 @@ public static class OnnxExport
         public string? FirstValues { get; set; }
     }
 
-    private static string Block(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state)
+    private static string Block(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state, Lora? lora)
     {
         string Scaled(string branch, string scale) => b.BranchScales ? g.Node("Mul", g.Weight($"{p}.{scale}"), branch) : branch;
         string PreNorm(string name, string input)
@@ -228,37 +299,45 @@ public static class OnnxExport
 
         if (b.Parallel)
         {
-            var attention = Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state), "attn_scale");
-            var mlp = Scaled(FeedForward(g, b, p, PreNorm("ln_2", x)), "mlp_scale");
+            var attention = Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state, lora), "attn_scale");
+            var mlp = Scaled(FeedForward(g, b, p, PreNorm("ln_2", x), lora), "mlp_scale");
             return g.Node("Add", g.Node("Add", x, attention), mlp);
         }
 
         if (b.Norm.PreNorm)
         {
-            x = g.Node("Add", x, Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state), "attn_scale"));
-            return g.Node("Add", x, Scaled(FeedForward(g, b, p, PreNorm("ln_2", x)), "mlp_scale"));
+            x = g.Node("Add", x, Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state, lora), "attn_scale"));
+            return g.Node("Add", x, Scaled(FeedForward(g, b, p, PreNorm("ln_2", x), lora), "mlp_scale"));
         }
 
-        x = Norm(g, b.Norm.Kind, $"{p}.ln_1", g.Node("Add", x, Scaled(Attention(g, b, p, x, sequence, module, state), "attn_scale")), b.Width);
-        return Norm(g, b.Norm.Kind, $"{p}.ln_2", g.Node("Add", x, Scaled(FeedForward(g, b, p, x), "mlp_scale")), b.Width);
+        x = Norm(g, b.Norm.Kind, $"{p}.ln_1", g.Node("Add", x, Scaled(Attention(g, b, p, x, sequence, module, state, lora), "attn_scale")), b.Width);
+        return Norm(g, b.Norm.Kind, $"{p}.ln_2", g.Node("Add", x, Scaled(FeedForward(g, b, p, x, lora), "mlp_scale")), b.Width);
     }
 
-    private static string FeedForward(GraphBuilder g, BlockConfig b, string p, string x)
+    private static string FeedForward(GraphBuilder g, BlockConfig b, string p, string x, Lora? lora)
     {
         var f = b.FeedForward;
-        var fc = Linear(g, $"{p}.mlp.fc", x, f.Bias);
-        var h = f.Activation switch
+        var fc = Linear(g, $"{p}.mlp.fc", x, f.Bias, lora?.Of("mlp_fc"));
+        var h = f.Activation == Act.SwiGlu ? g.Node("Mul", Silu(g, Linear(g, $"{p}.mlp.gate", x, f.Bias, lora?.Of("mlp_gate"))), fc) : Activation(g, f.Activation, fc);
+        return Linear(g, $"{p}.mlp.proj", h, f.Bias, lora?.Of("mlp_proj"));
+    }
+
+    /// <summary>One application's LoRA set of a shared block: adapter names by layer, in the block's order.</summary>
+    private sealed record Lora(string Prefix, string[] Layers)
+    {
+        public string? Of(string layer) => Array.IndexOf(Layers, layer) is var i and >= 0 ? $"{Prefix}.adapters.{i}" : null;
+
+        public static Lora? For(BlockConfig b, string p, int application)
         {
-            Act.SwiGlu => g.Node("Mul", Silu(g, Linear(g, $"{p}.mlp.gate", x, f.Bias)), fc),
-            Act.Relu => g.Node("Relu", fc),
-            Act.Gelu => g.Node("Mul", g.Node("Mul", fc, g.Float("half", 0.5f)), g.Node("Add", g.Node("Erf", g.Node("Div", fc, g.Float("sqrt2", (float)Math.Sqrt(2)))), g.Float("one_f", 1f))),
-            Act.Silu => Silu(g, fc),
-            Act.Tanh => g.Node("Tanh", fc),
-            Act.ReluSquared => Square(g, g.Node("Relu", fc)),
-            Act.LeakyReluSquared => Square(g, g.Node("LeakyRelu", new[] { fc }, ("alpha", 0.5f))),
-            _ => fc,
-        };
-        return Linear(g, $"{p}.mlp.proj", h, f.Bias);
+            if (b.Sharing.LoraRank <= 0)
+            {
+                return null;
+            }
+
+            var layers = (b.Attention.PackedQkv ? new[] { "attn_qkv" } : new[] { "attn_q", "attn_k", "attn_v" })
+                .Concat(new[] { "attn_proj", "mlp_fc" }).Concat(b.FeedForward.Activation == Act.SwiGlu ? new[] { "mlp_gate" } : Array.Empty<string>()).Concat(new[] { "mlp_proj" }).ToArray();
+            return new Lora($"{p}.lora.{application}", layers);
+        }
     }
 
     private static string Silu(GraphBuilder g, string x) => g.Node("Mul", x, g.Node("Sigmoid", x));
@@ -266,22 +345,22 @@ public static class OnnxExport
     private static string Square(GraphBuilder g, string x) => g.Node("Mul", x, x);
 
     /// <summary>Causal self-attention as SlmGen computes it: q, k, v (B, heads, T, hd); QK-norm; RoPE; query gains; k/v repeated for grouped heads; softmax(q·kᵀ/√hd + causal mask)·v; the output projection.</summary>
-    private static string Attention(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state)
+    private static string Attention(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state, Lora? lora)
     {
         var a = b.Attention;
         string Heads(string t, long heads) => g.Node("Transpose", new[] { g.Node("Reshape", t, g.Ints($"shape_{heads}_{a.HeadDim}", 0, 0, heads, a.HeadDim)) }, ("perm", new long[] { 0, 2, 1, 3 }));
         string q, k, v;
         if (a.PackedQkv)
         {
-            var qkv = Linear(g, $"{p}.attn.qkv", x, a.Bias);
+            var qkv = Linear(g, $"{p}.attn.qkv", x, a.Bias, lora?.Of("attn_qkv"));
             var parts = g.Nodes("Split", new[] { qkv, g.Ints($"split_{a.InnerWidth}_{a.KvWidth}", a.InnerWidth, a.KvWidth, a.KvWidth) }, 3, ("axis", -1L));
             (q, k, v) = (Heads(parts[0], a.Heads), Heads(parts[1], a.KvHeads), Heads(parts[2], a.KvHeads));
         }
         else
         {
-            q = Heads(Linear(g, $"{p}.attn.q_proj", x, a.Bias), a.Heads);
-            k = Heads(Linear(g, $"{p}.attn.k_proj", x, a.Bias), a.KvHeads);
-            v = Heads(Linear(g, $"{p}.attn.v_proj", x, a.Bias), a.KvHeads);
+            q = Heads(Linear(g, $"{p}.attn.q_proj", x, a.Bias, lora?.Of("attn_q")), a.Heads);
+            k = Heads(Linear(g, $"{p}.attn.k_proj", x, a.Bias, lora?.Of("attn_k")), a.KvHeads);
+            v = Heads(Linear(g, $"{p}.attn.v_proj", x, a.Bias, lora?.Of("attn_v")), a.KvHeads);
         }
 
         if (a.ValueResidual)
@@ -326,7 +405,7 @@ public static class OnnxExport
         var mask = g.Node("Slice", g.Constant($"causal_mask_{a.Context}", triu(full(a.Context, a.Context, float.NegativeInfinity), 1)), g.Ints("zero2", 0, 0), g.Node("Concat", new[] { sequence, sequence }, ("axis", 0L)), g.Ints("axes01", 0, 1));
         var weights = g.Node("Softmax", new[] { g.Node("Add", scores, mask) }, ("axis", -1L));
         var y = g.Node("Reshape", g.Node("Transpose", new[] { g.Node("MatMul", weights, v) }, ("perm", new long[] { 0, 2, 1, 3 })), g.Ints($"merge_{a.InnerWidth}", 0, 0, a.InnerWidth));
-        return Linear(g, $"{p}.attn.proj", y, a.Bias);
+        return Linear(g, $"{p}.attn.proj", y, a.Bias, lora?.Of("attn_proj"));
     }
 
     /// <summary>Rotate-half RoPE on the first rotated dimensions of each head (the rest pass through), positions 0 … T − 1.</summary>
