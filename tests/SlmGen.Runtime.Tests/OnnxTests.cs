@@ -95,3 +95,84 @@ public class OnnxCoverageTests
         Assert.Contains("Modern17M", covered);
     }
 }
+
+/// <summary>The decode graph: greedy decoding through ONNX Runtime with its KV cache gives SlmGen's greedy tokens.</summary>
+public class OnnxDecodeTests
+{
+    public static TheoryData<string> Models()
+    {
+        var data = new TheoryData<string>();
+        foreach (var m in ModelCatalog.For(typeof(SlmGen.Samples.BabyGpt).Assembly).Where(m => m.Cost.Parameters < 40_000_000 && m.Cost.PredictsEveryPosition))
+        {
+            data.Add(m.FullName);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Greedy_decoding_through_Onnx_Runtime_with_its_cache_gives_SlmGens_tokens(string fullName)
+    {
+        manual_seed(11);
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, fullName).Create();
+        model.eval();
+        var count = Math.Min(12, model.Context - 5);
+        var prompt = new[] { 1, 2, 3, 4, 5 }.Select(t => t % model.DeclaredVocab).ToArray();
+        var expected = SlmGen.Generation.TextGenerator.Generate(model, prompt, count, SlmGen.Generation.SamplingOptions.Greedy);
+        Assert.Equal(expected, OnnxGreedy.Generate(OnnxExport.Build(model, decode: true), prompt, count, model.DeclaredVocab));
+    }
+}
+
+/// <summary>Greedy decoding with an exported decode graph, its cache carried from present to past.</summary>
+internal static class OnnxGreedy
+{
+    public static int[] Generate(byte[] onnx, int[] prompt, int count, int realVocab)
+    {
+        using var session = new InferenceSession(onnx);
+        var past = session.InputMetadata.Where(i => i.Key.StartsWith("past_key_", StringComparison.Ordinal) || i.Key.StartsWith("past_value_", StringComparison.Ordinal))
+            .ToDictionary(i => i.Key, i => (Tensor<float>)new DenseTensor<float>(new[] { 1, i.Value.Dimensions[1], 0, i.Value.Dimensions[3] }));
+        var tokens = new List<int>();
+        long position = 0;
+        long previous = 0;
+        var feed = prompt.Select(t => (long)t).ToArray();
+        for (var step = 0; step < count; step++)
+        {
+            var inputs = new List<NamedOnnxValue>
+            {
+                NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(feed, new[] { 1, feed.Length })),
+                NamedOnnxValue.CreateFromTensor("past_length", new DenseTensor<long>(new[] { position }, new[] { 1 })),
+            };
+            if (session.InputMetadata.ContainsKey("previous_token"))
+            {
+                inputs.Add(NamedOnnxValue.CreateFromTensor("previous_token", new DenseTensor<long>(new[] { previous }, new[] { 1, 1 })));
+            }
+
+            inputs.AddRange(past.Select(p => NamedOnnxValue.CreateFromTensor(p.Key, p.Value)));
+            using var results = session.Run(inputs);
+            var logits = results.Single(r => r.Name == "logits").AsTensor<float>();
+            var last = logits.Dimensions[1] - 1;
+            var best = 0;
+            for (var v = 1; v < realVocab; v++)
+            {
+                if (logits[0, last, v] > logits[0, last, best])
+                {
+                    best = v;
+                }
+            }
+
+            foreach (var r in results.Where(r => r.Name.StartsWith("present_", StringComparison.Ordinal)))
+            {
+                var t = r.AsTensor<float>();
+                past["past_" + r.Name["present_".Length..]] = new DenseTensor<float>(t.ToArray(), t.Dimensions.ToArray());
+            }
+
+            position += feed.Length;
+            previous = feed[^1];
+            tokens.Add(best);
+            feed = new long[] { best };
+        }
+
+        return tokens.ToArray();
+    }
+}

@@ -38,6 +38,11 @@ public static class ExportCommand
                 throw new CliException($"--onnx: {reason}.");
             }
 
+            if (r.GetValue(onnx))
+            {
+                model.eval();
+            }
+
             var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
             if (r.GetValue(onnx))
             {
@@ -45,6 +50,12 @@ public static class ExportCommand
                 var path = System.IO.Path.Combine(r.GetValue(output)!, "model.onnx");
                 SlmGen.Onnx.OnnxExport.Write(model, path);
                 AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}: input_ids (int64 [[batch, sequence]]) → logits (float [[batch, sequence, {model.Vocab:N0}]]), opset {SlmGen.Onnx.OnnxExport.Opset}, {new System.IO.FileInfo(path).Length:N0} bytes");
+                if (model.PredictsEveryPosition)
+                {
+                    var decode = System.IO.Path.Combine(r.GetValue(output)!, "model-decode.onnx");
+                    SlmGen.IO.AtomicFile.Write(decode, s => s.Write(SlmGen.Onnx.OnnxExport.Build(model, decode: true)));
+                    AnsiConsole.MarkupLine($"wrote {Markup.Escape(decode)}: the decoding step with a KV cache (docs/interop.md), {new System.IO.FileInfo(decode).Length:N0} bytes");
+                }
             }
 
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.Directory)}: model.py, config.json, model.safetensors");

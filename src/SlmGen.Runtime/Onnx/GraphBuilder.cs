@@ -13,6 +13,7 @@ internal sealed class GraphBuilder
     private readonly Dictionary<string, Tensor> weights;
     private readonly HashSet<string> initializers = new(StringComparer.Ordinal);
     private int next;
+    private int cacheSlots;
 
     public GraphBuilder(Dictionary<string, Tensor> weights)
     {
@@ -22,6 +23,9 @@ internal sealed class GraphBuilder
     public GraphProto Graph { get; } = new() { Name = "slmgen" };
 
     public bool Has(string parameter) => weights.ContainsKey(parameter);
+
+    /// <summary>The next attention application's KV cache slot (decode graphs).</summary>
+    public int NextCacheSlot() => cacheSlots++;
 
     /// <summary>A parameter's effective weight.</summary>
     public Tensor Tensor(string parameter) => weights[parameter];

@@ -48,8 +48,15 @@ public static class OnnxExport
     /// <exception cref="NotSupportedException">A lever the export does not cover (<see cref="Unsupported"/>).</exception>
     public static void Write(SlmModel model, string path) => AtomicFile.Write(path, s => s.Write(Build(model)));
 
-    /// <summary>The model's ONNX bytes.</summary>
-    public static byte[] Build(SlmModel model)
+    /// <summary>
+    /// The model's ONNX bytes: the full-sequence forward, or with <paramref name="decode"/> the decoding step — inputs
+    /// <c>input_ids</c> (the new tokens), <c>past_length</c> (int64 [1]: positions already cached), <c>past_key_N</c> and
+    /// <c>past_value_N</c> for each attention application N in forward order ([batch, k/v heads, past, head size], after
+    /// RoPE and before the repeat for grouped heads, as SlmGen's KvCache keeps them) and, with hashed bigrams,
+    /// <c>previous_token</c> ([batch, 1]: the token before the first new one; ignored at past_length 0); outputs
+    /// <c>logits</c> and <c>present_key_N</c> / <c>present_value_N</c> (past and new).
+    /// </summary>
+    public static byte[] Build(SlmModel model, bool decode = false)
     {
         if (Unsupported(model) is { } reason)
         {
@@ -59,8 +66,15 @@ public static class OnnxExport
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var g = new GraphBuilder(Effective(model));
+        if (decode && !model.PredictsEveryPosition)
+        {
+            throw new NotSupportedException($"{model.GetName()} reads whole windows (a flatten): it has no incremental decoding step to export.");
+        }
+
         var ids = g.Input("input_ids", TensorProto.Types.DataType.Int64, "batch", "sequence");
         var sequence = g.Node("Gather", new[] { g.Node("Shape", ids), g.Ints("one", 1) }, ("axis", 0L)); // [1]: T
+        var start = decode ? g.Input("past_length", TensorProto.Types.DataType.Int64, 1) : g.Ints("zero1", 0);
+        var w = new Span(start, decode ? g.Node("Add", start, sequence) : sequence, sequence, decode);
         string x = string.Empty;
         var flattened = false;
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
@@ -73,22 +87,22 @@ public static class OnnxExport
                     break;
                 case PositionsStep { Kind: PositionKind.Learned } p:
                 {
-                    var range = g.Node("Range", g.Scalar("zero", 0), g.Node("Squeeze", sequence, g.Ints("axis0", 0)), g.Scalar("step", 1));
+                    var range = g.Node("Range", g.Node("Squeeze", w.Start, g.Ints("axis0", 0)), g.Node("Squeeze", w.End, g.Ints("axis0", 0)), g.Scalar("step", 1));
                     x = g.Node("Add", x, g.Node("Gather", g.Weight(p.Field + ".weight"), range));
                     break;
                 }
 
                 case PositionsStep { Kind: PositionKind.Sinusoidal } p:
-                    x = g.Node("Add", x, g.Node("Slice", g.Constant(p.Field + ".table", ((SinusoidalPositions)modules[p.Field]).Table), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0)));
+                    x = g.Node("Add", x, g.Node("Slice", g.Constant(p.Field + ".table", ((SinusoidalPositions)modules[p.Field]).Table), w.Start, w.End, g.Ints("axis0", 0)));
                     break;
                 case BigramStep b:
-                    x = g.Node("Add", x, Bigram(g, b, ids, sequence));
+                    x = g.Node("Add", x, Bigram(g, b, ids, w));
                     break;
                 case FlattenStep f:
                 {
                     // The last W positions side by side: (B, T, d) → (B, W·d).
-                    var start = g.Node("Sub", sequence, g.Ints($"window_{f.Window}", f.Window));
-                    x = g.Node("Reshape", g.Node("Slice", x, start, sequence, g.Ints("axis1", 1)), g.Ints($"flat_{f.OutWidth}", 0, f.OutWidth));
+                    var first = g.Node("Sub", sequence, g.Ints($"window_{f.Window}", f.Window));
+                    x = g.Node("Reshape", g.Node("Slice", x, first, sequence, g.Ints("axis1", 1)), g.Ints($"flat_{f.OutWidth}", 0, f.OutWidth));
                     flattened = true;
                     break;
                 }
@@ -97,7 +111,7 @@ public static class OnnxExport
                     x = Activation(g, d.Activation, Linear(g, d.Field + ".fc", x, d.Bias));
                     break;
                 case StackStep s:
-                    x = Stack(g, s, x, sequence, modules);
+                    x = Stack(g, s, x, w, modules);
                     break;
                 case FinalNormStep n:
                     x = Norm(g, n.Kind, n.Field, x, n.Width);
@@ -179,14 +193,17 @@ public static class OnnxExport
     };
 
     /// <summary>Hashed bigrams: bucket ((36313·x_t) XOR (27191·x_(t−1))) mod (B − 1), the first position B − 1; the rows, projected when narrower.</summary>
-    private static string Bigram(GraphBuilder g, BigramStep b, string ids, string sequence)
+    private static string Bigram(GraphBuilder g, BigramStep b, string ids, Span w)
     {
-        var last = g.Node("Sub", sequence, g.Ints("one", 1));
-        var before = g.Node("Slice", ids, g.Ints("zero1", 0), last, g.Ints("axis1", 1));
-        var after = g.Node("Slice", ids, g.Ints("one", 1), sequence, g.Ints("axis1", 1));
-        var mixed = g.Node("Mod", g.Node("BitwiseXor", g.Node("Mul", after, g.Scalar("bigram_current", BigramHash.CurrentMultiplier)), g.Node("Mul", before, g.Scalar("bigram_previous", BigramHash.PreviousMultiplier))), g.Scalar($"bigram_modulus_{b.Buckets}", b.Buckets - 1));
-        var batch = g.Node("Slice", g.Node("Shape", ids), g.Ints("zero1", 0), g.Ints("one", 1), g.Ints("axis0", 0));
-        var first = g.Node("Expand", g.Scalar($"bigram_first_{b.Buckets}", b.Buckets - 1), g.Node("Concat", new[] { batch, g.Ints("one", 1) }, ("axis", 0L)));
+        // Hash every position over (previous token, ids); the first position takes bucket B − 1 unless tokens are cached.
+        var previous = w.Decode ? g.Input("previous_token", TensorProto.Types.DataType.Int64, "batch", 1) : g.Node("Slice", ids, g.Ints("zero1", 0), g.Ints("one", 1), g.Ints("axis1", 1));
+        var sequence = w.Length;
+        var before = g.Node("Slice", g.Node("Concat", new[] { previous, ids }, ("axis", 1L)), g.Ints("zero1", 0), sequence, g.Ints("axis1", 1));
+        var hashed = g.Node("Mod", g.Node("BitwiseXor", g.Node("Mul", ids, g.Scalar("bigram_current", BigramHash.CurrentMultiplier)), g.Node("Mul", before, g.Scalar("bigram_previous", BigramHash.PreviousMultiplier))), g.Scalar($"bigram_modulus_{b.Buckets}", b.Buckets - 1));
+        var mixed = g.Node("Slice", hashed, g.Ints("one", 1), sequence, g.Ints("axis1", 1));
+        var firstHashed = g.Node("Slice", hashed, g.Ints("zero1", 0), g.Ints("one", 1), g.Ints("axis1", 1));
+        var cached = g.Node("Greater", w.Start, g.Ints("zero1", 0));
+        var first = g.Node("Where", cached, firstHashed, g.Node("Add", g.Node("Mul", firstHashed, g.Scalar("zero", 0)), g.Scalar($"bigram_first_{b.Buckets}", b.Buckets - 1)));
         var buckets = g.Node("Concat", new[] { first, mixed }, ("axis", 1L));
         var rows = g.Node("Gather", g.Weight(b.Field + ".embed.weight"), buckets);
         return b.Projects ? g.Node("MatMul", rows, g.Transposed(b.Field + ".proj.weight")) : rows;
@@ -238,7 +255,7 @@ public static class OnnxExport
         }
     }
 
-    private static string Stack(GraphBuilder g, StackStep s, string x, string sequence, Dictionary<string, nn.Module> modules)
+    private static string Stack(GraphBuilder g, StackStep s, string x, Span w, Dictionary<string, nn.Module> modules)
     {
         var sharing = s.Block.Sharing;
         var state = new StackState(x);
@@ -259,7 +276,7 @@ public static class OnnxExport
                     // The application's adapters, numbered as the generated forward numbers them.
                     var application = sharing.Repeat > 1 && sharing.BlockRepeat > 1 ? (pass * sharing.BlockRepeat) + again : sharing.Repeat > 1 ? pass : again;
                     var block = s.BlockAt(i);
-                    x = Block(g, block, $"{s.Field}.{i}", x, sequence, (TransformerBlock)modules[$"{s.Field}.{i}"], state, Lora.For(block, $"{s.Field}.{i}", application));
+                    x = Block(g, block, $"{s.Field}.{i}", x, w, (TransformerBlock)modules[$"{s.Field}.{i}"], state, Lora.For(block, $"{s.Field}.{i}", application));
                 }
 
                 if (i < s.Skips)
@@ -272,6 +289,9 @@ public static class OnnxExport
         return x;
     }
 
+    /// <summary>The positions a pass covers: Start (int64 [1]: cached positions, 0 for the full forward) to End, Length new ones.</summary>
+    private sealed record Span(string Start, string End, string Length, bool Decode);
+
     /// <summary>What the blocks of one stack share within a pass: its input (residual mixing) and block 0's values (value residual).</summary>
     private sealed class StackState
     {
@@ -282,7 +302,7 @@ public static class OnnxExport
         public string? FirstValues { get; set; }
     }
 
-    private static string Block(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state, Lora? lora)
+    private static string Block(GraphBuilder g, BlockConfig b, string p, string x, Span w, TransformerBlock module, StackState state, Lora? lora)
     {
         string Scaled(string branch, string scale) => b.BranchScales ? g.Node("Mul", g.Weight($"{p}.{scale}"), branch) : branch;
         string PreNorm(string name, string input)
@@ -299,18 +319,18 @@ public static class OnnxExport
 
         if (b.Parallel)
         {
-            var attention = Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state, lora), "attn_scale");
+            var attention = Scaled(Attention(g, b, p, PreNorm("ln_1", x), w, module, state, lora), "attn_scale");
             var mlp = Scaled(FeedForward(g, b, p, PreNorm("ln_2", x), lora), "mlp_scale");
             return g.Node("Add", g.Node("Add", x, attention), mlp);
         }
 
         if (b.Norm.PreNorm)
         {
-            x = g.Node("Add", x, Scaled(Attention(g, b, p, PreNorm("ln_1", x), sequence, module, state, lora), "attn_scale"));
+            x = g.Node("Add", x, Scaled(Attention(g, b, p, PreNorm("ln_1", x), w, module, state, lora), "attn_scale"));
             return g.Node("Add", x, Scaled(FeedForward(g, b, p, PreNorm("ln_2", x), lora), "mlp_scale"));
         }
 
-        x = Norm(g, b.Norm.Kind, $"{p}.ln_1", g.Node("Add", x, Scaled(Attention(g, b, p, x, sequence, module, state, lora), "attn_scale")), b.Width);
+        x = Norm(g, b.Norm.Kind, $"{p}.ln_1", g.Node("Add", x, Scaled(Attention(g, b, p, x, w, module, state, lora), "attn_scale")), b.Width);
         return Norm(g, b.Norm.Kind, $"{p}.ln_2", g.Node("Add", x, Scaled(FeedForward(g, b, p, x, lora), "mlp_scale")), b.Width);
     }
 
@@ -345,7 +365,7 @@ public static class OnnxExport
     private static string Square(GraphBuilder g, string x) => g.Node("Mul", x, x);
 
     /// <summary>Causal self-attention as SlmGen computes it: q, k, v (B, heads, T, hd); QK-norm; RoPE; query gains; k/v repeated for grouped heads; softmax(q·kᵀ/√hd + causal mask)·v; the output projection.</summary>
-    private static string Attention(GraphBuilder g, BlockConfig b, string p, string x, string sequence, TransformerBlock module, StackState state, Lora? lora)
+    private static string Attention(GraphBuilder g, BlockConfig b, string p, string x, Span w, TransformerBlock module, StackState state, Lora? lora)
     {
         var a = b.Attention;
         string Heads(string t, long heads) => g.Node("Transpose", new[] { g.Node("Reshape", t, g.Ints($"shape_{heads}_{a.HeadDim}", 0, 0, heads, a.HeadDim)) }, ("perm", new long[] { 0, 2, 1, 3 }));
@@ -384,13 +404,23 @@ public static class OnnxExport
 
         if (module.Attention.Rope is { } rope)
         {
-            q = Rotate(g, q, sequence, rope, a.HeadDim);
-            k = Rotate(g, k, sequence, rope, a.HeadDim);
+            q = Rotate(g, q, w, rope, a.HeadDim);
+            k = Rotate(g, k, w, rope, a.HeadDim);
         }
 
         if (a.QueryGain > 0)
         {
             q = g.Node("Mul", q, g.Node("Reshape", g.Weight($"{p}.attn.q_gain"), g.Ints($"gain_shape_{a.Heads}", 1, a.Heads, 1, 1)));
+        }
+
+        if (w.Decode)
+        {
+            // This application's cache slot: the past keys and values, then the new ones; both go out as the present.
+            var slot = g.NextCacheSlot();
+            k = g.Node("Concat", new[] { g.Input($"past_key_{slot}", TensorProto.Types.DataType.Float, "batch", a.KvHeads, "past", a.HeadDim), k }, ("axis", 2L));
+            v = g.Node("Concat", new[] { g.Input($"past_value_{slot}", TensorProto.Types.DataType.Float, "batch", a.KvHeads, "past", a.HeadDim), v }, ("axis", 2L));
+            g.Output(g.Node("Identity", k), $"present_key_{slot}", "batch", a.KvHeads, "total", a.HeadDim);
+            g.Output(g.Node("Identity", v), $"present_value_{slot}", "batch", a.KvHeads, "total", a.HeadDim);
         }
 
         if (a.KvHeads != a.Heads)
@@ -402,19 +432,19 @@ public static class OnnxExport
         }
 
         var scores = g.Node("Div", g.Node("MatMul", q, g.Node("Transpose", new[] { k }, ("perm", new long[] { 0, 1, 3, 2 }))), g.Float($"sqrt_{a.HeadDim}", (float)Math.Sqrt(a.HeadDim)));
-        var mask = g.Node("Slice", g.Constant($"causal_mask_{a.Context}", triu(full(a.Context, a.Context, float.NegativeInfinity), 1)), g.Ints("zero2", 0, 0), g.Node("Concat", new[] { sequence, sequence }, ("axis", 0L)), g.Ints("axes01", 0, 1));
+        var mask = g.Node("Slice", g.Constant($"causal_mask_{a.Context}", triu(full(a.Context, a.Context, float.NegativeInfinity), 1)), g.Node("Concat", new[] { w.Start, g.Ints("zero1", 0) }, ("axis", 0L)), g.Node("Concat", new[] { w.End, w.End }, ("axis", 0L)), g.Ints("axes01", 0, 1));
         var weights = g.Node("Softmax", new[] { g.Node("Add", scores, mask) }, ("axis", -1L));
         var y = g.Node("Reshape", g.Node("Transpose", new[] { g.Node("MatMul", weights, v) }, ("perm", new long[] { 0, 2, 1, 3 })), g.Ints($"merge_{a.InnerWidth}", 0, 0, a.InnerWidth));
         return Linear(g, $"{p}.attn.proj", y, a.Bias, lora?.Of("attn_proj"));
     }
 
     /// <summary>Rotate-half RoPE on the first rotated dimensions of each head (the rest pass through), positions 0 … T − 1.</summary>
-    private static string Rotate(GraphBuilder g, string x, string sequence, RotaryEmbedding rope, long headDim)
+    private static string Rotate(GraphBuilder g, string x, Span w, RotaryEmbedding rope, long headDim)
     {
         var (cosTable, sinTable) = rope.Tables;
         var rotary = cosTable.shape[1];
-        var cos = g.Node("Slice", g.Constant($"rope_cos_{rotary}_{cosTable.shape[0]}", cosTable), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0));
-        var sin = g.Node("Slice", g.Constant($"rope_sin_{rotary}_{cosTable.shape[0]}", sinTable), g.Ints("zero1", 0), sequence, g.Ints("axis0", 0));
+        var cos = g.Node("Slice", g.Constant($"rope_cos_{rotary}_{cosTable.shape[0]}", cosTable), w.Start, w.End, g.Ints("axis0", 0));
+        var sin = g.Node("Slice", g.Constant($"rope_sin_{rotary}_{cosTable.shape[0]}", sinTable), w.Start, w.End, g.Ints("axis0", 0));
         string turned = x, rest = string.Empty;
         if (rotary < headDim)
         {
