@@ -38,11 +38,6 @@ public static class ExportCommand
                 throw new CliException($"--onnx: {reason}.");
             }
 
-            if (r.GetValue(onnx))
-            {
-                model.eval();
-            }
-
             var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
             if (r.GetValue(onnx))
             {
