@@ -70,4 +70,54 @@ public class OnnxDesignTests
 
         Assert.Equal(100, covered); // every design the generator makes exports
     }
+
+    /// <summary>Random designs under random 4- and 8-bit plans: the artifact's ONNX (MatMulNBits where ONNX Runtime takes the blocks) gives the restored model's logits.</summary>
+    [Fact]
+    public void Quantized_artifacts_run_in_Onnx_Runtime_with_the_restored_models_logits()
+    {
+        var designs = new RandomDesigns(9310, levers: true, recent: true);
+        var plans = new Random(9311);
+        var specs = new List<(string, string)>();
+        for (var i = 0; i < 60; i++)
+        {
+            var (yaml, _) = designs.Next($"Q{i}");
+            if (yaml is null)
+            {
+                continue;
+            }
+
+            var tied = yaml.Contains("head: tied", StringComparison.Ordinal) || yaml.Contains("tied: true", StringComparison.Ordinal);
+            int B() => plans.Next(3) switch { 0 => 4, 1 => 8, _ => 0 };
+            var group = new[] { 0, 16, 32, 64, 7 }[plans.Next(5)];
+            var plan = $"quantization: {{ attention: {B()}, mlp: {B()}, dense: {B()}, head: {(tied ? 0 : B())}, embedding: {B()}, group: {group}, method: {(plans.Next(2) == 0 ? "absmax" : "mse")} }}\n";
+            specs.Add(($"/specs/q{i}.yaml", System.Text.RegularExpressions.Regex.Replace(yaml, "quantization: .*\n", string.Empty) + plan));
+        }
+
+        var run = GeneratorRun.Of(Array.Empty<(string, string)>(), specs);
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        using var image = new MemoryStream();
+        Assert.True(run.Output.Emit(image).Success);
+        var nbits = 0;
+        foreach (var descriptor in ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())))
+        {
+            manual_seed(1);
+            using var model = descriptor.Create();
+            model.eval();
+            var onnx = OnnxExport.BuildQuantized(model);
+            nbits += System.Text.Encoding.ASCII.GetString(onnx).Contains("MatMulNBits", StringComparison.Ordinal) ? 1 : 0;
+            SlmGen.Artifacts.ArtifactFile.RoundTrip(model);
+            var length = model.Context;
+            using var ids = randint(0, model.DeclaredVocab, new long[] { 2, length }, dtype: ScalarType.Int64);
+            using var expected = model.Logits(ids, lastPositionOnly: false);
+            using var session = new InferenceSession(onnx);
+            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids.data<long>().ToArray(), new[] { 2, length })) });
+            var got = results.Single().AsTensor<float>().ToArray();
+            var want = expected.data<float>().ToArray();
+            var scale = want.Where(float.IsFinite).DefaultIfEmpty(0).Max(Math.Abs);
+            var worst = want.Zip(got, (a, b) => float.IsFinite(a) || float.IsFinite(b) ? Math.Abs(a - b) : 0).Max();
+            Assert.True(worst <= 1e-4 * Math.Max(1, scale) + 1e-5, $"{descriptor.Name}: max |ORT − TorchSharp| = {worst} (largest logit {scale})\n{run.ModelAndCosts(descriptor.FullName)}");
+        }
+
+        Assert.True(nbits >= 5, $"only {nbits} designs used MatMulNBits");
+    }
 }

@@ -48,7 +48,7 @@ public class OnnxTests
         }
     }
 
-    internal static void Compare(SlmModel model, byte[] onnx, int batch, int length)
+    internal static void Compare(SlmModel model, byte[] onnx, int batch, int length, double tolerance = 1e-5)
     {
         using var ids = randint(0, model.DeclaredVocab, new long[] { batch, length }, dtype: ScalarType.Int64);
         using var expected = model.Logits(ids, lastPositionOnly: false);
@@ -61,7 +61,7 @@ public class OnnxTests
         var want = expected.data<float>().ToArray();
         var scale = want.Max(Math.Abs);
         var worst = want.Zip(got, (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(worst <= 1e-5 * Math.Max(1, scale) + 1e-6, $"{model.GetName()}: max |ORT − TorchSharp| = {worst} (largest logit {scale})");
+        Assert.True(worst <= tolerance * Math.Max(1, scale) + 1e-6, $"{model.GetName()}: max |ORT − TorchSharp| = {worst} (largest logit {scale})");
     }
 }
 
@@ -174,5 +174,22 @@ internal static class OnnxGreedy
         }
 
         return tokens.ToArray();
+    }
+}
+
+/// <summary>The artifact in ONNX: 4- and 8-bit matrices as MatMulNBits give the logits of the model restored from the artifact.</summary>
+public class OnnxQuantizedTests
+{
+    [Fact]
+    public void MatMulNBits_runs_the_artifacts_weights()
+    {
+        manual_seed(3);
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverQat").Create();
+        model.eval();
+        var onnx = OnnxExport.BuildQuantized(model, decode: false);
+        Assert.Contains("MatMulNBits", System.Text.Encoding.ASCII.GetString(onnx));
+        Assert.True(onnx.Length < OnnxExport.Build(model).Length / 3, "4-bit matrices and an 8-bit table make the file smaller");
+        Artifacts.ArtifactFile.RoundTrip(model); // the model as the artifact restores it
+        OnnxTests.Compare(model, onnx, batch: 2, length: Math.Min(model.Context, 24), tolerance: 1e-4);
     }
 }

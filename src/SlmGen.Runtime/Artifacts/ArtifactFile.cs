@@ -65,7 +65,20 @@ public static class ArtifactFile
     }
 
     /// <summary>The artifact's bytes, uncompressed, and the layout's prediction of their count (checked equal).</summary>
-    public static (byte[] Data, long Predicted) Encode(SlmModel model, ArtifactOptions? options = null)
+    public static (byte[] Data, long Predicted) Encode(SlmModel model, ArtifactOptions? options = null) => Encode(model, options, null);
+
+    /// <summary>
+    /// The quantised weights as the artifact stores them, by parameter name: codes [rows, columns] and scales [rows, groups]
+    /// rounded to their storage type (the ONNX export's MatMulNBits weights come from these).
+    /// </summary>
+    public static Dictionary<string, (QuantizedMatrix Matrix, int Bits)> QuantizedWeights(SlmModel model, ArtifactOptions? options = null)
+    {
+        var sink = new Dictionary<string, (QuantizedMatrix, int)>(StringComparer.Ordinal);
+        Encode(model, options, sink);
+        return sink;
+    }
+
+    private static (byte[] Data, long Predicted) Encode(SlmModel model, ArtifactOptions? options, Dictionary<string, (QuantizedMatrix, int)>? sink)
     {
         options ??= new ArtifactOptions();
         var plan = model.ArtifactPlan;
@@ -98,7 +111,13 @@ public static class ArtifactFile
                     throw new InvalidOperationException("The plan quantises with GPTQ, which needs a calibration sample: give ArtifactOptions.Hessians (Calibration.Hessians over training windows).");
                 }
 
-                using var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, method == Quantizer.Gptq ? options.Hessians![source.Name] : null);
+                var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, method == Quantizer.Gptq ? options.Hessians![source.Name] : null);
+                if (sink is not null)
+                {
+                    // Kept past this scope for the caller (it disposes them).
+                    sink[source.Name] = (new QuantizedMatrix(q.Codes.DetachFromDisposeScope(), q.Scales.DetachFromDisposeScope()), entry.Bits);
+                }
+
                 tensors.Add((entry.Name, tensor(BitPacking.Pack(q.Codes.contiguous().data<sbyte>().ToArray(), entry.Bits))));
                 var scales = layout[i + 1];
                 tensors.Add((scales.Name, q.Scales.reshape(scales.Shape).to(DType(plan.Scales)).contiguous()));

@@ -24,6 +24,74 @@ internal sealed class GraphBuilder
 
     public bool Has(string parameter) => weights.ContainsKey(parameter);
 
+    /// <summary>The artifact's quantised matrices (null: every weight fp32).</summary>
+    public Dictionary<string, (Artifacts.QuantizedMatrix Matrix, int Bits)>? Quantized { get; init; }
+
+    /// <summary>The plan's scale group (0 = per row).</summary>
+    public int Group { get; init; }
+
+    /// <summary>True once a com.microsoft operator (MatMulNBits) is in the graph.</summary>
+    public bool UsedContribOps { get; private set; }
+
+    /// <summary>
+    /// x · Wᵀ for a [out, in] parameter: a MatMulNBits node over the artifact's codes where it has them at 4 or 8 bits in
+    /// blocks ONNX Runtime takes, else MatMul with the (dequantized) fp32 weight transposed.
+    /// </summary>
+    public string MatMul(string x, string parameter)
+    {
+        if (Quantized is null || !Quantized.TryGetValue(parameter, out var q) || !OnnxExport.UsesMatMulNBits(q.Bits, Group, q.Matrix.Codes.shape[1]))
+        {
+            return Node("MatMul", x, Transposed(parameter));
+        }
+
+        UsedContribOps = true;
+        long n = q.Matrix.Codes.shape[0], k = q.Matrix.Codes.shape[1];
+        var block = Group > 0 ? Group : 32;
+        var blocks = (k + block - 1) / block;
+        var zero = 1 << (q.Bits - 1);
+        var codes = q.Matrix.Codes.data<sbyte>().ToArray();
+        var scales = q.Matrix.Scales.to(ScalarType.Float32).contiguous().data<float>().ToArray();
+        var blob = block * q.Bits / 8;
+        var packed = new byte[n * blocks * blob];
+        var blockScales = new float[n * blocks];
+        for (long row = 0; row < n; row++)
+        {
+            for (long b = 0; b < blocks; b++)
+            {
+                blockScales[(row * blocks) + b] = Group > 0 ? scales[(row * blocks) + b] : scales[row];
+                for (long j = 0; j < block; j++)
+                {
+                    var column = (b * block) + j;
+                    var u = (column < k ? codes[(row * k) + column] : 0) + zero; // padding columns hold the zero point: value 0
+                    var at = (row * blocks * blob) + (b * blob);
+                    if (q.Bits == 8)
+                    {
+                        packed[at + j] = (byte)u;
+                    }
+                    else
+                    {
+                        packed[at + (j / 2)] |= (byte)(j % 2 == 0 ? u : u << 4);
+                    }
+                }
+            }
+        }
+
+        var bName = parameter + $".q{q.Bits}";
+        if (initializers.Add(bName))
+        {
+            var t = new TensorProto { Name = bName, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom(packed) };
+            t.Dims.AddRange(new[] { n, blocks, (long)blob });
+            Graph.Initializer.Add(t);
+            var sc = new TensorProto { Name = parameter + ".block_scales", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(blockScales.AsSpan()).ToArray()) };
+            sc.Dims.Add(n * blocks);
+            Graph.Initializer.Add(sc);
+        }
+
+        var node = Nodes("MatMulNBits", new[] { x, bName, parameter + ".block_scales" }, 1, ("K", k), ("N", n), ("bits", (long)q.Bits), ("block_size", (long)block));
+        Graph.Node[^1].Domain = "com.microsoft";
+        return node[0];
+    }
+
     /// <summary>The next attention application's KV cache slot (decode graphs).</summary>
     public int NextCacheSlot() => cacheSlots++;
 

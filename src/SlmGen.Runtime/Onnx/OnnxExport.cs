@@ -56,7 +56,34 @@ public static class OnnxExport
     /// <c>previous_token</c> ([batch, 1]: the token before the first new one; ignored at past_length 0); outputs
     /// <c>logits</c> and <c>present_key_N</c> / <c>present_value_N</c> (past and new).
     /// </summary>
-    public static byte[] Build(SlmModel model, bool decode = false)
+    public static byte[] Build(SlmModel model, bool decode = false) => Build(model, decode, null);
+
+    /// <summary>
+    /// The ONNX form of the model's artifact (docs/artifact.md): its 4- and 8-bit matrices as ONNX Runtime's
+    /// <c>MatMulNBits</c> (codes + 8 or + 128 packed little-end first, one fp32 scale per block of 16, 32, … columns: the group,
+    /// or the row's scale repeated), every other weight at its dequantized value — the model exactly as the artifact
+    /// restores it. <paramref name="options"/> carries GPTQ's statistics where the plan asks for them.
+    /// </summary>
+    public static byte[] BuildQuantized(SlmModel model, bool decode = false, Artifacts.ArtifactOptions? options = null)
+    {
+        var quantized = Artifacts.ArtifactFile.QuantizedWeights(model, options);
+        try
+        {
+            return Build(model, decode, quantized);
+        }
+        finally
+        {
+            foreach (var (matrix, _) in quantized.Values)
+            {
+                matrix.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The matrices a <c>MatMulNBits</c> node stores (the rest stay fp32): 4 and 8 bits, groups of a power of two from 16 (or a scale per row).</summary>
+    public static bool UsesMatMulNBits(int bits, int group, long columns) => bits is 4 or 8 && (group == 0 ? columns >= 16 : group >= 16 && (group & (group - 1)) == 0);
+
+    private static byte[] Build(SlmModel model, bool decode, Dictionary<string, (Artifacts.QuantizedMatrix Matrix, int Bits)>? quantized)
     {
         if (Unsupported(model) is { } reason)
         {
@@ -65,7 +92,20 @@ public static class OnnxExport
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var g = new GraphBuilder(Effective(model));
+        var weights = Effective(model);
+        if (quantized is not null)
+        {
+            // The artifact's weights (the model itself is left as it is): codes × stored scales, the others at their storage type.
+            var others = model.ArtifactPlan.Others switch { StoreType.Fp16 => ScalarType.Float16, StoreType.Bf16 => ScalarType.BFloat16, _ => ScalarType.Float32 };
+            weights = model.named_parameters().ToDictionary(
+                p => p.name,
+                p => quantized.TryGetValue(p.name, out var q)
+                    ? FakeQuant.Dequantize(q.Matrix.Codes, q.Matrix.Scales, model.ArtifactPlan.Group)
+                    : p.parameter.detach().cpu().to(others).to(ScalarType.Float32),
+                StringComparer.Ordinal);
+        }
+
+        var g = new GraphBuilder(weights) { Quantized = quantized, Group = model.ArtifactPlan.Group };
         if (decode && !model.PredictsEveryPosition)
         {
             throw new NotSupportedException($"{model.GetName()} reads whole windows (a flatten): it has no incremental decoding step to export.");
@@ -120,7 +160,7 @@ public static class OnnxExport
                     x = h.Kind switch
                     {
                         HeadKind.Grouped => Grouped(g, (GroupedHead)modules[h.Field], h.Field, x, flattened),
-                        HeadKind.Tied => g.Node("MatMul", x, g.Transposed("wte.weight")),
+                        HeadKind.Tied => g.MatMul(x, "wte.weight"),
                         HeadKind.Factorised => Linear(g, h.Field + ".out", Linear(g, h.Field + ".down", x, false), h.Bias),
                         _ => Linear(g, h.Field, x, h.Bias),
                     };
@@ -143,6 +183,10 @@ public static class OnnxExport
         }
         var proto = new ModelProto { IrVersion = 8, ProducerName = "SlmGen", ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0", Graph = g.Graph };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = Opset });
+        if (g.UsedContribOps)
+        {
+            proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        }
         proto.MetadataProps.Add(new StringStringEntryProto { Key = "slmgen.architecture", Value = model.Architecture });
         return proto.ToByteArray();
     }
@@ -175,7 +219,7 @@ public static class OnnxExport
 
     private static string Linear(GraphBuilder g, string prefix, string x, bool bias, string? adapter = null)
     {
-        var y = g.Node("MatMul", x, g.Transposed(prefix + ".weight"));
+        var y = g.MatMul(x, prefix + ".weight");
         y = bias ? g.Node("Add", y, g.Weight(prefix + ".bias")) : y;
         // A shared block's LoRA adapter of this application: y + B(A(x)).
         return adapter is null ? y : g.Node("Add", y, g.Node("MatMul", g.Node("MatMul", x, g.Transposed(adapter + ".A.weight")), g.Transposed(adapter + ".B.weight")));
