@@ -18,7 +18,8 @@ public static class ExportCommand
         var data = new Option<string?>("--data") { Description = "the data the model was trained on (its characters or words are the tokenizer's vocabulary): the Hugging Face form then has the tokenizer files" };
         var tokenizerOption = new Option<string?>("--tokenizer") { Description = "chars, bytes, words or bpe:DIR (default: the spec's declared tokenizer, else the corpus's own)" };
         var onnx = new Option<bool>("--onnx") { Description = "also write model.onnx: the full-sequence forward for ONNX Runtime (docs/interop.md; levers it does not cover yet are refused with the reason)" };
-        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption, onnx };
+        var onnxQuantized = new Option<bool>("--onnx-artifact") { Description = "with --onnx: the ONNX form of the artifact instead — the spec's 4- and 8-bit matrices as MatMulNBits, the rest dequantized (docs/interop.md)" };
+        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption, onnx, onnxQuantized };
         command.SetAction(r =>
         {
             if (r.GetValue(data) is { } given)
@@ -43,12 +44,21 @@ public static class ExportCommand
             {
                 model.eval();
                 var path = System.IO.Path.Combine(r.GetValue(output)!, "model.onnx");
-                SlmGen.Onnx.OnnxExport.Write(model, path);
+                var artifactForm = r.GetValue(onnxQuantized);
+                SlmGen.Artifacts.ArtifactOptions? artifactOptions = null;
+                if (artifactForm && model.ArtifactPlan.Quantizer == SlmGen.Quantizer.Gptq)
+                {
+                    // GPTQ calibrates on the training split of the data the model was trained on.
+                    var dataName = r.GetValue(data) ?? throw new CliException("--onnx-artifact: the spec quantises with GPTQ, which calibrates on the training data: give --data.");
+                    artifactOptions = ArtifactRoundTrip.Options(model, Cli.Data(dataName, tokenizerName), 128, TorchSharp.torch.CPU);
+                }
+
+                SlmGen.IO.AtomicFile.Write(path, s => s.Write(artifactForm ? SlmGen.Onnx.OnnxExport.BuildQuantized(model, false, artifactOptions) : SlmGen.Onnx.OnnxExport.Build(model)));
                 AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}: input_ids (int64 [[batch, sequence]]) → logits (float [[batch, sequence, {model.Vocab:N0}]]), opset {SlmGen.Onnx.OnnxExport.Opset}, {new System.IO.FileInfo(path).Length:N0} bytes");
                 if (model.PredictsEveryPosition)
                 {
                     var decode = System.IO.Path.Combine(r.GetValue(output)!, "model-decode.onnx");
-                    SlmGen.IO.AtomicFile.Write(decode, s => s.Write(SlmGen.Onnx.OnnxExport.Build(model, decode: true)));
+                    SlmGen.IO.AtomicFile.Write(decode, s => s.Write(artifactForm ? SlmGen.Onnx.OnnxExport.BuildQuantized(model, true, artifactOptions) : SlmGen.Onnx.OnnxExport.Build(model, decode: true)));
                     AnsiConsole.MarkupLine($"wrote {Markup.Escape(decode)}: the decoding step with a KV cache (docs/interop.md), {new System.IO.FileInfo(decode).Length:N0} bytes");
                 }
             }
