@@ -49,8 +49,8 @@ public static class ExportCommand
                 if (artifactForm && model.ArtifactPlan.Quantizer == SlmGen.Quantizer.Gptq)
                 {
                     // GPTQ calibrates on the training split of the data the model was trained on.
-                    var dataName = r.GetValue(data) ?? throw new CliException("--onnx-artifact: the spec quantises with GPTQ, which calibrates on the training data: give --data.");
-                    artifactOptions = ArtifactRoundTrip.Options(model, Cli.Data(dataName, tokenizerName), 128, TorchSharp.torch.CPU);
+                    var calibrationData = r.GetValue(data) ?? throw new CliException("--onnx-artifact: the spec quantises with GPTQ, which calibrates on the training data: give --data.");
+                    artifactOptions = ArtifactRoundTrip.Options(model, Cli.Data(calibrationData, tokenizerName), 128, TorchSharp.torch.CPU);
                 }
 
                 SlmGen.IO.AtomicFile.Write(path, s => s.Write(artifactForm ? SlmGen.Onnx.OnnxExport.BuildQuantized(model, false, artifactOptions) : SlmGen.Onnx.OnnxExport.Build(model)));
