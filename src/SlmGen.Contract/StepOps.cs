@@ -143,7 +143,7 @@ public static class StepOps
                     Stack(b, stack, batch, t, keys, cached);
                     break;
                 case FinalNormStep n:
-                    b.Memory(f, "final norm", r * n.Width, 2, 1);
+                    b.Memory(f, "final norm", r * n.Width, 2 + NormKernels(n.Kind), NormKernels(n.Kind));
                     break;
                 case HeadStep h:
                     // Training: logits at every predicting position; decoding: at the last one.
@@ -166,8 +166,8 @@ public static class StepOps
             var d = block.Width;
             for (var app = 0L; app < stack.ApplicationsPerBlock; app++)
             {
-                var norms = block.Norm.Kind == NormKind.None ? 0 : 1;
-                b.Memory(component + ".norms", "norm", rows * d, 2 * norms, norms);
+                var norms = NormKernels(block.Norm.Kind);
+                b.Memory(component + ".norms", "norm", rows * d, norms == 0 ? 0 : 2 + norms, norms);
                 if (a.PackedQkv)
                 {
                     b.Linear(component + ".attn", "q/k/v", rows, d, a.InnerWidth + (2 * a.KvWidth), a.Bias);
@@ -181,13 +181,17 @@ public static class StepOps
 
                 if (a.QkNorm)
                 {
-                    b.Memory(component + ".attn", "QK-norm", rows * (a.InnerWidth + a.KvWidth), 2, 2);
+                    b.Memory(component + ".attn", "QK-norm", rows * (a.InnerWidth + a.KvWidth), 8, 2 * NormKernels(NormKind.RmsNorm));
                 }
 
                 if (a.Rope is not null)
                 {
-                    b.Memory(component + ".attn", "rotary embedding", rows * (a.InnerWidth + a.KvWidth), 3, 2);
+                    // Rotate-half on q and k: a negation, a concatenation, two products and a sum each (partial RoPE: a split and a concatenation more).
+                    b.Memory(component + ".attn", "rotary embedding", rows * (a.InnerWidth + a.KvWidth), 6, a.RotaryDims < a.HeadDim ? 14 : 10);
                 }
+
+                // The heads' output back to (rows, inner): one copy.
+                b.Memory(component + ".attn", "heads merged", rows * a.InnerWidth, 2, 1);
 
                 if (cached > 0 || !b.Training)
                 {
@@ -202,7 +206,7 @@ public static class StepOps
                 b.Attention(component + ".attn", batch * (long)a.Heads, t, keys, a.HeadDim);
                 b.Linear(component + ".attn", "output projection", rows, a.InnerWidth, d, a.Bias);
                 b.Memory(component + ".attn", "residual add", rows * d, 3, 1 + (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0));
-                b.Memory(component + ".norms", "norm", rows * d, 2 * norms, norms);
+                b.Memory(component + ".norms", "norm", rows * d, norms == 0 ? 0 : 2 + norms, norms);
                 var ffn = block.FeedForward;
                 b.Linear(component + ".mlp", "fc", rows, d, ffn.Hidden, ffn.Bias);
                 if (ffn.Activation == Act.SwiGlu)
@@ -245,6 +249,15 @@ public static class StepOps
             }
         }
     }
+
+    /// <summary>Kernels of a norm in SlmGen's runtime: LayerNorm is one fused kernel; RMSNorm is written out (square, mean, add, reciprocal root, product, and the scale's product).</summary>
+    private static int NormKernels(NormKind kind) => kind switch
+    {
+        NormKind.LayerNorm => 1,
+        NormKind.RmsNorm => 6,
+        NormKind.RmsNormFree => 5,
+        _ => 0,
+    };
 
     private static void Head(Builder b, HeadStep h, long rows)
     {

@@ -114,8 +114,9 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 
 /// <summary>
 /// The time model: each kernel takes the larger of its FLOPs at the profile's rate for its shape and its bytes at the
-/// profile's bandwidth; in eager execution, launching it costs the profile's launch time — added to its work on a
-/// synchronous device (CPU), overlapping with it on CUDA (the larger of the two); a CUDA graph launches none. A step
+/// profile's bandwidth; in eager execution, launching it costs the profile's launch time — on a synchronous device (CPU)
+/// added to a memory-bound kernel's work and the larger of the two for a matmul or attention (whose measured rates
+/// include a launch), on CUDA always the larger of the two (the host runs ahead); a CUDA graph launches none. A step
 /// is the sum of its kernels, plus the profile's host time per step for training.
 /// </summary>
 public static class TimeModel
@@ -137,7 +138,11 @@ public static class TimeModel
             var memory = op.Bytes / profile.BandwidthBytesPerSecond;
             var work = Math.Max(compute, memory);
             var launch = graphed ? 0 : op.Launches * profile.LaunchSeconds;
-            var seconds = (profile.Synchronous ? work + launch : Math.Max(work, launch)) * op.Count;
+
+            // On a synchronous device (CPU) a memory-bound kernel's launch adds to its work (the bandwidth was measured on a
+            // large copy); a matmul's or attention's measured rate already includes its launch, so the larger of the two.
+            // On CUDA the host runs ahead: the larger of launch and work.
+            var seconds = (profile.Synchronous && op.Kind == OpKind.Memory ? work + launch : Math.Max(work, launch)) * op.Count;
             var bound = launch > work ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
             components.TryGetValue(op.Component, out var c);
             components[op.Component] = (c.Seconds + seconds, c.Compute + (bound == TimeBound.Compute ? seconds : 0), c.Memory + (bound == TimeBound.Memory ? seconds : 0),

@@ -41,7 +41,7 @@ public class TimingTests
         var matmul = new StepOp("c", "mm", OpPhase.Forward, OpKind.Matmul, 64, 64, 64, 2e9, 1e6, 1);   // 2 s of compute, 1 ms of memory
         var copy = new StepOp("c", "copy", OpPhase.Backward, OpKind.Memory, 1, 0, 0, 0, 5e9, 2);      // 5 s of memory
         var sync = TimeModel.Predict(new[] { matmul, copy }, device);
-        Assert.Equal(2 + 1e-3 + 5 + 2e-3, sync.Seconds, 9);
+        Assert.Equal(2 + 5 + 2e-3, sync.Seconds, 9); // the matmul's launch is inside its measured rate; the copy's adds
         Assert.Equal(TimeBound.Memory, sync.Dominant.Bound);
         var overlapped = TimeModel.Predict(new[] { matmul, copy }, device with { Synchronous = false });
         Assert.Equal(7, overlapped.Seconds, 9);

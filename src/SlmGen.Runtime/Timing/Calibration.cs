@@ -31,16 +31,27 @@ public static class DeviceCalibration
         var maxFlops = cuda ? 2e12 : quick ? 2e8 : 4e9;   // skip shapes whose one product would take long on this device
         var maxElements = cuda ? 1L << 30 : 1L << 26;
 
-        // Launch: a one-element in-place add, many times; the host's time per kernel.
-        using var one = zeros(1, dtype: dtype, device: device);
-        var launch = Median(() => { for (var i = 0; i < 200; i++) { one.add_(1); } }, device) / 200;
+        // Launch: the host's time per kernel of a training step — tiny tensors through a forward and backward pass (a
+        // multiply, an add and a sum forward; their three gradients and the accumulation backward: 7 kernels), each
+        // allocating its output as a step's kernels do.
+        using var one = zeros(new long[] { 1, 1 }, dtype: dtype, device: device).requires_grad_();
+        var launch = Median(() =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                using var inner = NewDisposeScope();
+                one.mul(2).add(1).sum().backward();
+            }
+        }, device) / (50 * 7);
+        one.grad?.Dispose();
         progress?.Invoke($"launch {launch * 1e6:0.0} µs per kernel");
 
         // Bandwidth: y = x · 2 over a large tensor (one read, one write).
         var n = cuda ? 1L << 28 : quick ? 1L << 22 : 1L << 25;
         using var x = ones(n, dtype: dtype, device: device);
         using var y = empty(n, dtype: dtype, device: device);
-        var copy = Median(() => y.copy_(x), device); // one read, one write
+        // Each kernel of a step writes a new tensor: the allocation (and, on the CPU, its first touch) is part of its cost.
+        var copy = Median(() => { using var inner = NewDisposeScope(); _ = x.mul(2); }, device); // one read, one fresh write
         var bandwidth = 2.0 * n * elementBytes / copy;
         progress?.Invoke($"bandwidth {bandwidth / 1e9:0.0} GB/s");
 
@@ -62,7 +73,7 @@ public static class DeviceCalibration
                     var b = randn(new[] { k, nn }, dtype: dtype, device: device);
                     var repeats = (int)Math.Clamp(2e9 / flops / (cuda ? 0.01 : 1), 1, 50);
                     var seconds = Median(() => { for (var i = 0; i < repeats; i++) { using var inner = NewDisposeScope(); torch.matmul(a, b); } }, device) / repeats;
-                    matmul.Add(new MatmulPoint(m, nn, k, flops / Math.Max(seconds - (cuda ? 0 : launch), seconds * 0.05)));
+                    matmul.Add(new MatmulPoint(m, nn, k, flops / seconds)); // a small product's rate includes its launch (the time model counts it once)
                 }
             }
         }
