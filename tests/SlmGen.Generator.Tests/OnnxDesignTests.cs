@@ -24,27 +24,10 @@ public class OnnxDesignTests
     [InlineData(9301)]
     public void Random_designs_run_in_Onnx_Runtime_with_TorchSharps_logits_or_are_refused_with_a_reason(int seed)
     {
-        var designs = new RandomDesigns(seed, levers: true, recent: true);
-        var sources = new StringBuilder("using SlmGen;\nnamespace OnnxDesigns;\n");
-        var specs = new List<(string, string)>();
-        for (var i = 0; i < 100; i++)
-        {
-            var (yaml, attributes) = designs.Next($"O{seed}_{i}");
-            if (yaml is not null)
-            {
-                specs.Add(($"/specs/o{i}.yaml", yaml));
-            }
-            else
-            {
-                sources.Append(attributes);
-            }
-        }
-
-        var run = GeneratorRun.Of(new[] { ("/0/Designs.cs", sources.ToString()) }, specs);
-        using var image = new MemoryStream();
-        Assert.True(run.Output.Emit(image).Success);
+        var compiled = RandomDesignRun.Compile(seed, 100, "O");
+        var run = compiled.Run;
         var covered = 0;
-        foreach (var descriptor in ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())))
+        foreach (var descriptor in compiled.Models)
         {
             manual_seed(seed);
             using var model = descriptor.Create();

@@ -21,27 +21,9 @@ public class StepOpsTests
     [InlineData(9201)]
     public void A_steps_kernels_carry_exactly_the_FLOPs_of_the_cost_model(int seed)
     {
-        var designs = new RandomDesigns(seed, levers: true, recent: true);
-        var sources = new StringBuilder("using SlmGen;\nnamespace Steps;\n");
-        var specs = new List<(string, string)>();
-        for (var i = 0; i < 120; i++)
-        {
-            var (yaml, attributes) = designs.Next($"S{seed}_{i}");
-            if (yaml is not null)
-            {
-                specs.Add(($"/specs/s{i}.yaml", yaml));
-            }
-            else
-            {
-                sources.Append(attributes);
-            }
-        }
-
-        var run = GeneratorRun.Of(new[] { ("/0/Designs.cs", sources.ToString()) }, specs);
-        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
-        using var image = new MemoryStream();
-        Assert.True(run.Output.Emit(image).Success);
-        foreach (var descriptor in ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())))
+        var compiled = RandomDesignRun.Compile(seed, 120, "S", recent: true);
+        var run = compiled.Run;
+        foreach (var descriptor in compiled.Models)
         {
             var plan = (IReadOnlyList<PlanStep>)descriptor.Type.GetProperty("PlanSteps")!.GetValue(null)!;
             var cost = descriptor.Cost;
