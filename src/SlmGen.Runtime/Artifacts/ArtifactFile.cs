@@ -248,7 +248,7 @@ public static class ArtifactFile
         return inventory;
     }
 
-    private static ScalarType DType(StoreType type) => type switch { StoreType.Fp16 => ScalarType.Float16, StoreType.Bf16 => ScalarType.BFloat16, _ => ScalarType.Float32 };
+    private static ScalarType DType(StoreType type) => WeightQuantizer.ScalarTypeOf(type);
 
     private static byte[] Bytes(Stream stream, SafetensorsHeader header, SafetensorsEntry entry)
     {

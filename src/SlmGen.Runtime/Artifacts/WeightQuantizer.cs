@@ -50,11 +50,13 @@ public static class WeightQuantizer
         return new QuantizedMatrix(result.Codes.MoveToOuterDisposeScope(), result.Scales.MoveToOuterDisposeScope());
     }
 
+    /// <summary>The torch type a storage type stores in.</summary>
+    public static ScalarType ScalarTypeOf(StoreType type) => type switch { StoreType.Fp16 => ScalarType.Float16, StoreType.Bf16 => ScalarType.BFloat16, _ => ScalarType.Float32 };
+
     /// <summary>Scales rounded to their storage type (and back to float32); a scale of 0 (an all-zero row or group) stays 0.</summary>
     public static Tensor Stored(Tensor scales, StoreType type)
     {
-        var dtype = type switch { StoreType.Fp16 => ScalarType.Float16, StoreType.Bf16 => ScalarType.BFloat16, _ => ScalarType.Float32 };
-        var stored = scales.to(dtype).to(ScalarType.Float32);
+        var stored = scales.to(ScalarTypeOf(type)).to(ScalarType.Float32);
         if (!stored.isfinite().all().item<bool>())
         {
             throw new InvalidOperationException($"A scale of {scales.abs().max().item<float>():G4} does not fit in {ArtifactPlan.Name(type)}: store the scales as fp32 (quantization.scales: fp32).");

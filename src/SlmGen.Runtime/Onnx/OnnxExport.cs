@@ -96,7 +96,7 @@ public static class OnnxExport
         if (quantized is not null)
         {
             // The artifact's weights (the model itself is left as it is): codes × stored scales, the others at their storage type.
-            var others = model.ArtifactPlan.Others switch { StoreType.Fp16 => ScalarType.Float16, StoreType.Bf16 => ScalarType.BFloat16, _ => ScalarType.Float32 };
+            var others = Artifacts.WeightQuantizer.ScalarTypeOf(model.ArtifactPlan.Others);
             weights = model.named_parameters().ToDictionary(
                 p => p.name,
                 p => quantized.TryGetValue(p.name, out var q)
