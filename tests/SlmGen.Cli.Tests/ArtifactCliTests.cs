@@ -47,6 +47,17 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.True(result.GetProperty("validation_bits_per_character_artifact").GetDouble() > 0);
         }
 
+        // The exported decode graph in ONNX Runtime samples the same text as the generated module, past the context too.
+        string Sample(string runtime, params string[] extra)
+        {
+            using var sample = Slmgen(new[] { "sample", spec, "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "shakespeare-char", "--tokens", "40", "--device", "cpu", "--runtime", runtime }.Concat(extra).ToArray());
+            Assert.True(sample.ExitCode == 0, sample.ToString());
+            return sample.Stdout;
+        }
+
+        Assert.Equal(Sample("torchsharp", "--temperature", "0"), Sample("onnx", "--temperature", "0"));
+        Assert.Equal(Sample("torchsharp", "--temperature", "0.9", "--top-p", "0.9", "--seed", "3"), Sample("onnx", "--temperature", "0.9", "--top-p", "0.9", "--seed", "3"));
+
         var artifact = Path.Combine(run, "model.slmq");
         using (var eval = Slmgen("eval", spec, "--checkpoint", Path.Combine(run, "last.ckpt"), "--artifact", artifact, "--data", "shakespeare-char", "--device", "cpu", "--result", Path.Combine(folder.Path, "eval.json")))
         {

@@ -24,7 +24,9 @@ public static class SampleCommand
         var cache = new Option<string>("--cache") { Description = "exact (the KV cache while the text fits the context, identical to recomputation), sliding (cache past the context too), off", DefaultValueFactory = _ => "exact" };
         cache.AcceptOnlyFromAmong("exact", "sliding", "off");
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device };
+        var runtime = new Option<string>("--runtime") { Description = "torchsharp (the generated module), or onnx: the exported decode graph run by ONNX Runtime on the CPU (docs/interop.md)", DefaultValueFactory = _ => "torchsharp" };
+        runtime.AcceptOnlyFromAmong("torchsharp", "onnx");
+        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device, runtime };
         command.SetAction(r =>
         {
             Cli.EnsureDataExists(r.GetValue(data)!);
@@ -40,7 +42,20 @@ public static class SampleCommand
             var options = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed),
                 r.GetValue(cache) switch { "off" => KvCacheMode.Off, "sliding" => KvCacheMode.Sliding, _ => KvCacheMode.Exact });
             Console.Write(text);
-            TextGenerator.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, dev, t => Console.Write(tokenizer.Decode(new[] { t })));
+            if (r.GetValue(runtime) == "onnx")
+            {
+                if (!model.PredictsEveryPosition)
+                {
+                    throw new CliException($"--runtime onnx: {model.GetName()} reads whole windows (a flatten); its ONNX form has no decoding step: use --runtime torchsharp.");
+                }
+
+                OnnxSampler.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, t => Console.Write(tokenizer.Decode(new[] { t })));
+            }
+            else
+            {
+                TextGenerator.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, dev, t => Console.Write(tokenizer.Decode(new[] { t })));
+            }
+
             Console.WriteLine();
             return 0;
         });

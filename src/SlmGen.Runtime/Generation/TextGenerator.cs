@@ -181,7 +181,8 @@ public static class TextGenerator
         return model.Logits(x, lastPositionOnly: true);
     }
 
-    private static int Draw(Tensor logits, SamplingOptions options, torch.Generator generator)
+    /// <summary>The next token from one position's logits over the real vocabulary: greedy at temperature 0, else sampled after temperature, top-k and top-p (other runtimes draw with it too).</summary>
+    public static int Draw(Tensor logits, SamplingOptions options, torch.Generator generator)
     {
         if (options.Temperature == 0)
         {
