@@ -8,6 +8,8 @@ namespace SlmGen.Cli.Commands;
 /// <summary><c>slmgen export</c>: the PyTorch twin (and the Hugging Face form where there is one).</summary>
 public static class ExportCommand
 {
+    private const string ModelManifestName = SlmGen.Inference.ModelManifest.FileName;
+
     public static Command Create()
     {
         var spec = new Argument<string>("spec") { Description = "the model's YAML spec" };
@@ -17,7 +19,7 @@ public static class ExportCommand
         var noHf = new Option<bool>("--no-hf") { Description = "skip the Hugging Face form" };
         var data = new Option<string?>("--data") { Description = "the data the model was trained on (its characters or words are the tokenizer's vocabulary): the Hugging Face form then has the tokenizer files" };
         var tokenizerOption = new Option<string?>("--tokenizer") { Description = "chars, bytes, words or bpe:DIR (default: the spec's declared tokenizer, else the corpus's own)" };
-        var onnx = new Option<bool>("--onnx") { Description = "also write model.onnx: the full-sequence forward for ONNX Runtime (docs/interop.md; levers it does not cover yet are refused with the reason)" };
+        var onnx = new Option<bool>("--onnx") { Description = "also write OUT/onnx: model.onnx (the full-sequence forward), model-decode.onnx (the decoding step with a KV cache), tokenizer.json and slmgen-model.json, the folder SlmGen.Inference loads in an app (docs/interop.md)" };
         var onnxQuantized = new Option<bool>("--onnx-artifact") { Description = "with --onnx: the ONNX form of the artifact instead — the spec's 4- and 8-bit matrices as MatMulNBits, the rest dequantized (docs/interop.md)" };
         var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption, onnx, onnxQuantized };
         command.SetAction(r =>
@@ -42,8 +44,6 @@ public static class ExportCommand
             var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
             if (r.GetValue(onnx))
             {
-                model.eval();
-                var path = System.IO.Path.Combine(r.GetValue(output)!, "model.onnx");
                 var artifactForm = r.GetValue(onnxQuantized);
                 SlmGen.Artifacts.ArtifactOptions? artifactOptions = null;
                 if (artifactForm && model.ArtifactPlan.Quantizer == SlmGen.Quantizer.Gptq)
@@ -53,14 +53,21 @@ public static class ExportCommand
                     artifactOptions = ArtifactRoundTrip.Options(model, Cli.Data(calibrationData, tokenizerName), 128, TorchSharp.torch.CPU);
                 }
 
-                SlmGen.IO.AtomicFile.Write(path, s => s.Write(artifactForm ? SlmGen.Onnx.OnnxExport.BuildQuantized(model, false, artifactOptions) : SlmGen.Onnx.OnnxExport.Build(model)));
-                AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}: input_ids (int64 [[batch, sequence]]) → logits (float [[batch, sequence, {model.Vocab:N0}]]), opset {SlmGen.Onnx.OnnxExport.Opset}, {new System.IO.FileInfo(path).Length:N0} bytes");
-                if (model.PredictsEveryPosition)
+                var folder = System.IO.Path.Combine(r.GetValue(output)!, "onnx");
+                var (manifest, tokenizerSkipped) = OnnxFolder.Write(model, tokenizer, folder, artifactForm, artifactOptions);
+                long Bytes(string name) => new System.IO.FileInfo(System.IO.Path.Combine(folder, name)).Length;
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(folder)} (for SlmGen.Inference: docs/interop.md):");
+                AnsiConsole.MarkupLine($"  model.onnx: input_ids (int64 [[batch, sequence]]) → logits (float [[batch, sequence, {model.Vocab:N0}]]), opset {SlmGen.Onnx.OnnxExport.Opset}, {Bytes("model.onnx"):N0} bytes");
+                if (manifest.DecodeGraph is { } decode)
                 {
-                    var decode = System.IO.Path.Combine(r.GetValue(output)!, "model-decode.onnx");
-                    SlmGen.IO.AtomicFile.Write(decode, s => s.Write(artifactForm ? SlmGen.Onnx.OnnxExport.BuildQuantized(model, true, artifactOptions) : SlmGen.Onnx.OnnxExport.Build(model, decode: true)));
-                    AnsiConsole.MarkupLine($"wrote {Markup.Escape(decode)}: the decoding step with a KV cache (docs/interop.md), {new System.IO.FileInfo(decode).Length:N0} bytes");
+                    AnsiConsole.MarkupLine($"  {decode}: the decoding step with a KV cache, {Bytes(decode):N0} bytes");
                 }
+                else
+                {
+                    AnsiConsole.MarkupLine("  no decoding graph: the model reads whole windows (a flatten)");
+                }
+
+                AnsiConsole.MarkupLine(tokenizerSkipped is null ? $"  tokenizer.json, {ModelManifestName}; weights: {Markup.Escape(manifest.Weights)}" : $"  {ModelManifestName} without a tokenizer: {Markup.Escape(tokenizerSkipped)}");
             }
 
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.Directory)}: model.py, config.json, model.safetensors");

@@ -54,8 +54,31 @@ public sealed class WordTokenizer : ITokenizer
     }
 
     /// <inheritdoc />
-    public string Decode(IEnumerable<int> ids) =>
-        string.Join(" ", ids.Select(i => words[i])).Replace(" " + EndOfLine + " ", "\n").Replace(" " + EndOfLine, "\n");
+    public string Decode(IEnumerable<int> ids)
+    {
+        // Words joined by single spaces; every <eos> a line break with no space beside it (leading and repeated ones too).
+        var text = new System.Text.StringBuilder();
+        var lineStart = true;
+        foreach (var i in ids)
+        {
+            if (EndOfLineTokens && words[i] == EndOfLine)
+            {
+                text.Append('\n');
+                lineStart = true;
+                continue;
+            }
+
+            if (!lineStart)
+            {
+                text.Append(' ');
+            }
+
+            text.Append(words[i]);
+            lineStart = false;
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>
     /// Splits text into words, with <c>&lt;eos&gt;</c> for every line end when asked (as PyTorch's word_language_model
