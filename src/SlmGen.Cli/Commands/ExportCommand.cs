@@ -21,7 +21,9 @@ public static class ExportCommand
         var tokenizerOption = new Option<string?>("--tokenizer") { Description = "chars, bytes, words or bpe:DIR (default: the spec's declared tokenizer, else the corpus's own)" };
         var onnx = new Option<bool>("--onnx") { Description = "also write OUT/onnx: model.onnx (the full-sequence forward), model-decode.onnx (the decoding step with a KV cache), tokenizer.json and slmgen-model.json, the folder SlmGen.Inference loads in an app (docs/interop.md)" };
         var onnxQuantized = new Option<bool>("--onnx-artifact") { Description = "with --onnx: the ONNX form of the artifact instead — the spec's 4- and 8-bit matrices as MatMulNBits, the rest dequantized (docs/interop.md)" };
-        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption, onnx, onnxQuantized };
+        var gguf = new Option<string?>("--gguf") { Description = "also write OUT/model.gguf for llama.cpp (LLamaSharp, Ollama): f32, f16, q8_0 or q4_0 matrices, the tokenizer embedded; Llama- and GPT-2-shaped designs (docs/interop.md)" };
+        gguf.AcceptOnlyFromAmong("f32", "f16", "q8_0", "q4_0");
+        var command = new Command("export", "Write model.py (the PyTorch twin), config.json and model.safetensors, and hf/ (with the tokenizer's files) for GPT-2- or Llama-shaped models.") { spec, weights, best, output, noHf, data, tokenizerOption, onnx, onnxQuantized, gguf };
         command.SetAction(r =>
         {
             if (r.GetValue(data) is { } given)
@@ -39,6 +41,19 @@ public static class ExportCommand
             if (r.GetValue(onnx) && SlmGen.Onnx.OnnxExport.Unsupported(model) is { } reason)
             {
                 throw new CliException($"--onnx: {reason}.");
+            }
+
+            var ggufType = r.GetValue(gguf) switch
+            {
+                null => (GgmlType?)null,
+                "f32" => GgmlType.F32,
+                "f16" => GgmlType.F16,
+                "q8_0" => GgmlType.Q8_0,
+                _ => GgmlType.Q4_0,
+            };
+            if (ggufType is not null && GgufExport.Unsupported(model, tokenizer) is { } ggufReason)
+            {
+                throw new CliException($"--gguf: {ggufReason}.");
             }
 
             var result = model.ExportPyTorch(r.GetValue(output)!, huggingFace: !r.GetValue(noHf), tokenizer);
@@ -68,6 +83,17 @@ public static class ExportCommand
                 }
 
                 AnsiConsole.MarkupLine(tokenizerSkipped is null ? $"  tokenizer.json, {ModelManifestName}; weights: {Markup.Escape(manifest.Weights)}" : $"  {ModelManifestName} without a tokenizer: {Markup.Escape(tokenizerSkipped)}");
+            }
+
+            if (ggufType is { } type)
+            {
+                var path = System.IO.Path.Combine(r.GetValue(output)!, "model.gguf");
+                var report = GgufExport.Write(model, tokenizer!, path, type);
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}: GGUF v3, llama.cpp architecture {report.Architecture}, {type} matrices, {report.Bytes:N0} bytes, the tokenizer embedded");
+                foreach (var note in report.Notes)
+                {
+                    AnsiConsole.MarkupLine($"  {Markup.Escape(note)}");
+                }
             }
 
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.Directory)}: model.py, config.json, model.safetensors");

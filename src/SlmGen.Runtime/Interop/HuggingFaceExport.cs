@@ -36,6 +36,38 @@ public static class HuggingFaceExport
     /// <exception cref="NotSupportedException">The model has no Hugging Face form (the message says why).</exception>
     public static void Export(SlmModel model, string directory, SpecialTokens? special = null)
     {
+        using var scope = NewDisposeScope();
+        var (family, config, tensors, tied) = Convert(model);
+        // What both families' configs say alike.
+        config["initializer_range"] = 0.02;
+        config["tie_word_embeddings"] = tied;
+        config["bos_token_id"] = special?.Bos;
+        config["eos_token_id"] = special?.Eos;
+        config["torch_dtype"] = "float32";
+        config["slmgen_model"] = model.GetName();
+        config["slmgen_fingerprint"] = model.Fingerprint;
+
+        Directory.CreateDirectory(directory);
+        AtomicFile.Write(Path.Combine(directory, "config.json"), s => JsonSerializer.Serialize(s, config, new JsonSerializerOptions { WriteIndented = true }));
+        var generation = new JsonObject
+        {
+            ["_from_model_config"] = true,
+            ["bos_token_id"] = special?.Bos,
+            ["eos_token_id"] = special?.Eos,
+            ["max_length"] = model.Context,
+        };
+        AtomicFile.Write(Path.Combine(directory, "generation_config.json"), s => JsonSerializer.Serialize(s, generation, new JsonSerializerOptions { WriteIndented = true }));
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["slmgen.model"] = model.GetName(), [PyTorchTwin.FingerprintKey] = model.Fingerprint };
+        AtomicFile.Write(Path.Combine(directory, "model.safetensors"), s => SafetensorsFile.Write(s, tensors.Select(t => (t.Item1, t.Item2.contiguous())).ToList(), metadata));
+    }
+
+    /// <summary>
+    /// The model in Hugging Face's form, in memory: its family ("gpt2" or "llama"), transformers' config and the tensors by
+    /// transformers' names (fp32, on the CPU; created in the caller's dispose scope). The GGUF export starts from it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model has no Hugging Face form (the message says why).</exception>
+    internal static (string Family, JsonObject Config, List<(string Name, Tensor Tensor)> Tensors, bool Tied) Convert(SlmModel model)
+    {
         var plan = model.Plan;
         var (family, reason) = Family(plan);
         if (family is null)
@@ -60,7 +92,6 @@ public static class HuggingFaceExport
             }
         }
 
-        using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>();
         var config = family == "gpt2"
             ? Gpt2(model, plan, stack, order, weights, tensors)
@@ -70,27 +101,7 @@ public static class HuggingFaceExport
             tensors.Add(("lm_head.weight", weights[head.Field + ".weight"]));
         }
 
-        // What both families' configs say alike.
-        config["initializer_range"] = 0.02;
-        config["tie_word_embeddings"] = tied;
-        config["bos_token_id"] = special?.Bos;
-        config["eos_token_id"] = special?.Eos;
-        config["torch_dtype"] = "float32";
-        config["slmgen_model"] = model.GetName();
-        config["slmgen_fingerprint"] = model.Fingerprint;
-
-        Directory.CreateDirectory(directory);
-        AtomicFile.Write(Path.Combine(directory, "config.json"), s => JsonSerializer.Serialize(s, config, new JsonSerializerOptions { WriteIndented = true }));
-        var generation = new JsonObject
-        {
-            ["_from_model_config"] = true,
-            ["bos_token_id"] = special?.Bos,
-            ["eos_token_id"] = special?.Eos,
-            ["max_length"] = model.Context,
-        };
-        AtomicFile.Write(Path.Combine(directory, "generation_config.json"), s => JsonSerializer.Serialize(s, generation, new JsonSerializerOptions { WriteIndented = true }));
-        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["slmgen.model"] = model.GetName(), [PyTorchTwin.FingerprintKey] = model.Fingerprint };
-        AtomicFile.Write(Path.Combine(directory, "model.safetensors"), s => SafetensorsFile.Write(s, tensors.Select(t => (t.Item1, t.Item2.contiguous())).ToList(), metadata));
+        return (family, config, tensors, tied);
     }
 
     private static JsonObject Gpt2(SlmModel model, IReadOnlyList<PlanStep> plan, StackStep stack, List<int> order, Dictionary<string, Tensor> w, List<(string, Tensor)> t)
