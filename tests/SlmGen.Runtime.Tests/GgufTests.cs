@@ -26,23 +26,6 @@ public class GgufTests
         return data;
     }
 
-    /// <summary>A character tokenizer of exactly <paramref name="size"/> characters (new line, ASCII, then Latin and beyond).</summary>
-    internal static CharTokenizer Characters(int size)
-    {
-        var chars = new StringBuilder("\n");
-        for (var c = 32; chars.Length < size; c++)
-        {
-            if (c is >= 127 and < 0xA1 || char.IsSurrogate((char)c))
-            {
-                continue;
-            }
-
-            chars.Append((char)c);
-        }
-
-        return new CharTokenizer(chars.ToString());
-    }
-
     [Theory]
     [MemberData(nameof(SampleModels))]
     public void Llama_cpp_gives_SlmGens_logits_at_f32_or_the_export_says_why_not(string fullName)
@@ -50,7 +33,7 @@ public class GgufTests
         manual_seed(3);
         using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, fullName).Create();
         model.eval();
-        var tokenizer = Characters(model.DeclaredVocab);
+        var tokenizer = LlamaCpp.Characters(model.DeclaredVocab);
         var path = Path.Combine(TestRuns.TempDir("slmgen-gguf-"), "model.gguf");
         if (GgufExport.Unsupported(model, tokenizer) is { } reason)
         {
@@ -89,7 +72,7 @@ public class GgufTests
         using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, fullName).Create();
         model.eval();
         var path = Path.Combine(TestRuns.TempDir("slmgen-gguf-"), "model.gguf");
-        GgufExport.Write(model, Characters(model.DeclaredVocab), path, GgmlType.F32);
+        GgufExport.Write(model, LlamaCpp.Characters(model.DeclaredVocab), path, GgmlType.F32);
         var prompt = new[] { 1, 5, 9, 2 };
         var count = Math.Min(40, model.Context - prompt.Length);
         var expected = SlmGen.Generation.TextGenerator.Generate(model, prompt, count, SlmGen.Generation.SamplingOptions.Greedy, CPU);

@@ -48,6 +48,23 @@ internal sealed class LlamaCpp : IDisposable
 
     public int Vocabulary => weights.Vocab.Count;
 
+    /// <summary>A character tokenizer of exactly <paramref name="size"/> characters (new line, ASCII, then Latin and beyond).</summary>
+    public static SlmGen.Data.CharTokenizer Characters(int size)
+    {
+        var chars = new System.Text.StringBuilder("\n");
+        for (var c = 32; chars.Length < size; c++)
+        {
+            if (c is >= 127 and < 0xA1 || char.IsSurrogate((char)c))
+            {
+                continue;
+            }
+
+            chars.Append((char)c);
+        }
+
+        return new SlmGen.Data.CharTokenizer(chars.ToString());
+    }
+
     /// <summary>The logits after each of <paramref name="ids"/> (one batch, a fresh cache).</summary>
     public float[][] Logits(IReadOnlyList<int> ids)
     {
