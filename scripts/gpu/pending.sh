@@ -20,6 +20,10 @@ rm -rf /tmp/slmgen-hftok && bash .device/run.sh Twins hf-tokenizers --out /tmp/s
   && python3 scripts/gpu/hf_tokenizer_files.py /tmp/slmgen-hftok --out "$out/hf-tokenizer-files.jsonl" | tail -2
 echo "hf tokenizers: $((SECONDS - s)) s"
 s=$SECONDS
+# Hugging Face generation from exported folders (prepared on the CPU machine: scripts/gpu/prepare-hf-generate.sh).
+[ -d .device/hfgen ] && python3 scripts/gpu/hf_generate.py .device/hfgen --out "$out/hf-generate.jsonl" | tail -3
+echo "hf generate: $((SECONDS - s)) s"
+s=$SECONDS
 rm -rf /tmp/slmgen-recipe && bash .device/run.sh Twins recipe --out /tmp/slmgen-recipe --device cuda > "$out/recipe.log" 2>&1 \
   && python3 scripts/gpu/recipe_step.py /tmp/slmgen-recipe --device cuda --out "$out/recipe-step.jsonl" | tail -1
 echo "recipe step: $((SECONDS - s)) s"

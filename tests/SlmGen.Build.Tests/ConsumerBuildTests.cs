@@ -194,9 +194,32 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
         Assert.Equal(10, JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "run", "result.json"))).RootElement.GetProperty("steps").GetInt64());
         var sample = Workspace.Run(slmgen, "sample specs/tiny-gpt.yaml --checkpoint run/best.ckpt --data data/input.txt --tokens 30 --temperature 0 --device cpu", project);
         Assert.True(sample.Code == 0, sample.Output);
-        var export = Workspace.Run(slmgen, "export specs/tiny-gpt.yaml --checkpoint run/last.ckpt --out export", project);
+        var export = Workspace.Run(slmgen, "export specs/tiny-gpt.yaml --checkpoint run/last.ckpt --data data/input.txt --out export --onnx", project);
         Assert.True(export.Code == 0, export.Output);
         Assert.True(File.Exists(Path.Combine(project, "export", "hf", "config.json")), export.Output);
+
+        // Ship it: an app with only the SlmGen.Inference package (no TorchSharp) generates `slmgen sample`'s greedy text.
+        var app = Path.Combine(workspace.Root, "ShipApp");
+        Directory.CreateDirectory(app);
+        workspace.WriteNuGetConfig(app);
+        File.WriteAllText(Path.Combine(app, "ShipApp.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable></PropertyGroup>
+              <ItemGroup><PackageReference Include="SlmGen.Inference" Version="{workspace.PackageVersion}" /></ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using var model = SlmGen.Inference.LanguageModel.Load(args[0]);
+            System.Console.Write("ROMEO:" + model.Generate("ROMEO:", SlmGen.Inference.SamplingSettings.Greedy(30)));
+            """);
+        var appBuild = Workspace.Run("dotnet", "build -c Release -nologo", app);
+        Assert.True(appBuild.Code == 0, appBuild.Output);
+        var appRun = Workspace.Run("dotnet", $"\"{Path.Combine(app, "bin", "Release", "net10.0", "ShipApp.dll")}\" \"{Path.Combine(project, "export", "onnx")}\"", app);
+        Assert.True(appRun.Code == 0, appRun.Output);
+        Assert.Empty(Directory.GetFiles(Path.Combine(app, "bin"), "*orch*", SearchOption.AllDirectories)); // no TorchSharp, no libtorch
+        var greedy = Workspace.Run(slmgen, "sample specs/tiny-gpt.yaml --checkpoint run/last.ckpt --data data/input.txt --prompt ROMEO: --tokens 30 --temperature 0 --device cpu", project);
+        Assert.True(greedy.Code == 0, greedy.Output);
+        Assert.Equal(greedy.Output.TrimEnd('\n'), appRun.Output);
 
         // The project's costs (the tool builds it), a run configuration, a refused resume, a sweep.
         var projectCosts = Workspace.Run(slmgen, "costs .", project);
@@ -343,7 +366,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
 
             CopyTree(Path.Combine(repo, "src"), Path.Combine(Copy, "src"));
             CopyTree(Path.Combine(repo, "build"), Path.Combine(Copy, "build"));
-            foreach (var project in new[] { "src/SlmGen.Runtime/SlmGen.Runtime.csproj", "src/SlmGen.Cli/SlmGen.Cli.csproj", "src/SlmGen.Templates/SlmGen.Templates.csproj" })
+            foreach (var project in new[] { "src/SlmGen.Runtime/SlmGen.Runtime.csproj", "src/SlmGen.Cli/SlmGen.Cli.csproj", "src/SlmGen.Templates/SlmGen.Templates.csproj", "src/SlmGen.Inference/SlmGen.Inference.csproj" })
             {
                 var pack = Run("dotnet", $"pack {project} -c Release -o \"{Feed}\" -p:Version={PackageVersion} -nologo", Copy);
                 if (pack.Code != 0)
@@ -434,7 +457,7 @@ public sealed class ConsumerBuildTests : IClassFixture<ConsumerBuildTests.Worksp
             try
             {
                 Directory.Delete(Root, recursive: true);
-                foreach (var id in new[] { "slmgen", "slmgen.cli", "slmgen.templates" })
+                foreach (var id in new[] { "slmgen", "slmgen.cli", "slmgen.templates", "slmgen.inference" })
                 {
                     var cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                                               ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), id, PackageVersion);

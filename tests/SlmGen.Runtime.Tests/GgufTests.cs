@@ -138,4 +138,49 @@ public class GgufTests
         Assert.Contains("the tokenizer has 256 tokens, the model 65", GgufExport.Unsupported(words, new SlmGen.Data.Tokenizers.ByteTokenizer()));
         Assert.Contains("embeds the tokenizer", GgufExport.Unsupported(words, null));
     }
+
+    /// <summary>
+    /// The quantised GGUF types on a trained model (LeverGqa, 200 steps of 8 windows on Tiny Shakespeare): llama.cpp reads SlmGen's
+    /// greedy text teacher-forced, and its next-token choices and logits are compared with SlmGen's fp32 ones.
+    /// The measured figures go to the test output (docs/interop.md states them); the assertions are their order and
+    /// generous floors.
+    /// </summary>
+    [Fact]
+    public void Quantised_gguf_types_stay_close_to_the_trained_models_choices()
+    {
+        manual_seed(21);
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverGqa").Create();
+        using (var trainer = new SlmGen.Training.Trainer(model, TestRuns.Shakespeare.Value, TestRuns.Quick(null, 200) with { BatchSize = 8, EvalEvery = 200, LogEvery = 200 }, CPU))
+        {
+            trainer.Train();
+        }
+
+        model.eval();
+        var text = SlmGen.Generation.TextGenerator.Generate(model, TestRuns.Shakespeare.Value.Tokenizer.Encode("ROMEO:\n"), 120, SlmGen.Generation.SamplingOptions.Greedy, CPU);
+        var ids = TestRuns.Shakespeare.Value.Tokenizer.Encode("ROMEO:\n").Concat(text).Take(model.Context).ToArray();
+        using var input = tensor(ids.Select(i => (long)i).ToArray(), new long[] { 1, ids.Length });
+        using var expected = model.Logits(input, lastPositionOnly: false);
+        var want = expected[0].data<float>().ToArray();
+        var scale = want.Max(Math.Abs);
+        int Argmax(float[] row) => Array.IndexOf(row, row.Max());
+        var wantChoice = Enumerable.Range(0, ids.Length).Select(t => Argmax(want.Skip(t * model.Vocab).Take(model.Vocab).ToArray())).ToArray();
+        var dir = TestRuns.TempDir("slmgen-gguf-q-");
+        var figures = new List<(GgmlType Type, double Agreement, double Error, long Bytes)>();
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            var path = Path.Combine(dir, $"{type}.gguf");
+            var report = GgufExport.Write(model, TestRuns.Shakespeare.Value.Tokenizer, path, type);
+            using var llama = new LlamaCpp(path, model.Context);
+            var rows = llama.Logits(ids);
+            var agreement = Enumerable.Range(0, ids.Length).Count(t => Argmax(rows[t]) == wantChoice[t]) / (double)ids.Length;
+            var error = rows.SelectMany(r => r).Zip(want, (a, b) => Math.Abs(a - b)).Max() / scale;
+            figures.Add((type, agreement, error, report.Bytes));
+            Console.WriteLine($"GGUF {type}: {report.Bytes:N0} bytes, next-token agreement with SlmGen fp32 {agreement:P1}, max |Δlogit| {error:0.0e0} of the largest logit ({scale:0.0})");
+        }
+
+        Assert.Equal(1.0, figures[0].Agreement);
+        Assert.True(figures[0].Error < 1e-5 && figures[0].Error < figures[1].Error && figures[1].Error < figures[2].Error && figures[2].Error < figures[3].Error, string.Join("; ", figures));
+        Assert.True(figures[1].Agreement >= 0.95 && figures[2].Agreement >= 0.9 && figures[3].Agreement >= 0.6, string.Join("; ", figures));
+        Assert.True(figures[3].Bytes < figures[2].Bytes && figures[2].Bytes < figures[1].Bytes && figures[1].Bytes < figures[0].Bytes);
+    }
 }

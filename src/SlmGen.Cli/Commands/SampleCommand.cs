@@ -26,7 +26,8 @@ public static class SampleCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var runtime = new Option<string>("--runtime") { Description = "torchsharp (the generated module), or onnx: the exported decode graph run by ONNX Runtime on the CPU (docs/interop.md)", DefaultValueFactory = _ => "torchsharp" };
         runtime.AcceptOnlyFromAmong("torchsharp", "onnx");
-        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device, runtime };
+        var stats = new Option<bool>("--stats") { Description = "print the first token's latency, decode tokens/s and the process's peak memory to stderr (docs/interop.md compares runtimes with it)" };
+        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device, runtime, stats };
         command.SetAction(r =>
         {
             Cli.EnsureDataExists(r.GetValue(data)!);
@@ -42,6 +43,19 @@ public static class SampleCommand
             var options = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed),
                 r.GetValue(cache) switch { "off" => KvCacheMode.Off, "sliding" => KvCacheMode.Sliding, _ => KvCacheMode.Exact });
             Console.Write(text);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            double first = 0;
+            var count = 0;
+            void Emit(int t)
+            {
+                if (count++ == 0)
+                {
+                    first = clock.Elapsed.TotalMilliseconds; // the prompt read and the first token drawn
+                }
+
+                Console.Write(tokenizer.Decode(new[] { t }));
+            }
+
             if (r.GetValue(runtime) == "onnx")
             {
                 if (!model.PredictsEveryPosition)
@@ -49,14 +63,19 @@ public static class SampleCommand
                     throw new CliException($"--runtime onnx: {model.GetName()} reads whole windows (a flatten); its ONNX form has no decoding step: use --runtime torchsharp.");
                 }
 
-                OnnxSampler.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, t => Console.Write(tokenizer.Decode(new[] { t })));
+                OnnxSampler.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, Emit);
             }
             else
             {
-                TextGenerator.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, dev, t => Console.Write(tokenizer.Decode(new[] { t })));
+                TextGenerator.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, dev, Emit);
             }
 
             Console.WriteLine();
+            if (r.GetValue(stats))
+            {
+                var rest = clock.Elapsed.TotalMilliseconds - first;
+                Console.Error.WriteLine($"stats: runtime {r.GetValue(runtime)} ({dev.type.ToString().ToLowerInvariant()}), first token {first:0.0} ms, then {count - 1} tokens in {rest:0} ms = {(count - 1) / (rest / 1e3):0.0} tokens/s, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0.0} MiB");
+            }
             return 0;
         });
         return command;

@@ -114,6 +114,16 @@ internal sealed class GraphBuilder
     /// <summary>A parameter as an fp32 initializer.</summary>
     public string Weight(string parameter) => Constant(parameter, weights[parameter]);
 
+    /// <summary>
+    /// <c>x · parameterᵀ</c> for a parameter the graph also reads elsewhere (the tied head's embedding): a Transpose node
+    /// over the one initializer (ONNX Runtime folds it at load), not a second, transposed copy in the file — or
+    /// <see cref="MatMul"/>'s MatMulNBits when the parameter is quantised.
+    /// </summary>
+    public string MatMulShared(string x, string parameter) =>
+        Quantized is not null && Quantized.ContainsKey(parameter)
+            ? MatMul(x, parameter)
+            : Node("MatMul", x, Node("Transpose", Weight(parameter)));
+
     /// <summary>A 2-D parameter transposed ([out, in] → [in, out], the MatMul operand).</summary>
     public string Transposed(string parameter) => Constant(parameter + ".T", weights[parameter].t().contiguous());
 

@@ -160,7 +160,7 @@ public static class OnnxExport
                     x = h.Kind switch
                     {
                         HeadKind.Grouped => Grouped(g, (GroupedHead)modules[h.Field], h.Field, x, flattened),
-                        HeadKind.Tied => g.MatMul(x, "wte.weight"),
+                        HeadKind.Tied => g.MatMulShared(x, "wte.weight"),
                         HeadKind.Factorised => Linear(g, h.Field + ".out", Linear(g, h.Field + ".down", x, false), h.Bias),
                         _ => Linear(g, h.Field, x, h.Bias),
                     };
