@@ -1,11 +1,46 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using SlmGen.Samples.LabReport;
 
 // Regenerates results/lab/README.md and results/lab/plots/*.png from the lab's sweep records.
 //   dotnet run --project samples/LabReport -c Release [-- --records results/lab/records --out results/lab]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture; // the same tables on every machine
+if (args.Length > 0 && args[0] == "select-lr")
+{
+    // The second lab's learning-rate selection (results/lab2/PROTOCOL.md §3):
+    //   LabReport select-lr --tune results/lab2/experiments/q1-b1-tune.yaml [--seeds 1,2,3,4,5]
+    // writes q1-b1-seeds.yaml beside it (each design at its chosen rate) and prints every design's scores.
+    var select = new SlmGen.Samples.CommandLine(args[1..], "LabReport select-lr: each design's learning rate from a tuning sweep's records; writes the seed sweep.");
+    var tune = select.String("tune", "", "the tuning sweep's template (its records under its out folder)");
+    var seedList = select.String("seeds", "1,2,3,4,5", "the seeds of the sweep it writes");
+    if (select.WantsHelp || tune.Length == 0)
+    {
+        Console.WriteLine(select.Usage);
+        return tune.Length == 0 && !select.WantsHelp ? 2 : 0;
+    }
+
+    select.EnsureAllKnown();
+    var designs = LearningRateSelection.Select(tune);
+    foreach (var d in designs)
+    {
+        var scores = string.Join("  ", d.Scores.OrderBy(s => s.Key).Select(s => $"{s.Key:g3}: {s.Value:0.0000}{(s.Key == d.Chosen ? "*" : " ")}"));
+        Console.WriteLine($"{string.Join(", ", d.Values.OrderBy(v => v.Key).Select(v => $"{v.Key}={v.Value}"))}  |  {scores}{(d.AtEdge ? "  (at the grid's edge: extend once, PROTOCOL.md §3)" : string.Empty)}");
+    }
+
+    var seedsOut = tune.Replace("-tune.yaml", "-seeds.yaml", StringComparison.Ordinal);
+    if (seedsOut == tune)
+    {
+        seedsOut = Path.ChangeExtension(tune, null) + "-seeds.yaml";
+    }
+
+    var tuneOut = System.IO.Path.GetFileNameWithoutExtension(tune).Replace("-tune", string.Empty, StringComparison.Ordinal);
+    LearningRateSelection.WriteSeedSweep(tune, designs, seedList.Split(',').Select(long.Parse).ToList(), seedsOut, $"../runs/{tuneOut}-seeds");
+    Console.WriteLine($"wrote {seedsOut}: {designs.Count} designs; {designs.Count(d => d.AtEdge)} at the grid's edge");
+    return 0;
+}
+
 var root = FindRepo();
 var cli = new SlmGen.Samples.CommandLine(args, "LabReport: regenerate results/lab/README.md and results/lab/plots from the lab's sweep records.");
 var records = cli.String("records", Path.Combine(root, "results", "lab", "records"), "the sweep records: one folder per experiment with its results.jsonl");

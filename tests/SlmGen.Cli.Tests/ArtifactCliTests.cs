@@ -45,6 +45,11 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Equal(result.GetProperty("artifact_bytes").GetInt64(), result.GetProperty("artifact_bytes_predicted").GetInt64());
             Assert.True(result.GetProperty("artifact_file_bytes").GetInt64() < result.GetProperty("artifact_bytes").GetInt64(), "lzma made it smaller");
             Assert.True(result.GetProperty("validation_bits_per_character_artifact").GetDouble() > 0);
+            // Both the best-validation weights (the scores above) and the final weights are scored.
+            var bestStep = result.GetProperty("best_step").GetInt64();
+            var final = result.GetProperty("final_validation_bits_per_byte").GetDouble();
+            Assert.True(final > 0);
+            Assert.True(bestStep == 12 ? final == result.GetProperty("validation_bits_per_byte").GetDouble() : bestStep == 6, $"best step {bestStep}");
         }
 
         // The exported decode graph in ONNX Runtime samples the same text as the generated module, past the context too.

@@ -160,6 +160,15 @@ public class RecipeTests
         trainer.Train(); // the last step, its evaluation (of the average), and the end of the run
         Assert.False(trainer.Optimizer.Master.allclose(raw));
         Assert.True(trainer.Optimizer.Master.allclose(trainer.Ema!), "the run ends with the average's weights");
+
+        // What sample, eval and export load from last.ckpt is that average too, not the raw weights it keeps for a resume.
+        var dir = TestRuns.TempDir("slmgen-ema-");
+        using var saved = new Trainer(model, TestRuns.Shakespeare.Value, options with { RunDirectory = dir }, CPU);
+        saved.Train();
+        using var loaded = new SingleAttention();
+        Checkpoint.LoadWeights(loaded, saved.LastCheckpointPath!, CheckpointWeights.Latest);
+        var average = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.All(loaded.named_parameters(), p => Assert.True(p.parameter.allclose(average[p.name]), p.name));
     }
 
     [Fact]

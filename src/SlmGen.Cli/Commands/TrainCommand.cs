@@ -258,6 +258,21 @@ public static class TrainCommand
 
         AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.ExactTrainingFlops:0.000e0} exact, {result.SixNFlops:0.000e0} by 6·N");
 
+        // The scores above are of the best-validation weights (restored at the end); the final weights are scored too,
+        // so that a reader sees both (the same numbers when the best evaluation was the last step's).
+        var bestStep = result.Best?.Step;
+        var finalValidation = validation;
+        var finalTest = testResult;
+        if (bestStep is { } b && b != result.Steps && File.Exists(last))
+        {
+            using var final = descriptor.Create();
+            Checkpoint.LoadWeights(final, last, CheckpointWeights.Latest);
+            final.to(device);
+            finalValidation = Evaluator.EvaluateText(final, Scored(data.Validation), data.Tokenizer, 32, device, protocol);
+            finalTest = test ? Evaluator.EvaluateText(final, Scored(data.Test), data.Tokenizer, 32, device, protocol) : null;
+            AnsiConsole.MarkupLine($"the scores above are of the best validation's weights (step {b:N0}); the final weights (step {result.Steps:N0}): validation {finalValidation.BitsPerByte:0.0000} bits/byte{(finalTest is { } ft ? $", test {ft.BitsPerByte:0.0000} bits/byte" : string.Empty)}");
+        }
+
         // What ships: the artifact at the spec's precision plan, read back into a fresh instance and scored beside the model.
         SlmGen.Artifacts.ArtifactWritten? artifact = null;
         var roundTrip = new List<RoundTripScore>();
@@ -286,6 +301,8 @@ public static class TrainCommand
                 validation_bits_per_character = validation.BitsPerCharacter, validation_bits_per_byte = validation.BitsPerByte, validation_characters = validation.Characters, tokenizer = tokenizerName ?? "corpus",
                 test_nll = testResult?.Nll, test_bits_per_character = testResult?.BitsPerCharacter, test_bits_per_byte = testResult?.BitsPerByte, test_tokens = testResult?.Tokens, test_characters = testResult?.Characters,
                 final_train_loss = result.Curve.Count > 0 ? result.Curve[^1].TrainLoss : (double?)null,
+                best_step = bestStep, final_validation_nll = finalValidation.Nll, final_validation_bits_per_byte = finalValidation.BitsPerByte, final_validation_bits_per_character = finalValidation.BitsPerCharacter,
+                final_test_nll = finalTest?.Nll, final_test_bits_per_byte = finalTest?.BitsPerByte, final_test_bits_per_character = finalTest?.BitsPerCharacter,
                 seconds = result.Seconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
                 bf16 = !fp32, cuda_graphs = options.CudaGraphs, qat_start = qatStart,

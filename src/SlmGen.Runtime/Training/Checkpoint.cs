@@ -88,7 +88,10 @@ public sealed record CheckpointState
 /// <summary>Which weights of a checkpoint to load.</summary>
 public enum CheckpointWeights
 {
-    /// <summary>The weights at the checkpoint's step.</summary>
+    /// <summary>
+    /// The weights at the checkpoint's step — the weights' moving average when the run keeps one (ema_decay): what the
+    /// run evaluates and ends with; the raw weights stay in the checkpoint for a resume.
+    /// </summary>
     Latest,
 
     /// <summary>The best-validation weights (the latest when the checkpoint holds none).</summary>
@@ -246,7 +249,9 @@ public static class Checkpoint
     {
         using var contents = Load(path);
         EnsureCompatible(contents.State, model, path);
-        var weights = which == CheckpointWeights.Best && contents.Best.Count > 0 ? contents.Best : contents.Weights;
+        var weights = which == CheckpointWeights.Best && contents.Best.Count > 0 ? contents.Best
+            : contents.Ema.Count > 0 ? contents.Ema
+            : contents.Weights;
         var parameters = model.named_parameters().ToList();
         using var noGrad = no_grad();
         foreach (var (name, p) in parameters)

@@ -1,0 +1,80 @@
+using System;
+using System.IO;
+using System.Linq;
+using SlmGen.Samples.LabReport;
+using YamlDotNet.RepresentationModel;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>The second lab's statistics and learning-rate selection (results/lab2/PROTOCOL.md §3, §5), on worked examples.</summary>
+public class LabStatisticsTests
+{
+    [Fact]
+    public void Paired_and_Welch_intervals_Holm_and_the_detectable_difference_match_worked_examples()
+    {
+        // d = 0.02, 0.01, 0.03, 0.01, 0.03: mean 0.02, sd 0.01, se 0.01/√5; t(0.975, 4) = 2.776445.
+        var paired = PairedStatistics.Paired(new[] { 1.60, 1.62, 1.59, 1.61, 1.63 }, new[] { 1.58, 1.61, 1.56, 1.60, 1.60 });
+        Assert.Equal(0.02, paired.Mean, 10);
+        Assert.Equal(0.02 - 2.776445 * 0.01 / Math.Sqrt(5), paired.Low, 6);
+        Assert.Equal(0.02 + 2.776445 * 0.01 / Math.Sqrt(5), paired.High, 6);
+        Assert.Equal(0.01106, paired.P, 4); // t = 4.472 on 4 degrees of freedom
+        Assert.True(paired.Excludes0 && !paired.EquivalentWithin(0.01) && paired.EquivalentWithin(0.05));
+
+        // Welch: variances 5/3 and 4 over 4 and 3 values; Welch–Satterthwaite df = 1.75² / ((5/12)²/3 + (4/3)²/2) = 3.2347.
+        var welch = PairedStatistics.Welch(new[] { 1.0, 2, 3, 4 }, new[] { 2.0, 4, 6 });
+        Assert.Equal(-1.5, welch.Mean, 10);
+        Assert.Equal(3.2347, welch.DegreesOfFreedom, 3);
+        Assert.False(welch.Excludes0);
+
+        Assert.Equal(new[] { 0.03, 0.06, 0.06 }, PairedStatistics.Holm(new[] { 0.01, 0.04, 0.03 }).Select(p => Math.Round(p, 10)));
+        Assert.Equal(1 - 0.05 / 4, PairedStatistics.SimultaneousLevel(4), 12);
+        // (t(0.975, 4) + t(0.8, 4)) · 0.01 / √5 = (2.776445 + 0.940965) · 0.004472.
+        Assert.Equal((2.776445 + 0.940965) * 0.01 / Math.Sqrt(5), PairedStatistics.MinimumDetectable(0.01, 5), 5);
+        Assert.Throws<ArgumentException>(() => PairedStatistics.Paired(new[] { 1.0, 2 }, new[] { 1.0 }));
+    }
+
+    [Fact]
+    public void The_learning_rate_of_each_design_is_its_best_final_validation_score_and_the_seed_sweep_keeps_its_values()
+    {
+        var dir = TestRuns.TempDir("slmgen-lab2-");
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), "name: B\n");
+        var tune = Path.Combine(dir, "q-tune.yaml");
+        File.WriteAllText(tune, "base: base.yaml\ngrid:\n  embedding: [128, 256]\n  train.lr: [1e-3, 2e-3]\nseeds: [1]\ntrain: { data: wikitext2, flops: 3e13, batch: 32 }\nout: runs/q-tune\n");
+        var runs = Path.Combine(dir, "runs", "q-tune");
+        var points = new[]
+        {
+            ("128", "tied", "1e-3", 1.70), ("128", "tied", "2e-3", 1.65),
+            ("256", "{ tied: true, softcap: 30 }", "1e-3", 1.60), ("256", "{ tied: true, softcap: 30 }", "2e-3", 1.62),
+        };
+        var lines = points.Select((p, i) =>
+        {
+            Directory.CreateDirectory(Path.Combine(runs, $"p{i:D3}", "s1"));
+            // The final weights' score is the one chosen on; the best checkpoint's (validation_bits_per_byte) is not.
+            File.WriteAllText(Path.Combine(runs, $"p{i:D3}", "s1", "result.json"), $"{{\"validation_bits_per_byte\": 1.0, \"final_validation_bits_per_byte\": {p.Item4}}}");
+            return System.Text.Json.JsonSerializer.Serialize(new { point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["embedding"] = p.Item1, ["head"] = p.Item2, ["train.lr"] = p.Item3 }, train = new { lr = p.Item3 } });
+        }).ToList();
+        File.WriteAllLines(Path.Combine(runs, "results.jsonl"), lines);
+
+        var designs = LearningRateSelection.Select(tune);
+        Assert.Equal(2, designs.Count);
+        Assert.Equal(2e-3, designs.Single(d => d.Values["embedding"] == "128").Chosen);
+        Assert.Equal(1e-3, designs.Single(d => d.Values["embedding"] == "256").Chosen);
+        Assert.All(designs, d => Assert.True(d.AtEdge));
+
+        var seeds = Path.Combine(dir, "q-seeds.yaml");
+        LearningRateSelection.WriteSeedSweep(tune, designs, new long[] { 1, 2, 3, 4, 5 }, seeds, "runs/q-seeds");
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(seeds)));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        Assert.Equal("base.yaml", root["base"].ToString());
+        var axis = (YamlMappingNode)root["grid"];
+        var (key, rows) = axis.Children.Single();
+        Assert.Equal("embedding, head, train.lr", key.ToString());
+        var softcapped = ((YamlSequenceNode)rows).Children.Cast<YamlSequenceNode>().Single(r => r.Children[0].ToString() == "256");
+        Assert.Equal("30", ((YamlMappingNode)softcapped.Children[1])["softcap"].ToString());
+        Assert.Equal("0.001", softcapped.Children[2].ToString());
+        Assert.Equal(5, ((YamlSequenceNode)root["seeds"]).Children.Count);
+        Assert.Equal("wikitext2", ((YamlMappingNode)root["train"])["data"].ToString());
+        Directory.Delete(dir, recursive: true);
+    }
+}
