@@ -179,4 +179,18 @@ public sealed class HostileInputTests : IClassFixture<HostileInputTests.Files>
         AssertOneErrorLine(Slmgen("train", broken, "--data", "no-such-file.txt"), "no-such-file.txt");
         AssertOneErrorLine(Slmgen("eval", broken, "--checkpoint", "no-such.ckpt", "--data", "shakespeare-char"), "no-such.ckpt");
     }
+
+    [Fact]
+    public void Exports_without_a_form_are_one_error_line_with_the_reason_and_write_nothing()
+    {
+        var output = Path.Combine(files.Folder.Path, "refused");
+        AssertOneErrorLine(Slmgen("export", files.Spec, "--checkpoint", files.Checkpoint, "--out", output, "--gguf", "q8_0"), "embeds the tokenizer");
+        AssertOneErrorLine(Slmgen("export", files.Spec, "--checkpoint", files.Checkpoint, "--out", output, "--gguf", "f16", "--data", "ptb"), "the tokenizer has 10,000 tokens, the model 65");
+        var flatten = files.Folder.File("flatten.yaml", "name: FlatShip\nvocab: 65\ncontext: 16\nembedding: 16\npositions: learned\nlayers:\n  - flatten: { window: 8 }\n  - dense: { units: 64, activation: relu }\nhead: untied\n");
+        AssertOneErrorLine(Slmgen("export", flatten, "--out", output, "--gguf", "f32", "--data", "shakespeare-char"), "has no GGUF form: it has flatten or dense layers");
+        using var badType = Slmgen("export", files.Spec, "--checkpoint", files.Checkpoint, "--out", output, "--gguf", "q5");
+        Assert.NotEqual(0, badType.ExitCode);
+        Assert.Contains("q5", badType.Stderr);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFiles(output, "*.gguf", SearchOption.AllDirectories).Any(), "a refused export wrote a GGUF file");
+    }
 }
