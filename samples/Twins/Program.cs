@@ -359,6 +359,9 @@ internal static class Twins
             ("chars-shakespeare", Corpora.TinyShakespeare(CharSplit.NanoGpt).Tokenizer, new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000] }),
             ("bytes", new SlmGen.Data.Tokenizers.ByteTokenizer(), new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000], ["unicode"] = unicode }),
             ("words-ptb", Corpora.PennTreebank().Tokenizer, new() { ["ptb/test"] = string.Join("\n", ptb.Test.Split('\n').Take(300)) }),
+            // The tiktoken encodings converted to Hugging Face's BPE (vocabulary = ranks, merges rebuilt).
+            ("gpt2", SlmGen.Data.Tokenizers.TiktokenTextTokenizer.Gpt2(), new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000], ["unicode"] = unicode }),
+            ("cl100k", SlmGen.Data.Tokenizers.TiktokenTextTokenizer.Cl100k(), new() { ["shakespeare-char/test"] = shakespeare.Test[..20_000], ["unicode"] = unicode }),
         };
         foreach (var folder in Directory.GetDirectories(Path.Combine(data, "data", "tokenizers"), "bpe-*"))
         {

@@ -172,9 +172,25 @@ public sealed class TokenizerJson
 
             case "BPE":
             {
+                // GPT-2's form: the ByteLevel pre-tokenizer (with its pattern), or a Split by a pattern of the file's own and then
+                // ByteLevel without its pattern (cl100k's form); the ByteLevel decoder.
+                string? splitPattern = null;
+                if (preTokenizer is { } sequence && Type(sequence) == "Sequence" && sequence.GetProperty("pretokenizers").GetArrayLength() == 2)
+                {
+                    var split = sequence.GetProperty("pretokenizers")[0];
+                    var byteLevel = sequence.GetProperty("pretokenizers")[1];
+                    if (Type(split) == "Split" && split.GetProperty("behavior").GetString() == "Isolated" && Present(split, "invert") is not { ValueKind: JsonValueKind.True }
+                        && Type(byteLevel) == "ByteLevel" && Present(byteLevel, "use_regex") is { ValueKind: JsonValueKind.False })
+                    {
+                        var pattern = Pattern(split, out var isRegex);
+                        splitPattern = isRegex ? pattern : Regex.Escape(pattern);
+                        preTokenizer = byteLevel;
+                    }
+                }
+
                 if (preTokenizer is not { } pre || Type(pre) != "ByteLevel" || decoder is not { } dec || Type(dec) != "ByteLevel")
                 {
-                    throw new NotSupportedException($"a BPE model is read with the ByteLevel pre-tokenizer and decoder (GPT-2's form); this one has {(preTokenizer is { } p ? Type(p) : "none")} and {(decoder is { } d ? Type(d) : "none")}");
+                    throw new NotSupportedException($"a BPE model is read with the ByteLevel pre-tokenizer (alone, or after a Split) and the ByteLevel decoder (GPT-2's form); this one has {(preTokenizer is { } p ? Type(p) : "none")} and {(decoder is { } d ? Type(d) : "none")}");
                 }
 
                 if (Present(pre, "add_prefix_space") is { ValueKind: JsonValueKind.True })
@@ -200,7 +216,7 @@ public sealed class TokenizerJson
                 {
                     Merges = merges,
                     ByteLevel = true,
-                    PreTokenizer = new RegexPreTokenizer(new Regex(useRegex ? Gpt2Pattern : @"[\s\S]+", RegexOptions.CultureInvariant), null),
+                    PreTokenizer = new RegexPreTokenizer(new Regex(splitPattern ?? (useRegex ? Gpt2Pattern : @"[\s\S]+"), RegexOptions.CultureInvariant), null),
                 });
                 return new TokenizerJson(size, tokens, text => normalize(text) is var n && n.Length == 0 ? Array.Empty<int>() : bpe.EncodeToIds(n).ToArray(), ids => bpe.Decode(ids));
             }

@@ -97,7 +97,7 @@ public class GgufTests
     }
 
     [Fact]
-    public void The_embedded_tokenizer_is_SlmGens_in_llama_cpp_for_a_bpe_and_for_characters()
+    public void The_embedded_tokenizer_is_SlmGens_in_llama_cpp_for_a_bpe_gpt2_and_characters()
     {
         var root = Path.GetDirectoryName(DataFiles.Root())!;
         var text = Corpora.Text("shakespeare-char").Test[..3000];
@@ -105,6 +105,7 @@ public class GgufTests
                  {
                      ("SlmGen.Samples.BpeShakespeare1024", SlmGen.Data.Tokenizers.BpeTextTokenizer.Load(Path.Combine(root, "data", "tokenizers", "bpe-shakespeare-1024"))),
                      ("SlmGen.Samples.BabyGpt", Corpora.TinyShakespeare().Tokenizer),
+                     ("SlmGen.Samples.Gpt2Padded", SlmGen.Data.Tokenizers.TiktokenTextTokenizer.Gpt2()),
                  })
         {
             using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, name).Create();

@@ -16,7 +16,7 @@ namespace SlmGen.Runtime.Tests;
 /// </summary>
 public class InferenceTokenizerTests
 {
-    public static IEnumerable<object[]> Kinds() => new[] { "chars", "bytes", "words:ptb", "words:wikitext2", "bpe-shakespeare-1024", "bpe-wikitext2-1024", "bpe-wikitext2-8192" }.Select(k => new object[] { k });
+    public static IEnumerable<object[]> Kinds() => new[] { "chars", "bytes", "words:ptb", "words:wikitext2", "bpe-shakespeare-1024", "bpe-wikitext2-1024", "bpe-wikitext2-8192", "gpt2", "cl100k" }.Select(k => new object[] { k });
 
     private static (ITokenizer Tokenizer, string Text) Load(string kind)
     {
@@ -27,6 +27,8 @@ public class InferenceTokenizerTests
             "bytes" => (new ByteTokenizer(), Corpora.Text("shakespeare-char").Test[..5_000] + " naïve café — 東京 🙂 \t\n  x"),
             "words:ptb" => (Corpora.PennTreebank().Tokenizer, Corpora.Text("ptb").Test[..20_000]),
             "words:wikitext2" => (Corpora.WikiText2().Tokenizer, Corpora.Text("wikitext2").Test[..20_000]),
+            "gpt2" => (TiktokenTextTokenizer.Gpt2(), Corpora.Text("wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x 12345 DON'T"),
+            "cl100k" => (TiktokenTextTokenizer.Cl100k(), Corpora.Text("wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x 12345 DON'T\r\n\r\n"),
             _ => (BpeTextTokenizer.Load(Path.Combine(root, "data", "tokenizers", kind)), Corpora.Text(kind.Contains("shakespeare") ? "shakespeare-char" : "wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x"),
         };
     }
@@ -36,7 +38,7 @@ public class InferenceTokenizerTests
     public void The_tokenizer_json_reader_gives_SlmGen_s_ids_and_text(string kind)
     {
         var (tokenizer, text) = Load(kind);
-        var json = TokenizerJson.Parse(HuggingFaceTokenizer.Json(tokenizer)!);
+        var json = TokenizerJson.Parse(HuggingFaceTokenizer.Document(tokenizer).ToJsonString());
         Assert.Equal(tokenizer.VocabSize, json.VocabSize);
         var ids = tokenizer.Encode(text);
         Assert.Equal(ids, json.Encode(text));

@@ -22,7 +22,7 @@ public sealed record GgufReport(string Architecture, GgmlType FileType, long Byt
 /// <summary>
 /// A model as a GGUF file for llama.cpp (and so LLamaSharp, Ollama, LM Studio): the Llama- and GPT-2-shaped designs
 /// (<see cref="HuggingFaceExport"/>'s families, from the same conversion) with the tokenizer embedded as llama.cpp's
-/// byte-level BPE ("gpt2" model, GPT-2 pre-tokenisation): a BPE SlmGen trained (its merges), bytes (no merges) or
+/// byte-level BPE ("gpt2" model, GPT-2 pre-tokenisation): a BPE SlmGen trained (its merges) or GPT-2's own, bytes (no merges) or
 /// characters (each character one token; the merges that rebuild a character from its UTF-8 bytes). Llama's query and key
 /// rows are permuted from Hugging Face's rotate-half layout to ggml's interleaved pairs, as llama.cpp's converter does.
 /// Matrices are written as F32, F16, Q8_0 or Q4_0; ggml's block types need rows of a multiple of 32 values, so a matrix
@@ -243,18 +243,27 @@ public static class GgufExport
                 break;
             }
 
-            case BpeTextTokenizer:
+            case TiktokenTextTokenizer { Name: not "gpt2" } other:
+                return $"the {other.Name} tokenizer is not embedded in GGUF (its pattern is not GPT-2's; only GPT-2's tiktoken encoding is)";
+            case BpeTextTokenizer or TiktokenTextTokenizer:
             {
-                var json = JsonNode.Parse(HuggingFaceTokenizer.Json(tokenizer)!)!["model"]!;
+                var document = tokenizer is TiktokenTextTokenizer gpt2 ? HuggingFaceTokenizer.Tiktoken(gpt2) : JsonNode.Parse(HuggingFaceTokenizer.Json(tokenizer)!)!.AsObject();
+                var json = document["model"]!;
                 var byId = new string[tokenizer.VocabSize];
                 foreach (var (token, id) in json["vocab"]!.AsObject())
                 {
                     byId[id!.GetValue<int>()] = token;
                 }
 
-                tokens.AddRange(byId);
+                // The added tokens (GPT-2's <|endoftext|>) by their ids; an id no token names is an unused placeholder.
+                foreach (var added in document["added_tokens"]?.AsArray() ?? new JsonArray())
+                {
+                    byId[added!["id"]!.GetValue<int>()] = added["content"]!.GetValue<string>();
+                }
+
+                var eot = Array.IndexOf(byId, BpeTrainer.EndOfText); // SlmGen's BPE and GPT-2 both call it <|endoftext|>
+                tokens.AddRange(byId.Select((t, i) => t ?? $"<|slmgen_unused_{i}|>"));
                 merges.AddRange(json["merges"]!.AsArray().Select(m => m!.GetValue<string>()));
-                var eot = Array.IndexOf(byId, BpeTrainer.EndOfText);
                 endOfText = eot >= 0 ? eot : null;
                 break;
             }

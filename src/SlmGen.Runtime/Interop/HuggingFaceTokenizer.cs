@@ -25,7 +25,11 @@ public sealed record SpecialTokens(int? Bos, int? Eos);
 /// <item>words (PTB, WikiText-2): a word-level model over whitespace-separated words, new lines as <c>&lt;eos&gt;</c>, unknown words as <c>&lt;unk&gt;</c>;</item>
 /// <item>a BPE folder (SlmGen's trainer, GPT-2's files): the same vocabulary and merges, GPT-2's byte-level pre-tokenisation without a prefix space.</item>
 /// </list>
-/// GPT-2's and cl100k's tiktoken encodings are not converted (Hugging Face ships both as public tokenizers); <see cref="Write"/> says so.
+/// <item>GPT-2's and cl100k's tiktoken encodings: a byte-level BPE whose vocabulary is the tiktoken ranks and whose merges
+/// are rebuilt from them (each token's last merge: its bytes merged by rank with the tokens ranked before it), the
+/// special tokens as added tokens; cl100k's own pre-tokenization pattern as a Split before the byte-level step.</item>
+/// An artifact does not embed the tiktoken forms (<see cref="Json"/>: they are public and 2–5 MB); the Hugging Face and
+/// ONNX folders get them (<see cref="Write"/>).
 /// </summary>
 public static class HuggingFaceTokenizer
 {
@@ -58,6 +62,22 @@ public static class HuggingFaceTokenizer
         };
     }
 
+    /// <summary>The tokenizer.json that <see cref="Write"/> writes for <paramref name="tokenizer"/> (the tiktoken forms included).</summary>
+    /// <exception cref="NotSupportedException">A tokenizer with no Hugging Face form.</exception>
+    public static JsonObject Document(ITokenizer tokenizer)
+    {
+        var dir = Directory.CreateTempSubdirectory("slmgen-tokenizer-");
+        try
+        {
+            Write(tokenizer, dir.FullName, 0);
+            return JsonNode.Parse(File.ReadAllText(Path.Combine(dir.FullName, "tokenizer.json")))!.AsObject();
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Writes the tokenizer's files into <paramref name="directory"/>; returns its special ids, or throws <see cref="NotSupportedException"/> with the reason.</summary>
     public static SpecialTokens Write(ITokenizer tokenizer, string directory, int contextLength)
     {
@@ -68,6 +88,7 @@ public static class HuggingFaceTokenizer
             ByteTokenizer => (Bytes(), new SpecialTokens(null, null), "PreTrainedTokenizerFast"),
             WordTokenizer words => (Words(words), new SpecialTokens(null, words.EndOfLineTokens ? Id(words.Words, WordTokenizer.EndOfLine) : null), "PreTrainedTokenizerFast"),
             BpeTextTokenizer bpe => (Bpe(bpe, directory), BpeSpecial(bpe), "GPT2TokenizerFast"),
+            TiktokenTextTokenizer tiktoken => (Tiktoken(tiktoken), TiktokenSpecial(tiktoken), "PreTrainedTokenizerFast"),
             _ => throw new NotSupportedException($"the tokenizer {tokenizer.GetType().Name} has no Hugging Face form written by SlmGen (GPT-2's and cl100k's are Hugging Face's own public tokenizers)"),
         };
 
@@ -212,6 +233,74 @@ public static class HuggingFaceTokenizer
         int? end = vocab.TryGetPropertyValue(BpeTrainer.EndOfText, out var id) && id is not null ? id.GetValue<int>() : null;
         return new SpecialTokens(end, end);
     }
+
+    /// <summary>The tiktoken encoding as a byte-level BPE: the ranks as the vocabulary, the merges rebuilt, the special tokens added.</summary>
+    internal static JsonObject Tiktoken(TiktokenTextTokenizer tiktoken)
+    {
+        var byRank = tiktoken.Ranks().OrderBy(r => r.Rank).ToList();
+        var ranks = byRank.ToDictionary(r => Convert.ToBase64String(r.Bytes), r => r.Rank);
+        var vocab = new JsonObject();
+        var merges = new JsonArray();
+        foreach (var (bytes, rank) in byRank)
+        {
+            vocab[Spell(bytes)] = rank;
+            if (bytes.Length < 2)
+            {
+                continue;
+            }
+
+            // The token's bytes merged as tiktoken merges them, by lowest rank, with only the tokens ranked before it:
+            // the two parts left are its merge.
+            var parts = bytes.Select(b => new[] { b }).ToList();
+            while (parts.Count > 2)
+            {
+                var best = -1;
+                var bestRank = int.MaxValue;
+                for (var i = 0; i + 1 < parts.Count; i++)
+                {
+                    if (ranks.TryGetValue(Convert.ToBase64String(parts[i].Concat(parts[i + 1]).ToArray()), out var r) && r < rank && r < bestRank)
+                    {
+                        (best, bestRank) = (i, r);
+                    }
+                }
+
+                if (best < 0)
+                {
+                    break;
+                }
+
+                parts[best] = parts[best].Concat(parts[best + 1]).ToArray();
+                parts.RemoveAt(best + 1);
+            }
+
+            if (parts.Count == 2)
+            {
+                merges.Add(Spell(parts[0]) + " " + Spell(parts[1]));
+            }
+        }
+
+        var shell = tiktoken.Name == "gpt2"
+            ? Shell(null, ByteLevelPreTokenizer(useRegex: true), ByteLevelDecoder(), BpeModel(vocab, merges))
+            : Shell(null, new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = tiktoken.Pattern }, ["behavior"] = "Isolated", ["invert"] = false },
+                    ByteLevelPreTokenizer(useRegex: false)),
+            }, ByteLevelDecoder(), BpeModel(vocab, merges));
+        var added = shell["added_tokens"]!.AsArray();
+        foreach (var (text, id) in tiktoken.Special.OrderBy(s => s.Value))
+        {
+            added.Add(new JsonObject { ["id"] = id, ["content"] = text, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true });
+        }
+
+        return shell;
+    }
+
+    private static SpecialTokens TiktokenSpecial(TiktokenTextTokenizer tiktoken) =>
+        tiktoken.Special.TryGetValue("<|endoftext|>", out var end) ? new SpecialTokens(end, end) : new SpecialTokens(null, null);
+
+    private static string Spell(byte[] bytes) => new(bytes.Select(ByteLevel.Char).ToArray());
 
     private static JsonObject BpeModel(JsonObject vocab, JsonArray merges) => new()
     {

