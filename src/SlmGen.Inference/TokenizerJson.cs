@@ -128,11 +128,19 @@ public sealed class TokenizerJson
             vocab[entry.Name] = entry.Value.GetInt32();
         }
 
+        // Added tokens (tiktoken's specials) are found in the raw text before anything else, as Hugging Face does.
+        var addedTokens = new Dictionary<string, int>(StringComparer.Ordinal);
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
         {
             foreach (var token in added.EnumerateArray())
             {
-                vocab.TryAdd(token.GetProperty("content").GetString()!, token.GetProperty("id").GetInt32());
+                var content = token.GetProperty("content").GetString()!;
+                var id = token.GetProperty("id").GetInt32();
+                vocab.TryAdd(content, id);
+                if (content.Length > 0)
+                {
+                    addedTokens[content] = id;
+                }
             }
         }
 
@@ -165,8 +173,8 @@ public sealed class TokenizerJson
                 int? unknown = unknownToken is not null && vocab.TryGetValue(unknownToken, out var u) ? u : null;
                 var decodeTokens = Decoder(decoder);
                 return new TokenizerJson(size, tokens,
-                    text => split(normalize(text)).Select(w => vocab.TryGetValue(w, out var id) ? id
-                        : unknown ?? throw new ArgumentException($"'{w}' is not in the vocabulary and the tokenizer has no unknown token.")).ToArray(),
+                    WithAddedTokens(addedTokens, text => split(normalize(text)).Select(w => vocab.TryGetValue(w, out var id) ? id
+                        : unknown ?? throw new ArgumentException($"'{w}' is not in the vocabulary and the tokenizer has no unknown token.")).ToArray()),
                     ids => decodeTokens(ids.Select(i => tokens[i] ?? string.Empty).ToList()));
             }
 
@@ -218,12 +226,45 @@ public sealed class TokenizerJson
                     ByteLevel = true,
                     PreTokenizer = new RegexPreTokenizer(new Regex(splitPattern ?? (useRegex ? Gpt2Pattern : @"[\s\S]+"), RegexOptions.CultureInvariant), null),
                 });
-                return new TokenizerJson(size, tokens, text => normalize(text) is var n && n.Length == 0 ? Array.Empty<int>() : bpe.EncodeToIds(n).ToArray(), ids => bpe.Decode(ids));
+                return new TokenizerJson(size, tokens, WithAddedTokens(addedTokens, text => normalize(text) is var n && n.Length == 0 ? Array.Empty<int>() : bpe.EncodeToIds(n).ToArray()), ids => bpe.Decode(ids));
             }
 
             default:
                 throw new NotSupportedException($"the {modelType} model (this reader implements WordLevel and byte-level BPE)");
         }
+    }
+
+    /// <summary>The encoder with the added tokens cut out of the text first (longest first), the pieces between them encoded as usual.</summary>
+    private static Func<string, int[]> WithAddedTokens(Dictionary<string, int> addedTokens, Func<string, int[]> encode)
+    {
+        if (addedTokens.Count == 0)
+        {
+            return encode;
+        }
+
+        var pattern = new Regex(string.Join("|", addedTokens.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)), RegexOptions.CultureInvariant);
+        return text =>
+        {
+            var ids = new List<int>();
+            var at = 0;
+            foreach (Match m in pattern.Matches(text))
+            {
+                if (m.Index > at)
+                {
+                    ids.AddRange(encode(text[at..m.Index]));
+                }
+
+                ids.Add(addedTokens[m.Value]);
+                at = m.Index + m.Length;
+            }
+
+            if (at < text.Length)
+            {
+                ids.AddRange(encode(text[at..]));
+            }
+
+            return ids.ToArray();
+        };
     }
 
     private static JsonElement? Present(JsonElement element, string name) =>

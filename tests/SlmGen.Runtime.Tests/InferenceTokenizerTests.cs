@@ -27,8 +27,8 @@ public class InferenceTokenizerTests
             "bytes" => (new ByteTokenizer(), Corpora.Text("shakespeare-char").Test[..5_000] + " naïve café — 東京 🙂 \t\n  x"),
             "words:ptb" => (Corpora.PennTreebank().Tokenizer, Corpora.Text("ptb").Test[..20_000]),
             "words:wikitext2" => (Corpora.WikiText2().Tokenizer, Corpora.Text("wikitext2").Test[..20_000]),
-            "gpt2" => (TiktokenTextTokenizer.Gpt2(), Corpora.Text("wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x 12345 DON'T"),
-            "cl100k" => (TiktokenTextTokenizer.Cl100k(), Corpora.Text("wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x 12345 DON'T\r\n\r\n"),
+            "gpt2" => (TiktokenTextTokenizer.Gpt2(), Corpora.Text("wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x 12345 DON'T<|endoftext|>next"),
+            "cl100k" => (TiktokenTextTokenizer.Cl100k(), Corpora.Text("wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x 12345 DON'T\r\n\r\n<|endoftext|>next<|fim_prefix|>"),
             _ => (BpeTextTokenizer.Load(Path.Combine(root, "data", "tokenizers", kind)), Corpora.Text(kind.Contains("shakespeare") ? "shakespeare-char" : "wikitext2").Test[..20_000] + " naïve café — 東京 🙂 \t\n  x"),
         };
     }
