@@ -135,6 +135,19 @@ public sealed class LanguageModel : IDisposable
         return Pieces(ids, settings, tokenizer, cancellation);
     }
 
+    /// <summary>
+    /// <see cref="Stream"/> for apps with a UI thread: each token is computed on the thread pool and its text awaited, so
+    /// the caller's thread is free between pieces; <paramref name="cancellation"/> stops between tokens.
+    /// </summary>
+    public async IAsyncEnumerable<string> StreamAsync(string prompt, SamplingSettings settings, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        using var pieces = Stream(prompt, settings, cancellation).GetEnumerator();
+        while (await System.Threading.Tasks.Task.Run(pieces.MoveNext, cancellation).ConfigureAwait(false))
+        {
+            yield return pieces.Current;
+        }
+    }
+
     private IEnumerable<string> Pieces(int[] prompt, SamplingSettings settings, TokenizerJson tokenizer, CancellationToken cancellation)
     {
         var stream = new TextStream(tokenizer, prompt.Length > 0 ? prompt[^1] : null);
