@@ -247,7 +247,7 @@ public static class GgufExport
                 return $"the {other.Name} tokenizer is not embedded in GGUF (its pattern is not GPT-2's; only GPT-2's tiktoken encoding is)";
             case BpeTextTokenizer or TiktokenTextTokenizer:
             {
-                var document = tokenizer is TiktokenTextTokenizer gpt2 ? HuggingFaceTokenizer.Tiktoken(gpt2) : JsonNode.Parse(HuggingFaceTokenizer.Json(tokenizer)!)!.AsObject();
+                var document = HuggingFaceTokenizer.Document(tokenizer);
                 var json = document["model"]!;
                 var byId = new string[tokenizer.VocabSize];
                 foreach (var (token, id) in json["vocab"]!.AsObject())

@@ -35,32 +35,12 @@ public static class HuggingFaceTokenizer
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>The tokenizer as one compact Hugging Face tokenizer.json (what an artifact embeds), or null for a tokenizer SlmGen writes no such file for (GPT-2's and cl100k's, which are public).</summary>
-    public static string? Json(ITokenizer tokenizer)
+    /// <summary>The tokenizer as one compact Hugging Face tokenizer.json (what an artifact embeds), or null: GPT-2's and cl100k's (public, not embedded) and tokenizers with no Hugging Face form.</summary>
+    public static string? Json(ITokenizer tokenizer) => tokenizer switch
     {
-        if (tokenizer is BpeTextTokenizer)
-        {
-            // The BPE form is written from the tokenizer's own files: through a temporary folder.
-            var dir = Directory.CreateTempSubdirectory("slmgen-tokenizer-");
-            try
-            {
-                Write(tokenizer, dir.FullName, 0);
-                return JsonNode.Parse(File.ReadAllText(Path.Combine(dir.FullName, "tokenizer.json")))!.ToJsonString();
-            }
-            finally
-            {
-                dir.Delete(recursive: true);
-            }
-        }
-
-        return tokenizer switch
-        {
-            CharTokenizer chars => Characters(chars).ToJsonString(),
-            ByteTokenizer => Bytes().ToJsonString(),
-            WordTokenizer words => Words(words).ToJsonString(),
-            _ => null,
-        };
-    }
+        CharTokenizer or ByteTokenizer or WordTokenizer or BpeTextTokenizer => Document(tokenizer).ToJsonString(),
+        _ => null, // GPT-2's and cl100k's are public (and 2–5 MB): artifacts do not embed them
+    };
 
     /// <summary>The tokenizer.json that <see cref="Write"/> writes for <paramref name="tokenizer"/> (the tiktoken forms included).</summary>
     /// <exception cref="NotSupportedException">A tokenizer with no Hugging Face form.</exception>
@@ -235,7 +215,7 @@ public static class HuggingFaceTokenizer
     }
 
     /// <summary>The tiktoken encoding as a byte-level BPE: the ranks as the vocabulary, the merges rebuilt, the special tokens added.</summary>
-    internal static JsonObject Tiktoken(TiktokenTextTokenizer tiktoken)
+    private static JsonObject Tiktoken(TiktokenTextTokenizer tiktoken)
     {
         var byRank = tiktoken.Ranks().OrderBy(r => r.Rank).ToList();
         var ranks = byRank.ToDictionary(r => Convert.ToBase64String(r.Bytes), r => r.Rank);
