@@ -184,4 +184,14 @@ public class GgufTests
         Assert.True(figures[1].Agreement >= 0.95 && figures[2].Agreement >= 0.9 && figures[3].Agreement >= 0.6, string.Join("; ", figures));
         Assert.True(figures[3].Bytes < figures[2].Bytes && figures[2].Bytes < figures[1].Bytes && figures[1].Bytes < figures[0].Bytes);
     }
+
+    [Fact]
+    public void A_file_llama_cpp_cannot_load_fails_the_test_with_its_exit_status_and_log_not_the_test_host()
+    {
+        var path = Path.Combine(TestRuns.TempDir("slmgen-gguf-"), "damaged.gguf");
+        File.WriteAllBytes(path, Encoding.ASCII.GetBytes("GGUF, but no more of it"));
+        var e = Assert.Throws<InvalidOperationException>(() => new LlamaCpp(path, 16).Dispose());
+        Assert.Contains("damaged.gguf", e.Message);
+        Assert.Contains("exit status", e.Message);
+    }
 }

@@ -1,52 +1,67 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
 using System.Linq;
-using LLama;
-using LLama.Common;
-using LLama.Native;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Tasks;
 
 namespace SlmGen.Runtime.Tests;
 
-/// <summary>llama.cpp through LLamaSharp (CPU backend), driven token by token: what a GGUF file computes.</summary>
+/// <summary>
+/// llama.cpp (LLamaSharp's CPU backend) driven token by token — what a GGUF file computes — in a process of its own
+/// (tests/SlmGen.LlamaHost): a native fault in llama.cpp fails the test that asked, with the exit status and llama.cpp's
+/// log, and leaves the test host and libtorch's threads alone.
+/// </summary>
 internal sealed class LlamaCpp : IDisposable
 {
-    private static readonly object Configure = new();
-    private static bool configured;
-    private readonly LLamaWeights weights;
-    private readonly LLamaContext context;
+    private static readonly TimeSpan RequestLimit = TimeSpan.FromMinutes(3);
+    private readonly Process process;
+    private readonly StringBuilder log = new();
+    private readonly string path;
 
     public LlamaCpp(string path, int context, bool fp32Cache = true)
     {
-        lock (Configure)
+        this.path = path;
+        var host = typeof(LlamaCpp).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SlmGen.LlamaHost").Value!;
+        if (!File.Exists(host))
         {
-            if (!configured)
-            {
-                NativeLibraryConfig.All.WithLogCallback((level, message) => { }); // llama.cpp's log is quiet in tests
-                configured = true;
-            }
+            throw new FileNotFoundException($"the llama.cpp host is not built: {host}");
         }
 
-        var parameters = new ModelParams(path)
+        var start = new ProcessStartInfo("dotnet")
         {
-            ContextSize = (uint)context,
-            BatchSize = (uint)context,
-            UBatchSize = (uint)context,
-            Threads = Environment.ProcessorCount,
-            GpuLayerCount = 0,
-            FlashAttention = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = new UTF8Encoding(false),
+            StandardInputEncoding = new UTF8Encoding(false),
         };
-        if (fp32Cache)
+        foreach (var argument in new[] { host, path, context.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(fp32Cache ? Array.Empty<string>() : new[] { "f16-cache" }))
         {
-            // An fp32 KV cache: the default fp16 cache rounds keys and values.
-            parameters.TypeK = GGMLType.GGML_TYPE_F32;
-            parameters.TypeV = GGMLType.GGML_TYPE_F32;
+            start.ArgumentList.Add(argument);
         }
 
-        weights = LLamaWeights.LoadFromFile(parameters);
-        this.context = weights.CreateContext(parameters);
+        process = Process.Start(start)!;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (log)
+            {
+                if (e.Data is not null && log.Length < 1 << 20)
+                {
+                    log.AppendLine(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        Vocabulary = Ask(new JsonObject { ["op"] = "vocabulary" })["vocabulary"]!.GetValue<int>();
     }
 
-    public int Vocabulary => weights.Vocab.Count;
+    public int Vocabulary { get; }
 
     /// <summary>A character tokenizer of exactly <paramref name="size"/> characters (new line, ASCII, then Latin and beyond).</summary>
     public static SlmGen.Data.CharTokenizer Characters(int size)
@@ -66,74 +81,75 @@ internal sealed class LlamaCpp : IDisposable
     }
 
     /// <summary>The logits after each of <paramref name="ids"/> (one batch, a fresh cache).</summary>
-    public float[][] Logits(IReadOnlyList<int> ids)
-    {
-        context.NativeHandle.MemoryClear();
-        var batch = new LLamaBatch();
-        for (var i = 0; i < ids.Count; i++)
-        {
-            batch.Add(ids[i], i, LLamaSeqId.Zero, true);
-        }
-
-        Check(context.Decode(batch));
-        return Enumerable.Range(0, ids.Count).Select(i => context.NativeHandle.GetLogitsIth(i).ToArray()).ToArray();
-    }
+    public float[][] Logits(IReadOnlyList<int> ids) =>
+        Ask(new JsonObject { ["op"] = "logits", ["ids"] = Ids(ids) })["logits"]!.AsArray().Select(r => r!.AsArray().Select(v => v!.GetValue<float>()).ToArray()).ToArray();
 
     /// <summary>Greedy decoding with llama.cpp's KV cache: the prompt in one batch, then one token per step.</summary>
-    public List<int> Greedy(IReadOnlyList<int> prompt, int count)
-    {
-        context.NativeHandle.MemoryClear();
-        var batch = new LLamaBatch();
-        for (var i = 0; i < prompt.Count; i++)
-        {
-            batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
-        }
-
-        var tokens = new List<int>();
-        var position = prompt.Count;
-        for (var step = 0; step < count; step++)
-        {
-            Check(context.Decode(batch));
-            var logits = context.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
-            var next = 0;
-            for (var v = 1; v < logits.Length; v++)
-            {
-                if (logits[v] > logits[next])
-                {
-                    next = v;
-                }
-            }
-
-            tokens.Add(next);
-            batch.Clear();
-            batch.Add(next, position++, LLamaSeqId.Zero, true);
-        }
-
-        return tokens;
-    }
+    public List<int> Greedy(IReadOnlyList<int> prompt, int count) =>
+        IdsOf(Ask(new JsonObject { ["op"] = "greedy", ["prompt"] = Ids(prompt), ["count"] = count })).ToList();
 
     /// <summary>The text llama.cpp's vocabulary gives the ids.</summary>
-    public string Text(IReadOnlyList<int> ids)
-    {
-        var decoder = new StreamingTokenDecoder(context);
-        decoder.AddRange(ids.Select(i => (LLamaToken)i).ToList());
-        return decoder.Read();
-    }
+    public string Text(IReadOnlyList<int> ids) => Ask(new JsonObject { ["op"] = "text", ["ids"] = Ids(ids) })["text"]!.GetValue<string>();
 
     /// <summary>llama.cpp's own tokenizer on <paramref name="text"/>.</summary>
-    public int[] Tokenize(string text) => context.Tokenize(text, addBos: false, special: false).Select(t => (int)t).ToArray();
+    public int[] Tokenize(string text) => IdsOf(Ask(new JsonObject { ["op"] = "tokenize", ["text"] = text }));
 
-    private static void Check(DecodeResult result)
+    private static JsonNode Ids(IReadOnlyList<int> ids) => JsonSerializer.SerializeToNode(ids.ToArray())!;
+
+    private static int[] IdsOf(JsonObject answer) => answer["ids"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
+
+    private JsonObject Ask(JsonObject request)
     {
-        if (result != DecodeResult.Ok)
+        string? line = null;
+        try
         {
-            throw new InvalidOperationException($"llama_decode: {result}");
+            process.StandardInput.WriteLine(request.ToJsonString());
+            process.StandardInput.Flush();
+            var read = process.StandardOutput.ReadLineAsync();
+            if (!read.Wait(RequestLimit))
+            {
+                process.Kill(entireProcessTree: true);
+                throw Failure($"no answer to '{request["op"]}' within {RequestLimit.TotalMinutes} minutes");
+            }
+
+            line = read.Result;
         }
+        catch (IOException e)
+        {
+            throw Failure($"the pipe broke ({e.Message})");
+        }
+
+        return line is null ? throw Failure($"no answer to '{request["op"]}'") : JsonNode.Parse(line)!.AsObject();
+    }
+
+    private InvalidOperationException Failure(string what)
+    {
+        process.WaitForExit(10_000);
+        var status = process.HasExited ? $"exit status {process.ExitCode}" + (process.ExitCode > 128 ? $" (signal {process.ExitCode - 128})" : string.Empty) : "still running";
+        string tail;
+        lock (log)
+        {
+            var lines = log.ToString().Split('\n');
+            tail = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 30)));
+        }
+
+        return new InvalidOperationException($"llama.cpp on {path}: {what}; {status}; its log ends:\n{tail}");
     }
 
     public void Dispose()
     {
-        context.Dispose();
-        weights.Dispose();
+        try
+        {
+            process.StandardInput.Close();
+            if (!process.WaitForExit(30_000))
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        process.Dispose();
     }
 }

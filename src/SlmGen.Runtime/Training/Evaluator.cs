@@ -77,16 +77,18 @@ public static class Evaluator
             var batches = 0;
             foreach (var (starts, obj) in Plan(model, tokens.Length, protocol, objective, batchSize, rng))
             {
-                using var scope = NewDisposeScope();
-                using var batch = Windows.Make(tokens, starts, context, obj, device);
-                var logits = model.RealTokens(model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition));
-                var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.Sum);
-                total.add_(loss.to(ScalarType.Float64));
-                scored += batch.Targets.numel();
+                using (NewDisposeScope())
+                {
+                    using var batch = Windows.Make(tokens, starts, context, obj, device);
+                    var logits = model.RealTokens(model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition));
+                    var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.Sum);
+                    total.add_(loss.to(ScalarType.Float64));
+                    scored += batch.Targets.numel();
+                }
+
                 if (device.type == DeviceType.CPU && ++batches % 8 == 0)
                 {
-                    scope.Dispose();
-                    SlmGen.Native.HeapTrim.Now(); // every 8 batches: the retained memory stays bounded at a small cost in time
+                    SlmGen.Native.HeapTrim.Now(); // every 8 batches, the batch's tensors freed: the retained memory stays bounded at a small cost in time
                 }
             }
 
