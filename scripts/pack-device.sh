@@ -17,6 +17,12 @@ if ls "$out/pub" | grep -q '^libtorch_cpu.so'; then
 fi
 # The debugger's and the standalone GCs' native libraries are never loaded by these runs: left out of the carry.
 rm -f "$out/pub"/{libmscordbi.so,libmscordaccore.so,libclrgc.so,libclrgcexp.so,createdump}
+# ONNX Runtime's Windows DLL (shipped in its content folder) never runs here; its Linux library (34 MB) only for
+# `sample --runtime onnx`, which the GPU calls do not use: PACK_ONNX=1 keeps it.
+rm -f "$out/pub/onnxruntime.dll"
+# Symbols, XML documentation and the LTTng trace provider are not needed to run (a few MiB of the 64 MiB carry).
+rm -f "$out/pub"/*.pdb "$out/pub"/*.xml "$out/pub/libcoreclrtraceptprovider.so"
+[ "${PACK_ONNX:-0}" = 1 ] || rm -f "$out/pub"/libonnxruntime*.so
 git rev-parse HEAD > "$out/pub/COMMIT" 2>/dev/null || echo unknown > "$out/pub/COMMIT"
 tar -C "$out/pub" -cf - . | xz -T0 -9 > "$out/app.tar.xz"
 rm -rf "$out/pub"
