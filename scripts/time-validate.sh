@@ -19,7 +19,18 @@ $slmgen calibrate --device "$device" --out "$out/profile.json" > "$out/calibrate
 python3 scripts/time_designs.py "$n" "$seed" "$out/designs" --scale "$scale"
 extra=(results/lab/templates/base.yaml)
 if [ "$scale" = gpu ]; then extra+=(specs/nanogpt/baby-gpt.yaml specs/large/mobilellm-125m.yaml); fi
-for spec in "$out"/designs/*.yaml "${extra[@]}"; do
-  $slmgen time "$spec" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$out/time.jsonl" >> "$out/time.log" 2>&1 || echo "failed: $spec" >> "$out/time.log"
+# PER_PROCESS specs to a process (default 1: each alone in its own process; on the GPU 10 saves the compile and CUDA
+# start per design — they are still timed one after another); a failing group is retried one spec at a time.
+per=${PER_PROCESS:-1}
+all=("$out"/designs/*.yaml "${extra[@]}")
+for ((i = 0; i < ${#all[@]}; i += per)); do
+  group=("${all[@]:i:per}")
+  $slmgen time "${group[@]}" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$out/time.jsonl" >> "$out/time.log" 2>&1 && continue
+  [ "${#group[@]}" -gt 1 ] || { echo "failed: ${group[0]}" >> "$out/time.log"; continue; }
+  done_specs=$(python3 -c 'import json,sys; print("\n".join(json.loads(l)["spec"] for l in open(sys.argv[1])))' "$out/time.jsonl" 2>/dev/null || true)
+  for spec in "${group[@]}"; do
+    grep -qxF "$spec" <<< "$done_specs" && continue
+    $slmgen time "$spec" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$out/time.jsonl" >> "$out/time.log" 2>&1 || echo "failed: $spec" >> "$out/time.log"
+  done
 done
 python3 scripts/time_summary.py "$out/time.jsonl" | tee "$out/summary.md"

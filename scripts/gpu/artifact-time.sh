@@ -10,7 +10,7 @@ what="${WHAT:-time artifact}"
 echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT 2>/dev/null); $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 s=$SECONDS
 if [[ " $what " == *" time "* ]]; then
-  SLMGEN="bash .device/run.sh slmgen" SCALE=gpu N="${N:-80}" BATCH="${BATCH:-32}" STEPS=10 DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
+  SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS=10 DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
 fi
 s=$SECONDS
