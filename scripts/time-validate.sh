@@ -21,16 +21,31 @@ extra=(results/lab/templates/base.yaml)
 if [ "$scale" = gpu ]; then extra+=(specs/nanogpt/baby-gpt.yaml specs/large/mobilellm-125m.yaml); fi
 # PER_PROCESS specs to a process (default 1: each alone in its own process; on the GPU 10 saves the compile and CUDA
 # start per design — they are still timed one after another); a failing group is retried one spec at a time.
+# MODES="eager graphed decode" also times each step as one CUDA graph (SLMGEN_NATIVE set; time-graphed.jsonl) and
+# decoding at batch 1 with the KV cache (prefill and per token; time-decode.jsonl).
 per=${PER_PROCESS:-1}
 all=("$out"/designs/*.yaml "${extra[@]}")
-for ((i = 0; i < ${#all[@]}; i += per)); do
-  group=("${all[@]:i:per}")
-  $slmgen time "${group[@]}" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$out/time.jsonl" >> "$out/time.log" 2>&1 && continue
-  [ "${#group[@]}" -gt 1 ] || { echo "failed: ${group[0]}" >> "$out/time.log"; continue; }
-  done_specs=$(python3 -c 'import json,sys; print("\n".join(json.loads(l)["spec"] for l in open(sys.argv[1])))' "$out/time.jsonl" 2>/dev/null || true)
-  for spec in "${group[@]}"; do
-    grep -qxF "$spec" <<< "$done_specs" && continue
-    $slmgen time "$spec" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$out/time.jsonl" >> "$out/time.log" 2>&1 || echo "failed: $spec" >> "$out/time.log"
+time_all() { # time_all JSONL [--graphed]
+  local records="$1"; shift
+  for ((i = 0; i < ${#all[@]}; i += per)); do
+    local group=("${all[@]:i:per}")
+    $slmgen time "${group[@]}" "$@" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$records" >> "$out/time.log" 2>&1 && continue
+    [ "${#group[@]}" -gt 1 ] || { echo "failed: ${group[0]} $*" >> "$out/time.log"; continue; }
+    local done_specs
+    done_specs=$(python3 -c 'import json,sys; print("\n".join(json.loads(l)["spec"] for l in open(sys.argv[1])))' "$records" 2>/dev/null || true)
+    for spec in "${group[@]}"; do
+      grep -qxF "$spec" <<< "$done_specs" && continue
+      $slmgen time "$spec" "$@" --device "$device" --batch "$batch" --steps "$steps" --device-profile "$out/profile.json" --json "$records" >> "$out/time.log" 2>&1 || echo "failed: $spec $*" >> "$out/time.log"
+    done
   done
+}
+for mode in ${MODES:-eager}; do
+  case "$mode" in
+    graphed) time_all "$out/time-graphed.jsonl" --graphed ;;
+    decode) time_all "$out/time-decode.jsonl" --decode ;;
+    *) time_all "$out/time.jsonl" ;;
+  esac
 done
 python3 scripts/time_summary.py "$out/time.jsonl" | tee "$out/summary.md"
+for m in graphed decode; do [ -s "$out/time-$m.jsonl" ] && python3 scripts/time_summary.py "$out/time-$m.jsonl" | tee "$out/summary-$m.md"; done
+true

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One GPU-machine call (after scripts/pack-device.sh with PACK_APPS="src/SlmGen.Cli/SlmGen.Cli.csproj"; carry .device) for
 # issues 24 and 25: the H200's device profile and the time model's check on designs nobody tuned it to
-# (scripts/time-validate.sh at GPU scale), then the artifact table on the lab's base design (scripts/artifact-lab.sh:
+# (scripts/time-validate.sh at GPU scale, eager and as one CUDA graph), then the artifact table on the lab's base design (scripts/artifact-lab.sh:
 # plan × quantiser × QAT none/start/late, 2 seeds). WHAT=time, WHAT=artifact or both (default). Results go back as one
 # archive, $OUT/artifact-time.tgz (the run tool returns a few files only).
 set -uo pipefail
@@ -10,7 +10,9 @@ what="${WHAT:-time artifact}"
 echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT 2>/dev/null); $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 s=$SECONDS
 if [[ " $what " == *" time "* ]]; then
-  SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS=10 DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
+  # The native library (fused AdamW, CUDA graphs) for the graphed timings, built against this machine's PyTorch.
+  OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1 && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+  MODES="${MODES:-eager graphed decode}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS=10 DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
 fi
 s=$SECONDS

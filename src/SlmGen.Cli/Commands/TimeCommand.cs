@@ -22,13 +22,19 @@ public static class TimeCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (default auto)", DefaultValueFactory = _ => "auto" };
         var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute, as train)" };
         var json = new Option<string?>("--json") { Description = "append one JSON line per model to this file" };
+        var graphed = new Option<bool>("--graphed") { Description = "the step as one CUDA graph, as train runs it with graphs (needs CUDA and the native library); the prediction is the graphed one" };
+        var decode = new Option<bool>("--decode") { Description = "time decoding instead (batch 1, greedy, the KV cache): the prefill of --prompt-tokens and each new token after it" };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "with --decode: the prompt's length (default 64, or a quarter of a shorter context)", DefaultValueFactory = _ => 0 }.Check(v => v >= 0, "must be 1 or more");
+        var newTokens = new Option<int>("--new-tokens") { Description = "with --decode: tokens generated after the prompt (default 128, or what the context leaves)", DefaultValueFactory = _ => 0 }.Check(v => v >= 0, "must be 2 or more");
         var profile = new Option<string?>("--device-profile") { Description = "a device profile (slmgen calibrate): also the time model's prediction and its error against the measurement" };
-        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, json, profile };
-        command.SetAction(r => Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(json), r.GetValue(profile)));
+        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile };
+        command.SetAction(r => r.GetValue(decode)
+            ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile))
+            : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile)));
         return command;
     }
 
-    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, string? json, string? profilePath)
+    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath)
     {
         if (profilePath is not null)
         {
@@ -50,12 +56,12 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var t = StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps);
+            var t = StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed);
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
-            var predicted = profile is null ? null : TimeReport.Training(descriptor, profile, batch);
-            var cells = new System.Collections.Generic.List<string> { Markup.Escape(descriptor.Name), t.MillisecondsPerStep.ToString("0.000"), t.TokensPerSecond.ToString("N0"), t.HeadMillisecondsPerStep.ToString("0.000"), t.HeadShare.ToString("P1"), headFlopShare.ToString("P1") };
+            var predicted = profile is null ? null : TimeReport.Training(descriptor, profile, batch, graphed);
+            var cells = new System.Collections.Generic.List<string> { Markup.Escape(descriptor.Name), t.MillisecondsPerStep.ToString("0.000"), t.TokensPerSecond.ToString("N0"), double.IsNaN(t.HeadMillisecondsPerStep) ? "–" : t.HeadMillisecondsPerStep.ToString("0.000"), double.IsNaN(t.HeadShare) ? "–" : t.HeadShare.ToString("P1"), headFlopShare.ToString("P1") };
             if (predicted is not null)
             {
                 cells.Add((predicted.Seconds * 1e3).ToString("0.000"));
@@ -68,11 +74,73 @@ public static class TimeCommand
             {
                 var record = new
                 {
-                    model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA,
+                    model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, graphed, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA,
                     ms_per_step = t.MillisecondsPerStep, spread = t.Spread, tokens_per_second = t.TokensPerSecond,
-                    head_ms_per_step = t.HeadMillisecondsPerStep, head_share_of_time = t.HeadShare, head_share_of_flops = headFlopShare,
+                    head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
                     predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
+                    commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
+                };
+                File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
+            }
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary><c>slmgen time --decode</c>: each model's measured prefill and per-token latency, and the time model's beside them.</summary>
+    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath)
+    {
+        if (profilePath is not null)
+        {
+            Cli.EnsureReadable(profilePath, "device profile");
+        }
+
+        var profile = profilePath is null ? null : SlmGen.Timing.ProfileFile.Read(profilePath);
+        var compiled = SpecCompiler.Compile(specs);
+        var device = Devices.Resolve(deviceName);
+        var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("prompt").RightAligned()).AddColumn(new TableColumn("new").RightAligned())
+            .AddColumn(new TableColumn("prefill ms").RightAligned()).AddColumn(new TableColumn("ms/token").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned());
+        if (profile is not null)
+        {
+            table.AddColumn(new TableColumn("predicted prefill").RightAligned()).AddColumn(new TableColumn("error").RightAligned())
+                .AddColumn(new TableColumn("predicted ms/token").RightAligned()).AddColumn(new TableColumn("error").RightAligned());
+        }
+
+        foreach (var spec in specs)
+        {
+            var descriptor = compiled.Of(spec);
+            Devices.Seed(0);
+            using var model = descriptor.Create();
+            var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(64, model.Context / 4));
+            var fresh = newTokens > 0 ? newTokens : Math.Min(128, model.Context - prompt);
+            var t = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
+            double? predictedPrefill = null, predictedToken = null;
+            if (profile is not null)
+            {
+                predictedPrefill = SlmGen.Timing.TimePrediction.Decoding(model, profile, 1, prompt, 0).Seconds * 1e3;
+                // Token j ≥ 2 reads a cache of prompt + j − 2 positions: the mean over the tokens timed.
+                predictedToken = Enumerable.Range(0, fresh - 1).Average(i => SlmGen.Timing.TimePrediction.Decoding(model, profile, 1, 1, prompt + i).Seconds) * 1e3;
+            }
+
+            var cells = new System.Collections.Generic.List<string> { Markup.Escape(descriptor.Name), prompt.ToString(), fresh.ToString(), t.PrefillMilliseconds.ToString("0.000"), t.MillisecondsPerToken.ToString("0.000"), (1e3 / t.MillisecondsPerToken).ToString("N0") };
+            if (profile is not null)
+            {
+                cells.Add(predictedPrefill!.Value.ToString("0.000"));
+                cells.Add(((predictedPrefill.Value - t.PrefillMilliseconds) / t.PrefillMilliseconds).ToString("+0.0%;-0.0%"));
+                cells.Add(predictedToken!.Value.ToString("0.000"));
+                cells.Add(((predictedToken.Value - t.MillisecondsPerToken) / t.MillisecondsPerToken).ToString("+0.0%;-0.0%"));
+            }
+
+            table.AddRow(cells.ToArray());
+            if (json is not null)
+            {
+                var record = new
+                {
+                    model = descriptor.Name, spec, mode = "decode", device = Devices.Describe(device), batch = 1, context = model.Context, prompt_tokens = prompt, new_tokens = fresh,
+                    prefill_ms = t.PrefillMilliseconds, ms_per_token = t.MillisecondsPerToken, spread = t.Spread,
+                    predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken, profile = profile?.Device, profile_measured = profile?.Measured,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");

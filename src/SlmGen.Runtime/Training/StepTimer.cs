@@ -28,7 +28,21 @@ public sealed record StepTiming(double MillisecondsPerStep, double HeadMilliseco
 public static class StepTimer
 {
     /// <summary>Times <paramref name="model"/> (moved to <paramref name="device"/>, left in training mode).</summary>
-    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0)
+    /// <param name="model">The model (moved to <paramref name="device"/>, left in training mode).</param>
+    /// <param name="batch">Windows per step.</param>
+    /// <param name="device">Where to time it.</param>
+    /// <param name="bf16">bf16 compute on CUDA (as <c>slmgen train</c>); fp32 on the CPU regardless.</param>
+    /// <param name="warm">Untimed steps first.</param>
+    /// <param name="steps">Steps per timed run.</param>
+    /// <param name="runs">Timed runs (the median is kept).</param>
+    /// <param name="seed">Seed of the random token ids.</param>
+    /// <param name="graphed">
+    /// The step as one CUDA graph, as <c>slmgen train</c> runs it with graphs on (libtorch's fused AdamW with the step
+    /// count and rate on the device, captured after the warm-up and replayed); the head is not timed (NaN).
+    /// </param>
+    /// <exception cref="InvalidOperationException">Graphed timing where no CUDA graph can be made (not CUDA, no native
+    /// library) or the optimizer cannot step on the device; the message says which.</exception>
+    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false)
     {
         if (batch < 1 || warm < 1 || steps < 1 || runs < 1)
         {
@@ -77,8 +91,41 @@ public static class StepTimer
             optimizer.ZeroGrad();
         }
 
-        var step = Median(Step, warm, steps, runs, device);
-        var head = Median(HeadStep, warm, steps, runs, device);
+        (double Median, double Spread) step;
+        if (graphed)
+        {
+            if (!optimizer.CanStepOnDevice)
+            {
+                throw new InvalidOperationException($"{model.GetName()}: no graphed step (the optimizer has Muon or per-group rates, which step eagerly).");
+            }
+
+            using var graph = SlmGen.Native.CudaGraph.TryCreate(device, out var reason) ?? throw new InvalidOperationException($"{model.GetName()}: no graphed step ({reason}).");
+            using var rate = full(Array.Empty<long>(), 1e-4f, dtype: ScalarType.Float32, device: device);
+            using var count = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: device);
+            void Work()
+            {
+                using var scope = NewDisposeScope();
+                var loss = model.Loss(model.Features(inputs), targets);
+                loss.backward();
+                lossSum.add_(loss.detach());
+                optimizer.StepOnDevice(rate, count);
+                optimizer.ZeroGrad();
+            }
+
+            for (var i = 0; i < warm; i++)
+            {
+                graph.Warmup(Work);
+            }
+
+            graph.Capture(Work);
+            step = Median(graph.Replay, 1, steps, runs, device);
+        }
+        else
+        {
+            step = Median(Step, warm, steps, runs, device);
+        }
+
+        var head = graphed ? (Median: double.NaN, Spread: 0.0) : Median(HeadStep, warm, steps, runs, device); // graphed: the step only
         if (!float.IsFinite(lossSum.item<float>()))
         {
             throw new InvalidOperationException($"{model.GetName()}: the loss is not finite while timing.");

@@ -1,0 +1,24 @@
+using System;
+using SlmGen.Training;
+using static TorchSharp.torch;
+
+namespace SlmGen.Runtime.Tests;
+
+/// <summary>The step timer behind <c>slmgen time</c>: eager timing on the CPU, and graphed timing refused with its reason where no CUDA graph can be made.</summary>
+public class StepTimerTests
+{
+    [Fact]
+    public void An_eager_step_is_timed_with_its_head_and_a_graphed_one_needs_cuda()
+    {
+        manual_seed(1);
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverGqa").Create();
+        var t = StepTimer.Time(model, 2, CPU, warm: 1, steps: 2, runs: 1);
+        Assert.True(t.MillisecondsPerStep > 0);
+        Assert.InRange(t.HeadMillisecondsPerStep, double.Epsilon, t.MillisecondsPerStep * 2);
+        Assert.Equal(2 * model.Context / (t.MillisecondsPerStep / 1e3), t.TokensPerSecond, 6);
+
+        var e = Assert.Throws<InvalidOperationException>(() => StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, graphed: true));
+        Assert.Contains("not CUDA", e.Message);
+        Assert.Contains(model.GetName(), e.Message);
+    }
+}
