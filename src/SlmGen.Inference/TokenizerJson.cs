@@ -24,8 +24,6 @@ namespace SlmGen.Inference;
 /// </summary>
 public sealed class TokenizerJson
 {
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
-
     private readonly Func<string, int[]> encode;
     private readonly Func<IReadOnlyList<int>, string> decode;
     private readonly string?[] tokens;
@@ -224,7 +222,7 @@ public sealed class TokenizerJson
                 {
                     Merges = merges,
                     ByteLevel = true,
-                    PreTokenizer = new RegexPreTokenizer(new Regex(splitPattern ?? (useRegex ? Gpt2Pattern : @"[\s\S]+"), RegexOptions.CultureInvariant), null),
+                    PreTokenizer = new RegexPreTokenizer(new Regex(splitPattern ?? (useRegex ? TokenizerPatterns.Gpt2 : @"[\s\S]+"), RegexOptions.CultureInvariant), null),
                 });
                 return new TokenizerJson(size, tokens, WithAddedTokens(addedTokens, text => normalize(text) is var n && n.Length == 0 ? Array.Empty<int>() : bpe.EncodeToIds(n).ToArray()), ids => bpe.Decode(ids));
             }

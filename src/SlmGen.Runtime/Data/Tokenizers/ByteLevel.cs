@@ -12,7 +12,7 @@ namespace SlmGen.Data.Tokenizers;
 public static partial class ByteLevel
 {
     /// <summary>GPT-2's pre-tokenization: contractions, letters, digits and other runs, each with one leading space; whitespace.</summary>
-    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(TokenizerPatterns.Gpt2, RegexOptions.CultureInvariant)]
     public static partial Regex PreTokenizer();
 
     private static readonly char[] ByteToChar = BuildByteToChar();
