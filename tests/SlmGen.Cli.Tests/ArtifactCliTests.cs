@@ -117,6 +117,27 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains("SLM0108", costs.Stderr + costs.Stdout);
         }
 
+        // Decoding latency measured beside its prediction (one JSON record with both); --graphed needs CUDA: one error line.
+        var records = Path.Combine(folder.Path, "decode.jsonl");
+        using (var decode = Slmgen("time", timed, "--decode", "--prompt-tokens", "4", "--new-tokens", "6", "--device", "cpu", "--device-profile", profile, "--json", records))
+        {
+            Assert.True(decode.ExitCode == 0, decode.ToString());
+            var record = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(records).Single()).RootElement;
+            Assert.Equal("decode", record.GetProperty("mode").GetString());
+            Assert.Equal(4, record.GetProperty("prompt_tokens").GetInt32());
+            Assert.True(record.GetProperty("ms_per_token").GetDouble() > 0);
+            Assert.True(record.GetProperty("predicted_ms_per_token").GetDouble() > 0);
+            Assert.True(record.GetProperty("predicted_prefill_ms").GetDouble() > 0);
+        }
+
+        using (var graphed = Slmgen("time", timed, "--graphed", "--device", "cpu", "--steps", "1"))
+        {
+            Assert.NotEqual(0, graphed.ExitCode);
+            Assert.StartsWith("error: ", graphed.Stderr);
+            Assert.Contains("not CUDA", graphed.Stderr);
+            Assert.DoesNotContain("   at ", graphed.Stderr);
+        }
+
         File.WriteAllText(profile, "{ \"device\": 3 }");
         using (var bad = Slmgen("costs", spec, "--device-profile", profile))
         {
