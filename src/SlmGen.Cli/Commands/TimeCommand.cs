@@ -117,9 +117,11 @@ public static class TimeCommand
             var fresh = newTokens > 0 ? newTokens : Math.Min(128, model.Context - prompt);
             var t = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
             double? predictedPrefill = null, predictedToken = null;
+            SlmGen.PredictedTime? middle = null;
             if (profile is not null)
             {
                 predictedPrefill = SlmGen.Timing.TimePrediction.Decoding(model, profile, 1, prompt, 0).Seconds * 1e3;
+                middle = SlmGen.Timing.TimePrediction.Decoding(model, profile, 1, 1, prompt + (fresh / 2));
                 // Token j ≥ 2 reads a cache of prompt + j − 2 positions: the mean over the tokens timed.
                 predictedToken = Enumerable.Range(0, fresh - 1).Average(i => SlmGen.Timing.TimePrediction.Decoding(model, profile, 1, 1, prompt + i).Seconds) * 1e3;
             }
@@ -140,7 +142,8 @@ public static class TimeCommand
                 {
                     model = descriptor.Name, spec, mode = "decode", device = Devices.Describe(device), batch = 1, context = model.Context, prompt_tokens = prompt, new_tokens = fresh,
                     prefill_ms = t.PrefillMilliseconds, ms_per_token = t.MillisecondsPerToken, spread = t.Spread,
-                    predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken, profile = profile?.Device, profile_measured = profile?.Measured,
+                    predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
+                    predicted_token_kernels = middle?.Kernels, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
