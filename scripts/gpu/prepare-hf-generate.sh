@@ -37,9 +37,11 @@ YAML
 for name in gpt2-chars llama-bpe; do
   $SLMGEN train "$WORK/$name.yaml" --data shakespeare-char --steps 150 --batch 16 --eval-every 150 --eval-batches 1 --device cpu --run-dir "$WORK/run-$name" > /dev/null
   $SLMGEN export "$WORK/$name.yaml" --checkpoint "$WORK/run-$name/last.ckpt" --data shakespeare-char --out "$WORK/export-$name" > /dev/null
-  text=$($SLMGEN sample "$WORK/$name.yaml" --checkpoint "$WORK/run-$name/last.ckpt" --data shakespeare-char --prompt "ROMEO:" --tokens 40 --temperature 0 --device cpu)
+  # The text to a file: $(...) would drop every trailing new line, and a model may well end with several.
+  $SLMGEN sample "$WORK/$name.yaml" --checkpoint "$WORK/run-$name/last.ckpt" --data shakespeare-char --prompt "ROMEO:" --tokens 40 --temperature 0 --device cpu > "$WORK/$name.txt"
   cp -r "$WORK/export-$name/hf" "$DIR/$name"
-  python3 -c 'import json,sys; json.dump({"prompt": "ROMEO:", "tokens": 40, "text": sys.argv[1][:-1]}, open(sys.argv[2], "w"))' "$text" "$DIR/$name/expected.json"
+  # slmgen sample ends its text with one new line of its own.
+  python3 -c 'import json,sys; t=open(sys.argv[1], encoding="utf-8", newline="").read(); assert t.endswith("\n"); json.dump({"prompt": "ROMEO:", "tokens": 40, "text": t[:-1]}, open(sys.argv[2], "w", encoding="utf-8"))' "$WORK/$name.txt" "$DIR/$name/expected.json"
 done
 rm -rf "$WORK"
 echo "prepared $(ls "$DIR" | wc -l) folders in $DIR"
