@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Issue 22: the predicted peak memory of a training step (SlmGen.TrainingMemory, from the build-time constants,
 written by `slmgen costs SPEC --json --batch B` as trainingPeakBytes) against what PyTorch allocates for the model's
-twin: fp32, torch.optim.AdamW (its default foreach implementation), gradients set to none, cross-entropy over every
-position; torch.cuda.max_memory_allocated over the third step (AdamW's state exists from the first).
+twin: fp32, torch.optim.AdamW (its default foreach implementation), gradients set to none, SlmGen's training loss
+(the twin's loss(): cross-entropy over every position and the declared vocabulary; a grouped head's two softmaxes); torch.cuda.max_memory_allocated over the third step (AdamW's state exists from the first).
 Usage: python3 peak_memory.py PREDICTIONS.json EXPORT_DIR... [--batch B] [--out FILE.jsonl]
 (each EXPORT_DIR from `slmgen export SPEC --out DIR --no-hf`; PREDICTIONS.json from `slmgen costs SPEC... --json --batch B`)."""
 import argparse
@@ -83,10 +83,8 @@ def main():
                 return t
 
             with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), (creators if step == 2 else _nothing()):
-                logits = twin(inputs)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)) if logits.dim() == 3 \
-                    else F.cross_entropy(logits, targets[:, -1])
-            del logits
+                # SlmGen's own loss (the twin's loss(): the declared vocabulary; a grouped head's two softmaxes).
+                loss = twin.loss(inputs, targets)
             torch.cuda.synchronize()
             if step == 2:
                 after_forward, forward_peak = torch.cuda.memory_allocated(), torch.cuda.max_memory_allocated()

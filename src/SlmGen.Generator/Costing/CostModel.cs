@@ -359,7 +359,9 @@ internal static class CostModel
                 foreach (var (input, output) in linears.Concat(ffn))
                 {
                     perApplication += r * (input + output);
-                    activations += r + output;
+                    // B keeps A's output (r a position). The sum base(x) + B(A(x)) is kept, if at all, by the layer after
+                    // it in place of the base layer's output, which the block's own count already holds.
+                    activations += r;
                 }
 
                 if (stack.IsUniform)

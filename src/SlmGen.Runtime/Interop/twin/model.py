@@ -370,6 +370,19 @@ class GroupedHead(nn.Module):
             rows = torch.cat([rows[..., : self.partial, :], part, rows[..., self.partial + 1 :, :]], dim=-2)
         return rows.flatten(-2)[..., : self.vocab]
 
+    def loss(self, x, targets):
+        """SlmGen.Layers.GroupedHead.Loss: the group's cross-entropy plus the position's within the target's group."""
+        flat, features = targets.reshape(-1), x.reshape(-1, x.shape[-1])
+        groups = torch.div(flat, self.size, rounding_mode="floor")
+        gl = self.group(features).float()
+        if self.first_empty < self.groups:
+            gl = gl.masked_fill(torch.arange(self.groups, device=x.device) >= self.first_empty, float("-inf"))
+        t = self.token(features).float()
+        if self.partial >= 0:
+            masked = t.masked_fill(torch.arange(self.size, device=x.device) >= self.real - self.partial * self.size, float("-inf"))
+            t = torch.where((groups == self.partial).unsqueeze(-1), masked, t)
+        return F.cross_entropy(gl, groups) + F.cross_entropy(t, flat.remainder(self.size))
+
 
 class TiedHead(nn.Module):
     """The head that reuses the token embedding's weight (it holds no parameter of its own)."""
@@ -447,11 +460,13 @@ class SlmGenModel(nn.Module):
     def predicts_every_position(self):
         return self.config.get("predictsEveryPosition", True)
 
-    def forward(self, idx):
+    def forward(self, idx, features_only=False):
         x = None
         embedding_bits = 0
         for kind, field, s in self.steps:
             module = getattr(self, field, None) if field else None
+            if kind == "head" and features_only:
+                return x
             if kind == "embedding":
                 embedding_bits = s["bits"]
                 table = fake_quant(module.weight, s["bits"])
@@ -487,6 +502,22 @@ class SlmGenModel(nn.Module):
             if kind == "head" and s.get("softcap", 0) > 0:
                 x = torch.tanh(x / s["softcap"]) * s["softcap"]
         return x
+
+    def loss(self, idx, targets):
+        """SlmGen's training loss (SlmModel.Loss): the mean cross-entropy of every position's next token over the declared
+        vocabulary (a padded vocabulary's extra ids take no probability; a flatten model: the window's last target). A
+        grouped head's is its two softmaxes — the target's group, then its position in the group — with no
+        vocabulary-sized tensor, as SlmGen trains it."""
+        grouped = next((field for kind, field, s in self.steps if kind == "head" and s["type"] == "grouped"), None)
+        if grouped is not None:
+            return getattr(self, grouped).loss(self(idx, features_only=True), targets)
+        logits = self(idx)
+        declared = self.config.get("declaredVocab", logits.shape[-1])
+        if declared < logits.shape[-1]:
+            logits = logits[..., :declared]
+        if logits.dim() == 3:
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
+        return F.cross_entropy(logits.float(), targets[:, -1])
 
     @classmethod
     def from_pretrained(cls, directory, device="cpu"):

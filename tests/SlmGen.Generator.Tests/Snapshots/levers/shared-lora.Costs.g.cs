@@ -19,7 +19,7 @@ namespace Test.Models
     /// lm_head       head                0     16,640       49,920
     /// total                       356,864  2,547,968    7,774,976
     /// </code>
-    /// Memory: weights 1.43 MB in fp32, 714 kB in bf16; artifact file 1,433,976 B before its tokenizer; AdamW state 2.85 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 11.2 MB per sequence in fp32.
+    /// Memory: weights 1.43 MB in fp32, 714 kB in bf16; artifact file 1,433,976 B before its tokenizer; AdamW state 2.85 MB; KV cache 2,048 B per token in bf16 (262 kB per full context); activations about 7.81 MB per sequence in fp32.
     /// Approximations: 6·N = 2,141,184 training FLOPs per token; 2·N = 713,728 (forward, attention left out).
     /// </remarks>
     partial class LeverSharedLora
@@ -86,7 +86,7 @@ namespace Test.Models
                 new("blocks.attn", "attention", "1\u00d7 causal self-attention, 4 heads of 32, packed q/k/v, applied 4\u00d7 (shared)", Parameters: 65_536L, ForwardFlopsPerToken: 786_432L, TrainingFlopsPerToken: 2_490_368L, AttentionScoreFlopsPerToken: 262_144L, ActivationElementsPerSequence: 411_648L, KvCacheElementsPerToken: 1_024L, WeightBytes: 262_144L),
                 new("blocks.mlp", "mlp", "1\u00d7 FFN 128\u2192512\u2192128, swiglu, applied 4\u00d7 (shared)", Parameters: 196_608L, ForwardFlopsPerToken: 1_572_864L, TrainingFlopsPerToken: 4_718_592L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 1_064_960L, KvCacheElementsPerToken: 0L, WeightBytes: 786_432L),
                 new("blocks.norms", "norm", "1\u00d7 2 rmsnorm (pre-norm), applied 4\u00d7 (shared)", Parameters: 256L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 394_240L, KvCacheElementsPerToken: 0L, WeightBytes: 1_024L),
-                new("blocks.lora", "lora", "rank-8 LoRA on every linear layer, one set for each of the 4 applications of every block", Parameters: 86_016L, ForwardFlopsPerToken: 172_032L, TrainingFlopsPerToken: 516_096L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 872_448L, KvCacheElementsPerToken: 0L, WeightBytes: 344_064L),
+                new("blocks.lora", "lora", "rank-8 LoRA on every linear layer, one set for each of the 4 applications of every block", Parameters: 86_016L, ForwardFlopsPerToken: 172_032L, TrainingFlopsPerToken: 516_096L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 20_480L, KvCacheElementsPerToken: 0L, WeightBytes: 344_064L),
                 new("ln_f", "norm", "final rmsnorm", Parameters: 128L, ForwardFlopsPerToken: 0L, TrainingFlopsPerToken: 0L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 49_280L, KvCacheElementsPerToken: 0L, WeightBytes: 512L),
                 new("lm_head", "head", "LM head 128\u219265, tied to the token embedding", Parameters: 0L, ForwardFlopsPerToken: 16_640L, TrainingFlopsPerToken: 49_920L, AttentionScoreFlopsPerToken: 0L, ActivationElementsPerSequence: 8_320L, KvCacheElementsPerToken: 0L, WeightBytes: 0L),
             }) { ArtifactBytes = 1_433_976L };
