@@ -36,14 +36,7 @@ public static class TimeCommand
 
     private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath)
     {
-        if (profilePath is not null)
-        {
-            Cli.EnsureReadable(profilePath, "device profile");
-        }
-
-        var profile = profilePath is null ? null : SlmGen.Timing.ProfileFile.Read(profilePath);
-        var compiled = SpecCompiler.Compile(specs);
-        var device = Devices.Resolve(deviceName);
+        var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn(new TableColumn("head ms").RightAligned()).AddColumn(new TableColumn("head share of time").RightAligned())
             .AddColumn(new TableColumn("head share of FLOPs").RightAligned());
@@ -92,14 +85,7 @@ public static class TimeCommand
     /// <summary><c>slmgen time --decode</c>: each model's measured prefill and per-token latency, and the time model's beside them.</summary>
     private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath)
     {
-        if (profilePath is not null)
-        {
-            Cli.EnsureReadable(profilePath, "device profile");
-        }
-
-        var profile = profilePath is null ? null : SlmGen.Timing.ProfileFile.Read(profilePath);
-        var compiled = SpecCompiler.Compile(specs);
-        var device = Devices.Resolve(deviceName);
+        var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("prompt").RightAligned()).AddColumn(new TableColumn("new").RightAligned())
             .AddColumn(new TableColumn("prefill ms").RightAligned()).AddColumn(new TableColumn("ms/token").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned());
         if (profile is not null)
@@ -152,5 +138,17 @@ public static class TimeCommand
 
         AnsiConsole.Write(table);
         return 0;
+    }
+
+    /// <summary>What both modes start from: the profile (checked first: a bad path fails before any compile), the compiled specs, the device.</summary>
+    private static (SlmGen.DeviceProfile? Profile, CompiledSpecs Compiled, TorchSharp.torch.Device Device) Prepare(string[] specs, string deviceName, string? profilePath)
+    {
+        if (profilePath is not null)
+        {
+            Cli.EnsureReadable(profilePath, "device profile");
+        }
+
+        var profile = profilePath is null ? null : SlmGen.Timing.ProfileFile.Read(profilePath);
+        return (profile, SpecCompiler.Compile(specs), Devices.Resolve(deviceName));
     }
 }
