@@ -46,13 +46,40 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>Host time per training step besides the kernels (batch assembly, loss read-back), measured.</summary>
     public double StepSeconds { get; init; }
 
+    /// <summary>
+    /// Host time to launch one kernel without autograd (decoding runs under no_grad), measured on the same tiny
+    /// kernels as <see cref="LaunchSeconds"/>; 0 when the profile predates it (then <see cref="LaunchSeconds"/> is used).
+    /// </summary>
+    public double NoGradLaunchSeconds { get; init; }
+
+    /// <summary>
+    /// The device's time per tiny kernel replayed back to back from a CUDA graph (no host launch): the least a
+    /// graphed kernel takes; 0 when not measured (CPU, or no native library for graphs).
+    /// </summary>
+    public double GraphKernelSeconds { get; init; }
+
+    /// <summary>Matmul rates replayed from a CUDA graph: the device's own time, without the host's launch; empty when not measured.</summary>
+    public IReadOnlyList<MatmulPoint> GraphMatmul { get; init; } = Array.Empty<MatmulPoint>();
+
+    /// <summary>Attention rates replayed from a CUDA graph; empty when not measured.</summary>
+    public IReadOnlyList<AttentionPoint> GraphAttention { get; init; } = Array.Empty<AttentionPoint>();
+
+    /// <summary>The launch time of a kernel with or without autograd.</summary>
+    public double Launch(bool autograd) => autograd || !(NoGradLaunchSeconds > 0) ? LaunchSeconds : NoGradLaunchSeconds;
+
     /// <summary>The matmul rate for a shape: the measured rates of the nearest shapes (in log-size) averaged in log-rate, weighted by closeness.</summary>
-    public double MatmulRate(long m, long n, long k) =>
-        Nearest(Matmul.Select(p => (Distance(p.M, m) + Distance(p.N, n) + Distance(p.K, k), p.FlopsPerSecond)));
+    public double MatmulRate(long m, long n, long k) => MatmulRate(m, n, k, graphed: false);
+
+    /// <summary>The matmul rate for a shape, eager (with its launch) or replayed from a CUDA graph (where measured).</summary>
+    public double MatmulRate(long m, long n, long k, bool graphed) =>
+        Nearest((graphed && GraphMatmul is { Count: > 0 } ? GraphMatmul : Matmul).Select(p => (Distance(p.M, m) + Distance(p.N, n) + Distance(p.K, k), p.FlopsPerSecond)));
 
     /// <summary>The attention rate for a shape (forward or backward).</summary>
-    public double AttentionRate(long batchHeads, long t, long headSize, bool backward) =>
-        Nearest(Attention.Select(p => (Distance(p.BatchHeads, batchHeads) + Distance(p.T, t) + Distance(p.HeadSize, headSize), backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)));
+    public double AttentionRate(long batchHeads, long t, long headSize, bool backward) => AttentionRate(batchHeads, t, headSize, backward, graphed: false);
+
+    /// <summary>The attention rate for a shape (forward or backward), eager or replayed from a CUDA graph (where measured).</summary>
+    public double AttentionRate(long batchHeads, long t, long headSize, bool backward, bool graphed) =>
+        Nearest((graphed && GraphAttention is { Count: > 0 } ? GraphAttention : Attention).Select(p => (Distance(p.BatchHeads, batchHeads) + Distance(p.T, t) + Distance(p.HeadSize, headSize), backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)));
 
     private static double Distance(long a, long b) => Math.Abs(Math.Log(Math.Max(1, a)) - Math.Log(Math.Max(1, b)));
 
@@ -114,10 +141,12 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 
 /// <summary>
 /// The time model: each kernel takes the larger of its FLOPs at the profile's rate for its shape and its bytes at the
-/// profile's bandwidth; in eager execution, launching it costs the profile's launch time — on a synchronous device (CPU)
-/// added to a memory-bound kernel's work and the larger of the two for a matmul or attention (whose measured rates
-/// include a launch), on CUDA always the larger of the two (the host runs ahead); a CUDA graph launches none. A step
-/// is the sum of its kernels, plus the profile's host time per step for training.
+/// profile's bandwidth; in eager execution, launching it costs the profile's launch time (through autograd for a
+/// training step, without it for decoding) — on a synchronous device (CPU) added to a memory-bound kernel's work and
+/// the larger of the two for a matmul or attention (whose measured rates include a launch), on CUDA always the larger of
+/// the two (the host runs ahead); a CUDA graph launches none, and its kernels run at the rates measured by replaying
+/// graphs, each at least the device's time per replayed kernel. A step is the sum of its kernels, plus the profile's
+/// host time per step for eager training.
 /// </summary>
 public static class TimeModel
 {
@@ -131,13 +160,15 @@ public static class TimeModel
         {
             var compute = op.Kind switch
             {
-                OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K),
-                OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward),
+                OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed),
+                OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
                 _ => 0,
             };
             var memory = op.Bytes / profile.BandwidthBytesPerSecond;
-            var work = Math.Max(compute, memory);
-            var launch = graphed ? 0 : op.Launches * profile.LaunchSeconds;
+
+            // Replayed from a graph, a kernel still takes the device's least time per kernel.
+            var work = Math.Max(Math.Max(compute, memory), graphed ? op.Launches * profile.GraphKernelSeconds : 0);
+            var launch = graphed ? 0 : op.Launches * profile.Launch(autograd: training);
 
             // On a synchronous device (CPU) a memory-bound kernel's launch adds to its work (the bandwidth was measured on a
             // large copy); a matmul's or attention's measured rate already includes its launch, so the larger of the two.

@@ -1,6 +1,7 @@
 // libslmgen_native: what TorchSharp 0.107 does not expose, for SlmGen's training step on CUDA.
 //   - CUDA-graph capture and replay (at::cuda::CUDAGraph, its private memory pool, a side stream for capture)
 //     of whatever TorchSharp runs on the capturing thread between begin and end;
+//   - the caching allocator's emptyCache when a graph is destroyed (a captured graph's pool is not reused otherwise);
 //   - fused AdamW (at::_fused_adamw_) with the learning rate and the step count on the device, so that a captured
 //     optimizer step stays right on every replay.
 // TorchSharp's tensor handles are at::Tensor* (LibTorchSharp's Tensor type); they are borrowed, never freed here.
@@ -9,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAStream.h>
 
 #include <exception>
@@ -55,7 +57,7 @@ std::vector<at::Tensor> tensors(void** handles, int count) {
 
 extern "C" {
 
-int slm_native_version() { return 1; }
+int slm_native_version() { return 2; }
 
 const char* slm_last_error() { return last_error.c_str(); }
 
@@ -67,7 +69,14 @@ void* slm_graph_create(int device) {
   return created;
 }
 
-void slm_graph_destroy(void* graph) { delete static_cast<Graph*>(graph); }
+// Destroys the graph (its memory pool goes back to the caching allocator) and returns the allocator's unused cached
+// memory to the device, so that the next graph's private pool does not find the device full.
+int slm_graph_destroy(void* graph) {
+  return guarded([&] {
+    delete static_cast<Graph*>(graph);
+    c10::cuda::CUDACachingAllocator::emptyCache();
+  });
+}
 
 // Makes the graph's side stream current on this thread, after the work already queued on the current one.
 int slm_graph_enter(void* handle) {

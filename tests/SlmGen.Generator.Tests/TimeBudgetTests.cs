@@ -102,4 +102,28 @@ public class TimeBudgetTests
         // Without a profile there is no time to weigh.
         Assert.DoesNotContain(GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec) }).GeneratorDiagnostics, x => x.Id == "SLM0207");
     }
+
+    [Fact]
+    public void A_decode_budget_uses_the_profiles_launch_without_autograd_where_it_has_one()
+    {
+        // Launch-bound on this device: a decoding step is its kernels × the launch time. With a launch of 10 µs through
+        // autograd and 1 µs without it, a budget between the two predictions passes only with the no-autograd figure.
+        var launchBound = Profile.Replace("\"launchSeconds\": 1e-5", "\"launchSeconds\": 1e-5, \"noGradLaunchSeconds\": 1e-6", StringComparison.Ordinal)
+            .Replace("\"flopsPerSecond\": 1e9", "\"flopsPerSecond\": 1e15", StringComparison.Ordinal).Replace("\"bandwidthBytesPerSecond\": 1e9", "\"bandwidthBytesPerSecond\": 1e15", StringComparison.Ordinal)
+            .Replace("1e9, \"backwardFlopsPerSecond\": 1e9", "1e15, \"backwardFlopsPerSecond\": 1e15", StringComparison.Ordinal).Replace("\"synchronous\": true", "\"synchronous\": false", StringComparison.Ordinal);
+        var withoutNoGrad = launchBound.Replace(", \"noGradLaunchSeconds\": 1e-6", string.Empty, StringComparison.Ordinal);
+        Assert.NotEqual(launchBound, withoutNoGrad);
+        var spec = Spec + "budget:\n  max_decode_latency: 1us\n";
+        double Predicted(string profile)
+        {
+            var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", spec) }, deviceProfile: ("/device.json", profile));
+            var message = Assert.Single(run.GeneratorDiagnostics, x => x.Id == "SLM0109").GetMessage(CultureInfo.InvariantCulture);
+            var ms = System.Text.RegularExpressions.Regex.Match(message, @"([0-9.]+) ms").Groups[1].Value;
+            return double.Parse(ms, CultureInfo.InvariantCulture);
+        }
+
+        var slow = Predicted(withoutNoGrad);
+        var fast = Predicted(launchBound);
+        Assert.InRange(slow / fast, 9, 11); // ten times the launch; the figures are printed to the microsecond
+    }
 }

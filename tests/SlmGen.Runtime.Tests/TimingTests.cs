@@ -21,12 +21,16 @@ public class TimingTests
         Assert.NotEmpty(profile.Matmul);
         Assert.All(profile.Matmul, p => Assert.True(p.FlopsPerSecond is > 1e6 and < 1e13, $"{p}"));
         Assert.NotEmpty(profile.Attention);
+        Assert.True(profile.NoGradLaunchSeconds is > 1e-8 and < 1e-2, $"{profile.NoGradLaunchSeconds} s without autograd");
+        Assert.Equal(0, profile.GraphKernelSeconds); // no CUDA graphs on the CPU
+        Assert.Empty(profile.GraphMatmul);
 
         var path = Path.Combine(Directory.CreateTempSubdirectory("slmgen-profile-").FullName, "cpu.json");
         ProfileFile.Write(profile, path);
         var read = ProfileFile.Read(path);
         Assert.Equal(profile.Matmul.ToList(), read.Matmul.ToList());
         Assert.Equal(profile.BandwidthBytesPerSecond, read.BandwidthBytesPerSecond);
+        Assert.Equal(profile.NoGradLaunchSeconds, read.NoGradLaunchSeconds);
 
         File.WriteAllText(path, "{ \"device\": \"x\" }");
         Assert.Contains(path, Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path)).Message, StringComparison.Ordinal);
@@ -49,5 +53,57 @@ public class TimingTests
         Assert.Equal(10e-3, launchBound.Seconds, 12);
         Assert.Equal(TimeBound.Launch, launchBound.Dominant.Bound);
         Assert.Equal(2e-5, TimeModel.Predict(new[] { matmul with { Flops = 2e3, Bytes = 0, Count = 10 } }, device with { Synchronous = false }, graphed: true).Seconds, 12);
+    }
+
+    [Fact]
+    public void Graphed_kernels_run_at_the_rates_replayed_from_graphs_and_no_faster_than_the_replayed_floor()
+    {
+        var eagerRate = new MatmulPoint(64, 64, 64, 1e9);
+        var device = new DeviceProfile("d", "cuda", 2, 1e12, 20e-6, Synchronous: false, new[] { eagerRate }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
+        var matmul = new StepOp("c", "mm", OpPhase.Forward, OpKind.Matmul, 64, 64, 64, 2e6, 0, 1); // 2 ms at the eager rate
+        var tiny = new StepOp("c", "add", OpPhase.Backward, OpKind.Memory, 1, 0, 0, 0, 1e3, 3);   // 1 ns of memory, 3 kernels
+
+        // A profile without graph measurements: graphed kernels at the eager rates, no floor (as before).
+        Assert.Equal(2e-3 + 1e-9, TimeModel.Predict(new[] { matmul, tiny }, device, graphed: true).Seconds, 12);
+
+        var graphs = device with { GraphMatmul = new[] { eagerRate with { FlopsPerSecond = 4e9 } }, GraphKernelSeconds = 2e-6 };
+        var graphed = TimeModel.Predict(new[] { matmul, tiny }, graphs, graphed: true);
+        Assert.Equal(0.5e-3 + 3 * 2e-6, graphed.Seconds, 12); // the replayed rate; three kernels at the replayed floor
+        Assert.Equal(2e-3 + 3 * 20e-6, TimeModel.Predict(new[] { matmul, tiny }, graphs).Seconds, 12); // eager: eager rates and launches
+    }
+
+    [Fact]
+    public void Decoding_launches_without_autograd_where_the_profile_measured_it()
+    {
+        var device = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
+        var add = new StepOp("c", "add", OpPhase.Forward, OpKind.Memory, 1, 0, 0, 0, 1e3, 4);
+        Assert.Equal(4 * 24e-6, TimeModel.Predict(new[] { add }, device, training: false).Seconds, 12); // not measured: the autograd launch
+        var measured = device with { NoGradLaunchSeconds = 9e-6 };
+        Assert.Equal(4 * 9e-6, TimeModel.Predict(new[] { add }, measured, training: false).Seconds, 12);
+        Assert.Equal(4 * 24e-6, TimeModel.Predict(new[] { add }, measured, training: true).Seconds, 12);
+    }
+
+    [Fact]
+    public void A_profile_with_graph_measurements_reads_back_and_one_with_a_negative_time_is_refused()
+    {
+        var profile = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) })
+        {
+            NoGradLaunchSeconds = 9e-6,
+            GraphKernelSeconds = 2e-6,
+            GraphMatmul = new[] { new MatmulPoint(64, 64, 64, 3e12) },
+            GraphAttention = new[] { new AttentionPoint(8, 64, 16, 2e9, 2e9) },
+        };
+        var path = Path.Combine(Directory.CreateTempSubdirectory("slmgen-profile-").FullName, "gpu.json");
+        ProfileFile.Write(profile, path);
+        var read = ProfileFile.Read(path);
+        Assert.Equal(9e-6, read.NoGradLaunchSeconds);
+        Assert.Equal(2e-6, read.GraphKernelSeconds);
+        Assert.Equal(profile.GraphMatmul.ToList(), read.GraphMatmul.ToList());
+        Assert.Equal(profile.GraphAttention.ToList(), read.GraphAttention.ToList());
+        Assert.Equal(3e12, read.MatmulRate(64, 64, 64, graphed: true));
+        Assert.Equal(1e12, read.MatmulRate(64, 64, 64, graphed: false));
+
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"graphKernelSeconds\": 2E-06", "\"graphKernelSeconds\": -1", StringComparison.Ordinal));
+        Assert.Contains("negative", Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path)).Message, StringComparison.Ordinal);
     }
 }

@@ -42,15 +42,23 @@ internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, 
             string S(YamlMappingNode m, string key) => m.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode { Value: { } s } ? s : throw new InvalidDataException($"it has no '{key}'");
             double D(YamlMappingNode m, string key) => double.TryParse(S(m, key), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d) ? d : throw new InvalidDataException($"'{key}' is not a number");
             IEnumerable<YamlMappingNode> List(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlSequenceNode seq ? seq.Children.OfType<YamlMappingNode>() : throw new InvalidDataException($"it has no '{key}' list");
-            var matmul = List("matmul").Select(m => new MatmulPoint((long)D(m, "m"), (long)D(m, "n"), (long)D(m, "k"), D(m, "flopsPerSecond"))).ToEquatableArray();
-            var attention = List("attention").Select(m => new AttentionPoint((long)D(m, "batchHeads"), (long)D(m, "t"), (long)D(m, "headSize"), D(m, "forwardFlopsPerSecond"), D(m, "backwardFlopsPerSecond"))).ToEquatableArray();
+            bool Has(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is not YamlScalarNode { Value: null or "null" or "" };
+            EquatableArray<MatmulPoint> Matmuls(string key) => List(key).Select(m => new MatmulPoint((long)D(m, "m"), (long)D(m, "n"), (long)D(m, "k"), D(m, "flopsPerSecond"))).ToEquatableArray();
+            EquatableArray<AttentionPoint> Attentions(string key) => List(key).Select(m => new AttentionPoint((long)D(m, "batchHeads"), (long)D(m, "t"), (long)D(m, "headSize"), D(m, "forwardFlopsPerSecond"), D(m, "backwardFlopsPerSecond"))).ToEquatableArray();
+            var matmul = Matmuls("matmul");
+            var attention = Attentions("attention");
             var profile = new DeviceProfile(S(root, "device"), S(root, "backend"), (int)D(root, "elementBytes"), D(root, "bandwidthBytesPerSecond"), D(root, "launchSeconds"),
                 string.Equals(S(root, "synchronous"), "true", StringComparison.OrdinalIgnoreCase), matmul, attention)
             {
                 Measured = root.Children.ContainsKey(new YamlScalarNode("measured")) ? S(root, "measured") : string.Empty,
-                StepSeconds = root.Children.ContainsKey(new YamlScalarNode("stepSeconds")) ? D(root, "stepSeconds") : 0,
+                StepSeconds = Has("stepSeconds") ? D(root, "stepSeconds") : 0,
+                NoGradLaunchSeconds = Has("noGradLaunchSeconds") ? D(root, "noGradLaunchSeconds") : 0,
+                GraphKernelSeconds = Has("graphKernelSeconds") ? D(root, "graphKernelSeconds") : 0,
+                GraphMatmul = Has("graphMatmul") ? Matmuls("graphMatmul") : EquatableArray<MatmulPoint>.Empty,
+                GraphAttention = Has("graphAttention") ? Attentions("graphAttention") : EquatableArray<AttentionPoint>.Empty,
             };
-            if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Any(p => !(p.FlopsPerSecond > 0)))
+            if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Any(p => !(p.FlopsPerSecond > 0))
+                || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0)
             {
                 throw new InvalidDataException("it lacks matmul rates, a bandwidth or an element size of 2 or 4 bytes");
             }

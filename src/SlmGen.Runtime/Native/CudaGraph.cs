@@ -97,7 +97,7 @@ public sealed class CudaGraph : IDisposable
     {
         if (handle != IntPtr.Zero)
         {
-            CudaNative.GraphDestroy(handle);
+            _ = CudaNative.GraphDestroy(handle); // also returns its memory pool to the device
             handle = IntPtr.Zero;
         }
     }

@@ -16,7 +16,7 @@ public static unsafe class CudaNative
     private static delegate* unmanaged<int> version;
     private static delegate* unmanaged<IntPtr> lastError;
     private static delegate* unmanaged<int, IntPtr> graphCreate;
-    private static delegate* unmanaged<IntPtr, void> graphDestroy;
+    private static delegate* unmanaged<IntPtr, int> graphDestroy;
     private static delegate* unmanaged<IntPtr, int> graphEnter;
     private static delegate* unmanaged<IntPtr, int> graphExit;
     private static delegate* unmanaged<IntPtr, int> graphBegin;
@@ -55,14 +55,14 @@ public static unsafe class CudaNative
             version = (delegate* unmanaged<int>)NativeLibrary.GetExport(lib, "slm_native_version");
             lastError = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(lib, "slm_last_error");
             graphCreate = (delegate* unmanaged<int, IntPtr>)NativeLibrary.GetExport(lib, "slm_graph_create");
-            graphDestroy = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(lib, "slm_graph_destroy");
+            graphDestroy = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_destroy");
             graphEnter = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_enter");
             graphExit = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_exit");
             graphBegin = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_begin");
             graphEnd = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_end");
             graphReplay = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_replay");
             fusedAdamW = (delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, IntPtr*, int, IntPtr, IntPtr, double, double, double, double, int>)NativeLibrary.GetExport(lib, "slm_fused_adamw");
-            return version() == 1 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 1");
+            return version() == 2 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 2 (rebuild it with src/SlmGen.Native/build.sh)");
         }
 
         return (false, tried is null ? $"{FileName} not found (set SLMGEN_NATIVE or put it beside the application; build it with src/SlmGen.Native/build.sh)" : $"{tried} did not load");
@@ -91,7 +91,9 @@ public static unsafe class CudaNative
         return graph != IntPtr.Zero ? graph : throw new InvalidOperationException("CUDA graph: " + Marshal.PtrToStringUTF8(lastError()));
     }
 
-    internal static void GraphDestroy(IntPtr graph) => graphDestroy(graph);
+    /// <summary>Destroys a graph and returns the caching allocator's unused memory (the graph's pool included) to the device.</summary>
+    /// <returns>False when emptying the cache failed (the graph is destroyed either way; nothing to do but go on).</returns>
+    internal static bool GraphDestroy(IntPtr graph) => graphDestroy(graph) == 0;
 
     internal static void GraphEnter(IntPtr graph) => Check(graphEnter(graph), "CUDA graph (side stream)");
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using SlmGen.Native;
 using SlmGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,8 +12,10 @@ namespace SlmGen.Timing;
 /// <summary>
 /// <c>slmgen calibrate</c>'s microbenchmarks, run through TorchSharp on the device training uses (CPU in fp32; CUDA in
 /// bf16, as training computes): matmul rates over a grid of shapes, causal attention forward and backward, the bandwidth
-/// of a large elementwise kernel, and the host time of launching a tiny kernel. Each figure is the median of five timed
-/// repeats after a warm-up, with the device synchronised at the ends of a repeat.
+/// of a large elementwise kernel, and the host time of launching a tiny kernel with and without autograd; on CUDA with
+/// the native library, also the same matmuls and attention and a tiny kernel replayed from CUDA graphs (the device's
+/// time without the host's). Each figure is the median of five timed repeats after a warm-up, with the device
+/// synchronised at the ends of a repeat.
 /// </summary>
 public static class DeviceCalibration
 {
@@ -46,6 +49,34 @@ public static class DeviceCalibration
         one.grad?.Dispose();
         progress?.Invoke($"launch {launch * 1e6:0.0} µs per kernel");
 
+        // The same kernels without autograd (a decoding step's forward): multiply, add, sum.
+        var noGradLaunch = Median(() =>
+        {
+            using var noGrad = no_grad();
+            for (var i = 0; i < 50; i++)
+            {
+                using var inner = NewDisposeScope();
+                one.mul(2).add(1).sum();
+            }
+        }, device) / (50 * 3);
+        progress?.Invoke($"launch without autograd {noGradLaunch * 1e6:0.0} µs per kernel");
+
+        // Replayed from CUDA graphs (when the native library is there): the device's own time per kernel and its rates.
+        var graphs = cuda && CudaNative.Available;
+        var graphKernel = 0.0;
+        if (graphs)
+        {
+            using var tiny = zeros(1, dtype: dtype, device: device);
+            graphKernel = GraphSeconds(() =>
+            {
+                for (var i = 0; i < 200; i++)
+                {
+                    tiny.add_(1);
+                }
+            }, device) / 200;
+            progress?.Invoke($"graph replay {graphKernel * 1e6:0.00} µs per kernel");
+        }
+
         // Bandwidth: y = x · 2 over a large tensor (one read, one write).
         var n = cuda ? 1L << 28 : quick ? 1L << 22 : 1L << 25;
         using var x = ones(n, dtype: dtype, device: device);
@@ -56,6 +87,7 @@ public static class DeviceCalibration
         progress?.Invoke($"bandwidth {bandwidth / 1e9:0.0} GB/s");
 
         var matmul = new List<MatmulPoint>();
+        var graphMatmul = new List<MatmulPoint>();
         foreach (var m in quick ? new long[] { 32, 2048 } : Rows)
         {
             foreach (var nn in quick ? new long[] { 64, 1024 } : Sizes)
@@ -72,8 +104,21 @@ public static class DeviceCalibration
                     var a = randn(new[] { m, k }, dtype: dtype, device: device);
                     var b = randn(new[] { k, nn }, dtype: dtype, device: device);
                     var repeats = (int)Math.Clamp(2e9 / flops / (cuda ? 0.01 : 1), 1, 50);
-                    var seconds = Median(() => { for (var i = 0; i < repeats; i++) { using var inner = NewDisposeScope(); torch.matmul(a, b); } }, device) / repeats;
+                    void Products()
+                    {
+                        for (var i = 0; i < repeats; i++)
+                        {
+                            using var inner = NewDisposeScope();
+                            torch.matmul(a, b);
+                        }
+                    }
+
+                    var seconds = Median(Products, device) / repeats;
                     matmul.Add(new MatmulPoint(m, nn, k, flops / seconds)); // a small product's rate includes its launch (the time model counts it once)
+                    if (graphs)
+                    {
+                        graphMatmul.Add(new MatmulPoint(m, nn, k, flops / (GraphSeconds(Products, device) / repeats)));
+                    }
                 }
             }
         }
@@ -81,11 +126,12 @@ public static class DeviceCalibration
         progress?.Invoke($"{matmul.Count} matmul shapes, {matmul.Max(p => p.FlopsPerSecond) / 1e9:0.0} GFLOP/s at best");
 
         var attention = new List<AttentionPoint>();
+        var graphAttention = new List<AttentionPoint>();
         foreach (var bh in quick ? new long[] { 8 } : new long[] { 8, 64, 512 })
         {
             foreach (var t in quick ? new long[] { 64 } : new long[] { 32, 128, 512, 2048 })
             {
-                foreach (var d in quick ? new long[] { 32 } : new long[] { 16, 32, 64, 128 })
+                foreach (var d in quick ? new long[] { 32 } : new long[] { 16, 32, 64, 128, 256, 512 })
                 {
                     var flops = 4.0 * bh * t * t * d;
                     if (flops * 3.5 > maxFlops || bh * t * t > maxElements)
@@ -112,12 +158,56 @@ public static class DeviceCalibration
                     }, device);
                     var backward = Math.Max(both - forward, forward * 0.5);
                     attention.Add(new AttentionPoint(bh, t, d, flops / forward, 2.5 * flops / backward));
+                    if (graphs)
+                    {
+                        var graphForward = GraphSeconds(() =>
+                        {
+                            using var noGrad = no_grad();
+                            using var inner = NewDisposeScope();
+                            nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                        }, device);
+                        var graphBoth = GraphSeconds(() =>
+                        {
+                            using var inner = NewDisposeScope();
+                            var o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                            o.backward(new[] { grad });
+                        }, device);
+                        graphAttention.Add(new AttentionPoint(bh, t, d, flops / graphForward, 2.5 * flops / Math.Max(graphBoth - graphForward, graphForward * 0.5)));
+                    }
                 }
             }
         }
 
-        progress?.Invoke($"{attention.Count} attention shapes");
-        return new DeviceProfile(Devices.Describe(device), cuda ? "cuda" : "cpu", elementBytes, bandwidth, launch, Synchronous: !cuda, matmul, attention);
+        progress?.Invoke($"{attention.Count} attention shapes" + (graphs ? $"; {graphMatmul.Count} matmul and {graphAttention.Count} attention shapes replayed from graphs" : "; no graph replay (CPU, or no native library)"));
+        return new DeviceProfile(Devices.Describe(device), cuda ? "cuda" : "cpu", elementBytes, bandwidth, launch, Synchronous: !cuda, matmul, attention)
+        {
+            NoGradLaunchSeconds = noGradLaunch,
+            GraphKernelSeconds = graphKernel,
+            GraphMatmul = graphMatmul,
+            GraphAttention = graphAttention,
+        };
+    }
+
+    /// <summary>
+    /// The device time of <paramref name="work"/> replayed from a CUDA graph: captured after two warm-ups, then the
+    /// median of five timed runs of ten replays each (per replay), the device synchronised at the ends of a run.
+    /// The graph and its memory pool are released afterwards.
+    /// </summary>
+    private static double GraphSeconds(Action work, Device device)
+    {
+        using (var graph = CudaGraph.TryCreate(device, out var reason) ?? throw new InvalidOperationException("CUDA graph: " + reason))
+        {
+            graph.Warmup(work);
+            graph.Warmup(work);
+            graph.Capture(work);
+            return Median(() =>
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    graph.Replay();
+                }
+            }, device) / 10;
+        }
     }
 
     /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>

@@ -1,4 +1,5 @@
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using SlmGen.IO;
 
@@ -26,9 +27,10 @@ public static class ProfileFile
             throw new InvalidDataException($"{path} is not a device profile ({e.Message}).", e);
         }
 
-        if (profile is null || profile.Matmul is null || profile.Attention is null || profile.Matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || !(profile.LaunchSeconds >= 0) || profile.ElementBytes is not (2 or 4))
+        if (profile is null || profile.Matmul is null || profile.Attention is null || profile.Matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || !(profile.LaunchSeconds >= 0) || profile.ElementBytes is not (2 or 4)
+            || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || (profile.GraphMatmul ?? []).Any(p => !(p.FlopsPerSecond > 0)))
         {
-            throw new InvalidDataException($"{path} is not a device profile: it lacks matmul rates, a bandwidth, a launch time or an element size of 2 or 4 bytes (write one with slmgen calibrate).");
+            throw new InvalidDataException($"{path} is not a device profile: it lacks matmul rates, a bandwidth, a launch time or an element size of 2 or 4 bytes, or has a negative time or a rate that is not positive (write one with slmgen calibrate).");
         }
 
         return profile;
