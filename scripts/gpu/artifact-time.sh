@@ -3,7 +3,8 @@
 # issues 24 and 25: the H200's device profile and the time model's check on designs nobody tuned it to
 # (scripts/time-validate.sh at GPU scale, eager and as one CUDA graph), then the artifact table on the lab's base design (scripts/artifact-lab.sh:
 # plan × quantiser × QAT none/start/late, 2 seeds). WHAT=time, WHAT=artifact or both (default). Results go back as one
-# archive, $OUT/artifact-time.tgz (the run tool returns a few files only).
+# archive, $OUT/artifact-time.tgz (the run tool returns a few files only). TIME_LIMIT and ART_LIMIT (seconds) cut a
+# part short so that what finished still goes back (checkpoints and artifacts deleted: over the tool's file limit).
 set -uo pipefail
 out="${OUT:-/tmp/slmgen-out}"; mkdir -p "$out"
 what="${WHAT:-time artifact}"
@@ -12,12 +13,12 @@ s=$SECONDS
 if [[ " $what " == *" time "* ]]; then
   # The native library (fused AdamW, CUDA graphs) for the graphed timings, built against this machine's PyTorch.
   OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1 && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
-  MODES="${MODES:-eager graphed decode}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS="${TIME_STEPS:-10}" DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
+  timeout "${TIME_LIMIT:-86400}" env MODES="${MODES:-eager graphed decode}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS="${TIME_STEPS:-10}" DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
 fi
 s=$SECONDS
 if [[ " $what " == *" artifact "* ]]; then
-  SLMGEN="bash .device/run.sh slmgen" STEPS="${ART_STEPS:-1000}" SEEDS="${SEEDS:-1 2}" OUT="$out/artifact" EXTRA="--device cuda" bash scripts/artifact-lab.sh | tail -1
+  timeout "${ART_LIMIT:-86400}" env SLMGEN="bash .device/run.sh slmgen" STEPS="${ART_STEPS:-1000}" SEEDS="${SEEDS:-1 2}" OUT="$out/artifact" EXTRA="--device cuda" bash scripts/artifact-lab.sh | tail -1
   python3 scripts/artifact_table.py "$out/artifact" > "$out/artifact/table.md" && cat "$out/artifact/table.md"
   find "$out/artifact" -name '*.slmq' -delete; find "$out/artifact" -name '*.ckpt' -delete
   echo "artifact: $((SECONDS - s)) s"

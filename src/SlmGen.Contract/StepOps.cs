@@ -283,6 +283,13 @@ public static class StepOps
             b.Memory(f, "soft-cap", logits, 2, 3);
         }
 
+        if (!b.Training)
+        {
+            // Decoding draws the next token: the logits in fp32, argmax (greedy), the id read back by the host; and the
+            // next step uploads it.
+            b.Memory("sampling", "draw (fp32 logits, argmax, read back, upload)", logits, 2, 4, elementBytes: 4);
+        }
+
         if (b.Training)
         {
             // The loss: log-softmax (fp32) and the NLL gather; backward: softmax − one-hot.
