@@ -3,7 +3,8 @@
 # the artifact's bytes (stated by the build, written, compressed) and bits per character and byte on the test split
 # before and after the round trip. Per seed: one full-precision run, shipped under every after-training plan
 # (absmax, MSE-searched clipping, GPTQ) with `slmgen artifact` and scored with `slmgen eval --artifact`; one QAT run
-# from the start and one from LATE of the steps per QAT plan (`--artifact` scores the round trip itself).
+# from the start and one from LATE of the steps per QAT plan (`--artifact` scores the round trip itself); the QAT runs
+# first (a call cut short keeps them).
 # Every command writes a JSON record under $OUT; scripts/artifact_table.py turns them into the table.
 #   CPU:  SLMGEN="src/SlmGen.Cli/bin/Release/net10.0/slmgen" bash scripts/artifact-lab.sh
 #   GPU:  SLMGEN="bash .device/run.sh slmgen" BASE=specs/compact/modern-17m.yaml DATA=wikitext2 STEPS=2000 bash scripts/artifact-lab.sh
@@ -39,18 +40,18 @@ for seed in $seeds; do
   run="$out/seed$seed"
   mkdir -p "$run"
   $slmgen train "$fp32" "${train[@]}" --seed "$seed" --run-dir "$run/fp32" --result "$run/fp32.json" > "$run/fp32.log" 2>&1
+  for bits in $qat_bits; do
+    s=$(spec "${name}Q${bits}Qat" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: qat, compression: $compression }")
+    $slmgen train "$s" "${train[@]}" --seed "$seed" --run-dir "$run/q$bits-qat" --result "$run/q$bits-qat.json" > "$run/q$bits-qat.log" 2>&1
+    $slmgen train "$s" "${train[@]}" --seed "$seed" --qat-start "$late" --run-dir "$run/q$bits-qat-late" --result "$run/q$bits-qat-late.json" > "$run/q$bits-qat-late.log" 2>&1
+  done
+
   for bits in $ptq_bits; do
     for method in $methods; do
       s=$(spec "${name}Q${bits}${method^}" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: $method, compression: $compression }")
       $slmgen artifact "$s" --checkpoint "$run/fp32/best.ckpt" --best --data "$data" --out "$run/q$bits-$method.slmq" --result "$run/q$bits-$method.artifact.json" > "$run/q$bits-$method.log" 2>&1
       $slmgen eval "$s" --checkpoint "$run/fp32/best.ckpt" --best --artifact "$run/q$bits-$method.slmq" --data "$data" --split test --result "$run/q$bits-$method.eval.json" >> "$run/q$bits-$method.log" 2>&1
     done
-  done
-
-  for bits in $qat_bits; do
-    s=$(spec "${name}Q${bits}Qat" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: qat, compression: $compression }")
-    $slmgen train "$s" "${train[@]}" --seed "$seed" --run-dir "$run/q$bits-qat" --result "$run/q$bits-qat.json" > "$run/q$bits-qat.log" 2>&1
-    $slmgen train "$s" "${train[@]}" --seed "$seed" --qat-start "$late" --run-dir "$run/q$bits-qat-late" --result "$run/q$bits-qat-late.json" > "$run/q$bits-qat-late.log" 2>&1
   done
 done
 echo "done: $out"
