@@ -27,14 +27,23 @@ public static class TimeCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "with --decode: the prompt's length (default 64, or a quarter of a shorter context)", DefaultValueFactory = _ => 0 }.Check(v => v >= 0, "must be 1 or more");
         var newTokens = new Option<int>("--new-tokens") { Description = "with --decode: tokens generated after the prompt (default 128, or what the context leaves)", DefaultValueFactory = _ => 0 }.Check(v => v >= 0, "must be 2 or more");
         var profile = new Option<string?>("--device-profile") { Description = "a device profile (slmgen calibrate): also the time model's prediction and its error against the measurement" };
-        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile };
-        command.SetAction(r => r.GetValue(decode)
-            ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile))
-            : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile)));
+        var predictOnly = new Option<bool>("--predict-only") { Description = "with --device-profile: the time model's predictions only, nothing run (e.g. to predict earlier measurements with a newer profile)" };
+        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly };
+        command.SetAction(r =>
+        {
+            if (r.GetValue(predictOnly) && r.GetValue(profile) is null)
+            {
+                throw new CliException("--predict-only needs --device-profile (the profile the predictions are made for).");
+            }
+
+            return r.GetValue(decode)
+                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly))
+                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly));
+        });
         return command;
     }
 
-    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath)
+    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false)
     {
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
@@ -49,7 +58,7 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var t = StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed);
+            var t = predictOnly ? new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN) : StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed);
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
@@ -68,7 +77,7 @@ public static class TimeCommand
                 var record = new
                 {
                     model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, graphed, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA,
-                    ms_per_step = t.MillisecondsPerStep, spread = t.Spread, tokens_per_second = t.TokensPerSecond,
+                    ms_per_step = Measured(t.MillisecondsPerStep), spread = Measured(t.Spread), tokens_per_second = Measured(t.TokensPerSecond),
                     head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
                     predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
@@ -83,7 +92,7 @@ public static class TimeCommand
     }
 
     /// <summary><c>slmgen time --decode</c>: each model's measured prefill and per-token latency, and the time model's beside them.</summary>
-    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath)
+    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false)
     {
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("prompt").RightAligned()).AddColumn(new TableColumn("new").RightAligned())
@@ -101,7 +110,7 @@ public static class TimeCommand
             using var model = descriptor.Create();
             var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(64, model.Context / 4));
             var fresh = newTokens > 0 ? newTokens : Math.Min(128, model.Context - prompt);
-            var t = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
+            var t = predictOnly ? new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN) : SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
             if (profile is not null)
@@ -127,7 +136,7 @@ public static class TimeCommand
                 var record = new
                 {
                     model = descriptor.Name, spec, mode = "decode", device = Devices.Describe(device), batch = 1, context = model.Context, prompt_tokens = prompt, new_tokens = fresh,
-                    prefill_ms = t.PrefillMilliseconds, ms_per_token = t.MillisecondsPerToken, spread = t.Spread,
+                    prefill_ms = Measured(t.PrefillMilliseconds), ms_per_token = Measured(t.MillisecondsPerToken), spread = Measured(t.Spread),
                     predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
                     predicted_token_kernels = middle?.Kernels, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
@@ -139,6 +148,9 @@ public static class TimeCommand
         AnsiConsole.Write(table);
         return 0;
     }
+
+    /// <summary>A measured figure for the JSON record: null when nothing was measured (--predict-only).</summary>
+    private static double? Measured(double value) => double.IsNaN(value) ? null : value;
 
     /// <summary>What both modes start from: the profile (checked first: a bad path fails before any compile), the compiled specs, the device.</summary>
     private static (SlmGen.DeviceProfile? Profile, CompiledSpecs Compiled, TorchSharp.torch.Device Device) Prepare(string[] specs, string deviceName, string? profilePath)
