@@ -138,6 +138,24 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.DoesNotContain("   at ", graphed.Stderr);
         }
 
+        // Predictions only (nothing run, so --graphed needs no CUDA): the record has the prediction and no measurement.
+        var predicted = Path.Combine(folder.Path, "predicted.jsonl");
+        using (var only = Slmgen("time", timed, "--graphed", "--predict-only", "--device-profile", profile, "--batch", "4", "--json", predicted))
+        {
+            Assert.True(only.ExitCode == 0, only.ToString());
+            var record = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(predicted).Single()).RootElement;
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, record.GetProperty("ms_per_step").ValueKind);
+            Assert.True(record.GetProperty("predicted_ms_per_step").GetDouble() > 0);
+            Assert.True(record.GetProperty("graphed").GetBoolean());
+        }
+
+        using (var noProfile = Slmgen("time", timed, "--predict-only"))
+        {
+            Assert.Equal(2, noProfile.ExitCode);
+            Assert.StartsWith("error: ", noProfile.Stderr);
+            Assert.Contains("--device-profile", noProfile.Stderr);
+        }
+
         File.WriteAllText(profile, "{ \"device\": 3 }");
         using (var bad = Slmgen("costs", spec, "--device-profile", profile))
         {
