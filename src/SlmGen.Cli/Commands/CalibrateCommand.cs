@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.CommandLine;
 using SlmGen.Timing;
 using SlmGen.Training;
@@ -9,6 +10,18 @@ namespace SlmGen.Cli.Commands;
 /// <summary><c>slmgen calibrate</c>: measure the current device for the time model.</summary>
 public static class CalibrateCommand
 {
+    /// <summary>
+    /// Tiny models whose every kernel is launch-bound, spanning the layers SlmGen generates (LayerNorm and RMSNorm, GELU,
+    /// SwiGLU and ReLU², rotary and learned positions, grouped-query attention, QK-norm, shared blocks with LoRA, tied
+    /// and untied heads): their step time per listed kernel is the host's cost of a kernel in SlmGen's layers.
+    /// </summary>
+    internal static readonly string[] ReferenceModels =
+    {
+        "name: CalibrateA\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 2, ffn: 4x, activation: gelu, norm: layernorm }\nfinal_norm: layernorm\nhead: tied\n",
+        "name: CalibrateB\nvocab: 64\ncontext: 32\nembedding: 32\npositions: learned\nlayers:\n  - transformer: { layers: 2, heads: 4, kv_heads: 2, ffn: 3x, activation: swiglu, norm: rmsnorm, qk_norm: true, attention_bias: false, ffn_bias: false }\nfinal_norm: rmsnorm\nhead: untied\n",
+        "name: CalibrateC\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm, block_repeat: 2, lora_rank: 4 }\nfinal_norm: rmsnorm\nhead: tied\n",
+    };
+
     public static Command Create()
     {
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
@@ -18,7 +31,25 @@ public static class CalibrateCommand
         command.SetAction(r =>
         {
             var dev = Devices.Resolve(r.GetValue(device));
-            var profile = DeviceCalibration.Measure(dev, r.GetValue(quick), line => AnsiConsole.MarkupLine(Markup.Escape(line))) with
+            void Progress(string line) => AnsiConsole.MarkupLine(Markup.Escape(line));
+            var profile = DeviceCalibration.Measure(dev, r.GetValue(quick), Progress);
+
+            // The launch figures the time model uses: measured inside SlmGen's layers (tiny reference models), which
+            // the one-element kernels above underrate; theirs stay in the log.
+            var models = SpecCompiler.CompileText(ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}.yaml", yaml)).ToList(), "SlmGen.Calibrate").Models;
+            var created = models.Select(d => { Devices.Seed(0); return d.Create(); }).ToList();
+            try
+            {
+                var (autograd, noGrad) = DeviceCalibration.LaunchInModels(created, dev, profile.ElementBytes, r.GetValue(quick), Progress);
+                Progress($"launch in SlmGen's layers: {autograd * 1e6:0.0} µs a kernel through autograd (one-element kernels: {profile.LaunchSeconds * 1e6:0.0}), {noGrad * 1e6:0.0} µs without (one-element: {profile.NoGradLaunchSeconds * 1e6:0.0})");
+                profile = profile with { LaunchSeconds = autograd, NoGradLaunchSeconds = noGrad };
+            }
+            finally
+            {
+                created.ForEach(m => m.Dispose());
+            }
+
+            profile = profile with
             {
                 Measured = $"{DateTime.UtcNow:yyyy-MM-dd} by slmgen {string.Join(' ', Environment.GetCommandLineArgs()[1..])} at commit {Cli.Commit()}",
             };

@@ -144,18 +144,26 @@ public static class DeviceCalibration
                     var k = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
                     var v = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
                     var grad = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device);
+                    // Several calls per timed run, as for matmuls: a small shape's time is its launch, not the synchronisation's.
+                    var repeats = (int)Math.Clamp(2e9 / (3.5 * flops) / (cuda ? 0.01 : 1), 1, 20);
                     var forward = Median(() =>
                     {
                         using var noGrad = no_grad();
-                        using var inner = NewDisposeScope();
-                        nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
-                    }, device);
+                        for (var i = 0; i < repeats; i++)
+                        {
+                            using var inner = NewDisposeScope();
+                            nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                        }
+                    }, device) / repeats;
                     var both = Median(() =>
                     {
-                        using var inner = NewDisposeScope();
-                        var o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
-                        o.backward(new[] { grad });
-                    }, device);
+                        for (var i = 0; i < repeats; i++)
+                        {
+                            using var inner = NewDisposeScope();
+                            var o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                            o.backward(new[] { grad });
+                        }
+                    }, device) / repeats;
                     var backward = Math.Max(both - forward, forward * 0.5);
                     attention.Add(new AttentionPoint(bh, t, d, flops / forward, 2.5 * flops / backward));
                     if (graphs)
@@ -208,6 +216,39 @@ public static class DeviceCalibration
                 }
             }, device) / 10;
         }
+    }
+
+    /// <summary>
+    /// The host's time per kernel inside SlmGen's own layers: tiny models (every kernel launch-bound) timed through a
+    /// training step at batch 2 (autograd) and through cached greedy decoding (no autograd), each divided by the kernels
+    /// the time model lists for it (<see cref="StepOps"/>); the median over the models. What a one-element kernel
+    /// misses — module calls, dispose scopes, argument handling of larger operators — is in it.
+    /// </summary>
+    /// <returns>Seconds per kernel through autograd and without it.</returns>
+    public static (double Autograd, double NoGrad) LaunchInModels(IReadOnlyList<SlmModel> models, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
+    {
+        var train = new List<double>();
+        var decode = new List<double>();
+        foreach (var model in models)
+        {
+            var step = StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3);
+            var trainKernels = StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters).Sum(o => (long)o.Launches * o.Count);
+            var prompt = Math.Max(1, Math.Min(4, model.Context / 4));
+            var fresh = Math.Min(quick ? 4 : 16, model.Context - prompt);
+            var tokens = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
+            var decodeKernels = StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count);
+            train.Add(step.MillisecondsPerStep / 1e3 / trainKernels);
+            decode.Add(tokens.MillisecondsPerToken / 1e3 / decodeKernels);
+            progress?.Invoke($"{model.GetName()}: {train[^1] * 1e6:0.0} µs per kernel in a training step ({trainKernels:N0} kernels), {decode[^1] * 1e6:0.0} µs decoding ({decodeKernels:N0})");
+        }
+
+        static double Median(List<double> values)
+        {
+            values.Sort();
+            return values[values.Count / 2];
+        }
+
+        return (Median(train), Median(decode));
     }
 
     /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>
