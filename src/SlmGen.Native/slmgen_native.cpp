@@ -11,6 +11,7 @@
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 
 #include <exception>
@@ -106,13 +107,17 @@ int slm_graph_exit(void* handle) {
   });
 }
 
-// Starts capturing the side stream (call after enter) into the graph's own memory pool.
+// Starts capturing the side stream (call after enter) into the graph's own memory pool. As torch.cuda.graph does,
+// the device is synchronised and the caching allocator's unused blocks are returned first: the private pool cannot
+// reuse what the warm-up runs cached, and a large step would otherwise find the device full.
 int slm_graph_begin(void* handle) {
   return guarded([&] {
     auto* g = static_cast<Graph*>(handle);
     if (c10::cuda::getCurrentCUDAStream(g->side.device_index()) != g->side) {
       throw std::runtime_error("capture must begin on the graph's side stream (call slm_graph_enter first)");
     }
+    c10::cuda::device_synchronize();
+    c10::cuda::CUDACachingAllocator::emptyCache();
     g->graph.capture_begin();
   });
 }
