@@ -43,8 +43,14 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>When and how it was measured (date, command, commit).</summary>
     public string Measured { get; init; } = string.Empty;
 
-    /// <summary>Host time per training step besides the kernels (batch assembly, loss read-back), measured.</summary>
+    /// <summary>Host time per eager training step besides its kernels (the optimizer's host work, the backward's start), measured in SlmGen's layers.</summary>
     public double StepSeconds { get; init; }
+
+    /// <summary>Time per training step replayed from a CUDA graph besides its kernels (the replay's launch); 0 when not measured.</summary>
+    public double GraphStepSeconds { get; init; }
+
+    /// <summary>Time per decoded token (and per prefill) besides its kernels: the id read back, the next uploaded; 0 when not measured.</summary>
+    public double TokenSeconds { get; init; }
 
     /// <summary>
     /// Host time to launch one kernel without autograd (decoding runs under no_grad), measured on the same tiny
@@ -146,7 +152,7 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 /// the larger of the two for a matmul or attention (whose measured rates include a launch), on CUDA always the larger of
 /// the two (the host runs ahead); a CUDA graph launches none, and its kernels run at the rates measured by replaying
 /// graphs, each at least the device's time per replayed kernel. A step is the sum of its kernels, plus the profile's
-/// host time per step for eager training.
+/// fixed time per step (eager or graphed training) or per token (decoding).
 /// </summary>
 public static class TimeModel
 {
@@ -191,7 +197,7 @@ public static class TimeModel
             .Select(kv => new ComponentTime(kv.Key, kv.Value.Seconds, kv.Value.Compute >= kv.Value.Memory && kv.Value.Compute >= kv.Value.Launch ? TimeBound.Compute : kv.Value.Memory >= kv.Value.Launch ? TimeBound.Memory : TimeBound.Launch, kv.Value.Kernels))
             .OrderByDescending(c => c.Seconds)
             .ToList();
-        var step = training && !graphed ? profile.StepSeconds : 0;
+        var step = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.TokenSeconds;
         return new PredictedTime(forward + backward + optimizer + step, forward, backward, optimizer, kernels, rows);
     }
 }

@@ -70,6 +70,11 @@ public class TimingTests
         var graphed = TimeModel.Predict(new[] { matmul, tiny }, graphs, graphed: true);
         Assert.Equal(0.5e-3 + 3 * 2e-6, graphed.Seconds, 12); // the replayed rate; three kernels at the replayed floor
         Assert.Equal(2e-3 + 3 * 20e-6, TimeModel.Predict(new[] { matmul, tiny }, graphs).Seconds, 12); // eager: eager rates and launches
+
+        // The fixed time of a step: eager and graphed apart.
+        var fixedCosts = graphs with { StepSeconds = 1e-3, GraphStepSeconds = 10e-6 };
+        Assert.Equal(2e-3 + 3 * 20e-6 + 1e-3, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts).Seconds, 12);
+        Assert.Equal(0.5e-3 + 3 * 2e-6 + 10e-6, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts, graphed: true).Seconds, 12);
     }
 
     [Fact]
@@ -78,6 +83,7 @@ public class TimingTests
         var device = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
         var add = new StepOp("c", "add", OpPhase.Forward, OpKind.Memory, 1, 0, 0, 0, 1e3, 4);
         Assert.Equal(4 * 24e-6, TimeModel.Predict(new[] { add }, device, training: false).Seconds, 12); // not measured: the autograd launch
+        Assert.Equal((4 * 24e-6) + 50e-6, TimeModel.Predict(new[] { add }, device with { TokenSeconds = 50e-6 }, training: false).Seconds, 12); // a token's fixed time
         var measured = device with { NoGradLaunchSeconds = 9e-6 };
         Assert.Equal(4 * 9e-6, TimeModel.Predict(new[] { add }, measured, training: false).Seconds, 12);
         Assert.Equal(4 * 24e-6, TimeModel.Predict(new[] { add }, measured, training: true).Seconds, 12);

@@ -17,10 +17,14 @@ public static class CalibrateCommand
     /// </summary>
     internal static readonly string[] ReferenceModels =
     {
-        "name: CalibrateA\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 2, ffn: 4x, activation: gelu, norm: layernorm }\nfinal_norm: layernorm\nhead: tied\n",
-        "name: CalibrateB\nvocab: 64\ncontext: 32\nembedding: 32\npositions: learned\nlayers:\n  - transformer: { layers: 2, heads: 4, kv_heads: 2, ffn: 3x, activation: swiglu, norm: rmsnorm, qk_norm: true, attention_bias: false, ffn_bias: false }\nfinal_norm: rmsnorm\nhead: untied\n",
-        "name: CalibrateC\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm, block_repeat: 2, lora_rank: 4 }\nfinal_norm: rmsnorm\nhead: tied\n",
+        "name: CalibrateA\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: LAYERS, heads: 2, ffn: 4x, activation: gelu, norm: layernorm }\nfinal_norm: layernorm\nhead: tied\n",
+        "name: CalibrateB\nvocab: 64\ncontext: 32\nembedding: 32\npositions: learned\nlayers:\n  - transformer: { layers: LAYERS, heads: 4, kv_heads: 2, ffn: 3x, activation: swiglu, norm: rmsnorm, qk_norm: true, attention_bias: false, ffn_bias: false }\nfinal_norm: rmsnorm\nhead: untied\n",
+        "name: CalibrateC\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: LAYERS, heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm, block_repeat: 2, lora_rank: 4 }\nfinal_norm: rmsnorm\nhead: tied\n",
     };
+
+    /// <summary>A reference model at a depth, under its own name.</summary>
+    private static string Depth(string yaml, int layers, string suffix) =>
+        yaml.Replace("LAYERS", layers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Insert(yaml.IndexOf('\n', StringComparison.Ordinal), suffix);
 
     public static Command Create()
     {
@@ -31,18 +35,30 @@ public static class CalibrateCommand
         command.SetAction(r =>
         {
             var dev = Devices.Resolve(r.GetValue(device));
-            void Progress(string line) => AnsiConsole.MarkupLine(Markup.Escape(line));
+            static void Progress(string line) => Console.WriteLine(line); // a log line each, not wrapped
             var profile = DeviceCalibration.Measure(dev, r.GetValue(quick), Progress);
 
-            // The launch figures the time model uses: measured inside SlmGen's layers (tiny reference models), which
-            // the one-element kernels above underrate; theirs stay in the log.
-            var models = SpecCompiler.CompileText(ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}.yaml", yaml)).ToList(), "SlmGen.Calibrate").Models;
-            var created = models.Select(d => { Devices.Seed(0); return d.Create(); }).ToList();
+            // The launch figures the time model uses: measured inside SlmGen's layers (tiny reference models at two
+            // depths), which the one-element kernels above underrate; theirs stay in the log.
+            var specs = ReferenceModels.SelectMany((yaml, i) => new[] { ($"/slmgen/calibrate/reference{i}a.yaml", Depth(yaml, 1, "A")), ($"/slmgen/calibrate/reference{i}b.yaml", Depth(yaml, 4, "B")) }).ToList();
+            var models = SpecCompiler.CompileText(specs, "SlmGen.Calibrate").Models;
+            var created = specs.Select(s => { Devices.Seed(0); return models.Single(m => m.Source == s.Item1).Create(); }).ToList();
             try
             {
-                var (autograd, noGrad) = DeviceCalibration.LaunchInModels(created, dev, profile.ElementBytes, r.GetValue(quick), Progress);
-                Progress($"launch in SlmGen's layers: {autograd * 1e6:0.0} µs a kernel through autograd (one-element kernels: {profile.LaunchSeconds * 1e6:0.0}), {noGrad * 1e6:0.0} µs without (one-element: {profile.NoGradLaunchSeconds * 1e6:0.0})");
-                profile = profile with { LaunchSeconds = autograd, NoGradLaunchSeconds = noGrad };
+                var pairs = Enumerable.Range(0, ReferenceModels.Length).Select(i => (created[2 * i], created[(2 * i) + 1])).ToList();
+                var costs = DeviceCalibration.MeasureInModels(pairs, dev, profile.ElementBytes, r.GetValue(quick), Progress);
+                Progress($"in SlmGen's layers: a kernel {costs.Kernel * 1e6:0.0} µs through autograd (one-element kernels: {profile.LaunchSeconds * 1e6:0.0}), {costs.NoGradKernel * 1e6:0.0} µs without (one-element: {profile.NoGradLaunchSeconds * 1e6:0.0}); "
+                    + $"a training step {costs.Step * 1e6:0} µs and a token {costs.Token * 1e6:0} µs besides their kernels"
+                    + (costs.GraphKernel > 0 ? $"; replayed from a graph {costs.GraphKernel * 1e6:0.00} µs a kernel (one-element: {profile.GraphKernelSeconds * 1e6:0.00}) and {costs.GraphStep * 1e6:0} µs a step" : string.Empty));
+                profile = profile with
+                {
+                    LaunchSeconds = costs.Kernel,
+                    StepSeconds = costs.Step,
+                    NoGradLaunchSeconds = costs.NoGradKernel,
+                    TokenSeconds = costs.Token,
+                    GraphKernelSeconds = costs.GraphKernel > 0 ? costs.GraphKernel : profile.GraphKernelSeconds,
+                    GraphStepSeconds = costs.GraphStep,
+                };
             }
             finally
             {

@@ -53,12 +53,14 @@ internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, 
                 Measured = root.Children.ContainsKey(new YamlScalarNode("measured")) ? S(root, "measured") : string.Empty,
                 StepSeconds = Has("stepSeconds") ? D(root, "stepSeconds") : 0,
                 NoGradLaunchSeconds = Has("noGradLaunchSeconds") ? D(root, "noGradLaunchSeconds") : 0,
+                GraphStepSeconds = Has("graphStepSeconds") ? D(root, "graphStepSeconds") : 0,
+                TokenSeconds = Has("tokenSeconds") ? D(root, "tokenSeconds") : 0,
                 GraphKernelSeconds = Has("graphKernelSeconds") ? D(root, "graphKernelSeconds") : 0,
                 GraphMatmul = Has("graphMatmul") ? Matmuls("graphMatmul") : EquatableArray<MatmulPoint>.Empty,
                 GraphAttention = Has("graphAttention") ? Attentions("graphAttention") : EquatableArray<AttentionPoint>.Empty,
             };
             if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Any(p => !(p.FlopsPerSecond > 0))
-                || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0)
+                || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0)
             {
                 throw new InvalidDataException("it lacks matmul rates, a bandwidth or an element size of 2 or 4 bytes");
             }

@@ -219,36 +219,59 @@ public static class DeviceCalibration
     }
 
     /// <summary>
-    /// The host's time per kernel inside SlmGen's own layers: tiny models (every kernel launch-bound) timed through a
-    /// training step at batch 2 (autograd) and through cached greedy decoding (no autograd), each divided by the kernels
-    /// the time model lists for it (<see cref="StepOps"/>); the median over the models. What a one-element kernel
-    /// misses — module calls, dispose scopes, argument handling of larger operators — is in it.
+    /// The cost of a kernel inside SlmGen's own layers, and the fixed cost of a step around them: tiny models (every
+    /// kernel launch-bound) at two depths, timed through a training step at batch 2 (autograd), through cached greedy
+    /// decoding (no autograd) and, where CUDA graphs can be made, through the training step replayed from a graph. Per
+    /// pair, the slope of time over the kernels the time model lists (<see cref="StepOps"/>) is the cost of a kernel —
+    /// module calls, dispose scopes, argument handling and unlisted small kernels included — and the intercept is the
+    /// fixed cost of a step (the optimizer's host work, the backward's start) or of a token (reading its id back,
+    /// uploading the next); the median over the pairs.
     /// </summary>
-    /// <returns>Seconds per kernel through autograd and without it.</returns>
-    public static (double Autograd, double NoGrad) LaunchInModels(IReadOnlyList<SlmModel> models, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
+    public static InModelCosts MeasureInModels(IReadOnlyList<(SlmModel Shallow, SlmModel Deep)> pairs, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
     {
-        var train = new List<double>();
-        var decode = new List<double>();
-        foreach (var model in models)
+        var train = new List<(double Slope, double Intercept)>();
+        var decode = new List<(double Slope, double Intercept)>();
+        var graph = new List<(double Slope, double Intercept)>();
+        var graphs = device.type == DeviceType.CUDA && CudaNative.Available;
+        foreach (var (shallow, deep) in pairs)
         {
-            var step = StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3);
-            var trainKernels = StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters).Sum(o => (long)o.Launches * o.Count);
-            var prompt = Math.Max(1, Math.Min(4, model.Context / 4));
-            var fresh = Math.Min(quick ? 4 : 16, model.Context - prompt);
-            var tokens = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
-            var decodeKernels = StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count);
-            train.Add(step.MillisecondsPerStep / 1e3 / trainKernels);
-            decode.Add(tokens.MillisecondsPerToken / 1e3 / decodeKernels);
-            progress?.Invoke($"{model.GetName()}: {train[^1] * 1e6:0.0} µs per kernel in a training step ({trainKernels:N0} kernels), {decode[^1] * 1e6:0.0} µs decoding ({decodeKernels:N0})");
+            (double Seconds, long Kernels) Step(SlmModel model, bool graphed) =>
+                (StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3, graphed: graphed).MillisecondsPerStep / 1e3,
+                 StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters).Sum(o => (long)o.Launches * o.Count));
+            (double Seconds, long Kernels) Token(SlmModel model)
+            {
+                var prompt = Math.Max(1, Math.Min(4, model.Context / 4));
+                var fresh = Math.Min(quick ? 4 : 16, model.Context - prompt);
+                return (SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh).MillisecondsPerToken / 1e3,
+                        StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count));
+            }
+
+            static (double Slope, double Intercept) Line((double Seconds, long Kernels) a, (double Seconds, long Kernels) b)
+            {
+                var slope = (b.Seconds - a.Seconds) / (b.Kernels - a.Kernels);
+                return slope > 0 ? (slope, Math.Max(0, a.Seconds - (slope * a.Kernels))) : (b.Seconds / b.Kernels, 0); // a noisy pair: no fixed part
+            }
+
+            train.Add(Line(Step(shallow, false), Step(deep, false)));
+            decode.Add(Line(Token(shallow), Token(deep)));
+            if (graphs)
+            {
+                graph.Add(Line(Step(shallow, true), Step(deep, true)));
+            }
+
+            progress?.Invoke($"{deep.GetName()}: a kernel {train[^1].Slope * 1e6:0.0} µs and a step {train[^1].Intercept * 1e6:0} µs besides them in training; "
+                + $"{decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding"
+                + (graphs ? $"; replayed from a graph {graph[^1].Slope * 1e6:0.00} µs and {graph[^1].Intercept * 1e6:0} µs a step" : string.Empty));
         }
 
-        static double Median(List<double> values)
+        static double Median(IEnumerable<double> values)
         {
-            values.Sort();
-            return values[values.Count / 2];
+            var sorted = values.OrderBy(v => v).ToList();
+            return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
         }
 
-        return (Median(train), Median(decode));
+        return new InModelCosts(Median(train.Select(t => t.Slope)), Median(train.Select(t => t.Intercept)), Median(decode.Select(t => t.Slope)), Median(decode.Select(t => t.Intercept)),
+            Median(graph.Select(t => t.Slope)), Median(graph.Select(t => t.Intercept)));
     }
 
     /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>
@@ -278,3 +301,12 @@ public static class DeviceCalibration
         }
     }
 }
+
+/// <summary>What <see cref="DeviceCalibration.MeasureInModels"/> measured inside SlmGen's layers (seconds).</summary>
+/// <param name="Kernel">A kernel of a training step, through autograd.</param>
+/// <param name="Step">A training step's fixed host time besides its kernels.</param>
+/// <param name="NoGradKernel">A kernel of a decoding step, without autograd.</param>
+/// <param name="Token">A decoded token's fixed time besides its kernels (drawing, reading back, uploading).</param>
+/// <param name="GraphKernel">A kernel of a training step replayed from a CUDA graph (0: not measured).</param>
+/// <param name="GraphStep">A graphed step's fixed time besides its kernels (0: not measured).</param>
+public sealed record InModelCosts(double Kernel, double Step, double NoGradKernel, double Token, double GraphKernel, double GraphStep);
