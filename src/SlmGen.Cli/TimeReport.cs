@@ -18,6 +18,46 @@ public static class TimeReport
     public static PredictedTime Training(ModelDescriptor d, DeviceProfile profile, int batch, bool graphed = false) =>
         TimeModel.Predict(StepOps.Training(Plan(d), batch, d.Cost.Context, profile.ElementBytes, d.Cost.Parameters), profile, graphed, training: true);
 
+    /// <summary>
+    /// The predictions as JSON (for <c>slmgen costs --json --device-profile</c>): the training step eager and (on CUDA)
+    /// graphed at <paramref name="batch"/>, tokens/s, the components by time with their bound, and decoding at batch 1
+    /// (a prefill of the decode context and one token after it; default half the context).
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject Json(ModelDescriptor d, DeviceProfile profile, int batch, int? decodeContext)
+    {
+        var cost = d.Cost;
+        var eager = Training(d, profile, batch);
+        var node = new System.Text.Json.Nodes.JsonObject
+        {
+            ["profile"] = profile.Device,
+            ["profileMeasured"] = profile.Measured,
+            ["batch"] = batch,
+            ["eagerMsPerStep"] = eager.Seconds * 1e3,
+            ["graphedMsPerStep"] = profile.Backend == "cuda" ? Training(d, profile, batch, graphed: true).Seconds * 1e3 : null,
+            ["tokensPerSecond"] = batch * (double)cost.Context / eager.Seconds,
+            ["kernels"] = eager.Kernels,
+            ["components"] = new System.Text.Json.Nodes.JsonArray(eager.Components.Select(c => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["component"] = c.Component, ["ms"] = c.Seconds * 1e3, ["bound"] = c.Bound.ToString().ToLowerInvariant(), ["kernels"] = c.Kernels,
+            }).ToArray()),
+        };
+        if (cost.PredictsEveryPosition)
+        {
+            var at = decodeContext ?? Math.Max(1, cost.Context / 2);
+            var prompt = Math.Max(1, Math.Min(at, cost.Context));
+            var cached = Math.Min(at, cost.Context - 1);
+            node["decode"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["promptTokens"] = prompt,
+                ["prefillMs"] = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0).Seconds * 1e3,
+                ["cachedPositions"] = cached,
+                ["msPerToken"] = TimePrediction.Decoding(Plan(d), profile, 1, 1, cached).Seconds * 1e3,
+            };
+        }
+
+        return node;
+    }
+
     /// <summary>Prints the predictions.</summary>
     public static void Print(IReadOnlyList<string> specs, DeviceProfile profile, int batch, double? trainTokens, int? decodeContext)
     {

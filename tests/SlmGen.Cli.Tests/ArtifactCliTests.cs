@@ -123,6 +123,17 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains("SLM0108", costs.Stderr + costs.Stdout);
         }
 
+        // With --json the predictions are part of the one JSON document (no tables after it).
+        using (var costsJson = Slmgen("costs", timed, "--device-profile", profile, "--batch", "8", "--json"))
+        {
+            Assert.True(costsJson.ExitCode == 0, costsJson.ToString());
+            var time = System.Text.Json.JsonDocument.Parse(costsJson.Stdout).RootElement.GetProperty("models")[0].GetProperty("time");
+            Assert.Equal(8, time.GetProperty("batch").GetInt32());
+            Assert.True(time.GetProperty("eagerMsPerStep").GetDouble() > 0);
+            Assert.True(time.GetProperty("decode").GetProperty("msPerToken").GetDouble() > 0);
+            Assert.NotEmpty(time.GetProperty("components").EnumerateArray());
+        }
+
         // Decoding latency measured beside its prediction (one JSON record with both); --graphed needs CUDA: one error line.
         var records = Path.Combine(folder.Path, "decode.jsonl");
         using (var decode = Slmgen("time", timed, "--decode", "--prompt-tokens", "4", "--new-tokens", "6", "--device", "cpu", "--device-profile", profile, "--json", records))

@@ -34,7 +34,13 @@ public static class CostsCommand
             {
                 Cli.EnsureReadable(path, "device profile");
                 var device = SlmGen.Timing.ProfileFile.Read(path);
-                var code = Run(result.GetValue(inputs)!, result.GetValue(json), text, result.GetValue(batch), path);
+                if (result.GetValue(json))
+                {
+                    // One JSON document: the time predictions go into each model's entry ("time"), not after it as tables.
+                    return Run(result.GetValue(inputs)!, true, text, result.GetValue(batch), path, device, result.GetValue(decodeContext));
+                }
+
+                var code = Run(result.GetValue(inputs)!, false, text, result.GetValue(batch), path);
                 TimeReport.Print(result.GetValue(inputs)!, device, result.GetValue(batch) ?? 32, result.GetValue(trainTokens), result.GetValue(decodeContext));
                 return code;
             }
@@ -55,12 +61,18 @@ public static class CostsCommand
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
     private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch, m.Context);
 
-    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null)
+    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null, SlmGen.DeviceProfile? device = null, int? decodeContext = null)
     {
         string report;
         IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
+        IReadOnlyList<ModelDescriptor> descriptors = Array.Empty<ModelDescriptor>();
         if (inputs.Length == 1 && (inputs[0].EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) || Directory.Exists(inputs[0])))
         {
+            if (device is not null)
+            {
+                throw new CliException("--device-profile takes YAML specs (a project's models: use the specs it builds).");
+            }
+
             report = ProjectReport(inputs[0]);
         }
         else
@@ -68,17 +80,26 @@ public static class CostsCommand
             var compiled = SpecCompiler.Compile(inputs, deviceProfile: deviceProfile, trainingBatch: deviceProfile is null ? null : batch ?? 32);
             report = compiled.CostReportJson;
             diagnostics = compiled.Diagnostics;
+            descriptors = compiled.Models;
         }
 
         if (json)
         {
-            if (batch is { } b)
+            if (batch is not null || device is not null)
             {
                 var node = System.Text.Json.Nodes.JsonNode.Parse(report)!;
                 var models = CostReport.Parse(report).Models;
                 for (var i = 0; i < models.Count; i++)
                 {
-                    node["models"]![i]!["trainingPeakBytes"] = new System.Text.Json.Nodes.JsonObject { ["batch"] = b, ["bytes"] = PeakBytes(models[i], b), ["what"] = "prediction: fp32 step, torch.optim.AdamW" };
+                    if (batch is { } b)
+                    {
+                        node["models"]![i]!["trainingPeakBytes"] = new System.Text.Json.Nodes.JsonObject { ["batch"] = b, ["bytes"] = PeakBytes(models[i], b), ["what"] = "prediction: fp32 step, torch.optim.AdamW" };
+                    }
+
+                    if (device is not null && descriptors.FirstOrDefault(d => d.Name == models[i].Name) is { } descriptor)
+                    {
+                        node["models"]![i]!["time"] = TimeReport.Json(descriptor, device, batch ?? 32, decodeContext);
+                    }
                 }
 
                 report = node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
