@@ -125,5 +125,10 @@ public class TimeBudgetTests
         var slow = Predicted(withoutNoGrad);
         var fast = Predicted(launchBound);
         Assert.InRange(slow / fast, 9, 11); // ten times the launch; the figures are printed to the microsecond
+
+        // A profile's fixed time per token adds to every decoded token.
+        var withToken = launchBound.Replace("\"launchSeconds\": 1e-5", "\"launchSeconds\": 1e-5, \"tokenSeconds\": 1e-3", StringComparison.Ordinal);
+        Assert.NotEqual(launchBound, withToken);
+        Assert.Equal(fast + 1, Predicted(withToken), 2);
     }
 }
