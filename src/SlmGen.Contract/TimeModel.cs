@@ -33,7 +33,7 @@ public sealed record AttentionPoint(long BatchHeads, long T, long HeadSize, doub
 /// <param name="Backend">cpu or cuda.</param>
 /// <param name="ElementBytes">Bytes of an activation in the profiled precision (4 fp32, 2 bf16).</param>
 /// <param name="BandwidthBytesPerSecond">Bytes read and written per second by large elementwise kernels.</param>
-/// <param name="LaunchSeconds">Host time to launch one kernel in eager execution (a tiny kernel's time).</param>
+/// <param name="LaunchSeconds">Host time per kernel of an eager training step (through autograd): measured inside SlmGen's layers by <c>slmgen calibrate</c> (older profiles: a one-element kernel's time).</param>
 /// <param name="Synchronous">True when the host waits for each kernel (CPU): a kernel's time is its launch plus its work; false (CUDA): the larger of the two.</param>
 /// <param name="Matmul">Measured matmuls.</param>
 /// <param name="Attention">Measured attention.</param>

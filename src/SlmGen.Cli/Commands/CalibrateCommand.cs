@@ -13,7 +13,8 @@ public static class CalibrateCommand
     /// <summary>
     /// Tiny models whose every kernel is launch-bound, spanning the layers SlmGen generates (LayerNorm and RMSNorm, GELU,
     /// SwiGLU and ReLU², rotary and learned positions, grouped-query attention, QK-norm, shared blocks with LoRA, tied
-    /// and untied heads): their step time per listed kernel is the host's cost of a kernel in SlmGen's layers.
+    /// and untied heads), each timed at one and at four blocks (<c>LAYERS</c>): the slope of their time over the kernels the
+    /// time model lists is the cost of a kernel in SlmGen's layers, the intercept a step's or a token's fixed time.
     /// </summary>
     internal static readonly string[] ReferenceModels =
     {
