@@ -43,9 +43,7 @@ public static class TimeReport
         };
         if (cost.PredictsEveryPosition)
         {
-            var at = decodeContext ?? Math.Max(1, cost.Context / 2);
-            var prompt = Math.Max(1, Math.Min(at, cost.Context));
-            var cached = Math.Min(at, cost.Context - 1);
+            var (prompt, cached) = DecodeLengths(cost.Context, decodeContext);
             node["decode"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["promptTokens"] = prompt,
@@ -56,6 +54,13 @@ public static class TimeReport
         }
 
         return node;
+    }
+
+    /// <summary>The prefill's length and the cached positions of the token after it: the decode context (default half the context), within the context.</summary>
+    private static (int Prompt, int Cached) DecodeLengths(int context, int? decodeContext)
+    {
+        var at = decodeContext ?? Math.Max(1, context / 2);
+        return (Math.Max(1, Math.Min(at, context)), Math.Min(at, context - 1));
     }
 
     /// <summary>Prints the predictions.</summary>
@@ -95,13 +100,12 @@ public static class TimeReport
             }
 
             AnsiConsole.Write(table);
-            var at = decodeContext ?? Math.Max(1, cost.Context / 2);
             if (cost.PredictsEveryPosition)
             {
-                var prompt = Math.Max(1, Math.Min(at, cost.Context));
+                var (prompt, cached) = DecodeLengths(cost.Context, decodeContext);
                 var prefill = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0);
-                var token = TimePrediction.Decoding(Plan(d), profile, 1, 1, Math.Min(at, cost.Context - 1));
-                AnsiConsole.MarkupLine($"decoding at batch 1: prefill of {prompt:N0} tokens {prefill.Seconds * 1e3:0.00} ms; one token after {Math.Min(at, cost.Context - 1):N0} cached [bold]{token.Seconds * 1e3:0.000} ms[/] ({1 / token.Seconds:N0} tokens/s)");
+                var token = TimePrediction.Decoding(Plan(d), profile, 1, 1, cached);
+                AnsiConsole.MarkupLine($"decoding at batch 1: prefill of {prompt:N0} tokens {prefill.Seconds * 1e3:0.00} ms; one token after {cached:N0} cached [bold]{token.Seconds * 1e3:0.000} ms[/] ({1 / token.Seconds:N0} tokens/s)");
             }
 
             AnsiConsole.WriteLine();
