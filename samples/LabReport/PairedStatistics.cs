@@ -95,7 +95,8 @@ public static class PairedStatistics
         return new Difference(mean, mean - t * se, mean + t * se, p, df, confidence, paired);
     }
 
-    private static (double Mean, double Sd) MeanSd(IReadOnlyCollection<double> xs)
+    /// <summary>The mean and the sample standard deviation (n − 1).</summary>
+    public static (double Mean, double Sd) MeanSd(IReadOnlyCollection<double> xs)
     {
         var mean = xs.Average();
         return (mean, Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)));

@@ -41,6 +41,35 @@ if (args.Length > 0 && args[0] == "select-lr")
     return 0;
 }
 
+if (args.Length > 0 && args[0] == "compare")
+{
+    // The second lab's comparisons (results/lab2/PROTOCOL.md §5): every design of a seed sweep against a baseline.
+    //   LabReport compare --records results/lab2/runs/q1-b1-seeds --baseline "embedding=128" [--metric test_bits_per_byte] [--margin 0.01] [--out FILE.md]
+    var compare = new SlmGen.Samples.CommandLine(args[1..], "LabReport compare: every design of a seed sweep against a baseline, paired by seed (Holm, Bonferroni intervals, equivalence, detectable difference).");
+    var recordsDir = compare.String("records", "", "the seed sweep's out folder (results.jsonl and p###/s<seed>/result.json)");
+    var baselineText = compare.String("baseline", "", "key=value,... of the grid values that pick the baseline design");
+    var metric = compare.String("metric", "test_bits_per_byte", "the result.json field compared (lower is better)");
+    var margin = compare.String("margin", "0.01", "the equivalence margin, in the metric's unit");
+    var output = compare.String("out", "", "also write the table to this Markdown file");
+    if (compare.WantsHelp || recordsDir.Length == 0 || baselineText.Length == 0)
+    {
+        Console.WriteLine(compare.Usage);
+        return compare.WantsHelp ? 0 : 2;
+    }
+
+    compare.EnsureAllKnown();
+    var baseline = LabComparison.ParseValues(baselineText);
+    var m = double.Parse(margin, CultureInfo.InvariantCulture);
+    var table = LabComparison.Markdown(LabComparison.Compare(recordsDir, baseline, metric, m), baseline, metric, m);
+    Console.Write(table);
+    if (output.Length > 0)
+    {
+        File.WriteAllText(output, table);
+    }
+
+    return 0;
+}
+
 var root = FindRepo();
 var cli = new SlmGen.Samples.CommandLine(args, "LabReport: regenerate results/lab/README.md and results/lab/plots from the lab's sweep records.");
 var records = cli.String("records", Path.Combine(root, "results", "lab", "records"), "the sweep records: one folder per experiment with its results.jsonl");

@@ -77,4 +77,57 @@ public class LabStatisticsTests
         Assert.Equal("wikitext2", ((YamlMappingNode)root["train"])["data"].ToString());
         Directory.Delete(dir, recursive: true);
     }
+
+    [Fact]
+    public void A_seed_sweep_compares_each_design_with_the_baseline_paired_by_seed_with_holm_and_equivalence()
+    {
+        var runs = TestRuns.TempDir("slmgen-lab2-compare-");
+        var baseline = new[] { 1.600, 1.612, 1.595, 1.608, 1.603 };
+        var designs = new (string Embedding, double[] Scores)[]
+        {
+            ("128", baseline),
+            ("256", baseline.Select((b, i) => b - 0.050 + (0.002 * (i % 2))).ToArray()),  // better by ~0.05 on every seed
+            ("64", baseline.Select((b, i) => b + (0.001 * ((i % 3) - 1))).ToArray()),       // within ±0.001 of it
+            ("32", baseline.Select((b, i) => b + (i % 2 == 0 ? 0.06 : -0.05)).ToArray()),   // noisy: neither
+        };
+        var lines = designs.Select((d, i) =>
+        {
+            for (var seed = 1; seed <= d.Scores.Length; seed++)
+            {
+                Directory.CreateDirectory(Path.Combine(runs, $"p{i:D3}", $"s{seed}"));
+                File.WriteAllText(Path.Combine(runs, $"p{i:D3}", $"s{seed}", "result.json"), System.Text.Json.JsonSerializer.Serialize(new { test_bits_per_byte = d.Scores[seed - 1] }));
+            }
+
+            return System.Text.Json.JsonSerializer.Serialize(new { point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["embedding"] = d.Embedding } });
+        }).ToList();
+        File.WriteAllLines(Path.Combine(runs, "results.jsonl"), lines);
+
+        var rows = LabComparison.Compare(runs, LabComparison.ParseValues("embedding=128"), margin: 0.01);
+        Assert.Equal(3, rows.Count);
+        var level = PairedStatistics.SimultaneousLevel(3);
+        var expected = designs.Skip(1).Select(d => PairedStatistics.Paired(d.Scores, baseline, level)).ToList();
+        Assert.Equal(PairedStatistics.Holm(expected.Select(e => e.P).ToList()), rows.Select(r => r.HolmP));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(expected[i], rows[i].Difference);
+            Assert.Equal(5, rows[i].Seeds.Count);
+        }
+
+        Assert.Equal("better", rows.Single(r => r.Values["embedding"] == "256").Verdict);
+        Assert.Equal("equivalent within ±0.01", rows.Single(r => r.Values["embedding"] == "64").Verdict);
+        Assert.StartsWith("inconclusive (these seeds detect", rows.Single(r => r.Values["embedding"] == "32").Verdict, StringComparison.Ordinal);
+        var table = LabComparison.Markdown(rows, LabComparison.ParseValues("embedding=128"), "test_bits_per_byte", 0.01);
+        Assert.Contains("| embedding=256 | 5 |", table, StringComparison.Ordinal);
+        Assert.Contains("Bonferroni over 3", table, StringComparison.Ordinal);
+
+        // A baseline that picks no design, or a design without two seeds in common with it, is refused with the folder named.
+        Assert.Contains(runs, Assert.Throws<InvalidDataException>(() => LabComparison.Compare(runs, LabComparison.ParseValues("embedding=512"))).Message, StringComparison.Ordinal);
+        foreach (var seed in new[] { 2, 3, 4, 5 })
+        {
+            Directory.Delete(Path.Combine(runs, "p001", $"s{seed}"), recursive: true);
+        }
+
+        Assert.Contains("shares 1 seed(s)", Assert.Throws<InvalidDataException>(() => LabComparison.Compare(runs, LabComparison.ParseValues("embedding=128"))).Message, StringComparison.Ordinal);
+        Directory.Delete(runs, recursive: true);
+    }
 }
