@@ -16,8 +16,8 @@ steps=${STEPS:-400}
 batch=${BATCH:-32}
 lr=${LR:-2e-3}
 seeds=${SEEDS:-"1 2"}
-ptq_bits=${PTQ_BITS:-"8 6 4 3 2"}
-qat_bits=${QAT_BITS:-"4 3 2"}
+ptq_bits=${PTQ_BITS-"8 6 4 3 2"}
+qat_bits=${QAT_BITS-"4 3 2"}
 methods=${METHODS:-"absmax mse gptq"}
 group=${GROUP:-0}
 late=${LATE:-0.75}
@@ -30,6 +30,11 @@ name=$(sed -n 's/^name: *//p' "$base" | head -1)
 spec() { # spec NAME QUANTIZATION: the base design under another name and precision plan (same architecture, same fingerprint)
   local file="$out/specs/$1.yaml"
   grep -v '^quantization:' "$base" | sed "s/^name: .*/name: $1/" > "$file"
+  # a tokenizer folder named relative to the base spec stays the same folder from the copy's place
+  local tok; tok=$(sed -n 's/^tokenizer: *//p' "$base" | head -1)
+  if [ -n "$tok" ] && [ "${tok#/}" = "$tok" ] && [ -d "$(dirname "$base")/$tok" ]; then
+    sed -i "s#^tokenizer: .*#tokenizer: $(cd "$(dirname "$base")/$tok" && pwd)#" "$file"
+  fi
   echo "quantization: $2" >> "$file"
   echo "$file"
 }

@@ -50,6 +50,12 @@ public sealed record StepOp(string Component, string Name, OpPhase Phase, OpKind
 
     /// <summary>How many alike copies of it the step runs (the blocks of a uniform stack).</summary>
     public int Count { get; init; } = 1;
+
+    /// <summary>
+    /// A matmul's layer widths' greatest common divisor (input and output features): the product is aligned on a device
+    /// when it is a multiple of the device's alignment (<see cref="DeviceProfile.Alignment"/>); 0 for other kernels.
+    /// </summary>
+    public long FeatureDivisor { get; init; }
 }
 
 /// <summary>
@@ -330,7 +336,7 @@ public static class StepOps
 
         public void Linear(string component, string name, long rows, long input, long output, bool bias, bool weightGradient = true)
         {
-            Ops.Add(Matmul(component, name, OpPhase.Forward, rows, output, input));
+            Ops.Add(Matmul(component, name, OpPhase.Forward, rows, output, input, input, output));
             if (bias)
             {
                 Ops.Add(new StepOp(component, name + " bias", OpPhase.Forward, OpKind.Memory, rows * output, 0, 0, 0, 2.0 * rows * output * elementBytes, 1));
@@ -338,10 +344,10 @@ public static class StepOps
 
             if (Training)
             {
-                Ops.Add(Matmul(component, name + " input gradient", OpPhase.Backward, rows, input, output));
+                Ops.Add(Matmul(component, name + " input gradient", OpPhase.Backward, rows, input, output, input, output));
                 if (weightGradient)
                 {
-                    Ops.Add(Matmul(component, name + " weight gradient", OpPhase.Backward, output, input, rows));
+                    Ops.Add(Matmul(component, name + " weight gradient", OpPhase.Backward, output, input, rows, input, output));
                 }
 
                 if (bias)
@@ -385,7 +391,9 @@ public static class StepOps
             }
         }
 
-        private StepOp Matmul(string component, string name, OpPhase phase, long m, long n, long k) =>
-            new(component, name, phase, OpKind.Matmul, m, n, k, 2.0 * m * n * k, (double)((m * k) + (k * n) + (m * n)) * elementBytes, 1);
+        private StepOp Matmul(string component, string name, OpPhase phase, long m, long n, long k, long input, long output) =>
+            new(component, name, phase, OpKind.Matmul, m, n, k, 2.0 * m * n * k, (double)((m * k) + (k * n) + (m * n)) * elementBytes, 1) { FeatureDivisor = Divisor(input, output) };
+
+        private static long Divisor(long a, long b) => b == 0 ? a : Divisor(b, a % b);
     }
 }

@@ -70,6 +70,19 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>Attention rates replayed from a CUDA graph; empty when not measured.</summary>
     public IReadOnlyList<AttentionPoint> GraphAttention { get; init; } = Array.Empty<AttentionPoint>();
 
+    /// <summary>
+    /// Matmul rates with a size that is not a multiple of 16 bytes' worth of elements (an odd vocabulary such as
+    /// GPT-2's 50,257): the fast tensor-core kernels need aligned rows, so such products run slower; empty when not
+    /// measured (then the aligned rates are used).
+    /// </summary>
+    public IReadOnlyList<MatmulPoint> UnalignedMatmul { get; init; } = Array.Empty<MatmulPoint>();
+
+    /// <summary>Unaligned matmul rates replayed from a CUDA graph; empty when not measured.</summary>
+    public IReadOnlyList<MatmulPoint> GraphUnalignedMatmul { get; init; } = Array.Empty<MatmulPoint>();
+
+    /// <summary>Elements in 16 bytes: a matmul whose sizes are all multiples of it is aligned.</summary>
+    public int Alignment => Math.Max(1, 16 / ElementBytes);
+
     /// <summary>The launch time of a kernel with or without autograd.</summary>
     public double Launch(bool autograd) => autograd || !(NoGradLaunchSeconds > 0) ? LaunchSeconds : NoGradLaunchSeconds;
 
@@ -77,8 +90,20 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     public double MatmulRate(long m, long n, long k) => MatmulRate(m, n, k, graphed: false);
 
     /// <summary>The matmul rate for a shape, eager (with its launch) or replayed from a CUDA graph (where measured).</summary>
-    public double MatmulRate(long m, long n, long k, bool graphed) =>
-        Nearest((graphed && GraphMatmul is { Count: > 0 } ? GraphMatmul : Matmul).Select(p => (Distance(p.M, m) + Distance(p.N, n) + Distance(p.K, k), p.FlopsPerSecond)));
+    public double MatmulRate(long m, long n, long k, bool graphed) => MatmulRate(m, n, k, graphed, aligned: true);
+
+    /// <summary>The matmul rate for a shape whose feature sizes are or are not aligned (<see cref="Alignment"/>), eager or replayed from a CUDA graph.</summary>
+    public double MatmulRate(long m, long n, long k, bool graphed, bool aligned)
+    {
+        var points = graphed && GraphMatmul.Count > 0 ? GraphMatmul : Matmul;
+        if (!aligned)
+        {
+            var unaligned = graphed && GraphUnalignedMatmul.Count > 0 ? GraphUnalignedMatmul : UnalignedMatmul;
+            points = unaligned.Count > 0 ? unaligned : points;
+        }
+
+        return Nearest(points.Select(p => (Distance(p.M, m) + Distance(p.N, n) + Distance(p.K, k), p.FlopsPerSecond)));
+    }
 
     /// <summary>The attention rate for a shape (forward or backward).</summary>
     public double AttentionRate(long batchHeads, long t, long headSize, bool backward) => AttentionRate(batchHeads, t, headSize, backward, graphed: false);
@@ -146,16 +171,32 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 }
 
 /// <summary>
-/// The time model: each kernel takes the larger of its FLOPs at the profile's rate for its shape and its bytes at the
-/// profile's bandwidth; in eager execution, launching it costs the profile's launch time (through autograd for a
-/// training step, without it for decoding) — on a synchronous device (CPU) added to a memory-bound kernel's work and
-/// the larger of the two for a matmul or attention (whose measured rates include a launch), on CUDA always the larger of
-/// the two (the host runs ahead); a CUDA graph launches none, and its kernels run at the rates measured by replaying
-/// graphs, each at least the device's time per replayed kernel. A step is the sum of its kernels, plus the profile's
-/// fixed time per step (eager or graphed training) or per token (decoding).
+/// The time model: each kernel takes the larger of its FLOPs at the profile's rate for its shape (a matmul whose layer
+/// widths are not aligned at the rates measured for such products; attention below the smallest measured head size at
+/// that head size's time) and its bytes at the profile's bandwidth — a memory-bound kernel its bytes plus the device's
+/// least time per kernel (measured by replaying tiny kernels from a graph), a matmul or attention at least that least
+/// time. In eager execution, launching it costs the profile's launch time (through autograd for a training step,
+/// without it for decoding) — on a synchronous device (CPU) added to a memory-bound kernel's work and the larger of the
+/// two for a matmul or attention (whose measured rates include a launch), on CUDA always the larger of the two (the host
+/// runs ahead); a CUDA graph launches none, and its kernels run at the rates measured by replaying graphs. A step is the
+/// sum of its kernels, plus the profile's fixed time per step (eager or graphed training) or per token (decoding).
 /// </summary>
 public static class TimeModel
 {
+    /// <summary>
+    /// Attention's rate for a kernel; below the smallest head size measured, the time of that head size (fused
+    /// attention pads a small head to its tile, so its time no longer falls with the head size).
+    /// </summary>
+    private static double AttentionRate(DeviceProfile profile, StepOp op, bool graphed)
+    {
+        var points = graphed && profile.GraphAttention.Count > 0 ? profile.GraphAttention : profile.Attention;
+        var smallest = points.Count > 0 ? points.Min(p => p.HeadSize) : 0;
+        var backward = op.Phase == OpPhase.Backward;
+        return op.K < smallest
+            ? profile.AttentionRate(op.M, op.N, smallest, backward, graphed) * op.K / smallest
+            : profile.AttentionRate(op.M, op.N, op.K, backward, graphed);
+    }
+
     /// <summary>Predicts the kernels of a step on a device, eager or graphed.</summary>
     public static PredictedTime Predict(IReadOnlyList<StepOp> ops, DeviceProfile profile, bool graphed = false, bool training = true)
     {
@@ -166,14 +207,17 @@ public static class TimeModel
         {
             var compute = op.Kind switch
             {
-                OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed),
-                OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
+                OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
+                OpKind.Attention => op.Flops / AttentionRate(profile, op, graphed),
                 _ => 0,
             };
             var memory = op.Bytes / profile.BandwidthBytesPerSecond;
 
-            // Replayed from a graph, a kernel still takes the device's least time per kernel.
-            var work = Math.Max(Math.Max(compute, memory), graphed ? op.Launches * profile.GraphKernelSeconds : 0);
+            // On the device a memory-bound kernel takes its fixed time (the least a kernel takes, measured by replaying
+            // tiny kernels from a graph) plus its bytes at the bandwidth of large copies; a matmul's or attention's
+            // measured rate includes its own fixed time, so it takes the larger of the two.
+            var floor = op.Launches * profile.GraphKernelSeconds;
+            var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
             var launch = graphed ? 0 : op.Launches * profile.Launch(autograd: training);
 
             // On a synchronous device (CPU) a memory-bound kernel's launch adds to its work (the bandwidth was measured on a

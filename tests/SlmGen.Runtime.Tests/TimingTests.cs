@@ -24,6 +24,8 @@ public class TimingTests
         Assert.True(profile.NoGradLaunchSeconds is > 1e-8 and < 1e-2, $"{profile.NoGradLaunchSeconds} s without autograd");
         Assert.Equal(0, profile.GraphKernelSeconds); // no CUDA graphs on the CPU
         Assert.Empty(profile.GraphMatmul);
+        Assert.NotEmpty(profile.UnalignedMatmul);
+        Assert.All(profile.UnalignedMatmul, p => Assert.True(p.N % 4 != 0 && p.FlopsPerSecond > 0, $"{p}"));
 
         var path = Path.Combine(Directory.CreateTempSubdirectory("slmgen-profile-").FullName, "cpu.json");
         ProfileFile.Write(profile, path);
@@ -31,6 +33,7 @@ public class TimingTests
         Assert.Equal(profile.Matmul.ToList(), read.Matmul.ToList());
         Assert.Equal(profile.BandwidthBytesPerSecond, read.BandwidthBytesPerSecond);
         Assert.Equal(profile.NoGradLaunchSeconds, read.NoGradLaunchSeconds);
+        Assert.Equal(profile.UnalignedMatmul.ToList(), read.UnalignedMatmul.ToList());
 
         File.WriteAllText(path, "{ \"device\": \"x\" }");
         Assert.Contains(path, Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path)).Message, StringComparison.Ordinal);
@@ -56,7 +59,7 @@ public class TimingTests
     }
 
     [Fact]
-    public void Graphed_kernels_run_at_the_rates_replayed_from_graphs_and_no_faster_than_the_replayed_floor()
+    public void Graphed_kernels_run_at_the_rates_replayed_from_graphs_and_memory_kernels_add_the_replayed_floor()
     {
         var eagerRate = new MatmulPoint(64, 64, 64, 1e9);
         var device = new DeviceProfile("d", "cuda", 2, 1e12, 20e-6, Synchronous: false, new[] { eagerRate }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
@@ -68,13 +71,14 @@ public class TimingTests
 
         var graphs = device with { GraphMatmul = new[] { eagerRate with { FlopsPerSecond = 4e9 } }, GraphKernelSeconds = 2e-6 };
         var graphed = TimeModel.Predict(new[] { matmul, tiny }, graphs, graphed: true);
-        Assert.Equal(0.5e-3 + 3 * 2e-6, graphed.Seconds, 12); // the replayed rate; three kernels at the replayed floor
+        Assert.Equal(0.5e-3 + (3 * 2e-6) + 1e-9, graphed.Seconds, 12); // the replayed rate; three kernels' floor plus their bytes
         Assert.Equal(2e-3 + 3 * 20e-6, TimeModel.Predict(new[] { matmul, tiny }, graphs).Seconds, 12); // eager: eager rates and launches
 
         // The fixed time of a step: eager and graphed apart.
         var fixedCosts = graphs with { StepSeconds = 1e-3, GraphStepSeconds = 10e-6 };
         Assert.Equal(2e-3 + 3 * 20e-6 + 1e-3, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts).Seconds, 12);
-        Assert.Equal(0.5e-3 + 3 * 2e-6 + 10e-6, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts, graphed: true).Seconds, 12);
+        Assert.Equal(0.5e-3 + (3 * 2e-6) + 1e-9 + 10e-6, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts, graphed: true).Seconds, 12);
+        Assert.Equal(2e-6, TimeModel.Predict(new[] { matmul with { Flops = 2 } }, graphs, graphed: true).Seconds, 12); // a matmul no faster than the floor
     }
 
     [Fact]
@@ -90,6 +94,45 @@ public class TimingTests
     }
 
     [Fact]
+    public void A_layer_with_unaligned_widths_runs_at_the_unaligned_rates_and_attention_below_the_grid_keeps_its_time()
+    {
+        var device = new DeviceProfile("d", "cuda", 2, 1e12, 0, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 8e12) }, new[] { new AttentionPoint(8, 64, 16, 1e12, 1e12) })
+        {
+            UnalignedMatmul = new[] { new MatmulPoint(64, 65, 64, 2e12) },
+        };
+        Assert.Equal(8, device.Alignment); // bf16: 16 bytes are 8 elements
+
+        // An odd vocabulary (the head's output 50,257 wide) is unaligned in all three of its products; a layer of widths
+        // 64 and 1,024 is not.
+        var aligned = new StepOp("c", "mm", OpPhase.Forward, OpKind.Matmul, 64, 64, 64, 2e12, 0, 1) { FeatureDivisor = 64 };
+        var unaligned = aligned with { FeatureDivisor = 1 };
+        Assert.Equal(0.25, TimeModel.Predict(new[] { aligned }, device).Seconds, 12);
+        Assert.Equal(1.0, TimeModel.Predict(new[] { unaligned }, device).Seconds, 12);
+        Assert.Equal(0.25, TimeModel.Predict(new[] { unaligned }, device with { UnalignedMatmul = Array.Empty<MatmulPoint>() }).Seconds, 12); // not measured: the aligned rates
+
+        // Fused attention pads a small head to its tile: below the smallest head size measured (16), a head of 8 takes
+        // the time of a head of 16 (half the counted FLOPs at half the rate).
+        var attention = new StepOp("c", "sdpa", OpPhase.Forward, OpKind.Attention, 8, 64, 16, 1e12, 0, 1);
+        Assert.Equal(1.0, TimeModel.Predict(new[] { attention }, device).Seconds, 12);
+        Assert.Equal(1.0, TimeModel.Predict(new[] { attention with { K = 8, Flops = 0.5e12 } }, device).Seconds, 12);
+    }
+
+    [Fact]
+    public void StepOps_marks_a_head_with_an_odd_vocabulary_unaligned()
+    {
+        var plan = new PlanStep[]
+        {
+            new HeadStep("lm_head", HeadKind.Full, 64, 0, 50257, false, true, true, 0),
+        };
+        var ops = StepOps.Training(plan, 2, 8, 2, 64 * 50257);
+        var products = ops.Where(o => o.Kind == OpKind.Matmul).ToList();
+        Assert.Equal(3, products.Count); // forward, input gradient, weight gradient
+        Assert.All(products, o => Assert.Equal(1, o.FeatureDivisor));
+        var even = StepOps.Training(new PlanStep[] { new HeadStep("lm_head", HeadKind.Full, 64, 0, 50304, false, true, true, 0) }, 2, 8, 2, 64 * 50304);
+        Assert.All(even.Where(o => o.Kind == OpKind.Matmul), o => Assert.Equal(64, o.FeatureDivisor));
+    }
+
+    [Fact]
     public void A_profile_with_graph_measurements_reads_back_and_one_with_a_negative_time_is_refused()
     {
         var profile = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) })
@@ -98,6 +141,8 @@ public class TimingTests
             GraphKernelSeconds = 2e-6,
             GraphMatmul = new[] { new MatmulPoint(64, 64, 64, 3e12) },
             GraphAttention = new[] { new AttentionPoint(8, 64, 16, 2e9, 2e9) },
+            UnalignedMatmul = new[] { new MatmulPoint(64, 65, 64, 5e11) },
+            GraphUnalignedMatmul = new[] { new MatmulPoint(64, 65, 64, 6e11) },
         };
         var path = Path.Combine(Directory.CreateTempSubdirectory("slmgen-profile-").FullName, "gpu.json");
         ProfileFile.Write(profile, path);
@@ -108,6 +153,8 @@ public class TimingTests
         Assert.Equal(profile.GraphAttention.ToList(), read.GraphAttention.ToList());
         Assert.Equal(3e12, read.MatmulRate(64, 64, 64, graphed: true));
         Assert.Equal(1e12, read.MatmulRate(64, 64, 64, graphed: false));
+        Assert.Equal(6e11, read.MatmulRate(64, 65, 64, graphed: true, aligned: false));
+        Assert.Equal(5e11, read.MatmulRate(64, 65, 64, graphed: false, aligned: false));
 
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"graphKernelSeconds\": 2E-06", "\"graphKernelSeconds\": -1", StringComparison.Ordinal));
         Assert.Contains("negative", Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path)).Message, StringComparison.Ordinal);

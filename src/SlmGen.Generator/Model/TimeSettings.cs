@@ -58,8 +58,10 @@ internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, 
                 GraphKernelSeconds = Has("graphKernelSeconds") ? D(root, "graphKernelSeconds") : 0,
                 GraphMatmul = Has("graphMatmul") ? Matmuls("graphMatmul") : EquatableArray<MatmulPoint>.Empty,
                 GraphAttention = Has("graphAttention") ? Attentions("graphAttention") : EquatableArray<AttentionPoint>.Empty,
+                UnalignedMatmul = Has("unalignedMatmul") ? Matmuls("unalignedMatmul") : EquatableArray<MatmulPoint>.Empty,
+                GraphUnalignedMatmul = Has("graphUnalignedMatmul") ? Matmuls("graphUnalignedMatmul") : EquatableArray<MatmulPoint>.Empty,
             };
-            if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Any(p => !(p.FlopsPerSecond > 0))
+            if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Concat(profile.UnalignedMatmul).Concat(profile.GraphUnalignedMatmul).Any(p => !(p.FlopsPerSecond > 0))
                 || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0)
             {
                 throw new InvalidDataException("it lacks matmul rates, a bandwidth or an element size of 2 or 4 bytes");

@@ -88,42 +88,62 @@ public static class DeviceCalibration
 
         var matmul = new List<MatmulPoint>();
         var graphMatmul = new List<MatmulPoint>();
+        var unalignedMatmul = new List<MatmulPoint>();
+        var graphUnalignedMatmul = new List<MatmulPoint>();
+        void MeasureMatmul(long m, long nn, long k, List<MatmulPoint> eagerPoints, List<MatmulPoint> graphPoints)
+        {
+            var flops = 2.0 * m * nn * k;
+            if (flops > maxFlops || m * k > maxElements || k * nn > maxElements || m * nn > maxElements)
+            {
+                return;
+            }
+
+            using var scope = NewDisposeScope();
+            var a = randn(new[] { m, k }, dtype: dtype, device: device);
+            var b = randn(new[] { nn, k }, dtype: dtype, device: device);
+            var repeats = (int)Math.Clamp(2e9 / flops / (cuda ? 0.01 : 1), 1, 50);
+            void Products()
+            {
+                for (var i = 0; i < repeats; i++)
+                {
+                    using var inner = NewDisposeScope();
+                    torch.nn.functional.linear(a, b); // as a layer runs it: x · Wᵀ with W stored (out × in)
+                }
+            }
+
+            var seconds = Median(Products, device) / repeats;
+            eagerPoints.Add(new MatmulPoint(m, nn, k, flops / seconds)); // a small product's rate includes its launch (the time model counts it once)
+            if (graphs)
+            {
+                graphPoints.Add(new MatmulPoint(m, nn, k, flops / (GraphSeconds(Products, device) / repeats)));
+            }
+        }
+
         foreach (var m in quick ? new long[] { 32, 2048 } : Rows)
         {
             foreach (var nn in quick ? new long[] { 64, 1024 } : Sizes)
             {
                 foreach (var k in quick ? new long[] { 64, 1024 } : Sizes)
                 {
-                    var flops = 2.0 * m * nn * k;
-                    if (flops > maxFlops || m * k > maxElements || k * nn > maxElements || m * nn > maxElements)
-                    {
-                        continue;
-                    }
-
-                    using var scope = NewDisposeScope();
-                    var a = randn(new[] { m, k }, dtype: dtype, device: device);
-                    var b = randn(new[] { k, nn }, dtype: dtype, device: device);
-                    var repeats = (int)Math.Clamp(2e9 / flops / (cuda ? 0.01 : 1), 1, 50);
-                    void Products()
-                    {
-                        for (var i = 0; i < repeats; i++)
-                        {
-                            using var inner = NewDisposeScope();
-                            torch.matmul(a, b);
-                        }
-                    }
-
-                    var seconds = Median(Products, device) / repeats;
-                    matmul.Add(new MatmulPoint(m, nn, k, flops / seconds)); // a small product's rate includes its launch (the time model counts it once)
-                    if (graphs)
-                    {
-                        graphMatmul.Add(new MatmulPoint(m, nn, k, flops / (GraphSeconds(Products, device) / repeats)));
-                    }
+                    MeasureMatmul(m, nn, k, matmul, graphMatmul);
                 }
             }
         }
 
-        progress?.Invoke($"{matmul.Count} matmul shapes, {matmul.Max(p => p.FlopsPerSecond) / 1e9:0.0} GFLOP/s at best");
+        // Products with an output size that is not a multiple of 16 bytes' worth of elements (an odd vocabulary): the
+        // fast kernels need aligned rows, so these have rates of their own.
+        foreach (var m in quick ? new long[] { 256 } : new long[] { 256, 2048, 16384, 65536 })
+        {
+            foreach (var nn in quick ? new long[] { 1024 } : new long[] { 64, 1024, 32768 })
+            {
+                foreach (var k in quick ? new long[] { 64 } : new long[] { 64, 256, 1024, 4096 })
+                {
+                    MeasureMatmul(m, nn + 1, k, unalignedMatmul, graphUnalignedMatmul);
+                }
+            }
+        }
+
+        progress?.Invoke($"{matmul.Count} matmul shapes, {matmul.Max(p => p.FlopsPerSecond) / 1e9:0.0} GFLOP/s at best; {unalignedMatmul.Count} with an unaligned output size");
 
         var attention = new List<AttentionPoint>();
         var graphAttention = new List<AttentionPoint>();
@@ -192,6 +212,8 @@ public static class DeviceCalibration
             NoGradLaunchSeconds = noGradLaunch,
             GraphKernelSeconds = graphKernel,
             GraphMatmul = graphMatmul,
+            UnalignedMatmul = unalignedMatmul,
+            GraphUnalignedMatmul = graphUnalignedMatmul,
             GraphAttention = graphAttention,
         };
     }
