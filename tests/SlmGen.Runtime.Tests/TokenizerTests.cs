@@ -48,6 +48,49 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void Renumbering_by_frequency_permutes_the_ids_only_and_merge_order_restores_the_trainers()
+    {
+        var text = Shakespeare.Value;
+        var dir = TempDir();
+        BpeTrainer.Save(BpeTrainer.Train(text[..150_000], 700), dir);
+        var source = BpeTextTokenizer.Load(dir);
+        var training = text[..150_000];
+        var frequency = TempDir();
+        var result = TokenOrder.Write(source, TokenOrdering.Frequency, training, "shakespeare (first 150,000 characters)", frequency);
+        var renumbered = BpeTextTokenizer.Load(frequency);
+        Assert.NotEqual(source.Sha256, renumbered.Sha256);
+
+        // Every id of any text maps through the permutation; the text decodes the same; the permutation is one.
+        var heldOut = text[^30_000..] + " naïve café — 東京 🙂";
+        var oldIds = source.Encode(heldOut);
+        Assert.Equal(oldIds.Select(id => result.NewId[id]).ToArray(), renumbered.Encode(heldOut));
+        Assert.Equal(heldOut, renumbered.Decode(renumbered.Encode(heldOut)));
+        Assert.Equal(Enumerable.Range(0, 700), result.NewId.OrderBy(i => i));
+
+        // Counts fall with the id and are the training text's: id 0 is its most frequent token.
+        var counts = source.Encode(training).GroupBy(id => id).ToDictionary(g => g.Key, g => (long)g.Count());
+        Assert.True(result.Counts.Zip(result.Counts.Skip(1)).All(p => p.First >= p.Second));
+        Assert.Equal(counts.Values.Max(), result.Counts[0]);
+        Assert.All(counts, kv => Assert.Equal(kv.Value, result.Counts[result.NewId[kv.Key]]));
+        using (var order = JsonDocument.Parse(File.ReadAllText(Path.Combine(frequency, "order.json"))))
+        {
+            Assert.Equal("frequency", order.RootElement.GetProperty("ordered_by").GetString());
+            Assert.Equal(counts.Values.Sum(), order.RootElement.GetProperty("tokens").GetInt64());
+        }
+
+        // Merge order gives back the trainer's numbering, byte for byte.
+        var merges = TempDir();
+        TokenOrder.Write(renumbered, TokenOrdering.Merges, string.Empty, string.Empty, merges);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "vocab.json")), File.ReadAllBytes(Path.Combine(merges, "vocab.json")));
+
+        // Not into its own folder; a vocabulary whose ids are not a permutation is refused, naming the file.
+        Assert.Throws<ArgumentException>(() => TokenOrder.Write(source, TokenOrdering.Merges, string.Empty, string.Empty, dir));
+        var bad = TempDir();
+        File.WriteAllText(Path.Combine(bad, "vocab.json"), "{\"a\": 0, \"b\": 0}");
+        Assert.Contains(Path.Combine(bad, "vocab.json"), Assert.Throws<InvalidDataException>(() => TokenOrder.ReadVocabulary(bad)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Training_is_deterministic_and_merges_the_most_frequent_pair_first()
     {
         var text = string.Concat(Enumerable.Repeat("abab abab abc ", 50));

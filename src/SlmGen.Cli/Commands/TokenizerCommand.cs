@@ -72,6 +72,31 @@ public static class TokenizerCommand
             return 0;
         });
 
-        return new Command("tokenizer", "Train and measure tokenizers.") { train, stats };
+        var source = new Option<string>("--tokenizer") { Description = "the BPE tokenizer folder to renumber (vocab.json and merges.txt)", Required = true };
+        var by = new Option<TokenOrdering>("--by") { Description = "frequency: the most frequent token on --data first; merges: the bytes, then each merge's result in merge order", DefaultValueFactory = _ => TokenOrdering.Frequency };
+        var orderData = new Option<string?>("--data") { Description = "the text whose token counts set a frequency order: shakespeare-char, shakespeare-study, ptb, wikitext2 (their training split) or a UTF-8 text file" };
+        var orderOut = new Option<string>("--out") { Description = "the folder for the renumbered tokenizer (vocab.json, merges.txt, order.json)", Required = true };
+        var reorder = new Command("reorder", "Renumber a BPE tokenizer's ids (the same tokens and merges) by frequency on a training text or by merge order: a grouped head's groups are runs of consecutive ids.") { source, by, orderData, orderOut };
+        reorder.Validators.Add(r =>
+        {
+            if (r.GetValue(by) == TokenOrdering.Frequency && r.GetValue(orderData) is null)
+            {
+                r.AddError("--by frequency needs --data: the training text whose token counts set the order");
+            }
+        });
+        reorder.SetAction(r =>
+        {
+            var tokenizer = BpeTextTokenizer.Load(r.GetValue(source)!);
+            var name = r.GetValue(orderData);
+            var text = name is null ? string.Empty : File.Exists(name) ? Cli.ReadText(name, "data", SlmGen.IO.InputFile.TextLimit) : Corpora.Text(name).Train;
+            var dir = r.GetValue(orderOut)!;
+            var result = TokenOrder.Write(tokenizer, r.GetValue(by), text, name ?? string.Empty, dir);
+            var renumbered = BpeTextTokenizer.Load(dir);
+            var moved = result.NewId.Where((n, old) => n != old).Count();
+            AnsiConsole.MarkupLine($"{Markup.Escape(renumbered.Name)}: {Markup.Escape(tokenizer.Name)} renumbered by {r.GetValue(by).ToString().ToLowerInvariant()}{(name is null ? string.Empty : " on " + Markup.Escape(name))} ({moved:N0} of {result.NewId.Length:N0} ids moved); wrote {Markup.Escape(dir)}");
+            return 0;
+        });
+
+        return new Command("tokenizer", "Train, measure and renumber tokenizers.") { train, stats, reorder };
     }
 }
