@@ -98,6 +98,11 @@ public static class ParameterInventory
                 case HeadStep { Kind: HeadKind.Grouped } h:
                     Linear(list, f + ".group", h.InWidth, h.Groups, false, TensorPart.Head);
                     Linear(list, f + ".token", h.InWidth, h.GroupSize, false, TensorPart.Head);
+                    if (h.Conditioned)
+                    {
+                        list.Add(new ParameterTensor(f + ".gate", h.Groups, h.InWidth, TensorPart.Other)); // a gate per group: coefficients, kept as others
+                    }
+
                     break;
             }
         }

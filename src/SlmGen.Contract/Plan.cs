@@ -171,6 +171,9 @@ public sealed record HeadStep(string Field, HeadKind Kind, long InWidth, long Ra
     /// <summary>Groups of a grouped head (0 otherwise).</summary>
     public long Groups { get; init; }
 
+    /// <summary>A grouped head whose position softmax is conditioned on the group: p(pos | g, h) = softmax(W_pos (h ⊙ (1 + e_g))).</summary>
+    public bool Conditioned { get; init; }
+
     /// <summary>Logit soft-capping (Gemma 2): scores become <c>SoftCap · tanh(scores / SoftCap)</c>; 0 = none.</summary>
     public double SoftCap { get; init; }
 

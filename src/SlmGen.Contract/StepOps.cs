@@ -274,8 +274,21 @@ public static class StepOps
                 b.Linear(f, "head down", rows, h.InWidth, h.Rank, false);
                 b.Linear(f, "head out", rows, h.Rank, h.Vocab, h.Bias);
                 break;
+            case HeadKind.Grouped when h.Conditioned && !b.Training:
+                // The full distribution: every group's positions from that group's gated features.
+                b.Linear(f, "head groups", rows, h.InWidth, h.Groups, false);
+                b.Memory(f, "group gates (every group)", rows * h.Groups * h.InWidth, 2, 2);
+                b.Linear(f, "head ids (every group)", rows * h.Groups, h.InWidth, h.GroupSize, false);
+                break;
             case HeadKind.Grouped:
                 b.Linear(f, "head groups", rows, h.InWidth, h.Groups, false);
+                if (h.Conditioned)
+                {
+                    // The loss scores the target's group only: its gate looked up and applied (and their gradients).
+                    b.Memory(f, "group gate (look-up, scale)", rows * h.InWidth, 3, 3);
+                    b.Memory(f, "group gate gradient", rows * h.InWidth, 4, 3, OpPhase.Backward);
+                }
+
                 b.Linear(f, "head ids", rows, h.InWidth, h.GroupSize, false);
                 break;
             default:
@@ -283,7 +296,7 @@ public static class StepOps
                 break;
         }
 
-        var logits = rows * (h.Kind == HeadKind.Grouped ? h.Groups + h.GroupSize : h.Vocab);
+        var logits = rows * (h.Kind != HeadKind.Grouped ? h.Vocab : h.Conditioned && !b.Training ? h.Groups + (h.Groups * h.GroupSize) : h.Groups + h.GroupSize);
         if (h.SoftCap > 0)
         {
             b.Memory(f, "soft-cap", logits, 2, 3);

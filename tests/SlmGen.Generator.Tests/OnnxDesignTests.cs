@@ -20,11 +20,12 @@ namespace SlmGen.Generator.Tests;
 public class OnnxDesignTests
 {
     [Theory]
-    [InlineData(9300)]
-    [InlineData(9301)]
-    public void Random_designs_run_in_Onnx_Runtime_with_TorchSharps_logits_or_are_refused_with_a_reason(int seed)
+    [InlineData(9300, false)]
+    [InlineData(9301, false)]
+    [InlineData(9302, true)] // grouped heads, conditioned on the group or not
+    public void Random_designs_run_in_Onnx_Runtime_with_TorchSharps_logits_or_are_refused_with_a_reason(int seed, bool grouped)
     {
-        var compiled = RandomDesignRun.Compile(seed, 100, "O");
+        var compiled = RandomDesignRun.Compile(seed, 100, "O", grouped: grouped);
         var run = compiled.Run;
         var covered = 0;
         foreach (var descriptor in compiled.Models)
@@ -52,6 +53,10 @@ public class OnnxDesignTests
         }
 
         Assert.Equal(100, covered); // every design the generator makes exports
+        if (grouped)
+        {
+            Assert.Contains(compiled.Models, m => m.Cost.Components.Any(c => c.Description.Contains("conditioned on the group")));
+        }
     }
 
     /// <summary>Random designs under random 4- and 8-bit plans: the artifact's ONNX (MatMulNBits where ONNX Runtime takes the blocks) gives the restored model's logits.</summary>

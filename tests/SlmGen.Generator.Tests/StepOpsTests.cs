@@ -17,11 +17,12 @@ namespace SlmGen.Generator.Tests;
 public class StepOpsTests
 {
     [Theory]
-    [InlineData(9200)]
-    [InlineData(9201)]
-    public void A_steps_kernels_carry_exactly_the_FLOPs_of_the_cost_model(int seed)
+    [InlineData(9200, false)]
+    [InlineData(9201, false)]
+    [InlineData(9202, true)] // grouped heads, conditioned or not: training takes the loss's path, decoding every group's
+    public void A_steps_kernels_carry_exactly_the_FLOPs_of_the_cost_model(int seed, bool grouped)
     {
-        var compiled = RandomDesignRun.Compile(seed, 120, "S", recent: true);
+        var compiled = RandomDesignRun.Compile(seed, 120, "S", recent: true, grouped: grouped);
         var run = compiled.Run;
         foreach (var descriptor in compiled.Models)
         {

@@ -94,7 +94,19 @@ public class VocabularyTests
         Assert.Contains("new global::SlmGen.Layers.GroupedHead(16, 10, 1000)", grouped.Model("Test.Models.V"));
         Assert.Contains("public override global::TorchSharp.torch.Tensor Loss(", grouped.Model("Test.Models.V"));
 
-        foreach (var head in new[] { "{ groups: 10, tied: true }", "{ groups: 10, rank: 4 }", "{ groups: 10, bias: true }", "{ groups: 1 }", "{ groups: 5000 }" })
+        // Conditioned on the group: a gate per group (10 × 16 more), the loss's FLOPs unchanged, the full distribution
+        // scoring every group's 100 positions.
+        var conditioned = Yaml(Spec.Replace("vocab: 65", "vocab: 1000").Replace("head: tied", "head: { groups: 10, conditioned: true }"));
+        Assert.Empty(conditioned.CompileErrors);
+        var c = conditioned.Costs("Test.Models.V");
+        Assert.Equal(16 * 10, Constant(c, "ParameterCount") - Constant(costs, "ParameterCount"));
+        Assert.Equal(Constant(costs, "TrainingFlopsPerToken"), Constant(c, "TrainingFlopsPerToken"));
+        Assert.Equal(2 * 16 * (10 * 100 - 100), Constant(c, "ForwardFlopsPerToken") - Constant(costs, "ForwardFlopsPerToken"));
+        Assert.Contains("new global::SlmGen.Layers.GroupedHead(16, 10, 1000, conditioned: true)", conditioned.Model("Test.Models.V"));
+        static string Fingerprint(string costs) => costs.Split('\n').Single(l => l.Contains("const string SpecFingerprint =")).Split('"')[1];
+        Assert.NotEqual(Fingerprint(costs), Fingerprint(c));
+
+        foreach (var head in new[] { "{ groups: 10, tied: true }", "{ groups: 10, rank: 4 }", "{ groups: 10, bias: true }", "{ groups: 1 }", "{ groups: 5000 }", "{ conditioned: true }", "{ rank: 4, conditioned: true }" })
         {
             var bad = Yaml(Spec.Replace("vocab: 65", "vocab: 1000").Replace("head: tied", "head: " + head));
             Assert.Contains(bad.GeneratorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);

@@ -180,15 +180,24 @@ public class GroupedHeadTests
     }
 
     [Theory]
-    [InlineData(10, 4, 10)]   // the groups do not divide the vocabulary: the last group has one real id in three slots
-    [InlineData(10, 4, 7)]    // padded ids too: group 2 is partial, group 3 holds none
-    [InlineData(12, 4, 12)]   // divides: nothing masked
-    [InlineData(100, 7, 93)]
-    public void Probabilities_sum_to_one_over_the_real_ids_and_the_loss_is_their_nll(int vocab, int groups, int real)
+    [InlineData(10, 4, 10, false)]   // the groups do not divide the vocabulary: the last group has one real id in three slots
+    [InlineData(10, 4, 7, false)]    // padded ids too: group 2 is partial, group 3 holds none
+    [InlineData(12, 4, 12, false)]   // divides: nothing masked
+    [InlineData(100, 7, 93, false)]
+    [InlineData(10, 4, 10, true)]    // conditioned on the group: the same masks, each group's positions from its gated features
+    [InlineData(10, 4, 7, true)]
+    [InlineData(12, 4, 12, true)]
+    [InlineData(100, 7, 93, true)]
+    public void Probabilities_sum_to_one_over_the_real_ids_and_the_loss_is_their_nll(int vocab, int groups, int real, bool conditioned)
     {
         Devices.Seed(11);
-        using var head = new SlmGen.Layers.GroupedHead(16, groups, vocab, realVocab: real);
+        using var head = new SlmGen.Layers.GroupedHead(16, groups, vocab, realVocab: real, conditioned: conditioned);
         using var noGrad = no_grad();
+        if (conditioned)
+        {
+            head.Gate!.copy_(randn(groups, 16)); // gates far from their start (0), so each group sees other features
+        }
+
         using var x = randn(3, 5, 16) * 3; // perturbed: far from uniform
         var logProbs = head.call(x);
         Assert.Equal(new long[] { 3, 5, vocab }, logProbs.shape);
@@ -202,6 +211,51 @@ public class GroupedHeadTests
         using var targets = randint(0, real, new long[] { 3, 5 }, dtype: ScalarType.Int64);
         var nll = nn.functional.nll_loss(logProbs.reshape(-1, vocab), targets.reshape(-1)).item<float>();
         Assert.Equal(nll, head.Loss(x, targets).item<float>(), 4);
+    }
+}
+
+/// <summary>The conditioned grouped head: it starts as the unconditioned one, and its gates learn.</summary>
+public class ConditionedGroupedHeadTests
+{
+    [Fact]
+    public void With_its_gates_at_zero_it_is_the_unconditioned_head_and_the_loss_trains_the_gate_of_the_targets_group_only()
+    {
+        Devices.Seed(21);
+        using var plain = new SlmGen.Layers.GroupedHead(16, 5, 23);
+        using var conditioned = new SlmGen.Layers.GroupedHead(16, 5, 23, conditioned: true);
+        using (no_grad())
+        {
+            foreach (var (name, p) in plain.named_parameters())
+            {
+                conditioned.get_parameter(name)!.copy_(p);
+            }
+        }
+
+        using var x = randn(2, 6, 16) * 2;
+        Assert.True(conditioned.call(x).allclose(plain.call(x), rtol: 1e-5, atol: 1e-6), "gates at 0: the same distribution");
+        Assert.Equal(5L * 16, conditioned.parameters().Sum(p => p.numel()) - plain.parameters().Sum(p => p.numel()));
+
+        // Targets in groups 0 and 2 only (group size 5): those gates get gradients, the others none.
+        using var targets = tensor(new long[] { 0, 4, 11, 12, 1, 10, 3, 14, 2, 13, 0, 11 }).reshape(2, 6);
+        conditioned.Loss(x, targets).backward();
+        var gradient = conditioned.Gate!.grad!.abs().sum(-1);
+        Assert.True(gradient[0].item<float>() > 0 && gradient[2].item<float>() > 0, "the targets' groups' gates learn");
+        Assert.Equal(0f, gradient[1].item<float>() + gradient[3].item<float>() + gradient[4].item<float>());
+    }
+
+    [Fact]
+    public void The_runtime_counter_counts_the_loss_path_for_training_and_every_group_for_the_distribution()
+    {
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverGroupedHeadConditioned");
+        using var model = descriptor.Create();
+        var measured = CostProbe.Measure(model, batch: 2);
+        Assert.Equal(descriptor.Cost.Parameters, measured.Parameters);
+        Assert.Equal(descriptor.Cost.ForwardFlopsPerToken, measured.ForwardFlopsPerPrediction);
+        Assert.Equal(descriptor.Cost.TrainingFlopsPerToken, measured.TrainingFlopsPerPrediction);
+        Assert.True(descriptor.Cost.TrainingFlopsPerToken < 3 * descriptor.Cost.ForwardFlopsPerToken, "training scores the target's group only");
+        var gate = ParameterRoles.Of(model).Single(p => p.Name == "lm_head.gate");
+        Assert.Equal(ParameterRole.Gain, gate.Role); // not a matrix for Muon or for initialisation: it starts at 0
+        Assert.Equal(0f, gate.Parameter.abs().sum().item<float>());
     }
 }
 

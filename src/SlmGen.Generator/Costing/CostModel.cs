@@ -107,7 +107,7 @@ internal static class CostModel
             var lmHead = plan.Steps.OfType<HeadStep>().Single();
             var costs = new ModelCosts(plan.Vocab, plan.Context, plan.Width, plan.PredictsEveryPosition, components.ToEquatableArray())
             {
-                LogitsPerPosition = lmHead.Kind == HeadKind.Grouped ? lmHead.Groups + lmHead.GroupSize : plan.Vocab,
+                LogitsPerPosition = lmHead.Kind == HeadKind.Grouped ? lmHead.Groups + lmHead.GroupSize : plan.Vocab, // training: the loss's scores (a conditioned head's too)
             };
 
             // Every figure the emitted code, the report and the runtime use must fit: totals, bytes and
@@ -415,11 +415,14 @@ internal static class CostModel
                 {
                     // Two matrices: width → groups, width → ids per group; the loss is two softmaxes, over groups
                     // and over a group's ids (the full distribution, for evaluation and sampling, is their sum: no FLOPs).
+                    // Conditioned: a gate per group (groups × width, kept as others); the loss scores the target's group
+                    // only (the gate is elementwise: no FLOPs), the full distribution every group's positions.
                     long g = head.Groups, s = head.GroupSize;
-                    var p = width * (g + s);
+                    var p = width * (g + s + (head.Conditioned ? g : 0));
                     var f = 2 * width * (g + s) * runs;
-                    return Components.Of(index, head.Field, "head", $"LM head {width}→{g} groups + {s} ids a group (grouped, {v} ids){Precision(head.Bits)}", p, f, 3 * f, 0, rows * (g + s), 0,
-                        Matrix(plan, g, width, TensorPart.Head) + Matrix(plan, s, width, TensorPart.Head));
+                    var forward = head.Conditioned ? 2 * width * (g + (g * s)) * runs : f;
+                    return Components.Of(index, head.Field, "head", $"LM head {width}→{g} groups + {s} ids a group (grouped{(head.Conditioned ? ", conditioned on the group" : string.Empty)}, {v} ids){Precision(head.Bits)}", p, forward, 3 * f, 0, rows * (g + s), 0,
+                        Matrix(plan, g, width, TensorPart.Head) + Matrix(plan, s, width, TensorPart.Head) + (head.Conditioned ? Matrix(plan, g, width, TensorPart.Other) : 0));
                 }
 
                 case HeadKind.Factorised:

@@ -45,7 +45,7 @@ internal static class ArchitectureJson
             DenseStep d => $"{{ \"kind\": \"dense\", {common}, \"activation\": {Str(Model.Names.Of(d.Activation))}, \"bias\": {B(d.Bias)}, \"dropout\": {D(d.Dropout)}, \"bits\": {d.Bits} }}",
             StackStep s => Stack(s, common),
             FinalNormStep n => $"{{ \"kind\": \"final_norm\", {common}, \"norm\": {Str(Model.Names.Of(n.Kind))}, \"bias\": {B(n.Bias)} }}",
-            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"groups\": {h.Groups}, \"bias\": {B(h.Bias)}, \"bits\": {h.Bits}{(h.SoftCap > 0 ? $", \"softcap\": {D(h.SoftCap)}" : string.Empty)} }}",
+            HeadStep h => $"{{ \"kind\": \"head\", {common}, \"type\": {Str(h.Kind.ToString().ToLowerInvariant())}, \"rank\": {h.Rank}, \"groups\": {h.Groups}, {(h.Conditioned ? "\"conditioned\": true, " : string.Empty)}\"bias\": {B(h.Bias)}, \"bits\": {h.Bits}{(h.SoftCap > 0 ? $", \"softcap\": {D(h.SoftCap)}" : string.Empty)} }}",
             _ => "{}",
         };
     }

@@ -215,7 +215,7 @@ internal static class ModelEmitter
                     break;
 
                 case HeadStep { Kind: HeadKind.Grouped } head:
-                    m.Add($"{Layers}.GroupedHead", head.Field, $"{head.InWidth} → {head.Groups} groups × {head.GroupSize} ids", $"new {Layers}.GroupedHead({head.InWidth}, {head.Groups}, {head.Vocab}{(head.Bits > 0 ? $", bits: {head.Bits}" : string.Empty)}{(plan.DeclaredVocab < head.Vocab ? $", realVocab: {plan.DeclaredVocab}" : string.Empty)})");
+                    m.Add($"{Layers}.GroupedHead", head.Field, $"{head.InWidth} → {head.Groups} groups × {head.GroupSize} ids{(head.Conditioned ? ", conditioned on the group" : string.Empty)}", $"new {Layers}.GroupedHead({head.InWidth}, {head.Groups}, {head.Vocab}{(head.Bits > 0 ? $", bits: {head.Bits}" : string.Empty)}{(plan.DeclaredVocab < head.Vocab ? $", realVocab: {plan.DeclaredVocab}" : string.Empty)}{(head.Conditioned ? ", conditioned: true" : string.Empty)})");
                     break;
 
                 case HeadStep { Kind: HeadKind.Factorised } head:

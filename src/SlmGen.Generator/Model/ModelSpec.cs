@@ -156,6 +156,7 @@ internal static class SpecKeys
     public const string HeadBias = "head.bias";
     public const string HeadRank = "head.rank";
     public const string HeadSoftCap = "head.softcap";
+    public const string HeadConditioned = "head.conditioned";
     public const string Budget = "budget";
 
     public static string Layer(int index) => "layers[" + index + "]";
@@ -194,6 +195,9 @@ internal sealed record HeadSpec(bool Tied, bool Bias, int Rank)
 
     /// <summary>Logit soft-cap (0 = none).</summary>
     public double SoftCap { get; init; }
+
+    /// <summary>A grouped head whose position softmax is conditioned on the group (a gate per group).</summary>
+    public bool Conditioned { get; init; }
 
     public static readonly HeadSpec Default = new(false, false, 0);
 }

@@ -165,6 +165,7 @@ internal static class SettingsTable
     public static readonly Setting HeadTied = new(HeadSection, "tied", SettingType.Flag, "LMHead", "TiedToEmbedding", false, "false", "true \\| false", "use the token embedding's weight");
     public static readonly Setting HeadBias = new(HeadSection, "bias", SettingType.Flag, "LMHead", "Bias", false, "false", "true \\| false", "bias vector (own weights only)");
     public static readonly Setting HeadGroups = new(HeadSection, "groups", SettingType.Whole, "LMHead", "Groups", 0, "0 (one softmax over the vocabulary)", "0, or 2 … vocabulary", "grouped (two-level) head: predict one of this many groups of consecutive ids (BPE merge order), then the id within its group (Vennam et al. 2024): width × (groups + group size) weights instead of width × vocabulary");
+    public static readonly Setting HeadConditioned = new(HeadSection, "conditioned", SettingType.Flag, "LMHead", "Conditioned", false, "false", "true \\| false; with `groups`", "a grouped head whose within-group softmax is conditioned on the group: the position given group g scored as softmax(W_pos (h ⊙ (1 + e_g))), a learned gate e_g per group (groups × width more parameters, starting at 0: the unconditioned head); training FLOPs as the unconditioned head's, the full distribution (scoring every id, sampling) as a full head's");
     public static readonly Setting HeadSoftCap = new(HeadSection, "softcap", SettingType.Number, "LMHead", "SoftCap", 0.0, "0 (none)", "0, or (0, 1,000,000]; not with `groups`", "logit soft-capping (Gemma 2): scores become softcap · tanh(scores / softcap)");
     public static readonly Setting HeadRank = new(HeadSection, "rank", SettingType.Whole, "LMHead", "Rank", 0, "0 (a full matrix)", "0 … 16,777,216", "bottleneck width of a factorised head");
 
@@ -192,7 +193,7 @@ internal static class SettingsTable
         BlockCount, Repeat, BlockRepeat, LoraRank, Heads, HeadsLast, HeadsPerBlock, KvHeads, KvHeadsLast, KvHeadsPerBlock, HeadDim,
         Ffn, FfnLast, FfnHidden, FfnHiddenLast, FfnHiddenPerBlock, FfnMultiplier, FfnMultiplierLast, FfnMultiplierPerBlock, BlockActivation, Norm, NormBias, PreNorm, QkNorm, QkNormWeight, QueryGain, RopeDims, ValueResidual, BranchScales, ResidualMix, Parallel, DepthScaledNorms, UNetSkips, PackedQkv, AttentionBias, FfnBias, BlockDropout, FfnDropout,
         FinalNormKind, FinalNormBias,
-        HeadTied, HeadBias, HeadRank, HeadGroups, HeadSoftCap,
+        HeadTied, HeadBias, HeadRank, HeadGroups, HeadConditioned, HeadSoftCap,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxArtifactBytes, MaxKvCacheBytes, MaxTrainingTime, MaxDecodeLatency,
         QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding, QuantGroup, QuantScales, QuantOthers, QuantMethod, QuantCompression,
     };

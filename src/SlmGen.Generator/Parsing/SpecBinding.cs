@@ -10,7 +10,7 @@ namespace SlmGen.Generator.Parsing;
 internal static class SpecBinding
 {
     public static HeadSpec Head(SectionValues v) =>
-        new HeadSpec(v.Bool(T.HeadTied), v.Bool(T.HeadBias), v.Int(T.HeadRank)) { Groups = v.Int(T.HeadGroups), SoftCap = v.Double(T.HeadSoftCap) };
+        new HeadSpec(v.Bool(T.HeadTied), v.Bool(T.HeadBias), v.Int(T.HeadRank)) { Groups = v.Int(T.HeadGroups), SoftCap = v.Double(T.HeadSoftCap), Conditioned = v.Bool(T.HeadConditioned) };
 
     public static QuantSpec Quantization(SectionValues v) =>
         new QuantSpec(v.Int(T.QuantAttention), v.Int(T.QuantMlp), v.Int(T.QuantDense), v.Int(T.QuantHead), v.Int(T.QuantEmbedding))

@@ -77,6 +77,10 @@ internal static class Fingerprint
                     if (h.Groups > 0)
                     {
                         sb.Append(",groups=").Append(h.Groups);
+                        if (h.Conditioned)
+                        {
+                            sb.Append(",conditioned");
+                        }
                     }
 
                     if (h.SoftCap > 0)

@@ -134,7 +134,7 @@ internal static class Planner
 
         var head = spec.Head;
         var kind = head.Tied ? HeadKind.Tied : head.Groups > 0 ? HeadKind.Grouped : head.Rank > 0 ? HeadKind.Factorised : HeadKind.Full;
-        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head) { Groups = kind == HeadKind.Grouped ? head.Groups : 0, SoftCap = head.SoftCap });
+        steps.Add(new HeadStep("lm_head", kind, width, head.Rank, spec.PaddedVocab, head.Bias, perPosition, width == d, kind == HeadKind.Tied ? q.Embedding : q.Head) { Groups = kind == HeadKind.Grouped ? head.Groups : 0, Conditioned = kind == HeadKind.Grouped && head.Conditioned, SoftCap = head.SoftCap });
 
         var artifact = ArtifactOf(spec.Quantization, steps);
 

@@ -28,6 +28,11 @@ internal static partial class SpecValidator
             }
         }
 
+        if (head.Conditioned && head.Groups == 0)
+        {
+            v.Add(DiagnosticDescriptors.Conflict, SpecKeys.HeadConditioned, "conditioned applies to a grouped head (its within-group softmax is conditioned on the group): declare groups, or drop conditioned");
+        }
+
         if (spec.Has(SpecKeys.HeadSoftCap) || head.SoftCap != 0)
         {
             if (!(head.SoftCap == 0 || (head.SoftCap > 0 && head.SoftCap <= 1_000_000)))

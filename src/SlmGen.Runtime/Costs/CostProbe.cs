@@ -11,7 +11,7 @@ namespace SlmGen;
 /// <summary>What one real forward pass of a model did, counted from the tensors that flowed through it.</summary>
 /// <param name="Parameters">Distinct trainable parameter elements of the module.</param>
 /// <param name="ForwardFlops">Matmul and attention FLOPs of the pass.</param>
-/// <param name="TrainingFlops">Forward plus backward FLOPs by the counting convention (linear backward 2×, attention 2.5×).</param>
+/// <param name="TrainingFlops">Forward plus backward FLOPs by the counting convention (linear backward 2×, attention 2.5×), of the training loss's path (a conditioned grouped head scores the target's group only).</param>
 /// <param name="LinearFlops">FLOPs in linear layers (including a tied head).</param>
 /// <param name="AttentionFlops">FLOPs in the T×T attention products.</param>
 /// <param name="Predictions">Positions that produced logits.</param>
@@ -36,7 +36,7 @@ public static class CostProbe
     public static MeasuredCost Measure(SlmModel model, int batch = 2, bool lastPositionOnly = false)
     {
         var device = model.parameters().First().device;
-        long linear = 0, attention = 0;
+        long linear = 0, attention = 0, lossOnly = 0;
         var removers = new List<Action>();
         foreach (var module in model.modules())
         {
@@ -48,6 +48,11 @@ public static class CostProbe
                     break;
                 case QuantLinear q:
                     removers.Add(Hook(q, (input, _) => linear += 2 * (input.numel() / q.InFeatures) * q.InFeatures * q.OutFeatures));
+                    break;
+                case GroupedHead { Conditioned: true } grouped:
+                    // Its forward scores every group's positions (counted by its linears' hooks); training takes the
+                    // loss, which scores the target's group only: one row of positions per prediction instead of G.
+                    removers.Add(Hook(grouped, (input, _) => lossOnly += 2 * (input.numel() / grouped.Width) * grouped.Width * grouped.GroupSize * (grouped.Groups - 1)));
                     break;
                 case TiedHead head:
                     removers.Add(Hook(head, (input, _) => linear += 2 * (input.numel() / head.Width) * head.Width * head.Vocab));
@@ -76,7 +81,7 @@ public static class CostProbe
             return new MeasuredCost(
                 model.CountParameters(),
                 linear + attention,
-                (3 * linear) + (7 * attention / 2),
+                (3 * (linear - lossOnly)) + (7 * attention / 2),
                 linear,
                 attention,
                 predictions);

@@ -247,6 +247,12 @@ public sealed class LMHeadAttribute : Attribute
     /// <summary>A grouped (two-level) head of this many groups of consecutive ids (0 = one softmax over the vocabulary): width × (groups + group size) weights.</summary>
     public int Groups { get; set; }
 
+    /// <summary>
+    /// A grouped head whose within-group softmax is conditioned on the group (needs <see cref="Groups"/>):
+    /// p(position | g, h) = softmax(W_pos (h ⊙ (1 + e_g))), a learned gate per group (groups × width parameters).
+    /// </summary>
+    public bool Conditioned { get; set; }
+
     /// <summary>Logit soft-capping (Gemma 2): scores become SoftCap · tanh(scores / SoftCap); 0 = none. Not with <see cref="Groups"/>.</summary>
     public double SoftCap { get; set; }
 }

@@ -62,30 +62,46 @@ public sealed class FactorizedHead : nn.Module<Tensor, Tensor>
 
 /// <summary>
 /// A grouped (two-level) LM head (Vennam et al. 2024, "LLM Vocabulary Compression for Low-Compute Environments"):
-/// the vocabulary is cut into <c>groups</c> runs of consecutive ids (for a byte-level BPE, merge order) of
-/// <c>size</c> = ⌈vocabulary / groups⌉ ids each; one matrix scores the groups, another the position within a group,
-/// and p(id) = p(group) · p(position | group). Slots that hold no real id — past the vocabulary in the last group when
-/// the groups do not divide it, and the padded ids of pad_vocab_to — are masked out of both softmaxes, so the
-/// probabilities of the real ids sum to one. Training takes two softmaxes (<see cref="Loss"/>), so no tensor of the
-/// vocabulary's size exists; <see cref="forward"/> gives the log-probabilities over the vocabulary (−∞ for ids that
-/// are not real; their sum, no matmul) for evaluation and sampling.
+/// the vocabulary is cut into <c>groups</c> runs of consecutive ids (for a byte-level BPE, merge order; renumbered by
+/// <c>slmgen tokenizer reorder</c>, frequency order) of <c>size</c> = ⌈vocabulary / groups⌉ ids each; one matrix
+/// scores the groups, another the position within a group, and p(id) = p(group) · p(position | group). Unconditioned
+/// (the first lab's head), the position's softmax does not see the group; <b>conditioned</b>, it reads the features
+/// scaled by the group's learned gate, p(position | g, h) = softmax(W_pos (h ⊙ (1 + e_g))), with e_g starting at 0 (so
+/// the conditioned head starts as the unconditioned one). Slots that hold no real id — past the vocabulary in the last
+/// group when the groups do not divide it, and the padded ids of pad_vocab_to — are masked out of both softmaxes, so the
+/// probabilities of the real ids sum to one. Training takes two softmaxes (<see cref="Loss"/>: the target's group
+/// only), so no tensor of the vocabulary's size exists; <see cref="forward"/> gives the log-probabilities over the
+/// vocabulary (−∞ for ids that are not real) for evaluation and sampling — for a conditioned head that scores every
+/// group's positions, as many FLOPs as a full head.
 /// </summary>
 public sealed class GroupedHead : nn.Module<Tensor, Tensor>
 {
+    /// <summary>The name of a conditioned head's gates (groups × width).</summary>
+    public const string GateName = "gate";
+
     private readonly nn.Module<Tensor, Tensor> group;
     private readonly nn.Module<Tensor, Tensor> token;
+#pragma warning disable IDE1006 // the parameter's name in the module tree (lm_head.gate)
+    private readonly Parameter? gate;
+#pragma warning restore IDE1006
 
-    /// <summary>Creates the head; <paramref name="realVocab"/> (default: all of <paramref name="vocab"/>) counts the ids that are real tokens, the rest being padding.</summary>
-    public GroupedHead(long width, long groups, long vocab, int bits = 0, long realVocab = 0) : base(nameof(GroupedHead))
+    /// <summary>
+    /// Creates the head; <paramref name="realVocab"/> (default: all of <paramref name="vocab"/>) counts the ids that are
+    /// real tokens, the rest being padding; <paramref name="conditioned"/> gives each group a gate on the features its
+    /// positions are scored from.
+    /// </summary>
+    public GroupedHead(long width, long groups, long vocab, int bits = 0, long realVocab = 0, bool conditioned = false) : base(nameof(GroupedHead))
     {
         Groups = groups;
         Vocab = vocab;
+        Width = width;
         RealVocab = realVocab > 0 ? Math.Min(realVocab, vocab) : vocab;
         GroupSize = (vocab + groups - 1) / groups;
         PartialGroup = RealVocab % GroupSize == 0 ? -1 : RealVocab / GroupSize;
         FirstEmptyGroup = (RealVocab + GroupSize - 1) / GroupSize;
         group = Linears.Create(width, groups, false, bits);
         token = Linears.Create(width, GroupSize, false, bits);
+        gate = conditioned ? new Parameter(zeros(groups, width)) : null;
         RegisterComponents();
     }
 
@@ -98,8 +114,17 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
     /// <summary>Vocabulary (the output's size).</summary>
     public long Vocab { get; }
 
+    /// <summary>Input width.</summary>
+    public long Width { get; }
+
     /// <summary>Ids that are real tokens (the first ones); the others never get probability.</summary>
     public long RealVocab { get; }
+
+    /// <summary>True when the position's softmax is conditioned on the group (a gate per group).</summary>
+    public bool Conditioned => gate is not null;
+
+    /// <summary>The gates (groups × width; null unless conditioned).</summary>
+    public Tensor? Gate => gate;
 
     /// <summary>The group whose tail holds no real ids (−1 when every non-empty group is full).</summary>
     private long PartialGroup { get; }
@@ -126,15 +151,21 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
         return positionLogits.masked_fill(empty, double.NegativeInfinity);
     }
 
+    /// <summary>The features a group's positions are scored from: h, or h ⊙ (1 + e_g) when conditioned.</summary>
+    private Tensor Gated(Tensor x, Tensor gates) => x * (gates.to(x.dtype) + 1);
+
     /// <summary>Log-probabilities over the vocabulary, (…, V): log p(group) + log p(position | group); −∞ for ids that are not real.</summary>
     public override Tensor forward(Tensor x)
     {
         var g = nn.functional.log_softmax(GroupLogits(x), -1).unsqueeze(-1);
-        var positions = token.call(x).to(ScalarType.Float32);
-        var all = g + nn.functional.log_softmax(positions, -1).unsqueeze(-2);
+
+        // (…, 1, S) shared by every group, or (…, G, S) from each group's gated features.
+        var positions = (gate is null ? token.call(x).unsqueeze(-2) : token.call(Gated(x.unsqueeze(-2), gate))).to(ScalarType.Float32);
+        var all = g + nn.functional.log_softmax(positions, -1);
         if (PartialGroup >= 0)
         {
-            var partial = g.narrow(-2, PartialGroup, 1) + nn.functional.log_softmax(PartialPositionLogits(positions), -1).unsqueeze(-2);
+            var own = gate is null ? positions : positions.narrow(-2, PartialGroup, 1);
+            var partial = g.narrow(-2, PartialGroup, 1) + nn.functional.log_softmax(PartialPositionLogits(own), -1);
             all = cat(new[] { all.narrow(-2, 0, PartialGroup), partial, all.narrow(-2, PartialGroup + 1, Groups - PartialGroup - 1) }, -2);
         }
 
@@ -149,7 +180,7 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
         var features = x.reshape(-1, x.shape[^1]);
         var groups = flat.div(GroupSize, rounding_mode: RoundingMode.floor);
         var groupLoss = nn.functional.cross_entropy(GroupLogits(features), groups);
-        var positions = token.call(features).to(ScalarType.Float32);
+        var positions = token.call(gate is null ? features : Gated(features, gate.index_select(0, groups))).to(ScalarType.Float32);
         if (PartialGroup >= 0)
         {
             positions = where(groups.eq(PartialGroup).unsqueeze(-1), PartialPositionLogits(positions), positions);

@@ -17,7 +17,7 @@ public enum ParameterRole
     /// <summary>A weight matrix of a hidden layer (attention, FFN, dense, LoRA).</summary>
     Matrix,
 
-    /// <summary>A vector or a table of per-channel coefficients: norm scales and biases, query gains, branch scales, residual mixes, U-Net skip weights.</summary>
+    /// <summary>A vector or a table of per-channel coefficients: norm scales and biases, query gains, branch scales, residual mixes, U-Net skip weights, a conditioned grouped head's gates.</summary>
     Gain,
 }
 
@@ -39,7 +39,7 @@ public static class ParameterRoles
         {
             var owner = name.Split('.')[0];
             var role = embeddings.Contains(owner) || bigramTables.Contains(name) ? ParameterRole.Embedding
-                : owner == head ? (p.dim() >= 2 ? ParameterRole.Head : ParameterRole.Gain)
+                : owner == head ? (p.dim() >= 2 && !name.EndsWith("." + GroupedHead.GateName, StringComparison.Ordinal) ? ParameterRole.Head : ParameterRole.Gain)
                 : p.dim() < 2 || gains.Contains(owner) || name.EndsWith("." + ResidualMix, StringComparison.Ordinal) ? ParameterRole.Gain
                 : ParameterRole.Matrix;
             yield return (name, p, role);

@@ -261,12 +261,15 @@ public static class OnnxExport
         var partial = real % size == 0 ? -1 : real / size;
         var groupMask = g.Constant($"{field}.group_mask", where(arange(groups).ge(firstEmpty), float.NegativeInfinity, 0f));
         var groupLog = g.Node("LogSoftmax", new[] { g.Node("Add", g.Node("MatMul", x, g.Transposed(field + ".group.weight")), groupMask) }, ("axis", -1L));
-        var positions = g.Node("MatMul", x, g.Transposed(field + ".token.weight"));
-        var positionLog = g.Node("Unsqueeze", g.Node("LogSoftmax", new[] { positions }, ("axis", -1L)), g.Ints("axis_m2", -2));
+        // (…, 1, S) shared by every group; conditioned, (…, G, S) from each group's gated features x ⊙ (1 + e_g).
+        var positions = head.Conditioned
+            ? g.Node("MatMul", g.Node("Mul", g.Node("Unsqueeze", x, g.Ints("axis_m2", -2)), g.Node("Add", g.Weight(field + "." + GroupedHead.GateName), g.Float("one", 1f))), g.Transposed(field + ".token.weight"))
+            : g.Node("Unsqueeze", g.Node("MatMul", x, g.Transposed(field + ".token.weight")), g.Ints("axis_m2", -2));
+        var positionLog = g.Node("LogSoftmax", new[] { positions }, ("axis", -1L));
         if (partial >= 0)
         {
             var partialMask = g.Constant($"{field}.partial_mask", where(arange(size).ge(real - (partial * size)), float.NegativeInfinity, 0f));
-            var partialLog = g.Node("Unsqueeze", g.Node("LogSoftmax", new[] { g.Node("Add", positions, partialMask) }, ("axis", -1L)), g.Ints("axis_m2", -2));
+            var partialLog = g.Node("LogSoftmax", new[] { g.Node("Add", positions, partialMask) }, ("axis", -1L));
             var isPartial = g.Bools($"{field}.partial_row", Enumerable.Range(0, (int)groups).Select(i => i == partial).ToArray(), groups, 1);
             positionLog = g.Node("Where", isPartial, partialLog, positionLog);
         }

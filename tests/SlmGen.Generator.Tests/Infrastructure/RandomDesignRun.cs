@@ -15,9 +15,9 @@ internal sealed record RandomDesignRun(GeneratorRun Run, IReadOnlyList<ModelDesc
     /// <paramref name="prefix"/>{seed}_{i}; <paramref name="edit"/> may rewrite each one's text (YAML when its flag is true, else
     /// attributes). The run must have no errors and its code must compile.
     /// </summary>
-    public static RandomDesignRun Compile(int seed, int count, string prefix, bool recent = true, Func<string, bool, string>? edit = null)
+    public static RandomDesignRun Compile(int seed, int count, string prefix, bool recent = true, Func<string, bool, string>? edit = null, bool grouped = false)
     {
-        var designs = new RandomDesigns(seed, levers: true, recent: recent);
+        var designs = new RandomDesigns(seed, levers: true, recent: recent, grouped: grouped);
         var sources = new StringBuilder($"using SlmGen;\nnamespace {prefix}Designs;\n");
         var specs = new List<(string, string)>();
         for (var i = 0; i < count; i++)

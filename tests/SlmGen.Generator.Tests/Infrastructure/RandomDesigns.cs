@@ -21,6 +21,8 @@ internal sealed class RandomDesigns
     private readonly Random recentRng;
     private readonly bool levers;
     private readonly bool recent;
+    private readonly Random groupedRng;
+    private readonly bool grouped;
 
     /// <param name="levers">Also draw the compact-model levers (grouped-query attention, head sizes, layer-wise
     /// allocation, block-wise repeats, LoRA); false keeps the draws of the first rounds, whose PyTorch records exist.</param>
@@ -28,12 +30,16 @@ internal sealed class RandomDesigns
     /// the compact-model vocabulary: squared ReLUs, parameter-free norms, query gains, partial RoPE, branch scales,
     /// residual mixing, parallel blocks, U-Net skips, soft-capped heads), drawn from a second generator so that the
     /// designs' other draws are those of the same seed without them.</param>
-    public RandomDesigns(int seed, bool levers = false, bool recent = false)
+    /// <param name="grouped">Also grouped heads, conditioned on the group or not (drawn from a third generator, so the
+    /// designs of seeds with PyTorch records stay the same).</param>
+    public RandomDesigns(int seed, bool levers = false, bool recent = false, bool grouped = false)
     {
         rng = new Random(seed);
         recentRng = new Random((seed * 7919) + 17);
+        groupedRng = new Random((seed * 104729) + 31);
         this.levers = levers;
         this.recent = recent;
+        this.grouped = grouped;
     }
 
     /// <summary>One design as (YAML text or null, attribute text or null): exactly one of the two is set.</summary>
@@ -140,6 +146,12 @@ internal sealed class RandomDesigns
         {
             // Hashed bigram embeddings: a table of 2 … 97 rows, as wide as the model or narrower (then projected).
             design = design with { BigramBuckets = 2 + recentRng.Next(96), BigramDim = recentRng.Next(2) == 0 ? 0 : 1 + recentRng.Next(width) };
+        }
+
+        if (grouped && head != "tied" && design.SoftCap == 0 && groupedRng.Next(2) == 0)
+        {
+            // A grouped (two-level) head of 2 … 40 groups (at most the vocabulary), conditioned on the group or not.
+            design = design with { Head = "grouped", Groups = 2 + groupedRng.Next(Math.Min(vocab, 40) - 1), Conditioned = groupedRng.Next(2) == 0 };
         }
 
         if (levers && rng.Next(3) == 0)
@@ -325,6 +337,10 @@ internal sealed class RandomDesigns
         /// <summary>The head's logit soft-cap (0: none).</summary>
         public double SoftCap { get; init; }
 
+        public int Groups { get; init; }
+
+        public bool Conditioned { get; init; }
+
         /// <summary>Rows of the hashed bigram table (0: none) and their width (0: the model's).</summary>
         public int BigramBuckets { get; init; }
 
@@ -369,6 +385,7 @@ internal sealed class RandomDesigns
                 "tied" => "head: tied\n",
                 "bias" => "head: bias\n",
                 "rank" => $"head: {{ rank: {Rank}{cap} }}\n",
+                "grouped" => $"head: {{ groups: {Groups}{(Conditioned ? ", conditioned: true" : string.Empty)} }}\n",
                 _ => "head: untied\n",
             });
             if (Quant is { } q)
@@ -412,6 +429,7 @@ internal sealed class RandomDesigns
                 "tied" => $"[LMHead(TiedToEmbedding = true{(cap.Length > 0 ? ", " + cap : string.Empty)})]\n",
                 "bias" => $"[LMHead(Bias = true{(cap.Length > 0 ? ", " + cap : string.Empty)})]\n",
                 "rank" => $"[LMHead(Rank = {Rank}{(cap.Length > 0 ? ", " + cap : string.Empty)})]\n",
+                "grouped" => $"[LMHead(Groups = {Groups}{(Conditioned ? ", Conditioned = true" : string.Empty)})]\n",
                 _ => cap.Length > 0 ? $"[LMHead({cap})]\n" : string.Empty,
             });
             if (Quant is { } q)

@@ -345,7 +345,8 @@ class FactorizedHead(nn.Module):
 
 class GroupedHead(nn.Module):
     """Two levels (SlmGen.Layers.GroupedHead): log p(group) + log p(position | group) over runs of consecutive ids;
-    slots that hold no real id (past the vocabulary, or padded) are masked out of both softmaxes."""
+    slots that hold no real id (past the vocabulary, or padded) are masked out of both softmaxes. Conditioned, the
+    positions of group g are scored from x * (1 + gate[g]) (a learned gate per group, starting at 0)."""
 
     def __init__(self, s, real_vocab):
         super().__init__()
@@ -356,17 +357,25 @@ class GroupedHead(nn.Module):
         self.first_empty = -(-self.real // self.size)
         self.group = linear(s["in"], self.groups, False, s["bits"])
         self.token = linear(s["in"], self.size, False, s["bits"])
+        self.gate = nn.Parameter(torch.zeros(self.groups, s["in"])) if s.get("conditioned") else None
 
-    def forward(self, x):
+    def _group_logits(self, x):
         gl = self.group(x).float()
         if self.first_empty < self.groups:
             gl = gl.masked_fill(torch.arange(self.groups, device=x.device) >= self.first_empty, float("-inf"))
-        g = F.log_softmax(gl, dim=-1).unsqueeze(-1)
-        t = self.token(x).float()
-        rows = g + F.log_softmax(t, dim=-1).unsqueeze(-2)
+        return gl
+
+    def forward(self, x):
+        g = F.log_softmax(self._group_logits(x), dim=-1).unsqueeze(-1)
+        if self.gate is None:
+            t = self.token(x).float().unsqueeze(-2)
+        else:
+            t = self.token(x.unsqueeze(-2) * (self.gate.to(x.dtype) + 1)).float()
+        rows = g + F.log_softmax(t, dim=-1)
         if self.partial >= 0:
-            masked = t.masked_fill(torch.arange(self.size, device=x.device) >= self.real - self.partial * self.size, float("-inf"))
-            part = g[..., self.partial : self.partial + 1, :] + F.log_softmax(masked, dim=-1).unsqueeze(-2)
+            own = t if self.gate is None else t[..., self.partial : self.partial + 1, :]
+            masked = own.masked_fill(torch.arange(self.size, device=x.device) >= self.real - self.partial * self.size, float("-inf"))
+            part = g[..., self.partial : self.partial + 1, :] + F.log_softmax(masked, dim=-1)
             rows = torch.cat([rows[..., : self.partial, :], part, rows[..., self.partial + 1 :, :]], dim=-2)
         return rows.flatten(-2)[..., : self.vocab]
 
@@ -374,9 +383,9 @@ class GroupedHead(nn.Module):
         """SlmGen.Layers.GroupedHead.Loss: the group's cross-entropy plus the position's within the target's group."""
         flat, features = targets.reshape(-1), x.reshape(-1, x.shape[-1])
         groups = torch.div(flat, self.size, rounding_mode="floor")
-        gl = self.group(features).float()
-        if self.first_empty < self.groups:
-            gl = gl.masked_fill(torch.arange(self.groups, device=x.device) >= self.first_empty, float("-inf"))
+        gl = self._group_logits(features)
+        if self.gate is not None:
+            features = features * (self.gate.index_select(0, groups).to(features.dtype) + 1)
         t = self.token(features).float()
         if self.partial >= 0:
             masked = t.masked_fill(torch.arange(self.size, device=x.device) >= self.real - self.partial * self.size, float("-inf"))
