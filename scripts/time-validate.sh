@@ -18,7 +18,7 @@ mkdir -p "$out"
 $slmgen calibrate --device "$device" --out "$out/profile.json" > "$out/calibrate.log" 2>&1
 python3 scripts/time_designs.py "$n" "$seed" "$out/designs" --scale "$scale"
 extra=(results/lab/templates/base.yaml)
-if [ "$scale" = gpu ]; then extra+=(specs/nanogpt/baby-gpt.yaml specs/large/mobilellm-125m.yaml); fi
+if [ "$scale" = gpu ]; then extra+=(specs/nanogpt/baby-gpt.yaml specs/large/gpt2-124m.yaml specs/large/mobilellm-125m.yaml); fi
 # PER_PROCESS specs to a process (default 1: each alone in its own process; on the GPU 10 saves the compile and CUDA
 # start per design — they are still timed one after another); a failing group is retried one spec at a time.
 # MODES="eager graphed decode" also times each step as one CUDA graph (SLMGEN_NATIVE set; time-graphed.jsonl) and
