@@ -80,7 +80,7 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>Unaligned matmul rates replayed from a CUDA graph; empty when not measured.</summary>
     public IReadOnlyList<MatmulPoint> GraphUnalignedMatmul { get; init; } = Array.Empty<MatmulPoint>();
 
-    /// <summary>Elements in 16 bytes: a matmul whose sizes are all multiples of it is aligned.</summary>
+    /// <summary>Elements in 16 bytes: a layer whose input and output widths are multiples of it runs its products at the aligned rates.</summary>
     public int Alignment => Math.Max(1, 16 / ElementBytes);
 
     /// <summary>The launch time of a kernel with or without autograd.</summary>
@@ -108,9 +108,19 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>The attention rate for a shape (forward or backward).</summary>
     public double AttentionRate(long batchHeads, long t, long headSize, bool backward) => AttentionRate(batchHeads, t, headSize, backward, graphed: false);
 
-    /// <summary>The attention rate for a shape (forward or backward), eager or replayed from a CUDA graph (where measured).</summary>
-    public double AttentionRate(long batchHeads, long t, long headSize, bool backward, bool graphed) =>
-        Nearest((graphed && GraphAttention is { Count: > 0 } ? GraphAttention : Attention).Select(p => (Distance(p.BatchHeads, batchHeads) + Distance(p.T, t) + Distance(p.HeadSize, headSize), backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)));
+    /// <summary>
+    /// The attention rate for a shape (forward or backward), eager or replayed from a CUDA graph (where measured); below
+    /// the smallest head size measured, that head size's time (fused attention pads a small head to its tile, so its
+    /// time no longer falls with the head size).
+    /// </summary>
+    public double AttentionRate(long batchHeads, long t, long headSize, bool backward, bool graphed)
+    {
+        var points = graphed && GraphAttention.Count > 0 ? GraphAttention : Attention;
+        var smallest = points.Count > 0 ? points.Min(p => p.HeadSize) : 0;
+        var measured = Math.Max(headSize, smallest);
+        var rate = Nearest(points.Select(p => (Distance(p.BatchHeads, batchHeads) + Distance(p.T, t) + Distance(p.HeadSize, measured), backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)));
+        return rate * headSize / measured;
+    }
 
     private static double Distance(long a, long b) => Math.Abs(Math.Log(Math.Max(1, a)) - Math.Log(Math.Max(1, b)));
 
@@ -183,20 +193,6 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 /// </summary>
 public static class TimeModel
 {
-    /// <summary>
-    /// Attention's rate for a kernel; below the smallest head size measured, the time of that head size (fused
-    /// attention pads a small head to its tile, so its time no longer falls with the head size).
-    /// </summary>
-    private static double AttentionRate(DeviceProfile profile, StepOp op, bool graphed)
-    {
-        var points = graphed && profile.GraphAttention.Count > 0 ? profile.GraphAttention : profile.Attention;
-        var smallest = points.Count > 0 ? points.Min(p => p.HeadSize) : 0;
-        var backward = op.Phase == OpPhase.Backward;
-        return op.K < smallest
-            ? profile.AttentionRate(op.M, op.N, smallest, backward, graphed) * op.K / smallest
-            : profile.AttentionRate(op.M, op.N, op.K, backward, graphed);
-    }
-
     /// <summary>Predicts the kernels of a step on a device, eager or graphed.</summary>
     public static PredictedTime Predict(IReadOnlyList<StepOp> ops, DeviceProfile profile, bool graphed = false, bool training = true)
     {
@@ -208,7 +204,7 @@ public static class TimeModel
             var compute = op.Kind switch
             {
                 OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
-                OpKind.Attention => op.Flops / AttentionRate(profile, op, graphed),
+                OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
                 _ => 0,
             };
             var memory = op.Bytes / profile.BandwidthBytesPerSecond;
