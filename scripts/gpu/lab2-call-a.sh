@@ -15,12 +15,15 @@ device=${DEVICE:-cuda}
 steps=${STEPS:-30}
 out="${OUT:-/tmp/slmgen-out}"; mkdir -p "$out/a"
 limit=${LIMIT_DESIGNS:-0}
+# LIMIT_S: seconds for the whole script; the timings stop there and what finished still goes back as the archive.
+deadline=$((SECONDS + ${LIMIT_S:-86400}))
+left() { local l=$((deadline - SECONDS)); echo $((l > 1 ? l : 1)); }
 work=$(mktemp -d)
 echo "commit $(xz -dc .device/app.tar.xz 2>/dev/null | tar -xOf - ./COMMIT 2>/dev/null || git rev-parse HEAD); $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || echo cpu)"
 [ "$device" = cuda ] && OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/a/native-build.log" 2>&1 && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
 
 s=$SECONDS
-$slmgen calibrate --device "$device" --out "$out/a/profile.json" > "$out/a/calibrate.log" 2>&1 || { echo "calibrate failed (see calibrate.log)"; }
+timeout "$(left)" $slmgen calibrate --device "$device" --out "$out/a/profile.json" > "$out/a/calibrate.log" 2>&1 || { echo "calibrate failed (see calibrate.log)"; }
 echo "calibrate: $((SECONDS - s)) s"
 
 # One spec per design: each sweep's dry run, its points deduplicated by the compiled model's fingerprint.
@@ -47,12 +50,13 @@ time_specs() { # time_specs RECORDS [slmgen time options…] < spec list: one pr
   local records=$1; shift
   local specs; mapfile -t specs
   [ "${#specs[@]}" -gt 0 ] || return 0
-  $slmgen time "${specs[@]}" "$@" --device "$device" --batch 32 --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 && return 0
+  timeout "$(left)" $slmgen time "${specs[@]}" "$@" --device "$device" --batch 32 --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 && return 0
   local done_specs
   done_specs=$(python3 -c 'import json,sys; print("\n".join(json.loads(l)["spec"] for l in open(sys.argv[1])))' "$records" 2>/dev/null || true)
   for spec in "${specs[@]}"; do
     grep -qxF "$spec" <<< "$done_specs" && continue
-    $slmgen time "$spec" "$@" --device "$device" --batch 32 --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 \
+    [ "$(left)" -gt 5 ] || { echo "out of time: $spec $*" >> "$out/a/time.log"; continue; }
+    timeout "$(left)" $slmgen time "$spec" "$@" --device "$device" --batch 32 --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 \
       || echo "failed: $spec $*" >> "$out/a/time.log"
   done
 }
