@@ -185,11 +185,15 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 /// widths are not aligned at the rates measured for such products; attention below the smallest measured head size at
 /// that head size's time) and its bytes at the profile's bandwidth — a memory-bound kernel its bytes plus the device's
 /// least time per kernel (measured by replaying tiny kernels from a graph), a matmul or attention at least that least
-/// time. In eager execution, launching it costs the profile's launch time (through autograd for a training step,
-/// without it for decoding) — on a synchronous device (CPU) added to a memory-bound kernel's work and the larger of the
-/// two for a matmul or attention (whose measured rates include a launch), on CUDA always the larger of the two (the host
-/// runs ahead); a CUDA graph launches none, and its kernels run at the rates measured by replaying graphs. A step is the
-/// sum of its kernels, plus the profile's fixed time per step (eager or graphed training) or per token (decoding).
+/// time. In eager execution the host launches each kernel at the profile's launch time (through autograd for a training
+/// step, without it for decoding). On a synchronous device (CPU) the host waits for each kernel: a memory-bound
+/// kernel's launch adds to its work, a matmul or attention (whose measured rates include a launch) takes the larger of
+/// the two. On CUDA the host runs ahead of the device: the kernels go through a queue — the host issues one every launch
+/// time, the device starts it when the host has issued it and the device has finished the one before — so a long
+/// kernel hides the launches of the short ones queued behind it (time model v5; v4 took the larger of launch and work
+/// kernel by kernel, which charges a launch that a queued kernel has already hidden). A CUDA graph launches none, and
+/// its kernels run at the rates measured by replaying graphs. A step is the time the device finishes its last kernel,
+/// plus the profile's fixed time per step (eager or graphed training) or per token (decoding).
 /// </summary>
 public static class TimeModel
 {
@@ -198,6 +202,7 @@ public static class TimeModel
     {
         var components = new Dictionary<string, (double Seconds, double Compute, double Memory, double Launch, long Kernels)>(StringComparer.Ordinal);
         double forward = 0, backward = 0, optimizer = 0;
+        double host = 0, device = 0; // the eager CUDA queue's clocks: when the host has issued, when the device has finished
         long kernels = 0;
         foreach (var op in ops)
         {
@@ -216,11 +221,31 @@ public static class TimeModel
             var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
             var launch = graphed ? 0 : op.Launches * profile.Launch(autograd: training);
 
-            // On a synchronous device (CPU) a memory-bound kernel's launch adds to its work (the bandwidth was measured on a
-            // large copy); a matmul's or attention's measured rate already includes its launch, so the larger of the two.
-            // On CUDA the host runs ahead: the larger of launch and work.
-            var seconds = (profile.Synchronous && op.Kind == OpKind.Memory ? work + launch : Math.Max(work, launch)) * op.Count;
-            var bound = launch > work ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+            double seconds;
+            TimeBound bound;
+            if (profile.Synchronous || graphed)
+            {
+                // The host waits for each kernel (CPU: a memory-bound kernel's launch adds to its work; a matmul's or
+                // attention's measured rate already includes its launch, so the larger of the two), or a graph launches none.
+                seconds = (profile.Synchronous && op.Kind == OpKind.Memory ? work + launch : Math.Max(work, launch)) * op.Count;
+                bound = launch > work ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+            }
+            else
+            {
+                // The queue: n = Count × Launches kernels of work w each, issued one every launch time l from the host's
+                // clock; the device finishes the last at max(its own clock + n·w, host + l + w + (n − 1)·max(l, w)).
+                var n = (double)op.Count * Math.Max(1, op.Launches);
+                var l = launch / Math.Max(1, op.Launches);
+                var w = work / Math.Max(1, op.Launches);
+                var queued = device + (n * w);
+                var issued = host + l + w + ((n - 1) * Math.Max(l, w));
+                var end = Math.Max(queued, issued);
+                seconds = end - device;
+                device = end;
+                host += n * l;
+                bound = issued > queued && l > w ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+            }
+
             components.TryGetValue(op.Component, out var c);
             components[op.Component] = (c.Seconds + seconds, c.Compute + (bound == TimeBound.Compute ? seconds : 0), c.Memory + (bound == TimeBound.Memory ? seconds : 0),
                 c.Launch + (bound == TimeBound.Launch ? seconds : 0), c.Kernels + ((long)op.Launches * op.Count));

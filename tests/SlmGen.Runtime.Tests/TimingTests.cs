@@ -51,11 +51,34 @@ public class TimingTests
         Assert.Equal(2 + 5 + 2e-3, sync.Seconds, 9); // the matmul's launch is inside its measured rate; the copy's adds
         Assert.Equal(TimeBound.Memory, sync.Dominant.Bound);
         var overlapped = TimeModel.Predict(new[] { matmul, copy }, device with { Synchronous = false });
-        Assert.Equal(7, overlapped.Seconds, 9);
+        Assert.Equal(1e-3 + 7, overlapped.Seconds, 9); // the first launch, then the device busy: the copy's launches are hidden
         var launchBound = TimeModel.Predict(new[] { matmul with { Flops = 2e3, Bytes = 0, Count = 10 } }, device with { Synchronous = false });
-        Assert.Equal(10e-3, launchBound.Seconds, 12);
+        Assert.Equal(10e-3 + 2e-6, launchBound.Seconds, 12); // ten launches, then the last kernel's work
         Assert.Equal(TimeBound.Launch, launchBound.Dominant.Bound);
         Assert.Equal(2e-5, TimeModel.Predict(new[] { matmul with { Flops = 2e3, Bytes = 0, Count = 10 } }, device with { Synchronous = false }, graphed: true).Seconds, 12);
+    }
+
+    [Fact]
+    public void Eager_cuda_kernels_queue_behind_long_ones_and_the_host_bounds_a_run_of_short_ones()
+    {
+        // Launch 10 µs; a 1 ms product, then 50 copies of 1 µs each, then another product: the host issues the copies
+        // while the device runs the first product, so they cost their work only; a run of 200 copies outlasts that backlog.
+        var device = new DeviceProfile("d", "cuda", 2, 1e12, 10e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 2e9) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
+        var product = new StepOp("mlp", "mm", OpPhase.Forward, OpKind.Matmul, 64, 64, 64, 2e6, 0, 1);  // 1 ms
+        var copies = new StepOp("norm", "copy", OpPhase.Forward, OpKind.Memory, 1, 0, 0, 0, 1e6, 1) { Count = 50 }; // 1 µs each
+        var hidden = TimeModel.Predict(new[] { product, copies, product }, device);
+        Assert.Equal(10e-6 + 1e-3 + (50 * 1e-6) + 1e-3, hidden.Seconds, 12);
+        Assert.Equal(50 * 1e-6, hidden.Components.Single(c => c.Component == "norm").Seconds, 12);
+
+        // 200 copies: the host issues the last at 10 µs × 201, after the device has drained the backlog.
+        var exposed = TimeModel.Predict(new[] { product, copies with { Count = 200 } }, device);
+        Assert.Equal((201 * 10e-6) + 1e-6, exposed.Seconds, 12);
+        Assert.Equal(TimeBound.Launch, exposed.Components.Single(c => c.Component == "norm").Bound);
+
+        // Per kernel the larger of launch and work would have charged 200 launches after the product; the queue never
+        // predicts more than that, nor less than the device's work or the host's launches.
+        var perKernel = 10e-6 + 1e-3 + (200 * 10e-6);
+        Assert.True(exposed.Seconds < perKernel && exposed.Seconds >= Math.Max(1e-3 + 200e-6, 201 * 10e-6));
     }
 
     [Fact]
@@ -72,11 +95,12 @@ public class TimingTests
         var graphs = device with { GraphMatmul = new[] { eagerRate with { FlopsPerSecond = 4e9 } }, GraphKernelSeconds = 2e-6 };
         var graphed = TimeModel.Predict(new[] { matmul, tiny }, graphs, graphed: true);
         Assert.Equal(0.5e-3 + (3 * 2e-6) + 1e-9, graphed.Seconds, 12); // the replayed rate; three kernels' floor plus their bytes
-        Assert.Equal(2e-3 + 3 * 20e-6, TimeModel.Predict(new[] { matmul, tiny }, graphs).Seconds, 12); // eager: eager rates and launches
+        // Eager: eager rates and launches; the tiny kernels queue behind the matmul, so only the first launch shows.
+        Assert.Equal(20e-6 + 2e-3 + (3 * 2e-6) + 1e-9, TimeModel.Predict(new[] { matmul, tiny }, graphs).Seconds, 12);
 
         // The fixed time of a step: eager and graphed apart.
         var fixedCosts = graphs with { StepSeconds = 1e-3, GraphStepSeconds = 10e-6 };
-        Assert.Equal(2e-3 + 3 * 20e-6 + 1e-3, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts).Seconds, 12);
+        Assert.Equal(20e-6 + 2e-3 + (3 * 2e-6) + 1e-9 + 1e-3, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts).Seconds, 12);
         Assert.Equal(0.5e-3 + (3 * 2e-6) + 1e-9 + 10e-6, TimeModel.Predict(new[] { matmul, tiny }, fixedCosts, graphed: true).Seconds, 12);
         Assert.Equal(2e-6, TimeModel.Predict(new[] { matmul with { Flops = 2 } }, graphs, graphed: true).Seconds, 12); // a matmul no faster than the floor
     }
@@ -86,11 +110,12 @@ public class TimingTests
     {
         var device = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
         var add = new StepOp("c", "add", OpPhase.Forward, OpKind.Memory, 1, 0, 0, 0, 1e3, 4);
-        Assert.Equal(4 * 24e-6, TimeModel.Predict(new[] { add }, device, training: false).Seconds, 12); // not measured: the autograd launch
-        Assert.Equal((4 * 24e-6) + 50e-6, TimeModel.Predict(new[] { add }, device with { TokenSeconds = 50e-6 }, training: false).Seconds, 12); // a token's fixed time
+        const double last = 1e3 / 1e12 / 4; // the last kernel's work after its launch
+        Assert.Equal((4 * 24e-6) + last, TimeModel.Predict(new[] { add }, device, training: false).Seconds, 12); // not measured: the autograd launch
+        Assert.Equal((4 * 24e-6) + last + 50e-6, TimeModel.Predict(new[] { add }, device with { TokenSeconds = 50e-6 }, training: false).Seconds, 12); // a token's fixed time
         var measured = device with { NoGradLaunchSeconds = 9e-6 };
-        Assert.Equal(4 * 9e-6, TimeModel.Predict(new[] { add }, measured, training: false).Seconds, 12);
-        Assert.Equal(4 * 24e-6, TimeModel.Predict(new[] { add }, measured, training: true).Seconds, 12);
+        Assert.Equal((4 * 9e-6) + last, TimeModel.Predict(new[] { add }, measured, training: false).Seconds, 12);
+        Assert.Equal((4 * 24e-6) + last, TimeModel.Predict(new[] { add }, measured, training: true).Seconds, 12);
     }
 
     [Fact]
