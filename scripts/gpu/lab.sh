@@ -6,18 +6,25 @@
 # $OUT/lab-<experiment>.tar.gz (results.jsonl, timing.jsonl, the points' specs, each run's result.json, train.log
 # and metrics.jsonl); scripts/lab-import.sh puts them into results/lab/records/.
 #   LAB_EXPERIMENTS="sharing width" LAB_JOBS=12 bash scripts/gpu/lab.sh
+# The second lab (results/lab2, PROTOCOL.md §9): LAB_DIR=results/lab2 LAB_TIME=0 (its designs were timed alone in call A)
+# and LIMIT_S (seconds for the whole script: a sweep still running then is stopped and bundled with what finished; the
+# next call resumes it — a point with a result.json is not trained again).
+#   LAB_DIR=results/lab2 LAB_TIME=0 LAB_EXPERIMENTS="q1-b1-tune q3-b1-tune q4-tune" LAB_JOBS=16 LIMIT_S=560 bash scripts/gpu/lab.sh
 set -uo pipefail
+lab="${LAB_DIR:-results/lab}"
+deadline=$((SECONDS + ${LIMIT_S:-86400}))
 out="${OUT:-/tmp/lab-out}"; mkdir -p "$out"
 export SLMGEN_DATA="$PWD/data" SLMGEN_CACHE=/tmp/slmgen-tokens OMP_NUM_THREADS=1
 jobs="${LAB_JOBS:-12}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/device.txt"
 for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   # LAB_RESUME=1: start from the committed records (runs with a result.json are not trained again).
-  if [ "${LAB_RESUME:-0}" = 1 ] && [ ! -d "results/lab/runs/$e" ]; then mkdir -p results/lab/runs && cp -r "results/lab/records/$e" results/lab/runs/; fi
+  if [ "${LAB_RESUME:-0}" = 1 ] && [ ! -d "$lab/runs/$e" ]; then mkdir -p "$lab/runs" && cp -r "$lab/records/$e" "$lab/runs/"; fi
 done
 for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   start=$(date +%s)
-  bash .device/run.sh slmgen sweep "results/lab/experiments/$e.yaml" --jobs "$jobs" --time > "$out/lab-$e.txt" 2>&1
+  left=$((deadline - SECONDS)); [ "$left" -gt 30 ] || { echo "sweep $e: not started (out of time)" | tee -a "$out/walls.txt"; continue; }
+  timeout --signal=INT --kill-after=20 "$((left - 25))" bash .device/run.sh slmgen sweep "$lab/experiments/$e.yaml" --jobs "$jobs" $([ "${LAB_TIME:-1}" = 1 ] && echo --time) > "$out/lab-$e.txt" 2>&1
   echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"
-  (cd results/lab/runs && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
+  (cd "$lab/runs" && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
 done
