@@ -5,6 +5,7 @@
 # (absmax, MSE-searched clipping, GPTQ) with `slmgen artifact` and scored with `slmgen eval --artifact`; one QAT run
 # from the start and one from LATE of the steps per QAT plan (`--artifact` scores the round trip itself); the QAT runs
 # first (a call cut short keeps them).
+# GRIDS="symmetric stretched" adds the stretched grid (ParetoQ's SEQ levels; records q<bits>s-…) beside the symmetric one.
 # Every command writes a JSON record under $OUT; scripts/artifact_table.py turns them into the table.
 #   CPU:  SLMGEN="src/SlmGen.Cli/bin/Release/net10.0/slmgen" bash scripts/artifact-lab.sh
 #   GPU:  SLMGEN="bash .device/run.sh slmgen" BASE=specs/compact/modern-17m.yaml DATA=wikitext2 STEPS=2000 bash scripts/artifact-lab.sh
@@ -20,8 +21,9 @@ ptq_bits=${PTQ_BITS-"8 6 4 3 2"}
 qat_bits=${QAT_BITS-"4 3 2"}
 methods=${METHODS:-"absmax mse gptq"}
 group=${GROUP:-0}
-late=${LATE:-0.75}
+late=${LATE-0.75} # LATE="" runs no late QAT
 compression=${COMPRESSION:-zstd}
+grids=${GRIDS:-symmetric}
 extra=${EXTRA:-}
 out=${OUT:-runs/artifact-lab}
 mkdir -p "$out/specs"
@@ -45,17 +47,20 @@ for seed in $seeds; do
   run="$out/seed$seed"
   mkdir -p "$run"
   $slmgen train "$fp32" "${train[@]}" --seed "$seed" --run-dir "$run/fp32" --result "$run/fp32.json" > "$run/fp32.log" 2>&1
-  for bits in $qat_bits; do
-    s=$(spec "${name}Q${bits}Qat" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: qat, compression: $compression }")
-    $slmgen train "$s" "${train[@]}" --seed "$seed" --run-dir "$run/q$bits-qat" --result "$run/q$bits-qat.json" > "$run/q$bits-qat.log" 2>&1
-    $slmgen train "$s" "${train[@]}" --seed "$seed" --qat-start "$late" --run-dir "$run/q$bits-qat-late" --result "$run/q$bits-qat-late.json" > "$run/q$bits-qat-late.log" 2>&1
-  done
+  for grid in $grids; do
+    g=$([ "$grid" = stretched ] && echo s || true); G=$([ "$grid" = stretched ] && echo Seq || true)
+    for bits in $qat_bits; do
+      s=$(spec "${name}Q${bits}${G}Qat" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: qat, grid: $grid, compression: $compression }")
+      $slmgen train "$s" "${train[@]}" --seed "$seed" --run-dir "$run/q$bits$g-qat" --result "$run/q$bits$g-qat.json" > "$run/q$bits$g-qat.log" 2>&1
+      [ -z "$late" ] || $slmgen train "$s" "${train[@]}" --seed "$seed" --qat-start "$late" --run-dir "$run/q$bits$g-qat-late" --result "$run/q$bits$g-qat-late.json" > "$run/q$bits$g-qat-late.log" 2>&1
+    done
 
-  for bits in $ptq_bits; do
-    for method in $methods; do
-      s=$(spec "${name}Q${bits}${method^}" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: $method, compression: $compression }")
-      $slmgen artifact "$s" --checkpoint "$run/fp32/best.ckpt" --best --data "$data" --out "$run/q$bits-$method.slmq" --result "$run/q$bits-$method.artifact.json" > "$run/q$bits-$method.log" 2>&1
-      $slmgen eval "$s" --checkpoint "$run/fp32/best.ckpt" --best --artifact "$run/q$bits-$method.slmq" --data "$data" --split test --result "$run/q$bits-$method.eval.json" >> "$run/q$bits-$method.log" 2>&1
+    for bits in $ptq_bits; do
+      for method in $methods; do
+        s=$(spec "${name}Q${bits}${G}${method^}" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: $method, grid: $grid, compression: $compression }")
+        $slmgen artifact "$s" --checkpoint "$run/fp32/best.ckpt" --best --data "$data" --out "$run/q$bits$g-$method.slmq" --result "$run/q$bits$g-$method.artifact.json" > "$run/q$bits$g-$method.log" 2>&1
+        $slmgen eval "$s" --checkpoint "$run/fp32/best.ckpt" --best --artifact "$run/q$bits$g-$method.slmq" --data "$data" --split test --result "$run/q$bits$g-$method.eval.json" >> "$run/q$bits$g-$method.log" 2>&1
+      done
     done
   done
 done

@@ -21,15 +21,16 @@ for seed_dir in sorted(root.glob("seed*")):
             continue
         if f.name.endswith(".eval.json"):
             a = json.loads((seed_dir / (stem + ".artifact.json")).read_text())
-            bits, method = re.match(r"q(\d+)-(\w+)", stem).groups()
-            add((int(bits), method, "none (after training)"), a["stated_bytes"], a["bytes"], a["file_bytes"],
+            bits, grid, method = re.match(r"q(\d+)(s?)-(\w+)", stem).groups()
+            add((int(bits), method + (" (stretched)" if grid else ""), "none (after training)"), a["stated_bytes"], a["bytes"], a["file_bytes"],
                 j["before"]["bits_per_character"], j["after"]["bits_per_character"], j["before"]["bits_per_byte"], j["after"]["bits_per_byte"], seed)
         else:  # a training run's result with --artifact
             if stem == "fp32":
                 key = (32, "-", "none (fp32)")
             else:
-                bits = int(re.match(r"q(\d+)", stem).group(1))
-                key = (bits, "qat", "late (from %s of the steps)" % j.get("qat_start") if stem.endswith("late") else "from the start")
+                bits, grid = re.match(r"q(\d+)(s?)", stem).groups()
+                bits = int(bits)
+                key = (bits, "qat" + (" (stretched)" if grid else ""), "late (from %s of the steps)" % j.get("qat_start") if stem.endswith("late") else "from the start")
             add(key, j["artifact_bytes_stated"], j["artifact_bytes"], j["artifact_file_bytes"],
                 j["test_bits_per_character"], j["test_bits_per_character_artifact"], j["test_bits_per_byte"], j["test_bits_per_byte_artifact"], seed)
 

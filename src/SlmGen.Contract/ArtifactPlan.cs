@@ -37,6 +37,18 @@ public enum Quantizer
     Gptq = 3,
 }
 
+/// <summary>The levels a quantised weight takes, in units of its row's or group's scale s.</summary>
+public enum QuantGrid
+{
+    /// <summary>Symmetric with zero: q·s for q in [−(2^(b−1) − 1), 2^(b−1) − 1] (2 bits: −s, 0, s — one code unused).</summary>
+    Symmetric = 0,
+    /// <summary>
+    /// Stretched (ParetoQ's SEQ grid, Liu et al. 2025): (q + ½)·s for q in [−2^(b−1), 2^(b−1) − 1] — all 2^b codes used,
+    /// evenly spaced, no zero level (2 bits: ±½s, ±1½s); at the same bits it has one more level than the symmetric grid.
+    /// </summary>
+    Stretched = 1,
+}
+
 /// <summary>Lossless compression of the whole artifact.</summary>
 public enum ArtifactCompression
 {
@@ -70,6 +82,9 @@ public sealed record ArtifactPlan(int Attention, int Mlp, int Dense, int Head, i
         _ => 0,
     };
 
+    /// <summary>The levels of the quantised weights (every quantised part on the same grid).</summary>
+    public QuantGrid Grid { get; init; }
+
     /// <summary>True when some part is quantised.</summary>
     public bool Quantizes => Attention + Mlp + Dense + Head + Embedding > 0;
 
@@ -101,7 +116,7 @@ public sealed record ArtifactPlan(int Attention, int Mlp, int Dense, int Head, i
         Part("dense", Dense);
         Part("head", Head);
         Part("embedding", Embedding);
-        return string.Join(", ", parts) + $" ({Name(Quantizer)}, {(Group == 0 ? "a scale per row" : $"a scale per {Group} columns")} in {Name(Scales)}), other tensors {Name(Others)}" +
+        return string.Join(", ", parts) + $" ({Name(Quantizer)}{(Grid == QuantGrid.Stretched ? ", stretched grid" : string.Empty)}, {(Group == 0 ? "a scale per row" : $"a scale per {Group} columns")} in {Name(Scales)}), other tensors {Name(Others)}" +
                (Compression == ArtifactCompression.None ? string.Empty : $", {Name(Compression)}-compressed");
     }
 
@@ -110,6 +125,9 @@ public sealed record ArtifactPlan(int Attention, int Mlp, int Dense, int Head, i
 
     /// <summary>The YAML name of a quantiser.</summary>
     public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", _ => "qat" };
+
+    /// <summary>The YAML name of a grid.</summary>
+    public static string Name(QuantGrid grid) => grid == QuantGrid.Stretched ? "stretched" : "symmetric";
 
     /// <summary>The YAML name of a compression.</summary>
     public static string Name(ArtifactCompression c) => c switch
@@ -165,6 +183,18 @@ public static class ArtifactLayout
 
     /// <summary>The largest code of <paramref name="bits"/> bits: codes run over [−levels, levels] (stored as code + levels in [0, 2·levels]).</summary>
     public static int Levels(int bits) => (1 << (bits - 1)) - 1;
+
+    /// <summary>The least code of <paramref name="bits"/> bits on a grid: −levels (symmetric) or −2^(b−1) (stretched); a code is stored as code − least.</summary>
+    public static int MinCode(int bits, QuantGrid grid) => grid == QuantGrid.Stretched ? -(1 << (bits - 1)) : -Levels(bits);
+
+    /// <summary>The largest code of <paramref name="bits"/> bits on a grid: levels (symmetric) or 2^(b−1) − 1 (stretched).</summary>
+    public static int MaxCode(int bits, QuantGrid grid) => grid == QuantGrid.Stretched ? (1 << (bits - 1)) - 1 : Levels(bits);
+
+    /// <summary>The largest level in units of the scale: levels (symmetric) or 2^(b−1) − ½ (stretched); absmax scales put it at max |w|.</summary>
+    public static double TopLevel(int bits, QuantGrid grid) => grid == QuantGrid.Stretched ? (1 << (bits - 1)) - 0.5 : Levels(bits);
+
+    /// <summary>What a code stands for in units of the scale: the code (symmetric) or the code + ½ (stretched).</summary>
+    public static double CodeShift(QuantGrid grid) => grid == QuantGrid.Stretched ? 0.5 : 0;
 
     /// <summary>Bytes of <paramref name="codes"/> codes packed at <paramref name="bits"/> bits.</summary>
     public static long PackedBytes(long codes, int bits) => checked(((codes * bits) + 7) / 8);

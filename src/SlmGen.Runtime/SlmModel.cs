@@ -95,13 +95,14 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <summary>True when some layer fake-quantises its weights (a QAT precision plan).</summary>
     public bool HasFakeQuant => EmbeddingWeightBits > 0 || modules().Any(m => m is IFakeQuantized);
 
-    private void SetFakeQuantGrid(int group)
+    private void SetFakeQuantGrid(ArtifactPlan plan)
     {
         foreach (var module in modules())
         {
             if (module is IFakeQuantized q)
             {
-                q.Group = group;
+                q.Group = plan.Group;
+                q.Grid = plan.Grid;
             }
         }
     }
@@ -181,7 +182,7 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// <param name="residualLayers">Block applications in the forward pass (GPT-2 scales residual projections by 1/√(2·this)).</param>
     protected void InitializeWeights(InitScheme scheme, int residualLayers)
     {
-        SetFakeQuantGrid(ArtifactPlan.Group);
+        SetFakeQuantGrid(ArtifactPlan);
         using var noGrad = no_grad();
         if (scheme == InitScheme.Gpt2)
         {

@@ -101,6 +101,37 @@ public class ArtifactSizeTests
         }
     }
 
+    [Fact]
+    public void The_stretched_grid_is_declared_by_spec_and_attribute_and_costs_the_bytes_of_the_symmetric_one()
+    {
+        const string Shape = "vocab: 96\ncontext: 16\nembedding: 32\nlayers:\n  - transformer: { layers: 2, heads: 2 }\n";
+        var run = GeneratorRun.Of(
+            new[] { ("/src/Seq.cs", "using SlmGen;\nnamespace Acme;\n[Model(Vocab = 96, Context = 16)]\n[TokenEmbedding(Dim = 32)]\n[TransformerBlocks(Layers = 2, Heads = 2)]\n[Quantization(Attention = 2, Mlp = 3, Embedding = 8, Group = 8, Grid = QuantGrid.Stretched)]\npublic partial class Seq { }\n") },
+            new[]
+            {
+                ("/specs/stretched.yaml", "name: Stretched\n" + Shape + "quantization: { attention: 2, mlp: 3, embedding: 8, group: 8, grid: stretched }\n"),
+                ("/specs/symmetric.yaml", "name: Symmetric\n" + Shape + "quantization: { attention: 2, mlp: 3, embedding: 8, group: 8 }\n"),
+            });
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Empty(run.CompileErrors);
+        Assert.Contains("Grid = global::SlmGen.QuantGrid.Stretched", run.Costs("Acme.Seq"), StringComparison.Ordinal);
+        Assert.Contains("\\\"grid\\\": \\\"stretched\\\"", run.Costs("Test.Models.Stretched"), StringComparison.Ordinal);
+        Assert.DoesNotContain("grid", run.Costs("Test.Models.Symmetric"), StringComparison.Ordinal); // the symmetric plan's architecture is as before
+
+        using var image = new MemoryStream();
+        Assert.True(run.Output.Emit(image).Success);
+        var models = ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())).ToDictionary(m => m.Name);
+        var stretched = models["Stretched"];
+        var symmetric = models["Symmetric"];
+        Assert.Equal(symmetric.Cost.WeightBytesDeclared, stretched.Cost.WeightBytesDeclared);
+        using var model = stretched.Create();
+        Assert.Equal(QuantGrid.Stretched, model.ArtifactPlan.Grid);
+        Assert.Contains("stretched grid", model.ArtifactPlan.Describe(), StringComparison.Ordinal);
+        var (data, predicted) = ArtifactFile.Encode(model);
+        Assert.Equal(stretched.Cost.ArtifactBytes, data.Length);
+        Assert.Equal(predicted, data.Length);
+    }
+
     private static string Plan(Random rng, bool tied, bool yaml)
     {
         int B() => Bits[rng.Next(Bits.Length)];
@@ -111,9 +142,10 @@ public class ArtifactSizeTests
         var others = rng.Next(4) == 0 ? null : Types[rng.Next(Types.Length)];
         var method = Methods[rng.Next(Methods.Length)];
         var compression = Compressions[rng.Next(Compressions.Length)];
+        var grid = rng.Next(2) == 0 ? "symmetric" : "stretched";
         string Pascal(string s) => s switch { "fp16" => "Fp16", "bf16" => "Bf16", "fp32" => "Fp32", "qat" => "Qat", "absmax" => "Absmax", "mse" => "Mse", _ => char.ToUpperInvariant(s[0]) + s.Substring(1) };
         return yaml
-            ? $"quantization: {{ attention: {attention}, mlp: {mlp}, dense: {dense}, head: {head}, embedding: {embedding}, group: {group}, scales: {scales}{(others is null ? string.Empty : $", others: {others}")}, method: {method}, compression: {compression} }}"
-            : $"[Quantization(Attention = {attention}, Mlp = {mlp}, Dense = {dense}, Head = {head}, Embedding = {embedding}, Group = {group}, Scales = StoreType.{Pascal(scales)}{(others is null ? string.Empty : $", Others = StoreType.{Pascal(others)}")}, Method = Quantizer.{Pascal(method)}, Compression = ArtifactCompression.{Pascal(compression)})]";
+            ? $"quantization: {{ attention: {attention}, mlp: {mlp}, dense: {dense}, head: {head}, embedding: {embedding}, group: {group}, scales: {scales}{(others is null ? string.Empty : $", others: {others}")}, method: {method}, compression: {compression}, grid: {grid} }}"
+            : $"[Quantization(Attention = {attention}, Mlp = {mlp}, Dense = {dense}, Head = {head}, Embedding = {embedding}, Group = {group}, Scales = StoreType.{Pascal(scales)}{(others is null ? string.Empty : $", Others = StoreType.{Pascal(others)}")}, Method = Quantizer.{Pascal(method)}, Compression = ArtifactCompression.{Pascal(compression)}, Grid = QuantGrid.{Pascal(grid)})]";
     }
 }

@@ -335,6 +335,9 @@ public class HostileInputTests
         yield return Yaml("quantization to 7 bits", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 7 }\n", "SLM0003", 4);
         yield return Yaml("a negative scale group", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 4, group: -8 }\n", "SLM0003", 4);
         yield return Yaml("an unknown quantiser", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 4, method: awq }\n", "SLM0023", 4);
+        yield return Yaml("an unknown grid", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { embedding: 4, grid: nf4 }\n", "SLM0023", 4);
+        yield return AttributeError("a grid out of its enum", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[Quantization(Embedding = 4, Grid = (QuantGrid)7)]\npublic partial class M { }\n", "SLM0003", 4);
+        yield return ValidSource("a stretched grid by attribute", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[TransformerBlocks(Layers = 1, Heads = 2)]\n[Quantization(Attention = 2, Mlp = 3, Embedding = 8, Group = 8, Grid = QuantGrid.Stretched)]\npublic partial class Seq { }\n", "Acme.Seq");
         yield return Yaml("a scale group without quantised parts", "vocab: 32\ncontext: 8\nembedding: 16\nquantization: { group: 32 }\n", "SLM0018", 4) with { Model = "Test.Models.Spec" };
         yield return Yaml("an artifact over its cap", "vocab: 3000\ncontext: 8\nembedding: 64\nbudget: { max_artifact_bytes: 100000 }\n", "SLM0107", 4);
         yield return AttributeError("a storage type out of its enum", "namespace Acme;\n[Model(Vocab = 32, Context = 8)]\n[TokenEmbedding(Dim = 16)]\n[Quantization(Embedding = 4, Scales = (StoreType)9)]\npublic partial class M { }\n", "SLM0003", 4);

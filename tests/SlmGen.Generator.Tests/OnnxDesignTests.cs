@@ -77,7 +77,7 @@ public class OnnxDesignTests
             var tied = yaml.Contains("head: tied", StringComparison.Ordinal) || yaml.Contains("tied: true", StringComparison.Ordinal);
             int B() => plans.Next(3) switch { 0 => 4, 1 => 8, _ => 0 };
             var group = new[] { 0, 16, 32, 64, 7 }[plans.Next(5)];
-            var plan = $"quantization: {{ attention: {B()}, mlp: {B()}, dense: {B()}, head: {(tied ? 0 : B())}, embedding: {B()}, group: {group}, method: {(plans.Next(2) == 0 ? "absmax" : "mse")} }}\n";
+            var plan = $"quantization: {{ attention: {B()}, mlp: {B()}, dense: {B()}, head: {(tied ? 0 : B())}, embedding: {B()}, group: {group}, method: {(plans.Next(2) == 0 ? "absmax" : "mse")}, grid: {(plans.Next(3) == 0 ? "stretched" : "symmetric")} }}\n";
             specs.Add(($"/specs/q{i}.yaml", System.Text.RegularExpressions.Regex.Replace(yaml, "quantization: .*\n", string.Empty) + plan));
         }
 

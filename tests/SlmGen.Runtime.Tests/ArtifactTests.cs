@@ -27,68 +27,132 @@ public class ArtifactTests
     public void Codes_pack_to_their_bits_and_back(int bits)
     {
         var rng = new Random(bits);
-        var levels = ArtifactLayout.Levels(bits);
-        foreach (var count in new[] { 0, 1, 7, 8, 9, 1000, 4097 })
+        foreach (var grid in new[] { QuantGrid.Symmetric, QuantGrid.Stretched })
         {
-            var codes = Enumerable.Range(0, count).Select(_ => (sbyte)rng.Next(-levels, levels + 1)).ToArray();
-            var packed = BitPacking.Pack(codes, bits);
-            Assert.Equal(ArtifactLayout.PackedBytes(count, bits), packed.Length);
-            Assert.Equal(codes, BitPacking.Unpack(packed, count, bits, "test"));
+            var (least, largest) = (ArtifactLayout.MinCode(bits, grid), ArtifactLayout.MaxCode(bits, grid));
+            Assert.Equal(grid == QuantGrid.Stretched ? (1 << bits) - 1 : (1 << bits) - 2, largest - least); // the stretched grid uses every code
+            foreach (var count in new[] { 0, 1, 7, 8, 9, 1000, 4097 })
+            {
+                var codes = Enumerable.Range(0, count).Select(i => (sbyte)(i < 2 ? (i == 0 ? least : largest) : rng.Next(least, largest + 1))).ToArray();
+                var packed = BitPacking.Pack(codes, bits, grid);
+                Assert.Equal(ArtifactLayout.PackedBytes(count, bits), packed.Length);
+                Assert.Equal(codes, BitPacking.Unpack(packed, count, bits, "test", grid));
+            }
+
+            // A code beyond the grid, and a set padding bit, are damage.
+            if (largest < sbyte.MaxValue)
+            {
+                Assert.Throws<ArgumentOutOfRangeException>(() => BitPacking.Pack(new[] { (sbyte)(largest + 1) }, bits, grid));
+            }
+
+            if (least > sbyte.MinValue)
+            {
+                Assert.Throws<ArgumentOutOfRangeException>(() => BitPacking.Pack(new[] { (sbyte)(least - 1) }, bits, grid));
+            }
+            var one = BitPacking.Pack(new sbyte[] { 0 }, bits, grid);
+            if (bits < 8)
+            {
+                one[0] |= 0x80;
+                Assert.Throws<InvalidDataException>(() => BitPacking.Unpack(one, 1, bits, "test", grid));
+            }
         }
 
-        // A code beyond the grid, and a set padding bit, are damage.
-        Assert.Throws<ArgumentOutOfRangeException>(() => BitPacking.Pack(new[] { (sbyte)(levels + 1) }, bits));
-        var one = BitPacking.Pack(new sbyte[] { 0 }, bits);
-        if (bits < 8)
-        {
-            one[0] |= 0x80;
-            Assert.Throws<InvalidDataException>(() => BitPacking.Unpack(one, 1, bits, "test"));
-        }
+        // The symmetric grid's unused top value is damage there.
+        var top = new byte[ArtifactLayout.PackedBytes(1, bits)];
+        top[0] = (byte)((1 << bits) - 1);
+        Assert.Throws<InvalidDataException>(() => BitPacking.Unpack(top, 1, bits, "test"));
+        Assert.Equal(ArtifactLayout.MaxCode(bits, QuantGrid.Stretched), BitPacking.Unpack(top, 1, bits, "test", QuantGrid.Stretched)[0]);
     }
 
     [Theory]
     [InlineData(2, 0)]
     [InlineData(3, 16)]
     [InlineData(4, 7)]
-    [InlineData(6, 64)]
-    public void Searched_clipping_is_never_worse_than_absmax_and_usually_better(int bits, int group)
+    public void The_stretched_grid_uses_every_level_has_no_zero_and_trains_on_what_it_ships(int bits, int group)
     {
-        manual_seed(11);
-        var w = randn(48, 100) * (rand(48, 1) + 0.1); // rows of different scales, heavy tails from randn
-        using var absmax = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Absmax);
-        using var mse = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Mse);
-        var absmaxError = (w - FakeQuant.Dequantize(absmax.Codes, absmax.Scales, group)).square().sum(new long[] { 1 });
-        var mseError = (w - FakeQuant.Dequantize(mse.Codes, mse.Scales, group)).square().sum(new long[] { 1 });
-        Assert.True((mseError <= absmaxError + 1e-6).all().item<bool>(), "a row got worse with the searched clipping");
-        Assert.True(mseError.sum().item<float>() < 0.97f * absmaxError.sum().item<float>(), $"{mseError.sum().item<float>()} vs {absmaxError.sum().item<float>()}");
-        Assert.Equal(new long[] { 48, ArtifactLayout.GroupsPerRow(100, group) }, absmax.Scales.shape);
-        Assert.True(absmax.Codes.abs().max().item<sbyte>() == ArtifactLayout.Levels(bits), "absmax puts every row's (group's) largest weight on the last level");
+        manual_seed(5);
+        var w = randn(32, 96) * (rand(32, 1) + 0.1);
+        var absmax = FakeQuant.GroupAbsMax(w, group);
+
+        // Absmax scales put the largest |w| of each row (group) on the top level, ±(2^(b−1) − ½)·s, on either grid.
+        foreach (var grid in new[] { QuantGrid.Symmetric, QuantGrid.Stretched })
+        {
+            using var q = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Absmax, grid: grid);
+            var restored = FakeQuant.Dequantize(q.Codes, q.Scales, group, grid);
+            Assert.True(FakeQuant.GroupAbsMax(restored, group).allclose(absmax, rtol: 1e-5, atol: 1e-7), $"{grid}: the top level is not max |w|");
+
+            // What quantisation-aware training computes is what the artifact restores.
+            Assert.True(FakeQuant.Weight(w, bits, group, grid).allclose(restored, rtol: 1e-6, atol: 1e-7), $"{grid}: the training grid is not the shipped one");
+            // The codes used: all 2^b on the stretched grid, 2^b − 1 on the symmetric one.
+            var used = q.Codes.to(ScalarType.Int32).unique().Item1.numel();
+            Assert.Equal(grid == QuantGrid.Stretched ? 1L << bits : (1L << bits) - 1, used);
+            if (grid == QuantGrid.Stretched)
+            {
+                Assert.False(restored.eq(0).any().item<bool>(), "the stretched grid has no zero level");
+            }
+        }
+
+        // On Gaussian weights the stretched grid's one extra level cuts the error at 2 and 3 bits (both with searched clipping).
+        using var symmetric = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Mse);
+        using var stretched = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Mse, grid: QuantGrid.Stretched);
+        var symmetricError = (w - FakeQuant.Dequantize(symmetric.Codes, symmetric.Scales, group)).square().sum().item<float>();
+        var stretchedError = (w - FakeQuant.Dequantize(stretched.Codes, stretched.Scales, group, QuantGrid.Stretched)).square().sum().item<float>();
+        if (bits <= 3)
+        {
+            Assert.True(stretchedError < 0.85f * symmetricError, $"{bits} bits: stretched {stretchedError} vs symmetric {symmetricError}");
+        }
     }
 
     [Theory]
-    [InlineData(3, 0)]
-    [InlineData(4, 32)]
-    public void Gptq_leaves_less_output_error_than_rounding_to_nearest(int bits, int group)
+    [InlineData(2, 0, QuantGrid.Symmetric)]
+    [InlineData(3, 16, QuantGrid.Symmetric)]
+    [InlineData(4, 7, QuantGrid.Symmetric)]
+    [InlineData(6, 64, QuantGrid.Symmetric)]
+    [InlineData(2, 0, QuantGrid.Stretched)]
+    [InlineData(3, 16, QuantGrid.Stretched)]
+    public void Searched_clipping_is_never_worse_than_absmax_and_usually_better(int bits, int group, QuantGrid grid)
+    {
+        manual_seed(11);
+        var w = randn(48, 100) * (rand(48, 1) + 0.1); // rows of different scales, heavy tails from randn
+        using var absmax = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Absmax, grid: grid);
+        using var mse = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp32, Quantizer.Mse, grid: grid);
+        var absmaxError = (w - FakeQuant.Dequantize(absmax.Codes, absmax.Scales, group, grid)).square().sum(new long[] { 1 });
+        var mseError = (w - FakeQuant.Dequantize(mse.Codes, mse.Scales, group, grid)).square().sum(new long[] { 1 });
+        Assert.True((mseError <= absmaxError + 1e-6).all().item<bool>(), "a row got worse with the searched clipping");
+        Assert.True(mseError.sum().item<float>() < 0.97f * absmaxError.sum().item<float>(), $"{mseError.sum().item<float>()} vs {absmaxError.sum().item<float>()}");
+        Assert.Equal(new long[] { 48, ArtifactLayout.GroupsPerRow(100, group) }, absmax.Scales.shape);
+        var extreme = Math.Max(absmax.Codes.max().item<sbyte>(), -absmax.Codes.min().item<sbyte>() - (grid == QuantGrid.Stretched ? 1 : 0));
+        Assert.True(extreme == ArtifactLayout.MaxCode(bits, grid), "absmax puts every row's (group's) largest weight on the last level");
+    }
+
+    [Theory]
+    [InlineData(3, 0, QuantGrid.Symmetric)]
+    [InlineData(4, 32, QuantGrid.Symmetric)]
+    [InlineData(2, 0, QuantGrid.Stretched)]
+    [InlineData(3, 32, QuantGrid.Stretched)]
+    public void Gptq_leaves_less_output_error_than_rounding_to_nearest(int bits, int group, QuantGrid grid)
     {
         manual_seed(3);
         // Correlated inputs (a low-rank mix plus noise), as a layer's inputs are.
         var x = randn(2048, 16).matmul(randn(16, 96)) + (0.1 * randn(2048, 96));
         var w = randn(64, 96) * 0.1;
         var hessian = x.mT.matmul(x);
-        using var rtn = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Absmax);
-        using var gptq = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Gptq, hessian);
+        using var rtn = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Absmax, grid: grid);
+        using var gptq = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Gptq, hessian, grid);
         var y = x.matmul(w.mT);
-        var rtnError = (y - x.matmul(FakeQuant.Dequantize(rtn.Codes, rtn.Scales, group).mT)).square().sum().item<float>();
-        var gptqError = (y - x.matmul(FakeQuant.Dequantize(gptq.Codes, gptq.Scales, group).mT)).square().sum().item<float>();
+        var rtnError = (y - x.matmul(FakeQuant.Dequantize(rtn.Codes, rtn.Scales, group, grid).mT)).square().sum().item<float>();
+        var gptqError = (y - x.matmul(FakeQuant.Dequantize(gptq.Codes, gptq.Scales, group, grid).mT)).square().sum().item<float>();
         Assert.True(gptqError < 0.8f * rtnError, $"GPTQ {gptqError} vs RTN {rtnError}");
-        Assert.True(gptq.Codes.abs().max().item<sbyte>() <= ArtifactLayout.Levels(bits));
+        Assert.True(gptq.Codes.max().item<sbyte>() <= ArtifactLayout.MaxCode(bits, grid) && gptq.Codes.min().item<sbyte>() >= ArtifactLayout.MinCode(bits, grid));
         Assert.True(gptq.Scales.to(ScalarType.Float16).to(ScalarType.Float32).equal(gptq.Scales).all().item<bool>(), "scales are on their storage type's grid");
     }
 
-    [Fact]
-    public void A_qat_model_ships_the_grid_it_trained_on()
+    [Theory]
+    [InlineData("LeverQat")]
+    [InlineData("LeverQatStretched")]
+    public void A_qat_model_ships_the_grid_it_trained_on(string name)
     {
-        using var model = Find("LeverQat").Create();
+        using var model = Find(name).Create();
         model.eval();
         using var idx = randint(0, model.Vocab, new long[] { 2, 16 }, dtype: ScalarType.Int64);
         using var before = model.Logits(idx, lastPositionOnly: false);
@@ -102,6 +166,63 @@ public class ArtifactTests
         // The weights differ from the trained grid by fp16 rounding of the scales and bf16 of the norms only.
         var difference = (after - before).abs().max().item<float>();
         Assert.True(difference < 0.05f * before.abs().max().item<float>(), $"max logit difference {difference}");
+    }
+
+    /// <summary>The QAT sample models (the ones that fake-quantise a part), for the check below.</summary>
+    public static TheoryData<string> QatModels()
+    {
+        var data = new TheoryData<string>();
+        foreach (var m in ModelCatalog.For(typeof(SlmGen.Samples.BabyGpt).Assembly).Where(m => m.Cost.Parameters < 40_000_000))
+        {
+            using var model = m.Create();
+            if (model.HasFakeQuant)
+            {
+                data.Add(m.FullName);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(QatModels))]
+    public void Quantisation_aware_training_computes_with_exactly_the_weights_its_artifact_restores(string fullName)
+    {
+        // The model with fake quantisation on, against a copy whose quantised parameters hold the artifact's weights
+        // (codes × scales at fp32, the plan's group and grid) with fake quantisation off: the same logits. (The generated
+        // embedding once read the plan's group through `base.`, i.e. the full-precision plan: a scale per row in
+        // training, per group in the file.)
+        manual_seed(3);
+        var descriptor = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, fullName);
+        using var model = descriptor.Create();
+        model.eval();
+        var plan = model.ArtifactPlan;
+        using var restored = descriptor.Create();
+        restored.eval();
+        using (no_grad())
+        {
+            var source = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            var quantised = ArtifactLayout.Weights(ArtifactFile.Inventory(model), plan).Where(t => t.Bits > 0).ToDictionary(t => t.Source!.Name, t => t.Bits);
+            foreach (var (name, p) in restored.named_parameters())
+            {
+                if (quantised.TryGetValue(name, out var bits))
+                {
+                    using var q = WeightQuantizer.Quantize(source[name], bits, plan.Group, StoreType.Fp32, Quantizer.Absmax, grid: plan.Grid);
+                    p.copy_(FakeQuant.Dequantize(q.Codes, q.Scales, plan.Group, plan.Grid));
+                }
+                else
+                {
+                    p.copy_(source[name]);
+                }
+            }
+        }
+
+        restored.FakeQuantEnabled = false;
+        using var idx = randint(0, model.DeclaredVocab, new long[] { 2, Math.Min(model.Context, 32) }, dtype: ScalarType.Int64);
+        using var trained = model.Logits(idx, lastPositionOnly: false);
+        using var shipped = restored.Logits(idx, lastPositionOnly: false);
+        var worst = (trained - shipped).abs().max().item<float>();
+        Assert.True(worst <= 1e-4f * Math.Max(1f, trained.abs().max().item<float>()), $"{fullName} ({plan.Describe()}): the trained and the shipped weights give logits {worst} apart");
     }
 
     [Fact]

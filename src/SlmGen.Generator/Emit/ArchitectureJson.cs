@@ -26,7 +26,8 @@ internal static class ArchitectureJson
     /// <summary>The precision plan of the artifact (docs/artifact.md): bits per part, scale group, storage types, quantiser, compression.</summary>
     public static string Artifact(ArtifactPlan a) =>
         $"{{ \"attention\": {a.Attention}, \"mlp\": {a.Mlp}, \"dense\": {a.Dense}, \"head\": {a.Head}, \"embedding\": {a.Embedding}, \"group\": {a.Group}, " +
-        $"\"scales\": \"{ArtifactPlan.Name(a.Scales)}\", \"others\": \"{ArtifactPlan.Name(a.Others)}\", \"method\": \"{ArtifactPlan.Name(a.Quantizer)}\", \"compression\": \"{ArtifactPlan.Name(a.Compression)}\" }}";
+        $"\"scales\": \"{ArtifactPlan.Name(a.Scales)}\", \"others\": \"{ArtifactPlan.Name(a.Others)}\", \"method\": \"{ArtifactPlan.Name(a.Quantizer)}\", \"compression\": \"{ArtifactPlan.Name(a.Compression)}\"" +
+        (a.Grid == QuantGrid.Symmetric ? string.Empty : $", \"grid\": \"{ArtifactPlan.Name(a.Grid)}\"") + " }";
 
     /// <summary>One plan step as a JSON object: what a twin in another framework needs to build the same module (the PyTorch twin, src/SlmGen.Runtime/Interop/twin/model.py, reads it).</summary>
     public static string Step(PlanStep step)

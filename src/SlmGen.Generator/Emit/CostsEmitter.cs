@@ -125,7 +125,8 @@ internal static class CostsEmitter
             w.Line();
             w.Line("/// <inheritdoc />");
             w.Line($"public override global::SlmGen.ArtifactPlan ArtifactPlan {{ get; }} = new global::SlmGen.ArtifactPlan({a.Attention}, {a.Mlp}, {a.Dense}, {a.Head}, {a.Embedding}, {a.Group}, " +
-                   $"global::SlmGen.StoreType.{a.Scales}, global::SlmGen.StoreType.{a.Others}, global::SlmGen.Quantizer.{a.Quantizer}, global::SlmGen.ArtifactCompression.{a.Compression});");
+                   $"global::SlmGen.StoreType.{a.Scales}, global::SlmGen.StoreType.{a.Others}, global::SlmGen.Quantizer.{a.Quantizer}, global::SlmGen.ArtifactCompression.{a.Compression})" +
+                   (a.Grid == QuantGrid.Symmetric ? ";" : $" {{ Grid = global::SlmGen.QuantGrid.{a.Grid} }};"));
         }
         if (plan.DeclaredVocab != plan.Vocab)
         {

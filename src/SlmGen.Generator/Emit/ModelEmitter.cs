@@ -273,7 +273,9 @@ internal static class ModelEmitter
     }
 
     /// <summary>The token embedding look-up, through a fake-quantised table under QAT.</summary>
-    private static string Embed(EmbeddingStep e) => e.Bits > 0 ? $"{Layers}.FakeQuant.Embed({e.Field}, idx, bits: base.FakeQuantEnabled ? {e.Bits} : 0, group: base.ArtifactPlan.Group)" : $"{e.Field}.call(idx)";
+    // this.ArtifactPlan, not base.ArtifactPlan: `base.` calls SlmModel's own getter (the full-precision plan) non-virtually,
+    // which fake-quantised the embedding with a scale per row whatever group the plan declares.
+    private static string Embed(EmbeddingStep e) => e.Bits > 0 ? $"{Layers}.FakeQuant.Embed({e.Field}, idx, bits: base.FakeQuantEnabled ? {e.Bits} : 0, group: this.ArtifactPlan.Group, grid: this.ArtifactPlan.Grid)" : $"{e.Field}.call(idx)";
 
     private static string StackComment(StackStep s)
     {

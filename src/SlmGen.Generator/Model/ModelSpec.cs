@@ -224,6 +224,9 @@ internal sealed record QuantSpec(int Attention, int Mlp, int Dense, int Head, in
 
     /// <summary>The artifact's compression.</summary>
     public ArtifactCompression Compression { get; init; }
+
+    /// <summary>The quantised weights' grid.</summary>
+    public QuantGrid Grid { get; init; }
 }
 
 /// <summary>Budgets (0 = none).</summary>

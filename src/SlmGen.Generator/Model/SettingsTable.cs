@@ -84,7 +84,7 @@ internal static class SettingsTable
     public static readonly Setting FinalNorm = new(Root, "final_norm", SettingType.Section, "FinalNorm", null, null, "`none`", "a norm kind, or `{ kind, bias }`", "norm before the head");
     public static readonly Setting Head = new(Root, "head", SettingType.Section, "LMHead", null, null, "untied, no bias", "`untied` \\| `tied` \\| `bias`, or `{ tied, bias, rank }`", "the LM head");
     public static readonly Setting Budget = new(Root, "budget", SettingType.Section, "Budget", null, null, "none", "a mapping", "budgets");
-    public static readonly Setting Quantization = new(Root, "quantization", SettingType.Section, "Quantization", null, null, "none", "bits (attention, FFN and dense layers), or `{ attention, mlp, dense, head, embedding, group, scales, others, method, compression }`", "the precision plan of the shipped artifact: weights quantised to 8, 6, 5, 4, 3 or 2 bits, trained quantisation-aware (`method: qat`) or quantised after training");
+    public static readonly Setting Quantization = new(Root, "quantization", SettingType.Section, "Quantization", null, null, "none", "bits (attention, FFN and dense layers), or `{ attention, mlp, dense, head, embedding, group, scales, others, method, grid, compression }`", "the precision plan of the shipped artifact: weights quantised to 8, 6, 5, 4, 3 or 2 bits, trained quantisation-aware (`method: qat`) or quantised after training");
 
     // Quantisation.
     public static readonly Setting QuantAttention = new(QuantizationSection, "attention", SettingType.Whole, "Quantization", "Attention", 0, "0 (full precision)", "0, 2, 3, 4, 5, 6, 8", "bits of the attention projections");
@@ -96,6 +96,7 @@ internal static class SettingsTable
     public static readonly Setting QuantScales = new(QuantizationSection, "scales", SettingType.Name, "Quantization", "Scales", 1, "`fp16`", "`fp16` \\| `bf16` \\| `fp32`", "storage type of the scales");
     public static readonly Setting QuantOthers = new(QuantizationSection, "others", SettingType.Name, "Quantization", "Others", 3, "`bf16` when quantising, else `fp32`", "`fp32` \\| `fp16` \\| `bf16`", "storage type of every tensor not quantised (norms, biases, gains, positions, LoRA, bigram tables, parts at 0 bits)");
     public static readonly Setting QuantMethod = new(QuantizationSection, "method", SettingType.Name, "Quantization", "Method", 0, "`qat`", "`qat` \\| `absmax` \\| `mse` \\| `gptq`", "how the codes are found: quantisation-aware training from `train.qat_start` on, or after training by round-to-nearest with absmax scales, with MSE-searched clipping, or GPTQ over a calibration sample");
+    public static readonly Setting QuantGrid = new(QuantizationSection, "grid", SettingType.Name, "Quantization", "Grid", 0, "`symmetric`", "`symmetric` \\| `stretched`", "the levels of every quantised part: `symmetric` q·s with a zero level (2 bits: −s, 0, s), or `stretched` (q + ½)·s using all 2^bits codes, no zero (ParetoQ's SEQ grid; 2 bits: ±½s, ±1½s); same bytes either way");
     public static readonly Setting QuantCompression = new(QuantizationSection, "compression", SettingType.Name, "Quantization", "Compression", 0, "`none`", "`none` \\| `zstd` \\| `lzma` \\| `brotli` \\| `deflate`", "lossless compression of the whole artifact file");
 
     // Embedding.
@@ -195,7 +196,7 @@ internal static class SettingsTable
         FinalNormKind, FinalNormBias,
         HeadTied, HeadBias, HeadRank, HeadGroups, HeadConditioned, HeadSoftCap,
         MaxParameters, MaxForwardFlops, MaxTrainingFlops, TrainingTokens, TrainingCharacters, CharactersPerToken, MaxWeightBytes, MaxArtifactBytes, MaxKvCacheBytes, MaxTrainingTime, MaxDecodeLatency,
-        QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding, QuantGroup, QuantScales, QuantOthers, QuantMethod, QuantCompression,
+        QuantAttention, QuantMlp, QuantDense, QuantHead, QuantEmbedding, QuantGroup, QuantScales, QuantOthers, QuantMethod, QuantGrid, QuantCompression,
     };
 
     /// <summary>The layer kinds a YAML <c>layers:</c> list takes.</summary>

@@ -20,6 +20,7 @@ internal static class SpecBinding
             Others = (StoreType)v.Int(T.QuantOthers),
             Method = (Quantizer)v.Int(T.QuantMethod),
             Compression = (ArtifactCompression)v.Int(T.QuantCompression),
+            Grid = (QuantGrid)v.Int(T.QuantGrid),
         };
 
     public static BudgetSpec Budget(SectionValues v) =>

@@ -169,6 +169,6 @@ internal static class Planner
         var dense = steps.Any(s => s is DenseStep);
         var ownHead = steps.OfType<HeadStep>().Any(h => h.Kind != HeadKind.Tied);
         var plan = new ArtifactPlan(stack ? q.Attention : 0, stack ? q.Mlp : 0, dense ? q.Dense : 0, ownHead ? q.Head : 0, q.Embedding, q.Group, q.Scales, q.Others, q.Method, q.Compression);
-        return plan with { Others = q.Others == StoreType.Auto ? plan.Quantizes ? StoreType.Bf16 : StoreType.Fp32 : q.Others, Group = plan.Quantizes ? q.Group : 0 };
+        return plan with { Others = q.Others == StoreType.Auto ? plan.Quantizes ? StoreType.Bf16 : StoreType.Fp32 : q.Others, Group = plan.Quantizes ? q.Group : 0, Grid = plan.Quantizes ? q.Grid : QuantGrid.Symmetric };
     }
 }

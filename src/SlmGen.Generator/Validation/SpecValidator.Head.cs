@@ -99,6 +99,11 @@ internal static partial class SpecValidator
             v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("method"), spec.Display(SpecKeys.Quant("method")), (int)q.Method, "qat, absmax, mse or gptq");
         }
 
+        if (q.Grid is not (QuantGrid.Symmetric or QuantGrid.Stretched))
+        {
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("grid"), spec.Display(SpecKeys.Quant("grid")), (int)q.Grid, "symmetric or stretched");
+        }
+
         if (q.Compression is < ArtifactCompression.None or > ArtifactCompression.Deflate)
         {
             v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("compression"), spec.Display(SpecKeys.Quant("compression")), (int)q.Compression, "none, zstd, lzma, brotli or deflate");

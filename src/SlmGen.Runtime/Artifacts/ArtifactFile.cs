@@ -111,14 +111,14 @@ public static class ArtifactFile
                     throw new InvalidOperationException("The plan quantises with GPTQ, which needs a calibration sample: give ArtifactOptions.Hessians (Calibration.Hessians over training windows).");
                 }
 
-                var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, method == Quantizer.Gptq ? options.Hessians![source.Name] : null);
+                var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, method == Quantizer.Gptq ? options.Hessians![source.Name] : null, plan.Grid);
                 if (sink is not null)
                 {
                     // Kept past this scope for the caller (it disposes them).
                     sink[source.Name] = (new QuantizedMatrix(q.Codes.DetachFromDisposeScope(), q.Scales.DetachFromDisposeScope()), entry.Bits);
                 }
 
-                tensors.Add((entry.Name, tensor(BitPacking.Pack(q.Codes.contiguous().data<sbyte>().ToArray(), entry.Bits))));
+                tensors.Add((entry.Name, tensor(BitPacking.Pack(q.Codes.contiguous().data<sbyte>().ToArray(), entry.Bits, plan.Grid))));
                 var scales = layout[i + 1];
                 tensors.Add((scales.Name, q.Scales.reshape(scales.Shape).to(DType(plan.Scales)).contiguous()));
                 i++;
@@ -205,10 +205,10 @@ public static class ArtifactFile
             var source = entry.Source;
             if (entry.Bits > 0)
             {
-                var codes = BitPacking.Unpack(Bytes(stream, header, header.Entries[i]), source.Elements, entry.Bits, $"{path}: {entry.Name}");
+                var codes = BitPacking.Unpack(Bytes(stream, header, header.Entries[i]), source.Elements, entry.Bits, $"{path}: {entry.Name}", plan.Grid);
                 var scales = Read(stream, header, header.Entries[i + 1], plan.Scales).reshape(source.Rows, -1);
                 using var codeTensor = tensor(codes).reshape(source.Rows, source.Columns);
-                weights[source.Name] = FakeQuant.Dequantize(codeTensor, scales, plan.Group);
+                weights[source.Name] = FakeQuant.Dequantize(codeTensor, scales, plan.Group, plan.Grid);
                 scales.Dispose();
                 i++;
             }

@@ -35,17 +35,17 @@ public static class WeightQuantizer
     public const double GptqDamping = 0.01;
 
     /// <summary>Quantises <paramref name="w"/> ([rows, columns]); <paramref name="hessian"/> ([columns, columns], the inputs' Xᵀ X) for GPTQ.</summary>
-    public static QuantizedMatrix Quantize(Tensor w, int bits, int group, StoreType scaleType, Quantizer method, Tensor? hessian = null)
+    public static QuantizedMatrix Quantize(Tensor w, int bits, int group, StoreType scaleType, Quantizer method, Tensor? hessian = null, QuantGrid grid = QuantGrid.Symmetric)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var weight = w.detach().to(ScalarType.Float32).cpu();
         var result = method switch
         {
-            Quantizer.Mse => Mse(weight, bits, group, scaleType),
-            Quantizer.Gptq when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).cpu()),
+            Quantizer.Mse => Mse(weight, bits, group, scaleType, grid),
+            Quantizer.Gptq when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).cpu(), grid),
             Quantizer.Gptq => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
-            _ => AbsMax(weight, bits, group, scaleType),
+            _ => AbsMax(weight, bits, group, scaleType, grid),
         };
         return new QuantizedMatrix(result.Codes.MoveToOuterDisposeScope(), result.Scales.MoveToOuterDisposeScope());
     }
@@ -65,32 +65,31 @@ public static class WeightQuantizer
         return stored;
     }
 
-    private static (Tensor Codes, Tensor Scales) AbsMax(Tensor w, int bits, int group, StoreType scaleType)
+    private static (Tensor Codes, Tensor Scales) AbsMax(Tensor w, int bits, int group, StoreType scaleType, QuantGrid grid)
     {
-        var scales = Stored(FakeQuant.GroupAbsMax(w, group) / FakeQuant.Levels(bits), scaleType);
-        return (Codes(w, scales, bits, group), scales);
+        var scales = Stored(FakeQuant.GroupAbsMax(w, group) / FakeQuant.TopLevel(bits, grid), scaleType);
+        return (Codes(w, scales, bits, group, grid), scales);
     }
 
-    /// <summary>Codes of <paramref name="w"/> on stored scales; a zero scale gives zero codes.</summary>
-    private static Tensor Codes(Tensor w, Tensor scales, int bits, int group)
+    /// <summary>Codes of <paramref name="w"/> on stored scales; a zero scale gives zero codes (its weights restore as 0 on either grid).</summary>
+    private static Tensor Codes(Tensor w, Tensor scales, int bits, int group, QuantGrid grid)
     {
         var spread = FakeQuant.Spread(scales, w.shape[1], group);
         var safe = where(spread == 0, ones_like(spread), spread);
-        var levels = FakeQuant.Levels(bits);
-        return (w / safe).round().clamp(-levels, levels).mul(spread != 0).to(ScalarType.Int8);
+        return FakeQuant.Round(w / safe, bits, grid).mul(spread != 0).to(ScalarType.Int8);
     }
 
-    private static (Tensor Codes, Tensor Scales) Mse(Tensor w, int bits, int group, StoreType scaleType)
+    private static (Tensor Codes, Tensor Scales) Mse(Tensor w, int bits, int group, StoreType scaleType, QuantGrid grid)
     {
         var absMax = FakeQuant.GroupAbsMax(w, group);
-        var levels = FakeQuant.Levels(bits);
+        var levels = FakeQuant.TopLevel(bits, grid);
         Tensor? best = null, bestError = null;
         for (var step = 0; step < MseSteps; step++)
         {
             var ratio = 1.0 - (0.5 * step / (MseSteps - 1));
             var scales = Stored(absMax * ratio / levels, scaleType);
-            var codes = Codes(w, scales, bits, group);
-            var error = GroupSum((w - FakeQuant.Dequantize(codes, scales, group)).square(), group);
+            var codes = Codes(w, scales, bits, group, grid);
+            var error = GroupSum((w - FakeQuant.Dequantize(codes, scales, group, grid)).square(), group);
             if (best is null)
             {
                 best = scales;
@@ -103,7 +102,7 @@ public static class WeightQuantizer
             bestError = where(better, error, bestError!);
         }
 
-        return (Codes(w, best!, bits, group), best!);
+        return (Codes(w, best!, bits, group, grid), best!);
     }
 
     /// <summary>Sums over each row ([rows, 1]) or each group of columns ([rows, groups]).</summary>
@@ -125,11 +124,12 @@ public static class WeightQuantizer
     /// scales taken from the weights as updated when the group starts — and its error spread over the columns not yet
     /// quantised through the upper Cholesky factor of the damped inverse Hessian, in blocks of <see cref="GptqBlock"/>.
     /// </summary>
-    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian)
+    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid)
     {
         var rows = w.shape[0];
         var columns = w.shape[1];
-        var levels = FakeQuant.Levels(bits);
+        var levels = FakeQuant.TopLevel(bits, grid);
+        var shift = ArtifactLayout.CodeShift(grid);
         var weight = w.clone();
         var h = hessian.to(ScalarType.Float64).clone();
         var diagonal = h.diagonal();
@@ -168,9 +168,9 @@ public static class WeightQuantizer
                 var s = group > 0 ? scales[TensorIndex.Colon, column / group] : scales[TensorIndex.Colon, 0];
                 var safe = where(s == 0, ones_like(s), s);
                 var x = block[TensorIndex.Colon, i];
-                var q = (x / safe).round().clamp(-levels, levels).mul(s != 0);
+                var q = FakeQuant.Round(x / safe, bits, grid).mul(s != 0);
                 codes[TensorIndex.Colon, column] = q.to(ScalarType.Int8);
-                var error = (x - (q * s)) / hinv[i, i];
+                var error = (x - ((q + shift) * s)) / hinv[i, i];
                 if (i + 1 < end - start)
                 {
                     block.narrow(1, i + 1, end - start - i - 1).sub_(error.unsqueeze(1) * hinv[i, TensorIndex.Slice(i + 1)].unsqueeze(0));

@@ -336,4 +336,7 @@ public sealed class QuantizationAttribute : Attribute
 
     /// <summary>Lossless compression of the artifact file.</summary>
     public ArtifactCompression Compression { get; set; }
+
+    /// <summary>The levels of the quantised weights: symmetric with zero (the default) or stretched (all 2^bits codes, no zero; ParetoQ's SEQ grid).</summary>
+    public QuantGrid Grid { get; set; }
 }

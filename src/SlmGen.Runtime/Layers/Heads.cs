@@ -39,7 +39,10 @@ public sealed class TiedHead : nn.Module<Tensor, Tensor>, IFakeQuantized
     public bool Enabled { get; set; } = true;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, Enabled ? FakeQuant.Weight(embeddingWeight(), bits, Group) : embeddingWeight());
+    public QuantGrid Grid { get; set; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, Enabled ? FakeQuant.Weight(embeddingWeight(), bits, Group, Grid) : embeddingWeight());
 }
 
 /// <summary>A low-rank LM head: <c>out(down(x))</c> through a bottleneck of width <c>rank</c>.</summary>

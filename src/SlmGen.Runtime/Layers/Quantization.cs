@@ -6,23 +6,28 @@ using static TorchSharp.torch;
 namespace SlmGen.Layers;
 
 /// <summary>
-/// Round-to-nearest quantisation on a symmetric grid of 2^(b−1)−1 steps either side of zero (8 bits: 255 levels; 6: 63;
-/// 5: 31; 4: 15; 3: 7; 2: 3, i.e. −1, 0, 1 times the scale), with one scale per output channel (row) or per group of
-/// <c>group</c> columns of a row (the last group of a row may be shorter): by default max |w| of the row or group /
-/// levels. Quantisation-aware training uses it with a straight-through gradient (the rounding's gradient is taken as
-/// 1); the artifact stores its codes and scales (<see cref="Artifacts.ArtifactFile"/>). FlopCounterMode counts none of it.
+/// Round-to-nearest quantisation on a grid of levels in units of a scale s, one scale per output channel (row) or per
+/// group of <c>group</c> columns of a row (the last group of a row may be shorter): the symmetric grid q·s, q in
+/// [−(2^(b−1)−1), 2^(b−1)−1] (8 bits: 255 levels; 4: 15; 3: 7; 2: 3, i.e. −1, 0, 1 times the scale), or the stretched
+/// grid (q + ½)·s, q in [−2^(b−1), 2^(b−1)−1] (ParetoQ's SEQ: every code used, no zero; 2 bits: ±½, ±1½). By default
+/// the top level sits at max |w| of the row or group (absmax). Quantisation-aware training uses it with a
+/// straight-through gradient (the rounding's gradient is taken as 1); the artifact stores its codes and scales
+/// (<see cref="Artifacts.ArtifactFile"/>). FlopCounterMode counts none of it.
 /// </summary>
 public static class FakeQuant
 {
-    /// <summary>The largest integer level for <paramref name="bits"/> bits.</summary>
+    /// <summary>The largest integer level for <paramref name="bits"/> bits on the symmetric grid.</summary>
     public static int Levels(int bits) => bits is 2 or 3 or 4 or 5 or 6 or 8 ? ArtifactLayout.Levels(bits) : throw new ArgumentOutOfRangeException(nameof(bits), bits, "2, 3, 4, 5, 6 or 8 bits");
 
     /// <summary>
     /// The absmax scales of <paramref name="w"/> (detached: the straight-through estimator treats them as constants):
     /// [rows, 1] per row (<paramref name="group"/> 0), else [rows, groups].
     /// </summary>
-    public static Tensor Scales(Tensor w, int bits, int group = 0) =>
-        GroupAbsMax(w.detach(), group).clamp_min(1e-12) / Levels(bits);
+    public static Tensor Scales(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric) =>
+        GroupAbsMax(w.detach(), group).clamp_min(1e-12) / TopLevel(bits, grid);
+
+    /// <summary>The top level in units of the scale (checks the bits).</summary>
+    public static double TopLevel(int bits, QuantGrid grid) => Levels(bits) > 0 ? ArtifactLayout.TopLevel(bits, grid) : 0;
 
     /// <summary>max |w| of each row ([rows, 1]) or of each group of <paramref name="group"/> columns ([rows, groups]).</summary>
     public static Tensor GroupAbsMax(Tensor w, int group)
@@ -42,40 +47,61 @@ public static class FakeQuant
     public static Tensor Spread(Tensor scales, long columns, int group) =>
         scales.shape[1] == 1 ? scales : scales.repeat_interleave(group, dim: 1).narrow(1, 0, columns);
 
-    /// <summary>The integer codes of <paramref name="w"/> under <paramref name="scales"/> (per row or group), in [−levels, levels].</summary>
-    public static Tensor Codes(Tensor w, Tensor scales, int bits, int group = 0) =>
-        (w.detach() / Spread(scales, w.shape[1], group)).round().clamp(-Levels(bits), Levels(bits)).to(ScalarType.Int8);
+    /// <summary>The nearest level's code of <paramref name="x"/> (weights in units of their scale), as floats: rounded (symmetric) or floored (stretched: levels at half-integers), clamped to the grid.</summary>
+    public static Tensor Round(Tensor x, int bits, QuantGrid grid = QuantGrid.Symmetric)
+    {
+        Levels(bits);
+        var nearest = grid == QuantGrid.Stretched ? x.floor() : x.round();
+        return nearest.clamp(ArtifactLayout.MinCode(bits, grid), ArtifactLayout.MaxCode(bits, grid));
+    }
+
+    /// <summary>The integer codes of <paramref name="w"/> under <paramref name="scales"/> (per row or group).</summary>
+    public static Tensor Codes(Tensor w, Tensor scales, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric) =>
+        Round(w.detach() / Spread(scales, w.shape[1], group), bits, grid).to(ScalarType.Int8);
 
     /// <summary>The integer codes of <paramref name="w"/> under its absmax scales.</summary>
-    public static Tensor Codes(Tensor w, int bits, int group = 0) => Codes(w, Scales(w, bits, group), bits, group);
+    public static Tensor Codes(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric) => Codes(w, Scales(w, bits, group, grid), bits, group, grid);
 
-    /// <summary>Codes times scales: the weight an artifact restores.</summary>
-    public static Tensor Dequantize(Tensor codes, Tensor scales, int group = 0) =>
-        codes.to(ScalarType.Float32) * Spread(scales.to(ScalarType.Float32), codes.shape[1], group);
+    /// <summary>The level of each code times its scale: the weight an artifact restores.</summary>
+    public static Tensor Dequantize(Tensor codes, Tensor scales, int group = 0, QuantGrid grid = QuantGrid.Symmetric)
+    {
+        var levels = codes.to(ScalarType.Float32);
+        if (grid == QuantGrid.Stretched)
+        {
+            levels = levels + ArtifactLayout.CodeShift(grid);
+        }
+
+        return levels * Spread(scales.to(ScalarType.Float32), codes.shape[1], group);
+    }
 
     /// <summary><paramref name="w"/> fake-quantised to <paramref name="bits"/> (0 = unchanged), with a straight-through gradient.</summary>
-    public static Tensor Weight(Tensor w, int bits, int group = 0)
+    public static Tensor Weight(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric)
     {
         if (bits == 0)
         {
             return w;
         }
 
-        var scale = Spread(Scales(w, bits, group), w.shape[1], group);
-        var levels = Levels(bits);
-        var q = (w / scale).round().clamp(-levels, levels) * scale;
+        var scale = Spread(Scales(w, bits, group, grid), w.shape[1], group);
+        var level = Round(w / scale, bits, grid);
+        if (grid == QuantGrid.Stretched)
+        {
+            level = level + ArtifactLayout.CodeShift(grid);
+        }
+
+        var q = level * scale;
         return w + (q - w).detach();
     }
 
     /// <summary>An embedding look-up in a fake-quantised table (one scale per token row, or per group of its columns).</summary>
-    public static Tensor Embed(Embedding embedding, Tensor idx, int bits, int group = 0)
+    public static Tensor Embed(Embedding embedding, Tensor idx, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric)
     {
         if (bits == 0)
         {
             return embedding.call(idx);
         }
 
-        var table = Weight(embedding.weight!, bits, group);
+        var table = Weight(embedding.weight!, bits, group, grid);
         var shape = new long[idx.dim() + 1];
         Array.Copy(idx.shape, shape, idx.dim());
         shape[^1] = table.shape[1];
@@ -91,6 +117,9 @@ public interface IFakeQuantized
 
     /// <summary>False while quantisation-aware training has not started (a late start): the weights pass unchanged.</summary>
     bool Enabled { get; set; }
+
+    /// <summary>The grid of levels.</summary>
+    QuantGrid Grid { get; set; }
 }
 
 /// <summary>
@@ -137,7 +166,10 @@ public sealed class QuantLinear : nn.Module<Tensor, Tensor>, IFakeQuantized
     public bool Enabled { get; set; } = true;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => nn.functional.linear(x, Enabled ? FakeQuant.Weight(weight, Bits, Group) : weight, bias);
+    public QuantGrid Grid { get; set; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => nn.functional.linear(x, Enabled ? FakeQuant.Weight(weight, Bits, Group, Grid) : weight, bias);
 }
 
 /// <summary>Linear layers that are plain or quantisation-aware, for the layers that hold them.</summary>

@@ -27,6 +27,9 @@ internal sealed class GraphBuilder
     /// <summary>The artifact's quantised matrices (null: every weight fp32).</summary>
     public Dictionary<string, (Artifacts.QuantizedMatrix Matrix, int Bits)>? Quantized { get; init; }
 
+    /// <summary>The quantised matrices' grid (only the symmetric grid goes into MatMulNBits).</summary>
+    public QuantGrid Grid { get; init; }
+
     /// <summary>The plan's scale group (0 = per row).</summary>
     public int Group { get; init; }
 
@@ -39,7 +42,7 @@ internal sealed class GraphBuilder
     /// </summary>
     public string MatMul(string x, string parameter)
     {
-        if (Quantized is null || !Quantized.TryGetValue(parameter, out var q) || !OnnxExport.UsesMatMulNBits(q.Bits, Group, q.Matrix.Codes.shape[1]))
+        if (Quantized is null || !Quantized.TryGetValue(parameter, out var q) || !OnnxExport.UsesMatMulNBits(q.Bits, Group, q.Matrix.Codes.shape[1], Grid))
         {
             return Node("MatMul", x, Transposed(parameter));
         }

@@ -80,8 +80,13 @@ public static class OnnxExport
         }
     }
 
-    /// <summary>The matrices a <c>MatMulNBits</c> node stores (the rest stay fp32): 4 and 8 bits, groups of a power of two from 16 (or a scale per row).</summary>
-    public static bool UsesMatMulNBits(int bits, int group, long columns) => bits is 4 or 8 && (group == 0 ? columns >= 16 : group >= 16 && (group & (group - 1)) == 0);
+    /// <summary>
+    /// The matrices a <c>MatMulNBits</c> node stores (the rest stay fp32): 4 and 8 bits on the symmetric grid, groups of a
+    /// power of two from 16 (or a scale per row). A stretched grid's levels (q + ½)·s have no integer zero point, so its
+    /// matrices are stored dequantised (fp32) — the same weights, not packed.
+    /// </summary>
+    public static bool UsesMatMulNBits(int bits, int group, long columns, QuantGrid grid = QuantGrid.Symmetric) =>
+        grid == QuantGrid.Symmetric && bits is 4 or 8 && (group == 0 ? columns >= 16 : group >= 16 && (group & (group - 1)) == 0);
 
     private static byte[] Build(SlmModel model, bool decode, Dictionary<string, (Artifacts.QuantizedMatrix Matrix, int Bits)>? quantized)
     {
@@ -100,12 +105,12 @@ public static class OnnxExport
             weights = model.named_parameters().ToDictionary(
                 p => p.name,
                 p => quantized.TryGetValue(p.name, out var q)
-                    ? FakeQuant.Dequantize(q.Matrix.Codes, q.Matrix.Scales, model.ArtifactPlan.Group)
+                    ? FakeQuant.Dequantize(q.Matrix.Codes, q.Matrix.Scales, model.ArtifactPlan.Group, model.ArtifactPlan.Grid)
                     : p.parameter.detach().cpu().to(others).to(ScalarType.Float32),
                 StringComparer.Ordinal);
         }
 
-        var g = new GraphBuilder(weights) { Quantized = quantized, Group = model.ArtifactPlan.Group };
+        var g = new GraphBuilder(weights) { Quantized = quantized, Group = model.ArtifactPlan.Group, Grid = model.ArtifactPlan.Grid };
         if (decode && !model.PredictsEveryPosition)
         {
             throw new NotSupportedException($"{model.GetName()} reads whole windows (a flatten): it has no incremental decoding step to export.");
@@ -205,13 +210,13 @@ public static class OnnxExport
             if (module is QuantLinear q && q.Enabled)
             {
                 var key = name + ".weight";
-                weights[key] = FakeQuant.Weight(weights[key], q.Bits, q.Group);
+                weights[key] = FakeQuant.Weight(weights[key], q.Bits, q.Group, q.Grid);
             }
         }
 
         if (model.EmbeddingWeightBits > 0)
         {
-            weights["wte.weight"] = FakeQuant.Weight(weights["wte.weight"], model.EmbeddingWeightBits, model.ArtifactPlan.Group);
+            weights["wte.weight"] = FakeQuant.Weight(weights["wte.weight"], model.EmbeddingWeightBits, model.ArtifactPlan.Group, model.ArtifactPlan.Grid);
         }
 
         return weights;

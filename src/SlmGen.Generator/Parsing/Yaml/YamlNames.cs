@@ -36,6 +36,11 @@ internal static class YamlNames
         ("qat", Quantizer.Qat), ("absmax", Quantizer.Absmax), ("rtn", Quantizer.Absmax), ("mse", Quantizer.Mse), ("gptq", Quantizer.Gptq),
     };
 
+    public static readonly (string Name, QuantGrid Value)[] Grids =
+    {
+        ("symmetric", QuantGrid.Symmetric), ("stretched", QuantGrid.Stretched), ("seq", QuantGrid.Stretched),
+    };
+
     public static readonly (string Name, ArtifactCompression Value)[] Compressions =
     {
         ("none", ArtifactCompression.None), ("zstd", ArtifactCompression.Zstd), ("lzma", ArtifactCompression.Lzma), ("xz", ArtifactCompression.Lzma), ("brotli", ArtifactCompression.Brotli), ("deflate", ArtifactCompression.Deflate), ("zlib", ArtifactCompression.Deflate),

@@ -416,6 +416,7 @@ internal sealed class YamlSpecReader
         { Type: SettingType.Name } when setting == T.QuantScales || setting == T.QuantOthers => values.Enum(node, where, "storage type", YamlNames.StoreTypes, key),
         { Type: SettingType.Name } when setting == T.MaxTrainingTime || setting == T.MaxDecodeLatency => DurationValue(node, where, key),
         { Type: SettingType.Name } when setting == T.QuantMethod => values.Enum(node, where, "quantiser", YamlNames.Quantizers, key),
+        { Type: SettingType.Name } when setting == T.QuantGrid => values.Enum(node, where, "grid", YamlNames.Grids, key),
         { Type: SettingType.Name } when setting == T.QuantCompression => values.Enum(node, where, "compression", YamlNames.Compressions, key),
         _ => values.Int(node, where, key),
     };

@@ -47,14 +47,32 @@ def activation(name, x):
     raise ValueError(f"unknown activation {name}")
 
 
+# The precision plan's scale group and grid (the architecture's "artifact"), set by SlmGenModel before it builds layers.
+QUANT = {"group": 0, "grid": "symmetric"}
+
+
 def fake_quant(w, bits):
-    """Symmetric per-row fake quantisation with a straight-through gradient (SlmGen.Layers.FakeQuant)."""
+    """Fake quantisation with a straight-through gradient (SlmGen.Layers.FakeQuant): absmax scales per row or per group of
+    columns; the symmetric grid q·s, q in [-(2^(b-1)-1), 2^(b-1)-1], or the stretched grid (q + 1/2)·s, q in
+    [-2^(b-1), 2^(b-1)-1]."""
     if not bits:
         return w
-    levels = (1 << (bits - 1)) - 1
-    scale = w.detach().abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / levels
-    q = (w / scale).round().clamp(-levels, levels) * scale
-    return w + (q - w).detach()
+    stretched = QUANT["grid"] == "stretched"
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if stretched else (-((1 << (bits - 1)) - 1), (1 << (bits - 1)) - 1)
+    top = (1 << (bits - 1)) - 0.5 if stretched else (1 << (bits - 1)) - 1
+    rows, cols = w.shape
+    group = QUANT["group"]
+    a = w.detach().abs()
+    if group <= 0 or group >= cols:
+        absmax = a.amax(dim=1, keepdim=True)
+    else:
+        groups = -(-cols // group)
+        absmax = F.pad(a, (0, groups * group - cols)).reshape(rows, groups, group).amax(dim=2)
+        absmax = absmax.repeat_interleave(group, dim=1)[:, :cols]
+    scale = absmax.clamp_min(1e-12) / top
+    x = w / scale
+    level = (x.floor().clamp(lo, hi) + 0.5) if stretched else x.round().clamp(lo, hi)
+    return w + (level * scale - w).detach()
 
 
 class QuantLinear(nn.Module):
@@ -432,6 +450,8 @@ class SlmGenModel(nn.Module):
         self.context = config["context"]
         self.vocab = config["vocab"]
         self.steps = [(s["kind"], s["field"], s) for s in config["architecture"]]
+        artifact = config.get("artifact") or {}
+        QUANT.update(group=artifact.get("group", 0), grid=artifact.get("grid", "symmetric"))
         for kind, field, s in self.steps:
             if kind == "embedding":
                 setattr(self, field, nn.Embedding(s["vocab"], s["out"]))

@@ -36,7 +36,7 @@ namespace Test.Models
         public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
-            global::TorchSharp.torch.Tensor x = global::SlmGen.Layers.FakeQuant.Embed(wte, idx, bits: base.FakeQuantEnabled ? 8 : 0, group: base.ArtifactPlan.Group); // (B, T, 128)
+            global::TorchSharp.torch.Tensor x = global::SlmGen.Layers.FakeQuant.Embed(wte, idx, bits: base.FakeQuantEnabled ? 8 : 0, group: this.ArtifactPlan.Group, grid: this.ArtifactPlan.Grid); // (B, T, 128)
             x = drop.call(x);
             foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.call(x);
             x = ln_f.call(x);
