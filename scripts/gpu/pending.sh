@@ -32,7 +32,7 @@ PREPARED=.device/peak bash scripts/gpu/peak-memory.sh 2>&1 | tail -1
 [ -d .device/peak-large ] && PREPARED=.device/peak-large BATCH=2 NAME=peak-memory-large bash scripts/gpu/peak-memory.sh 2>&1 | tail -1
 echo "peak memory: $((SECONDS - s)) s"
 s=$SECONDS
-MODELS="$(sed -n 's/^- `SlmGen\.Samples\.\([A-Za-z0-9]*\)`.*/\1/p' results/twins/pending.md | paste -sd,)" SKIP_ROUNDTRIP=1 bash scripts/gpu/twins.sh
+MODELS="$(sed -n 's/^- `\(SlmGen\.Samples\.[A-Za-z0-9.]*\)`.*/\1/p' results/twins/pending.md | paste -sd,)" SKIP_ROUNDTRIP=1 bash scripts/gpu/twins.sh
 echo "twins: $((SECONDS - s)) s"
 # The run tool returns only a few files of $OUT: everything above goes back as one archive.
 tar -C "$out" -czf /tmp/pending.tgz . && find "$out" -mindepth 1 -delete && mv /tmp/pending.tgz "$out/pending.tgz"
