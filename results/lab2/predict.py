@@ -204,6 +204,16 @@ def main():
           "gained per % time added at 2 bits: soft-cap, QK-norm, EMA, z-loss. Falsified by a stabiliser whose interval at 2 "
           "bits is below 0 (it hurts) or a ranking with a different first place.")
     print()
+    print("### Q4's grid arm (added 2026-12-05, session 7, before any run; PROTOCOL.md amendment)")
+    print()
+    print("The stretched plans' exact bytes are in the table above (`grid: stretched`: the same codes and scales as the "
+          "symmetric plan of the same bits; the architecture JSON's grid entry adds its few bytes). At 2 bits the stretched "
+          "grid (four levels instead of three) cuts the after-training (MSE) round-trip loss by at least half and gains less "
+          "at 3 bits (eight levels instead of seven); under QAT from the start both grids land within 0.02 bits/byte of each "
+          "other at 2 and 3 bits. Bytes before compression and time are the symmetric grid's (same bits per code, same "
+          "kernels). Falsified by an MSE interval at 2 bits that includes 0, or "
+          "a QAT difference beyond 0.02 with its interval excluding 0.")
+    print()
 
     # Contest
     print("## Q6 — the capped contest (≤ 4,000,000 artifact bytes, ≤ 5 minutes of H200)")
