@@ -129,7 +129,6 @@ public static class WeightQuantizer
         var rows = w.shape[0];
         var columns = w.shape[1];
         var levels = FakeQuant.TopLevel(bits, grid);
-        var shift = ArtifactLayout.CodeShift(grid);
         var weight = w.clone();
         var h = hessian.to(ScalarType.Float64).clone();
         var diagonal = h.diagonal();
@@ -170,7 +169,7 @@ public static class WeightQuantizer
                 var x = block[TensorIndex.Colon, i];
                 var q = FakeQuant.Round(x / safe, bits, grid).mul(s != 0);
                 codes[TensorIndex.Colon, column] = q.to(ScalarType.Int8);
-                var error = (x - ((q + shift) * s)) / hinv[i, i];
+                var error = (x - (FakeQuant.Level(q, grid) * s)) / hinv[i, i];
                 if (i + 1 < end - start)
                 {
                     block.narrow(1, i + 1, end - start - i - 1).sub_(error.unsqueeze(1) * hinv[i, TensorIndex.Slice(i + 1)].unsqueeze(0));

@@ -27,7 +27,11 @@ public static class FakeQuant
         GroupAbsMax(w.detach(), group).clamp_min(1e-12) / TopLevel(bits, grid);
 
     /// <summary>The top level in units of the scale (checks the bits).</summary>
-    public static double TopLevel(int bits, QuantGrid grid) => Levels(bits) > 0 ? ArtifactLayout.TopLevel(bits, grid) : 0;
+    public static double TopLevel(int bits, QuantGrid grid)
+    {
+        Levels(bits);
+        return ArtifactLayout.TopLevel(bits, grid);
+    }
 
     /// <summary>max |w| of each row ([rows, 1]) or of each group of <paramref name="group"/> columns ([rows, groups]).</summary>
     public static Tensor GroupAbsMax(Tensor w, int group)
@@ -62,17 +66,12 @@ public static class FakeQuant
     /// <summary>The integer codes of <paramref name="w"/> under its absmax scales.</summary>
     public static Tensor Codes(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric) => Codes(w, Scales(w, bits, group, grid), bits, group, grid);
 
-    /// <summary>The level of each code times its scale: the weight an artifact restores.</summary>
-    public static Tensor Dequantize(Tensor codes, Tensor scales, int group = 0, QuantGrid grid = QuantGrid.Symmetric)
-    {
-        var levels = codes.to(ScalarType.Float32);
-        if (grid == QuantGrid.Stretched)
-        {
-            levels = levels + ArtifactLayout.CodeShift(grid);
-        }
+    /// <summary>The level a code stands for, in units of the scale: the code itself (symmetric) or the code + ½ (stretched).</summary>
+    public static Tensor Level(Tensor codes, QuantGrid grid) => grid == QuantGrid.Stretched ? codes + ArtifactLayout.CodeShift(grid) : codes;
 
-        return levels * Spread(scales.to(ScalarType.Float32), codes.shape[1], group);
-    }
+    /// <summary>The level of each code times its scale: the weight an artifact restores.</summary>
+    public static Tensor Dequantize(Tensor codes, Tensor scales, int group = 0, QuantGrid grid = QuantGrid.Symmetric) =>
+        Level(codes.to(ScalarType.Float32), grid) * Spread(scales.to(ScalarType.Float32), codes.shape[1], group);
 
     /// <summary><paramref name="w"/> fake-quantised to <paramref name="bits"/> (0 = unchanged), with a straight-through gradient.</summary>
     public static Tensor Weight(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric)
@@ -83,13 +82,7 @@ public static class FakeQuant
         }
 
         var scale = Spread(Scales(w, bits, group, grid), w.shape[1], group);
-        var level = Round(w / scale, bits, grid);
-        if (grid == QuantGrid.Stretched)
-        {
-            level = level + ArtifactLayout.CodeShift(grid);
-        }
-
-        var q = level * scale;
+        var q = Level(Round(w / scale, bits, grid), grid) * scale;
         return w + (q - w).detach();
     }
 
