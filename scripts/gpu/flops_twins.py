@@ -33,10 +33,15 @@ from model import QuantLinear, SlmGenModel  # noqa: E402  (the PyTorch twin ever
 
 
 def weight_bytes(twin):
-    """Weight bytes at the declared precision, from the twin's tensors: without quantisation 4 bytes a
-    parameter; with it, every quantised matrix packed at its bits plus one fp16 scale per row, the rest bf16."""
+    """Weight bytes at the declared precision, from the twin's tensors: without quantisation 4 bytes a parameter;
+    with it, every quantised matrix packed at its bits plus its scales (one per row, or one per `group` columns, at
+    the plan's scale type), every other tensor at the plan's type for the rest (docs/artifact.md)."""
     steps = twin.config["architecture"]
+    artifact = twin.config.get("artifact") or {}
     quantized = any(s.get(k, 0) for s in steps for k in ("bits", "attentionBits", "mlpBits"))
+    size = {"fp32": 4, "fp16": 2, "bf16": 2}
+    scale_bytes, other_bytes = size[artifact.get("scales", "fp16")], size[artifact.get("others", "bf16")]
+    group = artifact.get("group", 0)
     # By class name: a twin loaded from an export's own model.py has its own QuantLinear class.
     bits = {id(m.weight): m.bits for m in twin.modules() if type(m).__name__ == QuantLinear.__name__}
     for s in steps:
@@ -47,26 +52,30 @@ def weight_bytes(twin):
         if not quantized:
             total += 4 * p.numel()
         elif id(p) in bits:
-            total += (p.numel() * bits[id(p)] + 7) // 8 + 2 * p.shape[0]
+            rows, cols = p.shape[0], p.numel() // p.shape[0]
+            groups = 1 if group <= 0 else -(-cols // group)
+            total += (p.numel() * bits[id(p)] + 7) // 8 + scale_bytes * rows * groups
         else:
-            total += 2 * p.numel()
+            total += other_bytes * p.numel()
     return total
 
 
 def flop_count(twin, device, batch):
-    """FlopCounterMode's forward and forward+backward FLOPs of one batch at a full context, per token (logits at
-    every position) or per prediction, and which attention blocks ran on PyTorch's math path."""
+    """FlopCounterMode's forward FLOPs (the logits) and a training step's FLOPs (the loss SlmGen trains and its
+    backward) of one batch at a full context, per token (logits at every position) or per prediction, and which attention blocks ran on PyTorch's math path."""
     config = twin.config
     idx = torch.randint(0, config["vocab"], (batch, config["context"]), device=device)
     with FlopCounterMode(display=False) as fwd:
         logits = twin(idx)
-        units = logits.shape[0] * (logits.shape[1] if logits.dim() == 3 else 1)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), torch.zeros(units, dtype=torch.long, device=device))
-    with FlopCounterMode(display=False) as bwd:
-        loss.backward()
+    units = logits.shape[0] * (logits.shape[1] if logits.dim() == 3 else 1)
+    # Training counts the step SlmGen runs: its loss (twin.loss: a grouped head scores only the target's group, no
+    # vocabulary-sized tensor) and that loss's backward — not the inference logits' backward.
+    targets = torch.randint(0, config.get("declaredVocab", config["vocab"]), (batch, config["context"]), device=device)
+    with FlopCounterMode(display=False) as step:
+        twin.loss(idx, targets).backward()
     twin.zero_grad(set_to_none=True)
-    f, b = fwd.get_total_flops(), bwd.get_total_flops()
-    ops = sorted({str(op) for op in fwd.get_flop_counts().get("Global", {})} | {str(op) for op in bwd.get_flop_counts().get("Global", {})})
+    f, t = fwd.get_total_flops(), step.get_total_flops()
+    ops = sorted({str(op) for op in fwd.get_flop_counts().get("Global", {})} | {str(op) for op in step.get_flop_counts().get("Global", {})})
     # Which attention ran on the math path (bmm ops under it): per block.
     math_blocks = []
     counts = fwd.get_flop_counts()
@@ -76,7 +85,7 @@ def flop_count(twin, device, batch):
                 under = [ops_ for key, ops_ in counts.items() if f".{s['field']}.{i}." in key + "."]
                 if any("bmm" in str(op) for c in under for op in c):
                     math_blocks.append(f"{s['field']}[{i}]")
-    return f // units, (f + b) // units, f % units == 0 and (f + b) % units == 0, ops, math_blocks
+    return f // units, t // units, f % units == 0 and t % units == 0, ops, math_blocks
 
 
 def expected_training(model, math_blocks):

@@ -53,8 +53,7 @@ public class CostTruthTests
 
     /// <summary>
     /// Seed 8200: grouped heads, conditioned on the group or not, with the recent levers, against TorchSharp's modules
-    /// and the runtime counter (the PyTorch records of these designs are not taken yet: the next GPU call's
-    /// scripts/gpu/flops_twins.py).
+    /// and the runtime counter, and against PyTorch's FlopCounterMode (results/flops-twins/cuda-h100.jsonl).
     /// </summary>
     [Fact]
     public void Random_designs_with_grouped_and_conditioned_heads_have_exactly_the_costs_TorchSharp_measures() => Check(8200, recent: true, grouped: true);
@@ -128,7 +127,6 @@ public class CostTruthTests
         {
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("conditioned on the group")));
             Assert.Contains(models, m => m.Cost.Components.Any(c => c.Description.Contains("(grouped, ")));
-            return; // no PyTorch records yet
         }
 
         // The same designs were counted by PyTorch's FlopCounterMode on twins on the GPU machine
@@ -137,11 +135,24 @@ public class CostTruthTests
         foreach (var descriptor in models)
         {
             Assert.True(records.TryGetValue(descriptor.FullName, out var record), $"{descriptor.Name}: no PyTorch record (re-run scripts/gpu/flops_twins.py)");
-            Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
             Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken, descriptor.Cost.WeightBytesDeclared),
                 (record.Parameters, record.Forward, record.FusedTraining, record.WeightBytes));
+            if (!record.Ok && ConditionedHead(descriptor) is { } head)
+            {
+                // Seed 8200's records (H100, 2026-12-05) were counted by a script that took the training FLOPs as the
+                // backward of the inference logits, which for a conditioned head score every group (3 × the head's
+                // forward); SlmGen trains its loss, which scores the target's group only (the head's training count).
+                // The difference is exactly that, and nothing else differs; scripts/gpu/flops_twins.py now counts the loss.
+                Assert.Equal(record.Expected + (3 * head.ForwardFlopsPerToken) - head.TrainingFlopsPerToken, record.Measured);
+                continue;
+            }
+
+            Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
         }
     }
+
+    private static SlmGen.ComponentCost? ConditionedHead(ModelDescriptor descriptor) =>
+        descriptor.Cost.Components.FirstOrDefault(c => c.Kind == "head" && c.Description.Contains("conditioned on the group"));
 
     [Fact]
     public void Weight_bytes_at_the_declared_precision_follow_the_layout()
@@ -188,16 +199,19 @@ public class CostTruthTests
             "PyTorch's count of the twin (results/flops-twins) differs or is missing");
     }
 
-    private sealed record TwinRecord(bool Ok, long Parameters, long Forward, long FusedTraining, long WeightBytes);
+    /// <summary>One model's PyTorch record: the constants it was compared with, the training FLOPs FlopCounterMode
+    /// counted and the ones the script expected (the report's, less half the score FLOPs of math-path attention).</summary>
+    private sealed record TwinRecord(bool Ok, long Parameters, long Forward, long FusedTraining, long WeightBytes, long Measured, long Expected);
 
     private static readonly Lazy<System.Collections.Generic.Dictionary<string, TwinRecord>> TwinRecords = new(() =>
-        File.ReadLines(Repo.Path("results", "flops-twins", "cuda-h200.jsonl"))
+        new[] { "cuda-h200.jsonl", "cuda-h100.jsonl" }
+            .SelectMany(file => File.ReadLines(Repo.Path("results", "flops-twins", file)))
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
             .Where(r => r.TryGetProperty("model", out _))
             .ToDictionary(
                 r => r.GetProperty("model").GetString()!,
                 r => new TwinRecord(r.GetProperty("ok").GetBoolean(), r.GetProperty("params")[1].GetInt64(), r.GetProperty("fwd")[1].GetInt64(), r.GetProperty("fused_train").GetInt64(),
-                    r.GetProperty("weight_bytes")[1].GetInt64())));
+                    r.GetProperty("weight_bytes")[1].GetInt64(), r.GetProperty("train")[0].GetInt64(), r.GetProperty("train")[1].GetInt64())));
 
     private static string Describe(GeneratorRun run, ModelDescriptor descriptor) =>
         run.Model(descriptor.FullName);
