@@ -123,8 +123,8 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains("SLM0108", costs.Stderr + costs.Stdout);
         }
 
-        // With --json the predictions are part of the one JSON document (no tables after it).
-        using (var costsJson = Slmgen("costs", timed, "--device-profile", profile, "--batch", "8", "--json"))
+        // With --json the predictions are part of the one JSON document (no tables after it); --device is --device-profile's short form.
+        using (var costsJson = Slmgen("costs", timed, "--device", profile, "--batch", "8", "--json"))
         {
             Assert.True(costsJson.ExitCode == 0, costsJson.ToString());
             var time = System.Text.Json.JsonDocument.Parse(costsJson.Stdout).RootElement.GetProperty("models")[0].GetProperty("time");

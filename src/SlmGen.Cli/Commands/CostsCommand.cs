@@ -21,7 +21,7 @@ public static class CostsCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "with --data: also give the costs per character and per byte, for this tokenizer's compression (chars, bytes, words, gpt2, cl100k, bpe:DIR)" };
         var data = new Option<string?>("--data") { Description = "with --tokenizer: the corpus whose training split measures the compression" };
         var batch = new Option<int?>("--batch") { Description = "also predict the peak memory of an fp32 training step of this many sequences (SlmGen.TrainingMemory; with --json: trainingPeakBytes in each model)" }.Check(v => v is null or >= 1, "must be at least 1");
-        var profile = new Option<string?>("--device-profile") { Description = "a device profile (slmgen calibrate): also predict the time of a training step at --batch (default 32), tokens/s, the hours of --train-tokens, and decode latency" };
+        var profile = new Option<string?>("--device-profile", "--device") { Description = "a device profile (slmgen calibrate; --device for short): also predict the time of a training step at --batch (default 32), tokens/s, the hours of --train-tokens, and decode latency" };
         var trainTokens = new Option<double?>("--train-tokens") { Description = "with --device-profile: the training tokens to give the hours for" };
         var decodeContext = new Option<int?>("--decode-context") { Description = "with --device-profile: predict decoding one token after this many cached positions (default: half the context)" };
         var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch, profile, trainTokens, decodeContext };
