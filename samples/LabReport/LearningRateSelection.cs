@@ -14,8 +14,14 @@ namespace SlmGen.Samples.LabReport;
 /// <param name="Values">The point's grid values except <c>train.lr</c>, by key.</param>
 /// <param name="Scores">Validation bits per byte of the final weights, by learning rate.</param>
 /// <param name="Chosen">The rate with the lowest score.</param>
-/// <param name="AtEdge">The chosen rate is the grid's smallest or largest: the protocol extends the grid once on that side.</param>
-public sealed record TunedDesign(IReadOnlyDictionary<string, string> Values, IReadOnlyDictionary<double, double> Scores, double Chosen, bool AtEdge);
+/// <param name="AtEdge">The chosen rate is the grid's smallest or largest and the grid was not extended yet: the protocol
+/// extends it once on that side (<see cref="LearningRateSelection.ExtensionRate"/>) before the design's seeds run.</param>
+/// <param name="Extended">The design's grid was extended once (its extension sweep's records are in its scores).</param>
+public sealed record TunedDesign(IReadOnlyDictionary<string, string> Values, IReadOnlyDictionary<double, double> Scores, double Chosen, bool AtEdge, bool Extended = false)
+{
+    /// <summary>The rate one factor of 2 past the chosen end of the grid.</summary>
+    public double ExtensionRate => Chosen == Scores.Keys.Min() ? Chosen / 2 : Chosen * 2;
+}
 
 /// <summary>
 /// The learning-rate selection of results/lab2/PROTOCOL.md §3: reads a tuning sweep's records (one seed, a
@@ -24,7 +30,14 @@ public sealed record TunedDesign(IReadOnlyDictionary<string, string> Values, IRe
 /// </summary>
 public static class LearningRateSelection
 {
-    /// <summary>The designs of the tuning sweep <paramref name="template"/> (its records under its <c>out</c> folder).</summary>
+    /// <summary>The extension sweep of a tuning sweep: <c>X-tune.yaml</c> → <c>X-tune-extend.yaml</c> beside it.</summary>
+    public static string ExtensionOf(string template) => Path.ChangeExtension(template, null) + "-extend.yaml";
+
+    /// <summary>
+    /// The designs of the tuning sweep <paramref name="template"/> (its records under its <c>out</c> folder), with the
+    /// records of its extension sweep (<see cref="ExtensionOf"/>) where that has run: a design extended once is not at
+    /// the edge again, whatever it chooses (PROTOCOL.md §3: the grid is extended once).
+    /// </summary>
     public static IReadOnlyList<TunedDesign> Select(string template)
     {
         var records = Path.Combine(OutFolder(template), "results.jsonl");
@@ -34,6 +47,38 @@ public static class LearningRateSelection
         }
 
         var points = new Dictionary<string, (Dictionary<string, string> Values, Dictionary<double, double> Scores)>();
+        Read(template, points, mustExist: true);
+        var grid = points.ToDictionary(p => p.Key, p => (Min: p.Value.Scores.Keys.Min(), Max: p.Value.Scores.Keys.Max()));
+        var extension = ExtensionOf(template);
+        var extended = new HashSet<string>(StringComparer.Ordinal);
+        if (File.Exists(extension) && File.Exists(Path.Combine(OutFolder(extension), "results.jsonl")))
+        {
+            foreach (var key in Read(extension, points, mustExist: false))
+            {
+                extended.Add(key);
+            }
+        }
+
+        return points.Select(kv =>
+        {
+            var p = kv.Value;
+            var chosen = p.Scores.Where(s => double.IsFinite(s.Value)).OrderBy(s => s.Value).ThenBy(s => s.Key).First().Key;
+            var isExtended = extended.Contains(kv.Key);
+            var atEdge = !isExtended && grid.TryGetValue(kv.Key, out var g) && (chosen == g.Min || chosen == g.Max);
+            return new TunedDesign(p.Values, p.Scores, chosen, atEdge, isExtended);
+        }).ToList();
+    }
+
+    /// <summary>Adds the done points of <paramref name="template"/>'s records to <paramref name="points"/>; returns the designs it scored.</summary>
+    private static List<string> Read(string template, Dictionary<string, (Dictionary<string, string> Values, Dictionary<double, double> Scores)> points, bool mustExist)
+    {
+        var records = Path.Combine(OutFolder(template), "results.jsonl");
+        var keys = new List<string>();
+        if (!mustExist && !File.Exists(records))
+        {
+            return keys;
+        }
+
         foreach (var line in File.ReadLines(records).Where(l => l.Length > 0))
         {
             using var record = JsonDocument.Parse(line);
@@ -58,22 +103,31 @@ public static class LearningRateSelection
             }
 
             design.Scores[lr] = score;
+            keys.Add(key);
         }
 
-        return points.Values.Select(p =>
-        {
-            var chosen = p.Scores.Where(s => double.IsFinite(s.Value)).OrderBy(s => s.Value).ThenBy(s => s.Key).First().Key;
-            return new TunedDesign(p.Values, p.Scores, chosen, chosen == p.Scores.Keys.Min() || chosen == p.Scores.Keys.Max());
-        }).ToList();
+        return keys;
     }
 
+    /// <summary>
+    /// Writes the extension sweep of the designs at the grid's edge: each at <see cref="TunedDesign.ExtensionRate"/>, seed
+    /// 1, with <paramref name="template"/>'s base and training options, its records under <paramref name="outFolder"/>.
+    /// </summary>
+    public static void WriteExtension(string template, IReadOnlyList<TunedDesign> designs, string output, string outFolder) =>
+        Write(template, designs.Where(d => d.AtEdge).Select(d => (d, d.ExtensionRate)).ToList(), new long[] { 1 }, output, outFolder,
+            $"# The learning-rate grid extended once for the designs that chose its edge (results/lab2/PROTOCOL.md §3), written by LabReport select-lr from {Path.GetFileName(template)}'s records.");
+
     /// <summary>Writes the seed sweep for <paramref name="designs"/> beside <paramref name="template"/>'s settings.</summary>
-    public static void WriteSeedSweep(string template, IReadOnlyList<TunedDesign> designs, IReadOnlyList<long> seeds, string output, string outFolder)
+    public static void WriteSeedSweep(string template, IReadOnlyList<TunedDesign> designs, IReadOnlyList<long> seeds, string output, string outFolder) =>
+        Write(template, designs.Select(d => (d, d.Chosen)).ToList(), seeds, output, outFolder,
+            $"# Seeds at each design's chosen learning rate (results/lab2/PROTOCOL.md §3), written by LabReport select-lr from {Path.GetFileName(template)}'s records.");
+
+    private static void Write(string template, IReadOnlyList<(TunedDesign Design, double Rate)> designs, IReadOnlyList<long> seeds, string output, string outFolder, string comment)
     {
         var source = Load(template);
-        var keys = designs.SelectMany(d => d.Values.Keys).Distinct().OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var keys = designs.SelectMany(d => d.Design.Values.Keys).Distinct().OrderBy(k => k, StringComparer.Ordinal).ToList();
         var rows = new YamlSequenceNode();
-        foreach (var d in designs)
+        foreach (var (d, rate) in designs)
         {
             var row = new YamlSequenceNode { Style = SequenceStyle.Flow };
             foreach (var k in keys)
@@ -81,7 +135,7 @@ public static class LearningRateSelection
                 row.Add(Parse(d.Values[k]));
             }
 
-            row.Add(new YamlScalarNode(d.Chosen.ToString("R", CultureInfo.InvariantCulture)));
+            row.Add(new YamlScalarNode(rate.ToString("R", CultureInfo.InvariantCulture)));
             rows.Add(row);
         }
 
@@ -92,7 +146,7 @@ public static class LearningRateSelection
         root.Add("train", source.Children[new YamlScalarNode("train")]);
         root.Add("out", outFolder);
         using var writer = new StringWriter();
-        writer.WriteLine($"# Seeds at each design's chosen learning rate (results/lab2/PROTOCOL.md §3), written by LabReport select-lr from {Path.GetFileName(template)}'s records.");
+        writer.WriteLine(comment);
         new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
         File.WriteAllText(output, writer.ToString().Replace("\n...\n", "\n"));
     }

@@ -11,7 +11,8 @@ if (args.Length > 0 && args[0] == "select-lr")
 {
     // The second lab's learning-rate selection (results/lab2/PROTOCOL.md §3):
     //   LabReport select-lr --tune results/lab2/experiments/q1-b1-tune.yaml [--seeds 1,2,3,4,5]
-    // writes q1-b1-seeds.yaml beside it (each design at its chosen rate) and prints every design's scores.
+    // prints every design's scores; writes q1-b1-tune-extend.yaml beside it when a design chose an end of the grid
+    // (one more rate on that side, once), else q1-b1-seeds.yaml (each design at its chosen rate).
     var select = new SlmGen.Samples.CommandLine(args[1..], "LabReport select-lr: each design's learning rate from a tuning sweep's records; writes the seed sweep.");
     var tune = select.String("tune", "", "the tuning sweep's template (its records under its out folder)");
     var seedList = select.String("seeds", "1,2,3,4,5", "the seeds of the sweep it writes");
@@ -26,7 +27,17 @@ if (args.Length > 0 && args[0] == "select-lr")
     foreach (var d in designs)
     {
         var scores = string.Join("  ", d.Scores.OrderBy(s => s.Key).Select(s => $"{s.Key:g3}: {s.Value:0.0000}{(s.Key == d.Chosen ? "*" : " ")}"));
-        Console.WriteLine($"{string.Join(", ", d.Values.OrderBy(v => v.Key).Select(v => $"{v.Key}={v.Value}"))}  |  {scores}{(d.AtEdge ? "  (at the grid's edge: extend once, PROTOCOL.md §3)" : string.Empty)}");
+        Console.WriteLine($"{string.Join(", ", d.Values.OrderBy(v => v.Key).Select(v => $"{v.Key}={v.Value}"))}  |  {scores}{(d.AtEdge ? "  (at the grid's edge: extend once, PROTOCOL.md §3)" : d.Extended ? "  (grid extended once)" : string.Empty)}");
+    }
+
+    var tuneOut = System.IO.Path.GetFileNameWithoutExtension(tune).Replace("-tune", string.Empty, StringComparison.Ordinal);
+    if (designs.Any(d => d.AtEdge))
+    {
+        // §3: a design whose best rate is an end of the grid gets one more rate on that side before its seeds run.
+        var extension = LearningRateSelection.ExtensionOf(tune);
+        LearningRateSelection.WriteExtension(tune, designs, extension, $"../runs/{System.IO.Path.GetFileNameWithoutExtension(extension)}");
+        Console.WriteLine($"wrote {extension}: {designs.Count(d => d.AtEdge)} of {designs.Count} designs at the grid's edge, each at one more rate; run it (slmgen sweep {extension}), then select-lr again for the seed sweep");
+        return 0;
     }
 
     var seedsOut = tune.Replace("-tune.yaml", "-seeds.yaml", StringComparison.Ordinal);
@@ -35,9 +46,8 @@ if (args.Length > 0 && args[0] == "select-lr")
         seedsOut = Path.ChangeExtension(tune, null) + "-seeds.yaml";
     }
 
-    var tuneOut = System.IO.Path.GetFileNameWithoutExtension(tune).Replace("-tune", string.Empty, StringComparison.Ordinal);
     LearningRateSelection.WriteSeedSweep(tune, designs, seedList.Split(',').Select(long.Parse).ToList(), seedsOut, $"../runs/{tuneOut}-seeds");
-    Console.WriteLine($"wrote {seedsOut}: {designs.Count} designs; {designs.Count(d => d.AtEdge)} at the grid's edge");
+    Console.WriteLine($"wrote {seedsOut}: {designs.Count} designs; {designs.Count(d => d.Extended)} of them with the grid extended once");
     return 0;
 }
 

@@ -75,6 +75,36 @@ public class LabStatisticsTests
         Assert.Equal("0.001", softcapped.Children[2].ToString());
         Assert.Equal(5, ((YamlSequenceNode)root["seeds"]).Children.Count);
         Assert.Equal("wikitext2", ((YamlMappingNode)root["train"])["data"].ToString());
+
+        // Both chose an end of the grid: the extension sweep has each at one more rate on that side (2e-3 → 4e-3, 1e-3 → 5e-4).
+        var extension = LearningRateSelection.ExtensionOf(tune);
+        Assert.Equal(Path.Combine(dir, "q-tune-extend.yaml"), extension);
+        LearningRateSelection.WriteExtension(tune, designs, extension, "runs/q-tune-extend");
+        var ext = new YamlStream();
+        ext.Load(new StringReader(File.ReadAllText(extension)));
+        var extRoot = (YamlMappingNode)ext.Documents[0].RootNode;
+        var extRows = ((YamlSequenceNode)((YamlMappingNode)extRoot["grid"]).Children.Single().Value).Children.Cast<YamlSequenceNode>().ToList();
+        Assert.Equal(new[] { "128:0.004", "256:0.0005" }, extRows.Select(r => r[0] + ":" + r[2]).OrderBy(x => x));
+        Assert.Equal(new[] { "1" }, ((YamlSequenceNode)extRoot["seeds"]).Children.Select(c => c.ToString()));
+        Assert.Equal("runs/q-tune-extend", extRoot["out"].ToString());
+
+        // Its records join the selection: 128 improves at 4e-3 (chosen, at the new edge, but the grid is extended only
+        // once); 256 is worse at 5e-4 and keeps 1e-3. Neither is at the edge any more.
+        var extRuns = Path.Combine(dir, "runs", "q-tune-extend");
+        var extPoints = new[] { ("128", "tied", "0.004", 1.60), ("256", "{ tied: true, softcap: 30 }", "0.0005", 1.70) };
+        Directory.CreateDirectory(extRuns);
+        File.WriteAllLines(Path.Combine(extRuns, "results.jsonl"), extPoints.Select((p, i) =>
+        {
+            Directory.CreateDirectory(Path.Combine(extRuns, $"p{i:D3}", "s1"));
+            File.WriteAllText(Path.Combine(extRuns, $"p{i:D3}", "s1", "result.json"), $"{{\"final_validation_bits_per_byte\": {p.Item4}}}");
+            return System.Text.Json.JsonSerializer.Serialize(new { point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["embedding"] = p.Item1, ["head"] = p.Item2, ["train.lr"] = p.Item3 }, train = new { lr = p.Item3 } });
+        }));
+        var again = LearningRateSelection.Select(tune);
+        Assert.Equal(4e-3, again.Single(d => d.Values["embedding"] == "128").Chosen);
+        Assert.Equal(1e-3, again.Single(d => d.Values["embedding"] == "256").Chosen);
+        Assert.All(again, d => Assert.False(d.AtEdge));
+        Assert.All(again, d => Assert.True(d.Extended));
+        Assert.Equal(3, again.Single(d => d.Values["embedding"] == "256").Scores.Count);
         Directory.Delete(dir, recursive: true);
     }
 
