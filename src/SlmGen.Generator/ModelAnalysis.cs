@@ -209,7 +209,7 @@ internal static class ModelAnalysis
             fingerprint,
             plan,
             costs,
-            BudgetAnalyzer.Status(plan, costs, budget).ToEquatableArray()) with { CharactersPerToken = budget.CharactersPerToken };
+            BudgetAnalyzer.Status(plan, costs, budget).Concat(TimeBudget.Status(plan, costs, budget, time)).ToEquatableArray()) with { CharactersPerToken = budget.CharactersPerToken };
         return Done(new ModelOutput(entry, files.ToEquatableArray(), plan.Source == SpecSource.Yaml ? plan.SourcePath : string.Empty, generated.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()), diagnostics);
     }
 

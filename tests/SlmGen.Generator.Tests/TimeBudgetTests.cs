@@ -57,6 +57,11 @@ public class TimeBudgetTests
         var under = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 1.2)) }, deviceProfile: ("/device.json", Profile));
         Assert.DoesNotContain(under.GeneratorDiagnostics, x => x.Id is "SLM0108" or "SLM0110");
 
+        // Within its budget, the cost report's budget lines still say where it stands: the predicted run in seconds.
+        var seconds = 1000 * step;
+        Assert.Contains($"{{ \\\"metric\\\": \\\"training_seconds\\\", \\\"value\\\": {seconds.ToString("R", CultureInfo.InvariantCulture)}, ", under.Generated("Catalog.g.cs"));
+        Assert.DoesNotContain("training_seconds", GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 1.2)) }).Generated("Catalog.g.cs"));
+
         // A larger batch in the project: fewer, longer steps.
         var batched = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 0.8)) },
             new Dictionary<string, string> { ["SlmGenTrainingBatch"] = "64" }, deviceProfile: ("/device.json", Profile));

@@ -43,10 +43,7 @@ internal static class TimeBudget
         if (wantsTraining && budget.TrainingTokens > 0)
         {
             var batch = time.Batch;
-            var step = TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile);
-            var tokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
-            var steps = System.Math.Ceiling(budget.TrainingTokens / tokensPerStep);
-            var seconds = steps * step.Seconds;
+            var (step, steps, seconds) = Training(plan, costs, budget, profile, batch);
             if (seconds > budget.MaxTrainingSeconds)
             {
                 var dominant = step.Dominant;
@@ -64,8 +61,7 @@ internal static class TimeBudget
 
         if (wantsDecode && costs.PredictsEveryPosition)
         {
-            var cached = System.Math.Max(0, plan.Context - 1);
-            var token = TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, cached, profile.ElementBytes), profile, graphed: false, training: false);
+            var (token, cached) = Decoding(plan, profile);
             if (token.Seconds > budget.MaxDecodeSeconds)
             {
                 var dominant = token.Dominant;
@@ -75,6 +71,45 @@ internal static class TimeBudget
                     $"{dominant.Component} takes {Formatting.Percent(dominant.Seconds / token.Seconds)} of it ({dominant.Bound.ToString().ToLowerInvariant()}-bound, {token.Kernels:N0} kernels)");
             }
         }
+    }
+
+    /// <summary>
+    /// Where the model stands against its time budgets on the project's device profile (the cost report's budget lines):
+    /// the predicted training run in seconds against <c>max_training_time</c>, and one decoded token after a full
+    /// context in microseconds against <c>max_decode_latency</c>; nothing without a profile.
+    /// </summary>
+    public static IEnumerable<BudgetStatus> Status(ModelPlan plan, ModelCosts costs, BudgetSpec budget, TimeSettings time)
+    {
+        if (time.Profile is not { } profile)
+        {
+            yield break;
+        }
+
+        if (budget.MaxTrainingSeconds > 0 && budget.TrainingTokens > 0 && costs.TrainingFlopsPerToken > 0)
+        {
+            yield return new BudgetStatus("training_seconds", Training(plan, costs, budget, profile, time.Batch).Seconds, budget.MaxTrainingSeconds);
+        }
+
+        if (budget.MaxDecodeSeconds > 0 && costs.PredictsEveryPosition)
+        {
+            yield return new BudgetStatus("decode_latency_us", Decoding(plan, profile).Token.Seconds * 1e6, budget.MaxDecodeSeconds * 1e6);
+        }
+    }
+
+    /// <summary>The training run the budget declares: <c>training_tokens</c> in steps of <paramref name="batch"/> full windows, eager.</summary>
+    private static (PredictedTime Step, double Steps, double Seconds) Training(ModelPlan plan, ModelCosts costs, BudgetSpec budget, DeviceProfile profile, int batch)
+    {
+        var step = TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile);
+        var tokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
+        var steps = System.Math.Ceiling(budget.TrainingTokens / tokensPerStep);
+        return (step, steps, steps * step.Seconds);
+    }
+
+    /// <summary>One token decoded at batch 1 after a full context (the latency budget's worst case).</summary>
+    private static (PredictedTime Token, int Cached) Decoding(ModelPlan plan, DeviceProfile profile)
+    {
+        var cached = System.Math.Max(0, plan.Context - 1);
+        return (TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, cached, profile.ElementBytes), profile, graphed: false, training: false), cached);
     }
 
     /// <summary>SLM0207: the component whose share of the step's time is furthest from its share of the FLOPs (outside [½, 2]×, one of the two ≥ 10 %).</summary>
