@@ -118,9 +118,11 @@ public sealed class ArtifactCliTests : IDisposable
         var timed = folder.File("timed.yaml", Spec.Replace("name: TinyShip", "name: TinyTimed") + "\nbudget: { training_tokens: 1G, max_training_time: 1m }\n");
         using (var costs = Slmgen("costs", timed, "--device-profile", profile, "--batch", "8"))
         {
-            Assert.True(costs.ExitCode == 0, costs.ToString());
+            // Over its time budget: the warning, the budget line marked OVER, and exit status 1 as for any budget (docs/cli.md).
+            Assert.True(costs.ExitCode == 1, costs.ToString());
             Assert.Contains("training step at batch 8", costs.Stdout);
             Assert.Contains("SLM0108", costs.Stderr + costs.Stdout);
+            Assert.Matches(@"budget training_seconds: [\d,]+ of 60 \([\d,.]+ %\) OVER", costs.Stdout);
         }
 
         // With --json the predictions are part of the one JSON document (no tables after it); --device is --device-profile's short form.
