@@ -49,8 +49,17 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>Time per training step replayed from a CUDA graph besides its kernels (the replay's launch); 0 when not measured.</summary>
     public double GraphStepSeconds { get; init; }
 
-    /// <summary>Time per decoded token (and per prefill) besides its kernels: the id read back, the next uploaded; 0 when not measured.</summary>
+    /// <summary>Time per decoded token (and per prefill, without <see cref="PrefillLaunchSeconds"/>) besides its kernels: the id read back, the next uploaded; 0 when not measured.</summary>
     public double TokenSeconds { get; init; }
+
+    /// <summary>
+    /// Host time per kernel of a prefill (the prompt's forward with an empty cache, no autograd), measured in SlmGen's
+    /// layers apart from a decoded token's; 0 when the profile predates it (then a prefill takes the token's figures).
+    /// </summary>
+    public double PrefillLaunchSeconds { get; init; }
+
+    /// <summary>A prefill's fixed time besides its kernels (with <see cref="PrefillLaunchSeconds"/>; the cache set up, the first draw).</summary>
+    public double PrefillSeconds { get; init; }
 
     /// <summary>
     /// Host time to launch one kernel without autograd (decoding runs under no_grad), measured on the same tiny
@@ -85,6 +94,12 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
 
     /// <summary>The launch time of a kernel with or without autograd.</summary>
     public double Launch(bool autograd) => autograd || !(NoGradLaunchSeconds > 0) ? LaunchSeconds : NoGradLaunchSeconds;
+
+    /// <summary>The launch time of a kernel of a decoding step: a prefill's where the profile measured it apart, else a token's.</summary>
+    public double DecodeLaunch(bool prefill) => prefill && PrefillLaunchSeconds > 0 ? PrefillLaunchSeconds : Launch(autograd: false);
+
+    /// <summary>A decoding step's fixed time besides its kernels: a prefill's where the profile measured it apart, else a token's.</summary>
+    public double DecodeFixedSeconds(bool prefill) => prefill && PrefillLaunchSeconds > 0 ? PrefillSeconds : TokenSeconds;
 
     /// <summary>The matmul rate for a shape: the measured rates of the nearest shapes (in log-size) averaged in log-rate, weighted by closeness.</summary>
     public double MatmulRate(long m, long n, long k) => MatmulRate(m, n, k, graphed: false);
@@ -197,8 +212,11 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 /// </summary>
 public static class TimeModel
 {
-    /// <summary>Predicts the kernels of a step on a device, eager or graphed.</summary>
-    public static PredictedTime Predict(IReadOnlyList<StepOp> ops, DeviceProfile profile, bool graphed = false, bool training = true)
+    /// <summary>
+    /// Predicts the kernels of a step on a device, eager or graphed: a training step, or (<paramref name="training"/>
+    /// false) a decoding step — the prefill of a prompt (<paramref name="prefill"/>) or one decoded token.
+    /// </summary>
+    public static PredictedTime Predict(IReadOnlyList<StepOp> ops, DeviceProfile profile, bool graphed = false, bool training = true, bool prefill = false)
     {
         var components = new Dictionary<string, (double Seconds, double Compute, double Memory, double Launch, long Kernels)>(StringComparer.Ordinal);
         double forward = 0, backward = 0, optimizer = 0;
@@ -219,7 +237,7 @@ public static class TimeModel
             // measured rate includes its own fixed time, so it takes the larger of the two.
             var floor = op.Launches * profile.GraphKernelSeconds;
             var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
-            var launch = graphed ? 0 : op.Launches * profile.Launch(autograd: training);
+            var launch = graphed ? 0 : op.Launches * (training ? profile.Launch(autograd: true) : profile.DecodeLaunch(prefill));
 
             double seconds;
             TimeBound bound;
@@ -262,7 +280,7 @@ public static class TimeModel
             .Select(kv => new ComponentTime(kv.Key, kv.Value.Seconds, kv.Value.Compute >= kv.Value.Memory && kv.Value.Compute >= kv.Value.Launch ? TimeBound.Compute : kv.Value.Memory >= kv.Value.Launch ? TimeBound.Memory : TimeBound.Launch, kv.Value.Kernels))
             .OrderByDescending(c => c.Seconds)
             .ToList();
-        var step = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.TokenSeconds;
+        var step = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.DecodeFixedSeconds(prefill);
         return new PredictedTime(forward + backward + optimizer + step, forward, backward, optimizer, kernels, rows);
     }
 }

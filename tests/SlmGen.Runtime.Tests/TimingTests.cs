@@ -116,6 +116,22 @@ public class TimingTests
         var measured = device with { NoGradLaunchSeconds = 9e-6 };
         Assert.Equal((4 * 9e-6) + last, TimeModel.Predict(new[] { add }, measured, training: false).Seconds, 12);
         Assert.Equal((4 * 24e-6) + last, TimeModel.Predict(new[] { add }, measured, training: true).Seconds, 12);
+
+        // A prefill measured apart (time model v6): its own kernel and fixed time; a token keeps the token's; a profile
+        // without them gives a prefill the token's figures.
+        var apart = measured with { TokenSeconds = 50e-6, PrefillLaunchSeconds = 14e-6, PrefillSeconds = 80e-6 };
+        Assert.Equal((4 * 14e-6) + last + 80e-6, TimeModel.Predict(new[] { add }, apart, training: false, prefill: true).Seconds, 12);
+        Assert.Equal((4 * 9e-6) + last + 50e-6, TimeModel.Predict(new[] { add }, apart, training: false).Seconds, 12);
+        Assert.Equal((4 * 9e-6) + last + 50e-6, TimeModel.Predict(new[] { add }, apart with { PrefillLaunchSeconds = 0 }, training: false, prefill: true).Seconds, 12);
+        Assert.Equal((4 * 24e-6) + last, TimeModel.Predict(new[] { add }, apart, training: true, prefill: true).Seconds, 12); // training ignores it
+
+        // Through a model: the prefill (empty cache) takes the prefill's figures, a token after a cache the token's.
+        using var model = new SlmGen.Samples.BabyGpt();
+        var prefillTime = SlmGen.Timing.TimePrediction.Decoding(model, apart, 1, 16, 0);
+        var tokenTime = SlmGen.Timing.TimePrediction.Decoding(model, apart, 1, 1, 16);
+        Assert.Equal(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 16, 0, 2), apart, training: false, prefill: true).Seconds, prefillTime.Seconds, 12);
+        Assert.Equal(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 1, 16, 2), apart, training: false, prefill: false).Seconds, tokenTime.Seconds, 12);
+        Assert.NotEqual(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 16, 0, 2), apart, training: false, prefill: false).Seconds, prefillTime.Seconds, 12);
     }
 
     [Fact]
@@ -163,6 +179,8 @@ public class TimingTests
         var profile = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) })
         {
             NoGradLaunchSeconds = 9e-6,
+            PrefillLaunchSeconds = 14e-6,
+            PrefillSeconds = 80e-6,
             GraphKernelSeconds = 2e-6,
             GraphMatmul = new[] { new MatmulPoint(64, 64, 64, 3e12) },
             GraphAttention = new[] { new AttentionPoint(8, 64, 16, 2e9, 2e9) },
@@ -173,6 +191,7 @@ public class TimingTests
         ProfileFile.Write(profile, path);
         var read = ProfileFile.Read(path);
         Assert.Equal(9e-6, read.NoGradLaunchSeconds);
+        Assert.Equal((14e-6, 80e-6), (read.PrefillLaunchSeconds, read.PrefillSeconds));
         Assert.Equal(2e-6, read.GraphKernelSeconds);
         Assert.Equal(profile.GraphMatmul.ToList(), read.GraphMatmul.ToList());
         Assert.Equal(profile.GraphAttention.ToList(), read.GraphAttention.ToList());

@@ -41,15 +41,27 @@ public static class CalibrateCommand
 
             // The launch figures the time model uses: measured inside SlmGen's layers (tiny reference models at two
             // depths), which the one-element kernels above underrate; theirs stay in the log.
-            var specs = ReferenceModels.SelectMany((yaml, i) => new[] { ($"/slmgen/calibrate/reference{i}a.yaml", Depth(yaml, 1, "A")), ($"/slmgen/calibrate/reference{i}b.yaml", Depth(yaml, 4, "B")) }).ToList();
+            // Each reference model at one and four blocks for the training step; the same at a context that holds the
+            // default decoding measurement (a prompt of 64, 128 new tokens) for decoding, prefill and tokens apart.
+            var decodeContext = (DeviceCalibration.DecodePrompt + DeviceCalibration.DecodeTokens).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var specs = ReferenceModels.SelectMany((yaml, i) =>
+            {
+                var longer = yaml.Replace("context: 32\n", $"context: {decodeContext}\n", StringComparison.Ordinal);
+                return new[]
+                {
+                    ($"/slmgen/calibrate/reference{i}a.yaml", Depth(yaml, 1, "A")), ($"/slmgen/calibrate/reference{i}b.yaml", Depth(yaml, 4, "B")),
+                    ($"/slmgen/calibrate/reference{i}da.yaml", Depth(longer, 1, "DA")), ($"/slmgen/calibrate/reference{i}db.yaml", Depth(longer, 4, "DB")),
+                };
+            }).ToList();
             var models = SpecCompiler.CompileText(specs, "SlmGen.Calibrate").Models;
             var created = specs.Select(s => { Devices.Seed(0); return models.Single(m => m.Source == s.Item1).Create(); }).ToList();
             try
             {
-                var pairs = Enumerable.Range(0, ReferenceModels.Length).Select(i => (created[2 * i], created[(2 * i) + 1])).ToList();
-                var costs = DeviceCalibration.MeasureInModels(pairs, dev, profile.ElementBytes, r.GetValue(quick), Progress);
+                var pairs = Enumerable.Range(0, ReferenceModels.Length).Select(i => (created[4 * i], created[(4 * i) + 1])).ToList();
+                var decodePairs = Enumerable.Range(0, ReferenceModels.Length).Select(i => (created[(4 * i) + 2], created[(4 * i) + 3])).ToList();
+                var costs = DeviceCalibration.MeasureInModels(pairs, decodePairs, dev, profile.ElementBytes, r.GetValue(quick), Progress);
                 Progress($"in SlmGen's layers: a kernel {costs.Kernel * 1e6:0.0} µs through autograd (one-element kernels: {profile.LaunchSeconds * 1e6:0.0}), {costs.NoGradKernel * 1e6:0.0} µs without (one-element: {profile.NoGradLaunchSeconds * 1e6:0.0}); "
-                    + $"a training step {costs.Step * 1e6:0} µs and a token {costs.Token * 1e6:0} µs besides their kernels"
+                    + $"a training step {costs.Step * 1e6:0} µs and a token {costs.Token * 1e6:0} µs besides their kernels; a prefill {costs.PrefillKernel * 1e6:0.0} µs a kernel and {costs.Prefill * 1e6:0} µs besides"
                     + (costs.GraphKernel > 0 ? $"; replayed from a graph {costs.GraphKernel * 1e6:0.00} µs a kernel (one-element: {profile.GraphKernelSeconds * 1e6:0.00}) and {costs.GraphStep * 1e6:0} µs a step" : string.Empty));
                 profile = profile with
                 {
@@ -57,6 +69,8 @@ public static class CalibrateCommand
                     StepSeconds = costs.Step,
                     NoGradLaunchSeconds = costs.NoGradKernel,
                     TokenSeconds = costs.Token,
+                    PrefillLaunchSeconds = costs.PrefillKernel,
+                    PrefillSeconds = costs.Prefill,
                     GraphKernelSeconds = costs.GraphKernel > 0 ? costs.GraphKernel : profile.GraphKernelSeconds,
                     GraphStepSeconds = costs.GraphStep,
                 };

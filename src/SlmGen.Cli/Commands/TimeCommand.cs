@@ -108,8 +108,8 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(64, model.Context / 4));
-            var fresh = newTokens > 0 ? newTokens : Math.Min(128, model.Context - prompt);
+            var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
+            var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
             var t = predictOnly ? new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN) : SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;

@@ -109,7 +109,7 @@ internal static class TimeBudget
     private static (PredictedTime Token, int Cached) Decoding(ModelPlan plan, DeviceProfile profile)
     {
         var cached = System.Math.Max(0, plan.Context - 1);
-        return (TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, cached, profile.ElementBytes), profile, graphed: false, training: false), cached);
+        return (TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, cached, profile.ElementBytes), profile, graphed: false, training: false, prefill: cached == 0), cached);
     }
 
     /// <summary>SLM0207: the component whose share of the step's time is furthest from its share of the FLOPs (outside [½, 2]×, one of the two ≥ 10 %).</summary>

@@ -55,6 +55,8 @@ internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, 
                 NoGradLaunchSeconds = Has("noGradLaunchSeconds") ? D(root, "noGradLaunchSeconds") : 0,
                 GraphStepSeconds = Has("graphStepSeconds") ? D(root, "graphStepSeconds") : 0,
                 TokenSeconds = Has("tokenSeconds") ? D(root, "tokenSeconds") : 0,
+                PrefillLaunchSeconds = Has("prefillLaunchSeconds") ? D(root, "prefillLaunchSeconds") : 0,
+                PrefillSeconds = Has("prefillSeconds") ? D(root, "prefillSeconds") : 0,
                 GraphKernelSeconds = Has("graphKernelSeconds") ? D(root, "graphKernelSeconds") : 0,
                 GraphMatmul = Has("graphMatmul") ? Matmuls("graphMatmul") : EquatableArray<MatmulPoint>.Empty,
                 GraphAttention = Has("graphAttention") ? Attentions("graphAttention") : EquatableArray<AttentionPoint>.Empty,
@@ -62,7 +64,8 @@ internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, 
                 GraphUnalignedMatmul = Has("graphUnalignedMatmul") ? Matmuls("graphUnalignedMatmul") : EquatableArray<MatmulPoint>.Empty,
             };
             if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Concat(profile.UnalignedMatmul).Concat(profile.GraphUnalignedMatmul).Any(p => !(p.FlopsPerSecond > 0))
-                || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0)
+                || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0
+                || profile.PrefillLaunchSeconds < 0 || profile.PrefillSeconds < 0)
             {
                 throw new InvalidDataException("it lacks matmul rates, a bandwidth or an element size of 2 or 4 bytes");
             }

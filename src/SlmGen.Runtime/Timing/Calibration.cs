@@ -19,6 +19,12 @@ namespace SlmGen.Timing;
 /// </summary>
 public static class DeviceCalibration
 {
+    /// <summary>The prompt a decoding measurement takes by default (`slmgen time --decode`, and the calibration's decoding).</summary>
+    public const int DecodePrompt = 64;
+
+    /// <summary>The tokens a decoding measurement generates after the prompt by default.</summary>
+    public const int DecodeTokens = 128;
+
     /// <summary>The matmul grid's row counts (M).</summary>
     public static readonly long[] Rows = { 32, 256, 2048, 16384, 65536 };
 
@@ -249,12 +255,46 @@ public static class DeviceCalibration
     /// fixed cost of a step (the optimizer's host work, the backward's start) or of a token (reading its id back,
     /// uploading the next); the median over the pairs.
     /// </summary>
-    public static InModelCosts MeasureInModels(IReadOnlyList<(SlmModel Shallow, SlmModel Deep)> pairs, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
+    /// <remarks>
+    /// Decoding is measured on <paramref name="decodePairs"/> (the same reference models at a context that
+    /// holds <see cref="DecodePrompt"/> + <see cref="DecodeTokens"/>, the regime `slmgen time --decode` measures by
+    /// default): the per-token times give a token's figures, the prefill times a prefill's own. Without them, decoding is
+    /// measured on <paramref name="pairs"/> (a short prompt, 16 tokens) and a prefill takes a token's figures.
+    /// </remarks>
+    public static InModelCosts MeasureInModels(IReadOnlyList<(SlmModel Shallow, SlmModel Deep)> pairs, IReadOnlyList<(SlmModel Shallow, SlmModel Deep)>? decodePairs, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
     {
         var train = new List<(double Slope, double Intercept)>();
         var decode = new List<(double Slope, double Intercept)>();
+        var prefill = new List<(double Slope, double Intercept)>();
         var graph = new List<(double Slope, double Intercept)>();
         var graphs = device.type == DeviceType.CUDA && CudaNative.Available;
+        if (decodePairs is not null)
+        {
+            foreach (var (shallow, deep) in decodePairs)
+            {
+                var (shallowToken, shallowFirst) = Decode(shallow, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
+                var (deepToken, deepFirst) = Decode(deep, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
+                decode.Add(Line(shallowToken, deepToken));
+                prefill.Add(Line(shallowFirst, deepFirst));
+                progress?.Invoke($"{deep.GetName()}: a kernel {decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding after a prompt of {(quick ? 8 : DecodePrompt)}; "
+                    + $"{prefill[^1].Slope * 1e6:0.0} µs and {prefill[^1].Intercept * 1e6:0} µs its prefill");
+            }
+        }
+
+        // A decoded token and the prompt's prefill, each as (seconds, the kernels the time model lists for it).
+        (( double Seconds, long Kernels) Token, (double Seconds, long Kernels) First) Decode(SlmModel model, int prompt, int fresh)
+        {
+            var timing = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
+            return ((timing.MillisecondsPerToken / 1e3, StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count)),
+                    (timing.PrefillMilliseconds / 1e3, StepOps.Decoding(model.Plan, 1, prompt, 0, elementBytes).Sum(o => (long)o.Launches * o.Count)));
+        }
+
+        static (double Slope, double Intercept) Line((double Seconds, long Kernels) a, (double Seconds, long Kernels) b)
+        {
+            var slope = (b.Seconds - a.Seconds) / (b.Kernels - a.Kernels);
+            return slope > 0 ? (slope, Math.Max(0, a.Seconds - (slope * a.Kernels))) : (b.Seconds / b.Kernels, 0); // a noisy pair: no fixed part
+        }
+
         foreach (var (shallow, deep) in pairs)
         {
             (double Seconds, long Kernels) Step(SlmModel model, bool graphed) =>
@@ -268,21 +308,19 @@ public static class DeviceCalibration
                         StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count));
             }
 
-            static (double Slope, double Intercept) Line((double Seconds, long Kernels) a, (double Seconds, long Kernels) b)
+            train.Add(Line(Step(shallow, false), Step(deep, false)));
+            if (decodePairs is null)
             {
-                var slope = (b.Seconds - a.Seconds) / (b.Kernels - a.Kernels);
-                return slope > 0 ? (slope, Math.Max(0, a.Seconds - (slope * a.Kernels))) : (b.Seconds / b.Kernels, 0); // a noisy pair: no fixed part
+                decode.Add(Line(Token(shallow), Token(deep)));
             }
 
-            train.Add(Line(Step(shallow, false), Step(deep, false)));
-            decode.Add(Line(Token(shallow), Token(deep)));
             if (graphs)
             {
                 graph.Add(Line(Step(shallow, true), Step(deep, true)));
             }
 
-            progress?.Invoke($"{deep.GetName()}: a kernel {train[^1].Slope * 1e6:0.0} µs and a step {train[^1].Intercept * 1e6:0} µs besides them in training; "
-                + $"{decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding"
+            progress?.Invoke($"{deep.GetName()}: a kernel {train[^1].Slope * 1e6:0.0} µs and a step {train[^1].Intercept * 1e6:0} µs besides them in training"
+                + (decodePairs is null ? $"; {decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding" : string.Empty)
                 + (graphs ? $"; replayed from a graph {graph[^1].Slope * 1e6:0.00} µs and {graph[^1].Intercept * 1e6:0} µs a step" : string.Empty));
         }
 
@@ -293,7 +331,11 @@ public static class DeviceCalibration
         }
 
         return new InModelCosts(Median(train.Select(t => t.Slope)), Median(train.Select(t => t.Intercept)), Median(decode.Select(t => t.Slope)), Median(decode.Select(t => t.Intercept)),
-            Median(graph.Select(t => t.Slope)), Median(graph.Select(t => t.Intercept)));
+            Median(graph.Select(t => t.Slope)), Median(graph.Select(t => t.Intercept)))
+        {
+            PrefillKernel = Median(prefill.Select(t => t.Slope)),
+            Prefill = Median(prefill.Select(t => t.Intercept)),
+        };
     }
 
     /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>
@@ -331,4 +373,11 @@ public static class DeviceCalibration
 /// <param name="Token">A decoded token's fixed time besides its kernels (drawing, reading back, uploading).</param>
 /// <param name="GraphKernel">A kernel of a training step replayed from a CUDA graph (0: not measured).</param>
 /// <param name="GraphStep">A graphed step's fixed time besides its kernels (0: not measured).</param>
-public sealed record InModelCosts(double Kernel, double Step, double NoGradKernel, double Token, double GraphKernel, double GraphStep);
+public sealed record InModelCosts(double Kernel, double Step, double NoGradKernel, double Token, double GraphKernel, double GraphStep)
+{
+    /// <summary>A kernel of a prefill (the prompt's forward, no autograd; 0: not measured apart from a token's).</summary>
+    public double PrefillKernel { get; init; }
+
+    /// <summary>A prefill's fixed time besides its kernels (with <see cref="PrefillKernel"/>).</summary>
+    public double Prefill { get; init; }
+}

@@ -15,5 +15,5 @@ public static class TimePrediction
 
     /// <summary>A decoding step of a plan.</summary>
     public static PredictedTime Decoding(System.Collections.Generic.IReadOnlyList<PlanStep> plan, DeviceProfile profile, int batch, long prompt, long cached) =>
-        TimeModel.Predict(StepOps.Decoding(plan, batch, prompt, cached, profile.ElementBytes), profile, graphed: false, training: false);
+        TimeModel.Predict(StepOps.Decoding(plan, batch, prompt, cached, profile.ElementBytes), profile, graphed: false, training: false, prefill: cached == 0);
 }
