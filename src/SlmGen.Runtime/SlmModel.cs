@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -175,7 +176,15 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     public Tensor RealTokens(Tensor logits) => DeclaredVocab < logits.shape[^1] ? logits.narrow(-1, 0, DeclaredVocab) : logits;
 
     /// <summary>Number of distinct trainable parameter elements the module holds.</summary>
-    public long CountParameters() => parameters().Distinct().Sum(p => p.numel());
+    public long CountParameters() => CountDistinct(parameters());
+
+    /// <summary>
+    /// The elements of <paramref name="tensors"/>, each tensor once however often it appears (a shared module's). Tensors
+    /// are told apart by their native handle: TorchSharp's <c>Tensor.Equals</c> compares values, so two different
+    /// zero-initialised biases of one size are "equal", and a value-based Distinct drops one of them whenever their hash
+    /// codes meet.
+    /// </summary>
+    public static long CountDistinct(IEnumerable<Tensor> tensors) => tensors.DistinctBy(t => t.Handle).Sum(t => t.numel());
 
     /// <summary>Initialises the weights by <paramref name="scheme"/>.</summary>
     /// <param name="scheme">The scheme.</param>

@@ -37,6 +37,23 @@ public class SampleModelCostTests
         Assert.True(SampleModels().Count() >= 24, "every declared and YAML sample model is covered (5 + 17 in samples/Models, 1 each in TinyShakespeare and Bench)");
     }
 
+    [Fact]
+    public void Parameters_are_counted_by_identity_not_by_value()
+    {
+        // TorchSharp's Tensor.Equals compares values: two different zero tensors of one size are "equal". A value-based
+        // Distinct (the count's first form) dropped one of them whenever their hash codes met: a random 5-parameter
+        // shortfall in CostTruthTests seed 7003 (two zero biases of 5). 50,000 zero scalars make such a meeting all but
+        // certain (26-bit object hash codes: ~19 expected pairs); each is still its own parameter, and one tensor
+        // listed twice (a shared module's) is one.
+        var a = TorchSharp.torch.zeros(5);
+        var b = TorchSharp.torch.zeros(5);
+        Assert.True(a.Equals(b)); // the hazard
+        var many = Enumerable.Range(0, 50_000).Select(_ => TorchSharp.torch.zeros(1)).ToList();
+        Assert.Equal(50_000, SlmModel.CountDistinct(many));
+        Assert.Equal(10, SlmModel.CountDistinct(new[] { a, b, a }));
+        many.ForEach(t => t.Dispose());
+    }
+
     [Theory]
     [MemberData(nameof(SampleModels))]
     public void Parameter_count_equals_the_instantiated_module(string fullName)
