@@ -78,7 +78,7 @@ if (resume && trainer.LastCheckpointPath is { } last && File.Exists(last))
 }
 
 // SIGTERM, SIGINT (Ctrl+C) and SIGHUP finish the step, write last.ckpt and exit with status 75 (resumable with --resume).
-using var stop = StopSignals.Listen(Console.Out);
+using var stop = StopSignals.Listen(Console.Out).HoldUntilExit(); // the process ends with the run: a late second signal must not kill it
 using var limit = minutes > 0 ? new CancellationTokenSource(TimeSpan.FromMinutes(minutes)) : new CancellationTokenSource();
 using var cts = stop.LinkedWith(limit.Token);
 

@@ -293,7 +293,7 @@ public static class SweepCommand
     {
         var queue = new Queue<(Point Point, Run1 Run)>(todo);
         var gate = new object();
-        using var stop = StopSignals.Listen(Console.Out, "stopping every training run (each finishes its step and saves last.ckpt), starting no more");
+        using var stop = StopSignals.Listen(Console.Out, "stopping every training run (each finishes its step and saves last.ckpt), starting no more").HoldUntilExit();
         using var forward = stop.Token.Register(() => ChildProcesses.Signal(15 /* SIGTERM */));
         AnsiConsole.MarkupLine($"training {todo.Count} run(s), {workers} at a time{(gpuCount > 0 ? $" on {gpuCount} GPU(s)" : string.Empty)}; logs in {Markup.Escape(outDir)}/p###/…/train.log");
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>

@@ -229,7 +229,7 @@ public static class TrainCommand
         }
 
         // From here on a stop (SIGTERM, SIGINT, SIGHUP) finishes the step, saves last.ckpt and exits with 75.
-        using var stop = StopSignals.Listen(Console.Out);
+        using var stop = StopSignals.Listen(Console.Out).HoldUntilExit(); // the process ends with the run: a late second signal must not kill it
         var result = Train(trainer, stop.Token);
         if (stop.Stopped)
         {

@@ -29,6 +29,7 @@ public sealed class StopSignals : IDisposable
     private readonly TextWriter log;
     private readonly string saying;
     private int received;
+    private bool holdUntilExit;
 
     private StopSignals(TextWriter log, string saying)
     {
@@ -107,14 +108,29 @@ public sealed class StopSignals : IDisposable
         _ => signal.ToString(),
     };
 
+    /// <summary>
+    /// Keeps the handlers installed after <see cref="Dispose"/>, for a process that exits when the run returns (the
+    /// CLI): a second signal sent just after the first may reach the runtime's dispatch only after the run has saved
+    /// and returned, and with the handlers gone it would take the signal's default action — killing the process with
+    /// 128 + its number instead of the run's own exit status, after everything was saved.
+    /// </summary>
+    public StopSignals HoldUntilExit()
+    {
+        holdUntilExit = true;
+        return this;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var r in registrations)
+        if (!holdUntilExit)
         {
-            r.Dispose();
-        }
+            foreach (var r in registrations)
+            {
+                r.Dispose();
+            }
 
-        cancel.Dispose();
+            cancel.Dispose();
+        }
     }
 }

@@ -23,7 +23,7 @@ if (File.Exists(trainer.LastCheckpointPath) && args.Contains("--resume"))
 }
 
 // Ctrl+C, SIGTERM or SIGHUP: the step finishes, runs/<model>/last.ckpt is written; `dotnet run -- <model> <steps> --resume` continues.
-using var stop = StopSignals.Listen(Console.Out);
+using var stop = StopSignals.Listen(Console.Out).HoldUntilExit(); // the process ends with the run: a late second signal must not kill it
 var result = trainer.Train(cancellation: stop.Token);
 if (stop.Stopped)
 {
