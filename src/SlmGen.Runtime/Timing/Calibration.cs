@@ -256,33 +256,29 @@ public static class DeviceCalibration
     /// uploading the next); the median over the pairs.
     /// </summary>
     /// <remarks>
-    /// Decoding is measured on <paramref name="decodePairs"/> (the same reference models at a context that
-    /// holds <see cref="DecodePrompt"/> + <see cref="DecodeTokens"/>, the regime `slmgen time --decode` measures by
-    /// default): the per-token times give a token's figures, the prefill times a prefill's own. Without them, decoding is
-    /// measured on <paramref name="pairs"/> (a short prompt, 16 tokens) and a prefill takes a token's figures.
+    /// Decoding is measured on <paramref name="decodePairs"/> (the same reference models at a context that holds
+    /// <see cref="DecodePrompt"/> + <see cref="DecodeTokens"/>, the regime `slmgen time --decode` measures by default):
+    /// the per-token times give a token's figures, the prefill times a prefill's own.
     /// </remarks>
-    public static InModelCosts MeasureInModels(IReadOnlyList<(SlmModel Shallow, SlmModel Deep)> pairs, IReadOnlyList<(SlmModel Shallow, SlmModel Deep)>? decodePairs, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
+    public static InModelCosts MeasureInModels(IReadOnlyList<(SlmModel Shallow, SlmModel Deep)> pairs, IReadOnlyList<(SlmModel Shallow, SlmModel Deep)> decodePairs, Device device, int elementBytes, bool quick = false, Action<string>? progress = null)
     {
         var train = new List<(double Slope, double Intercept)>();
         var decode = new List<(double Slope, double Intercept)>();
         var prefill = new List<(double Slope, double Intercept)>();
         var graph = new List<(double Slope, double Intercept)>();
         var graphs = device.type == DeviceType.CUDA && CudaNative.Available;
-        if (decodePairs is not null)
+        foreach (var (shallow, deep) in decodePairs)
         {
-            foreach (var (shallow, deep) in decodePairs)
-            {
-                var (shallowToken, shallowFirst) = Decode(shallow, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
-                var (deepToken, deepFirst) = Decode(deep, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
-                decode.Add(Line(shallowToken, deepToken));
-                prefill.Add(Line(shallowFirst, deepFirst));
-                progress?.Invoke($"{deep.GetName()}: a kernel {decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding after a prompt of {(quick ? 8 : DecodePrompt)}; "
-                    + $"{prefill[^1].Slope * 1e6:0.0} µs and {prefill[^1].Intercept * 1e6:0} µs its prefill");
-            }
+            var (shallowToken, shallowFirst) = Decode(shallow, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
+            var (deepToken, deepFirst) = Decode(deep, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
+            decode.Add(Line(shallowToken, deepToken));
+            prefill.Add(Line(shallowFirst, deepFirst));
+            progress?.Invoke($"{deep.GetName()}: a kernel {decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding after a prompt of {(quick ? 8 : DecodePrompt)}; "
+                + $"{prefill[^1].Slope * 1e6:0.0} µs and {prefill[^1].Intercept * 1e6:0} µs its prefill");
         }
 
         // A decoded token and the prompt's prefill, each as (seconds, the kernels the time model lists for it).
-        (( double Seconds, long Kernels) Token, (double Seconds, long Kernels) First) Decode(SlmModel model, int prompt, int fresh)
+        ((double Seconds, long Kernels) Token, (double Seconds, long Kernels) First) Decode(SlmModel model, int prompt, int fresh)
         {
             var timing = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
             return ((timing.MillisecondsPerToken / 1e3, StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count)),
@@ -300,27 +296,13 @@ public static class DeviceCalibration
             (double Seconds, long Kernels) Step(SlmModel model, bool graphed) =>
                 (StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3, graphed: graphed).MillisecondsPerStep / 1e3,
                  StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters).Sum(o => (long)o.Launches * o.Count));
-            (double Seconds, long Kernels) Token(SlmModel model)
-            {
-                var prompt = Math.Max(1, Math.Min(4, model.Context / 4));
-                var fresh = Math.Min(quick ? 4 : 16, model.Context - prompt);
-                return (SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh).MillisecondsPerToken / 1e3,
-                        StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count));
-            }
-
             train.Add(Line(Step(shallow, false), Step(deep, false)));
-            if (decodePairs is null)
-            {
-                decode.Add(Line(Token(shallow), Token(deep)));
-            }
-
             if (graphs)
             {
                 graph.Add(Line(Step(shallow, true), Step(deep, true)));
             }
 
             progress?.Invoke($"{deep.GetName()}: a kernel {train[^1].Slope * 1e6:0.0} µs and a step {train[^1].Intercept * 1e6:0} µs besides them in training"
-                + (decodePairs is null ? $"; {decode[^1].Slope * 1e6:0.0} µs and {decode[^1].Intercept * 1e6:0} µs a token decoding" : string.Empty)
                 + (graphs ? $"; replayed from a graph {graph[^1].Slope * 1e6:0.00} µs and {graph[^1].Intercept * 1e6:0} µs a step" : string.Empty));
         }
 
@@ -375,7 +357,7 @@ public static class DeviceCalibration
 /// <param name="GraphStep">A graphed step's fixed time besides its kernels (0: not measured).</param>
 public sealed record InModelCosts(double Kernel, double Step, double NoGradKernel, double Token, double GraphKernel, double GraphStep)
 {
-    /// <summary>A kernel of a prefill (the prompt's forward, no autograd; 0: not measured apart from a token's).</summary>
+    /// <summary>A kernel of a prefill (the prompt's forward, no autograd).</summary>
     public double PrefillKernel { get; init; }
 
     /// <summary>A prefill's fixed time besides its kernels (with <see cref="PrefillKernel"/>).</summary>
