@@ -189,7 +189,8 @@ internal static class ModelAnalysis
         }
 
         diagnostics.AddRange(BudgetAnalyzer.Diagnose(spec, plan, costs, budget, architectureJson));
-        diagnostics.AddRange(TimeBudget.Diagnose(spec, plan, costs, budget, time));
+        var timeCheck = TimeBudget.Check(spec, plan, costs, budget, time);
+        diagnostics.AddRange(timeCheck.Diagnostics);
 
         var files = new List<GeneratedFile>
         {
@@ -209,7 +210,7 @@ internal static class ModelAnalysis
             fingerprint,
             plan,
             costs,
-            BudgetAnalyzer.Status(plan, costs, budget).Concat(TimeBudget.Status(plan, costs, budget, time)).ToEquatableArray()) with { CharactersPerToken = budget.CharactersPerToken };
+            BudgetAnalyzer.Status(plan, costs, budget).Concat(timeCheck.Status).ToEquatableArray()) with { CharactersPerToken = budget.CharactersPerToken };
         return Done(new ModelOutput(entry, files.ToEquatableArray(), plan.Source == SpecSource.Yaml ? plan.SourcePath : string.Empty, generated.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()), diagnostics);
     }
 

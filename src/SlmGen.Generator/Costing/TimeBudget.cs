@@ -14,9 +14,57 @@ namespace SlmGen.Generator.Costing;
 /// </summary>
 internal static class TimeBudget
 {
-    public static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget, TimeSettings time)
+    /// <summary>
+    /// The time diagnostics (advice, budgets) and the budget lines of one model, from one prediction of its training
+    /// step and of its decoded token on the project's profile (each made at most once, when something needs it).
+    /// </summary>
+    public static (IReadOnlyList<DiagnosticInfo> Diagnostics, IReadOnlyList<BudgetStatus> Status) Check(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget, TimeSettings time)
     {
-        if (time.Profile is { } device && Disagreement(spec, plan, costs, device, time.Batch) is { } advice)
+        var predicted = time.Profile is { } profile ? new Predicted(plan, costs, profile, time.Batch) : null;
+        return (Diagnose(spec, costs, budget, time, predicted).ToList(), Status(costs, budget, predicted).ToList());
+    }
+
+    /// <summary>A model's predicted training step (at the project's batch) and decoded token (after a full context), made on first use.</summary>
+    private sealed class Predicted
+    {
+        private readonly System.Lazy<PredictedTime> step;
+        private readonly System.Lazy<PredictedTime> token;
+
+        public Predicted(ModelPlan plan, ModelCosts costs, DeviceProfile profile, int batch)
+        {
+            Profile = profile;
+            Batch = batch;
+            TokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
+            Cached = System.Math.Max(0, plan.Context - 1);
+            step = new(() => TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile));
+            token = new(() => TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, Cached, profile.ElementBytes), profile, graphed: false, training: false, prefill: Cached == 0));
+        }
+
+        public DeviceProfile Profile { get; }
+
+        public int Batch { get; }
+
+        /// <summary>Tokens (or predictions) a training step takes.</summary>
+        public double TokensPerStep { get; }
+
+        /// <summary>The cached positions before the decoded token (a full context: the latency budget's worst case).</summary>
+        public int Cached { get; }
+
+        public PredictedTime Step => step.Value;
+
+        public PredictedTime Token => token.Value;
+
+        /// <summary>The training run the budget declares: <c>training_tokens</c> in eager steps of the project's batch.</summary>
+        public (double Steps, double Seconds) Run(BudgetSpec budget)
+        {
+            var steps = System.Math.Ceiling(budget.TrainingTokens / TokensPerStep);
+            return (steps, steps * Step.Seconds);
+        }
+    }
+
+    private static IEnumerable<DiagnosticInfo> Diagnose(ModelSpec spec, ModelCosts costs, BudgetSpec budget, TimeSettings time, Predicted? predicted)
+    {
+        if (predicted is not null && Disagreement(spec, costs, predicted) is { } advice)
         {
             yield return advice;
         }
@@ -29,7 +77,7 @@ internal static class TimeBudget
         }
 
         LocationInfo? At(string key) => spec.Has(SpecKeys.Budgets(key)) ? spec.Where(SpecKeys.Budgets(key)) : spec.Declaration;
-        if (time.Profile is not { } profile)
+        if (predicted is null)
         {
             if (time.Diagnostics.Count == 0)
             {
@@ -40,10 +88,11 @@ internal static class TimeBudget
             yield break;
         }
 
+        var profile = predicted.Profile;
         if (wantsTraining && budget.TrainingTokens > 0)
         {
-            var batch = time.Batch;
-            var (step, steps, seconds) = Training(plan, costs, budget, profile, batch);
+            var (batch, step) = (predicted.Batch, predicted.Step);
+            var (steps, seconds) = predicted.Run(budget);
             if (seconds > budget.MaxTrainingSeconds)
             {
                 var dominant = step.Dominant;
@@ -61,7 +110,7 @@ internal static class TimeBudget
 
         if (wantsDecode && costs.PredictsEveryPosition)
         {
-            var (token, cached) = Decoding(plan, profile);
+            var (token, cached) = (predicted.Token, predicted.Cached);
             if (token.Seconds > budget.MaxDecodeSeconds)
             {
                 var dominant = token.Dominant;
@@ -78,49 +127,33 @@ internal static class TimeBudget
     /// the predicted training run in seconds against <c>max_training_time</c>, and one decoded token after a full
     /// context in microseconds against <c>max_decode_latency</c>; nothing without a profile.
     /// </summary>
-    public static IEnumerable<BudgetStatus> Status(ModelPlan plan, ModelCosts costs, BudgetSpec budget, TimeSettings time)
+    private static IEnumerable<BudgetStatus> Status(ModelCosts costs, BudgetSpec budget, Predicted? predicted)
     {
-        if (time.Profile is not { } profile)
+        if (predicted is null)
         {
             yield break;
         }
 
         if (budget.MaxTrainingSeconds > 0 && budget.TrainingTokens > 0 && costs.TrainingFlopsPerToken > 0)
         {
-            yield return new BudgetStatus("training_seconds", Training(plan, costs, budget, profile, time.Batch).Seconds, budget.MaxTrainingSeconds);
+            yield return new BudgetStatus("training_seconds", predicted.Run(budget).Seconds, budget.MaxTrainingSeconds);
         }
 
         if (budget.MaxDecodeSeconds > 0 && costs.PredictsEveryPosition)
         {
-            yield return new BudgetStatus("decode_latency_us", Decoding(plan, profile).Token.Seconds * 1e6, budget.MaxDecodeSeconds * 1e6);
+            yield return new BudgetStatus("decode_latency_us", predicted.Token.Seconds * 1e6, budget.MaxDecodeSeconds * 1e6);
         }
     }
 
-    /// <summary>The training run the budget declares: <c>training_tokens</c> in steps of <paramref name="batch"/> full windows, eager.</summary>
-    private static (PredictedTime Step, double Steps, double Seconds) Training(ModelPlan plan, ModelCosts costs, BudgetSpec budget, DeviceProfile profile, int batch)
-    {
-        var step = TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile);
-        var tokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
-        var steps = System.Math.Ceiling(budget.TrainingTokens / tokensPerStep);
-        return (step, steps, steps * step.Seconds);
-    }
-
-    /// <summary>One token decoded at batch 1 after a full context (the latency budget's worst case).</summary>
-    private static (PredictedTime Token, int Cached) Decoding(ModelPlan plan, DeviceProfile profile)
-    {
-        var cached = System.Math.Max(0, plan.Context - 1);
-        return (TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, cached, profile.ElementBytes), profile, graphed: false, training: false, prefill: cached == 0), cached);
-    }
-
     /// <summary>SLM0207: the component whose share of the step's time is furthest from its share of the FLOPs (outside [½, 2]×, one of the two ≥ 10 %).</summary>
-    private static DiagnosticInfo? Disagreement(ModelSpec spec, ModelPlan plan, ModelCosts costs, DeviceProfile profile, int batch)
+    private static DiagnosticInfo? Disagreement(ModelSpec spec, ModelCosts costs, Predicted predicted)
     {
         if (costs.TrainingFlopsPerToken <= 0)
         {
             return null;
         }
 
-        var step = TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters), profile);
+        var (step, profile, batch) = (predicted.Step, predicted.Profile, predicted.Batch);
         var flops = costs.Components.GroupBy(c => c.Name).ToDictionary(g => g.Key, g => (double)g.Sum(c => c.TrainingFlopsPerToken) / costs.TrainingFlopsPerToken);
         ComponentTime? worst = null;
         double worstFlops = 0, worstRatio = 0;
