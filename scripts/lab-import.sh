@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Puts the lab's run records fetched from the GPU machine (lab-<experiment>.tar.gz from scripts/gpu/lab.sh) into
-# results/lab/records/<experiment>/ (replacing what was there), then regenerates the lab's tables and plots.
+# $LAB_DIR/records/<experiment>/ (replacing what was there; LAB_DIR defaults to results/lab), then, for the first lab,
+# regenerates its tables and plots. The records are committed: they are what a reviewer recomputes the tables from.
 #   bash scripts/lab-import.sh /path/to/files_at
+#   LAB_DIR=results/lab2 bash scripts/lab-import.sh /path/to/files_at
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lab="${LAB_DIR:-results/lab}"
 for archive in "$1"/lab-*.tar.gz; do
   e=$(basename "$archive" .tar.gz); e=${e#lab-}
-  rm -rf "results/lab/records/$e" && mkdir -p results/lab/records
-  tar -xzf "$archive" -C results/lab/records
-  echo "imported $e"
+  rm -rf "$lab/records/$e" && mkdir -p "$lab/records"
+  tar -xzf "$archive" -C "$lab/records"
+  rm -f "$lab/records/$e/run.lock"
+  echo "imported $e ($(find "$lab/records/$e" -name result.json | wc -l) runs)"
 done
-[ -f "$1/device.txt" ] && cp "$1/device.txt" results/lab/records/DEVICE.txt
-dotnet run --project samples/LabReport -c Release
+if [ "$lab" = results/lab ]; then
+  [ -f "$1/device.txt" ] && cp "$1/device.txt" results/lab/records/DEVICE.txt
+  dotnet run --project samples/LabReport -c Release
+else
+  [ -f "$1/device.txt" ] && cp "$1/device.txt" "$lab/records/DEVICE-$(date +%Y%m%d-%H%M).txt"
+fi

@@ -151,6 +151,18 @@ public static class LearningRateSelection
         File.WriteAllText(output, writer.ToString().Replace("\n...\n", "\n"));
     }
 
+    /// <summary>
+    /// The out folder (as written in a template beside <paramref name="template"/>) of a sweep called <paramref name="name"/>:
+    /// a sibling of <paramref name="template"/>'s own out folder, so every sweep of a question keeps its records together
+    /// (results/lab2/records/, committed).
+    /// </summary>
+    public static string SiblingOut(string template, string name)
+    {
+        var own = ((YamlScalarNode)Load(template).Children[new YamlScalarNode("out")]).Value!.Replace('\\', '/').TrimEnd('/');
+        var slash = own.LastIndexOf('/');
+        return slash < 0 ? name : own[..(slash + 1)] + name;
+    }
+
     private static string OutFolder(string template) =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(template))!, ((YamlScalarNode)Load(template).Children[new YamlScalarNode("out")]).Value!));
 

@@ -35,7 +35,7 @@ if (args.Length > 0 && args[0] == "select-lr")
     {
         // §3: a design whose best rate is an end of the grid gets one more rate on that side before its seeds run.
         var extension = LearningRateSelection.ExtensionOf(tune);
-        LearningRateSelection.WriteExtension(tune, designs, extension, $"../runs/{System.IO.Path.GetFileNameWithoutExtension(extension)}");
+        LearningRateSelection.WriteExtension(tune, designs, extension, LearningRateSelection.SiblingOut(tune, System.IO.Path.GetFileNameWithoutExtension(extension)));
         Console.WriteLine($"wrote {extension}: {designs.Count(d => d.AtEdge)} of {designs.Count} designs at the grid's edge, each at one more rate; run it (slmgen sweep {extension}), then select-lr again for the seed sweep");
         return 0;
     }
@@ -46,7 +46,7 @@ if (args.Length > 0 && args[0] == "select-lr")
         seedsOut = Path.ChangeExtension(tune, null) + "-seeds.yaml";
     }
 
-    LearningRateSelection.WriteSeedSweep(tune, designs, seedList.Split(',').Select(long.Parse).ToList(), seedsOut, $"../runs/{tuneOut}-seeds");
+    LearningRateSelection.WriteSeedSweep(tune, designs, seedList.Split(',').Select(long.Parse).ToList(), seedsOut, LearningRateSelection.SiblingOut(tune, $"{tuneOut}-seeds"));
     Console.WriteLine($"wrote {seedsOut}: {designs.Count} designs; {designs.Count(d => d.Extended)} of them with the grid extended once");
     return 0;
 }
@@ -54,7 +54,7 @@ if (args.Length > 0 && args[0] == "select-lr")
 if (args.Length > 0 && args[0] == "compare")
 {
     // The second lab's comparisons (results/lab2/PROTOCOL.md §5): every design of a seed sweep against a baseline.
-    //   LabReport compare --records results/lab2/runs/q1-b1-seeds --baseline "embedding=128" [--metric test_bits_per_byte] [--margin 0.01] [--out FILE.md]
+    //   LabReport compare --records results/lab2/records/q1-b1-seeds --baseline "embedding=128" [--metric test_bits_per_byte] [--margin 0.01] [--out FILE.md]
     var compare = new SlmGen.Samples.CommandLine(args[1..], "LabReport compare: every design of a seed sweep against a baseline, paired by seed (Holm, Bonferroni intervals, equivalence, detectable difference).");
     var recordsDir = compare.String("records", "", "the seed sweep's out folder (results.jsonl and p###/s<seed>/result.json)");
     var baselineText = compare.String("baseline", "", "key=value,... of the grid values that pick the baseline design");

@@ -4,7 +4,8 @@
 # point's step is timed alone), into results/lab/runs/ (ignored by git; kept on a warm machine, so a sweep cut off
 # by a call's time limit resumes in the next call). Each finished experiment's records are bundled into
 # $OUT/lab-<experiment>.tar.gz (results.jsonl, timing.jsonl, the points' specs, each run's result.json, train.log
-# and metrics.jsonl); scripts/lab-import.sh puts them into results/lab/records/.
+# and metrics.jsonl); scripts/lab-import.sh puts them into results/lab/records/ (LAB_DIR=results/lab2: into
+# results/lab2/records/, where the second lab's sweeps write: its templates' out folders).
 #   LAB_EXPERIMENTS="sharing width" LAB_JOBS=12 bash scripts/gpu/lab.sh
 # The second lab (results/lab2, PROTOCOL.md §9): LAB_DIR=results/lab2 LAB_TIME=0 (its designs were timed alone in call A)
 # and LIMIT_S (seconds for the whole script: a sweep still running then is stopped and bundled with what finished; the
@@ -26,5 +27,9 @@ for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   left=$((deadline - SECONDS)); [ "$left" -gt 30 ] || { echo "sweep $e: not started (out of time)" | tee -a "$out/walls.txt"; continue; }
   timeout --signal=INT --kill-after=20 "$((left - 25))" bash .device/run.sh slmgen sweep "$lab/experiments/$e.yaml" --jobs "$jobs" $([ "${LAB_TIME:-1}" = 1 ] && echo --time) > "$out/lab-$e.txt" 2>&1
   echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"
-  (cd "$lab/runs" && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
+  # The sweep's out folder (the template's `out:`, relative to it): results/lab/runs/<e> for the first lab,
+  # results/lab2/records/<e> (committed) for the second.
+  rel=$(sed -n 's/^out:[[:space:]]*//p' "$lab/experiments/$e.yaml" | tr -d '"' | head -1)
+  dir=$(cd "$lab/experiments" && cd "$(dirname "$rel")" 2>/dev/null && pwd) || { echo "sweep $e: no out folder" | tee -a "$out/walls.txt"; continue; }
+  (cd "$dir" && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
 done

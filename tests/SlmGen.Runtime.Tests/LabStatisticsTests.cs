@@ -79,7 +79,9 @@ public class LabStatisticsTests
         // Both chose an end of the grid: the extension sweep has each at one more rate on that side (2e-3 → 4e-3, 1e-3 → 5e-4).
         var extension = LearningRateSelection.ExtensionOf(tune);
         Assert.Equal(Path.Combine(dir, "q-tune-extend.yaml"), extension);
-        LearningRateSelection.WriteExtension(tune, designs, extension, "runs/q-tune-extend");
+        // The sweeps it writes keep their records beside the tuning sweep's (a committed folder in the lab).
+        Assert.Equal("runs/q-tune-extend", LearningRateSelection.SiblingOut(tune, "q-tune-extend"));
+        LearningRateSelection.WriteExtension(tune, designs, extension, LearningRateSelection.SiblingOut(tune, "q-tune-extend"));
         var ext = new YamlStream();
         ext.Load(new StringReader(File.ReadAllText(extension)));
         var extRoot = (YamlMappingNode)ext.Documents[0].RootNode;
