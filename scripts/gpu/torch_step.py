@@ -15,6 +15,9 @@ Each mode: a fresh twin from the export, one fixed random batch, AdamW (lr 1e-3,
 decay 0.1 on matrices), --warm steps, then --runs timed runs of --iters steps (forward, loss, backward, step,
 zero_grad) between synchronisations; the median ms/step and tokens/s are printed, one JSON line per mode, with
 the FLOPs FlopCounterMode counts for one step and the MFU against the bf16 matmul rate measured here.
+--profile FILE.jsonl: for each mode not replayed as a graph, 5 more steps under torch.profiler, and one JSON line
+per mode with the GPU time per step of each kernel class (matmul, attention, norm, softmax/loss, optimizer,
+cast/copy, triton-fused, other elementwise) and the 25 costliest kernels — where torch.compile's step saves time.
 """
 import argparse
 import importlib.util
@@ -22,6 +25,8 @@ import json
 import os
 import statistics
 import time
+
+import re
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +61,47 @@ def peak_bf16():
         a @ b
     torch.cuda.synchronize()
     return 20 * 2 * 8192 ** 3 / (time.perf_counter() - start)
+
+
+KERNEL_CLASSES = [
+    ("triton-fused", r"triton"),
+    ("attention", r"flash|fmha|attention|efficient"),
+    ("matmul", r"gemm|sm\d+_xmma|cutlass|nvjet|cublas|ampere_|hopper_|wgmma|splitk"),
+    ("optimizer", r"adam|multi_tensor|foreach"),
+    ("softmax-loss", r"softmax|nll|cross_entropy|log_softmax"),
+    ("norm", r"layer_norm|layernorm|rms|norm_"),
+    ("cast-copy", r"copy|cast|convert|to_copy"),
+]
+
+
+def classify(name):
+    lower = name.lower()
+    for label, pattern in KERNEL_CLASSES:
+        if re.search(pattern, lower):
+            return label
+    return "other-elementwise"
+
+
+def profile(mode, step, path, steps=5):
+    from torch.profiler import ProfilerActivity, profile as torch_profile
+    with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+    kernels = {}
+    for e in prof.events():
+        if e.device_type == torch.autograd.DeviceType.CUDA:
+            kernels.setdefault(e.name, [0.0, 0])
+            kernels[e.name][0] += e.device_time / 1e3 / steps
+            kernels[e.name][1] += 1
+    classes = {}
+    for name, (ms, _) in kernels.items():
+        classes[classify(name)] = classes.get(classify(name), 0.0) + ms
+    top = sorted(kernels.items(), key=lambda kv: -kv[1][0])[:25]
+    with open(path, "a") as f:
+        f.write(json.dumps(dict(mode=mode, gpu_ms_per_step=sum(v[0] for v in kernels.values()), kernels_per_step=sum(v[1] for v in kernels.values()) / steps,
+                                classes_ms=dict(sorted(classes.items(), key=lambda kv: -kv[1])),
+                                top=[dict(name=n[:160], ms=v[0], launches=v[1] / steps, cls=classify(n)) for n, v in top])) + "\n")
 
 
 def run(mode, directory, args):
@@ -103,6 +149,8 @@ def run(mode, directory, args):
     for _ in range(args.warm):
         step()
     torch.cuda.synchronize()
+    if args.profile and mode not in ("graphs", "ac-graph"):
+        profile(mode, step, args.profile)
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()
@@ -121,6 +169,7 @@ def main():
     p.add_argument("--warm", type=int, default=10)
     p.add_argument("--iters", type=int, default=50)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--profile", default="")
     args = p.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     peak = peak_bf16()
