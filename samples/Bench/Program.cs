@@ -23,6 +23,7 @@ var warm = cli.Int("warm", 10, "warm-up steps per mode");
 var iters = cli.Int("iters", 50, "steps per timed run");
 var runs = cli.Int("runs", 5, "timed runs per mode (the median is reported)");
 var output = cli.Optional("json", "also write the results to this JSON file");
+var checkFused = cli.Flag("check-fused", "instead of timing: check the fused CUDA kernels against the unfused layers (forward and gradients, random shapes, fp32 and bf16; --json gets one line per case); exit status = failed cases");
 if (cli.WantsHelp)
 {
     Console.WriteLine("Bench: time training steps of a generated baby GPT.\n" + cli.Usage);
@@ -31,6 +32,11 @@ if (cli.WantsHelp)
 
 cli.EnsureAllKnown();
 var device = Devices.Resolve(deviceName);
+if (checkFused)
+{
+    return Math.Min(FusedCheck.Run(device, output), 100);
+}
+
 var isCuda = device.type == DeviceType.CUDA;
 var chosen = modes == "all"
     ? (isCuda ? new[] { "fp32", "tf32", "bf16-torchadamw", "bf16" } : new[] { "fp32", "fp32-torchadamw" })
@@ -44,6 +50,7 @@ var peak = isCuda ? PeakBf16(device) : double.NaN;
 if (isCuda)
 {
     Console.WriteLine($"bf16 matmul 8192^3: {peak / 1e12:0.0} TFLOP/s (MFU peak)");
+    Console.WriteLine(SlmGen.Native.FusedKernels.Status);
 }
 
 System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;

@@ -123,7 +123,7 @@ def run(mode, directory, args):
         # Autocast's weight-cast cache must be off inside a captured graph.
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast, cache_enabled=mode != "ac-graph"):
             logits = forward(x)
-        loss = F.cross_entropy(logits.reshape(-1, vocab).float(), y.reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1))  # padded rows kept
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -180,7 +180,7 @@ def main():
             idx = torch.randint(0, config["vocab"], (args.batch, config["context"]), device="cuda")
             with FlopCounterMode(display=False) as counter:
                 out = model.float()(idx)
-                F.cross_entropy(out.reshape(-1, config["vocab"]), idx.reshape(-1)).backward()
+                F.cross_entropy(out.reshape(-1, out.shape[-1]), idx.reshape(-1)).backward()
             flops = counter.get_total_flops()
         tokens = args.batch * config["context"]
         print(json.dumps(dict(framework="pytorch", model=config["name"], mode=mode, ms_per_step=ms, spread=spread, tokens_per_second=tokens / ms * 1e3,

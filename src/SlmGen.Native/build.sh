@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
 # Builds libslmgen_native.so against the PyTorch (libtorch + CUDA) of this machine's python3, into OUT_DIR
-# (default: src/SlmGen.Native/build): CMake with PyTorch's cmake files (torch.utils.cmake_prefix_path); if that
-# configuration fails (PyTorch's CMake files want a full CUDA toolkit layout), the same source is compiled directly
-# with PyTorch's include and library folders. Needs a C++17 compiler and CUDA's headers (CUDA_HOME, default
-# /usr/local/cuda). SlmGen loads the library from SLMGEN_NATIVE (a path) or from beside the application.
+# (default: src/SlmGen.Native/build). With CUDA's compiler (nvcc on PATH or in CUDA_HOME/bin, default
+# /usr/local/cuda) the library includes SlmGen's fused kernels (fused_kernels.cu, fused_ops.cpp), compiled for this
+# machine's GPU (NVCC_ARCH, default native); without it, the CUDA-graph and fused-AdamW parts only — through CMake with
+# PyTorch's cmake files, or, when that configuration fails (PyTorch's CMake files want a full CUDA toolkit layout),
+# directly. Needs a C++17 compiler and CUDA's headers. SlmGen loads the library from SLMGEN_NATIVE (a path) or from
+# beside the application.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${OUT_DIR:-$here/build}"
 mkdir -p "$out"
 torch_dir="$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')"
 prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+abi="$(python3 -c 'import torch; print(int(torch.compiled_with_cxx11_abi()))')"
 cuda_home="${CUDA_HOME:-/usr/local/cuda}"
-if command -v cmake >/dev/null && cmake -S "$here" -B "$out" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release -DCUDAToolkit_ROOT="$cuda_home" > "$out/cmake.log" 2>&1; then
+nvcc="$(command -v nvcc || true)"; [ -z "$nvcc" ] && [ -x "$cuda_home/bin/nvcc" ] && nvcc="$cuda_home/bin/nvcc"
+includes=(-I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include" -I"$cuda_home/include")
+libs=(-L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda)
+fused() {
+  # PyTorch's extension flags: c10's half and bfloat16 types, not CUDA's operators on them.
+  "$nvcc" -std=c++17 -O3 -arch="${NVCC_ARCH:-native}" -Xcompiler -fPIC -D_GLIBCXX_USE_CXX11_ABI="$abi" --expt-relaxed-constexpr \
+    -D__CUDA_NO_HALF_OPERATORS__ -D__CUDA_NO_HALF_CONVERSIONS__ -D__CUDA_NO_BFLOAT16_CONVERSIONS__ -D__CUDA_NO_HALF2_OPERATORS__ \
+    "${includes[@]}" -c "$here/fused_kernels.cu" -o "$out/fused_kernels.o" || return 1
+  c++ -std=c++17 -O2 -fPIC -shared -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "$here/slmgen_native.cpp" "$here/fused_ops.cpp" "$out/fused_kernels.o" \
+    -o "$out/libslmgen_native.so" "${includes[@]}" "${libs[@]}" -L"$cuda_home/lib64" -lcudart
+}
+if [ -n "$nvcc" ] && fused > "$out/fused-build.log" 2>&1; then
+  echo "built with nvcc (fused kernels included)"
+elif [ -n "$nvcc" ] && { echo "the fused kernels did not build (see $out/fused-build.log): building without them" >&2; tail -30 "$out/fused-build.log" >&2; false; }; then
+  :
+elif command -v cmake >/dev/null && cmake -S "$here" -B "$out" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release -DCUDAToolkit_ROOT="$cuda_home" > "$out/cmake.log" 2>&1; then
   cmake --build "$out" -j "$(nproc)" 2>&1 | tail -3
-  echo "built with CMake"
+  echo "built with CMake (no nvcc: without the fused kernels)"
 else
-  echo "CMake configuration failed (see $out/cmake.log); compiling directly" >&2
-  abi="$(python3 -c 'import torch; print(int(torch.compiled_with_cxx11_abi()))')"
-  c++ -std=c++17 -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI="$abi" "$here/slmgen_native.cpp" -o "$out/libslmgen_native.so" \
-    -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include" -I"$cuda_home/include" \
-    -L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda
+  echo "CMake configuration failed (see $out/cmake.log); compiling directly (no nvcc: without the fused kernels)" >&2
+  c++ -std=c++17 -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI="$abi" "$here/slmgen_native.cpp" -o "$out/libslmgen_native.so" "${includes[@]}" "${libs[@]}"
   echo "built directly with c++"
 fi
 ls -la "$out/libslmgen_native.so"

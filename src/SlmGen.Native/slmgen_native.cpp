@@ -3,7 +3,8 @@
 //     of whatever TorchSharp runs on the capturing thread between begin and end;
 //   - the caching allocator's emptyCache when a graph is destroyed (a captured graph's pool is not reused otherwise);
 //   - fused AdamW (at::_fused_adamw_) with the learning rate and the step count on the device, so that a captured
-//     optimizer step stays right on every replay.
+//     optimizer step stays right on every replay;
+//   - SlmGen's own fused kernels for the step's elementwise work (fused_kernels.cu, fused_ops.cpp), when built with nvcc.
 // TorchSharp's tensor handles are at::Tensor* (LibTorchSharp's Tensor type); they are borrowed, never freed here.
 // No C++ exception crosses the C ABI: a failing call returns -1 and slm_last_error() says why.
 // Built against the libtorch it runs with (src/SlmGen.Native/build.sh); loaded by SlmGen.Native.CudaNative when present.
@@ -19,22 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "native_common.h"
+
+using slm::guarded;
+
 namespace {
-
-thread_local std::string last_error;
-
-template <typename F>
-int guarded(F&& body) {
-  try {
-    body();
-    return 0;
-  } catch (const std::exception& e) {
-    last_error = e.what();
-  } catch (...) {
-    last_error = "unknown C++ exception";
-  }
-  return -1;
-}
 
 // One captured graph, with the side stream it is captured on and the stream that was current before.
 struct Graph {
@@ -58,9 +48,11 @@ std::vector<at::Tensor> tensors(void** handles, int count) {
 
 extern "C" {
 
-int slm_native_version() { return 2; }
+// 3: the fused kernels (fused_ops.cpp) where the library was built with CUDA's compiler; their entry points are
+// absent otherwise, and SlmGen falls back to its unfused layers.
+int slm_native_version() { return 3; }
 
-const char* slm_last_error() { return last_error.c_str(); }
+const char* slm_last_error() { return slm::last_error().c_str(); }
 
 void* slm_graph_create(int device) {
   Graph* created = nullptr;

@@ -279,6 +279,23 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Without_the_native_library_the_layers_take_their_unfused_path_and_say_why()
+    {
+        // CPU tensors never take the fused path; the status line names the missing library.
+        Assert.False(SlmGen.Native.FusedKernels.Applies(ones(2, 3)));
+        Assert.False(SlmGen.Native.FusedKernels.Ready);
+        Assert.Contains(SlmGen.Native.CudaNative.FileName, SlmGen.Native.FusedKernels.Status);
+        var rms = new SlmGen.Layers.RmsNorm(5);
+        var x = randn(3, 5);
+        var expected = x / (x.square().mean(new long[] { -1 }, keepdim: true) + 1e-6).sqrt();
+        Assert.True(rms.call(x).allclose(expected, rtol: 1e-5, atol: 1e-6));
+        var norm = nn.LayerNorm(5);
+        Assert.False(SlmGen.Native.FusedKernels.TryAddNorm(norm, x, x, out _, out _));
+        Assert.Equal(SlmGen.Native.FusedKernels.ReluSquared, SlmGen.Native.FusedKernels.KernelOf(Act.ReluSquared));
+        Assert.Equal(-1, SlmGen.Native.FusedKernels.KernelOf(Act.Silu));
+    }
+
+    [Fact]
     public void Early_stopping_ends_the_run_after_the_patience_runs_out()
     {
         Devices.Seed(1);

@@ -50,10 +50,29 @@ public sealed class FeedForward : nn.Module<Tensor, LoraSet?, Tensor>
     /// <summary>The FFN with <paramref name="adapters"/> (one application's LoRA set of a shared block) added to its matrices, or none.</summary>
     public override Tensor forward(Tensor x, LoraSet? adapters)
     {
-        var h = gate is null
-            ? Activations.Apply(activation, Linear("mlp_fc", fc, x, adapters))
-            : nn.functional.silu(Linear("mlp_gate", gate, x, adapters)) * Linear("mlp_fc", fc, x, adapters);
+        var h = gate is null ? Activated(x, adapters) : Gated(x, adapters);
         return Linear("mlp_proj", proj, drop is null ? h : drop.call(h), adapters);
+    }
+
+    // act(fc(x)); with the fused kernels, the bias joins the activation's kernel (and its gradient that kernel's
+    // backward) for a plain linear layer, or the activation alone is fused after an adapted or quantised one.
+    private Tensor Activated(Tensor x, LoraSet? adapters)
+    {
+        var kernel = SlmGen.Native.FusedKernels.KernelOf(activation);
+        if (kernel >= 0 && adapters is null && fc is TorchSharp.Modules.Linear plain && SlmGen.Native.FusedKernels.Applies(x, plain.weight, plain.bias))
+        {
+            return SlmGen.Native.FusedKernels.BiasAct(nn.functional.linear(x, plain.weight), plain.bias, kernel);
+        }
+
+        var pre = Linear("mlp_fc", fc, x, adapters);
+        return kernel >= 0 && SlmGen.Native.FusedKernels.Applies(pre) ? SlmGen.Native.FusedKernels.BiasAct(pre, null, kernel) : Activations.Apply(activation, pre);
+    }
+
+    private Tensor Gated(Tensor x, LoraSet? adapters)
+    {
+        var g = Linear("mlp_gate", gate!, x, adapters);
+        var v = Linear("mlp_fc", fc, x, adapters);
+        return SlmGen.Native.FusedKernels.Applies(g, v) && System.MemoryExtensions.SequenceEqual<long>(g.shape, v.shape) ? SlmGen.Native.FusedKernels.SwiGlu(g, v) : nn.functional.silu(g) * v;
     }
 
     private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? layer.call(x) : adapters.Adapt(name, x, layer.call(x));

@@ -21,9 +21,21 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The learned scale (null when parameter-free).</summary>
+    public Parameter? Weight => weight;
+
+    /// <summary>The epsilon under the square root.</summary>
+    public double Eps => eps;
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
+        // One kernel (SlmGen.Native.FusedKernels) where it applies; the same values to float rounding.
+        if (SlmGen.Native.FusedKernels.Applies(x, weight))
+        {
+            return SlmGen.Native.FusedKernels.Norm(x, weight, null, eps, rms: true, doubleRound: true);
+        }
+
         var xf = x.to(ScalarType.Float32);
         var normed = (xf * (xf.pow(2).mean(new long[] { -1 }, keepdim: true) + eps).rsqrt()).to(x.dtype);
         return weight is null ? normed : normed * weight;

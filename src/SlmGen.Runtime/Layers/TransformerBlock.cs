@@ -119,7 +119,14 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
         if (preNorm)
         {
-            x = x + Branch(drop_attn, attn_scale, attn.call(Norm(ln_1, x), adapters));
+            var branch = Branch(drop_attn, attn_scale, attn.call(Norm(ln_1, x), adapters));
+            // The residual add and the MLP's norm in one kernel where the fused kernels apply (the same values).
+            if (normScale == 1.0 && SlmGen.Native.FusedKernels.TryAddNorm(ln_2, x, branch, out var sum, out var normed))
+            {
+                return sum + Branch(drop_mlp, mlp_scale, mlp.call(normed, adapters));
+            }
+
+            x = x + branch;
             x = x + Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters));
         }
         else

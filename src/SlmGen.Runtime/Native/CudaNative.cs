@@ -23,6 +23,10 @@ public static unsafe class CudaNative
     private static delegate* unmanaged<IntPtr, int> graphEnd;
     private static delegate* unmanaged<IntPtr, int> graphReplay;
     private static delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, IntPtr*, int, IntPtr, IntPtr, double, double, double, double, int> fusedAdamW;
+    private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, int> norm;
+    private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, IntPtr*, int> addNorm;
+    private static delegate* unmanaged<IntPtr, IntPtr, int, IntPtr*, int> biasAct;
+    private static delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int> swiGlu;
 
     /// <summary>The library's file name.</summary>
     public const string FileName = "libslmgen_native.so";
@@ -32,6 +36,9 @@ public static unsafe class CudaNative
 
     /// <summary>Why it is not (empty when it is).</summary>
     public static string Reason => Loaded.Value.Reason;
+
+    /// <summary>Whether the loaded library has SlmGen's fused kernels (built with nvcc: src/SlmGen.Native/build.sh).</summary>
+    public static bool HasFusedKernels => Available && norm != null && addNorm != null && biasAct != null && swiGlu != null;
 
     private static (bool, string) Load()
     {
@@ -62,7 +69,16 @@ public static unsafe class CudaNative
             graphEnd = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_end");
             graphReplay = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_graph_replay");
             fusedAdamW = (delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, IntPtr*, int, IntPtr, IntPtr, double, double, double, double, int>)NativeLibrary.GetExport(lib, "slm_fused_adamw");
-            return version() == 2 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 2 (rebuild it with src/SlmGen.Native/build.sh)");
+            // The fused kernels are there only when the library was built with nvcc (their entry points absent otherwise).
+            if (NativeLibrary.TryGetExport(lib, "slm_fused_version", out var fusedVersion) && ((delegate* unmanaged<int>)fusedVersion)() == 1)
+            {
+                norm = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_norm");
+                addNorm = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_add_norm");
+                biasAct = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_bias_act");
+                swiGlu = (delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_swiglu");
+            }
+
+            return version() == 3 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 3 (rebuild it with src/SlmGen.Native/build.sh)");
         }
 
         return (false, tried is null ? $"{FileName} not found (set SLMGEN_NATIVE or put it beside the application; build it with src/SlmGen.Native/build.sh)" : $"{tried} did not load");
@@ -131,4 +147,46 @@ public static unsafe class CudaNative
         GC.KeepAlive(step);
         GC.KeepAlive(lr);
     }
+
+    internal static TorchSharp.torch.Tensor Norm(TorchSharp.torch.Tensor x, TorchSharp.torch.Tensor? weight, TorchSharp.torch.Tensor? bias, double eps, bool rms, bool doubleRound)
+    {
+        IntPtr y;
+        Check(norm(x.Handle, Handle(weight), Handle(bias), eps, rms ? 1 : 0, doubleRound ? 1 : 0, &y), "fused norm");
+        GC.KeepAlive(x);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
+        return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
+    }
+
+    internal static (TorchSharp.torch.Tensor Sum, TorchSharp.torch.Tensor Normed) AddNorm(TorchSharp.torch.Tensor x, TorchSharp.torch.Tensor residual, TorchSharp.torch.Tensor? weight,
+        TorchSharp.torch.Tensor? bias, double eps, bool rms, bool doubleRound)
+    {
+        IntPtr s, y;
+        Check(addNorm(x.Handle, residual.Handle, Handle(weight), Handle(bias), eps, rms ? 1 : 0, doubleRound ? 1 : 0, &s, &y), "fused add + norm");
+        GC.KeepAlive(x);
+        GC.KeepAlive(residual);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
+        return (TorchSharp.torch.Tensor.UnsafeCreateTensor(s), TorchSharp.torch.Tensor.UnsafeCreateTensor(y));
+    }
+
+    internal static TorchSharp.torch.Tensor BiasAct(TorchSharp.torch.Tensor x, TorchSharp.torch.Tensor? bias, int activation)
+    {
+        IntPtr y;
+        Check(biasAct(x.Handle, Handle(bias), activation, &y), "fused bias + activation");
+        GC.KeepAlive(x);
+        GC.KeepAlive(bias);
+        return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
+    }
+
+    internal static TorchSharp.torch.Tensor SwiGlu(TorchSharp.torch.Tensor gate, TorchSharp.torch.Tensor value)
+    {
+        IntPtr y;
+        Check(swiGlu(gate.Handle, value.Handle, &y), "fused SwiGLU");
+        GC.KeepAlive(gate);
+        GC.KeepAlive(value);
+        return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
+    }
+
+    private static IntPtr Handle(TorchSharp.torch.Tensor? t) => t is null ? IntPtr.Zero : t.Handle;
 }

@@ -162,6 +162,11 @@ public sealed class Trainer : IDisposable
             lastSave.Restart();
         }
 
+        if (Device.type == DeviceType.CUDA)
+        {
+            log.WriteLine(SlmGen.Native.FusedKernels.Status);
+        }
+
         using var graphed = options.CudaGraphs ? GraphedStep.TryCreate(this, lossSum, log) : null;
         var secondsBefore = trainedSeconds;
         var timeUp = TimeIsUp;

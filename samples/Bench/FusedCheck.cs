@@ -1,0 +1,210 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using SlmGen.Layers;
+using SlmGen.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Samples.Bench;
+
+/// <summary>
+/// Issue 29's correctness check of the fused kernels on a CUDA device: each kernel against the unfused TorchSharp
+/// code it replaces (the layers with <see cref="FusedKernels.Enabled"/> off), forward and every gradient, on random
+/// shapes with odd widths, in fp32 and bf16. The truth is the unfused computation in fp64 on the same inputs; a
+/// kernel passes when its error against the truth is at most twice the unfused path's own error (plus a floor of a
+/// few units in the last place): "within the dtype's noise". One JSON line per case.
+/// </summary>
+public static class FusedCheck
+{
+    private static readonly (long Rows, long Width)[] Shapes = { (1, 1), (3, 7), (17, 63), (64, 65), (129, 384), (256, 768), (33, 1027), (8, 4099) };
+
+    /// <summary>Runs every case; returns the number that failed.</summary>
+    public static int Run(Device device, string? jsonPath)
+    {
+        Console.WriteLine(FusedKernels.Status);
+        if (!FusedKernels.Ready)
+        {
+            return 1;
+        }
+
+        var lines = new List<string>();
+        var failed = 0;
+        var generator = new Random(29);
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            foreach (var (rows, width) in Shapes)
+            {
+                foreach (var (name, op) in Ops())
+                {
+                    manual_seed(generator.Next());
+                    using var scope = NewDisposeScope();
+                    var errors = Compare(op, rows, width, dtype, device);
+                    var floor = dtype == ScalarType.BFloat16 ? 1.6e-2 : 2e-6;
+                    var ok = errors.All(e => e.Fused <= Math.Max(2 * e.Unfused, floor));
+                    failed += ok ? 0 : 1;
+                    var detail = string.Join(", ", errors.Select(e => $"\"{e.Name}\": [{e.Fused.ToString("0.###e0", CultureInfo.InvariantCulture)}, {e.Unfused.ToString("0.###e0", CultureInfo.InvariantCulture)}]"));
+                    var line = $"{{\"op\": \"{name}\", \"dtype\": \"{dtype}\", \"rows\": {rows}, \"width\": {width}, \"ok\": {(ok ? "true" : "false")}, \"errors_fused_unfused\": {{{detail}}}}}";
+                    lines.Add(line);
+                    if (!ok)
+                    {
+                        Console.WriteLine("FAIL " + line);
+                    }
+                }
+            }
+        }
+
+        Console.WriteLine($"fused-check: {lines.Count - failed} of {lines.Count} cases within the unfused path's noise");
+        if (jsonPath is not null)
+        {
+            File.WriteAllLines(jsonPath, lines);
+        }
+
+        return failed;
+    }
+
+    // Each op takes its inputs (tensors of the dtype, on the device, not yet leaves) and returns its outputs and the
+    // leaves whose gradients are compared (its modules' parameters included); the same function runs fused and unfused.
+    private delegate (Tensor[] Outputs, Tensor[] Leaves) Op(Tensor[] inputs);
+
+    private static IEnumerable<(string Name, (Op Op, Func<long, long, long[][]> Shapes))> Ops()
+    {
+        yield return ("add+layernorm", (t => AddNorm(t, layer: true, weight: true, bias: true), (r, w) => new[] { new[] { r, w }, new[] { r, w }, new[] { w }, new[] { w } }));
+        yield return ("add+layernorm-nobias", (t => AddNorm(t, layer: true, weight: true, bias: false), (r, w) => new[] { new[] { r, w }, new[] { r, w }, new[] { w } }));
+        yield return ("add+rmsnorm", (t => AddNorm(t, layer: false, weight: true, bias: false), (r, w) => new[] { new[] { r, w }, new[] { r, w }, new[] { w } }));
+        yield return ("add+rmsnorm-free", (t => AddNorm(t, layer: false, weight: false, bias: false), (r, w) => new[] { new[] { r, w }, new[] { r, w } }));
+        yield return ("rmsnorm", (Rms, (r, w) => new[] { new[] { r, w }, new[] { w } }));
+        yield return ("bias+gelu", (t => BiasAct(t, Act.Gelu), (r, w) => new[] { new[] { r, w }, new[] { w } }));
+        yield return ("gelu", (t => BiasAct(t, Act.Gelu), (r, w) => new[] { new[] { r, w } }));
+        yield return ("bias+relu2", (t => BiasAct(t, Act.ReluSquared), (r, w) => new[] { new[] { r, w }, new[] { w } }));
+        yield return ("swiglu", (SwiGlu, (r, w) => new[] { new[] { r, w }, new[] { r, w } }));
+    }
+
+    private static List<(string Name, double Fused, double Unfused)> Compare((Op Op, Func<long, long, long[][]> Shapes) op, long rows, long width, ScalarType dtype, Device device)
+    {
+        var shapes = op.Shapes(rows, width);
+        // Inputs rounded to the dtype (so all three computations see the same values): the weight (third) near 1,
+        // vectors otherwise near 0.
+        var inputs = shapes.Select((s, i) => (s.Length == 1 ? (i == 2 ? 1 + (0.1 * randn(s)) : 0.1 * randn(s)) : randn(s)).to(dtype)).ToArray();
+        Tensor[] Run(bool fused, ScalarType type)
+        {
+            FusedKernels.Enabled = fused;
+            try
+            {
+                var (outputs, leaves) = op.Op(inputs.Select(x => x.to(type).to(device)).ToArray());
+                // A fixed random weighting of every output, so each gradient path is exercised.
+                var g = new Generator(7, device);
+                var loss = zeros(1, dtype: ScalarType.Float64, device: device);
+                foreach (var o in outputs)
+                {
+                    loss = loss + (o.to(ScalarType.Float64) * randn(o.shape, dtype: ScalarType.Float64, device: device, generator: g)).sum();
+                }
+
+                loss.backward();
+                return outputs.Select(o => o.detach().to(ScalarType.Float64)).Concat(leaves.Select(l => l.grad!.to(ScalarType.Float64))).ToArray();
+            }
+            finally
+            {
+                FusedKernels.Enabled = true;
+            }
+        }
+
+        var truth = Run(false, ScalarType.Float64);
+        var unfused = Run(false, dtype);
+        var fused = Run(true, dtype);
+        var outs = truth.Length - inputs.Length;
+        return truth.Select((t, i) => (i < outs ? $"out{i}" : $"grad{i - outs}", Error(fused[i], t), Error(unfused[i], t))).ToList();
+    }
+
+    private static double Error(Tensor a, Tensor truth) => (a - truth).abs().max().item<double>() / (truth.abs().max().item<double>() + 1e-30);
+
+    private static Tensor Leaf(Tensor t) => t.detach().requires_grad_(true);
+
+    // x + r, then the norm: through FusedKernels.TryAddNorm when enabled (what TransformerBlock does), else unfused.
+    private static (Tensor[], Tensor[]) AddNorm(Tensor[] t, bool layer, bool weight, bool bias)
+    {
+        var x = Leaf(t[0]);
+        var r = Leaf(t[1]);
+        var width = x.shape[^1];
+        nn.Module<Tensor, Tensor> norm;
+        var parameters = new List<Tensor>();
+        if (layer)
+        {
+            var ln = nn.LayerNorm(width, bias: bias, device: x.device, dtype: x.dtype);
+            using (no_grad())
+            {
+                ln.weight!.copy_(t[2]);
+                if (bias)
+                {
+                    ln.bias!.copy_(t[3]);
+                }
+            }
+
+            parameters.Add(ln.weight!);
+            if (bias)
+            {
+                parameters.Add(ln.bias!);
+            }
+
+            norm = ln;
+        }
+        else
+        {
+            var rms = new RmsNorm(width, learnedScale: weight);
+            rms.to(x.device);
+            rms.to(x.dtype);
+            if (weight)
+            {
+                using (no_grad())
+                {
+                    rms.Weight!.copy_(t[2]);
+                }
+
+                parameters.Add(rms.Weight!);
+            }
+
+            norm = rms;
+        }
+
+        var leaves = new[] { x, r }.Concat(parameters).ToArray();
+        if (FusedKernels.Enabled && FusedKernels.TryAddNorm(norm, x, r, out var sum, out var normed))
+        {
+            return (new[] { sum, normed }, leaves);
+        }
+
+        var s = x + r;
+        return (new[] { s, norm.call(s) }, leaves);
+    }
+
+    private static (Tensor[], Tensor[]) Rms(Tensor[] t)
+    {
+        var x = Leaf(t[0]);
+        var rms = new RmsNorm(x.shape[^1]);
+        rms.to(x.device);
+        rms.to(x.dtype);
+        using (no_grad())
+        {
+            rms.Weight!.copy_(t[1]);
+        }
+
+        return (new[] { rms.call(x) }, new[] { x, (Tensor)rms.Weight! });
+    }
+
+    private static (Tensor[], Tensor[]) BiasAct(Tensor[] t, Act act)
+    {
+        var x = Leaf(t[0]);
+        var b = t.Length > 1 ? Leaf(t[1]) : null;
+        var y = FusedKernels.Enabled && FusedKernels.Applies(x, b) ? FusedKernels.BiasAct(x, b, FusedKernels.KernelOf(act)) : Activations.Apply(act, b is null ? x : x + b);
+        return (new[] { y }, b is null ? new[] { x } : new[] { x, b });
+    }
+
+    private static (Tensor[], Tensor[]) SwiGlu(Tensor[] t)
+    {
+        var a = Leaf(t[0]);
+        var b = Leaf(t[1]);
+        var y = FusedKernels.Enabled && FusedKernels.Applies(a, b) ? FusedKernels.SwiGlu(a, b) : nn.functional.silu(a) * b;
+        return (new[] { y }, new[] { a, b });
+    }
+}

@@ -1,0 +1,99 @@
+using System;
+using SlmGen.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SlmGen.Native;
+
+/// <summary>
+/// SlmGen's fused CUDA kernels (libslmgen_native built with nvcc: src/SlmGen.Native/fused_kernels.cu) for the training
+/// step's elementwise chains — residual add + LayerNorm/RMSNorm, RMSNorm alone, bias + GELU (erf) / squared ReLU, the
+/// SwiGLU gate — each with its backward pass inside libtorch's autograd and capturable in a CUDA graph. The layers
+/// call <see cref="Applies"/> and take the fused path for CUDA tensors when the library has the kernels, their
+/// unfused TorchSharp code otherwise; both compute the same values to float rounding (each kernel rounds where the
+/// unfused code rounds). <see cref="Status"/> is the one line a training log prints.
+/// </summary>
+public static class FusedKernels
+{
+    /// <summary>The exact (erf) GELU of <see cref="BiasAct"/>.</summary>
+    public const int Gelu = 0;
+
+    /// <summary>max(x, 0)² of <see cref="BiasAct"/>.</summary>
+    public const int ReluSquared = 1;
+
+    /// <summary>
+    /// Whether the layers may use the kernels (default: yes, unless the environment sets SLMGEN_FUSED=0); a benchmark
+    /// switches it to time both paths in one process.
+    /// </summary>
+    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("SLMGEN_FUSED") != "0";
+
+    /// <summary>Whether CUDA tensors take the fused path now.</summary>
+    public static bool Ready => Enabled && CudaNative.HasFusedKernels;
+
+    /// <summary>One line: whether the kernels are used, and why not.</summary>
+    public static string Status =>
+        !Enabled ? "fused kernels: off (SLMGEN_FUSED=0)"
+        : !CudaNative.Available ? $"fused kernels: off ({CudaNative.Reason})"
+        : !CudaNative.HasFusedKernels ? "fused kernels: off (libslmgen_native was built without nvcc; rebuild it with src/SlmGen.Native/build.sh where CUDA's compiler is)"
+        : "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU)";
+
+    /// <summary>
+    /// Whether the fused path takes <paramref name="x"/> with these companions: a CUDA tensor of a floating type, the
+    /// others (when present) of its dtype and device, and the kernels ready. CPU tensors never load the library.
+    /// </summary>
+    public static bool Applies(Tensor x, Tensor? a = null, Tensor? b = null, Tensor? c = null) =>
+        x.device_type == DeviceType.CUDA
+        && x.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16
+        && Same(x, a) && Same(x, b) && Same(x, c)
+        && Ready;
+
+    /// <summary>norm(x) · weight + bias over the last dimension (RMSNorm when <paramref name="rms"/>, else LayerNorm).</summary>
+    public static Tensor Norm(Tensor x, Tensor? weight, Tensor? bias, double eps, bool rms, bool doubleRound) =>
+        CudaNative.Norm(x, weight, bias, eps, rms, doubleRound);
+
+    /// <summary>s = x + residual and norm(s) · weight + bias in one pass.</summary>
+    public static (Tensor Sum, Tensor Normed) AddNorm(Tensor x, Tensor residual, Tensor? weight, Tensor? bias, double eps, bool rms, bool doubleRound) =>
+        CudaNative.AddNorm(x, residual, weight, bias, eps, rms, doubleRound);
+
+    /// <summary>act(x + bias), <paramref name="activation"/> one of <see cref="Gelu"/>, <see cref="ReluSquared"/>.</summary>
+    public static Tensor BiasAct(Tensor x, Tensor? bias, int activation) => CudaNative.BiasAct(x, bias, activation);
+
+    /// <summary>silu(gate) · value.</summary>
+    public static Tensor SwiGlu(Tensor gate, Tensor value) => CudaNative.SwiGlu(gate, value);
+
+    /// <summary>
+    /// The residual add and the norm that follows it (a block's <c>x + branch</c> and its next sublayer's input) in one
+    /// kernel when <paramref name="norm"/> is a LayerNorm or one of SlmGen's RMSNorms and the tensors qualify; false (and
+    /// nothing computed) otherwise.
+    /// </summary>
+    public static bool TryAddNorm(nn.Module<Tensor, Tensor> norm, Tensor x, Tensor residual, out Tensor sum, out Tensor normed)
+    {
+        sum = normed = null!;
+        if (x.device_type != DeviceType.CUDA || !residual.shape.AsSpan().SequenceEqual(x.shape))
+        {
+            return false;
+        }
+
+        switch (norm)
+        {
+            case TorchSharp.Modules.LayerNorm ln when Applies(x, residual, ln.weight, ln.bias):
+                (sum, normed) = AddNorm(x, residual, ln.weight, ln.bias, ln.eps, rms: false, doubleRound: false);
+                return true;
+            case RmsNorm rms when Applies(x, residual, rms.Weight):
+                (sum, normed) = AddNorm(x, residual, rms.Weight, null, rms.Eps, rms: true, doubleRound: true);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The fused activation for <paramref name="act"/>, or -1 when it has none.</summary>
+    public static int KernelOf(Act act) => act switch
+    {
+        Act.Gelu => Gelu,
+        Act.ReluSquared => ReluSquared,
+        _ => -1,
+    };
+
+    private static bool Same(Tensor x, Tensor? other) => other is null || (other.dtype == x.dtype && other.device_type == x.device_type && other.device_index == x.device_index);
+}
