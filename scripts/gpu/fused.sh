@@ -2,7 +2,7 @@
 # Issue 29 in one GPU-machine call (after scripts/pack-device.sh; carry .device): builds libslmgen_native with the
 # fused kernels (nvcc), checks every kernel against the unfused layers (Bench --check-fused), then times in one call,
 # interleaved, as ratios: baby GPT (Bench's BenchGpt, batch 64 × 256) and GPT-2 small's shape (specs/large/gpt2-124m.yaml,
-# batch 16 × 1,024) — SlmGen eager and graphed with the fused kernels off and on, PyTorch eager (bf16 autocast),
+# batch 16 × 1,024), and a modern design (specs/compact/modern-17m.yaml: RMSNorm, squared ReLU) — SlmGen eager and graphed with the fused kernels off and on, PyTorch eager (bf16 autocast),
 # torch.compile and compile + CUDA graphs on the models' PyTorch twins; then 500 training steps of baby GPT (dropout
 # 0.2) graphed, fused off and on, for the loss curves. Everything bundled into $OUT/fused.tgz.
 #   run: carry [".device"], command: LIMIT_S=560 bash scripts/gpu/fused.sh
@@ -23,6 +23,7 @@ for round in 1 2; do
     SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh Bench --device cuda --modes bf16,bf16-graph --runs 5 --json "$w/bench-f$fused-r$round.json" >> "$w/bench.txt" 2>&1
     for g in "" --graphed; do
       SLMGEN_FUSED=$fused timeout "$(left 90)" bash .device/run.sh slmgen time specs/large/gpt2-124m.yaml --device cuda --batch 16 --steps 10 $g --json "$w/gpt2-time.jsonl" >> "$w/gpt2-time.txt" 2>&1
+      SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh slmgen time specs/compact/modern-17m.yaml --device cuda --batch 32 --steps 10 $g --json "$w/modern-time.jsonl" >> "$w/modern-time.txt" 2>&1
     done
   done
   [ "$round" = 1 ] && timeout "$(left 100)" python3 scripts/gpu/torch_step.py "$w/twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile,graphs --runs 3 >> "$w/torch-baby.txt" 2>&1
