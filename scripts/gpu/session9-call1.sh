@@ -5,7 +5,7 @@
 #  2. FlopCounterMode twins of CostTruthTests seed 8200 with the fixed script (training = loss(idx, targets).backward());
 #  3. the PyTorch twins of the two models still pending (LeverGroupedHeadConditioned, LeverQatStretched);
 #  4. issue 29's first look: PyTorch's eager (bf16 autocast) and compiled baby-GPT steps under torch.profiler, the GPU
-#     time per kernel class; SlmGen's own step under nsys when the machine has it.
+#     time per kernel class; SlmGen's own step under nsys when the machine has it (PROFILE=0: not this part).
 set -uo pipefail
 OUT=${OUT:-/tmp/slmgen-out}; mkdir -p "$OUT"; w=/tmp/call1; rm -rf "$w"; mkdir -p "$w"
 export PYTHONUNBUFFERED=1 SLMGEN_DATA="$PWD/data"
@@ -19,6 +19,7 @@ timeout "$(left 90)" python3 scripts/gpu/flops_twins.py .device/flops/random-820
 tail -3 "$w/flops.txt"; echo "flops part: $((SECONDS - s)) s"; s=$SECONDS
 OUT="$w/twins" MODELS=SlmGen.Samples.LeverGroupedHeadConditioned,SlmGen.Samples.LeverQatStretched SKIP_ROUNDTRIP=1 timeout "$(left 100)" bash scripts/gpu/twins.sh > "$w/twins.txt" 2>&1
 tail -4 "$w/twins.txt"; echo "twins part: $((SECONDS - s)) s"; s=$SECONDS
+if [ "${PROFILE:-1}" = 1 ]; then
 timeout "$(left 30)" bash .device/run.sh Twins export --models SlmGen.Samples.Bench.BenchGpt --out "$w/bench-twin" --device cpu > /dev/null 2>&1
 timeout "$(left 120)" python3 scripts/gpu/torch_step.py "$w/bench-twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile --runs 2 --profile "$w/profile-torch.jsonl" > "$w/torch-step.txt" 2>&1
 cut -c1-240 "$w/torch-step.txt" | tail -3
@@ -27,5 +28,6 @@ if command -v nsys > /dev/null; then
   rm -f "$w"/*.nsys-rep "$w"/*.sqlite
 else echo "no nsys" | tee "$w/nsys.txt"; fi
 echo "profile part: $((SECONDS - s)) s"
+fi
 rm -rf "$w/bench-twin"
 tar -C "$w" -czf "$OUT/call1.tgz" .
