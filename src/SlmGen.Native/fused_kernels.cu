@@ -128,7 +128,7 @@ __global__ void norm_param_grad_kernel(const T* __restrict__ dy, const T* __rest
   __shared__ float sw[8][33];
   __shared__ float sb[8][33];
   const int64_t c = blockIdx.x * 32 + threadIdx.x;
-  const int64_t r0 = blockIdx.y * rows_per_strip, r1 = min(N, r0 + rows_per_strip);
+  const int64_t r0 = blockIdx.y * rows_per_strip, r1 = r0 + rows_per_strip < N ? r0 + rows_per_strip : N;
   float aw = 0.f, ab = 0.f;
   if (c < C) {
     for (int64_t r = r0 + threadIdx.y; r < r1; r += 8) {
@@ -179,7 +179,7 @@ __global__ void bias_act_backward_kernel(const T* __restrict__ dy, const T* __re
                                          float* __restrict__ db_part, int64_t N, int64_t H, int64_t rows_per_strip, int act) {
   __shared__ float sb[8][33];
   const int64_t c = blockIdx.x * 32 + threadIdx.x;
-  const int64_t r0 = blockIdx.y * rows_per_strip, r1 = min(N, r0 + rows_per_strip);
+  const int64_t r0 = blockIdx.y * rows_per_strip, r1 = r0 + rows_per_strip < N ? r0 + rows_per_strip : N;
   float ab = 0.f;
   if (c < H) {
     const float bc = b != nullptr ? f(b[c]) : 0.f;

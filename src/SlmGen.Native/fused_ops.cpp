@@ -5,6 +5,9 @@
 // node, and a captured CUDA graph holds them like any other kernel.
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "fused_kernels.h"
 #include "native_common.h"
 
