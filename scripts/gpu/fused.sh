@@ -14,7 +14,9 @@ limit=${LIMIT_S:-560}; left() { local l=$((limit - SECONDS - 15)); [ "$l" -gt "$
   echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT)"; date -u; } > "$w/device.txt" 2>&1; cat "$w/device.txt"
 OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$w/build.txt" 2>&1; tail -3 "$w/build.txt"; cp /tmp/slmgen-native/*.log "$w/" 2>/dev/null
 export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
-timeout "$(left 90)" bash .device/run.sh Bench --device cuda --check-fused --json "$w/check.jsonl" > "$w/check.txt" 2>&1; echo "check exit $?"; tail -4 "$w/check.txt"
+timeout "$(left 90)" bash .device/run.sh Bench --device cuda --check-fused --json "$w/check.jsonl" > "$w/check.txt" 2>&1; rc=$?; echo "check exit $rc"; tail -12 "$w/check.txt"
+# Nothing to time when the kernels did not build or are wrong (FORCE=1 times anyway).
+if [ "$rc" != 0 ] && [ "${FORCE:-0}" != 1 ]; then tail -40 "$w"/fused-build.log 2>/dev/null; tar -C "$w" -czf "$OUT/fused.tgz" .; exit 1; fi
 # The twins PyTorch times (fresh weights: only the step's time matters).
 timeout "$(left 30)" bash .device/run.sh Twins export --models SlmGen.Samples.Bench.BenchGpt --out "$w/twin" --device cpu > /dev/null 2>&1
 timeout "$(left 60)" bash .device/run.sh slmgen export specs/large/gpt2-124m.yaml --out "$w/twin/gpt2" --no-hf > "$w/export.txt" 2>&1

@@ -30,6 +30,8 @@ public class EvaluatorMemoryTests
         var one = Evaluator.Evaluate(small, tokens, EvalProtocol.Sequential(), Objective.EveryPosition, 1, CPU);
         var many = Evaluator.Evaluate(small, tokens, EvalProtocol.Sequential(), Objective.EveryPosition, 32, CPU);
         Assert.Equal(one.Tokens, many.Tokens);
-        Assert.Equal(one.Nll, many.Nll, 5);
+        // Batches of 1 and 32 run different fp32 GEMM shapes, so the sums agree to float rounding (a few 1e-7
+        // relative), not to the bit: 112.85453 vs 112.85454 was seen.
+        Assert.Equal(one.Nll, many.Nll, 4);
     }
 }
