@@ -70,7 +70,7 @@ foreach (var r in results)
 if (output is not null)
 {
     var lines = results.Select(r => $"    {{ \"mode\": \"{r.Mode}\", \"ms_per_step\": {r.Ms.ToString("0.000", CultureInfo.InvariantCulture)}, \"spread_percent\": {r.Spread.ToString("0.0", CultureInfo.InvariantCulture)}, \"tokens_per_second\": {r.TokensPerSecond.ToString("0", CultureInfo.InvariantCulture)}, \"mfu\": {(double.IsNaN(r.Mfu) ? "null" : r.Mfu.ToString("0.0000", CultureInfo.InvariantCulture))} }}");
-    File.WriteAllText(output, $"{{\n  \"device\": \"{Describe(device)}\",\n  \"batch\": {batch},\n  \"flops_per_step\": {flopsPerStep.ToString("0", CultureInfo.InvariantCulture)},\n  \"peak_bf16_flops\": {(double.IsNaN(peak) ? "null" : peak.ToString("0", CultureInfo.InvariantCulture))},\n  \"results\": [\n{string.Join(",\n", lines)}\n  ]\n}}\n");
+    File.WriteAllText(output, $"{{\n  \"device\": \"{Describe(device)}\",\n  \"fused_kernels\": {(isCuda && SlmGen.Native.FusedKernels.Ready ? "true" : "false")},\n  \"batch\": {batch},\n  \"flops_per_step\": {flopsPerStep.ToString("0", CultureInfo.InvariantCulture)},\n  \"peak_bf16_flops\": {(double.IsNaN(peak) ? "null" : peak.ToString("0", CultureInfo.InvariantCulture))},\n  \"results\": [\n{string.Join(",\n", lines)}\n  ]\n}}\n");
 }
 
 return 0;
