@@ -30,11 +30,14 @@ for round in 1 2; do
   done
   [ "$round" = 1 ] && timeout "$(left 100)" python3 scripts/gpu/torch_step.py "$w/twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile,graphs --runs 3 >> "$w/torch-baby.txt" 2>&1
   [ "$round" = 1 ] && timeout "$(left 150)" python3 scripts/gpu/torch_step.py "$w/twin/gpt2" bf16-ac,compile,graphs --batch 16 --iters 10 --runs 3 >> "$w/torch-gpt2.txt" 2>&1
+  # The loss curves after the first round (the second round only repeats the timings, if time is left).
+  if [ "$round" = 1 ]; then
+  for fused in 0 1; do
+    SLMGEN_FUSED=$fused timeout "$(left 120)" bash .device/run.sh slmgen train specs/nanogpt/baby-gpt.yaml --data shakespeare-char --steps 500 --batch 64 --eval-every 500 --seed 1 --device cuda \
+      --run-dir "/tmp/fused-train-$fused" --result "$w/train-f$fused.json" --cuda-graphs > "$w/train-f$fused.txt" 2>&1
+    cp "/tmp/fused-train-$fused/metrics.jsonl" "$w/train-f$fused.metrics.jsonl" 2>/dev/null; grep -E "fused kernels|CUDA graph|validation NLL|steps in" "$w/train-f$fused.txt"
+  done
+  fi
 done
 grep -hE "^bf16|fused kernels" "$w/bench.txt" | sort | uniq -c | head; cut -c1-200 "$w"/torch-*.txt | grep '^{' ; grep -h "ms" "$w/gpt2-time.txt" | head -8
-for fused in 0 1; do
-  SLMGEN_FUSED=$fused timeout "$(left 120)" bash .device/run.sh slmgen train specs/nanogpt/baby-gpt.yaml --data shakespeare-char --steps 500 --batch 64 --eval-every 500 --seed 1 --device cuda \
-    --run-dir "/tmp/fused-train-$fused" --result "$w/train-f$fused.json" --cuda-graphs > "$w/train-f$fused.txt" 2>&1
-  cp "/tmp/fused-train-$fused/metrics.jsonl" "$w/train-f$fused.metrics.jsonl" 2>/dev/null; grep -E "fused kernels|CUDA graph|validation NLL|steps in" "$w/train-f$fused.txt"
-done
 rm -rf "$w/twin"; tar -C "$w" -czf "$OUT/fused.tgz" .
