@@ -24,6 +24,7 @@ public static class FusedCheck
     /// <summary>Runs every case; returns the number that failed.</summary>
     public static int Run(Device device, string? jsonPath)
     {
+        FusedKernels.Enabled = true; // what is checked is the kernels, whatever SLMGEN_FUSED says
         Console.WriteLine(FusedKernels.Status);
         if (!FusedKernels.Ready || device.type != DeviceType.CUDA)
         {

@@ -284,7 +284,20 @@ public class TrainingTests
         // CPU tensors never take the fused path; the status line names the missing library.
         Assert.False(SlmGen.Native.FusedKernels.Applies(ones(2, 3)));
         Assert.False(SlmGen.Native.FusedKernels.Ready);
-        Assert.Contains(SlmGen.Native.CudaNative.FileName, SlmGen.Native.FusedKernels.Status);
+        // Opt-in (SLMGEN_FUSED=1) until checked on a GPU; enabled, the line names the missing library.
+        Assert.Contains("SLMGEN_FUSED=1", SlmGen.Native.FusedKernels.Status);
+        var before = SlmGen.Native.FusedKernels.Enabled;
+        try
+        {
+            SlmGen.Native.FusedKernels.Enabled = true;
+            Assert.False(SlmGen.Native.FusedKernels.Ready);
+            Assert.Contains(SlmGen.Native.CudaNative.FileName, SlmGen.Native.FusedKernels.Status);
+        }
+        finally
+        {
+            SlmGen.Native.FusedKernels.Enabled = before;
+        }
+
         var rms = new SlmGen.Layers.RmsNorm(5);
         var x = randn(3, 5);
         var expected = x / (x.square().mean(new long[] { -1 }, keepdim: true) + 1e-6).sqrt();
