@@ -72,7 +72,7 @@ public sealed class FeedForward : nn.Module<Tensor, LoraSet?, Tensor>
     {
         var g = Linear("mlp_gate", gate!, x, adapters);
         var v = Linear("mlp_fc", fc, x, adapters);
-        return SlmGen.Native.FusedKernels.Applies(g, v) && System.MemoryExtensions.SequenceEqual<long>(g.shape, v.shape) ? SlmGen.Native.FusedKernels.SwiGlu(g, v) : nn.functional.silu(g) * v;
+        return SlmGen.Native.FusedKernels.Applies(g, v) && SlmGen.Native.FusedKernels.SameShape(g, v) ? SlmGen.Native.FusedKernels.SwiGlu(g, v) : nn.functional.silu(g) * v;
     }
 
     private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? layer.call(x) : adapters.Adapt(name, x, layer.call(x));

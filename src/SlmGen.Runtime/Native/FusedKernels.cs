@@ -69,7 +69,7 @@ public static class FusedKernels
     public static bool TryAddNorm(nn.Module<Tensor, Tensor> norm, Tensor x, Tensor residual, out Tensor sum, out Tensor normed)
     {
         sum = normed = null!;
-        if (x.device_type != DeviceType.CUDA || !residual.shape.AsSpan().SequenceEqual(x.shape))
+        if (x.device_type != DeviceType.CUDA || !SameShape(x, residual))
         {
             return false;
         }
@@ -94,6 +94,9 @@ public static class FusedKernels
         Act.ReluSquared => ReluSquared,
         _ => -1,
     };
+
+    /// <summary>Whether two tensors have one shape (the kernels that take two inputs elementwise need it).</summary>
+    public static bool SameShape(Tensor a, Tensor b) => a.shape.AsSpan().SequenceEqual(b.shape);
 
     private static bool Same(Tensor x, Tensor? other) => other is null || (other.dtype == x.dtype && other.device_type == x.device_type && other.device_index == x.device_index);
 }
