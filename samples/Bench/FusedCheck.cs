@@ -15,7 +15,9 @@ namespace SlmGen.Samples.Bench;
 /// code it replaces (the layers with <see cref="FusedKernels.Enabled"/> off), forward and every gradient, on random
 /// shapes with odd widths, in fp32 and bf16. The truth is the unfused computation in fp64 on the same inputs; a
 /// kernel passes when its error against the truth is at most twice the unfused path's own error (plus a floor of a
-/// few units in the last place): "within the dtype's noise". One JSON line per case.
+/// few units in the last place): "within the dtype's noise". One JSON line per case. The ops: add + LayerNorm / RMSNorm
+/// (with and without weight and bias), RMSNorm, bias + GELU / squared ReLU, SwiGLU, RoPE (full and partial, strided
+/// input, a start offset) and the next-token cross-entropy (plain, and padded columns with z-loss).
 /// </summary>
 public static class FusedCheck
 {
@@ -83,6 +85,10 @@ public static class FusedCheck
         yield return ("gelu", (t => BiasAct(t, Act.Gelu), (r, w) => new[] { new[] { r, w } }));
         yield return ("bias+relu2", (t => BiasAct(t, Act.ReluSquared), (r, w) => new[] { new[] { r, w }, new[] { w } }));
         yield return ("swiglu", (SwiGlu, (r, w) => new[] { new[] { r, w }, new[] { r, w } }));
+        yield return ("rope", (t => Rope(t, partial: false), (r, w) => new[] { new[] { 2, r, 3, Even(w) } }));
+        yield return ("rope-partial", (t => Rope(t, partial: true), (r, w) => new[] { new[] { 2, r, 3, Even(w) } }));
+        yield return ("cross-entropy", (t => Loss(t, padded: false), (r, w) => new[] { new[] { r, w } }));
+        yield return ("cross-entropy-padded-zloss", (t => Loss(t, padded: true), (r, w) => new[] { new[] { r, w } }));
     }
 
     private static List<(string Name, double Fused, double Unfused)> Compare((Op Op, Func<long, long, long[][]> Shapes) op, long rows, long width, ScalarType dtype, Device device)
@@ -203,6 +209,45 @@ public static class FusedCheck
         var b = t.Length > 1 ? Leaf(t[1]) : null;
         var y = FusedKernels.Enabled && FusedKernels.Applies(x, b) ? FusedKernels.BiasAct(x, b, FusedKernels.KernelOf(act)) : Activations.Apply(act, b is null ? x : x + b);
         return (new[] { y }, b is null ? new[] { x } : new[] { x, b });
+    }
+
+    private static long Even(long width) => width + (width % 2);
+
+    // Queries or keys as attention makes them, (B, H, T, D) strided (a transpose of (B, T, H, D)), rotated from
+    // position 3; partial: the first half of each head (rounded to even) turns.
+    private static (Tensor[], Tensor[]) Rope(Tensor[] t, bool partial)
+    {
+        var leaf = Leaf(t[0]);
+        var x = leaf.transpose(1, 2);
+        var d = x.shape[3];
+        var rotated = partial && d >= 4 ? d / 4 * 2 : d;
+        using var rope = new RotaryEmbedding((int)x.shape[2] + 3, rotated);
+        return (new[] { rope.Rotate(x, 3) }, new[] { leaf });
+    }
+
+    // The next-token loss of logits (rows, width) as SlmModel.Loss computes it; padded: the last 3 columns are
+    // pad_vocab_to's (no probability, no gradient), with z-loss. The fp64 truth is the formula in fp64 (the unfused
+    // path computes in fp32).
+    private static (Tensor[], Tensor[]) Loss(Tensor[] t, bool padded)
+    {
+        var logits = Leaf(t[0]);
+        var width = logits.shape[1];
+        var real = padded && width > 3 ? width - 3 : width;
+        var zLoss = padded ? 0.01 : 0;
+        var targets = randint(0, real, new[] { logits.shape[0] }, dtype: ScalarType.Int64, generator: new Generator(11)).to(logits.device);
+        Tensor loss;
+        if (logits.dtype == ScalarType.Float64)
+        {
+            var scores = logits.narrow(1, 0, real);
+            var lse = scores.logsumexp(1);
+            loss = (lse - scores.gather(1, targets.unsqueeze(1)).squeeze(1) + (zLoss * lse.square())).mean();
+        }
+        else
+        {
+            loss = NextTokenLoss.Mean(logits, targets, real, zLoss);
+        }
+
+        return (new[] { loss.reshape(1) }, new[] { logits });
     }
 
     private static (Tensor[], Tensor[]) SwiGlu(Tensor[] t)

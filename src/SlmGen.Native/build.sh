@@ -17,16 +17,35 @@ cuda_home="${CUDA_HOME:-/usr/local/cuda}"
 nvcc="$(command -v nvcc || true)"; [ -z "$nvcc" ] && [ -x "$cuda_home/bin/nvcc" ] && nvcc="$cuda_home/bin/nvcc"
 includes=(-I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include" -I"$cuda_home/include")
 libs=(-L"$torch_dir/lib" -Wl,-rpath,"$torch_dir/lib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda)
-fused() {
+nvcc_flags() {
   # PyTorch's extension flags: c10's half and bfloat16 types, not CUDA's operators on them.
-  "$nvcc" -std=c++17 -O3 -arch="${NVCC_ARCH:-native}" -Xcompiler -fPIC -D_GLIBCXX_USE_CXX11_ABI="$abi" --expt-relaxed-constexpr \
-    -D__CUDA_NO_HALF_OPERATORS__ -D__CUDA_NO_HALF_CONVERSIONS__ -D__CUDA_NO_BFLOAT16_CONVERSIONS__ -D__CUDA_NO_HALF2_OPERATORS__ \
-    "${includes[@]}" -c "$here/fused_kernels.cu" -o "$out/fused_kernels.o" || return 1
-  c++ -std=c++17 -O2 -fPIC -shared -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "$here/slmgen_native.cpp" "$here/fused_ops.cpp" "$out/fused_kernels.o" \
+  echo -std=c++17 -O3 -arch="${NVCC_ARCH:-native}" -Xcompiler -fPIC -D_GLIBCXX_USE_CXX11_ABI="$abi" --expt-relaxed-constexpr \
+    -D__CUDA_NO_HALF_OPERATORS__ -D__CUDA_NO_HALF_CONVERSIONS__ -D__CUDA_NO_BFLOAT16_CONVERSIONS__ -D__CUDA_NO_HALF2_OPERATORS__
+}
+fused() {
+  # The four units compile in parallel. The cross-entropy and RoPE kernels are a separate unit from the others: when
+  # they do not compile, the library keeps the rest.
+  # shellcheck disable=SC2046
+  "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_kernels.cu" -o "$out/fused_kernels.o" & local core=$!
+  # shellcheck disable=SC2046
+  "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_cross_entropy.cu" -o "$out/fused_cross_entropy.o" & local ce=$!
+  # shellcheck disable=SC2046
+  "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_rope.cu" -o "$out/fused_rope.o" & local rope=$!
+  c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/loss_rope_ops.cpp" -o "$out/loss_rope_ops.o" & local ops=$!
+  local extra=() ok=1
+  wait "$ce" || ok=0; wait "$rope" || ok=0; wait "$ops" || ok=0
+  wait "$core" || return 1
+  if [ "$ok" = 1 ]; then
+    extra=("$out/fused_cross_entropy.o" "$out/fused_rope.o" "$out/loss_rope_ops.o")
+  else
+    echo "SLMGEN: the cross-entropy and RoPE kernels did not build; the library has the other fused kernels"
+  fi
+  c++ -std=c++17 -O2 -fPIC -shared -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "$here/slmgen_native.cpp" "$here/fused_ops.cpp" "$out/fused_kernels.o" "${extra[@]}" \
     -o "$out/libslmgen_native.so" "${includes[@]}" "${libs[@]}" -L"$cuda_home/lib64" -lcudart
 }
 if [ -n "$nvcc" ] && fused > "$out/fused-build.log" 2>&1; then
   echo "built with nvcc (fused kernels included)"
+  grep -h "^SLMGEN:" "$out/fused-build.log" || true
 elif [ -n "$nvcc" ] && { echo "the fused kernels did not build (see $out/fused-build.log): building without them" >&2; tail -30 "$out/fused-build.log" >&2; false; }; then
   :
 elif command -v cmake >/dev/null && cmake -S "$here" -B "$out" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release -DCUDAToolkit_ROOT="$cuda_home" > "$out/cmake.log" 2>&1; then

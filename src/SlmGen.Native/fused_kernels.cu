@@ -14,34 +14,13 @@
 
 #include <algorithm>
 
+#include "device_common.cuh"
 #include "fused_kernels.h"
 
 namespace slm {
 namespace {
 
 constexpr int kThreads = 256;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-// The sum of v over the block (every thread gets it); `shared` holds 32 floats.
-__device__ __forceinline__ float block_sum(float v, float* shared) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-  v = warp_sum(v);
-  __syncthreads();  // an earlier call's readers are done with shared
-  if (lane == 0) shared[warp] = v;
-  __syncthreads();
-  v = threadIdx.x < warps ? shared[threadIdx.x] : 0.f;
-  if (warp == 0) v = warp_sum(v);
-  if (threadIdx.x == 0) shared[0] = v;
-  __syncthreads();
-  return shared[0];
-}
-
-template <typename T>
-__device__ __forceinline__ float f(T v) { return static_cast<float>(v); }
 
 // One block per row. s = x + r rounded to T (the reference's residual stream), then the norm of s in fp32.
 template <typename T, bool RMS>

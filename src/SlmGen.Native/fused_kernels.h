@@ -1,4 +1,5 @@
-// The fused CUDA kernels' host entry points (fused_kernels.cu); the autograd functions over them are in fused_ops.cpp.
+// The fused CUDA kernels' host entry points (fused_kernels.cu, fused_cross_entropy.cu, fused_rope.cu); the autograd
+// functions over them are in fused_ops.cpp and loss_rope_ops.cpp.
 #pragma once
 #include <ATen/ATen.h>
 
@@ -18,5 +19,15 @@ at::Tensor bias_act_forward(const at::Tensor& x, const at::Tensor& b, int act);
 std::vector<at::Tensor> bias_act_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& b, int act);
 at::Tensor swiglu_forward(const at::Tensor& a, const at::Tensor& b);
 std::vector<at::Tensor> swiglu_backward(const at::Tensor& dy, const at::Tensor& a, const at::Tensor& b);
+
+
+// fused_cross_entropy.cu. {loss (N) fp32, lse (N) fp32} of logits (N, V) contiguous over the first `real` columns.
+std::vector<at::Tensor> cross_entropy_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t real, double z_loss);
+// The logits' gradient (N, V) in their dtype, grad_rows (N) fp32 the gradient of each row's loss.
+at::Tensor cross_entropy_backward(const at::Tensor& grad_rows, const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& lse, int64_t real, double z_loss);
+
+// fused_rope.cu. x (B, H, T, D) strided; tables (context, rot) fp32 contiguous; the output contiguous. backward: the
+// transpose rotation (dx from dy).
+at::Tensor rope_apply(const at::Tensor& x, const at::Tensor& cos_table, const at::Tensor& sin_table, int64_t start, bool backward);
 
 }  // namespace slm

@@ -10,19 +10,15 @@
 
 #include "fused_kernels.h"
 #include "native_common.h"
+#include "tensor_handles.h"
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+using slm::borrow;
+using slm::give;
+using slm::need_cuda;
 
 namespace {
-
-at::Tensor borrow(void* handle) { return handle != nullptr ? *static_cast<at::Tensor*>(handle) : at::Tensor(); }
-
-void* give(const at::Tensor& t) { return new at::Tensor(t); }
-
-void need_cuda(const at::Tensor& t, const char* what) {
-  if (!t.defined() || !t.is_cuda()) throw std::invalid_argument(std::string(what) + " must be a CUDA tensor");
-}
 
 void same_kind(const at::Tensor& t, const at::Tensor& like, const char* what) {
   if (t.defined() && (t.scalar_type() != like.scalar_type() || t.device() != like.device())) {

@@ -4,7 +4,8 @@
 //   - the caching allocator's emptyCache when a graph is destroyed (a captured graph's pool is not reused otherwise);
 //   - fused AdamW (at::_fused_adamw_) with the learning rate and the step count on the device, so that a captured
 //     optimizer step stays right on every replay;
-//   - SlmGen's own fused kernels for the step's elementwise work (fused_kernels.cu, fused_ops.cpp), when built with nvcc.
+//   - SlmGen's own fused kernels for the step's elementwise work and its loss (fused_kernels.cu, fused_ops.cpp,
+//     fused_cross_entropy.cu, fused_rope.cu, loss_rope_ops.cpp), when built with nvcc.
 // TorchSharp's tensor handles are at::Tensor* (LibTorchSharp's Tensor type); they are borrowed, never freed here.
 // No C++ exception crosses the C ABI: a failing call returns -1 and slm_last_error() says why.
 // Built against the libtorch it runs with (src/SlmGen.Native/build.sh); loaded by SlmGen.Native.CudaNative when present.

@@ -140,11 +140,7 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// The mean next-token NLL of <paramref name="targets"/> from <paramref name="features"/> (the training loss):
     /// the cross-entropy of the head's logits; a grouped head overrides it with its two softmaxes.
     /// </summary>
-    public virtual Tensor Loss(Tensor features, Tensor targets)
-    {
-        var logits = RealTokens(Head(features));
-        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1));
-    }
+    public virtual Tensor Loss(Tensor features, Tensor targets) => NextTokenLoss.Mean(Head(features), targets, DeclaredVocab);
 
     /// <summary>
     /// The training loss with z-loss (PaLM): the cross-entropy plus <c>zLoss · mean(logsumexp(logits)²)</c> over the real
@@ -163,9 +159,7 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
             throw new NotSupportedException($"{GetName()} has a grouped head: its two softmaxes have no single normaliser for z-loss.");
         }
 
-        var logits = RealTokens(Head(features));
-        var flat = logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32);
-        return nn.functional.cross_entropy(flat, targets.reshape(-1)) + (zLoss * flat.logsumexp(-1).square().mean());
+        return NextTokenLoss.Mean(Head(features), targets, DeclaredVocab, zLoss);
     }
 
     /// <summary>

@@ -309,6 +309,26 @@ public class TrainingTests
     }
 
     [Fact]
+    public void The_next_token_loss_ignores_padded_columns_and_adds_the_z_loss()
+    {
+        // The unfused path of the loss SlmModel trains with (the fused kernel is checked against it on a GPU):
+        // the padded columns take no probability and get no gradient; z-loss adds z · mean(logsumexp²).
+        manual_seed(5);
+        var logits = randn(6, 11, dtype: ScalarType.Float64).to(ScalarType.Float32).requires_grad_(true);
+        var targets = tensor(new long[] { 0, 7, 3, 7, 1, 2 });
+        var loss = SlmGen.Layers.NextTokenLoss.Mean(logits, targets, realVocab: 8, zLoss: 0.1);
+        loss.backward();
+        var real = logits.detach().to(ScalarType.Float64).narrow(1, 0, 8);
+        var lse = real.logsumexp(1);
+        var expected = (lse - real.gather(1, targets.unsqueeze(1)).squeeze(1) + (0.1 * lse.square())).mean().item<double>();
+        Assert.Equal(expected, loss.item<float>(), 5);
+        Assert.Equal(0.0, logits.grad!.narrow(1, 8, 3).abs().max().item<float>());
+        Assert.True(logits.grad!.narrow(1, 0, 8).abs().max().item<float>() > 0.01);
+        Assert.False(SlmGen.Native.FusedKernels.CrossEntropyApplies(logits, targets));
+        Assert.False(SlmGen.Native.FusedKernels.RopeApplies(randn(1, 2, 3, 4), randn(3, 4)));
+    }
+
+    [Fact]
     public void Early_stopping_ends_the_run_after_the_patience_runs_out()
     {
         Devices.Seed(1);

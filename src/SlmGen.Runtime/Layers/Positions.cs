@@ -1,4 +1,5 @@
 using System;
+using SlmGen.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,6 +72,11 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
     {
         cos_cached = FixedTables.OnDeviceOf(cos_cached, x);
         sin_cached = FixedTables.OnDeviceOf(sin_cached, x);
+        if (FusedKernels.RopeApplies(x, cos_cached))
+        {
+            return FusedKernels.Rope(x, cos_cached, sin_cached, start);
+        }
+
         var t = x.shape[2];
         var rotary = cos_cached.shape[1];
         if (rotary < x.shape[3])

@@ -27,6 +27,8 @@ public static unsafe class CudaNative
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, IntPtr*, int> addNorm;
     private static delegate* unmanaged<IntPtr, IntPtr, int, IntPtr*, int> biasAct;
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int> swiGlu;
+    private static delegate* unmanaged<IntPtr, IntPtr, long, double, IntPtr*, int> crossEntropy;
+    private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, long, IntPtr*, int> rope;
 
     /// <summary>The library's file name.</summary>
     public const string FileName = "libslmgen_native.so";
@@ -39,6 +41,9 @@ public static unsafe class CudaNative
 
     /// <summary>Whether the loaded library has SlmGen's fused kernels (built with nvcc: src/SlmGen.Native/build.sh).</summary>
     public static bool HasFusedKernels => Available && norm != null && addNorm != null && biasAct != null && swiGlu != null;
+
+    /// <summary>Whether the loaded library has the fused cross-entropy and RoPE kernels too (a separate unit of the nvcc build).</summary>
+    public static bool HasLossAndRopeKernels => HasFusedKernels && crossEntropy != null && rope != null;
 
     private static (bool, string) Load()
     {
@@ -76,6 +81,13 @@ public static unsafe class CudaNative
                 addNorm = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_add_norm");
                 biasAct = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_bias_act");
                 swiGlu = (delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_swiglu");
+            }
+
+            // A build where those two did not compile keeps the others (build.sh).
+            if (NativeLibrary.TryGetExport(lib, "slm_loss_rope_version", out var lossRopeVersion) && ((delegate* unmanaged<int>)lossRopeVersion)() == 1)
+            {
+                crossEntropy = (delegate* unmanaged<IntPtr, IntPtr, long, double, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_cross_entropy");
+                rope = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, long, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_rope");
             }
 
             return version() == 3 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 3 (rebuild it with src/SlmGen.Native/build.sh)");
@@ -185,6 +197,25 @@ public static unsafe class CudaNative
         Check(swiGlu(gate.Handle, value.Handle, &y), "fused SwiGLU");
         GC.KeepAlive(gate);
         GC.KeepAlive(value);
+        return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
+    }
+
+    internal static TorchSharp.torch.Tensor CrossEntropy(TorchSharp.torch.Tensor logits, TorchSharp.torch.Tensor targets, long realVocab, double zLoss)
+    {
+        IntPtr loss;
+        Check(crossEntropy(logits.Handle, targets.Handle, realVocab, zLoss, &loss), "fused cross-entropy");
+        GC.KeepAlive(logits);
+        GC.KeepAlive(targets);
+        return TorchSharp.torch.Tensor.UnsafeCreateTensor(loss);
+    }
+
+    internal static TorchSharp.torch.Tensor Rope(TorchSharp.torch.Tensor x, TorchSharp.torch.Tensor cos, TorchSharp.torch.Tensor sin, long start)
+    {
+        IntPtr y;
+        Check(rope(x.Handle, cos.Handle, sin.Handle, start, &y), "fused RoPE");
+        GC.KeepAlive(x);
+        GC.KeepAlive(cos);
+        GC.KeepAlive(sin);
         return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
     }
 

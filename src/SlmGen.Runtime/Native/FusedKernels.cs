@@ -8,7 +8,9 @@ namespace SlmGen.Native;
 /// <summary>
 /// SlmGen's fused CUDA kernels (libslmgen_native built with nvcc: src/SlmGen.Native/fused_kernels.cu) for the training
 /// step's elementwise chains — residual add + LayerNorm/RMSNorm, RMSNorm alone, bias + GELU (erf) / squared ReLU, the
-/// SwiGLU gate — each with its backward pass inside libtorch's autograd and capturable in a CUDA graph. The layers
+/// SwiGLU gate, the rotary embedding of queries and keys, and the next-token cross-entropy (its gradient written from
+/// the logits and one log-sum-exp per row: no fp32 copy, saved log-softmax or one-hot) — each with its backward pass
+/// inside libtorch's autograd and capturable in a CUDA graph. The layers
 /// call <see cref="Applies"/> and take the fused path for CUDA tensors when the library has the kernels, their
 /// unfused TorchSharp code otherwise; both compute the same values to float rounding (each kernel rounds where the
 /// unfused code rounds). <see cref="Status"/> is the one line a training log prints.
@@ -35,7 +37,8 @@ public static class FusedKernels
         !Enabled ? "fused kernels: off (opt-in until checked on a GPU: SLMGEN_FUSED=1 turns them on)"
         : !CudaNative.Available ? $"fused kernels: off ({CudaNative.Reason})"
         : !CudaNative.HasFusedKernels ? "fused kernels: off (libslmgen_native was built without nvcc; rebuild it with src/SlmGen.Native/build.sh where CUDA's compiler is)"
-        : "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU)";
+        : !CudaNative.HasLossAndRopeKernels ? "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU; its build has no cross-entropy or RoPE kernels: see fused-build.log)"
+        : "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU, RoPE, cross-entropy)";
 
     /// <summary>
     /// Whether the fused path takes <paramref name="x"/> with these companions: a CUDA tensor of a floating type, the
@@ -60,6 +63,33 @@ public static class FusedKernels
 
     /// <summary>silu(gate) · value.</summary>
     public static Tensor SwiGlu(Tensor gate, Tensor value) => CudaNative.SwiGlu(gate, value);
+
+    /// <summary>
+    /// Whether the fused cross-entropy takes logits (rows, vocabulary) of a floating type on a CUDA device with one int64
+    /// target per row on that device, and the library has it.
+    /// </summary>
+    public static bool CrossEntropyApplies(Tensor logits, Tensor targets) =>
+        logits.device_type == DeviceType.CUDA && logits.dim() == 2
+        && logits.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16
+        && targets.dtype == ScalarType.Int64 && targets.dim() == 1 && targets.shape[0] == logits.shape[0]
+        && targets.device_type == logits.device_type && targets.device_index == logits.device_index
+        && Enabled && CudaNative.HasLossAndRopeKernels;
+
+    /// <summary>
+    /// Each row's loss (rows, fp32): log-sum-exp over the first <paramref name="realVocab"/> columns minus the target's
+    /// logit, plus <paramref name="zLoss"/> · log-sum-exp²; the padded columns take no probability and no gradient.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, long realVocab, double zLoss) => CudaNative.CrossEntropy(logits, targets, realVocab, zLoss);
+
+    /// <summary>
+    /// Whether the fused rotation takes queries or keys <paramref name="x"/> (B, H, T, D) with fp32 tables on its device.
+    /// </summary>
+    public static bool RopeApplies(Tensor x, Tensor table) =>
+        x.dim() == 4 && table.dtype == ScalarType.Float32 && Applies(x) && table.device_type == x.device_type && table.device_index == x.device_index
+        && CudaNative.HasLossAndRopeKernels;
+
+    /// <summary>x (B, H, T, D) rotated at positions start .. start + T − 1 (the tables' width: the rotated dimensions); contiguous.</summary>
+    public static Tensor Rope(Tensor x, Tensor cos, Tensor sin, long start) => CudaNative.Rope(x, cos, sin, start);
 
     /// <summary>
     /// The residual add and the norm that follows it (a block's <c>x + branch</c> and its next sublayer's input) in one
