@@ -81,8 +81,10 @@ __global__ void add_norm_backward_kernel(const T* __restrict__ dy, const T* __re
   const T* sr = s + row * C;
   const float mean = mean_in[row], rstd = rstd_in[row];
   float a = 0.f, g_sum = 0.f;
+  // g rounded once (__fmul_rn: never contracted into a later fma), so that g − mean(g) is exactly 0 where it should be
+  // (a width-1 LayerNorm: 1/sqrt(eps) times a contraction's rounding residue was a visible gradient).
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-    const float g = f(dyr[c]) * (w != nullptr ? f(w[c]) : 1.f);
+    const float g = __fmul_rn(f(dyr[c]), w != nullptr ? f(w[c]) : 1.f);
     a += g * (f(sr[c]) - mean) * rstd;
     g_sum += g;
   }
@@ -91,7 +93,7 @@ __global__ void add_norm_backward_kernel(const T* __restrict__ dy, const T* __re
   T* dsr = ds + row * C;
   const T* er = ds_extra != nullptr ? ds_extra + row * C : nullptr;
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-    const float g = f(dyr[c]) * (w != nullptr ? f(w[c]) : 1.f);
+    const float g = __fmul_rn(f(dyr[c]), w != nullptr ? f(w[c]) : 1.f);
     const float xhat = (f(sr[c]) - mean) * rstd;
     float v = rstd * (g - c2 - xhat * c1);
     if (er != nullptr) v += f(er[c]);

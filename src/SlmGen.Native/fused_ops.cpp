@@ -20,6 +20,13 @@ using slm::need_cuda;
 
 namespace {
 
+// libtorch's autograd Function::apply records every tensor argument's device (VariableInfo), which an undefined tensor
+// has not: an absent optional tensor (a norm without weight or bias, an activation without bias) travels as an empty
+// placeholder of the input's kind, and is undefined again inside forward. No real one is empty (widths are ≥ 1).
+at::Tensor slot(const at::Tensor& t, const at::Tensor& like) { return t.defined() ? t.contiguous() : at::empty({0}, like.options()); }
+
+at::Tensor unslot(const at::Tensor& t) { return t.numel() == 0 ? at::Tensor() : t; }
+
 void same_kind(const at::Tensor& t, const at::Tensor& like, const char* what) {
   if (t.defined() && (t.scalar_type() != like.scalar_type() || t.device() != like.device())) {
     throw std::invalid_argument(std::string(what) + " must have the input's dtype and device");
@@ -31,7 +38,8 @@ void vector_of(const at::Tensor& t, int64_t n, const char* what) {
 }
 
 struct NormFn : public torch::autograd::Function<NormFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps, bool rms, bool double_round) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_slot, const at::Tensor& b_slot, double eps, bool rms, bool double_round) {
+    const auto w = unslot(w_slot), b = unslot(b_slot);
     auto out = slm::add_norm_forward(x, at::Tensor(), w, b, eps, rms, double_round);
     ctx->save_for_backward({x, w, out[2], out[3]});
     ctx->saved_data["rms"] = rms;
@@ -50,8 +58,9 @@ struct NormFn : public torch::autograd::Function<NormFn> {
 };
 
 struct AddNormFn : public torch::autograd::Function<AddNormFn> {
-  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& r, const at::Tensor& w, const at::Tensor& b, double eps, bool rms,
-                               bool double_round) {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& r, const at::Tensor& w_slot, const at::Tensor& b_slot, double eps,
+                               bool rms, bool double_round) {
+    const auto w = unslot(w_slot), b = unslot(b_slot);
     auto out = slm::add_norm_forward(x, r, w, b, eps, rms, double_round);
     ctx->save_for_backward({out[0], w, out[2], out[3]});
     ctx->saved_data["rms"] = rms;
@@ -80,7 +89,8 @@ struct AddNormFn : public torch::autograd::Function<AddNormFn> {
 };
 
 struct BiasActFn : public torch::autograd::Function<BiasActFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& b, int64_t act) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& b_slot, int64_t act) {
+    const auto b = unslot(b_slot);
     ctx->save_for_backward({x, b});
     ctx->saved_data["act"] = act;
     return slm::bias_act_forward(x, b, static_cast<int>(act));
@@ -133,7 +143,7 @@ int slm_norm(void* x, void* w, void* b, double eps, int rms, int double_round, v
     auto xt = borrow(x).contiguous();
     auto wt = borrow(w), bt = borrow(b);
     check_norm(xt, at::Tensor(), wt, bt);
-    *y = give(NormFn::apply(xt, wt.defined() ? wt.contiguous() : wt, bt.defined() ? bt.contiguous() : bt, eps, rms != 0, double_round != 0));
+    *y = give(NormFn::apply(xt, slot(wt, xt), slot(bt, xt), eps, rms != 0, double_round != 0));
   });
 }
 
@@ -145,7 +155,7 @@ int slm_add_norm(void* x, void* r, void* w, void* b, double eps, int rms, int do
     rt = rt.contiguous();
     auto wt = borrow(w), bt = borrow(b);
     check_norm(xt, rt, wt, bt);
-    auto out = AddNormFn::apply(xt, rt, wt.defined() ? wt.contiguous() : wt, bt.defined() ? bt.contiguous() : bt, eps, rms != 0, double_round != 0);
+    auto out = AddNormFn::apply(xt, rt, slot(wt, xt), slot(bt, xt), eps, rms != 0, double_round != 0);
     *s = give(out[0]);
     *y = give(out[1]);
   });
@@ -160,7 +170,7 @@ int slm_bias_act(void* x, void* b, int act, void** y) {
     if (xt.dim() < 1) throw std::invalid_argument("the activation's input needs a last dimension");
     same_kind(bt, xt, "the bias");
     vector_of(bt, xt.size(-1), "the bias");
-    *y = give(BiasActFn::apply(xt, bt.defined() ? bt.contiguous() : bt, static_cast<int64_t>(act)));
+    *y = give(BiasActFn::apply(xt, slot(bt, xt), static_cast<int64_t>(act)));
   });
 }
 
