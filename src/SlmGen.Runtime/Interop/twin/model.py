@@ -539,7 +539,9 @@ class SlmGenModel(nn.Module):
         vocabulary-sized tensor, as SlmGen trains it."""
         grouped = next((field for kind, field, s in self.steps if kind == "head" and s["type"] == "grouped"), None)
         if grouped is not None:
-            return getattr(self, grouped).loss(self(idx, features_only=True), targets)
+            # A flatten model (one prediction per window) trains on the window's last target, as below.
+            features = self(idx, features_only=True)
+            return getattr(self, grouped).loss(features, targets if features.dim() == 3 else targets[:, -1])
         logits = self(idx)
         declared = self.config.get("declaredVocab", logits.shape[-1])
         if declared < logits.shape[-1]:
