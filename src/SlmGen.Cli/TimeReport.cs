@@ -16,7 +16,7 @@ public static class TimeReport
 
     /// <summary>A training step's prediction for a descriptor.</summary>
     public static PredictedTime Training(ModelDescriptor d, DeviceProfile profile, int batch, bool graphed = false) =>
-        TimeModel.Predict(StepOps.Training(Plan(d), batch, d.Cost.Context, profile.ElementBytes, d.Cost.Parameters), profile, graphed, training: true);
+        TimeModel.Predict(StepOps.Training(Plan(d), batch, d.Cost.Context, profile.ElementBytes, d.Cost.Parameters, profile.FusedKernels), profile, graphed, training: true);
 
     /// <summary>
     /// The predictions as JSON (for <c>slmgen costs --json --device-profile</c>): the training step eager and (on CUDA)

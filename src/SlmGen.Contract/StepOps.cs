@@ -69,9 +69,14 @@ public sealed record StepOp(string Component, string Name, OpPhase Phase, OpKind
 public static class StepOps
 {
     /// <summary>The kernels of a training step of <paramref name="batch"/> windows of <paramref name="context"/> tokens, activations of <paramref name="elementBytes"/> bytes.</summary>
-    public static List<StepOp> Training(IReadOnlyList<PlanStep> steps, int batch, long context, int elementBytes, long parameters)
+    /// <remarks>
+    /// <paramref name="fused"/>: the kernels of SlmGen's fused path (libslmgen_native on CUDA: a device profile measured
+    /// with them says so, <see cref="DeviceProfile.FusedKernels"/>) — RMSNorm, a pre-norm block's residual add and the
+    /// next norm, bias + GELU / squared ReLU, the SwiGLU gate, RoPE and the loss each one kernel a way.
+    /// </remarks>
+    public static List<StepOp> Training(IReadOnlyList<PlanStep> steps, int batch, long context, int elementBytes, long parameters, bool fused = false)
     {
-        var b = new Builder(elementBytes, training: true);
+        var b = new Builder(elementBytes, training: true, fused);
         Forward(b, steps, batch, context, context, 0);
         b.Optimizer(parameters);
         return b.Ops;
@@ -81,9 +86,9 @@ public static class StepOps
     /// The kernels of one decoding step: <paramref name="newTokens"/> new positions per sequence (the prompt at a prefill, 1
     /// after it) attending to <paramref name="cached"/> cached ones, at <paramref name="batch"/> sequences, logits at the last position.
     /// </summary>
-    public static List<StepOp> Decoding(IReadOnlyList<PlanStep> steps, int batch, long newTokens, long cached, int elementBytes)
+    public static List<StepOp> Decoding(IReadOnlyList<PlanStep> steps, int batch, long newTokens, long cached, int elementBytes, bool fused = false)
     {
-        var b = new Builder(elementBytes, training: false);
+        var b = new Builder(elementBytes, training: false, fused);
         Forward(b, steps, batch, newTokens, newTokens + cached, cached);
         return b.Ops;
     }
@@ -149,7 +154,7 @@ public static class StepOps
                     Stack(b, stack, batch, t, keys, cached);
                     break;
                 case FinalNormStep n:
-                    b.Memory(f, "final norm", r * n.Width, 2 + NormKernels(n.Kind), NormKernels(n.Kind));
+                    b.Norm(f, "final norm", r * n.Width, n.Kind);
                     break;
                 case HeadStep h:
                     // Training: logits at every predicting position; decoding: at the last one.
@@ -172,8 +177,7 @@ public static class StepOps
             var d = block.Width;
             for (var app = 0L; app < stack.ApplicationsPerBlock; app++)
             {
-                var norms = NormKernels(block.Norm.Kind);
-                b.Memory(component + ".norms", "norm", rows * d, norms == 0 ? 0 : 2 + norms, norms);
+                b.Norm(component + ".norms", "norm", rows * d, block.Norm.Kind);
                 if (a.PackedQkv)
                 {
                     b.Linear(component + ".attn", "q/k/v", rows, d, a.InnerWidth + (2 * a.KvWidth), a.Bias);
@@ -185,12 +189,22 @@ public static class StepOps
                     b.Linear(component + ".attn", "v", rows, d, a.KvWidth, a.Bias);
                 }
 
-                if (a.QkNorm)
+                if (a.QkNorm && b.Fused)
+                {
+                    b.Norm(component + ".attn", "QK-norm (q)", rows * a.InnerWidth, NormKind.RmsNorm);
+                    b.Norm(component + ".attn", "QK-norm (k)", rows * a.KvWidth, NormKind.RmsNorm);
+                }
+                else if (a.QkNorm)
                 {
                     b.Memory(component + ".attn", "QK-norm", rows * (a.InnerWidth + a.KvWidth), 8, 2 * NormKernels(NormKind.RmsNorm));
                 }
 
-                if (a.Rope is not null)
+                if (a.Rope is not null && b.Fused)
+                {
+                    // One kernel for q and one for k each way, partial rotation included (reads strided, writes contiguous).
+                    b.Memory(component + ".attn", "rotary embedding (fused)", rows * (a.InnerWidth + a.KvWidth), 2, 2);
+                }
+                else if (a.Rope is not null)
                 {
                     // Rotate-half on q and k: a negation, a concatenation, two products and a sum each (partial RoPE: a split and a concatenation more).
                     b.Memory(component + ".attn", "rotary embedding", rows * (a.InnerWidth + a.KvWidth), 6, a.RotaryDims < a.HeadDim ? 14 : 10);
@@ -211,16 +225,36 @@ public static class StepOps
 
                 b.Attention(component + ".attn", batch * (long)a.Heads, t, keys, a.HeadDim);
                 b.Linear(component + ".attn", "output projection", rows, a.InnerWidth, d, a.Bias);
-                b.Memory(component + ".attn", "residual add", rows * d, 3, 1 + (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0));
-                b.Memory(component + ".norms", "norm", rows * d, norms == 0 ? 0 : 2 + norms, norms);
+                var branchKernels = (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0);
+                if (b.Fused && block.Norm.PreNorm && !block.Parallel && block.Norm.Kind != NormKind.None)
+                {
+                    // TransformerBlock: x + attention and the MLP's norm in one kernel (reads both, writes the sum and the norm).
+                    b.Memory(component + ".attn", "residual dropout / scale", rows * d, 3, branchKernels);
+                    b.Memory(component + ".norms", "residual add + norm (fused)", rows * d, 4, 1);
+                    b.NormWeightGradient(component + ".norms", rows * d, block.Norm.Kind);
+                }
+                else
+                {
+                    b.Memory(component + ".attn", "residual add", rows * d, 3, 1 + branchKernels);
+                    b.Norm(component + ".norms", "norm", rows * d, block.Norm.Kind);
+                }
+
                 var ffn = block.FeedForward;
-                b.Linear(component + ".mlp", "fc", rows, d, ffn.Hidden, ffn.Bias);
+                // The fused bias + activation takes a plain linear layer's product without its bias (not an adapted or quantised one).
+                var biasInActivation = b.Fused && ffn.Bias && ffn.Activation is Act.Gelu or Act.ReluSquared && ffn.WeightBits == 0 && block.Sharing.LoraRank == 0;
+                b.Linear(component + ".mlp", "fc", rows, d, ffn.Hidden, ffn.Bias && !biasInActivation);
                 if (ffn.Activation == Act.SwiGlu)
                 {
                     b.Linear(component + ".mlp", "gate", rows, d, ffn.Hidden, ffn.Bias);
                 }
 
-                b.Memory(component + ".mlp", "activation", rows * ffn.Hidden, ffn.Activation == Act.SwiGlu ? 3 : 2, ffn.Activation == Act.SwiGlu ? 2 : 1);
+                var activationKernels = ffn.Activation == Act.SwiGlu && !b.Fused ? 2 : 1;
+                b.Memory(component + ".mlp", biasInActivation ? "bias + activation (fused)" : "activation", rows * ffn.Hidden, ffn.Activation == Act.SwiGlu ? 3 : 2, activationKernels);
+                if (biasInActivation && b.Training)
+                {
+                    // The bias gradient's column sums come out of the activation's backward as partial sums; one reduction adds them.
+                    b.Memory(component + ".mlp", "bias gradient (partial sums added)", Math.Min(256, (rows + 63) / 64) * ffn.Hidden, 1, 1, OpPhase.Backward, elementBytes: 4);
+                }
                 b.Linear(component + ".mlp", "proj", rows, ffn.Hidden, d, ffn.Bias);
                 b.Memory(component + ".mlp", "residual add", rows * d, 3, 1 + (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0));
                 if (block.Sharing.LoraRank > 0)
@@ -309,7 +343,12 @@ public static class StepOps
             b.Memory("sampling", "draw (fp32 logits, argmax, read back, upload)", logits, 2, 4, elementBytes: 4);
         }
 
-        if (b.Training)
+        if (b.Training && b.Fused && h.Kind != HeadKind.Grouped)
+        {
+            // The fused cross-entropy: one read of the logits in their dtype forward (and the mean), a read and a write backward.
+            b.Memory(f + ".loss", "cross-entropy (fused)", logits, 1, 2);
+        }
+        else if (b.Training)
         {
             // The loss: log-softmax (fp32) and the NLL gather; backward: softmax − one-hot.
             b.Memory(f + ".loss", "log-softmax and NLL", logits, 2, 3, elementBytes: 4);
@@ -321,13 +360,44 @@ public static class StepOps
     {
         private readonly int elementBytes;
 
-        public Builder(int elementBytes, bool training)
+        public Builder(int elementBytes, bool training, bool fused)
         {
             this.elementBytes = elementBytes;
             Training = training;
+            Fused = fused;
         }
 
         public bool Training { get; }
+
+        /// <summary>Whether the step runs SlmGen's fused kernels.</summary>
+        public bool Fused { get; }
+
+        /// <summary>
+        /// A norm over <paramref name="elements"/> values: unfused, its kernels as <see cref="NormKernels"/> counts them;
+        /// fused, an RMSNorm is one kernel reading and writing once (LayerNorm is one either way), its backward one
+        /// more for the scale's gradient.
+        /// </summary>
+        public void Norm(string component, string name, long elements, NormKind kind)
+        {
+            if (Fused && kind is NormKind.RmsNorm or NormKind.RmsNormFree)
+            {
+                Memory(component, name + " (fused)", elements, 2, 1);
+                NormWeightGradient(component, elements, kind);
+                return;
+            }
+
+            var norms = NormKernels(kind);
+            Memory(component, name, elements, norms == 0 ? 0 : 2 + norms, norms);
+        }
+
+        /// <summary>The fused norm's weight (and bias) gradient: column partial sums over the rows, then their sum.</summary>
+        public void NormWeightGradient(string component, long elements, NormKind kind)
+        {
+            if (Training && kind is NormKind.RmsNorm or NormKind.LayerNorm)
+            {
+                Memory(component, "norm weight gradient", elements, 2, 2, OpPhase.Backward);
+            }
+        }
 
         public List<StepOp> Ops { get; } = new();
 

@@ -73,6 +73,13 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// </summary>
     public double GraphKernelSeconds { get; init; }
 
+    /// <summary>
+    /// Whether SlmGen's fused kernels ran when it was measured (CUDA, libslmgen_native built with nvcc, SLMGEN_FUSED not
+    /// 0): the time model then lists the fused path's kernels (<see cref="StepOps"/>), and the calibration fitted its
+    /// per-kernel costs to them. False for a CPU and for profiles that predate the kernels.
+    /// </summary>
+    public bool FusedKernels { get; init; }
+
     /// <summary>Matmul rates replayed from a CUDA graph: the device's own time, without the host's launch; empty when not measured.</summary>
     public IReadOnlyList<MatmulPoint> GraphMatmul { get; init; } = Array.Empty<MatmulPoint>();
 

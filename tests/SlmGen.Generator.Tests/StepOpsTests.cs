@@ -24,6 +24,7 @@ public class StepOpsTests
     {
         var compiled = RandomDesignRun.Compile(seed, 120, "S", recent: true, grouped: grouped);
         var run = compiled.Run;
+        var fewer = 0;
         foreach (var descriptor in compiled.Models)
         {
             var plan = (IReadOnlyList<PlanStep>)descriptor.Type.GetProperty("PlanSteps")!.GetValue(null)!;
@@ -35,11 +36,22 @@ public class StepOpsTests
             Assert.True(Math.Abs(flops - (cost.TrainingFlopsPerToken * units)) <= 1e-9 * flops, $"{descriptor.Name}: the step's kernels carry {flops:N0} FLOPs, the cost model {cost.TrainingFlopsPerToken * units:N0}\n{run.Costs(descriptor.FullName)}");
             Assert.All(ops, o => Assert.True(o.Bytes >= 0 && o.Launches >= 0 && o.Count >= 1));
 
+            // The fused path (a profile measured with SlmGen's fused kernels) runs the same products with fewer
+            // launches and less memory traffic — never more.
+            var fusedOps = StepOps.Training(plan, batch, cost.Context, 4, cost.Parameters, fused: true);
+            Assert.Equal(flops, fusedOps.Where(o => o.Kind != OpKind.Memory).Sum(o => o.Flops * o.Count), 6);
+            var (launches, fusedLaunches) = (ops.Sum(o => (long)o.Launches * o.Count), fusedOps.Sum(o => (long)o.Launches * o.Count));
+            var (bytes, fusedBytes) = (ops.Sum(o => o.Bytes * o.Count), fusedOps.Sum(o => o.Bytes * o.Count));
+            Assert.True(fusedLaunches <= launches && fusedBytes <= bytes, $"{descriptor.Name}: fused {fusedLaunches} launches, {fusedBytes:N0} bytes; unfused {launches}, {bytes:N0}");
+            fewer += fusedLaunches < launches && fusedBytes < bytes ? 1 : 0;
+
             if (cost.PredictsEveryPosition)
             {
                 var prefill = StepOps.Decoding(plan, 1, cost.Context, 0, 4).Where(o => o.Kind != OpKind.Memory).Sum(o => o.Flops * o.Count);
                 Assert.True(Math.Abs(prefill - cost.ForwardFlopsPerWindow(lastPositionOnly: true)) <= 1e-9 * prefill, $"{descriptor.Name}: prefill {prefill:N0} vs {cost.ForwardFlopsPerWindow(lastPositionOnly: true):N0}");
             }
         }
+
+        Assert.True(fewer > compiled.Models.Count / 2, $"only {fewer} of {compiled.Models.Count} designs gain from the fused kernels in the time model's listing");
     }
 }

@@ -284,11 +284,12 @@ public class TrainingTests
         // CPU tensors never take the fused path; the status line names the missing library.
         Assert.False(SlmGen.Native.FusedKernels.Applies(ones(2, 3)));
         Assert.False(SlmGen.Native.FusedKernels.Ready);
-        // Opt-in (SLMGEN_FUSED=1) until checked on a GPU; enabled, the line names the missing library.
-        Assert.Contains("SLMGEN_FUSED=1", SlmGen.Native.FusedKernels.Status);
+        // On unless SLMGEN_FUSED=0; switched off, the line says how; on, it names the missing library.
         var before = SlmGen.Native.FusedKernels.Enabled;
         try
         {
+            SlmGen.Native.FusedKernels.Enabled = false;
+            Assert.Contains("SLMGEN_FUSED=0", SlmGen.Native.FusedKernels.Status);
             SlmGen.Native.FusedKernels.Enabled = true;
             Assert.False(SlmGen.Native.FusedKernels.Ready);
             Assert.Contains(SlmGen.Native.CudaNative.FileName, SlmGen.Native.FusedKernels.Status);

@@ -73,6 +73,7 @@ public static class CalibrateCommand
                     PrefillSeconds = costs.Prefill,
                     GraphKernelSeconds = costs.GraphKernel > 0 ? costs.GraphKernel : profile.GraphKernelSeconds,
                     GraphStepSeconds = costs.GraphStep,
+                    FusedKernels = DeviceCalibration.FusedKernelsOn(dev),
                 };
             }
             finally

@@ -161,6 +161,14 @@ public static class TimeCommand
         }
 
         var profile = profilePath is null ? null : SlmGen.Timing.ProfileFile.Read(profilePath);
-        return (profile, SpecCompiler.Compile(specs), Devices.Resolve(deviceName));
+        var device = Devices.Resolve(deviceName);
+        var fused = SlmGen.Timing.DeviceCalibration.FusedKernelsOn(device);
+        if (profile is not null && profile.FusedKernels != fused)
+        {
+            // The prediction lists the kernels of the path the profile was measured on; this run takes the other.
+            AnsiConsole.MarkupLine(Markup.Escape($"warning: {profilePath} was measured with the fused kernels {(profile.FusedKernels ? "on" : "off")}, this run has them {(fused ? "on" : "off")} ({SlmGen.Native.FusedKernels.Status}): the prediction describes the profile's path"));
+        }
+
+        return (profile, SpecCompiler.Compile(specs), device);
     }
 }

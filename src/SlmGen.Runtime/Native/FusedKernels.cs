@@ -24,17 +24,17 @@ public static class FusedKernels
     public const int ReluSquared = 1;
 
     /// <summary>
-    /// Whether the layers may use the kernels: off unless the environment sets SLMGEN_FUSED=1 — opt-in until
-    /// `Bench --check-fused` has passed on a GPU (results/fused/README.md); a benchmark switches it to time both paths.
+    /// Whether the layers may use the kernels: on unless the environment sets SLMGEN_FUSED=0 (they passed
+    /// `Bench --check-fused` on an H100: results/fused/README.md); a benchmark switches it to time both paths.
     /// </summary>
-    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("SLMGEN_FUSED") == "1";
+    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("SLMGEN_FUSED") != "0";
 
     /// <summary>Whether CUDA tensors take the fused path now.</summary>
     public static bool Ready => Enabled && CudaNative.HasFusedKernels;
 
     /// <summary>One line: whether the kernels are used, and why not.</summary>
     public static string Status =>
-        !Enabled ? "fused kernels: off (opt-in until checked on a GPU: SLMGEN_FUSED=1 turns them on)"
+        !Enabled ? "fused kernels: off (SLMGEN_FUSED=0 or FusedKernels.Enabled = false)"
         : !CudaNative.Available ? $"fused kernels: off ({CudaNative.Reason})"
         : !CudaNative.HasFusedKernels ? "fused kernels: off (libslmgen_native was built without nvcc; rebuild it with src/SlmGen.Native/build.sh where CUDA's compiler is)"
         : !CudaNative.HasLossAndRopeKernels ? "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU; its build has no cross-entropy or RoPE kernels: see fused-build.log)"

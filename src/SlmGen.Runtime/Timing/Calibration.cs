@@ -246,6 +246,9 @@ public static class DeviceCalibration
         }
     }
 
+    /// <summary>Whether SlmGen's layers take their fused kernels on <paramref name="device"/> now (what a profile measured there records).</summary>
+    public static bool FusedKernelsOn(Device device) => device.type == DeviceType.CUDA && FusedKernels.Ready;
+
     /// <summary>
     /// The cost of a kernel inside SlmGen's own layers, and the fixed cost of a step around them: tiny models (every
     /// kernel launch-bound) at two depths, timed through a training step at batch 2 (autograd), through cached greedy
@@ -267,6 +270,7 @@ public static class DeviceCalibration
         var prefill = new List<(double Slope, double Intercept)>();
         var graph = new List<(double Slope, double Intercept)>();
         var graphs = device.type == DeviceType.CUDA && CudaNative.Available;
+        var fused = FusedKernelsOn(device);
         foreach (var (shallow, deep) in decodePairs)
         {
             var (shallowToken, shallowFirst) = Decode(shallow, quick ? 8 : DecodePrompt, quick ? 8 : DecodeTokens);
@@ -281,8 +285,8 @@ public static class DeviceCalibration
         ((double Seconds, long Kernels) Token, (double Seconds, long Kernels) First) Decode(SlmModel model, int prompt, int fresh)
         {
             var timing = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
-            return ((timing.MillisecondsPerToken / 1e3, StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes).Sum(o => (long)o.Launches * o.Count)),
-                    (timing.PrefillMilliseconds / 1e3, StepOps.Decoding(model.Plan, 1, prompt, 0, elementBytes).Sum(o => (long)o.Launches * o.Count)));
+            return ((timing.MillisecondsPerToken / 1e3, StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes, fused).Sum(o => (long)o.Launches * o.Count)),
+                    (timing.PrefillMilliseconds / 1e3, StepOps.Decoding(model.Plan, 1, prompt, 0, elementBytes, fused).Sum(o => (long)o.Launches * o.Count)));
         }
 
         static (double Slope, double Intercept) Line((double Seconds, long Kernels) a, (double Seconds, long Kernels) b)
@@ -295,7 +299,7 @@ public static class DeviceCalibration
         {
             (double Seconds, long Kernels) Step(SlmModel model, bool graphed) =>
                 (StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3, graphed: graphed).MillisecondsPerStep / 1e3,
-                 StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters).Sum(o => (long)o.Launches * o.Count));
+                 StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters, fused).Sum(o => (long)o.Launches * o.Count));
             train.Add(Line(Step(shallow, false), Step(deep, false)));
             if (graphs)
             {

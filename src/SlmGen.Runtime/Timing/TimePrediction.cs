@@ -5,7 +5,7 @@ public static class TimePrediction
 {
     /// <summary>A training step of <paramref name="batch"/> full windows (eager, or as one CUDA graph).</summary>
     public static PredictedTime Training(SlmModel model, DeviceProfile profile, int batch, bool graphed = false) =>
-        TimeModel.Predict(StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters), profile, graphed, training: true);
+        TimeModel.Predict(StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters, profile.FusedKernels), profile, graphed, training: true);
 
     /// <summary>
     /// A decoding step at <paramref name="batch"/> sequences: the prefill of <paramref name="prompt"/> tokens (<paramref name="cached"/> = 0),
@@ -15,5 +15,5 @@ public static class TimePrediction
 
     /// <summary>A decoding step of a plan.</summary>
     public static PredictedTime Decoding(System.Collections.Generic.IReadOnlyList<PlanStep> plan, DeviceProfile profile, int batch, long prompt, long cached) =>
-        TimeModel.Predict(StepOps.Decoding(plan, batch, prompt, cached, profile.ElementBytes), profile, graphed: false, training: false, prefill: cached == 0);
+        TimeModel.Predict(StepOps.Decoding(plan, batch, prompt, cached, profile.ElementBytes, profile.FusedKernels), profile, graphed: false, training: false, prefill: cached == 0);
 }
