@@ -137,22 +137,9 @@ public class CostTruthTests
             Assert.True(records.TryGetValue(descriptor.FullName, out var record), $"{descriptor.Name}: no PyTorch record (re-run scripts/gpu/flops_twins.py)");
             Assert.Equal((descriptor.Cost.Parameters, descriptor.Cost.ForwardFlopsPerToken, descriptor.Cost.TrainingFlopsPerToken, descriptor.Cost.WeightBytesDeclared),
                 (record.Parameters, record.Forward, record.FusedTraining, record.WeightBytes));
-            if (!record.Ok && ConditionedHead(descriptor) is { } head)
-            {
-                // Seed 8200's records (H100, 2026-12-05) were counted by a script that took the training FLOPs as the
-                // backward of the inference logits, which for a conditioned head score every group (3 × the head's
-                // forward); SlmGen trains its loss, which scores the target's group only (the head's training count).
-                // The difference is exactly that, and nothing else differs; scripts/gpu/flops_twins.py now counts the loss.
-                Assert.Equal(record.Expected + (3 * head.ForwardFlopsPerToken) - head.TrainingFlopsPerToken, record.Measured);
-                continue;
-            }
-
             Assert.True(record.Ok, $"{descriptor.Name}: PyTorch disagreed");
         }
     }
-
-    private static SlmGen.ComponentCost? ConditionedHead(ModelDescriptor descriptor) =>
-        descriptor.Cost.Components.FirstOrDefault(c => c.Kind == "head" && c.Description.Contains("conditioned on the group"));
 
     [Fact]
     public void Weight_bytes_at_the_declared_precision_follow_the_layout()
