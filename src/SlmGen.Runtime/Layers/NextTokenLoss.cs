@@ -26,4 +26,21 @@ public static class NextTokenLoss
         var loss = nn.functional.cross_entropy(scores, ids);
         return zLoss == 0 ? loss : loss + (zLoss * scores.logsumexp(-1).square().mean());
     }
+
+    /// <summary>
+    /// Each position's loss (fp32, one per row of the flattened logits) — what evaluation sums: on CUDA with the fused
+    /// kernels one read of the logits in their dtype, without the fp32 copy and log-softmax of the whole batch.
+    /// </summary>
+    public static Tensor PerPosition(Tensor logits, Tensor targets, long realVocab)
+    {
+        var flat = logits.reshape(-1, logits.shape[^1]);
+        var ids = targets.reshape(-1);
+        if (FusedKernels.CrossEntropyApplies(flat, ids))
+        {
+            return FusedKernels.CrossEntropy(flat, ids, realVocab, 0);
+        }
+
+        var scores = (realVocab < flat.shape[1] ? flat.narrow(1, 0, realVocab) : flat).to(ScalarType.Float32);
+        return nn.functional.cross_entropy(scores, ids, reduction: nn.Reduction.None);
+    }
 }

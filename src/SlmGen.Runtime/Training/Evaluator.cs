@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using SlmGen.Data;
+using SlmGen.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,8 +81,8 @@ public static class Evaluator
                 using (NewDisposeScope())
                 {
                     using var batch = Windows.Make(tokens, starts, context, obj, device);
-                    var logits = model.RealTokens(model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition));
-                    var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.Sum);
+                    var logits = model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition);
+                    var loss = NextTokenLoss.PerPosition(logits, batch.Targets, model.DeclaredVocab).sum();
                     total.add_(loss.to(ScalarType.Float64));
                     scored += batch.Targets.numel();
                 }
@@ -150,8 +151,8 @@ public static class Evaluator
                 using var scope = NewDisposeScope();
                 var part = windows.GetRange(i, Math.Min(batchSize, windows.Count - i));
                 using var batch = Windows.Make(tokens, part.Select(w => w.Start).ToArray(), context, Objective.EveryPosition, device);
-                var logits = model.RealTokens(model.Logits(batch.Inputs, lastPositionOnly: false));
-                var losses = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Targets.reshape(-1), reduction: nn.Reduction.None).view(part.Count, context);
+                var logits = model.Logits(batch.Inputs, lastPositionOnly: false);
+                var losses = NextTokenLoss.PerPosition(logits, batch.Targets, model.DeclaredVocab).view(part.Count, context);
                 var mask = new float[part.Count * context];
                 for (var b = 0; b < part.Count; b++)
                 {
