@@ -27,5 +27,13 @@ __device__ __forceinline__ float block_sum(float v, float* shared) {
 template <typename T>
 __device__ __forceinline__ float f(T v) { return static_cast<float>(v); }
 
+// Threads for a kernel that gives each row a block: a warp for short rows (a head's QK-norm over 32–128 values, a
+// character vocabulary's logits), doubling while each thread would get more than 8 values, up to `most`.
+inline int threads_per_row(int64_t columns, int most) {
+  int t = 32;
+  while (t < most && static_cast<int64_t>(t) * 8 < columns) t *= 2;
+  return t;
+}
+
 }  // namespace
 }  // namespace slm

@@ -28,13 +28,6 @@ __device__ __forceinline__ void merge_max_sum(float& m, float& s, float m2, floa
   m = top;
 }
 
-// Threads per row: a warp for small vocabularies, up to 512 for large ones (≈ 8 columns or more per thread).
-int threads_for(int64_t columns) {
-  int t = 32;
-  while (t < 512 && static_cast<int64_t>(t) * 8 < columns) t *= 2;
-  return t;
-}
-
 // One block per row (blockDim a multiple of 32).
 template <typename T>
 __global__ void cross_entropy_forward_kernel(const T* __restrict__ logits, const int64_t* __restrict__ targets, float* __restrict__ loss,
@@ -97,7 +90,7 @@ std::vector<at::Tensor> cross_entropy_forward(const at::Tensor& logits, const at
   auto opts = logits.options().dtype(at::kFloat);
   auto loss = at::empty({N}, opts), lse = at::empty({N}, opts);
   if (N == 0) return {loss, lse};
-  const int threads = threads_for(real);
+  const int threads = threads_per_row(real, 512);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, logits.scalar_type(), "slm_cross_entropy_forward", [&] {
     cross_entropy_forward_kernel<scalar_t><<<static_cast<unsigned>(N), threads, 0, at::cuda::getCurrentCUDAStream()>>>(
         logits.data_ptr<scalar_t>(), targets.data_ptr<int64_t>(), loss.data_ptr<float>(), lse.data_ptr<float>(), V, real, static_cast<float>(z_loss));
@@ -111,7 +104,7 @@ at::Tensor cross_entropy_backward(const at::Tensor& grad_rows, const at::Tensor&
   const int64_t N = logits.size(0), V = logits.size(1);
   auto dx = at::empty_like(logits);
   if (N == 0) return dx;
-  const int threads = threads_for(V);
+  const int threads = threads_per_row(V, 512);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, logits.scalar_type(), "slm_cross_entropy_backward", [&] {
     cross_entropy_backward_kernel<scalar_t><<<static_cast<unsigned>(N), threads, 0, at::cuda::getCurrentCUDAStream()>>>(
         logits.data_ptr<scalar_t>(), targets.data_ptr<int64_t>(), lse.data_ptr<float>(), grad_rows.data_ptr<float>(), dx.data_ptr<scalar_t>(), V, real,

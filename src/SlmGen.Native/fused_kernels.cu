@@ -228,7 +228,7 @@ std::vector<at::Tensor> add_norm_forward(const at::Tensor& x, const at::Tensor& 
   auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, x.scalar_type(), "slm_add_norm_forward", [&] {
     auto kernel = rms ? add_norm_forward_kernel<scalar_t, true> : add_norm_forward_kernel<scalar_t, false>;
-    kernel<<<static_cast<unsigned>(N), kThreads, 0, stream>>>(x.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(r), ptr_or_null<scalar_t>(w), ptr_or_null<scalar_t>(b),
+    kernel<<<static_cast<unsigned>(N), threads_per_row(C, kThreads), 0, stream>>>(x.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(r), ptr_or_null<scalar_t>(w), ptr_or_null<scalar_t>(b),
                                                             s.defined() ? s.data_ptr<scalar_t>() : nullptr, y.data_ptr<scalar_t>(), mean.data_ptr<float>(), rstd.data_ptr<float>(),
                                                             C, static_cast<float>(eps), double_round);
   });
@@ -251,7 +251,7 @@ std::vector<at::Tensor> add_norm_backward(const at::Tensor& dy, const at::Tensor
   auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, s.scalar_type(), "slm_add_norm_backward", [&] {
     auto kernel = rms ? add_norm_backward_kernel<scalar_t, true> : add_norm_backward_kernel<scalar_t, false>;
-    kernel<<<static_cast<unsigned>(N), kThreads, 0, stream>>>(dy.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(ds_extra), s.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(w),
+    kernel<<<static_cast<unsigned>(N), threads_per_row(C, kThreads), 0, stream>>>(dy.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(ds_extra), s.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(w),
                                                             mean.data_ptr<float>(), rstd.data_ptr<float>(), ds.data_ptr<scalar_t>(), C);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     if (w.defined() || has_b) {
