@@ -25,15 +25,33 @@ public class TimeBudgetTests
 
     private const string Spec = "name: Timed\nvocab: 65\ncontext: 64\nembedding: 64\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 4 }\nhead: tied\n";
 
-    private static double PredictedStepSeconds()
+    private static double PredictedStepSeconds(bool fused = false)
     {
         var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec) });
         using var image = new MemoryStream();
         Assert.True(run.Output.Emit(image).Success);
         var d = ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())).Single();
         var plan = (IReadOnlyList<PlanStep>)d.Type.GetProperty("PlanSteps")!.GetValue(null)!;
-        var profile = new DeviceProfile("test device", "cpu", 4, 1e9, 1e-5, true, new[] { new MatmulPoint(64, 64, 64, 1e9) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) });
-        return TimeModel.Predict(StepOps.Training(plan, 32, 64, 4, d.Cost.Parameters), profile).Seconds;
+        var profile = new DeviceProfile("test device", "cpu", 4, 1e9, 1e-5, true, new[] { new MatmulPoint(64, 64, 64, 1e9) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) }) { FusedKernels = fused };
+        return TimeModel.Predict(StepOps.Training(plan, 32, 64, 4, d.Cost.Parameters, profile.FusedKernels), profile).Seconds;
+    }
+
+    [Fact]
+    public void A_profile_measured_with_the_fused_kernels_predicts_the_fused_step_at_build_time()
+    {
+        // The profile says which path it measured; the build's prediction lists that path's kernels (fewer here:
+        // RoPE, the residual add + norm, bias + GELU and the loss each fused).
+        const long tokens = 32 * 64 * 1000;
+        var spec = Spec + $"budget:\n  training_tokens: {tokens}\n  max_training_time: 1000h\n";
+        var fusedProfile = Profile.Replace("\"stepSeconds\": 0", "\"stepSeconds\": 0, \"fusedKernels\": true");
+        Assert.NotEqual(Profile, fusedProfile);
+        var (plain, fused) = (PredictedStepSeconds(), PredictedStepSeconds(fused: true));
+        Assert.True(fused < plain, $"fused {fused} s, unfused {plain} s");
+        foreach (var (profile, step) in new[] { (Profile, plain), (fusedProfile, fused) })
+        {
+            var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", spec) }, deviceProfile: ("/device.json", profile));
+            Assert.Contains($"{{ \\\"metric\\\": \\\"training_seconds\\\", \\\"value\\\": {(1000 * step).ToString("R", CultureInfo.InvariantCulture)}, ", run.Generated("Catalog.g.cs"));
+        }
     }
 
     [Fact]

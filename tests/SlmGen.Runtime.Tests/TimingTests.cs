@@ -34,6 +34,12 @@ public class TimingTests
         Assert.Equal(profile.BandwidthBytesPerSecond, read.BandwidthBytesPerSecond);
         Assert.Equal(profile.NoGradLaunchSeconds, read.NoGradLaunchSeconds);
         Assert.Equal(profile.UnalignedMatmul.ToList(), read.UnalignedMatmul.ToList());
+        // A CPU never takes the fused kernels; a profile measured with them says so and reads back so.
+        Assert.False(profile.FusedKernels);
+        Assert.False(DeviceCalibration.FusedKernelsOn(CPU));
+        ProfileFile.Write(profile with { FusedKernels = true }, path);
+        Assert.Contains("\"fusedKernels\": true", File.ReadAllText(path), StringComparison.Ordinal);
+        Assert.True(ProfileFile.Read(path).FusedKernels);
 
         File.WriteAllText(path, "{ \"device\": \"x\" }");
         Assert.Contains(path, Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path)).Message, StringComparison.Ordinal);
