@@ -23,7 +23,7 @@ nvcc_flags() {
     -D__CUDA_NO_HALF_OPERATORS__ -D__CUDA_NO_HALF_CONVERSIONS__ -D__CUDA_NO_BFLOAT16_CONVERSIONS__ -D__CUDA_NO_HALF2_OPERATORS__
 }
 fused() {
-  # The four units compile in parallel. The cross-entropy and RoPE kernels are a separate unit from the others: when
+  # The units compile in parallel. The cross-entropy and RoPE kernels are a separate unit from the others: when
   # they do not compile, the library keeps the rest.
   # shellcheck disable=SC2046
   "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_kernels.cu" -o "$out/fused_kernels.o" & local core=$!
@@ -32,11 +32,17 @@ fused() {
   # shellcheck disable=SC2046
   "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_rope.cu" -o "$out/fused_rope.o" & local rope=$!
   c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/loss_rope_ops.cpp" -o "$out/loss_rope_ops.o" & local ops=$!
+  c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/memory_stats.cpp" -o "$out/memory_stats.o" & local memory=$!
   local extra=() ok=1
   wait "$ce" || ok=0; wait "$rope" || ok=0; wait "$ops" || ok=0
+  if wait "$memory"; then
+    extra+=("$out/memory_stats.o")
+  else
+    echo "SLMGEN: the memory statistics did not build; the library reports no device memory"
+  fi
   wait "$core" || return 1
   if [ "$ok" = 1 ]; then
-    extra=("$out/fused_cross_entropy.o" "$out/fused_rope.o" "$out/loss_rope_ops.o")
+    extra+=("$out/fused_cross_entropy.o" "$out/fused_rope.o" "$out/loss_rope_ops.o")
   else
     echo "SLMGEN: the cross-entropy and RoPE kernels did not build; the library has the other fused kernels"
   fi

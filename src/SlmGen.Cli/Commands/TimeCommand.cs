@@ -58,7 +58,16 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
+            // The step's peak memory where the native library reports the allocator's statistics (CUDA): from a new
+            // peak before the model's timing (warm-up, capture and timed steps) to its end.
+            var cudaIndex = device.type == TorchSharp.DeviceType.CUDA ? Math.Max(0, (int)device.index) : -1;
+            if (cudaIndex >= 0 && !predictOnly)
+            {
+                SlmGen.Native.CudaNative.ResetPeakMemory(cudaIndex);
+            }
+
             var t = predictOnly ? new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN) : StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed);
+            var memory = cudaIndex >= 0 && !predictOnly ? SlmGen.Native.CudaNative.Memory(cudaIndex) : null;
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
@@ -81,9 +90,15 @@ public static class TimeCommand
                     head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
                     predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
+                    peak_allocated_bytes = memory?.Peak,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
+            }
+
+            if (memory is { } m)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape($"{descriptor.Name}: peak {m.Peak / (double)(1L << 30):0.00} GiB allocated on the device during its timing (CUDA caching allocator)"));
             }
         }
 
@@ -110,7 +125,14 @@ public static class TimeCommand
             using var model = descriptor.Create();
             var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
             var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
+            var cudaIndex = device.type == TorchSharp.DeviceType.CUDA ? Math.Max(0, (int)device.index) : -1;
+            if (cudaIndex >= 0 && !predictOnly)
+            {
+                SlmGen.Native.CudaNative.ResetPeakMemory(cudaIndex);
+            }
+
             var t = predictOnly ? new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN) : SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
+            var memory = cudaIndex >= 0 && !predictOnly ? SlmGen.Native.CudaNative.Memory(cudaIndex) : null;
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
             if (profile is not null)
@@ -139,9 +161,15 @@ public static class TimeCommand
                     prefill_ms = Measured(t.PrefillMilliseconds), ms_per_token = Measured(t.MillisecondsPerToken), spread = Measured(t.Spread),
                     predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
                     predicted_token_kernels = middle?.Kernels, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
+                    peak_allocated_bytes = memory?.Peak,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
+            }
+
+            if (memory is { } m)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape($"{descriptor.Name}: peak {m.Peak / (double)(1L << 30):0.00} GiB allocated on the device during its timing (CUDA caching allocator)"));
             }
         }
 

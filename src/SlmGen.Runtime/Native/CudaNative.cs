@@ -29,6 +29,8 @@ public static unsafe class CudaNative
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int> swiGlu;
     private static delegate* unmanaged<IntPtr, IntPtr, long, double, IntPtr*, int> crossEntropy;
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, long, IntPtr*, int> rope;
+    private static delegate* unmanaged<int, long*, long*, int> memoryStats;
+    private static delegate* unmanaged<int, int> memoryResetPeak;
 
     /// <summary>The library's file name.</summary>
     public const string FileName = "libslmgen_native.so";
@@ -41,6 +43,9 @@ public static unsafe class CudaNative
 
     /// <summary>Whether the loaded library has SlmGen's fused kernels (built with nvcc: src/SlmGen.Native/build.sh).</summary>
     public static bool HasFusedKernels => Available && norm != null && addNorm != null && biasAct != null && swiGlu != null;
+
+    /// <summary>Whether the loaded library reports the CUDA caching allocator's statistics (a separate unit of the build).</summary>
+    public static bool HasMemoryStats => Available && memoryStats != null && memoryResetPeak != null;
 
     /// <summary>Whether the loaded library has the fused cross-entropy and RoPE kernels too (a separate unit of the nvcc build).</summary>
     public static bool HasLossAndRopeKernels => HasFusedKernels && crossEntropy != null && rope != null;
@@ -81,6 +86,12 @@ public static unsafe class CudaNative
                 addNorm = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_add_norm");
                 biasAct = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_bias_act");
                 swiGlu = (delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_swiglu");
+            }
+
+            if (NativeLibrary.TryGetExport(lib, "slm_memory_version", out var memoryVersion) && ((delegate* unmanaged<int>)memoryVersion)() == 1)
+            {
+                memoryStats = (delegate* unmanaged<int, long*, long*, int>)NativeLibrary.GetExport(lib, "slm_memory_stats");
+                memoryResetPeak = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(lib, "slm_memory_reset_peak");
             }
 
             // A build where those two did not compile keeps the others (build.sh).
@@ -198,6 +209,28 @@ public static unsafe class CudaNative
         GC.KeepAlive(gate);
         GC.KeepAlive(value);
         return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
+    }
+
+    /// <summary>Bytes allocated by tensors on CUDA device <paramref name="device"/> now and at the peak since the last reset; null without the statistics.</summary>
+    public static (long Allocated, long Peak)? Memory(int device)
+    {
+        if (!HasMemoryStats)
+        {
+            return null;
+        }
+
+        long allocated, peak;
+        Check(memoryStats(device, &allocated, &peak), "CUDA memory statistics");
+        return (allocated, peak);
+    }
+
+    /// <summary>Starts a new peak on CUDA device <paramref name="device"/> (nothing without the statistics).</summary>
+    public static void ResetPeakMemory(int device)
+    {
+        if (HasMemoryStats)
+        {
+            Check(memoryResetPeak(device), "CUDA memory statistics (reset)");
+        }
     }
 
     internal static TorchSharp.torch.Tensor CrossEntropy(TorchSharp.torch.Tensor logits, TorchSharp.torch.Tensor targets, long realVocab, double zLoss)
