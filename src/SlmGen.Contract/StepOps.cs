@@ -226,9 +226,11 @@ public static class StepOps
                 b.Attention(component + ".attn", batch * (long)a.Heads, t, keys, a.HeadDim);
                 b.Linear(component + ".attn", "output projection", rows, a.InnerWidth, d, a.Bias);
                 var branchKernels = (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0);
-                if (b.Fused && block.Norm.PreNorm && !block.Parallel && block.Norm.Kind != NormKind.None)
+                if (b.Fused && block.Norm.PreNorm && !block.Parallel && block.Norm.Kind != NormKind.None && !block.DepthScaledNorms)
                 {
-                    // TransformerBlock: x + attention and the MLP's norm in one kernel (reads both, writes the sum and the norm).
+                    // TransformerBlock: x + attention and the MLP's norm in one kernel (reads both, writes the sum and the norm);
+                    // not with depth-scaled norms (their outputs are scaled: the unfused path; block 0's scale of 1 is fused, a
+                    // detail the listing of alike blocks leaves out).
                     b.Memory(component + ".attn", "residual dropout / scale", rows * d, 3, branchKernels);
                     b.Memory(component + ".norms", "residual add + norm (fused)", rows * d, 4, 1);
                     b.NormWeightGradient(component + ".norms", rows * d, block.Norm.Kind);
