@@ -58,16 +58,7 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            // The step's peak memory where the native library reports the allocator's statistics (CUDA): from a new
-            // peak before the model's timing (warm-up, capture and timed steps) to its end.
-            var cudaIndex = device.type == TorchSharp.DeviceType.CUDA ? Math.Max(0, (int)device.index) : -1;
-            if (cudaIndex >= 0 && !predictOnly)
-            {
-                SlmGen.Native.CudaNative.ResetPeakMemory(cudaIndex);
-            }
-
-            var t = predictOnly ? new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN) : StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed);
-            var memory = cudaIndex >= 0 && !predictOnly ? SlmGen.Native.CudaNative.Memory(cudaIndex) : null;
+            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed));
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
@@ -90,16 +81,13 @@ public static class TimeCommand
                     head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
                     predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
-                    peak_allocated_bytes = memory?.Peak,
+                    peak_allocated_bytes = peak,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
             }
 
-            if (memory is { } m)
-            {
-                AnsiConsole.MarkupLine(Markup.Escape($"{descriptor.Name}: peak {m.Peak / (double)(1L << 30):0.00} GiB allocated on the device during its timing (CUDA caching allocator)"));
-            }
+            ReportPeak(descriptor.Name, peak);
         }
 
         AnsiConsole.Write(table);
@@ -125,14 +113,7 @@ public static class TimeCommand
             using var model = descriptor.Create();
             var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
             var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
-            var cudaIndex = device.type == TorchSharp.DeviceType.CUDA ? Math.Max(0, (int)device.index) : -1;
-            if (cudaIndex >= 0 && !predictOnly)
-            {
-                SlmGen.Native.CudaNative.ResetPeakMemory(cudaIndex);
-            }
-
-            var t = predictOnly ? new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN) : SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
-            var memory = cudaIndex >= 0 && !predictOnly ? SlmGen.Native.CudaNative.Memory(cudaIndex) : null;
+            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh));
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
             if (profile is not null)
@@ -161,16 +142,13 @@ public static class TimeCommand
                     prefill_ms = Measured(t.PrefillMilliseconds), ms_per_token = Measured(t.MillisecondsPerToken), spread = Measured(t.Spread),
                     predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
                     predicted_token_kernels = middle?.Kernels, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
-                    peak_allocated_bytes = memory?.Peak,
+                    peak_allocated_bytes = peak,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
             }
 
-            if (memory is { } m)
-            {
-                AnsiConsole.MarkupLine(Markup.Escape($"{descriptor.Name}: peak {m.Peak / (double)(1L << 30):0.00} GiB allocated on the device during its timing (CUDA caching allocator)"));
-            }
+            ReportPeak(descriptor.Name, peak);
         }
 
         AnsiConsole.Write(table);
@@ -181,6 +159,30 @@ public static class TimeCommand
     private static double? Measured(double value) => double.IsNaN(value) ? null : value;
 
     /// <summary>What both modes start from: the profile (checked first: a bad path fails before any compile), the compiled specs, the device.</summary>
+    /// <summary>
+    /// A timing with the device's peak allocated bytes around it — warm-up, capture and timed steps — where the native
+    /// library reports the CUDA caching allocator's statistics; no peak otherwise.
+    /// </summary>
+    private static (T Result, long? Peak) WithPeakMemory<T>(TorchSharp.torch.Device device, Func<T> timing)
+    {
+        var index = device.type == TorchSharp.DeviceType.CUDA ? Math.Max(0, (int)device.index) : -1;
+        if (index >= 0)
+        {
+            SlmGen.Native.CudaNative.ResetPeakMemory(index);
+        }
+
+        var result = timing();
+        return (result, index >= 0 ? SlmGen.Native.CudaNative.Memory(index)?.Peak : null);
+    }
+
+    private static void ReportPeak(string model, long? peak)
+    {
+        if (peak is { } bytes)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"{model}: peak {bytes / (double)(1L << 30):0.00} GiB allocated on the device during its timing (CUDA caching allocator)"));
+        }
+    }
+
     private static (SlmGen.DeviceProfile? Profile, CompiledSpecs Compiled, TorchSharp.torch.Device Device) Prepare(string[] specs, string deviceName, string? profilePath)
     {
         if (profilePath is not null)

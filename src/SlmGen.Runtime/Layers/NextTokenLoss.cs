@@ -13,34 +13,24 @@ namespace SlmGen.Layers;
 public static class NextTokenLoss
 {
     /// <summary>The mean loss (a 0-d fp32 tensor) of <paramref name="logits"/> (…, V) against <paramref name="targets"/> (…).</summary>
-    public static Tensor Mean(Tensor logits, Tensor targets, long realVocab, double zLoss = 0)
-    {
-        var flat = logits.reshape(-1, logits.shape[^1]);
-        var ids = targets.reshape(-1);
-        if (FusedKernels.CrossEntropyApplies(flat, ids))
-        {
-            return FusedKernels.CrossEntropy(flat, ids, realVocab, zLoss).mean();
-        }
-
-        var scores = (realVocab < flat.shape[1] ? flat.narrow(1, 0, realVocab) : flat).to(ScalarType.Float32);
-        var loss = nn.functional.cross_entropy(scores, ids);
-        return zLoss == 0 ? loss : loss + (zLoss * scores.logsumexp(-1).square().mean());
-    }
+    public static Tensor Mean(Tensor logits, Tensor targets, long realVocab, double zLoss = 0) => PerPosition(logits, targets, realVocab, zLoss).mean();
 
     /// <summary>
-    /// Each position's loss (fp32, one per row of the flattened logits) — what evaluation sums: on CUDA with the fused
-    /// kernels one read of the logits in their dtype, without the fp32 copy and log-softmax of the whole batch.
+    /// Each position's loss (fp32, one per row of the flattened logits; what evaluation sums, and the mean's terms): on
+    /// CUDA with the fused kernels one read of the logits in their dtype, without the fp32 copy and log-softmax of the
+    /// whole batch.
     /// </summary>
-    public static Tensor PerPosition(Tensor logits, Tensor targets, long realVocab)
+    public static Tensor PerPosition(Tensor logits, Tensor targets, long realVocab, double zLoss = 0)
     {
         var flat = logits.reshape(-1, logits.shape[^1]);
         var ids = targets.reshape(-1);
         if (FusedKernels.CrossEntropyApplies(flat, ids))
         {
-            return FusedKernels.CrossEntropy(flat, ids, realVocab, 0);
+            return FusedKernels.CrossEntropy(flat, ids, realVocab, zLoss);
         }
 
         var scores = (realVocab < flat.shape[1] ? flat.narrow(1, 0, realVocab) : flat).to(ScalarType.Float32);
-        return nn.functional.cross_entropy(scores, ids, reduction: nn.Reduction.None);
+        var rows = nn.functional.cross_entropy(scores, ids, reduction: nn.Reduction.None);
+        return zLoss == 0 ? rows : rows + (zLoss * scores.logsumexp(-1).square());
     }
 }
