@@ -14,7 +14,7 @@ int slm_memory_version() { return 1; }
 // Bytes allocated by tensors on `device` now and at the peak since the last reset (the allocator's aggregate pool).
 int slm_memory_stats(int device, long long* allocated, long long* peak) {
   return slm::guarded([&] {
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+    const auto stats = c10::cuda::CUDACachingAllocator::get()->getDeviceStats(static_cast<c10::DeviceIndex>(device));
     const auto& bytes = stats.allocated_bytes[0];  // StatType::AGGREGATE
     *allocated = static_cast<long long>(bytes.current);
     *peak = static_cast<long long>(bytes.peak);
@@ -23,7 +23,7 @@ int slm_memory_stats(int device, long long* allocated, long long* peak) {
 
 // Starts a new peak on `device` from what is allocated now.
 int slm_memory_reset_peak(int device) {
-  return slm::guarded([&] { c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device)); });
+  return slm::guarded([&] { c10::cuda::CUDACachingAllocator::get()->resetPeakStats(static_cast<c10::DeviceIndex>(device)); });
 }
 
 }  // extern "C"
