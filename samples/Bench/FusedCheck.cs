@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text.Json;
 using SlmGen.Layers;
 using SlmGen.Native;
 using TorchSharp;
@@ -21,6 +21,9 @@ namespace SlmGen.Samples.Bench;
 /// </summary>
 public static class FusedCheck
 {
+    // Readable lines: "add+layernorm", not "add\u002Blayernorm" (the file is read by scripts, never embedded in HTML).
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly (long Rows, long Width)[] Shapes = { (1, 1), (3, 7), (17, 63), (64, 65), (129, 384), (256, 768), (33, 1027), (8, 4099) };
 
     /// <summary>Runs every case; returns the number that failed.</summary>
@@ -61,10 +64,11 @@ public static class FusedCheck
                     var floor = dtype == ScalarType.BFloat16 ? 1.6e-2 : 2e-6;
                     var ok = errors is not null && errors.All(e => e.Fused <= Math.Max(2 * e.Unfused, floor));
                     failed += ok ? 0 : 1;
+                    // errors_fused_unfused: each output's and gradient's [fused, unfused] error, or the exception.
                     var detail = errors is null
-                        ? $"\"exception\": {System.Text.Json.JsonSerializer.Serialize(exception)}"
-                        : string.Join(", ", errors.Select(e => $"\"{e.Name}\": [{e.Fused.ToString("0.###e0", CultureInfo.InvariantCulture)}, {e.Unfused.ToString("0.###e0", CultureInfo.InvariantCulture)}]"));
-                    var line = $"{{\"op\": \"{name}\", \"dtype\": \"{dtype}\", \"rows\": {rows}, \"width\": {width}, \"ok\": {(ok ? "true" : "false")}, \"errors_fused_unfused\": {{{detail}}}}}";
+                        ? new Dictionary<string, object?> { ["exception"] = exception }
+                        : errors.ToDictionary(e => e.Name, e => (object?)new[] { e.Fused, e.Unfused });
+                    var line = JsonSerializer.Serialize(new { op = name, dtype = dtype.ToString(), rows, width, ok, errors_fused_unfused = detail }, Json);
                     lines.Add(line);
                     if (!ok)
                     {

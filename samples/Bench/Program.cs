@@ -69,8 +69,16 @@ foreach (var r in results)
 
 if (output is not null)
 {
-    var lines = results.Select(r => $"    {{ \"mode\": \"{r.Mode}\", \"ms_per_step\": {r.Ms.ToString("0.000", CultureInfo.InvariantCulture)}, \"spread_percent\": {r.Spread.ToString("0.0", CultureInfo.InvariantCulture)}, \"tokens_per_second\": {r.TokensPerSecond.ToString("0", CultureInfo.InvariantCulture)}, \"mfu\": {(double.IsNaN(r.Mfu) ? "null" : r.Mfu.ToString("0.0000", CultureInfo.InvariantCulture))} }}");
-    File.WriteAllText(output, $"{{\n  \"device\": \"{Describe(device)}\",\n  \"fused_kernels\": {(isCuda && SlmGen.Native.FusedKernels.Ready ? "true" : "false")},\n  \"batch\": {batch},\n  \"flops_per_step\": {flopsPerStep.ToString("0", CultureInfo.InvariantCulture)},\n  \"peak_bf16_flops\": {(double.IsNaN(peak) ? "null" : peak.ToString("0", CultureInfo.InvariantCulture))},\n  \"results\": [\n{string.Join(",\n", lines)}\n  ]\n}}\n");
+    var report = new
+    {
+        device = Describe(device),
+        fused_kernels = isCuda && SlmGen.Native.FusedKernels.Ready,
+        batch,
+        flops_per_step = flopsPerStep,
+        peak_bf16_flops = double.IsNaN(peak) ? (double?)null : peak,
+        results = results.Select(r => new { mode = r.Mode, ms_per_step = r.Ms, spread_percent = r.Spread, tokens_per_second = r.TokensPerSecond, mfu = double.IsNaN(r.Mfu) ? (double?)null : r.Mfu }),
+    };
+    File.WriteAllText(output, System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
 }
 
 return 0;
