@@ -23,6 +23,7 @@ var warm = cli.Int("warm", 10, "warm-up steps per mode");
 var iters = cli.Int("iters", 50, "steps per timed run");
 var runs = cli.Int("runs", 5, "timed runs per mode (the median is reported)");
 var output = cli.Optional("json", "also write the results to this JSON file");
+var profile = cli.Optional("profile", "CUDA: after timing each mode, 5 more steps under libtorch's profiler, written to PREFIX-MODE.json as a Chrome trace (every kernel, graph replays included; scripts/gpu/trace_summary.py sums it per kernel)");
 var checkFused = cli.Flag("check-fused", "instead of timing: check the fused CUDA kernels against the unfused layers (forward and gradients, random shapes, fp32 and bf16; --json gets one line per case); exit status = failed cases");
 if (cli.WantsHelp)
 {
@@ -167,12 +168,12 @@ return 0;
         if (forwardOnly)
         {
             using var noGrad = no_grad();
-            lossSum.copy_(nn.functional.cross_entropy(model.Logits(x, lastPositionOnly: false).reshape(-1, BenchGpt.VocabularySize).to(ScalarType.Float32), y.reshape(-1)));
+            lossSum.copy_(model.Loss(model.Features(x), y));
             return;
         }
 
-        var logits = model.Logits(x, lastPositionOnly: false);
-        var loss = nn.functional.cross_entropy(logits.reshape(-1, BenchGpt.VocabularySize).to(ScalarType.Float32), y.reshape(-1));
+        // The trainer's loss (NextTokenLoss: the fused cross-entropy where the kernels are on).
+        var loss = model.Loss(model.Features(x), y);
         loss.backward();
         lossSum.copy_(loss.detach());
         if (noOptimizer)
@@ -243,6 +244,20 @@ return 0;
 
         Sync();
         times.Add(clock.Elapsed.TotalMilliseconds / iters);
+    }
+
+    if (profile is not null && isCuda)
+    {
+        var trace = $"{profile}-{mode}.json";
+        SlmGen.Native.CudaNative.StartProfiler();
+        for (var i = 0; i < 5; i++)
+        {
+            Run();
+        }
+
+        Sync();
+        SlmGen.Native.CudaNative.StopProfiler(trace);
+        Console.WriteLine($"{mode}: 5 steps profiled -> {trace}");
     }
 
     var last = lossSum.item<float>();

@@ -17,6 +17,15 @@ export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
 timeout "$(left 90)" bash .device/run.sh Bench --device cuda --check-fused --json "$w/check.jsonl" > "$w/check.txt" 2>&1; rc=$?; echo "check exit $rc"; tail -12 "$w/check.txt"
 # Nothing to time when the kernels did not build or are wrong (FORCE=1 times anyway).
 if [ "$rc" != 0 ] && [ "${FORCE:-0}" != 1 ]; then tail -40 "$w"/fused-build.log 2>/dev/null; tar -C "$w" -czf "$OUT/fused.tgz" .; exit 1; fi
+# Where baby GPT's step goes (PROFILE=0: not this part): SlmGen's own steps under libtorch's profiler (Bench
+# --profile: every kernel, graph replays included), fused off and on; PyTorch's eager and compiled steps are profiled
+# in round 1 below (torch_step.py --profile); scripts/gpu/trace_summary.py puts them side by side.
+if [ "${PROFILE:-1}" = 1 ]; then
+  for fused in 0 1; do
+    SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh Bench --device cuda --modes bf16,bf16-graph --runs 2 --iters 20 --profile "$w/slm-baby-f$fused" >> "$w/profile.txt" 2>&1
+  done
+  tail -4 "$w/profile.txt"
+fi
 # The twins PyTorch times (fresh weights: only the step's time matters).
 timeout "$(left 30)" bash .device/run.sh Twins export --models SlmGen.Samples.Bench.BenchGpt --out "$w/twin" --device cpu > /dev/null 2>&1
 [ "${GPT2:-1}" = 1 ] && timeout "$(left 60)" bash .device/run.sh slmgen export specs/large/gpt2-124m.yaml --out "$w/twin/gpt2" --no-hf > "$w/export.txt" 2>&1
@@ -28,7 +37,7 @@ for round in 1 2; do
       [ "$round" = 2 ] && SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh slmgen time specs/compact/modern-17m.yaml --device cuda --batch 32 --steps 10 $g --json "$w/modern-time.jsonl" >> "$w/modern-time.txt" 2>&1
     done
   done
-  [ "$round" = 1 ] && timeout "$(left 100)" python3 scripts/gpu/torch_step.py "$w/twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile,graphs --runs 3 >> "$w/torch-baby.txt" 2>&1
+  [ "$round" = 1 ] && timeout "$(left 100)" python3 scripts/gpu/torch_step.py "$w/twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile,graphs --runs 3 --profile "$w/torch-baby-profile.jsonl" >> "$w/torch-baby.txt" 2>&1
   [ "$round" = 1 ] && [ "${GPT2:-1}" = 1 ] && timeout "$(left 150)" python3 scripts/gpu/torch_step.py "$w/twin/gpt2" bf16-ac,compile,graphs --batch 16 --iters 10 --runs 3 >> "$w/torch-gpt2.txt" 2>&1
   # The loss curves after the first round (the second round only repeats the timings, if time is left).
   if [ "$round" = 1 ]; then
@@ -40,4 +49,8 @@ for round in 1 2; do
   fi
 done
 grep -hE "^bf16|fused kernels" "$w/bench.txt" | sort | uniq -c | head; cut -c1-200 "$w"/torch-*.txt | grep '^{' ; grep -h "ms" "$w/gpt2-time.txt" | head -8
+if ls "$w"/slm-baby-f*.json > /dev/null 2>&1; then
+  python3 scripts/gpu/trace_summary.py "$w"/slm-baby-f*.json --torch "$w/torch-baby-profile.jsonl" --out "$w/profile-summary.jsonl" > "$w/profile-summary.txt" 2>&1
+  head -16 "$w/profile-summary.txt"; xz -T0 "$w"/slm-baby-f*.json
+fi
 rm -rf "$w/twin"; tar -C "$w" -czf "$OUT/fused.tgz" .

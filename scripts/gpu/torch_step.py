@@ -26,8 +26,6 @@ import os
 import statistics
 import time
 
-import re
-
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
@@ -63,23 +61,7 @@ def peak_bf16():
     return 20 * 2 * 8192 ** 3 / (time.perf_counter() - start)
 
 
-KERNEL_CLASSES = [
-    ("triton-fused", r"triton"),
-    ("attention", r"flash|fmha|attention|efficient"),
-    ("matmul", r"gemm|sm\d+_xmma|cutlass|nvjet|cublas|ampere_|hopper_|wgmma|splitk"),
-    ("optimizer", r"adam|multi_tensor|foreach"),
-    ("softmax-loss", r"softmax|nll|cross_entropy|log_softmax"),
-    ("norm", r"layer_norm|layernorm|rms|norm_"),
-    ("cast-copy", r"copy|cast|convert|to_copy"),
-]
-
-
-def classify(name):
-    lower = name.lower()
-    for label, pattern in KERNEL_CLASSES:
-        if re.search(pattern, lower):
-            return label
-    return "other-elementwise"
+from kernel_classes import classify  # noqa: E402  (scripts/gpu, beside this file)
 
 
 def profile(mode, step, path, steps=5):
@@ -106,6 +88,8 @@ def profile(mode, step, path, steps=5):
 
 def run(mode, directory, args):
     torch.manual_seed(0)
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
     dtype = torch.bfloat16 if mode == "bf16-pure" else torch.float32
     model, config = load(directory, dtype)
     vocab, context = config["vocab"], config["context"]
@@ -158,7 +142,7 @@ def run(mode, directory, args):
             loss = step()
         torch.cuda.synchronize()
         times.append((time.perf_counter() - start) / args.iters * 1e3)
-    return model, config, statistics.median(times), (max(times) - min(times)) / statistics.median(times), loss.item()
+    return model, config, statistics.median(times), (max(times) - min(times)) / statistics.median(times), loss.item(), torch.cuda.max_memory_allocated()
 
 
 def main():
@@ -175,17 +159,19 @@ def main():
     peak = peak_bf16()
     flops = None
     for mode in args.modes.split(","):
-        model, config, ms, spread, loss = run(mode, args.export, args)
+        model, config, ms, spread, loss, peak_bytes = run(mode, args.export, args)
         if flops is None:
             idx = torch.randint(0, config["vocab"], (args.batch, config["context"]), device="cuda")
             with FlopCounterMode(display=False) as counter:
                 out = model.float()(idx)
                 F.cross_entropy(out.reshape(-1, out.shape[-1]), idx.reshape(-1)).backward()
             flops = counter.get_total_flops()
+            del out, idx
         tokens = args.batch * config["context"]
         print(json.dumps(dict(framework="pytorch", model=config["name"], mode=mode, ms_per_step=ms, spread=spread, tokens_per_second=tokens / ms * 1e3,
-                              flops_per_step=flops, mfu=flops / (ms / 1e3) / peak, bf16_peak_tflops=peak / 1e12, final_loss=loss,
+                              flops_per_step=flops, mfu=flops / (ms / 1e3) / peak, bf16_peak_tflops=peak / 1e12, final_loss=loss, peak_allocated_bytes=peak_bytes,
                               parameters=sum(q.numel() for q in model.parameters()), device=torch.cuda.get_device_name(), torch=torch.__version__)), flush=True)
+        del model  # the next mode's peak memory is its own
 
 
 if __name__ == "__main__":

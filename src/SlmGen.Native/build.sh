@@ -33,12 +33,18 @@ fused() {
   "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_rope.cu" -o "$out/fused_rope.o" & local rope=$!
   c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/loss_rope_ops.cpp" -o "$out/loss_rope_ops.o" & local ops=$!
   c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/memory_stats.cpp" -o "$out/memory_stats.o" & local memory=$!
+  c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/kernel_profiler.cpp" -o "$out/kernel_profiler.o" & local profiler=$!
   local extra=() ok=1
   wait "$ce" || ok=0; wait "$rope" || ok=0; wait "$ops" || ok=0
   if wait "$memory"; then
     extra+=("$out/memory_stats.o")
   else
     echo "SLMGEN: the memory statistics did not build; the library reports no device memory"
+  fi
+  if wait "$profiler"; then
+    extra+=("$out/kernel_profiler.o")
+  else
+    echo "SLMGEN: the kernel profiler did not build; Bench --profile is not available"
   fi
   wait "$core" || return 1
   if [ "$ok" = 1 ]; then

@@ -31,6 +31,8 @@ public static unsafe class CudaNative
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, long, IntPtr*, int> rope;
     private static delegate* unmanaged<int, long*, long*, int> memoryStats;
     private static delegate* unmanaged<int, int> memoryResetPeak;
+    private static delegate* unmanaged<int> profilerStart;
+    private static delegate* unmanaged<IntPtr, int> profilerStop;
 
     /// <summary>The library's file name.</summary>
     public const string FileName = "libslmgen_native.so";
@@ -46,6 +48,9 @@ public static unsafe class CudaNative
 
     /// <summary>Whether the loaded library reports the CUDA caching allocator's statistics (a separate unit of the build).</summary>
     public static bool HasMemoryStats => Available && memoryStats != null && memoryResetPeak != null;
+
+    /// <summary>Whether the loaded library has libtorch's kernel profiler (a separate unit of the build).</summary>
+    public static bool HasProfiler => Available && profilerStart != null && profilerStop != null;
 
     /// <summary>Whether the loaded library has the fused cross-entropy and RoPE kernels too (a separate unit of the nvcc build).</summary>
     public static bool HasLossAndRopeKernels => HasFusedKernels && crossEntropy != null && rope != null;
@@ -92,6 +97,12 @@ public static unsafe class CudaNative
             {
                 memoryStats = (delegate* unmanaged<int, long*, long*, int>)NativeLibrary.GetExport(lib, "slm_memory_stats");
                 memoryResetPeak = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(lib, "slm_memory_reset_peak");
+            }
+
+            if (NativeLibrary.TryGetExport(lib, "slm_profiler_version", out var profilerVersion) && ((delegate* unmanaged<int>)profilerVersion)() == 1)
+            {
+                profilerStart = (delegate* unmanaged<int>)NativeLibrary.GetExport(lib, "slm_profiler_start");
+                profilerStop = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "slm_profiler_stop");
             }
 
             // A build where those two did not compile keeps the others (build.sh).
@@ -230,6 +241,33 @@ public static unsafe class CudaNative
         if (HasMemoryStats)
         {
             Check(memoryResetPeak(device), "CUDA memory statistics (reset)");
+        }
+    }
+
+    /// <summary>Starts libtorch's profiler (CPU operators, CUDA kernels, copies and sets; those replayed from a graph included).</summary>
+    public static void StartProfiler()
+    {
+        Need();
+        if (!HasProfiler)
+        {
+            throw new InvalidOperationException("this libslmgen_native was built without the kernel profiler (kernel_profiler.cpp did not compile: see build.sh's log)");
+        }
+
+        Check(profilerStart(), "profiler (start)");
+    }
+
+    /// <summary>Stops the profiler and writes what it recorded to <paramref name="path"/> as a Chrome trace.</summary>
+    public static void StopProfiler(string path)
+    {
+        Need();
+        var utf8 = Marshal.StringToCoTaskMemUTF8(path);
+        try
+        {
+            Check(profilerStop(utf8), "profiler (stop)");
+        }
+        finally
+        {
+            Marshal.FreeCoTaskMem(utf8);
         }
     }
 
