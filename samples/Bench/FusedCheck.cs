@@ -24,7 +24,7 @@ public static class FusedCheck
     // Readable lines: "add+layernorm", not "add\u002Blayernorm" (the file is read by scripts, never embedded in HTML).
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly (long Rows, long Width)[] Shapes = { (1, 1), (3, 7), (17, 63), (64, 65), (129, 384), (256, 768), (33, 1027), (8, 4099) };
+    private static readonly (long Rows, long Width)[] Shapes = { (1, 1), (3, 7), (17, 63), (64, 65), (129, 384), (256, 768), (33, 1027), (8, 4099), (100, 1544) };
 
     /// <summary>Runs every case; returns the number that failed.</summary>
     public static int Run(Device device, string? jsonPath)
@@ -98,6 +98,7 @@ public static class FusedCheck
         yield return ("add+rmsnorm", (t => AddNorm(t, layer: false, weight: true, bias: false), (r, w) => new[] { new[] { r, w }, new[] { r, w }, new[] { w } }));
         yield return ("add+rmsnorm-free", (t => AddNorm(t, layer: false, weight: false, bias: false), (r, w) => new[] { new[] { r, w }, new[] { r, w } }));
         yield return ("rmsnorm", (Rms, (r, w) => new[] { new[] { r, w }, new[] { w } }));
+        yield return ("layernorm", (LayerNormAlone, (r, w) => new[] { new[] { r, w }, new[] { w }, new[] { w } }));
         yield return ("bias+gelu", (t => BiasAct(t, Act.Gelu), (r, w) => new[] { new[] { r, w }, new[] { w } }));
         yield return ("gelu", (t => BiasAct(t, Act.Gelu), (r, w) => new[] { new[] { r, w } }));
         yield return ("bias+relu2", (t => BiasAct(t, Act.ReluSquared), (r, w) => new[] { new[] { r, w }, new[] { w } }));
@@ -218,6 +219,21 @@ public static class FusedCheck
         }
 
         return (new[] { rms.call(x) }, new[] { x, (Tensor)rms.Weight! });
+    }
+
+    // A LayerNorm with weight and bias alone (a pre-norm block's first sublayer): through FusedKernels.TryNorm when enabled.
+    private static (Tensor[], Tensor[]) LayerNormAlone(Tensor[] t)
+    {
+        var x = Leaf(t[0]);
+        var ln = nn.LayerNorm(x.shape[^1], device: x.device, dtype: x.dtype);
+        using (no_grad())
+        {
+            ln.weight!.copy_(t[1]);
+            ln.bias!.copy_(t[2]);
+        }
+
+        var y = FusedKernels.Enabled && FusedKernels.TryNorm(ln, x, out var normed) ? normed : ln.call(x);
+        return (new[] { y }, new[] { x, (Tensor)ln.weight!, ln.bias! });
     }
 
     private static (Tensor[], Tensor[]) BiasAct(Tensor[] t, Act act)

@@ -5,7 +5,8 @@
 # batch 16 × 1,024), and a modern design (specs/compact/modern-17m.yaml: RMSNorm, squared ReLU) — SlmGen eager and graphed with the fused kernels off and on, PyTorch eager (bf16 autocast),
 # torch.compile and compile + CUDA graphs on the models' PyTorch twins; then 500 training steps of baby GPT (dropout
 # 0.2) graphed, fused off and on, for the loss curves. Everything bundled into $OUT/fused.tgz.
-#   run: carry [".device"], command: LIMIT_S=560 bash scripts/gpu/fused.sh   (GPT2=0: baby GPT only, for a short call)
+#   run: carry [".device"], command: LIMIT_S=560 bash scripts/gpu/fused.sh   (GPT2=0: baby GPT only, for a short call;
+#   ROUNDS=1: the timings once, not twice; PROFILE=0: no profiles)
 set -uo pipefail
 OUT=${OUT:-/tmp/slmgen-out}; mkdir -p "$OUT"; w=/tmp/fused; rm -rf "$w"; mkdir -p "$w"
 export PYTHONUNBUFFERED=1 SLMGEN_DATA="$PWD/data"
@@ -29,12 +30,12 @@ fi
 # The twins PyTorch times (fresh weights: only the step's time matters).
 timeout "$(left 30)" bash .device/run.sh Twins export --models SlmGen.Samples.Bench.BenchGpt --out "$w/twin" --device cpu > /dev/null 2>&1
 [ "${GPT2:-1}" = 1 ] && timeout "$(left 60)" bash .device/run.sh slmgen export specs/large/gpt2-124m.yaml --out "$w/twin/gpt2" --no-hf > "$w/export.txt" 2>&1
-for round in 1 2; do
+for round in $(seq 1 "${ROUNDS:-2}"); do
   for fused in 0 1; do
     SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh Bench --device cuda --modes bf16,bf16-graph --runs 5 --json "$w/bench-f$fused-r$round.json" >> "$w/bench.txt" 2>&1
     for g in "" --graphed; do
       [ "${GPT2:-1}" = 1 ] && SLMGEN_FUSED=$fused timeout "$(left 90)" bash .device/run.sh slmgen time specs/large/gpt2-124m.yaml --device cuda --batch 16 --steps 10 $g --json "$w/gpt2-time.jsonl" >> "$w/gpt2-time.txt" 2>&1
-      [ "$round" = 2 ] && SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh slmgen time specs/compact/modern-17m.yaml --device cuda --batch 32 --steps 10 $g --json "$w/modern-time.jsonl" >> "$w/modern-time.txt" 2>&1
+      [ "$round" = "${ROUNDS:-2}" ] && SLMGEN_FUSED=$fused timeout "$(left 60)" bash .device/run.sh slmgen time specs/compact/modern-17m.yaml --device cuda --batch 32 --steps 10 $g --json "$w/modern-time.jsonl" >> "$w/modern-time.txt" 2>&1
     done
   done
   [ "$round" = 1 ] && timeout "$(left 100)" python3 scripts/gpu/torch_step.py "$w/twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile,graphs --runs 3 --profile "$w/torch-baby-profile.jsonl" >> "$w/torch-baby.txt" 2>&1

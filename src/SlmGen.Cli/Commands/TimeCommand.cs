@@ -166,13 +166,26 @@ public static class TimeCommand
     private static (T Result, long? Peak) WithPeakMemory<T>(TorchSharp.torch.Device device, Func<T> timing)
     {
         var index = device.type == TorchSharp.DeviceType.CUDA ? Math.Max(0, (int)device.index) : -1;
-        if (index >= 0)
-        {
-            SlmGen.Native.CudaNative.ResetPeakMemory(index);
-        }
-
+        var measured = index >= 0 && Guarded(() => SlmGen.Native.CudaNative.ResetPeakMemory(index));
         var result = timing();
-        return (result, index >= 0 ? SlmGen.Native.CudaNative.Memory(index)?.Peak : null);
+        long? peak = null;
+        measured = measured && Guarded(() => peak = SlmGen.Native.CudaNative.Memory(index)?.Peak);
+        return (result, measured ? peak : null);
+    }
+
+    /// <summary>Peak memory is a by-product of a timing: a library that cannot report it costs the figure, not the timing.</summary>
+    private static bool Guarded(Action read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"warning: no peak memory: {e.Message}");
+            return false;
+        }
     }
 
     private static void ReportPeak(string model, long? peak)

@@ -75,9 +75,11 @@ internal static class ModelEmitter
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
+        // A full head with a bias goes through Linears.Apply: its bias in the GEMM's epilogue (not a second pass over the logits).
+        var scores = head.Kind == HeadKind.Full && head.Bias && head.Bits == 0 ? $"{Layers}.Linears.Apply({head.Field}, features)" : $"{head.Field}.call(features)";
         w.Line(head.SoftCap > 0
-            ? $"public override {Tensor} Head({Tensor} features) => {Layers}.SoftCap.Apply({head.Field}.call(features), cap: {Literals.Double(head.SoftCap)}); // cap · tanh(scores / cap)"
-            : $"public override {Tensor} Head({Tensor} features) => {head.Field}.call(features);");
+            ? $"public override {Tensor} Head({Tensor} features) => {Layers}.SoftCap.Apply({scores}, cap: {Literals.Double(head.SoftCap)}); // cap · tanh(scores / cap)"
+            : $"public override {Tensor} Head({Tensor} features) => {scores};");
         if (head.Kind == HeadKind.Grouped)
         {
             w.Line();

@@ -216,5 +216,5 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
         return Linear("attn_proj", proj, y.transpose(1, 2).reshape(b, t, InnerWidth), adapters);
     }
 
-    private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? layer.call(x) : adapters.Adapt(name, x, layer.call(x));
+    private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? Linears.Apply(layer, x) : adapters.Adapt(name, x, Linears.Apply(layer, x));
 }

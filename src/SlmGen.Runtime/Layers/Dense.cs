@@ -23,7 +23,7 @@ public sealed class Dense : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        var y = Activations.Apply(activation, fc.call(x));
+        var y = Activations.Apply(activation, Linears.Apply(fc, x));
         return drop is null ? y : drop.call(y);
     }
 }

@@ -75,5 +75,5 @@ public sealed class FeedForward : nn.Module<Tensor, LoraSet?, Tensor>
         return SlmGen.Native.FusedKernels.Applies(g, v) && SlmGen.Native.FusedKernels.SameShape(g, v) ? SlmGen.Native.FusedKernels.SwiGlu(g, v) : nn.functional.silu(g) * v;
     }
 
-    private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? layer.call(x) : adapters.Adapt(name, x, layer.call(x));
+    private static Tensor Linear(string name, nn.Module<Tensor, Tensor> layer, Tensor x, LoraSet? adapters) => adapters is null ? Linears.Apply(layer, x) : adapters.Adapt(name, x, Linears.Apply(layer, x));
 }

@@ -60,7 +60,7 @@ public sealed class FactorizedHead : nn.Module<Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => @out.call(down.call(x));
+    public override Tensor forward(Tensor x) => Linears.Apply(@out, down.call(x));
 }
 
 /// <summary>

@@ -139,7 +139,11 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>A pre-norm's output, scaled by 1/√(depth + 1) where the block has depth-scaled norms.</summary>
-    private Tensor Norm(nn.Module<Tensor, Tensor> norm, Tensor x) => normScale == 1.0 ? norm.call(x) : norm.call(x) * normScale;
+    private Tensor Norm(nn.Module<Tensor, Tensor> norm, Tensor x)
+    {
+        var y = SlmGen.Native.FusedKernels.TryNorm(norm, x, out var normed) ? normed : norm.call(x);
+        return normScale == 1.0 ? y : y * normScale;
+    }
 
     /// <summary>A residual branch's output as it is added: dropped out in training, then scaled per channel where the block has branch scales.</summary>
     private static Tensor Branch(Dropout? dropout, Parameter? scale, Tensor y)

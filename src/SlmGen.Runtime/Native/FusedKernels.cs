@@ -117,6 +117,23 @@ public static class FusedKernels
         }
     }
 
+    /// <summary>
+    /// A LayerNorm module's norm of <paramref name="x"/> in one kernel each way (libtorch's own takes three backward,
+    /// its weight and bias gradients in a kernel that measured 62 µs a call at baby GPT's shape on an H100: results/fused/README.md)
+    /// when the tensors qualify; false (and nothing computed) otherwise. SlmGen's RMSNorm fuses inside its own forward.
+    /// </summary>
+    public static bool TryNorm(nn.Module<Tensor, Tensor> norm, Tensor x, out Tensor normed)
+    {
+        normed = null!;
+        if (x.device_type != DeviceType.CUDA || norm is not TorchSharp.Modules.LayerNorm ln || !Applies(x, ln.weight, ln.bias))
+        {
+            return false;
+        }
+
+        normed = Norm(x, ln.weight, ln.bias, ln.eps, rms: false, doubleRound: false);
+        return true;
+    }
+
     /// <summary>The fused activation for <paramref name="act"/>, or -1 when it has none.</summary>
     public static int KernelOf(Act act) => act switch
     {

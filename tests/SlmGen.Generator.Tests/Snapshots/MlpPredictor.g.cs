@@ -41,7 +41,7 @@ namespace SlmGen.Samples.Declared
         }
 
         /// <inheritdoc />
-        public override global::TorchSharp.torch.Tensor Head(global::TorchSharp.torch.Tensor features) => lm_head.call(features);
+        public override global::TorchSharp.torch.Tensor Head(global::TorchSharp.torch.Tensor features) => global::SlmGen.Layers.Linears.Apply(lm_head, features);
 
         /// <inheritdoc />
         public override global::TorchSharp.torch.Tensor Logits(global::TorchSharp.torch.Tensor idx, bool lastPositionOnly)
