@@ -139,9 +139,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
         Tensor q, k, v;
         if (qkv is not null && KvHeads == Heads)
         {
-            // One view and one permute give (3, B, H, T, hd); unbind yields q, k and v without copies.
-            var parts = Linear("attn_qkv", qkv, x, adapters).view(b, t, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4).unbind(0);
-            (q, k, v) = (parts[0], parts[1], parts[2]);
+            // One view (B, T, 3, H, hd), unbound along the 3: q, k and v as views, then (B, H, T, hd) by a transpose.
+            // Unbinding there (not after a permute to (3, B, H, T, hd)) makes backward's stack write the gradient
+            // straight into (B, T, 3·width) — one copy; the permuted form took a stack and then a second, strided copy
+            // (60 µs a block at baby GPT's shape on an H100: results/fused/README.md). The same values and strides forward.
+            var parts = Linear("attn_qkv", qkv, x, adapters).view(b, t, 3, Heads, HeadDim).unbind(2);
+            (q, k, v) = (parts[0].transpose(1, 2), parts[1].transpose(1, 2), parts[2].transpose(1, 2));
         }
         else if (qkv is not null)
         {
