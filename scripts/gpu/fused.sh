@@ -6,7 +6,7 @@
 # torch.compile and compile + CUDA graphs on the models' PyTorch twins; then 500 training steps of baby GPT (dropout
 # 0.2) graphed, fused off and on, for the loss curves. Everything bundled into $OUT/fused.tgz.
 #   run: carry [".device"], command: LIMIT_S=560 bash scripts/gpu/fused.sh   (GPT2=0: baby GPT only, for a short call;
-#   ROUNDS=1: the timings once, not twice; PROFILE=0: no profiles)
+#   ROUNDS=1: the timings once, not twice; PROFILE=0: no profiles; TRAIN=0: no 500-step loss curves)
 set -uo pipefail
 OUT=${OUT:-/tmp/slmgen-out}; mkdir -p "$OUT"; w=/tmp/fused; rm -rf "$w"; mkdir -p "$w"
 export PYTHONUNBUFFERED=1 SLMGEN_DATA="$PWD/data"
@@ -41,7 +41,7 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
   [ "$round" = 1 ] && timeout "$(left 100)" python3 scripts/gpu/torch_step.py "$w/twin/SlmGen.Samples.Bench.BenchGpt" bf16-ac,compile,graphs --runs 3 --profile "$w/torch-baby-profile.jsonl" >> "$w/torch-baby.txt" 2>&1
   [ "$round" = 1 ] && [ "${GPT2:-1}" = 1 ] && timeout "$(left 150)" python3 scripts/gpu/torch_step.py "$w/twin/gpt2" bf16-ac,compile,graphs --batch 16 --iters 10 --runs 3 >> "$w/torch-gpt2.txt" 2>&1
   # The loss curves after the first round (the second round only repeats the timings, if time is left).
-  if [ "$round" = 1 ]; then
+  if [ "$round" = 1 ] && [ "${TRAIN:-1}" = 1 ]; then
   for fused in 0 1; do
     SLMGEN_FUSED=$fused timeout "$(left 120)" bash .device/run.sh slmgen train specs/nanogpt/baby-gpt.yaml --data shakespeare-char --steps 500 --batch 64 --eval-every 500 --seed 1 --device cuda \
       --run-dir "/tmp/fused-train-$fused" --result "$w/train-f$fused.json" --cuda-graphs > "$w/train-f$fused.txt" 2>&1

@@ -61,8 +61,8 @@ public sealed record StepOp(string Component, string Name, OpPhase Phase, OpKind
 /// <summary>
 /// The kernels of one training step of a plan (forward, backward, loss, optimizer) at a batch, and of a decoding step
 /// (a prefill, or one new token with a KV cache of t positions). An approximation of what PyTorch launches, per
-/// layer: each linear layer is one matmul forward and two backward (inputs' and weights' gradients) plus a bias add
-/// and its reduction; a norm, activation, residual add, dropout, rotary embedding or scale is a memory-bound kernel
+/// layer: each linear layer is one matmul forward (its bias in the epilogue) and two backward (inputs' and weights'
+/// gradients) plus the bias gradient's reduction; a norm, activation, residual add, dropout, rotary embedding or scale is a memory-bound kernel
 /// reading and writing its tensors; attention is the fused kernel, forward and backward; the loss is a log-softmax and
 /// its gradient over the logits; AdamW over a flat buffer reads and writes its four fp32 tensors.
 /// </summary>
@@ -421,12 +421,9 @@ public static class StepOps
 
         public void Linear(string component, string name, long rows, long input, long output, bool bias, bool weightGradient = true)
         {
+            // The bias is in the GEMM's epilogue (Linears.Apply gives a biased layer its input as rows: addmm), not a
+            // kernel of its own forward; backward sums its gradient over the rows.
             Ops.Add(Matmul(component, name, OpPhase.Forward, rows, output, input, input, output));
-            if (bias)
-            {
-                Ops.Add(new StepOp(component, name + " bias", OpPhase.Forward, OpKind.Memory, rows * output, 0, 0, 0, 2.0 * rows * output * elementBytes, 1));
-            }
-
             if (Training)
             {
                 Ops.Add(Matmul(component, name + " input gradient", OpPhase.Backward, rows, input, output, input, output));
