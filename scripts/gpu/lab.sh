@@ -18,6 +18,16 @@ out="${OUT:-/tmp/lab-out}"; mkdir -p "$out"
 export SLMGEN_DATA="$PWD/data" SLMGEN_CACHE=/tmp/slmgen-tokens OMP_NUM_THREADS=1
 jobs="${LAB_JOBS:-12}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/device.txt"
+# SlmGen's default CUDA path has its fused kernels, which need libslmgen_native built against this machine's PyTorch
+# (≈ 70 s; kept in /tmp on a warm machine). Until session 11 this script did not build it, so the lab's runs were
+# unfused (their train.log says so; since then result.json records fused_kernels). LAB_NATIVE=0: the unfused path.
+# LAB_GRAPHS=1: each run's step as one CUDA graph (the library needed; result.json's cuda_graph_steps says it ran).
+if [ "${LAB_NATIVE:-1}" = 1 ]; then
+  [ -f /tmp/slmgen-native/libslmgen_native.so ] || OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1
+  [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+  echo "libslmgen_native: ${SLMGEN_NATIVE:-not built (see native-build.log): unfused}" | tee -a "$out/device.txt"
+fi
+[ "${LAB_GRAPHS:-0}" = 1 ] && export SLMGEN_CUDA_GRAPHS=1
 for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   # LAB_RESUME=1: start from the committed records (runs with a result.json are not trained again).
   if [ "${LAB_RESUME:-0}" = 1 ] && [ ! -d "$lab/runs/$e" ]; then mkdir -p "$lab/runs" && cp -r "$lab/records/$e" "$lab/runs/"; fi

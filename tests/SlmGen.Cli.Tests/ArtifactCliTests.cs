@@ -45,6 +45,9 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Equal(result.GetProperty("artifact_bytes").GetInt64(), result.GetProperty("artifact_bytes_predicted").GetInt64());
             Assert.True(result.GetProperty("artifact_file_bytes").GetInt64() < result.GetProperty("artifact_bytes").GetInt64(), "lzma made it smaller");
             Assert.True(result.GetProperty("validation_bits_per_character_artifact").GetDouble() > 0);
+            // Which execution path ran, as it ran: a CPU run is eager and unfused.
+            Assert.False(result.GetProperty("fused_kernels").GetBoolean());
+            Assert.Equal(0, result.GetProperty("cuda_graph_steps").GetInt64());
             // Both the best-validation weights (the scores above) and the final weights are scored.
             var bestStep = result.GetProperty("best_step").GetInt64();
             var final = result.GetProperty("final_validation_bits_per_byte").GetDouble();

@@ -305,7 +305,7 @@ public static class TrainCommand
                 final_test_nll = finalTest?.Nll, final_test_bits_per_byte = finalTest?.BitsPerByte, final_test_bits_per_character = finalTest?.BitsPerCharacter,
                 seconds = result.Seconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
-                bf16 = !fp32, cuda_graphs = options.CudaGraphs, qat_start = qatStart,
+                bf16 = !fp32, cuda_graphs = options.CudaGraphs, cuda_graph_steps = result.GraphedSteps, fused_kernels = result.FusedKernels, qat_start = qatStart,
                 artifact_plan = model.ArtifactPlan.Describe(), artifact_bytes_stated = cost.ArtifactBytes, artifact_bytes = artifact?.Bytes, artifact_bytes_predicted = artifact?.PredictedBytes,
                 artifact_file_bytes = artifact?.FileBytes, artifact_compression = artifact is null ? null : SlmGen.ArtifactPlan.Name(artifact.Compression),
                 validation_bits_per_character_artifact = roundTrip.FirstOrDefault(x => x.Split == "validation")?.After.BitsPerCharacter,

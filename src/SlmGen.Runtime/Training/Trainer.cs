@@ -168,6 +168,7 @@ public sealed class Trainer : IDisposable
         }
 
         using var graphed = options.CudaGraphs ? GraphedStep.TryCreate(this, lossSum, log) : null;
+        var graphedSteps = 0L;
         var secondsBefore = trainedSeconds;
         var timeUp = TimeIsUp;
         while (Step < options.Steps && !timeUp && (maxSteps is null || Step - start < maxSteps) && !cancellation.IsCancellationRequested)
@@ -187,7 +188,11 @@ public sealed class Trainer : IDisposable
             {
                 var starts = sampler.Next(batch);
                 using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
-                if (graphed is null || (options.QatStart > 0 && Step >= options.QatStartStep) || !graphed.Run(b.Inputs, b.Targets, lr))
+                if (graphed is not null && !(options.QatStart > 0 && Step >= options.QatStartStep) && graphed.Run(b.Inputs, b.Targets, lr))
+                {
+                    graphedSteps++;
+                }
+                else
                 {
                     var loss = LossAndBackward(b.Inputs, b.Targets);
                     lossSum.add_(loss);
@@ -361,6 +366,8 @@ public sealed class Trainer : IDisposable
             Validation = validation.ToList(),
             StoppedEarly = stoppedEarly,
             Interrupted = interrupted,
+            GraphedSteps = graphedSteps,
+            FusedKernels = Device.type == DeviceType.CUDA && SlmGen.Native.FusedKernels.Ready,
             Checkpoint = LastCheckpointPath is { } lastPath && File.Exists(lastPath) ? lastPath : null,
             BestCheckpoint = BestCheckpointPath is { } bestPath && File.Exists(bestPath) ? bestPath : null,
         };

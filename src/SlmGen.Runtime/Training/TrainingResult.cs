@@ -57,6 +57,12 @@ public sealed record TrainingResult
     /// <summary>Whether the run was cancelled (a stop signal, a time limit) before its last step; <see cref="Checkpoint"/> holds the step it reached.</summary>
     public bool Interrupted { get; init; }
 
+    /// <summary>Steps this call ran through the CUDA-graph path (its warm-up and replays); 0 when the step ran eagerly.</summary>
+    public long GraphedSteps { get; init; }
+
+    /// <summary>Whether SlmGen's fused CUDA kernels were on for this run's device (libslmgen_native built with nvcc, not turned off).</summary>
+    public bool FusedKernels { get; init; }
+
     /// <summary>The resumable checkpoint that holds the last completed step (null without a run directory).</summary>
     public string? Checkpoint { get; init; }
 
