@@ -54,6 +54,12 @@ if (isCuda)
     Console.WriteLine(SlmGen.Native.FusedKernels.Status);
 }
 
+if (profile is not null && isCuda && !SlmGen.Native.CudaNative.HasProfiler)
+{
+    Console.WriteLine("--profile: no kernel profiler in this process (" + (SlmGen.Native.CudaNative.Available ? "libslmgen_native was built without kernel_profiler.cpp: src/SlmGen.Native/build.sh's nvcc path builds it" : SlmGen.Native.CudaNative.Reason) + "); timing only");
+    profile = null;
+}
+
 System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
 var results = new List<(string Mode, double Ms, double Spread, double TokensPerSecond, double Mfu, float FirstLoss, float LastLoss)>();
 foreach (var mode in chosen)

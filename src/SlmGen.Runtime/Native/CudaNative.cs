@@ -250,7 +250,7 @@ public static unsafe class CudaNative
         Need();
         if (!HasProfiler)
         {
-            throw new InvalidOperationException("this libslmgen_native was built without the kernel profiler (kernel_profiler.cpp did not compile: see build.sh's log)");
+            throw new InvalidOperationException("this libslmgen_native has no kernel profiler (src/SlmGen.Native/build.sh builds kernel_profiler.cpp on its nvcc path; its log says when it did not compile)");
         }
 
         Check(profilerStart(), "profiler (start)");
