@@ -48,6 +48,11 @@ public sealed class ArtifactCliTests : IDisposable
             // Which execution path ran, as it ran: a CPU run is eager and unfused.
             Assert.False(result.GetProperty("fused_kernels").GetBoolean());
             Assert.Equal(0, result.GetProperty("cuda_graph_steps").GetInt64());
+            // Epochs over the training split: input tokens read (steps × batch × context) over the split's tokens.
+            var trainTokens = result.GetProperty("train_tokens").GetInt64();
+            var read = result.GetProperty("steps").GetInt64() * result.GetProperty("batch").GetInt64() * result.GetProperty("context").GetInt64();
+            Assert.True(trainTokens > 0);
+            Assert.Equal((double)read / trainTokens, result.GetProperty("epochs").GetDouble(), 9);
             // Both the best-validation weights (the scores above) and the final weights are scored.
             var bestStep = result.GetProperty("best_step").GetInt64();
             var final = result.GetProperty("final_validation_bits_per_byte").GetDouble();

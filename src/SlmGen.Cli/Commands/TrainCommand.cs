@@ -297,6 +297,8 @@ public static class TrainCommand
             var record = new
             {
                 model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, context = model.Context, lr, seed, device = Devices.Describe(device),
+                // Epochs over the training split: the input tokens the run read over the split's tokens (its tokenizer's).
+                train_tokens = data.Train.LongLength, epochs = data.Train.Length > 0 ? (double)result.InputTokens / data.Train.Length : (double?)null,
                 eval_protocol = validation.Protocol, validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
                 validation_bits_per_character = validation.BitsPerCharacter, validation_bits_per_byte = validation.BitsPerByte, validation_characters = validation.Characters, tokenizer = tokenizerName ?? "corpus",
                 test_nll = testResult?.Nll, test_bits_per_character = testResult?.BitsPerCharacter, test_bits_per_byte = testResult?.BitsPerByte, test_tokens = testResult?.Tokens, test_characters = testResult?.Characters,
