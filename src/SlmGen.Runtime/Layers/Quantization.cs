@@ -182,32 +182,22 @@ public static class Linears
     /// </summary>
     public static Tensor Apply(nn.Module<Tensor, Tensor> layer, Tensor x)
     {
-        if (x.dim() <= 2 || layer is not Linear { bias: not null })
-        {
-            return layer.call(x);
-        }
-
-        var y = layer.call(x.reshape(-1, x.shape[^1]));
-        return y.view(Lead(x, y.shape[^1]));
+        return x.dim() <= 2 || layer is not Linear { bias: not null } ? layer.call(x) : AsRows(x, layer.call);
     }
 
     /// <summary><c>x Wᵀ + b</c> for <paramref name="x"/> of any rank, the bias fused into the GEMM (see <see cref="Apply"/>).</summary>
     public static Tensor Affine(Tensor x, Tensor weight, Tensor? bias)
     {
-        if (x.dim() <= 2 || bias is null)
-        {
-            return nn.functional.linear(x, weight, bias);
-        }
-
-        var y = nn.functional.linear(x.reshape(-1, x.shape[^1]), weight, bias);
-        return y.view(Lead(x, y.shape[^1]));
+        return x.dim() <= 2 || bias is null ? nn.functional.linear(x, weight, bias) : AsRows(x, rows => nn.functional.linear(rows, weight, bias));
     }
 
-    private static long[] Lead(Tensor x, long last)
+    // f of x seen as (rows, in), its (rows, out) result viewed back as (…, out).
+    private static Tensor AsRows(Tensor x, Func<Tensor, Tensor> f)
     {
+        var y = f(x.reshape(-1, x.shape[^1]));
         var shape = x.shape;
-        shape[^1] = last;
-        return shape;
+        shape[^1] = y.shape[^1];
+        return y.view(shape);
     }
 
     /// <summary>The weight of either kind.</summary>
