@@ -7,7 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lab="${LAB_DIR:-results/lab}"
-for archive in "$1"/lab-*.tar.gz; do
+src="$1"
+# scripts/gpu/lab.sh bundles its archives into one file (the device tool returns at most 8 files a call).
+if [ -f "$src/lab-bundle.tar" ]; then
+  src=$(mktemp -d); tar -xf "$1/lab-bundle.tar" -C "$src"
+fi
+for archive in "$src"/lab-*.tar.gz; do
   e=$(basename "$archive" .tar.gz); e=${e#lab-}
   rm -rf "$lab/records/$e" && mkdir -p "$lab/records"
   tar -xzf "$archive" -C "$lab/records"
@@ -15,8 +20,8 @@ for archive in "$1"/lab-*.tar.gz; do
   echo "imported $e ($(find "$lab/records/$e" -name result.json | wc -l) runs)"
 done
 if [ "$lab" = results/lab ]; then
-  [ -f "$1/device.txt" ] && cp "$1/device.txt" results/lab/records/DEVICE.txt
+  [ -f "$src/device.txt" ] && cp "$src/device.txt" results/lab/records/DEVICE.txt
   dotnet run --project samples/LabReport -c Release
 else
-  [ -f "$1/device.txt" ] && cp "$1/device.txt" "$lab/records/DEVICE-$(date +%Y%m%d-%H%M).txt"
+  [ -f "$src/device.txt" ] && cp "$src/device.txt" "$lab/records/DEVICE-$(date +%Y%m%d-%H%M).txt"
 fi

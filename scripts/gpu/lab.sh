@@ -14,7 +14,13 @@
 set -uo pipefail
 lab="${LAB_DIR:-results/lab}"
 deadline=$((SECONDS + ${LIMIT_S:-86400}))
-out="${OUT:-/tmp/lab-out}"; mkdir -p "$out"
+# Everything this script writes goes to $parts and is bundled, after every sweep, into $OUT/lab-bundle.tar: the device
+# tool returns at most 8 files a call (session 12 lost q4-tune's records to that limit). scripts/lab-import.sh reads
+# the bundle. Finished runs are also kept in /tmp/lab-keep (on a warm machine): each call's copy of the working tree
+# removes the untracked records an earlier call left in it, so a sweep resumes from /tmp/lab-keep.
+final="${OUT:-/tmp/lab-out}"; mkdir -p "$final"
+out=/tmp/lab-parts; rm -rf "$out"; mkdir -p "$out" /tmp/lab-keep
+bundle() { tar -cf "$final/lab-bundle.tar.tmp" -C "$out" . && mv "$final/lab-bundle.tar.tmp" "$final/lab-bundle.tar"; cp "$out/walls.txt" "$final/" 2>/dev/null; }
 export SLMGEN_DATA="$PWD/data" SLMGEN_CACHE=/tmp/slmgen-tokens OMP_NUM_THREADS=1
 jobs="${LAB_JOBS:-12}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/device.txt"
@@ -32,14 +38,22 @@ for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   # LAB_RESUME=1: start from the committed records (runs with a result.json are not trained again).
   if [ "${LAB_RESUME:-0}" = 1 ] && [ ! -d "$lab/runs/$e" ]; then mkdir -p "$lab/runs" && cp -r "$lab/records/$e" "$lab/runs/"; fi
 done
+outdir() {  # the sweep's out folder (the template's `out:`, relative to it): results/lab/runs/<e> for the first lab,
+           # results/lab2/records/<e> (committed) for the second; prints its parent
+  local rel; rel=$(sed -n 's/^out:[[:space:]]*//p' "$lab/experiments/$1.yaml" | tr -d '"' | head -1)
+  mkdir -p "$lab/experiments/$(dirname "$rel")" && (cd "$lab/experiments" && cd "$(dirname "$rel")" && pwd)
+}
 for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   start=$(date +%s)
+  dir=$(outdir "$e") || { echo "sweep $e: no out folder" | tee -a "$out/walls.txt"; continue; }
+  # Resume from what an earlier call on this machine finished (kept in /tmp/lab-keep; never overwrites).
+  [ -d "/tmp/lab-keep/$e" ] && mkdir -p "$dir/$e" && cp -rn "/tmp/lab-keep/$e/." "$dir/$e/"
   left=$((deadline - SECONDS)); [ "$left" -gt 30 ] || { echo "sweep $e: not started (out of time)" | tee -a "$out/walls.txt"; continue; }
   timeout --signal=INT --kill-after=20 "$((left - 25))" bash .device/run.sh slmgen sweep "$lab/experiments/$e.yaml" --jobs "$jobs" $([ "${LAB_TIME:-1}" = 1 ] && echo --time) > "$out/lab-$e.txt" 2>&1
   echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"
-  # The sweep's out folder (the template's `out:`, relative to it): results/lab/runs/<e> for the first lab,
-  # results/lab2/records/<e> (committed) for the second.
-  rel=$(sed -n 's/^out:[[:space:]]*//p' "$lab/experiments/$e.yaml" | tr -d '"' | head -1)
-  dir=$(cd "$lab/experiments" && cd "$(dirname "$rel")" 2>/dev/null && pwd) || { echo "sweep $e: no out folder" | tee -a "$out/walls.txt"; continue; }
+  [ -d "$dir/$e" ] || continue
+  cp -r "$dir/$e" /tmp/lab-keep/
   (cd "$dir" && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
+  bundle
 done
+bundle
