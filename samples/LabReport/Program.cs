@@ -54,11 +54,13 @@ if (args.Length > 0 && args[0] == "select-lr")
 if (args.Length > 0 && args[0] == "compare")
 {
     // The second lab's comparisons (results/lab2/PROTOCOL.md §5): every design of a seed sweep against a baseline.
-    //   LabReport compare --records results/lab2/records/q1-b1-seeds --baseline "embedding=128" [--metric test_bits_per_byte] [--margin 0.01] [--out FILE.md]
-    var compare = new SlmGen.Samples.CommandLine(args[1..], "LabReport compare: every design of a seed sweep against a baseline, paired by seed (Holm, Bonferroni intervals, equivalence, detectable difference).");
+    //   LabReport compare --records results/lab2/records/q1-b1-seeds --baseline best [--metric final_test_bits_per_byte] [--margin 0.01] [--out FILE.md]
+    //   LabReport compare --records results/lab2/records/q2b-seeds --baseline "head=tied" --group-by vocab
+    var compare = new SlmGen.Samples.CommandLine(args[1..], "LabReport compare: every design of a seed sweep against a baseline, paired by seed where the tokenizer is shared, Welch otherwise (Holm, Bonferroni intervals, equivalence, detectable difference).");
     var recordsDir = compare.String("records", "", "the seed sweep's out folder (results.jsonl and p###/s<seed>/result.json)");
-    var baselineText = compare.String("baseline", "", "key=value,... of the grid values that pick the baseline design");
-    var metric = compare.String("metric", "test_bits_per_byte", "the result.json field compared (lower is better)");
+    var baselineText = compare.String("baseline", "", "key=value,... of the grid values that pick the baseline design, or 'best' (the lowest mean)");
+    var groupBy = compare.String("group-by", "", "comma-separated grid keys: the baseline is picked within each group of designs sharing them");
+    var metric = compare.String("metric", "final_test_bits_per_byte", "the result.json field compared (lower is better)");
     var margin = compare.String("margin", "0.01", "the equivalence margin, in the metric's unit");
     var output = compare.String("out", "", "also write the table to this Markdown file");
     if (compare.WantsHelp || recordsDir.Length == 0 || baselineText.Length == 0)
@@ -68,15 +70,35 @@ if (args.Length > 0 && args[0] == "compare")
     }
 
     compare.EnsureAllKnown();
-    var baseline = LabComparison.ParseValues(baselineText);
     var m = double.Parse(margin, CultureInfo.InvariantCulture);
-    var table = LabComparison.Markdown(LabComparison.Compare(recordsDir, baseline, metric, m), baseline, metric, m);
+    var compared = baselineText == "best"
+        ? LabComparison.CompareWithBest(recordsDir, metric, m)
+        : LabComparison.CompareWithin(recordsDir, LabComparison.ParseValues(baselineText), groupBy.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), metric, m);
+    var table = LabComparison.Markdown(compared, metric, m);
     Console.Write(table);
     if (output.Length > 0)
     {
         File.WriteAllText(output, table);
     }
 
+    return 0;
+}
+
+if (args.Length > 0 && args[0] == "lab2")
+{
+    // The second lab's tables, regenerated from its records (results/lab2/PROTOCOL.md §7):
+    //   LabReport lab2 [--lab results/lab2]   → results/lab2/README.md
+    var report = new SlmGen.Samples.CommandLine(args[1..], "LabReport lab2: the second lab's tuning grids, seed-sweep summaries and comparison families, from its records.");
+    var labDir = report.String("lab", Path.Combine(FindRepo(), "results", "lab2"), "the lab's folder (experiments/ and records/); README.md is written there");
+    if (report.WantsHelp)
+    {
+        Console.WriteLine(report.Usage);
+        return 0;
+    }
+
+    report.EnsureAllKnown();
+    var (sweeps, path) = Lab2Report.Write(labDir);
+    Console.WriteLine($"Wrote {path} ({sweeps} sweeps) from {Path.Combine(labDir, "records")}.");
     return 0;
 }
 

@@ -148,7 +148,7 @@ public class LabStatisticsTests
         Assert.Equal("better", rows.Single(r => r.Values["embedding"] == "256").Verdict);
         Assert.Equal("equivalent within ±0.01", rows.Single(r => r.Values["embedding"] == "64").Verdict);
         Assert.StartsWith("inconclusive (these seeds detect", rows.Single(r => r.Values["embedding"] == "32").Verdict, StringComparison.Ordinal);
-        var table = LabComparison.Markdown(rows, LabComparison.ParseValues("embedding=128"), "test_bits_per_byte", 0.01);
+        var table = LabComparison.Markdown(rows, "test_bits_per_byte", 0.01);
         Assert.Contains("| embedding=256 | 5 |", table, StringComparison.Ordinal);
         Assert.Contains("Bonferroni over 3", table, StringComparison.Ordinal);
 
@@ -161,5 +161,72 @@ public class LabStatisticsTests
 
         Assert.Contains("shares 1 seed(s)", Assert.Throws<InvalidDataException>(() => LabComparison.Compare(runs, LabComparison.ParseValues("embedding=128"))).Message, StringComparison.Ordinal);
         Directory.Delete(runs, recursive: true);
+    }
+
+    [Fact]
+    public void Families_pick_a_baseline_per_group_or_the_best_and_pair_seeds_only_within_a_tokenizer()
+    {
+        var lab = TestRuns.TempDir("slmgen-lab2-family-");
+        var runs = Path.Combine(lab, "records", "q2b-seeds");
+        // Two vocabularies, each with a full head and a two-level head; the 16k tokenizer differs from the 4k one.
+        var designs = new (string Vocab, string Head, string Tokenizer, double[] Scores)[]
+        {
+            ("4096", "tied", "bpe-4096", [1.50, 1.51, 1.49, 1.52, 1.50]),
+            ("4096", "groups", "bpe-4096", [1.60, 1.62, 1.58, 1.61, 1.60]),
+            ("16384", "tied", "bpe-16384", [1.45, 1.46, 1.44, 1.47, 1.45]),
+            ("16384", "groups", "bpe-16384-freq", [1.55, 1.50, 1.59, 1.52, 1.58]),
+        };
+        var lines = designs.Select((d, i) =>
+        {
+            for (var seed = 1; seed <= d.Scores.Length; seed++)
+            {
+                Directory.CreateDirectory(Path.Combine(runs, $"p{i:D3}", $"s{seed}"));
+                File.WriteAllText(Path.Combine(runs, $"p{i:D3}", $"s{seed}", "result.json"), System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    final_test_bits_per_byte = d.Scores[seed - 1], test_bits_per_byte = d.Scores[seed - 1] + 0.001, final_test_nll = d.Scores[seed - 1] / 0.3 * Math.Log(2),
+                    final_validation_bits_per_byte = d.Scores[seed - 1] + 0.01, parameters = 1000 + i, training_flops_per_token = 6000, steps = 100, epochs = 1.5, tokens_per_second = 1e5,
+                    device = "cuda (test)", commit = "0123456789abcdef", cuda_graph_steps = 100, fused_kernels = true,
+                }));
+            }
+
+            return System.Text.Json.JsonSerializer.Serialize(new { point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["vocab"] = d.Vocab, ["head"] = d.Head, ["tokenizer"] = d.Tokenizer } });
+        }).ToList();
+        File.WriteAllLines(Path.Combine(runs, "results.jsonl"), lines);
+
+        // Q2b's family: each two-level head against the full head of its vocabulary, one family of 2 (Bonferroni, Holm).
+        var rows = LabComparison.CompareWithin(runs, LabComparison.ParseValues("head=tied"), ["vocab"], "final_test_bits_per_byte");
+        Assert.Equal(2, rows.Count);
+        var level = PairedStatistics.SimultaneousLevel(2);
+        var same = rows.Single(r => r.Values["vocab"] == "4096");
+        Assert.Equal("tied", same.Baseline["head"]);
+        Assert.Equal("4096", same.Baseline["vocab"]);
+        Assert.Equal(PairedStatistics.Paired(designs[1].Scores, designs[0].Scores, level), same.Difference); // same tokenizer: paired
+        var other = rows.Single(r => r.Values["vocab"] == "16384");
+        Assert.Equal("16384", other.Baseline["vocab"]);
+        Assert.Equal(PairedStatistics.Welch(designs[3].Scores, designs[2].Scores, level), other.Difference); // another tokenizer: Welch
+        Assert.False(other.Difference.Paired);
+        Assert.Equal(PairedStatistics.Holm(rows.Select(r => r.Difference.P).ToList()), rows.Select(r => r.HolmP));
+        Assert.Contains("| design | baseline |", LabComparison.Markdown(rows, "final_test_bits_per_byte", 0.01), StringComparison.Ordinal);
+
+        // Q1's family: the lowest mean against every other design.
+        var best = LabComparison.CompareWithBest(runs, "final_test_bits_per_byte");
+        Assert.Equal(3, best.Count);
+        Assert.All(best, r => Assert.Equal("16384", r.Baseline["vocab"]));
+        Assert.All(best, r => Assert.Equal("tied", r.Baseline["head"]));
+
+        // A group without its baseline is refused with the group named.
+        var missing = Assert.Throws<InvalidDataException>(() => LabComparison.CompareWithin(runs, LabComparison.ParseValues("head=tied,tokenizer=bpe-4096"), ["vocab"]));
+        Assert.Contains("vocab=16384", missing.Message, StringComparison.Ordinal);
+
+        // The report: the sweep's summary (both scores), its family and the provenance, recomputed from these records.
+        var (sweeps, path) = Lab2Report.Write(lab);
+        Assert.Equal(1, sweeps);
+        var text = File.ReadAllText(path);
+        Assert.Contains("## q2b-seeds", text, StringComparison.Ordinal);
+        Assert.Contains("20 finished runs; device cuda (test); commit 0123456", text, StringComparison.Ordinal);
+        Assert.Contains($"| {designs[2].Scores.Average():0.0000} ± {PairedStatistics.MeanSd(designs[2].Scores).Sd:0.0000} | {designs[2].Scores.Average() + 0.001:0.0000} ± ", text, StringComparison.Ordinal);
+        Assert.Contains("0.300 |", text, StringComparison.Ordinal); // tokens per byte = bits per byte / bits per token
+        Assert.Contains($"{same.Difference.Mean:+0.0000;-0.0000} | [{same.Difference.Low:+0.0000;-0.0000}, {same.Difference.High:+0.0000;-0.0000}]", text, StringComparison.Ordinal);
+        Directory.Delete(lab, recursive: true);
     }
 }

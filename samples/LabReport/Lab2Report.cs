@@ -1,0 +1,217 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+
+namespace SlmGen.Samples.LabReport;
+
+/// <summary>
+/// The second lab's README (results/lab2/PROTOCOL.md §7), regenerated from its records alone: for each tuning sweep
+/// the validation score of every design at every rate with the chosen rate; for each seed sweep every design's
+/// parameters, FLOPs, steps, epochs, tokens per byte and both test scores (final weights, the primary result, and the
+/// validation-selected checkpoint), then its comparison family of §6 on the final weights' test bits per byte.
+/// </summary>
+public static class Lab2Report
+{
+    /// <summary>The metric the families compare (the final weights: PROTOCOL.md §4).</summary>
+    public const string Metric = "final_test_bits_per_byte";
+
+    /// <summary>The equivalence margin of §5, in bits per byte.</summary>
+    public const double Margin = 0.01;
+
+    /// <summary>The comparison families of PROTOCOL.md §6, by the seed sweep's name: a baseline (null: the best design) picked within each group.</summary>
+    private static readonly FamilyRule[] Rules =
+    [
+        new("q1-", "the best design against each other", null, []),
+        new("q2b-", "each two-level head against the full tied head of its vocabulary", "head=tied", ["vocab"]),
+        new("q3-", "each shared design against the unshared base (8 stored blocks)", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", []),
+        new("q4-", "each stabiliser against none", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", []),
+    ];
+
+    /// <summary>Writes <paramref name="lab"/>/README.md; returns the number of sweeps in it and its path.</summary>
+    /// <exception cref="DirectoryNotFoundException">The lab has no records folder.</exception>
+    public static (int Sweeps, string Path) Write(string lab)
+    {
+        var records = Path.Combine(lab, "records");
+        if (!Directory.Exists(records))
+        {
+            throw new DirectoryNotFoundException($"{records} is missing: the lab's records are imported there (scripts/lab-import.sh).");
+        }
+
+        var sweeps = Directory.GetDirectories(records)
+            .Where(d => File.Exists(Path.Combine(d, "results.jsonl")))
+            .Select(d => Path.GetFileName(d)!)
+            .Where(n => !n.EndsWith("-extend", StringComparison.Ordinal)) // shown in its tuning sweep's table
+            .OrderBy(n => n, StringComparer.Ordinal)
+            .ToList();
+        var text = new StringBuilder();
+        text.AppendLine("# The second lab's tables (generated)");
+        text.AppendLine();
+        text.AppendLine("Regenerated from `results/lab2/records` by `dotnet run --project samples/LabReport -c Release -- lab2`; do not edit by");
+        text.AppendLine("hand. The protocol is [PROTOCOL.md](PROTOCOL.md), the predictions [PREDICTIONS.md](PREDICTIONS.md), the GPU calls");
+        text.AppendLine("[CALLS.md](CALLS.md); the answers, with these numbers, are in [ANALYSIS.md](ANALYSIS.md). Scores are bits per byte of");
+        text.AppendLine($"WikiText-2's UTF-8 text (lower is better); comparisons use `{Metric}` (the final weights: §4), intervals and verdicts as §5.");
+        text.AppendLine();
+        foreach (var name in sweeps)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"## {name}");
+            text.AppendLine();
+            var runs = Runs(Path.Combine(records, name));
+            text.AppendLine(Provenance(runs));
+            text.AppendLine();
+            if (name.EndsWith("-tune", StringComparison.Ordinal))
+            {
+                Tuning(Path.Combine(lab, "experiments", name + ".yaml"), name, runs, text);
+            }
+            else
+            {
+                SeedSweep(Path.Combine(records, name), name, runs, text);
+            }
+        }
+
+        var path = Path.Combine(lab, "README.md");
+        File.WriteAllText(path, text.ToString());
+        return (sweeps.Count, path);
+    }
+
+    private sealed record FamilyRule(string Prefix, string Question, string? Baseline, string[] GroupBy);
+
+    /// <summary>One run's record: its point, seed and the result.json fields the tables use.</summary>
+    private sealed record Run(int Point, long Seed, JsonElement Result)
+    {
+        public double Number(string field) => Result.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+
+        public string Text(string field) => Result.TryGetProperty(field, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString()! : v.ToString() : string.Empty;
+    }
+
+    /// <summary>Every finished run of a sweep (a <c>p###/s&lt;seed&gt;/result.json</c>).</summary>
+    private static List<Run> Runs(string sweep)
+    {
+        var runs = new List<Run>();
+        foreach (var point in Directory.GetDirectories(sweep, "p*").OrderBy(p => p, StringComparer.Ordinal))
+        {
+            if (!int.TryParse(Path.GetFileName(point)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            {
+                continue;
+            }
+
+            foreach (var seedDir in Directory.GetDirectories(point, "s*"))
+            {
+                var file = Path.Combine(seedDir, "result.json");
+                if (File.Exists(file) && long.TryParse(Path.GetFileName(seedDir)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+                {
+                    runs.Add(new Run(p, seed, JsonDocument.Parse(File.ReadAllText(file)).RootElement.Clone()));
+                }
+            }
+        }
+
+        return runs;
+    }
+
+    /// <summary>How many runs, on which device, commit and execution path.</summary>
+    private static string Provenance(IReadOnlyList<Run> runs)
+    {
+        if (runs.Count == 0)
+        {
+            return "No finished run yet.";
+        }
+
+        static string Set(IEnumerable<string> xs) => string.Join(", ", xs.Where(x => x.Length > 0).Distinct(StringComparer.Ordinal).OrderBy(x => x, StringComparer.Ordinal));
+        var graphed = runs.Count(r => r.Number("cuda_graph_steps") > 0);
+        var fused = runs.Count(r => r.Text("fused_kernels") == "true" || r.Text("fused_kernels") == "True");
+        return $"{runs.Count} finished runs; device {Set(runs.Select(r => r.Text("device")))}; commit {Set(runs.Select(r => r.Text("commit").Length >= 7 ? r.Text("commit")[..7] : r.Text("commit")))}; "
+            + $"CUDA-graph steps in {graphed}, SlmGen's fused kernels in {fused} (the rest eager / unfused: CALLS.md).";
+    }
+
+    private static void Tuning(string template, string name, IReadOnlyList<Run> runs, StringBuilder text)
+    {
+        if (!File.Exists(template))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"(its template {Path.GetFileName(template)} is not in experiments/)");
+            text.AppendLine();
+            return;
+        }
+
+        var planned = File.ReadLines(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(template))!, "records", name, "results.jsonl")).Count(l => l.Length > 0);
+        var designs = LearningRateSelection.Select(template);
+        var rates = designs.SelectMany(d => d.Scores.Keys).Distinct().OrderBy(r => r).ToList();
+        var complete = runs.Count >= planned;
+        text.AppendLine(CultureInfo.InvariantCulture, $"Validation bits per byte of the final weights, seed 1; **bold** the chosen rate (§3){(complete ? string.Empty : $". **Incomplete: {runs.Count} of {planned} runs** — no choice stands until every rate of a design has run")}.");
+        text.AppendLine();
+        text.AppendLine("| design | " + string.Join(" | ", rates.Select(r => r.ToString("g3", CultureInfo.InvariantCulture))) + " | chosen |");
+        text.AppendLine("|---|" + string.Concat(rates.Select(_ => "---:|")) + "---|");
+        foreach (var d in designs)
+        {
+            var cells = rates.Select(r => d.Scores.TryGetValue(r, out var s) ? r == d.Chosen ? $"**{s:0.0000}**" : $"{s:0.0000}" : "–");
+            var note = d.AtEdge ? " (at the grid's edge: extend)" : d.Extended ? " (grid extended once)" : string.Empty;
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {LabComparison.Describe(d.Values)} | {string.Join(" | ", cells)} | {d.Chosen:g3}{note} |");
+        }
+
+        text.AppendLine();
+    }
+
+    private static void SeedSweep(string records, string name, IReadOnlyList<Run> runs, StringBuilder text)
+    {
+        var designs = LabComparison.Read(records, Metric);
+        text.AppendLine("| design | seeds | parameters | training FLOPs / token | steps | epochs | tokens / byte | test, final weights | test, best checkpoint | validation, final | tokens/s (shared GPU) |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|");
+        foreach (var d in designs.OrderBy(d => d.Scores.Count > 0 ? d.Scores.Values.Average() : double.MaxValue))
+        {
+            var mine = runs.Where(r => r.Point == d.Point).ToList();
+            if (mine.Count == 0)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {LabComparison.Describe(d.Values)} | 0 | | | | | | | | | |");
+                continue;
+            }
+
+            var first = mine[0];
+            // tokens per byte = (bits per byte) / (bits per token), from the same evaluation of the test split
+            var tokensPerByte = mine.Select(r => r.Number("final_test_bits_per_byte") / (r.Number("final_test_nll") / Math.Log(2))).Average();
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("steps"):N0} | {mine.Average(r => r.Number("epochs")):0.00} | {tokensPerByte:0.000} | "
+                + $"{MeanSd(mine.Select(r => r.Number("final_test_bits_per_byte")))} | {MeanSd(mine.Select(r => r.Number("test_bits_per_byte")))} | {mine.Average(r => r.Number("final_validation_bits_per_byte")):0.0000} | {Median(mine.Select(r => r.Number("tokens_per_second"))):N0} |");
+        }
+
+        text.AppendLine();
+        var rule = Rules.FirstOrDefault(r => name.StartsWith(r.Prefix, StringComparison.Ordinal));
+        if (rule is null)
+        {
+            return;
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"Family ({rule.Prefix.TrimEnd('-').ToUpperInvariant()}, PROTOCOL.md §6): {rule.Question}.");
+        text.AppendLine();
+        try
+        {
+            var rows = rule.Baseline is null
+                ? LabComparison.CompareWithBest(records, Metric, Margin)
+                : LabComparison.CompareWithin(records, LabComparison.ParseValues(rule.Baseline), rule.GroupBy, Metric, Margin);
+            text.AppendLine(LabComparison.Markdown(rows, Metric, Margin));
+        }
+        catch (InvalidDataException e)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Not compared yet: {e.Message}");
+            text.AppendLine();
+        }
+    }
+
+    private static string MeanSd(IEnumerable<double> values)
+    {
+        var xs = values.Where(double.IsFinite).ToList();
+        return xs.Count switch
+        {
+            0 => "–",
+            1 => xs[0].ToString("0.0000", CultureInfo.InvariantCulture),
+            _ => $"{xs.Average():0.0000} ± {PairedStatistics.MeanSd(xs).Sd:0.0000}",
+        };
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var xs = values.Where(double.IsFinite).OrderBy(x => x).ToList();
+        return xs.Count == 0 ? double.NaN : xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[(xs.Count / 2) - 1] + xs[xs.Count / 2]) / 2;
+    }
+}
