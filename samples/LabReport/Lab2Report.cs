@@ -31,9 +31,9 @@ public static class Lab2Report
         new("q4-", "each stabiliser against none", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", []),
     ];
 
-    /// <summary>Writes <paramref name="lab"/>/README.md; returns the number of sweeps in it and its path.</summary>
+    /// <summary>Writes <paramref name="lab"/>/README.md (or <paramref name="output"/>); returns the number of sweeps in it and its path.</summary>
     /// <exception cref="DirectoryNotFoundException">The lab has no records folder.</exception>
-    public static (int Sweeps, string Path) Write(string lab)
+    public static (int Sweeps, string Path) Write(string lab, string? output = null)
     {
         var records = Path.Combine(lab, "records");
         if (!Directory.Exists(records))
@@ -72,7 +72,7 @@ public static class Lab2Report
             }
         }
 
-        var path = Path.Combine(lab, "README.md");
+        var path = output ?? Path.Combine(lab, "README.md");
         File.WriteAllText(path, text.ToString());
         return (sweeps.Count, path);
     }

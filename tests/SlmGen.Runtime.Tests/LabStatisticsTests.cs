@@ -229,4 +229,21 @@ public class LabStatisticsTests
         Assert.Contains($"{same.Difference.Mean:+0.0000;-0.0000} | [{same.Difference.Low:+0.0000;-0.0000}, {same.Difference.High:+0.0000;-0.0000}]", text, StringComparison.Ordinal);
         Directory.Delete(lab, recursive: true);
     }
+
+    [Fact]
+    public void The_committed_tables_of_the_second_lab_are_what_its_committed_records_give()
+    {
+        // A reviewer recomputes the tables from the records and finds no mismatch (issue 28): regenerate README.md
+        // from results/lab2/records and compare with the committed file, line by line.
+        var lab = Path.Combine(Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!, "results", "lab2");
+        var regenerated = Path.Combine(TestRuns.TempDir("slmgen-lab2-readme-"), "README.md");
+        var (sweeps, _) = Lab2Report.Write(lab, regenerated);
+        Assert.True(sweeps >= 8, $"{sweeps} sweeps in {lab}/records");
+        var committed = File.ReadAllLines(Path.Combine(lab, "README.md"));
+        var fresh = File.ReadAllLines(regenerated);
+        var firstDifference = Enumerable.Range(0, Math.Min(committed.Length, fresh.Length)).FirstOrDefault(i => committed[i] != fresh[i], -1);
+        Assert.True(firstDifference < 0 && committed.Length == fresh.Length,
+            $"results/lab2/README.md differs from its records (run `dotnet run --project samples/LabReport -c Release -- lab2`); first difference at line {firstDifference + 1}");
+        Directory.Delete(Path.GetDirectoryName(regenerated)!, recursive: true);
+    }
 }
