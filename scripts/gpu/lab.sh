@@ -11,6 +11,7 @@
 # and LIMIT_S (seconds for the whole script: a sweep still running then is stopped and bundled with what finished; the
 # next call resumes it — a point with a result.json is not trained again).
 #   LAB_DIR=results/lab2 LAB_TIME=0 LAB_EXPERIMENTS="q1-b1-tune q3-b1-tune q4-tune" LAB_JOBS=16 LIMIT_S=560 bash scripts/gpu/lab.sh
+# LAB_PTQ="q4-seeds": after that sweep, its runs' final weights through every after-training quantiser (lab2-ptq.sh).
 set -uo pipefail
 lab="${LAB_DIR:-results/lab}"
 deadline=$((SECONDS + ${LIMIT_S:-86400}))
@@ -52,8 +53,22 @@ for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   timeout --signal=INT --kill-after=20 "$((left - 25))" bash .device/run.sh slmgen sweep "$lab/experiments/$e.yaml" --jobs "$jobs" $([ "${LAB_TIME:-1}" = 1 ] && echo --time) > "$out/lab-$e.txt" 2>&1
   echo "sweep $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/lab-$e.txt" "$out/walls.txt"
   [ -d "$dir/$e" ] || continue
+  # LAB_PTQ names the seed sweeps whose final weights are also shipped by every after-training quantiser
+  # (scripts/gpu/lab2-ptq.sh: Q4's post-training arm) while their checkpoints are on this machine.
+  if [[ " ${LAB_PTQ:-} " == *" $e "* ]]; then
+    left=$((deadline - SECONDS))
+    if [ "$left" -gt 60 ]; then
+      SLMGEN="bash .device/run.sh slmgen" JOBS="$jobs" timeout --kill-after=20 "$((left - 30))" bash scripts/gpu/lab2-ptq.sh "$dir/$e" > "$out/lab-$e-ptq.txt" 2>&1
+      echo "ptq $e: exit $?, wall seconds $(( $(date +%s) - start ))" | tee -a "$out/walls.txt"
+      # without the timeout's cut: write what finished as the -ptq sweep
+      python3 scripts/gpu/lab2_ptq.py "$dir/$e" "$dir/$e-ptq/work/plans.tsv" >> "$out/lab-$e-ptq.txt" 2>&1
+    else
+      echo "ptq $e: not started (out of time)" | tee -a "$out/walls.txt"
+    fi
+    [ -d "$dir/$e-ptq" ] && cp -r "$dir/$e-ptq" /tmp/lab-keep/ && (cd "$dir" && tar -czf "$out/lab-$e-ptq.tar.gz" "$e-ptq")
+  fi
   cp -r "$dir/$e" /tmp/lab-keep/
-  (cd "$dir" && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
+  (cd "$dir" && tar -czf "$out/lab-$e.tar.gz" --exclude='*.ckpt' --exclude='*.slmq' --exclude='events*' --exclude='tensorboard' --exclude='*.tmp' "$e")
   bundle
 done
 bundle
