@@ -22,13 +22,22 @@ public static class Lab2Report
     /// <summary>The equivalence margin of §5, in bits per byte.</summary>
     public const double Margin = 0.01;
 
-    /// <summary>The comparison families of PROTOCOL.md §6, by the seed sweep's name: a baseline (null: the best design) picked within each group.</summary>
+    /// <summary>The metric of the quantised arms: the test split after the artifact round trip (§1, Q4).</summary>
+    public const string RoundTripMetric = "test_bits_per_byte_artifact";
+
+    /// <summary>
+    /// The comparison families of PROTOCOL.md §6, by the seed sweep's name (the first rule whose prefix matches): a
+    /// baseline (null: the best design) picked within each group of designs sharing the <c>GroupBy</c> values, on a metric.
+    /// </summary>
     private static readonly FamilyRule[] Rules =
     [
-        new("q1-", "the best design against each other", null, []),
-        new("q2b-", "each two-level head against the full tied head of its vocabulary", "head=tied", ["vocab"]),
-        new("q3-", "each shared design against the unshared base (8 stored blocks)", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", []),
-        new("q4-", "each stabiliser against none", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", []),
+        new("q1-", "the best design against each other", null, [], Metric),
+        new("q2b-", "each two-level head against the full tied head of its vocabulary", "head=tied", ["vocab"], Metric),
+        new("q3-", "each shared design against the unshared base (8 stored blocks)", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric),
+        new("q4-seeds-ptq", "each stabiliser against none, per after-training plan, after the round trip", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", ["quantization"], RoundTripMetric),
+        new("q4-qat", "each stabiliser against none, per QAT plan and start, after the round trip", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", ["quantization", "train.qat_start"], RoundTripMetric),
+        new("q4-grid", string.Empty, null, [], null), // compared with q4-qat's symmetric cells in ANALYSIS.md
+        new("q4-", "each stabiliser against none (full precision)", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", [], Metric),
     ];
 
     /// <summary>Writes <paramref name="lab"/>/README.md (or <paramref name="output"/>); returns the number of sweeps in it and its path.</summary>
@@ -53,7 +62,8 @@ public static class Lab2Report
         text.AppendLine("Regenerated from `results/lab2/records` by `dotnet run --project samples/LabReport -c Release -- lab2`; do not edit by");
         text.AppendLine("hand. The protocol is [PROTOCOL.md](PROTOCOL.md), the predictions [PREDICTIONS.md](PREDICTIONS.md), the GPU calls");
         text.AppendLine("[CALLS.md](CALLS.md); the answers, with these numbers, are in [ANALYSIS.md](ANALYSIS.md). Scores are bits per byte of");
-        text.AppendLine($"WikiText-2's UTF-8 text (lower is better); comparisons use `{Metric}` (the final weights: §4), intervals and verdicts as §5.");
+        text.AppendLine($"WikiText-2's UTF-8 text (lower is better); comparisons use `{Metric}` (the final weights: §4), for quantised arms");
+        text.AppendLine($"`{RoundTripMetric}` (after the artifact round trip: §1); intervals and verdicts as §5.");
         text.AppendLine();
         foreach (var name in sweeps)
         {
@@ -77,7 +87,8 @@ public static class Lab2Report
         return (sweeps.Count, path);
     }
 
-    private sealed record FamilyRule(string Prefix, string Question, string? Baseline, string[] GroupBy);
+    /// <param name="Metric">The result.json field compared; null: the sweep has no family of its own.</param>
+    private sealed record FamilyRule(string Prefix, string Question, string? Baseline, string[] GroupBy, string? Metric);
 
     /// <summary>One run's record: its point, seed and the result.json fields the tables use.</summary>
     private sealed record Run(int Point, long Seed, JsonElement Result)
@@ -156,46 +167,82 @@ public static class Lab2Report
     private static void SeedSweep(string records, string name, IReadOnlyList<Run> runs, StringBuilder text)
     {
         var designs = LabComparison.Read(records, Metric);
-        text.AppendLine("| design | seeds | parameters | training FLOPs / token | steps | epochs | tokens / byte | test, final weights | test, best checkpoint | validation, final | tokens/s (shared GPU) |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|");
+        var roundTrip = runs.Any(r => double.IsFinite(r.Number(RoundTripMetric)));
+        var alone = TimedAlone(records);
+        text.AppendLine("| design | seeds | parameters | training FLOPs / token | steps | epochs | tokens / byte | test, final weights | test, best checkpoint |"
+            + (roundTrip ? " test after the round trip | artifact bytes (file) |" : string.Empty) + " validation, final | tokens/s (shared GPU) |" + (alone.Count > 0 ? " ms/step alone |" : string.Empty));
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|" + (roundTrip ? "---|---:|" : string.Empty) + "---:|---:|" + (alone.Count > 0 ? "---:|" : string.Empty));
         foreach (var d in designs.OrderBy(d => d.Scores.Count > 0 ? d.Scores.Values.Average() : double.MaxValue))
         {
             var mine = runs.Where(r => r.Point == d.Point).ToList();
             if (mine.Count == 0)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {LabComparison.Describe(d.Values)} | 0 | | | | | | | | | |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {LabComparison.Describe(d.Values)} | 0 |{string.Concat(Enumerable.Repeat(" |", 9 + (roundTrip ? 2 : 0) + (alone.Count > 0 ? 1 : 0)))}");
                 continue;
             }
 
             var first = mine[0];
             // tokens per byte = (bits per byte) / (bits per token), from the same evaluation of the test split
             var tokensPerByte = mine.Select(r => r.Number("final_test_bits_per_byte") / (r.Number("final_test_nll") / Math.Log(2))).Average();
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("steps"):N0} | {mine.Average(r => r.Number("epochs")):0.00} | {tokensPerByte:0.000} | "
-                + $"{MeanSd(mine.Select(r => r.Number("final_test_bits_per_byte")))} | {MeanSd(mine.Select(r => r.Number("test_bits_per_byte")))} | {mine.Average(r => r.Number("final_validation_bits_per_byte")):0.0000} | {Median(mine.Select(r => r.Number("tokens_per_second"))):N0} |");
+            var msAlone = alone.TryGetValue(first.Text("model"), out var ms) ? ms.ToString("0.000", CultureInfo.InvariantCulture) : "–";
+            var ic = CultureInfo.InvariantCulture;
+            text.Append(ic, $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("steps"):N0} | {mine.Average(r => r.Number("epochs")):0.00} | {tokensPerByte:0.000} | ");
+            text.Append(ic, $"{MeanSd(mine.Select(r => r.Number("final_test_bits_per_byte")))} | {MeanSd(mine.Select(r => r.Number("test_bits_per_byte")))} |");
+            if (roundTrip)
+            {
+                text.Append(ic, $" {MeanSd(mine.Select(r => r.Number(RoundTripMetric)))} | {Median(mine.Select(r => r.Number("artifact_file_bytes"))):N0} |");
+            }
+
+            text.Append(ic, $" {Average(mine.Select(r => r.Number("final_validation_bits_per_byte")))} | {Median(mine.Select(r => r.Number("tokens_per_second"))):N0} |");
+            text.AppendLine(alone.Count > 0 ? $" {msAlone} |" : string.Empty);
         }
 
         text.AppendLine();
         var rule = Rules.FirstOrDefault(r => name.StartsWith(r.Prefix, StringComparison.Ordinal));
-        if (rule is null)
+
+        if (rule?.Metric is not { } metric)
         {
             return;
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"Family ({rule.Prefix.TrimEnd('-').ToUpperInvariant()}, PROTOCOL.md §6): {rule.Question}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Family ({rule.Prefix.Split('-')[0].ToUpperInvariant()}, PROTOCOL.md §6): {rule.Question}.");
         text.AppendLine();
         try
         {
             var rows = rule.Baseline is null
-                ? LabComparison.CompareWithBest(records, Metric, Margin)
-                : LabComparison.CompareWithin(records, LabComparison.ParseValues(rule.Baseline), rule.GroupBy, Metric, Margin);
-            text.AppendLine(LabComparison.Markdown(rows, Metric, Margin));
+                ? LabComparison.CompareWithBest(records, metric, Margin)
+                : LabComparison.CompareWithin(records, LabComparison.ParseValues(rule.Baseline), rule.GroupBy, metric, Margin);
+            text.AppendLine(LabComparison.Markdown(rows, metric, Margin));
         }
         catch (InvalidDataException e)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"Not compared yet: {e.Message}");
             text.AppendLine();
         }
+    }
+
+    /// <summary>Each model's ms per step timed alone (the sweep's <c>timing.jsonl</c>, <c>slmgen sweep --time</c>); the last line of a model counts.</summary>
+    private static Dictionary<string, double> TimedAlone(string records)
+    {
+        var timing = Path.Combine(records, "timing.jsonl");
+        var alone = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in File.Exists(timing) ? File.ReadLines(timing).Where(l => l.Length > 0) : [])
+        {
+            using var record = JsonDocument.Parse(line);
+            var root = record.RootElement;
+            if (root.TryGetProperty("model", out var m) && root.TryGetProperty("ms_per_step", out var ms) && ms.ValueKind == JsonValueKind.Number)
+            {
+                alone[m.GetString()!] = ms.GetDouble();
+            }
+        }
+
+        return alone;
+    }
+
+    private static string Average(IEnumerable<double> values)
+    {
+        var xs = values.Where(double.IsFinite).ToList();
+        return xs.Count == 0 ? "–" : xs.Average().ToString("0.0000", CultureInfo.InvariantCulture);
     }
 
     private static string MeanSd(IEnumerable<double> values)

@@ -84,6 +84,33 @@ if (args.Length > 0 && args[0] == "compare")
     return 0;
 }
 
+if (args.Length > 0 && args[0] == "wall")
+{
+    // Q1's equal-wall-clock arm (results/lab2/PROTOCOL.md §4): a sweep trained and timed alone (--time) → the same
+    // designs at equal seconds of their own step.
+    //   LabReport wall --template results/lab2/experiments/q1-b1-sliding.yaml --seconds 60 --out results/lab2/experiments/q1-wall-60s.yaml
+    var wall = new SlmGen.Samples.CommandLine(args[1..], "LabReport wall: the equal-wall-clock sweep of a timed sweep's designs (steps = seconds / ms per step alone).");
+    var template = wall.String("template", "", "the sweep that was trained and timed alone (its records hold timing.jsonl)");
+    var seconds = wall.String("seconds", "60", "the wall-clock each design gets, in seconds of its step timed alone");
+    var seedList = wall.String("seeds", "1,2,3,4,5", "the seeds of the sweep it writes");
+    var output = wall.String("out", "", "the sweep template to write");
+    if (wall.WantsHelp || template.Length == 0 || output.Length == 0)
+    {
+        Console.WriteLine(wall.Usage);
+        return wall.WantsHelp ? 0 : 2;
+    }
+
+    wall.EnsureAllKnown();
+    var budget = double.Parse(seconds, CultureInfo.InvariantCulture);
+    foreach (var d in WallClockSweep.Write(template, budget, seedList.Split(',').Select(long.Parse).ToList(), output))
+    {
+        Console.WriteLine($"{LabComparison.Describe(d.Values)}  |  {d.MillisecondsPerStep:0.000} ms/step alone → {d.Steps:N0} steps in {budget:g} s");
+    }
+
+    Console.WriteLine($"wrote {output}");
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "lab2")
 {
     // The second lab's tables, regenerated from its records (results/lab2/PROTOCOL.md §7):

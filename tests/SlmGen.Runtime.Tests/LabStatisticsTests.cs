@@ -186,12 +186,14 @@ public class LabStatisticsTests
                     final_test_bits_per_byte = d.Scores[seed - 1], test_bits_per_byte = d.Scores[seed - 1] + 0.001, final_test_nll = d.Scores[seed - 1] / 0.3 * Math.Log(2),
                     final_validation_bits_per_byte = d.Scores[seed - 1] + 0.01, parameters = 1000 + i, training_flops_per_token = 6000, steps = 100, epochs = 1.5, tokens_per_second = 1e5,
                     device = "cuda (test)", commit = "0123456789abcdef", cuda_graph_steps = 100, fused_kernels = true,
+                    model = $"M{i}", test_bits_per_byte_artifact = d.Scores[seed - 1] + 0.02, artifact_file_bytes = 123456,
                 }));
             }
 
             return System.Text.Json.JsonSerializer.Serialize(new { point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["vocab"] = d.Vocab, ["head"] = d.Head, ["tokenizer"] = d.Tokenizer } });
         }).ToList();
         File.WriteAllLines(Path.Combine(runs, "results.jsonl"), lines);
+        File.WriteAllText(Path.Combine(runs, "timing.jsonl"), "{\"model\":\"M2\",\"graphed\":true,\"ms_per_step\":1.2345}\n");
 
         // Q2b's family: each two-level head against the full head of its vocabulary, one family of 2 (Bonferroni, Holm).
         var rows = LabComparison.CompareWithin(runs, LabComparison.ParseValues("head=tied"), ["vocab"], "final_test_bits_per_byte");
@@ -226,6 +228,10 @@ public class LabStatisticsTests
         Assert.Contains("20 finished runs; device cuda (test); commit 0123456", text, StringComparison.Ordinal);
         Assert.Contains($"| {designs[2].Scores.Average():0.0000} ± {PairedStatistics.MeanSd(designs[2].Scores).Sd:0.0000} | {designs[2].Scores.Average() + 0.001:0.0000} ± ", text, StringComparison.Ordinal);
         Assert.Contains("0.300 |", text, StringComparison.Ordinal); // tokens per byte = bits per byte / bits per token
+        Assert.Contains("| test after the round trip | artifact bytes (file) |", text, StringComparison.Ordinal);
+        Assert.Contains($"| {designs[2].Scores.Average() + 0.02:0.0000} ± {PairedStatistics.MeanSd(designs[2].Scores).Sd:0.0000} | 123,456 |", text, StringComparison.Ordinal);
+        Assert.Contains("| 1.235 |", text, StringComparison.Ordinal); // M2's step timed alone
+        Assert.Contains("| ms/step alone |", text, StringComparison.Ordinal);
         Assert.Contains($"{same.Difference.Mean:+0.0000;-0.0000} | [{same.Difference.Low:+0.0000;-0.0000}, {same.Difference.High:+0.0000;-0.0000}]", text, StringComparison.Ordinal);
         Directory.Delete(lab, recursive: true);
     }
@@ -245,5 +251,47 @@ public class LabStatisticsTests
         Assert.True(firstDifference < 0 && committed.Length == fresh.Length,
             $"results/lab2/README.md differs from its records (run `dotnet run --project samples/LabReport -c Release -- lab2`); first difference at line {firstDifference + 1}");
         Directory.Delete(Path.GetDirectoryName(regenerated)!, recursive: true);
+    }
+
+    [Fact]
+    public void The_equal_wall_clock_sweep_gives_each_design_the_steps_its_own_timed_step_buys()
+    {
+        var dir = TestRuns.TempDir("slmgen-lab2-wall-");
+        Directory.CreateDirectory(Path.Combine(dir, "templates"));
+        Directory.CreateDirectory(Path.Combine(dir, "experiments"));
+        File.WriteAllText(Path.Combine(dir, "templates", "base.yaml"), "name: B\n");
+        var template = Path.Combine(dir, "experiments", "t-seeds.yaml");
+        File.WriteAllText(template, "base: ../templates/base.yaml\ngrid:\n  embedding, train.lr:\n  - [128, 0.002]\n  - [256, 0.001]\nseeds: [1]\ntrain: { data: wikitext2, flops: 1e14, min_steps: 200, batch: 32, eval_every: 50 }\nout: ../records/t-seeds\n");
+        var records = Path.Combine(dir, "records", "t-seeds");
+        Directory.CreateDirectory(records);
+        File.WriteAllLines(Path.Combine(records, "results.jsonl"), new[]
+        {
+            "{\"point\":0,\"model\":\"T_P000\",\"status\":\"done\",\"values\":{\"embedding\":\"128\",\"train.lr\":\"0.002\"}}",
+            "{\"point\":1,\"model\":\"T_P001\",\"status\":\"done\",\"values\":{\"embedding\":\"256\",\"train.lr\":\"0.001\"}}",
+        });
+        var output = Path.Combine(dir, "experiments", "t-wall-60s.yaml");
+
+        // Not timed yet: refused, naming the file it needs.
+        Assert.Contains("timing.jsonl", Assert.Throws<InvalidDataException>(() => WallClockSweep.Write(template, 60, [1, 2], output)).Message, StringComparison.Ordinal);
+        File.WriteAllLines(Path.Combine(records, "timing.jsonl"), new[] { "{\"model\":\"T_P000\",\"graphed\":true,\"ms_per_step\":1.6}" });
+        Assert.Contains("T_P001", Assert.Throws<InvalidDataException>(() => WallClockSweep.Write(template, 60, [1, 2], output)).Message, StringComparison.Ordinal);
+        File.AppendAllLines(Path.Combine(records, "timing.jsonl"), new[] { "{\"model\":\"T_P001\",\"graphed\":true,\"ms_per_step\":7}" });
+
+        var designs = WallClockSweep.Write(template, 60, [1, 2], output);
+        Assert.Equal(new long[] { 37500, 8571 }, designs.Select(d => d.Steps)); // ⌊60,000 ms / 1.6⌋, ⌊60,000 / 7⌋
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(output)));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        Assert.Equal("../templates/base.yaml", root["base"].ToString());
+        Assert.Equal("../records/t-wall-60s", root["out"].ToString());
+        var grid = (YamlMappingNode)root["grid"];
+        Assert.Equal("embedding, train.lr, train.steps", grid.Children.Single().Key.ToString());
+        Assert.Equal(new[] { "256", "0.001", "8571" }, ((YamlSequenceNode)((YamlSequenceNode)grid.Children.Single().Value)[1]).Select(n => n.ToString()));
+        var train = (YamlMappingNode)root["train"];
+        Assert.False(train.Children.ContainsKey(new YamlScalarNode("flops")));
+        Assert.False(train.Children.ContainsKey(new YamlScalarNode("min_steps")));
+        Assert.Equal("32", train["batch"].ToString());
+        Assert.Equal(new[] { "1", "2" }, ((YamlSequenceNode)root["seeds"]).Select(n => n.ToString()));
+        Directory.Delete(dir, recursive: true);
     }
 }

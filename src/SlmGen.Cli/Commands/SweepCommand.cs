@@ -369,13 +369,22 @@ public static class SweepCommand
         return stop.Stopped;
     }
 
-    /// <summary>Times each point's step alone, in one <c>slmgen time</c> process per precision, one point after another.</summary>
+    /// <summary>
+    /// Times each point's step alone, in one <c>slmgen time</c> process per precision and execution path, one point
+    /// after another — on the path its training took: as one CUDA graph where the point's runs capture their step
+    /// (<c>cuda_graphs</c> or SLMGEN_CUDA_GRAPHS=1), so that a time budget set from these figures is the runs' own.
+    /// </summary>
     private static void TimeAll(List<Point> points, string timingPath, string outDir, bool cuda)
     {
+        var graphsEverywhere = Environment.GetEnvironmentVariable("SLMGEN_CUDA_GRAPHS") == "1";
         var timed = File.Exists(timingPath)
             ? File.ReadAllLines(timingPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()).ToHashSet()
             : new HashSet<string?>();
-        foreach (var group in points.Where(p => !timed.Contains(p.Name)).GroupBy(p => (Batch: p.Train.GetValueOrDefault("batch", TrainSettings.Find("batch")!.Default!), Fp32: p.Train.GetValueOrDefault("fp32") == "true", Device: p.Train.GetValueOrDefault("device", TrainSettings.Find("device")!.Default!))))
+        foreach (var group in points.Where(p => !timed.Contains(p.Name)).GroupBy(p => (
+            Batch: p.Train.GetValueOrDefault("batch", TrainSettings.Find("batch")!.Default!),
+            Fp32: p.Train.GetValueOrDefault("fp32") == "true",
+            Device: p.Train.GetValueOrDefault("device", TrainSettings.Find("device")!.Default!),
+            Graphed: cuda && (graphsEverywhere || p.Train.GetValueOrDefault("cuda_graphs") == "true"))))
         {
             var args = new List<string> { "time" };
             args.AddRange(group.Select(p => p.Spec));
@@ -383,6 +392,11 @@ public static class SweepCommand
             if (group.Key.Fp32)
             {
                 args.Add("--fp32");
+            }
+
+            if (group.Key.Graphed)
+            {
+                args.Add("--graphed");
             }
 
             AnsiConsole.MarkupLine($"timing {group.Count()} point(s) alone{(cuda ? " on GPU 0" : string.Empty)}");
