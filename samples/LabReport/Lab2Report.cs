@@ -150,7 +150,8 @@ public static class Lab2Report
         var designs = LearningRateSelection.Select(template);
         var rates = designs.SelectMany(d => d.Scores.Keys).Distinct().OrderBy(r => r).ToList();
         var complete = runs.Count >= planned;
-        text.AppendLine(CultureInfo.InvariantCulture, $"Validation bits per byte of the final weights, seed 1; **bold** the chosen rate (§3){(complete ? string.Empty : $". **Incomplete: {runs.Count} of {planned} runs** — no choice stands until every rate of a design has run")}.");
+        var axis = LearningRateSelection.AxisOf(template) == "lora_lr" ? " (the rate tuned: the LoRA adapters' `train.lora_lr`, the design's own `train.lr` fixed)" : string.Empty;
+        text.AppendLine(CultureInfo.InvariantCulture, $"Validation bits per byte of the final weights, seed 1; **bold** the chosen rate (§3){axis}{(complete ? string.Empty : $". **Incomplete: {runs.Count} of {planned} runs** — no choice stands until every rate of a design has run")}.");
         text.AppendLine();
         text.AppendLine("| design | " + string.Join(" | ", rates.Select(r => r.ToString("g3", CultureInfo.InvariantCulture))) + " | chosen |");
         text.AppendLine("|---|" + string.Concat(rates.Select(_ => "---:|")) + "---|");

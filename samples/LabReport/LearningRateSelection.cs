@@ -69,6 +69,17 @@ public static class LearningRateSelection
         }).ToList();
     }
 
+    /// <summary>
+    /// The rate a tuning sweep varies: <c>lora_lr</c> where its grid has a <c>train.lora_lr</c> axis (Q3's LoRA
+    /// adapters, tuned as multiples of their design's chosen rate: PROTOCOL.md §3), else <c>lr</c>.
+    /// </summary>
+    public static string AxisOf(string template)
+    {
+        var records = Path.Combine(OutFolder(template), "results.jsonl");
+        var text = File.Exists(records) ? File.ReadAllText(records) : File.ReadAllText(template);
+        return text.Contains("train.lora_lr", StringComparison.Ordinal) ? "lora_lr" : "lr";
+    }
+
     /// <summary>Adds the done points of <paramref name="template"/>'s records to <paramref name="points"/>; returns the designs it scored.</summary>
     private static List<string> Read(string template, Dictionary<string, (Dictionary<string, string> Values, Dictionary<double, double> Scores)> points, bool mustExist)
     {
@@ -88,8 +99,9 @@ public static class LearningRateSelection
                 continue;
             }
 
-            var values = root.GetProperty("values").EnumerateObject().Where(v => v.Name != "train.lr").ToDictionary(v => v.Name, v => v.Value.GetString()!);
-            var lr = double.Parse(root.GetProperty("train").GetProperty("lr").GetString()!, CultureInfo.InvariantCulture);
+            var axis = AxisOf(template);
+            var values = root.GetProperty("values").EnumerateObject().Where(v => v.Name != "train." + axis).ToDictionary(v => v.Name, v => v.Value.GetString()!);
+            var lr = double.Parse(root.GetProperty("train").GetProperty(axis).GetString()!, CultureInfo.InvariantCulture);
             var result = Path.Combine(OutFolder(template), $"p{root.GetProperty("point").GetInt32():D3}", "s1", "result.json");
             using var run = JsonDocument.Parse(File.ReadAllText(result));
             var score = run.RootElement.TryGetProperty("final_validation_bits_per_byte", out var f) && f.ValueKind == JsonValueKind.Number
@@ -141,7 +153,7 @@ public static class LearningRateSelection
 
         var root = new YamlMappingNode();
         root.Add("base", Relative(source, "base", template, output));
-        root.Add("grid", new YamlMappingNode { { string.Join(", ", keys.Append("train.lr")), rows } });
+        root.Add("grid", new YamlMappingNode { { string.Join(", ", keys.Append("train." + AxisOf(template))), rows } });
         root.Add("seeds", new YamlSequenceNode(seeds.Select(s => new YamlScalarNode(s.ToString(CultureInfo.InvariantCulture)))) { Style = SequenceStyle.Flow });
         root.Add("train", source.Children[new YamlScalarNode("train")]);
         root.Add("out", outFolder);

@@ -119,6 +119,7 @@ public static class TrainSettings
         new("embedding_lr", SettingKind.Number, null, "peak learning rate of the token and position embeddings", Min: 0, DefaultHelp: " (default lr)"),
         new("head_lr", SettingKind.Number, null, "peak learning rate of the LM head's matrices", Min: 0, DefaultHelp: " (default lr)"),
         new("gain_lr", SettingKind.Number, null, "peak learning rate of biases, norm scales, gains, mixes and skip weights", Min: 0, DefaultHelp: " (default lr)"),
+        new("lora_lr", SettingKind.Number, null, "peak learning rate of LoRA adapters (shared blocks' lora_rank), with AdamW also under Muon", Min: 0, DefaultHelp: " (default: as the hidden matrices)"),
         new("ema_decay", SettingKind.Number, "0", "keep an exponential moving average of the weights with this decay (warmed up as min(decay, (1+n)/(10+n))); validation, best.ckpt and the final weights are the average's (0 = none)", Min: 0, Below: 1),
         new("z_loss", SettingKind.Number, "0", "add z · mean(logsumexp(logits)²) to the training loss (PaLM's z-loss; 0 = none)", Min: 0),
         new("eval_every", SettingKind.Whole, "250", "evaluate every N steps", Min: 1),

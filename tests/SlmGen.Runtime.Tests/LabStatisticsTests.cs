@@ -294,4 +294,34 @@ public class LabStatisticsTests
         Assert.Equal(new[] { "1", "2" }, ((YamlSequenceNode)root["seeds"]).Select(n => n.ToString()));
         Directory.Delete(dir, recursive: true);
     }
+
+    [Fact]
+    public void A_lora_rate_sweep_is_selected_on_its_lora_lr_axis_and_its_seeds_keep_the_design_rate()
+    {
+        var dir = TestRuns.TempDir("slmgen-lab2-lora-");
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), "name: B\n");
+        var tune = Path.Combine(dir, "l-tune.yaml");
+        File.WriteAllText(tune, "base: base.yaml\ngrid:\n  rank, train.lr: [[4, 0.002]]\n  train.lora_lr: [0.002, 0.008, 0.032]\nseeds: [1]\ntrain: { data: wikitext2, flops: 1e14 }\nout: runs/l-tune\n");
+        var runs = Path.Combine(dir, "runs", "l-tune");
+        var scores = new[] { ("0.002", 1.78), ("0.008", 1.74), ("0.032", 1.80) };
+        Directory.CreateDirectory(runs);
+        File.WriteAllLines(Path.Combine(runs, "results.jsonl"), scores.Select((p, i) =>
+        {
+            Directory.CreateDirectory(Path.Combine(runs, $"p{i:D3}", "s1"));
+            File.WriteAllText(Path.Combine(runs, $"p{i:D3}", "s1", "result.json"), $"{{\"final_validation_bits_per_byte\": {p.Item2}}}");
+            return System.Text.Json.JsonSerializer.Serialize(new { point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["rank"] = "4", ["train.lr"] = "0.002", ["train.lora_lr"] = p.Item1 }, train = new { lr = "0.002", lora_lr = p.Item1 } });
+        }));
+
+        Assert.Equal("lora_lr", LearningRateSelection.AxisOf(tune));
+        var design = Assert.Single(LearningRateSelection.Select(tune));
+        Assert.Equal(0.008, design.Chosen);
+        Assert.Equal("0.002", design.Values["train.lr"]); // the design's own rate stays one of its values
+        Assert.False(design.AtEdge);
+        var seeds = Path.Combine(dir, "l-seeds.yaml");
+        LearningRateSelection.WriteSeedSweep(tune, [design], [1, 2], seeds, "runs/l-seeds");
+        var text = File.ReadAllText(seeds);
+        Assert.Contains("rank, train.lr, train.lora_lr:", text, StringComparison.Ordinal);
+        Assert.Contains("[4, 0.002, 0.008]", text, StringComparison.Ordinal);
+        Directory.Delete(dir, recursive: true);
+    }
 }

@@ -81,6 +81,53 @@ public class RecipeTests
     }
 
     [Fact]
+    public void LoRA_adapters_are_their_own_role_and_take_lora_lr_with_adamw_even_under_muon()
+    {
+        manual_seed(4);
+        using var model = Create("LeverSharedLora");
+        var roles = ParameterRoles.Of(model).ToList();
+        var adapters = roles.Where(r => r.Role == ParameterRole.Adapter).ToList();
+        // One stored block applied 4 times, rank 8 on each of its 5 linear layers (the fused q/k/v projection, attention's
+        // output, the FFN's gate, up and down): A and B each.
+        Assert.Equal(4 * 5 * 2, adapters.Count);
+        Assert.All(adapters, a => Assert.Contains("." + ParameterRoles.Adapters + ".", a.Name, StringComparison.Ordinal));
+        Assert.DoesNotContain(roles, r => r.Role == ParameterRole.Matrix && r.Name.Contains(".lora.", StringComparison.Ordinal));
+
+        // Without lora_lr the adapters share the hidden matrices' group (the flat layout of earlier checkpoints).
+        var plain = OptimizerGroups.For(model, new TrainingOptions { LearningRate = 1e-3 });
+        Assert.Equal(plain.Of(roles.First(r => r.Role == ParameterRole.Matrix).Name, null!), plain.Of(adapters[0].Name, null!));
+
+        // With it: their own AdamW group at lora_lr / lr, also when the matrices take Muon.
+        var options = new TrainingOptions
+        {
+            LearningRate = 1e-3, OptimizerKind = OptimizerKind.Muon, Muon = new MuonSettings(LearningRate: 0.05, Momentum: 0.9), AdapterLearningRate = 4e-3,
+            Optimizer = new AdamWSettings(WeightDecay: 0, GradientClip: 0),
+        };
+        Assert.Empty(options.Problems());
+        Assert.Contains((options with { AdapterLearningRate = -1 }).Problems(), p => p.Contains("LoRA adapters", StringComparison.Ordinal));
+        var groups = OptimizerGroups.For(model, options);
+        var adapterGroup = groups.Groups[groups.Of(adapters[0].Name, null!)];
+        Assert.Equal(4.0, adapterGroup.LearningRateScale, 12);
+        Assert.False(adapterGroup.Muon);
+        Assert.True(groups.Groups[groups.Of(roles.First(r => r.Role == ParameterRole.Matrix).Name, null!)].Muon);
+
+        var flat = new FlatAdamW(model, options.Optimizer, ScalarType.Float32, groups, options.Muon);
+        using var idx = randint(0, 65, new long[] { 2, 33 });
+        model.Loss(model.Features(idx.narrow(1, 0, 32)), idx.narrow(1, 1, 32)).backward();
+        var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        var grads = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.detach().clone());
+        flat.Step(1e-3);
+        var after = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+
+        // An up projection (B, zero at the start, so the one with a gradient): AdamW's first step, lr_lora · G / (|G| + ε).
+        var up = adapters.Select(a => a.Name).First(n => grads[n].abs().max().item<float>() > 1e-4);
+        var large = grads[up].abs() > 1e-6;
+        var step = (before[up] - after[up]).masked_select(large);
+        var expected = (grads[up] / (grads[up].abs() + options.Optimizer.Epsilon)).masked_select(large) * 4e-3;
+        Assert.True(step.allclose(expected, rtol: 1e-3, atol: 1e-7), $"{up}: step {step.abs().mean().item<float>()} mean, expected {expected.abs().mean().item<float>()}, max difference {(step - expected).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void Warmdown_is_warm_up_then_the_peak_then_linear_to_the_minimum()
     {
         using var model = new SingleAttention();

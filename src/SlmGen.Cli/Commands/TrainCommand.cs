@@ -194,6 +194,7 @@ public static class TrainCommand
             EmbeddingLearningRate = OptionalNumber("embedding_lr"),
             HeadLearningRate = OptionalNumber("head_lr"),
             GainLearningRate = OptionalNumber("gain_lr"),
+            AdapterLearningRate = OptionalNumber("lora_lr"),
             EmaDecay = Number("ema_decay"),
             ZLoss = Number("z_loss"),
             EvalEvery = evalEvery,

@@ -14,8 +14,11 @@ public enum ParameterRole
     /// <summary>A matrix of the LM head.</summary>
     Head,
 
-    /// <summary>A weight matrix of a hidden layer (attention, FFN, dense, LoRA).</summary>
+    /// <summary>A weight matrix of a hidden layer (attention, FFN, dense).</summary>
     Matrix,
+
+    /// <summary>A LoRA adapter's matrix (the low-rank down and up projections of one application of a shared block).</summary>
+    Adapter,
 
     /// <summary>A vector or a table of per-channel coefficients: norm scales and biases, query gains, branch scales, residual mixes, U-Net skip weights, a conditioned grouped head's gates.</summary>
     Gain,
@@ -26,6 +29,9 @@ public static class ParameterRoles
 {
     /// <summary>The name a block gives its residual mix (2 × width: coefficients, not a matrix).</summary>
     public const string ResidualMix = "resid_mix";
+
+    /// <summary>The name a transformer block gives its LoRA adapter sets (a segment of every adapter parameter's name).</summary>
+    public const string Adapters = "lora";
 
     /// <summary>Every named parameter with its role.</summary>
     public static IEnumerable<(string Name, Parameter Parameter, ParameterRole Role)> Of(SlmModel model)
@@ -41,6 +47,7 @@ public static class ParameterRoles
             var role = embeddings.Contains(owner) || bigramTables.Contains(name) ? ParameterRole.Embedding
                 : owner == head ? (p.dim() >= 2 && !name.EndsWith("." + GroupedHead.GateName, StringComparison.Ordinal) ? ParameterRole.Head : ParameterRole.Gain)
                 : p.dim() < 2 || gains.Contains(owner) || name.EndsWith("." + ResidualMix, StringComparison.Ordinal) ? ParameterRole.Gain
+                : Array.IndexOf(name.Split('.'), Adapters) >= 0 ? ParameterRole.Adapter
                 : ParameterRole.Matrix;
             yield return (name, p, role);
         }

@@ -55,10 +55,21 @@ public sealed class OptimizerGroups
             [ParameterRole.Gain] = new ParameterGroup("vectors and gains", Scale(options.GainLearningRate), 0, false),
         };
 
-        // Merge the roles with one rule (their names joined), in the order matrices, embeddings, head, gains.
+        // LoRA adapters train with the hidden matrices unless they have a rate of their own (then AdamW at that rate,
+        // decayed like the matrices, also under Muon: the rank-r factors are not what Muon's orthogonalisation is for).
+        byRole[ParameterRole.Adapter] = options.AdapterLearningRate is { } adapter
+            ? new ParameterGroup("LoRA adapters", Scale(adapter), decay, false)
+            : byRole[ParameterRole.Matrix] with { Name = "LoRA adapters" };
+
+        // Merge the roles with one rule (their names joined), in the order matrices, adapters (where the model has
+        // them), embeddings, head, gains.
+        var roles = ParameterRoles.Of(model).ToDictionary(r => r.Name, r => r.Role, StringComparer.Ordinal);
         var groups = new List<ParameterGroup>();
         var index = new Dictionary<ParameterRole, int>();
-        foreach (var role in new[] { ParameterRole.Matrix, ParameterRole.Embedding, ParameterRole.Head, ParameterRole.Gain })
+        var order = roles.ContainsValue(ParameterRole.Adapter)
+            ? new[] { ParameterRole.Matrix, ParameterRole.Adapter, ParameterRole.Embedding, ParameterRole.Head, ParameterRole.Gain }
+            : new[] { ParameterRole.Matrix, ParameterRole.Embedding, ParameterRole.Head, ParameterRole.Gain };
+        foreach (var role in order)
         {
             var g = byRole[role];
             var same = groups.FindIndex(x => x.LearningRateScale == g.LearningRateScale && x.WeightDecay == g.WeightDecay && x.Muon == g.Muon);
@@ -74,7 +85,6 @@ public sealed class OptimizerGroups
             }
         }
 
-        var roles = ParameterRoles.Of(model).ToDictionary(r => r.Name, r => r.Role, StringComparer.Ordinal);
         return new OptimizerGroups(groups, (name, _) => index[roles[name]]);
     }
 }

@@ -90,6 +90,9 @@ public sealed record TrainingOptions
     /// <summary>Peak learning rate of vectors and per-channel tables — biases, norm scales, gains, mixes, skip weights (null: <see cref="LearningRate"/>).</summary>
     public double? GainLearningRate { get; init; }
 
+    /// <summary>Peak learning rate of LoRA adapters' matrices, with AdamW (null: they train with the hidden matrices).</summary>
+    public double? AdapterLearningRate { get; init; }
+
     /// <summary>The share of the steps over which <see cref="Schedule.Warmdown"/> decays the rate to its minimum.</summary>
     public double WarmdownFraction { get; init; } = 0.2;
 
@@ -219,7 +222,7 @@ public sealed record TrainingOptions
             trajectory["muon"] = $"lr {N(Muon.LearningRate)}, momentum {N(Muon.Momentum)}, nesterov {Muon.Nesterov}, steps {Muon.NewtonSchulzSteps}, decay {N(Muon.WeightDecay)}";
         }
 
-        foreach (var (key, rate) in new[] { ("embedding_lr", EmbeddingLearningRate), ("head_lr", HeadLearningRate), ("gain_lr", GainLearningRate) })
+        foreach (var (key, rate) in new[] { ("embedding_lr", EmbeddingLearningRate), ("head_lr", HeadLearningRate), ("gain_lr", GainLearningRate), ("lora_lr", AdapterLearningRate) })
         {
             if (rate is { } r)
             {
@@ -339,7 +342,7 @@ public sealed record TrainingOptions
         Need(Finite(Muon.Momentum) && Muon.Momentum >= 0 && Muon.Momentum < 1, $"Muon's momentum must be in [0, 1), not {Muon.Momentum}.");
         Need(Muon.NewtonSchulzSteps is >= 1 and <= 100, $"Muon's Newton–Schulz steps must be from 1 to 100, not {Muon.NewtonSchulzSteps}.");
         Need(Finite(Muon.WeightDecay) && Muon.WeightDecay >= 0, $"Muon's weight decay must be 0 or more, not {Muon.WeightDecay}.");
-        foreach (var (what, rate) in new[] { ("embeddings", EmbeddingLearningRate), ("head", HeadLearningRate), ("gains", GainLearningRate) })
+        foreach (var (what, rate) in new[] { ("embeddings", EmbeddingLearningRate), ("head", HeadLearningRate), ("gains", GainLearningRate), ("LoRA adapters", AdapterLearningRate) })
         {
             Need(rate is null || (Finite(rate.Value) && rate.Value >= 0), $"The learning rate of the {what} must be a number of 0 or more, not {rate}.");
         }
