@@ -5,7 +5,8 @@
 # sits beside each measurement — and Q2a's grid (width × vocabulary) eager and as one CUDA graph, with the head's share.
 # The designs are the sweeps' dry-run points (compiled here, so the specs are exactly what calls B–G train). Fastest
 # part first; each writes its own JSON lines under $OUT, so a call cut short keeps what finished. Results go back as one
-# archive, $OUT/lab2-call-a.tgz. PARTS picks parts (default: q1-b1-tune q2b-tune q3-b1-tune q4-tune q2-grid); an H200
+# archive, $OUT/lab2-call-a.tgz. PARTS picks parts (default: q1-b1-tune q2b-tune q3-b1-tune q4-tune q2-grid; also
+# q2-grid-1024, the grid at 8 windows of 1,024 tokens); an H200
 # call of 10 minutes may not hold them all — the rest go in a second call with PARTS set to them.
 #   GPU:  bash scripts/gpu/lab2-call-a.sh
 #   CPU dry check of the plumbing:  SLMGEN=src/SlmGen.Cli/bin/Release/net10.0/slmgen DEVICE=cpu STEPS=1 LIMIT_DESIGNS=2 bash scripts/gpu/lab2-call-a.sh
@@ -50,13 +51,13 @@ time_specs() { # time_specs RECORDS [slmgen time options…] < spec list: one pr
   local records=$1; shift
   local specs; mapfile -t specs
   [ "${#specs[@]}" -gt 0 ] || return 0
-  timeout "$(left)" $slmgen time "${specs[@]}" "$@" --device "$device" --batch 32 --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 && return 0
+  timeout "$(left)" $slmgen time "${specs[@]}" "$@" --device "$device" --batch "${TIME_BATCH:-32}" --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 && return 0
   local done_specs
   done_specs=$(python3 -c 'import json,sys; print("\n".join(json.loads(l)["spec"] for l in open(sys.argv[1])))' "$records" 2>/dev/null || true)
   for spec in "${specs[@]}"; do
     grep -qxF "$spec" <<< "$done_specs" && continue
     [ "$(left)" -gt 5 ] || { echo "out of time: $spec $*" >> "$out/a/time.log"; continue; }
-    timeout "$(left)" $slmgen time "$spec" "$@" --device "$device" --batch 32 --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 \
+    timeout "$(left)" $slmgen time "$spec" "$@" --device "$device" --batch "${TIME_BATCH:-32}" --steps "$steps" --device-profile "$out/a/profile.json" --json "$records" >> "$out/a/time.log" 2>&1 \
       || echo "failed: $spec $*" >> "$out/a/time.log"
   done
 }
@@ -75,6 +76,15 @@ if [[ "$parts" == *" q2-grid "* ]]; then
   time_specs "$out/a/time-q2-grid.jsonl" < "$work/q2-grid.list"
   [ "$device" = cuda ] && time_specs "$out/a/time-q2-grid-graphed.jsonl" --graphed < "$work/q2-grid.list"
   echo "q2 grid: $((SECONDS - s)) s"
+fi
+
+# Q2a at 8 windows of 1,024 tokens (the protocol's second shape; each record carries its peak allocated bytes).
+if [[ "$parts" == *" q2-grid-1024 "* ]]; then
+  s=$SECONDS
+  unique_specs results/lab2/templates/q2-grid-1024.yaml q2-grid-1024 > "$work/q2-grid-1024.list"
+  TIME_BATCH=8 time_specs "$out/a/time-q2-grid-1024.jsonl" < "$work/q2-grid-1024.list"
+  [ "$device" = cuda ] && TIME_BATCH=8 time_specs "$out/a/time-q2-grid-1024-graphed.jsonl" --graphed < "$work/q2-grid-1024.list"
+  echo "q2 grid at 8 × 1,024: $((SECONDS - s)) s"
 fi
 
 for f in "$out"/a/time-*.jsonl; do [ -s "$f" ] && python3 scripts/time_summary.py "$f" > "${f%.jsonl}.md"; done
