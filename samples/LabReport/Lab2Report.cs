@@ -40,7 +40,7 @@ public static class Lab2Report
         new("q4-", "each stabiliser against none (full precision)", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", [], Metric),
     ];
 
-    /// <summary>Writes <paramref name="lab"/>/README.md (or <paramref name="output"/>); returns the number of sweeps in it and its path.</summary>
+    /// <summary>Writes <paramref name="lab"/>/README.md (or <paramref name="output"/>) and its plots (plots/ beside it); returns the number of sweeps in it and its path.</summary>
     /// <exception cref="DirectoryNotFoundException">The lab has no records folder.</exception>
     public static (int Sweeps, string Path) Write(string lab, string? output = null)
     {
@@ -78,7 +78,7 @@ public static class Lab2Report
             }
             else
             {
-                SeedSweep(Path.Combine(records, name), name, runs, text);
+                SeedSweep(Path.Combine(records, name), name, runs, text, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output ?? Path.Combine(lab, "README.md")))!, "plots"));
             }
         }
 
@@ -165,7 +165,11 @@ public static class Lab2Report
         text.AppendLine();
     }
 
-    private static void SeedSweep(string records, string name, IReadOnlyList<Run> runs, StringBuilder text)
+    /// <summary>A design's grid values, short: the values alone (a tokenizer by its folder name), the keys' last parts where they say more.</summary>
+    private static string Label(IReadOnlyDictionary<string, string> values) =>
+        string.Join("  ", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key.Split('.')[^1]}={(v.Key == "tokenizer" ? Path.GetFileName(v.Value) : v.Value)}"));
+
+    private static void SeedSweep(string records, string name, IReadOnlyList<Run> runs, StringBuilder text, string plots)
     {
         var designs = LabComparison.Read(records, Metric);
         var roundTrip = runs.Any(r => double.IsFinite(r.Number(RoundTripMetric)));
@@ -199,6 +203,18 @@ public static class Lab2Report
         }
 
         text.AppendLine();
+        var plotMetric = roundTrip ? RoundTripMetric : Metric;
+        var plotted = LabComparison.Read(records, plotMetric);
+        if (plotted.Any(d => d.Scores.Count > 0))
+        {
+            Directory.CreateDirectory(plots);
+            Plots.Designs(plotted.Select(d => (Label(d.Values), (IReadOnlyList<double>)d.Scores.Values.ToList())).ToList(),
+                $"{name}: test bits/byte{(roundTrip ? " after the round trip" : ", final weights")}, mean and 95 % interval", "bits per byte (lower is better)",
+                Path.Combine(plots, name + ".png"));
+            text.AppendLine(CultureInfo.InvariantCulture, $"![{name}](plots/{name}.png)");
+            text.AppendLine();
+        }
+
         var rule = Rules.FirstOrDefault(r => name.StartsWith(r.Prefix, StringComparison.Ordinal));
 
         if (rule?.Metric is not { } metric)

@@ -77,4 +77,41 @@ internal static class Plots
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 1000, 650);
     }
+
+    /// <summary>
+    /// One seed sweep of the second lab: each design's mean of a score (its seeds) with the 95 % t-interval of that mean,
+    /// the designs top to bottom from the best, labelled with their grid values.
+    /// </summary>
+    public static void Designs(IReadOnlyList<(string Label, IReadOnlyList<double> Scores)> designs, string title, string xLabel, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        var ordered = designs.Where(d => d.Scores.Count > 0).OrderBy(d => d.Scores.Average()).ToList();
+        var positions = new List<double>();
+        var labels = new List<string>();
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var (label, scores) = ordered[i];
+            var y = ordered.Count - i;
+            var mean = scores.Average();
+            if (scores.Count > 1)
+            {
+                var (_, sd) = PairedStatistics.MeanSd(scores.ToList());
+                var half = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, scores.Count - 1, 0.975) * sd / Math.Sqrt(scores.Count);
+                var interval = plot.Add.Line(mean - half, y, mean + half, y);
+                interval.LineWidth = 2;
+                interval.Color = ScottPlot.Colors.Gray;
+            }
+
+            var marker = plot.Add.Marker(mean, y);
+            marker.Size = 8;
+            marker.Color = ScottPlot.Colors.Black;
+            positions.Add(y);
+            labels.Add(label);
+        }
+
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.ToArray(), labels.ToArray());
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.SavePng(path, 1300, Math.Max(300, 80 + (34 * ordered.Count)));
+    }
 }

@@ -232,6 +232,8 @@ public class LabStatisticsTests
         Assert.Contains($"| {designs[2].Scores.Average() + 0.02:0.0000} ± {PairedStatistics.MeanSd(designs[2].Scores).Sd:0.0000} | 123,456 |", text, StringComparison.Ordinal);
         Assert.Contains("| 1.235 |", text, StringComparison.Ordinal); // M2's step timed alone
         Assert.Contains("| ms/step alone |", text, StringComparison.Ordinal);
+        Assert.Contains("![q2b-seeds](plots/q2b-seeds.png)", text, StringComparison.Ordinal);
+        Assert.True(new FileInfo(Path.Combine(lab, "plots", "q2b-seeds.png")).Length > 1000);
         Assert.Contains($"{same.Difference.Mean:+0.0000;-0.0000} | [{same.Difference.Low:+0.0000;-0.0000}, {same.Difference.High:+0.0000;-0.0000}]", text, StringComparison.Ordinal);
         Directory.Delete(lab, recursive: true);
     }
