@@ -69,6 +69,32 @@ public static class LearningRateSelection
         }).ToList();
     }
 
+    /// <summary>The points of a tuning sweep's records (and of its extension's, where it has records) that have not finished, as <c>p###: status</c>.</summary>
+    public static IReadOnlyList<string> Unfinished(string template)
+    {
+        var unfinished = new List<string>();
+        foreach (var sweep in new[] { template, ExtensionOf(template) })
+        {
+            var records = File.Exists(sweep) ? Path.Combine(OutFolder(sweep), "results.jsonl") : string.Empty;
+            if (sweep == template && !File.Exists(records))
+            {
+                throw new FileNotFoundException($"{records} is missing: run the tuning sweep first (slmgen sweep {template}).", records);
+            }
+
+            foreach (var line in File.Exists(records) ? File.ReadLines(records).Where(l => l.Length > 0) : [])
+            {
+                using var record = JsonDocument.Parse(line);
+                var status = record.RootElement.GetProperty("status").GetString();
+                if (status != "done")
+                {
+                    unfinished.Add($"{Path.GetFileNameWithoutExtension(sweep)} p{record.RootElement.GetProperty("point").GetInt32():D3}: {status}");
+                }
+            }
+        }
+
+        return unfinished;
+    }
+
     /// <summary>
     /// The rate a tuning sweep varies: <c>lora_lr</c> where its grid has a <c>train.lora_lr</c> axis (Q3's LoRA
     /// adapters, tuned as multiples of their design's chosen rate: PROTOCOL.md §3), else <c>lr</c>.

@@ -23,6 +23,14 @@ if (args.Length > 0 && args[0] == "select-lr")
     }
 
     select.EnsureAllKnown();
+    // A choice needs every rate of every design: an unfinished tuning sweep is refused, not half-selected.
+    var unfinished = LearningRateSelection.Unfinished(tune);
+    if (unfinished.Count > 0)
+    {
+        Console.Error.WriteLine($"{tune}: {unfinished.Count} point(s) of its tuning sweep have not finished ({string.Join(", ", unfinished.Take(5))}{(unfinished.Count > 5 ? ", …" : string.Empty)}); run the sweep again (done points are not rerun), then select.");
+        return 1;
+    }
+
     var designs = LearningRateSelection.Select(tune);
     foreach (var d in designs)
     {
@@ -101,7 +109,12 @@ if (args.Length > 0 && args[0] == "wall")
     }
 
     wall.EnsureAllKnown();
-    var budget = double.Parse(seconds, CultureInfo.InvariantCulture);
+    if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var budget) || !double.IsFinite(budget) || budget <= 0)
+    {
+        Console.Error.WriteLine($"--seconds must be a number of seconds above 0, not '{seconds}'.");
+        return 2;
+    }
+
     foreach (var d in WallClockSweep.Write(template, budget, seedList.Split(',').Select(long.Parse).ToList(), output))
     {
         Console.WriteLine($"{LabComparison.Describe(d.Values)}  |  {d.MillisecondsPerStep:0.000} ms/step alone → {d.Steps:N0} steps in {budget:g} s");

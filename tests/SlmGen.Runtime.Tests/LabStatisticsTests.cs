@@ -324,6 +324,11 @@ public class LabStatisticsTests
         var text = File.ReadAllText(seeds);
         Assert.Contains("rank, train.lr, train.lora_lr:", text, StringComparison.Ordinal);
         Assert.Contains("[4, 0.002, 0.008]", text, StringComparison.Ordinal);
+
+        // A tuning sweep with a point not finished has no choice yet: select-lr refuses it, naming the point.
+        Assert.Empty(LearningRateSelection.Unfinished(tune));
+        File.AppendAllText(Path.Combine(runs, "results.jsonl"), "{\"point\":3,\"status\":\"interrupted (resumes when the sweep runs again)\",\"values\":{}}\n");
+        Assert.Equal("l-tune p003: interrupted (resumes when the sweep runs again)", Assert.Single(LearningRateSelection.Unfinished(tune)));
         Directory.Delete(dir, recursive: true);
     }
 }
