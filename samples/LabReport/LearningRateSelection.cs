@@ -201,10 +201,12 @@ public static class LearningRateSelection
         return slash < 0 ? name : own[..(slash + 1)] + name;
     }
 
-    private static string OutFolder(string template) =>
+    /// <summary>The full path of a sweep template's <c>out</c> folder (its records).</summary>
+    internal static string OutFolder(string template) =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(template))!, ((YamlScalarNode)Load(template).Children[new YamlScalarNode("out")]).Value!));
 
-    private static YamlMappingNode Load(string template)
+    /// <summary>A sweep template's YAML mapping.</summary>
+    internal static YamlMappingNode Load(string template)
     {
         var stream = new YamlStream();
         using var reader = new StreamReader(template);
@@ -219,7 +221,8 @@ public static class LearningRateSelection
         return new YamlScalarNode(Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(output))!, full).Replace('\\', '/'));
     }
 
-    private static YamlNode Parse(string value)
+    /// <summary>A grid value as the YAML node it was written as (a number, a string, a flow mapping).</summary>
+    internal static YamlNode Parse(string value)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(value));

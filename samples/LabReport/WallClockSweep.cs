@@ -26,8 +26,8 @@ public static class WallClockSweep
     /// <exception cref="InvalidDataException">No timing of the sweep, or a design of it that was not timed.</exception>
     public static IReadOnlyList<WallClockDesign> Write(string template, double seconds, IReadOnlyList<long> seeds, string output)
     {
-        var source = Load(template);
-        var records = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(template))!, Scalar(source, "out")));
+        var source = LearningRateSelection.Load(template);
+        var records = LearningRateSelection.OutFolder(template);
         var timing = Path.Combine(records, "timing.jsonl");
         if (!File.Exists(timing))
         {
@@ -65,7 +65,7 @@ public static class WallClockSweep
             var row = new YamlSequenceNode { Style = YamlDotNet.Core.Events.SequenceStyle.Flow };
             foreach (var k in keys)
             {
-                row.Add(Parse(d.Values.GetValueOrDefault(k, string.Empty)));
+                row.Add(LearningRateSelection.Parse(d.Values.GetValueOrDefault(k, string.Empty)));
             }
 
             row.Add(new YamlScalarNode(d.Steps.ToString(CultureInfo.InvariantCulture)));
@@ -99,20 +99,5 @@ public static class WallClockSweep
         return designs;
     }
 
-    private static YamlMappingNode Load(string template)
-    {
-        var stream = new YamlStream();
-        using var reader = new StreamReader(template);
-        stream.Load(reader);
-        return (YamlMappingNode)stream.Documents[0].RootNode;
-    }
-
     private static string Scalar(YamlMappingNode node, string key) => ((YamlScalarNode)node.Children[new YamlScalarNode(key)]).Value!;
-
-    private static YamlNode Parse(string value)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(value));
-        return stream.Documents.Count == 0 ? new YamlScalarNode(value) : stream.Documents[0].RootNode;
-    }
 }
