@@ -174,15 +174,15 @@ public static class Lab2Report
         var designs = LabComparison.Read(records, Metric);
         var roundTrip = runs.Any(r => double.IsFinite(r.Number(RoundTripMetric)));
         var alone = TimedAlone(records);
-        text.AppendLine("| design | seeds | parameters | training FLOPs / token | steps | epochs | tokens / byte | test, final weights | test, best checkpoint |"
+        text.AppendLine("| design | seeds | parameters | training FLOPs / token | training FLOPs / byte of test text | steps | epochs | tokens / byte of test text | test, final weights | test, best checkpoint |"
             + (roundTrip ? " test after the round trip | artifact bytes (file) |" : string.Empty) + " validation, final | tokens/s (shared GPU) |" + (alone.Count > 0 ? " ms/step alone |" : string.Empty));
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|" + (roundTrip ? "---|---:|" : string.Empty) + "---:|---:|" + (alone.Count > 0 ? "---:|" : string.Empty));
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|" + (roundTrip ? "---|---:|" : string.Empty) + "---:|---:|" + (alone.Count > 0 ? "---:|" : string.Empty));
         foreach (var d in designs.OrderBy(d => d.Scores.Count > 0 ? d.Scores.Values.Average() : double.MaxValue))
         {
             var mine = runs.Where(r => r.Point == d.Point).ToList();
             if (mine.Count == 0)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {LabComparison.Describe(d.Values)} | 0 |{string.Concat(Enumerable.Repeat(" |", 9 + (roundTrip ? 2 : 0) + (alone.Count > 0 ? 1 : 0)))}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {LabComparison.Describe(d.Values)} | 0 |{string.Concat(Enumerable.Repeat(" |", 10 + (roundTrip ? 2 : 0) + (alone.Count > 0 ? 1 : 0)))}");
                 continue;
             }
 
@@ -191,7 +191,7 @@ public static class Lab2Report
             var tokensPerByte = mine.Select(r => r.Number("final_test_bits_per_byte") / (r.Number("final_test_nll") / Math.Log(2))).Average();
             var msAlone = alone.TryGetValue(first.Text("model"), out var ms) ? ms.ToString("0.000", CultureInfo.InvariantCulture) : "–";
             var ic = CultureInfo.InvariantCulture;
-            text.Append(ic, $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("steps"):N0} | {mine.Average(r => r.Number("epochs")):0.00} | {tokensPerByte:0.000} | ");
+            text.Append(ic, $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("training_flops_per_token") * tokensPerByte:N0} | {first.Number("steps"):N0} | {mine.Average(r => r.Number("epochs")):0.00} | {tokensPerByte:0.000} | ");
             text.Append(ic, $"{MeanSd(mine.Select(r => r.Number("final_test_bits_per_byte")))} | {MeanSd(mine.Select(r => r.Number("test_bits_per_byte")))} |");
             if (roundTrip)
             {
