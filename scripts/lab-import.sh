@@ -12,7 +12,15 @@ src="$1"
 if [ -f "$src/lab-bundle.tar" ]; then
   src=$(mktemp -d); tar -xf "$1/lab-bundle.tar" -C "$src"
 fi
+# scripts/gpu/lab2-call-a.sh's archive (Q2a's timings, the profile): its files into $lab/records/q2a/, replacing those
+# of the same name (a call split by PARTS brings its parts in turn).
+if [ -f "$src/lab2-call-a.tgz" ]; then
+  tmp=$(mktemp -d); tar -xzf "$src/lab2-call-a.tgz" -C "$tmp"
+  mkdir -p "$lab/records/q2a" && cp "$tmp"/a/* "$lab/records/q2a/"
+  echo "imported q2a ($(ls "$tmp"/a/time-*.jsonl 2>/dev/null | wc -l) timing files)"
+fi
 for archive in "$src"/lab-*.tar.gz; do
+  [ -f "$archive" ] || continue
   e=$(basename "$archive" .tar.gz); e=${e#lab-}
   rm -rf "$lab/records/$e" && mkdir -p "$lab/records"
   tar -xzf "$archive" -C "$lab/records"

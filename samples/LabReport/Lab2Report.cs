@@ -82,6 +82,12 @@ public static class Lab2Report
             }
         }
 
+        var q2a = Path.Combine(records, "q2a");
+        if (Directory.Exists(q2a))
+        {
+            HeadShares(q2a, text);
+        }
+
         var path = output ?? Path.Combine(lab, "README.md");
         File.WriteAllText(path, text.ToString());
         return (sweeps.Count, path);
@@ -234,6 +240,60 @@ public static class Lab2Report
         catch (InvalidDataException e)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"Not compared yet: {e.Message}");
+            text.AppendLine();
+        }
+    }
+
+    /// <summary>
+    /// Q2a (PROTOCOL.md §6): the head's share of the training step — of its FLOPs, of the measured time (the head timed
+    /// in the step), and the time model's predicted share — per width and vocabulary, one table per file of
+    /// <c>records/q2a</c> (<c>slmgen time --json</c> records of one batch shape and path: scripts/gpu/lab2-call-a.sh),
+    /// with the measured step time and the peak allocated memory where recorded.
+    /// </summary>
+    private static void HeadShares(string folder, StringBuilder text)
+    {
+        text.AppendLine("## q2a — the head's share of the step (width × vocabulary)");
+        text.AppendLine();
+        text.AppendLine("Each cell: head's share of the training FLOPs → of the measured step time (the time model's predicted share); below it the");
+        text.AppendLine("measured ms per step and, where recorded, the peak allocated memory. Designs timed alone (`slmgen time`), never trained.");
+        text.AppendLine();
+        foreach (var file in Directory.GetFiles(folder, "time-*.jsonl").OrderBy(f => f, StringComparer.Ordinal))
+        {
+            var rows = File.ReadLines(file).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())
+                .Where(r => r.TryGetProperty("width", out _) && r.TryGetProperty("vocab", out _)).ToList();
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
+            static double N(JsonElement r, string f) => r.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+            var first = rows[0];
+            var graphed = first.TryGetProperty("graphed", out var g) && g.ValueKind == JsonValueKind.True;
+            text.AppendLine(CultureInfo.InvariantCulture, $"### {Path.GetFileNameWithoutExtension(file)}: {N(first, "batch"):0} × {N(first, "context"):0} tokens, {(graphed ? "one CUDA graph" : "eager")}, {first.GetProperty("device").GetString()}");
+            text.AppendLine();
+            var widths = rows.Select(r => N(r, "width")).Distinct().OrderBy(w => w).ToList();
+            var vocabs = rows.Select(r => N(r, "vocab")).Distinct().OrderBy(v => v).ToList();
+            text.AppendLine("| width \\ vocabulary | " + string.Join(" | ", vocabs.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))) + " |");
+            text.AppendLine("|---|" + string.Concat(vocabs.Select(_ => "---|")));
+            foreach (var w in widths)
+            {
+                var cells = vocabs.Select(v =>
+                {
+                    var r = rows.LastOrDefault(x => N(x, "width") == w && N(x, "vocab") == v);
+                    if (r.ValueKind != JsonValueKind.Object)
+                    {
+                        return "–";
+                    }
+
+                    static string P(double x) => double.IsFinite(x) ? x.ToString("P1", CultureInfo.InvariantCulture) : "–";
+                    var predicted = N(r, "predicted_head_ms_per_step") / N(r, "predicted_ms_per_step");
+                    var peak = N(r, "peak_allocated_bytes");
+                    return $"{P(N(r, "head_share_of_flops"))} → {P(N(r, "head_share_of_time"))} ({P(predicted)})<br>{N(r, "ms_per_step"):0.000} ms"
+                        + (double.IsFinite(peak) ? $", {peak / (1L << 30):0.00} GiB" : string.Empty);
+                });
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {w:0} | {string.Join(" | ", cells)} |");
+            }
+
             text.AppendLine();
         }
     }

@@ -220,6 +220,14 @@ public class LabStatisticsTests
         var missing = Assert.Throws<InvalidDataException>(() => LabComparison.CompareWithin(runs, LabComparison.ParseValues("head=tied,tokenizer=bpe-4096"), ["vocab"]));
         Assert.Contains("vocab=16384", missing.Message, StringComparison.Ordinal);
 
+        // Q2a's timings (scripts/gpu/lab2-call-a.sh's records, imported into records/q2a): a width × vocabulary table.
+        Directory.CreateDirectory(Path.Combine(lab, "records", "q2a"));
+        File.WriteAllLines(Path.Combine(lab, "records", "q2a", "time-q2-grid-graphed.jsonl"), new[]
+        {
+            "{\"model\":\"A\",\"device\":\"cuda (test)\",\"batch\":32,\"context\":256,\"width\":128,\"vocab\":1024,\"graphed\":true,\"ms_per_step\":7.5,\"head_share_of_time\":0.029,\"head_share_of_flops\":0.088,\"predicted_ms_per_step\":8.0,\"predicted_head_ms_per_step\":0.28,\"peak_allocated_bytes\":1610612736}",
+            "{\"model\":\"B\",\"device\":\"cuda (test)\",\"batch\":32,\"context\":256,\"width\":256,\"vocab\":4096,\"graphed\":true,\"ms_per_step\":8.1,\"head_share_of_time\":0.08,\"head_share_of_flops\":0.179,\"predicted_ms_per_step\":8.2,\"predicted_head_ms_per_step\":0.574}",
+        });
+
         // The report: the sweep's summary (both scores), its family and the provenance, recomputed from these records.
         var (sweeps, path) = Lab2Report.Write(lab);
         Assert.Equal(1, sweeps);
@@ -234,6 +242,9 @@ public class LabStatisticsTests
         Assert.Contains("| ms/step alone |", text, StringComparison.Ordinal);
         Assert.Contains("![q2b-seeds](plots/q2b-seeds.png)", text, StringComparison.Ordinal);
         Assert.True(new FileInfo(Path.Combine(lab, "plots", "q2b-seeds.png")).Length > 1000);
+        Assert.Contains("### time-q2-grid-graphed: 32 × 256 tokens, one CUDA graph, cuda (test)", text, StringComparison.Ordinal);
+        Assert.Contains("| 128 | 8.8 % → 2.9 % (3.5 %)<br>7.500 ms, 1.50 GiB | – |", text, StringComparison.Ordinal);
+        Assert.Contains("| 256 | – | 17.9 % → 8.0 % (7.0 %)<br>8.100 ms |", text, StringComparison.Ordinal);
         Assert.Contains($"{same.Difference.Mean:+0.0000;-0.0000} | [{same.Difference.Low:+0.0000;-0.0000}, {same.Difference.High:+0.0000;-0.0000}]", text, StringComparison.Ordinal);
         Directory.Delete(lab, recursive: true);
     }

@@ -76,7 +76,7 @@ public static class TimeCommand
             {
                 var record = new
                 {
-                    model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, graphed, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA, fused_kernels = device.type == TorchSharp.DeviceType.CUDA && SlmGen.Native.FusedKernels.Ready,
+                    model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, width = cost.Width, vocab = cost.Vocab, parameters = cost.Parameters, graphed, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA, fused_kernels = device.type == TorchSharp.DeviceType.CUDA && SlmGen.Native.FusedKernels.Ready,
                     ms_per_step = Measured(t.MillisecondsPerStep), spread = Measured(t.Spread), tokens_per_second = Measured(t.TokensPerSecond),
                     head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
