@@ -210,6 +210,12 @@ public static class TrainCommand
         };
         var cost = model.Cost;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(descriptor.Name)}[/]: {cost.Parameters:N0} parameters, {cost.TrainingFlopsPerToken:N0} training FLOPs per {(model.PredictsEveryPosition ? "token" : "prediction")} (build-time constants); data {Markup.Escape(data.Name)}, vocabulary {data.VocabSize:N0}; device {Markup.Escape(Devices.Describe(device))}");
+        if (options.AdapterLearningRate is not null && !SlmGen.Layers.ParameterRoles.Of(model).Any(p => p.Role == SlmGen.Layers.ParameterRole.Adapter))
+        {
+            // Said, not refused: a sweep may give one lora_lr to designs with and without adapters.
+            AnsiConsole.MarkupLine($"[yellow]lora_lr {options.AdapterLearningRate.Value:g4} has no effect: {Markup.Escape(descriptor.Name)} has no LoRA adapters (a shared block's lora_rank).[/]");
+        }
+
         using var trainer = new Trainer(model, data, options, device, Console.Out);
         if (trainer.Optimizer.MuonFlopsPerStep > 0)
         {
