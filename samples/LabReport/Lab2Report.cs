@@ -209,8 +209,7 @@ public static class Lab2Report
         }
 
         text.AppendLine();
-        var plotMetric = roundTrip ? RoundTripMetric : Metric;
-        var plotted = LabComparison.Read(records, plotMetric);
+        var plotted = roundTrip ? LabComparison.Read(records, RoundTripMetric) : designs;
         if (plotted.Any(d => d.Scores.Count > 0))
         {
             Directory.CreateDirectory(plots);

@@ -45,6 +45,7 @@ public static class WallClockSweep
         }
 
         var designs = new List<WallClockDesign>();
+        var allGraphed = true;
         foreach (var line in File.ReadLines(Path.Combine(records, "results.jsonl")).Where(l => l.Length > 0))
         {
             var root = JsonDocument.Parse(line).RootElement;
@@ -56,6 +57,7 @@ public static class WallClockSweep
             }
 
             designs.Add(new WallClockDesign(values, t.Ms, (long)Math.Floor(seconds * 1000 / t.Ms)));
+            allGraphed &= t.Graphed;
         }
 
         var keys = designs.SelectMany(d => d.Values.Keys).Distinct().OrderBy(k => k, StringComparer.Ordinal).ToList();
@@ -92,7 +94,7 @@ public static class WallClockSweep
             { "out", LearningRateSelection.SiblingOut(template, name) },
         };
         using var writer = new StringWriter();
-        var graphed = designs.All(d => alone.Values.All(a => a.Graphed)) ? "as one CUDA graph" : "eager";
+        var graphed = allGraphed ? "as one CUDA graph" : "eager, or not all graphed";
         writer.WriteLine($"# Equal wall-clock (results/lab2/PROTOCOL.md §4): {seconds.ToString(CultureInfo.InvariantCulture)} s of each design's step timed alone ({graphed}, {Path.GetFileName(records)}/timing.jsonl); written by LabReport wall from {Path.GetFileName(template)}.");
         new YamlStream(new YamlDocument(root2)).Save(writer, assignAnchors: false);
         File.WriteAllText(output, writer.ToString().Replace("\n...\n", "\n"));
