@@ -11,6 +11,7 @@
 # and LIMIT_S (seconds for the whole script: a sweep still running then is stopped and bundled with what finished; the
 # next call resumes it — a point with a result.json is not trained again).
 #   LAB_DIR=results/lab2 LAB_TIME=0 LAB_EXPERIMENTS="q1-b1-tune q3-b1-tune q4-tune" LAB_JOBS=16 LIMIT_S=560 bash scripts/gpu/lab.sh
+# LAB_MPS=1: the processes share the GPU through CUDA MPS (below).
 # LAB_PTQ="q4-seeds": after that sweep, its runs' final weights through every after-training quantiser (lab2-ptq.sh).
 set -uo pipefail
 lab="${LAB_DIR:-results/lab}"
@@ -35,6 +36,23 @@ if [ "${LAB_NATIVE:-1}" = 1 ]; then
   echo "libslmgen_native: ${SLMGEN_NATIVE:-not built (see native-build.log): unfused}" | tee -a "$out/device.txt"
 fi
 [ "${LAB_GRAPHS:-0}" = 1 ] && export SLMGEN_CUDA_GRAPHS=1
+# LAB_MPS=1: the runs share the GPU through CUDA's Multi-Process Service, so kernels of different processes run at
+# the same time instead of taking turns (session 12 measured that 16 processes without it gain ≈ nothing on these
+# launch-bound steps: the GPU time-slices between their contexts). The daemon is this script's own (pipe and log in
+# /tmp, stopped at the end); it changes no GPU setting. If a CUDA probe fails under it, it is stopped and the runs
+# share the GPU as before (walls.txt says which).
+mps_stop() { [ -n "${CUDA_MPS_PIPE_DIRECTORY:-}" ] && echo quit | nvidia-cuda-mps-control > /dev/null 2>&1; unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY; }
+if [ "${LAB_MPS:-0}" = 1 ]; then
+  export CUDA_MPS_PIPE_DIRECTORY=/tmp/slmgen-mps/pipe CUDA_MPS_LOG_DIRECTORY=/tmp/slmgen-mps/log
+  mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+  if nvidia-cuda-mps-control -d > "$out/mps.txt" 2>&1 && sleep 1 && \
+     timeout 60 python3 -c 'import torch; x=torch.ones(1024,device="cuda"); print("mps probe", float((x*2).sum()))' >> "$out/mps.txt" 2>&1; then
+    echo "MPS: on" | tee -a "$out/walls.txt" "$out/device.txt"
+    trap mps_stop EXIT
+  else
+    echo "MPS: failed (mps.txt), off" | tee -a "$out/walls.txt" "$out/device.txt"; mps_stop
+  fi
+fi
 for e in ${LAB_EXPERIMENTS:-sharing width precision-float precision-qat}; do
   # LAB_RESUME=1: start from the committed records (runs with a result.json are not trained again).
   if [ "${LAB_RESUME:-0}" = 1 ] && [ ! -d "$lab/runs/$e" ]; then mkdir -p "$lab/runs" && cp -r "$lab/records/$e" "$lab/runs/"; fi
