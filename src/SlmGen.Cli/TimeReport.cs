@@ -15,25 +15,25 @@ public static class TimeReport
         (IReadOnlyList<PlanStep>)descriptor.Type.GetProperty("PlanSteps")!.GetValue(null)!;
 
     /// <summary>A training step's prediction for a descriptor.</summary>
-    public static PredictedTime Training(ModelDescriptor d, DeviceProfile profile, int batch, bool graphed = false) =>
-        TimeModel.Predict(StepOps.Training(Plan(d), batch, d.Cost.Context, profile.ElementBytes, d.Cost.Parameters, profile.FusedKernels), profile, graphed, training: true);
+    public static PredictedTime Training(ModelDescriptor d, DeviceProfile profile, int batch, bool graphed = false, StepRecipe? recipe = null) =>
+        TimeModel.Predict(StepOps.Training(Plan(d), batch, d.Cost.Context, profile.ElementBytes, d.Cost.Parameters, profile.FusedKernels, recipe), profile, graphed, training: true);
 
     /// <summary>
     /// The predictions as JSON (for <c>slmgen costs --json --device-profile</c>): the training step eager and (on CUDA)
     /// graphed at <paramref name="batch"/>, tokens/s, the components by time with their bound, and decoding at batch 1
     /// (a prefill of the decode context and one token after it; default half the context).
     /// </summary>
-    public static System.Text.Json.Nodes.JsonObject Json(ModelDescriptor d, DeviceProfile profile, int batch, int? decodeContext)
+    public static System.Text.Json.Nodes.JsonObject Json(ModelDescriptor d, DeviceProfile profile, int batch, int? decodeContext, StepRecipe? recipe = null)
     {
         var cost = d.Cost;
-        var eager = Training(d, profile, batch);
+        var eager = Training(d, profile, batch, recipe: recipe);
         var node = new System.Text.Json.Nodes.JsonObject
         {
             ["profile"] = profile.Device,
             ["profileMeasured"] = profile.Measured,
             ["batch"] = batch,
             ["eagerMsPerStep"] = eager.Seconds * 1e3,
-            ["graphedMsPerStep"] = profile.Backend == "cuda" ? Training(d, profile, batch, graphed: true).Seconds * 1e3 : null,
+            ["graphedMsPerStep"] = profile.Backend == "cuda" ? Training(d, profile, batch, graphed: true, recipe: recipe).Seconds * 1e3 : null,
             ["tokensPerSecond"] = batch * (double)cost.Context / eager.Seconds,
             ["kernels"] = eager.Kernels,
             ["components"] = new System.Text.Json.Nodes.JsonArray(eager.Components.Select(c => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
@@ -64,7 +64,7 @@ public static class TimeReport
     }
 
     /// <summary>Prints the predictions.</summary>
-    public static void Print(IReadOnlyList<string> specs, DeviceProfile profile, int batch, double? trainTokens, int? decodeContext)
+    public static void Print(IReadOnlyList<string> specs, DeviceProfile profile, int batch, double? trainTokens, int? decodeContext, StepRecipe? recipe = null)
     {
         if (specs.Count == 1 && (specs[0].EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) || System.IO.Directory.Exists(specs[0])))
         {
@@ -74,13 +74,13 @@ public static class TimeReport
         foreach (var d in SpecCompiler.Compile(specs).Models)
         {
             var cost = d.Cost;
-            var eager = Training(d, profile, batch);
+            var eager = Training(d, profile, batch, recipe: recipe);
             var tokens = (double)batch * cost.Context;
             AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(d.Name)}[/] on {Markup.Escape(profile.Device)} (profile: {Markup.Escape(profile.Measured)})").LeftJustified());
             var line = $"training step at batch {batch:N0} × {cost.Context:N0}: [bold]{eager.Seconds * 1e3:0.00} ms[/] eager ({tokens / eager.Seconds:N0} tokens/s; forward {eager.ForwardSeconds * 1e3:0.00}, backward {eager.BackwardSeconds * 1e3:0.00}, optimizer {eager.OptimizerSeconds * 1e3:0.00} ms; {eager.Kernels:N0} kernels)";
             if (profile.Backend == "cuda")
             {
-                var graphed = Training(d, profile, batch, graphed: true);
+                var graphed = Training(d, profile, batch, graphed: true, recipe: recipe);
                 line += $"; {graphed.Seconds * 1e3:0.00} ms as one CUDA graph";
             }
 

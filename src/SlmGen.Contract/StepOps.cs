@@ -59,6 +59,20 @@ public sealed record StepOp(string Component, string Name, OpPhase Phase, OpKind
 }
 
 /// <summary>
+/// The training recipe's work besides the plan's layers that the time model counts: <paramref name="Ema"/> (train's
+/// <c>ema_decay</c> above 0: a moving average of the weights after every step) and <paramref name="ZLoss"/> (train's
+/// <c>z_loss</c> above 0).
+/// </summary>
+public sealed record StepRecipe(bool Ema, bool ZLoss)
+{
+    /// <summary>Neither.</summary>
+    public static readonly StepRecipe None = new(false, false);
+
+    /// <summary>The recipe of train's settings: an EMA decay and a z-loss weight (0 = none).</summary>
+    public static StepRecipe Of(double emaDecay, double zLoss) => new(emaDecay > 0, zLoss > 0);
+}
+
+/// <summary>
 /// The kernels of one training step of a plan (forward, backward, loss, optimizer) at a batch, and of a decoding step
 /// (a prefill, or one new token with a KV cache of t positions). An approximation of what PyTorch launches, per
 /// layer: each linear layer is one matmul forward (its bias in the epilogue) and two backward (inputs' and weights'
@@ -74,11 +88,22 @@ public static class StepOps
     /// with them says so, <see cref="DeviceProfile.FusedKernels"/>) — RMSNorm, a pre-norm block's residual add and the
     /// next norm, bias + GELU / squared ReLU, the SwiGLU gate, RoPE and the loss each one kernel a way.
     /// </remarks>
-    public static List<StepOp> Training(IReadOnlyList<PlanStep> steps, int batch, long context, int elementBytes, long parameters, bool fused = false)
+    /// <remarks>
+    /// The <paramref name="recipe"/>'s kernels besides the plan's: an EMA of the fp32 master weights after each optimizer
+    /// step (two kernels over every parameter); the z-loss — inside the fused cross-entropy kernel at no cost, written
+    /// out (log-sum-exp, square, scale, add, and their backward) otherwise.
+    /// </remarks>
+    public static List<StepOp> Training(IReadOnlyList<PlanStep> steps, int batch, long context, int elementBytes, long parameters, bool fused = false, StepRecipe? recipe = null)
     {
-        var b = new Builder(elementBytes, training: true, fused);
+        recipe ??= StepRecipe.None;
+        var b = new Builder(elementBytes, training: true, fused) { ZLoss = recipe.ZLoss };
         Forward(b, steps, batch, context, context, 0);
         b.Optimizer(parameters);
+        if (recipe.Ema)
+        {
+            b.Ema(parameters);
+        }
+
         return b.Ops;
     }
 
@@ -112,6 +137,11 @@ public static class StepOps
             switch (step)
             {
                 case EmbeddingStep e:
+                    if (e.Bits > 0)
+                    {
+                        b.FakeQuant(f, "embedding table", e.Vocab * e.Dim);
+                    }
+
                     b.Memory(f, "embedding look-up", r * e.Dim, 2, 1);
                     if (b.Training)
                     {
@@ -138,7 +168,7 @@ public static class StepOps
                     b.Memory(f, "flatten (copy)", batch * fl.OutWidth, 2, 1);
                     break;
                 case DenseStep d:
-                    b.Linear(f, "dense", r, d.InWidth, d.OutWidth, d.Bias);
+                    b.Linear(f, "dense", r, d.InWidth, d.OutWidth, d.Bias, bits: d.Bits);
                     if (d.Activation != Act.Identity)
                     {
                         b.Memory(f, "activation", r * d.OutWidth, 2, 1);
@@ -180,13 +210,13 @@ public static class StepOps
                 b.Norm(component + ".norms", "norm", rows * d, block.Norm.Kind);
                 if (a.PackedQkv)
                 {
-                    b.Linear(component + ".attn", "q/k/v", rows, d, a.InnerWidth + (2 * a.KvWidth), a.Bias);
+                    b.Linear(component + ".attn", "q/k/v", rows, d, a.InnerWidth + (2 * a.KvWidth), a.Bias, bits: a.WeightBits);
                 }
                 else
                 {
-                    b.Linear(component + ".attn", "q", rows, d, a.InnerWidth, a.Bias);
-                    b.Linear(component + ".attn", "k", rows, d, a.KvWidth, a.Bias);
-                    b.Linear(component + ".attn", "v", rows, d, a.KvWidth, a.Bias);
+                    b.Linear(component + ".attn", "q", rows, d, a.InnerWidth, a.Bias, bits: a.WeightBits);
+                    b.Linear(component + ".attn", "k", rows, d, a.KvWidth, a.Bias, bits: a.WeightBits);
+                    b.Linear(component + ".attn", "v", rows, d, a.KvWidth, a.Bias, bits: a.WeightBits);
                 }
 
                 if (a.QkNorm && b.Fused)
@@ -224,7 +254,7 @@ public static class StepOps
                 }
 
                 b.Attention(component + ".attn", batch * (long)a.Heads, t, keys, a.HeadDim);
-                b.Linear(component + ".attn", "output projection", rows, a.InnerWidth, d, a.Bias);
+                b.Linear(component + ".attn", "output projection", rows, a.InnerWidth, d, a.Bias, bits: a.WeightBits);
                 var branchKernels = (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0);
                 if (b.Fused && block.Norm.PreNorm && !block.Parallel && block.Norm.Kind != NormKind.None && !block.DepthScaledNorms)
                 {
@@ -244,10 +274,10 @@ public static class StepOps
                 var ffn = block.FeedForward;
                 // The fused bias + activation takes a plain linear layer's product without its bias (not an adapted or quantised one).
                 var biasInActivation = b.Fused && ffn.Bias && ffn.Activation is Act.Gelu or Act.ReluSquared && ffn.WeightBits == 0 && block.Sharing.LoraRank == 0;
-                b.Linear(component + ".mlp", "fc", rows, d, ffn.Hidden, ffn.Bias && !biasInActivation);
+                b.Linear(component + ".mlp", "fc", rows, d, ffn.Hidden, ffn.Bias && !biasInActivation, bits: ffn.WeightBits);
                 if (ffn.Activation == Act.SwiGlu)
                 {
-                    b.Linear(component + ".mlp", "gate", rows, d, ffn.Hidden, ffn.Bias);
+                    b.Linear(component + ".mlp", "gate", rows, d, ffn.Hidden, ffn.Bias, bits: ffn.WeightBits);
                 }
 
                 var activationKernels = ffn.Activation == Act.SwiGlu && !b.Fused ? 2 : 1;
@@ -257,7 +287,7 @@ public static class StepOps
                     // The bias gradient's column sums come out of the activation's backward as partial sums; one reduction adds them.
                     b.Memory(component + ".mlp", "bias gradient (partial sums added)", Math.Min(256, (rows + 63) / 64) * ffn.Hidden, 1, 1, OpPhase.Backward, elementBytes: 4);
                 }
-                b.Linear(component + ".mlp", "proj", rows, ffn.Hidden, d, ffn.Bias);
+                b.Linear(component + ".mlp", "proj", rows, ffn.Hidden, d, ffn.Bias, bits: ffn.WeightBits);
                 b.Memory(component + ".mlp", "residual add", rows * d, 3, 1 + (block.ResidualDropout > 0 ? 1 : 0) + (block.BranchScales ? 1 : 0));
                 if (block.Sharing.LoraRank > 0)
                 {
@@ -328,7 +358,7 @@ public static class StepOps
                 b.Linear(f, "head ids", rows, h.InWidth, h.GroupSize, false);
                 break;
             default:
-                b.Linear(f, "head", rows, h.InWidth, h.Vocab, h.Bias && h.Kind == HeadKind.Full, weightGradient: true);
+                b.Linear(f, "head", rows, h.InWidth, h.Vocab, h.Bias && h.Kind == HeadKind.Full, weightGradient: true, bits: h.Bits);
                 break;
         }
 
@@ -355,6 +385,12 @@ public static class StepOps
             // The loss: log-softmax (fp32) and the NLL gather; backward: softmax − one-hot.
             b.Memory(f + ".loss", "log-softmax and NLL", logits, 2, 3, elementBytes: 4);
             b.Memory(f + ".loss", "loss gradient", logits, 3, 2, OpPhase.Backward, elementBytes: 4);
+            if (b.ZLoss)
+            {
+                // z · mean(logsumexp²) written out: the log-sum-exp reads the logits again (max, exp-sum, log), then a
+                // square, a scale and the add; backward, the softmax's share of its gradient over the logits.
+                b.Memory(f + ".loss", "z-loss", logits, 1, 6, elementBytes: 4);
+            }
         }
     }
 
@@ -419,8 +455,13 @@ public static class StepOps
             }
         }
 
-        public void Linear(string component, string name, long rows, long input, long output, bool bias, bool weightGradient = true)
+        public void Linear(string component, string name, long rows, long input, long output, bool bias, bool weightGradient = true, int bits = 0)
         {
+            if (bits > 0)
+            {
+                FakeQuant(component, name, input * output);
+            }
+
             // The bias is in the GEMM's epilogue (Linears.Apply gives a biased layer its input as rows: addmm), not a
             // kernel of its own forward; backward sums its gradient over the rows.
             Ops.Add(Matmul(component, name, OpPhase.Forward, rows, output, input, input, output));
@@ -463,6 +504,26 @@ public static class StepOps
             Ops.Add(new StepOp("optimizer", "AdamW (flat buffer)", OpPhase.Optimizer, OpKind.Memory, parameters, 0, 0, 0, 7.0 * 4 * parameters, 6));
             Ops.Add(new StepOp("optimizer", "zero gradients", OpPhase.Optimizer, OpKind.Memory, parameters, 0, 0, 0, 4.0 * parameters, 1));
         }
+
+        /// <summary>
+        /// Quantisation-aware training's fake quantisation of a weight of <paramref name="elements"/> values, every forward
+        /// pass (SlmGen.Layers.FakeQuant.Weight): the group absmax (abs, amax), the scales (clamp, divide), spread over the
+        /// columns, then divide, round, clamp, multiply, and the straight-through <c>w + (q − w).detach()</c> (subtract,
+        /// add) — eleven kernels, about twenty passes over the weight; the straight-through backward adds none.
+        /// </summary>
+        public void FakeQuant(string component, string name, long elements)
+        {
+            Ops.Add(new StepOp(component, name + " fake quantisation", OpPhase.Forward, OpKind.Memory, elements, 0, 0, 0, 20.0 * elements * elementBytes, 11));
+        }
+
+        /// <summary>The weights' exponential moving average after the optimizer step: <c>ema·d + master·(1−d)</c> in place over the fp32 master weights (a product, then a sum reading both).</summary>
+        public void Ema(long parameters)
+        {
+            Ops.Add(new StepOp("optimizer", "weight EMA", OpPhase.Optimizer, OpKind.Memory, parameters, 0, 0, 0, 5.0 * 4 * parameters, 2));
+        }
+
+        /// <summary>Whether the loss adds the z-loss (train's <c>z_loss</c>).</summary>
+        public bool ZLoss { get; init; }
 
         /// <summary>The kernels from index <paramref name="from"/> on stand for <paramref name="count"/> alike copies.</summary>
         public void Repeat(int from, int count)

@@ -267,6 +267,22 @@ public class LabStatisticsTests
     }
 
     [Fact]
+    public void Q4s_designs_are_named_by_their_stabiliser_and_plan()
+    {
+        // The answer table's rows and columns come from the sweeps' grid values (Q4Answer): one stabiliser per design,
+        // the plan from the quantization mapping and the QAT start.
+        static System.Collections.Generic.Dictionary<string, string> V(params string[] kv) => kv.Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal("none", Q4Answer.Stabiliser(V("head=tied", "layers.0.transformer.qk_norm=false", "train.z_loss=0", "train.ema_decay=0")));
+        Assert.Equal("QK-norm", Q4Answer.Stabiliser(V("head=tied", "layers.0.transformer.qk_norm=true", "train.z_loss=0")));
+        Assert.Equal("logit soft-cap 30", Q4Answer.Stabiliser(V("head={ tied: true, softcap: 30 }")));
+        Assert.Equal("z-loss 1e-4 + weight EMA 0.999", Q4Answer.Stabiliser(V("train.z_loss=1e-4", "train.ema_decay=0.999")));
+        Assert.Equal("full precision", Q4Answer.Plan(V("head=tied")));
+        Assert.Equal("3-bit late QAT", Q4Answer.Plan(V("quantization={ attention: 3, mlp: 3, embedding: 8, group: 64, method: qat, compression: zstd }", "train.qat_start=0.5")));
+        Assert.Equal("2-bit QAT (stretched grid)", Q4Answer.Plan(V("quantization={ attention: 2, mlp: 2, embedding: 8, group: 64, method: qat, grid: stretched, compression: zstd }", "train.qat_start=0")));
+        Assert.Equal("4-bit GPTQ", Q4Answer.Plan(V("quantization={ attention: 4, mlp: 4, embedding: 8, group: 64, method: gptq, compression: zstd }")));
+    }
+
+    [Fact]
     public void The_equal_wall_clock_sweep_gives_each_design_the_steps_its_own_timed_step_buys()
     {
         var dir = TestRuns.TempDir("slmgen-lab2-wall-");

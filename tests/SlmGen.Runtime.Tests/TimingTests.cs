@@ -209,4 +209,56 @@ public class TimingTests
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"graphKernelSeconds\": 2E-06", "\"graphKernelSeconds\": -1", StringComparison.Ordinal));
         Assert.Contains("negative", Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path)).Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("LeverQat")]
+    [InlineData("LeverQatStretched")]
+    public void A_qat_step_lists_a_fake_quantisation_of_every_quantised_weight_and_the_recipe_adds_ema_and_z_loss(string name)
+    {
+        // Every weight the runtime fake-quantises in a forward pass (each QuantLinear's, the tied head's, the embedding
+        // table when the model quantises it) is one fake-quantisation entry of the time model's listing, of its size.
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name).Create();
+        var embedding = model.Plan.OfType<EmbeddingStep>().Single();
+        var head = model.Plan.OfType<HeadStep>().Single();
+        var quantised = model.modules().OfType<SlmGen.Layers.QuantLinear>().Sum(q => q.Weight.numel())
+            + (model.modules().OfType<SlmGen.Layers.TiedHead>().Any() && head.Bits > 0 ? head.Vocab * head.InWidth : 0)
+            + (model.EmbeddingWeightBits > 0 ? embedding.Vocab * embedding.Dim : 0);
+        Assert.True(model.modules().OfType<SlmGen.Layers.QuantLinear>().Any(), $"{name} has no quantised linear layer");
+        foreach (var fused in new[] { false, true })
+        {
+            var ops = StepOps.Training(model.Plan, 2, model.Context, 2, model.Cost.Parameters, fused);
+            var fakeQuant = ops.Where(o => o.Name.EndsWith("fake quantisation", StringComparison.Ordinal)).ToList();
+            Assert.Equal(quantised, fakeQuant.Sum(o => o.M * o.Count));
+            Assert.All(fakeQuant, o => Assert.Equal(OpPhase.Forward, o.Phase)); // the straight-through backward adds no kernel
+            Assert.Equal(fakeQuant.Sum(o => o.M * o.Count), StepOps.Decoding(model.Plan, 1, 1, 4, 2, fused).Where(o => o.Name.EndsWith("fake quantisation", StringComparison.Ordinal)).Sum(o => o.M * o.Count));
+
+            // The recipe: the EMA is one more pass over every parameter after the optimizer; the z-loss costs nothing in the
+            // fused cross-entropy and its own kernels (forward and backward) without it; neither changes a FLOP.
+            var ema = StepOps.Training(model.Plan, 2, model.Context, 2, model.Cost.Parameters, fused, new StepRecipe(Ema: true, ZLoss: false));
+            var added = ema.Except(ops).ToList();
+            Assert.Equal(model.Cost.Parameters, Assert.Single(added).M);
+            Assert.Equal(OpPhase.Optimizer, added[0].Phase);
+            var zLoss = StepOps.Training(model.Plan, 2, model.Context, 2, model.Cost.Parameters, fused, new StepRecipe(Ema: false, ZLoss: true));
+            Assert.Equal(fused ? 0 : 2, zLoss.Count - ops.Count);
+            Assert.Equal(ops.Sum(o => o.Flops * o.Count), zLoss.Sum(o => o.Flops * o.Count));
+        }
+
+        // The prediction grows with each, and the CPU profile (unfused) prices the z-loss.
+        var cpu = ProfileFile.Read(Path.Combine(RepoRoot(), "profiles", "cpu-2core.json"));
+        var plain = TimePrediction.Training(model, cpu, 2).Seconds;
+        Assert.True(TimePrediction.Training(model, cpu, 2, recipe: StepRecipe.Of(0.999, 0)).Seconds > plain);
+        Assert.True(TimePrediction.Training(model, cpu, 2, recipe: StepRecipe.Of(0, 1e-4)).Seconds > plain);
+        Assert.Equal(plain, TimePrediction.Training(model, cpu, 2, recipe: StepRecipe.Of(0, 0)).Seconds, 12);
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SlmGen.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new DirectoryNotFoundException("SlmGen.sln not found above " + AppContext.BaseDirectory);
+    }
 }

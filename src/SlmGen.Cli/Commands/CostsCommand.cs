@@ -24,12 +24,20 @@ public static class CostsCommand
         var profile = new Option<string?>("--device-profile", "--device") { Description = "a device profile (slmgen calibrate; --device for short): also predict the time of a training step at --batch (default 32), tokens/s, the hours of --train-tokens, and decode latency" };
         var trainTokens = new Option<double?>("--train-tokens") { Description = "with --device-profile: the training tokens to give the hours for" };
         var decodeContext = new Option<int?>("--decode-context") { Description = "with --device-profile: predict decoding one token after this many cached positions (default: half the context)" };
-        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch, profile, trainTokens, decodeContext };
+        var emaDecay = new Option<double>("--ema-decay") { Description = "with --device-profile: the step keeps a moving average of the weights (train's ema_decay; 0 = none)" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
+        var zLoss = new Option<double>("--z-loss") { Description = "with --device-profile: the loss adds the z-loss (train's z_loss; 0 = none)" }.Check(v => v >= 0, "must be at least 0");
+        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch, profile, trainTokens, decodeContext, emaDecay, zLoss };
         command.SetAction(result =>
         {
             var text = result.GetValue(tokenizer) is { } t
                 ? Compression(t, result.GetValue(data) ?? throw new CliException("--tokenizer needs --data (the corpus that measures its compression)."))
                 : null;
+            var recipe = StepRecipe.Of(result.GetValue(emaDecay), result.GetValue(zLoss));
+            if (result.GetValue(profile) is null && recipe != StepRecipe.None)
+            {
+                throw new CliException("--ema-decay and --z-loss shape the time model's training step: they need --device-profile.");
+            }
+
             if (result.GetValue(profile) is { } path)
             {
                 Cli.EnsureReadable(path, "device profile");
@@ -37,11 +45,11 @@ public static class CostsCommand
                 if (result.GetValue(json))
                 {
                     // One JSON document: the time predictions go into each model's entry ("time"), not after it as tables.
-                    return Run(result.GetValue(inputs)!, true, text, result.GetValue(batch), path, device, result.GetValue(decodeContext));
+                    return Run(result.GetValue(inputs)!, true, text, result.GetValue(batch), path, device, result.GetValue(decodeContext), recipe);
                 }
 
                 var code = Run(result.GetValue(inputs)!, false, text, result.GetValue(batch), path);
-                TimeReport.Print(result.GetValue(inputs)!, device, result.GetValue(batch) ?? 32, result.GetValue(trainTokens), result.GetValue(decodeContext));
+                TimeReport.Print(result.GetValue(inputs)!, device, result.GetValue(batch) ?? 32, result.GetValue(trainTokens), result.GetValue(decodeContext), recipe);
                 return code;
             }
 
@@ -61,7 +69,7 @@ public static class CostsCommand
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
     private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch, m.Context);
 
-    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null, SlmGen.DeviceProfile? device = null, int? decodeContext = null)
+    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null, SlmGen.DeviceProfile? device = null, int? decodeContext = null, StepRecipe? recipe = null)
     {
         string report;
         IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
@@ -98,7 +106,7 @@ public static class CostsCommand
 
                     if (device is not null && descriptors.FirstOrDefault(d => d.Name == models[i].Name) is { } descriptor)
                     {
-                        node["models"]![i]!["time"] = TimeReport.Json(descriptor, device, batch ?? 32, decodeContext);
+                        node["models"]![i]!["time"] = TimeReport.Json(descriptor, device, batch ?? 32, decodeContext, recipe);
                     }
                 }
 

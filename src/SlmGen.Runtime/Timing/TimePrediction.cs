@@ -4,8 +4,8 @@ namespace SlmGen.Timing;
 public static class TimePrediction
 {
     /// <summary>A training step of <paramref name="batch"/> full windows (eager, or as one CUDA graph).</summary>
-    public static PredictedTime Training(SlmModel model, DeviceProfile profile, int batch, bool graphed = false) =>
-        TimeModel.Predict(StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters, profile.FusedKernels), profile, graphed, training: true);
+    public static PredictedTime Training(SlmModel model, DeviceProfile profile, int batch, bool graphed = false, StepRecipe? recipe = null) =>
+        TimeModel.Predict(StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters, profile.FusedKernels, recipe), profile, graphed, training: true);
 
     /// <summary>
     /// A decoding step at <paramref name="batch"/> sequences: the prefill of <paramref name="prompt"/> tokens (<paramref name="cached"/> = 0),
