@@ -57,7 +57,8 @@ for seed in $seeds; do
 
     for bits in $ptq_bits; do
       for method in $methods; do
-        s=$(spec "${name}Q${bits}${G}${method^}" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: $method, grid: $grid, compression: $compression }")
+        M=$(echo "${method^}" | sed -E 's/-(.)/\U\1/g') # a model name: gptq-mse → GptqMse
+        s=$(spec "${name}Q${bits}${G}${M}" "{ attention: $bits, mlp: $bits, embedding: 8, group: $group, method: $method, grid: $grid, compression: $compression }")
         $slmgen artifact "$s" --checkpoint "$run/fp32/best.ckpt" --best --data "$data" --out "$run/q$bits$g-$method.slmq" --result "$run/q$bits$g-$method.artifact.json" > "$run/q$bits$g-$method.log" 2>&1
         $slmgen eval "$s" --checkpoint "$run/fp32/best.ckpt" --best --artifact "$run/q$bits$g-$method.slmq" --data "$data" --split test --result "$run/q$bits$g-$method.eval.json" >> "$run/q$bits$g-$method.log" 2>&1
       done

@@ -21,7 +21,7 @@ for seed_dir in sorted(root.glob("seed*")):
             continue
         if f.name.endswith(".eval.json"):
             a = json.loads((seed_dir / (stem + ".artifact.json")).read_text())
-            bits, grid, method = re.match(r"q(\d+)(s?)-(\w+)", stem).groups()
+            bits, grid, method = re.match(r"q(\d+)(s?)-([\w-]+)$", stem).groups()
             add((int(bits), method + (" (stretched)" if grid else ""), "none (after training)"), a["stated_bytes"], a["bytes"], a["file_bytes"],
                 j["before"]["bits_per_character"], j["after"]["bits_per_character"], j["before"]["bits_per_byte"], j["after"]["bits_per_byte"], seed)
         else:  # a training run's result with --artifact

@@ -19,7 +19,7 @@ public static class Q4Answer
 {
     private const string None = "none";
     private static readonly int[] Bits = [4, 3, 2];
-    private static readonly string[] Methods = ["QAT", "late QAT", "absmax", "MSE", "GPTQ"];
+    private static readonly string[] Methods = ["QAT", "late QAT", "absmax", "MSE", "GPTQ", "GPTQ-MSE"];
 
     /// <summary>Appends the section when the three sweeps' records are there; returns whether it did.</summary>
     public static bool Write(string lab, StringBuilder text)
@@ -172,6 +172,7 @@ public static class Q4Answer
             "qat" => v.GetValueOrDefault("train.qat_start", "0") is "0" or "0.0" ? "QAT" : "late QAT",
             "mse" => "MSE",
             "gptq" => "GPTQ",
+            "gptq-mse" => "GPTQ-MSE",
             var m => m,
         };
         return $"{bits}-bit {method}" + (Field(q, "grid") is { Length: > 0 } g ? $" ({g} grid)" : string.Empty);

@@ -23,7 +23,7 @@ public static class ArtifactRoundTrip
     public static ArtifactOptions Options(SlmModel model, TokenDataset data, int calibrationWindows, Device device)
     {
         var tokenizer = HuggingFaceTokenizer.Json(data.Tokenizer);
-        if (model.ArtifactPlan.Quantizer != Quantizer.Gptq)
+        if (!ArtifactPlan.NeedsCalibration(model.ArtifactPlan.Quantizer))
         {
             return new ArtifactOptions { TokenizerJson = tokenizer };
         }

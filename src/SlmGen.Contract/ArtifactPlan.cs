@@ -35,6 +35,11 @@ public enum Quantizer
     Mse = 2,
     /// <summary>After training: GPTQ (Frantar et al. 2023) — columns quantised in order, each one's error compensated on the columns not yet quantised through the inverse Hessian of the layer's inputs on a calibration sample of the training data.</summary>
     Gptq = 3,
+    /// <summary>
+    /// After training: GPTQ whose scales are searched like <see cref="Mse"/>'s — each row's (or group's) clipping chosen
+    /// to minimise the squared error of the weights as updated when the group starts — instead of taken at their absmax.
+    /// </summary>
+    GptqMse = 4,
 }
 
 /// <summary>The levels a quantised weight takes, in units of its row's or group's scale s.</summary>
@@ -124,7 +129,10 @@ public sealed record ArtifactPlan(int Attention, int Mlp, int Dense, int Head, i
     public static string Name(StoreType type) => type switch { StoreType.Fp16 => "fp16", StoreType.Bf16 => "bf16", _ => "fp32" };
 
     /// <summary>The YAML name of a quantiser.</summary>
-    public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", _ => "qat" };
+    public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", Quantizer.GptqMse => "gptq-mse", _ => "qat" };
+
+    /// <summary>Whether the quantiser needs each layer's input statistics (a calibration sample): GPTQ in either form.</summary>
+    public static bool NeedsCalibration(Quantizer q) => q is Quantizer.Gptq or Quantizer.GptqMse;
 
     /// <summary>The YAML name of a grid.</summary>
     public static string Name(QuantGrid grid) => grid == QuantGrid.Stretched ? "stretched" : "symmetric";

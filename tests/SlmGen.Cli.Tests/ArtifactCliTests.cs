@@ -89,6 +89,15 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains("brotli", ptq.Stdout);
         }
 
+        // gptq-mse (GPTQ on MSE-searched scales) ships the same checkpoint the same way, at the same stated bytes.
+        var gptqMse = folder.File("ship-gptq-mse.yaml", Spec.Replace("name: TinyShip", "name: TinyShipGptqMse").Replace("attention: 5, mlp: 3, embedding: 8, group: 16, method: qat, compression: lzma", "attention: 2, mlp: 2, group: 16, method: gptq-mse"));
+        using (var ptq = Slmgen("artifact", gptqMse, "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "shakespeare-char", "--out", Path.Combine(folder.Path, "gptq-mse.slmq"), "--calibration-windows", "8"))
+        {
+            Assert.True(ptq.ExitCode == 0, ptq.ToString());
+            Assert.Contains("equal", ptq.Stdout);
+            Assert.Contains("gptq-mse", ptq.Stdout);
+        }
+
         // Damaged: one error line naming the file, exit 2, no stack trace. Mismatched: the other plan's artifact into this spec.
         var bytes = File.ReadAllBytes(artifact);
         bytes[bytes.Length / 2] ^= 0x10;

@@ -130,6 +130,7 @@ public class ArtifactTests
     [InlineData(4, 32, QuantGrid.Symmetric)]
     [InlineData(2, 0, QuantGrid.Stretched)]
     [InlineData(3, 32, QuantGrid.Stretched)]
+    [InlineData(2, 32, QuantGrid.Symmetric)]
     public void Gptq_leaves_less_output_error_than_rounding_to_nearest(int bits, int group, QuantGrid grid)
     {
         manual_seed(3);
@@ -145,6 +146,21 @@ public class ArtifactTests
         Assert.True(gptqError < 0.8f * rtnError, $"GPTQ {gptqError} vs RTN {rtnError}");
         Assert.True(gptq.Codes.max().item<sbyte>() <= ArtifactLayout.MaxCode(bits, grid) && gptq.Codes.min().item<sbyte>() >= ArtifactLayout.MinCode(bits, grid));
         Assert.True(gptq.Scales.to(ScalarType.Float16).to(ScalarType.Float32).equal(gptq.Scales).all().item<bool>(), "scales are on their storage type's grid");
+
+        // gptq-mse: the same error compensation on scales searched like mse's — less output error than mse's rounding
+        // to nearest always, and than GPTQ at the absmax on the symmetric grid (here 28–46 % less; the search minimises
+        // the weights' error, not the compensated output's, so on the stretched grid, whose top level already sits
+        // inside the absmax, it can cost a little: +4 % at 3 bits in groups of 32, −29 % at 2 bits per row).
+        using var gptqMse = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.GptqMse, hessian, grid);
+        using var mse = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Mse, grid: grid);
+        var gptqMseError = (y - x.matmul(FakeQuant.Dequantize(gptqMse.Codes, gptqMse.Scales, group, grid).mT)).square().sum().item<float>();
+        var mseError = (y - x.matmul(FakeQuant.Dequantize(mse.Codes, mse.Scales, group, grid).mT)).square().sum().item<float>();
+        var report = $"{bits} bits, group {group}, {grid}: GPTQ on searched scales {gptqMseError}, on absmax {gptqError}, MSE rounding {mseError}, RTN {rtnError}";
+        Assert.True(gptqMseError < 0.5f * mseError, report);
+        Assert.True(grid == QuantGrid.Symmetric ? gptqMseError < 0.9f * gptqError : gptqMseError < 1.1f * gptqError, report);
+        Assert.Equal(gptq.Scales.shape, gptqMse.Scales.shape);
+        Assert.True(gptqMse.Codes.max().item<sbyte>() <= ArtifactLayout.MaxCode(bits, grid) && gptqMse.Codes.min().item<sbyte>() >= ArtifactLayout.MinCode(bits, grid));
+        Assert.Throws<InvalidOperationException>(() => WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.GptqMse));
     }
 
     [Theory]

@@ -61,7 +61,7 @@ public static class ExportCommand
             {
                 var artifactForm = r.GetValue(onnxQuantized);
                 SlmGen.Artifacts.ArtifactOptions? artifactOptions = null;
-                if (artifactForm && model.ArtifactPlan.Quantizer == SlmGen.Quantizer.Gptq)
+                if (artifactForm && SlmGen.ArtifactPlan.NeedsCalibration(model.ArtifactPlan.Quantizer))
                 {
                     // GPTQ calibrates on the training split of the data the model was trained on.
                     var calibrationData = r.GetValue(data) ?? throw new CliException("--onnx-artifact: the spec quantises with GPTQ, which calibrates on the training data: give --data.");

@@ -105,13 +105,13 @@ public static class ArtifactFile
             {
                 var source = entry.Source!;
                 var weight = parameters[source.Name];
-                var method = plan.Quantizer == Quantizer.Gptq && !(options.Hessians?.ContainsKey(source.Name) ?? false) ? Quantizer.Mse : plan.Quantizer;
-                if (plan.Quantizer == Quantizer.Gptq && options.Hessians is null)
+                var method = ArtifactPlan.NeedsCalibration(plan.Quantizer) && !(options.Hessians?.ContainsKey(source.Name) ?? false) ? Quantizer.Mse : plan.Quantizer;
+                if (ArtifactPlan.NeedsCalibration(plan.Quantizer) && options.Hessians is null)
                 {
                     throw new InvalidOperationException("The plan quantises with GPTQ, which needs a calibration sample: give ArtifactOptions.Hessians (Calibration.Hessians over training windows).");
                 }
 
-                var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, method == Quantizer.Gptq ? options.Hessians![source.Name] : null, plan.Grid);
+                var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, ArtifactPlan.NeedsCalibration(method) ? options.Hessians![source.Name] : null, plan.Grid);
                 if (sink is not null)
                 {
                     // Kept past this scope for the caller (it disposes them).

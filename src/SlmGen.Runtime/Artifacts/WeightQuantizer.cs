@@ -43,8 +43,8 @@ public static class WeightQuantizer
         var result = method switch
         {
             Quantizer.Mse => Mse(weight, bits, group, scaleType, grid),
-            Quantizer.Gptq when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).cpu(), grid),
-            Quantizer.Gptq => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
+            Quantizer.Gptq or Quantizer.GptqMse when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).cpu(), grid, searchClipping: method == Quantizer.GptqMse),
+            Quantizer.Gptq or Quantizer.GptqMse => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
             _ => AbsMax(weight, bits, group, scaleType, grid),
         };
         return new QuantizedMatrix(result.Codes.MoveToOuterDisposeScope(), result.Scales.MoveToOuterDisposeScope());
@@ -81,6 +81,13 @@ public static class WeightQuantizer
 
     private static (Tensor Codes, Tensor Scales) Mse(Tensor w, int bits, int group, StoreType scaleType, QuantGrid grid)
     {
+        var scales = MseScales(w, bits, group, scaleType, grid);
+        return (Codes(w, scales, bits, group, grid), scales);
+    }
+
+    /// <summary>Each row's (or group's) stored scale whose round-to-nearest codes leave the least squared error, over clippings of 1 to ½ of its absmax.</summary>
+    private static Tensor MseScales(Tensor w, int bits, int group, StoreType scaleType, QuantGrid grid)
+    {
         var absMax = FakeQuant.GroupAbsMax(w, group);
         var levels = FakeQuant.TopLevel(bits, grid);
         Tensor? best = null, bestError = null;
@@ -102,7 +109,7 @@ public static class WeightQuantizer
             bestError = where(better, error, bestError!);
         }
 
-        return (Codes(w, best!, bits, group, grid), best!);
+        return best!;
     }
 
     /// <summary>Sums over each row ([rows, 1]) or each group of columns ([rows, groups]).</summary>
@@ -120,11 +127,12 @@ public static class WeightQuantizer
     }
 
     /// <summary>
-    /// GPTQ (Frantar et al. 2023): columns in order, each quantised on its row's (or group's) absmax grid — a group's
-    /// scales taken from the weights as updated when the group starts — and its error spread over the columns not yet
+    /// GPTQ (Frantar et al. 2023): columns in order, each quantised on its row's (or group's) grid — a group's scales
+    /// taken from the weights as updated when the group starts, at their absmax or (<paramref name="searchClipping"/>)
+    /// at the clipping that leaves the least squared error there — and its error spread over the columns not yet
     /// quantised through the upper Cholesky factor of the damped inverse Hessian, in blocks of <see cref="GptqBlock"/>.
     /// </summary>
-    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid)
+    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid, bool searchClipping)
     {
         var rows = w.shape[0];
         var columns = w.shape[1];
@@ -144,7 +152,7 @@ public static class WeightQuantizer
         var codes = zeros(new long[] { rows, columns }, ScalarType.Int8);
         if (group <= 0)
         {
-            scales = Stored(FakeQuant.GroupAbsMax(weight, 0) / levels, scaleType);
+            scales = searchClipping ? MseScales(weight, bits, 0, scaleType, grid) : Stored(FakeQuant.GroupAbsMax(weight, 0) / levels, scaleType);
         }
 
         // Blocks hold whole groups, so that a group's scales come from weights that have every earlier update.
@@ -161,7 +169,8 @@ public static class WeightQuantizer
                 if (group > 0 && column % group == 0)
                 {
                     var width = Math.Min(group, end - column);
-                    scales[TensorIndex.Colon, column / group] = Stored(block.narrow(1, i, width).abs().amax(new long[] { 1 }) / levels, scaleType);
+                    var part = block.narrow(1, i, width);
+                    scales[TensorIndex.Colon, column / group] = searchClipping ? MseScales(part, bits, 0, scaleType, grid).squeeze(1) : Stored(part.abs().amax(new long[] { 1 }) / levels, scaleType);
                 }
 
                 var s = group > 0 ? scales[TensorIndex.Colon, column / group] : scales[TensorIndex.Colon, 0];
