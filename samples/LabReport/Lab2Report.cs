@@ -299,7 +299,7 @@ public static class Lab2Report
     }
 
     /// <summary>Each model's ms per step timed alone (the sweep's <c>timing.jsonl</c>, <c>slmgen sweep --time</c>); the last line of a model counts.</summary>
-    private static Dictionary<string, double> TimedAlone(string records)
+    internal static Dictionary<string, double> TimedAlone(string records)
     {
         var timing = Path.Combine(records, "timing.jsonl");
         var alone = new Dictionary<string, double>(StringComparer.Ordinal);

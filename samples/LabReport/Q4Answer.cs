@@ -84,6 +84,7 @@ public static class Q4Answer
 
         var fp32Time = Times(Path.Combine(lab, "predictions", "q4-seeds-time.jsonl"), v => "full precision");
         var qatTime = Times(Path.Combine(lab, "predictions", "q4-qat-time.jsonl"), Plan);
+        var measured = Measured(Sweep("q4-seeds"), v => "full precision");
         text.AppendLine("Ranked: **bits per byte gained per % of training-step time added** (PROTOCOL.md §6 Q4). Gain: the paired mean");
         text.AppendLine("difference against no stabiliser in the same plan (positive = better), median over the quantised plans; verdicts: the");
         text.AppendLine("families of q4-seeds-ptq and q4-qat (Holm, §5) over those plans. Time added: the time model's prediction of one");
@@ -91,8 +92,10 @@ public static class Q4Answer
         text.AppendLine("without a stabiliser — a **prediction** (predictions/q4-*-time.jsonl by scripts/lab2-time-predictions.sh), not a");
         text.AppendLine("measurement: the lab's runs shared the GPU, so their own step times are not each design's.");
         text.AppendLine();
-        text.AppendLine("| rank | stabiliser | time added, graphed (eager), full precision | time added, graphed (eager), 4-bit QAT | gain at full precision | median gain, quantised plans | better / equivalent / worse / inconclusive (of plans) | gain per % time added |");
-        text.AppendLine("|---:|---|---:|---:|---:|---:|---|---:|");
+        // Measured alone (slmgen sweep --time: q4-seeds' timing.jsonl) where every design was timed: then the rank's time.
+        var timedAll = stabilisers.All(st => measured.ContainsKey((st, "full precision")));
+        text.AppendLine("| rank | stabiliser | time added, graphed (eager), full precision | time added, graphed (eager), 4-bit QAT | time added, measured alone, full precision | gain at full precision | median gain, quantised plans | better / equivalent / worse / inconclusive (of plans) | gain per % time added |");
+        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---|---:|");
         var rows = new List<(string Stabiliser, double Added, string Line)>();
         foreach (var s in stabilisers.Where(s => s != None))
         {
@@ -104,12 +107,14 @@ public static class Q4Answer
             var median = gains.Count == 0 ? double.NaN : gains.Count % 2 == 1 ? gains[gains.Count / 2] : (gains[(gains.Count / 2) - 1] + gains[gains.Count / 2]) / 2;
             var counts = quantised.Select(p => verdicts.GetValueOrDefault((s, p), string.Empty)).ToList();
             string Count(string prefix) => counts.Count(v => v.StartsWith(prefix, StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture);
-            var added = Added(fp32Time, s, "full precision");
+            var predictedAdded = Added(fp32Time, s, "full precision");
             var addedQat = Added(qatTime, s, "4-bit QAT");
+            var measuredAdded = measured.TryGetValue((s, "full precision"), out var ms) && measured.TryGetValue((None, "full precision"), out var msNone) ? 100 * ((ms / msNone) - 1) : double.NaN;
+            var added = timedAll ? (Graphed: measuredAdded, Eager: double.NaN) : predictedAdded;
             var perPercent = !double.IsFinite(added.Graphed) || !double.IsFinite(median) ? "–"
                 : added.Graphed <= 0.05 ? "no time added"
                 : (median / added.Graphed).ToString("+0.00000;−0.00000", CultureInfo.InvariantCulture);
-            rows.Add((s, added.Graphed, $"| {{0}} | {s} | {Percent(added)} | {Percent(addedQat)} | {Signed(Gain("full precision"))} ({verdicts.GetValueOrDefault((s, "full precision"), "–").Split(' ')[0]}) | {Signed(median)} | {Count("better")} / {Count("equivalent")} / {Count("worse")} / {Count("inconclusive")} (of {quantised.Count}) | {perPercent} |"));
+            rows.Add((s, added.Graphed, $"| {{0}} | {s} | {Percent(predictedAdded)} | {Percent(addedQat)} | {(double.IsFinite(measuredAdded) ? $"{measuredAdded:+0.0;−0.0;0.0} %" : "–")} | {Signed(Gain("full precision"))} ({verdicts.GetValueOrDefault((s, "full precision"), "–").Split(' ')[0]}) | {Signed(median)} | {Count("better")} / {Count("equivalent")} / {Count("worse")} / {Count("inconclusive")} (of {quantised.Count}) | {perPercent} |"));
             // The rank: a stabiliser better in some plan by its gain per % (a free one first among those), then the
             // others by their gain alone.
             var key = !double.IsFinite(median) ? double.NegativeInfinity
@@ -126,7 +131,9 @@ public static class Q4Answer
 
         var profile = fp32Time.Values.Select(v => v.Profile).FirstOrDefault(p => p.Length > 0);
         text.AppendLine();
-        text.AppendLine(profile is null ? "No time predictions found (scripts/lab2-time-predictions.sh q4-seeds q4-qat writes them)." : $"Time predictions on the profile of {profile}. Rank: the stabilisers better than none in at least one plan first, by gain per % time added (one predicted to add under 0.05 % before them all), then the rest by their median gain.");
+        text.AppendLine((profile is null ? "No time predictions found (scripts/lab2-time-predictions.sh q4-seeds q4-qat writes them). " : $"Time predictions on the profile of {profile}. ")
+            + (timedAll ? "Gain per % time added uses the time **measured alone** (q4-seeds' timing.jsonl). " : "Gain per % time added uses the **predicted** graphed time (no measured-alone timing of every design yet: `slmgen sweep results/lab2/experiments/q4-seeds.yaml --time` on the GPU). ")
+            + $"Rank: the stabilisers better than none in at least one plan first, by gain per % time added (one predicted to add under 0.05 % before them all), then the rest by their median gain.");
         text.AppendLine();
         return true;
     }
@@ -192,6 +199,25 @@ public static class Q4Answer
     }
 
     private sealed record Predicted(double Graphed, double Eager, string Profile);
+
+    /// <summary>Each design's ms per step measured alone (the sweep's timing.jsonl), by (stabiliser, plan).</summary>
+    private static Dictionary<(string, string), double> Measured(string sweep, Func<IReadOnlyDictionary<string, string>, string> plan)
+    {
+        var alone = Lab2Report.TimedAlone(sweep);
+        var measured = new Dictionary<(string, string), double>();
+        foreach (var line in File.ReadLines(Path.Combine(sweep, "results.jsonl")).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            if (root.TryGetProperty("model", out var model) && alone.TryGetValue(model.GetString()!, out var ms))
+            {
+                var values = root.GetProperty("values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
+                measured[(Stabiliser(values), plan(values))] = ms;
+            }
+        }
+
+        return measured;
+    }
 
     /// <summary>Each prediction line's design, by (stabiliser, plan).</summary>
     private static Dictionary<(string, string), Predicted> Times(string file, Func<IReadOnlyDictionary<string, string>, string> plan)

@@ -384,7 +384,10 @@ public static class SweepCommand
             Batch: p.Train.GetValueOrDefault("batch", TrainSettings.Find("batch")!.Default!),
             Fp32: p.Train.GetValueOrDefault("fp32") == "true",
             Device: p.Train.GetValueOrDefault("device", TrainSettings.Find("device")!.Default!),
-            Graphed: cuda && (graphsEverywhere || p.Train.GetValueOrDefault("cuda_graphs") == "true"))))
+            Graphed: cuda && (graphsEverywhere || p.Train.GetValueOrDefault("cuda_graphs") == "true"),
+            // The recipe's work besides the plan's is timed too (slmgen time --ema-decay --z-loss).
+            Ema: p.Train.GetValueOrDefault("ema_decay", "0"),
+            ZLoss: p.Train.GetValueOrDefault("z_loss", "0"))))
         {
             var args = new List<string> { "time" };
             args.AddRange(group.Select(p => p.Spec));
@@ -398,6 +401,8 @@ public static class SweepCommand
             {
                 args.Add("--graphed");
             }
+
+            args.AddRange(new[] { "--ema-decay", group.Key.Ema, "--z-loss", group.Key.ZLoss });
 
             AnsiConsole.MarkupLine($"timing {group.Count()} point(s) alone{(cuda ? " on GPU 0" : string.Empty)}");
             var code = Child(args, outDir, "timing.log", cuda ? "0" : null);

@@ -28,7 +28,9 @@ public static class TimeCommand
         var newTokens = new Option<int>("--new-tokens") { Description = "with --decode: tokens generated after the prompt (default 128, or what the context leaves)", DefaultValueFactory = _ => 0 }.Check(v => v >= 0, "must be 2 or more");
         var profile = new Option<string?>("--device-profile") { Description = "a device profile (slmgen calibrate): also the time model's prediction and its error against the measurement" };
         var predictOnly = new Option<bool>("--predict-only") { Description = "with --device-profile: the time model's predictions only, nothing run (e.g. to predict earlier measurements with a newer profile)" };
-        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly };
+        var emaDecay = new Option<double>("--ema-decay") { Description = "the step keeps a moving average of the weights, as train's ema_decay does (0 = none), measured and predicted" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
+        var zLoss = new Option<double>("--z-loss") { Description = "the loss adds the z-loss, as train's z_loss does (0 = none), measured and predicted" }.Check(v => v >= 0, "must be at least 0");
+        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss };
         command.SetAction(r =>
         {
             if (r.GetValue(predictOnly) && r.GetValue(profile) is null)
@@ -36,14 +38,20 @@ public static class TimeCommand
                 throw new CliException("--predict-only needs --device-profile (the profile the predictions are made for).");
             }
 
+            var recipe = StepRecipe.Of(r.GetValue(emaDecay), r.GetValue(zLoss));
+            if (r.GetValue(decode) && recipe != StepRecipe.None)
+            {
+                throw new CliException("--ema-decay and --z-loss shape a training step; --decode times decoding.");
+            }
+
             return r.GetValue(decode)
                 ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly))
-                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly));
+                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe);
         });
         return command;
     }
 
-    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false)
+    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false, StepRecipe? recipe = null)
     {
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
@@ -58,11 +66,11 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed));
+            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed, recipe: recipe));
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
-            var predicted = profile is null ? null : TimeReport.Training(descriptor, profile, batch, graphed);
+            var predicted = profile is null ? null : TimeReport.Training(descriptor, profile, batch, graphed, recipe);
             var cells = new System.Collections.Generic.List<string> { Markup.Escape(descriptor.Name), t.MillisecondsPerStep.ToString("0.000"), t.TokensPerSecond.ToString("N0"), double.IsNaN(t.HeadMillisecondsPerStep) ? "–" : t.HeadMillisecondsPerStep.ToString("0.000"), double.IsNaN(t.HeadShare) ? "–" : t.HeadShare.ToString("P1"), headFlopShare.ToString("P1") };
             if (predicted is not null)
             {
@@ -76,7 +84,7 @@ public static class TimeCommand
             {
                 var record = new
                 {
-                    model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, width = cost.Width, vocab = cost.Vocab, parameters = cost.Parameters, graphed, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA, fused_kernels = device.type == TorchSharp.DeviceType.CUDA && SlmGen.Native.FusedKernels.Ready,
+                    model = descriptor.Name, spec, device = Devices.Describe(device), batch, context = model.Context, width = cost.Width, vocab = cost.Vocab, parameters = cost.Parameters, graphed, ema = recipe?.Ema ?? false, z_loss = recipe?.ZLoss ?? false, bf16 = !fp32 && device.type == TorchSharp.DeviceType.CUDA, fused_kernels = device.type == TorchSharp.DeviceType.CUDA && SlmGen.Native.FusedKernels.Ready,
                     ms_per_step = Measured(t.MillisecondsPerStep), spread = Measured(t.Spread), tokens_per_second = Measured(t.TokensPerSecond),
                     head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,

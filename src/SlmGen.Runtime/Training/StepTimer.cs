@@ -40,9 +40,14 @@ public static class StepTimer
     /// The step as one CUDA graph, as <c>slmgen train</c> runs it with graphs on (libtorch's fused AdamW with the step
     /// count and rate on the device, captured after the warm-up and replayed); the head is not timed (NaN).
     /// </param>
+    /// <param name="recipe">
+    /// The training recipe's work besides the plan's, as <c>slmgen train</c> does it: the z-loss in the loss, and a
+    /// moving average of the fp32 master weights after each optimizer step (eager after the replay when graphed, as
+    /// the trainer runs it). None by default.
+    /// </param>
     /// <exception cref="InvalidOperationException">Graphed timing where no CUDA graph can be made (not CUDA, no native
     /// library) or the optimizer cannot step on the device; the message says which.</exception>
-    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false)
+    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false, StepRecipe? recipe = null)
     {
         if (batch < 1 || warm < 1 || steps < 1 || runs < 1)
         {
@@ -63,15 +68,27 @@ public static class StepTimer
         using var inputs = ids.narrow(1, 0, model.Context).contiguous();
         using var targets = ids.narrow(1, 1, model.Context).contiguous();
         using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
+        recipe ??= StepRecipe.None;
+        var zLoss = recipe.ZLoss ? 1e-4 : 0; // the weight does not change the work
+        using var ema = recipe.Ema ? optimizer.Master.clone() : null;
+        void Average()
+        {
+            if (ema is not null)
+            {
+                using var noGrad = no_grad();
+                ema.mul_(0.999).add_(optimizer.Master, alpha: 0.001);
+            }
+        }
 
         void Step()
         {
             using var scope = NewDisposeScope();
-            var loss = model.Loss(model.Features(inputs), targets);
+            var loss = model.Loss(model.Features(inputs), targets, zLoss);
             loss.backward();
             lossSum.add_(loss.detach());
             optimizer.Step(1e-4);
             optimizer.ZeroGrad();
+            Average();
         }
 
         Tensor features;
@@ -105,7 +122,7 @@ public static class StepTimer
             void Work()
             {
                 using var scope = NewDisposeScope();
-                var loss = model.Loss(model.Features(inputs), targets);
+                var loss = model.Loss(model.Features(inputs), targets, zLoss);
                 loss.backward();
                 lossSum.add_(loss.detach());
                 optimizer.StepOnDevice(rate, count);
@@ -118,7 +135,7 @@ public static class StepTimer
             }
 
             graph.Capture(Work);
-            step = Median(graph.Replay, 1, steps, runs, device);
+            step = Median(() => { graph.Replay(); Average(); }, 1, steps, runs, device);
         }
         else
         {
