@@ -109,6 +109,26 @@ internal sealed class GraphedStep : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The step's path changed (quantisation-aware training starts or stops): a captured graph replays the old path,
+    /// so it is dropped and the step warms up and is captured again on the new one. Nothing to do before the first
+    /// capture (the capture takes the path of its step); with graphs off, nothing either.
+    /// </summary>
+    public void Recapture(string reason)
+    {
+        if (graph is null || !graph.Captured)
+        {
+            return;
+        }
+
+        graph.Dispose();
+        graph = CudaGraph.TryCreate(trainer.Device, out var why);
+        warm = 0;
+        log.WriteLine(graph is null
+            ? $"CUDA graphs: off ({reason}; a new graph could not be made: {why}); training on eagerly."
+            : $"CUDA graphs: {reason}: the step is captured again after {trainer.Options.CudaGraphWarmup} eager warm-up steps.");
+    }
+
     private void Work()
     {
         using var scope = NewDisposeScope();

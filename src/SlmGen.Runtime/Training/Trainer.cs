@@ -176,19 +176,17 @@ public sealed class Trainer : IDisposable
             var lr = LearningRate(Step);
             if (options.QatStart > 0 && model.FakeQuantEnabled != (Step >= options.QatStartStep))
             {
-                // Late QAT: the switch follows the step (also after a resume); a captured CUDA graph holds the old path.
+                // Late QAT: the switch follows the step (also after a resume); a captured CUDA graph holds the old path,
+                // so the step is captured again on the new one.
                 model.FakeQuantEnabled = Step >= options.QatStartStep;
-                if (graphed is not null && model.FakeQuantEnabled)
-                {
-                    log.WriteLine($"Quantisation-aware training starts at step {Step:N0}: the CUDA graph captured without it is dropped; the rest of the run is eager.");
-                }
+                graphed?.Recapture(model.FakeQuantEnabled ? $"quantisation-aware training starts at step {Step:N0}" : $"quantisation-aware training is off until step {options.QatStartStep:N0}");
             }
 
             using (var scope = NewDisposeScope())
             {
                 var starts = sampler.Next(batch);
                 using var b = Windows.Make(data.Train, starts, context, options.Objective, device);
-                if (graphed is not null && !(options.QatStart > 0 && Step >= options.QatStartStep) && graphed.Run(b.Inputs, b.Targets, lr))
+                if (graphed is not null && graphed.Run(b.Inputs, b.Targets, lr))
                 {
                     graphedSteps++;
                 }
