@@ -22,10 +22,19 @@ fi
 for archive in "$src"/lab-*.tar.gz; do
   [ -f "$archive" ] || continue
   e=$(basename "$archive" .tar.gz); e=${e#lab-}
+  # Never replace records with fewer finished runs (a call cut before its sweep resumed them, or one that started
+  # nothing): the archive is set aside with a line saying why; FORCE=1 replaces anyway.
+  tmp=$(mktemp -d); tar -xzf "$archive" -C "$tmp"
+  new=$(find "$tmp/$e" -name result.json 2>/dev/null | wc -l)
+  old=$(find "$lab/records/$e" -name result.json 2>/dev/null | wc -l)
+  if [ "$new" -eq 0 ] || { [ "$new" -lt "$old" ] && [ "${FORCE:-0}" != 1 ]; }; then
+    echo "not imported $e: the archive has $new finished runs, the records $old (FORCE=1 replaces)"
+    continue
+  fi
   rm -rf "$lab/records/$e" && mkdir -p "$lab/records"
-  tar -xzf "$archive" -C "$lab/records"
+  mv "$tmp/$e" "$lab/records/"
   rm -f "$lab/records/$e/run.lock"
-  echo "imported $e ($(find "$lab/records/$e" -name result.json | wc -l) runs)"
+  echo "imported $e ($new runs)"
 done
 if [ "$lab" = results/lab ]; then
   [ -f "$src/device.txt" ] && cp "$src/device.txt" results/lab/records/DEVICE.txt
