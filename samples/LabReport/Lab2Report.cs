@@ -333,7 +333,7 @@ public static class Lab2Report
         };
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var xs = values.Where(double.IsFinite).OrderBy(x => x).ToList();
         return xs.Count == 0 ? double.NaN : xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[(xs.Count / 2) - 1] + xs[xs.Count / 2]) / 2;

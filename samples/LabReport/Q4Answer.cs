@@ -103,8 +103,7 @@ public static class Q4Answer
                 ? n.Scores.Keys.Intersect(d.Scores.Keys).Select(k => n.Scores[k] - d.Scores[k]).DefaultIfEmpty(double.NaN).Average()
                 : double.NaN;
             var quantised = plans.Skip(1).Where(p => cells.ContainsKey((s, p))).ToList();
-            var gains = quantised.Select(Gain).Where(double.IsFinite).OrderBy(g => g).ToList();
-            var median = gains.Count == 0 ? double.NaN : gains.Count % 2 == 1 ? gains[gains.Count / 2] : (gains[(gains.Count / 2) - 1] + gains[gains.Count / 2]) / 2;
+            var median = Lab2Report.Median(quantised.Select(Gain));
             var counts = quantised.Select(p => verdicts.GetValueOrDefault((s, p), string.Empty)).ToList();
             string Count(string prefix) => counts.Count(v => v.StartsWith(prefix, StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture);
             var predictedAdded = Added(fp32Time, s, "full precision");

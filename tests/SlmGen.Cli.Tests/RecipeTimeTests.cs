@@ -35,7 +35,7 @@ public sealed class RecipeTimeTests : IDisposable
     public void Time_and_costs_take_the_recipe_and_predict_more_with_it()
     {
         var spec = folder.File("recipe.yaml", Spec);
-        var profile = Path.Combine(Repo(), "profiles", "cpu-2core.json");
+        var profile = Path.Combine(SlmGenProcess.Repository, "profiles", "cpu-2core.json");
         var records = Path.Combine(folder.Path, "time.jsonl");
         using (var plain = Slmgen("time", spec, "--device", "cpu", "--batch", "2", "--steps", "2", "--device-profile", profile, "--json", records))
         {
@@ -81,16 +81,5 @@ public sealed class RecipeTimeTests : IDisposable
             Assert.NotEqual(0, bad.ExitCode);
             Assert.Contains("below 1", bad.Stderr + bad.Stdout);
         }
-    }
-
-    private static string Repo()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SlmGen.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new DirectoryNotFoundException("SlmGen.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -244,21 +244,10 @@ public class TimingTests
         }
 
         // The prediction grows with each, and the CPU profile (unfused) prices the z-loss.
-        var cpu = ProfileFile.Read(Path.Combine(RepoRoot(), "profiles", "cpu-2core.json"));
+        var cpu = ProfileFile.Read(Path.Combine(Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!, "profiles", "cpu-2core.json"));
         var plain = TimePrediction.Training(model, cpu, 2).Seconds;
         Assert.True(TimePrediction.Training(model, cpu, 2, recipe: StepRecipe.Of(0.999, 0)).Seconds > plain);
         Assert.True(TimePrediction.Training(model, cpu, 2, recipe: StepRecipe.Of(0, 1e-4)).Seconds > plain);
         Assert.Equal(plain, TimePrediction.Training(model, cpu, 2, recipe: StepRecipe.Of(0, 0)).Seconds, 12);
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SlmGen.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new DirectoryNotFoundException("SlmGen.sln not found above " + AppContext.BaseDirectory);
     }
 }
