@@ -149,6 +149,38 @@ public static class LabComparison
         : d.EquivalentWithin(margin) ? $"equivalent within ±{margin:0.####}"
         : $"inconclusive (these seeds detect {detectable:0.0000})";
 
+    /// <summary>One design of one sweep against one design of another, and Welch's interval for the difference.</summary>
+    /// <param name="AMetric">The field compared for the first (<c>metric</c>, or the final weights' score where the sweep has no artifact).</param>
+    public sealed record CrossComparison(DesignScores A, string AMetric, DesignScores B, string BMetric, Difference Difference);
+
+    /// <summary>
+    /// Point <paramref name="aPoint"/> of the sweep in <paramref name="a"/> against point <paramref name="bPoint"/> of
+    /// <paramref name="b"/> on <paramref name="metric"/> — a full-precision sweep (no runs with the metric) on its final
+    /// weights' test score, which is what it ships — with Welch's interval (different trainings: never paired), at
+    /// <paramref name="confidence"/>, outside any family (descriptive).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A point that is not there or has neither score.</exception>
+    public static CrossComparison Across(string a, int aPoint, string b, int bPoint, string metric = "test_bits_per_byte_artifact", double confidence = 0.95)
+    {
+        (DesignScores Design, string Metric) Pick(string dir, int point)
+        {
+            foreach (var m in new[] { metric, "final_test_bits_per_byte" })
+            {
+                var found = Read(dir, m).SingleOrDefault(d => d.Point == point) ?? throw new InvalidDataException($"{dir}: no finished point {point}.");
+                if (found.Scores.Count > 0)
+                {
+                    return (found, m);
+                }
+            }
+
+            throw new InvalidDataException($"{dir}: point {point} has neither {metric} nor final_test_bits_per_byte.");
+        }
+
+        var (da, ma) = Pick(a, aPoint);
+        var (db, mb) = Pick(b, bPoint);
+        return new CrossComparison(da, ma, db, mb, PairedStatistics.Welch(da.Scores.Values.ToList(), db.Scores.Values.ToList(), confidence));
+    }
+
     /// <summary>A design's grid values as <c>key=value, …</c> (a tokenizer path by its folder name).</summary>
     public static string Describe(IReadOnlyDictionary<string, string> values) =>
         values.Count == 0 ? "(base)" : string.Join(", ", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={(v.Key == "tokenizer" ? Path.GetFileName(v.Value) : v.Value)}"));

@@ -92,6 +92,33 @@ if (args.Length > 0 && args[0] == "compare")
     return 0;
 }
 
+if (args.Length > 0 && args[0] == "across")
+{
+    // One design of one sweep against one design of another (results/lab2/PROTOCOL.md §5, outside a family): Welch's
+    // interval (the runs are different trainings even where the seeds match), at the confidence given.
+    //   LabReport across --a results/lab2/records/q4-grid --a-point 1 --b results/lab2/records/q4-qat --b-point 0 [--metric M]
+    var across = new SlmGen.Samples.CommandLine(args[1..], "LabReport across: one design of a sweep against one of another sweep (Welch's interval; descriptive, outside any family).");
+    var aDir = across.String("a", "", "the first sweep's out folder");
+    var aPoint = across.String("a-point", "", "the first sweep's design: its point number (p### in the folder; results.jsonl's point)");
+    var bDir = across.String("b", "", "the second sweep's out folder");
+    var bPoint = across.String("b-point", "", "the second sweep's design: its point number");
+    var metric = across.String("metric", Lab2Report.RoundTripMetric, "the result.json field compared (lower is better); a sweep without it compares final_test_bits_per_byte");
+    var level = across.String("confidence", "0.95", "the interval's confidence");
+    if (across.WantsHelp || aDir.Length == 0 || bDir.Length == 0 || aPoint.Length == 0 || bPoint.Length == 0)
+    {
+        Console.WriteLine(across.Usage);
+        return across.WantsHelp ? 0 : 2;
+    }
+
+    across.EnsureAllKnown();
+    var x = LabComparison.Across(aDir, int.Parse(aPoint.TrimStart('p'), CultureInfo.InvariantCulture), bDir, int.Parse(bPoint.TrimStart('p'), CultureInfo.InvariantCulture), metric, double.Parse(level, CultureInfo.InvariantCulture));
+    var (a, b, d) = (x.A.Scores.Values.ToList(), x.B.Scores.Values.ToList(), x.Difference);
+    Console.WriteLine($"a: {LabComparison.Describe(x.A.Values)} — {a.Average():0.0000} ({a.Count} runs, {x.AMetric})");
+    Console.WriteLine($"b: {LabComparison.Describe(x.B.Values)} — {b.Average():0.0000} ({b.Count} runs, {x.BMetric})");
+    Console.WriteLine($"a − b = {d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] at {d.Confidence:P0} (Welch, {d.DegreesOfFreedom:0.0} df, p {d.P:0.####})");
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "wall")
 {
     // Q1's equal-wall-clock arm (results/lab2/PROTOCOL.md §4): a sweep trained and timed alone (--time) → the same

@@ -267,6 +267,26 @@ public class LabStatisticsTests
     }
 
     [Fact]
+    public void A_design_of_one_sweep_against_one_of_another_takes_welchs_interval_and_falls_back_to_final_weights()
+    {
+        // LabReport across on the committed records: stretched-grid 2-bit QAT (q4-grid, 5 seeds) against symmetric
+        // 2-bit QAT (q4-qat, 3 seeds), after the round trip; and a full-precision sweep (no artifact) on its final weights.
+        var records = Path.Combine(Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!, "results", "lab2", "records");
+        var x = LabComparison.Across(Path.Combine(records, "q4-grid"), 0, Path.Combine(records, "q4-qat"), 0);
+        Assert.Equal(5, x.A.Scores.Count);
+        Assert.Equal(3, x.B.Scores.Count);
+        Assert.False(x.Difference.Paired);
+        Assert.Equal(x.A.Scores.Values.Average() - x.B.Scores.Values.Average(), x.Difference.Mean, 12);
+        Assert.True(x.Difference.High < 0, $"{x.Difference}");
+        Assert.Equal(PairedStatistics.Welch(x.A.Scores.Values.ToList(), x.B.Scores.Values.ToList()), x.Difference);
+
+        var full = LabComparison.Across(Path.Combine(records, "q4-qat"), 5, Path.Combine(records, "q4-seeds"), 0);
+        Assert.Equal("test_bits_per_byte_artifact", full.AMetric);
+        Assert.Equal("final_test_bits_per_byte", full.BMetric);
+        Assert.Contains("no finished point 99", Assert.Throws<InvalidDataException>(() => LabComparison.Across(Path.Combine(records, "q4-grid"), 99, Path.Combine(records, "q4-qat"), 0)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Q4s_designs_are_named_by_their_stabiliser_and_plan()
     {
         // The answer table's rows and columns come from the sweeps' grid values (Q4Answer): one stabiliser per design,
