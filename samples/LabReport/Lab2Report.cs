@@ -22,6 +22,9 @@ public static class Lab2Report
     /// <summary>The equivalence margin of §5, in bits per byte.</summary>
     public const double Margin = 0.01;
 
+    /// <summary>Q4's design without a stabiliser: the baseline of its families (and of its answer table's gains).</summary>
+    public const string Q4Baseline = "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0";
+
     /// <summary>The metric of the quantised arms: the test split after the artifact round trip (§1, Q4).</summary>
     public const string RoundTripMetric = "test_bits_per_byte_artifact";
 
@@ -34,10 +37,10 @@ public static class Lab2Report
         new("q1-", "the best design against each other", null, [], Metric),
         new("q2b-", "each two-level head against the full tied head of its vocabulary", "head=tied", ["vocab"], Metric),
         new("q3-", "each shared design against the unshared base (8 stored blocks)", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric),
-        new("q4-seeds-ptq", "each stabiliser against none, per after-training plan, after the round trip", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", ["quantization"], RoundTripMetric),
-        new("q4-qat", "each stabiliser against none, per QAT plan and start, after the round trip", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", ["quantization", "train.qat_start"], RoundTripMetric),
+        new("q4-seeds-ptq", "each stabiliser against none, per after-training plan, after the round trip", Q4Baseline, ["quantization"], RoundTripMetric),
+        new("q4-qat", "each stabiliser against none, per QAT plan and start, after the round trip", Q4Baseline, ["quantization", "train.qat_start"], RoundTripMetric),
         new("q4-grid", string.Empty, null, [], null), // compared with q4-qat's symmetric cells in ANALYSIS.md
-        new("q4-", "each stabiliser against none (full precision)", "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0", [], Metric),
+        new("q4-", "each stabiliser against none (full precision)", Q4Baseline, [], Metric),
     ];
 
     /// <summary>Writes <paramref name="lab"/>/README.md (or <paramref name="output"/>) and its plots (plots/ beside it); returns the number of sweeps in it and its path.</summary>

@@ -73,7 +73,7 @@ public static class Q4Answer
 
         // Gains: the stabiliser against none in the same plan, paired by seed (positive = better), and the families' verdicts.
         var verdicts = new Dictionary<(string, string), string>();
-        var baseline = LabComparison.ParseValues("layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0");
+        var baseline = LabComparison.ParseValues(Lab2Report.Q4Baseline);
         foreach (var (name, metric, groups) in new[] { ("q4-seeds", Lab2Report.Metric, Array.Empty<string>()), ("q4-seeds-ptq", Lab2Report.RoundTripMetric, new[] { "quantization" }), ("q4-qat", Lab2Report.RoundTripMetric, new[] { "quantization", "train.qat_start" }) })
         {
             foreach (var c in LabComparison.CompareWithin(Sweep(name), baseline, groups, metric, Lab2Report.Margin))
