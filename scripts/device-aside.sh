@@ -13,6 +13,8 @@ case "${1:-}" in
   out)
     mkdir -p "$aside/results" "$aside/data"
     for d in results/*/; do d=${d%/}; [ "$(basename "$d")" = "$keep" ] || mv "$d" "$aside/results/"; done
+    # the first lab's templates stay (scripts/time-validate.sh times its base design; a few KiB)
+    [ -d "$aside/results/lab/templates" ] && mkdir -p results/lab && cp -r "$aside/results/lab/templates" results/lab/
     [ -d data/ptb ] && mv data/ptb "$aside/data/"
     shift
     mkdir -p "$aside/lab2/records"
@@ -22,6 +24,7 @@ case "${1:-}" in
     ;;
   in)
     [ -d "$aside" ] || { echo "nothing aside"; exit 0; }
+    if [ -d "$aside/results/lab" ]; then rm -rf results/lab/templates; rmdir results/lab 2>/dev/null || true; fi   # the copy `out` left
     for d in "$aside"/results/*/; do [ -d "$d" ] && mv "$d" results/; done
     [ -d "$aside/data/ptb" ] && mv "$aside/data/ptb" data/
     for d in "$aside"/lab2/records/*/; do [ -d "$d" ] && mv "$d" results/lab2/records/; done

@@ -12,7 +12,9 @@ echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT 2>/dev/null); $(n
 s=$SECONDS
 if [[ " $what " == *" time "* ]]; then
   # The native library (fused AdamW, CUDA graphs) for the graphed timings, built against this machine's PyTorch.
-  OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1 && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+  # (kept from an earlier script of the same call, e.g. scripts/gpu/lab.sh, which builds it to the same place)
+  [ -f /tmp/slmgen-native/libslmgen_native.so ] || OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1
+  [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
   timeout "${TIME_LIMIT:-86400}" env MODES="${MODES:-eager decode graphed}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS="${TIME_STEPS:-10}" DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
 fi

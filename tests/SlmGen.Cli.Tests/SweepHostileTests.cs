@@ -95,5 +95,19 @@ public sealed class SweepHostileTests : IDisposable
         Assert.Contains("2 run(s) failed", run.Stderr);
     }
 
+    [Fact]
+    public void Every_switch_a_template_turns_on_reaches_its_runs_as_the_train_commands_flag()
+    {
+        // Multi-word switches (cuda_graphs) once reached the child as --cuda_graphs, which train refuses: every run failed.
+        var switches = TrainSettings.All.Where(s => s.Kind == SettingKind.Switch && s.InSweeps).ToList();
+        Assert.Contains(switches, s => s.Key.Contains('_'));
+        var on = string.Join(", ", switches.Select(s => $"{s.Key}: true"));
+        var template = Template($"grid:\n  embedding: [32]\ntrain: {{ data: shakespeare-char, steps: 2, device: cpu, {on} }}\nout: ../out-switches\n");
+        using var run = Sweep(template);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var log = File.ReadAllText(Path.Combine(folder.Path, "out-switches", "p000", "train.log"));
+        Assert.Contains("CUDA graphs", log);
+    }
+
     public void Dispose() => folder.Dispose();
 }

@@ -316,17 +316,19 @@ public static class SweepCommand
                 var args = new List<string> { "train", p.Spec, "--run-dir", run.Dir, "--result", Path.Combine(run.Dir, "result.json") };
                 foreach (var (key, value) in p.Train.Where(a => a.Key is not "run_dir" and not "flops" and not "min_steps"))
                 {
+                    var flag = "--" + key.Replace('_', '-');
                     if (TrainSettings.Find(key)?.Kind == SettingKind.Switch)
                     {
+                        // A switch is its flag alone (kebab case like every other: `cuda_graphs: true` → --cuda-graphs).
                         if (value is "true")
                         {
-                            args.Add("--" + key);
+                            args.Add(flag);
                         }
 
                         continue;
                     }
 
-                    args.Add("--" + key.Replace('_', '-'));
+                    args.Add(flag);
                     args.Add(value);
                 }
 
