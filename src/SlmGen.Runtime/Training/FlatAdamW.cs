@@ -30,7 +30,7 @@ public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.99, doub
 /// views of a bf16 copy that each step refreshes from the fp32 master (mixed precision without autocast,
 /// which TorchSharp 0.107 lacks). Gradient clipping and the bias corrections need no host synchronisation.
 /// Parameters are laid out group by group (<see cref="OptimizerGroups"/>): each group's range has its own learning-rate
-/// scale and weight decay; a Muon group's matrices take <see cref="MuonStep"/> with the first-moment buffer as their
+/// scale and weight decay; a Muon group's matrices take <see cref="MuonStep(Tensor, double)"/> with the first-moment buffer as their
 /// momentum (their second-moment range stays unused).
 /// </summary>
 public sealed class FlatAdamW : IDisposable
@@ -164,11 +164,6 @@ public sealed class FlatAdamW : IDisposable
         return checked(muon.NewtonSchulzSteps * ((4 * r * r * c) + (2 * r * r * r)));
     });
 
-    /// <summary>
-    /// True when every step can run on the device through libtorch's fused AdamW (<see cref="StepOnDevice"/>, which CUDA
-    /// graphs capture): AdamW for every group at the schedule's own rate. Muon and per-group rates step eagerly.
-    /// </summary>
-    public bool CanStepOnDevice => ranges.All(r => !r.Group.Muon && r.Group.LearningRateScale == 1);
 
     /// <summary>The compute type of the model's parameters.</summary>
     public ScalarType ComputeType { get; }
@@ -274,12 +269,44 @@ public sealed class FlatAdamW : IDisposable
     /// <c>W ← W · (1 − lr·decay) − lr · U</c>. The orthogonalisation runs in the compute type (bf16 on CUDA with
     /// mixed precision, as the reference; fp32 otherwise).
     /// </summary>
-    private void MuonStep(Tensor g, double lr)
+    private void MuonStep(Tensor g, double lr) => MuonUpdates(g, (w, orthogonal, group, shapeScale) =>
+    {
+        var rate = lr * group.LearningRateScale;
+        if (group.WeightDecay > 0)
+        {
+            w.mul_(1 - (rate * group.WeightDecay));
+        }
+
+        w.add_(orthogonal, alpha: -rate * shapeScale);
+    });
+
+    /// <summary>
+    /// <see cref="MuonStep(Tensor, double)"/> with the schedule's rate a device scalar (<paramref name="lr"/>): the same
+    /// momentum and orthogonalisation, the decay and the update scaled on the device, so a CUDA graph captures it.
+    /// </summary>
+    private void MuonStep(Tensor g, Tensor lr) => MuonUpdates(g, (w, orthogonal, group, shapeScale) =>
+    {
+        using var rate = lr * group.LearningRateScale;
+        if (group.WeightDecay > 0)
+        {
+            using var keep = 1 - (rate * group.WeightDecay);
+            w.mul_(keep);
+        }
+
+        using var step = orthogonal * (rate * shapeScale);
+        w.sub_(step);
+    });
+
+    /// <summary>
+    /// Muon's momentum and orthogonalised update for every matrix of the Muon group; <paramref name="apply"/> decays the
+    /// matrix <c>w</c> (a view of the master weights) and subtracts the group's rate times <c>shapeScale</c> times the
+    /// orthogonal update (fp32, flat).
+    /// </summary>
+    private void MuonUpdates(Tensor g, Action<Tensor, Tensor, ParameterGroup, double> apply)
     {
         var settings = muon!;
         foreach (var (offset, length, group) in ranges.Where(r => r.Group.Muon))
         {
-            var rate = lr * group.LearningRateScale;
             foreach (var (_, p, at, shape) in layout.Where(l => l.Offset >= offset && l.Offset < offset + length))
             {
                 using var scope = NewDisposeScope();
@@ -291,13 +318,7 @@ public sealed class FlatAdamW : IDisposable
                 buffer.mul_(settings.Momentum).add_(grad, alpha: 1 - settings.Momentum); // lerp(B, G, 1 − μ)
                 var update = settings.Nesterov ? grad + ((buffer - grad) * settings.Momentum) : buffer; // lerp(G, B, μ)
                 var orthogonal = NewtonSchulz(update, settings.NewtonSchulzSteps, ComputeType).to(ScalarType.Float32);
-                var w = master.narrow(0, at, count);
-                if (group.WeightDecay > 0)
-                {
-                    w.mul_(1 - (rate * group.WeightDecay));
-                }
-
-                w.add_(orthogonal.view(-1), alpha: -rate * Math.Sqrt(Math.Max(1.0, (double)rows / columns)));
+                apply(master.narrow(0, at, count), orthogonal.view(-1), group, Math.Sqrt(Math.Max(1.0, (double)rows / columns)));
             }
         }
     }
@@ -329,10 +350,11 @@ public sealed class FlatAdamW : IDisposable
     }
 
     /// <summary>
-    /// The same AdamW step through libtorch's fused kernel (libslmgen_native), with everything on the device: the step
-    /// count is <paramref name="step"/> (a float32 scalar tensor, incremented here) and the rate <paramref name="lr"/>
-    /// (a float32 scalar tensor). Nothing waits for the host, so a CUDA graph can capture it; the caller advances
-    /// <see cref="StepCount"/> (<see cref="CountStep"/>) once per step that really ran.
+    /// The same step with everything on the device: AdamW through libtorch's fused kernel (libslmgen_native), one launch
+    /// per group at the schedule's rate <paramref name="lr"/> (a float32 scalar tensor) times the group's scale, and a
+    /// Muon group's matrices through <see cref="MuonStep(Tensor, Tensor)"/>; the step count is <paramref name="step"/> (a
+    /// float32 scalar tensor, incremented here). Nothing waits for the host, so a CUDA graph can capture it; the caller
+    /// advances <see cref="StepCount"/> (<see cref="CountStep"/>) once per step that really ran.
     /// </summary>
     /// <exception cref="InvalidOperationException">libslmgen_native is not available.</exception>
     public void StepOnDevice(Tensor lr, Tensor step)
@@ -353,20 +375,18 @@ public sealed class FlatAdamW : IDisposable
             g.mul_(coef);
         }
 
-        if (!CanStepOnDevice)
+        if (muonLength > 0)
         {
-            throw new InvalidOperationException("The fused step takes AdamW at the schedule's own rate for every group; this optimizer has Muon or per-group rates.");
+            MuonStep(g, lr);
         }
 
-        // One fused launch per group range (decayed matrices, then vectors without decay).
-        foreach (var (offset, length, group) in ranges)
+        // One fused launch per AdamW group range (e.g. decayed matrices, then vectors without decay), each at its rate.
+        foreach (var (offset, length, group) in ranges.Where(r => !r.Group.Muon))
         {
-            var decay = group.WeightDecay;
-            {
-                Native.CudaNative.FusedAdamW(
-                    new[] { master.narrow(0, offset, length) }, new[] { g.narrow(0, offset, length) }, new[] { m.narrow(0, offset, length) }, new[] { v.narrow(0, offset, length) },
-                    step, lr, settings.Beta1, settings.Beta2, decay, settings.Epsilon);
-            }
+            var rate = group.LearningRateScale == 1 ? lr : lr * group.LearningRateScale;
+            Native.CudaNative.FusedAdamW(
+                new[] { master.narrow(0, offset, length) }, new[] { g.narrow(0, offset, length) }, new[] { m.narrow(0, offset, length) }, new[] { v.narrow(0, offset, length) },
+                step, rate, settings.Beta1, settings.Beta2, group.WeightDecay, settings.Epsilon);
         }
 
         weights16?.copy_(master);

@@ -7,8 +7,8 @@ namespace SlmGen.Training;
 
 /// <summary>
 /// The trainer's step as one CUDA graph: the batch is copied into static buffers, the learning rate into a device
-/// scalar, and the captured forward, loss, backward, gradient clipping and fused AdamW (with its step count on the
-/// device) replay with one launch. The first warm-up steps run eagerly on the capture stream through the same
+/// scalar, and the captured forward, loss, backward, gradient clipping and optimizer (fused AdamW at each group's rate and
+/// Muon's orthogonalised update, with the step count on the device) replay with one launch. The first warm-up steps run eagerly on the capture stream through the same
 /// graph-safe code; evaluation and checkpoints stay outside the graph. When the capture fails, the trainer goes on
 /// eagerly and the log says why.
 /// </summary>
@@ -37,12 +37,6 @@ internal sealed class GraphedStep : IDisposable
     /// <summary>The graphed step, or null (with a line in the log saying why training stays eager).</summary>
     public static GraphedStep? TryCreate(Trainer trainer, Tensor lossSum, TextWriter log)
     {
-        if (!trainer.Optimizer.CanStepOnDevice)
-        {
-            log.WriteLine("CUDA graphs: off (Muon and per-group learning rates step eagerly); training eagerly.");
-            return null;
-        }
-
         var graph = CudaGraph.TryCreate(trainer.Device, out var reason);
         if (graph is null)
         {

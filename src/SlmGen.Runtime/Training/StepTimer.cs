@@ -111,11 +111,6 @@ public static class StepTimer
         (double Median, double Spread) step;
         if (graphed)
         {
-            if (!optimizer.CanStepOnDevice)
-            {
-                throw new InvalidOperationException($"{model.GetName()}: no graphed step (the optimizer has Muon or per-group rates, which step eagerly).");
-            }
-
             using var graph = SlmGen.Native.CudaGraph.TryCreate(device, out var reason) ?? throw new InvalidOperationException($"{model.GetName()}: no graphed step ({reason}).");
             using var rate = full(Array.Empty<long>(), 1e-4f, dtype: ScalarType.Float32, device: device);
             using var count = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: device);
