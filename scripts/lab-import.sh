@@ -26,7 +26,7 @@ for archive in "$src"/lab-*.tar.gz; do
   # nothing): the archive is set aside with a line saying why; FORCE=1 replaces anyway.
   tmp=$(mktemp -d); tar -xzf "$archive" -C "$tmp"
   new=$(find "$tmp/$e" -name result.json 2>/dev/null | wc -l)
-  old=$(find "$lab/records/$e" -name result.json 2>/dev/null | wc -l)
+  old=0; [ -d "$lab/records/$e" ] && old=$(find "$lab/records/$e" -name result.json | wc -l)   # a new sweep has none
   if [ "$new" -eq 0 ] || { [ "$new" -lt "$old" ] && [ "${FORCE:-0}" != 1 ]; }; then
     echo "not imported $e: the archive has $new finished runs, the records $old (FORCE=1 replaces)"
     continue
