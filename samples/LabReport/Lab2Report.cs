@@ -86,6 +86,7 @@ public static class Lab2Report
         }
 
         Q4Answer.Write(lab, text);
+        Q6Contest.Write(records, text);
         var q2a = Path.Combine(records, "q2a");
         if (Directory.Exists(q2a))
         {
