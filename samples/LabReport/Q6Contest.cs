@@ -38,7 +38,8 @@ public static class Q6Contest
                 var p = point.RootElement;
                 var number = p.GetProperty("point").GetInt32();
                 var values = p.GetProperty("values");
-                var name = values.TryGetProperty("name", out var n) ? n.GetString()! : p.GetProperty("model").GetString()!;
+                // The entry's name: the grid's where it names entries, else the model's without the sweep's point suffix.
+                var name = values.TryGetProperty("name", out var n) ? n.GetString()! : System.Text.RegularExpressions.Regex.Replace(p.GetProperty("model").GetString()!, "_P[0-9]+$", string.Empty);
                 var train = p.GetProperty("train");
                 var optimizer = train.TryGetProperty("optimizer", out var o) ? o.GetString()! : "adamw";
                 foreach (var result in Directory.Exists(Path.Combine(sweep, $"p{number:000}"))
