@@ -40,6 +40,11 @@ public static class Q6Contest
                 var values = p.GetProperty("values");
                 // The entry's name: the grid's where it names entries, else the model's without the sweep's point suffix.
                 var name = values.TryGetProperty("name", out var n) ? n.GetString()! : System.Text.RegularExpressions.Regex.Replace(p.GetProperty("model").GetString()!, "_P[0-9]+$", string.Empty);
+                // What the point sets besides the entry's own design (the finals' dropout, a rate): shown beside its name.
+                var extra = string.Join(", ", values.EnumerateObject()
+                    .Where(v => v.Name is not "name" and not "vocab" and not "tokenizer" and not "embedding" && !v.Name.StartsWith("layers.", StringComparison.Ordinal)
+                                && !v.Name.StartsWith("quantization.", StringComparison.Ordinal) && !v.Name.StartsWith("budget.", StringComparison.Ordinal))
+                    .Select(v => $"{v.Name} {v.Value}"));
                 var train = p.GetProperty("train");
                 var optimizer = train.TryGetProperty("optimizer", out var o) ? o.GetString()! : "adamw";
                 foreach (var result in Directory.Exists(Path.Combine(sweep, $"p{number:000}"))
@@ -47,7 +52,7 @@ public static class Q6Contest
                              : Enumerable.Empty<string>())
                 {
                     using var doc = JsonDocument.Parse(File.ReadAllText(result));
-                    entries.Add(new Entry(Path.GetFileName(sweep), name, optimizer, doc.RootElement.Clone()));
+                    entries.Add(new Entry(Path.GetFileName(sweep), extra.Length > 0 ? $"{name} ({extra})" : name, optimizer, doc.RootElement.Clone()));
                 }
             }
         }
