@@ -46,13 +46,15 @@ public static class Q6Contest
                                 && !v.Name.StartsWith("quantization.", StringComparison.Ordinal) && !v.Name.StartsWith("budget.", StringComparison.Ordinal))
                     .Select(v => $"{v.Name} {v.Value}"));
                 var train = p.GetProperty("train");
+                var graphed = train.TryGetProperty("cuda_graphs", out var cg) && cg.GetString() == "true";
+                var predictedMs = Predicted(Path.Combine(Path.GetDirectoryName(records)!, "predictions", Path.GetFileName(sweep) + "-time.jsonl"), number, graphed);
                 var optimizer = train.TryGetProperty("optimizer", out var o) ? o.GetString()! : "adamw";
                 foreach (var result in Directory.Exists(Path.Combine(sweep, $"p{number:000}"))
                              ? Directory.GetFiles(Path.Combine(sweep, $"p{number:000}"), "result.json", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal)
                              : Enumerable.Empty<string>())
                 {
                     using var doc = JsonDocument.Parse(File.ReadAllText(result));
-                    entries.Add(new Entry(Path.GetFileName(sweep), extra.Length > 0 ? $"{name} ({extra})" : name, optimizer, doc.RootElement.Clone()));
+                    entries.Add(new Entry(Path.GetFileName(sweep), extra.Length > 0 ? $"{name} ({extra})" : name, optimizer, predictedMs, doc.RootElement.Clone()));
                 }
             }
         }
@@ -70,10 +72,13 @@ public static class Q6Contest
         text.AppendLine("refuses an entry that could exceed it); \"written\" the file with its tokenizer before compression (the run's own check:");
         text.AppendLine("equal to the build's prediction with the tokenizer), \"zstd\" the file shipped. Scores: test bits per byte after the round");
         text.AppendLine("trip of the shipped weights (validation-selected), the validation score after the round trip (the ranking), and the final");
-        text.AppendLine("weights' test score before quantisation. Ranked by validation after the round trip.");
+        text.AppendLine("weights' test score before quantisation. Ranked by validation after the round trip. \"predicted ms\" is the build's time model");
+        text.AppendLine("for the run's step (`predictions/<sweep>-time.jsonl`, scripts/lab2-time-predictions.sh: profiles/h100.json at batch 32 with the");
+        text.AppendLine("run's EMA, graphed where the run was; AdamW's listing — Muon's Newton–Schulz products are not in it); the measured ms compare");
+        text.AppendLine("with it only where the run had the GPU alone (the finals; the screening's six runs shared it).");
         text.AppendLine();
-        text.AppendLine("| sweep | entry | optimizer | seed | parameters | stated bytes | written = predicted | zstd file bytes | under the cap | steps (graphed) | training s (no evaluations) | ms / step | best step | validation after round trip | **test after round trip** | test, final weights (before quantising) |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| sweep | entry | optimizer | seed | parameters | stated bytes | written = predicted | zstd file bytes | under the cap | steps (graphed) | training s (no evaluations) | ms / step | predicted ms / step | best step | validation after round trip | **test after round trip** | test, final weights (before quantising) |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var e in entries.OrderBy(e => e.Number("validation_bits_per_byte_artifact")))
         {
             var written = e.Number("artifact_bytes");
@@ -85,7 +90,7 @@ public static class Q6Contest
             var seconds = e.Number("training_seconds") is var t && double.IsFinite(t) ? t : steps * e.Number("batch") * e.Number("context") / e.Number("tokens_per_second");
             text.AppendLine(ic,
                 $"| {e.Sweep} | {e.Name} | {e.Optimizer} | {e.Number("seed"):0} | {e.Number("parameters"):N0} | {e.Number("artifact_bytes_stated"):N0} | {written:N0} {(written == predicted ? "= predicted" : $"≠ {predicted:N0}")} | {file:N0} | "
-                + $"{(file <= Cap && written <= Cap ? "yes" : "**no**")} | {steps:N0} ({e.Number("cuda_graph_steps"):N0}) | {seconds:0.0} | {1000 * seconds / steps:0.00} | {e.Number("best_step"):N0} | "
+                + $"{(file <= Cap && written <= Cap ? "yes" : "**no**")} | {steps:N0} ({e.Number("cuda_graph_steps"):N0}) | {seconds:0.0} | {1000 * seconds / steps:0.00} | {(double.IsFinite(e.PredictedMs) ? e.PredictedMs.ToString("0.00", ic) : "–")} | {e.Number("best_step"):N0} | "
                 + $"{e.Number("validation_bits_per_byte_artifact"):0.0000} | **{e.Number("test_bits_per_byte_artifact"):0.0000}** | {e.Number("final_test_bits_per_byte"):0.0000} |");
         }
 
@@ -93,7 +98,27 @@ public static class Q6Contest
         return true;
     }
 
-    private sealed record Entry(string Sweep, string Name, string Optimizer, JsonElement Result)
+    /// <summary>The time model's ms per step for a point (graphed or eager as the run was), from the sweep's predictions file; NaN without one.</summary>
+    private static double Predicted(string file, int point, bool graphed)
+    {
+        if (!File.Exists(file))
+        {
+            return double.NaN;
+        }
+
+        foreach (var line in File.ReadLines(file).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.GetProperty("point").GetInt32() == point)
+            {
+                return doc.RootElement.GetProperty("time").GetProperty(graphed ? "graphedMsPerStep" : "eagerMsPerStep").GetDouble();
+            }
+        }
+
+        return double.NaN;
+    }
+
+    private sealed record Entry(string Sweep, string Name, string Optimizer, double PredictedMs, JsonElement Result)
     {
         public double Number(string field) => Result.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
     }
