@@ -164,6 +164,54 @@ public class LabStatisticsTests
     }
 
     [Fact]
+    public void The_contest_table_ranks_every_entry_by_validation_after_the_round_trip_and_flags_bytes_over_the_cap_or_off_the_prediction()
+    {
+        var lab = TestRuns.TempDir("slmgen-lab2-contest-");
+        var sweep = Path.Combine(lab, "records", "q6-screen");
+        // Three entries: one as predicted and under the cap, one whose written bytes differ from the prediction, one
+        // whose shipped file is over 4,000,000 bytes; the second has the best validation score, the first the best test.
+        var entries = new (string Name, double Validation, double Test, long Written, long Predicted, long File)[]
+        {
+            ("Alpha", 1.31, 1.20, 3_880_888, 3_880_888, 3_400_000),
+            ("Beta", 1.30, 1.25, 3_700_000, 3_699_999, 3_300_000),
+            ("Gamma", 1.40, 1.35, 4_100_000, 4_100_000, 4_000_001),
+        };
+        var lines = entries.Select((e, i) =>
+        {
+            Directory.CreateDirectory(Path.Combine(sweep, $"p{i:D3}", "s1"));
+            File.WriteAllText(Path.Combine(sweep, $"p{i:D3}", "s1", "result.json"), System.Text.Json.JsonSerializer.Serialize(new
+            {
+                seed = 1, parameters = 1000 + i, artifact_bytes_stated = e.Predicted - 1000, artifact_bytes = e.Written, artifact_bytes_predicted = e.Predicted,
+                artifact_file_bytes = e.File, steps = 2000, cuda_graph_steps = 2000, training_seconds = 60.0, best_step = 2000, batch = 32, context = 256,
+                validation_bits_per_byte_artifact = e.Validation, test_bits_per_byte_artifact = e.Test, final_test_bits_per_byte = e.Test + 0.001,
+                final_test_nll = 3.0, test_bits_per_byte = e.Test, final_validation_bits_per_byte = e.Validation, epochs = 1.0, tokens_per_second = 1e6,
+                training_flops_per_token = 6000, device = "cuda (test)", commit = "0123456789abcdef", model = $"{e.Name}_P{i:D3}",
+            }));
+            return System.Text.Json.JsonSerializer.Serialize(new
+            {
+                point = i, model = $"{e.Name}_P{i:D3}", status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["name"] = e.Name, ["dropout"] = "0.1" },
+                train = new System.Collections.Generic.Dictionary<string, string> { ["optimizer"] = "muon", ["cuda_graphs"] = "true" },
+            });
+        }).ToList();
+        File.WriteAllLines(Path.Combine(sweep, "results.jsonl"), lines);
+        Directory.CreateDirectory(Path.Combine(lab, "predictions"));
+        File.WriteAllText(Path.Combine(lab, "predictions", "q6-screen-time.jsonl"), "{\"point\":1,\"time\":{\"eagerMsPerStep\":12.5,\"graphedMsPerStep\":4.25}}\n");
+
+        var (_, path) = Lab2Report.Write(lab);
+        var text = File.ReadAllText(path);
+        var table = text[text.IndexOf("## Q6: the capped contest", StringComparison.Ordinal)..].Split('\n').Where(l => l.StartsWith("| q6-screen", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, table.Count);
+        Assert.StartsWith("| q6-screen | Beta (dropout 0.1) | muon | 1 |", table[0], StringComparison.Ordinal); // ranked by validation, not test
+        Assert.Contains("| 3,700,000 ≠ 3,699,999 |", table[0], StringComparison.Ordinal);
+        Assert.Contains("| 4.25 |", table[0], StringComparison.Ordinal); // the graphed prediction of point 1
+        Assert.Contains("| 3,880,888 = predicted | 3,400,000 | yes |", table[1], StringComparison.Ordinal);
+        Assert.Contains("| – |", table[1], StringComparison.Ordinal); // no prediction for point 0
+        Assert.Contains("| 4,000,001 | **no** |", table[2], StringComparison.Ordinal);
+        Assert.Contains("| 2,000 (2,000) | 60.0 | 30.00 |", table[2], StringComparison.Ordinal);
+        Directory.Delete(lab, recursive: true);
+    }
+
+    [Fact]
     public void Families_pick_a_baseline_per_group_or_the_best_and_pair_seeds_only_within_a_tokenizer()
     {
         var lab = TestRuns.TempDir("slmgen-lab2-family-");
