@@ -49,7 +49,7 @@ public static class SpecCompiler
 
     /// <summary>Compiles the specs (file paths); errors in a spec come back as located diagnostics.</summary>
     /// <exception cref="CliException">A spec file is missing, or the specs have errors.</exception>
-    public static CompiledSpecs Compile(IReadOnlyList<string> paths, string rootNamespace = "SlmGen.Cli.Models", string? deviceProfile = null, int? trainingBatch = null)
+    public static CompiledSpecs Compile(IReadOnlyList<string> paths, string rootNamespace = "SlmGen.Cli.Models", string? deviceProfile = null, int? trainingBatch = null, bool trainingGraphed = false)
     {
         var texts = new List<(string Path, string Text)>();
         foreach (var path in paths)
@@ -58,11 +58,11 @@ public static class SpecCompiler
         }
 
         (string, string)? profile = deviceProfile is null ? null : (Path.GetFullPath(deviceProfile), Cli.ReadText(deviceProfile, "device profile", 16 << 20));
-        return CompileText(texts, rootNamespace, profile, trainingBatch);
+        return CompileText(texts, rootNamespace, profile, trainingBatch, trainingGraphed);
     }
 
     /// <summary>Compiles specs given as (path, YAML text).</summary>
-    public static CompiledSpecs CompileText(IReadOnlyList<(string Path, string Text)> specs, string rootNamespace = "SlmGen.Cli.Models", (string Path, string Text)? deviceProfile = null, int? trainingBatch = null)
+    public static CompiledSpecs CompileText(IReadOnlyList<(string Path, string Text)> specs, string rootNamespace = "SlmGen.Cli.Models", (string Path, string Text)? deviceProfile = null, int? trainingBatch = null, bool trainingGraphed = false)
     {
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var compilation = CSharpCompilation.Create(
@@ -75,6 +75,11 @@ public static class SpecCompiler
         if (trainingBatch is { } batch)
         {
             properties["SlmGenTrainingBatch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (trainingGraphed)
+        {
+            properties["SlmGenTrainingGraphed"] = "true";
         }
 
         // With a device profile the generator checks time budgets as a project's build does (SlmGenDeviceProfile).

@@ -56,14 +56,15 @@ public sealed class ModelGenerator : IIncrementalGenerator
                 pair.Left.Path, DisplayPath(pair.Left.Path, pair.Right.ProjectDirectory), pair.Left.GetText(ct), DefaultNamespace(pair.Right.RootNamespace), ct))
             .WithTrackingName(TrackingNames.YamlSpecs);
 
-        // The device the time budgets assume (SlmGenDeviceProfile) and the batch of a training step (SlmGenTrainingBatch).
+        // The device the time budgets assume (SlmGenDeviceProfile), the batch of a training step (SlmGenTrainingBatch) and
+        // whether the step runs as one CUDA graph (SlmGenTrainingGraphed).
         var time = context.AdditionalTextsProvider
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Where(static pair => TimeSettings.IsProfile(pair.Right.GetOptions(pair.Left)))
             .Select(static (pair, _) => pair.Left)
             .Collect()
-            .Combine(settings.Select(static (s, _) => s.TrainingBatch))
-            .Select(static (pair, ct) => TimeSettings.Read(pair.Left, pair.Right, ct))
+            .Combine(settings.Select(static (s, _) => (s.TrainingBatch, s.TrainingGraphed)))
+            .Select(static (pair, ct) => TimeSettings.Read(pair.Left, pair.Right.TrainingBatch, ct) with { Graphed = pair.Right.TrainingGraphed })
             .WithTrackingName(TrackingNames.TimeSettings);
 
         var all = fromAttributes.Collect()

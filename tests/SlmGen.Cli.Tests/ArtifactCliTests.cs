@@ -142,6 +142,23 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Matches(@"budget training_seconds: [\d,]+ of 60 \([\d,.]+ %\) OVER", costs.Stdout);
         }
 
+        // --graphed: the budget assumes the graphed step (a CPU profile measures no graph replay, so only the launches go:
+        // a shorter run), and the warning says which step it assumed; without a profile it is one error line.
+        using (var graphed = Slmgen("costs", timed, "--device-profile", profile, "--batch", "8", "--graphed"))
+        {
+            static double Seconds(string stdout) => double.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"budget training_seconds: ([\d,]+) of").Groups[1].Value.Replace(",", string.Empty), System.Globalization.CultureInfo.InvariantCulture);
+            using var eager = Slmgen("costs", timed, "--device-profile", profile, "--batch", "8");
+            Assert.True(Seconds(graphed.Stdout) < Seconds(eager.Stdout), graphed.Stdout);
+            Assert.Contains("each step one CUDA graph", graphed.Stderr + graphed.Stdout);
+            Assert.DoesNotContain("each step one CUDA graph", eager.Stderr + eager.Stdout);
+        }
+
+        using (var noProfile = Slmgen("costs", timed, "--graphed"))
+        {
+            Assert.True(noProfile.ExitCode == 2, noProfile.ToString());
+            Assert.Contains("need --device-profile", noProfile.Stderr);
+        }
+
         // With --json the predictions are part of the one JSON document (no tables after it); --device is --device-profile's short form.
         using (var costsJson = Slmgen("costs", timed, "--device", profile, "--batch", "8", "--json"))
         {

@@ -25,7 +25,7 @@ public class TimeBudgetTests
 
     private const string Spec = "name: Timed\nvocab: 65\ncontext: 64\nembedding: 64\npositions: rope\nlayers:\n  - transformer: { layers: 2, heads: 4 }\nhead: tied\n";
 
-    private static double PredictedStepSeconds(bool fused = false)
+    private static double PredictedStepSeconds(bool fused = false, bool graphed = false)
     {
         var run = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec) });
         using var image = new MemoryStream();
@@ -33,7 +33,7 @@ public class TimeBudgetTests
         var d = ModelCatalog.For(System.Reflection.Assembly.Load(image.ToArray())).Single();
         var plan = (IReadOnlyList<PlanStep>)d.Type.GetProperty("PlanSteps")!.GetValue(null)!;
         var profile = new DeviceProfile("test device", "cpu", 4, 1e9, 1e-5, true, new[] { new MatmulPoint(64, 64, 64, 1e9) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) }) { FusedKernels = fused };
-        return TimeModel.Predict(StepOps.Training(plan, 32, 64, 4, d.Cost.Parameters, profile.FusedKernels), profile).Seconds;
+        return TimeModel.Predict(StepOps.Training(plan, 32, 64, 4, d.Cost.Parameters, profile.FusedKernels), profile, graphed).Seconds;
     }
 
     [Fact]
@@ -84,6 +84,38 @@ public class TimeBudgetTests
         var batched = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + Budget(total * 0.8)) },
             new Dictionary<string, string> { ["SlmGenTrainingBatch"] = "64" }, deviceProfile: ("/device.json", Profile));
         Assert.Contains("500 steps of 64 windows", Assert.Single(batched.GeneratorDiagnostics, x => x.Id == "SLM0108").GetMessage(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_project_that_trains_with_cuda_graphs_gets_its_time_budget_checked_on_the_graphed_step()
+    {
+        // SlmGenTrainingGraphed=true: the budget assumes the graphed step (no launches here), so a budget the eager run
+        // misses can hold; the warning, where there is one, says which step it assumed.
+        var (eager, graphed) = (PredictedStepSeconds(), PredictedStepSeconds(graphed: true));
+        Assert.True(graphed < eager, $"graphed {graphed} s, eager {eager} s");
+        const long tokens = 32 * 64 * 1000; // 1,000 steps
+        var limit = 1000 * (eager + graphed) / 2;
+        var spec = Spec + $"budget:\n  training_tokens: {tokens}\n  max_training_time: {(limit / 60).ToString("R", CultureInfo.InvariantCulture)}m\n";
+        GeneratorRun Run(string? value) => GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", spec) },
+            value is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["SlmGenTrainingGraphed"] = value }, deviceProfile: ("/device.json", Profile));
+
+        var eagerRun = Run(null);
+        Assert.Contains("test device, eager (1,000 steps", Assert.Single(eagerRun.GeneratorDiagnostics, x => x.Id == "SLM0108").GetMessage(CultureInfo.InvariantCulture));
+
+        var graphedRun = Run("True");
+        Assert.DoesNotContain(graphedRun.GeneratorDiagnostics, x => x.Id is "SLM0108" or "SLM0111");
+        Assert.Contains($"{{ \\\"metric\\\": \\\"training_seconds\\\", \\\"value\\\": {(1000 * graphed).ToString("R", CultureInfo.InvariantCulture)}, ", graphedRun.Generated("Catalog.g.cs"));
+
+        // Over a budget below even the graphed run: the warning names the graphed step.
+        var tight = GeneratorRun.Of(Array.Empty<(string, string)>(), new[] { ("/specs/t.yaml", Spec + $"budget:\n  training_tokens: {tokens}\n  max_training_time: {(1000 * graphed * 0.5 / 60).ToString("R", CultureInfo.InvariantCulture)}m\n") },
+            new Dictionary<string, string> { ["SlmGenTrainingGraphed"] = "true" }, deviceProfile: ("/device.json", Profile));
+        Assert.Contains("each step one CUDA graph (1,000 steps", Assert.Single(tight.GeneratorDiagnostics, x => x.Id == "SLM0108").GetMessage(CultureInfo.InvariantCulture));
+
+        // A value that is not true or false: SLM0111, and the eager step is assumed.
+        var bad = Run("sometimes");
+        Assert.Contains("'sometimes'", Assert.Single(bad.GeneratorDiagnostics, x => x.Id == "SLM0111").GetMessage(CultureInfo.InvariantCulture));
+        Assert.Single(bad.GeneratorDiagnostics, x => x.Id == "SLM0108");
+        Assert.Empty(bad.CompileErrors);
     }
 
     [Fact]

@@ -26,16 +26,17 @@ public static class CostsCommand
         var decodeContext = new Option<int?>("--decode-context") { Description = "with --device-profile: predict decoding one token after this many cached positions (default: half the context)" };
         var emaDecay = new Option<double>("--ema-decay") { Description = "with --device-profile: the step keeps a moving average of the weights (train's ema_decay; 0 = none)" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
         var zLoss = new Option<double>("--z-loss") { Description = "with --device-profile: the loss adds the z-loss (train's z_loss; 0 = none)" }.Check(v => v >= 0, "must be at least 0");
-        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch, profile, trainTokens, decodeContext, emaDecay, zLoss };
+        var graphed = new Option<bool>("--graphed") { Description = "with --device-profile: the time budget (max_training_time) assumes each training step is one CUDA graph, as train's --cuda-graphs runs (a project's SlmGenTrainingGraphed); eager otherwise" };
+        var command = new Command("costs", "The build-time cost table of every model: parameters, FLOPs per token, memory, budget status, per component.") { inputs, json, tokenizer, data, batch, profile, trainTokens, decodeContext, emaDecay, zLoss, graphed };
         command.SetAction(result =>
         {
             var text = result.GetValue(tokenizer) is { } t
                 ? Compression(t, result.GetValue(data) ?? throw new CliException("--tokenizer needs --data (the corpus that measures its compression)."))
                 : null;
             var recipe = StepRecipe.Of(result.GetValue(emaDecay), result.GetValue(zLoss));
-            if (result.GetValue(profile) is null && recipe != StepRecipe.None)
+            if (result.GetValue(profile) is null && (recipe != StepRecipe.None || result.GetValue(graphed)))
             {
-                throw new CliException("--ema-decay and --z-loss shape the time model's training step: they need --device-profile.");
+                throw new CliException("--ema-decay, --z-loss and --graphed shape the time model's training step: they need --device-profile.");
             }
 
             if (result.GetValue(profile) is { } path)
@@ -45,10 +46,10 @@ public static class CostsCommand
                 if (result.GetValue(json))
                 {
                     // One JSON document: the time predictions go into each model's entry ("time"), not after it as tables.
-                    return Run(result.GetValue(inputs)!, true, text, result.GetValue(batch), path, device, result.GetValue(decodeContext), recipe);
+                    return Run(result.GetValue(inputs)!, true, text, result.GetValue(batch), path, device, result.GetValue(decodeContext), recipe, result.GetValue(graphed));
                 }
 
-                var code = Run(result.GetValue(inputs)!, false, text, result.GetValue(batch), path);
+                var code = Run(result.GetValue(inputs)!, false, text, result.GetValue(batch), path, graphed: result.GetValue(graphed));
                 TimeReport.Print(result.GetValue(inputs)!, device, result.GetValue(batch) ?? 32, result.GetValue(trainTokens), result.GetValue(decodeContext), recipe);
                 return code;
             }
@@ -69,7 +70,7 @@ public static class CostsCommand
     /// <summary>The predicted peak bytes of an fp32 training step of <paramref name="batch"/> sequences of a model of the report.</summary>
     private static long PeakBytes(CostReportModel m, int batch) => TrainingMemory.PeakBytes(m.Parameters, m.ActivationBytesPerSequenceFp32, m.LogitsBytesPerSequenceFp32, batch, m.Context);
 
-    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null, SlmGen.DeviceProfile? device = null, int? decodeContext = null, StepRecipe? recipe = null)
+    private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null, SlmGen.DeviceProfile? device = null, int? decodeContext = null, StepRecipe? recipe = null, bool graphed = false)
     {
         string report;
         IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
@@ -85,7 +86,7 @@ public static class CostsCommand
         }
         else
         {
-            var compiled = SpecCompiler.Compile(inputs, deviceProfile: deviceProfile, trainingBatch: deviceProfile is null ? null : batch ?? 32);
+            var compiled = SpecCompiler.Compile(inputs, deviceProfile: deviceProfile, trainingBatch: deviceProfile is null ? null : batch ?? 32, trainingGraphed: graphed);
             report = compiled.CostReportJson;
             diagnostics = compiled.Diagnostics;
             descriptors = compiled.Models;

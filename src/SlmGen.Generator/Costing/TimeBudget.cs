@@ -9,8 +9,9 @@ namespace SlmGen.Generator.Costing;
 
 /// <summary>
 /// Time budgets at build time (docs/time.md): the time model (<see cref="TimeModel"/> over <see cref="StepOps"/>) on
-/// the project's device profile predicts the training run (steps of <c>SlmGenTrainingBatch</c> full windows, eager, as
-/// `slmgen train` runs by default) and the decoding of one token after a full context at batch 1.
+/// the project's device profile predicts the training run (steps of <c>SlmGenTrainingBatch</c> full windows, eager as
+/// `slmgen train` runs by default, or each one CUDA graph with <c>SlmGenTrainingGraphed</c>, as `--cuda-graphs` runs) and
+/// the decoding of one token after a full context at batch 1.
 /// </summary>
 internal static class TimeBudget
 {
@@ -20,7 +21,7 @@ internal static class TimeBudget
     /// </summary>
     public static (IReadOnlyList<DiagnosticInfo> Diagnostics, IReadOnlyList<BudgetStatus> Status) Check(ModelSpec spec, ModelPlan plan, ModelCosts costs, BudgetSpec budget, TimeSettings time)
     {
-        var predicted = time.Profile is { } profile ? new Predicted(plan, costs, profile, time.Batch) : null;
+        var predicted = time.Profile is { } profile ? new Predicted(plan, costs, profile, time.Batch, time.Graphed) : null;
         return (Diagnose(spec, costs, budget, time, predicted).ToList(), Status(costs, budget, predicted).ToList());
     }
 
@@ -30,19 +31,23 @@ internal static class TimeBudget
         private readonly System.Lazy<PredictedTime> step;
         private readonly System.Lazy<PredictedTime> token;
 
-        public Predicted(ModelPlan plan, ModelCosts costs, DeviceProfile profile, int batch)
+        public Predicted(ModelPlan plan, ModelCosts costs, DeviceProfile profile, int batch, bool graphed)
         {
             Profile = profile;
             Batch = batch;
+            Graphed = graphed;
             TokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
             Cached = System.Math.Max(0, plan.Context - 1);
-            step = new(() => TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters, profile.FusedKernels), profile));
+            step = new(() => TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters, profile.FusedKernels), profile, graphed));
             token = new(() => TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, Cached, profile.ElementBytes, profile.FusedKernels), profile, graphed: false, training: false, prefill: Cached == 0));
         }
 
         public DeviceProfile Profile { get; }
 
         public int Batch { get; }
+
+        /// <summary>Whether a training step is one CUDA graph (the project's SlmGenTrainingGraphed).</summary>
+        public bool Graphed { get; }
 
         /// <summary>Tokens (or predictions) a training step takes.</summary>
         public double TokensPerStep { get; }
@@ -54,7 +59,7 @@ internal static class TimeBudget
 
         public PredictedTime Token => token.Value;
 
-        /// <summary>The training run the budget declares: <c>training_tokens</c> in eager steps of the project's batch.</summary>
+        /// <summary>The training run the budget declares: <c>training_tokens</c> in steps of the project's batch (eager or graphed as the project says).</summary>
         public (double Steps, double Seconds) Run(BudgetSpec budget)
         {
             var steps = System.Math.Ceiling(budget.TrainingTokens / TokensPerStep);
@@ -97,7 +102,8 @@ internal static class TimeBudget
             {
                 var dominant = step.Dominant;
                 yield return DiagnosticInfo.Create(
-                    DiagnosticDescriptors.OverTrainingTime, At("max_training_time"), spec.ClassName, Formatting.Count(budget.TrainingTokens), Duration(seconds), profile.Device,
+                    DiagnosticDescriptors.OverTrainingTime, At("max_training_time"), spec.ClassName, Formatting.Count(budget.TrainingTokens), Duration(seconds),
+                    profile.Device + (predicted.Graphed ? ", each step one CUDA graph" : ", eager"),
                     steps.ToString("N0", CultureInfo.InvariantCulture), batch.ToString(CultureInfo.InvariantCulture), (step.Seconds * 1e3).ToString("0.###", CultureInfo.InvariantCulture),
                     Formatting.Ratio(seconds / budget.MaxTrainingSeconds), Duration(budget.MaxTrainingSeconds),
                     $"{dominant.Component} takes {Formatting.Percent(dominant.Seconds / step.Seconds)} of a step ({dominant.Bound.ToString().ToLowerInvariant()}-bound)");

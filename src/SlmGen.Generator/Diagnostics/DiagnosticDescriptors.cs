@@ -163,6 +163,10 @@ internal static class DiagnosticDescriptors
         "SLM0110", Budget, "A time budget cannot be checked",
         "The device profile {0} cannot be used: {1}; time budgets are not checked (write one with slmgen calibrate and set SlmGenDeviceProfile to it)");
 
+    public static readonly DiagnosticDescriptor BadProjectSwitch = Warning(
+        "SLM0111", Budget, "An MSBuild switch property is not true or false",
+        "The MSBuild property {0} is '{1}', which is not true or false; it is taken as {2}");
+
     // --- Advice (info) ---------------------------------------------------------------------------------
 
     public static readonly DiagnosticDescriptor EmbeddingHeavy = Info(

@@ -11,6 +11,9 @@ internal sealed record ProjectSettings(string RootNamespace, string ProjectDirec
     /// <summary>Windows per training step that time budgets assume (SlmGenTrainingBatch; 32 by default).</summary>
     public int TrainingBatch { get; init; } = 32;
 
+    /// <summary>Whether time budgets assume each training step is one CUDA graph (SlmGenTrainingGraphed; eager by default, as `slmgen train` runs).</summary>
+    public bool TrainingGraphed { get; init; }
+
     public static ProjectSettings Read(AnalyzerConfigOptionsProvider provider, System.Threading.CancellationToken ct)
     {
         var options = provider.GlobalOptions;
@@ -78,8 +81,18 @@ internal sealed record ProjectSettings(string RootNamespace, string ProjectDirec
         }
 
         var batch = Whole("SlmGenTrainingBatch");
+        var graphedText = Get("SlmGenTrainingGraphed");
+        var graphed = string.Equals(graphedText, "true", System.StringComparison.OrdinalIgnoreCase);
+        if (graphedText.Length > 0 && !graphed && !string.Equals(graphedText, "false", System.StringComparison.OrdinalIgnoreCase))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadProjectSwitch, null, "SlmGenTrainingGraphed", graphedText, "false (eager steps)"));
+        }
 
-        return new ProjectSettings(Get("RootNamespace"), Get("MSBuildProjectDirectory"), budget, diagnostics.ToEquatableArray()) { TrainingBatch = batch is > 0 and <= 1 << 20 ? (int)batch : 32 };
+        return new ProjectSettings(Get("RootNamespace"), Get("MSBuildProjectDirectory"), budget, diagnostics.ToEquatableArray())
+        {
+            TrainingBatch = batch is > 0 and <= 1 << 20 ? (int)batch : 32,
+            TrainingGraphed = graphed,
+        };
     }
 
     /// <summary>Whether an additional file is a model spec: it carries the metadata SlmGenSpec=true (SlmGen.targets sets it on every SlmGenSpec item).</summary>

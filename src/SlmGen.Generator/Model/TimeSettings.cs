@@ -13,11 +13,14 @@ namespace SlmGen.Generator.Model;
 /// <summary>
 /// The device the project's time budgets assume: the profile <c>slmgen calibrate</c> wrote (the MSBuild property
 /// <c>SlmGenDeviceProfile</c>, passed to the generator as an additional file) and the windows a training step
-/// takes (<c>SlmGenTrainingBatch</c>, 32 by default).
+/// takes (<c>SlmGenTrainingBatch</c>, 32 by default), eager or as one CUDA graph (<c>SlmGenTrainingGraphed</c>).
 /// </summary>
 internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, int Batch, EquatableArray<DiagnosticInfo> Diagnostics)
 {
     public static readonly TimeSettings None = new(null, string.Empty, 32, EquatableArray<DiagnosticInfo>.Empty);
+
+    /// <summary>Whether the training budget assumes each step is one CUDA graph (<c>SlmGenTrainingGraphed</c>): the time model's graphed step.</summary>
+    public bool Graphed { get; init; }
 
     /// <summary>Whether an additional file is the device profile (metadata SlmGenDeviceProfile=true, which SlmGen.targets sets).</summary>
     public static bool IsProfile(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions fileOptions) =>
