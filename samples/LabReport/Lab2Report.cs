@@ -85,6 +85,7 @@ public static class Lab2Report
             }
         }
 
+        Q3Answer.Write(lab, text);
         Q4Answer.Write(lab, text);
         Q6Contest.Write(records, text);
         var q2a = Path.Combine(records, "q2a");
@@ -326,7 +327,7 @@ public static class Lab2Report
         return xs.Count == 0 ? "–" : xs.Average().ToString("0.0000", CultureInfo.InvariantCulture);
     }
 
-    private static string MeanSd(IEnumerable<double> values)
+    internal static string MeanSd(IEnumerable<double> values)
     {
         var xs = values.Where(double.IsFinite).ToList();
         return xs.Count switch

@@ -164,6 +164,49 @@ public class LabStatisticsTests
     }
 
     [Fact]
+    public void Q3s_cost_table_puts_each_designs_exact_bytes_beside_its_predicted_step_and_decoding_and_its_score()
+    {
+        var lab = TestRuns.TempDir("slmgen-lab2-q3-");
+        var sweep = Path.Combine(lab, "records", "q3-b2-seeds");
+        var designs = new (string Layers, long Parameters, long Bytes, double[] Scores)[] { ("4", 500, 2_000, [1.50, 1.52]), ("8", 1000, 4_000, [1.40, 1.42]) };
+        var lines = designs.Select((d, i) =>
+        {
+            for (var seed = 1; seed <= d.Scores.Length; seed++)
+            {
+                Directory.CreateDirectory(Path.Combine(sweep, $"p{i:D3}", $"s{seed}"));
+                File.WriteAllText(Path.Combine(sweep, $"p{i:D3}", $"s{seed}", "result.json"), System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    final_test_bits_per_byte = d.Scores[seed - 1], test_bits_per_byte = d.Scores[seed - 1], final_test_nll = 3.0, final_validation_bits_per_byte = d.Scores[seed - 1],
+                    parameters = d.Parameters, training_flops_per_token = 6000, steps = 100, epochs = 1.0, tokens_per_second = 1e5, device = "cuda (test)", commit = "0123456789abcdef", model = $"M{i}",
+                }));
+            }
+
+            return System.Text.Json.JsonSerializer.Serialize(new
+            {
+                point = i, status = "done", values = new System.Collections.Generic.Dictionary<string, string> { ["layers.0.transformer.layers"] = d.Layers },
+                costs = new { parameters = d.Parameters, artifactBytes = d.Bytes },
+            });
+        }).ToList();
+        File.WriteAllLines(Path.Combine(sweep, "results.jsonl"), lines);
+        Directory.CreateDirectory(Path.Combine(lab, "predictions"));
+        File.WriteAllLines(Path.Combine(lab, "predictions", "q3-b2-seeds-time.jsonl"), new[]
+        {
+            "{\"point\":0,\"profile\":\"test.json\",\"time\":{\"graphedMsPerStep\":1.5,\"decode\":{\"prefillMs\":2.25,\"msPerToken\":0.75}}}",
+            "{\"point\":1,\"profile\":\"test.json\",\"time\":{\"graphedMsPerStep\":3.0,\"decode\":{\"prefillMs\":4.5,\"msPerToken\":1.5}}}",
+        });
+
+        var (_, path) = Lab2Report.Write(lab);
+        var text = File.ReadAllText(path);
+        var section = text[text.IndexOf("## Q3: what sharing saves and costs", StringComparison.Ordinal)..];
+        Assert.Contains("### q3-b2-seeds (profile test.json)", section, StringComparison.Ordinal);
+        var rows = section.Split('\n').Where(l => l.StartsWith("| layers.0.transformer.layers=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal($"| layers.0.transformer.layers=8 | 1,000 | 4,000 | 1.00× | 3.000 | 4.500 | 1.500 | {PairedStatistics.MeanSd(designs[1].Scores).Mean:0.0000} ± {PairedStatistics.MeanSd(designs[1].Scores).Sd:0.0000} |", rows[0]);
+        Assert.StartsWith("| layers.0.transformer.layers=4 | 500 | 2,000 | 0.50× | 1.500 | 2.250 | 0.750 |", rows[1], StringComparison.Ordinal);
+        Directory.Delete(lab, recursive: true);
+    }
+
+    [Fact]
     public void The_contest_table_ranks_every_entry_by_validation_after_the_round_trip_and_flags_bytes_over_the_cap_or_off_the_prediction()
     {
         var lab = TestRuns.TempDir("slmgen-lab2-contest-");
