@@ -173,6 +173,8 @@ public class RecipeTests
             Assert.InRange(result.Steps, 1, 999_999);
             Assert.False(result.Interrupted);
             Assert.True(trainer.TrainingSeconds >= 1.5, $"{trainer.TrainingSeconds} s");
+            Assert.Equal(trainer.TrainingSeconds, result.TrainingSeconds); // the result reports the limit's own clock
+            Assert.True(result.TrainingSeconds <= result.Seconds - result.EvalSeconds + 1e-9, $"{result.TrainingSeconds} s of {result.Seconds - result.EvalSeconds}");
             Assert.Single(result.Validation); // the run's end is evaluated
             Assert.Equal(options.MinLearningRate, trainer.LearningRate(trainer.Step), 12); // the warmdown ended with the time
             seconds = trainer.TrainingSeconds;

@@ -312,7 +312,7 @@ public static class TrainCommand
                 final_train_loss = result.Curve.Count > 0 ? result.Curve[^1].TrainLoss : (double?)null,
                 best_step = bestStep, final_validation_nll = finalValidation.Nll, final_validation_bits_per_byte = finalValidation.BitsPerByte, final_validation_bits_per_character = finalValidation.BitsPerCharacter,
                 final_test_nll = finalTest?.Nll, final_test_bits_per_byte = finalTest?.BitsPerByte, final_test_bits_per_character = finalTest?.BitsPerCharacter,
-                seconds = result.Seconds, training_seconds = result.Seconds - result.EvalSeconds, eval_seconds = result.EvalSeconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
+                seconds = result.Seconds, training_seconds = result.TrainingSeconds, eval_seconds = result.EvalSeconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
                 training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
                 bf16 = !fp32, cuda_graphs = options.CudaGraphs, cuda_graph_steps = result.GraphedSteps, fused_kernels = result.FusedKernels, qat_start = qatStart,
                 artifact_plan = model.ArtifactPlan.Describe(), artifact_bytes_stated = cost.ArtifactBytes, artifact_bytes = artifact?.Bytes, artifact_bytes_predicted = artifact?.PredictedBytes,

@@ -356,6 +356,7 @@ public sealed class Trainer : IDisposable
             InputTokens = windows * context,
             Seconds = seconds,
             EvalSeconds = evalSeconds,
+            TrainingSeconds = trainedSeconds,
             ExactTrainingFlops = (double)windows * cost.TrainingFlopsPerWindow(lastOnly),
             SixNFlops = 6.0 * cost.Parameters * windows * context,
             TwoNFlops = 2.0 * cost.Parameters * windows * context,

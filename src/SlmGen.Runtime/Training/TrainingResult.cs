@@ -33,6 +33,12 @@ public sealed record TrainingResult
     /// <summary>Seconds spent in evaluations.</summary>
     public double EvalSeconds { get; init; }
 
+    /// <summary>
+    /// The training clock the time limit reads (<see cref="TrainingOptions.TimeLimit"/>): the run's training seconds,
+    /// earlier segments of a resumed run included, evaluations excluded, checkpoint saves included.
+    /// </summary>
+    public double TrainingSeconds { get; init; }
+
     /// <summary>Training FLOPs by SlmGen's exact count (compile-time cost per window × windows).</summary>
     public double ExactTrainingFlops { get; init; }
 
