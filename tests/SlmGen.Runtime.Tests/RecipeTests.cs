@@ -56,6 +56,18 @@ public class RecipeTests
 
         using var idx = randint(0, 65, new long[] { 2, 33 });
         model.Loss(model.Features(idx.narrow(1, 0, 32)), idx.narrow(1, 1, 32)).backward();
+
+        // The device step (what CUDA graphs capture) needs libslmgen_native for AdamW's fused kernel; without it the
+        // refusal comes before anything moves, Muon's update (which needs no library) included.
+        using (var master = flat.Master.clone())
+        using (var rate = tensor(1e-3f))
+        using (var count = tensor(0f))
+        {
+            Assert.Contains("libslmgen_native is not available", Assert.Throws<InvalidOperationException>(() => flat.StepOnDevice(rate, count)).Message);
+            Assert.True(flat.Master.eq(master).all().item<bool>(), "the weights moved before the refusal");
+            Assert.Equal(0f, count.item<float>());
+        }
+
         var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         var grads = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.detach().clone());
         flat.Step(1e-3);

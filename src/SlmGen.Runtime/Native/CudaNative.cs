@@ -126,7 +126,9 @@ public static unsafe class CudaNative
         }
     }
 
-    private static void Need()
+    /// <summary>Refuses, with the reason, when the library is not loaded.</summary>
+    /// <exception cref="InvalidOperationException">libslmgen_native is not available.</exception>
+    internal static void Need()
     {
         if (!Available)
         {

@@ -164,7 +164,6 @@ public sealed class FlatAdamW : IDisposable
         return checked(muon.NewtonSchulzSteps * ((4 * r * r * c) + (2 * r * r * r)));
     });
 
-
     /// <summary>The compute type of the model's parameters.</summary>
     public ScalarType ComputeType { get; }
 
@@ -359,6 +358,8 @@ public sealed class FlatAdamW : IDisposable
     /// <exception cref="InvalidOperationException">libslmgen_native is not available.</exception>
     public void StepOnDevice(Tensor lr, Tensor step)
     {
+        // Refused before anything moves: Muon's update runs without the library, AdamW's fused kernel needs it.
+        Native.CudaNative.Need();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         step.add_(1);
