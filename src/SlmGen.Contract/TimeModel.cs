@@ -200,6 +200,15 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 {
     /// <summary>The component that takes the most time.</summary>
     public ComponentTime Dominant => Components[0];
+
+    /// <summary>The step's kernel time by kind — matmuls, attention, memory-bound kernels — (the fixed time per step in none), to set beside a kernel trace's classes.</summary>
+    public double MatmulSeconds { get; init; }
+
+    /// <summary>Attention kernels' time in the step (<see cref="MatmulSeconds"/>).</summary>
+    public double AttentionSeconds { get; init; }
+
+    /// <summary>Memory-bound kernels' time in the step (<see cref="MatmulSeconds"/>).</summary>
+    public double MemorySeconds { get; init; }
 }
 
 /// <summary>
@@ -227,6 +236,7 @@ public static class TimeModel
     {
         var components = new Dictionary<string, (double Seconds, double Compute, double Memory, double Launch, long Kernels)>(StringComparer.Ordinal);
         double forward = 0, backward = 0, optimizer = 0;
+        var byKind = new double[3];
         double host = 0, device = 0; // the eager CUDA queue's clocks: when the host has issued, when the device has finished
         long kernels = 0;
         foreach (var op in ops)
@@ -275,6 +285,7 @@ public static class TimeModel
             components[op.Component] = (c.Seconds + seconds, c.Compute + (bound == TimeBound.Compute ? seconds : 0), c.Memory + (bound == TimeBound.Memory ? seconds : 0),
                 c.Launch + (bound == TimeBound.Launch ? seconds : 0), c.Kernels + ((long)op.Launches * op.Count));
             kernels += (long)op.Launches * op.Count;
+            byKind[(int)op.Kind] += seconds;
             switch (op.Phase)
             {
                 case OpPhase.Forward: forward += seconds; break;
@@ -288,6 +299,9 @@ public static class TimeModel
             .OrderByDescending(c => c.Seconds)
             .ToList();
         var step = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.DecodeFixedSeconds(prefill);
-        return new PredictedTime(forward + backward + optimizer + step, forward, backward, optimizer, kernels, rows);
+        return new PredictedTime(forward + backward + optimizer + step, forward, backward, optimizer, kernels, rows)
+        {
+            MatmulSeconds = byKind[(int)OpKind.Matmul], AttentionSeconds = byKind[(int)OpKind.Attention], MemorySeconds = byKind[(int)OpKind.Memory],
+        };
     }
 }

@@ -30,7 +30,8 @@ public static class TimeCommand
         var predictOnly = new Option<bool>("--predict-only") { Description = "with --device-profile: the time model's predictions only, nothing run (e.g. to predict earlier measurements with a newer profile)" };
         var emaDecay = new Option<double>("--ema-decay") { Description = "the step keeps a moving average of the weights, as train's ema_decay does (0 = none), measured and predicted" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
         var zLoss = new Option<double>("--z-loss") { Description = "the loss adds the z-loss, as train's z_loss does (0 = none), measured and predicted" }.Check(v => v >= 0, "must be at least 0");
-        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss };
+        var trace = new Option<string?>("--kernel-trace") { Description = "CUDA, training steps: after timing each model, 5 more steps under libtorch's kernel profiler, written to DIR/MODEL-eager.json or -graphed.json as a Chrome trace (needs libslmgen_native's profiler; scripts/gpu/trace_summary.py sums it per kernel class; --json then holds the prediction by kernel kind beside it)" };
+        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss, trace };
         command.SetAction(r =>
         {
             if (r.GetValue(predictOnly) && r.GetValue(profile) is null)
@@ -39,6 +40,11 @@ public static class TimeCommand
             }
 
             var recipe = StepRecipe.Of(r.GetValue(emaDecay), r.GetValue(zLoss));
+            if (r.GetValue(trace) is not null && (r.GetValue(decode) || r.GetValue(predictOnly)))
+            {
+                throw new CliException("--kernel-trace traces measured training steps; not with --decode or --predict-only.");
+            }
+
             if (r.GetValue(decode) && recipe != StepRecipe.None)
             {
                 throw new CliException("--ema-decay and --z-loss shape a training step; --decode times decoding.");
@@ -46,13 +52,18 @@ public static class TimeCommand
 
             return r.GetValue(decode)
                 ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly))
-                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe);
+                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe, r.GetValue(trace));
         });
         return command;
     }
 
-    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false, StepRecipe? recipe = null)
+    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false, StepRecipe? recipe = null, string? traceDir = null)
     {
+        if (traceDir is not null)
+        {
+            Directory.CreateDirectory(traceDir);
+        }
+
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn(new TableColumn("head ms").RightAligned()).AddColumn(new TableColumn("head share of time").RightAligned())
@@ -66,7 +77,8 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed, recipe: recipe));
+            var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-{(graphed ? "graphed" : "eager")}.json");
+            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed, recipe: recipe, trace: traceFile));
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
@@ -88,6 +100,8 @@ public static class TimeCommand
                     ms_per_step = Measured(t.MillisecondsPerStep), spread = Measured(t.Spread), tokens_per_second = Measured(t.TokensPerSecond),
                     head_ms_per_step = double.IsNaN(t.HeadMillisecondsPerStep) ? (double?)null : t.HeadMillisecondsPerStep, head_share_of_time = double.IsNaN(t.HeadShare) ? (double?)null : t.HeadShare, head_share_of_flops = headFlopShare,
                     predicted_ms_per_step = predicted is null ? (double?)null : predicted.Seconds * 1e3, profile = profile?.Device, profile_measured = profile?.Measured,
+                    predicted_kinds_ms = predicted is null ? null : new { matmul = predicted.MatmulSeconds * 1e3, attention = predicted.AttentionSeconds * 1e3, memory = predicted.MemorySeconds * 1e3, fixed_per_step = (predicted.Seconds - predicted.MatmulSeconds - predicted.AttentionSeconds - predicted.MemorySeconds) * 1e3 },
+                    kernel_trace = traceFile,
                     predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
                     peak_allocated_bytes = peak,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),

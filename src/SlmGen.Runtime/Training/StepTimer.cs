@@ -27,6 +27,9 @@ public sealed record StepTiming(double MillisecondsPerStep, double HeadMilliseco
 /// </summary>
 public static class StepTimer
 {
+    /// <summary>Steps a kernel trace holds (<c>trace_summary.py --steps</c>).</summary>
+    public const int TraceSteps = 5;
+
     /// <summary>Times <paramref name="model"/> (moved to <paramref name="device"/>, left in training mode).</summary>
     /// <param name="model">The model (moved to <paramref name="device"/>, left in training mode).</param>
     /// <param name="batch">Windows per step.</param>
@@ -45,10 +48,20 @@ public static class StepTimer
     /// moving average of the fp32 master weights after each optimizer step (eager after the replay when graphed, as
     /// the trainer runs it). None by default.
     /// </param>
+    /// <param name="trace">
+    /// CUDA: after timing, 5 more steps under libtorch's kernel profiler, written to this path as a Chrome trace (every
+    /// kernel, graph replays included; scripts/gpu/trace_summary.py sums it per kernel class). Null: none.
+    /// </param>
     /// <exception cref="InvalidOperationException">Graphed timing where no CUDA graph can be made (not CUDA, no native
-    /// library) or the optimizer cannot step on the device; the message says which.</exception>
-    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false, StepRecipe? recipe = null)
+    /// library) or the optimizer cannot step on the device; a trace asked for where no profiler is loaded; the message
+    /// says which.</exception>
+    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false, StepRecipe? recipe = null, string? trace = null)
     {
+        if (trace is not null && (device.type != DeviceType.CUDA || !SlmGen.Native.CudaNative.HasProfiler))
+        {
+            throw new InvalidOperationException($"a kernel trace needs CUDA and libslmgen_native's profiler ({(device.type != DeviceType.CUDA ? "this device is " + device.type : SlmGen.Native.CudaNative.Available ? "the library was built without kernel_profiler.cpp" : SlmGen.Native.CudaNative.Reason)}).");
+        }
+
         if (batch < 1 || warm < 1 || steps < 1 || runs < 1)
         {
             throw new ArgumentException("batch, warm-up steps, timed steps and runs must be at least 1.");
@@ -131,10 +144,30 @@ public static class StepTimer
 
             graph.Capture(Work);
             step = Median(() => { graph.Replay(); Average(); }, 1, steps, runs, device);
+            Trace(() => { graph.Replay(); Average(); });
         }
         else
         {
             step = Median(Step, warm, steps, runs, device);
+            Trace(Step);
+        }
+
+        void Trace(Action one)
+        {
+            if (trace is null)
+            {
+                return;
+            }
+
+            Sync(device);
+            SlmGen.Native.CudaNative.StartProfiler();
+            for (var i = 0; i < TraceSteps; i++)
+            {
+                one();
+            }
+
+            Sync(device);
+            SlmGen.Native.CudaNative.StopProfiler(trace);
         }
 
         var head = graphed ? (Median: double.NaN, Spread: 0.0) : Median(HeadStep, warm, steps, runs, device); // graphed: the step only
