@@ -41,11 +41,16 @@ time_all() { # time_all JSONL [--graphed]
 }
 for mode in ${MODES:-eager}; do
   case "$mode" in
-    graphed) time_all "$out/time-graphed.jsonl" --graphed ;;
+    graphed) time_all "$out/time-graphed.jsonl" --graphed ${TRACE:+--kernel-trace "$out/traces"} ;;
     decode) time_all "$out/time-decode.jsonl" --decode ;;
     *) time_all "$out/time.jsonl" ;;
   esac
 done
+# TRACE=1: each graphed step also traced (slmgen time --kernel-trace), summed by kernel class beside the prediction by
+# kernel kind its JSON line holds (scripts/gpu/trace_summary.py); the raw traces are deleted (tens of MiB).
+if [ -n "${TRACE:-}" ] && ls "$out"/traces/*.json > /dev/null 2>&1; then
+  python3 scripts/gpu/trace_summary.py "$out"/traces/*.json --out "$out/trace-summary.jsonl" > "$out/trace-summary.txt" 2>&1; rm -rf "$out/traces"
+fi
 python3 scripts/time_summary.py "$out/time.jsonl" | tee "$out/summary.md"
 for m in graphed decode; do [ -s "$out/time-$m.jsonl" ] && python3 scripts/time_summary.py "$out/time-$m.jsonl" | tee "$out/summary-$m.md"; done
 true

@@ -17,7 +17,8 @@ if [ -z "${PROFILE:-}" ]; then
   echo "calibrated in $((SECONDS - start)) s: $(tail -1 "$w/calibrate.log")"
 fi
 designs=$(eval ls ${DESIGNS:?DESIGNS: the specs to trace})
-for mode in "" --graphed; do
+for mode in ${MODES:-eager graphed}; do
+  [ "$mode" = graphed ] && mode=--graphed || mode=""
   # one process per design: a disposed graph's memory pool stays with the process
   for d in $designs; do
     timeout "${EACH_S:-60}" bash .device/run.sh slmgen time "$d" --device cuda --batch "${BATCH:-32}" --steps "${TIME_STEPS:-5}" $mode \

@@ -124,7 +124,7 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
             points = unaligned.Count > 0 ? unaligned : points;
         }
 
-        return Nearest(points.Select(p => (Distance(p.M, m) + Distance(p.N, n) + Distance(p.K, k), p.FlopsPerSecond)));
+        return Interpolate(points.Select(p => (new[] { p.M, p.N, p.K }, p.FlopsPerSecond)).ToList(), new[] { m, n, k });
     }
 
     /// <summary>The attention rate for a shape (forward or backward).</summary>
@@ -140,8 +140,66 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
         var points = graphed && GraphAttention.Count > 0 ? GraphAttention : Attention;
         var smallest = points.Count > 0 ? points.Min(p => p.HeadSize) : 0;
         var measured = Math.Max(headSize, smallest);
-        var rate = Nearest(points.Select(p => (Distance(p.BatchHeads, batchHeads) + Distance(p.T, t) + Distance(p.HeadSize, measured), backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)));
+        var rate = Interpolate(points.Select(p => (new[] { p.BatchHeads, p.T, p.HeadSize }, backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)).ToList(), new[] { batchHeads, t, measured });
         return rate * headSize / measured;
+    }
+
+    /// <summary>
+    /// The rate at a shape from a grid of measured shapes (time model v9): multilinear interpolation of log-rate in the
+    /// log of each size between the grid values that bracket it on every axis (a size beyond the grid takes the edge's
+    /// rate); a corner the calibration skipped (too long a product) is left out and the others' weights renormalised;
+    /// where no bracketing corner was measured, the nearest shapes' rates weighted by closeness. (v8 and earlier took
+    /// the four nearest shapes by summed log-distance for every shape, which on a lattice picks arbitrarily among ties
+    /// — a head size of 64 between measured lengths of 128 and 512 also averaged in head sizes of 32 or 128.)
+    /// </summary>
+    private static double Interpolate(IReadOnlyList<(long[] At, double Rate)> points, long[] query)
+    {
+        var measured = points.Where(p => p.Rate > 0).ToList();
+        if (measured.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var axes = query.Length;
+        var low = new long[axes];
+        var high = new long[axes];
+        var toward = new double[axes];
+        for (var a = 0; a < axes; a++)
+        {
+            var values = measured.Select(p => p.At[a]).Distinct().OrderBy(v => v).ToList();
+            var q = Math.Min(Math.Max(query[a], values[0]), values[values.Count - 1]);
+            low[a] = values.Last(v => v <= q);
+            high[a] = values.First(v => v >= q);
+            toward[a] = low[a] == high[a] ? 0 : (Math.Log(q) - Math.Log(low[a])) / (Math.Log(high[a]) - Math.Log(low[a]));
+        }
+
+        var rates = measured.GroupBy(p => string.Join(",", p.At)).ToDictionary(g => g.Key, g => g.First().Rate, StringComparer.Ordinal);
+        double weights = 0, sum = 0, only = 0;
+        var used = 0;
+        var corner = new long[axes];
+        for (var mask = 0; mask < 1 << axes; mask++)
+        {
+            var weight = 1.0;
+            for (var a = 0; a < axes; a++)
+            {
+                var up = (mask >> a & 1) == 1;
+                corner[a] = up ? high[a] : low[a];
+                weight *= up ? toward[a] : 1 - toward[a];
+            }
+
+            if (weight > 0 && rates.TryGetValue(string.Join(",", corner), out var rate))
+            {
+                weights += weight;
+                sum += weight * Math.Log(rate);
+                only = rate;
+                used++;
+            }
+        }
+
+        return used == 1 ? only
+            : weights > 1e-9
+            ? Math.Exp(sum / weights)
+            : Nearest(measured.Select(p => (Enumerable.Range(0, axes).Sum(a => Distance(p.At[a], query[a])), p.Rate)));
     }
 
     private static double Distance(long a, long b) => Math.Abs(Math.Log(Math.Max(1, a)) - Math.Log(Math.Max(1, b)));

@@ -180,6 +180,29 @@ public class TimingTests
     }
 
     [Fact]
+    public void Rates_between_measured_shapes_are_interpolated_on_the_grid_in_log_space_and_a_missing_corner_is_left_out()
+    {
+        // Attention measured at batch·heads 8 and 64, lengths 128 and 512, head sizes 32 and 64, every rate a product of
+        // one factor per axis, so the log-linear interpolation of v9 recovers it exactly between the grid values.
+        static double Rate(long bh, long t, long h) => 1e9 * Math.Pow(bh, 0.5) * Math.Pow(t, 1.2) * Math.Pow(h, 0.8);
+        var points = (from bh in new long[] { 8, 64 } from t in new long[] { 128, 512 } from h in new long[] { 32, 64 }
+                      select new AttentionPoint(bh, t, h, Rate(bh, t, h), 2 * Rate(bh, t, h))).ToList();
+        var profile = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, points);
+        Assert.Equal(Rate(16, 256, 48), profile.AttentionRate(16, 256, 48, backward: false), 1e-9 * Rate(16, 256, 48));
+        Assert.Equal(2 * Rate(16, 256, 48), profile.AttentionRate(16, 256, 48, backward: true), 2e-9 * Rate(16, 256, 48));
+        // A head size of 64 between the lengths measured takes head size 64's rates only (v8's four nearest shapes
+        // by summed distance mixed in head size 32's, half as fast, among equally near ties).
+        Assert.Equal(Rate(64, 256, 64), profile.AttentionRate(64, 256, 64, backward: false), 1e-9 * Rate(64, 256, 64));
+        // Beyond the grid: the edge's rate (a longer context than measured runs at the longest's rate).
+        Assert.Equal(Rate(64, 512, 64), profile.AttentionRate(64, 4096, 64, backward: false), 1e-9 * Rate(64, 512, 64));
+        // A corner the calibration skipped is left out; the others' weights are renormalised.
+        var holed = profile with { Attention = points.Where(p => !(p.BatchHeads == 64 && p.T == 512 && p.HeadSize == 64)).ToList() };
+        var rate = holed.AttentionRate(16, 256, 48, backward: false);
+        Assert.True(rate > Rate(8, 128, 32) && rate < Rate(64, 512, 64), $"{rate}");
+        Assert.Equal(Rate(8, 128, 32), holed.AttentionRate(8, 128, 32, backward: false));
+    }
+
+    [Fact]
     public void A_profile_with_graph_measurements_reads_back_and_one_with_a_negative_time_is_refused()
     {
         var profile = new DeviceProfile("d", "cuda", 2, 1e12, 24e-6, Synchronous: false, new[] { new MatmulPoint(64, 64, 64, 1e12) }, new[] { new AttentionPoint(8, 64, 16, 1e9, 1e9) })

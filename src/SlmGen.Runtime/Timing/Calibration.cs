@@ -25,6 +25,9 @@ public static class DeviceCalibration
     /// <summary>The tokens a decoding measurement generates after the prompt by default.</summary>
     public const int DecodeTokens = 128;
 
+    /// <summary>Heads per sequence in the attention grid's layout (a batch·heads of 8 or more is split into batch × 8 heads).</summary>
+    private const long AttentionHeads = 8;
+
     /// <summary>The matmul grid's row counts (M).</summary>
     public static readonly long[] Rows = { 32, 256, 2048, 16384, 65536 };
 
@@ -166,10 +169,16 @@ public static class DeviceCalibration
                     }
 
                     using var scope = NewDisposeScope();
-                    var q = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
-                    var k = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
-                    var v = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device).requires_grad_();
-                    var grad = randn(new[] { 1, bh, t, d }, dtype: dtype, device: device);
+                    // In the generated layers' layout (time model v9): q, k and v are views of one (B, T, 3, H, hd)
+                    // projection, transposed to (B, H, T, hd), and the output's gradient arrives as the transpose of a
+                    // contiguous (B, T, H, hd) tensor (the heads' merge, a copy the step listing counts apart, undone).
+                    // v8 and earlier timed contiguous (1, B·H, T, hd) tensors, a layout no generated model hands the kernel.
+                    var heads = Math.Min(bh, AttentionHeads);
+                    var batch = bh / heads;
+                    var qkv = randn(new[] { batch, t, 3, heads, d }, dtype: dtype, device: device).requires_grad_();
+                    var parts = qkv.unbind(2);
+                    var (q, k, v) = (parts[0].transpose(1, 2), parts[1].transpose(1, 2), parts[2].transpose(1, 2));
+                    var grad = randn(new[] { batch, t, heads, d }, dtype: dtype, device: device).transpose(1, 2);
                     // Several calls per timed run, as for matmuls: a small shape's time is its launch, not the synchronisation's.
                     var repeats = (int)Math.Clamp(2e9 / (3.5 * flops) / (cuda ? 0.01 : 1), 1, 20);
                     var forward = Median(() =>
