@@ -176,8 +176,15 @@ public static class DeviceCalibration
                     var heads = Math.Min(bh, AttentionHeads);
                     var batch = bh / heads;
                     var qkv = randn(new[] { batch, t, 3, heads, d }, dtype: dtype, device: device).requires_grad_();
-                    var parts = qkv.unbind(2);
-                    var (q, k, v) = (parts[0].transpose(1, 2), parts[1].transpose(1, 2), parts[2].transpose(1, 2));
+                    // The views are taken inside each timed call, as the layers take them every step: views made once
+                    // outside would give the backward nodes of the stream they were made on, which a graph's capture refuses.
+                    static Tensor Attend((Tensor Q, Tensor K, Tensor V) h) => nn.functional.scaled_dot_product_attention(h.Q, h.K, h.V, is_casual: true);
+                    (Tensor Q, Tensor K, Tensor V) Views()
+                    {
+                        var parts = qkv.unbind(2);
+                        return (parts[0].transpose(1, 2), parts[1].transpose(1, 2), parts[2].transpose(1, 2));
+                    }
+
                     var grad = randn(new[] { batch, t, heads, d }, dtype: dtype, device: device).transpose(1, 2);
                     // Several calls per timed run, as for matmuls: a small shape's time is its launch, not the synchronisation's.
                     var repeats = (int)Math.Clamp(2e9 / (3.5 * flops) / (cuda ? 0.01 : 1), 1, 20);
@@ -187,7 +194,7 @@ public static class DeviceCalibration
                         for (var i = 0; i < repeats; i++)
                         {
                             using var inner = NewDisposeScope();
-                            nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                            Attend(Views());
                         }
                     }, device) / repeats;
                     var both = Median(() =>
@@ -195,7 +202,7 @@ public static class DeviceCalibration
                         for (var i = 0; i < repeats; i++)
                         {
                             using var inner = NewDisposeScope();
-                            var o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                            var o = Attend(Views());
                             o.backward(new[] { grad });
                         }
                     }, device) / repeats;
@@ -207,12 +214,12 @@ public static class DeviceCalibration
                         {
                             using var noGrad = no_grad();
                             using var inner = NewDisposeScope();
-                            nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                            Attend(Views());
                         }, device);
                         var graphBoth = GraphSeconds(() =>
                         {
                             using var inner = NewDisposeScope();
-                            var o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+                            var o = Attend(Views());
                             o.backward(new[] { grad });
                         }, device);
                         graphAttention.Add(new AttentionPoint(bh, t, d, flops / graphForward, 2.5 * flops / Math.Max(graphBoth - graphForward, graphForward * 0.5)));
