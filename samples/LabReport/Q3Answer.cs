@@ -49,8 +49,16 @@ public static class Q3Answer
             var profile = predictions.Values.Select(p => p.GetProperty("profile").GetString()).FirstOrDefault();
             text.AppendLine(ic, $"### {sweep} (profile {profile})");
             text.AppendLine();
-            text.AppendLine("| design | parameters | artifact bytes (exact) | vs the largest | training step, graphed (ms, predicted) | prefill (ms, predicted) | a token after it (ms, predicted) | test bits/byte, final weights |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
+            var measured = Measured(records);
+            if (measured.Count > 0)
+            {
+                var any = measured.Values.First();
+                text.AppendLine(ic, $"Measured decoding (records/{sweep}/decode.jsonl: `slmgen time --decode`, batch 1, a prompt of {any.Prompt} tokens then {any.NewTokens} more, on {any.Device}): the median time a token after the prompt.");
+                text.AppendLine();
+            }
+
+            text.AppendLine("| design | parameters | artifact bytes (exact) | vs the largest | training step, graphed (ms, predicted) | prefill (ms, predicted) | a token after it (ms, predicted) | a token (ms, measured) | test bits/byte, final weights |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
             var designs = LabComparison.Read(records, Lab2Report.Metric);
             var largest = costs.Values.Select(c => c.Bytes).DefaultIfEmpty(0).Max();
             foreach (var d in designs.OrderByDescending(d => costs.TryGetValue(d.Point, out var c) ? c.Bytes : 0))
@@ -61,13 +69,41 @@ public static class Q3Answer
                 var scores = d.Scores.Values.ToList();
                 text.AppendLine(ic,
                     $"| {LabComparison.Describe(d.Values)} | {parameters:N0} | {bytes:N0} | {(largest > 0 ? (double)bytes / largest : double.NaN):0.00}× | {Ms(t => t.GetProperty("graphedMsPerStep").GetDouble())} | "
-                    + $"{Ms(t => t.GetProperty("decode").GetProperty("prefillMs").GetDouble())} | {Ms(t => t.GetProperty("decode").GetProperty("msPerToken").GetDouble())} | {(scores.Count > 0 ? Lab2Report.MeanSd(scores) : "–")} |");
+                    + $"{Ms(t => t.GetProperty("decode").GetProperty("prefillMs").GetDouble())} | {Ms(t => t.GetProperty("decode").GetProperty("msPerToken").GetDouble())} | {(measured.TryGetValue(d.Point, out var m) ? m.MsPerToken.ToString("0.000", ic) : "–")} | {(scores.Count > 0 ? Lab2Report.MeanSd(scores) : "–")} |");
             }
 
             text.AppendLine();
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Each point's measured decoding, where the sweep's records hold decode.jsonl (slmgen time --decode --json over its
+    /// points/pNNN.yaml): keyed by the point of the spec's file name.
+    /// </summary>
+    private static Dictionary<int, (double MsPerToken, int Prompt, int NewTokens, string Device)> Measured(string records)
+    {
+        var measured = new Dictionary<int, (double, int, int, string)>();
+        var path = Path.Combine(records, "decode.jsonl");
+        if (!File.Exists(path))
+        {
+            return measured;
+        }
+
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            var name = Path.GetFileNameWithoutExtension(root.GetProperty("spec").GetString() ?? string.Empty);
+            if (name.Length > 1 && name[0] == 'p' && int.TryParse(name[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var point)
+                && root.TryGetProperty("ms_per_token", out var ms) && ms.ValueKind == JsonValueKind.Number)
+            {
+                measured[point] = (ms.GetDouble(), root.GetProperty("prompt_tokens").GetInt32(), root.GetProperty("new_tokens").GetInt32(), root.GetProperty("device").GetString() ?? "?");
+            }
+        }
+
+        return measured;
     }
 
     private static string Predictions(string lab, string sweep) => Path.Combine(lab, "predictions", sweep + "-time.jsonl");

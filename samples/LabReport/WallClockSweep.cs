@@ -78,10 +78,21 @@ public static class WallClockSweep
         foreach (var (k, v) in ((YamlMappingNode)source.Children[new YamlScalarNode("train")]).Children)
         {
             // the FLOP budget and its minimum give way to the steps each design's seconds buy
-            if (((YamlScalarNode)k).Value is not ("flops" or "min_steps" or "steps"))
+            if (((YamlScalarNode)k).Value is not ("flops" or "min_steps" or "steps" or "eval_every"))
             {
                 train.Add(k, v);
             }
+        }
+
+        // Evaluations are not training time (result.json's training_seconds leaves them out) but they are the sweep's
+        // wall-clock: the template's interval, raised so that the shortest run still evaluates about 20 times and no
+        // longer one more than its steps ÷ interval (a multiple of 50).
+        var templateEvery = ((YamlMappingNode)source.Children[new YamlScalarNode("train")]).Children.TryGetValue(new YamlScalarNode("eval_every"), out var every)
+            && long.TryParse(every.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+        var evalEvery = Math.Max(templateEvery, (long)Math.Ceiling(designs.Min(d => d.Steps) / 20.0 / 50) * 50);
+        if (evalEvery > 0)
+        {
+            train.Add("eval_every", evalEvery.ToString(CultureInfo.InvariantCulture));
         }
 
         var name = Path.GetFileNameWithoutExtension(output);

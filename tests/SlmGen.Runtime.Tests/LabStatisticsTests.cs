@@ -195,14 +195,17 @@ public class LabStatisticsTests
             "{\"point\":1,\"profile\":\"test.json\",\"time\":{\"graphedMsPerStep\":3.0,\"decode\":{\"prefillMs\":4.5,\"msPerToken\":1.5}}}",
         });
 
+        // Measured decoding for one of the two points (slmgen time --decode's JSON line, keyed by the spec's file name).
+        File.WriteAllText(Path.Combine(sweep, "decode.jsonl"), "{\"model\":\"M0\",\"spec\":\"results/lab2/records/q3-b2-seeds/points/p000.yaml\",\"device\":\"cuda (test)\",\"prompt_tokens\":64,\"new_tokens\":128,\"ms_per_token\":0.875}\n");
         var (_, path) = Lab2Report.Write(lab);
         var text = File.ReadAllText(path);
         var section = text[text.IndexOf("## Q3: what sharing saves and costs", StringComparison.Ordinal)..];
+        Assert.Contains("a prompt of 64 tokens then 128 more, on cuda (test)", section, StringComparison.Ordinal);
         Assert.Contains("### q3-b2-seeds (profile test.json)", section, StringComparison.Ordinal);
         var rows = section.Split('\n').Where(l => l.StartsWith("| layers.0.transformer.layers=", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, rows.Count);
-        Assert.Equal($"| layers.0.transformer.layers=8 | 1,000 | 4,000 | 1.00× | 3.000 | 4.500 | 1.500 | {PairedStatistics.MeanSd(designs[1].Scores).Mean:0.0000} ± {PairedStatistics.MeanSd(designs[1].Scores).Sd:0.0000} |", rows[0]);
-        Assert.StartsWith("| layers.0.transformer.layers=4 | 500 | 2,000 | 0.50× | 1.500 | 2.250 | 0.750 |", rows[1], StringComparison.Ordinal);
+        Assert.Equal($"| layers.0.transformer.layers=8 | 1,000 | 4,000 | 1.00× | 3.000 | 4.500 | 1.500 | – | {PairedStatistics.MeanSd(designs[1].Scores).Mean:0.0000} ± {PairedStatistics.MeanSd(designs[1].Scores).Sd:0.0000} |", rows[0]);
+        Assert.StartsWith("| layers.0.transformer.layers=4 | 500 | 2,000 | 0.50× | 1.500 | 2.250 | 0.750 | 0.875 |", rows[1], StringComparison.Ordinal);
         Directory.Delete(lab, recursive: true);
     }
 
@@ -431,6 +434,7 @@ public class LabStatisticsTests
         Assert.False(train.Children.ContainsKey(new YamlScalarNode("flops")));
         Assert.False(train.Children.ContainsKey(new YamlScalarNode("min_steps")));
         Assert.Equal("32", train["batch"].ToString());
+        Assert.Equal("450", train["eval_every"].ToString()); // the shortest run (8,571 steps) evaluates about 20 times, not 171
         Assert.Equal(new[] { "1", "2" }, ((YamlSequenceNode)root["seeds"]).Select(n => n.ToString()));
         Directory.Delete(dir, recursive: true);
     }
