@@ -109,5 +109,29 @@ public sealed class SweepHostileTests : IDisposable
         Assert.Contains("CUDA graphs", log);
     }
 
+    [Fact]
+    public void A_timing_file_that_misses_points_or_ends_in_a_cut_line_still_gives_the_table()
+    {
+        // A timing stopped by a signal leaves timing.jsonl with some points and perhaps a line cut mid-write; the
+        // report once read a missing point's timing as an element that is not an object and failed with "Operation is
+        // not valid due to the current state of the object" (found by stopping `sweep --time` on q1-b1-sliding).
+        var template = Template("grid:\n  embedding: [32, 48]\ntrain: { data: shakespeare-char, steps: 2, device: cpu }\nout: ../out-timing\n");
+        using (var first = Sweep(template))
+        {
+            Assert.True(first.ExitCode == 0, first.ToString());
+        }
+
+        var results = File.ReadAllLines(Path.Combine(folder.Path, "out-timing", "results.jsonl"));
+        var model = System.Text.Json.JsonDocument.Parse(results[0]).RootElement.GetProperty("model").GetString();
+        File.WriteAllText(Path.Combine(folder.Path, "out-timing", "timing.jsonl"),
+            $"{{\"model\":\"{model}\",\"ms_per_step\":2.5,\"tokens_per_second\":123456}}\n{{\"model\":\"cut off mid-wri");
+        using var run = Sweep(template);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("123,456 (alone)", run.Stdout);
+        var again = File.ReadAllLines(Path.Combine(folder.Path, "out-timing", "results.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, again[0].GetProperty("timing").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, again[1].GetProperty("timing").ValueKind);
+    }
+
     public void Dispose() => folder.Dispose();
 }

@@ -150,19 +150,27 @@ public static class SweepCommand
         {
             var devices = (int)TorchSharp.torch.cuda.device_count();
             var gpuCount = devices == 0 ? 0 : Math.Min(gpus ?? devices, devices);
-            interrupted = TrainAll(points.Where(p => p.Skipped is null).SelectMany(p => p.Runs.Where(r => r.Result is null).Select(r => (p, r))).ToList(), outDir, jobs ?? Math.Max(1, gpuCount), gpuCount);
+            // One listener for the whole sweep, training and timing: a stop signal reaches every child it has running
+            // (a training run finishes its step and saves last.ckpt; a timing run ends, its finished lines kept) and no
+            // more start; the sweep then reports and exits with 75, and the same command resumes both.
+            using var stop = StopSignals.Listen(Console.Out, "stopping every training and timing run (a training run finishes its step and saves last.ckpt), starting no more").HoldUntilExit();
+            using var forward = stop.Token.Register(() => ChildProcesses.Signal(15 /* SIGTERM */));
+            interrupted = TrainAll(points.Where(p => p.Skipped is null).SelectMany(p => p.Runs.Where(r => r.Result is null).Select(r => (p, r))).ToList(), outDir, jobs ?? Math.Max(1, gpuCount), gpuCount, stop);
             if (time && !interrupted)
             {
-                TimeAll(points.Where(p => p.Skipped is null && p.Runs.Any(r => r.Result is not null)).ToList(), timingPath, outDir, gpuCount > 0);
+                interrupted = TimeAll(points.Where(p => p.Skipped is null && p.Runs.Any(r => r.Result is not null)).ToList(), timingPath, outDir, gpuCount > 0, stop);
             }
         }
 
         if (File.Exists(timingPath))
         {
-            var timings = File.ReadAllLines(timingPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+            var timings = ReadTimings(timingPath);
             foreach (var p in points)
             {
-                p.Timing = timings.LastOrDefault(t => t.GetProperty("model").GetString() == p.Name);
+                // A point the timing did not reach (stopped, or its timing failed) has none: LastOrDefault's default
+                // element is not an object, and reading it threw when the table was printed.
+                var found = timings.Where(t => t.GetProperty("model").GetString() == p.Name).ToList();
+                p.Timing = found.Count > 0 ? found[^1] : null;
             }
         }
 
@@ -171,7 +179,7 @@ public static class SweepCommand
         var invalid = points.Count(p => p.Skipped?.StartsWith("invalid", StringComparison.Ordinal) == true);
         if (interrupted)
         {
-            Console.Error.WriteLine($"interrupted: the runs that were training saved their step; run the same sweep again to resume them (exit status {StopSignals.InterruptedExitCode}).");
+            Console.Error.WriteLine($"interrupted: the runs that were training saved their step and the points timed so far kept their lines; run the same sweep again to resume both (exit status {StopSignals.InterruptedExitCode}).");
             return StopSignals.InterruptedExitCode;
         }
 
@@ -289,12 +297,10 @@ public static class SweepCommand
         (double)costs.TrainingFlopsPerToken * batch * (costs.PredictsEveryPosition ? costs.Context : 1);
 
     /// <summary>Trains the runs in child processes; returns whether a stop signal ended the sweep (the children saved their step).</summary>
-    private static bool TrainAll(List<(Point Point, Run1 Run)> todo, string outDir, int workers, int gpuCount)
+    private static bool TrainAll(List<(Point Point, Run1 Run)> todo, string outDir, int workers, int gpuCount, StopSignals stop)
     {
         var queue = new Queue<(Point Point, Run1 Run)>(todo);
         var gate = new object();
-        using var stop = StopSignals.Listen(Console.Out, "stopping every training run (each finishes its step and saves last.ckpt), starting no more").HoldUntilExit();
-        using var forward = stop.Token.Register(() => ChildProcesses.Signal(15 /* SIGTERM */));
         AnsiConsole.MarkupLine($"training {todo.Count} run(s), {workers} at a time{(gpuCount > 0 ? $" on {gpuCount} GPU(s)" : string.Empty)}; logs in {Markup.Escape(outDir)}/p###/…/train.log");
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
         {
@@ -376,12 +382,11 @@ public static class SweepCommand
     /// after another — on the path its training took: as one CUDA graph where the point's runs capture their step
     /// (<c>cuda_graphs</c> or SLMGEN_CUDA_GRAPHS=1), so that a time budget set from these figures is the runs' own.
     /// </summary>
-    private static void TimeAll(List<Point> points, string timingPath, string outDir, bool cuda)
+    /// <returns>Whether a stop signal ended the timing (the points timed so far keep their lines; the rest are timed when the sweep runs again).</returns>
+    private static bool TimeAll(List<Point> points, string timingPath, string outDir, bool cuda, StopSignals stop)
     {
         var graphsEverywhere = Environment.GetEnvironmentVariable("SLMGEN_CUDA_GRAPHS") == "1";
-        var timed = File.Exists(timingPath)
-            ? File.ReadAllLines(timingPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()).ToHashSet()
-            : new HashSet<string?>();
+        var timed = File.Exists(timingPath) ? ReadTimings(timingPath).Select(t => t.GetProperty("model").GetString()).ToHashSet() : new HashSet<string?>();
         foreach (var group in points.Where(p => !timed.Contains(p.Name)).GroupBy(p => (
             Batch: p.Train.GetValueOrDefault("batch", TrainSettings.Find("batch")!.Default!),
             Fp32: p.Train.GetValueOrDefault("fp32") == "true",
@@ -406,13 +411,51 @@ public static class SweepCommand
 
             args.AddRange(new[] { "--ema-decay", group.Key.Ema, "--z-loss", group.Key.ZLoss });
 
+            if (stop.Stopped)
+            {
+                return true;
+            }
+
             AnsiConsole.MarkupLine($"timing {group.Count()} point(s) alone{(cuda ? " on GPU 0" : string.Empty)}");
             var code = Child(args, outDir, "timing.log", cuda ? "0" : null);
+            if (stop.Stopped)
+            {
+                return true;
+            }
+
             if (code != 0)
             {
                 AnsiConsole.MarkupLine($"[red]timing failed (exit {code}; see {Markup.Escape(Path.Combine(outDir, "timing.log"))})[/]");
             }
         }
+
+        return false;
+    }
+
+    /// <summary>
+    /// timing.jsonl's lines that are whole JSON objects with a model: a timing process stopped mid-write leaves its last
+    /// line cut, and that point is timed again when the sweep resumes.
+    /// </summary>
+    private static List<JsonElement> ReadTimings(string path)
+    {
+        var timings = new List<JsonElement>();
+        foreach (var line in File.ReadAllLines(path).Where(l => l.Length > 0))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String)
+                {
+                    timings.Add(doc.RootElement.Clone());
+                }
+            }
+            catch (JsonException)
+            {
+                // cut short: not timed
+            }
+        }
+
+        return timings;
     }
 
     /// <summary>Runs <c>slmgen …</c> as a child process (this same tool), on one GPU when given.</summary>
