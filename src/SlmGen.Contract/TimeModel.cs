@@ -124,7 +124,7 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
             points = unaligned.Count > 0 ? unaligned : points;
         }
 
-        return Interpolate(points.Select(p => (new[] { p.M, p.N, p.K }, p.FlopsPerSecond)).ToList(), new[] { m, n, k });
+        return Interpolate(points, static (p, a) => a == 0 ? p.M : a == 1 ? p.N : p.K, static p => p.FlopsPerSecond, m, n, k);
     }
 
     /// <summary>The attention rate for a shape (forward or backward).</summary>
@@ -140,7 +140,9 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
         var points = graphed && GraphAttention.Count > 0 ? GraphAttention : Attention;
         var smallest = points.Count > 0 ? points.Min(p => p.HeadSize) : 0;
         var measured = Math.Max(headSize, smallest);
-        var rate = Interpolate(points.Select(p => (new[] { p.BatchHeads, p.T, p.HeadSize }, backward ? p.BackwardFlopsPerSecond : p.ForwardFlopsPerSecond)).ToList(), new[] { batchHeads, t, measured });
+        var rate = backward
+            ? Interpolate(points, static (p, a) => a == 0 ? p.BatchHeads : a == 1 ? p.T : p.HeadSize, static p => p.BackwardFlopsPerSecond, batchHeads, t, measured)
+            : Interpolate(points, static (p, a) => a == 0 ? p.BatchHeads : a == 1 ? p.T : p.HeadSize, static p => p.ForwardFlopsPerSecond, batchHeads, t, measured);
         return rate * headSize / measured;
     }
 
@@ -152,28 +154,58 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// the four nearest shapes by summed log-distance for every shape, which on a lattice picks arbitrarily among ties
     /// — a head size of 64 between measured lengths of 128 and 512 also averaged in head sizes of 32 or 128.)
     /// </summary>
-    private static double Interpolate(IReadOnlyList<(long[] At, double Rate)> points, long[] query)
+    private static double Interpolate<T>(IReadOnlyList<T> points, Func<T, int, long> at, Func<T, double> rateOf, params long[] query)
     {
-        var measured = points.Where(p => p.Rate > 0).ToList();
-        if (measured.Count == 0)
-        {
-            return double.NaN;
-        }
-
+        // One pass per axis for the bracketing grid values, one per corner for its point: no allocation per point, as
+        // a plan of thousands of distinct layers asks this for every kernel of every step it predicts.
         var axes = query.Length;
         var low = new long[axes];
         var high = new long[axes];
         var toward = new double[axes];
+        var any = false;
         for (var a = 0; a < axes; a++)
         {
-            var values = measured.Select(p => p.At[a]).Distinct().OrderBy(v => v).ToList();
-            var q = Math.Min(Math.Max(query[a], values[0]), values[values.Count - 1]);
-            low[a] = values.Last(v => v <= q);
-            high[a] = values.First(v => v >= q);
-            toward[a] = low[a] == high[a] ? 0 : (Math.Log(q) - Math.Log(low[a])) / (Math.Log(high[a]) - Math.Log(low[a]));
+            long min = long.MaxValue, max = long.MinValue;
+            foreach (var p in points)
+            {
+                if (rateOf(p) > 0)
+                {
+                    var v = at(p, a);
+                    min = Math.Min(min, v);
+                    max = Math.Max(max, v);
+                    any = true;
+                }
+            }
+
+            if (!any)
+            {
+                return double.NaN;
+            }
+
+            var q = Math.Min(Math.Max(query[a], min), max);
+            long below = min, above = max;
+            foreach (var p in points)
+            {
+                if (rateOf(p) > 0)
+                {
+                    var v = at(p, a);
+                    if (v <= q && v > below)
+                    {
+                        below = v;
+                    }
+
+                    if (v >= q && v < above)
+                    {
+                        above = v;
+                    }
+                }
+            }
+
+            low[a] = below;
+            high[a] = above;
+            toward[a] = below == above ? 0 : (Math.Log(q) - Math.Log(below)) / (Math.Log(above) - Math.Log(below));
         }
 
-        var rates = measured.GroupBy(p => string.Join(",", p.At)).ToDictionary(g => g.Key, g => g.First().Rate, StringComparer.Ordinal);
         double weights = 0, sum = 0, only = 0;
         var used = 0;
         var corner = new long[axes];
@@ -187,19 +219,35 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
                 weight *= up ? toward[a] : 1 - toward[a];
             }
 
-            if (weight > 0 && rates.TryGetValue(string.Join(",", corner), out var rate))
+            if (!(weight > 0))
             {
-                weights += weight;
-                sum += weight * Math.Log(rate);
-                only = rate;
-                used++;
+                continue;
+            }
+
+            foreach (var p in points)
+            {
+                var rate = rateOf(p);
+                var match = rate > 0;
+                for (var a = 0; a < axes && match; a++)
+                {
+                    match = at(p, a) == corner[a];
+                }
+
+                if (match)
+                {
+                    weights += weight;
+                    sum += weight * Math.Log(rate);
+                    only = rate;
+                    used++;
+                    break;
+                }
             }
         }
 
         return used == 1 ? only
             : weights > 1e-9
             ? Math.Exp(sum / weights)
-            : Nearest(measured.Select(p => (Enumerable.Range(0, axes).Sum(a => Distance(p.At[a], query[a])), p.Rate)));
+            : Nearest(points.Select(p => (Enumerable.Range(0, axes).Sum(a => Distance(at(p, a), query[a])), rateOf(p))));
     }
 
     private static double Distance(long a, long b) => Math.Abs(Math.Log(Math.Max(1, a)) - Math.Log(Math.Max(1, b)));
