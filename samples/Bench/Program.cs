@@ -255,14 +255,7 @@ return 0;
     if (profile is not null && isCuda)
     {
         var trace = $"{profile}-{mode}.json";
-        SlmGen.Native.CudaNative.StartProfiler();
-        for (var i = 0; i < 5; i++)
-        {
-            Run();
-        }
-
-        Sync();
-        SlmGen.Native.CudaNative.StopProfiler(trace);
+        SlmGen.Native.CudaNative.RecordTrace(trace, 5, Run, Sync);
         Console.WriteLine($"{mode}: 5 steps profiled -> {trace}");
     }
 

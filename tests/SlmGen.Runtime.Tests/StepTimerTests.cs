@@ -20,5 +20,11 @@ public class StepTimerTests
         var e = Assert.Throws<InvalidOperationException>(() => StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, graphed: true));
         Assert.Contains("not CUDA", e.Message);
         Assert.Contains(model.GetName(), e.Message);
+
+        // A kernel trace (slmgen time --kernel-trace) needs CUDA and the native profiler: refused before anything runs, no file written.
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"slmgen-trace-{Guid.NewGuid():N}.json");
+        var refused = Assert.Throws<InvalidOperationException>(() => StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, trace: path));
+        Assert.Contains("kernel trace needs CUDA", refused.Message);
+        Assert.False(System.IO.File.Exists(path));
     }
 }

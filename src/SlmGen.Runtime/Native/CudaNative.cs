@@ -258,6 +258,24 @@ public static unsafe class CudaNative
         Check(profilerStart(), "profiler (start)");
     }
 
+    /// <summary>
+    /// Records <paramref name="steps"/> runs of <paramref name="step"/> under the profiler into <paramref name="path"/>
+    /// (a Chrome trace): the device is synchronised before the profiler starts and before it stops, so the trace holds
+    /// those steps' kernels whole and nothing queued before them.
+    /// </summary>
+    public static void RecordTrace(string path, int steps, Action step, Action synchronize)
+    {
+        synchronize();
+        StartProfiler();
+        for (var i = 0; i < steps; i++)
+        {
+            step();
+        }
+
+        synchronize();
+        StopProfiler(path);
+    }
+
     /// <summary>Stops the profiler and writes what it recorded to <paramref name="path"/> as a Chrome trace.</summary>
     public static void StopProfiler(string path)
     {

@@ -159,15 +159,7 @@ public static class StepTimer
                 return;
             }
 
-            Sync(device);
-            SlmGen.Native.CudaNative.StartProfiler();
-            for (var i = 0; i < TraceSteps; i++)
-            {
-                one();
-            }
-
-            Sync(device);
-            SlmGen.Native.CudaNative.StopProfiler(trace);
+            SlmGen.Native.CudaNative.RecordTrace(trace, TraceSteps, one, () => Sync(device));
         }
 
         var head = graphed ? (Median: double.NaN, Spread: 0.0) : Median(HeadStep, warm, steps, runs, device); // graphed: the step only
