@@ -17,7 +17,7 @@ namespace SlmGen.Samples.Bench;
 /// kernel passes when its error against the truth is at most twice the unfused path's own error (plus a floor of a
 /// few units in the last place): "within the dtype's noise". One JSON line per case. The ops: add + LayerNorm / RMSNorm
 /// (with and without weight and bias), RMSNorm, bias + GELU / squared ReLU, SwiGLU, RoPE (full and partial, strided
-/// input, a start offset) and the next-token cross-entropy (plain, and padded columns with z-loss).
+/// input, a start offset), the next-token cross-entropy (plain, and padded columns with z-loss) and a biased linear layer.
 /// </summary>
 public static class FusedCheck
 {
@@ -105,6 +105,7 @@ public static class FusedCheck
         yield return ("swiglu", (SwiGlu, (r, w) => new[] { new[] { r, w }, new[] { r, w } }));
         yield return ("rope", (t => Rope(t, partial: false), (r, w) => new[] { new[] { 2, r, 3, Even(w) } }));
         yield return ("rope-partial", (t => Rope(t, partial: true), (r, w) => new[] { new[] { 2, r, 3, Even(w) } }));
+        yield return ("linear+bias", (LinearBias, (r, w) => new[] { new[] { r, w }, new[] { w, w }, new[] { w } }));
         yield return ("cross-entropy", (t => Loss(t, padded: false), (r, w) => new[] { new[] { r, w } }));
         yield return ("cross-entropy-padded-zloss", (t => Loss(t, padded: true), (r, w) => new[] { new[] { r, w } }));
     }
@@ -281,6 +282,16 @@ public static class FusedCheck
         }
 
         return (new[] { loss.reshape(1) }, new[] { logits });
+    }
+
+    // x Wᵀ + b as a biased layer runs it (Linears.Affine: the fused linear when enabled, its bias gradient from
+    // SlmGen's column-sum kernel), x (rows, width), W (width, width).
+    private static (Tensor[], Tensor[]) LinearBias(Tensor[] t)
+    {
+        var x = Leaf(t[0]);
+        var w = Leaf(t[1]);
+        var b = Leaf(t[2]);
+        return (new[] { Linears.Affine(x, w, b) }, new[] { x, w, b });
     }
 
     private static (Tensor[], Tensor[]) SwiGlu(Tensor[] t)

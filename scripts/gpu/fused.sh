@@ -14,6 +14,7 @@ limit=${LIMIT_S:-560}; left() { local l=$((limit - SECONDS - 15)); [ "$l" -gt "$
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
   echo "commit $(xz -dc .device/app.tar.xz | tar -xOf - ./COMMIT)"; date -u; } > "$w/device.txt" 2>&1; cat "$w/device.txt"
 OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$w/build.txt" 2>&1; tail -3 "$w/build.txt"; cp /tmp/slmgen-native/*.log "$w/" 2>/dev/null
+grep -h "^SLMGEN:\| error" "$w"/fused-build.log 2>/dev/null | head -20
 export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
 timeout "$(left 90)" bash .device/run.sh Bench --device cuda --check-fused --json "$w/check.jsonl" > "$w/check.txt" 2>&1; rc=$?; echo "check exit $rc"; tail -12 "$w/check.txt"
 # Nothing to time when the kernels did not build or are wrong (FORCE=1 times anyway).

@@ -32,6 +32,13 @@ fused() {
   # shellcheck disable=SC2046
   "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_rope.cu" -o "$out/fused_rope.o" & local rope=$!
   c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/loss_rope_ops.cpp" -o "$out/loss_rope_ops.o" & local ops=$!
+  # The row-per-warp norms (fused_rows.cu) and the column sums with the biased linear layer over them
+  # (fused_reduce.cu, linear_ops.cpp) are units of their own too: the kernels above work without them.
+  # shellcheck disable=SC2046
+  "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_rows.cu" -o "$out/fused_rows.o" & local rows=$!
+  # shellcheck disable=SC2046
+  "$nvcc" $(nvcc_flags) "${includes[@]}" -c "$here/fused_reduce.cu" -o "$out/fused_reduce.o" & local reduce=$!
+  c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/linear_ops.cpp" -o "$out/linear_ops.o" & local linear=$!
   c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/memory_stats.cpp" -o "$out/memory_stats.o" & local memory=$!
   c++ -std=c++17 -O2 -fPIC -Wall -D_GLIBCXX_USE_CXX11_ABI="$abi" "${includes[@]}" -c "$here/kernel_profiler.cpp" -o "$out/kernel_profiler.o" & local profiler=$!
   local extra=() ok=1
@@ -45,6 +52,18 @@ fused() {
     extra+=("$out/kernel_profiler.o")
   else
     echo "SLMGEN: the kernel profiler did not build; Bench --profile is not available"
+  fi
+  if wait "$rows"; then
+    extra+=("$out/fused_rows.o")
+  else
+    echo "SLMGEN: the row-per-warp norm kernels did not build; the norms use the general kernels"
+  fi
+  local reduce_ok=1
+  wait "$reduce" || reduce_ok=0; wait "$linear" || reduce_ok=0
+  if [ "$reduce_ok" = 1 ]; then
+    extra+=("$out/fused_reduce.o" "$out/linear_ops.o")
+  else
+    echo "SLMGEN: the column-sum kernels did not build; bias gradients use libtorch's reductions"
   fi
   wait "$core" || return 1
   if [ "$ok" = 1 ]; then

@@ -1,4 +1,5 @@
-// Device helpers the fused kernels' files share (fused_kernels.cu, fused_cross_entropy.cu, fused_rope.cu).
+// Device helpers the fused kernels' files share (fused_kernels.cu, fused_cross_entropy.cu, fused_rope.cu, fused_rows.cu,
+// fused_reduce.cu).
 #pragma once
 #include <cstdint>
 
@@ -26,6 +27,15 @@ __device__ __forceinline__ float block_sum(float v, float* shared) {
 
 template <typename T>
 __device__ __forceinline__ float f(T v) { return static_cast<float>(v); }
+
+// 16 bytes of T (8 bf16/fp16, 4 float, 2 double): the vector kernels' loads and stores.
+constexpr int kVecBytes = 16;
+
+template <typename T>
+struct alignas(kVecBytes) Vec {
+  static constexpr int N = kVecBytes / sizeof(T);
+  T v[N];
+};
 
 // Threads for a kernel that gives each row a block: a warp for short rows (a head's QK-norm over 32–128 values, a
 // character vocabulary's logits), doubling while each thread would get more than 8 values, up to `most`.

@@ -190,13 +190,7 @@ __global__ void bias_act_backward_kernel(const T* __restrict__ dy, const T* __re
 // modulo per value for the bias's column, 2-byte loads; 90 µs against libtorch's GELU's 38 µs on baby GPT's
 // 64 × 256 × 1,536 on an H100: results/fused/README.md). Here a thread owns one column vector (its bias values in
 // registers) and walks rows: no index arithmetic per value. The same arithmetic and rounding per value as above.
-constexpr int kVecBytes = 16;
-
-template <typename T>
-struct alignas(kVecBytes) Vec {
-  static constexpr int N = kVecBytes / sizeof(T);
-  T v[N];
-};
+// (Vec and kVecBytes: device_common.cuh.)
 
 template <typename T>
 __global__ void bias_act_forward_vec_kernel(const T* __restrict__ x, const T* __restrict__ b, T* __restrict__ y, int64_t N, int64_t H, int act) {
@@ -321,6 +315,22 @@ bool vectorisable(int64_t H, std::initializer_list<at::Tensor> tensors) {
 
 }  // namespace
 
+OptionalKernels& optional_kernels() {
+  static OptionalKernels kernels;
+  return kernels;
+}
+
+namespace {
+
+// The strips' partial sums [strips, C] added up in the parameter's dtype: one launch of fused_reduce.cu's kernel when
+// it is linked in, else libtorch's reduction and a cast.
+at::Tensor finish(const at::Tensor& part, at::ScalarType dtype) {
+  const auto kernel = optional_kernels().finish_column_sums;
+  return kernel != nullptr ? kernel(part, dtype) : part.sum(0).to(dtype);
+}
+
+}  // namespace
+
 std::vector<at::Tensor> add_norm_forward(const at::Tensor& x, const at::Tensor& r, const at::Tensor& w, const at::Tensor& b, double eps, bool rms, bool double_round) {
   const c10::cuda::CUDAGuard guard(x.device());
   const int64_t C = x.size(-1), N = x.numel() / C;
@@ -329,6 +339,8 @@ std::vector<at::Tensor> add_norm_forward(const at::Tensor& x, const at::Tensor& 
   auto opts = x.options().dtype(at::kFloat);
   auto mean = at::empty({N}, opts), rstd = at::empty({N}, opts);
   if (N == 0) return {s, y, mean, rstd};
+  const auto rows = optional_kernels().add_norm_forward_rows;
+  if (rows != nullptr && rows(x, r, w, b, s, y, mean, rstd, eps, rms, double_round)) return {s, y, mean, rstd};
   auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, x.scalar_type(), "slm_add_norm_forward", [&] {
     auto kernel = rms ? add_norm_forward_kernel<scalar_t, true> : add_norm_forward_kernel<scalar_t, false>;
@@ -353,11 +365,15 @@ std::vector<at::Tensor> add_norm_backward(const at::Tensor& dy, const at::Tensor
     return {ds, dw, db};
   }
   auto stream = at::cuda::getCurrentCUDAStream();
+  const auto rows_kernel = optional_kernels().add_norm_backward_rows;
+  const bool ds_done = rows_kernel != nullptr && rows_kernel(dy, ds_extra, s, w, mean, rstd, ds, rms);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, s.scalar_type(), "slm_add_norm_backward", [&] {
-    auto kernel = rms ? add_norm_backward_kernel<scalar_t, true> : add_norm_backward_kernel<scalar_t, false>;
-    kernel<<<static_cast<unsigned>(N), threads_per_row(C, kThreads), 0, stream>>>(dy.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(ds_extra), s.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(w),
-                                                            mean.data_ptr<float>(), rstd.data_ptr<float>(), ds.data_ptr<scalar_t>(), C);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    if (!ds_done) {
+      auto kernel = rms ? add_norm_backward_kernel<scalar_t, true> : add_norm_backward_kernel<scalar_t, false>;
+      kernel<<<static_cast<unsigned>(N), threads_per_row(C, kThreads), 0, stream>>>(dy.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(ds_extra), s.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(w),
+                                                              mean.data_ptr<float>(), rstd.data_ptr<float>(), ds.data_ptr<scalar_t>(), C);
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    }
     if (w.defined() || has_b) {
       const int64_t strips = strips_for(N), rows = (N + strips - 1) / strips;
       auto fopts = s.options().dtype(at::kFloat);
@@ -368,8 +384,8 @@ std::vector<at::Tensor> add_norm_backward(const at::Tensor& dy, const at::Tensor
                                                                     dw_part.data_ptr<float>(), has_b ? db_part.data_ptr<float>() : nullptr, N, C, rows, double_round);
       C10_CUDA_KERNEL_LAUNCH_CHECK();
       const auto param_type = w.defined() ? w.scalar_type() : s.scalar_type();
-      if (w.defined()) dw = dw_part.sum(0).to(param_type);
-      if (has_b) db = db_part.sum(0).to(param_type);
+      if (w.defined()) dw = finish(dw_part, param_type);
+      if (has_b) db = finish(db_part, param_type);
     }
   });
   return {ds, dw, db};
@@ -418,7 +434,7 @@ std::vector<at::Tensor> bias_act_backward(const at::Tensor& dy, const at::Tensor
     }
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  if (b.defined()) db = db_part.sum(0).to(b.scalar_type());
+  if (b.defined()) db = finish(db_part, b.scalar_type());
   return {dx, db};
 }
 

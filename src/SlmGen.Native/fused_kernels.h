@@ -21,6 +21,26 @@ at::Tensor swiglu_forward(const at::Tensor& a, const at::Tensor& b);
 std::vector<at::Tensor> swiglu_backward(const at::Tensor& dy, const at::Tensor& a, const at::Tensor& b);
 
 
+// Faster paths in units of their own (fused_rows.cu, fused_reduce.cu), which register here at load when the build
+// linked them in (build.sh leaves out a unit that does not compile); null otherwise, and the kernels above take their
+// general path.
+struct OptionalKernels {
+  // add_norm_forward over rows of at most 256 16-byte vectors, a warp a row; false (nothing written) when the tensors
+  // do not qualify. s, y, mean and rstd are allocated by the caller (s undefined without r).
+  bool (*add_norm_forward_rows)(const at::Tensor& x, const at::Tensor& r, const at::Tensor& w, const at::Tensor& b, const at::Tensor& s, const at::Tensor& y,
+                                const at::Tensor& mean, const at::Tensor& rstd, double eps, bool rms, bool double_round) = nullptr;
+  // add_norm_backward's ds likewise.
+  bool (*add_norm_backward_rows)(const at::Tensor& dy, const at::Tensor& ds_extra, const at::Tensor& s, const at::Tensor& w, const at::Tensor& mean,
+                                 const at::Tensor& rstd, const at::Tensor& ds, bool rms) = nullptr;
+  // [C] in dtype: the sum over the strips of fp32 partial column sums [strips, C], in one launch.
+  at::Tensor (*finish_column_sums)(const at::Tensor& part, at::ScalarType dtype) = nullptr;
+};
+OptionalKernels& optional_kernels();
+
+// fused_reduce.cu. The column sums of x (N, C) contiguous, [C] in x's dtype (fp32 accumulation): a biased linear
+// layer's bias gradient (linear_ops.cpp).
+at::Tensor column_sums(const at::Tensor& x);
+
 // fused_cross_entropy.cu. {loss (N) fp32, lse (N) fp32} of logits (N, V) contiguous over the first `real` columns.
 std::vector<at::Tensor> cross_entropy_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t real, double z_loss);
 // The logits' gradient (N, V) in their dtype, grad_rows (N) fp32 the gradient of each row's loss.

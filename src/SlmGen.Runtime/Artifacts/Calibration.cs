@@ -22,6 +22,8 @@ public static class Calibration
         var removers = new List<Action>();
         var wasTraining = model.training;
         model.eval();
+        // The hooks below see layers' calls; a fused linear layer (CUDA) would pass its module by.
+        using var unfused = Native.FusedKernels.Suspend();
         try
         {
             foreach (var (name, module) in model.named_modules())

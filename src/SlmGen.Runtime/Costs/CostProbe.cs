@@ -35,6 +35,8 @@ public static class CostProbe
     /// <summary>Measures one forward pass on random ids of shape (<paramref name="batch"/>, context), on the model's device.</summary>
     public static MeasuredCost Measure(SlmModel model, int batch = 2, bool lastPositionOnly = false)
     {
+        // The hooks below count layers' calls; a fused linear layer (CUDA) would pass its module by.
+        using var unfused = Native.FusedKernels.Suspend();
         var device = model.parameters().First().device;
         long linear = 0, attention = 0, lossOnly = 0;
         var removers = new List<Action>();

@@ -179,15 +179,27 @@ public static class Linears
     /// output — one more pass over every biased layer's output forward (measured: 19 such adds, 7 % of baby GPT's GPU
     /// time a step on an H100; results/fused/README.md). A biased layer here sees its input as (B·T, in) — a view when
     /// the input is contiguous — and its output is viewed back. Bias-free layers and 2-D inputs are called as they are.
+    /// With SlmGen's fused kernels on a CUDA device a biased layer runs as <see cref="Native.FusedKernels.Linear"/> (the
+    /// same GEMMs; its bias gradient from SlmGen's column-sum kernel, not libtorch's reduction).
     /// </summary>
     public static Tensor Apply(nn.Module<Tensor, Tensor> layer, Tensor x)
     {
+        if (layer is Linear { bias: not null } fused && Native.FusedKernels.LinearApplies(x, fused.weight!, fused.bias!))
+        {
+            return AsRows(x, rows => Native.FusedKernels.Linear(rows, fused.weight!, fused.bias!));
+        }
+
         return x.dim() <= 2 || layer is not Linear { bias: not null } ? layer.call(x) : AsRows(x, layer.call);
     }
 
     /// <summary><c>x Wᵀ + b</c> for <paramref name="x"/> of any rank, the bias fused into the GEMM (see <see cref="Apply"/>).</summary>
     public static Tensor Affine(Tensor x, Tensor weight, Tensor? bias)
     {
+        if (bias is not null && Native.FusedKernels.LinearApplies(x, weight, bias))
+        {
+            return AsRows(x, rows => Native.FusedKernels.Linear(rows, weight, bias));
+        }
+
         return x.dim() <= 2 || bias is null ? nn.functional.linear(x, weight, bias) : AsRows(x, rows => nn.functional.linear(rows, weight, bias));
     }
 

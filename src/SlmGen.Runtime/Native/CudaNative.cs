@@ -27,6 +27,7 @@ public static unsafe class CudaNative
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, double, int, int, IntPtr*, IntPtr*, int> addNorm;
     private static delegate* unmanaged<IntPtr, IntPtr, int, IntPtr*, int> biasAct;
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr*, int> swiGlu;
+    private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr*, int> linearBias;
     private static delegate* unmanaged<IntPtr, IntPtr, long, double, IntPtr*, int> crossEntropy;
     private static delegate* unmanaged<IntPtr, IntPtr, IntPtr, long, IntPtr*, int> rope;
     private static delegate* unmanaged<int, long*, long*, int> memoryStats;
@@ -51,6 +52,9 @@ public static unsafe class CudaNative
 
     /// <summary>Whether the loaded library has libtorch's kernel profiler (a separate unit of the build).</summary>
     public static bool HasProfiler => Available && profilerStart != null && profilerStop != null;
+
+    /// <summary>Whether the loaded library has the biased linear layer whose bias gradient is SlmGen's column-sum kernel (a separate unit of the nvcc build).</summary>
+    public static bool HasLinearKernel => HasFusedKernels && linearBias != null;
 
     /// <summary>Whether the loaded library has the fused cross-entropy and RoPE kernels too (a separate unit of the nvcc build).</summary>
     public static bool HasLossAndRopeKernels => HasFusedKernels && crossEntropy != null && rope != null;
@@ -110,6 +114,11 @@ public static unsafe class CudaNative
             {
                 crossEntropy = (delegate* unmanaged<IntPtr, IntPtr, long, double, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_cross_entropy");
                 rope = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, long, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_rope");
+            }
+
+            if (NativeLibrary.TryGetExport(lib, "slm_linear_version", out var linearVersion) && ((delegate* unmanaged<int>)linearVersion)() == 1)
+            {
+                linearBias = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr*, int>)NativeLibrary.GetExport(lib, "slm_linear_bias");
             }
 
             return version() == 3 ? (true, string.Empty) : (false, $"{path} is version {version()}; this SlmGen needs 3 (rebuild it with src/SlmGen.Native/build.sh)");
@@ -211,6 +220,16 @@ public static unsafe class CudaNative
         IntPtr y;
         Check(biasAct(x.Handle, Handle(bias), activation, &y), "fused bias + activation");
         GC.KeepAlive(x);
+        GC.KeepAlive(bias);
+        return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
+    }
+
+    internal static TorchSharp.torch.Tensor LinearBias(TorchSharp.torch.Tensor rows, TorchSharp.torch.Tensor weight, TorchSharp.torch.Tensor bias)
+    {
+        IntPtr y;
+        Check(linearBias(rows.Handle, weight.Handle, bias.Handle, &y), "fused linear");
+        GC.KeepAlive(rows);
+        GC.KeepAlive(weight);
         GC.KeepAlive(bias);
         return TorchSharp.torch.Tensor.UnsafeCreateTensor(y);
     }

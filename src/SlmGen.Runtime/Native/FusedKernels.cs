@@ -29,16 +29,44 @@ public static class FusedKernels
     /// </summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("SLMGEN_FUSED") != "0";
 
-    /// <summary>Whether CUDA tensors take the fused path now.</summary>
-    public static bool Ready => Enabled && CudaNative.HasFusedKernels;
+    /// <summary>Whether CUDA tensors take the fused path now (not while <see cref="Suspend"/> holds it off).</summary>
+    public static bool Ready => Enabled && suspended == 0 && CudaNative.HasFusedKernels;
+
+    [ThreadStatic]
+    private static int suspended;
+
+    /// <summary>
+    /// Holds the fused path off on this thread until the result is disposed: for code that observes the layers' modules
+    /// with hooks (the runtime FLOP counter, GPTQ's calibration), which a fused linear layer would pass by.
+    /// </summary>
+    public static IDisposable Suspend()
+    {
+        suspended++;
+        return new Resume();
+    }
+
+    private sealed class Resume : IDisposable
+    {
+        private bool done;
+
+        public void Dispose()
+        {
+            if (!done)
+            {
+                done = true;
+                suspended--;
+            }
+        }
+    }
 
     /// <summary>One line: whether the kernels are used, and why not.</summary>
     public static string Status =>
         !Enabled ? "fused kernels: off (SLMGEN_FUSED=0 or FusedKernels.Enabled = false)"
         : !CudaNative.Available ? $"fused kernels: off ({CudaNative.Reason})"
         : !CudaNative.HasFusedKernels ? "fused kernels: off (libslmgen_native was built without nvcc; rebuild it with src/SlmGen.Native/build.sh where CUDA's compiler is)"
-        : !CudaNative.HasLossAndRopeKernels ? "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU; its build has no cross-entropy or RoPE kernels: see fused-build.log)"
-        : "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU, RoPE, cross-entropy)";
+        : "fused kernels: on (libslmgen_native: add + norm, RMSNorm, bias + GELU / squared ReLU, SwiGLU"
+          + (CudaNative.HasLossAndRopeKernels ? ", RoPE, cross-entropy" : "; no cross-entropy or RoPE kernels in this build: see fused-build.log")
+          + (CudaNative.HasLinearKernel ? ", biased linear layers' bias gradients)" : "; no column-sum kernels in this build: see fused-build.log)");
 
     /// <summary>
     /// Whether the fused path takes <paramref name="x"/> with these companions: a CUDA tensor of a floating type, the
@@ -57,6 +85,15 @@ public static class FusedKernels
     /// <summary>s = x + residual and norm(s) · weight + bias in one pass.</summary>
     public static (Tensor Sum, Tensor Normed) AddNorm(Tensor x, Tensor residual, Tensor? weight, Tensor? bias, double eps, bool rms, bool doubleRound) =>
         CudaNative.AddNorm(x, residual, weight, bias, eps, rms, doubleRound);
+
+    /// <summary>
+    /// Whether the fused biased linear layer takes <paramref name="x"/> (…, in) with this weight and bias: the tensors
+    /// qualify for <see cref="Applies"/>, x has at least two dimensions, and the library has the kernel.
+    /// </summary>
+    public static bool LinearApplies(Tensor x, Tensor weight, Tensor bias) => x.dim() >= 2 && Applies(x, weight, bias) && CudaNative.HasLinearKernel;
+
+    /// <summary>rows (N, in) · weightᵀ + bias, the bias's gradient from SlmGen's column-sum kernel.</summary>
+    public static Tensor Linear(Tensor rows, Tensor weight, Tensor bias) => CudaNative.LinearBias(rows, weight, bias);
 
     /// <summary>act(x + bias), <paramref name="activation"/> one of <see cref="Gelu"/>, <see cref="ReluSquared"/>.</summary>
     public static Tensor BiasAct(Tensor x, Tensor? bias, int activation) => CudaNative.BiasAct(x, bias, activation);
