@@ -240,6 +240,13 @@ public static class StepOps
                     b.Memory(component + ".attn", "rotary embedding", rows * (a.InnerWidth + a.KvWidth), 6, a.RotaryDims < a.HeadDim ? 14 : 10);
                 }
 
+                if (a.PackedQkv && b.Training)
+                {
+                    // Backward stacks the q, k and v gradients into the packed projection's output gradient: one copy
+                    // (CatArrayBatchedCopy, 24 µs a block at baby GPT's shape on an H100: results/fused/README.md).
+                    b.Memory(component + ".attn", "q/k/v gradients stacked", rows * (a.InnerWidth + (2 * a.KvWidth)), 2, 1, OpPhase.Backward);
+                }
+
                 // The heads' output back to (rows, inner): one copy.
                 b.Memory(component + ".attn", "heads merged", rows * a.InnerWidth, 2, 1);
 
@@ -475,7 +482,8 @@ public static class StepOps
 
                 if (bias)
                 {
-                    Ops.Add(new StepOp(component, name + " bias gradient", OpPhase.Backward, OpKind.Memory, rows * output, 0, 0, 0, (double)rows * output * elementBytes, 1));
+                    // libtorch's column reduction, one kernel; fused, SlmGen's: partial sums over strips, then their sum.
+                    Ops.Add(new StepOp(component, name + " bias gradient", OpPhase.Backward, OpKind.Memory, rows * output, 0, 0, 0, (double)rows * output * elementBytes, Fused ? 2 : 1));
                 }
             }
         }

@@ -379,10 +379,13 @@ std::vector<at::Tensor> add_norm_backward(const at::Tensor& dy, const at::Tensor
       auto fopts = s.options().dtype(at::kFloat);
       auto dw_part = at::empty({strips, C}, fopts);
       auto db_part = has_b ? at::empty({strips, C}, fopts) : at::Tensor();
-      dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(strips)), block(32, 8);
-      norm_param_grad_kernel<scalar_t><<<grid, block, 0, stream>>>(dy.data_ptr<scalar_t>(), s.data_ptr<scalar_t>(), mean.data_ptr<float>(), rstd.data_ptr<float>(),
-                                                                    dw_part.data_ptr<float>(), has_b ? db_part.data_ptr<float>() : nullptr, N, C, rows, double_round);
-      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      const auto partials = optional_kernels().norm_param_partials;
+      if (partials == nullptr || !partials(dy, s, mean, rstd, dw_part, db_part, rows, double_round)) {
+        dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(strips)), block(32, 8);
+        norm_param_grad_kernel<scalar_t><<<grid, block, 0, stream>>>(dy.data_ptr<scalar_t>(), s.data_ptr<scalar_t>(), mean.data_ptr<float>(), rstd.data_ptr<float>(),
+                                                                      dw_part.data_ptr<float>(), has_b ? db_part.data_ptr<float>() : nullptr, N, C, rows, double_round);
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+      }
       const auto param_type = w.defined() ? w.scalar_type() : s.scalar_type();
       if (w.defined()) dw = finish(dw_part, param_type);
       if (has_b) db = finish(db_part, param_type);

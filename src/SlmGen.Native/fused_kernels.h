@@ -32,6 +32,10 @@ struct OptionalKernels {
   // add_norm_backward's ds likewise.
   bool (*add_norm_backward_rows)(const at::Tensor& dy, const at::Tensor& ds_extra, const at::Tensor& s, const at::Tensor& w, const at::Tensor& mean,
                                  const at::Tensor& rstd, const at::Tensor& ds, bool rms) = nullptr;
+  // The norm's weight (and bias) gradient's partial sums over strips of rows_per_strip rows, Σ dy · x̂ (and Σ dy), into
+  // dw_part (db_part) [strips, C] fp32, with 16-byte loads; false (nothing written) when the tensors do not qualify.
+  bool (*norm_param_partials)(const at::Tensor& dy, const at::Tensor& s, const at::Tensor& mean, const at::Tensor& rstd, const at::Tensor& dw_part,
+                              const at::Tensor& db_part, int64_t rows_per_strip, bool double_round) = nullptr;
   // [C] in dtype: the sum over the strips of fp32 partial column sums [strips, C], in one launch.
   at::Tensor (*finish_column_sums)(const at::Tensor& part, at::ScalarType dtype) = nullptr;
 };

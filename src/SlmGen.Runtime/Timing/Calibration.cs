@@ -186,6 +186,16 @@ public static class DeviceCalibration
                     }
 
                     var grad = randn(new[] { batch, t, heads, d }, dtype: dtype, device: device).transpose(1, 2);
+                    // Backward to q, k and v themselves (time model v10): the attention kernel's backward alone. Through
+                    // qkv.backward the time also held the stack of the three gradients into the projection's (a copy the
+                    // step listing counts apart) and the leaf's gradient accumulation (no generated layer has one): the
+                    // traces of session 15 measured attention at 0.66 of v9's prediction.
+                    void Backward((Tensor Q, Tensor K, Tensor V) h)
+                    {
+                        var o = Attend(h);
+                        torch.autograd.grad(new[] { o }, new[] { h.Q, h.K, h.V }, new[] { grad });
+                    }
+
                     // Several calls per timed run, as for matmuls: a small shape's time is its launch, not the synchronisation's.
                     var repeats = (int)Math.Clamp(2e9 / (3.5 * flops) / (cuda ? 0.01 : 1), 1, 20);
                     var forward = Median(() =>
@@ -202,8 +212,7 @@ public static class DeviceCalibration
                         for (var i = 0; i < repeats; i++)
                         {
                             using var inner = NewDisposeScope();
-                            var o = Attend(Views());
-                            o.backward(new[] { grad });
+                            Backward(Views());
                         }
                     }, device) / repeats;
                     var backward = Math.Max(both - forward, forward * 0.5);
@@ -219,8 +228,7 @@ public static class DeviceCalibration
                         var graphBoth = GraphSeconds(() =>
                         {
                             using var inner = NewDisposeScope();
-                            var o = Attend(Views());
-                            o.backward(new[] { grad });
+                            Backward(Views());
                         }, device);
                         graphAttention.Add(new AttentionPoint(bh, t, d, flops / graphForward, 2.5 * flops / Math.Max(graphBoth - graphForward, graphForward * 0.5)));
                     }
