@@ -24,10 +24,10 @@ constexpr int kRowsPerBlock = 4;
 constexpr int kMostVectorsPerLane = 8;
 
 template <typename T>
-__device__ __forceinline__ Vec<T> load(const T* p) { return *reinterpret_cast<const Vec<T>*>(p); }
+__device__ __forceinline__ Vec<T> load_vec(const T* p) { return *reinterpret_cast<const Vec<T>*>(p); }
 
 template <typename T>
-__device__ __forceinline__ void store(T* p, const Vec<T>& v) { *reinterpret_cast<Vec<T>*>(p) = v; }
+__device__ __forceinline__ void store_vec(T* p, const Vec<T>& v) { *reinterpret_cast<Vec<T>*>(p) = v; }
 
 // Lane l of a row's warp owns the vectors l, l + 32, … (K of them at most).
 template <typename T, bool RMS, int K>
@@ -45,12 +45,12 @@ __global__ void add_norm_forward_rows_kernel(const T* __restrict__ x, const T* _
   for (int k = 0; k < K; ++k) {
     const int64_t j = lane + 32 * k;
     if (j < vectors) {
-      src[k] = load(x + base + j * V);
+      src[k] = load_vec(x + base + j * V);
       if (r != nullptr) {
-        const Vec<T> rv = load(r + base + j * V);
+        const Vec<T> rv = load_vec(r + base + j * V);
 #pragma unroll
         for (int e = 0; e < V; ++e) src[k].v[e] = static_cast<T>(f(src[k].v[e]) + f(rv.v[e]));
-        store(s + base + j * V, src[k]);
+        store_vec(s + base + j * V, src[k]);
       }
 #pragma unroll
       for (int e = 0; e < V; ++e) {
@@ -84,8 +84,8 @@ __global__ void add_norm_forward_rows_kernel(const T* __restrict__ x, const T* _
     const int64_t j = lane + 32 * k;
     if (j < vectors) {
       Vec<T> wv, bv, out;
-      if (w != nullptr) wv = load(w + j * V);
-      if (b != nullptr) bv = load(b + j * V);
+      if (w != nullptr) wv = load_vec(w + j * V);
+      if (b != nullptr) bv = load_vec(b + j * V);
 #pragma unroll
       for (int e = 0; e < V; ++e) {
         float v = (f(src[k].v[e]) - mean) * rstd;
@@ -95,7 +95,7 @@ __global__ void add_norm_forward_rows_kernel(const T* __restrict__ x, const T* _
         if (b != nullptr) v += f(bv.v[e]);
         out.v[e] = static_cast<T>(v);
       }
-      store(y + base + j * V, out);
+      store_vec(y + base + j * V, out);
     }
   }
   if (lane == 0) {
@@ -120,10 +120,10 @@ __global__ void add_norm_backward_rows_kernel(const T* __restrict__ dy, const T*
   for (int k = 0; k < K; ++k) {
     const int64_t j = lane + 32 * k;
     if (j < vectors) {
-      gv[k] = load(dy + base + j * V);
-      sv[k] = load(s + base + j * V);
+      gv[k] = load_vec(dy + base + j * V);
+      sv[k] = load_vec(s + base + j * V);
       Vec<T> wv;
-      if (w != nullptr) wv = load(w + j * V);
+      if (w != nullptr) wv = load_vec(w + j * V);
 #pragma unroll
       for (int e = 0; e < V; ++e) {
         // g rounded once (__fmul_rn: never contracted into a later fma), as the general kernel does.
@@ -140,8 +140,8 @@ __global__ void add_norm_backward_rows_kernel(const T* __restrict__ dy, const T*
     const int64_t j = lane + 32 * k;
     if (j < vectors) {
       Vec<T> wv, ev, out;
-      if (w != nullptr) wv = load(w + j * V);
-      if (ds_extra != nullptr) ev = load(ds_extra + base + j * V);
+      if (w != nullptr) wv = load_vec(w + j * V);
+      if (ds_extra != nullptr) ev = load_vec(ds_extra + base + j * V);
 #pragma unroll
       for (int e = 0; e < V; ++e) {
         const float g = __fmul_rn(f(gv[k].v[e]), w != nullptr ? f(wv.v[e]) : 1.f);
@@ -150,7 +150,7 @@ __global__ void add_norm_backward_rows_kernel(const T* __restrict__ dy, const T*
         if (ds_extra != nullptr) v += f(ev.v[e]);
         out.v[e] = static_cast<T>(v);
       }
-      store(ds + base + j * V, out);
+      store_vec(ds + base + j * V, out);
     }
   }
 }
@@ -171,8 +171,8 @@ __global__ void norm_param_grad_vec_kernel(const T* __restrict__ dy, const T* __
   for (int e = 0; e < V; ++e) aw[e] = ab[e] = 0.f;
   if (cv * V < C) {
     for (int64_t r = r0 + threadIdx.y; r < r1; r += 8) {
-      const Vec<T> gv = load(dy + r * C + cv * V);
-      const Vec<T> sv = load(s + r * C + cv * V);
+      const Vec<T> gv = load_vec(dy + r * C + cv * V);
+      const Vec<T> sv = load_vec(s + r * C + cv * V);
       const float mean = mean_in[r], rstd = rstd_in[r];
 #pragma unroll
       for (int e = 0; e < V; ++e) {
