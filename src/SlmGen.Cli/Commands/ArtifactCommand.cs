@@ -22,19 +22,21 @@ public static class ArtifactCommand
         var compression = new Option<string?>("--compression") { Description = "none, zstd, lzma, brotli or deflate (default: the spec's); all: write with the spec's and report every one's size and time" };
         compression.AcceptOnlyFromAmong("none", "zstd", "lzma", "brotli", "deflate", "all");
         var windows = new Option<int>("--calibration-windows") { Description = "windows of the training split for GPTQ's statistics", DefaultValueFactory = _ => 128 };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda: where the model is read and quantised (the MSE search and GPTQ run on the GPU there)", DefaultValueFactory = _ => "auto" };
         var resultFile = new Option<string?>("--result") { Description = "also write the artifact's figures (bytes stated, predicted, written; compression; times) to this JSON file" };
-        var command = new Command("artifact", "Write the artifact of trained weights at the spec's precision plan (docs/artifact.md): bit-packed codes and scales, the other tensors at the plan's type, the architecture and the tokenizer in one sealed file; its bytes beside the build's figure.") { spec, weights, best, output, data, tokenizer, compression, windows, resultFile };
+        var command = new Command("artifact", "Write the artifact of trained weights at the spec's precision plan (docs/artifact.md): bit-packed codes and scales, the other tensors at the plan's type, the architecture and the tokenizer in one sealed file; its bytes beside the build's figure.") { spec, weights, best, output, data, tokenizer, compression, windows, device, resultFile };
         command.SetAction(r =>
         {
             Cli.EnsureDataExists(r.GetValue(data)!);
-            using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), TorchSharp.torch.CPU, r.GetValue(best));
+            var dev = Devices.Resolve(r.GetValue(device));
+            using var model = Cli.Model(r.GetValue(spec)!, r.GetValue(weights), dev, r.GetValue(best));
             var dataset = Cli.Data(r.GetValue(data)!, Cli.Tokenizer(r.GetValue(tokenizer), model, r.GetValue(spec)!));
             if (dataset.VocabSize != model.DeclaredVocab)
             {
                 throw new CliException($"the model's vocabulary is {model.DeclaredVocab:N0}, the data's {dataset.VocabSize:N0}.");
             }
 
-            var options = ArtifactRoundTrip.Options(model, dataset, r.GetValue(windows), TorchSharp.torch.CPU);
+            var options = ArtifactRoundTrip.Options(model, dataset, r.GetValue(windows), dev);
             var chosen = r.GetValue(compression);
             if (chosen is not null and not "all")
             {
