@@ -40,6 +40,13 @@ public enum Quantizer
     /// to minimise the squared error of the weights as updated when the group starts — instead of taken at their absmax.
     /// </summary>
     GptqMse = 4,
+    /// <summary>
+    /// After training: round to nearest on scales learned by gradient descent — each row's (or group's) scale, from
+    /// its MSE-searched value, moved to minimise the layer's output error over a calibration sample of the training
+    /// data, tr(E H Eᵀ) with E the weights' error and H = Xᵀ X of the layer's inputs (a straight-through rounding, the
+    /// scale's gradient through the levels as in LSQ, Esser et al. 2020) — kept only where it lowers that error.
+    /// </summary>
+    Learned = 5,
 }
 
 /// <summary>The levels a quantised weight takes, in units of its row's or group's scale s.</summary>
@@ -129,10 +136,10 @@ public sealed record ArtifactPlan(int Attention, int Mlp, int Dense, int Head, i
     public static string Name(StoreType type) => type switch { StoreType.Fp16 => "fp16", StoreType.Bf16 => "bf16", _ => "fp32" };
 
     /// <summary>The YAML name of a quantiser.</summary>
-    public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", Quantizer.GptqMse => "gptq-mse", _ => "qat" };
+    public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", Quantizer.GptqMse => "gptq-mse", Quantizer.Learned => "learned", _ => "qat" };
 
-    /// <summary>Whether the quantiser needs each layer's input statistics (a calibration sample): GPTQ in either form.</summary>
-    public static bool NeedsCalibration(Quantizer q) => q is Quantizer.Gptq or Quantizer.GptqMse;
+    /// <summary>Whether the quantiser needs each layer's input statistics (a calibration sample): GPTQ in either form, learned scales.</summary>
+    public static bool NeedsCalibration(Quantizer q) => q is Quantizer.Gptq or Quantizer.GptqMse or Quantizer.Learned;
 
     /// <summary>The YAML name of a grid.</summary>
     public static string Name(QuantGrid grid) => grid == QuantGrid.Stretched ? "stretched" : "symmetric";

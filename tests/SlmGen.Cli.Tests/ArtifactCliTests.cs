@@ -98,6 +98,15 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains("gptq-mse", ptq.Stdout);
         }
 
+        // learned (round to nearest on scales learned on the calibration sample) likewise.
+        var learned = folder.File("ship-learned.yaml", Spec.Replace("name: TinyShip", "name: TinyShipLearned").Replace("attention: 5, mlp: 3, embedding: 8, group: 16, method: qat, compression: lzma", "attention: 2, mlp: 2, group: 16, method: learned"));
+        using (var ptq = Slmgen("artifact", learned, "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "shakespeare-char", "--out", Path.Combine(folder.Path, "learned.slmq"), "--calibration-windows", "8", "--device", "cpu"))
+        {
+            Assert.True(ptq.ExitCode == 0, ptq.ToString());
+            Assert.Contains("equal", ptq.Stdout);
+            Assert.Contains("learned", ptq.Stdout);
+        }
+
         // Damaged: one error line naming the file, exit 2, no stack trace. Mismatched: the other plan's artifact into this spec.
         var bytes = File.ReadAllBytes(artifact);
         bytes[bytes.Length / 2] ^= 0x10;

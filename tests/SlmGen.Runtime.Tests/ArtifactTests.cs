@@ -164,6 +164,37 @@ public class ArtifactTests
     }
 
     [Theory]
+    [InlineData(2, 0, QuantGrid.Symmetric)]
+    [InlineData(3, 32, QuantGrid.Symmetric)]
+    [InlineData(2, 0, QuantGrid.Stretched)]
+    [InlineData(3, 32, QuantGrid.Stretched)]
+    [InlineData(4, 16, QuantGrid.Symmetric)]
+    public void Learned_scales_leave_less_output_error_than_the_searched_ones_they_start_from(int bits, int group, QuantGrid grid)
+    {
+        manual_seed(5);
+        // Correlated inputs whose columns differ in size (a layer's inputs): the output error weighs the columns
+        // unequally, which the weights' squared error (mse's criterion) does not.
+        var x = (randn(2048, 16).matmul(randn(16, 96)) + (0.1 * randn(2048, 96))) * (rand(1, 96) * 3 + 0.1);
+        var w = randn(64, 96) * 0.1;
+        var hessian = x.mT.matmul(x);
+        using var mse = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Mse, grid: grid);
+        using var learned = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Learned, hessian, grid);
+        var y = x.matmul(w.mT);
+        Tensor RowError(QuantizedMatrix q) => (y - x.matmul(FakeQuant.Dequantize(q.Codes, q.Scales, group, grid).mT)).square().sum(new long[] { 0 });
+        var mseError = RowError(mse);
+        var learnedError = RowError(learned);
+        var report = $"{bits} bits, group {group}, {grid}: learned {learnedError.sum().item<float>()}, mse {mseError.sum().item<float>()}";
+        // Never worse for any output (row) on the sample it learned from (a row keeps mse's scales otherwise) …
+        Assert.True((learnedError <= (mseError * 1.0001f) + 1e-6f).all().item<bool>(), report);
+        // … and better overall: the descent found lower error than the searched clipping.
+        Assert.True(learnedError.sum().item<float>() < 0.97f * mseError.sum().item<float>(), report);
+        Assert.Equal(mse.Scales.shape, learned.Scales.shape);
+        Assert.True(learned.Scales.to(ScalarType.Float16).to(ScalarType.Float32).equal(learned.Scales).all().item<bool>(), "scales are on their storage type's grid");
+        Assert.True(learned.Codes.max().item<sbyte>() <= ArtifactLayout.MaxCode(bits, grid) && learned.Codes.min().item<sbyte>() >= ArtifactLayout.MinCode(bits, grid));
+        Assert.Throws<InvalidOperationException>(() => WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Learned));
+    }
+
+    [Theory]
     [InlineData("LeverQat")]
     [InlineData("LeverQatStretched")]
     public void A_qat_model_ships_the_grid_it_trained_on(string name)

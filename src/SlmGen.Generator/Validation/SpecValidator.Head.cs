@@ -94,9 +94,9 @@ internal static partial class SpecValidator
             v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("others"), spec.Display(SpecKeys.Quant("others")), (int)q.Others, "fp32, fp16 or bf16");
         }
 
-        if (q.Method is not (Quantizer.Qat or Quantizer.Absmax or Quantizer.Mse or Quantizer.Gptq or Quantizer.GptqMse))
+        if (q.Method is not (Quantizer.Qat or Quantizer.Absmax or Quantizer.Mse or Quantizer.Gptq or Quantizer.GptqMse or Quantizer.Learned))
         {
-            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("method"), spec.Display(SpecKeys.Quant("method")), (int)q.Method, "qat, absmax, mse, gptq or gptq-mse");
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("method"), spec.Display(SpecKeys.Quant("method")), (int)q.Method, "qat, absmax, mse, gptq, gptq-mse or learned");
         }
 
         if (q.Grid is not (QuantGrid.Symmetric or QuantGrid.Stretched))

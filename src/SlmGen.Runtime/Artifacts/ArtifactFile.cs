@@ -108,7 +108,7 @@ public static class ArtifactFile
                 var method = ArtifactPlan.NeedsCalibration(plan.Quantizer) && !(options.Hessians?.ContainsKey(source.Name) ?? false) ? Quantizer.Mse : plan.Quantizer;
                 if (ArtifactPlan.NeedsCalibration(plan.Quantizer) && options.Hessians is null)
                 {
-                    throw new InvalidOperationException("The plan quantises with GPTQ, which needs a calibration sample: give ArtifactOptions.Hessians (Calibration.Hessians over training windows).");
+                    throw new InvalidOperationException($"The plan quantises with {ArtifactPlan.Name(plan.Quantizer)}, which needs a calibration sample: give ArtifactOptions.Hessians (Calibration.Hessians over training windows).");
                 }
 
                 var q = WeightQuantizer.Quantize(weight, entry.Bits, plan.Group, plan.Scales, method, ArtifactPlan.NeedsCalibration(method) ? options.Hessians![source.Name] : null, plan.Grid);

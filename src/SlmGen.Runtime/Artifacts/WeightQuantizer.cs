@@ -47,6 +47,8 @@ public static class WeightQuantizer
             Quantizer.Mse => Mse(weight, bits, group, scaleType, grid),
             Quantizer.Gptq or Quantizer.GptqMse when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).to(weight.device), grid, searchClipping: method == Quantizer.GptqMse),
             Quantizer.Gptq or Quantizer.GptqMse => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
+            Quantizer.Learned when hessian is not null => Learned(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).to(weight.device), grid),
+            Quantizer.Learned => throw new InvalidOperationException("Learned scales need the layer's input statistics (a calibration sample); none was given."),
             _ => AbsMax(weight, bits, group, scaleType, grid),
         };
         return new QuantizedMatrix(result.Codes.cpu().MoveToOuterDisposeScope(), result.Scales.cpu().MoveToOuterDisposeScope());
@@ -112,6 +114,67 @@ public static class WeightQuantizer
         }
 
         return best!;
+    }
+
+    /// <summary>Steps of gradient descent <see cref="Quantizer.Learned"/> takes on the log-scales.</summary>
+    public const int LearnedSteps = 200;
+
+    /// <summary>Adam's learning rate on the log-scales (a step of 1 % of a scale at most, about).</summary>
+    public const double LearnedRate = 0.01;
+
+    /// <summary>
+    /// Round to nearest on learned scales: from the MSE-searched scales, Adam on each row's (or group's) log-scale
+    /// minimises the layer's output error over the calibration sample, tr(E H Eᵀ) for the weights' error E and the
+    /// inputs' H = Xᵀ X — the rounding straight-through, the clamp's and the levels' dependence on the scale kept (the
+    /// scale's gradient as in LSQ). The result is rounded to the scales' storage type and kept for a row only where its
+    /// error is below the MSE scales' (so it is never worse on the calibration sample than <see cref="Quantizer.Mse"/>).
+    /// </summary>
+    private static (Tensor Codes, Tensor Scales) Learned(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid)
+    {
+        var start = MseScales(w, bits, group, scaleType, grid);
+        // H normalised by its mean diagonal: the loss's size does not depend on the sample's length or the inputs' scale.
+        var h = hessian / hessian.diagonal().mean().clamp_min(1e-30);
+        Tensor RowError(Tensor scales)
+        {
+            var e = w - FakeQuant.Dequantize(Codes(w, scales, bits, group, grid), scales, group, grid);
+            return (e.matmul(h) * e).sum(1);
+        }
+
+        var startError = RowError(start);
+        var logScale = zeros_like(start);
+        var live = start != 0; // an all-zero row or group keeps its zero scale
+        var safeStart = where(live, start, ones_like(start));
+        // Adam (β 0.9 / 0.999) on the log-scales, by hand: its moments live outside each step's dispose scope.
+        var m = zeros_like(start);
+        var v = zeros_like(start);
+        using (var grad = enable_grad())
+        {
+            for (var step = 1; step <= LearnedSteps; step++)
+            {
+                using var inner = NewDisposeScope();
+                var theta = logScale.detach().requires_grad_(true);
+                var spread = FakeQuant.Spread(safeStart * theta.exp(), w.shape[1], group);
+                var x = w / spread;
+                // The rounding straight through (its gradient taken as 1); the clamp's as it is (0 beyond the grid's
+                // ends, where the level is the end's and moves with the scale alone).
+                var nearest = grid == QuantGrid.Stretched ? x.floor() : x.round();
+                var codes = (x + (nearest - x).detach()).clamp(ArtifactLayout.MinCode(bits, grid), ArtifactLayout.MaxCode(bits, grid));
+                var e = w - (FakeQuant.Level(codes, grid) * spread);
+                var loss = (e.matmul(h) * e).sum();
+                var g = torch.autograd.grad(new[] { loss }, new[] { theta })[0];
+                using var noGrad = no_grad();
+                m.mul_(0.9).add_(g, alpha: 0.1);
+                v.mul_(0.999).add_(g.square(), alpha: 0.001);
+                var mHat = m / (1 - Math.Pow(0.9, step));
+                var vHat = v / (1 - Math.Pow(0.999, step));
+                logScale.sub_(LearnedRate * mHat / (vHat.sqrt() + 1e-12));
+            }
+        }
+
+        var learned = where(live, Stored(safeStart * logScale.exp(), scaleType), start);
+        var better = (RowError(learned) < startError).unsqueeze(1);
+        var scalesOut = where(better, learned, start);
+        return (Codes(w, scalesOut, bits, group, grid), scalesOut);
     }
 
     /// <summary>Sums over each row ([rows, 1]) or each group of columns ([rows, groups]).</summary>
