@@ -47,6 +47,12 @@ public enum Quantizer
     /// scale's gradient through the levels as in LSQ, Esser et al. 2020) — kept only where it lowers that error.
     /// </summary>
     Learned = 5,
+    /// <summary>
+    /// After training: GPTQ on learned scales — each row's scale (per-row plans) learned as <see cref="Learned"/> learns
+    /// it before the columns are quantised, or each group's when the group starts, on its weights as updated and its
+    /// columns' block of H — instead of taken at the absmax (<see cref="Gptq"/>) or searched (<see cref="GptqMse"/>).
+    /// </summary>
+    GptqLearned = 6,
 }
 
 /// <summary>The levels a quantised weight takes, in units of its row's or group's scale s.</summary>
@@ -136,10 +142,10 @@ public sealed record ArtifactPlan(int Attention, int Mlp, int Dense, int Head, i
     public static string Name(StoreType type) => type switch { StoreType.Fp16 => "fp16", StoreType.Bf16 => "bf16", _ => "fp32" };
 
     /// <summary>The YAML name of a quantiser.</summary>
-    public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", Quantizer.GptqMse => "gptq-mse", Quantizer.Learned => "learned", _ => "qat" };
+    public static string Name(Quantizer q) => q switch { Quantizer.Absmax => "absmax", Quantizer.Mse => "mse", Quantizer.Gptq => "gptq", Quantizer.GptqMse => "gptq-mse", Quantizer.Learned => "learned", Quantizer.GptqLearned => "gptq-learned", _ => "qat" };
 
-    /// <summary>Whether the quantiser needs each layer's input statistics (a calibration sample): GPTQ in either form, learned scales.</summary>
-    public static bool NeedsCalibration(Quantizer q) => q is Quantizer.Gptq or Quantizer.GptqMse or Quantizer.Learned;
+    /// <summary>Whether the quantiser needs each layer's input statistics (a calibration sample): GPTQ in every form, learned scales.</summary>
+    public static bool NeedsCalibration(Quantizer q) => q is Quantizer.Gptq or Quantizer.GptqMse or Quantizer.Learned or Quantizer.GptqLearned;
 
     /// <summary>The YAML name of a grid.</summary>
     public static string Name(QuantGrid grid) => grid == QuantGrid.Stretched ? "stretched" : "symmetric";

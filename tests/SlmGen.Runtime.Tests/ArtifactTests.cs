@@ -192,6 +192,19 @@ public class ArtifactTests
         Assert.True(learned.Scales.to(ScalarType.Float16).to(ScalarType.Float32).equal(learned.Scales).all().item<bool>(), "scales are on their storage type's grid");
         Assert.True(learned.Codes.max().item<sbyte>() <= ArtifactLayout.MaxCode(bits, grid) && learned.Codes.min().item<sbyte>() >= ArtifactLayout.MinCode(bits, grid));
         Assert.Throws<InvalidOperationException>(() => WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.Learned));
+
+        // gptq-learned: GPTQ's compensation on learned scales — far below learned rounding alone, and near GPTQ on
+        // searched scales, on either side (here −14 % to +15 %: the scales are learned for rounding to nearest, which
+        // is not the error GPTQ leaves after compensating).
+        using var gptqLearned = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.GptqLearned, hessian, grid);
+        using var gptqMse = WeightQuantizer.Quantize(w, bits, group, StoreType.Fp16, Quantizer.GptqMse, hessian, grid);
+        var gptqLearnedError = RowError(gptqLearned).sum().item<float>();
+        var gptqMseError = RowError(gptqMse).sum().item<float>();
+        report += $", gptq-learned {gptqLearnedError}, gptq-mse {gptqMseError}";
+        Assert.True(gptqLearnedError < 0.8f * learnedError.sum().item<float>(), report);
+        Assert.True(gptqLearnedError < 1.25f * gptqMseError, report);
+        Assert.Equal(mse.Scales.shape, gptqLearned.Scales.shape);
+        Assert.True(gptqLearned.Codes.max().item<sbyte>() <= ArtifactLayout.MaxCode(bits, grid) && gptqLearned.Codes.min().item<sbyte>() >= ArtifactLayout.MinCode(bits, grid));
     }
 
     [Theory]

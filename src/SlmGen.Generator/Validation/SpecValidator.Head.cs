@@ -94,9 +94,9 @@ internal static partial class SpecValidator
             v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("others"), spec.Display(SpecKeys.Quant("others")), (int)q.Others, "fp32, fp16 or bf16");
         }
 
-        if (q.Method is not (Quantizer.Qat or Quantizer.Absmax or Quantizer.Mse or Quantizer.Gptq or Quantizer.GptqMse or Quantizer.Learned))
+        if (q.Method is not (Quantizer.Qat or Quantizer.Absmax or Quantizer.Mse or Quantizer.Gptq or Quantizer.GptqMse or Quantizer.Learned or Quantizer.GptqLearned))
         {
-            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("method"), spec.Display(SpecKeys.Quant("method")), (int)q.Method, "qat, absmax, mse, gptq, gptq-mse or learned");
+            v.Add(DiagnosticDescriptors.OutOfRange, SpecKeys.Quant("method"), spec.Display(SpecKeys.Quant("method")), (int)q.Method, "qat, absmax, mse, gptq, gptq-mse, learned or gptq-learned");
         }
 
         if (q.Grid is not (QuantGrid.Symmetric or QuantGrid.Stretched))

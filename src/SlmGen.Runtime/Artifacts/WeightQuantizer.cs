@@ -45,8 +45,8 @@ public static class WeightQuantizer
         var result = method switch
         {
             Quantizer.Mse => Mse(weight, bits, group, scaleType, grid),
-            Quantizer.Gptq or Quantizer.GptqMse when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).to(weight.device), grid, searchClipping: method == Quantizer.GptqMse),
-            Quantizer.Gptq or Quantizer.GptqMse => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
+            Quantizer.Gptq or Quantizer.GptqMse or Quantizer.GptqLearned when hessian is not null => Gptq(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).to(weight.device), grid, method),
+            Quantizer.Gptq or Quantizer.GptqMse or Quantizer.GptqLearned => throw new InvalidOperationException("GPTQ needs the layer's input statistics (a calibration sample); none was given."),
             Quantizer.Learned when hessian is not null => Learned(weight, bits, group, scaleType, hessian.to(ScalarType.Float32).to(weight.device), grid),
             Quantizer.Learned => throw new InvalidOperationException("Learned scales need the layer's input statistics (a calibration sample); none was given."),
             _ => AbsMax(weight, bits, group, scaleType, grid),
@@ -131,6 +131,13 @@ public static class WeightQuantizer
     /// </summary>
     private static (Tensor Codes, Tensor Scales) Learned(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid)
     {
+        var scales = LearnedScales(w, bits, group, scaleType, hessian, grid);
+        return (Codes(w, scales, bits, group, grid), scales);
+    }
+
+    /// <summary>The scales <see cref="Learned"/> rounds on (see there), [rows, groups].</summary>
+    private static Tensor LearnedScales(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid)
+    {
         var start = MseScales(w, bits, group, scaleType, grid);
         // H normalised by its mean diagonal: the loss's size does not depend on the sample's length or the inputs' scale.
         var h = hessian / hessian.diagonal().mean().clamp_min(1e-30);
@@ -173,8 +180,7 @@ public static class WeightQuantizer
 
         var learned = where(live, Stored(safeStart * logScale.exp(), scaleType), start);
         var better = (RowError(learned) < startError).unsqueeze(1);
-        var scalesOut = where(better, learned, start);
-        return (Codes(w, scalesOut, bits, group, grid), scalesOut);
+        return where(better, learned, start);
     }
 
     /// <summary>Sums over each row ([rows, 1]) or each group of columns ([rows, groups]).</summary>
@@ -193,12 +199,15 @@ public static class WeightQuantizer
 
     /// <summary>
     /// GPTQ (Frantar et al. 2023): columns in order, each quantised on its row's (or group's) grid — a group's scales
-    /// taken from the weights as updated when the group starts, at their absmax or (<paramref name="searchClipping"/>)
-    /// at the clipping that leaves the least squared error there — and its error spread over the columns not yet
+    /// taken from the weights as updated when the group starts, at their absmax (<see cref="Quantizer.Gptq"/>), at the
+    /// clipping that leaves the least squared error there (<see cref="Quantizer.GptqMse"/>) or learned on the group's
+    /// block of H (<see cref="Quantizer.GptqLearned"/>) — and its error spread over the columns not yet
     /// quantised through the upper Cholesky factor of the damped inverse Hessian, in blocks of <see cref="GptqBlock"/>.
     /// </summary>
-    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid, bool searchClipping)
+    private static (Tensor Codes, Tensor Scales) Gptq(Tensor w, int bits, int group, StoreType scaleType, Tensor hessian, QuantGrid grid, Quantizer method)
     {
+        var searchClipping = method == Quantizer.GptqMse;
+        var learn = method == Quantizer.GptqLearned;
         var rows = w.shape[0];
         var columns = w.shape[1];
         var levels = FakeQuant.TopLevel(bits, grid);
@@ -217,7 +226,8 @@ public static class WeightQuantizer
         var codes = zeros(new long[] { rows, columns }, ScalarType.Int8, device: weight.device);
         if (group <= 0)
         {
-            scales = searchClipping ? MseScales(weight, bits, 0, scaleType, grid) : Stored(FakeQuant.GroupAbsMax(weight, 0) / levels, scaleType);
+            scales = learn ? LearnedScales(weight, bits, 0, scaleType, hessian, grid)
+                : searchClipping ? MseScales(weight, bits, 0, scaleType, grid) : Stored(FakeQuant.GroupAbsMax(weight, 0) / levels, scaleType);
         }
 
         // Blocks hold whole groups, so that a group's scales come from weights that have every earlier update.
@@ -235,7 +245,9 @@ public static class WeightQuantizer
                 {
                     var width = Math.Min(group, end - column);
                     var part = block.narrow(1, i, width);
-                    scales[TensorIndex.Colon, column / group] = searchClipping ? MseScales(part, bits, 0, scaleType, grid).squeeze(1) : Stored(part.abs().amax(new long[] { 1 }) / levels, scaleType);
+                    // Learned: on the group's columns of H (its error on the columns after it is GPTQ's to compensate).
+                    scales[TensorIndex.Colon, column / group] = learn ? LearnedScales(part, bits, 0, scaleType, hessian.narrow(0, column, width).narrow(1, column, width), grid).squeeze(1)
+                        : searchClipping ? MseScales(part, bits, 0, scaleType, grid).squeeze(1) : Stored(part.abs().amax(new long[] { 1 }) / levels, scaleType);
                 }
 
                 var s = group > 0 ? scales[TensorIndex.Colon, column / group] : scales[TensorIndex.Colon, 0];

@@ -33,7 +33,7 @@ internal static class YamlNames
 
     public static readonly (string Name, Quantizer Value)[] Quantizers =
     {
-        ("qat", Quantizer.Qat), ("absmax", Quantizer.Absmax), ("rtn", Quantizer.Absmax), ("mse", Quantizer.Mse), ("gptq", Quantizer.Gptq), ("gptq-mse", Quantizer.GptqMse), ("learned", Quantizer.Learned),
+        ("qat", Quantizer.Qat), ("absmax", Quantizer.Absmax), ("rtn", Quantizer.Absmax), ("mse", Quantizer.Mse), ("gptq", Quantizer.Gptq), ("gptq-mse", Quantizer.GptqMse), ("learned", Quantizer.Learned), ("gptq-learned", Quantizer.GptqLearned),
     };
 
     public static readonly (string Name, QuantGrid Value)[] Grids =
