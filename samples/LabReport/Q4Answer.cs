@@ -19,7 +19,7 @@ public static class Q4Answer
 {
     private const string None = "none";
     private static readonly int[] Bits = [4, 3, 2];
-    private static readonly string[] Methods = ["QAT", "late QAT", "absmax", "MSE", "GPTQ", "GPTQ-MSE"];
+    private static readonly string[] Methods = ["QAT", "late QAT", "absmax", "MSE", "GPTQ", "GPTQ-MSE", "learned", "GPTQ-learned"];
 
     /// <summary>Appends the section when the three sweeps' records are there; returns whether it did.</summary>
     public static bool Write(string lab, StringBuilder text)
@@ -164,7 +164,7 @@ public static class Q4Answer
         return on.Count == 0 ? None : string.Join(" + ", on);
     }
 
-    /// <summary>A design's plan: "full precision", or "&lt;bits&gt;-bit &lt;method&gt;" (QAT, late QAT, absmax, MSE, GPTQ; a stretched grid says so).</summary>
+    /// <summary>A design's plan: "full precision", or "&lt;bits&gt;-bit &lt;method&gt;" (QAT, late QAT, absmax, MSE, GPTQ, GPTQ-MSE, learned, GPTQ-learned; a stretched grid says so).</summary>
     public static string Plan(IReadOnlyDictionary<string, string> v)
     {
         if (!v.TryGetValue("quantization", out var q))
@@ -179,6 +179,7 @@ public static class Q4Answer
             "mse" => "MSE",
             "gptq" => "GPTQ",
             "gptq-mse" => "GPTQ-MSE",
+            "gptq-learned" => "GPTQ-learned",
             var m => m,
         };
         return $"{bits}-bit {method}" + (Field(q, "grid") is { Length: > 0 } g ? $" ({g} grid)" : string.Empty);

@@ -7,7 +7,7 @@
 # Runs on the machine that trained the sweep (the checkpoints stay there); scripts/gpu/lab.sh calls it for the sweeps
 # named in LAB_PTQ.
 #   SLMGEN="bash .device/run.sh slmgen" JOBS=16 bash scripts/gpu/lab2-ptq.sh results/lab2/records/q4-seeds
-# PTQ_BITS (4 3 2), METHODS (absmax mse gptq gptq-mse): the plans, attention and FFN at those bits, 8-bit embedding, groups of
+# PTQ_BITS (4 3 2), METHODS (absmax mse gptq gptq-mse learned gptq-learned): the plans, attention and FFN at those bits, 8-bit embedding, groups of
 # 64, zstd; STRETCHED_BITS (3 2) with STRETCHED_METHODS (mse) on the stretched grid for the points in STRETCHED_POINTS
 # (p000: the sweep's first design, Q4's "none").
 set -uo pipefail
@@ -17,7 +17,7 @@ slmgen=${SLMGEN:-slmgen}
 jobs=${JOBS:-8}
 work="$sweep-ptq/work"; mkdir -p "$work"
 plans="$work/plans.tsv"; : > "$plans"
-for b in ${PTQ_BITS:-4 3 2}; do for m in ${METHODS:-absmax mse gptq gptq-mse}; do
+for b in ${PTQ_BITS:-4 3 2}; do for m in ${METHODS:-absmax mse gptq gptq-mse learned gptq-learned}; do
   printf 'q%s-%s\t{ attention: %s, mlp: %s, embedding: 8, group: 64, method: %s, compression: zstd }\t*\n' "$b" "$m" "$b" "$b" "$m" >> "$plans"
 done; done
 for b in ${STRETCHED_BITS-3 2}; do for m in ${STRETCHED_METHODS:-mse}; do
