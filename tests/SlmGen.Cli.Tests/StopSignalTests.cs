@@ -83,7 +83,7 @@ public sealed class StopSignalTests : IClassFixture<UninterruptedRun>
         var pause = new Random(seed).Next(0, 800); // a random moment of the run
         for (var attempt = 1; ; attempt++)
         {
-            using var run = SlmGenProcess.Start(whole.Folder.Path, whole.TrainArgs(runDir));
+            using var run = SlmGenProcess.Start(whole.Folder.Path, lowPriority: true, whole.TrainArgs(runDir));
             run.WaitUntil(() => File.Exists(metrics) && File.ReadAllText(metrics).Contains("\"train\""), TimeSpan.FromMinutes(1), "the first logged step");
             System.Threading.Thread.Sleep(pause);
             run.Signal(signal);
@@ -128,7 +128,7 @@ public sealed class StopSignalTests : IClassFixture<UninterruptedRun>
         var last = Path.Combine(runDir, "last.ckpt");
         for (var attempt = 1; ; attempt++)
         {
-            using var run = SlmGenProcess.Start(whole.Folder.Path, whole.TrainArgs(runDir, "--checkpoint-every", "0.001s"));
+            using var run = SlmGenProcess.Start(whole.Folder.Path, lowPriority: true, whole.TrainArgs(runDir, "--checkpoint-every", "0.001s"));
             run.WaitUntil(() => File.Exists(last), TimeSpan.FromMinutes(1), "the first checkpoint");
             System.Threading.Thread.Sleep(attempt == 1 ? 300 : 0);
             run.Signal(SlmGenProcess.SIGTERM);

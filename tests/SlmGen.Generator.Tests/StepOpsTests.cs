@@ -36,14 +36,16 @@ public class StepOpsTests
             Assert.True(Math.Abs(flops - (cost.TrainingFlopsPerToken * units)) <= 1e-9 * flops, $"{descriptor.Name}: the step's kernels carry {flops:N0} FLOPs, the cost model {cost.TrainingFlopsPerToken * units:N0}\n{run.Costs(descriptor.FullName)}");
             Assert.All(ops, o => Assert.True(o.Bytes >= 0 && o.Launches >= 0 && o.Count >= 1));
 
-            // The fused path (a profile measured with SlmGen's fused kernels) runs the same products with fewer
-            // launches and less memory traffic — never more.
+            // The fused path (a profile measured with SlmGen's fused kernels) runs the same products with less memory
+            // traffic — never more — and fewer launches, but for one: a biased layer's bias gradient is SlmGen's
+            // column sum there, two kernels (partial sums, then their sum) where libtorch's reduction is one.
             var fusedOps = StepOps.Training(plan, batch, cost.Context, 4, cost.Parameters, fused: true);
             Assert.Equal(flops, fusedOps.Where(o => o.Kind != OpKind.Memory).Sum(o => o.Flops * o.Count), 6);
             var (launches, fusedLaunches) = (ops.Sum(o => (long)o.Launches * o.Count), fusedOps.Sum(o => (long)o.Launches * o.Count));
+            var biasGradients = fusedOps.Where(o => o.Name.EndsWith(" bias gradient", StringComparison.Ordinal)).Sum(o => (long)o.Count);
             var (bytes, fusedBytes) = (ops.Sum(o => o.Bytes * o.Count), fusedOps.Sum(o => o.Bytes * o.Count));
-            Assert.True(fusedLaunches <= launches && fusedBytes <= bytes, $"{descriptor.Name}: fused {fusedLaunches} launches, {fusedBytes:N0} bytes; unfused {launches}, {bytes:N0}");
-            fewer += fusedLaunches < launches && fusedBytes < bytes ? 1 : 0;
+            Assert.True(fusedLaunches <= launches + biasGradients && fusedBytes <= bytes, $"{descriptor.Name}: fused {fusedLaunches} launches, {fusedBytes:N0} bytes; unfused {launches}, {bytes:N0}; {biasGradients} bias gradients");
+            fewer += fusedLaunches - biasGradients < launches && fusedBytes < bytes ? 1 : 0;
 
             if (cost.PredictsEveryPosition)
             {

@@ -87,10 +87,12 @@ public static class FusedKernels
         CudaNative.AddNorm(x, residual, weight, bias, eps, rms, doubleRound);
 
     /// <summary>
-    /// Whether the fused biased linear layer takes <paramref name="x"/> (…, in) with this weight and bias: the tensors
-    /// qualify for <see cref="Applies"/>, x has at least two dimensions, and the library has the kernel.
+    /// Whether the fused biased linear layer takes <paramref name="x"/> (…, in) with this weight and bias: gradients are
+    /// being recorded (its gain is all in backward: under no_grad — evaluation, decoding — libtorch's addmm runs, with no
+    /// custom function's host cost on a launch-bound token), the tensors qualify for <see cref="Applies"/>, x has at
+    /// least two dimensions, and the library has the kernel.
     /// </summary>
-    public static bool LinearApplies(Tensor x, Tensor weight, Tensor bias) => x.dim() >= 2 && Applies(x, weight, bias) && CudaNative.HasLinearKernel;
+    public static bool LinearApplies(Tensor x, Tensor weight, Tensor bias) => x.dim() >= 2 && is_grad_enabled() && Applies(x, weight, bias) && CudaNative.HasLinearKernel;
 
     /// <summary>rows (N, in) · weightᵀ + bias, the bias's gradient from SlmGen's column-sum kernel.</summary>
     public static Tensor Linear(Tensor rows, Tensor weight, Tensor bias) => CudaNative.LinearBias(rows, weight, bias);
