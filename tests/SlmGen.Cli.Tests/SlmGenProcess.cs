@@ -72,14 +72,7 @@ public sealed class SlmGenProcess : IDisposable
     public int ExitCode => process.ExitCode;
 
     /// <summary>Starts <c>slmgen ARGS</c> in <paramref name="workingDirectory"/>.</summary>
-    public static SlmGenProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, lowPriority: false, args);
-
-    /// <summary>
-    /// Starts <c>slmgen ARGS</c>; <paramref name="lowPriority"/>: at the lowest scheduling priority (nice 19), so that on a
-    /// loaded machine the test that watches it is scheduled first (a test that signals a run of a few seconds at a
-    /// moment it chose; on an idle machine the priority changes nothing).
-    /// </summary>
-    public static SlmGenProcess Start(string workingDirectory, bool lowPriority, params string[] args)
+    public static SlmGenProcess Start(string workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = workingDirectory };
         psi.ArgumentList.Add(Dll);
@@ -91,18 +84,6 @@ public sealed class SlmGenProcess : IDisposable
         psi.Environment["SLMGEN_DATA"] = Path.Combine(Repository, "data");
         psi.Environment["OMP_NUM_THREADS"] = "1";
         var p = new SlmGenProcess(Process.Start(psi)!);
-        if (lowPriority)
-        {
-            try
-            {
-                p.process.PriorityClass = ProcessPriorityClass.Idle;
-            }
-            catch (InvalidOperationException)
-            {
-                // ended already: nothing to lower
-            }
-        }
-
         p.process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (p.stdout) { p.stdout.AppendLine(e.Data); } } };
         p.process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (p.stderr) { p.stderr.AppendLine(e.Data); } } };
         p.process.BeginOutputReadLine();
