@@ -184,9 +184,9 @@ public static class Linears
     /// </summary>
     public static Tensor Apply(nn.Module<Tensor, Tensor> layer, Tensor x)
     {
-        if (layer is Linear { bias: not null } fused && Native.FusedKernels.LinearApplies(x, fused.weight!, fused.bias!))
+        if (layer is Linear { bias: not null } biased && Native.FusedKernels.LinearApplies(x, biased.weight!, biased.bias!))
         {
-            return AsRows(x, rows => Native.FusedKernels.Linear(rows, fused.weight!, fused.bias!));
+            return Affine(x, biased.weight!, biased.bias);
         }
 
         return x.dim() <= 2 || layer is not Linear { bias: not null } ? layer.call(x) : AsRows(x, layer.call);
