@@ -32,7 +32,7 @@ public sealed record AttentionPoint(long BatchHeads, long T, long HeadSize, doub
 /// <param name="Device">The device in words (e.g. "NVIDIA H200", "cpu (2 threads)").</param>
 /// <param name="Backend">cpu or cuda.</param>
 /// <param name="ElementBytes">Bytes of an activation in the profiled precision (4 fp32, 2 bf16).</param>
-/// <param name="BandwidthBytesPerSecond">Bytes read and written per second by large elementwise kernels.</param>
+/// <param name="BandwidthBytesPerSecond">Bytes read and written per second by memory-bound kernels: a large elementwise kernel's on CUDA; on a CPU (time model v11) the figure at which the model predicts mid-sized reference models' measured steps (<see cref="CopyBandwidthBytesPerSecond"/> keeps the large kernel's).</param>
 /// <param name="LaunchSeconds">Host time per kernel of an eager training step (through autograd): measured inside SlmGen's layers by <c>slmgen calibrate</c> (older profiles: a one-element kernel's time).</param>
 /// <param name="Synchronous">True when the host waits for each kernel (CPU): a kernel's time is its launch plus its work; false (CUDA): the larger of the two.</param>
 /// <param name="Matmul">Measured matmuls.</param>
@@ -42,6 +42,13 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
 {
     /// <summary>When and how it was measured (date, command, commit).</summary>
     public string Measured { get; init; } = string.Empty;
+
+    /// <summary>
+    /// A large elementwise kernel's bandwidth into a fresh tensor, where <see cref="BandwidthBytesPerSecond"/> was
+    /// measured inside SlmGen's layers instead (a CPU since time model v11: the large copy measures the allocator's
+    /// first touch of new pages, which a step's kernels mostly do not pay); 0 where it is the same figure.
+    /// </summary>
+    public double CopyBandwidthBytesPerSecond { get; init; }
 
     /// <summary>Host time per eager training step besides its kernels (the optimizer's host work, the backward's start), measured in SlmGen's layers.</summary>
     public double StepSeconds { get; init; }

@@ -23,6 +23,18 @@ public static class CalibrateCommand
         "name: CalibrateC\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: LAYERS, heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm, block_repeat: 2, lora_rank: 4 }\nfinal_norm: rmsnorm\nhead: tied\n",
     };
 
+    /// <summary>The batch the mid-sized reference models are timed at for a CPU's in-layer bandwidth (<see cref="MidSized"/>).</summary>
+    internal const int BandwidthBatch = 8;
+
+    /// <summary>
+    /// A reference model at a size whose eager step on a CPU is mostly memory-bound kernels (width 128, context 128,
+    /// vocabulary 256, two blocks; at <see cref="BandwidthBatch"/> its activations are 0.5–2 MiB, as the designs a CPU
+    /// trains): its measured step gives the bandwidth inside SlmGen's layers (time model v11).
+    /// </summary>
+    private static string MidSized(string yaml) =>
+        Depth(yaml.Replace("vocab: 64\n", "vocab: 256\n", StringComparison.Ordinal).Replace("context: 32\n", "context: 128\n", StringComparison.Ordinal)
+            .Replace("embedding: 32\n", "embedding: 128\n", StringComparison.Ordinal), 2, "M");
+
     /// <summary>A reference model at a depth, under its own name.</summary>
     private static string Depth(string yaml, int layers, string suffix) =>
         yaml.Replace("LAYERS", layers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Insert(yaml.IndexOf('\n', StringComparison.Ordinal), suffix);
@@ -79,6 +91,25 @@ public static class CalibrateCommand
             finally
             {
                 created.ForEach(m => m.Dispose());
+            }
+
+            if (profile.Synchronous)
+            {
+                // A CPU's memory-bound kernels inside SlmGen's layers (time model v11): the bandwidth at which the model
+                // predicts mid-sized reference models' steps, with the figures measured above.
+                var midSpecs = ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}m.yaml", MidSized(yaml))).ToList();
+                var midModels = SpecCompiler.CompileText(midSpecs, "SlmGen.Calibrate").Models;
+                var mid = midSpecs.Select(s => { Devices.Seed(0); return midModels.Single(m => m.Source == s.Item1).Create(); }).ToList();
+                try
+                {
+                    var inLayers = DeviceCalibration.MeasureBandwidthInModels(mid, dev, profile, BandwidthBatch, r.GetValue(quick), Progress);
+                    Progress($"in SlmGen's layers: memory-bound kernels at {inLayers / 1e9:0.0} GB/s (a large copy into a fresh tensor: {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s)");
+                    profile = profile with { CopyBandwidthBytesPerSecond = profile.BandwidthBytesPerSecond, BandwidthBytesPerSecond = inLayers };
+                }
+                finally
+                {
+                    mid.ForEach(m => m.Dispose());
+                }
             }
 
             profile = profile with
