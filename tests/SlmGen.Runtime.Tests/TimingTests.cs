@@ -47,6 +47,23 @@ public class TimingTests
         Assert.Throws<InvalidDataException>(() => ProfileFile.Read(path));
     }
 
+    [Theory]
+    [InlineData(3.7e9, true)]
+    [InlineData(2.1e11, true)]
+    [InlineData(5e8, false)]
+    public void The_in_layer_bandwidth_is_the_one_that_predicts_the_measured_step(double bandwidth, bool synchronous)
+    {
+        // A real plan's kernels (baby GPT's at batch 8) on a profile whose other figures are fixed: the bandwidth
+        // found for the time predicted at a known bandwidth is that bandwidth; a time no bandwidth reaches is clamped.
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.BabyGpt").Create();
+        var ops = StepOps.Training(model.Plan, 8, model.Context, 4, model.Cost.Parameters);
+        var profile = new DeviceProfile("d", "cpu", 4, 1e9, 2e-5, synchronous, new[] { new MatmulPoint(64, 64, 64, 5e10) }, new[] { new AttentionPoint(8, 64, 16, 2e10, 1e10) });
+        var seconds = TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }).Seconds;
+        Assert.Equal(1.0, DeviceCalibration.BandwidthFor(ops, profile, seconds) / bandwidth, 4);
+        Assert.Equal(1e13, DeviceCalibration.BandwidthFor(ops, profile, seconds * 1e-3));
+        Assert.Equal(1e8, DeviceCalibration.BandwidthFor(ops, profile, seconds * 1e3));
+    }
+
     [Fact]
     public void Kernels_take_the_larger_of_compute_and_memory_and_launches_add_or_overlap()
     {

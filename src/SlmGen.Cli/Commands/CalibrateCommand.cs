@@ -103,7 +103,7 @@ public static class CalibrateCommand
                 try
                 {
                     var inLayers = DeviceCalibration.MeasureBandwidthInModels(mid, dev, profile, BandwidthBatch, r.GetValue(quick), Progress);
-                    Progress($"in SlmGen's layers: memory-bound kernels at {inLayers / 1e9:0.0} GB/s (a large copy into a fresh tensor: {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s)");
+                    Progress($"memory-bound kernels in SlmGen's layers: {inLayers / 1e9:0.0} GB/s (a large copy into a fresh tensor: {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s)");
                     profile = profile with { CopyBandwidthBytesPerSecond = profile.BandwidthBytesPerSecond, BandwidthBytesPerSecond = inLayers };
                 }
                 finally

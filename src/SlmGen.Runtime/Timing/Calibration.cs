@@ -361,40 +361,55 @@ public static class DeviceCalibration
     /// <returns>The median bandwidth in bytes a second (the figure is clamped to 0.1 GB/s – 10 TB/s where a model's time lies outside what any bandwidth predicts).</returns>
     public static double MeasureBandwidthInModels(IReadOnlyList<SlmModel> models, Device device, DeviceProfile profile, int batch, bool quick = false, Action<string>? progress = null)
     {
-        const double Lowest = 1e8, Highest = 1e13;
         var fused = FusedKernelsOn(device);
         var found = new List<double>();
         foreach (var model in models)
         {
             var seconds = StepTimer.Time(model, batch, device, bf16: true, warm: quick ? 1 : 5, steps: quick ? 2 : 5, runs: 3).MillisecondsPerStep / 1e3;
             var ops = StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters, fused);
-            double Predicted(double bandwidth) => TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }).Seconds;
-
-            // The prediction falls as the bandwidth rises: bisect its logarithm.
-            double low = Math.Log(Lowest), high = Math.Log(Highest);
-            var bandwidth = Predicted(Highest) >= seconds ? Highest : Predicted(Lowest) <= seconds ? Lowest : double.NaN;
-            for (var i = 0; i < 60 && double.IsNaN(bandwidth); i++)
-            {
-                var middle = (low + high) / 2;
-                if (Predicted(Math.Exp(middle)) > seconds)
-                {
-                    low = middle;
-                }
-                else
-                {
-                    high = middle;
-                }
-
-                bandwidth = high - low < 1e-4 ? Math.Exp((low + high) / 2) : double.NaN;
-            }
-
-            bandwidth = double.IsNaN(bandwidth) ? Math.Exp((low + high) / 2) : bandwidth;
+            var bandwidth = BandwidthFor(ops, profile, seconds);
             found.Add(bandwidth);
             progress?.Invoke($"{model.GetName()}: a step {seconds * 1e3:0.00} ms at batch {batch}, predicted at {bandwidth / 1e9:0.0} GB/s for its memory-bound kernels");
         }
 
         var sorted = found.OrderBy(v => v).ToList();
         return sorted[sorted.Count / 2];
+    }
+
+    /// <summary>
+    /// The bandwidth at which <see cref="TimeModel"/> predicts <paramref name="ops"/> (eager) to take
+    /// <paramref name="seconds"/> on <paramref name="profile"/> otherwise: bisection of its logarithm (the prediction
+    /// falls as the bandwidth rises), clamped to 0.1 GB/s – 10 TB/s where no bandwidth in between predicts that time.
+    /// </summary>
+    public static double BandwidthFor(IReadOnlyList<StepOp> ops, DeviceProfile profile, double seconds)
+    {
+        const double Lowest = 1e8, Highest = 1e13;
+        double Predicted(double bandwidth) => TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }).Seconds;
+        if (Predicted(Highest) >= seconds)
+        {
+            return Highest;
+        }
+
+        if (Predicted(Lowest) <= seconds)
+        {
+            return Lowest;
+        }
+
+        double low = Math.Log(Lowest), high = Math.Log(Highest);
+        while (high - low > 1e-6)
+        {
+            var middle = (low + high) / 2;
+            if (Predicted(Math.Exp(middle)) > seconds)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return Math.Exp((low + high) / 2);
     }
 
     /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>
