@@ -32,7 +32,7 @@ public sealed record AttentionPoint(long BatchHeads, long T, long HeadSize, doub
 /// <param name="Device">The device in words (e.g. "NVIDIA H200", "cpu (2 threads)").</param>
 /// <param name="Backend">cpu or cuda.</param>
 /// <param name="ElementBytes">Bytes of an activation in the profiled precision (4 fp32, 2 bf16).</param>
-/// <param name="BandwidthBytesPerSecond">Bytes read and written per second by memory-bound kernels: a large elementwise kernel's on CUDA; on a CPU (time model v11) the figure at which the model predicts mid-sized reference models' measured steps (<see cref="CopyBandwidthBytesPerSecond"/> keeps the large kernel's).</param>
+/// <param name="BandwidthBytesPerSecond">Bytes read and written per second by memory-bound kernels: the figure at which the model predicts mid-sized reference models' measured steps — a CPU's eager step (time model v11), a CUDA step replayed from a graph (v12) — where <see cref="CopyBandwidthBytesPerSecond"/> keeps a large copy's; otherwise (older profiles, CUDA without graphs) the large copy's.</param>
 /// <param name="LaunchSeconds">Host time per kernel of an eager training step (through autograd): measured inside SlmGen's layers by <c>slmgen calibrate</c> (older profiles: a one-element kernel's time).</param>
 /// <param name="Synchronous">True when the host waits for each kernel (CPU): a kernel's time is its launch plus its work; false (CUDA): the larger of the two.</param>
 /// <param name="Matmul">Measured matmuls.</param>
@@ -46,7 +46,8 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>
     /// A large elementwise kernel's bandwidth into a fresh tensor, where <see cref="BandwidthBytesPerSecond"/> was
     /// measured inside SlmGen's layers instead (a CPU since time model v11: the large copy measures the allocator's
-    /// first touch of new pages, which a step's kernels mostly do not pay); 0 where it is the same figure.
+    /// first touch of new pages, which a step's kernels mostly do not pay; CUDA with graphs since v12: SlmGen's fused
+    /// kernels reach less than a large copy); 0 where it is the same figure.
     /// </summary>
     public double CopyBandwidthBytesPerSecond { get; init; }
 

@@ -48,20 +48,23 @@ public class TimingTests
     }
 
     [Theory]
-    [InlineData(3.7e9, true)]
-    [InlineData(2.1e11, true)]
-    [InlineData(5e8, false)]
-    public void The_in_layer_bandwidth_is_the_one_that_predicts_the_measured_step(double bandwidth, bool synchronous)
+    [InlineData(3.7e9, true, false)]
+    [InlineData(2.1e11, true, false)]
+    [InlineData(5e8, false, false)]
+    [InlineData(2.6e12, false, true)]
+    public void The_in_layer_bandwidth_is_the_one_that_predicts_the_measured_step(double bandwidth, bool synchronous, bool graphed)
     {
         // A real plan's kernels (baby GPT's at batch 8) on a profile whose other figures are fixed: the bandwidth
         // found for the time predicted at a known bandwidth is that bandwidth; a time no bandwidth reaches is clamped.
         using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.BabyGpt").Create();
         var ops = StepOps.Training(model.Plan, 8, model.Context, 4, model.Cost.Parameters);
-        var profile = new DeviceProfile("d", "cpu", 4, 1e9, 2e-5, synchronous, new[] { new MatmulPoint(64, 64, 64, 5e10) }, new[] { new AttentionPoint(8, 64, 16, 2e10, 1e10) });
-        var seconds = TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }).Seconds;
-        Assert.Equal(1.0, DeviceCalibration.BandwidthFor(ops, profile, seconds) / bandwidth, 4);
-        Assert.Equal(1e13, DeviceCalibration.BandwidthFor(ops, profile, seconds * 1e-3));
-        Assert.Equal(1e8, DeviceCalibration.BandwidthFor(ops, profile, seconds * 1e3));
+        var profile = new DeviceProfile("d", "cpu", 4, 1e9, 2e-5, synchronous, new[] { new MatmulPoint(64, 64, 64, 5e10) }, new[] { new AttentionPoint(8, 64, 16, 2e10, 1e10) }) { GraphKernelSeconds = 2e-6 };
+        var seconds = TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }, graphed).Seconds;
+        Assert.Equal(1.0, DeviceCalibration.BandwidthFor(ops, profile, seconds, graphed) / bandwidth, 4);
+        Assert.Equal(1e14, DeviceCalibration.BandwidthFor(ops, profile, seconds * 1e-3, graphed));
+        Assert.Equal(1e8, DeviceCalibration.BandwidthFor(ops, profile, seconds * 1e3, graphed));
+        // A graphed step's time is not an eager one's: the bandwidth found for it differs.
+        Assert.NotEqual(DeviceCalibration.BandwidthFor(ops, profile, seconds, graphed), DeviceCalibration.BandwidthFor(ops, profile, seconds, !graphed));
     }
 
     [Fact]

@@ -23,17 +23,19 @@ public static class CalibrateCommand
         "name: CalibrateC\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: LAYERS, heads: 2, ffn: 2x, activation: relu2, norm: rmsnorm, block_repeat: 2, lora_rank: 4 }\nfinal_norm: rmsnorm\nhead: tied\n",
     };
 
-    /// <summary>The batch the mid-sized reference models are timed at for a CPU's in-layer bandwidth (<see cref="MidSized"/>).</summary>
-    internal const int BandwidthBatch = 8;
-
     /// <summary>
-    /// A reference model at a size whose eager step on a CPU is mostly memory-bound kernels (width 128, context 128,
-    /// vocabulary 256, two blocks; at <see cref="BandwidthBatch"/> its activations are 0.5–2 MiB, as the designs a CPU
-    /// trains): its measured step gives the bandwidth inside SlmGen's layers (time model v11).
+    /// A reference model at a size whose step is mostly memory-bound kernels besides its matmuls (two blocks): on a CPU
+    /// width 128, context 128 at batch 8 (activations of 0.5–2 MiB, as the designs a CPU trains); on CUDA width 256,
+    /// context 256 at batch 32 (4–16 MiB). Its measured step gives the bandwidth inside SlmGen's layers (time models
+    /// v11 for a CPU, v12 for CUDA, where the step is replayed from a graph).
     /// </summary>
-    private static string MidSized(string yaml) =>
-        Depth(yaml.Replace("vocab: 64\n", "vocab: 256\n", StringComparison.Ordinal).Replace("context: 32\n", "context: 128\n", StringComparison.Ordinal)
-            .Replace("embedding: 32\n", "embedding: 128\n", StringComparison.Ordinal), 2, "M");
+    private static (string Yaml, int Batch) MidSized(string yaml, bool cuda)
+    {
+        var (width, context, batch) = cuda ? (256, 256, 32) : (128, 128, 8);
+        static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (Depth(yaml.Replace("vocab: 64\n", "vocab: 256\n", StringComparison.Ordinal).Replace("context: 32\n", $"context: {I(context)}\n", StringComparison.Ordinal)
+            .Replace("embedding: 32\n", $"embedding: {I(width)}\n", StringComparison.Ordinal), 2, "M"), batch);
+    }
 
     /// <summary>A reference model at a depth, under its own name.</summary>
     private static string Depth(string yaml, int layers, string suffix) =>
@@ -93,16 +95,20 @@ public static class CalibrateCommand
                 created.ForEach(m => m.Dispose());
             }
 
-            if (profile.Synchronous)
+            // Memory-bound kernels inside SlmGen's layers: the bandwidth at which the model predicts mid-sized reference
+            // models' steps, with the figures measured above — a CPU's eager step (time model v11), a CUDA step replayed
+            // from a graph where graphs can be made (v12: the fused kernels' own bandwidth, which v10's traces measured
+            // at 1.3× the time a large copy's bandwidth gives them). Without graphs, CUDA keeps the large copy's.
+            var cudaGraphs = dev.type == TorchSharp.DeviceType.CUDA && SlmGen.Native.CudaNative.Available;
+            if (profile.Synchronous || cudaGraphs)
             {
-                // A CPU's memory-bound kernels inside SlmGen's layers (time model v11): the bandwidth at which the model
-                // predicts mid-sized reference models' steps, with the figures measured above.
-                var midSpecs = ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}m.yaml", MidSized(yaml))).ToList();
+                var midSpecs = ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}m.yaml", MidSized(yaml, cudaGraphs).Yaml)).ToList();
+                var batch = MidSized(ReferenceModels[0], cudaGraphs).Batch;
                 var midModels = SpecCompiler.CompileText(midSpecs, "SlmGen.Calibrate").Models;
                 var mid = midSpecs.Select(s => { Devices.Seed(0); return midModels.Single(m => m.Source == s.Item1).Create(); }).ToList();
                 try
                 {
-                    var inLayers = DeviceCalibration.MeasureBandwidthInModels(mid, dev, profile, BandwidthBatch, r.GetValue(quick), Progress);
+                    var inLayers = DeviceCalibration.MeasureBandwidthInModels(mid, dev, profile, batch, r.GetValue(quick), Progress, graphed: cudaGraphs);
                     Progress($"memory-bound kernels in SlmGen's layers: {inLayers / 1e9:0.0} GB/s (a large copy into a fresh tensor: {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s)");
                     profile = profile with { CopyBandwidthBytesPerSecond = profile.BandwidthBytesPerSecond, BandwidthBytesPerSecond = inLayers };
                 }

@@ -163,7 +163,10 @@ public static class DeviceCalibration
                 foreach (var d in quick ? new long[] { 32 } : new long[] { 16, 32, 64, 128, 256, 512 })
                 {
                     var flops = 4.0 * bh * t * t * d;
-                    if (flops * 3.5 > maxFlops || bh * t * t > maxElements)
+                    // The CPU's attention materialises the T × T scores; CUDA's fused kernels do not (time model v12:
+                    // v11 and earlier skipped (512, 2048) there too, so a long context at a large batch·heads — GPT-2
+                    // small's (384, 1024) — interpolated without its fastest corner and was predicted 1.5× too slow).
+                    if (flops * 3.5 > maxFlops || (cuda ? bh * t * d : bh * t * t) > maxElements)
                     {
                         continue;
                     }
@@ -219,17 +222,26 @@ public static class DeviceCalibration
                     attention.Add(new AttentionPoint(bh, t, d, flops / forward, 2.5 * flops / backward));
                     if (graphs)
                     {
+                        // As many calls in one graph as in an eager run (time model v12; v11 and earlier captured one call,
+                        // so a short kernel's time also held a graph launch, which a step's graph of hundreds of kernels
+                        // does not pay per kernel: short contexts were predicted up to 2× too slow).
                         var graphForward = GraphSeconds(() =>
                         {
                             using var noGrad = no_grad();
-                            using var inner = NewDisposeScope();
-                            Attend(Views());
-                        }, device);
+                            for (var i = 0; i < repeats; i++)
+                            {
+                                using var inner = NewDisposeScope();
+                                Attend(Views());
+                            }
+                        }, device) / repeats;
                         var graphBoth = GraphSeconds(() =>
                         {
-                            using var inner = NewDisposeScope();
-                            Backward(Views());
-                        }, device);
+                            for (var i = 0; i < repeats; i++)
+                            {
+                                using var inner = NewDisposeScope();
+                                Backward(Views());
+                            }
+                        }, device) / repeats;
                         graphAttention.Add(new AttentionPoint(bh, t, d, flops / graphForward, 2.5 * flops / Math.Max(graphBoth - graphForward, graphForward * 0.5)));
                     }
                 }
@@ -358,18 +370,18 @@ public static class DeviceCalibration
     /// kernels mostly do not pay (their outputs come from memory the allocator reuses): it measured 1.7 to 7.8 GB/s
     /// on one machine from one calibration to the next, and the CPU's eager steps were over-predicted by half.
     /// </summary>
-    /// <returns>The median bandwidth in bytes a second (the figure is clamped to 0.1 GB/s – 10 TB/s where a model's time lies outside what any bandwidth predicts).</returns>
-    public static double MeasureBandwidthInModels(IReadOnlyList<SlmModel> models, Device device, DeviceProfile profile, int batch, bool quick = false, Action<string>? progress = null)
+    /// <returns>The median bandwidth in bytes a second (clamped as <see cref="BandwidthFor"/> says).</returns>
+    public static double MeasureBandwidthInModels(IReadOnlyList<SlmModel> models, Device device, DeviceProfile profile, int batch, bool quick = false, Action<string>? progress = null, bool graphed = false)
     {
         var fused = FusedKernelsOn(device);
         var found = new List<double>();
         foreach (var model in models)
         {
-            var seconds = StepTimer.Time(model, batch, device, bf16: true, warm: quick ? 1 : 5, steps: quick ? 2 : 5, runs: 3).MillisecondsPerStep / 1e3;
+            var seconds = StepTimer.Time(model, batch, device, bf16: true, warm: quick ? 1 : 5, steps: quick ? 2 : graphed ? 20 : 5, runs: 3, graphed: graphed).MillisecondsPerStep / 1e3;
             var ops = StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters, fused);
-            var bandwidth = BandwidthFor(ops, profile, seconds);
+            var bandwidth = BandwidthFor(ops, profile, seconds, graphed);
             found.Add(bandwidth);
-            progress?.Invoke($"{model.GetName()}: a step {seconds * 1e3:0.00} ms at batch {batch}, predicted at {bandwidth / 1e9:0.0} GB/s for its memory-bound kernels");
+            progress?.Invoke($"{model.GetName()}: a{(graphed ? " graphed" : string.Empty)} step {seconds * 1e3:0.00} ms at batch {batch}, predicted at {bandwidth / 1e9:0.0} GB/s for its memory-bound kernels");
         }
 
         var sorted = found.OrderBy(v => v).ToList();
@@ -379,12 +391,12 @@ public static class DeviceCalibration
     /// <summary>
     /// The bandwidth at which <see cref="TimeModel"/> predicts <paramref name="ops"/> (eager) to take
     /// <paramref name="seconds"/> on <paramref name="profile"/> otherwise: bisection of its logarithm (the prediction
-    /// falls as the bandwidth rises), clamped to 0.1 GB/s – 10 TB/s where no bandwidth in between predicts that time.
+    /// falls as the bandwidth rises), clamped to 0.1 GB/s – 100 TB/s where no bandwidth in between predicts that time; <paramref name="graphed"/>: the step replayed from a CUDA graph.
     /// </summary>
-    public static double BandwidthFor(IReadOnlyList<StepOp> ops, DeviceProfile profile, double seconds)
+    public static double BandwidthFor(IReadOnlyList<StepOp> ops, DeviceProfile profile, double seconds, bool graphed = false)
     {
-        const double Lowest = 1e8, Highest = 1e13;
-        double Predicted(double bandwidth) => TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }).Seconds;
+        const double Lowest = 1e8, Highest = 1e14;
+        double Predicted(double bandwidth) => TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }, graphed).Seconds;
         if (Predicted(Highest) >= seconds)
         {
             return Highest;
