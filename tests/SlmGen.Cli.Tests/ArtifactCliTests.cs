@@ -140,10 +140,19 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains($"{written.NoGradLaunchSeconds * 1e6:0.0} µs without", line);
             Assert.Contains($"a training step {written.StepSeconds * 1e6:0} µs and a token {written.TokenSeconds * 1e6:0} µs", line);
 
-            // A CPU's bandwidth is the one measured inside SlmGen's layers (time model v11); the large copy's is kept apart.
+            // A CPU's bandwidth is the one measured inside SlmGen's layers (time model v11), the large copy's kept apart —
+            // or, where no bandwidth predicts the reference models' steps (a quick calibration's few shapes can do that),
+            // the copy's alone, and the line says so.
             var bandwidth = calibrate.Stdout.Split('\n').Single(l => l.StartsWith("memory-bound kernels in SlmGen's layers", StringComparison.Ordinal));
-            Assert.Contains($"layers: {written.BandwidthBytesPerSecond / 1e9:0.0} GB/s (a large copy into a fresh tensor: {written.CopyBandwidthBytesPerSecond / 1e9:0.0} GB/s)", bandwidth);
-            Assert.True(written.CopyBandwidthBytesPerSecond > 0 && written.BandwidthBytesPerSecond > 0, bandwidth);
+            if (written.CopyBandwidthBytesPerSecond > 0)
+            {
+                Assert.Contains($"layers: {written.BandwidthBytesPerSecond / 1e9:0.0} GB/s (a large copy into a fresh tensor: {written.CopyBandwidthBytesPerSecond / 1e9:0.0} GB/s)", bandwidth);
+                Assert.True(written.BandwidthBytesPerSecond is > SlmGen.Timing.DeviceCalibration.LowestBandwidth and < SlmGen.Timing.DeviceCalibration.HighestBandwidth, bandwidth);
+            }
+            else
+            {
+                Assert.Contains($"the large copy's {written.BandwidthBytesPerSecond / 1e9:0.0} GB/s is kept", bandwidth);
+            }
         }
 
         var timed = folder.File("timed.yaml", Spec.Replace("name: TinyShip", "name: TinyTimed") + "\nbudget: { training_tokens: 1G, max_training_time: 1m }\n");

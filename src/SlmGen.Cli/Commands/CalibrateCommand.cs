@@ -24,17 +24,19 @@ public static class CalibrateCommand
     };
 
     /// <summary>
-    /// A reference model at a size whose step is mostly memory-bound kernels besides its matmuls (two blocks): on a CPU
-    /// width 128, context 128 at batch 8 (activations of 0.5–2 MiB, as the designs a CPU trains); on CUDA width 256,
-    /// context 256 at batch 32 (4–16 MiB). Its measured step gives the bandwidth inside SlmGen's layers (time models
-    /// v11 for a CPU, v12 for CUDA, where the step is replayed from a graph).
+    /// The size of the reference models whose steps give the bandwidth inside SlmGen's layers (two blocks, vocabulary
+    /// 256): on a CPU width 128, context 128 at batch 8 (activations of 0.5–2 MiB, as the designs a CPU trains; time
+    /// model v11); on CUDA width 256, context 256 at batch 32 (4–16 MiB; v12, the step replayed from a graph).
     /// </summary>
-    private static (string Yaml, int Batch) MidSized(string yaml, bool cuda)
+    private static (int Width, int Context, int Batch) MidSize(bool cuda) => cuda ? (256, 256, 32) : (128, 128, 8);
+
+    /// <summary>A reference model at <see cref="MidSize"/>, under its own name.</summary>
+    private static string MidSized(string yaml, bool cuda)
     {
-        var (width, context, batch) = cuda ? (256, 256, 32) : (128, 128, 8);
+        var (width, context, _) = MidSize(cuda);
         static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return (Depth(yaml.Replace("vocab: 64\n", "vocab: 256\n", StringComparison.Ordinal).Replace("context: 32\n", $"context: {I(context)}\n", StringComparison.Ordinal)
-            .Replace("embedding: 32\n", $"embedding: {I(width)}\n", StringComparison.Ordinal), 2, "M"), batch);
+        return Depth(yaml.Replace("vocab: 64\n", "vocab: 256\n", StringComparison.Ordinal).Replace("context: 32\n", $"context: {I(context)}\n", StringComparison.Ordinal)
+            .Replace("embedding: 32\n", $"embedding: {I(width)}\n", StringComparison.Ordinal), 2, "M");
     }
 
     /// <summary>A reference model at a depth, under its own name.</summary>
@@ -102,15 +104,23 @@ public static class CalibrateCommand
             var cudaGraphs = dev.type == TorchSharp.DeviceType.CUDA && SlmGen.Native.CudaNative.Available;
             if (profile.Synchronous || cudaGraphs)
             {
-                var midSpecs = ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}m.yaml", MidSized(yaml, cudaGraphs).Yaml)).ToList();
-                var batch = MidSized(ReferenceModels[0], cudaGraphs).Batch;
+                var midSpecs = ReferenceModels.Select((yaml, i) => ($"/slmgen/calibrate/reference{i}m.yaml", MidSized(yaml, cudaGraphs))).ToList();
                 var midModels = SpecCompiler.CompileText(midSpecs, "SlmGen.Calibrate").Models;
                 var mid = midSpecs.Select(s => { Devices.Seed(0); return midModels.Single(m => m.Source == s.Item1).Create(); }).ToList();
                 try
                 {
-                    var inLayers = DeviceCalibration.MeasureBandwidthInModels(mid, dev, profile, batch, r.GetValue(quick), Progress, graphed: cudaGraphs);
-                    Progress($"memory-bound kernels in SlmGen's layers: {inLayers / 1e9:0.0} GB/s (a large copy into a fresh tensor: {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s)");
-                    profile = profile with { CopyBandwidthBytesPerSecond = profile.BandwidthBytesPerSecond, BandwidthBytesPerSecond = inLayers };
+                    var inLayers = DeviceCalibration.MeasureBandwidthInModels(mid, dev, profile, MidSize(cudaGraphs).Batch, r.GetValue(quick), Progress, graphed: cudaGraphs);
+                    if (inLayers is > DeviceCalibration.LowestBandwidth and < DeviceCalibration.HighestBandwidth)
+                    {
+                        Progress($"memory-bound kernels in SlmGen's layers: {inLayers / 1e9:0.0} GB/s (a large copy into a fresh tensor: {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s)");
+                        profile = profile with { CopyBandwidthBytesPerSecond = profile.BandwidthBytesPerSecond, BandwidthBytesPerSecond = inLayers };
+                    }
+                    else
+                    {
+                        // The median reference's step lies outside what any bandwidth predicts (the other figures are off
+                        // for it, or --quick measured too few shapes): no figure to trust, so the copy's stays.
+                        Progress($"memory-bound kernels in SlmGen's layers: no bandwidth between {DeviceCalibration.LowestBandwidth / 1e9:0.0} GB/s and {DeviceCalibration.HighestBandwidth / 1e9:0} GB/s predicts the reference models' steps; the large copy's {profile.BandwidthBytesPerSecond / 1e9:0.0} GB/s is kept");
+                    }
                 }
                 finally
                 {

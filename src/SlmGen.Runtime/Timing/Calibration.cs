@@ -346,31 +346,24 @@ public static class DeviceCalibration
                 + (graphs ? $"; replayed from a graph {graph[^1].Slope * 1e6:0.00} µs and {graph[^1].Intercept * 1e6:0} µs a step" : string.Empty));
         }
 
-        static double Median(IEnumerable<double> values)
+        return new InModelCosts(MedianOf(train.Select(t => t.Slope)), MedianOf(train.Select(t => t.Intercept)), MedianOf(decode.Select(t => t.Slope)), MedianOf(decode.Select(t => t.Intercept)),
+            MedianOf(graph.Select(t => t.Slope)), MedianOf(graph.Select(t => t.Intercept)))
         {
-            var sorted = values.OrderBy(v => v).ToList();
-            return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
-        }
-
-        return new InModelCosts(Median(train.Select(t => t.Slope)), Median(train.Select(t => t.Intercept)), Median(decode.Select(t => t.Slope)), Median(decode.Select(t => t.Intercept)),
-            Median(graph.Select(t => t.Slope)), Median(graph.Select(t => t.Intercept)))
-        {
-            PrefillKernel = Median(prefill.Select(t => t.Slope)),
-            Prefill = Median(prefill.Select(t => t.Intercept)),
+            PrefillKernel = MedianOf(prefill.Select(t => t.Slope)),
+            Prefill = MedianOf(prefill.Select(t => t.Intercept)),
         };
     }
 
     /// <summary>
-    /// The bandwidth memory-bound kernels reach inside SlmGen's layers on a device whose host waits for each kernel
-    /// (CPU; time model v11): each of <paramref name="models"/> — mid-sized reference models whose steps are mostly
-    /// memory-bound kernels — is timed through an eager training step at <paramref name="batch"/>, and the bandwidth at
-    /// which the time model, with <paramref name="profile"/>'s matmul and attention rates and in-layer launch figures,
-    /// predicts that time is found by bisection; the median over the models. A large copy into a fresh tensor (the
-    /// profile's bandwidth until v10) measures the allocator's first touch of new pages on a CPU, which a step's
-    /// kernels mostly do not pay (their outputs come from memory the allocator reuses): it measured 1.7 to 7.8 GB/s
-    /// on one machine from one calibration to the next, and the CPU's eager steps were over-predicted by half.
+    /// The bandwidth memory-bound kernels reach inside SlmGen's layers: each of <paramref name="models"/> — mid-sized
+    /// reference models whose steps hold many memory-bound kernels — is timed through a training step at
+    /// <paramref name="batch"/> (eager on a CPU, time model v11; replayed from a CUDA graph, <paramref name="graphed"/>,
+    /// v12), and the bandwidth at which the time model, with <paramref name="profile"/>'s matmul and attention rates and
+    /// in-layer launch figures, predicts that time is found (<see cref="BandwidthFor"/>); the median over the models. A
+    /// large copy into a fresh tensor (the profile's bandwidth until then) measures on a CPU the allocator's first touch
+    /// of new pages, which a step's kernels mostly do not pay (1.7 to 7.8 GB/s on one machine from one calibration to
+    /// the next; the CPU's eager steps were over-predicted by half), and on CUDA more than SlmGen's fused kernels reach.
     /// </summary>
-    /// <returns>The median bandwidth in bytes a second (clamped as <see cref="BandwidthFor"/> says).</returns>
     public static double MeasureBandwidthInModels(IReadOnlyList<SlmModel> models, Device device, DeviceProfile profile, int batch, bool quick = false, Action<string>? progress = null, bool graphed = false)
     {
         var fused = FusedKernelsOn(device);
@@ -384,18 +377,24 @@ public static class DeviceCalibration
             progress?.Invoke($"{model.GetName()}: a{(graphed ? " graphed" : string.Empty)} step {seconds * 1e3:0.00} ms at batch {batch}, predicted at {bandwidth / 1e9:0.0} GB/s for its memory-bound kernels");
         }
 
-        var sorted = found.OrderBy(v => v).ToList();
-        return sorted[sorted.Count / 2];
+        return MedianOf(found);
     }
 
+    /// <summary>The least bandwidth <see cref="BandwidthFor"/> returns (0.1 GB/s): a step slower than the model predicts at it.</summary>
+    public const double LowestBandwidth = 1e8;
+
+    /// <summary>The largest bandwidth <see cref="BandwidthFor"/> returns (100 TB/s): a step faster than the model predicts at any bandwidth.</summary>
+    public const double HighestBandwidth = 1e14;
+
     /// <summary>
-    /// The bandwidth at which <see cref="TimeModel"/> predicts <paramref name="ops"/> (eager) to take
-    /// <paramref name="seconds"/> on <paramref name="profile"/> otherwise: bisection of its logarithm (the prediction
-    /// falls as the bandwidth rises), clamped to 0.1 GB/s – 100 TB/s where no bandwidth in between predicts that time; <paramref name="graphed"/>: the step replayed from a CUDA graph.
+    /// The bandwidth at which <see cref="TimeModel"/> predicts <paramref name="ops"/> — eager, or replayed from a CUDA
+    /// graph (<paramref name="graphed"/>) — to take <paramref name="seconds"/> on <paramref name="profile"/> otherwise:
+    /// bisection of its logarithm (the prediction falls as the bandwidth rises), clamped to 0.1 GB/s – 100 TB/s where no
+    /// bandwidth in between predicts that time.
     /// </summary>
     public static double BandwidthFor(IReadOnlyList<StepOp> ops, DeviceProfile profile, double seconds, bool graphed = false)
     {
-        const double Lowest = 1e8, Highest = 1e14;
+        const double Lowest = LowestBandwidth, Highest = HighestBandwidth;
         double Predicted(double bandwidth) => TimeModel.Predict(ops, profile with { BandwidthBytesPerSecond = bandwidth }, graphed).Seconds;
         if (Predicted(Highest) >= seconds)
         {
@@ -422,6 +421,13 @@ public static class DeviceCalibration
         }
 
         return Math.Exp((low + high) / 2);
+    }
+
+    /// <summary>The middle value (the upper of the two middle ones for an even count); 0 for none.</summary>
+    private static double MedianOf(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
     }
 
     /// <summary>The median of five timed runs of <paramref name="work"/> after two warm-up runs, the device synchronised at both ends of each.</summary>
