@@ -42,15 +42,20 @@ time_all() { # time_all JSONL [--graphed]
 for mode in ${MODES:-eager}; do
   case "$mode" in
     graphed) time_all "$out/time-graphed.jsonl" --graphed ${TRACE:+--kernel-trace "$out/traces"} ;;
-    decode) time_all "$out/time-decode.jsonl" --decode ;;
+    decode) time_all "$out/time-decode.jsonl" --decode ${TRACE:+--kernel-trace "$out/traces"} ;;
     *) time_all "$out/time.jsonl" ;;
   esac
 done
 # TRACE=1: each graphed step also traced (slmgen time --kernel-trace), summed by kernel class beside the prediction by
-# kernel kind its JSON line holds (scripts/gpu/trace_summary.py); the raw traces are deleted (tens of MiB).
-if [ -n "${TRACE:-}" ] && ls "$out"/traces/*.json > /dev/null 2>&1; then
-  python3 scripts/gpu/trace_summary.py "$out"/traces/*.json --out "$out/trace-summary.jsonl" > "$out/trace-summary.txt" 2>&1; rm -rf "$out/traces"
+# kernel kind its JSON line holds (scripts/gpu/trace_summary.py), and each decoding, split per token into device,
+# ATen and managed host time (scripts/gpu/decode_trace.py); the raw traces are deleted (tens of MiB).
+if [ -n "${TRACE:-}" ] && ls "$out"/traces/*-graphed.json > /dev/null 2>&1; then
+  python3 scripts/gpu/trace_summary.py "$out"/traces/*-graphed.json --out "$out/trace-summary.jsonl" > "$out/trace-summary.txt" 2>&1
 fi
+if [ -n "${TRACE:-}" ] && ls "$out"/traces/*-decode.json > /dev/null 2>&1; then
+  python3 scripts/gpu/decode_trace.py "$out"/traces/*-decode.json --out "$out/decode-trace.jsonl" > "$out/decode-trace.txt" 2>&1
+fi
+rm -rf "$out/traces"
 python3 scripts/time_summary.py "$out/time.jsonl" | tee "$out/summary.md"
 for m in graphed decode; do [ -s "$out/time-$m.jsonl" ] && python3 scripts/time_summary.py "$out/time-$m.jsonl" | tee "$out/summary-$m.md"; done
 true

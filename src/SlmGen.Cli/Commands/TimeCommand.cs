@@ -30,7 +30,7 @@ public static class TimeCommand
         var predictOnly = new Option<bool>("--predict-only") { Description = "with --device-profile: the time model's predictions only, nothing run (e.g. to predict earlier measurements with a newer profile)" };
         var emaDecay = new Option<double>("--ema-decay") { Description = "the step keeps a moving average of the weights, as train's ema_decay does (0 = none), measured and predicted" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
         var zLoss = new Option<double>("--z-loss") { Description = "the loss adds the z-loss, as train's z_loss does (0 = none), measured and predicted" }.Check(v => v >= 0, "must be at least 0");
-        var trace = new Option<string?>("--kernel-trace") { Description = "CUDA, training steps: after timing each model, 5 more steps under libtorch's kernel profiler, written to DIR/MODEL-eager.json or -graphed.json as a Chrome trace (needs libslmgen_native's profiler; scripts/gpu/trace_summary.py sums it per kernel class; --json then holds the prediction by kernel kind beside it)" };
+        var trace = new Option<string?>("--kernel-trace") { Description = "CUDA: after timing each model, 5 more training steps (or with --decode one more generation) under libtorch's kernel profiler, written to DIR/MODEL-eager.json, -graphed.json or -decode.json as a Chrome trace (needs libslmgen_native's profiler; scripts/gpu/trace_summary.py sums a step's per kernel class, scripts/gpu/decode_trace.py a generation's per token; --json then holds the prediction by kernel kind beside it)" };
         var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss, trace };
         command.SetAction(r =>
         {
@@ -40,9 +40,9 @@ public static class TimeCommand
             }
 
             var recipe = StepRecipe.Of(r.GetValue(emaDecay), r.GetValue(zLoss));
-            if (r.GetValue(trace) is not null && (r.GetValue(decode) || r.GetValue(predictOnly)))
+            if (r.GetValue(trace) is not null && r.GetValue(predictOnly))
             {
-                throw new CliException("--kernel-trace traces measured training steps; not with --decode or --predict-only.");
+                throw new CliException("--kernel-trace traces what is measured; not with --predict-only.");
             }
 
             if (r.GetValue(decode) && recipe != StepRecipe.None)
@@ -51,7 +51,7 @@ public static class TimeCommand
             }
 
             return r.GetValue(decode)
-                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly))
+                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), r.GetValue(trace))
                 : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe, r.GetValue(trace));
         });
         return command;
@@ -117,8 +117,13 @@ public static class TimeCommand
     }
 
     /// <summary><c>slmgen time --decode</c>: each model's measured prefill and per-token latency, and the time model's beside them.</summary>
-    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false)
+    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false, string? traceDir = null)
     {
+        if (traceDir is not null)
+        {
+            Directory.CreateDirectory(traceDir);
+        }
+
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("prompt").RightAligned()).AddColumn(new TableColumn("new").RightAligned())
             .AddColumn(new TableColumn("prefill ms").RightAligned()).AddColumn(new TableColumn("ms/token").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned());
@@ -135,7 +140,8 @@ public static class TimeCommand
             using var model = descriptor.Create();
             var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
             var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
-            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh));
+            var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-decode.json");
+            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, trace: traceFile));
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
             if (profile is not null)
@@ -163,7 +169,7 @@ public static class TimeCommand
                     model = descriptor.Name, spec, mode = "decode", device = Devices.Describe(device), batch = 1, context = model.Context, prompt_tokens = prompt, new_tokens = fresh,
                     prefill_ms = Measured(t.PrefillMilliseconds), ms_per_token = Measured(t.MillisecondsPerToken), spread = Measured(t.Spread),
                     predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
-                    predicted_token_kernels = middle?.Kernels, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
+                    predicted_token_kernels = middle?.Kernels, kernel_trace = traceFile, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
                     peak_allocated_bytes = peak,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };

@@ -22,9 +22,25 @@ public sealed record DecodeTiming(int PromptTokens, int NewTokens, double Prefil
 /// </summary>
 public static class DecodeTimer
 {
+    /// <param name="model">The model (moved to <paramref name="device"/>).</param>
+    /// <param name="device">Where it decodes.</param>
+    /// <param name="promptTokens">The prompt's length (random ids, drawn from <paramref name="seed"/>).</param>
+    /// <param name="newTokens">Tokens generated after it, greedily.</param>
+    /// <param name="runs">Timed generations after one warm-up; the medians over them.</param>
+    /// <param name="seed">The prompt's seed.</param>
+    /// <param name="trace">
+    /// CUDA: after timing, one more generation under libtorch's profiler, written to this path as a Chrome trace (host
+    /// operators and kernels of the prefill and every token; scripts/gpu/decode_trace.py sums it per token). Null: none.
+    /// </param>
     /// <exception cref="ArgumentException">The prompt and the new tokens do not fit the context, or the model predicts one token per window.</exception>
-    public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 3, long seed = 0)
+    /// <exception cref="InvalidOperationException">A trace asked for where there is no CUDA or no profiler is loaded.</exception>
+    public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 3, long seed = 0, string? trace = null)
     {
+        if (trace is not null && (device.type != DeviceType.CUDA || !SlmGen.Native.CudaNative.HasProfiler))
+        {
+            throw new InvalidOperationException($"a decoding trace needs CUDA and libslmgen_native's profiler ({(device.type != DeviceType.CUDA ? "this device is " + device.type : SlmGen.Native.CudaNative.Available ? "the library was built without kernel_profiler.cpp" : SlmGen.Native.CudaNative.Reason)}).");
+        }
+
         if (!model.PredictsEveryPosition)
         {
             throw new ArgumentException($"{model.GetName()} makes one prediction per window: it decodes without a KV cache, and the decode timer times cached decoding.");
@@ -52,6 +68,11 @@ public static class DecodeTimer
 
             prefill.Add(stamps[0]);
             perToken.Add((stamps[^1] - stamps[0]) / (newTokens - 1));
+        }
+
+        if (trace is not null)
+        {
+            SlmGen.Native.CudaNative.RecordTrace(trace, 1, () => TextGenerator.Generate(model, prompt, newTokens, SamplingOptions.Greedy, device), () => cuda.synchronize(device));
         }
 
         prefill.Sort();
