@@ -17,16 +17,19 @@ public sealed record DecodeTiming(int PromptTokens, int NewTokens, double Prefil
 
 /// <summary>
 /// Times greedy generation through <see cref="TextGenerator.Generate(SlmModel, IReadOnlyList{int}, int, SamplingOptions, Device?, Action{int}?)"/>
-/// (the exact KV cache): one warm-up generation, then several timed ones; each token's time is read when its id
+/// (the exact KV cache): warm-up generations for at least <see cref="WarmUpSeconds"/>, then several timed ones; each token's time is read when its id
 /// reaches the host (the draw synchronises), so the times are latencies, not launch rates.
 /// </summary>
 public static class DecodeTimer
 {
+    /// <summary>The least time spent generating before the timed runs (<see cref="Time"/>).</summary>
+    public const double WarmUpSeconds = 1.0;
+
     /// <param name="model">The model (moved to <paramref name="device"/>).</param>
     /// <param name="device">Where it decodes.</param>
     /// <param name="promptTokens">The prompt's length (random ids, drawn from <paramref name="seed"/>).</param>
     /// <param name="newTokens">Tokens generated after it, greedily.</param>
-    /// <param name="runs">Timed generations after one warm-up; the medians over them.</param>
+    /// <param name="runs">Timed generations after the warm-up (<see cref="WarmUpSeconds"/>); the medians over them.</param>
     /// <param name="seed">The prompt's seed.</param>
     /// <param name="trace">
     /// CUDA: after timing, one more generation under libtorch's profiler, written to this path as a Chrome trace (host
@@ -34,7 +37,7 @@ public static class DecodeTimer
     /// </param>
     /// <exception cref="ArgumentException">The prompt and the new tokens do not fit the context, or the model predicts one token per window.</exception>
     /// <exception cref="InvalidOperationException">A trace asked for where there is no CUDA or no profiler is loaded.</exception>
-    public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 3, long seed = 0, string? trace = null)
+    public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 5, long seed = 0, string? trace = null)
     {
         if (trace is not null && (device.type != DeviceType.CUDA || !SlmGen.Native.CudaNative.HasProfiler))
         {
@@ -56,16 +59,20 @@ public static class DecodeTimer
         var prompt = Enumerable.Range(0, promptTokens).Select(_ => random.Next(model.DeclaredVocab)).ToArray();
         var prefill = new List<double>();
         var perToken = new List<double>();
-        for (var r = 0; r <= runs; r++)
+        // Warm-up: generations until WarmUpSeconds have passed (at least two), so that what is timed is the steady
+        // state — the runtime's tiered JIT recompiles the hot managed methods in the background some 30 calls in, which
+        // on a machine of few cores slowed the timed runs of short generations up to threefold.
+        var warm = Stopwatch.StartNew();
+        for (var w = 0; w < 2 || (warm.Elapsed.TotalSeconds < WarmUpSeconds && w < 1000); w++)
+        {
+            TextGenerator.Generate(model, prompt, newTokens, SamplingOptions.Greedy, device);
+        }
+
+        for (var r = 0; r < runs; r++)
         {
             var stamps = new List<double>(newTokens);
             var clock = Stopwatch.StartNew();
             TextGenerator.Generate(model, prompt, newTokens, SamplingOptions.Greedy, device, _ => stamps.Add(clock.Elapsed.TotalMilliseconds));
-            if (r == 0)
-            {
-                continue; // warm-up
-            }
-
             prefill.Add(stamps[0]);
             perToken.Add((stamps[^1] - stamps[0]) / (newTokens - 1));
         }
