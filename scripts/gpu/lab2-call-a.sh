@@ -21,10 +21,21 @@ deadline=$((SECONDS + ${LIMIT_S:-86400}))
 left() { local l=$((deadline - SECONDS)); echo $((l > 1 ? l : 1)); }
 work=$(mktemp -d)
 echo "commit $(xz -dc .device/app.tar.xz 2>/dev/null | tar -xOf - ./COMMIT 2>/dev/null || git rev-parse HEAD); $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || echo cpu)"
-[ "$device" = cuda ] && OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/a/native-build.log" 2>&1 && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+# (kept from an earlier script of the same warm machine, e.g. scripts/gpu/artifact-time.sh, which builds it to the same place)
+if [ "$device" = cuda ]; then
+  [ -f /tmp/slmgen-native/libslmgen_native.so ] || OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/a/native-build.log" 2>&1
+  [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+fi
 
 s=$SECONDS
-timeout "$(left)" $slmgen calibrate --device "$device" --out "$out/a/profile.json" > "$out/a/calibrate.log" 2>&1 || { echo "calibrate failed (see calibrate.log)"; }
+# PROFILE: a profile this machine measured earlier in the same warm session (its calibrate.log beside it) instead of
+# calibrating again.
+if [ -n "${PROFILE:-}" ] && [ -s "$PROFILE" ]; then
+  cp "$PROFILE" "$out/a/profile.json"; [ -f "$(dirname "$PROFILE")/calibrate.log" ] && cp "$(dirname "$PROFILE")/calibrate.log" "$out/a/calibrate.log"
+  echo "profile: $PROFILE (measured earlier on this machine)"
+else
+  timeout "$(left)" $slmgen calibrate --device "$device" --out "$out/a/profile.json" > "$out/a/calibrate.log" 2>&1 || { echo "calibrate failed (see calibrate.log)"; }
+fi
 echo "calibrate: $((SECONDS - s)) s"
 
 # One spec per design: each sweep's dry run, its points deduplicated by the compiled model's fingerprint.
