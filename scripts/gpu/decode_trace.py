@@ -47,27 +47,24 @@ def summarise(path):
     launches = [e for e in events if cat(e) == "cuda_runtime" and "launch" in e["name"].lower()]
     if len(reads) < 3:
         return dict(mode=os.path.splitext(os.path.basename(path))[0], tokens=len(reads), error="fewer than 3 reads of a token id")
-    tokens = []
+    tokens, names = [], {}
     for a, b in zip(reads, reads[1:]):
         inside = lambda e: a <= e["ts"] < b
         k = [e for e in gpu if inside(e)]
         o = [e for e in ops if inside(e)]
+        for e in o:
+            n = names.setdefault(e["name"], [0.0, 0])
+            n[0] += e.get("dur", 0) / 1e3
+            n[1] += 1
         host_ops = sum(e.get("dur", 0) for e in o) / 1e3
         wall = (b - a) / 1e3
         tokens.append(dict(wall_ms=wall, gpu_busy_ms=union_ms([(e["ts"], e["ts"] + e.get("dur", 0)) for e in k]),
                            kernels=sum(cat(e) == "kernel" for e in k), launches=sum(inside(e) for e in launches),
                            ops=len(o), host_in_ops_ms=host_ops, host_outside_ops_ms=max(0.0, wall - host_ops)))
     med = {key: statistics.median(t[key] for t in tokens) for key in tokens[0]}
-    names = {}
-    for a, b in zip(reads, reads[1:]):
-        for e in ops:
-            if a <= e["ts"] < b:
-                n = names.setdefault(e["name"], [0.0, 0])
-                n[0] += e.get("dur", 0) / 1e3 / len(tokens)
-                n[1] += 1 / len(tokens)
     top = sorted(names.items(), key=lambda kv: -kv[1][0])[:15]
     return dict(mode=os.path.splitext(os.path.basename(path))[0], tokens=len(tokens), prefill_to_first_read_ms=(reads[0] - min(e["ts"] for e in events)) / 1e3,
-                per_token=med, top_ops=[dict(name=n, ms=v[0], calls=v[1]) for n, v in top])
+                per_token=med, top_ops=[dict(name=n, ms=v[0] / len(tokens), calls=v[1] / len(tokens)) for n, v in top])
 
 
 def main():

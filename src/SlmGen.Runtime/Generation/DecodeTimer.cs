@@ -39,9 +39,9 @@ public static class DecodeTimer
     /// <exception cref="InvalidOperationException">A trace asked for where there is no CUDA or no profiler is loaded.</exception>
     public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 5, long seed = 0, string? trace = null)
     {
-        if (trace is not null && (device.type != DeviceType.CUDA || !SlmGen.Native.CudaNative.HasProfiler))
+        if (trace is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
         {
-            throw new InvalidOperationException($"a decoding trace needs CUDA and libslmgen_native's profiler ({(device.type != DeviceType.CUDA ? "this device is " + device.type : SlmGen.Native.CudaNative.Available ? "the library was built without kernel_profiler.cpp" : SlmGen.Native.CudaNative.Reason)}).");
+            throw new InvalidOperationException($"a decoding trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
         }
 
         if (!model.PredictsEveryPosition)

@@ -53,6 +53,13 @@ public static unsafe class CudaNative
     /// <summary>Whether the loaded library has libtorch's kernel profiler (a separate unit of the build).</summary>
     public static bool HasProfiler => Available && profilerStart != null && profilerStop != null;
 
+    /// <summary>Why a kernel trace cannot be recorded on <paramref name="device"/> (not CUDA, no library, no profiler in it); null when it can.</summary>
+    public static string? WhyNoTrace(TorchSharp.torch.Device device) =>
+        device.type != TorchSharp.DeviceType.CUDA ? "this device is " + device.type
+        : HasProfiler ? null
+        : Available ? "the library was built without kernel_profiler.cpp"
+        : Reason;
+
     /// <summary>Whether the loaded library has the biased linear layer whose bias gradient is SlmGen's column-sum kernel (a separate unit of the nvcc build).</summary>
     public static bool HasLinearKernel => HasFusedKernels && linearBias != null;
 

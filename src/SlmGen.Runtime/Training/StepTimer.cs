@@ -57,9 +57,9 @@ public static class StepTimer
     /// says which.</exception>
     public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false, StepRecipe? recipe = null, string? trace = null)
     {
-        if (trace is not null && (device.type != DeviceType.CUDA || !SlmGen.Native.CudaNative.HasProfiler))
+        if (trace is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
         {
-            throw new InvalidOperationException($"a kernel trace needs CUDA and libslmgen_native's profiler ({(device.type != DeviceType.CUDA ? "this device is " + device.type : SlmGen.Native.CudaNative.Available ? "the library was built without kernel_profiler.cpp" : SlmGen.Native.CudaNative.Reason)}).");
+            throw new InvalidOperationException($"a kernel trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
         }
 
         if (batch < 1 || warm < 1 || steps < 1 || runs < 1)
