@@ -115,7 +115,7 @@ public static class FusedCheck
         var shapes = op.Shapes(rows, width);
         // Inputs rounded to the dtype (so all three computations see the same values): the weight (third) near 1,
         // vectors otherwise near 0.
-        var inputs = shapes.Select((s, i) => (s.Length == 1 ? (i == 2 ? 1 + (0.1 * randn(s)) : 0.1 * randn(s)) : randn(s)).to(dtype)).ToArray();
+        var inputs = shapes.Select((s, i) => (s.Length == 1 ? (i == 2 ? randn(s).Times(0.1).Plus(1L) : randn(s).Times(0.1)) : randn(s)).to(dtype)).ToArray();
         Tensor[] Run(bool fused, ScalarType type)
         {
             FusedKernels.Enabled = fused;
@@ -128,7 +128,7 @@ public static class FusedCheck
                 var loss = zeros(1, dtype: ScalarType.Float64, device: device);
                 foreach (var o in outputs)
                 {
-                    loss = loss + (o.to(ScalarType.Float64) * randn(o.shape, dtype: ScalarType.Float64, generator: g).to(device)).sum();
+                    loss = loss.Plus((o.to(ScalarType.Float64) * randn(o.shape, dtype: ScalarType.Float64, generator: g).to(device)).sum());
                 }
 
                 loss.backward();
@@ -204,7 +204,7 @@ public static class FusedCheck
             return (new[] { sum, normed }, leaves);
         }
 
-        var s = x + r;
+        var s = x.Plus(r);
         return (new[] { s, norm.call(s) }, leaves);
     }
 
@@ -241,7 +241,7 @@ public static class FusedCheck
     {
         var x = Leaf(t[0]);
         var b = t.Length > 1 ? Leaf(t[1]) : null;
-        var y = FusedKernels.Enabled && FusedKernels.Applies(x, b) ? FusedKernels.BiasAct(x, b, FusedKernels.KernelOf(act)) : Activations.Apply(act, b is null ? x : x + b);
+        var y = FusedKernels.Enabled && FusedKernels.Applies(x, b) ? FusedKernels.BiasAct(x, b, FusedKernels.KernelOf(act)) : Activations.Apply(act, b is null ? x : x.Plus(b));
         return (new[] { y }, b is null ? new[] { x } : new[] { x, b });
     }
 
@@ -274,7 +274,7 @@ public static class FusedCheck
         {
             var scores = logits.narrow(1, 0, real);
             var lse = scores.logsumexp(1);
-            loss = (lse - scores.gather(1, targets.unsqueeze(1)).squeeze(1) + (zLoss * lse.square())).mean();
+            loss = (lse - scores.gather(1, targets.unsqueeze(1)).squeeze(1)).Plus(lse.Squared().Times(zLoss)).mean();
         }
         else
         {

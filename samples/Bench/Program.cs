@@ -132,7 +132,8 @@ return 0;
     using var x = data.narrow(1, 0, BenchGpt.ContextLength).contiguous();
     using var y = data.narrow(1, 1, BenchGpt.ContextLength).contiguous();
     using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
-    using var lrDevice = full(Array.Empty<long>(), 1e-3f, dtype: ScalarType.Float32, device: device);
+    using var lrValue = 1e-3f.ToScalar();
+    using var lrDevice = full(Array.Empty<long>(), lrValue, dtype: ScalarType.Float32, device: device);
     using var stepDevice = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: device);
     using var graph = graphed ? SlmGen.Native.CudaGraph.TryCreate(device, out var why) ?? throw new InvalidOperationException("bf16-graph: " + why) : null;
     if (optimizerOnly)
@@ -148,7 +149,7 @@ return 0;
             {
                 foreach (var p in model.parameters())
                 {
-                    p.grad = randn_like(p) * 1e-3;
+                    p.grad = randn_like(p).Times(1e-3);
                 }
             }
         }

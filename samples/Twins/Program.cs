@@ -140,11 +140,11 @@ internal static class Twins
         var generator = new TorchSharp.torch.Generator((ulong)seed);
         var idx = randint(0, model.Vocab, new long[] { 2, model.Context }, dtype: ScalarType.Int64, generator: generator);
         var logits = model.call(idx.to(device)).to(ScalarType.Float32).cpu();
-        var positions = arange(logits.dim() == 3 ? logits.shape[1] : 1, dtype: ScalarType.Int64);
+        var positions = HeldScalars.Arange(logits.dim() == 3 ? logits.shape[1] : 1, dtype: ScalarType.Int64);
         if (logits.numel() > FullLogitsLimit && logits.dim() == 3)
         {
             var t = logits.shape[1];
-            positions = cat(new[] { arange(0, 8, dtype: ScalarType.Int64), arange(t - 8, t, dtype: ScalarType.Int64) }, 0);
+            positions = cat(new[] { HeldScalars.Arange(0, 8, 1, dtype: ScalarType.Int64), HeldScalars.Arange(t - 8, t, 1, dtype: ScalarType.Int64) }, 0);
             logits = logits.index_select(1, positions);
         }
 

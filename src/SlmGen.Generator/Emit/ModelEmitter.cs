@@ -22,6 +22,9 @@ internal static class ModelEmitter
     private const string Nn = "global::TorchSharp.torch.nn";
     private const string Layers = "global::SlmGen.Layers";
 
+    // x + y without TorchSharp's implicit alpha, a scalar nothing holds during the call (SlmGen.HeldScalars says why).
+    private const string One = "global::SlmGen.HeldScalars.One";
+
     public static string Emit(ModelPlan plan)
     {
         var module = Build(plan);
@@ -241,7 +244,7 @@ internal static class ModelEmitter
             switch (step)
             {
                 case EmbeddingStep e when positions is { Kind: PositionKind.Learned } learned:
-                    m.Forward.Add(Assign($"{Embed(e)} + {learned.Field}.call({Layers}.PositionIds.Of(idx, base.StartPosition))", $"(B, T, {e.Dim})"));
+                    m.Forward.Add(Assign($"{Embed(e)}.add({learned.Field}.call({Layers}.PositionIds.Of(idx, base.StartPosition)), {One})", $"(B, T, {e.Dim})"));
                     break;
 
                 case EmbeddingStep e:
@@ -249,11 +252,11 @@ internal static class ModelEmitter
                     break;
 
                 case PositionsStep { Kind: PositionKind.Sinusoidal } p:
-                    m.Forward.Add(Assign($"x + {p.Field}.At(x, base.StartPosition)"));
+                    m.Forward.Add(Assign($"x.add({p.Field}.At(x, base.StartPosition), {One})"));
                     break;
 
                 case BigramStep g:
-                    m.Forward.Add(Assign($"x + {g.Field}.Embed(idx, base.KvCache)", "hashed bigrams of each position and the one before it"));
+                    m.Forward.Add(Assign($"x.add({g.Field}.Embed(idx, base.KvCache), {One})", "hashed bigrams of each position and the one before it"));
                     break;
 
                 case EmbeddingDropoutStep or DenseStep or FinalNormStep:
@@ -325,7 +328,7 @@ internal static class ModelEmitter
             yield return indent + $"var skips = new global::System.Collections.Generic.Stack<{Tensor}>({k}); // U-Net: the outputs of blocks 0 … {k - 1}";
             yield return indent + $"for (int i = 0; i < {s.Blocks}; i++)";
             yield return indent + "{";
-            yield return indent + $"    if (i >= {k} && i < {2 * k}) x = x + {s.SkipWeightsField}[i - {k}] * skips.Pop(); // block {k} gets block {k - 1}'s output, and so on{(s.Blocks % 2 == 1 ? $"; block {s.Blocks - 1} none" : string.Empty)}";
+            yield return indent + $"    if (i >= {k} && i < {2 * k}) x = x.add({s.SkipWeightsField}[i - {k}] * skips.Pop(), {One}); // block {k} gets block {k - 1}'s output, and so on{(s.Blocks % 2 == 1 ? $"; block {s.Blocks - 1} none" : string.Empty)}";
             yield return indent + $"    x = {Call($"{s.Field}[i]")};";
             yield return indent + $"    if (i < {k}) skips.Push(x);";
             yield return indent + "}";

@@ -42,7 +42,7 @@ public static class Calibration
                     var xtx = x.mT.matmul(x);
                     if (sums.TryGetValue(key, out var sum))
                     {
-                        sum.add_(xtx);
+                        sum.PlusInPlace(xtx);
                         xtx.Dispose();
                     }
                     else

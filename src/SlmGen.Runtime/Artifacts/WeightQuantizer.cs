@@ -71,7 +71,7 @@ public static class WeightQuantizer
 
     private static (Tensor Codes, Tensor Scales) AbsMax(Tensor w, int bits, int group, StoreType scaleType, QuantGrid grid)
     {
-        var scales = Stored(FakeQuant.GroupAbsMax(w, group) / FakeQuant.TopLevel(bits, grid), scaleType);
+        var scales = Stored(FakeQuant.GroupAbsMax(w, group).Over(FakeQuant.TopLevel(bits, grid)), scaleType);
         return (Codes(w, scales, bits, group, grid), scales);
     }
 
@@ -79,8 +79,8 @@ public static class WeightQuantizer
     private static Tensor Codes(Tensor w, Tensor scales, int bits, int group, QuantGrid grid)
     {
         var spread = FakeQuant.Spread(scales, w.shape[1], group);
-        var safe = where(spread == 0, ones_like(spread), spread);
-        return FakeQuant.Round(w / safe, bits, grid).mul(spread != 0).to(ScalarType.Int8);
+        var safe = where(spread.EqualTo(0), ones_like(spread), spread);
+        return FakeQuant.Round(w / safe, bits, grid).mul(spread.NotEqualTo(0)).to(ScalarType.Int8);
     }
 
     private static (Tensor Codes, Tensor Scales) Mse(Tensor w, int bits, int group, StoreType scaleType, QuantGrid grid)
@@ -98,9 +98,9 @@ public static class WeightQuantizer
         for (var step = 0; step < MseSteps; step++)
         {
             var ratio = 1.0 - (0.5 * step / (MseSteps - 1));
-            var scales = Stored(absMax * ratio / levels, scaleType);
+            var scales = Stored(absMax.Times(ratio).Over(levels), scaleType);
             var codes = Codes(w, scales, bits, group, grid);
-            var error = GroupSum((w - FakeQuant.Dequantize(codes, scales, group, grid)).square(), group);
+            var error = GroupSum((w - FakeQuant.Dequantize(codes, scales, group, grid)).Squared(), group);
             if (best is null)
             {
                 best = scales;
@@ -140,7 +140,7 @@ public static class WeightQuantizer
     {
         var start = MseScales(w, bits, group, scaleType, grid);
         // H normalised by its mean diagonal: the loss's size does not depend on the sample's length or the inputs' scale.
-        var h = hessian / hessian.diagonal().mean().clamp_min(1e-30);
+        var h = hessian / hessian.diagonal().mean().ClampMin(1e-30);
         Tensor RowError(Tensor scales)
         {
             var e = w - FakeQuant.Dequantize(Codes(w, scales, bits, group, grid), scales, group, grid);
@@ -149,7 +149,7 @@ public static class WeightQuantizer
 
         var startError = RowError(start);
         var logScale = zeros_like(start);
-        var live = start != 0; // an all-zero row or group keeps its zero scale
+        var live = start.NotEqualTo(0); // an all-zero row or group keeps its zero scale
         var safeStart = where(live, start, ones_like(start));
         // Adam (β 0.9 / 0.999) on the log-scales, by hand: its moments live outside each step's dispose scope.
         var m = zeros_like(start);
@@ -165,16 +165,20 @@ public static class WeightQuantizer
                 // The rounding straight through (its gradient taken as 1); the clamp's as it is (0 beyond the grid's
                 // ends, where the level is the end's and moves with the scale alone).
                 var nearest = grid == QuantGrid.Stretched ? x.floor() : x.round();
-                var codes = (x + (nearest - x).detach()).clamp(ArtifactLayout.MinCode(bits, grid), ArtifactLayout.MaxCode(bits, grid));
+                var codes = x.Plus((nearest - x).detach()).ClampBetween(ArtifactLayout.MinCode(bits, grid), ArtifactLayout.MaxCode(bits, grid));
                 var e = w - (FakeQuant.Level(codes, grid) * spread);
                 var loss = (e.matmul(h) * e).sum();
                 var g = torch.autograd.grad(new[] { loss }, new[] { theta })[0];
                 using var noGrad = no_grad();
-                m.mul_(0.9).add_(g, alpha: 0.1);
-                v.mul_(0.999).add_(g.square(), alpha: 0.001);
-                var mHat = m / (1 - Math.Pow(0.9, step));
-                var vHat = v / (1 - Math.Pow(0.999, step));
-                logScale.sub_(LearnedRate * mHat / (vHat.sqrt() + 1e-12));
+                using var beta1 = 0.9.ToScalar();
+                using var rest1 = 0.1.ToScalar();
+                using var beta2 = 0.999.ToScalar();
+                using var rest2 = 0.001.ToScalar();
+                m.mul_(beta1).add_(g, alpha: rest1);
+                v.mul_(beta2).add_(g.Squared(), alpha: rest2);
+                var mHat = m.Over(1 - Math.Pow(0.9, step));
+                var vHat = v.Over(1 - Math.Pow(0.999, step));
+                logScale.sub_(mHat.Times(LearnedRate) / vHat.sqrt().Plus(1e-12));
             }
         }
 
@@ -214,11 +218,15 @@ public static class WeightQuantizer
         var weight = w.clone();
         var h = hessian.to(ScalarType.Float64).clone();
         var diagonal = h.diagonal();
-        var dead = diagonal == 0;
-        h.diagonal().masked_fill_(dead, 1);
-        weight.masked_fill_(dead.unsqueeze(0), 0);
+        var dead = diagonal.EqualTo(0);
+        using (var one = 1.ToScalar())
+        using (var zero = 0.ToScalar())
+        {
+            h.diagonal().masked_fill_(dead, one);
+            weight.masked_fill_(dead.unsqueeze(0), zero);
+        }
         var damp = GptqDamping * h.diagonal().mean().item<double>();
-        h.diagonal().add_(damp);
+        h.diagonal().PlusInPlace(damp);
         var inverse = linalg.cholesky(linalg.inv(h)).mT.contiguous().to(ScalarType.Float32); // upper factor: inverse = Uᵀ U
 
         var groups = ArtifactLayout.GroupsPerRow(columns, group);
@@ -227,7 +235,7 @@ public static class WeightQuantizer
         if (group <= 0)
         {
             scales = learn ? LearnedScales(weight, bits, 0, scaleType, hessian, grid)
-                : searchClipping ? MseScales(weight, bits, 0, scaleType, grid) : Stored(FakeQuant.GroupAbsMax(weight, 0) / levels, scaleType);
+                : searchClipping ? MseScales(weight, bits, 0, scaleType, grid) : Stored(FakeQuant.GroupAbsMax(weight, 0).Over(levels), scaleType);
         }
 
         // Blocks hold whole groups, so that a group's scales come from weights that have every earlier update.
@@ -247,13 +255,13 @@ public static class WeightQuantizer
                     var part = block.narrow(1, i, width);
                     // Learned: on the group's columns of H (its error on the columns after it is GPTQ's to compensate).
                     scales[TensorIndex.Colon, column / group] = learn ? LearnedScales(part, bits, 0, scaleType, hessian.narrow(0, column, width).narrow(1, column, width), grid).squeeze(1)
-                        : searchClipping ? MseScales(part, bits, 0, scaleType, grid).squeeze(1) : Stored(part.abs().amax(new long[] { 1 }) / levels, scaleType);
+                        : searchClipping ? MseScales(part, bits, 0, scaleType, grid).squeeze(1) : Stored(part.abs().amax(new long[] { 1 }).Over(levels), scaleType);
                 }
 
                 var s = group > 0 ? scales[TensorIndex.Colon, column / group] : scales[TensorIndex.Colon, 0];
-                var safe = where(s == 0, ones_like(s), s);
+                var safe = where(s.EqualTo(0), ones_like(s), s);
                 var x = block[TensorIndex.Colon, i];
-                var q = FakeQuant.Round(x / safe, bits, grid).mul(s != 0);
+                var q = FakeQuant.Round(x / safe, bits, grid).mul(s.NotEqualTo(0));
                 codes[TensorIndex.Colon, column] = q.to(ScalarType.Int8);
                 var error = (x - (FakeQuant.Level(q, grid) * s)) / hinv[i, i];
                 if (i + 1 < end - start)

@@ -124,8 +124,8 @@ public sealed class KvCache : IDisposable
             return null; // an empty cache is plain causal; one new query sees every key
         }
 
-        var query = arange(Length, Length + t, device: device).unsqueeze(1);
-        var key = arange(0, Length + t, device: device).unsqueeze(0);
+        var query = HeldScalars.Arange(Length, Length + t, 1, device).unsqueeze(1);
+        var key = HeldScalars.Arange(0, Length + t, 1, device).unsqueeze(0);
         return key <= query;
     }
 

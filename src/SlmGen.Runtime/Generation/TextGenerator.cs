@@ -189,11 +189,11 @@ public static class TextGenerator
             return (int)logits.argmax().item<long>();
         }
 
-        logits = logits / options.Temperature;
+        logits = logits.Over(options.Temperature);
         if (options.TopK > 0 && options.TopK < logits.shape[0])
         {
             var (values, _) = logits.topk(options.TopK);
-            logits = logits.masked_fill(logits < values[options.TopK - 1], double.NegativeInfinity);
+            logits = logits.FillWhere(logits < values[options.TopK - 1], double.NegativeInfinity);
         }
 
         var probs = nn.functional.softmax(logits, 0);
@@ -202,9 +202,11 @@ public static class TextGenerator
             // Keep the most likely tokens until their probability reaches p (always at least one).
             var (sorted, order) = probs.sort(descending: true);
             var before = sorted.cumsum(0) - sorted;
-            var dropSorted = before >= options.TopP;
+            using var topP = options.TopP.ToScalar();
+            var dropSorted = before >= topP;
             var drop = zeros_like(dropSorted).scatter(0, order, dropSorted);
-            probs = probs.masked_fill(drop, 0);
+            using var zero = 0.ToScalar();
+            probs = probs.masked_fill(drop, zero);
             probs = probs / probs.sum();
         }
 

@@ -15,8 +15,8 @@ public static class Activations
         Act.Silu => nn.functional.silu(x),
         Act.Tanh => x.tanh(),
         Act.Identity => x.alias(),
-        Act.ReluSquared => nn.functional.relu(x).square(),
-        Act.LeakyReluSquared => nn.functional.leaky_relu(x, 0.5).square(),
+        Act.ReluSquared => nn.functional.relu(x).Squared(),
+        Act.LeakyReluSquared => x.LeakyRelu(0.5).Squared(),
         _ => throw new ArgumentOutOfRangeException(nameof(act), act, "not an elementwise activation"),
     };
 }

@@ -55,8 +55,9 @@ public sealed class BigramHash : nn.Module<Tensor, Tensor>
     {
         var before = previous is null ? idx.narrow(1, 0, idx.shape[1] - 1) : cat(new[] { previous, idx.narrow(1, 0, idx.shape[1] - 1) }, 1);
         var after = previous is null ? idx.narrow(1, 1, idx.shape[1] - 1) : idx;
-        var mixed = bitwise_xor(after * CurrentMultiplier, before * PreviousMultiplier).remainder(Buckets - 1);
-        return previous is null ? cat(new[] { full(new[] { idx.shape[0], 1L }, Buckets - 1, ScalarType.Int64, idx.device), mixed }, 1) : mixed;
+        using var last = (Buckets - 1).ToScalar();
+        var mixed = bitwise_xor(after.Times(CurrentMultiplier), before.Times(PreviousMultiplier)).remainder(last);
+        return previous is null ? cat(new[] { full(new[] { idx.shape[0], 1L }, last, ScalarType.Int64, idx.device), mixed }, 1) : mixed;
     }
 
     /// <inheritdoc />

@@ -64,8 +64,10 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
         proj = Linears.Create(InnerWidth, width, config.Bias, config.WeightBits);
         q_norm = config.QkNorm ? new RmsNorm(HeadDim, learnedScale: !config.QkNormFree) : null;
         k_norm = config.QkNorm ? new RmsNorm(HeadDim, learnedScale: !config.QkNormFree) : null;
-        q_gain = config.QueryGain > 0 ? nn.Parameter(full(Heads, config.QueryGain)) : null;
-        value_lambda = mixesValues && config.ValueResidual ? nn.Parameter(full(1, 0.5)) : null;
+        using var gain = config.QueryGain.ToScalar();
+        using var half = 0.5.ToScalar();
+        q_gain = config.QueryGain > 0 ? nn.Parameter(full(Heads, gain)) : null;
+        value_lambda = mixesValues && config.ValueResidual ? nn.Parameter(full(1, half)) : null;
         rope = config.Rope is { } r ? new RotaryEmbedding(config.Context, config.RotaryDims, r.Base) : null;
         attentionDropout = config.Dropout;
         RegisterComponents();
@@ -170,7 +172,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, LoraSet?, Tensor>
             else
             {
                 var first = values?.First ?? throw new ArgumentException("This block mixes the first block's values into its own (value_residual): pass the stack's ValueResidual, which block 0 fills.", nameof(values));
-                v = v + (value_lambda.to(v.dtype) * (first - v));
+                v = v.Plus(value_lambda.to(v.dtype) * (first - v));
             }
         }
 

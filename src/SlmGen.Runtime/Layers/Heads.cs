@@ -143,19 +143,19 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
             return logits;
         }
 
-        using var empty = arange(Groups, device: x.device).ge(FirstEmptyGroup);
-        return logits.masked_fill(empty, double.NegativeInfinity);
+        using var empty = HeldScalars.Arange(Groups, x.device).IsAtLeast(FirstEmptyGroup);
+        return logits.FillWhere(empty, double.NegativeInfinity);
     }
 
     /// <summary>The position logits with the partial group's empty positions at −∞.</summary>
     private Tensor PartialPositionLogits(Tensor positionLogits)
     {
-        using var empty = arange(GroupSize, device: positionLogits.device).ge(RealVocab - (PartialGroup * GroupSize));
-        return positionLogits.masked_fill(empty, double.NegativeInfinity);
+        using var empty = HeldScalars.Arange(GroupSize, positionLogits.device).IsAtLeast(RealVocab - (PartialGroup * GroupSize));
+        return positionLogits.FillWhere(empty, double.NegativeInfinity);
     }
 
     /// <summary>The features a group's positions are scored from: h, or h ⊙ (1 + e_g) when conditioned.</summary>
-    private Tensor Gated(Tensor x, Tensor gates) => x * (gates.to(x.dtype) + 1);
+    private Tensor Gated(Tensor x, Tensor gates) => x * gates.to(x.dtype).Plus(1L);
 
     /// <summary>Log-probabilities over the vocabulary, (…, V): log p(group) + log p(position | group); −∞ for ids that are not real.</summary>
     public override Tensor forward(Tensor x)
@@ -164,11 +164,11 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
 
         // (…, 1, S) shared by every group, or (…, G, S) from each group's gated features.
         var positions = (gate is null ? token.call(x).unsqueeze(-2) : token.call(Gated(x.unsqueeze(-2), gate))).to(ScalarType.Float32);
-        var all = g + nn.functional.log_softmax(positions, -1);
+        var all = g.Plus(nn.functional.log_softmax(positions, -1));
         if (PartialGroup >= 0)
         {
             var own = gate is null ? positions : positions.narrow(-2, PartialGroup, 1);
-            var partial = g.narrow(-2, PartialGroup, 1) + nn.functional.log_softmax(PartialPositionLogits(own), -1);
+            var partial = g.narrow(-2, PartialGroup, 1).Plus(nn.functional.log_softmax(PartialPositionLogits(own), -1));
             all = cat(new[] { all.narrow(-2, 0, PartialGroup), partial, all.narrow(-2, PartialGroup + 1, Groups - PartialGroup - 1) }, -2);
         }
 
@@ -181,16 +181,18 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
     {
         var flat = targets.reshape(-1);
         var features = x.reshape(-1, x.shape[^1]);
-        var groups = flat.div(GroupSize, rounding_mode: RoundingMode.floor);
+        using var groupSize = GroupSize.ToScalar();
+        var groups = flat.div(groupSize, rounding_mode: RoundingMode.floor);
         var groupLoss = nn.functional.cross_entropy(GroupLogits(features), groups);
         var positions = token.call(gate is null ? features : Gated(features, gate.index_select(0, groups))).to(ScalarType.Float32);
         if (PartialGroup >= 0)
         {
-            positions = where(groups.eq(PartialGroup).unsqueeze(-1), PartialPositionLogits(positions), positions);
+            using var partialGroup = PartialGroup.ToScalar();
+            positions = where(groups.eq(partialGroup).unsqueeze(-1), PartialPositionLogits(positions), positions);
         }
 
-        var tokenLoss = nn.functional.cross_entropy(positions, flat.remainder(GroupSize));
-        return groupLoss + tokenLoss;
+        var tokenLoss = nn.functional.cross_entropy(positions, flat.remainder(groupSize));
+        return groupLoss.Plus(tokenLoss);
     }
 }
 
@@ -198,5 +200,5 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
 public static class SoftCap
 {
     /// <summary><c>cap · tanh(scores / cap)</c>, computed in the scores' dtype.</summary>
-    public static Tensor Apply(Tensor scores, double cap) => (scores / cap).tanh() * cap;
+    public static Tensor Apply(Tensor scores, double cap) => scores.Over(cap).tanh().Times(cap);
 }

@@ -71,7 +71,7 @@ public sealed class LoraSet : nn.Module<Tensor, Tensor>
     public Tensor Adapt(string name, Tensor x, Tensor y)
     {
         var i = System.Array.IndexOf(names, name);
-        return i < 0 ? y : y + adapters[i].call(x);
+        return i < 0 ? y : y.Plus(adapters[i].call(x));
     }
 
     /// <inheritdoc />

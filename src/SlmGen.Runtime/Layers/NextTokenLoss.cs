@@ -31,6 +31,6 @@ public static class NextTokenLoss
 
         var scores = (realVocab < flat.shape[1] ? flat.narrow(1, 0, realVocab) : flat).to(ScalarType.Float32);
         var rows = nn.functional.cross_entropy(scores, ids, reduction: nn.Reduction.None);
-        return zLoss == 0 ? rows : rows + (zLoss * scores.logsumexp(-1).square());
+        return zLoss == 0 ? rows : rows.Plus(scores.logsumexp(-1).Squared().Times(zLoss));
     }
 }

@@ -37,7 +37,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         }
 
         var xf = x.to(ScalarType.Float32);
-        var normed = (xf * (xf.pow(2).mean(new long[] { -1 }, keepdim: true) + eps).rsqrt()).to(x.dtype);
+        using var two = 2.ToScalar();
+        var normed = (xf * xf.pow(two).mean(new long[] { -1 }, keepdim: true).Plus(eps).rsqrt()).to(x.dtype);
         return weight is null ? normed : normed * weight;
     }
 }

@@ -14,8 +14,8 @@ public sealed class SinusoidalPositions : nn.Module<Tensor, Tensor>
     public SinusoidalPositions(int context, long dim) : base(nameof(SinusoidalPositions))
     {
         using var scope = NewDisposeScope();
-        var pos = arange(context, dtype: ScalarType.Float32).unsqueeze(1);
-        var div = exp(arange(0, dim, 2, dtype: ScalarType.Float32) * (-Math.Log(10000.0) / dim));
+        var pos = HeldScalars.Arange(context, dtype: ScalarType.Float32).unsqueeze(1);
+        var div = exp(HeldScalars.Arange(0, dim, 2, dtype: ScalarType.Float32).Times(-Math.Log(10000.0) / dim));
         var t = zeros(context, dim);
         t[TensorIndex.Colon, TensorIndex.Slice(0, null, 2)] = sin(pos * div);
         t[TensorIndex.Colon, TensorIndex.Slice(1, null, 2)] = cos(pos * div).narrow(1, 0, dim / 2);
@@ -52,8 +52,8 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        var invFreq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
-        var angles = outer(arange(context, dtype: ScalarType.Float64), invFreq); // (T, hd/2)
+        var invFreq = pow(tensor(theta), HeldScalars.Arange(0, headDim, 2, dtype: ScalarType.Float64).Over(headDim)).InverseTimes(1.0);
+        var angles = outer(HeldScalars.Arange(context, dtype: ScalarType.Float64), invFreq); // (T, hd/2)
         var full = cat(new[] { angles, angles }, 1);                                // (T, hd)
         cos_cached = full.cos().to(ScalarType.Float32).MoveToOuterDisposeScope();
         sin_cached = full.sin().to(ScalarType.Float32).MoveToOuterDisposeScope();
@@ -91,7 +91,7 @@ public sealed class RotaryEmbedding : nn.Module<Tensor, Tensor>
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
         var rotated = cat(new[] { -x2, x1 }, 3);
-        return (x * cos) + (rotated * sin);
+        return (x * cos).Plus(rotated * sin);
     }
 }
 
@@ -118,5 +118,5 @@ internal static class FixedTables
 public static class PositionIds
 {
     /// <summary>start .. start + T - 1 on the device of <paramref name="idx"/> (start: the model's <see cref="SlmModel.StartPosition"/>).</summary>
-    public static Tensor Of(Tensor idx, long start = 0) => arange(start, start + idx.shape[1], dtype: ScalarType.Int64, device: idx.device);
+    public static Tensor Of(Tensor idx, long start = 0) => HeldScalars.Arange(start, start + idx.shape[1], 1, idx.device, ScalarType.Int64);
 }

@@ -23,8 +23,11 @@ public static class FakeQuant
     /// The absmax scales of <paramref name="w"/> (detached: the straight-through estimator treats them as constants):
     /// [rows, 1] per row (<paramref name="group"/> 0), else [rows, groups].
     /// </summary>
-    public static Tensor Scales(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric) =>
-        GroupAbsMax(w.detach(), group).clamp_min(1e-12) / TopLevel(bits, grid);
+    public static Tensor Scales(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric)
+    {
+        using var least = 1e-12.ToScalar();
+        return GroupAbsMax(w.detach(), group).clamp_min(least).Over(TopLevel(bits, grid));
+    }
 
     /// <summary>The top level in units of the scale (checks the bits).</summary>
     public static double TopLevel(int bits, QuantGrid grid)
@@ -56,7 +59,9 @@ public static class FakeQuant
     {
         Levels(bits);
         var nearest = grid == QuantGrid.Stretched ? x.floor() : x.round();
-        return nearest.clamp(ArtifactLayout.MinCode(bits, grid), ArtifactLayout.MaxCode(bits, grid));
+        using var min = ArtifactLayout.MinCode(bits, grid).ToScalar();
+        using var max = ArtifactLayout.MaxCode(bits, grid).ToScalar();
+        return nearest.clamp(min, max);
     }
 
     /// <summary>The integer codes of <paramref name="w"/> under <paramref name="scales"/> (per row or group).</summary>
@@ -67,7 +72,7 @@ public static class FakeQuant
     public static Tensor Codes(Tensor w, int bits, int group = 0, QuantGrid grid = QuantGrid.Symmetric) => Codes(w, Scales(w, bits, group, grid), bits, group, grid);
 
     /// <summary>The level a code stands for, in units of the scale: the code itself (symmetric) or the code + ½ (stretched).</summary>
-    public static Tensor Level(Tensor codes, QuantGrid grid) => grid == QuantGrid.Stretched ? codes + ArtifactLayout.CodeShift(grid) : codes;
+    public static Tensor Level(Tensor codes, QuantGrid grid) => grid == QuantGrid.Stretched ? codes.Plus(ArtifactLayout.CodeShift(grid)) : codes;
 
     /// <summary>The level of each code times its scale: the weight an artifact restores.</summary>
     public static Tensor Dequantize(Tensor codes, Tensor scales, int group = 0, QuantGrid grid = QuantGrid.Symmetric) =>
@@ -83,7 +88,7 @@ public static class FakeQuant
 
         var scale = Spread(Scales(w, bits, group, grid), w.shape[1], group);
         var q = Level(Round(w / scale, bits, grid), grid) * scale;
-        return w + (q - w).detach();
+        return w.Plus((q - w).detach());
     }
 
     /// <summary>An embedding look-up in a fake-quantised table (one scale per token row, or per group of its columns).</summary>

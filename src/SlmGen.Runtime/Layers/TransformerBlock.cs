@@ -109,12 +109,12 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
                 throw new ArgumentException("This block mixes its input with the stack's input x0 (residual_mix): call Apply(x, application, x0).", nameof(x0));
             }
 
-            x = (resid_mix[0].to(x.dtype) * x) + (resid_mix[1].to(x.dtype) * x0);
+            x = (resid_mix[0].to(x.dtype) * x).Plus(resid_mix[1].to(x.dtype) * x0);
         }
 
         if (parallel)
         {
-            return x + Branch(drop_attn, attn_scale, attn.call(Norm(ln_1, x), adapters)) + Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters));
+            return x.Plus(Branch(drop_attn, attn_scale, attn.call(Norm(ln_1, x), adapters))).Plus(Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters)));
         }
 
         if (preNorm)
@@ -123,16 +123,16 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
             // The residual add and the MLP's norm in one kernel where the fused kernels apply (the same values).
             if (normScale == 1.0 && SlmGen.Native.FusedKernels.TryAddNorm(ln_2, x, branch, out var sum, out var normed))
             {
-                return sum + Branch(drop_mlp, mlp_scale, mlp.call(normed, adapters));
+                return sum.Plus(Branch(drop_mlp, mlp_scale, mlp.call(normed, adapters)));
             }
 
-            x = x + branch;
-            x = x + Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters));
+            x = x.Plus(branch);
+            x = x.Plus(Branch(drop_mlp, mlp_scale, mlp.call(Norm(ln_2, x), adapters)));
         }
         else
         {
-            x = ln_1.call(x + Branch(drop_attn, attn_scale, attn.call(x, adapters)));
-            x = ln_2.call(x + Branch(drop_mlp, mlp_scale, mlp.call(x, adapters)));
+            x = ln_1.call(x.Plus(Branch(drop_attn, attn_scale, attn.call(x, adapters))));
+            x = ln_2.call(x.Plus(Branch(drop_mlp, mlp_scale, mlp.call(x, adapters))));
         }
 
         return x;
@@ -142,7 +142,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private Tensor Norm(nn.Module<Tensor, Tensor> norm, Tensor x)
     {
         var y = SlmGen.Native.FusedKernels.TryNorm(norm, x, out var normed) ? normed : norm.call(x);
-        return normScale == 1.0 ? y : y * normScale;
+        return normScale == 1.0 ? y : y.Times(normScale);
     }
 
     /// <summary>A residual branch's output as it is added: dropped out in training, then scaled per channel where the block has branch scales.</summary>

@@ -197,6 +197,14 @@ public static class OnnxExport
     }
 
     /// <summary>The weights the model computes with, by parameter name: fake-quantised where it trains quantisation-aware.</summary>
+    /// <summary>−∞ where <paramref name="mask"/> is true, 0 elsewhere (float32).</summary>
+    private static Tensor Masked(Tensor mask)
+    {
+        using var minus = float.NegativeInfinity.ToScalar();
+        using var zero = 0f.ToScalar();
+        return where(mask, minus, zero);
+    }
+
     private static Dictionary<string, Tensor> Effective(SlmModel model)
     {
         var weights = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().to(ScalarType.Float32).cpu(), StringComparer.Ordinal);
@@ -264,7 +272,7 @@ public static class OnnxExport
         long groups = head.Groups, size = head.GroupSize, real = head.RealVocab;
         var firstEmpty = (real + size - 1) / size;
         var partial = real % size == 0 ? -1 : real / size;
-        var groupMask = g.Constant($"{field}.group_mask", where(arange(groups).ge(firstEmpty), float.NegativeInfinity, 0f));
+        var groupMask = g.Constant($"{field}.group_mask", Masked(HeldScalars.Arange(groups).IsAtLeast(firstEmpty)));
         var groupLog = g.Node("LogSoftmax", new[] { g.Node("Add", g.Node("MatMul", x, g.Transposed(field + ".group.weight")), groupMask) }, ("axis", -1L));
         // (…, 1, S) shared by every group; conditioned, (…, G, S) from each group's gated features x ⊙ (1 + e_g).
         var positions = head.Conditioned
@@ -273,7 +281,7 @@ public static class OnnxExport
         var positionLog = g.Node("LogSoftmax", new[] { positions }, ("axis", -1L));
         if (partial >= 0)
         {
-            var partialMask = g.Constant($"{field}.partial_mask", where(arange(size).ge(real - (partial * size)), float.NegativeInfinity, 0f));
+            var partialMask = g.Constant($"{field}.partial_mask", Masked(HeldScalars.Arange(size).IsAtLeast(real - (partial * size))));
             var partialLog = g.Node("LogSoftmax", new[] { g.Node("Add", positions, partialMask) }, ("axis", -1L));
             var isPartial = g.Bools($"{field}.partial_row", Enumerable.Range(0, (int)groups).Select(i => i == partial).ToArray(), groups, 1);
             positionLog = g.Node("Where", isPartial, partialLog, positionLog);
@@ -484,7 +492,7 @@ public static class OnnxExport
         }
 
         var scores = g.Node("Div", g.Node("MatMul", q, g.Node("Transpose", new[] { k }, ("perm", new long[] { 0, 1, 3, 2 }))), g.Float($"sqrt_{a.HeadDim}", (float)Math.Sqrt(a.HeadDim)));
-        var mask = g.Node("Slice", g.Constant($"causal_mask_{a.Context}", triu(full(a.Context, a.Context, float.NegativeInfinity), 1)), g.Node("Concat", new[] { w.Start, g.Ints("zero1", 0) }, ("axis", 0L)), g.Node("Concat", new[] { w.End, w.End }, ("axis", 0L)), g.Ints("axes01", 0, 1));
+        var mask = g.Node("Slice", g.Constant($"causal_mask_{a.Context}", triu(Masked(ones(a.Context, a.Context, ScalarType.Bool)), 1)), g.Node("Concat", new[] { w.Start, g.Ints("zero1", 0) }, ("axis", 0L)), g.Node("Concat", new[] { w.End, w.End }, ("axis", 0L)), g.Ints("axes01", 0, 1));
         var weights = g.Node("Softmax", new[] { g.Node("Add", scores, mask) }, ("axis", -1L));
         var y = g.Node("Reshape", g.Node("Transpose", new[] { g.Node("MatMul", weights, v) }, ("perm", new long[] { 0, 2, 1, 3 })), g.Ints($"merge_{a.InnerWidth}", 0, 0, a.InnerWidth));
         return Linear(g, $"{p}.attn.proj", y, a.Bias, lora?.Of("attn_proj"));

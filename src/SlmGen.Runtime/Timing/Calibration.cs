@@ -52,7 +52,9 @@ public static class DeviceCalibration
             for (var i = 0; i < 50; i++)
             {
                 using var inner = NewDisposeScope();
-                one.mul(2).add(1).sum().backward();
+                using var two = 2.ToScalar();
+                using var unit = 1.ToScalar();
+                one.mul(two).add(unit, HeldScalars.One).sum().backward();
             }
         }, device) / (50 * 7);
         one.grad?.Dispose();
@@ -65,7 +67,9 @@ public static class DeviceCalibration
             for (var i = 0; i < 50; i++)
             {
                 using var inner = NewDisposeScope();
-                one.mul(2).add(1).sum();
+                using var two = 2.ToScalar();
+                using var unit = 1.ToScalar();
+                one.mul(two).add(unit, HeldScalars.One).sum();
             }
         }, device) / (50 * 3);
         progress?.Invoke($"launch without autograd {noGradLaunch * 1e6:0.0} µs per kernel");
@@ -78,9 +82,10 @@ public static class DeviceCalibration
             using var tiny = zeros(1, dtype: dtype, device: device);
             graphKernel = GraphSeconds(() =>
             {
+                using var unit = 1.ToScalar();
                 for (var i = 0; i < 200; i++)
                 {
-                    tiny.add_(1);
+                    tiny.add_(unit, HeldScalars.One);
                 }
             }, device) / 200;
             progress?.Invoke($"graph replay {graphKernel * 1e6:0.00} µs per kernel");
@@ -91,7 +96,8 @@ public static class DeviceCalibration
         using var x = ones(n, dtype: dtype, device: device);
         using var y = empty(n, dtype: dtype, device: device);
         // Each kernel of a step writes a new tensor: the allocation (and, on the CPU, its first touch) is part of its cost.
-        var copy = Median(() => { using var inner = NewDisposeScope(); _ = x.mul(2); }, device); // one read, one fresh write
+        using var twice = 2.ToScalar();
+        var copy = Median(() => { using var inner = NewDisposeScope(); _ = x.mul(twice); }, device); // one read, one fresh write
         var bandwidth = 2.0 * n * elementBytes / copy;
         progress?.Invoke($"bandwidth {bandwidth / 1e9:0.0} GB/s");
 

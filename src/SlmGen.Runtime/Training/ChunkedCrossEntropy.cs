@@ -38,9 +38,9 @@ public static class ChunkedCrossEntropy
             var length = Math.Min(chunk, t - start);
             using var scope = NewDisposeScope();
             var part = targets.narrow(1, start, length);
-            var loss = model.Loss(detached.narrow(1, start, length), part, zLoss) * (part.numel() / count);
+            var loss = model.Loss(detached.narrow(1, start, length), part, zLoss).Times(part.numel() / count);
             loss.backward();
-            total.add_(loss.detach());
+            total.PlusInPlace(loss.detach());
         }
 
         features.backward(new[] { detached.grad! });

@@ -83,7 +83,7 @@ public static class Evaluator
                     using var batch = Windows.Make(tokens, starts, context, obj, device);
                     var logits = model.Logits(batch.Inputs, lastPositionOnly: obj == Objective.LastPosition);
                     var loss = NextTokenLoss.PerPosition(logits, batch.Targets, model.DeclaredVocab).sum();
-                    total.add_(loss.to(ScalarType.Float64));
+                    total.PlusInPlace(loss.to(ScalarType.Float64));
                     scored += batch.Targets.numel();
                 }
 
@@ -164,7 +164,7 @@ public static class Evaluator
                     scored += context - part[b].From;
                 }
 
-                total.add_((losses * tensor(mask, device: device).view(part.Count, context)).sum().to(ScalarType.Float64));
+                total.PlusInPlace((losses * tensor(mask, device: device).view(part.Count, context)).sum().to(ScalarType.Float64));
             }
 
             return new EvalResult(total.item<double>() / scored, scored);

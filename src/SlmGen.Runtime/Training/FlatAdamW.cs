@@ -222,7 +222,7 @@ public sealed class FlatAdamW : IDisposable
         if (settings.GradientClip > 0)
         {
             norm = g.norm();
-            using var coef = (settings.GradientClip / (norm + 1e-6)).clamp_(max: 1.0);
+            using var coef = Clip(norm);
             g.mul_(coef);
         }
 
@@ -239,21 +239,25 @@ public sealed class FlatAdamW : IDisposable
         {
             var (ga, ma, va, da) = (g.narrow(0, a, n), m.narrow(0, a, n), v.narrow(0, a, n), denom.narrow(0, a, n));
             ma.lerp_(ga, oneMinusBeta1);
-            va.mul_(settings.Beta2).addcmul_(ga, ga, value: 1 - settings.Beta2);
+            using var beta2 = settings.Beta2.ToScalar();
+            using var oneMinusBeta2 = (1 - settings.Beta2).ToScalar();
+            va.mul_(beta2).addcmul_(ga, ga, value: oneMinusBeta2);
             var bc1 = 1 - Math.Pow(settings.Beta1, StepCount);
             var bc2 = 1 - Math.Pow(settings.Beta2, StepCount);
             // m̂ / (√v̂ + ε) = (m / bc1) / (√v / √bc2 + ε) = (√bc2 / bc1) · m / (√v + ε·√bc2): two kernels for the denominator.
-            da.copy_(va).sqrt_().add_(settings.Epsilon * Math.Sqrt(bc2));
+            using var epsilon = (settings.Epsilon * Math.Sqrt(bc2)).ToScalar();
+            da.copy_(va).sqrt_().add_(epsilon, HeldScalars.One);
             foreach (var (offset, length, group) in ranges.Where(r => !r.Group.Muon))
             {
                 var rate = lr * group.LearningRateScale;
                 var w = master.narrow(0, offset, length);
                 if (group.WeightDecay > 0)
                 {
-                    w.mul_(1 - (rate * group.WeightDecay));
+                    w.TimesInPlace(1 - (rate * group.WeightDecay));
                 }
 
-                w.addcdiv_(m.narrow(0, offset, length), denom.narrow(0, offset, length), value: -rate * Math.Sqrt(bc2) / bc1);
+                using var value = (-rate * Math.Sqrt(bc2) / bc1).ToScalar();
+                w.addcdiv_(m.narrow(0, offset, length), denom.narrow(0, offset, length), value: value);
             }
         }
 
@@ -273,10 +277,11 @@ public sealed class FlatAdamW : IDisposable
         var rate = lr * group.LearningRateScale;
         if (group.WeightDecay > 0)
         {
-            w.mul_(1 - (rate * group.WeightDecay));
+            w.TimesInPlace(1 - (rate * group.WeightDecay));
         }
 
-        w.add_(orthogonal, alpha: -rate * shapeScale);
+        using var alpha = (-rate * shapeScale).ToScalar();
+        w.add_(orthogonal, alpha: alpha);
     });
 
     /// <summary>
@@ -285,14 +290,16 @@ public sealed class FlatAdamW : IDisposable
     /// </summary>
     private void MuonStep(Tensor g, Tensor lr) => MuonUpdates(g, (w, orthogonal, group, shapeScale) =>
     {
-        using var rate = lr * group.LearningRateScale;
+        using var rate = lr.Times(group.LearningRateScale);
         if (group.WeightDecay > 0)
         {
-            using var keep = 1 - (rate * group.WeightDecay);
+            using var decay = rate.Times(group.WeightDecay);
+            using var keep = decay.neg().Plus(1.0);
             w.mul_(keep);
         }
 
-        using var step = orthogonal * (rate * shapeScale);
+        using var scaled = rate.Times(shapeScale);
+        using var step = orthogonal * scaled;
         w.sub_(step);
     });
 
@@ -314,8 +321,10 @@ public sealed class FlatAdamW : IDisposable
                 var columns = count / rows;
                 var grad = g.narrow(0, at, count).view(rows, columns);
                 var buffer = m.narrow(0, at, count).view(rows, columns);
-                buffer.mul_(settings.Momentum).add_(grad, alpha: 1 - settings.Momentum); // lerp(B, G, 1 − μ)
-                var update = settings.Nesterov ? grad + ((buffer - grad) * settings.Momentum) : buffer; // lerp(G, B, μ)
+                using var momentum = settings.Momentum.ToScalar();
+                using var oneMinusMomentum = (1 - settings.Momentum).ToScalar();
+                buffer.mul_(momentum).add_(grad, alpha: oneMinusMomentum); // lerp(B, G, 1 − μ)
+                var update = settings.Nesterov ? grad.Plus((buffer - grad).mul(momentum)) : buffer; // lerp(G, B, μ)
                 var orthogonal = NewtonSchulz(update, settings.NewtonSchulzSteps, ComputeType).to(ScalarType.Float32);
                 apply(master.narrow(0, at, count), orthogonal.view(-1), group, Math.Sqrt(Math.Max(1.0, (double)rows / columns)));
             }
@@ -337,12 +346,12 @@ public sealed class FlatAdamW : IDisposable
             x = x.t();
         }
 
-        x = x / (x.norm() + 1e-7);
+        x = x / x.norm().Plus(1e-7);
         for (var i = 0; i < steps; i++)
         {
             var gram = x.matmul(x.t());
-            var poly = (b * gram) + (c * gram.matmul(gram));
-            x = (a * x) + poly.matmul(x);
+            var poly = gram.Times(b).Plus(gram.matmul(gram).Times(c));
+            x = x.Times(a).Plus(poly.matmul(x));
         }
 
         return tall ? x.t() : x;
@@ -362,7 +371,10 @@ public sealed class FlatAdamW : IDisposable
         Native.CudaNative.Need();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        step.add_(1);
+        using (var one = 1.ToScalar())
+        {
+            step.add_(one, HeldScalars.One);
+        }
         var g = Gather();
         if (grads32 is not null)
         {
@@ -372,7 +384,7 @@ public sealed class FlatAdamW : IDisposable
 
         if (settings.GradientClip > 0)
         {
-            var coef = (settings.GradientClip / (g.norm() + 1e-6)).clamp_(max: 1.0);
+            var coef = Clip(g.norm());
             g.mul_(coef);
         }
 
@@ -384,13 +396,21 @@ public sealed class FlatAdamW : IDisposable
         // One fused launch per AdamW group range (e.g. decayed matrices, then vectors without decay), each at its rate.
         foreach (var (offset, length, group) in ranges.Where(r => !r.Group.Muon))
         {
-            var rate = group.LearningRateScale == 1 ? lr : lr * group.LearningRateScale;
+            var rate = group.LearningRateScale == 1 ? lr : lr.Times(group.LearningRateScale);
             Native.CudaNative.FusedAdamW(
                 new[] { master.narrow(0, offset, length) }, new[] { g.narrow(0, offset, length) }, new[] { m.narrow(0, offset, length) }, new[] { v.narrow(0, offset, length) },
                 step, rate, settings.Beta1, settings.Beta2, group.WeightDecay, settings.Epsilon);
         }
 
         weights16?.copy_(master);
+    }
+
+    /// <summary>The clipping factor min(1, clip / (‖g‖ + 10⁻⁶)) for the gradient norm <paramref name="norm"/>, on its device.</summary>
+    private Tensor Clip(Tensor norm)
+    {
+        using var max = 1.0.ToScalar();
+        using var padded = norm.Plus(1e-6);
+        return padded.InverseTimes(settings.GradientClip).clamp_(max: max);
     }
 
     /// <summary>Advances <see cref="StepCount"/> after a <see cref="StepOnDevice"/> that ran (eagerly or replayed).</summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System;
 using System.IO;
 using SlmGen.Native;
@@ -31,7 +32,8 @@ internal sealed class GraphedStep : IDisposable
         this.lossSum = lossSum;
         this.log = log;
         lr = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: trainer.Device);
-        step = full(Array.Empty<long>(), (float)trainer.Optimizer.StepCount, dtype: ScalarType.Float32, device: trainer.Device);
+        using var count = ((float)trainer.Optimizer.StepCount).ToScalar();
+        step = full(Array.Empty<long>(), count, dtype: ScalarType.Float32, device: trainer.Device);
     }
 
     /// <summary>The graphed step, or null (with a line in the log saying why training stays eager).</summary>
@@ -75,7 +77,10 @@ internal sealed class GraphedStep : IDisposable
             targets.copy_(batchTargets);
         }
 
-        lr.fill_(learningRate);
+        using (var rate = learningRate.ToScalar())
+        {
+            lr.fill_(rate);
+        }
         if (warm < trainer.Options.CudaGraphWarmup)
         {
             graph.Warmup(Work);
@@ -127,7 +132,7 @@ internal sealed class GraphedStep : IDisposable
     {
         using var scope = NewDisposeScope();
         var loss = trainer.LossAndBackward(inputs!, targets!);
-        lossSum.add_(loss);
+        lossSum.PlusInPlace(loss);
         trainer.Optimizer.StepOnDevice(lr, step);
         trainer.Optimizer.ZeroGrad();
     }

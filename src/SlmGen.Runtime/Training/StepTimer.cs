@@ -89,7 +89,9 @@ public static class StepTimer
             if (ema is not null)
             {
                 using var noGrad = no_grad();
-                ema.mul_(0.999).add_(optimizer.Master, alpha: 0.001);
+                using var decay = 0.999.ToScalar();
+                using var rest = 0.001.ToScalar();
+                ema.mul_(decay).add_(optimizer.Master, alpha: rest);
             }
         }
 
@@ -98,7 +100,7 @@ public static class StepTimer
             using var scope = NewDisposeScope();
             var loss = model.Loss(model.Features(inputs), targets, zLoss);
             loss.backward();
-            lossSum.add_(loss.detach());
+            lossSum.PlusInPlace(loss.detach());
             optimizer.Step(1e-4);
             optimizer.ZeroGrad();
             Average();
@@ -117,7 +119,7 @@ public static class StepTimer
             var x = features.detach().requires_grad_(true);
             var loss = model.Loss(x, targets);
             loss.backward();
-            lossSum.add_(loss.detach());
+            lossSum.PlusInPlace(loss.detach());
             optimizer.ZeroGrad();
         }
 
@@ -125,14 +127,15 @@ public static class StepTimer
         if (graphed)
         {
             using var graph = SlmGen.Native.CudaGraph.TryCreate(device, out var reason) ?? throw new InvalidOperationException($"{model.GetName()}: no graphed step ({reason}).");
-            using var rate = full(Array.Empty<long>(), 1e-4f, dtype: ScalarType.Float32, device: device);
+            using var rateValue = 1e-4f.ToScalar();
+            using var rate = full(Array.Empty<long>(), rateValue, dtype: ScalarType.Float32, device: device);
             using var count = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: device);
             void Work()
             {
                 using var scope = NewDisposeScope();
                 var loss = model.Loss(model.Features(inputs), targets, zLoss);
                 loss.backward();
-                lossSum.add_(loss.detach());
+                lossSum.PlusInPlace(loss.detach());
                 optimizer.StepOnDevice(rate, count);
                 optimizer.ZeroGrad();
             }

@@ -193,7 +193,7 @@ public sealed class Trainer : IDisposable
                 else
                 {
                     var loss = LossAndBackward(b.Inputs, b.Targets);
-                    lossSum.add_(loss);
+                    lossSum.PlusInPlace(loss);
                     optimizer.Step(lr);
                     optimizer.ZeroGrad();
                 }
@@ -203,7 +203,9 @@ public sealed class Trainer : IDisposable
             {
                 using var noGrad = no_grad();
                 var decay = EmaDecayAt(Step);
-                ema.mul_(decay).add_(optimizer.Master, alpha: 1 - decay);
+                using var keep = decay.ToScalar();
+                using var rest = (1 - decay).ToScalar();
+                ema.mul_(keep).add_(optimizer.Master, alpha: rest);
             }
 
             Step++;

@@ -33,7 +33,7 @@ namespace SlmGen.Samples.Declared
         public override global::TorchSharp.torch.Tensor Features(global::TorchSharp.torch.Tensor idx)
         {
             using global::TorchSharp.DisposeScope scope = global::TorchSharp.torch.NewDisposeScope();
-            global::TorchSharp.torch.Tensor x = wte.call(idx) + wpe.call(global::SlmGen.Layers.PositionIds.Of(idx, base.StartPosition)); // (B, T, 128)
+            global::TorchSharp.torch.Tensor x = wte.call(idx).add(wpe.call(global::SlmGen.Layers.PositionIds.Of(idx, base.StartPosition)), global::SlmGen.HeldScalars.One); // (B, T, 128)
             foreach (global::SlmGen.Layers.TransformerBlock block in blocks) x = block.call(x);
             x = ln_f.call(x);
             return scope.MoveToOuter(x); // (B, T, 128)
