@@ -142,6 +142,8 @@ public class ScalarLifetimeTests
                 var (method, what) = operation switch
                 {
                     IConversionOperation c when c.OperatorMethod is { } m && IsScalar(m.ContainingType) => (m, "implicit conversion to Scalar"),
+                    // TorchSharp's Scalar-to-Tensor conversion compiles and always throws ("Should not be called").
+                    IConversionOperation c when c.OperatorMethod is { } m && c.Operand.Type is INamedTypeSymbol from && IsScalar(from) => (m, "conversion of a Scalar to a Tensor"),
                     IBinaryOperation b when b.OperatorMethod is { } m => (m, "operator"),
                     ICompoundAssignmentOperation a when a.OperatorMethod is { } m => (m, "operator"),
                     IUnaryOperation u when u.OperatorMethod is { } m => (m, "operator"),
@@ -155,7 +157,7 @@ public class ScalarLifetimeTests
                 }
 
                 torchCalls++;
-                if (what == "implicit conversion to Scalar" || makers.Contains(Key(method)))
+                if (what.StartsWith("conversion", StringComparison.Ordinal) || what == "implicit conversion to Scalar" || makers.Contains(Key(method)))
                 {
                     var span = node.GetLocation().GetLineSpan();
                     findings.Add($"{Path.GetRelativePath(Repo.Root, span.Path)}:{span.StartLinePosition.Line + 1}: {what} {Key(method)} in `{Shorten(node.ToString())}`");

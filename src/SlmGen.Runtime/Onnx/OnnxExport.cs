@@ -200,8 +200,8 @@ public static class OnnxExport
     /// <summary>−∞ where <paramref name="mask"/> is true, 0 elsewhere (float32).</summary>
     private static Tensor Masked(Tensor mask)
     {
-        using var minus = float.NegativeInfinity.ToScalar();
-        using var zero = 0f.ToScalar();
+        using var minus = tensor(float.NegativeInfinity);
+        using var zero = tensor(0f);
         return where(mask, minus, zero);
     }
 
