@@ -294,7 +294,7 @@ public sealed class FlatAdamW : IDisposable
         if (group.WeightDecay > 0)
         {
             using var decay = rate.Times(group.WeightDecay);
-            using var keep = decay.neg().Plus(1.0);
+            using var keep = decay.neg().Plus(1L);
             w.mul_(keep);
         }
 
