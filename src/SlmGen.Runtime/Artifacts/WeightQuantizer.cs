@@ -219,12 +219,8 @@ public static class WeightQuantizer
         var h = hessian.to(ScalarType.Float64).clone();
         var diagonal = h.diagonal();
         var dead = diagonal.EqualTo(0);
-        using (var one = 1.ToScalar())
-        using (var zero = 0.ToScalar())
-        {
-            h.diagonal().masked_fill_(dead, one);
-            weight.masked_fill_(dead.unsqueeze(0), zero);
-        }
+        h.diagonal().FillWhereInPlace(dead, 1);
+        weight.FillWhereInPlace(dead.unsqueeze(0), 0);
         var damp = GptqDamping * h.diagonal().mean().item<double>();
         h.diagonal().PlusInPlace(damp);
         var inverse = linalg.cholesky(linalg.inv(h)).mT.contiguous().to(ScalarType.Float32); // upper factor: inverse = Uᵀ U

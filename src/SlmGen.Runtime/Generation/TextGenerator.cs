@@ -205,8 +205,7 @@ public static class TextGenerator
             using var topP = options.TopP.ToScalar();
             var dropSorted = before >= topP;
             var drop = zeros_like(dropSorted).scatter(0, order, dropSorted);
-            using var zero = 0.ToScalar();
-            probs = probs.masked_fill(drop, zero);
+            probs = probs.FillWhere(drop, 0);
             probs = probs / probs.sum();
         }
 

@@ -37,8 +37,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         }
 
         var xf = x.to(ScalarType.Float32);
-        using var two = 2.ToScalar();
-        var normed = (xf * xf.pow(two).mean(new long[] { -1 }, keepdim: true).Plus(eps).rsqrt()).to(x.dtype);
+        var normed = (xf * xf.Squared().mean(new long[] { -1 }, keepdim: true).Plus(eps).rsqrt()).to(x.dtype);
         return weight is null ? normed : normed * weight;
     }
 }
