@@ -13,8 +13,8 @@ namespace SlmGen.Cli;
 /// <summary>The models of compiled specs: their catalog, their cost report, and the generator's diagnostics.</summary>
 /// <param name="Models">The generated models.</param>
 /// <param name="CostReportJson">The cost report (what a project's build writes to slmgen-costs.json).</param>
-/// <param name="Diagnostics">The generator's diagnostics (errors, budget warnings, advice), located in the specs.</param>
-public sealed record CompiledSpecs(IReadOnlyList<ModelDescriptor> Models, string CostReportJson, IReadOnlyList<Diagnostic> Diagnostics)
+/// <param name="Diagnostics">The generator's diagnostics (budget warnings, advice), located in the specs, as printed (<see cref="SpecCompiler.Format"/>).</param>
+public sealed record CompiledSpecs(IReadOnlyList<ModelDescriptor> Models, string CostReportJson, IReadOnlyList<string> Diagnostics)
 {
     /// <summary>The one model of a single spec.</summary>
     public ModelDescriptor Single(string path) => Models.Count == 1 ? Models[0] : throw new CliException($"{path} declares {Models.Count} models; expected one.");
@@ -31,7 +31,8 @@ public sealed record CompiledSpecs(IReadOnlyList<ModelDescriptor> Models, string
 /// <summary>
 /// Compiles YAML specs in memory with SlmGen's own generator (the one a project's build runs) and loads the
 /// result: the figures the tool prints are the generated constants, and the model it trains is the generated
-/// TorchSharp module — there is no second implementation of the layers or of the cost model.
+/// TorchSharp module — there is no second implementation of the layers or of the cost model. A spec compiled before
+/// by the same build of the tool is loaded from <see cref="SpecCache"/>.
 /// </summary>
 public static class SpecCompiler
 {
@@ -64,13 +65,6 @@ public static class SpecCompiler
     /// <summary>Compiles specs given as (path, YAML text).</summary>
     public static CompiledSpecs CompileText(IReadOnlyList<(string Path, string Text)> specs, string rootNamespace = "SlmGen.Cli.Models", (string Path, string Text)? deviceProfile = null, int? trainingBatch = null, bool trainingGraphed = false)
     {
-        var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var compilation = CSharpCompilation.Create(
-            "SlmGen.Cli.Specs." + Guid.NewGuid().ToString("N")[..8],
-            new[] { CSharpSyntaxTree.ParseText(string.Empty, parse, "Empty.cs") },
-            References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
-        var texts = specs.Select(s => new SlmGen.Generator.Hosting.InMemoryText(s.Path, s.Text)).ToList();
         var properties = new Dictionary<string, string> { ["RootNamespace"] = rootNamespace };
         if (trainingBatch is { } batch)
         {
@@ -81,6 +75,20 @@ public static class SpecCompiler
         {
             properties["SlmGenTrainingGraphed"] = "true";
         }
+
+        var key = SpecCache.Key(specs, rootNamespace, properties, deviceProfile);
+        if (SpecCache.TryRead(key) is { } cached)
+        {
+            return Load(cached.Image, cached.Diagnostics);
+        }
+
+        var parse = new CSharpParseOptions(LanguageVersion.Latest);
+        var compilation = CSharpCompilation.Create(
+            "SlmGen.Cli.Specs." + key[..16],
+            new[] { CSharpSyntaxTree.ParseText(string.Empty, parse, "Empty.cs") },
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release, deterministic: true));
+        var texts = specs.Select(s => new SlmGen.Generator.Hosting.InMemoryText(s.Path, s.Text)).ToList();
 
         // With a device profile the generator checks time budgets as a project's build does (SlmGenDeviceProfile).
         var profile = deviceProfile is { } p ? new SlmGen.Generator.Hosting.InMemoryText(p.Path, p.Text) : null;
@@ -101,9 +109,17 @@ public static class SpecCompiler
                                    string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
         }
 
-        var assembly = new AssemblyLoadContext("slmgen-specs", isCollectible: false).LoadFromStream(new MemoryStream(image.ToArray()));
+        var lines = generatorDiagnostics.Select(Format).ToList();
+        var compiled = Load(image.ToArray(), lines);
+        SpecCache.Write(key, image.ToArray(), lines);
+        return compiled;
+    }
+
+    private static CompiledSpecs Load(byte[] image, IReadOnlyList<string> diagnostics)
+    {
+        var assembly = new AssemblyLoadContext("slmgen-specs", isCollectible: false).LoadFromStream(new MemoryStream(image));
         var report = (string)assembly.GetType("SlmGen.Generated.SlmGenCostReport")!.GetField("Json")!.GetValue(null)!;
-        return new CompiledSpecs(ModelCatalog.For(assembly), report, generatorDiagnostics.ToList());
+        return new CompiledSpecs(ModelCatalog.For(assembly), report, diagnostics);
     }
 
     /// <summary>A diagnostic as "file(line,col): severity ID: message".</summary>

@@ -72,7 +72,13 @@ public sealed class SlmGenProcess : IDisposable
     public int ExitCode => process.ExitCode;
 
     /// <summary>Starts <c>slmgen ARGS</c> in <paramref name="workingDirectory"/>.</summary>
-    public static SlmGenProcess Start(string workingDirectory, params string[] args)
+    public static SlmGenProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>The folder of compiled specs the tests' runs share (cold at each test run, outside the user's cache).</summary>
+    public static string SpecCache { get; } = Path.Combine(Path.GetTempPath(), "slmgen-tests-specs-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Starts <c>slmgen ARGS</c> in <paramref name="workingDirectory"/> with <paramref name="environment"/> set.</summary>
+    public static SlmGenProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = workingDirectory };
         psi.ArgumentList.Add(Dll);
@@ -83,6 +89,12 @@ public sealed class SlmGenProcess : IDisposable
 
         psi.Environment["SLMGEN_DATA"] = Path.Combine(Repository, "data");
         psi.Environment["OMP_NUM_THREADS"] = "1";
+        psi.Environment["SLMGEN_SPEC_CACHE"] = SpecCache;
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         var p = new SlmGenProcess(Process.Start(psi)!);
         p.process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (p.stdout) { p.stdout.AppendLine(e.Data); } } };
         p.process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (p.stderr) { p.stderr.AppendLine(e.Data); } } };
@@ -92,9 +104,12 @@ public sealed class SlmGenProcess : IDisposable
     }
 
     /// <summary>Runs <c>slmgen ARGS</c> to its end (killed and failed after <paramref name="timeout"/>: a hang is a failure).</summary>
-    public static SlmGenProcess Run(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static SlmGenProcess Run(string workingDirectory, TimeSpan timeout, params string[] args) => Run(workingDirectory, timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <c>slmgen ARGS</c> with <paramref name="environment"/> set to its end.</summary>
+    public static SlmGenProcess Run(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var p = Start(workingDirectory, args);
+        var p = Start(workingDirectory, environment, args);
         p.WaitForExit(timeout);
         return p;
     }

@@ -73,7 +73,7 @@ public static class CostsCommand
     private static int Run(string[] inputs, bool json, SlmGen.Data.Tokenizers.TokenizerStats? text, int? batch, string? deviceProfile = null, SlmGen.DeviceProfile? device = null, int? decodeContext = null, StepRecipe? recipe = null, bool graphed = false)
     {
         string report;
-        IReadOnlyList<Diagnostic> diagnostics = Array.Empty<Diagnostic>();
+        IReadOnlyList<string> diagnostics = Array.Empty<string>();
         IReadOnlyList<ModelDescriptor> descriptors = Array.Empty<ModelDescriptor>();
         if (inputs.Length == 1 && (inputs[0].EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) || Directory.Exists(inputs[0])))
         {
@@ -120,7 +120,7 @@ public static class CostsCommand
 
         foreach (var d in diagnostics)
         {
-            Console.Error.WriteLine(SpecCompiler.Format(d));
+            Console.Error.WriteLine(d);
         }
 
         var over = false;
