@@ -36,6 +36,10 @@ public static class Lab2Report
     [
         new("q1-", "the best design against each other", null, [], Metric),
         new("q2b-", "each two-level head against the full tied head of its vocabulary", "head=tied", ["vocab"], Metric),
+        // The LoRA seed sweeps hold only the adapted designs: their baseline is the unshared base of the seed sweep of the
+        // same budget (same seeds, data and FLOPs), paired by seed.
+        new("q3-b1-lora-", "each shared design with LoRA against the unshared base (8 stored blocks) of q3-b1-seeds", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric, "q3-b1-seeds"),
+        new("q3-b2-lora-", "each shared design with LoRA against the unshared base (8 stored blocks) of q3-b2-seeds", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric, "q3-b2-seeds"),
         new("q3-", "each shared design against the unshared base (8 stored blocks)", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric),
         new("q4-seeds-ptq", "each stabiliser against none, per after-training plan, after the round trip", Q4Baseline, ["quantization"], RoundTripMetric),
         new("q4-qat", "each stabiliser against none, per QAT plan and start, after the round trip", Q4Baseline, ["quantization", "train.qat_start"], RoundTripMetric),
@@ -100,7 +104,8 @@ public static class Lab2Report
     }
 
     /// <param name="Metric">The result.json field compared; null: the sweep has no family of its own.</param>
-    private sealed record FamilyRule(string Prefix, string Question, string? Baseline, string[] GroupBy, string? Metric);
+    /// <param name="BaselineSweep">The sweep (beside this one in records/) whose design matching <c>Baseline</c> is the baseline; null: this sweep's own.</param>
+    private sealed record FamilyRule(string Prefix, string Question, string? Baseline, string[] GroupBy, string? Metric, string? BaselineSweep = null);
 
     /// <summary>One run's record: its point, seed and the result.json fields the tables use.</summary>
     private sealed record Run(int Point, long Seed, JsonElement Result)
@@ -239,7 +244,8 @@ public static class Lab2Report
         {
             var rows = rule.Baseline is null
                 ? LabComparison.CompareWithBest(records, metric, Margin)
-                : LabComparison.CompareWithin(records, LabComparison.ParseValues(rule.Baseline), rule.GroupBy, metric, Margin);
+                : LabComparison.CompareWithin(records, LabComparison.ParseValues(rule.Baseline), rule.GroupBy, metric, Margin,
+                    rule.BaselineSweep is { } other ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(records))!, other) : null);
             text.AppendLine(LabComparison.Markdown(rows, metric, Margin));
         }
         catch (InvalidDataException e)

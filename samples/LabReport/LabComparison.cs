@@ -39,9 +39,16 @@ public static class LabComparison
     /// all groups form one family (one Bonferroni level, one Holm adjustment).
     /// </summary>
     /// <exception cref="InvalidDataException">No records, a group whose baseline matches no design or several, or a paired design with fewer than two seeds in common with its baseline.</exception>
-    public static IReadOnlyList<Comparison> CompareWithin(string records, IReadOnlyDictionary<string, string> baseline, IReadOnlyList<string> groupBy, string metric = "test_bits_per_byte", double margin = 0.01)
+    /// <param name="baselineRecords">Another sweep's records whose designs matching <paramref name="baseline"/> join the
+    /// comparison as its baseline (a sweep of the designs alone, run with the same seeds, data and budget); null: none.</param>
+    public static IReadOnlyList<Comparison> CompareWithin(string records, IReadOnlyDictionary<string, string> baseline, IReadOnlyList<string> groupBy, string metric = "test_bits_per_byte", double margin = 0.01, string? baselineRecords = null)
     {
         var designs = Read(records, metric);
+        if (baselineRecords is not null)
+        {
+            designs.AddRange(Read(baselineRecords, metric).Where(d => baseline.All(b => d.Values.TryGetValue(b.Key, out var v) && v == b.Value)));
+        }
+
         var pairs = new List<(DesignScores Design, DesignScores Baseline)>();
         foreach (var group in designs.GroupBy(d => string.Join("\u0001", groupBy.Select(k => d.Values.TryGetValue(k, out var v) ? v : string.Empty)), StringComparer.Ordinal))
         {

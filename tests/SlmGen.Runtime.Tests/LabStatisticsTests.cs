@@ -314,6 +314,23 @@ public class LabStatisticsTests
         var missing = Assert.Throws<InvalidDataException>(() => LabComparison.CompareWithin(runs, LabComparison.ParseValues("head=tied,tokenizer=bpe-4096"), ["vocab"]));
         Assert.Contains("vocab=16384", missing.Message, StringComparison.Ordinal);
 
+        // A sweep of adapted designs alone (Q3's LoRA seeds) takes its baseline from another sweep of the same seeds, paired by seed.
+        var adapted = Path.Combine(lab, "adapted-seeds");
+        double[] adaptedScores = [1.52, 1.53, 1.50, 1.55, 1.51];
+        for (var seed = 1; seed <= adaptedScores.Length; seed++)
+        {
+            Directory.CreateDirectory(Path.Combine(adapted, "p000", $"s{seed}"));
+            File.WriteAllText(Path.Combine(adapted, "p000", $"s{seed}", "result.json"), $"{{\"final_test_bits_per_byte\": {adaptedScores[seed - 1].ToString(System.Globalization.CultureInfo.InvariantCulture)}}}");
+        }
+
+        File.WriteAllText(Path.Combine(adapted, "results.jsonl"), "{\"point\": 0, \"status\": \"done\", \"values\": {\"vocab\": \"4096\", \"head\": \"lora\", \"tokenizer\": \"bpe-4096\"}}\n");
+        var across = Assert.Single(LabComparison.CompareWithin(adapted, LabComparison.ParseValues("head=tied,vocab=4096"), [], "final_test_bits_per_byte", 0.01, runs));
+        Assert.Equal("lora", across.Values["head"]);
+        Assert.Equal("tied", across.Baseline["head"]);
+        Assert.Equal(PairedStatistics.Paired(adaptedScores, designs[0].Scores, PairedStatistics.SimultaneousLevel(1)), across.Difference);
+        Assert.Throws<InvalidDataException>(() => LabComparison.CompareWithin(adapted, LabComparison.ParseValues("head=tied"), [], "final_test_bits_per_byte", 0.01, runs)); // two tied heads there: ambiguous
+        Assert.Throws<InvalidDataException>(() => LabComparison.CompareWithin(adapted, LabComparison.ParseValues("head=tied,vocab=4096"), [])); // without the other sweep: no baseline
+
         // Q2a's timings (scripts/gpu/lab2-call-a.sh's records, imported into records/q2a): a width × vocabulary table.
         Directory.CreateDirectory(Path.Combine(lab, "records", "q2a"));
         File.WriteAllLines(Path.Combine(lab, "records", "q2a", "time-q2-grid-graphed.jsonl"), new[]
