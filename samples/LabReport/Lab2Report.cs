@@ -22,6 +22,9 @@ public static class Lab2Report
     /// <summary>The equivalence margin of §5, in bits per byte.</summary>
     public const double Margin = 0.01;
 
+    /// <summary>Q3's unshared base (8 stored blocks, no repeats, no LoRA): the baseline of its families.</summary>
+    public const string Q3Baseline = "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0";
+
     /// <summary>Q4's design without a stabiliser: the baseline of its families (and of its answer table's gains).</summary>
     public const string Q4Baseline = "layers.0.transformer.qk_norm=false,head=tied,train.z_loss=0,train.ema_decay=0";
 
@@ -38,9 +41,9 @@ public static class Lab2Report
         new("q2b-", "each two-level head against the full tied head of its vocabulary", "head=tied", ["vocab"], Metric),
         // The LoRA seed sweeps hold only the adapted designs: their baseline is the unshared base of the seed sweep of the
         // same budget (same seeds, data and FLOPs), paired by seed.
-        new("q3-b1-lora-", "each shared design with LoRA against the unshared base (8 stored blocks) of q3-b1-seeds", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric, "q3-b1-seeds"),
-        new("q3-b2-lora-", "each shared design with LoRA against the unshared base (8 stored blocks) of q3-b2-seeds", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric, "q3-b2-seeds"),
-        new("q3-", "each shared design against the unshared base (8 stored blocks)", "layers.0.transformer.layers=8,layers.0.transformer.repeat=1,layers.0.transformer.block_repeat=1,layers.0.transformer.lora_rank=0", [], Metric),
+        new("q3-b1-lora-", "each shared design with LoRA against the unshared base (8 stored blocks) of q3-b1-seeds", Q3Baseline, [], Metric, "q3-b1-seeds"),
+        new("q3-b2-lora-", "each shared design with LoRA against the unshared base (8 stored blocks) of q3-b2-seeds", Q3Baseline, [], Metric, "q3-b2-seeds"),
+        new("q3-", "each shared design against the unshared base (8 stored blocks)", Q3Baseline, [], Metric),
         new("q4-seeds-ptq", "each stabiliser against none, per after-training plan, after the round trip", Q4Baseline, ["quantization"], RoundTripMetric),
         new("q4-qat", "each stabiliser against none, per QAT plan and start, after the round trip", Q4Baseline, ["quantization", "train.qat_start"], RoundTripMetric),
         new("q4-grid", string.Empty, null, [], null), // compared with q4-qat's symmetric cells in ANALYSIS.md

@@ -110,8 +110,9 @@ public static class SpecCompiler
         }
 
         var lines = generatorDiagnostics.Select(Format).ToList();
-        var compiled = Load(image.ToArray(), lines);
-        SpecCache.Write(key, image.ToArray(), lines);
+        var bytes = image.ToArray();
+        var compiled = Load(bytes, lines);
+        SpecCache.Write(key, bytes, lines);
         return compiled;
     }
 
