@@ -116,6 +116,14 @@ public static class Lab2Report
         public double Number(string field) => Result.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
 
         public string Text(string field) => Result.TryGetProperty(field, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString()! : v.ToString() : string.Empty;
+
+        /// <summary>
+        /// A run-total field (steps, epochs): records since 2026-12-07 give the run's totals and say where a resumed call
+        /// started (<c>resumed_from_step</c>); an earlier record of a resumed call (<c>--resume</c> in its command)
+        /// counted that call alone, so its total is not in the record (NaN).
+        /// </summary>
+        public double Total(string field) =>
+            Result.TryGetProperty("resumed_from_step", out _) || !Text("command").Contains(" --resume", StringComparison.Ordinal) ? Number(field) : double.NaN;
     }
 
     /// <summary>Every finished run of a sweep (a <c>p###/s&lt;seed&gt;/result.json</c>).</summary>
@@ -211,7 +219,7 @@ public static class Lab2Report
             var tokensPerByte = mine.Select(r => r.Number("final_test_bits_per_byte") / (r.Number("final_test_nll") / Math.Log(2))).Average();
             var msAlone = alone.TryGetValue(first.Text("model"), out var ms) ? ms.ToString("0.000", CultureInfo.InvariantCulture) : "–";
             var ic = CultureInfo.InvariantCulture;
-            text.Append(ic, $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("training_flops_per_token") * tokensPerByte:N0} | {first.Number("steps"):N0} | {mine.Average(r => r.Number("epochs")):0.00} | {tokensPerByte:0.000} | ");
+            text.Append(ic, $"| {LabComparison.Describe(d.Values)} | {mine.Count} | {first.Number("parameters"):N0} | {first.Number("training_flops_per_token"):N0} | {first.Number("training_flops_per_token") * tokensPerByte:N0} | {Steps(mine)} | {Average(mine.Select(r => r.Total("epochs")), "0.00")} | {tokensPerByte:0.000} | ");
             text.Append(ic, $"{MeanSd(mine.Select(r => r.Number("final_test_bits_per_byte")))} | {MeanSd(mine.Select(r => r.Number("test_bits_per_byte")))} |");
             if (roundTrip)
             {
@@ -330,10 +338,22 @@ public static class Lab2Report
         return alone;
     }
 
-    private static string Average(IEnumerable<double> values)
+    private static string Average(IEnumerable<double> values, string format = "0.0000")
     {
         var xs = values.Where(double.IsFinite).ToList();
-        return xs.Count == 0 ? "–" : xs.Average().ToString("0.0000", CultureInfo.InvariantCulture);
+        return xs.Count == 0 ? "–" : xs.Average().ToString(format, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A design's steps: its runs' totals where the records hold them, one figure where they agree, the range where not.</summary>
+    private static string Steps(IReadOnlyList<Run> runs)
+    {
+        var steps = runs.Select(r => r.Total("steps")).Where(double.IsFinite).Distinct().Order().ToList();
+        return steps.Count switch
+        {
+            0 => "–",
+            1 => steps[0].ToString("N0", CultureInfo.InvariantCulture),
+            _ => $"{steps[0].ToString("N0", CultureInfo.InvariantCulture)}–{steps[^1].ToString("N0", CultureInfo.InvariantCulture)}",
+        };
     }
 
     internal static string MeanSd(IEnumerable<double> values)

@@ -28,7 +28,7 @@ public sealed class UninterruptedRun : IDisposable
     {
         SpecPath = Folder.File("tiny.yaml", Spec);
         RunDir = Path.Combine(Folder.Path, "whole");
-        using var run = SlmGenProcess.Run(Folder.Path, TimeSpan.FromMinutes(3), TrainArgs(RunDir));
+        using var run = SlmGenProcess.Run(Folder.Path, TimeSpan.FromMinutes(3), TrainArgs(RunDir, "--result", ResultPath));
         Output = run.ToString();
         Assert.True(run.ExitCode == 0, Output);
     }
@@ -38,6 +38,9 @@ public sealed class UninterruptedRun : IDisposable
     public string SpecPath { get; }
 
     public string RunDir { get; }
+
+    /// <summary>The uninterrupted run's result record (<c>--result</c>).</summary>
+    public string ResultPath => Path.Combine(Folder.Path, "whole.json");
 
     public string Output { get; }
 
@@ -99,13 +102,31 @@ public sealed class StopSignalTests : IClassFixture<UninterruptedRun>
             Assert.DoesNotContain("best.ckpt", run.Stdout + run.Stderr);
         }
 
-        using (var resumed = SlmGenProcess.Run(whole.Folder.Path, TimeSpan.FromMinutes(3), whole.TrainArgs(runDir, "--resume")))
+        var stoppedAt = Checkpoint.ReadState(Path.Combine(runDir, "last.ckpt")).Step;
+        var resultPath = Path.Combine(whole.Folder.Path, $"stopped-{signal}.json");
+        using (var resumed = SlmGenProcess.Run(whole.Folder.Path, TimeSpan.FromMinutes(3), whole.TrainArgs(runDir, "--resume", "--result", resultPath)))
         {
             Assert.True(resumed.ExitCode == 0, resumed.ToString());
             Assert.Contains("resumed from", resumed.Stdout);
         }
 
         UninterruptedRun.AssertSameTraining(Path.Combine(whole.RunDir, "last.ckpt"), Path.Combine(runDir, "last.ckpt"));
+
+        // The resumed call's record describes the run: its steps, epochs and FLOPs equal the uninterrupted run's, and
+        // it says where the call started and what it ran itself.
+        using var wholeRecord = System.Text.Json.JsonDocument.Parse(File.ReadAllText(whole.ResultPath));
+        using var resumedRecord = System.Text.Json.JsonDocument.Parse(File.ReadAllText(resultPath));
+        var (w, r) = (wholeRecord.RootElement, resumedRecord.RootElement);
+        Assert.Equal(UninterruptedRun.Steps, w.GetProperty("steps").GetInt64());
+        Assert.Equal(0, w.GetProperty("resumed_from_step").GetInt64());
+        Assert.Equal(UninterruptedRun.Steps, w.GetProperty("steps_this_call").GetInt64());
+        Assert.Equal(UninterruptedRun.Steps, r.GetProperty("steps").GetInt64());
+        Assert.Equal(stoppedAt, r.GetProperty("resumed_from_step").GetInt64());
+        Assert.Equal(UninterruptedRun.Steps - stoppedAt, r.GetProperty("steps_this_call").GetInt64());
+        foreach (var field in new[] { "epochs", "exact_training_flops", "six_n_flops", "final_validation_nll" })
+        {
+            Assert.Equal(w.GetProperty(field).GetDouble(), r.GetProperty(field).GetDouble());
+        }
     }
 
     [Fact]

@@ -263,21 +263,21 @@ public static class TrainCommand
             AnsiConsole.MarkupLine($"test NLL [bold]{t.Nll:0.0000}[/] nats/token ([bold]{t.BitsPerCharacter:0.0000} bits/character[/], {t.BitsPerByte:0.0000} bits/byte) over {t.Tokens:N0} tokens, {t.Characters:N0} characters");
         }
 
-        AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.ExactTrainingFlops:0.000e0} exact, {result.SixNFlops:0.000e0} by 6·N");
+        AnsiConsole.MarkupLine($"{result.Steps:N0} steps in {result.Seconds:0.0} s{(result.FirstStep > 0 ? $" (resumed at step {result.FirstStep:N0}; the run has taken {result.LastStep:N0})" : string.Empty)}, {result.TokensPerSecond:N0} tokens/s; training FLOPs {result.RunExactTrainingFlops:0.000e0} exact, {result.RunSixNFlops:0.000e0} by 6·N");
 
         // The scores above are of the best-validation weights (restored at the end); the final weights are scored too,
         // so that a reader sees both (the same numbers when the best evaluation was the last step's).
         var bestStep = result.Best?.Step;
         var finalValidation = validation;
         var finalTest = testResult;
-        if (bestStep is { } b && b != result.Steps && File.Exists(last))
+        if (bestStep is { } b && b != result.LastStep && File.Exists(last))
         {
             using var final = descriptor.Create();
             Checkpoint.LoadWeights(final, last, CheckpointWeights.Latest);
             final.to(device);
             finalValidation = Evaluator.EvaluateText(final, Scored(data.Validation), data.Tokenizer, 32, device, protocol);
             finalTest = test ? Evaluator.EvaluateText(final, Scored(data.Test), data.Tokenizer, 32, device, protocol) : null;
-            AnsiConsole.MarkupLine($"the scores above are of the best validation's weights (step {b:N0}); the final weights (step {result.Steps:N0}): validation {finalValidation.BitsPerByte:0.0000} bits/byte{(finalTest is { } ft ? $", test {ft.BitsPerByte:0.0000} bits/byte" : string.Empty)}");
+            AnsiConsole.MarkupLine($"the scores above are of the best validation's weights (step {b:N0}); the final weights (step {result.LastStep:N0}): validation {finalValidation.BitsPerByte:0.0000} bits/byte{(finalTest is { } ft ? $", test {ft.BitsPerByte:0.0000} bits/byte" : string.Empty)}");
         }
 
         // What ships: the artifact at the spec's precision plan, read back into a fresh instance and scored beside the model.
@@ -303,9 +303,11 @@ public static class TrainCommand
         {
             var record = new
             {
-                model = descriptor.Name, spec, data = data.Name, steps = result.Steps, batch, context = model.Context, lr, seed, device = Devices.Describe(device),
+                // The run's totals, a resumed run's earlier calls included (steps, epochs, FLOPs); this call's own steps and
+                // rate beside them.
+                model = descriptor.Name, spec, data = data.Name, steps = result.LastStep, steps_this_call = result.Steps, resumed_from_step = result.FirstStep, batch, context = model.Context, lr, seed, device = Devices.Describe(device),
                 // Epochs over the training split: the input tokens the run read over the split's tokens (its tokenizer's).
-                train_tokens = data.Train.LongLength, epochs = data.Train.Length > 0 ? (double)result.InputTokens / data.Train.Length : (double?)null,
+                train_tokens = data.Train.LongLength, epochs = data.Train.Length > 0 ? (double)result.RunInputTokens / data.Train.Length : (double?)null,
                 eval_protocol = validation.Protocol, validation_nll = validation.Nll, validation_bits_per_token = validation.BitsPerToken, validation_tokens = validation.Tokens,
                 validation_bits_per_character = validation.BitsPerCharacter, validation_bits_per_byte = validation.BitsPerByte, validation_characters = validation.Characters, tokenizer = tokenizerName ?? "corpus",
                 test_nll = testResult?.Nll, test_bits_per_character = testResult?.BitsPerCharacter, test_bits_per_byte = testResult?.BitsPerByte, test_tokens = testResult?.Tokens, test_characters = testResult?.Characters,
@@ -313,7 +315,7 @@ public static class TrainCommand
                 best_step = bestStep, final_validation_nll = finalValidation.Nll, final_validation_bits_per_byte = finalValidation.BitsPerByte, final_validation_bits_per_character = finalValidation.BitsPerCharacter,
                 final_test_nll = finalTest?.Nll, final_test_bits_per_byte = finalTest?.BitsPerByte, final_test_bits_per_character = finalTest?.BitsPerCharacter,
                 seconds = result.Seconds, training_seconds = result.TrainingSeconds, eval_seconds = result.EvalSeconds, wall_seconds = wall.Elapsed.TotalSeconds, tokens_per_second = result.TokensPerSecond, parameters = cost.Parameters,
-                training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.ExactTrainingFlops, six_n_flops = result.SixNFlops,
+                training_flops_per_token = cost.TrainingFlopsPerToken, exact_training_flops = result.RunExactTrainingFlops, six_n_flops = result.RunSixNFlops,
                 bf16 = !fp32, cuda_graphs = options.CudaGraphs, cuda_graph_steps = result.GraphedSteps, fused_kernels = result.FusedKernels, qat_start = qatStart,
                 artifact_plan = model.ArtifactPlan.Describe(), artifact_bytes_stated = cost.ArtifactBytes, artifact_bytes = artifact?.Bytes, artifact_bytes_predicted = artifact?.PredictedBytes,
                 artifact_file_bytes = artifact?.FileBytes, artifact_compression = artifact is null ? null : SlmGen.ArtifactPlan.Name(artifact.Compression),

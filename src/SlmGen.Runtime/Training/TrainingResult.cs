@@ -15,8 +15,23 @@ public sealed record ValidationPoint(long Step, double Nll, double Elapsed);
 /// <summary>What a run did and cost.</summary>
 public sealed record TrainingResult
 {
-    /// <summary>Steps taken.</summary>
+    /// <summary>Steps taken by this call (a resumed run's earlier calls not included: <see cref="FirstStep"/>).</summary>
     public long Steps { get; init; }
+
+    /// <summary>The step this call started from: 0 for a fresh run, the checkpoint's step for a resumed one.</summary>
+    public long FirstStep { get; init; }
+
+    /// <summary>The step the run has reached: its steps over every call (<see cref="FirstStep"/> + <see cref="Steps"/>).</summary>
+    public long LastStep => FirstStep + Steps;
+
+    /// <summary>Input tokens the run has processed over every call, a resumed run's earlier calls included.</summary>
+    public long RunInputTokens { get; init; }
+
+    /// <summary>Training FLOPs by SlmGen's exact count over every call of the run, a resumed run's earlier calls included.</summary>
+    public double RunExactTrainingFlops { get; init; }
+
+    /// <summary>The 6·N approximation over every call of the run.</summary>
+    public double RunSixNFlops { get; init; }
 
     /// <summary>Windows (sequences) trained on.</summary>
     public long Windows { get; init; }
@@ -24,7 +39,7 @@ public sealed record TrainingResult
     /// <summary>Tokens the loss was computed on (B·T per step at every position, B per step for the last position).</summary>
     public long PredictedTokens { get; init; }
 
-    /// <summary>Input tokens processed (windows × context).</summary>
+    /// <summary>Input tokens processed by this call (windows × context).</summary>
     public long InputTokens { get; init; }
 
     /// <summary>Wall time of the training loop in seconds (evaluations included).</summary>
@@ -39,7 +54,7 @@ public sealed record TrainingResult
     /// </summary>
     public double TrainingSeconds { get; init; }
 
-    /// <summary>Training FLOPs by SlmGen's exact count (compile-time cost per window × windows).</summary>
+    /// <summary>Training FLOPs of this call by SlmGen's exact count (compile-time cost per window × windows).</summary>
     public double ExactTrainingFlops { get; init; }
 
     /// <summary>The 6·N approximation: 6 × parameters × input tokens.</summary>
