@@ -338,7 +338,9 @@ public sealed record PredictedTime(double Seconds, double ForwardSeconds, double
 /// kernel hides the launches of the short ones queued behind it (time model v5; v4 took the larger of launch and work
 /// kernel by kernel, which charges a launch that a queued kernel has already hidden). A CUDA graph launches none, and
 /// its kernels run at the rates measured by replaying graphs. A step is the time the device finishes its last kernel,
-/// plus the profile's fixed time per step (eager or graphed training) or per token (decoding).
+/// plus the profile's fixed time per step (graphed training, a synchronous device) or per token (decoding). Eager
+/// training steps on CUDA follow one another unsynchronised, so the model takes the steady state of the queue (time
+/// model v13): the fixed time is host time at each step's start, and a step is what one more adds to the device's clock.
 /// </summary>
 public static class TimeModel
 {
@@ -351,71 +353,119 @@ public static class TimeModel
         var components = new Dictionary<string, (double Seconds, double Compute, double Memory, double Launch, long Kernels)>(StringComparer.Ordinal);
         double forward = 0, backward = 0, optimizer = 0;
         var byKind = new double[3];
-        double host = 0, device = 0; // the eager CUDA queue's clocks: when the host has issued, when the device has finished
         long kernels = 0;
-        foreach (var op in ops)
+        var fixedSeconds = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.DecodeFixedSeconds(prefill);
+
+        // The eager CUDA queue's clocks: when the host has issued, when the device has finished.
+        double host = 0, device = 0;
+        var overlapping = training && !graphed && !profile.Synchronous;
+        double exposedFixed;
+        if (overlapping)
         {
-            var compute = op.Kind switch
+            // Training steps follow one another with no synchronisation between them, so the host issues the next
+            // step's kernels — after its own fixed work (the optimizer's host side, the backward's start) — while the
+            // device still runs this step's (time model v13; v12 and earlier started each step from idle clocks and
+            // added the fixed time after the device's last kernel, which charges it in full where the device's work
+            // would have hidden it). A few steps bring the clocks to their steady state; the step is what the next one
+            // adds to the device's clock, and the fixed time's share of it is what it adds over the same step
+            // without it.
+            for (var warm = 0; warm < SteadySteps; warm++)
             {
-                OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
-                OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
-                _ => 0,
-            };
-            var memory = op.Bytes / profile.BandwidthBytesPerSecond;
-
-            // On the device a memory-bound kernel takes its fixed time (the least a kernel takes, measured by replaying
-            // tiny kernels from a graph) plus its bytes at the bandwidth of large copies; a matmul's or attention's
-            // measured rate includes its own fixed time, so it takes the larger of the two.
-            var floor = op.Launches * profile.GraphKernelSeconds;
-            var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
-            var launch = graphed ? 0 : op.Launches * (training ? profile.Launch(autograd: true) : profile.DecodeLaunch(prefill));
-
-            double seconds;
-            TimeBound bound;
-            if (profile.Synchronous || graphed)
-            {
-                // The host waits for each kernel (CPU: a memory-bound kernel's launch adds to its work; a matmul's or
-                // attention's measured rate already includes its launch, so the larger of the two), or a graph launches none.
-                seconds = (profile.Synchronous && op.Kind == OpKind.Memory ? work + launch : Math.Max(work, launch)) * op.Count;
-                bound = launch > work ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
-            }
-            else
-            {
-                // The queue: n = Count × Launches kernels of work w each, issued one every launch time l from the host's
-                // clock; the device finishes the last at max(its own clock + n·w, host + l + w + (n − 1)·max(l, w)).
-                var n = (double)op.Count * Math.Max(1, op.Launches);
-                var l = launch / Math.Max(1, op.Launches);
-                var w = work / Math.Max(1, op.Launches);
-                var queued = device + (n * w);
-                var issued = host + l + w + ((n - 1) * Math.Max(l, w));
-                var end = Math.Max(queued, issued);
-                seconds = end - device;
-                device = end;
-                host += n * l;
-                bound = issued > queued && l > w ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+                host += fixedSeconds;
+                Pass(record: false);
             }
 
-            components.TryGetValue(op.Component, out var c);
-            components[op.Component] = (c.Seconds + seconds, c.Compute + (bound == TimeBound.Compute ? seconds : 0), c.Memory + (bound == TimeBound.Memory ? seconds : 0),
-                c.Launch + (bound == TimeBound.Launch ? seconds : 0), c.Kernels + ((long)op.Launches * op.Count));
-            kernels += (long)op.Launches * op.Count;
-            byKind[(int)op.Kind] += seconds;
-            switch (op.Phase)
-            {
-                case OpPhase.Forward: forward += seconds; break;
-                case OpPhase.Backward: backward += seconds; break;
-                default: optimizer += seconds; break;
-            }
+            var (hostAtStart, deviceAtStart) = (host, device);
+            host += fixedSeconds;
+            Pass(record: false);
+            var withFixed = device - deviceAtStart;
+            (host, device) = (hostAtStart, deviceAtStart);
+            Pass(record: true);
+            exposedFixed = Math.Max(0, withFixed - (device - deviceAtStart));
+        }
+        else
+        {
+            // A CUDA graph's replay, a synchronous device (CPU) and a decoding step (its token is read back before the
+            // next is made) do not overlap the next step: the fixed time adds.
+            Pass(record: true);
+            exposedFixed = fixedSeconds;
         }
 
         var rows = components
             .Select(kv => new ComponentTime(kv.Key, kv.Value.Seconds, kv.Value.Compute >= kv.Value.Memory && kv.Value.Compute >= kv.Value.Launch ? TimeBound.Compute : kv.Value.Memory >= kv.Value.Launch ? TimeBound.Memory : TimeBound.Launch, kv.Value.Kernels))
             .OrderByDescending(c => c.Seconds)
             .ToList();
-        var step = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.DecodeFixedSeconds(prefill);
-        return new PredictedTime(forward + backward + optimizer + step, forward, backward, optimizer, kernels, rows)
+        return new PredictedTime(forward + backward + optimizer + exposedFixed, forward, backward, optimizer, kernels, rows)
         {
             MatmulSeconds = byKind[(int)OpKind.Matmul], AttentionSeconds = byKind[(int)OpKind.Attention], MemorySeconds = byKind[(int)OpKind.Memory],
         };
+
+        // One step's kernels through the device (and, eager on CUDA, the queue); with record, each kernel's time is
+        // summed by component, phase and kind.
+        void Pass(bool record)
+        {
+            foreach (var op in ops)
+            {
+                var compute = op.Kind switch
+                {
+                    OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
+                    OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
+                    _ => 0,
+                };
+                var memory = op.Bytes / profile.BandwidthBytesPerSecond;
+
+                // On the device a memory-bound kernel takes its fixed time (the least a kernel takes, measured by replaying
+                // tiny kernels from a graph) plus its bytes at the bandwidth of large copies; a matmul's or attention's
+                // measured rate includes its own fixed time, so it takes the larger of the two.
+                var floor = op.Launches * profile.GraphKernelSeconds;
+                var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
+                var launch = graphed ? 0 : op.Launches * (training ? profile.Launch(autograd: true) : profile.DecodeLaunch(prefill));
+
+                double seconds;
+                TimeBound bound;
+                if (profile.Synchronous || graphed)
+                {
+                    // The host waits for each kernel (CPU: a memory-bound kernel's launch adds to its work; a matmul's or
+                    // attention's measured rate already includes its launch, so the larger of the two), or a graph launches none.
+                    seconds = (profile.Synchronous && op.Kind == OpKind.Memory ? work + launch : Math.Max(work, launch)) * op.Count;
+                    bound = launch > work ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+                }
+                else
+                {
+                    // The queue: n = Count × Launches kernels of work w each, issued one every launch time l from the host's
+                    // clock; the device finishes the last at max(its own clock + n·w, host + l + w + (n − 1)·max(l, w)).
+                    var n = (double)op.Count * Math.Max(1, op.Launches);
+                    var l = launch / Math.Max(1, op.Launches);
+                    var w = work / Math.Max(1, op.Launches);
+                    var queued = device + (n * w);
+                    var issued = host + l + w + ((n - 1) * Math.Max(l, w));
+                    var end = Math.Max(queued, issued);
+                    seconds = end - device;
+                    device = end;
+                    host += n * l;
+                    bound = issued > queued && l > w ? TimeBound.Launch : compute >= memory ? TimeBound.Compute : TimeBound.Memory;
+                }
+
+                if (!record)
+                {
+                    continue;
+                }
+
+                components.TryGetValue(op.Component, out var c);
+                components[op.Component] = (c.Seconds + seconds, c.Compute + (bound == TimeBound.Compute ? seconds : 0), c.Memory + (bound == TimeBound.Memory ? seconds : 0),
+                    c.Launch + (bound == TimeBound.Launch ? seconds : 0), c.Kernels + ((long)op.Launches * op.Count));
+                kernels += (long)op.Launches * op.Count;
+                byKind[(int)op.Kind] += seconds;
+                switch (op.Phase)
+                {
+                    case OpPhase.Forward: forward += seconds; break;
+                    case OpPhase.Backward: backward += seconds; break;
+                    default: optimizer += seconds; break;
+                }
+            }
+        }
     }
+
+    /// <summary>Eager CUDA training steps simulated before the one predicted, to bring the host's and the device's clocks to their steady state.</summary>
+    private const int SteadySteps = 3;
 }

@@ -14,7 +14,9 @@ namespace SlmGen.Generator.Tests;
 
 /// <summary>
 /// The ONNX export on random valid designs of every lever (both front-ends): each design the export covers gives
-/// TorchSharp's logits in ONNX Runtime (fp32, relative 1e-5); each other one is refused with its reason, never with an
+/// TorchSharp's logits in ONNX Runtime (fp32, within 1e-4 of the largest logit: two fp32 engines that sum in different
+/// orders differ by up to 2.4e-5 on a design of six block applications, seen on a loaded 2-core machine; an export
+/// error moves logits by orders more); each other one is refused with its reason, never with an
 /// exception from the graph builder or a graph ONNX Runtime rejects.
 /// </summary>
 public class OnnxDesignTests
@@ -49,7 +51,7 @@ public class OnnxDesignTests
             Assert.Equal(want.Length, got.Length);
             var scale = want.Where(float.IsFinite).DefaultIfEmpty(0).Max(Math.Abs);
             var worst = want.Zip(got, (a, b) => float.IsFinite(a) || float.IsFinite(b) ? Math.Abs(a - b) : 0).Max();
-            Assert.True(worst <= 1e-5 * Math.Max(1, scale) + 1e-5, $"{descriptor.Name}: max |ORT − TorchSharp| = {worst} (largest logit {scale})\n{run.ModelAndCosts(descriptor.FullName)}");
+            Assert.True(worst <= 1e-4 * Math.Max(1, scale), $"{descriptor.Name}: max |ORT − TorchSharp| = {worst} (largest logit {scale})\n{run.ModelAndCosts(descriptor.FullName)}");
         }
 
         Assert.Equal(100, covered); // every design the generator makes exports
