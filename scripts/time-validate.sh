@@ -21,6 +21,8 @@ extra=(results/lab/templates/base.yaml)
 if [ "$scale" = gpu ]; then extra+=(specs/nanogpt/baby-gpt.yaml specs/large/gpt2-124m.yaml specs/large/mobilellm-125m.yaml); fi
 # PER_PROCESS specs to a process (default 1: each alone in its own process; on the GPU 10 saves the compile and CUDA
 # start per design — they are still timed one after another); a failing group is retried one spec at a time.
+# The eager and decoding processes start with --check-host (the host's cost per kernel now beside the calibration's:
+# host_ratio in each record), so a host that slowed down after its calibration shows in the records.
 # MODES="eager graphed decode" also times each step as one CUDA graph (SLMGEN_NATIVE set; time-graphed.jsonl) and
 # decoding at batch 1 with the KV cache (prefill and per token; time-decode.jsonl).
 per=${PER_PROCESS:-1}
@@ -42,8 +44,8 @@ time_all() { # time_all JSONL [--graphed]
 for mode in ${MODES:-eager}; do
   case "$mode" in
     graphed) time_all "$out/time-graphed.jsonl" --graphed ${TRACE:+--kernel-trace "$out/traces"} ;;
-    decode) time_all "$out/time-decode.jsonl" --decode ${TRACE:+--kernel-trace "$out/traces"} ;;
-    *) time_all "$out/time.jsonl" ;;
+    decode) time_all "$out/time-decode.jsonl" --decode --check-host ${TRACE:+--kernel-trace "$out/traces"} ;;
+    *) time_all "$out/time.jsonl" --check-host ;;
   esac
 done
 # TRACE=1: each graphed step also traced (slmgen time --kernel-trace), summed by kernel class beside the prediction by

@@ -22,6 +22,10 @@ def summary(title, rows, measured, predicted):
     print(f"### {title}")
     print()
     print(f"device: {rows[0]['device']}; profile: {rows[0].get('profile_measured')}; {len(rows)} designs, batch {rows[0]['batch']}")
+    ratios = sorted(r["host_ratio"] for r in rows if r.get("host_ratio"))
+    if ratios:
+        # slmgen time --check-host: the host's cost per kernel when the designs were timed over the calibration's
+        print(f"host now / at calibration (--check-host, {len(ratios)} records): median {pct(ratios, 0.5):.2f}x, {ratios[0]:.2f}-{ratios[-1]:.2f}x")
     print()
     print("| designs | median abs error | 90th percentile | median signed error (bias) | within 15 % | within 30 % |")
     print("|---:|---:|---:|---:|---:|---:|")

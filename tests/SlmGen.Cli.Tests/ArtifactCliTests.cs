@@ -195,7 +195,9 @@ public sealed class ArtifactCliTests : IDisposable
 
         // Decoding latency measured beside its prediction (one JSON record with both); --graphed needs CUDA: one error line.
         var records = Path.Combine(folder.Path, "decode.jsonl");
-        using (var decode = Slmgen("time", timed, "--decode", "--prompt-tokens", "4", "--new-tokens", "6", "--device", "cpu", "--device-profile", profile, "--json", records))
+        // --check-host first times the calibration's first reference model (as calibrate does) and sets this host's
+        // cost per decoding kernel beside the profile's, in the output and in each record.
+        using (var decode = Slmgen("time", timed, "--decode", "--prompt-tokens", "4", "--new-tokens", "6", "--device", "cpu", "--device-profile", profile, "--json", records, "--check-host"))
         {
             Assert.True(decode.ExitCode == 0, decode.ToString());
             var record = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(records).Single()).RootElement;
@@ -204,6 +206,18 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.True(record.GetProperty("ms_per_token").GetDouble() > 0);
             Assert.True(record.GetProperty("predicted_ms_per_token").GetDouble() > 0);
             Assert.True(record.GetProperty("predicted_prefill_ms").GetDouble() > 0);
+            var measuredProfile = SlmGen.Timing.ProfileFile.Read(profile);
+            var now = record.GetProperty("host_kernel_us").GetDouble();
+            Assert.True(now > 0, decode.ToString());
+            Assert.Equal(now / (measuredProfile.Launch(autograd: false) * 1e6), record.GetProperty("host_ratio").GetDouble(), 9);
+            Assert.Contains("host check: a kernel", decode.Stdout);
+        }
+
+        using (var checkWithoutRun = Slmgen("time", timed, "--predict-only", "--device-profile", profile, "--check-host"))
+        {
+            Assert.Equal(2, checkWithoutRun.ExitCode);
+            Assert.StartsWith("error: ", checkWithoutRun.Stderr);
+            Assert.Contains("--check-host", checkWithoutRun.Stderr);
         }
 
         using (var graphed = Slmgen("time", timed, "--graphed", "--device", "cpu", "--steps", "1"))

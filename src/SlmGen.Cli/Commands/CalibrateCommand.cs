@@ -43,6 +43,29 @@ public static class CalibrateCommand
     private static string Depth(string yaml, int layers, string suffix) =>
         yaml.Replace("LAYERS", layers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Insert(yaml.IndexOf('\n', StringComparison.Ordinal), suffix);
 
+    /// <summary>
+    /// Reference model <paramref name="index"/> at one and at four blocks for the training step, then the same at a
+    /// context that holds the default decoding measurement (a prompt of 64, 128 new tokens) for decoding: four specs.
+    /// </summary>
+    internal static (string Path, string Yaml)[] ReferenceSpecs(int index)
+    {
+        var yaml = ReferenceModels[index];
+        var decodeContext = (DeviceCalibration.DecodePrompt + DeviceCalibration.DecodeTokens).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var longer = yaml.Replace("context: 32\n", $"context: {decodeContext}\n", StringComparison.Ordinal);
+        return new[]
+        {
+            ($"/slmgen/calibrate/reference{index}a.yaml", Depth(yaml, 1, "A")), ($"/slmgen/calibrate/reference{index}b.yaml", Depth(yaml, 4, "B")),
+            ($"/slmgen/calibrate/reference{index}da.yaml", Depth(longer, 1, "DA")), ($"/slmgen/calibrate/reference{index}db.yaml", Depth(longer, 4, "DB")),
+        };
+    }
+
+    /// <summary>The reference specs compiled in one compilation and created in order, each from seed 0.</summary>
+    internal static System.Collections.Generic.List<SlmModel> Create(System.Collections.Generic.IReadOnlyList<(string Path, string Yaml)> specs)
+    {
+        var models = SpecCompiler.CompileText(specs, "SlmGen.Calibrate").Models;
+        return specs.Select(s => { Devices.Seed(0); return models.Single(m => m.Source == s.Path).Create(); }).ToList();
+    }
+
     public static Command Create()
     {
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
@@ -57,20 +80,8 @@ public static class CalibrateCommand
 
             // The launch figures the time model uses: measured inside SlmGen's layers (tiny reference models at two
             // depths), which the one-element kernels above underrate; theirs stay in the log.
-            // Each reference model at one and four blocks for the training step; the same at a context that holds the
-            // default decoding measurement (a prompt of 64, 128 new tokens) for decoding, prefill and tokens apart.
-            var decodeContext = (DeviceCalibration.DecodePrompt + DeviceCalibration.DecodeTokens).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var specs = ReferenceModels.SelectMany((yaml, i) =>
-            {
-                var longer = yaml.Replace("context: 32\n", $"context: {decodeContext}\n", StringComparison.Ordinal);
-                return new[]
-                {
-                    ($"/slmgen/calibrate/reference{i}a.yaml", Depth(yaml, 1, "A")), ($"/slmgen/calibrate/reference{i}b.yaml", Depth(yaml, 4, "B")),
-                    ($"/slmgen/calibrate/reference{i}da.yaml", Depth(longer, 1, "DA")), ($"/slmgen/calibrate/reference{i}db.yaml", Depth(longer, 4, "DB")),
-                };
-            }).ToList();
-            var models = SpecCompiler.CompileText(specs, "SlmGen.Calibrate").Models;
-            var created = specs.Select(s => { Devices.Seed(0); return models.Single(m => m.Source == s.Item1).Create(); }).ToList();
+            var specs = Enumerable.Range(0, ReferenceModels.Length).SelectMany(ReferenceSpecs).ToList();
+            var created = Create(specs);
             try
             {
                 var pairs = Enumerable.Range(0, ReferenceModels.Length).Select(i => (created[4 * i], created[(4 * i) + 1])).ToList();

@@ -31,7 +31,8 @@ public static class TimeCommand
         var emaDecay = new Option<double>("--ema-decay") { Description = "the step keeps a moving average of the weights, as train's ema_decay does (0 = none), measured and predicted" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
         var zLoss = new Option<double>("--z-loss") { Description = "the loss adds the z-loss, as train's z_loss does (0 = none), measured and predicted" }.Check(v => v >= 0, "must be at least 0");
         var trace = new Option<string?>("--kernel-trace") { Description = "CUDA: after timing each model, 5 more training steps (or with --decode one more generation) under libtorch's kernel profiler, written to DIR/MODEL-eager.json, -graphed.json or -decode.json as a Chrome trace (needs libslmgen_native's profiler; scripts/gpu/trace_summary.py sums a step's per kernel class, scripts/gpu/decode_trace.py a generation's per token; --json then holds the prediction by kernel kind beside it)" };
-        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss, trace };
+        var checkHost = new Option<bool>("--check-host") { Description = "with --device-profile: first time the first calibration reference model at one and four blocks (a few seconds, as slmgen calibrate does) and set the host's cost per kernel now beside the profile's; a host slower than at its calibration makes host-bound predictions (eager steps of small models, decoding) short by about that ratio (--json records it as host_ratio)" };
+        var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss, trace, checkHost };
         command.SetAction(r =>
         {
             if (r.GetValue(predictOnly) && r.GetValue(profile) is null)
@@ -50,14 +51,19 @@ public static class TimeCommand
                 throw new CliException("--ema-decay and --z-loss shape a training step; --decode times decoding.");
             }
 
+            if (r.GetValue(checkHost) && (r.GetValue(profile) is null || r.GetValue(predictOnly)))
+            {
+                throw new CliException("--check-host compares this host with a profile's calibration: it needs --device-profile, and something measured (not --predict-only).");
+            }
+
             return r.GetValue(decode)
-                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), r.GetValue(trace))
-                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe, r.GetValue(trace));
+                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), r.GetValue(trace), r.GetValue(checkHost))
+                : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe, r.GetValue(trace), r.GetValue(checkHost));
         });
         return command;
     }
 
-    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false, StepRecipe? recipe = null, string? traceDir = null)
+    private static int Run(string[] specs, int batch, int steps, string deviceName, bool fp32, bool graphed, string? json, string? profilePath, bool predictOnly = false, StepRecipe? recipe = null, string? traceDir = null, bool checkHost = false)
     {
         if (traceDir is not null)
         {
@@ -65,6 +71,7 @@ public static class TimeCommand
         }
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
+        var host = CheckHost(checkHost, profile, device, decoding: false);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn(new TableColumn("head ms").RightAligned()).AddColumn(new TableColumn("head share of time").RightAligned())
             .AddColumn(new TableColumn("head share of FLOPs").RightAligned());
@@ -103,7 +110,7 @@ public static class TimeCommand
                     predicted_kinds_ms = predicted is null ? null : new { matmul = predicted.MatmulSeconds * 1e3, attention = predicted.AttentionSeconds * 1e3, memory = predicted.MemorySeconds * 1e3, fixed_per_step = (predicted.Seconds - predicted.MatmulSeconds - predicted.AttentionSeconds - predicted.MemorySeconds) * 1e3 },
                     kernel_trace = traceFile,
                     predicted_head_ms_per_step = predicted?.Components.Where(c => c.Component.StartsWith("lm_head", StringComparison.Ordinal)).Sum(c => c.Seconds) * 1e3,
-                    peak_allocated_bytes = peak,
+                    peak_allocated_bytes = peak, host_kernel_us = host?.KernelSeconds * 1e6, host_ratio = host?.Ratio,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
@@ -116,8 +123,21 @@ public static class TimeCommand
         return 0;
     }
 
+    /// <summary>With <c>--check-host</c>, the host's cost per kernel now beside the profile's, printed (null without it).</summary>
+    private static HostCheck? CheckHost(bool check, SlmGen.DeviceProfile? profile, TorchSharp.torch.Device device, bool decoding)
+    {
+        if (!check || profile is null)
+        {
+            return null;
+        }
+
+        var host = HostCheck.Measure(device, profile, decoding);
+        AnsiConsole.MarkupLine(Markup.Escape(host.Describe()));
+        return host;
+    }
+
     /// <summary><c>slmgen time --decode</c>: each model's measured prefill and per-token latency, and the time model's beside them.</summary>
-    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false, string? traceDir = null)
+    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false, string? traceDir = null, bool checkHost = false)
     {
         if (traceDir is not null)
         {
@@ -125,6 +145,7 @@ public static class TimeCommand
         }
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
+        var host = CheckHost(checkHost, profile, device, decoding: true);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("prompt").RightAligned()).AddColumn(new TableColumn("new").RightAligned())
             .AddColumn(new TableColumn("prefill ms").RightAligned()).AddColumn(new TableColumn("ms/token").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned());
         if (profile is not null)
@@ -170,7 +191,7 @@ public static class TimeCommand
                     prefill_ms = Measured(t.PrefillMilliseconds), ms_per_token = Measured(t.MillisecondsPerToken), spread = Measured(t.Spread),
                     predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
                     predicted_token_kernels = middle?.Kernels, kernel_trace = traceFile, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,
-                    peak_allocated_bytes = peak,
+                    peak_allocated_bytes = peak, host_kernel_us = host?.KernelSeconds * 1e6, host_ratio = host?.Ratio,
                     commit = Cli.Commit(), command = "slmgen " + string.Join(' ', Environment.GetCommandLineArgs()[1..]),
                 };
                 File.AppendAllText(json, JsonSerializer.Serialize(record) + "\n");
