@@ -27,7 +27,7 @@ public sealed record HostCheck(double KernelSeconds, double ProfileKernelSeconds
     public static HostCheck Measure(TorchSharp.torch.Device device, SlmGen.DeviceProfile profile, bool decoding)
     {
         var specs = CalibrateCommand.ReferenceSpecs(0);
-        var created = CalibrateCommand.Create(decoding ? new[] { specs[2], specs[3] } : new[] { specs[0], specs[1] });
+        var created = CalibrateCommand.CreateModels(decoding ? new[] { specs[2], specs[3] } : new[] { specs[0], specs[1] });
         try
         {
             var pair = new List<(SlmModel, SlmModel)> { (created[0], created[1]) };

@@ -355,6 +355,12 @@ public static class TimeModel
         var byKind = new double[3];
         long kernels = 0;
         var fixedSeconds = training ? (graphed ? profile.GraphStepSeconds : profile.StepSeconds) : profile.DecodeFixedSeconds(prefill);
+        // Each kernel's rates are read from the profile once; the queue may pass over the step several times.
+        var costs = new (double Compute, double Memory, double Work, double Launch)[ops.Count];
+        for (var i = 0; i < ops.Count; i++)
+        {
+            costs[i] = Cost(ops[i], profile, graphed, training, prefill);
+        }
 
         // The eager CUDA queue's clocks: when the host has issued, when the device has finished.
         double host = 0, device = 0;
@@ -404,23 +410,10 @@ public static class TimeModel
         // summed by component, phase and kind.
         void Pass(bool record)
         {
-            foreach (var op in ops)
+            for (var i = 0; i < ops.Count; i++)
             {
-                var compute = op.Kind switch
-                {
-                    OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
-                    OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
-                    _ => 0,
-                };
-                var memory = op.Bytes / profile.BandwidthBytesPerSecond;
-
-                // On the device a memory-bound kernel takes its fixed time (the least a kernel takes, measured by replaying
-                // tiny kernels from a graph) plus its bytes at the bandwidth of large copies; a matmul's or attention's
-                // measured rate includes its own fixed time, so it takes the larger of the two.
-                var floor = op.Launches * profile.GraphKernelSeconds;
-                var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
-                var launch = graphed ? 0 : op.Launches * (training ? profile.Launch(autograd: true) : profile.DecodeLaunch(prefill));
-
+                var op = ops[i];
+                var (compute, memory, work, launch) = costs[i];
                 double seconds;
                 TimeBound bound;
                 if (profile.Synchronous || graphed)
@@ -464,6 +457,27 @@ public static class TimeModel
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A kernel's (an entry's, per count) compute and memory time, its work on the device — a memory-bound kernel its
+    /// fixed time (the least a kernel takes, measured by replaying tiny kernels from a graph) plus its bytes at the
+    /// bandwidth; a matmul's or attention's measured rate includes its own fixed time, so the larger of the two — and
+    /// its host launch (none in a graph).
+    /// </summary>
+    private static (double Compute, double Memory, double Work, double Launch) Cost(StepOp op, DeviceProfile profile, bool graphed, bool training, bool prefill)
+    {
+        var compute = op.Kind switch
+        {
+            OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
+            OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
+            _ => 0,
+        };
+        var memory = op.Bytes / profile.BandwidthBytesPerSecond;
+        var floor = op.Launches * profile.GraphKernelSeconds;
+        var work = op.Kind == OpKind.Memory ? floor + memory : Math.Max(Math.Max(compute, memory), floor);
+        var launch = graphed ? 0 : op.Launches * (training ? profile.Launch(autograd: true) : profile.DecodeLaunch(prefill));
+        return (compute, memory, work, launch);
     }
 
     /// <summary>Eager CUDA training steps simulated before the one predicted, to bring the host's and the device's clocks to their steady state.</summary>

@@ -60,7 +60,7 @@ public static class CalibrateCommand
     }
 
     /// <summary>The reference specs compiled in one compilation and created in order, each from seed 0.</summary>
-    internal static System.Collections.Generic.List<SlmModel> Create(System.Collections.Generic.IReadOnlyList<(string Path, string Yaml)> specs)
+    internal static System.Collections.Generic.List<SlmModel> CreateModels(System.Collections.Generic.IReadOnlyList<(string Path, string Yaml)> specs)
     {
         var models = SpecCompiler.CompileText(specs, "SlmGen.Calibrate").Models;
         return specs.Select(s => { Devices.Seed(0); return models.Single(m => m.Source == s.Path).Create(); }).ToList();
@@ -81,7 +81,7 @@ public static class CalibrateCommand
             // The launch figures the time model uses: measured inside SlmGen's layers (tiny reference models at two
             // depths), which the one-element kernels above underrate; theirs stay in the log.
             var specs = Enumerable.Range(0, ReferenceModels.Length).SelectMany(ReferenceSpecs).ToList();
-            var created = Create(specs);
+            var created = CreateModels(specs);
             try
             {
                 var pairs = Enumerable.Range(0, ReferenceModels.Length).Select(i => (created[4 * i], created[(4 * i) + 1])).ToList();
