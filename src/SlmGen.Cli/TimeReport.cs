@@ -47,9 +47,9 @@ public static class TimeReport
             node["decode"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["promptTokens"] = prompt,
-                ["prefillMs"] = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0).Seconds * 1e3,
+                ["prefillMs"] = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0, d.Cost.Context).Seconds * 1e3,
                 ["cachedPositions"] = cached,
-                ["msPerToken"] = TimePrediction.Decoding(Plan(d), profile, 1, 1, cached).Seconds * 1e3,
+                ["msPerToken"] = TimePrediction.Decoding(Plan(d), profile, 1, 1, cached, d.Cost.Context).Seconds * 1e3,
             };
         }
 
@@ -103,8 +103,8 @@ public static class TimeReport
             if (cost.PredictsEveryPosition)
             {
                 var (prompt, cached) = DecodeLengths(cost.Context, decodeContext);
-                var prefill = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0);
-                var token = TimePrediction.Decoding(Plan(d), profile, 1, 1, cached);
+                var prefill = TimePrediction.Decoding(Plan(d), profile, 1, prompt, 0, d.Cost.Context);
+                var token = TimePrediction.Decoding(Plan(d), profile, 1, 1, cached, d.Cost.Context);
                 AnsiConsole.MarkupLine($"decoding at batch 1: prefill of {prompt:N0} tokens {prefill.Seconds * 1e3:0.00} ms; one token after {cached:N0} cached [bold]{token.Seconds * 1e3:0.000} ms[/] ({1 / token.Seconds:N0} tokens/s)");
             }
 

@@ -110,10 +110,12 @@ public static class StepOps
     /// <summary>
     /// The kernels of one decoding step: <paramref name="newTokens"/> new positions per sequence (the prompt at a prefill, 1
     /// after it) attending to <paramref name="cached"/> cached ones, at <paramref name="batch"/> sequences, logits at the last position.
+    /// With <paramref name="cacheCapacity"/> (the cache's positions: the model's context), a prefill (<paramref name="cached"/>
+    /// = 0) also lists the fresh cache's allocation: two zero-filled buffers of that many positions per attention application.
     /// </summary>
-    public static List<StepOp> Decoding(IReadOnlyList<PlanStep> steps, int batch, long newTokens, long cached, int elementBytes, bool fused = false)
+    public static List<StepOp> Decoding(IReadOnlyList<PlanStep> steps, int batch, long newTokens, long cached, int elementBytes, bool fused = false, long cacheCapacity = 0)
     {
-        var b = new Builder(elementBytes, training: false, fused);
+        var b = new Builder(elementBytes, training: false, fused) { CacheCapacity = cached == 0 ? cacheCapacity : 0 };
         Forward(b, steps, batch, newTokens, newTokens + cached, cached);
         return b.Ops;
     }
@@ -253,6 +255,13 @@ public static class StepOps
                 if (cached > 0 || !b.Training)
                 {
                     b.Memory(component + ".attn", "KV cache append and read", (batch * keys * 2 * a.KvWidth) + (rows * 2 * a.KvWidth), 1, 2);
+                }
+
+                if (b.CacheCapacity > 0)
+                {
+                    // A prefill's first pass gives each attention application its slot: keys and values for the cache's
+                    // whole capacity, zero-filled (KvCache.Append).
+                    b.Memory(component + ".attn", "KV cache allocated (zero-filled)", batch * b.CacheCapacity * 2 * a.KvWidth, 1, 2);
                 }
 
                 if (a.KvHeads != a.Heads)
@@ -413,6 +422,9 @@ public static class StepOps
         }
 
         public bool Training { get; }
+
+        /// <summary>A prefill's fresh KV cache: the positions each attention application's buffers are allocated for (0: none allocated in this step).</summary>
+        public long CacheCapacity { get; init; }
 
         /// <summary>Whether the step runs SlmGen's fused kernels.</summary>
         public bool Fused { get; }

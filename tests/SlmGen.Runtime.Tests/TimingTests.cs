@@ -172,9 +172,26 @@ public class TimingTests
         using var model = new SlmGen.Samples.BabyGpt();
         var prefillTime = SlmGen.Timing.TimePrediction.Decoding(model, apart, 1, 16, 0);
         var tokenTime = SlmGen.Timing.TimePrediction.Decoding(model, apart, 1, 1, 16);
-        Assert.Equal(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 16, 0, 2), apart, training: false, prefill: true).Seconds, prefillTime.Seconds, 12);
+        Assert.Equal(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 16, 0, 2, cacheCapacity: model.Context), apart, training: false, prefill: true).Seconds, prefillTime.Seconds, 12);
         Assert.Equal(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 1, 16, 2), apart, training: false, prefill: false).Seconds, tokenTime.Seconds, 12);
-        Assert.NotEqual(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 16, 0, 2), apart, training: false, prefill: false).Seconds, prefillTime.Seconds, 12);
+        Assert.NotEqual(TimeModel.Predict(StepOps.Decoding(model.Plan, 1, 16, 0, 2, cacheCapacity: model.Context), apart, training: false, prefill: false).Seconds, prefillTime.Seconds, 12);
+    }
+
+    [Fact]
+    public void A_prefill_lists_the_fresh_caches_zero_filled_buffers_and_a_token_does_not()
+    {
+        // KvCache.Append gives each attention application, on the prefill's pass, keys and values for the whole context.
+        using var model = new SlmGen.Samples.BabyGpt();
+        var ops = StepOps.Decoding(model.Plan, 2, 16, 0, 2, cacheCapacity: model.Context);
+        var allocated = ops.Where(o => o.Name == "KV cache allocated (zero-filled)").ToList();
+        var attention = ops.Where(o => o.Name == "KV cache append and read").Sum(o => o.Count);
+        Assert.Equal(6, attention); // baby GPT: six blocks
+        Assert.Equal(attention, allocated.Sum(o => o.Count));
+        Assert.All(allocated, o => Assert.Equal(2, o.Launches));
+        Assert.All(allocated, o => Assert.Equal(2.0 * model.Context * 2 * 384 * 2, o.Bytes)); // batch 2, k and v, width 384, bf16
+        var without = StepOps.Decoding(model.Plan, 2, 16, 0, 2);
+        Assert.Equal(ops.Sum(o => (long)o.Launches * o.Count) - (2 * attention), without.Sum(o => (long)o.Launches * o.Count));
+        Assert.DoesNotContain(StepOps.Decoding(model.Plan, 2, 1, 16, 2, cacheCapacity: model.Context), o => o.Name == "KV cache allocated (zero-filled)");
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal static class TimeBudget
             TokensPerStep = (double)batch * (costs.PredictsEveryPosition ? plan.Context : 1);
             Cached = System.Math.Max(0, plan.Context - 1);
             step = new(() => TimeModel.Predict(StepOps.Training(plan.Steps, batch, plan.Context, profile.ElementBytes, costs.Parameters, profile.FusedKernels), profile, graphed));
-            token = new(() => TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, Cached, profile.ElementBytes, profile.FusedKernels), profile, graphed: false, training: false, prefill: Cached == 0));
+            token = new(() => TimeModel.Predict(StepOps.Decoding(plan.Steps, 1, 1, Cached, profile.ElementBytes, profile.FusedKernels, plan.Context), profile, graphed: false, training: false, prefill: Cached == 0));
         }
 
         public DeviceProfile Profile { get; }

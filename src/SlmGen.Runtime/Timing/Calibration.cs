@@ -328,7 +328,7 @@ public static class DeviceCalibration
         {
             var timing = SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh);
             return ((timing.MillisecondsPerToken / 1e3, StepOps.Decoding(model.Plan, 1, 1, prompt + (fresh / 2), elementBytes, fused).Sum(o => (long)o.Launches * o.Count)),
-                    (timing.PrefillMilliseconds / 1e3, StepOps.Decoding(model.Plan, 1, prompt, 0, elementBytes, fused).Sum(o => (long)o.Launches * o.Count)));
+                    (timing.PrefillMilliseconds / 1e3, StepOps.Decoding(model.Plan, 1, prompt, 0, elementBytes, fused, model.Context).Sum(o => (long)o.Launches * o.Count)));
         }
 
         static (double Slope, double Intercept) Line((double Seconds, long Kernels) a, (double Seconds, long Kernels) b)

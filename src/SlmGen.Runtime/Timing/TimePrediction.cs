@@ -11,9 +11,9 @@ public static class TimePrediction
     /// A decoding step at <paramref name="batch"/> sequences: the prefill of <paramref name="prompt"/> tokens (<paramref name="cached"/> = 0),
     /// or one new token after <paramref name="cached"/> cached positions (<paramref name="prompt"/> = 1).
     /// </summary>
-    public static PredictedTime Decoding(SlmModel model, DeviceProfile profile, int batch, long prompt, long cached) => Decoding(model.Plan, profile, batch, prompt, cached);
+    public static PredictedTime Decoding(SlmModel model, DeviceProfile profile, int batch, long prompt, long cached) => Decoding(model.Plan, profile, batch, prompt, cached, model.Context);
 
-    /// <summary>A decoding step of a plan.</summary>
-    public static PredictedTime Decoding(System.Collections.Generic.IReadOnlyList<PlanStep> plan, DeviceProfile profile, int batch, long prompt, long cached) =>
-        TimeModel.Predict(StepOps.Decoding(plan, batch, prompt, cached, profile.ElementBytes, profile.FusedKernels), profile, graphed: false, training: false, prefill: cached == 0);
+    /// <summary>A decoding step of a plan whose KV cache holds <paramref name="cacheCapacity"/> positions (the model's context; a prefill allocates it).</summary>
+    public static PredictedTime Decoding(System.Collections.Generic.IReadOnlyList<PlanStep> plan, DeviceProfile profile, int batch, long prompt, long cached, long cacheCapacity) =>
+        TimeModel.Predict(StepOps.Decoding(plan, batch, prompt, cached, profile.ElementBytes, profile.FusedKernels, cacheCapacity), profile, graphed: false, training: false, prefill: cached == 0);
 }
