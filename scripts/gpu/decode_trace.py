@@ -3,7 +3,8 @@
 greedy generation under libtorch's profiler: host operators, runtime calls, kernels and copies).
 
 Usage: python3 decode_trace.py DIR/*-decode.json [--out FILE.jsonl]
-Tokens are cut at the device-to-host copies (each token's id read back); the first is the prefill. Per token after it
+Tokens are cut at the device-to-host copies (each token's id read back); the first is the prefill (summarised apart,
+with its own operators). Per token after it
 (medians over the tokens): wall time between reads, GPU busy time (kernels, copies and sets, their union), kernels,
 kernel launches, and the host's time inside top-level ATen operators versus outside any (TorchSharp and .NET between
 operators) — the split that says whether a token is bound by the device, by ATen's dispatch or by the managed side.
@@ -47,8 +48,7 @@ def summarise(path):
     launches = [e for e in events if cat(e) == "cuda_runtime" and "launch" in e["name"].lower()]
     if len(reads) < 3:
         return dict(mode=os.path.splitext(os.path.basename(path))[0], tokens=len(reads), error="fewer than 3 reads of a token id")
-    tokens, names = [], {}
-    for a, b in zip(reads, reads[1:]):
+    def window(a, b, names):
         inside = lambda e: a <= e["ts"] < b
         k = [e for e in gpu if inside(e)]
         o = [e for e in ops if inside(e)]
@@ -58,13 +58,23 @@ def summarise(path):
             n[1] += 1
         host_ops = sum(e.get("dur", 0) for e in o) / 1e3
         wall = (b - a) / 1e3
-        tokens.append(dict(wall_ms=wall, gpu_busy_ms=union_ms([(e["ts"], e["ts"] + e.get("dur", 0)) for e in k]),
-                           kernels=sum(cat(e) == "kernel" for e in k), launches=sum(inside(e) for e in launches),
-                           ops=len(o), host_in_ops_ms=host_ops, host_outside_ops_ms=max(0.0, wall - host_ops)))
+        return dict(wall_ms=wall, gpu_busy_ms=union_ms([(e["ts"], e["ts"] + e.get("dur", 0)) for e in k]),
+                    kernels=sum(cat(e) == "kernel" for e in k), launches=sum(inside(e) for e in launches),
+                    ops=len(o), host_in_ops_ms=host_ops, host_outside_ops_ms=max(0.0, wall - host_ops))
+
+    names = {}
+    tokens = [window(a, b, names) for a, b in zip(reads, reads[1:])]
     med = {key: statistics.median(t[key] for t in tokens) for key in tokens[0]}
     top = sorted(names.items(), key=lambda kv: -kv[1][0])[:15]
+    # The prefill: from the generation's first top-level operator to the first id read back (the profiler's own start
+    # before it is left out), with its operators, so a prefill's miss can be read the same way as a token's.
+    first_op = min((e["ts"] for e in ops if e["ts"] < reads[0]), default=reads[0])
+    prefill_names = {}
+    prefill = window(first_op, reads[0], prefill_names)
+    prefill_top = sorted(prefill_names.items(), key=lambda kv: -kv[1][0])[:20]
     return dict(mode=os.path.splitext(os.path.basename(path))[0], tokens=len(tokens), prefill_to_first_read_ms=(reads[0] - min(e["ts"] for e in events)) / 1e3,
-                per_token=med, top_ops=[dict(name=n, ms=v[0] / len(tokens), calls=v[1] / len(tokens)) for n, v in top])
+                per_token=med, top_ops=[dict(name=n, ms=v[0] / len(tokens), calls=v[1] / len(tokens)) for n, v in top],
+                prefill=prefill, prefill_top_ops=[dict(name=n, ms=v[0], calls=v[1]) for n, v in prefill_top])
 
 
 def main():
@@ -86,12 +96,22 @@ def main():
             continue
         t = r["per_token"]
         print(f"{r['mode'][:23]:<24}{r['tokens']:>7}" + "".join(f"{t[k]:>21.3f}" for k in keys) + f"{1e3 * t['wall_ms'] / max(1, t['kernels']):>11.1f}")
+    print("\nthe prefill (from the generation's first operator to the first id read back)")
+    print(f"{'model':<24}{'':>7}" + "".join(f"{k:>21}" for k in keys) + f"{'us/kernel':>11}")
+    for r in rows:
+        if "error" in r:
+            continue
+        t = r["prefill"]
+        print(f"{r['mode'][:23]:<24}{'':>7}" + "".join(f"{t[k]:>21.3f}" for k in keys) + f"{1e3 * t['wall_ms'] / max(1, t['kernels']):>11.1f}")
     for r in rows:
         if "error" in r:
             continue
         print(f"\n{r['mode']}: host operators a token (ms, calls)")
         for o in r["top_ops"]:
             print(f"  {o['ms']:8.3f} {o['calls']:6.1f}  {o['name'][:100]}")
+        print(f"{r['mode']}: host operators of the prefill (ms, calls)")
+        for o in r["prefill_top_ops"]:
+            print(f"  {o['ms']:8.3f} {o['calls']:6.0f}  {o['name'][:100]}")
 
 
 if __name__ == "__main__":
