@@ -53,9 +53,14 @@ public static class SpecCompiler
     public static CompiledSpecs Compile(IReadOnlyList<string> paths, string rootNamespace = "SlmGen.Cli.Models", string? deviceProfile = null, int? trainingBatch = null, bool trainingGraphed = false)
     {
         var texts = new List<(string Path, string Text)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
-            texts.Add((Path.GetFullPath(path), Cli.ReadText(path, "spec", SlmGen.IO.InputFile.SpecLimit)));
+            // A spec named twice (`slmgen time a.yaml a.yaml`, to time it twice) is compiled once: its models are the same.
+            if (seen.Add(Path.GetFullPath(path)))
+            {
+                texts.Add((Path.GetFullPath(path), Cli.ReadText(path, "spec", SlmGen.IO.InputFile.SpecLimit)));
+            }
         }
 
         (string, string)? profile = deviceProfile is null ? null : (Path.GetFullPath(deviceProfile), Cli.ReadText(deviceProfile, "device profile", 16 << 20));

@@ -12,7 +12,7 @@ public class StepTimerTests
     {
         manual_seed(1);
         using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverGqa").Create();
-        var t = StepTimer.Time(model, 2, CPU, warm: 1, steps: 2, runs: 1);
+        var t = StepTimer.Time(model, 2, CPU, warm: 1, steps: 2, runs: 1, warmSeconds: 0);
         Assert.True(t.MillisecondsPerStep > 0);
         Assert.InRange(t.HeadMillisecondsPerStep, double.Epsilon, t.MillisecondsPerStep * 2);
         Assert.Equal(2 * model.Context / (t.MillisecondsPerStep / 1e3), t.TokensPerSecond, 6);
@@ -26,5 +26,20 @@ public class StepTimerTests
         var refused = Assert.Throws<InvalidOperationException>(() => StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, trace: path));
         Assert.Contains("kernel trace needs CUDA", refused.Message);
         Assert.False(System.IO.File.Exists(path));
+    }
+
+    [Fact]
+    public void The_warm_up_lasts_at_least_its_seconds_so_that_the_timed_runs_see_optimised_code()
+    {
+        manual_seed(1);
+        using var model = ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples.LeverGqa").Create();
+        // The step and the head are each warmed up for the floor: the call takes at least twice it, whatever the
+        // one warm-up step takes (a lower bound, so no machine is too fast or too slow for it).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var t = StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, warmSeconds: 0.4);
+        Assert.True(clock.Elapsed.TotalSeconds >= 0.8, $"{clock.Elapsed.TotalSeconds:0.000} s");
+        Assert.True(t.MillisecondsPerStep > 0);
+        Assert.Throws<ArgumentException>(() => StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, warmSeconds: -1));
+        Assert.Throws<ArgumentException>(() => StepTimer.Time(model, 2, CPU, warm: 1, steps: 1, runs: 1, warmSeconds: double.NaN));
     }
 }

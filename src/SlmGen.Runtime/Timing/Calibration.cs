@@ -340,7 +340,7 @@ public static class DeviceCalibration
         foreach (var (shallow, deep) in pairs)
         {
             (double Seconds, long Kernels) Step(SlmModel model, bool graphed) =>
-                (StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3, graphed: graphed).MillisecondsPerStep / 1e3,
+                (StepTimer.Time(model, 2, device, bf16: true, warm: 5, steps: quick ? 3 : 20, runs: 3, graphed: graphed, warmSeconds: quick ? 0 : StepTimer.WarmUpSeconds).MillisecondsPerStep / 1e3,
                  StepOps.Training(model.Plan, 2, model.Context, elementBytes, model.Cost.Parameters, fused).Sum(o => (long)o.Launches * o.Count));
             train.Add(Line(Step(shallow, false), Step(deep, false)));
             if (graphs)
@@ -376,7 +376,7 @@ public static class DeviceCalibration
         var found = new List<double>();
         foreach (var model in models)
         {
-            var seconds = StepTimer.Time(model, batch, device, bf16: true, warm: quick ? 1 : 5, steps: quick ? 2 : graphed ? 20 : 5, runs: 3, graphed: graphed).MillisecondsPerStep / 1e3;
+            var seconds = StepTimer.Time(model, batch, device, bf16: true, warm: quick ? 1 : 5, steps: quick ? 2 : graphed ? 20 : 5, runs: 3, graphed: graphed, warmSeconds: quick ? 0 : StepTimer.WarmUpSeconds).MillisecondsPerStep / 1e3;
             var ops = StepOps.Training(model.Plan, batch, model.Context, profile.ElementBytes, model.Cost.Parameters, fused);
             var bandwidth = BandwidthFor(ops, profile, seconds, graphed);
             found.Add(bandwidth);

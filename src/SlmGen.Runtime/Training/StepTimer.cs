@@ -30,15 +30,25 @@ public static class StepTimer
     /// <summary>Steps a kernel trace holds (<c>trace_summary.py --steps</c>).</summary>
     public const int TraceSteps = 5;
 
+    /// <summary>
+    /// The least time the warm-up takes by default (seconds; <c>warmSeconds</c>), as <see cref="SlmGen.Generation.DecodeTimer.WarmUpSeconds"/>:
+    /// .NET's tiered compilation runs new methods unoptimised until they have been called 30 times and no new method
+    /// has been compiled for 100 ms, then optimises them in the background; ten steps of a few milliseconds end well
+    /// before that, so the timed runs of a launch-bound step measured unoptimised managed code (on a 2-core CPU 19–40 ms
+    /// a step of the lab's base design from one run to the next, where a run without tiered compilation took 18–20 ms).
+    /// </summary>
+    public const double WarmUpSeconds = 1.0;
+
     /// <summary>Times <paramref name="model"/> (moved to <paramref name="device"/>, left in training mode).</summary>
     /// <param name="model">The model (moved to <paramref name="device"/>, left in training mode).</param>
     /// <param name="batch">Windows per step.</param>
     /// <param name="device">Where to time it.</param>
     /// <param name="bf16">bf16 compute on CUDA (as <c>slmgen train</c>); fp32 on the CPU regardless.</param>
-    /// <param name="warm">Untimed steps first.</param>
+    /// <param name="warm">Untimed steps first (at least; see <paramref name="warmSeconds"/>).</param>
     /// <param name="steps">Steps per timed run.</param>
     /// <param name="runs">Timed runs (the median is kept).</param>
     /// <param name="seed">Seed of the random token ids.</param>
+    /// <param name="warmSeconds">The warm-up goes on past <paramref name="warm"/> steps until this many seconds have passed (<see cref="WarmUpSeconds"/>; 0: <paramref name="warm"/> steps only).</param>
     /// <param name="graphed">
     /// The step as one CUDA graph, as <c>slmgen train</c> runs it with graphs on (libtorch's fused AdamW with the step
     /// count and rate on the device, captured after the warm-up and replayed); the head is not timed (NaN).
@@ -55,16 +65,16 @@ public static class StepTimer
     /// <exception cref="InvalidOperationException">Graphed timing where no CUDA graph can be made (not CUDA, no native
     /// library) or the optimizer cannot step on the device; a trace asked for where no profiler is loaded; the message
     /// says which.</exception>
-    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false, StepRecipe? recipe = null, string? trace = null)
+    public static StepTiming Time(SlmModel model, int batch, Device device, bool bf16 = true, int warm = 10, int steps = 30, int runs = 3, long seed = 0, bool graphed = false, StepRecipe? recipe = null, string? trace = null, double warmSeconds = WarmUpSeconds)
     {
         if (trace is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
         {
             throw new InvalidOperationException($"a kernel trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
         }
 
-        if (batch < 1 || warm < 1 || steps < 1 || runs < 1)
+        if (batch < 1 || warm < 1 || steps < 1 || runs < 1 || !(warmSeconds >= 0))
         {
-            throw new ArgumentException("batch, warm-up steps, timed steps and runs must be at least 1.");
+            throw new ArgumentException("batch, warm-up steps, timed steps and runs must be at least 1, and the warm-up's seconds not negative.");
         }
 
         if (!model.PredictsEveryPosition)
@@ -146,12 +156,12 @@ public static class StepTimer
             }
 
             graph.Capture(Work);
-            step = Median(() => { graph.Replay(); Average(); }, 1, steps, runs, device);
+            step = Median(() => { graph.Replay(); Average(); }, 1, warmSeconds, steps, runs, device);
             Trace(() => { graph.Replay(); Average(); });
         }
         else
         {
-            step = Median(Step, warm, steps, runs, device);
+            step = Median(Step, warm, warmSeconds, steps, runs, device);
             Trace(Step);
         }
 
@@ -165,7 +175,7 @@ public static class StepTimer
             SlmGen.Native.CudaNative.RecordTrace(trace, TraceSteps, one, () => Sync(device));
         }
 
-        var head = graphed ? (Median: double.NaN, Spread: 0.0) : Median(HeadStep, warm, steps, runs, device); // graphed: the step only
+        var head = graphed ? (Median: double.NaN, Spread: 0.0) : Median(HeadStep, warm, warmSeconds, steps, runs, device); // graphed: the step only
         if (!float.IsFinite(lossSum.item<float>()))
         {
             throw new InvalidOperationException($"{model.GetName()}: the loss is not finite while timing.");
@@ -174,18 +184,31 @@ public static class StepTimer
         return new StepTiming(step.Median, head.Median, step.Spread, batch * (double)model.Context / (step.Median / 1e3));
     }
 
-    private static (double Median, double Spread) Median(Action step, int warm, int steps, int runs, Device device)
+    private static (double Median, double Spread) Median(Action step, int warm, double warmSeconds, int steps, int runs, Device device)
     {
+        var clock = Stopwatch.StartNew();
         for (var i = 0; i < warm; i++)
         {
             step();
+        }
+
+        // Past the warm-up steps until warmSeconds have passed (synchronised, so that the device's queue counts; at most
+        // 100,000 steps): the managed code is then optimised and the timed runs measure the steady state.
+        Sync(device);
+        for (var i = 0; clock.Elapsed.TotalSeconds < warmSeconds && i < 100_000; i++)
+        {
+            step();
+            if (i % 16 == 15)
+            {
+                Sync(device);
+            }
         }
 
         Sync(device);
         var times = new List<double>();
         for (var r = 0; r < runs; r++)
         {
-            var clock = Stopwatch.StartNew();
+            clock.Restart();
             for (var i = 0; i < steps; i++)
             {
                 step();
