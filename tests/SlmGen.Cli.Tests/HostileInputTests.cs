@@ -172,6 +172,18 @@ public sealed class HostileInputTests : IClassFixture<HostileInputTests.Files>
     }
 
     [Fact]
+    public void A_spec_named_twice_is_compiled_once_and_reported_for_each_mention()
+    {
+        // The same file twice, once by another spelling of its path (`slmgen time a.yaml a.yaml` times it twice): it
+        // once failed with "An item with the same key has already been added".
+        var other = Path.Combine(Path.GetDirectoryName(files.Spec)!, ".", Path.GetFileName(files.Spec));
+        using var run = Slmgen("costs", files.Spec, other, "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.DoesNotContain("same key", run.Stderr + run.Stdout);
+        Assert.Contains("TinySig", run.Stdout);
+    }
+
+    [Fact]
     public void Arguments_are_checked_before_the_spec_is_compiled()
     {
         // The spec is broken and the data missing: the data is named, so it was checked first.
