@@ -4,6 +4,7 @@ using System.Linq;
 using SlmGen.Data;
 using SlmGen.Generation;
 using SlmGen.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SlmGen.Runtime.Tests;
@@ -103,6 +104,49 @@ public class GenerationTests
             Assert.True(err < 1e-5, $"{d.FullName}: relative error {err}");
             Assert.Equal(t, cache.Length);
             Assert.Throws<ArgumentOutOfRangeException>(() => cache.Activate(1));
+        }
+    }
+
+    [Fact]
+    public void Converted_to_bf16_as_cuda_decodes_every_model_decodes_with_the_cache_as_its_whole_window()
+    {
+        // slmgen sample and slmgen time --decode convert a model to bf16 on CUDA (DecodePrecision); the same conversion
+        // here on the CPU: the cache, its masks and every layer run in bf16, and the cached logits are the whole
+        // window's to bf16's precision (both in bf16; the fp32 cache test above holds them to 1e-5).
+        Assert.Equal(ScalarType.BFloat16, DecodePrecision.For(DeviceType.CUDA));
+        Assert.Equal(ScalarType.Float32, DecodePrecision.For(DeviceType.CUDA, bf16: false));
+        Assert.Equal(ScalarType.Float32, DecodePrecision.For(CPU));
+        var models = EveryPositionModels().Where(d => d.Cost.Context >= 8 && d.Cost.Parameters < 2_000_000).ToList();
+        Assert.True(models.Count > 30, $"{models.Count} models");
+        foreach (var d in models)
+        {
+            Devices.Seed(4);
+            using var model = d.Create();
+            Assert.Equal(ScalarType.Float32, DecodePrecision.Apply(model, CPU));
+            model.to(ScalarType.BFloat16);
+            Assert.All(model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+            model.eval();
+            using var noGrad = no_grad();
+            var t = model.Context;
+            using var idx = randint(0, model.Vocab, new long[] { 1, t }, dtype: ScalarType.Int64);
+            using var expected = model.Logits(idx, lastPositionOnly: false).to(ScalarType.Float32);
+            using var cache = new KvCache(t);
+            model.SetKvCache(cache);
+            var parts = new List<Tensor>();
+            foreach (var (start, length) in new[] { (0L, 5L), (5L, 1L), (6L, 1L), (7L, t - 7) }.Where(p => p.Item2 > 0))
+            {
+                using (cache.Activate(length))
+                {
+                    parts.Add(model.Logits(idx.narrow(1, start, length), lastPositionOnly: false));
+                }
+            }
+
+            model.SetKvCache(null);
+            using var actual = cat(parts.ToArray(), 1).to(ScalarType.Float32);
+            var err = ((actual - expected).abs().max() / expected.abs().max().clamp_min(1e-6)).item<float>();
+            Assert.True(err < 0.05, $"{d.FullName}: relative error {err} in bf16");
+            var tokens = TextGenerator.Generate(model, new[] { 1 % model.DeclaredVocab, 2 % model.DeclaredVocab, 0 }, Math.Min(6, t - 3), SamplingOptions.Greedy);
+            Assert.All(tokens, id => Assert.InRange(id, 0, model.DeclaredVocab - 1));
         }
     }
 

@@ -26,8 +26,9 @@ public static class SampleCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var runtime = new Option<string>("--runtime") { Description = "torchsharp (the generated module), or onnx: the exported decode graph run by ONNX Runtime on the CPU (docs/interop.md)", DefaultValueFactory = _ => "torchsharp" };
         runtime.AcceptOnlyFromAmong("torchsharp", "onnx");
+        var fp32 = new Option<bool>("--fp32") { Description = "decode in fp32 on CUDA too (default there: bf16, as train computes; the CPU always decodes in fp32)" };
         var stats = new Option<bool>("--stats") { Description = "print the first token's latency, decode tokens/s and the process's peak memory to stderr (docs/interop.md compares runtimes with it)" };
-        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device, runtime, stats };
+        var command = new Command("sample", "Generate text from a model, streamed as it is sampled.") { spec, weights, best, data, tokenizerOption, prompt, tokens, temperature, topK, topP, seed, cache, device, runtime, fp32, stats };
         command.SetAction(r =>
         {
             Cli.EnsureDataExists(r.GetValue(data)!);
@@ -67,6 +68,7 @@ public static class SampleCommand
             }
             else
             {
+                DecodePrecision.Apply(model, dev, bf16: !r.GetValue(fp32));
                 TextGenerator.Generate(model, tokenizer.Encode(text), r.GetValue(tokens), options, dev, Emit);
             }
 
@@ -74,7 +76,7 @@ public static class SampleCommand
             if (r.GetValue(stats))
             {
                 var rest = clock.Elapsed.TotalMilliseconds - first;
-                Console.Error.WriteLine($"stats: runtime {r.GetValue(runtime)} ({dev.type.ToString().ToLowerInvariant()}), first token {first:0.0} ms, then {count - 1} tokens in {rest:0} ms = {(count - 1) / (rest / 1e3):0.0} tokens/s, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0.0} MiB");
+                Console.Error.WriteLine($"stats: runtime {r.GetValue(runtime)} ({dev.type.ToString().ToLowerInvariant()}{(r.GetValue(runtime) == "onnx" ? string.Empty : ", " + DecodePrecision.For(dev, !r.GetValue(fp32)).ToString().ToLowerInvariant())}), first token {first:0.0} ms, then {count - 1} tokens in {rest:0} ms = {(count - 1) / (rest / 1e3):0.0} tokens/s, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0.0} MiB");
             }
             return 0;
         });

@@ -20,7 +20,7 @@ public static class TimeCommand
         var batch = new Option<int>("--batch") { Description = "windows per step (default 32)", DefaultValueFactory = _ => 32 }.Check(v => v >= 1, "must be at least 1");
         var steps = new Option<int>("--steps") { Description = "steps per timed run (default 30; 3 runs, the median is kept, after 10 warm-up steps)", DefaultValueFactory = _ => 30 }.Check(v => v >= 1, "must be at least 1");
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (default auto)", DefaultValueFactory = _ => "auto" };
-        var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute, as train)" };
+        var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute, as train and as sample decodes)" };
         var json = new Option<string?>("--json") { Description = "append one JSON line per model to this file" };
         var graphed = new Option<bool>("--graphed") { Description = "the step as one CUDA graph, as train runs it with graphs (needs CUDA and the native library); the prediction is the graphed one" };
         var decode = new Option<bool>("--decode") { Description = "time decoding instead (batch 1, greedy, the KV cache): the prefill of --prompt-tokens and each new token after it" };
@@ -57,7 +57,7 @@ public static class TimeCommand
             }
 
             return r.GetValue(decode)
-                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), r.GetValue(trace), r.GetValue(checkHost))
+                ? Decode(r.GetValue(specs)!, r.GetValue(promptTokens), r.GetValue(newTokens), r.GetValue(device)!, r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), r.GetValue(trace), r.GetValue(checkHost), r.GetValue(fp32))
                 : Run(r.GetValue(specs)!, r.GetValue(batch), r.GetValue(steps), r.GetValue(device)!, r.GetValue(fp32), r.GetValue(graphed), r.GetValue(json), r.GetValue(profile), r.GetValue(predictOnly), recipe, r.GetValue(trace), r.GetValue(checkHost));
         });
         return command;
@@ -137,7 +137,7 @@ public static class TimeCommand
     }
 
     /// <summary><c>slmgen time --decode</c>: each model's measured prefill and per-token latency, and the time model's beside them.</summary>
-    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false, string? traceDir = null, bool checkHost = false)
+    private static int Decode(string[] specs, int promptTokens, int newTokens, string deviceName, string? json, string? profilePath, bool predictOnly = false, string? traceDir = null, bool checkHost = false, bool fp32 = false)
     {
         if (traceDir is not null)
         {
@@ -146,6 +146,12 @@ public static class TimeCommand
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
         var host = CheckHost(checkHost, profile, device, decoding: true);
+        var precision = SlmGen.Generation.DecodePrecision.For(device, bf16: !fp32);
+        if (profile is not null && (precision == TorchSharp.torch.ScalarType.Float32 ? 4 : 2) != profile.ElementBytes)
+        {
+            // The prediction reads the profile's matmul rates and element bytes, measured in its precision.
+            AnsiConsole.MarkupLine(Markup.Escape($"warning: {profilePath} describes {profile.ElementBytes}-byte elements, this run decodes in {precision.ToString().ToLowerInvariant()}: the prediction describes the profile's precision"));
+        }
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("prompt").RightAligned()).AddColumn(new TableColumn("new").RightAligned())
             .AddColumn(new TableColumn("prefill ms").RightAligned()).AddColumn(new TableColumn("ms/token").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned());
         if (profile is not null)
@@ -162,7 +168,7 @@ public static class TimeCommand
             var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
             var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
             var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-decode.json");
-            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, trace: traceFile));
+            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, trace: traceFile, bf16: !fp32));
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
             if (profile is not null)
@@ -187,7 +193,7 @@ public static class TimeCommand
             {
                 var record = new
                 {
-                    model = descriptor.Name, spec, mode = "decode", device = Devices.Describe(device), batch = 1, context = model.Context, prompt_tokens = prompt, new_tokens = fresh,
+                    model = descriptor.Name, spec, mode = "decode", device = Devices.Describe(device), batch = 1, context = model.Context, prompt_tokens = prompt, new_tokens = fresh, precision = precision.ToString().ToLowerInvariant(),
                     prefill_ms = Measured(t.PrefillMilliseconds), ms_per_token = Measured(t.MillisecondsPerToken), spread = Measured(t.Spread),
                     predicted_prefill_ms = predictedPrefill, predicted_ms_per_token = predictedToken,
                     predicted_token_kernels = middle?.Kernels, kernel_trace = traceFile, predicted_token_dominant = middle is null ? null : $"{middle.Dominant.Component} ({middle.Dominant.Bound.ToString().ToLowerInvariant()})", profile = profile?.Device, profile_measured = profile?.Measured,

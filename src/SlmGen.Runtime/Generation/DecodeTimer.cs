@@ -25,7 +25,7 @@ public static class DecodeTimer
     /// <summary>The least time spent generating before the timed runs (<see cref="Time"/>).</summary>
     public const double WarmUpSeconds = 1.0;
 
-    /// <param name="model">The model (moved to <paramref name="device"/>).</param>
+    /// <param name="model">The model (moved to <paramref name="device"/> and converted to its decoding precision there).</param>
     /// <param name="device">Where it decodes.</param>
     /// <param name="promptTokens">The prompt's length (random ids, drawn from <paramref name="seed"/>).</param>
     /// <param name="newTokens">Tokens generated after it, greedily.</param>
@@ -35,9 +35,10 @@ public static class DecodeTimer
     /// CUDA: after timing, one more generation under libtorch's profiler, written to this path as a Chrome trace (host
     /// operators and kernels of the prefill and every token; scripts/gpu/decode_trace.py sums it per token). Null: none.
     /// </param>
+    /// <param name="bf16">On CUDA the model is converted to bf16 first, as <c>slmgen sample</c> decodes (<see cref="DecodePrecision"/>); false: fp32 (on the CPU always).</param>
     /// <exception cref="ArgumentException">The prompt and the new tokens do not fit the context, or the model predicts one token per window.</exception>
     /// <exception cref="InvalidOperationException">A trace asked for where there is no CUDA or no profiler is loaded.</exception>
-    public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 5, long seed = 0, string? trace = null)
+    public static DecodeTiming Time(SlmModel model, Device device, int promptTokens, int newTokens, int runs = 5, long seed = 0, string? trace = null, bool bf16 = true)
     {
         if (trace is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
         {
@@ -54,7 +55,7 @@ public static class DecodeTimer
             throw new ArgumentException($"{model.GetName()}: a prompt of {promptTokens} and {newTokens} new tokens must fit its context of {model.Context} (prompt ≥ 1, new tokens ≥ 2, runs ≥ 1).");
         }
 
-        model.to(device);
+        DecodePrecision.Apply(model, device, bf16);
         var random = new Random((int)seed);
         var prompt = Enumerable.Range(0, promptTokens).Select(_ => random.Next(model.DeclaredVocab)).ToArray();
         var prefill = new List<double>();
