@@ -18,7 +18,7 @@ public static class TimeCommand
     {
         var specs = new Argument<string[]>("spec") { Description = "model specs (YAML)", Arity = ArgumentArity.OneOrMore };
         var batch = new Option<int>("--batch") { Description = "windows per step (default 32)", DefaultValueFactory = _ => 32 }.Check(v => v >= 1, "must be at least 1");
-        var steps = new Option<int>("--steps") { Description = "steps per timed run (default 30; 3 runs, the median is kept, after 10 warm-up steps)", DefaultValueFactory = _ => 30 }.Check(v => v >= 1, "must be at least 1");
+        var steps = new Option<int>("--steps") { Description = "steps per timed run (default 30; 3 runs, the median is kept, after a warm-up of at least 1 s and 10 steps)", DefaultValueFactory = _ => 30 }.Check(v => v >= 1, "must be at least 1");
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (default auto)", DefaultValueFactory = _ => "auto" };
         var fp32 = new Option<bool>("--fp32") { Description = "fp32 on CUDA too (default: bf16 compute, as train and as sample decodes)" };
         var json = new Option<string?>("--json") { Description = "append one JSON line per model to this file" };
