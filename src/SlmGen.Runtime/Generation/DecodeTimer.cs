@@ -55,6 +55,7 @@ public static class DecodeTimer
             throw new ArgumentException($"{model.GetName()}: a prompt of {promptTokens} and {newTokens} new tokens must fit its context of {model.Context} (prompt ≥ 1, new tokens ≥ 2, runs ≥ 1).");
         }
 
+        SlmGen.Native.CHeap.PrepareFor(device);
         DecodePrecision.Apply(model, device, bf16);
         var random = new Random((int)seed);
         var prompt = Enumerable.Range(0, promptTokens).Select(_ => random.Next(model.DeclaredVocab)).ToArray();

@@ -37,6 +37,7 @@ public static class DeviceCalibration
     /// <summary>Measures <paramref name="device"/>; <paramref name="quick"/> uses fewer shapes (tests).</summary>
     public static DeviceProfile Measure(Device device, bool quick = false, Action<string>? progress = null)
     {
+        SlmGen.Native.CHeap.PrepareFor(device); // the heap as training runs on it
         var cuda = device.type == DeviceType.CUDA;
         var dtype = cuda ? ScalarType.BFloat16 : ScalarType.Float32;
         var elementBytes = cuda ? 2 : 4;

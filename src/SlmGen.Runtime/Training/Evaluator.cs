@@ -58,6 +58,7 @@ public static class Evaluator
     /// <summary>Evaluates in eval mode (no dropout) without gradients; one host synchronisation at the end.</summary>
     public static EvalResult Evaluate(SlmModel model, int[] tokens, EvalProtocol protocol, Objective objective, int batchSize, Device device, SplitMix64? rng = null)
     {
+        SlmGen.Native.CHeap.PrepareFor(device);
         if (protocol.Kind is EvalKind.Sequential or EvalKind.Sliding)
         {
             batchSize = BatchWithin(model, batchSize); // whole splits: the same windows at any batch size (random batches keep theirs)
@@ -89,7 +90,7 @@ public static class Evaluator
 
                 if (device.type == DeviceType.CPU && ++batches % 8 == 0)
                 {
-                    SlmGen.Native.HeapTrim.Now(); // every 8 batches, the batch's tensors freed: the retained memory stays bounded at a small cost in time
+                    SlmGen.Native.CHeap.Trim(); // every 8 batches, the batch's tensors freed: the retained memory stays bounded at a small cost in time
                 }
             }
 

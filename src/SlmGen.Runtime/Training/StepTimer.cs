@@ -82,6 +82,7 @@ public static class StepTimer
             throw new ArgumentException($"{model.GetName()} makes one prediction per window; the step timer times models that predict every position.");
         }
 
+        SlmGen.Native.CHeap.PrepareFor(device); // time what trains: the trainer reuses large CPU blocks too
         model.to(device);
         model.train();
         var compute = bf16 && device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;

@@ -46,6 +46,7 @@ public sealed class Trainer : IDisposable
         this.data = data;
         this.options = options;
         this.device = device ?? Devices.Resolve("auto");
+        SlmGen.Native.CHeap.PrepareFor(this.device); // large CPU tensors reuse their blocks instead of new pages each step
         this.log = log ?? TextWriter.Null;
         options.Validate();
         if ((long)options.BatchSize * model.Context > int.MaxValue)
