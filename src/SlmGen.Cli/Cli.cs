@@ -90,7 +90,7 @@ public static class Cli
     }
 
     /// <summary>The corpus names that read the repository's data/ folder.</summary>
-    public static readonly string[] CorpusNames = { "shakespeare-char", "shakespeare", "shakespeare-study", "ptb", "wikitext2" };
+    public static IReadOnlyList<string> CorpusNames => Corpora.Names;
 
     /// <summary>Refuses, before anything is compiled, a data argument that is neither a corpus name nor a regular file.</summary>
     public static void EnsureDataExists(string data)
@@ -102,7 +102,7 @@ public static class Cli
 
         if (!File.Exists(data) && !Directory.Exists(data))
         {
-            throw new CliException($"{data}: no such data file, and not one of {string.Join(", ", CorpusNames.Where(n => n != "shakespeare"))} (those read the repository's data/ folder, or SLMGEN_DATA).");
+            throw new CliException($"{data}: no such data file, and not one of {Corpora.NameList} (those read the repository's data/ folder, or SLMGEN_DATA).");
         }
 
         InputFile.EnsureRegular(data, "data");

@@ -53,6 +53,27 @@ public class DataTests
     }
 
     [Fact]
+    public void The_study_word_models_train_on_the_study_corpora_by_name_and_the_eos_corpora_say_so()
+    {
+        var assembly = typeof(SlmGen.Samples.BabyGpt).Assembly;
+        foreach (var (model, name) in new[] { ("SlmGen.Samples.WordTransformerPtb", "ptb"), ("SlmGen.Samples.WordTransformerWikiText2", "wikitext2") })
+        {
+            var study = Corpora.Named(name + "-study");
+            var eos = Corpora.Named(name);
+            using var m = SlmGen.ModelCatalog.Find(assembly, model).Create();
+            Assert.Equal(m.DeclaredVocab, study.VocabSize);                 // specs/study declares the study's vocabulary
+            Assert.Equal(m.DeclaredVocab + 1, eos.VocabSize);              // the standard one adds <eos>
+            Assert.Equal(Corpora.Text(name).Train, Corpora.Text(name + "-study").Train);
+            Assert.Contains(name + "-study", Corpora.Names);
+
+            var options = new SlmGen.Training.TrainingOptions { Steps = 1, BatchSize = 1 };
+            var ex = Assert.Throws<ArgumentException>(() => new SlmGen.Training.Trainer(m, eos, options, TorchSharp.torch.CPU));
+            Assert.Contains("end-of-line token", ex.Message);             // the mismatch names the corpus that fits
+            Assert.Contains(name + "-study", ex.Message);
+        }
+    }
+
+    [Fact]
     public void A_missing_data_file_names_the_file_and_the_expected_checksum()
     {
         var root = Directory.CreateTempSubdirectory("slmgen-data-").FullName;

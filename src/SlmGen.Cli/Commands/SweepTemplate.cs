@@ -287,7 +287,7 @@ public sealed class SweepTemplate
     {
         if (key == "data" && !Cli.CorpusNames.Contains(value) && !File.Exists(value))
         {
-            throw new CliException($"{where}: the data file {value} does not exist (a data file is relative to the template), and it is not one of {string.Join(", ", Cli.CorpusNames.Where(n => n != "shakespeare"))}.");
+            throw new CliException($"{where}: the data file {value} does not exist (a data file is relative to the template), and it is not one of {SlmGen.Data.Corpora.NameList}.");
         }
     }
 

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using SlmGen.IO;
 
 namespace SlmGen.Data;
@@ -37,16 +39,24 @@ public static class Corpora
     }
 
     /// <summary>
-    /// The raw text of a corpus's splits: "shakespeare-char" (nanoGPT's 90/10; test = validation),
-    /// "shakespeare-study" (the study's 80/10/10 at paragraph breaks), "ptb", "wikitext2".
+    /// The corpora by name (the repository's data/ folder, or SLMGEN_DATA): "shakespeare-char" (nanoGPT's 90/10; test =
+    /// validation; also "shakespeare"), "shakespeare-study" (the study's 80/10/10 at paragraph breaks), "ptb" and
+    /// "wikitext2" (words with an end-of-line token: 10,000 and 33,278 types), "ptb-study" and "wikitext2-study" (the
+    /// study's whitespace words without it: 9,999 and 33,277, as specs/study's word models declare).
     /// </summary>
+    public static readonly IReadOnlyList<string> Names = new[] { "shakespeare-char", "shakespeare", "shakespeare-study", "ptb", "wikitext2", "ptb-study", "wikitext2-study" };
+
+    /// <summary>The names a user is shown (without the alias "shakespeare"), comma-separated.</summary>
+    public static string NameList => string.Join(", ", Names.Where(n => n != "shakespeare"));
+
+    /// <summary>The raw text of a corpus's splits (<see cref="Names"/>; a "-study" word corpus is its corpus's text).</summary>
     public static (string Train, string Validation, string Test) Text(string corpus, string? dataRoot = null) => corpus switch
     {
         "shakespeare-char" or "shakespeare" => ShakespeareSplits(DataFiles.ReadVerified("tinyshakespeare/input.txt", dataRoot), CharSplit.NanoGpt),
         "shakespeare-study" => ShakespeareSplits(DataFiles.ReadVerified("tinyshakespeare/input.txt", dataRoot), CharSplit.Study),
-        "ptb" => (DataFiles.ReadVerified("ptb/train.txt", dataRoot), DataFiles.ReadVerified("ptb/valid.txt", dataRoot), DataFiles.ReadVerified("ptb/test.txt", dataRoot)),
-        "wikitext2" => (DataFiles.ReadVerified("wikitext-2/train.txt", dataRoot), DataFiles.ReadVerified("wikitext-2/valid.txt", dataRoot), DataFiles.ReadVerified("wikitext-2/test.txt", dataRoot)),
-        _ => throw new ArgumentException($"Unknown corpus '{corpus}': shakespeare-char, shakespeare-study, ptb or wikitext2."),
+        "ptb" or "ptb-study" => (DataFiles.ReadVerified("ptb/train.txt", dataRoot), DataFiles.ReadVerified("ptb/valid.txt", dataRoot), DataFiles.ReadVerified("ptb/test.txt", dataRoot)),
+        "wikitext2" or "wikitext2-study" => (DataFiles.ReadVerified("wikitext-2/train.txt", dataRoot), DataFiles.ReadVerified("wikitext-2/valid.txt", dataRoot), DataFiles.ReadVerified("wikitext-2/test.txt", dataRoot)),
+        _ => throw new ArgumentException($"Unknown corpus '{corpus}': {NameList}."),
     };
 
     /// <summary>
@@ -99,8 +109,8 @@ public static class Corpora
     }
 
     /// <summary>
-    /// A data set by name with the corpus's own tokenizer — "shakespeare-char" (nanoGPT's split), "shakespeare-study",
-    /// "ptb", "wikitext2" (words with &lt;eos&gt;) — or a UTF-8 text file (characters).
+    /// A data set by name with the corpus's own tokenizer (<see cref="Names"/>: "ptb" and "wikitext2" are words with
+    /// &lt;eos&gt;, their "-study" names the study's words without it) or a UTF-8 text file (characters).
     /// </summary>
     /// <exception cref="ArgumentException">Neither a corpus nor a file.</exception>
     public static TokenDataset Named(string name) => name switch
@@ -109,8 +119,10 @@ public static class Corpora
         "shakespeare-study" => TinyShakespeare(CharSplit.Study),
         "ptb" => PennTreebank(),
         "wikitext2" => WikiText2(),
+        "ptb-study" => PennTreebank(WordVocabulary.StudyWhitespace),
+        "wikitext2-study" => WikiText2(WordVocabulary.StudyWhitespace),
         _ when System.IO.File.Exists(name) => FromTextFile(name),
-        _ => throw new ArgumentException($"'{name}' is neither a file nor one of shakespeare-char, shakespeare-study, ptb, wikitext2 (those read the repository's data/ folder, or SLMGEN_DATA)."),
+        _ => throw new ArgumentException($"'{name}' is neither a file nor one of {NameList} (those read the repository's data/ folder, or SLMGEN_DATA)."),
     };
 
     /// <summary>Penn Treebank (Mikolov's word-level version).</summary>

@@ -57,7 +57,9 @@ public sealed class Trainer : IDisposable
         if (model.DeclaredVocab != data.VocabSize)
         {
             throw new ArgumentException($"{model.GetName()} has a vocabulary of {model.DeclaredVocab:N0}{(model.DeclaredVocab != model.Vocab ? $" (padded to {model.Vocab:N0})" : string.Empty)} but the data set {data.Name} has {data.VocabSize:N0} tokens. " +
-                                        "Declare the tokenizer's vocabulary (and pad_vocab_to to round the model's up).");
+                                        (data.Name is "ptb-eos" or "wikitext-2-eos" && model.DeclaredVocab == data.VocabSize - 1
+                                            ? $"{data.Name} counts an end-of-line token; the same words without it ({model.DeclaredVocab:N0}, the study's vocabulary) are the data set {data.Name[..^4].Replace("-", string.Empty)}-study."
+                                            : "Declare the tokenizer's vocabulary (and pad_vocab_to to round the model's up)."));
         }
 
         if (!model.PredictsEveryPosition && options.Objective == Objective.EveryPosition)
