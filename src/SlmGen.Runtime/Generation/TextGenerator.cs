@@ -87,6 +87,7 @@ public static class TextGenerator
         }
 
         device ??= model.parameters().First().device;
+        SlmGen.Native.CHeap.PrepareFor(device); // as DecodeTimer times it (a long prompt's logits can pass 32 MiB)
         var tokens = new List<int>(prompt.Count == 0 ? new[] { 0 } : prompt);
         // Sampling draws on the CPU generator: it is seeded here and does not touch the device's streams.
         var generator = new torch.Generator((ulong)options.Seed, CPU);
