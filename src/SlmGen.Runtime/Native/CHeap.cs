@@ -13,8 +13,9 @@ namespace SlmGen.Native;
 /// page-faulted in and zeroed by the kernel again each step. On this project's 2-core machine that was most of a CPU
 /// training step: three held-out designs ran 334, 392 and 360 ms a step with glibc's defaults and 61, 172 and 144 ms
 /// with mmap off and the freed memory kept (system time 33 s → 1.4 s; peak resident memory 676 → 863 MB;
-/// results/time/README.md, "CPU, session 23"). The trainer, the step and decode timers and the calibration call it on
-/// the CPU, so what is timed and calibrated is what trains. <c>SLMGEN_CPU_HEAP=system</c> keeps glibc's defaults.
+/// results/time/README.md, "CPU, session 23"). The trainer, the evaluator, text generation, the step and decode timers
+/// and the calibration call it on the CPU, so what is timed and calibrated is what runs. <c>SLMGEN_CPU_HEAP=system</c>
+/// keeps glibc's defaults.
 /// </para>
 /// <para>
 /// <see cref="Trim"/>: returns the heap's free pages to the system (<c>malloc_trim</c>), which the evaluator calls every
