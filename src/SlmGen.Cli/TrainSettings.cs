@@ -102,7 +102,7 @@ public static class TrainSettings
 {
     public static readonly IReadOnlyList<TrainSetting> All = new TrainSetting[]
     {
-        new("data", SettingKind.Text, null, "shakespeare-char, shakespeare-study, ptb, wikitext2 (words with an end-of-line token), ptb-study, wikitext2-study (the study's words without it), or a UTF-8 text file (characters, 90/10 split); required"),
+        new("data", SettingKind.Text, null, SlmGen.Data.Corpora.Described + ", or a UTF-8 text file (characters, 90/10 split); required"),
         new("tokenizer", SettingKind.Text, null, "chars, bytes, words, gpt2, cl100k or bpe:DIR; the spec's vocab must equal its vocabulary", DefaultHelp: " (default: the spec's declared tokenizer, else the corpus's own)"),
         new("steps", SettingKind.Whole, "1000", "optimizer steps", Min: 1),
         new("batch", SettingKind.Whole, "32", "windows per step", Min: 1),

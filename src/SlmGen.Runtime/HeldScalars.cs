@@ -13,7 +13,8 @@ namespace SlmGen;
 /// object after its handle is read, so a collection that another thread starts while libtorch is still in the call can
 /// finalise it and free the value before it is read: a crash (<c>Expected false to be true</c> from
 /// <c>c10::Scalar::toFloat</c>, or <c>Unknown scalar type</c>) or a wrong number read in silence. Tensors made inside a
-/// dispose scope are held by the scope; scalars are not. So the runtime and the code the generator writes never let a
+/// dispose scope are held by the scope; scalars are not (and a temporary tensor made outside any scope has the same race:
+/// the runtime's entry points open a scope for theirs, docs/backends.md). So the runtime and the code the generator writes never let a
 /// conversion make a scalar: constants are fields like <see cref="One"/>, and a value computed per call is made with
 /// <c>ToScalar()</c> in a <c>using</c> that outlives the call (the extension methods below, public so that code written
 /// around a generated model can do the same). A test compiles the runtime and the generated models and fails on any

@@ -140,7 +140,11 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
     /// The mean next-token NLL of <paramref name="targets"/> from <paramref name="features"/> (the training loss):
     /// the cross-entropy of the head's logits; a grouped head overrides it with its two softmaxes.
     /// </summary>
-    public virtual Tensor Loss(Tensor features, Tensor targets) => NextTokenLoss.Mean(Head(features), targets, DeclaredVocab);
+    public virtual Tensor Loss(Tensor features, Tensor targets)
+    {
+        using var scope = NewDisposeScope(); // the logits and per-position losses are held while libtorch reads them
+        return scope.MoveToOuter(NextTokenLoss.Mean(Head(features), targets, DeclaredVocab));
+    }
 
     /// <summary>
     /// The training loss with z-loss (PaLM): the cross-entropy plus <c>zLoss · mean(logsumexp(logits)²)</c> over the real
@@ -159,7 +163,8 @@ public abstract class SlmModel : nn.Module<Tensor, Tensor>
             throw new NotSupportedException($"{GetName()} has a grouped head: its two softmaxes have no single normaliser for z-loss.");
         }
 
-        return NextTokenLoss.Mean(Head(features), targets, DeclaredVocab, zLoss);
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(NextTokenLoss.Mean(Head(features), targets, DeclaredVocab, zLoss));
     }
 
     /// <summary>

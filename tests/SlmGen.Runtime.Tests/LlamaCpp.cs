@@ -119,7 +119,19 @@ internal sealed class LlamaCpp : IDisposable
             throw Failure($"the pipe broke ({e.Message})");
         }
 
-        return line is null ? throw Failure($"no answer to '{request["op"]}'") : JsonNode.Parse(line)!.AsObject();
+        if (line is null)
+        {
+            throw Failure($"no answer to '{request["op"]}'");
+        }
+
+        try
+        {
+            return JsonNode.Parse(line)!.AsObject();
+        }
+        catch (JsonException)
+        {
+            throw Failure($"an answer to '{request["op"]}' that is not JSON: {(line.Length > 200 ? line[..200] + "…" : line)}");
+        }
     }
 
     private InvalidOperationException Failure(string what)

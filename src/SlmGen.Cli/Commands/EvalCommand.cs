@@ -15,7 +15,7 @@ public static class EvalCommand
         var weights = new Option<string?>("--checkpoint", "--weights") { Description = "a checkpoint (.ckpt) or a safetensors state_dict (e.g. trained in PyTorch); with --artifact, the model before the round trip" };
         var artifact = new Option<string?>("--artifact") { Description = "an artifact (.slmq, written by slmgen train --artifact): the model as it ships, dequantized; with --checkpoint, both are scored side by side" };
         var best = new Option<bool>("--best") { Description = "a checkpoint's best-validation weights instead of its latest" };
-        var data = new Option<string>("--data") { Description = "shakespeare-char, shakespeare-study, ptb, wikitext2 (words with an end-of-line token), ptb-study, wikitext2-study (the study's words without it), or a text file", Required = true };
+        var data = new Option<string>("--data") { Description = SlmGen.Data.Corpora.Described + ", or a text file", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "chars, bytes, words, gpt2, cl100k or bpe:DIR (default: the corpus's own)" };
         var split = new Option<string>("--split") { Description = "validation or test", DefaultValueFactory = _ => "validation" };
         split.AcceptOnlyFromAmong("validation", "test");

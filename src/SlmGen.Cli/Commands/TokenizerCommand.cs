@@ -17,7 +17,7 @@ public static class TokenizerCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "the training text: shakespeare-char, shakespeare-study, ptb, wikitext2 (words with an end-of-line token), ptb-study, wikitext2-study (the study's words without it) (their training split) or a UTF-8 text file", Required = true };
+        var data = new Option<string>("--data") { Description = "the training text — the training split of " + SlmGen.Data.Corpora.Described + " — or a UTF-8 text file", Required = true };
         var vocab = new Option<int>("--vocab") { Description = $"vocabulary size, {BpeTrainer.MinVocabulary} to 1,048,576 (the 256 bytes, the merges and {BpeTrainer.EndOfText})", Required = true }
             .Check(v => v >= BpeTrainer.MinVocabulary && v <= BpeTrainer.MaxVocabulary, $"must be from {BpeTrainer.MinVocabulary} to {BpeTrainer.MaxVocabulary:N0}");
         var output = new Option<string>("--out") { Description = "the folder for vocab.json, merges.txt and stats.json", Required = true };
@@ -74,7 +74,7 @@ public static class TokenizerCommand
 
         var source = new Option<string>("--tokenizer") { Description = "the BPE tokenizer folder to renumber (vocab.json and merges.txt)", Required = true };
         var by = new Option<TokenOrdering>("--by") { Description = "frequency: the most frequent token on --data first; merges: the bytes, then each merge's result in merge order", DefaultValueFactory = _ => TokenOrdering.Frequency };
-        var orderData = new Option<string?>("--data") { Description = "the text whose token counts set a frequency order: shakespeare-char, shakespeare-study, ptb, wikitext2 (words with an end-of-line token), ptb-study, wikitext2-study (the study's words without it) (their training split) or a UTF-8 text file" };
+        var orderData = new Option<string?>("--data") { Description = "the text whose token counts set a frequency order — the training split of " + SlmGen.Data.Corpora.Described + " — or a UTF-8 text file" };
         var orderOut = new Option<string>("--out") { Description = "the folder for the renumbered tokenizer (vocab.json, merges.txt, order.json)", Required = true };
         var reorder = new Command("reorder", "Renumber a BPE tokenizer's ids (the same tokens and merges) by frequency on a training text or by merge order: a grouped head's groups are runs of consecutive ids.") { source, by, orderData, orderOut };
         reorder.Validators.Add(r =>

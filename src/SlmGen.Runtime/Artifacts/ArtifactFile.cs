@@ -193,6 +193,9 @@ public static class ArtifactFile
             }
         }
 
+        // One scope holds every tensor made below until the weights are in the model (Held: a temporary whose only
+        // owner is the garbage collector can be freed while libtorch still reads it).
+        using var scope = NewDisposeScope();
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (var i = 0; i < layout.Count; i++)
         {

@@ -46,6 +46,9 @@ public static class Corpora
     /// </summary>
     public static readonly IReadOnlyList<string> Names = new[] { "shakespeare-char", "shakespeare", "shakespeare-study", "ptb", "wikitext2", "ptb-study", "wikitext2-study" };
 
+    /// <summary>The names a user is shown, with what each reads, for help text: "shakespeare-char, shakespeare-study, ptb, …".</summary>
+    public const string Described = "shakespeare-char, shakespeare-study, ptb, wikitext2 (words with an end-of-line token), ptb-study, wikitext2-study (the study's words without it)";
+
     /// <summary>The names a user is shown (without the alias "shakespeare"), comma-separated.</summary>
     public static string NameList => string.Join(", ", Names.Where(n => n != "shakespeare"));
 

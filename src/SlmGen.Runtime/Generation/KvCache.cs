@@ -108,6 +108,7 @@ public sealed class KvCache : IDisposable
 
         var t = k.shape[2];
         using (no_grad())
+        using (NewDisposeScope()) // holds the two views while libtorch copies into them (a caller need not have a scope)
         {
             kb.narrow(2, Length, t).copy_(k);
             vb.narrow(2, Length, t).copy_(v);

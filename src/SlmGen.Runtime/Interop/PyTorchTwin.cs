@@ -171,6 +171,7 @@ public static class PyTorchTwin
                     throw new InvalidDataException($"{path} stores '{name}' as {SafetensorsFile.DTypeOf(t.dtype)}, but {model.GetName()}'s parameter is {SafetensorsFile.DTypeOf(p.dtype)}: a floating-point weight must be stored as F64, F32, F16 or BF16.");
                 }
 
+                using var scope = NewDisposeScope(); // holds the conversions while libtorch copies from them
                 p.copy_(t.to(p.dtype).to(p.device));
             }
         }

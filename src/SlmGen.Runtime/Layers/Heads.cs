@@ -179,6 +179,7 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
     /// <summary>Mean NLL of <paramref name="targets"/>: the group's cross-entropy plus the position's (within the target's group), no vocabulary-sized tensor.</summary>
     public Tensor Loss(Tensor x, Tensor targets)
     {
+        using var scope = NewDisposeScope(); // holds the intermediates while libtorch reads them (a caller need not have a scope)
         var flat = targets.reshape(-1);
         var features = x.reshape(-1, x.shape[^1]);
         using var groupSize = GroupSize.ToScalar();
@@ -192,7 +193,7 @@ public sealed class GroupedHead : nn.Module<Tensor, Tensor>
         }
 
         var tokenLoss = nn.functional.cross_entropy(positions, flat.remainder(groupSize));
-        return groupLoss.Plus(tokenLoss);
+        return scope.MoveToOuter(groupLoss.Plus(tokenLoss));
     }
 }
 

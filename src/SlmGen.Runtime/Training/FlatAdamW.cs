@@ -110,6 +110,7 @@ public sealed class FlatAdamW : IDisposable
             long offset = 0;
             foreach (var (name, p) in ordered)
             {
+                using var scope = NewDisposeScope(); // holds the views while libtorch copies (the caller may have no scope)
                 master.narrow(0, offset, p.numel()).copy_(p.detach().reshape(-1));
                 layout.Add((name, p, offset, p.shape));
                 offset += p.numel();
@@ -131,6 +132,7 @@ public sealed class FlatAdamW : IDisposable
             gradViews = settings.GatherGradients ? null : zeros(Count, dtype: computeType, device: device);
             foreach (var (_, p, at, shape) in layout)
             {
+                using var scope = NewDisposeScope(); // the views live on in the parameters; their wrappers go here
                 p.set_(weights.narrow(0, at, p.numel()).view(shape));
                 if (gradViews is not null)
                 {
@@ -210,6 +212,7 @@ public sealed class FlatAdamW : IDisposable
     public Tensor? Step(double lr)
     {
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope(); // holds the step's views while libtorch updates through them (SlmGen.Held)
         StepCount++;
         var g = Gather();
         if (grads32 is not null)
@@ -262,7 +265,7 @@ public sealed class FlatAdamW : IDisposable
         }
 
         weights16?.copy_(master);
-        return norm;
+        return norm is null ? null : scope.MoveToOuter(norm);
     }
 
     /// <summary>

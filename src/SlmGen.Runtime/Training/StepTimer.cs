@@ -88,7 +88,8 @@ public static class StepTimer
         var compute = bf16 && device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
         using var optimizer = new FlatAdamW(model, new AdamWSettings(), compute);
         var generator = new Generator((ulong)seed, device: CPU);
-        using var ids = randint(0, model.DeclaredVocab, new long[] { batch, model.Context + 1 }, generator: generator, dtype: ScalarType.Int64).to(device);
+        using var drawn = randint(0, model.DeclaredVocab, new long[] { batch, model.Context + 1 }, generator: generator, dtype: ScalarType.Int64);
+        using var ids = drawn.to(device);
         using var inputs = ids.narrow(1, 0, model.Context).contiguous();
         using var targets = ids.narrow(1, 1, model.Context).contiguous();
         using var lossSum = zeros(1, dtype: ScalarType.Float32, device: device);
@@ -119,8 +120,9 @@ public static class StepTimer
 
         Tensor features;
         using (no_grad())
+        using (var scope = NewDisposeScope())
         {
-            features = model.Features(inputs).detach().clone();
+            features = scope.Detach(model.Features(inputs).detach().clone());
         }
 
         using var _ = features;

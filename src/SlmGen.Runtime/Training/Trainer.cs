@@ -480,6 +480,7 @@ public sealed class Trainer : IDisposable
         using (var master = Checkpoint.Flatten(contents.Weights, layout, path))
         using (var m = Checkpoint.Flatten(contents.FirstMoment, layout, path))
         using (var v = Checkpoint.Flatten(contents.SecondMoment, layout, path))
+        using (NewDisposeScope()) // holds the copies on the device while the optimizer reads them
         {
             optimizer.Restore(master.to(device), m.to(device), v.to(device), state.Step);
         }
@@ -502,6 +503,7 @@ public sealed class Trainer : IDisposable
             // The average continues from the checkpoint's; a checkpoint without one (resumed with changed options) starts it at the weights.
             using var saved = contents.Ema.Count > 0 ? Checkpoint.Flatten(contents.Ema, layout, path) : null;
             using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
             ema.copy_(saved is null ? optimizer.Master : saved.to(device));
         }
 
