@@ -19,6 +19,7 @@ namespace SlmGen.Generator.Tests;
 /// generated <c>ArtifactBytes</c> long, plus the tokenizer's entry as the shared layout states; reading it back gives the
 /// in-memory round trip's weights exactly.
 /// </summary>
+[HoldTensors]
 public class ArtifactSizeTests
 {
     private const int Designs = 60;

@@ -15,6 +15,7 @@ namespace SlmGen.Generator.Tests;
 /// without its scale, per-head query gains, partial RoPE, branch scales, residual mixing with x₀, parallel blocks,
 /// U-Net skips and logit soft-capping — declared in YAML and attributes, costed exactly, built as declared.
 /// </summary>
+[HoldTensors]
 public class CompactVocabularyTests
 {
     private const string Modern = """

@@ -12,6 +12,7 @@ namespace SlmGen.Generator.Tests;
 /// parameters and with the runtime counter's count of a real forward pass (CostProbe: per token, or per
 /// prediction for flatten models, and with the head on the last position only).
 /// </summary>
+[HoldTensors]
 public class CostTruthTests
 {
     private const int Rounds = 8;

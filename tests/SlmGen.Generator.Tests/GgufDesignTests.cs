@@ -17,6 +17,7 @@ namespace SlmGen.Generator.Tests;
 /// or separate q/k/v, shared blocks, tied and untied heads, padded vocabularies, rotary bases, characters and bytes):
 /// each one loads in llama.cpp (LLamaSharp) and gives SlmGen's logits at F32.
 /// </summary>
+[HoldTensors]
 public class GgufDesignTests
 {
     private static string Design(Random r, int i, out string family)

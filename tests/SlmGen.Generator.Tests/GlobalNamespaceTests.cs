@@ -10,6 +10,7 @@ namespace SlmGen.Generator.Tests;
 /// namespace, or TorchSharp/SlmGen.Runtime under an extern alias — is one located SLM0025, never compiler errors
 /// inside generated files; and generated code does not grow by a constructor call per block.
 /// </summary>
+[HoldTensors]
 public class GlobalNamespaceTests
 {
     private const string Model = """

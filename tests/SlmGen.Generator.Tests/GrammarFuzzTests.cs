@@ -17,6 +17,7 @@ namespace SlmGen.Generator.Tests;
 /// round: no generator exception, no compiler error inside generated code, every diagnostic of a spec located
 /// in its file, and a generated model's class named exactly as declared. Seeds are fixed.
 /// </summary>
+[HoldTensors]
 public class GrammarFuzzTests
 {
     private static readonly string[] Keywords = { "class", "namespace", "int", "string", "void", "event", "object", "base", "this", "new", "params", "operator" };

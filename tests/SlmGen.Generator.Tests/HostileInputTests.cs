@@ -13,6 +13,7 @@ namespace SlmGen.Generator.Tests;
 /// (CS8784/CS8785), no compiler error inside generated code, the expected SLM diagnostic at the expected
 /// file and line (or, for a valid input, its model), and both neighbours generated.
 /// </summary>
+[HoldTensors]
 public class HostileInputTests
 {
     private const string Usings = "using SlmGen;\n";

@@ -19,6 +19,7 @@ namespace SlmGen.Generator.Tests;
 /// error moves logits by orders more); each other one is refused with its reason, never with an
 /// exception from the graph builder or a graph ONNX Runtime rejects.
 /// </summary>
+[HoldTensors]
 public class OnnxDesignTests
 {
     [Theory]

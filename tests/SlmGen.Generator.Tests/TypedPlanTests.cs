@@ -13,6 +13,7 @@ namespace SlmGen.Generator.Tests;
 /// layers from it and exposes it; a lever added to a contract record (QK-norm) reaches the layer, the fingerprint,
 /// the twin's JSON and the exports without being taught to each.
 /// </summary>
+[HoldTensors]
 public class TypedPlanTests
 {
     private const string Llama = """

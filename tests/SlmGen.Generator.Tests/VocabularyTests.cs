@@ -5,6 +5,7 @@ using SlmGen.Generator.Tests.Infrastructure;
 namespace SlmGen.Generator.Tests;
 
 /// <summary>The tokenizer a spec declares and the vocabulary padding (pad_vocab_to), from both front-ends.</summary>
+[HoldTensors]
 public class VocabularyTests
 {
     private static GeneratorRun Yaml(string yaml) => GeneratorRun.Of(System.Array.Empty<(string, string)>(), new[] { ("/specs/v.yaml", yaml) });

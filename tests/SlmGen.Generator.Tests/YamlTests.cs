@@ -6,6 +6,7 @@ using SlmGen.Generator.Tests.Infrastructure;
 namespace SlmGen.Generator.Tests;
 
 /// <summary>YAML specs: the same spec model as attributes, and errors located in the YAML file.</summary>
+[HoldTensors]
 public class YamlTests
 {
     private const string BabyGptAttributes = """
