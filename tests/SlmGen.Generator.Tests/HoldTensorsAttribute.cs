@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using Xunit.Sdk;
 
@@ -24,6 +25,9 @@ internal sealed class HoldTensorsAttribute : BeforeAfterTestAttribute
 
     public override void Before(MethodInfo methodUnderTest)
     {
+        // SlmGen.Runtime's module initializer first: it readies libLibTorchSharp.so beside the tests (NativeSetup),
+        // which must happen before TorchSharp's first use loads it.
+        RuntimeHelpers.RunModuleConstructor(typeof(SlmGen.SlmModel).Module.ModuleHandle);
         held ??= torch.NewDisposeScope();
     }
 
