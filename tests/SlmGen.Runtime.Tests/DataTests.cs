@@ -53,6 +53,13 @@ public class DataTests
     }
 
     [Fact]
+    public void The_help_text_of_the_corpora_names_every_corpus_a_user_is_shown()
+    {
+        var described = Corpora.Described.Split(", ").Select(part => part.Split(' ')[0]).ToList();
+        Assert.Equal(Corpora.NameList.Split(", "), described);
+    }
+
+    [Fact]
     public void The_study_word_models_train_on_the_study_corpora_by_name_and_the_eos_corpora_say_so()
     {
         var assembly = typeof(SlmGen.Samples.BabyGpt).Assembly;

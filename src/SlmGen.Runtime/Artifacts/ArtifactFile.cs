@@ -193,8 +193,8 @@ public static class ArtifactFile
             }
         }
 
-        // One scope holds every tensor made below until the weights are in the model (Held: a temporary whose only
-        // owner is the garbage collector can be freed while libtorch still reads it).
+        // One scope holds every tensor made below until the weights are in the model: a temporary whose only owner is
+        // the garbage collector can be freed while libtorch still reads it (docs/backends.md, "Tensors have the same race").
         using var scope = NewDisposeScope();
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (var i = 0; i < layout.Count; i++)

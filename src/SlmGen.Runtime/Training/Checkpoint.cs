@@ -272,7 +272,7 @@ public static class Checkpoint
         foreach (var (name, offset, shape) in layout)
         {
             var t = Match(tensors, name, shape, path);
-            using var scope = NewDisposeScope(); // holds the views and the conversion while libtorch copies (SlmGen.Held)
+            using var scope = NewDisposeScope(); // holds the views and the conversion while libtorch copies (docs/backends.md, "Tensors have the same race")
             flat.narrow(0, offset, t.numel()).copy_(t.reshape(-1).to(ScalarType.Float32));
         }
 

@@ -212,7 +212,7 @@ public sealed class FlatAdamW : IDisposable
     public Tensor? Step(double lr)
     {
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope(); // holds the step's views while libtorch updates through them (SlmGen.Held)
+        using var scope = NewDisposeScope(); // holds the step's views while libtorch updates through them (docs/backends.md, "Tensors have the same race")
         StepCount++;
         var g = Gather();
         if (grads32 is not null)
