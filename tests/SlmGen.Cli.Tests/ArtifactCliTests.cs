@@ -195,8 +195,20 @@ public sealed class ArtifactCliTests : IDisposable
 
         // Decoding latency measured beside its prediction (one JSON record with both); --graphed needs CUDA: one error line.
         var records = Path.Combine(folder.Path, "decode.jsonl");
-        // --check-host first times the calibration's first reference model (as calibrate does) and sets this host's
-        // cost per decoding kernel beside the profile's, in the output and in each record.
+        // --check-host first times the calibration's reference models (as calibrate does, the median of their costs) and
+        // sets this host's cost per decoding kernel beside the profile's, in the output and in each record. Like for like:
+        // every reference model at both depths (session 25: one model alone, whose decoding costs twice the median per
+        // kernel on this CPU, reported a host 2.4× slower a minute after its calibration).
+        foreach (var decoding in new[] { true, false })
+        {
+            var checkedSpecs = SlmGen.Cli.HostCheck.Specs(decoding);
+            Assert.Equal(2 * SlmGen.Cli.Commands.CalibrateCommand.ReferenceModels.Length, checkedSpecs.Count);
+            var calibrated = Enumerable.Range(0, SlmGen.Cli.Commands.CalibrateCommand.ReferenceModels.Length).SelectMany(SlmGen.Cli.Commands.CalibrateCommand.ReferenceSpecs).ToList();
+            Assert.All(checkedSpecs, s => Assert.Contains(s, calibrated));
+            Assert.Equal(checkedSpecs.Count, checkedSpecs.Select(s => s.Path).Distinct().Count());
+            Assert.All(Enumerable.Range(0, SlmGen.Cli.Commands.CalibrateCommand.ReferenceModels.Length), i => Assert.Contains(checkedSpecs, s => s.Path.Contains($"reference{i}", StringComparison.Ordinal)));
+        }
+
         using (var decode = Slmgen("time", timed, "--decode", "--prompt-tokens", "4", "--new-tokens", "6", "--device", "cpu", "--device-profile", profile, "--json", records, "--check-host"))
         {
             Assert.True(decode.ExitCode == 0, decode.ToString());

@@ -16,7 +16,7 @@ public static class CalibrateCommand
     /// and untied heads), each timed at one and at four blocks (<c>LAYERS</c>): the slope of their time over the kernels the
     /// time model lists is the cost of a kernel in SlmGen's layers, the intercept a step's or a token's fixed time.
     /// </summary>
-    internal static readonly string[] ReferenceModels =
+    public static readonly string[] ReferenceModels =
     {
         "name: CalibrateA\nvocab: 64\ncontext: 32\nembedding: 32\npositions: rope\nlayers:\n  - transformer: { layers: LAYERS, heads: 2, ffn: 4x, activation: gelu, norm: layernorm }\nfinal_norm: layernorm\nhead: tied\n",
         "name: CalibrateB\nvocab: 64\ncontext: 32\nembedding: 32\npositions: learned\nlayers:\n  - transformer: { layers: LAYERS, heads: 4, kv_heads: 2, ffn: 3x, activation: swiglu, norm: rmsnorm, qk_norm: true, attention_bias: false, ffn_bias: false }\nfinal_norm: rmsnorm\nhead: untied\n",
@@ -47,7 +47,7 @@ public static class CalibrateCommand
     /// Reference model <paramref name="index"/> at one and at four blocks for the training step, then the same at a
     /// context that holds the default decoding measurement (a prompt of 64, 128 new tokens) for decoding: four specs.
     /// </summary>
-    internal static (string Path, string Yaml)[] ReferenceSpecs(int index)
+    public static (string Path, string Yaml)[] ReferenceSpecs(int index)
     {
         var yaml = ReferenceModels[index];
         var decodeContext = (DeviceCalibration.DecodePrompt + DeviceCalibration.DecodeTokens).ToString(System.Globalization.CultureInfo.InvariantCulture);
