@@ -24,6 +24,9 @@ var iters = cli.Int("iters", 50, "steps per timed run");
 var runs = cli.Int("runs", 5, "timed runs per mode (the median is reported)");
 var output = cli.Optional("json", "also write the results to this JSON file");
 var profile = cli.Optional("profile", "CUDA: after timing each mode, 5 more steps under libtorch's profiler, written to PREFIX-MODE.json as a Chrome trace (every kernel, graph replays included; scripts/gpu/trace_summary.py sums it per kernel)");
+var weightStream = cli.Flag("weight-stream", "instead of timing steps: batch-1 products (a decoded token's) cycling over distinct weights of --stream-in x --stream-out, working sets of 1-128 MiB: the weights' bytes per second from cache and from memory");
+var streamIn = cli.Int("stream-in", 512, "with --weight-stream: a weight's input features");
+var streamOut = cli.Int("stream-out", 512, "with --weight-stream: a weight's output features");
 var checkFused = cli.Flag("check-fused", "instead of timing: check the fused CUDA kernels against the unfused layers (forward and gradients, random shapes, fp32 and bf16; --json gets one line per case); exit status = failed cases");
 if (cli.WantsHelp)
 {
@@ -33,6 +36,11 @@ if (cli.WantsHelp)
 
 cli.EnsureAllKnown();
 var device = Devices.Resolve(deviceName);
+if (weightStream)
+{
+    return WeightStream.Run(device, streamIn, streamOut, secondsEach: 1.0);
+}
+
 if (checkFused)
 {
     return Math.Min(FusedCheck.Run(device, output), 100);
