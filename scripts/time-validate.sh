@@ -58,6 +58,6 @@ if [ -n "${TRACE:-}" ] && ls "$out"/traces/*-decode.json > /dev/null 2>&1; then
   python3 scripts/gpu/decode_trace.py "$out"/traces/*-decode.json --out "$out/decode-trace.jsonl" > "$out/decode-trace.txt" 2>&1
 fi
 rm -rf "$out/traces"
-python3 scripts/time_summary.py "$out/time.jsonl" | tee "$out/summary.md"
+[ -s "$out/time.jsonl" ] && python3 scripts/time_summary.py "$out/time.jsonl" | tee "$out/summary.md"   # MODES without eager: none
 for m in graphed decode; do [ -s "$out/time-$m.jsonl" ] && python3 scripts/time_summary.py "$out/time-$m.jsonl" | tee "$out/summary-$m.md"; done
 true
