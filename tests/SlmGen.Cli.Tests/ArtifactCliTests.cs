@@ -225,6 +225,17 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.Contains("host check: a kernel", decode.Stdout);
         }
 
+        // A prediction only for what could be measured: lengths beyond the context are the same one-line error either way.
+        foreach (var predictOnly in new[] { true, false })
+        {
+            var lengths = new[] { "time", timed, "--decode", "--device", "cpu", "--device-profile", profile, "--prompt-tokens", "100000" };
+            using var beyond = Slmgen(predictOnly ? lengths.Append("--predict-only").ToArray() : lengths);
+            Assert.True(beyond.ExitCode == 2, beyond.ToString());
+            Assert.StartsWith("error: ", beyond.Stderr, StringComparison.Ordinal);
+            Assert.Contains("a prompt of at most", beyond.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("| ", beyond.Stdout, StringComparison.Ordinal); // no table row with a figure for it
+        }
+
         using (var checkWithoutRun = Slmgen("time", timed, "--predict-only", "--device-profile", profile, "--check-host"))
         {
             Assert.Equal(2, checkWithoutRun.ExitCode);

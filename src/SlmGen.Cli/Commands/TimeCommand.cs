@@ -167,6 +167,7 @@ public static class TimeCommand
             using var model = descriptor.Create();
             var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
             var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
+            SlmGen.Generation.DecodeTimer.Check(model, prompt, fresh); // a prediction only for what could be measured
             var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-decode.json");
             var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, trace: traceFile, bf16: !fp32));
             double? predictedPrefill = null, predictedToken = null;

@@ -25,6 +25,30 @@ public static class DecodeTimer
     /// <summary>The least time spent generating before the timed runs (<see cref="Time"/>).</summary>
     public const double WarmUpSeconds = 1.0;
 
+    /// <summary>
+    /// Whether <paramref name="model"/> can be timed (or predicted: <c>slmgen time --decode --predict-only</c> checks the
+    /// same) decoding <paramref name="newTokens"/> tokens after a prompt of <paramref name="promptTokens"/>: cached
+    /// decoding, the prompt and at least two new tokens within its context.
+    /// </summary>
+    /// <exception cref="ArgumentException">It cannot, with the reason and the largest lengths that fit.</exception>
+    public static void Check(SlmModel model, int promptTokens, int newTokens)
+    {
+        if (!model.PredictsEveryPosition)
+        {
+            throw new ArgumentException($"{model.GetName()} makes one prediction per window: it decodes without a KV cache, and the decode timer times cached decoding.");
+        }
+
+        if (promptTokens >= model.Context - 1)
+        {
+            throw new ArgumentException($"{model.GetName()}: a prompt of {promptTokens} tokens leaves no room for the 2 or more new tokens a measurement needs in its context of {model.Context} (a prompt of at most {model.Context - 2}).");
+        }
+
+        if (promptTokens < 1 || newTokens < 2 || promptTokens + newTokens > model.Context)
+        {
+            throw new ArgumentException($"{model.GetName()}: a prompt of {promptTokens} and {newTokens} new tokens must fit its context of {model.Context} (prompt ≥ 1, new tokens ≥ 2; after this prompt at most {Math.Max(0, model.Context - Math.Max(1, promptTokens))} new tokens).");
+        }
+    }
+
     /// <param name="model">The model (moved to <paramref name="device"/> and converted to its decoding precision there).</param>
     /// <param name="device">Where it decodes.</param>
     /// <param name="promptTokens">The prompt's length (random ids, drawn from <paramref name="seed"/>).</param>
@@ -45,14 +69,10 @@ public static class DecodeTimer
             throw new InvalidOperationException($"a decoding trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
         }
 
-        if (!model.PredictsEveryPosition)
+        Check(model, promptTokens, newTokens);
+        if (runs < 1)
         {
-            throw new ArgumentException($"{model.GetName()} makes one prediction per window: it decodes without a KV cache, and the decode timer times cached decoding.");
-        }
-
-        if (promptTokens < 1 || newTokens < 2 || promptTokens + newTokens > model.Context || runs < 1)
-        {
-            throw new ArgumentException($"{model.GetName()}: a prompt of {promptTokens} and {newTokens} new tokens must fit its context of {model.Context} (prompt ≥ 1, new tokens ≥ 2, runs ≥ 1).");
+            throw new ArgumentException($"{model.GetName()}: the decode timer needs 1 run or more (got {runs}).");
         }
 
         SlmGen.Native.CHeap.PrepareFor(device);
