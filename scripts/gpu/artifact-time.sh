@@ -17,6 +17,11 @@ if [[ " $what " == *" time "* ]]; then
   [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
   timeout "${TIME_LIMIT:-86400}" env MODES="${MODES:-eager decode graphed}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS="${TIME_STEPS:-10}" DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
+  # The error distributions in the call's own output too (TIME_LIMIT may cut time-validate.sh before its summaries,
+  # and the archive may not come back): one line per mode — designs | median | 90th percentile | bias | …
+  for f in "$out"/time/time*.jsonl; do
+    [ -s "$f" ] && python3 scripts/time_summary.py "$f" 2>/dev/null | grep -E '^### |^\| *[0-9]+ \|' | sed "s|^|$(basename "$f" .jsonl): |"
+  done
 fi
 s=$SECONDS
 if [[ " $what " == *" artifact "* ]]; then
@@ -25,5 +30,14 @@ if [[ " $what " == *" artifact "* ]]; then
   find "$out/artifact" -name '*.slmq' -delete; find "$out/artifact" -name '*.ckpt' -delete
   echo "artifact: $((SECONDS - s)) s"
 fi
-tar -C "$out" -czf /tmp/artifact-time.tgz . && find "$out" -mindepth 1 -delete && mv /tmp/artifact-time.tgz "$out/artifact-time.tgz"
-echo "results: $out/artifact-time.tgz"
+tar -C "$out" -czf /tmp/artifact-time.tgz . && find "$out" -mindepth 1 -delete
+# The run tool returns files of at most 16 MiB (session 25 lost a whole blind check's records to one larger archive):
+# a larger archive comes back in 15 MiB parts (cat artifact-time.tgz.part-* > artifact-time.tgz).
+size=$(stat -c %s /tmp/artifact-time.tgz)
+if [ "$size" -gt $((15 << 20)) ]; then
+  split -b 15M -d /tmp/artifact-time.tgz "$out/artifact-time.tgz.part-" && rm /tmp/artifact-time.tgz
+  echo "results: $out/artifact-time.tgz.part-* ($size bytes in $(ls "$out"/artifact-time.tgz.part-* | wc -l) parts)"
+else
+  mv /tmp/artifact-time.tgz "$out/artifact-time.tgz"
+  echo "results: $out/artifact-time.tgz ($size bytes)"
+fi
