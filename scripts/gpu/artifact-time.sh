@@ -17,6 +17,13 @@ if [[ " $what " == *" time "* ]]; then
   [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
   timeout "${TIME_LIMIT:-86400}" env MODES="${MODES:-eager decode graphed}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS="${TIME_STEPS:-10}" DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
+  # TIME_LIMIT cut time-validate.sh before it summed and deleted the raw traces (tens of MiB): do it here, or the
+  # archive outgrows what comes back.
+  if [ -d "$out/time/traces" ]; then
+    ls "$out"/time/traces/*-graphed.json > /dev/null 2>&1 && python3 scripts/gpu/trace_summary.py "$out"/time/traces/*-graphed.json --out "$out/time/trace-summary.jsonl" > "$out/time/trace-summary.txt" 2>&1
+    ls "$out"/time/traces/*-decode.json > /dev/null 2>&1 && python3 scripts/gpu/decode_trace.py "$out"/time/traces/*-decode.json --out "$out/time/decode-trace.jsonl" > "$out/time/decode-trace.txt" 2>&1
+    rm -rf "$out/time/traces"
+  fi
   # The error distributions in the call's own output too (TIME_LIMIT may cut time-validate.sh before its summaries,
   # and the archive may not come back): one line per mode — designs | median | 90th percentile | bias | …
   for f in "$out"/time/time*.jsonl; do
