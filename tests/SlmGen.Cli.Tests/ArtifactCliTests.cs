@@ -236,6 +236,21 @@ public sealed class ArtifactCliTests : IDisposable
             Assert.DoesNotContain("| ", beyond.Stdout, StringComparison.Ordinal); // no table row with a figure for it
         }
 
+        // --kernel-trace runs its traces after every model has been timed (a started profiler slows every later launch):
+        // where it cannot trace, it is refused before anything is timed — no table, no record, no trace.
+        foreach (var mode in new[] { "--decode", "--steps" })
+        {
+            var traces = Path.Combine(folder.Path, "traces" + mode);
+            var traceRecords = Path.Combine(folder.Path, "traced" + mode + ".jsonl");
+            var args = new[] { "time", timed, timed, "--device", "cpu", "--kernel-trace", traces, "--json", traceRecords, mode };
+            using var noTrace = Slmgen(mode == "--steps" ? args.Append("1").ToArray() : args.Concat(new[] { "--prompt-tokens", "4", "--new-tokens", "4" }).ToArray());
+            Assert.True(noTrace.ExitCode == 2, noTrace.ToString());
+            Assert.StartsWith("error: --kernel-trace needs CUDA", noTrace.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", noTrace.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(traceRecords), noTrace.ToString());
+            Assert.Empty(Directory.Exists(traces) ? Directory.GetFiles(traces) : Array.Empty<string>());
+        }
+
         using (var checkWithoutRun = Slmgen("time", timed, "--predict-only", "--device-profile", profile, "--check-host"))
         {
             Assert.Equal(2, checkWithoutRun.ExitCode);

@@ -30,7 +30,7 @@ public static class TimeCommand
         var predictOnly = new Option<bool>("--predict-only") { Description = "with --device-profile: the time model's predictions only, nothing run (e.g. to predict earlier measurements with a newer profile)" };
         var emaDecay = new Option<double>("--ema-decay") { Description = "the step keeps a moving average of the weights, as train's ema_decay does (0 = none), measured and predicted" }.Check(v => v is >= 0 and < 1, "must be at least 0 and below 1");
         var zLoss = new Option<double>("--z-loss") { Description = "the loss adds the z-loss, as train's z_loss does (0 = none), measured and predicted" }.Check(v => v >= 0, "must be at least 0");
-        var trace = new Option<string?>("--kernel-trace") { Description = "CUDA: after timing each model, 5 more training steps (or with --decode one more generation) under libtorch's kernel profiler, written to DIR/MODEL-eager.json, -graphed.json or -decode.json as a Chrome trace (needs libslmgen_native's profiler; scripts/gpu/trace_summary.py sums a step's per kernel class, scripts/gpu/decode_trace.py a generation's per token; --json then holds the prediction by kernel kind beside it)" };
+        var trace = new Option<string?>("--kernel-trace") { Description = "CUDA: after every model has been timed (a profiler once started slows every later launch of the process), each model's 5 more training steps (or with --decode one more generation) under libtorch's kernel profiler, written to DIR/MODEL-eager.json, -graphed.json or -decode.json as a Chrome trace (needs libslmgen_native's profiler; scripts/gpu/trace_summary.py sums a step's per kernel class, scripts/gpu/decode_trace.py a generation's per token; --json then holds the prediction by kernel kind beside it)" };
         var checkHost = new Option<bool>("--check-host") { Description = "with --device-profile: first time the calibration reference models at one and four blocks (a few seconds each, as slmgen calibrate does, the median of their per-kernel costs) and set the host's cost per kernel now beside the profile's; a host slower than at its calibration makes host-bound predictions (eager steps of small models, decoding) short by about that ratio (--json records it as host_ratio)" };
         var command = new Command("time", "Time each model's training step alone (random tokens), and its LM head's share of the step.") { specs, batch, steps, device, fp32, graphed, decode, promptTokens, newTokens, json, profile, predictOnly, emaDecay, zLoss, trace, checkHost };
         command.SetAction(r =>
@@ -71,6 +71,11 @@ public static class TimeCommand
         }
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
+        if (traceDir is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
+        {
+            throw new CliException($"--kernel-trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
+        }
+
         var host = CheckHost(checkHost, profile, device, decoding: false);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn(new TableColumn("head ms").RightAligned()).AddColumn(new TableColumn("head share of time").RightAligned())
@@ -85,7 +90,7 @@ public static class TimeCommand
             Devices.Seed(0);
             using var model = descriptor.Create();
             var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-{(graphed ? "graphed" : "eager")}.json");
-            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed, recipe: recipe, trace: traceFile));
+            var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed, recipe: recipe));
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
             var headFlopShare = headFlops / (double)cost.TrainingFlopsPerToken;
@@ -120,7 +125,32 @@ public static class TimeCommand
         }
 
         AnsiConsole.Write(table);
+        TraceAfterTiming(traceDir, specs, compiled, (model, file) => StepTimer.Time(model, batch, device, bf16: !fp32, steps: 1, runs: 1, graphed: graphed, recipe: recipe, trace: file), graphed ? "graphed" : "eager");
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--kernel-trace</c>: each model traced once more, after every model of the process has been timed. libtorch's
+    /// profiler, once started, leaves every later kernel launch of the process slower: in session 26's blind check on an
+    /// H200 the decoding models timed after the first one's trace cost 40–48 µs a kernel against 21 µs for the first
+    /// (results/time/README.md), so tracing between timings corrupted every timing after the first.
+    /// </summary>
+    private static void TraceAfterTiming(string? traceDir, string[] specs, CompiledSpecs compiled, Action<SlmModel, string> traced, string mode)
+    {
+        if (traceDir is null)
+        {
+            return;
+        }
+
+        foreach (var spec in specs)
+        {
+            var descriptor = compiled.Of(spec);
+            Devices.Seed(0);
+            using var model = descriptor.Create();
+            var file = Path.Combine(traceDir, $"{descriptor.Name}-{mode}.json");
+            traced(model, file);
+            AnsiConsole.MarkupLine(Markup.Escape($"{descriptor.Name}: traced into {file}"));
+        }
     }
 
     /// <summary>With <c>--check-host</c>, the host's cost per kernel now beside the profile's, printed (null without it).</summary>
@@ -145,6 +175,11 @@ public static class TimeCommand
         }
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
+        if (traceDir is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
+        {
+            throw new CliException($"--kernel-trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
+        }
+
         var host = CheckHost(checkHost, profile, device, decoding: true);
         var precision = SlmGen.Generation.DecodePrecision.For(device, bf16: !fp32);
         if (profile is not null && (precision == TorchSharp.torch.ScalarType.Float32 ? 4 : 2) != profile.ElementBytes)
@@ -165,11 +200,10 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
-            var fresh = newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt);
+            var (prompt, fresh) = Lengths(model);
             SlmGen.Generation.DecodeTimer.Check(model, prompt, fresh); // a prediction only for what could be measured
             var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-decode.json");
-            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, trace: traceFile, bf16: !fp32));
+            var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, bf16: !fp32));
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
             if (profile is not null)
@@ -208,7 +242,18 @@ public static class TimeCommand
         }
 
         AnsiConsole.Write(table);
+        TraceAfterTiming(traceDir, specs, compiled, (model, file) =>
+        {
+            var (prompt, fresh) = Lengths(model);
+            SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, runs: 1, trace: file, bf16: !fp32);
+        }, "decode");
         return 0;
+
+        (int Prompt, int Fresh) Lengths(SlmModel model)
+        {
+            var prompt = promptTokens > 0 ? promptTokens : Math.Max(1, Math.Min(SlmGen.Timing.DeviceCalibration.DecodePrompt, model.Context / 4));
+            return (prompt, newTokens > 0 ? newTokens : Math.Min(SlmGen.Timing.DeviceCalibration.DecodeTokens, model.Context - prompt));
+        }
     }
 
     /// <summary>A measured figure for the JSON record: null when nothing was measured (--predict-only).</summary>
