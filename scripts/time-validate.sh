@@ -15,7 +15,13 @@ steps=${STEPS:-5}
 device=${DEVICE:-cpu}
 out=${OUT:-runs/time-validate}
 mkdir -p "$out"
-$slmgen calibrate --device "$device" --out "$out/profile.json" > "$out/calibrate.log" 2>&1
+# PROFILE=FILE: predict from an earlier calibration of this kind of device instead (a re-check within the same session,
+# e.g. after a run whose measurements were spoiled; the records' host_ratio then says how this host compares).
+if [ -n "${PROFILE:-}" ]; then
+  cp "$PROFILE" "$out/profile.json" && echo "profile: $PROFILE (not recalibrated)" > "$out/calibrate.log"
+else
+  $slmgen calibrate --device "$device" --out "$out/profile.json" > "$out/calibrate.log" 2>&1
+fi
 python3 scripts/time_designs.py "$n" "$seed" "$out/designs" --scale "$scale"
 extra=(results/lab/templates/base.yaml)
 if [ "$scale" = gpu ]; then extra+=(specs/nanogpt/baby-gpt.yaml specs/large/gpt2-124m.yaml specs/large/mobilellm-125m.yaml); fi
