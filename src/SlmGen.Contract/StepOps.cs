@@ -21,6 +21,17 @@ public enum OpKind
     Memory = 2,
 }
 
+/// <summary>Which of a layer's three products a matmul is: its operands' layout, which picks the kernel.</summary>
+public enum MatmulLayout
+{
+    /// <summary>A layer's forward product, <c>x · Wᵀ</c> (M rows × N output features, K input features).</summary>
+    Forward = 0,
+    /// <summary>Its input gradient, <c>dY · W</c> (M rows × N input features, summed over K output features).</summary>
+    InputGradient = 1,
+    /// <summary>Its weight gradient, <c>dYᵀ · X</c> (M output features × N input features, summed over K rows).</summary>
+    WeightGradient = 2,
+}
+
 /// <summary>Which part of a step a kernel belongs to.</summary>
 public enum OpPhase
 {
@@ -56,6 +67,13 @@ public sealed record StepOp(string Component, string Name, OpPhase Phase, OpKind
     /// when it is a multiple of the device's alignment (<see cref="DeviceProfile.Alignment"/>); 0 for other kernels.
     /// </summary>
     public long FeatureDivisor { get; init; }
+
+    /// <summary>
+    /// A matmul's operand layout (a layer's forward product or one of its two gradients): with an unaligned output size
+    /// each runs a kernel of its own (on an H200, GPT-2's 50,257-wide head ran its gradients 1.6–1.8× faster than its
+    /// forward product), so the profile measures each where it can (<see cref="DeviceProfile.UnalignedMatmulRate"/>).
+    /// </summary>
+    public MatmulLayout Layout { get; init; }
 }
 
 /// <summary>
@@ -486,10 +504,10 @@ public static class StepOps
             Ops.Add(Matmul(component, name, OpPhase.Forward, rows, output, input, input, output));
             if (Training)
             {
-                Ops.Add(Matmul(component, name + " input gradient", OpPhase.Backward, rows, input, output, input, output));
+                Ops.Add(Matmul(component, name + " input gradient", OpPhase.Backward, rows, input, output, input, output) with { Layout = MatmulLayout.InputGradient });
                 if (weightGradient)
                 {
-                    Ops.Add(Matmul(component, name + " weight gradient", OpPhase.Backward, output, input, rows, input, output));
+                    Ops.Add(Matmul(component, name + " weight gradient", OpPhase.Backward, output, input, rows, input, output) with { Layout = MatmulLayout.WeightGradient });
                 }
 
                 if (bias)

@@ -104,6 +104,22 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     /// <summary>Unaligned matmul rates replayed from a CUDA graph; empty when not measured.</summary>
     public IReadOnlyList<MatmulPoint> GraphUnalignedMatmul { get; init; } = Array.Empty<MatmulPoint>();
 
+    /// <summary>
+    /// The input gradients (<see cref="MatmulLayout.InputGradient"/>) of layers with an unaligned output size, in the
+    /// op's own sizes (rows, input features, the unaligned output features summed over); empty when not measured (then
+    /// <see cref="UnalignedMatmul"/>'s).
+    /// </summary>
+    public IReadOnlyList<MatmulPoint> UnalignedInputGradient { get; init; } = Array.Empty<MatmulPoint>();
+
+    /// <summary>The weight gradients (<see cref="MatmulLayout.WeightGradient"/>) of such layers (the unaligned output features, input features, rows summed over); empty when not measured.</summary>
+    public IReadOnlyList<MatmulPoint> UnalignedWeightGradient { get; init; } = Array.Empty<MatmulPoint>();
+
+    /// <summary><see cref="UnalignedInputGradient"/> replayed from a CUDA graph; empty when not measured.</summary>
+    public IReadOnlyList<MatmulPoint> GraphUnalignedInputGradient { get; init; } = Array.Empty<MatmulPoint>();
+
+    /// <summary><see cref="UnalignedWeightGradient"/> replayed from a CUDA graph; empty when not measured.</summary>
+    public IReadOnlyList<MatmulPoint> GraphUnalignedWeightGradient { get; init; } = Array.Empty<MatmulPoint>();
+
     /// <summary>Elements in 16 bytes: a layer whose input and output widths are multiples of it runs its products at the aligned rates.</summary>
     public int Alignment => Math.Max(1, 16 / ElementBytes);
 
@@ -123,16 +139,37 @@ public sealed record DeviceProfile(string Device, string Backend, int ElementByt
     public double MatmulRate(long m, long n, long k, bool graphed) => MatmulRate(m, n, k, graphed, aligned: true);
 
     /// <summary>The matmul rate for a shape whose feature sizes are or are not aligned (<see cref="Alignment"/>), eager or replayed from a CUDA graph.</summary>
-    public double MatmulRate(long m, long n, long k, bool graphed, bool aligned)
+    public double MatmulRate(long m, long n, long k, bool graphed, bool aligned) => MatmulRate(m, n, k, graphed, aligned, MatmulLayout.Forward);
+
+    /// <summary>
+    /// The matmul rate for a shape, aligned or not, of a layer's forward product or one of its gradients: an unaligned
+    /// gradient at its own layout's rates where the profile measured them (<see cref="UnalignedMatmulRate"/>).
+    /// </summary>
+    public double MatmulRate(long m, long n, long k, bool graphed, bool aligned, MatmulLayout layout)
     {
         var points = graphed && GraphMatmul.Count > 0 ? GraphMatmul : Matmul;
         if (!aligned)
         {
-            var unaligned = graphed && GraphUnalignedMatmul.Count > 0 ? GraphUnalignedMatmul : UnalignedMatmul;
-            points = unaligned.Count > 0 ? unaligned : points;
+            points = UnalignedMatmulRate(graphed, layout) is { Count: > 0 } unaligned ? unaligned : points;
         }
 
         return Interpolate(points, static (p, a) => a == 0 ? p.M : a == 1 ? p.N : p.K, static p => p.FlopsPerSecond, m, n, k);
+    }
+
+    /// <summary>
+    /// The measured rates for an unaligned product of this layout, graphed where measured: a gradient's own table, else
+    /// the forward product's (profiles before session 26 measured only that); empty when none.
+    /// </summary>
+    public IReadOnlyList<MatmulPoint> UnalignedMatmulRate(bool graphed, MatmulLayout layout)
+    {
+        static IReadOnlyList<MatmulPoint> Pick(bool graphed, IReadOnlyList<MatmulPoint> graph, IReadOnlyList<MatmulPoint> eager) => graphed && graph.Count > 0 ? graph : eager;
+        var own = layout switch
+        {
+            MatmulLayout.InputGradient => Pick(graphed, GraphUnalignedInputGradient, UnalignedInputGradient),
+            MatmulLayout.WeightGradient => Pick(graphed, GraphUnalignedWeightGradient, UnalignedWeightGradient),
+            _ => Array.Empty<MatmulPoint>(),
+        };
+        return own.Count > 0 ? own : Pick(graphed, GraphUnalignedMatmul, UnalignedMatmul);
     }
 
     /// <summary>The attention rate for a shape (forward or backward).</summary>
@@ -469,7 +506,7 @@ public static class TimeModel
     {
         var compute = op.Kind switch
         {
-            OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0),
+            OpKind.Matmul => op.Flops / profile.MatmulRate(op.M, op.N, op.K, graphed, aligned: op.FeatureDivisor % profile.Alignment == 0, op.Layout),
             OpKind.Attention => op.Flops / profile.AttentionRate(op.M, op.N, op.K, op.Phase == OpPhase.Backward, graphed),
             _ => 0,
         };

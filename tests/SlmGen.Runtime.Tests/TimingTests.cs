@@ -26,6 +26,12 @@ public class TimingTests
         Assert.Empty(profile.GraphMatmul);
         Assert.NotEmpty(profile.UnalignedMatmul);
         Assert.All(profile.UnalignedMatmul, p => Assert.True(p.N % 4 != 0 && p.FlopsPerSecond > 0, $"{p}"));
+        // The two gradients of an unaligned layer, in the op's sizes: the input gradient sums over the unaligned size,
+        // the weight gradient's rows are it.
+        Assert.NotEmpty(profile.UnalignedInputGradient);
+        Assert.All(profile.UnalignedInputGradient, p => Assert.True(p.K % 4 != 0 && p.N % 4 == 0 && p.FlopsPerSecond > 0, $"{p}"));
+        Assert.NotEmpty(profile.UnalignedWeightGradient);
+        Assert.All(profile.UnalignedWeightGradient, p => Assert.True(p.M % 4 != 0 && p.N % 4 == 0 && p.FlopsPerSecond > 0, $"{p}"));
 
         var path = Path.Combine(Directory.CreateTempSubdirectory("slmgen-profile-").FullName, "cpu.json");
         ProfileFile.Write(profile, path);
@@ -34,6 +40,8 @@ public class TimingTests
         Assert.Equal(profile.BandwidthBytesPerSecond, read.BandwidthBytesPerSecond);
         Assert.Equal(profile.NoGradLaunchSeconds, read.NoGradLaunchSeconds);
         Assert.Equal(profile.UnalignedMatmul.ToList(), read.UnalignedMatmul.ToList());
+        Assert.Equal(profile.UnalignedInputGradient.ToList(), read.UnalignedInputGradient.ToList());
+        Assert.Equal(profile.UnalignedWeightGradient.ToList(), read.UnalignedWeightGradient.ToList());
         // A CPU never takes the fused kernels; a profile measured with them says so and reads back so.
         Assert.False(profile.FusedKernels);
         Assert.False(DeviceCalibration.FusedKernelsOn(CPU));
@@ -210,6 +218,17 @@ public class TimingTests
         Assert.Equal(0.25, TimeModel.Predict(new[] { aligned }, device).Seconds, 12);
         Assert.Equal(1.0, TimeModel.Predict(new[] { unaligned }, device).Seconds, 12);
         Assert.Equal(0.25, TimeModel.Predict(new[] { unaligned }, device with { UnalignedMatmul = Array.Empty<MatmulPoint>() }).Seconds, 12); // not measured: the aligned rates
+
+        // Its gradients at their own layouts' rates where measured, else at the forward product's (older profiles).
+        var inputGradient = unaligned with { Phase = OpPhase.Backward, Layout = MatmulLayout.InputGradient };
+        var weightGradient = unaligned with { Phase = OpPhase.Backward, Layout = MatmulLayout.WeightGradient };
+        Assert.Equal(1.0, TimeModel.Predict(new[] { inputGradient }, device).Seconds, 12);
+        Assert.Equal(1.0, TimeModel.Predict(new[] { weightGradient }, device).Seconds, 12);
+        var measured = device with { UnalignedInputGradient = new[] { new MatmulPoint(64, 64, 65, 4e12) }, UnalignedWeightGradient = new[] { new MatmulPoint(65, 64, 64, 5e12) } };
+        Assert.Equal(0.5, TimeModel.Predict(new[] { inputGradient }, measured).Seconds, 12);
+        Assert.Equal(0.4, TimeModel.Predict(new[] { weightGradient }, measured).Seconds, 12);
+        Assert.Equal(1.0, TimeModel.Predict(new[] { unaligned }, measured).Seconds, 12); // the forward product keeps its own
+        Assert.Equal(0.25, TimeModel.Predict(new[] { inputGradient with { FeatureDivisor = 64 } }, measured).Seconds, 12); // aligned: the aligned rates
 
         // Fused attention pads a small head to its tile: below the smallest head size measured (16), a head of 8 takes
         // the time of a head of 16 (half the counted FLOPs at half the rate).

@@ -66,8 +66,13 @@ internal sealed record TimeSettings(DeviceProfile? Profile, string ProfilePath, 
                 GraphAttention = Has("graphAttention") ? Attentions("graphAttention") : EquatableArray<AttentionPoint>.Empty,
                 UnalignedMatmul = Has("unalignedMatmul") ? Matmuls("unalignedMatmul") : EquatableArray<MatmulPoint>.Empty,
                 GraphUnalignedMatmul = Has("graphUnalignedMatmul") ? Matmuls("graphUnalignedMatmul") : EquatableArray<MatmulPoint>.Empty,
+                UnalignedInputGradient = Has("unalignedInputGradient") ? Matmuls("unalignedInputGradient") : EquatableArray<MatmulPoint>.Empty,
+                UnalignedWeightGradient = Has("unalignedWeightGradient") ? Matmuls("unalignedWeightGradient") : EquatableArray<MatmulPoint>.Empty,
+                GraphUnalignedInputGradient = Has("graphUnalignedInputGradient") ? Matmuls("graphUnalignedInputGradient") : EquatableArray<MatmulPoint>.Empty,
+                GraphUnalignedWeightGradient = Has("graphUnalignedWeightGradient") ? Matmuls("graphUnalignedWeightGradient") : EquatableArray<MatmulPoint>.Empty,
             };
-            if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Concat(profile.UnalignedMatmul).Concat(profile.GraphUnalignedMatmul).Any(p => !(p.FlopsPerSecond > 0))
+            if (matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || profile.ElementBytes is not (2 or 4) || matmul.Concat(profile.GraphMatmul).Concat(profile.UnalignedMatmul).Concat(profile.GraphUnalignedMatmul)
+                    .Concat(profile.UnalignedInputGradient).Concat(profile.UnalignedWeightGradient).Concat(profile.GraphUnalignedInputGradient).Concat(profile.GraphUnalignedWeightGradient).Any(p => !(p.FlopsPerSecond > 0))
                 || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0
                 || profile.PrefillLaunchSeconds < 0 || profile.PrefillSeconds < 0)
             {

@@ -106,7 +106,11 @@ public static class DeviceCalibration
         var graphMatmul = new List<MatmulPoint>();
         var unalignedMatmul = new List<MatmulPoint>();
         var graphUnalignedMatmul = new List<MatmulPoint>();
-        void MeasureMatmul(long m, long nn, long k, List<MatmulPoint> eagerPoints, List<MatmulPoint> graphPoints)
+        var unalignedInputGradient = new List<MatmulPoint>();
+        var unalignedWeightGradient = new List<MatmulPoint>();
+        var graphUnalignedInputGradient = new List<MatmulPoint>();
+        var graphUnalignedWeightGradient = new List<MatmulPoint>();
+        void MeasureMatmul(long m, long nn, long k, List<MatmulPoint> eagerPoints, List<MatmulPoint> graphPoints, MatmulLayout layout = MatmulLayout.Forward)
         {
             var flops = 2.0 * m * nn * k;
             if (flops > maxFlops || m * k > maxElements || k * nn > maxElements || m * nn > maxElements)
@@ -115,15 +119,21 @@ public static class DeviceCalibration
             }
 
             using var scope = NewDisposeScope();
-            var a = randn(new[] { m, k }, dtype: dtype, device: device);
-            var b = randn(new[] { nn, k }, dtype: dtype, device: device);
+            // Each of a layer's products with its operands as autograd stores them (the op's M × N output, K summed):
+            // forward x · Wᵀ with W stored (out × in); input gradient dY · W; weight gradient dYᵀ · X, dY stored rows × out.
+            var (a, b) = layout switch
+            {
+                MatmulLayout.InputGradient => (randn(new[] { m, k }, dtype: dtype, device: device), randn(new[] { k, nn }, dtype: dtype, device: device)),
+                MatmulLayout.WeightGradient => (randn(new[] { k, m }, dtype: dtype, device: device).t(), randn(new[] { k, nn }, dtype: dtype, device: device)),
+                _ => (randn(new[] { m, k }, dtype: dtype, device: device), randn(new[] { nn, k }, dtype: dtype, device: device)),
+            };
             var repeats = (int)Math.Clamp(2e9 / flops / (cuda ? 0.01 : 1), 1, 50);
             void Products()
             {
                 for (var i = 0; i < repeats; i++)
                 {
                     using var inner = NewDisposeScope();
-                    torch.nn.functional.linear(a, b); // as a layer runs it: x · Wᵀ with W stored (out × in)
+                    _ = layout == MatmulLayout.Forward ? torch.nn.functional.linear(a, b) : a.mm(b);
                 }
             }
 
@@ -155,11 +165,15 @@ public static class DeviceCalibration
                 foreach (var k in quick ? new long[] { 64 } : new long[] { 64, 256, 1024, 4096 })
                 {
                     MeasureMatmul(m, nn + 1, k, unalignedMatmul, graphUnalignedMatmul);
+                    // its gradients, each with its own kernel: the unaligned size is what the input gradient sums
+                    // over and the weight gradient's rows (the op's sizes: rows × k summed over nn + 1; nn + 1 × k over rows)
+                    MeasureMatmul(m, k, nn + 1, unalignedInputGradient, graphUnalignedInputGradient, MatmulLayout.InputGradient);
+                    MeasureMatmul(nn + 1, k, m, unalignedWeightGradient, graphUnalignedWeightGradient, MatmulLayout.WeightGradient);
                 }
             }
         }
 
-        progress?.Invoke($"{matmul.Count} matmul shapes, {matmul.Max(p => p.FlopsPerSecond) / 1e9:0.0} GFLOP/s at best; {unalignedMatmul.Count} with an unaligned output size");
+        progress?.Invoke($"{matmul.Count} matmul shapes, {matmul.Max(p => p.FlopsPerSecond) / 1e9:0.0} GFLOP/s at best; {unalignedMatmul.Count} with an unaligned output size (and {unalignedInputGradient.Count} + {unalignedWeightGradient.Count} of their gradients)");
 
         var attention = new List<AttentionPoint>();
         var graphAttention = new List<AttentionPoint>();
@@ -263,6 +277,10 @@ public static class DeviceCalibration
             GraphMatmul = graphMatmul,
             UnalignedMatmul = unalignedMatmul,
             GraphUnalignedMatmul = graphUnalignedMatmul,
+            UnalignedInputGradient = unalignedInputGradient,
+            UnalignedWeightGradient = unalignedWeightGradient,
+            GraphUnalignedInputGradient = graphUnalignedInputGradient,
+            GraphUnalignedWeightGradient = graphUnalignedWeightGradient,
             GraphAttention = graphAttention,
         };
     }

@@ -28,7 +28,8 @@ public static class ProfileFile
         }
 
         if (profile is null || profile.Matmul is null || profile.Attention is null || profile.Matmul.Count == 0 || !(profile.BandwidthBytesPerSecond > 0) || !(profile.LaunchSeconds >= 0) || profile.ElementBytes is not (2 or 4)
-            || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0 || profile.PrefillLaunchSeconds < 0 || profile.PrefillSeconds < 0 || (profile.GraphMatmul ?? []).Concat(profile.UnalignedMatmul ?? []).Concat(profile.GraphUnalignedMatmul ?? []).Any(p => !(p.FlopsPerSecond > 0)))
+            || profile.NoGradLaunchSeconds < 0 || profile.GraphKernelSeconds < 0 || profile.StepSeconds < 0 || profile.GraphStepSeconds < 0 || profile.TokenSeconds < 0 || profile.PrefillLaunchSeconds < 0 || profile.PrefillSeconds < 0 || (profile.GraphMatmul ?? []).Concat(profile.UnalignedMatmul ?? []).Concat(profile.GraphUnalignedMatmul ?? [])
+                .Concat(profile.UnalignedInputGradient ?? []).Concat(profile.UnalignedWeightGradient ?? []).Concat(profile.GraphUnalignedInputGradient ?? []).Concat(profile.GraphUnalignedWeightGradient ?? []).Any(p => p is null || !(p.FlopsPerSecond > 0)))
         {
             throw new InvalidDataException($"{path} is not a device profile: it lacks matmul rates, a bandwidth, a launch time or an element size of 2 or 4 bytes, or has a negative time or a rate that is not positive (write one with slmgen calibrate).");
         }
@@ -40,6 +41,10 @@ public static class ProfileFile
             GraphAttention = profile.GraphAttention ?? [],
             UnalignedMatmul = profile.UnalignedMatmul ?? [],
             GraphUnalignedMatmul = profile.GraphUnalignedMatmul ?? [],
+            UnalignedInputGradient = profile.UnalignedInputGradient ?? [],
+            UnalignedWeightGradient = profile.UnalignedWeightGradient ?? [],
+            GraphUnalignedInputGradient = profile.GraphUnalignedInputGradient ?? [],
+            GraphUnalignedWeightGradient = profile.GraphUnalignedWeightGradient ?? [],
         };
     }
 }
