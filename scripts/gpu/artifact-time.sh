@@ -13,15 +13,17 @@ s=$SECONDS
 if [[ " $what " == *" time "* ]]; then
   # The native library (fused AdamW, CUDA graphs) for the graphed timings, built against this machine's PyTorch.
   # (kept from an earlier script of the same call, e.g. scripts/gpu/lab.sh, which builds it to the same place)
-  [ -f /tmp/slmgen-native/libslmgen_native.so ] || OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1
-  [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+  # (a build carried in .device/native/ is loaded instead; a fresh one comes back as $NATIVE_KEEP/libslmgen_native-KEY.so)
+  . scripts/gpu/native.sh "$out/native-build.log" "${NATIVE_KEEP:-}"
   timeout "${TIME_LIMIT:-86400}" env MODES="${MODES:-eager decode graphed}" SLMGEN="bash .device/run.sh slmgen" SCALE=gpu PER_PROCESS="${PER_PROCESS:-10}" N="${N:-80}" BATCH="${BATCH:-32}" STEPS="${TIME_STEPS:-10}" DEVICE=cuda OUT="$out/time" bash scripts/time-validate.sh | tail -12
   echo "time: $((SECONDS - s)) s"
   # TIME_LIMIT cut time-validate.sh before it summed and deleted the raw traces (tens of MiB): do it here, or the
-  # archive outgrows what comes back.
+  # archive outgrows what comes back — each summary within TRACE_SUM_LIMIT seconds (session 26's first call
+  # reached the run tool's limit while summing the traces of a cut run, and never wrote its archive: leave TIME_LIMIT
+  # room for this and the archive).
   if [ -d "$out/time/traces" ]; then
-    ls "$out"/time/traces/*-graphed.json > /dev/null 2>&1 && python3 scripts/gpu/trace_summary.py "$out"/time/traces/*-graphed.json --out "$out/time/trace-summary.jsonl" > "$out/time/trace-summary.txt" 2>&1
-    ls "$out"/time/traces/*-decode.json > /dev/null 2>&1 && python3 scripts/gpu/decode_trace.py "$out"/time/traces/*-decode.json --out "$out/time/decode-trace.jsonl" > "$out/time/decode-trace.txt" 2>&1
+    ls "$out"/time/traces/*-graphed.json > /dev/null 2>&1 && timeout "${TRACE_SUM_LIMIT:-60}" python3 scripts/gpu/trace_summary.py "$out"/time/traces/*-graphed.json --out "$out/time/trace-summary.jsonl" > "$out/time/trace-summary.txt" 2>&1
+    ls "$out"/time/traces/*-decode.json > /dev/null 2>&1 && timeout "${TRACE_SUM_LIMIT:-60}" python3 scripts/gpu/decode_trace.py "$out"/time/traces/*-decode.json --out "$out/time/decode-trace.jsonl" > "$out/time/decode-trace.txt" 2>&1
     rm -rf "$out/time/traces"
   fi
   # The error distributions in the call's own output too (TIME_LIMIT may cut time-validate.sh before its summaries,

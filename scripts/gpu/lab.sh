@@ -31,8 +31,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/devic
 # unfused (their train.log says so; since then result.json records fused_kernels). LAB_NATIVE=0: the unfused path.
 # LAB_GRAPHS=1: each run's step as one CUDA graph (the library needed; result.json's cuda_graph_steps says it ran).
 if [ "${LAB_NATIVE:-1}" = 1 ]; then
-  [ -f /tmp/slmgen-native/libslmgen_native.so ] || OUT_DIR=/tmp/slmgen-native bash src/SlmGen.Native/build.sh > "$out/native-build.log" 2>&1
-  [ -f /tmp/slmgen-native/libslmgen_native.so ] && export SLMGEN_NATIVE=/tmp/slmgen-native/libslmgen_native.so
+  . scripts/gpu/native.sh "$out/native-build.log" "${NATIVE_KEEP:-}"   # a carried build in .device/native/, or a fresh one
   echo "libslmgen_native: ${SLMGEN_NATIVE:-not built (see native-build.log): unfused}" | tee -a "$out/device.txt"
 fi
 [ "${LAB_GRAPHS:-0}" = 1 ] && export SLMGEN_CUDA_GRAPHS=1
