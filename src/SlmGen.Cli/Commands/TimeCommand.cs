@@ -133,7 +133,9 @@ public static class TimeCommand
     /// <c>--kernel-trace</c>: each model traced once more, after every model of the process has been timed. libtorch's
     /// profiler, once started, leaves every later kernel launch of the process slower: in session 26's blind check on an
     /// H200 the decoding models timed after the first one's trace cost 40–48 µs a kernel against 21 µs for the first
-    /// (results/time/README.md), so tracing between timings corrupted every timing after the first.
+    /// (results/time/README.md), so tracing between timings corrupted every timing after the first. (Kineto leaves CUPTI
+    /// attached after the profiler stops unless <c>TEARDOWN_CUPTI=1</c>, pytorch/pytorch#144455; the teardown is not
+    /// relied on here — it has crashed with CUDA graphs on older CUDA.)
     /// </summary>
     private static void TraceAfterTiming(string? traceDir, string[] specs, CompiledSpecs compiled, Action<SlmModel, string> traced, string mode)
     {
