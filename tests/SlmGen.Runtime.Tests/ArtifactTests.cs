@@ -13,6 +13,7 @@ namespace SlmGen.Runtime.Tests;
 /// than absmax; GPTQ's output error below round-to-nearest's on correlated inputs), group scales, and a reader that
 /// refuses every damaged, truncated, foreign or mismatched file with its path.
 /// </summary>
+[HoldTensors]
 public class ArtifactTests
 {
     private static ModelDescriptor Find(string name) => ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name);

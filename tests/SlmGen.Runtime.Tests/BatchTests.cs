@@ -6,6 +6,7 @@ using TorchSharp;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>Windows and the two objectives.</summary>
+[HoldTensors]
 public class BatchTests
 {
     private static readonly int[] Stream = Enumerable.Range(0, 100).Select(i => i % 50).ToArray();

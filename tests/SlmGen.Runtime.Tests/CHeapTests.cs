@@ -9,6 +9,7 @@ namespace SlmGen.Runtime.Tests;
 /// On glibc, large CPU tensors come from the heap once <see cref="CHeap.ReuseLargeBlocks"/> has run, not from a fresh
 /// mmap each (which the kernel faults in and zeroes again every step). Read through glibc's own statistics.
 /// </summary>
+[HoldTensors]
 public class CHeapTests
 {
     [Fact]

@@ -18,6 +18,7 @@ using SlmGen.IO;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>Safetensors checkpoints: integrity over every byte, resume refusals and overrides, the run log, option validation.</summary>
+[HoldTensors]
 public class CheckpointTests
 {
     private static readonly Lazy<TokenDataset> Shakespeare = TestRuns.Shakespeare;

@@ -11,6 +11,7 @@ namespace SlmGen.Runtime.Tests;
 /// graphs-ladder.sh): the same runs eager and captured as CUDA graphs must agree within bf16 noise, and the graphs
 /// must really have been on. These read the committed records, so a changed claim needs a new GPU run.
 /// </summary>
+[HoldTensors]
 public sealed class CudaGraphRecordTests
 {
     private static string Results => Path.Combine(Path.GetDirectoryName(SlmGen.Data.DataFiles.Root())!, "results", "graphs");

@@ -6,6 +6,7 @@ using SlmGen.Data;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>The loaders reproduce the splits and vocabularies people compare against.</summary>
+[HoldTensors]
 public class DataTests
 {
     [Fact]

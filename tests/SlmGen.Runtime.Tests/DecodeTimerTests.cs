@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>The decoding timer behind <c>slmgen time --decode</c>: latencies on the CPU, bad lengths and a trace without CUDA refused.</summary>
+[HoldTensors]
 public class DecodeTimerTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>Where dropout sits: the FFN's own dropout, and the study models' placement as their specs declare it.</summary>
+[HoldTensors]
 public class DropoutPlacementTests
 {
     [Fact]

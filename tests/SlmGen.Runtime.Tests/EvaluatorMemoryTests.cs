@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>Whole-split evaluation holds a batch's activations until the batch ends: its batch is sized by the cost report, and the score does not depend on it.</summary>
+[HoldTensors]
 public class EvaluatorMemoryTests
 {
     [Fact]

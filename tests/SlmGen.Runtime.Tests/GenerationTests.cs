@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 
 namespace SlmGen.Runtime.Tests;
 
+[HoldTensors]
 public class GenerationTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace SlmGen.Runtime.Tests;
 /// The GGUF export run by llama.cpp (LLamaSharp's CPU backend): every GPT-2- and Llama-shaped sample model gives
 /// SlmGen's logits at F32, and llama.cpp's greedy tokens equal SlmGen's; the others are refused with the reason.
 /// </summary>
+[HoldTensors]
 public class GgufTests
 {
     public static TheoryData<string> SampleModels()

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>The compact-model levers on real tensors: grouped-query attention, shared blocks with LoRA.</summary>
+[HoldTensors]
 public class LeverTests
 {
     private static ModelDescriptor Find(string name) => ModelCatalog.Find(typeof(SlmGen.Samples.BabyGpt).Assembly, "SlmGen.Samples." + name);
@@ -97,6 +98,7 @@ public class LeverTests
 }
 
 /// <summary>The chunked loss: the same loss and gradients as the full cross-entropy, without the full logits.</summary>
+[HoldTensors]
 public class ChunkedLossTests
 {
     [Theory]
@@ -157,6 +159,7 @@ public class ChunkedLossTests
 }
 
 /// <summary>The grouped head: its two-softmax loss is the NLL of the distribution it gives.</summary>
+[HoldTensors]
 public class GroupedHeadTests
 {
     [Fact]
@@ -215,6 +218,7 @@ public class GroupedHeadTests
 }
 
 /// <summary>The conditioned grouped head: it starts as the unconditioned one, and its gates learn.</summary>
+[HoldTensors]
 public class ConditionedGroupedHeadTests
 {
     [Fact]
@@ -260,6 +264,7 @@ public class ConditionedGroupedHeadTests
 }
 
 /// <summary>pad_vocab_to: the padded ids take no probability in the loss or the evaluation.</summary>
+[HoldTensors]
 public class PaddedVocabularyTests
 {
     [Fact]

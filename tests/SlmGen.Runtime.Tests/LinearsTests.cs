@@ -9,6 +9,7 @@ namespace SlmGen.Runtime.Tests;
 /// Linears.Apply runs a biased layer on a (…, in) input as one GEMM with the bias in its epilogue (the input seen as
 /// rows); it must give nn.Linear's values, shapes and gradients for every rank, stride and kind of layer.
 /// </summary>
+[HoldTensors]
 public class LinearsTests
 {
     [Theory]

@@ -12,6 +12,7 @@ namespace SlmGen.Runtime.Tests;
 /// The ONNX export run by ONNX Runtime (CPU) against TorchSharp: every sample model the export covers gives the same
 /// logits (fp32, relative error ≤ 1e-5 of the largest logit); every other one is refused with a stated reason.
 /// </summary>
+[HoldTensors]
 public class OnnxTests
 {
     public static TheoryData<string> SampleModels()
@@ -66,6 +67,7 @@ public class OnnxTests
 }
 
 /// <summary>Which sample models the export covers (a guard against the covered set shrinking silently).</summary>
+[HoldTensors]
 public class OnnxCoverageTests
 {
     [Fact]
@@ -97,6 +99,7 @@ public class OnnxCoverageTests
 }
 
 /// <summary>The decode graph: greedy decoding through ONNX Runtime with its KV cache gives SlmGen's greedy tokens.</summary>
+[HoldTensors]
 public class OnnxDecodeTests
 {
     public static TheoryData<string> Models()
@@ -178,6 +181,7 @@ internal static class OnnxGreedy
 }
 
 /// <summary>The artifact in ONNX: 4- and 8-bit matrices as MatMulNBits give the logits of the model restored from the artifact.</summary>
+[HoldTensors]
 public class OnnxQuantizedTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace SlmGen.Runtime.Tests;
 /// The training recipes of today's compact models (issue 27): Muon for the hidden matrices with AdamW for the rest and
 /// per-group learning rates, the warm-up–stable–decay schedule, an exponential moving average of the weights, z-loss.
 /// </summary>
+[HoldTensors]
 public class RecipeTests
 {
     private static SlmModel Create(string name) => ModelCatalog.For(typeof(SingleAttention).Assembly).Single(d => d.Name == name).Create();
@@ -288,6 +289,7 @@ public class RecipeTests
 }
 
 /// <summary>Evaluation protocols (issue 27): the whole split with sliding windows, every token scored once.</summary>
+[HoldTensors]
 public class SlidingEvaluationTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace SlmGen.Runtime.Tests;
 /// For every sample model: the compile-time constants equal what the instantiated TorchSharp module holds
 /// (parameters) and what an independent runtime counter measures on a real forward pass (FLOPs).
 /// </summary>
+[HoldTensors]
 public class SampleModelCostTests
 {
     /// <summary>Every assembly of the samples that declares models.</summary>

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>The step timer behind <c>slmgen time</c>: eager timing on the CPU, and graphed timing refused with its reason where no CUDA graph can be made.</summary>
+[HoldTensors]
 public class StepTimerTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace SlmGen.Runtime.Tests;
 /// Every experiment of the study sample, for a few steps on CPU: data → generated model → train → evaluate →
 /// run record → report table, so the samples cannot rot.
 /// </summary>
+[HoldTensors]
 public class StudyPipelineTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>The device profile on the real CPU (a quick calibration), its file, and the time model's rules.</summary>
+[HoldTensors]
 public class TimingTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using SlmGen.Data.Tokenizers;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>SlmGen's BPE trainer, read back by Microsoft.ML.Tokenizers; GPT-2's and cl100k's tokenizers; compression statistics.</summary>
+[HoldTensors]
 public class TokenizerTests
 {
     private static readonly Lazy<string> Shakespeare = new(() => DataFiles.ReadVerified("tinyshakespeare/input.txt"));
@@ -119,6 +120,7 @@ public class TokenizerTests
 }
 
 /// <summary>Tokenized corpora: every tokenizer over the repository's corpora, cached with checksums.</summary>
+[HoldTensors]
 public class TokenizedCorpusTests
 {
     [Fact]
@@ -179,6 +181,7 @@ public class TokenizedCorpusTests
 }
 
 /// <summary>Costs and NLL per unit of text.</summary>
+[HoldTensors]
 public class TextCostTests
 {
     [Fact]
@@ -229,6 +232,7 @@ public class TextCostTests
 }
 
 /// <summary>The Hugging Face check of the GPU machine, read back.</summary>
+[HoldTensors]
 public class HuggingFaceTokenizerRecordTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using SlmGen.IO;
 namespace SlmGen.Runtime.Tests;
 
 /// <summary>The trainer on CPU: exact resume, checkpoints, memory, the optimizer's numerics.</summary>
+[HoldTensors]
 public class TrainingTests
 {
     private readonly Xunit.Abstractions.ITestOutputHelper output;

@@ -16,6 +16,7 @@ namespace SlmGen.Runtime.Tests;
 /// twin computes what TorchSharp computes is checked with PyTorch on the GPU machine (scripts/gpu/twins.sh);
 /// <see cref="Every_model_has_a_gpu_twin_record_that_agrees_with_its_constants"/> reads those records.
 /// </summary>
+[HoldTensors]
 public class TwinTests
 {
     private static string TempDir() => Directory.CreateTempSubdirectory("slmgen-twin-").FullName;

@@ -77,7 +77,8 @@ public sealed class Trainer : IDisposable
         }
 
         optimizer = new FlatAdamW(model, options.Optimizer, ComputeType, OptimizerGroups.For(model, options), options.Muon);
-        ema = options.EmaDecay > 0 ? optimizer.Master.clone() : null;
+        // Long-lived buffers leave any scope the caller has open (its end would free them under the trainer).
+        ema = options.EmaDecay > 0 ? optimizer.Master.clone().DetachFromDisposeScope() : null;
         sampler = new WindowSampler(data.Train.Length, model.Context, options.Sampling, options.Seed);
         dataIdentity = DatasetIdentity.Of(data);
     }
@@ -226,7 +227,11 @@ public sealed class Trainer : IDisposable
             if (Step % options.LogEvery == 0 || Step == options.Steps || timeUp)
             {
                 var mean = lossSum.item<float>() / lossCount;
-                lossSum.zero_();
+                using (NewDisposeScope())
+                {
+                    lossSum.zero_(); // its returned wrapper stays out of the caller's scope
+                }
+
                 lossCount = 0;
                 var now = clock.Elapsed.TotalSeconds;
                 var rate = tokensSinceLog / Math.Max(1e-9, now - lastLogTime);
@@ -265,7 +270,7 @@ public sealed class Trainer : IDisposable
                     {
                         improved = true;
                         bestMaster?.Dispose();
-                        bestMaster = optimizer.Master.clone();
+                        bestMaster = optimizer.Master.clone().DetachFromDisposeScope();
                     }
                 }
                 finally
@@ -495,7 +500,7 @@ public sealed class Trainer : IDisposable
         if (contents.Best.Count > 0)
         {
             using var best = Checkpoint.Flatten(contents.Best, layout, path);
-            bestMaster = best.to(device);
+            bestMaster = best.to(device).DetachFromDisposeScope();
         }
 
         if (ema is not null)

@@ -5,15 +5,15 @@ using System.Runtime.CompilerServices;
 using TorchSharp;
 using Xunit.Sdk;
 
-namespace SlmGen.Generator.Tests;
+namespace SlmGen.Tests;
 
 /// <summary>
 /// Holds every tensor a test makes on its thread in a dispose scope until the test ends, then hands them back to the
 /// garbage collector as they were (detached, not disposed: a test may keep a tensor in a static cache).
 /// </summary>
 /// <remarks>
-/// These tests run in parallel with Roslyn compilations that allocate on other threads, so collections start at any
-/// moment; a temporary a test makes outside a scope — <c>(a - b).abs().max()</c> — could be finalised while libtorch
+/// The generator's tests run in parallel with Roslyn compilations that allocate on other threads, and any test's own
+/// allocations start collections, so a finaliser can run at any moment; a temporary a test makes outside a scope — <c>(a - b).abs().max()</c> — could be finalised while libtorch
 /// still reads it (docs/backends.md, "Tensors have the same race"). The runtime holds its own temporaries; this holds
 /// the tests'. Sync tests only: before, the test and after run on one thread.
 /// </remarks>
