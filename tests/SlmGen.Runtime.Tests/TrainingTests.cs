@@ -123,6 +123,29 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_trainer_made_and_trained_inside_a_callers_scope_keeps_its_buffers_after_the_scope_ends()
+    {
+        // The EMA and the best weights live as long as the trainer: a scope the caller closes must not free them.
+        Devices.Seed(1);
+        using var model = new SingleAttention();
+        var options = Options(null, steps: 12) with { EmaDecay = 0.9, EvalEvery = 4, LogEvery = 2 };
+        Trainer trainer;
+        using (NewDisposeScope())
+        {
+            trainer = new Trainer(model, Shakespeare.Value, options, CPU);
+            trainer.Train(maxSteps: 8); // two evaluations: the best weights are kept
+        }
+
+        using (trainer)
+        {
+            var result = trainer.Train(); // uses the EMA every step and the best weights at the end
+            Assert.Equal(12, trainer.Step);
+            Assert.NotNull(result.Best);
+            Assert.True(double.IsFinite(result.Best!.Nll), $"{result.Best.Nll}");
+        }
+    }
+
+    [Fact]
     public void Memory_does_not_grow_over_many_steps()
     {
         Devices.Seed(1);

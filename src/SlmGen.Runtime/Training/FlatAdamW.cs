@@ -104,7 +104,9 @@ public sealed class FlatAdamW : IDisposable
 
         Count = ordered.Sum(p => p.parameter.numel());
 
-        master = zeros(Count, dtype: ScalarType.Float32, device: device);
+        // The buffers live as long as the optimizer: each leaves any dispose scope its caller has open, whose end would
+        // otherwise free them under it (a trainer made inside a scope and used after it).
+        master = zeros(Count, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();
         using (no_grad())
         {
             long offset = 0;
@@ -125,11 +127,11 @@ public sealed class FlatAdamW : IDisposable
                     layout[i] = (layout[i].Name, converted[layout[i].Name], layout[i].Offset, layout[i].Shape);
                 }
 
-                weights16 = master.to(computeType);
+                weights16 = master.to(computeType).DetachFromDisposeScope();
             }
 
             var weights = weights16 ?? master;
-            gradViews = settings.GatherGradients ? null : zeros(Count, dtype: computeType, device: device);
+            gradViews = settings.GatherGradients ? null : zeros(Count, dtype: computeType, device: device).DetachFromDisposeScope();
             foreach (var (_, p, at, shape) in layout)
             {
                 using var scope = NewDisposeScope(); // the views live on in the parameters; their wrappers go here
@@ -141,11 +143,11 @@ public sealed class FlatAdamW : IDisposable
             }
         }
 
-        grads32 = computeType == ScalarType.Float32 ? null : zeros(Count, dtype: ScalarType.Float32, device: device);
-        m = zeros(Count, dtype: ScalarType.Float32, device: device);
-        v = zeros(Count, dtype: ScalarType.Float32, device: device);
-        denom = zeros(Count, dtype: ScalarType.Float32, device: device);
-        oneMinusBeta1 = tensor(1 - settings.Beta1, dtype: ScalarType.Float32, device: device);
+        grads32 = computeType == ScalarType.Float32 ? null : zeros(Count, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();
+        m = zeros(Count, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();
+        v = zeros(Count, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();
+        denom = zeros(Count, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();
+        oneMinusBeta1 = tensor(1 - settings.Beta1, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();
     }
 
     /// <summary>Elements under optimisation.</summary>

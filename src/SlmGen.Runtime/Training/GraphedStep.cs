@@ -31,7 +31,7 @@ internal sealed class GraphedStep : IDisposable
         this.graph = graph;
         this.lossSum = lossSum;
         this.log = log;
-        lr = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: trainer.Device);
+        lr = zeros(Array.Empty<long>(), dtype: ScalarType.Float32, device: trainer.Device).DetachFromDisposeScope();
         using var count = ((float)trainer.Optimizer.StepCount).ToScalar();
         step = full(Array.Empty<long>(), count, dtype: ScalarType.Float32, device: trainer.Device);
     }
