@@ -71,11 +71,7 @@ public static class TimeCommand
         }
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
-        if (traceDir is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
-        {
-            throw new CliException($"--kernel-trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
-        }
-
+        RefuseUntraceable(traceDir, device);
         var host = CheckHost(checkHost, profile, device, decoding: false);
         var table = new Table().Border(TableBorder.Markdown).AddColumn("model").AddColumn(new TableColumn("ms/step").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned()).AddColumn(new TableColumn("head ms").RightAligned()).AddColumn(new TableColumn("head share of time").RightAligned())
@@ -89,7 +85,7 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-{(graphed ? "graphed" : "eager")}.json");
+            var traceFile = TraceFile(traceDir, descriptor.Name, graphed ? "graphed" : "eager");
             var (t, peak) = predictOnly ? (new StepTiming(double.NaN, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => StepTimer.Time(model, batch, device, bf16: !fp32, steps: steps, graphed: graphed, recipe: recipe));
             var cost = model.Cost;
             var headFlops = cost.Components.Where(c => c.Kind == "head").Sum(c => c.TrainingFlopsPerToken);
@@ -132,7 +128,7 @@ public static class TimeCommand
     /// <summary>
     /// <c>--kernel-trace</c>: each model traced once more, after every model of the process has been timed. libtorch's
     /// profiler, once started, leaves every later kernel launch of the process slower: in session 26's blind check on an
-    /// H200 the decoding models timed after the first one's trace cost 40–48 µs a kernel against 21 µs for the first
+    /// H200 the decoding models timed after the first one's trace cost 31–53 µs a kernel against 21 µs for the first
     /// (results/time/README.md), so tracing between timings corrupted every timing after the first. (Kineto leaves CUPTI
     /// attached after the profiler stops unless <c>TEARDOWN_CUPTI=1</c>, pytorch/pytorch#144455; the teardown is not
     /// relied on here — it has crashed with CUDA graphs on older CUDA.)
@@ -149,9 +145,21 @@ public static class TimeCommand
             var descriptor = compiled.Of(spec);
             Devices.Seed(0);
             using var model = descriptor.Create();
-            var file = Path.Combine(traceDir, $"{descriptor.Name}-{mode}.json");
+            var file = TraceFile(traceDir, descriptor.Name, mode)!;
             traced(model, file);
             AnsiConsole.MarkupLine(Markup.Escape($"{descriptor.Name}: traced into {file}"));
+        }
+    }
+
+    /// <summary>Where <c>--kernel-trace</c> writes a model's trace (null without it).</summary>
+    private static string? TraceFile(string? traceDir, string model, string mode) => traceDir is null ? null : Path.Combine(traceDir, $"{model}-{mode}.json");
+
+    /// <summary><c>--kernel-trace</c> where it cannot trace is refused before anything is timed (the traces come last).</summary>
+    private static void RefuseUntraceable(string? traceDir, TorchSharp.torch.Device device)
+    {
+        if (traceDir is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
+        {
+            throw new CliException($"--kernel-trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
         }
     }
 
@@ -177,11 +185,7 @@ public static class TimeCommand
         }
 
         var (profile, compiled, device) = Prepare(specs, deviceName, profilePath);
-        if (traceDir is not null && SlmGen.Native.CudaNative.WhyNoTrace(device) is { } noTrace)
-        {
-            throw new CliException($"--kernel-trace needs CUDA and libslmgen_native's profiler ({noTrace}).");
-        }
-
+        RefuseUntraceable(traceDir, device);
         var host = CheckHost(checkHost, profile, device, decoding: true);
         var precision = SlmGen.Generation.DecodePrecision.For(device, bf16: !fp32);
         if (profile is not null && (precision == TorchSharp.torch.ScalarType.Float32 ? 4 : 2) != profile.ElementBytes)
@@ -204,7 +208,7 @@ public static class TimeCommand
             using var model = descriptor.Create();
             var (prompt, fresh) = Lengths(model);
             SlmGen.Generation.DecodeTimer.Check(model, prompt, fresh); // a prediction only for what could be measured
-            var traceFile = traceDir is null ? null : Path.Combine(traceDir, $"{descriptor.Name}-decode.json");
+            var traceFile = TraceFile(traceDir, descriptor.Name, "decode");
             var (t, peak) = predictOnly ? (new SlmGen.Generation.DecodeTiming(prompt, fresh, double.NaN, double.NaN, double.NaN), null) : WithPeakMemory(device, () => SlmGen.Generation.DecodeTimer.Time(model, device, prompt, fresh, bf16: !fp32));
             double? predictedPrefill = null, predictedToken = null;
             SlmGen.PredictedTime? middle = null;
